@@ -1,0 +1,352 @@
+"""HTTP helpers every service mounts: problem+json errors, health probes and Idempotency-Key replay.
+
+Error bodies name fields and rules, never values: FastAPI's default 422 echoes the input (and pydantic's
+messages can quote it), so it is replaced here, and unexpected errors answer with a correlation id only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.client import responses as status_phrases
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Column, DateTime, Text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rcm_common.errors import RcmError, ValidationFailed
+from rcm_common.logs import get_correlation_id, redact
+from rcm_common.telemetry import route_template
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "https://rcm.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# --- problem+json ----------------------------------------------------------------------------------
+
+
+def _problem(
+    scope: Scope,
+    *,
+    status: int,
+    title: str,
+    type_slug: str,
+    detail: str,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + type_slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        # The path is client-chosen (an unknown route, a malformed id): mask anything PHI-shaped in it.
+        "instance": redact(scope["path"]),
+        "correlation_id": get_correlation_id(),
+    }
+    body.update({key: value for key, value in (extra or {}).items() if key not in body})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _rcm_error_response(scope: Scope, exc: RcmError) -> JSONResponse:
+    return _problem(
+        scope,
+        status=exc.status,
+        title=exc.title,
+        type_slug=exc.type_slug,
+        detail=exc.detail,
+        extra=exc.extra,
+        headers=exc.headers,
+    )
+
+
+# Messages chosen by pydantic error type: pydantic's own `msg` can quote the input or a pattern.
+_VALIDATION_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not allowed",
+    "string_type": "must be a string",
+    "string_too_short": "is too short",
+    "string_too_long": "is too long",
+    "string_pattern_mismatch": "has an invalid format",
+    "too_short": "has too few items",
+    "too_long": "has too many items",
+    "literal_error": "must be one of the allowed values",
+    "enum": "must be one of the allowed values",
+    "date_type": "is not a valid date",
+    "date_parsing": "is not a valid date",
+    "date_from_datetime_parsing": "is not a valid date",
+    "date_from_datetime_inexact": "is not a valid date",
+    "date_past": "must be in the past",
+    "date_future": "must be in the future",
+    "datetime_type": "is not a valid date-time",
+    "datetime_parsing": "is not a valid date-time",
+    "datetime_from_date_parsing": "is not a valid date-time",
+    "timezone_aware": "must include a time zone",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "decimal_type": "must be a decimal number",
+    "decimal_parsing": "must be a decimal number",
+    "decimal_max_digits": "has too many digits",
+    "decimal_max_places": "has too many decimal places",
+    "greater_than": "is too small",
+    "greater_than_equal": "is too small",
+    "less_than": "is too large",
+    "less_than_equal": "is too large",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "uuid_type": "is not a valid UUID",
+    "uuid_parsing": "is not a valid UUID",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "json_invalid": "is not valid JSON",
+}
+# Field names and list indexes pass; anything else in a location (a client-chosen dict key) is masked.
+_SAFE_LOC_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    parts = loc[1:] if loc[:1] == ("body",) and len(loc) > 1 else loc
+    return ".".join(str(part) if isinstance(part, int) or _SAFE_LOC_PART.fullmatch(part) else "*" for part in parts)
+
+
+def _validation_failed(exc: RequestValidationError) -> ValidationFailed:
+    errors = exc.errors()
+    if any(error["type"] == "json_invalid" for error in errors):
+        return ValidationFailed(
+            [{"field": "body", "message": "is not valid JSON"}], detail="The request body is not valid JSON."
+        )
+    return ValidationFailed(
+        [
+            {
+                "field": _field_name(tuple(error["loc"])),
+                "message": _VALIDATION_MESSAGES.get(error["type"], "is invalid"),
+            }
+            for error in errors
+        ]
+    )
+
+
+def _http_exception_response(scope: Scope, exc: StarletteHTTPException) -> JSONResponse:
+    phrase = status_phrases.get(exc.status_code, "Error")
+    return _problem(
+        scope,
+        status=exc.status_code,
+        title=phrase,
+        type_slug=phrase.lower().replace(" ", "-").replace("'", ""),
+        detail=exc.detail if isinstance(exc.detail, str) else phrase,
+        headers=exc.headers,
+    )
+
+
+def _internal_error(scope: Scope, exc: Exception) -> JSONResponse:
+    logger.error("unhandled %s on %s %s", type(exc).__name__, scope.get("method"), route_template(scope), exc_info=exc)
+    return _problem(
+        scope,
+        status=500,
+        title="Internal error",
+        type_slug="internal-error",
+        detail="An unexpected error occurred; quote the correlation id when reporting it.",
+    )
+
+
+async def _on_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one exception handler, registered for each class `install_problem_handlers` names."""
+    if isinstance(exc, RcmError):
+        return _rcm_error_response(request.scope, exc)
+    if isinstance(exc, RequestValidationError):
+        return _rcm_error_response(request.scope, _validation_failed(exc))
+    if isinstance(exc, StarletteHTTPException):
+        return _http_exception_response(request.scope, exc)
+    return _internal_error(request.scope, exc)
+
+
+class _UnexpectedErrorMiddleware:
+    """Turns an unexpected exception into the 500 problem right where it leaves the route.
+
+    Innermost on purpose: the error never reaches the outer middlewares, among them OpenTelemetry's,
+    which would record the exception message (it may quote PHI, e.g. a failed INSERT's parameters)
+    on the span; the span still ends as an error through its 500 status.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if response_started:  # too late to answer with a problem: let the server drop the connection
+                raise
+            await _internal_error(scope, exc)(scope, receive, send)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error as `application/problem+json`; call it while building the app."""
+    # `Exception` is Starlette's outermost handler: the backstop for errors raised by user middlewares,
+    # which sit outside the innermost catcher below.
+    for exc_class in (RcmError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(exc_class, _on_error)
+    app.user_middleware.append(Middleware(_UnexpectedErrorMiddleware))
+
+
+# --- health ----------------------------------------------------------------------------------------
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def health_router(readiness_checks: Mapping[str, ReadinessCheck], *, timeout_seconds: float = 2.0) -> APIRouter:
+    """`/healthz` (the process is alive) and `/readyz` (every dependency answered within the timeout).
+
+    A failed check is named, never explained: the exception text may hold a connection string.
+    """
+    router = APIRouter()
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        names = list(readiness_checks)
+        outcomes = await asyncio.gather(*(_run_check(name, readiness_checks[name], timeout_seconds) for name in names))
+        checks = dict(zip(names, outcomes, strict=True))
+        ready = all(outcome == "ok" for outcome in outcomes)
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+async def _run_check(name: str, check: ReadinessCheck, timeout_seconds: float) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout_seconds)
+    except Exception as exc:
+        logger.warning("readiness check %s failed: %s", name, type(exc).__name__)
+        return "unreachable"
+    return "ok"
+
+
+# --- idempotency -----------------------------------------------------------------------------------
+# A create handler looks the key up with `find_replay` and, on a miss, creates its entity and calls
+# `remember_response` in the same unit of work, so the entity and the stored answer commit together.
+# Two concurrent requests with one key both miss; the second then fails on the primary key at commit,
+# and its handler answers with `replay_response(await find_replay(...))` after rolling back.
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer given to one (scope, key): replayed verbatim when the same request comes again."""
+
+    __tablename__ = "idempotency_record"
+
+    scope: str = Field(primary_key=True, description="Operation and caller, e.g. 'POST /patients user-42'.")
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class IdempotencyKeyReusedError(RcmError):
+    """The key was first used with a different request body; replaying that answer would be wrong."""
+
+    status = 422
+    title = "Idempotency key reused"
+    type_slug = "idempotency-key-reused"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status_code: int
+    body: dict[str, Any]
+
+
+def idempotency_key(
+    key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
+) -> str | None:
+    """The request's Idempotency-Key: 1-255 visible ASCII characters, or absent."""
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed([{"field": IDEMPOTENCY_HEADER, "message": "must be 1 to 255 visible ASCII characters"}])
+    return key
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
+
+
+def request_fingerprint(payload: Mapping[str, Any] | BaseModel) -> str:
+    """SHA-256 of the payload as canonical JSON (sorted keys, no whitespace)."""
+    canonical = json.dumps(to_jsonable_python(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def find_replay(session: AsyncSession, *, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+    """The stored answer for this key, or None on first use; raises if the key came with another request."""
+    record = await session.get(IdempotencyRecord, (scope, key))
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReusedError("Idempotency-Key was used with a different request.")
+    return StoredResponse(status_code=record.status_code, body=json.loads(record.response_body))
+
+
+def remember_response(
+    session: AsyncSession,
+    *,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    body: Mapping[str, Any],
+) -> None:
+    """Add the answer to the caller's unit of work; `body` must already be JSON-able."""
+    session.add(
+        IdempotencyRecord(
+            scope=scope,
+            key=key,
+            request_hash=fingerprint,
+            status_code=status_code,
+            response_body=json.dumps(body, separators=(",", ":")),
+        )
+    )
+
+
+def replay_response(stored: StoredResponse) -> JSONResponse:
+    """The stored answer again, flagged so a client can tell a replay from a fresh creation."""
+    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})

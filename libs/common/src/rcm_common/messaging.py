@@ -1,0 +1,267 @@
+"""Kafka messaging: the broker factory, an acknowledged publisher, and the event consumer.
+
+The consumer reads a batch, applies it in one transaction with the inbox, and commits offsets only after
+that transaction committed. When the batch fails it falls back to one message at a time with bounded,
+jittered retries; a message that still fails is moved to `<topic>.dlq` with error headers and the
+partition moves on. Offsets are never committed before the effects, and never left uncommitted with a
+bare nack (which would loop on the same message forever).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from opentelemetry.trace import TracerProvider
+from prometheus_client import REGISTRY, CollectorRegistry
+from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
+from rcm_common.errors import RcmError
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.inbox import claim_events
+from rcm_common.logs import bind_correlation_id
+from rcm_common.outbox import MessagePublisher, OutgoingMessage
+from rcm_common.settings import ServiceSettings
+from rcm_common.topics import dlq_topic
+from rcm_common.types import utcnow
+from rcm_common.uow import SqlUnitOfWork, current_causation_id
+
+logger = logging.getLogger(__name__)
+
+U = TypeVar("U", bound=SqlUnitOfWork)
+EventHandler = Callable[[Any, Envelope, U], Awaitable[None]]
+
+
+def create_broker(
+    settings: ServiceSettings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    metrics_registry: CollectorRegistry = REGISTRY,
+) -> KafkaBroker:
+    """A faststream Kafka broker with tracing and Prometheus middlewares; producers wait for all replicas."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotent_producer,
+        linger_ms=5,
+        middlewares=[
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            KafkaPrometheusMiddleware(registry=metrics_registry, app_name=settings.service_name),
+        ],
+        logger=logging.getLogger(f"{settings.service_name}.broker"),
+    )
+
+
+class KafkaMessagePublisher:
+    """Sends a batch without waiting message by message, then waits until the broker acknowledged all."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
+        pending = []
+        for message in messages:
+            sent = await self._broker.publish(
+                message.payload,
+                topic=message.topic,
+                key=message.key,
+                headers=message.headers,
+                correlation_id=message.headers.get("correlation_id"),
+                no_confirm=True,
+            )
+            if isinstance(sent, asyncio.Future):
+                pending.append(sent)
+        if pending:
+            await asyncio.gather(*pending)
+
+
+@dataclass(slots=True)
+class _Incoming:
+    record: ConsumerRecord[Any, Any]
+    envelope: Envelope
+    event: IntegrationEvent
+
+
+@dataclass(slots=True)
+class ConsumeReport:
+    """What one batch came to: applied, skipped as duplicates or unhandled types, and dead-lettered."""
+
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: list[str] = field(default_factory=list)
+
+
+class EventConsumer(Generic[U]):
+    """Applies integration events from one topic to a service's datastore, effectively once."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topic: str,
+        handlers: Mapping[type[IntegrationEvent], EventHandler[U]],
+        uow_factory: Callable[[], U],
+        dead_letters: MessagePublisher,
+        max_retries: int = 3,
+        retry_base_seconds: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.topic = topic
+        self._handlers = {(model.event_type, model.event_version): h for model, h in handlers.items()}
+        self._handled_types = {model.event_type for model in handlers}
+        self._uow_factory = uow_factory
+        self._dead_letters = dead_letters
+        self._max_retries = max_retries
+        self._retry_base_seconds = retry_base_seconds
+
+    def subscribe(self, broker: KafkaBroker, *, batch_size: int = 500) -> None:
+        """Attach to the broker as a batch subscriber in consumer group `name`, acknowledging by hand."""
+
+        async def on_batch(message: KafkaMessage) -> None:
+            records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+            try:
+                await self.consume(records)
+            except Exception:
+                # Only the dead-letter publish itself can get here: rewind so the batch is read again.
+                logger.exception("consumer %s could not settle a batch; it will be read again", self.name)
+                await message.nack()
+                return
+            await message.ack()
+
+        broker.subscriber(
+            self.topic,
+            group_id=self.name,
+            batch=True,
+            max_records=batch_size,
+            batch_timeout_ms=50,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.name}:{self.topic}",
+        )(on_batch)
+
+    async def consume(self, records: Sequence[ConsumerRecord[Any, Any]]) -> ConsumeReport:
+        """Apply a batch of records and say what happened; raises only when a dead letter cannot be sent."""
+        report = ConsumeReport()
+        incoming: list[_Incoming] = []
+        poison: list[tuple[ConsumerRecord[Any, Any], Exception]] = []
+        seen: set[str] = set()
+        for record in records:
+            try:
+                item = self._decode(record)
+            except InvalidMessage as exc:
+                poison.append((record, exc))
+                continue
+            if item is None:
+                report.ignored += 1
+            elif str(item.envelope.event_id) in seen:
+                report.duplicates += 1
+            else:
+                seen.add(str(item.envelope.event_id))
+                incoming.append(item)
+
+        if incoming:
+            try:
+                applied = await self._apply(incoming)
+                report.applied += applied
+                report.duplicates += len(incoming) - applied
+            except Exception:
+                logger.warning("consumer %s: batch of %d failed, retrying one by one", self.name, len(incoming))
+                for item in incoming:
+                    try:
+                        applied = await self._apply_with_retries(item)
+                    except Exception as exc:
+                        poison.append((item.record, exc))
+                        continue
+                    report.applied += applied
+                    report.duplicates += 1 - applied
+
+        if poison:
+            await self._dead_letters.publish_all([self._dead_letter(record, error) for record, error in poison])
+            report.dead_lettered = [_record_position(record) for record, _ in poison]
+            for record, error in poison:
+                logger.error(
+                    "consumer %s moved %s to the DLQ: %s",
+                    self.name,
+                    _record_position(record),
+                    _safe_reason(error),
+                )
+        return report
+
+    def _decode(self, record: ConsumerRecord[Any, Any]) -> _Incoming | None:
+        envelope = Envelope.from_headers(decode_headers(record.headers))
+        if envelope.event_type not in self._handled_types:
+            return None
+        if (envelope.event_type, envelope.event_version) not in self._handlers:
+            raise InvalidMessage(f"{envelope.event_type} v{envelope.event_version} is not a version this reads")
+        return _Incoming(record, envelope, decode_event(envelope, record.value or b""))
+
+    async def _apply(self, items: Sequence[_Incoming]) -> int:
+        async with self._uow_factory() as uow:
+            fresh = await claim_events(uow.session, self.name, [str(i.envelope.event_id) for i in items])
+            for item in items:
+                if str(item.envelope.event_id) not in fresh:
+                    continue
+                handler = self._handlers[(item.envelope.event_type, item.envelope.event_version)]
+                causation = current_causation_id.set(str(item.envelope.event_id))
+                bind_correlation_id(item.envelope.correlation_id)
+                try:
+                    await handler(item.event, item.envelope, uow)
+                finally:
+                    current_causation_id.reset(causation)
+            await uow.commit()
+            return len(fresh)
+
+    async def _apply_with_retries(self, item: _Incoming) -> int:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            wait=wait_exponential_jitter(initial=self._retry_base_seconds, max=10, jitter=self._retry_base_seconds),
+            retry=retry_if_not_exception_type((InvalidMessage, RcmError)),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._apply([item])
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    def _dead_letter(self, record: ConsumerRecord[Any, Any], exc: Exception) -> OutgoingMessage:
+        try:
+            headers = decode_headers(record.headers)
+        except InvalidMessage:
+            headers = {}
+        headers.update(
+            {
+                "dlq_consumer": self.name,
+                "dlq_original_topic": record.topic,
+                "dlq_original_partition": str(record.partition),
+                "dlq_original_offset": str(record.offset),
+                "dlq_error_type": type(exc).__name__,
+                "dlq_error": _safe_reason(exc),
+                "dlq_failed_at": utcnow().isoformat(),
+            }
+        )
+        return OutgoingMessage(
+            topic=dlq_topic(record.topic), key=record.key or b"", headers=headers, payload=record.value or b""
+        )
+
+
+def _record_position(record: ConsumerRecord[Any, Any]) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"
+
+
+def _safe_reason(exc: Exception) -> str:
+    """Our own errors are written PHI-free; any other exception is named by its type only."""
+    if isinstance(exc, InvalidMessage | RcmError):
+        return str(exc)
+    return type(exc).__name__

@@ -1,0 +1,183 @@
+"""The transactional outbox: events are rows written in the same transaction as the state they describe.
+
+A relay in the service process publishes pending rows in batches (key, envelope headers, acks=all) and
+marks them sent. On PostgreSQL it claims rows with FOR UPDATE SKIP LOCKED so replicas share the work;
+a relay that dies after publishing and before marking publishes the rows again, and the consumers' inbox
+drops the duplicates (at-least-once out, effectively-once in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Column, DateTime, Index, Text, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import Field, SQLModel, col
+
+from rcm_common.db import is_postgres
+from rcm_common.envelope import Envelope
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One integration event waiting to be published (`sent_at` is null) or already published."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36, unique=True)
+    topic: str = Field(max_length=255)
+    key: str = Field(max_length=64)
+    event_type: str = Field(max_length=255)
+    headers: str = Field(sa_column=Column(Text, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=255)
+
+
+def outbox_row(topic: str, event: IntegrationEvent, envelope: Envelope) -> OutboxMessage:
+    return OutboxMessage(
+        event_id=str(envelope.event_id),
+        topic=topic,
+        key=envelope.subject,
+        event_type=envelope.event_type,
+        headers=json.dumps(envelope.to_headers()),
+        payload=event.model_dump_json(),
+        created_at=envelope.occurred_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    topic: str
+    key: bytes
+    headers: dict[str, str]
+    payload: bytes
+
+
+class MessagePublisher(Protocol):
+    """Publishes messages in order and returns only when the broker has acknowledged every one."""
+
+    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None: ...
+
+
+class OutboxRelay:
+    """Moves pending outbox rows to the broker, a batch per transaction, until asked to stop."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        publisher: MessagePublisher,
+        *,
+        batch_size: int = 500,
+        idle_seconds: float = 0.2,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self._session_factory = session_factory
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._idle_seconds = idle_seconds
+        self._retention = retention
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows, so they leave now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; the number published (0 when nothing was waiting)."""
+        async with self._session_factory() as session, session.begin():
+            query = (
+                select(OutboxMessage)
+                .where(col(OutboxMessage.sent_at).is_(None))
+                .order_by(col(OutboxMessage.id))
+                .limit(self._batch_size)
+            )
+            if is_postgres(session):
+                query = query.with_for_update(skip_locked=True)
+            rows = list((await session.scalars(query)).all())
+            if not rows:
+                return 0
+            try:
+                await self._publisher.publish_all([_to_outgoing(row) for row in rows])
+            except Exception as exc:
+                await self._record_failure(session, rows, exc)
+                raise
+            await self._mark_sent(session, rows)
+            return len(rows)
+
+    async def _mark_sent(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
+        await session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_([row.id for row in rows]))
+            .values(sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+        )
+
+    async def _record_failure(self, session: AsyncSession, rows: Sequence[OutboxMessage], exc: Exception) -> None:
+        await session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_([row.id for row in rows]))
+            .values(attempts=OutboxMessage.attempts + 1, last_error=type(exc).__name__)
+        )
+
+    async def purge_sent(self) -> int:
+        """Delete rows published longer ago than the retention: the outbox is a queue, not an archive."""
+        async with self._session_factory() as session, session.begin():
+            result = await session.execute(
+                delete(OutboxMessage).where(col(OutboxMessage.sent_at) < utcnow() - self._retention)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set: drain while rows wait, else sleep until woken or the idle time passes."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                published = await self.publish_pending()
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception("outbox relay failed to publish a batch (attempt %d)", failures)
+                published = 0
+                await _sleep_or_stop(stop, min(0.2 * 2**failures, 10.0))
+            if published >= self._batch_size:
+                continue
+            self._wakeup.clear()
+            if published == 0:
+                await _wait_any(stop, self._wakeup, self._idle_seconds)
+
+
+def _to_outgoing(row: OutboxMessage) -> OutgoingMessage:
+    return OutgoingMessage(
+        topic=row.topic,
+        key=row.key.encode(),
+        headers=json.loads(row.headers),
+        payload=row.payload.encode(),
+    )
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,114 @@
+"""The FastAPI application every service is built from: problem+json errors, request context, metrics,
+tracing, health, and a lifespan that migrates the database, connects to the broker (retrying until it
+answers), runs the outbox relay and stops them all in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rcm_common.auth import TokenVerifier
+from rcm_common.db import ping
+from rcm_common.http import health_router, install_problem_handlers
+from rcm_common.logs import configure_logging
+from rcm_common.outbox import OutboxRelay
+from rcm_common.settings import ServiceSettings
+from rcm_common.telemetry import (
+    RequestContextMiddleware,
+    configure_tracing,
+    instrument_fastapi,
+    metrics_router,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceParts:
+    """What the shared lifespan needs from a service's composition root."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    broker: KafkaBroker
+    relay: OutboxRelay
+    token_verifier: TokenVerifier
+    migrate: Callable[[], None] | None = None
+
+
+class _BrokerLink:
+    """Connects to the broker in the background, so the service starts (and says it is not ready)
+    while Kafka is still coming up, instead of crashing."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self.broker = broker
+        self.connected = asyncio.Event()
+
+    async def connect(self, stop: asyncio.Event) -> None:
+        delay = 0.2
+        while not stop.is_set():
+            try:
+                await self.broker.start()
+            except Exception as exc:
+                logger.warning("broker not reachable yet (%s); retrying in %.1fs", type(exc).__name__, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self.connected.set()
+            return
+
+    async def check(self) -> None:
+        if not self.connected.is_set() or not await self.broker.ping(timeout=1.0):
+            raise ConnectionError("broker unreachable")
+
+
+def create_service_app(
+    parts: ServiceParts, *, title: str, version: str, routers: Sequence[APIRouter], description: str = ""
+) -> FastAPI:
+    settings = parts.settings
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    tracer_provider = configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    link = _BrokerLink(parts.broker)
+
+    async def check_database() -> None:
+        await ping(parts.engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if parts.migrate is not None:
+            await asyncio.to_thread(parts.migrate)
+        stop = asyncio.Event()
+
+        async def connect_then_relay() -> None:
+            await link.connect(stop)
+            if link.connected.is_set():
+                await parts.relay.run(stop)
+
+        background = asyncio.create_task(connect_then_relay(), name="broker-and-relay")
+        logger.info("%s started", settings.service_name)
+        try:
+            yield
+        finally:
+            stop.set()
+            await background
+            await parts.broker.stop()
+            await parts.engine.dispose()
+            logger.info("%s stopped", settings.service_name)
+
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app.state.token_verifier = parts.token_verifier
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service_name=settings.service_name)
+    instrument_fastapi(app, tracer_provider)
+    app.include_router(health_router({"database": check_database, "broker": link.check}))
+    app.include_router(metrics_router())
+    for router in routers:
+        app.include_router(router)
+    return app

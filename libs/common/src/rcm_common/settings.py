@@ -1,0 +1,99 @@
+"""Settings shared by every service, read from the environment (and a `.env` file where present).
+
+Development runs on embedded defaults; any other environment refuses to start while a default secret
+is still in place, the way a billing manager would expect money and PHI to be guarded.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Well-known development keys: usable on a laptop, refused anywhere else.
+DEV_FIELD_ENCRYPTION_KEY = base64.b64encode(b"rcm-development-field-key-000000").decode()
+DEV_FIELD_HMAC_KEY = base64.b64encode(b"rcm-development-blind-index-key!").decode()
+
+
+class ServiceSettings(BaseSettings):
+    """The settings every service has; a service subclasses it to add its own and set `service_name`."""
+
+    model_config = SettingsConfigDict(env_prefix="RCM_", env_file=".env", extra="ignore")
+
+    service_name: str = "rcm"
+    environment: Environment = "development"
+    state_dir: Path = Path(".rcm")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_URL", "RCM_DATABASE_URL"),
+        description="SQLAlchemy async URL; empty means a SQLite file in the state directory.",
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "RCM_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    kafka_idempotent_producer: bool = Field(
+        default=False, description="On in production; the embedded broker has no idempotent producer."
+    )
+    consumer_max_retries: int = 3
+    consumer_retry_base_seconds: float = 0.2
+    consumer_batch_size: int = 500
+    relay_batch_size: int = 500
+    relay_idle_seconds: float = 0.2
+
+    jwt_audience: str = "rcm"
+    jwt_issuer: str = "rcm-local"
+    jwt_public_key: SecretStr | None = Field(
+        default=None, description="PEM of the token signing public key; development reads the local key file."
+    )
+    field_encryption_key: SecretStr = SecretStr(DEV_FIELD_ENCRYPTION_KEY)
+    field_hmac_key: SecretStr = SecretStr(DEV_FIELD_HMAC_KEY)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "RCM_OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> ServiceSettings:
+        if self.environment == "development" or self.environment == "test":
+            return self
+        problems = []
+        if self.field_encryption_key.get_secret_value() == DEV_FIELD_ENCRYPTION_KEY:
+            problems.append("RCM_FIELD_ENCRYPTION_KEY")
+        if self.field_hmac_key.get_secret_value() == DEV_FIELD_HMAC_KEY:
+            problems.append("RCM_FIELD_HMAC_KEY")
+        if self.jwt_public_key is None:
+            problems.append("RCM_JWT_PUBLIC_KEY")
+        if not self.database_url:
+            problems.append("DATABASE_URL")
+        if problems:
+            raise ValueError(
+                f"environment {self.environment!r} refuses development defaults; set: {', '.join(problems)}"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database, or a SQLite file of this service's own in the state directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.state_dir / (self.service_name + '.db')}"
+
+    @property
+    def dev_jwt_private_key_path(self) -> Path:
+        return self.state_dir / "jwt-dev-private.pem"
+
+    @property
+    def dev_jwt_public_key_path(self) -> Path:
+        return self.state_dir / "jwt-dev-public.pem"

@@ -1,0 +1,53 @@
+"""Wire-safe value types shared by every contract: money and UTC timestamps.
+
+Money is a Decimal with two places, serialised as a string so no float ever touches it; timestamps are
+timezone-aware and normalised to UTC; dates of service stay plain dates.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer
+
+CENT = Decimal("0.01")
+
+
+def to_money(value: object) -> Decimal:
+    """Parse a money amount exactly; refuse floats and more than two decimal places rather than round silently."""
+    if isinstance(value, float):
+        raise ValueError("money must be given as a string or a decimal, not a float")
+    if isinstance(value, bool):
+        raise ValueError("money must be a number")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError("money must be a decimal number") from exc
+    if not amount.is_finite():
+        raise ValueError("money must be a finite number")
+    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise ValueError("money has at most two decimal places")
+    return amount.quantize(CENT)
+
+
+def _money_to_wire(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _to_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(to_money),
+    PlainSerializer(_money_to_wire, return_type=str, when_used="json"),
+]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+def utcnow() -> datetime:
+    """The current moment, timezone-aware UTC (never a naive datetime)."""
+    return datetime.now(UTC)

@@ -1,0 +1,158 @@
+"""The unit of work: one database transaction that carries a change, its outgoing events, its audit
+records and, for an idempotent create, the response to replay; it rolls back unless committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from opentelemetry import propagate
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rcm_common.audit import AuditContext, append_audit
+from rcm_common.envelope import Envelope
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.http import remember_response
+from rcm_common.logs import get_correlation_id
+from rcm_common.outbox import outbox_row
+from rcm_common.types import utcnow
+
+# The event being handled, if any: events published while handling it name it as their cause.
+current_causation_id: ContextVar[str | None] = ContextVar("current_causation_id", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """A create request sent with an Idempotency-Key: where its response is remembered."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class _AccessRecord:
+    action: str
+    resource_type: str
+    resource_id: str | None
+    patient_id: str | None
+
+
+class SqlUnitOfWork:
+    """Base for a service's unit of work; subclasses attach their repositories in `_start`."""
+
+    session: AsyncSession
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        producer: str,
+        topic: str,
+        audit: AuditContext | None = None,
+        idempotency: IdempotentRequest | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._producer = producer
+        self._topic = topic
+        self._audit = audit
+        self._idempotency = idempotency
+        self._on_commit = on_commit
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self._events: list[tuple[IntegrationEvent, Envelope]] = []
+        self._accesses: list[_AccessRecord] = []
+        self._response: tuple[int, dict[str, Any]] | None = None
+        self._committed = False
+        self._start()
+        return self
+
+    def _start(self) -> None:
+        """Hook for subclasses: build repositories over `self.session`."""
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def publish(self, event: IntegrationEvent) -> Envelope:
+        """Queue an integration event; it is written to the outbox when (and only if) the work commits."""
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        envelope = Envelope(
+            event_id=uuid.uuid4(),
+            event_type=event.event_type,
+            event_version=event.event_version,
+            occurred_at=utcnow(),
+            producer=self._producer,
+            subject=event.subject,
+            correlation_id=get_correlation_id() or uuid.uuid4().hex,
+            causation_id=current_causation_id.get(),
+            traceparent=carrier.get("traceparent"),
+        )
+        self._events.append((event, envelope))
+        return envelope
+
+    def record_access(
+        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
+    ) -> None:
+        """Queue an audit record of a PHI read or change; written in this transaction at commit."""
+        self._accesses.append(
+            _AccessRecord(
+                action,
+                resource_type,
+                None if resource_id is None else str(resource_id),
+                None if patient_id is None else str(patient_id),
+            )
+        )
+
+    def respond(self, status_code: int, body: BaseModel) -> None:
+        """Remember the response of an idempotent create, committed together with what it created."""
+        self._response = (status_code, body.model_dump(mode="json"))
+
+    async def commit(self) -> None:
+        if self._accesses:
+            if self._audit is None:
+                raise RuntimeError("PHI access recorded without an audit context")
+            for access in self._accesses:
+                await append_audit(
+                    self.session,
+                    self._audit,
+                    action=access.action,
+                    resource_type=access.resource_type,
+                    resource_id=access.resource_id,
+                    patient_id=access.patient_id,
+                )
+        self.session.add_all([outbox_row(self._topic, event, envelope) for event, envelope in self._events])
+        if self._idempotency is not None and self._response is not None:
+            status_code, body = self._response
+            remember_response(
+                self.session,
+                scope=self._idempotency.scope,
+                key=self._idempotency.key,
+                fingerprint=self._idempotency.fingerprint,
+                status_code=status_code,
+                body=body,
+            )
+        await self.session.commit()
+        self._committed = True
+        wrote_events = bool(self._events)
+        self._events, self._accesses, self._response = [], [], None
+        if wrote_events and self._on_commit is not None:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self._events, self._accesses, self._response = [], [], None

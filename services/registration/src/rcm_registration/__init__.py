@@ -1,0 +1,1 @@
+"""The registration service: patients, guarantors and coverages, duplicate detection and merges."""

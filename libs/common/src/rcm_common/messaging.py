@@ -126,11 +126,12 @@ class EventConsumer(Generic[U]):
         self._max_retries = max_retries
         self._retry_base_seconds = retry_base_seconds
 
-    def subscribe(self, broker: KafkaBroker, *, batch_size: int = 500) -> None:
+    def subscribe(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
         """Attach to the broker as a batch subscriber in consumer group `name`, acknowledging by hand."""
 
         async def on_batch(message: KafkaMessage) -> None:
-            records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+            raw = message.raw_message
+            records = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
             try:
                 await self.consume(records)
             except Exception:
@@ -144,9 +145,12 @@ class EventConsumer(Generic[U]):
             self.topic,
             group_id=self.name,
             batch=True,
-            max_records=batch_size,
+            max_records=settings.consumer_batch_size,
             batch_timeout_ms=50,
             auto_offset_reset="earliest",
+            session_timeout_ms=settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+            rebalance_timeout_ms=settings.consumer_rebalance_timeout_ms,
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.name}:{self.topic}",
         )(on_batch)
@@ -226,7 +230,7 @@ class EventConsumer(Generic[U]):
     async def _apply_with_retries(self, item: _Incoming) -> int:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_retries + 1),
-            wait=wait_exponential_jitter(initial=self._retry_base_seconds, max=10, jitter=self._retry_base_seconds),
+            wait=wait_exponential_jitter(multiplier=self._retry_base_seconds, max=10, jitter=self._retry_base_seconds),
             retry=retry_if_not_exception_type((InvalidMessage, RcmError)),
             reraise=True,
         )

@@ -99,25 +99,27 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; the number published (0 when nothing was waiting)."""
-        async with self._session_factory() as session, session.begin():
-            query = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.sent_at).is_(None))
-                .order_by(col(OutboxMessage.id))
-                .limit(self._batch_size)
-            )
-            if is_postgres(session):
-                query = query.with_for_update(skip_locked=True)
-            rows = list((await session.scalars(query)).all())
-            if not rows:
-                return 0
-            try:
-                await self._publisher.publish_all([_to_outgoing(row) for row in rows])
-            except Exception as exc:
-                await self._record_failure(session, rows, exc)
-                raise
-            await self._mark_sent(session, rows)
-            return len(rows)
+        claimed: list[int] = []
+        try:
+            async with self._session_factory() as session, session.begin():
+                query = (
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.sent_at).is_(None))
+                    .order_by(col(OutboxMessage.id))
+                    .limit(self._batch_size)
+                )
+                if is_postgres(session):
+                    query = query.with_for_update(skip_locked=True)
+                rows = list((await session.scalars(query)).all())
+                claimed = [row.id for row in rows if row.id is not None]
+                if rows:
+                    await self._publisher.publish_all([_to_outgoing(row) for row in rows])
+                    await self._mark_sent(session, rows)
+                return len(rows)
+        except Exception as exc:
+            if claimed:
+                await self._record_failure(claimed, exc)
+            raise
 
     async def _mark_sent(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
         await session.execute(
@@ -126,12 +128,14 @@ class OutboxRelay:
             .values(sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
         )
 
-    async def _record_failure(self, session: AsyncSession, rows: Sequence[OutboxMessage], exc: Exception) -> None:
-        await session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_([row.id for row in rows]))
-            .values(attempts=OutboxMessage.attempts + 1, last_error=type(exc).__name__)
-        )
+    async def _record_failure(self, row_ids: Sequence[int], exc: Exception) -> None:
+        """Note the attempt on rows that stay pending; the claiming transaction has rolled back by now."""
+        async with self._session_factory() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(row_ids))
+                .values(attempts=OutboxMessage.attempts + 1, last_error=type(exc).__name__)
+            )
 
     async def purge_sent(self) -> int:
         """Delete rows published longer ago than the retention: the outbox is a queue, not an archive."""

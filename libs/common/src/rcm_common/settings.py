@@ -46,6 +46,11 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = 3
     consumer_retry_base_seconds: float = 0.2
     consumer_batch_size: int = 500
+    # Consumer-group timings: Kafka's defaults suit production; the embedded broker holds every group join
+    # for the whole rebalance timeout, so the local stack and the tests set these low.
+    consumer_session_timeout_ms: int = 10_000
+    consumer_heartbeat_interval_ms: int = 3_000
+    consumer_rebalance_timeout_ms: int | None = None
     relay_batch_size: int = 500
     relay_idle_seconds: float = 0.2
 

@@ -1,0 +1,118 @@
+"""Test helpers for every service: platform tables on a throwaway database, sample events and envelopes,
+and a PostgreSQL database per test that is skipped, with its reason, where no server answers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import SQLModel
+
+from rcm_common import audit, http, inbox, outbox
+from rcm_common.db import create_engine, create_session_factory
+from rcm_common.envelope import Envelope
+from rcm_common.events.registration import Address, Guarantor, PatientRegistered
+from rcm_common.settings import ServiceSettings
+from rcm_common.types import utcnow
+
+POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Consumer-group timings that make the embedded broker admit a consumer in about a second.
+FAST_GROUP_JOIN: dict[str, int] = {
+    "session_timeout_ms": 1000,
+    "heartbeat_interval_ms": 100,
+    "rebalance_timeout_ms": 1000,
+}
+
+
+def fast_settings(**overrides: Any) -> ServiceSettings:
+    """Settings for tests: the test environment and consumer groups that join the embedded broker quickly."""
+    fields: dict[str, Any] = {
+        "environment": "test",
+        "consumer_session_timeout_ms": FAST_GROUP_JOIN["session_timeout_ms"],
+        "consumer_heartbeat_interval_ms": FAST_GROUP_JOIN["heartbeat_interval_ms"],
+        "consumer_rebalance_timeout_ms": FAST_GROUP_JOIN["rebalance_timeout_ms"],
+    }
+    return ServiceSettings.model_validate(fields | overrides)
+
+
+PLATFORM_TABLES: tuple[Table, ...] = (
+    outbox.OutboxMessage.__table__,  # type: ignore[attr-defined]
+    inbox.InboxMessage.__table__,  # type: ignore[attr-defined]
+    audit.AuditRecord.__table__,  # type: ignore[attr-defined]
+    http.IdempotencyRecord.__table__,  # type: ignore[attr-defined]
+)
+
+
+async def create_database(
+    url: str, extra_tables: Sequence[Table] = ()
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """An engine and session factory over `url` with the platform tables (and any others) created."""
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all, tables=[*PLATFORM_TABLES, *extra_tables])
+    return engine, create_session_factory(engine)
+
+
+async def postgres_available() -> bool:
+    try:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=2)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await connection.close()
+    return True
+
+
+@asynccontextmanager
+async def throwaway_postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test; yields its SQLAlchemy async URL and drops it afterwards."""
+    name = f"rcm_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]], *, within: float = 20, every: float = 0.05) -> None:
+    """Poll `condition` until it holds; raise TimeoutError after `within` seconds."""
+    async with asyncio.timeout(within):
+        while not await condition():  # noqa: ASYNC110 - the state lives in a database, not in an Event
+            await asyncio.sleep(every)
+
+
+def sample_patient_registered(patient_id: uuid.UUID | None = None, **changes: Any) -> PatientRegistered:
+    """A synthetic PatientRegistered (no real person's data)."""
+    fields: dict[str, Any] = {
+        "patient_id": patient_id or uuid.uuid4(),
+        "mrn": "000000018",
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "birth_date": date(1980, 1, 15),
+        "sex": "F",
+        "address": Address(line1="12 Elm St", city="Anytown", state="PA", postal_code="19001"),
+        "guarantor": Guarantor(relationship="self"),
+    }
+    return PatientRegistered.model_validate(fields | changes)
+
+
+def envelope_for(event: PatientRegistered, event_id: uuid.UUID | None = None, producer: str = "test") -> Envelope:
+    return Envelope(
+        event_id=event_id or uuid.uuid4(),
+        event_type=event.event_type,
+        event_version=event.event_version,
+        occurred_at=utcnow(),
+        producer=producer,
+        subject=event.subject,
+        correlation_id=uuid.uuid4().hex,
+    )

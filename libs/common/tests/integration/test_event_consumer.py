@@ -1,0 +1,146 @@
+"""The event consumer's promises over faststream's in-memory TestKafkaBroker and a real SQLite database:
+retries apply an effect once, a poison message goes to the DLQ and the partition moves on, a duplicate
+event is applied once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from rcm_common.envelope import Envelope
+from rcm_common.events.registration import PatientRegistered
+from rcm_common.messaging import EventConsumer, KafkaMessagePublisher
+from rcm_common.testing import envelope_for, fast_settings
+from rcm_common.testing import sample_patient_registered as patient_registered
+from rcm_common.topics import REGISTRATION_EVENTS, dlq_topic
+from rcm_common.uow import SqlUnitOfWork
+
+
+class Flaky:
+    """Fails its first `failures` attempts, and always for the MRNs it is told to break; otherwise records."""
+
+    def __init__(self, effects: Any, failures: int = 0, always_failing: set[str] | None = None) -> None:
+        self.effects = effects
+        self.failures = failures
+        self.always_failing = always_failing or set()
+        self.attempts = 0
+
+    async def __call__(self, event: PatientRegistered, envelope: Envelope, uow: SqlUnitOfWork) -> None:
+        self.attempts += 1
+        if event.mrn in self.always_failing:
+            raise RuntimeError("this event can never be applied")
+        if self.attempts <= self.failures:
+            raise ConnectionError("transient")
+        await self.effects.record(event, envelope, uow)
+
+
+def build(effects: Any, handler: Flaky) -> tuple[KafkaBroker, list[dict[str, Any]]]:
+    broker = KafkaBroker()
+    consumer = EventConsumer(
+        name="test-consumer",
+        topic=REGISTRATION_EVENTS,
+        handlers={PatientRegistered: handler},
+        uow_factory=effects.uow,
+        dead_letters=KafkaMessagePublisher(broker),
+        max_retries=3,
+        retry_base_seconds=0.001,
+    )
+    consumer.subscribe(broker, fast_settings())
+    dead: list[dict[str, Any]] = []
+
+    @broker.subscriber(dlq_topic(REGISTRATION_EVENTS), group_id="dlq-reader")
+    async def read_dlq(message: KafkaMessage) -> None:
+        dead.append({"headers": dict(message.headers), "body": message.body})
+
+    return broker, dead
+
+
+async def publish(broker: KafkaBroker, event: PatientRegistered, event_id: uuid.UUID | None = None) -> Envelope:
+    envelope = envelope_for(event, event_id)
+    await broker.publish(
+        event.model_dump_json().encode(),
+        topic=REGISTRATION_EVENTS,
+        key=event.subject.encode(),
+        headers=envelope.to_headers(),
+    )
+    return envelope
+
+
+async def test_a_handler_that_fails_twice_then_succeeds_applies_its_effect_once(
+    effects: Any,
+) -> None:
+    handler = Flaky(effects, failures=2)
+    broker, dead = build(effects, handler)
+    async with TestKafkaBroker(broker):
+        envelope = await publish(broker, patient_registered())
+
+    assert handler.attempts == 3
+    assert await effects.counts() == {str(envelope.event_id): 1}
+    assert dead == []
+
+
+async def test_a_poison_message_lands_in_the_dlq_and_the_next_message_is_processed(
+    effects: Any,
+) -> None:
+    poison = patient_registered(mrn="999999990")
+    handler = Flaky(effects, always_failing={poison.mrn})
+    broker, dead = build(effects, handler)
+    async with TestKafkaBroker(broker):
+        await publish(broker, poison)
+        healthy = await publish(broker, patient_registered(poison.patient_id))  # same key: same partition
+
+    assert await effects.counts() == {str(healthy.event_id): 1}
+    assert len(dead) == 1
+    headers = dead[0]["headers"]
+    assert headers["dlq_consumer"] == "test-consumer"
+    assert headers["dlq_original_topic"] == REGISTRATION_EVENTS
+    assert headers["dlq_error_type"] == "RuntimeError"
+    assert headers["event_type"] == PatientRegistered.event_type
+    assert PatientRegistered.model_validate_json(dead[0]["body"]).patient_id == poison.patient_id
+
+
+async def test_an_unreadable_message_goes_to_the_dlq_without_retries(
+    effects: Any,
+) -> None:
+    handler = Flaky(effects)
+    broker, dead = build(effects, handler)
+    async with TestKafkaBroker(broker):
+        event = patient_registered()
+        headers = envelope_for(event).to_headers()
+        await broker.publish(b'{"patient_id": "not-a-uuid"}', topic=REGISTRATION_EVENTS, headers=headers)
+        await broker.publish(b"{}", topic=REGISTRATION_EVENTS, headers={"event_type": "missing-the-rest"})
+
+    assert handler.attempts == 0
+    assert [d["headers"]["dlq_error_type"] for d in dead] == ["InvalidMessage", "InvalidMessage"]
+    # The reason names fields, never their values (which can be PHI).
+    assert "not-a-uuid" not in dead[0]["headers"]["dlq_error"]
+
+
+async def test_a_duplicate_event_is_applied_once(effects: Any) -> None:
+    handler = Flaky(effects)
+    broker, dead = build(effects, handler)
+    event, event_id = patient_registered(), uuid.uuid4()
+    async with TestKafkaBroker(broker):
+        await publish(broker, event, event_id)
+        await publish(broker, event, event_id)
+
+    assert await effects.counts() == {str(event_id): 1}
+    assert handler.attempts == 1
+    assert dead == []
+
+
+async def test_events_of_types_the_consumer_does_not_handle_are_skipped(
+    effects: Any,
+) -> None:
+    handler = Flaky(effects)
+    broker, dead = build(effects, handler)
+    async with TestKafkaBroker(broker):
+        headers = envelope_for(patient_registered()).to_headers() | {"event_type": "rcm.other.something_new"}
+        await broker.publish(b"{}", topic=REGISTRATION_EVENTS, headers=headers)
+
+    assert handler.attempts == 0
+    assert dead == []
+    assert await effects.counts() == {}

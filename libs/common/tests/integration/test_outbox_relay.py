@@ -1,0 +1,145 @@
+"""The outbox relay on SQLite and PostgreSQL: order, failure bookkeeping, retention, and on PostgreSQL two
+relays sharing the rows through FOR UPDATE SKIP LOCKED without publishing any row twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from rcm_common.outbox import OutboxMessage, OutboxRelay, OutgoingMessage
+from rcm_common.testing import (
+    create_database,
+    postgres_available,
+    sample_patient_registered,
+    throwaway_postgres_database,
+)
+from rcm_common.types import utcnow
+from rcm_common.uow import SqlUnitOfWork
+
+
+class RecordingPublisher:
+    """Collects what would go to Kafka; can be told to fail, or to take its time like a real broker."""
+
+    def __init__(self, *, fail: bool = False, delay: float = 0.0) -> None:
+        self.fail = fail
+        self.delay = delay
+        self.published: list[OutgoingMessage] = []
+
+    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise ConnectionError("broker unreachable")
+        self.published.extend(messages)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    if request.param == "sqlite":
+        engine, made = await create_database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+        yield made
+        await engine.dispose()
+        return
+    if not await postgres_available():
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+    async with throwaway_postgres_database() as url:
+        engine, made = await create_database(url)
+        yield made
+        await engine.dispose()
+
+
+async def write(factory: async_sessionmaker[AsyncSession], count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        async with SqlUnitOfWork(factory, producer="test", topic="rcm.test.events") as uow:
+            ids.append(str(uow.publish(sample_patient_registered()).event_id))
+            await uow.commit()
+    return ids
+
+
+async def rows(factory: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
+    async with factory() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+
+
+async def test_rows_are_published_in_commit_order_and_marked_sent(factory: async_sessionmaker[AsyncSession]) -> None:
+    ids = await write(factory, 7)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(factory, publisher, batch_size=3)
+
+    assert [await relay.publish_pending() for _ in range(4)] == [3, 3, 1, 0]
+    assert [m.headers["event_id"] for m in publisher.published] == ids
+    assert all(row.sent_at is not None and row.attempts == 1 for row in await rows(factory))
+
+
+async def test_a_failed_publish_leaves_rows_pending_with_the_error_named(
+    factory: async_sessionmaker[AsyncSession],
+) -> None:
+    await write(factory, 2)
+    with pytest.raises(ConnectionError):
+        await OutboxRelay(factory, RecordingPublisher(fail=True)).publish_pending()
+
+    stored = await rows(factory)
+    assert [(r.sent_at, r.attempts, r.last_error) for r in stored] == [(None, 1, "ConnectionError")] * 2
+    assert await OutboxRelay(factory, RecordingPublisher()).publish_pending() == 2
+
+
+async def test_sent_rows_older_than_the_retention_are_purged(factory: async_sessionmaker[AsyncSession]) -> None:
+    await write(factory, 3)
+    relay = OutboxRelay(factory, RecordingPublisher(), retention=timedelta(days=7))
+    await relay.publish_pending()
+    async with factory() as session, session.begin():
+        oldest = (await rows(factory))[0].id
+        await session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id) == oldest).values(sent_at=utcnow() - timedelta(days=8))
+        )
+
+    assert await relay.purge_sent() == 1
+    assert len(await rows(factory)) == 2
+
+
+async def test_the_running_relay_publishes_as_soon_as_it_is_woken(factory: async_sessionmaker[AsyncSession]) -> None:
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(factory, publisher, idle_seconds=30)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    await asyncio.sleep(0.1)
+
+    ids = await write(factory, 1)
+    relay.wake()
+    async with asyncio.timeout(5):
+        while not publisher.published:  # noqa: ASYNC110 - the relay is a separate task
+            await asyncio.sleep(0.01)
+    stop.set()
+    await running
+
+    assert [m.headers["event_id"] for m in publisher.published] == ids
+
+
+@pytest.mark.postgres
+async def test_two_relays_share_the_rows_without_publishing_any_twice() -> None:
+    if not await postgres_available():
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+    async with throwaway_postgres_database() as url:
+        engine, factory = await create_database(url)
+        ids = await write(factory, 60)
+        first, second = RecordingPublisher(delay=0.05), RecordingPublisher(delay=0.05)
+        relays = [OutboxRelay(factory, first, batch_size=10), OutboxRelay(factory, second, batch_size=10)]
+
+        async def drain(relay: OutboxRelay) -> None:
+            while await relay.publish_pending():
+                pass
+
+        await asyncio.gather(*(drain(relay) for relay in relays))
+        await engine.dispose()
+
+    published = [m.headers["event_id"] for m in first.published + second.published]
+    assert sorted(published) == sorted(ids)  # every row once, none twice
+    assert first.published, "the first relay did part of the work"
+    assert second.published, "the second relay did part of the work"

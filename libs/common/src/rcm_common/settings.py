@@ -36,6 +36,12 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "RCM_DATABASE_URL"),
         description="SQLAlchemy async URL; empty means a SQLite file in the state directory.",
     )
+    migrate_on_start: bool = Field(
+        default=True, description="Apply the service's migrations at start; production may run them as a Job."
+    )
+    migrations_dir: Path | None = Field(
+        default=None, description="Where the service's Alembic scripts are; the source tree's by default."
+    )
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "RCM_KAFKA_BOOTSTRAP_SERVERS"),

@@ -44,6 +44,9 @@ _UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
 _OTLP_HTTP_EXPORTER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
 
 
+_installed_provider: TracerProvider | None = None
+
+
 def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvider:
     """Install the global tracer provider and the W3C tracecontext propagator.
 
@@ -52,6 +55,9 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerPro
     are still created, so ids reach logs and Kafka headers, but nothing is exported. Only tracecontext is
     propagated: baggage is client-controlled free text and is ignored.
     """
+    global _installed_provider
+    if _installed_provider is not None:
+        return _installed_provider  # OpenTelemetry allows one global provider per process
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     if otlp_endpoint:
         exporter = _otlp_exporter(otlp_endpoint)
@@ -63,6 +69,7 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerPro
             provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     set_global_textmap(TraceContextTextMapPropagator())
+    _installed_provider = provider
     return provider
 
 

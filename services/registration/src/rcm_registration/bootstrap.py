@@ -47,9 +47,7 @@ class Registration:
         )
 
 
-def bootstrap(
-    settings: RegistrationSettings | None = None, *, broker: KafkaBroker | None = None
-) -> Registration:
+def bootstrap(settings: RegistrationSettings | None = None, *, broker: KafkaBroker | None = None) -> Registration:
     settings = settings or RegistrationSettings()
     engine = create_engine(settings.resolved_database_url)
     session_factory = create_session_factory(engine)

@@ -108,13 +108,9 @@ class SqlPatientRepository:
     ) -> list[Patient]:
         query = select(PATIENT)
         if last_name:
-            query = query.where(
-                PATIENT.c.last_name_key.startswith(normalise_name(last_name), autoescape=True)
-            )
+            query = query.where(PATIENT.c.last_name_key.startswith(normalise_name(last_name), autoescape=True))
         if first_name:
-            query = query.where(
-                PATIENT.c.first_name_key.startswith(normalise_name(first_name), autoescape=True)
-            )
+            query = query.where(PATIENT.c.first_name_key.startswith(normalise_name(first_name), autoescape=True))
         if birth_date:
             query = query.where(PATIENT.c.birth_date == birth_date)
         if mrn:
@@ -134,9 +130,7 @@ class SqlPatientRepository:
                 await self._session.execute(insert(PATIENT).values(**values, created_at=values["updated_at"]))
             else:
                 result = await self._session.execute(
-                    update(PATIENT)
-                    .where(PATIENT.c.id == values["id"], PATIENT.c.version == stored)
-                    .values(**values)
+                    update(PATIENT).where(PATIENT.c.id == values["id"], PATIENT.c.version == stored).values(**values)
                 )
                 if result.rowcount != 1:  # type: ignore[attr-defined]
                     raise Conflict("The patient was changed by another request at the same time; retry.")
@@ -149,9 +143,7 @@ class SqlPatientRepository:
     async def _save_coverage(self, coverage: Coverage) -> None:
         values = self._coverage_values(coverage)
         if coverage.id in self._stored_coverages:
-            await self._session.execute(
-                update(COVERAGE).where(COVERAGE.c.id == values["id"]).values(**values)
-            )
+            await self._session.execute(update(COVERAGE).where(COVERAGE.c.id == values["id"]).values(**values))
         else:
             await self._session.execute(insert(COVERAGE).values(**values, created_at=values["updated_at"]))
             self._stored_coverages.add(coverage.id)
@@ -160,9 +152,7 @@ class SqlPatientRepository:
         ids = [row.id for row in rows]
         coverage_rows = (
             await self._session.execute(
-                select(COVERAGE)
-                .where(COVERAGE.c.patient_id.in_(ids))
-                .order_by(COVERAGE.c.created_at, COVERAGE.c.id)
+                select(COVERAGE).where(COVERAGE.c.patient_id.in_(ids)).order_by(COVERAGE.c.created_at, COVERAGE.c.id)
             )
         ).all()
         by_patient: dict[str, list[Coverage]] = {}
@@ -185,11 +175,7 @@ class SqlPatientRepository:
         return self._index.digest(f"{terms.payer_id}|{terms.member_id}")
 
     def _patient(self, row: Any, coverages: list[Coverage]) -> Patient:
-        ssn = (
-            self._cipher.decrypt(row.ssn_encrypted, context=f"patient:{row.id}:ssn")
-            if row.ssn_encrypted
-            else None
-        )
+        ssn = self._cipher.decrypt(row.ssn_encrypted, context=f"patient:{row.id}:ssn") if row.ssn_encrypted else None
         return Patient(
             id=UUID(row.id),
             mrn=row.mrn,
@@ -239,9 +225,7 @@ class SqlPatientRepository:
             "email": details.email,
             "guarantor": _GUARANTOR.dump_json(details.guarantor).decode(),
             "ssn_encrypted": (
-                self._cipher.encrypt(patient.ssn, context=f"patient:{patient.id}:ssn")
-                if patient.ssn
-                else None
+                self._cipher.encrypt(patient.ssn, context=f"patient:{patient.id}:ssn") if patient.ssn else None
             ),
             "ssn_index": self._index.digest(patient.ssn) if patient.ssn else None,
             "status": patient.status,
@@ -257,9 +241,7 @@ class SqlPatientRepository:
             terms=CoverageTerms(
                 payer_id=row.payer_id,
                 payer_name=row.payer_name,
-                member_id=self._cipher.decrypt(
-                    row.member_id_encrypted, context=f"coverage:{row.id}:member_id"
-                ),
+                member_id=self._cipher.decrypt(row.member_id_encrypted, context=f"coverage:{row.id}:member_id"),
                 relationship=row.relationship,
                 effective_date=row.effective_date,
                 order=row.coverage_order,
@@ -279,9 +261,7 @@ class SqlPatientRepository:
             "patient_id": str(coverage.patient_id),
             "payer_id": terms.payer_id,
             "payer_name": terms.payer_name,
-            "member_id_encrypted": self._cipher.encrypt(
-                terms.member_id, context=f"coverage:{coverage.id}:member_id"
-            ),
+            "member_id_encrypted": self._cipher.encrypt(terms.member_id, context=f"coverage:{coverage.id}:member_id"),
             "policy_index": self._policy_index(terms),
             "group_number": terms.group_number,
             "plan_type": terms.plan_type,

@@ -66,9 +66,7 @@ class CoverageRow(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=36)
-    patient_id: str = Field(
-        sa_column=Column(String(36), ForeignKey("patient.id"), nullable=False, index=True)
-    )
+    patient_id: str = Field(sa_column=Column(String(36), ForeignKey("patient.id"), nullable=False, index=True))
     payer_id: str = Field(max_length=80)
     payer_name: str = Field(max_length=60)
     member_id_encrypted: str = Field(sa_column=Column(Text, nullable=False))

@@ -47,6 +47,4 @@ class CoverageEnded:
     reason: str | None
 
 
-DomainEvent = (
-    PatientRegistered | PatientUpdated | PatientsMerged | CoverageAdded | CoverageUpdated | CoverageEnded
-)
+DomainEvent = PatientRegistered | PatientUpdated | PatientsMerged | CoverageAdded | CoverageUpdated | CoverageEnded

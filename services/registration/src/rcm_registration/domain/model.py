@@ -107,9 +107,7 @@ def validate_guarantor(problems: Problems, guarantor: Guarantor, today: date) ->
     last = rules.name(problems, "guarantor.last_name", guarantor.last_name, max_length=60)
     if guarantor.address is None:
         problems.add("guarantor.address", "is required when the guarantor is not the patient")
-    born = guarantor.birth_date and rules.birth_date(
-        problems, "guarantor.birth_date", guarantor.birth_date, today
-    )
+    born = guarantor.birth_date and rules.birth_date(problems, "guarantor.birth_date", guarantor.birth_date, today)
     return replace(
         guarantor,
         first_name=first,
@@ -157,8 +155,7 @@ def validate_terms(problems: Problems, terms: CoverageTerms, today: date) -> Cov
     else:
         subscriber = replace(
             subscriber,
-            first_name=rules.name(problems, "subscriber.first_name", subscriber.first_name, max_length=35)
-            or "",
+            first_name=rules.name(problems, "subscriber.first_name", subscriber.first_name, max_length=35) or "",
             last_name=rules.name(problems, "subscriber.last_name", subscriber.last_name, max_length=60) or "",
             birth_date=rules.birth_date(problems, "subscriber.birth_date", subscriber.birth_date, today),
         )
@@ -230,9 +227,7 @@ class Patient:
         """Replace demographics; records PatientUpdated naming the fields that really changed."""
         self._require_active()
         changed = tuple(
-            name
-            for name in Demographics.__dataclass_fields__
-            if getattr(details, name) != getattr(self.details, name)
+            name for name in Demographics.__dataclass_fields__ if getattr(details, name) != getattr(self.details, name)
         )
         if ssn != self.ssn:
             changed += ("ssn",)
@@ -279,9 +274,7 @@ class Patient:
             raise Conflict("The coverage has ended; add a new coverage instead.")
         self._check_order_free(terms, ignore=coverage_id)
         changed = tuple(
-            name
-            for name in CoverageTerms.__dataclass_fields__
-            if getattr(terms, name) != getattr(coverage.terms, name)
+            name for name in CoverageTerms.__dataclass_fields__ if getattr(terms, name) != getattr(coverage.terms, name)
         )
         if changed:
             coverage.terms = terms
@@ -323,9 +316,7 @@ class Patient:
             ended_on = max(today, coverage.terms.effective_date)
             coverage.terms = replace(coverage.terms, termination_date=ended_on)
             coverage.status, coverage.end_reason = "ended", "duplicate of a coverage on the surviving record"
-            duplicate.events.append(
-                events.CoverageEnded(duplicate.id, coverage.id, ended_on, coverage.end_reason)
-            )
+            duplicate.events.append(events.CoverageEnded(duplicate.id, coverage.id, ended_on, coverage.end_reason))
         for coverage in moving:
             duplicate.coverages.remove(coverage)
             coverage.patient_id = self.id

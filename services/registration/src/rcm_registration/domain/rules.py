@@ -45,9 +45,7 @@ class Problems:
             raise ValidationFailed(self.errors)
 
 
-def name(
-    problems: Problems, field: str, value: str | None, *, max_length: int, required: bool = True
-) -> str | None:
+def name(problems: Problems, field: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
     if value is None or not value.strip():
         if required:
             problems.add(field, "is required")
@@ -60,9 +58,7 @@ def name(
     return cleaned
 
 
-def text(
-    problems: Problems, field: str, value: str | None, *, max_length: int, required: bool = True
-) -> str | None:
+def text(problems: Problems, field: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
     if value is None or not value.strip():
         if required:
             problems.add(field, "is required")

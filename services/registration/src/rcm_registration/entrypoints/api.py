@@ -155,9 +155,7 @@ async def update_patient(
     return view
 
 
-@router.post(
-    "/patients/{patient_id}/merge", response_model=PatientPublic, summary="Merge a duplicate patient"
-)
+@router.post("/patients/{patient_id}/merge", response_model=PatientPublic, summary="Merge a duplicate patient")
 async def merge_patients(
     patient_id: UUID,
     body: commands.MergePatients,

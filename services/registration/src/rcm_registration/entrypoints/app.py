@@ -13,12 +13,10 @@ from rcm_registration.bootstrap import Registration, bootstrap
 from rcm_registration.config import RegistrationSettings
 from rcm_registration.entrypoints.api import router
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+SOURCE_MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def create_app(
-    settings: RegistrationSettings | None = None, *, registration: Registration | None = None
-) -> FastAPI:
+def create_app(settings: RegistrationSettings | None = None, *, registration: Registration | None = None) -> FastAPI:
     reg = registration or bootstrap(settings)
     parts = ServiceParts(
         settings=reg.settings,
@@ -26,7 +24,13 @@ def create_app(
         broker=reg.broker,
         relay=reg.relay,
         token_verifier=reg.token_verifier,
-        migrate=partial(upgrade_to_head, MIGRATIONS, reg.settings.resolved_database_url),
+        migrate=(
+            partial(
+                upgrade_to_head, reg.settings.migrations_dir or SOURCE_MIGRATIONS, reg.settings.resolved_database_url
+            )
+            if reg.settings.migrate_on_start
+            else None
+        ),
     )
     app = create_service_app(
         parts,

@@ -32,9 +32,7 @@ async def register_patient(cmd: commands.RegisterPatient, uow: RegistrationUnitO
     problems.raise_if_any()
     async with uow:
         await _refuse_twin(uow, details, None)
-        patient = Patient.register(
-            patient_id=uuid.uuid4(), mrn=await uow.patients.next_mrn(), details=details, ssn=ssn
-        )
+        patient = Patient.register(patient_id=uuid.uuid4(), mrn=await uow.patients.next_mrn(), details=details, ssn=ssn)
         await uow.patients.add(patient)
         uow.record_access("create", "patient", patient.id, patient.id)
         view = PatientPublic.of(patient)
@@ -126,9 +124,7 @@ async def update_patient(
     return view
 
 
-async def add_coverage(
-    patient_id: UUID, cmd: commands.AddCoverage, uow: RegistrationUnitOfWork
-) -> CoveragePublic:
+async def add_coverage(patient_id: UUID, cmd: commands.AddCoverage, uow: RegistrationUnitOfWork) -> CoveragePublic:
     problems = Problems()
     terms = model.validate_terms(problems, _terms(cmd), _today())
     problems.raise_if_any()
@@ -191,9 +187,7 @@ async def end_coverage(
     return view
 
 
-async def merge_patients(
-    surviving_id: UUID, cmd: commands.MergePatients, uow: RegistrationUnitOfWork
-) -> PatientPublic:
+async def merge_patients(surviving_id: UUID, cmd: commands.MergePatients, uow: RegistrationUnitOfWork) -> PatientPublic:
     async with uow:
         survivor = await _load(uow, surviving_id)
         duplicate = await uow.patients.get(cmd.duplicate_id)

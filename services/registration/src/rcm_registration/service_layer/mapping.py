@@ -83,9 +83,7 @@ def to_integration_event(event: events.DomainEvent, patient: Patient) -> Integra
         case events.PatientRegistered():
             return contract.PatientRegistered.model_validate(_patient_state(patient))
         case events.PatientUpdated(changed_fields=changed):
-            return contract.PatientUpdated.model_validate(
-                {**_patient_state(patient), "changed_fields": changed}
-            )
+            return contract.PatientUpdated.model_validate({**_patient_state(patient), "changed_fields": changed})
         case events.PatientsMerged():
             return contract.PatientsMerged(
                 surviving_patient_id=event.surviving_patient_id,

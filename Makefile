@@ -1,0 +1,90 @@
+# The RCM platform's entry points for people and CI.
+# Installs come from requirements.lock (hashed, no download addresses); uv.lock stays untracked.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+LOCKFILE ?= requirements.lock
+STAMP := $(VENV)/.rcm-installed
+MEMBERS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/pyproject.toml))
+# Every source tree, and every test tree that has Python in it (mypy refuses an empty one).
+MYPY_TARGETS := $(wildcard libs/*/src services/*/src tools/src) \
+	$(foreach dir,$(wildcard libs/*/tests services/*/tests tools/tests tests),$(if $(shell find $(dir) -name '*.py' -print -quit),$(dir)))
+# uv from PATH, else the copy `make toolchain` installed for $(PYTHON). Expanded when a recipe starts.
+UV = $(if $(shell command -v uv 2>/dev/null),uv,$(PYTHON) -m uv)
+RUN = $(UV) run --no-sync
+RCM = $(RUN) rcm
+
+# Use the machine's Python; never download an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help toolchain install run up down status test lint lock contracts bench
+
+help:
+	@echo "make run        install, start the local stack, run the demo, stop the stack"
+	@echo "make up|down|status   manage the local stack (state in .rcm/)"
+	@echo "make test       install and run the whole test suite"
+	@echo "make lint       ruff check, ruff format --check, mypy"
+	@echo "make lock       regenerate $(LOCKFILE) from the workspace"
+	@echo "make contracts  regenerate contracts/ (the suite fails when it drifts from the code)"
+	@echo "make bench      run the benchmarks; each prints one JSON line"
+
+toolchain:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is required: run with PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
+		|| $(PYTHON) -m pip install --quiet --user uv 2>/dev/null || $(PYTHON) -m pip install --quiet uv
+
+install: $(STAMP)
+
+# Re-run only when the lock or a project file changes: repeated `make test` starts at once.
+$(STAMP): $(LOCKFILE) pyproject.toml $(addsuffix /pyproject.toml,$(MEMBERS)) | toolchain
+	@$(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+		|| $(UV) venv --clear --python $(PYTHON) $(VENV)
+	$(UV) pip sync --python $(VENV)/bin/python --require-hashes $(LOCKFILE)
+	$(UV) pip install --python $(VENV)/bin/python --no-deps $(addprefix --editable ,$(MEMBERS))
+	@touch $@
+
+$(LOCKFILE):
+	@echo "$(LOCKFILE) is missing: run 'make lock' and commit it" >&2; exit 1
+
+# The demo's outcome is make's outcome, and the stack is stopped whatever happens after it started.
+run: install
+	$(RCM) up && trap '$(RCM) down' EXIT && $(RCM) demo
+
+up: install
+	$(RCM) up
+
+down: install
+	$(RCM) down
+
+status: install
+	$(RCM) status
+
+# pytest exits 5 when it collects nothing: like any non-zero exit, that fails the target.
+test: install
+	$(RUN) pytest
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy $(MYPY_TARGETS)
+
+# With the dev group: `make test` installs its tools from the same lock. A download address must never
+# land in the lock (it would tie installs to one index), so the new lock replaces the old only without one.
+lock: toolchain
+	$(UV) export --quiet --format requirements-txt --no-emit-workspace --all-packages --all-groups --no-header \
+		--output-file $(LOCKFILE).new
+	@if grep -nE '(https?|file)://' $(LOCKFILE).new; then \
+		rm -f $(LOCKFILE).new; echo "the exported lock records download addresses; $(LOCKFILE) is unchanged" >&2; exit 1; \
+	fi
+	@mv $(LOCKFILE).new $(LOCKFILE)
+
+contracts: install
+	$(RCM) contracts
+
+bench: install
+	$(RCM) bench outbox

@@ -1,0 +1,193 @@
+"""The `rcm` command: run the local stack, mint tokens for it, verify audit chains, drive the demo.
+
+Results go to stdout in short lines; errors go to stderr as one `rcm: error: ...` line with exit code 1
+(argparse uses 2 for usage errors). `rcm status` exits 3 when something is not running and ready.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final
+
+from rcm_common.audit import verify_chain_command
+from rcm_common.settings import ServiceSettings
+from rcm_tools import contracts
+from rcm_tools.benchmarks import outbox_relay
+from rcm_tools.broker import bootstrap_servers
+from rcm_tools.demo import DEFAULT_PATIENTS, DEFAULT_SEED, READ_TIMEOUT_SECONDS, DemoPlan, run_demo
+from rcm_tools.errors import ToolError
+from rcm_tools.net import LOOPBACK
+from rcm_tools.stack import (
+    BROKER,
+    DEFAULT_BROKER_PORT,
+    READY_TIMEOUT_SECONDS,
+    SERVICES,
+    STOP_TIMEOUT_SECONDS,
+    LocalStack,
+    installed_services,
+)
+from rcm_tools.tokens import ROLES, mint_local_token
+
+EXIT_NOT_READY: Final = 3
+_DEFAULT_STATE_DIR: Final[Path] = ServiceSettings.model_fields["state_dir"].default
+_DEMO_ROLE: Final = "front_desk"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ToolError as exc:
+        print(f"rcm: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    state = argparse.ArgumentParser(add_help=False)
+    state.add_argument(
+        "--state-dir",
+        type=Path,
+        default=_DEFAULT_STATE_DIR,
+        help="where databases, logs, pid files and the dev signing key live (default: %(default)s)",
+    )
+    parser = argparse.ArgumentParser(prog="rcm", description="Run and drive the RCM platform locally.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", parents=[state], help="start the broker and every installed service")
+    up.add_argument("--broker-port", type=_port, default=DEFAULT_BROKER_PORT)
+    up.add_argument("--timeout", type=_positive_float, default=READY_TIMEOUT_SECONDS, help="seconds to get ready")
+    up.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the services' databases from the last run (by default they start empty, like the broker)",
+    )
+    up.set_defaults(handler=_up)
+
+    down = commands.add_parser("down", parents=[state], help="stop everything `rcm up` started")
+    down.add_argument("--timeout", type=_positive_float, default=STOP_TIMEOUT_SECONDS, help="seconds before SIGKILL")
+    down.set_defaults(handler=_down)
+
+    status = commands.add_parser("status", parents=[state], help="one line per process of the stack")
+    status.set_defaults(handler=_status)
+
+    token = commands.add_parser("token", parents=[state], help="print a bearer token the local stack accepts")
+    token.add_argument("--role", required=True, choices=ROLES)
+    token.add_argument("--subject", help="the token's `sub` (default: local-<role>)")
+    token.add_argument("--ttl", type=_positive_int, default=3600, help="lifetime in seconds (default: %(default)s)")
+    token.set_defaults(handler=_token)
+
+    audit = commands.add_parser("audit", help="audit log commands")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    verify = audit_commands.add_parser("verify", parents=[state], help="verify a service's audit hash chain")
+    target = verify.add_mutually_exclusive_group(required=True)
+    target.add_argument("--database-url", help="SQLAlchemy async URL of the service's database")
+    target.add_argument("--service", choices=[spec.name for spec in SERVICES], help="a local service's SQLite database")
+    verify.set_defaults(handler=_audit_verify)
+
+    demo = commands.add_parser("demo", parents=[state], help="register synthetic patients and read their events back")
+    demo.add_argument("--patients", type=_positive_int, default=DEFAULT_PATIENTS)
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the same seed registers the same people")
+    demo.add_argument(
+        "--timeout", type=_positive_float, default=READ_TIMEOUT_SECONDS, help="seconds to wait for the events"
+    )
+    demo.set_defaults(handler=_demo)
+    commands.add_parser(
+        "contracts", parents=[contracts.arguments()], help="regenerate contracts/ from the code (--check: report drift)"
+    ).set_defaults(handler=contracts.run)
+    bench = commands.add_parser("bench", help="benchmarks: each prints one JSON line with its baseline")
+    benchmarks = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    benchmarks.add_parser(
+        "outbox", parents=[outbox_relay.arguments()], help="outbox relay events/s on SQLite and PostgreSQL"
+    ).set_defaults(handler=outbox_relay.run_benchmark)
+    return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    services = installed_services()
+    stack = LocalStack(args.state_dir, services)
+    stack.up(
+        environ=os.environ,
+        broker_port=args.broker_port,
+        ready_timeout=args.timeout,
+        keep_data=args.keep_data,
+    )
+    missing = [spec.name for spec in SERVICES if spec not in services]
+    if missing:
+        print(f"not installed yet, so not started: {', '.join(missing)}")
+    print(f"stack up; logs in {stack.log_dir}; stop it with `rcm down`")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    LocalStack(args.state_dir, SERVICES).down(timeout=args.timeout)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    statuses = LocalStack(args.state_dir, installed_services()).status()
+    for status in statuses:
+        print(status.line())
+    return 0 if all(status.ready for status in statuses) else EXIT_NOT_READY
+
+
+def _token(args: argparse.Namespace) -> int:
+    subject = args.subject or f"local-{args.role}"
+    print(mint_local_token(args.state_dir, role=args.role, subject=subject, ttl_seconds=args.ttl))
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    database_url: str = args.database_url or _local_database_url(args.state_dir, args.service)
+    return asyncio.run(verify_chain_command(database_url))
+
+
+def _local_database_url(state_dir: Path, service: str) -> str:
+    """The SQLite file the local stack gives a service; refused if absent, as SQLite would create it empty."""
+    database = (state_dir / f"{service}.db").resolve()
+    if not database.is_file():
+        raise ToolError(f"no database for {service} at {database}; has the stack run?")
+    return f"sqlite+aiosqlite:///{database}"
+
+
+def _demo(args: argparse.Namespace) -> int:
+    stack = LocalStack(args.state_dir, installed_services())
+    plan = DemoPlan(
+        registration_url=f"http://{LOOPBACK}:{stack.port_of('registration')}",
+        bootstrap_servers=bootstrap_servers(stack.port_of(BROKER)),
+        token=mint_local_token(args.state_dir, role=_DEMO_ROLE, subject="rcm-demo", ttl_seconds=900),
+        patients=args.patients,
+        seed=args.seed,
+        read_timeout=args.timeout,
+    )
+    return asyncio.run(run_demo(plan))
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port")
+    return port
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value

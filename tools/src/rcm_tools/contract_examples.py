@@ -1,0 +1,108 @@
+"""One example payload per integration event, published as `contracts/examples/<event_type>/v<version>.json`.
+
+Each example is written in wire form (what the producer's outbox puts on Kafka, every field present) so the
+committed file is exactly this data; `make contracts` refuses an event without one, or one that differs from
+what its model would send. The people are invented: 555-01xx telephone numbers, example.com mail, and
+identifiers that match no real patient, member or record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from rcm_common.events import IntegrationEvent
+from rcm_common.events.registration import (
+    CoverageAdded,
+    CoverageEnded,
+    CoverageUpdated,
+    PatientRegistered,
+    PatientsMerged,
+    PatientUpdated,
+)
+
+# Shared ids, so the examples tell one story: a patient registered, a duplicate folded into them, coverage kept.
+_PATIENT_ID = "0b6f9d2e-5c1a-4f3e-9a7d-2e8c4b1f6a30"
+_DUPLICATE_ID = "7d3e1a9c-2b4f-4e8a-b6c1-9f0d5e2a7b44"
+_PRIMARY_COVERAGE_ID = "c4a2e8f1-6d3b-4a9e-8c7f-1b5d9e3a2c18"
+_SECONDARY_COVERAGE_ID = "e9b1c7d4-3a6f-4d2e-9b8a-5c1f7e4d3b62"
+_DUPLICATE_COVERAGE_ID = "3f8d2c6a-9e1b-4b7d-a5c3-8e2f6d1a9c57"
+
+_ADDRESS: Final = {
+    "line1": "1207 Larkspur Lane",
+    "line2": "Apt 4B",
+    "city": "Springfield",
+    "state": "IL",
+    "postal_code": "62704",
+}
+_PATIENT: Final = {
+    "patient_id": _PATIENT_ID,
+    "mrn": "MRN-0048213",
+    "first_name": "Maribel",
+    "middle_name": "Jo",
+    "last_name": "Okafor-Lindqvist",
+    "birth_date": "1986-09-14",
+    "sex": "F",
+    "address": _ADDRESS,
+    "phone": "217-555-0143",
+    "email": "maribel.okafor@example.com",
+    "guarantor": {
+        "relationship": "self",
+        "first_name": None,
+        "last_name": None,
+        "birth_date": None,
+        "address": None,
+        "phone": None,
+    },
+}
+_PRIMARY_COVERAGE: Final = {
+    "patient_id": _PATIENT_ID,
+    "coverage_id": _PRIMARY_COVERAGE_ID,
+    "payer_id": "PSH01",
+    "payer_name": "Prairie State Health Plan",
+    "member_id": "PSH839201774",
+    "group_number": "GRP-20417",
+    "plan_type": "PPO",
+    "relationship": "self",
+    "subscriber": None,
+    "effective_date": "2025-01-01",
+    "termination_date": None,
+    "order": "primary",
+}
+
+EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
+    PatientRegistered: _PATIENT,
+    PatientUpdated: {
+        **_PATIENT,
+        "address": {**_ADDRESS, "line1": "88 Orchard Hill Road", "line2": None, "postal_code": "62711"},
+        "phone": "217-555-0178",
+        "changed_fields": ["address", "phone"],
+    },
+    PatientsMerged: {
+        "surviving_patient_id": _PATIENT_ID,
+        "merged_patient_id": _DUPLICATE_ID,
+        "moved_coverage_ids": [_SECONDARY_COVERAGE_ID],
+        "ended_coverage_ids": [_DUPLICATE_COVERAGE_ID],
+    },
+    CoverageAdded: _PRIMARY_COVERAGE,
+    CoverageUpdated: {
+        **_PRIMARY_COVERAGE,
+        "coverage_id": _SECONDARY_COVERAGE_ID,
+        "payer_id": "HMI02",
+        "payer_name": "Heartland Mutual Insurance",
+        "member_id": "HMI4410093",
+        "group_number": None,
+        "plan_type": "HMO",
+        "relationship": "spouse",
+        "subscriber": {"first_name": "Tobias", "last_name": "Lindqvist", "birth_date": "1984-02-27", "sex": "M"},
+        "effective_date": "2024-07-01",
+        "order": "secondary",
+        "changed_fields": ["member_id", "subscriber"],
+    },
+    CoverageEnded: {
+        "patient_id": _PATIENT_ID,
+        "coverage_id": _SECONDARY_COVERAGE_ID,
+        "termination_date": "2025-06-30",
+        "reason": "subscriber changed employer",
+    },
+}

@@ -1,0 +1,221 @@
+"""`rcm demo`: drive the running stack the way a front desk would, then prove the events came out.
+
+It registers synthetic patients and their primary coverage over HTTP, then reads `rcm.registration.events`
+back from the broker and prints each event without PHI: type, subject (the patient id) and identifiers.
+Idempotency keys derive from the seed, so running the demo twice on one stack registers nobody twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
+from rcm_common.events.base import IntegrationEvent, UnknownEventType
+from rcm_common.events.registration import CoverageAdded, PatientRegistered
+from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_tools.errors import ToolError
+from rcm_tools.progress import ProgressBar
+from rcm_tools.synthetic import SyntheticPatient, synthetic_patients
+
+DEFAULT_PATIENTS: Final = 5
+DEFAULT_SEED: Final = 2026
+READ_TIMEOUT_SECONDS: Final = 30.0
+_IDEMPOTENCY_NAMESPACE: Final = uuid.UUID("5d0c4e0e-7f4b-4b7e-9a55-2f2b8f6a9d31")
+_RETRYABLE_STATUSES: Final = frozenset({502, 503, 504})
+_ATTEMPTS: Final = 3
+
+
+class DemoError(ToolError):
+    """The registration service refused or failed a request the demo made."""
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    registration_url: str
+    bootstrap_servers: str
+    token: str
+    patients: int = DEFAULT_PATIENTS
+    seed: int = DEFAULT_SEED
+    read_timeout: float = READ_TIMEOUT_SECONDS
+
+
+@dataclass(frozen=True)
+class Registration:
+    patient_id: str
+    coverage_id: str
+
+
+@dataclass(frozen=True)
+class ReadBackEvent:
+    event_id: str
+    event_type: str
+    subject: str
+    summary: str
+
+    def line(self) -> str:
+        return f"{self.event_type:<38} subject={self.subject}  {self.summary}".rstrip()
+
+
+async def run_demo(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
+    """Register, read back, print; the exit code is 1 when fewer events came back than were caused."""
+    patients = synthetic_patients(plan.patients, seed=plan.seed, plan_year=date.today().year)
+    async with httpx.AsyncClient(
+        base_url=plan.registration_url,
+        headers={"Authorization": f"Bearer {plan.token}"},
+        timeout=10.0,
+        transport=transport,
+    ) as client:
+        with ProgressBar(len(patients), label="registering patients") as progress:
+            registrations = await register_patients(client, patients, seed=plan.seed, progress=progress)
+
+    caused = len(registrations)
+    expected = {PatientRegistered.event_type: caused, CoverageAdded.event_type: caused}
+    position = {registration.patient_id: index for index, registration in enumerate(registrations)}
+    events = await read_back(plan.bootstrap_servers, position.keys(), expected, within=plan.read_timeout)
+    # Partitions interleave patients; a stable sort keeps each patient's own events in their order.
+    events.sort(key=lambda event: position[event.subject])
+    for event in events:
+        print(event.line())
+
+    counts = Counter(event.event_type for event in events)
+    print(
+        f"registered {caused} patients, {caused} coverages; read back "
+        f"{counts[PatientRegistered.event_type]} {PatientRegistered.__name__} and "
+        f"{counts[CoverageAdded.event_type]} {CoverageAdded.__name__} events"
+    )
+    missing = {event_type: n - counts[event_type] for event_type, n in expected.items()}
+    if any(n > 0 for n in missing.values()):
+        shortfall = ", ".join(f"{n} {event_type}" for event_type, n in missing.items() if n > 0)
+        print(f"missing after {plan.read_timeout:.0f} s: {shortfall}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def register_patients(
+    client: httpx.AsyncClient, patients: Sequence[SyntheticPatient], *, seed: int, progress: ProgressBar
+) -> list[Registration]:
+    """Register each patient, then their coverage, one patient at a time."""
+    registrations = []
+    for index, patient in enumerate(patients):
+        patient_id = await _create(
+            client, "/patients", patient.registration_body(), key=_idempotency_key(seed, index, "patient")
+        )
+        coverage_id = await _create(
+            client,
+            f"/patients/{patient_id}/coverages",
+            patient.coverage_body(),
+            key=_idempotency_key(seed, index, "coverage"),
+        )
+        registrations.append(Registration(patient_id=patient_id, coverage_id=coverage_id))
+        progress.advance()
+    return registrations
+
+
+async def read_back(
+    servers: str, subjects: Collection[str], expected: Mapping[str, int], *, within: float
+) -> list[ReadBackEvent]:
+    """The events about `subjects` from the start of the topic, until `expected` counts are met or time's up.
+
+    The consumer takes every partition itself from the earliest offset instead of joining a consumer group:
+    it disturbs no one's offsets, and skips the seconds a group join takes on the embedded broker. Duplicates
+    that at-least-once delivery may bring are dropped by event id.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, group_id=None, enable_auto_commit=False)
+    events: dict[str, ReadBackEvent] = {}
+    counts: Counter[str] = Counter()
+    deadline = time.monotonic() + within
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(REGISTRATION_EVENTS)
+        if not partitions:
+            raise DemoError(f"the broker at {servers} has no topic {REGISTRATION_EVENTS}")
+        consumer.assign([TopicPartition(REGISTRATION_EVENTS, partition) for partition in sorted(partitions)])
+        await consumer.seek_to_beginning()
+        while any(counts[t] < n for t, n in expected.items()) and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    event = _about(record, subjects)
+                    if event is not None and event.event_id not in events:
+                        events[event.event_id] = event
+                        counts[event.event_type] += 1
+    finally:
+        await consumer.stop()
+    return list(events.values())
+
+
+def summarize(event: IntegrationEvent) -> str:
+    """Identifiers only: the demo's output may be pasted anywhere, so no names, dates or member ids."""
+    if isinstance(event, PatientRegistered):
+        return f"mrn={event.mrn}"
+    if isinstance(event, CoverageAdded):
+        return f"coverage={event.coverage_id} payer={event.payer_id} order={event.order}"
+    return ""
+
+
+def _about(record: ConsumerRecord[bytes, bytes], subjects: Collection[str]) -> ReadBackEvent | None:
+    try:
+        envelope = Envelope.from_headers(decode_headers(record.headers))
+    except InvalidMessage:
+        return None  # not an enveloped event: nothing the demo caused
+    if envelope.subject not in subjects:
+        return None
+    try:
+        summary = summarize(decode_event(envelope, record.value or b""))
+    except (UnknownEventType, InvalidMessage) as exc:
+        summary = f"(unreadable: {type(exc).__name__})"
+    return ReadBackEvent(str(envelope.event_id), envelope.event_type, envelope.subject, summary)
+
+
+async def _create(client: httpx.AsyncClient, path: str, body: Mapping[str, Any], *, key: str) -> str:
+    """POST with an Idempotency-Key, retrying transient failures with the same key; returns the new id."""
+    failure = ""
+    for attempt in range(_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(0.2 * 2**attempt)
+        try:
+            response = await client.post(path, json=body, headers={"Idempotency-Key": key})
+        except httpx.TransportError as exc:
+            failure = f"{type(exc).__name__}: {exc}"
+            continue
+        if response.status_code in _RETRYABLE_STATUSES:
+            failure = f"{response.status_code} {_problem(response)}"
+            continue
+        if not response.is_success:
+            raise DemoError(f"POST {path} answered {response.status_code}: {_problem(response)}")
+        return _created_id(response, path)
+    raise DemoError(f"POST {path} failed {_ATTEMPTS} times; the last time with {failure}")
+
+
+def _created_id(response: httpx.Response, path: str) -> str:
+    try:
+        created = response.json()["id"]
+    except (ValueError, KeyError, TypeError):
+        raise DemoError(f"POST {path} answered {response.status_code} without an `id`") from None
+    return str(created)
+
+
+def _problem(response: httpx.Response) -> str:
+    """Title and detail of a problem+json body, which by design carry no PHI; never the raw body."""
+    try:
+        problem = response.json()
+    except ValueError:
+        return response.reason_phrase
+    if not isinstance(problem, dict):
+        return response.reason_phrase
+    return ": ".join(str(problem[field]) for field in ("title", "detail") if problem.get(field))
+
+
+def _idempotency_key(seed: int, index: int, what: str) -> str:
+    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"rcm-demo:{seed}:{index}:{what}"))

@@ -17,6 +17,7 @@ from typing import Final
 
 import httpx
 
+from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS
 from rcm_tools.broker import bootstrap_servers, broker_is_ready, listener_url, run_blocking, start_broker
 from rcm_tools.errors import ToolError
 from rcm_tools.net import LOOPBACK, ensure_port_free
@@ -77,6 +78,9 @@ def service_environment(
         RCM_HTTP_HOST=LOOPBACK,
         RCM_HTTP_PORT=str(spec.port),
         KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers(broker_port),
+        RCM_CONSUMER_SESSION_TIMEOUT_MS=str(EMBEDDED_BROKER_GROUP_TIMINGS["session_timeout_ms"]),
+        RCM_CONSUMER_HEARTBEAT_INTERVAL_MS=str(EMBEDDED_BROKER_GROUP_TIMINGS["heartbeat_interval_ms"]),
+        RCM_CONSUMER_REBALANCE_TIMEOUT_MS=str(EMBEDDED_BROKER_GROUP_TIMINGS["rebalance_timeout_ms"]),
     )
     return env
 

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
+
+# Consumer-group timings that make the embedded broker admit a consumer in about a second (it holds each
+# join for the whole rebalance timeout); the local stack and the tests use them, production keeps Kafka's.
+EMBEDDED_BROKER_GROUP_TIMINGS: Final = {
+    "session_timeout_ms": 1000,
+    "heartbeat_interval_ms": 100,
+    "rebalance_timeout_ms": 1000,
+}
 
 # Well-known development keys: usable on a laptop, refused anywhere else.
 DEV_FIELD_ENCRYPTION_KEY = base64.b64encode(b"rcm-development-field-key-000000").decode()

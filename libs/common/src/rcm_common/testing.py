@@ -19,25 +19,19 @@ from rcm_common import audit, http, inbox, outbox
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope
 from rcm_common.events.registration import Address, Guarantor, PatientRegistered
-from rcm_common.settings import ServiceSettings
+from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
 from rcm_common.types import utcnow
 
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-# Consumer-group timings that make the embedded broker admit a consumer in about a second.
-FAST_GROUP_JOIN: dict[str, int] = {
-    "session_timeout_ms": 1000,
-    "heartbeat_interval_ms": 100,
-    "rebalance_timeout_ms": 1000,
-}
 
 
 def fast_settings(**overrides: Any) -> ServiceSettings:
     """Settings for tests: the test environment and consumer groups that join the embedded broker quickly."""
     fields: dict[str, Any] = {
         "environment": "test",
-        "consumer_session_timeout_ms": FAST_GROUP_JOIN["session_timeout_ms"],
-        "consumer_heartbeat_interval_ms": FAST_GROUP_JOIN["heartbeat_interval_ms"],
-        "consumer_rebalance_timeout_ms": FAST_GROUP_JOIN["rebalance_timeout_ms"],
+        "consumer_session_timeout_ms": EMBEDDED_BROKER_GROUP_TIMINGS["session_timeout_ms"],
+        "consumer_heartbeat_interval_ms": EMBEDDED_BROKER_GROUP_TIMINGS["heartbeat_interval_ms"],
+        "consumer_rebalance_timeout_ms": EMBEDDED_BROKER_GROUP_TIMINGS["rebalance_timeout_ms"],
     }
     return ServiceSettings.model_validate(fields | overrides)
 

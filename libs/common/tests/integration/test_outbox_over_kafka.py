@@ -20,7 +20,8 @@ from sqlmodel import col
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher
 from rcm_common.outbox import OutboxMessage, OutboxRelay
-from rcm_common.testing import FAST_GROUP_JOIN, create_database, fast_settings, sample_patient_registered, wait_until
+from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS
+from rcm_common.testing import create_database, fast_settings, sample_patient_registered, wait_until
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools.broker import EmbeddedBroker, ensure_topics
 
@@ -68,7 +69,7 @@ async def read_all(servers: str, topic: str, group: str, expected: int) -> list[
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        **FAST_GROUP_JOIN,
+        **EMBEDDED_BROKER_GROUP_TIMINGS,
     )
     await consumer.start()
     records: list[ConsumerRecord[Any, Any]] = []

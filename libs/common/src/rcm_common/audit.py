@@ -20,11 +20,12 @@ from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
 from sqlalchemy import Column, DateTime, Dialect, Table, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from rcm_common.auth import Principal
+from rcm_common.db import create_engine
 from rcm_common.errors import ValidationFailed
 from rcm_common.logs import get_correlation_id
 
@@ -195,7 +196,7 @@ async def verify_chain(session: AsyncSession) -> ChainVerification:
 
 async def verify_chain_command(database_url: str) -> int:
     """`rcm audit verify`: print one line with the verdict and return the process exit code."""
-    engine = create_async_engine(database_url)
+    engine = create_engine(database_url)
     try:
         async with AsyncSession(engine) as session:
             result = await verify_chain(session)

@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine tuned for the dialect; a SQLite file's folder is created when missing."""
+    """An engine tuned for the dialect; a SQLite file's folder is created when missing.
+
+    Statement parameters are kept out of error messages: they are patients' data, and errors get logged.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -49,6 +49,10 @@ class Conflict(RcmError):
     type_slug = "conflict"
 
 
+class ConcurrentUpdate(Conflict):
+    """Another transaction changed the same record first; trying again will usually succeed."""
+
+
 class PreconditionFailed(RcmError):
     status = 412
     title = "Precondition failed"

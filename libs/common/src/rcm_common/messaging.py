@@ -3,8 +3,9 @@
 The consumer reads a batch, applies it in one transaction with the inbox, and commits offsets only after
 that transaction committed. When the batch fails it falls back to one message at a time with bounded,
 jittered retries; a message that still fails is moved to `<topic>.dlq` with error headers and the
-partition moves on. Offsets are never committed before the effects, and never left uncommitted with a
-bare nack (which would loop on the same message forever).
+partition moves on. A failure that outlasts the retries but will pass (the database down, a concurrent
+update) is never dead-lettered: the batch is read again after a pause. Offsets are never committed before
+the effects.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.trace import TracerProvider
 from prometheus_client import REGISTRY, CollectorRegistry
-from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential_jitter
+from sqlalchemy.exc import InterfaceError, OperationalError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
-from rcm_common.errors import RcmError
+from rcm_common.errors import ConcurrentUpdate, RcmError
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.inbox import claim_events
-from rcm_common.logs import bind_correlation_id
+from rcm_common.logs import bind_correlation_id, correlation_id_var
 from rcm_common.outbox import MessagePublisher, OutgoingMessage
 from rcm_common.settings import ServiceSettings
 from rcm_common.topics import dlq_topic
@@ -103,6 +105,23 @@ class ConsumeReport:
     dead_lettered: list[str] = field(default_factory=list)
 
 
+class TransientFailure(Exception):
+    """The batch met a failure that will pass (the database unreachable or busy, a concurrent update):
+    it is read again after a pause, never dead-lettered."""
+
+
+_TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError, ConcurrentUpdate)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, _TRANSIENT_ERRORS)
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """Retrying cannot help: the message is unreadable, or breaks a rule of the service that applies it."""
+    return isinstance(exc, InvalidMessage) or (isinstance(exc, RcmError) and not _is_transient(exc))
+
+
 class EventConsumer(Generic[U]):
     """Applies integration events from one topic to a service's datastore, effectively once."""
 
@@ -125,6 +144,7 @@ class EventConsumer(Generic[U]):
         self._dead_letters = dead_letters
         self._max_retries = max_retries
         self._retry_base_seconds = retry_base_seconds
+        self._pauses = 0
 
     def subscribe(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
         """Attach to the broker as a batch subscriber in consumer group `name`, acknowledging by hand."""
@@ -134,11 +154,24 @@ class EventConsumer(Generic[U]):
             records = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
             try:
                 await self.consume(records)
+            except TransientFailure as failure:
+                self._pauses += 1
+                pause = min(0.5 * 2**self._pauses, 30.0)
+                logger.warning(
+                    "consumer %s: %s; reading the batch again in %.1fs",
+                    self.name,
+                    _safe_reason(failure.__cause__ or failure),
+                    pause,
+                )
+                await asyncio.sleep(pause)
+                await message.nack()
+                return
             except Exception:
-                # Only the dead-letter publish itself can get here: rewind so the batch is read again.
+                # The dead-letter publish itself failed: rewind so the batch is read again.
                 logger.exception("consumer %s could not settle a batch; it will be read again", self.name)
                 await message.nack()
                 return
+            self._pauses = 0
             await message.ack()
 
         broker.subscriber(
@@ -156,7 +189,11 @@ class EventConsumer(Generic[U]):
         )(on_batch)
 
     async def consume(self, records: Sequence[ConsumerRecord[Any, Any]]) -> ConsumeReport:
-        """Apply a batch of records and say what happened; raises only when a dead letter cannot be sent."""
+        """Apply a batch of records and say what happened.
+
+        Raises TransientFailure when the batch should be read again later, and any error of the dead-letter
+        publish itself; a message that cannot be applied for good is dead-lettered instead.
+        """
         report = ConsumeReport()
         incoming: list[_Incoming] = []
         poison: list[tuple[ConsumerRecord[Any, Any], Exception]] = []
@@ -185,8 +222,12 @@ class EventConsumer(Generic[U]):
                 for item in incoming:
                     try:
                         applied = await self._apply_with_retries(item)
-                    except Exception as exc:
-                        poison.append((item.record, exc))
+                    except Exception as item_exc:
+                        if _is_transient(item_exc):
+                            # Retries did not outlast it: read the batch again later (what was applied
+                            # so far stays applied, and the inbox skips it then).
+                            raise TransientFailure from item_exc
+                        poison.append((item.record, item_exc))
                         continue
                     report.applied += applied
                     report.duplicates += 1 - applied
@@ -208,7 +249,7 @@ class EventConsumer(Generic[U]):
         if envelope.event_type not in self._handled_types:
             return None
         if (envelope.event_type, envelope.event_version) not in self._handlers:
-            raise InvalidMessage(f"{envelope.event_type} v{envelope.event_version} is not a version this reads")
+            return None  # another version, published beside the one this consumer reads (DESIGN §3)
         return _Incoming(record, envelope, decode_event(envelope, record.value or b""))
 
     async def _apply(self, items: Sequence[_Incoming]) -> int:
@@ -219,10 +260,11 @@ class EventConsumer(Generic[U]):
                     continue
                 handler = self._handlers[(item.envelope.event_type, item.envelope.event_version)]
                 causation = current_causation_id.set(str(item.envelope.event_id))
-                bind_correlation_id(item.envelope.correlation_id)
+                correlation = bind_correlation_id(item.envelope.correlation_id)
                 try:
                     await handler(item.event, item.envelope, uow)
                 finally:
+                    correlation_id_var.reset(correlation)
                     current_causation_id.reset(causation)
             await uow.commit()
             return len(fresh)
@@ -231,7 +273,7 @@ class EventConsumer(Generic[U]):
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_retries + 1),
             wait=wait_exponential_jitter(multiplier=self._retry_base_seconds, max=10, jitter=self._retry_base_seconds),
-            retry=retry_if_not_exception_type((InvalidMessage, RcmError)),
+            retry=retry_if_exception(lambda exc: not _is_permanent(exc)),
             reraise=True,
         )
         async for attempt in retrying:
@@ -264,7 +306,7 @@ def _record_position(record: ConsumerRecord[Any, Any]) -> str:
     return f"{record.topic}[{record.partition}]@{record.offset}"
 
 
-def _safe_reason(exc: Exception) -> str:
+def _safe_reason(exc: BaseException) -> str:
     """Our own errors are written PHI-free; any other exception is named by its type only."""
     if isinstance(exc, InvalidMessage | RcmError):
         return str(exc)

@@ -1,9 +1,10 @@
 """The transactional outbox: events are rows written in the same transaction as the state they describe.
 
 A relay in the service process publishes pending rows in batches (key, envelope headers, acks=all) and
-marks them sent. On PostgreSQL it claims rows with FOR UPDATE SKIP LOCKED so replicas share the work;
+marks them sent. On PostgreSQL it claims rows with FOR UPDATE SKIP LOCKED, so replicas share the work;
 a relay that dies after publishing and before marking publishes the rows again, and the consumers' inbox
-drops the duplicates (at-least-once out, effectively-once in).
+drops the duplicates (at-least-once out, effectively-once in). Replicas take turns batch by batch, so one
+aggregate's events always leave in the order they were committed.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Column, DateTime, Index, Text, delete, select, update
+from sqlalchemy import Column, DateTime, Index, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
 
@@ -27,6 +29,10 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.types import utcnow
 
 logger = logging.getLogger(__name__)
+
+# pg_advisory lock key (any constant unique among the service's advisory locks): "outbox" in ASCII.
+RELAY_LOCK_KEY = 0x6F7574626F78
+PURGE_INTERVAL_SECONDS = 600
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -99,18 +105,35 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; the number published (0 when nothing was waiting)."""
+        async with self._session_factory() as session:
+            if is_postgres(session):
+                return await self._publish_claimed(session)
+            return await self._publish_unlocked(session)
+
+    async def _pending(self, session: AsyncSession, *, lock: bool) -> list[OutboxMessage]:
+        query = (
+            select(OutboxMessage)
+            .where(col(OutboxMessage.sent_at).is_(None))
+            .order_by(col(OutboxMessage.id))
+            .limit(self._batch_size)
+        )
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        return list((await session.scalars(query)).all())
+
+    async def _publish_claimed(self, session: AsyncSession) -> int:
+        """PostgreSQL: claim, publish and mark a batch in one transaction.
+
+        Replicas take turns batch by batch: an advisory lock lets one relay at a time claim, so no later
+        event of an aggregate can overtake an earlier one still in another replica's failed batch; FOR
+        UPDATE SKIP LOCKED keeps a row from ever being claimed twice.
+        """
         claimed: list[int] = []
         try:
-            async with self._session_factory() as session, session.begin():
-                query = (
-                    select(OutboxMessage)
-                    .where(col(OutboxMessage.sent_at).is_(None))
-                    .order_by(col(OutboxMessage.id))
-                    .limit(self._batch_size)
-                )
-                if is_postgres(session):
-                    query = query.with_for_update(skip_locked=True)
-                rows = list((await session.scalars(query)).all())
+            async with session.begin():
+                if not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
+                    return 0  # another replica is publishing the batch before ours
+                rows = await self._pending(session, lock=True)
                 claimed = [row.id for row in rows if row.id is not None]
                 if rows:
                     await self._publisher.publish_all([_to_outgoing(row) for row in rows])
@@ -120,6 +143,24 @@ class OutboxRelay:
             if claimed:
                 await self._record_failure(claimed, exc)
             raise
+
+    async def _publish_unlocked(self, session: AsyncSession) -> int:
+        """SQLite: one process owns the file, so read, publish with no transaction open, then mark.
+
+        Holding SQLite's single write lock across the broker's round trip would stall every API write.
+        """
+        async with session.begin():
+            rows = await self._pending(session, lock=False)
+        if not rows:
+            return 0
+        try:
+            await self._publisher.publish_all([_to_outgoing(row) for row in rows])
+        except Exception as exc:
+            await self._record_failure([row.id for row in rows if row.id is not None], exc)
+            raise
+        async with session.begin():
+            await self._mark_sent(session, rows)
+        return len(rows)
 
     async def _mark_sent(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
         await session.execute(
@@ -146,22 +187,35 @@ class OutboxRelay:
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set: drain while rows wait, else sleep until woken or the idle time passes."""
+        """Publish until `stop` is set: drain while rows wait, else sleep until woken or the idle time passes;
+        purge published rows past their retention now and then (they hold PHI and have done their job)."""
         failures = 0
+        next_purge = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() >= next_purge:
+                await self._purge_quietly()
+                next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
+            # Cleared before reading, so a commit made while this batch is in flight wakes the next pass.
+            self._wakeup.clear()
             try:
                 published = await self.publish_pending()
                 failures = 0
             except Exception:
                 failures += 1
                 logger.exception("outbox relay failed to publish a batch (attempt %d)", failures)
-                published = 0
                 await _sleep_or_stop(stop, min(0.2 * 2**failures, 10.0))
-            if published >= self._batch_size:
                 continue
-            self._wakeup.clear()
             if published == 0:
                 await _wait_any(stop, self._wakeup, self._idle_seconds)
+
+    async def _purge_quietly(self) -> None:
+        try:
+            purged = await self.purge_sent()
+        except Exception:
+            logger.exception("outbox relay could not purge published rows")
+            return
+        if purged:
+            logger.info("outbox relay purged %d published rows past their retention", purged)
 
 
 def _to_outgoing(row: OutboxMessage) -> OutgoingMessage:

@@ -96,6 +96,8 @@ class ServiceSettings(BaseSettings):
             problems.append("RCM_JWT_PUBLIC_KEY")
         if not self.database_url:
             problems.append("DATABASE_URL")
+        if not self.kafka_idempotent_producer:
+            problems.append("RCM_KAFKA_IDEMPOTENT_PRODUCER=true")
         if problems:
             raise ValueError(
                 f"environment {self.environment!r} refuses development defaults; set: {', '.join(problems)}"

@@ -152,7 +152,3 @@ class SqlUnitOfWork:
         self._events, self._accesses, self._response = [], [], None
         if wrote_events and self._on_commit is not None:
             self._on_commit()
-
-    async def rollback(self) -> None:
-        await self.session.rollback()
-        self._events, self._accesses, self._response = [], [], None

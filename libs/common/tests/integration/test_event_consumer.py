@@ -5,14 +5,20 @@ event is applied once."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import pytest
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy.exc import OperationalError
 
 from rcm_common.envelope import Envelope
+from rcm_common.errors import ConcurrentUpdate, ValidationFailed
 from rcm_common.events.registration import PatientRegistered
-from rcm_common.messaging import EventConsumer, KafkaMessagePublisher
+from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, TransientFailure
+from rcm_common.outbox import OutgoingMessage
 from rcm_common.testing import envelope_for, fast_settings
 from rcm_common.testing import sample_patient_registered as patient_registered
 from rcm_common.topics import REGISTRATION_EVENTS, dlq_topic
@@ -144,3 +150,97 @@ async def test_events_of_types_the_consumer_does_not_handle_are_skipped(
     assert handler.attempts == 0
     assert dead == []
     assert await effects.counts() == {}
+
+
+def record_of(event: PatientRegistered, headers: dict[str, str], offset: int = 0) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic=REGISTRATION_EVENTS,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=event.subject.encode(),
+        value=event.model_dump_json().encode(),
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=0,
+        headers=[(name, value.encode()) for name, value in headers.items()],
+    )
+
+
+class RecordingDeadLetters:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.sent.extend(messages)
+
+
+def direct_consumer(effects: Any, handler: Any, dead: RecordingDeadLetters) -> EventConsumer[SqlUnitOfWork]:
+    return EventConsumer(
+        name="direct",
+        topic=REGISTRATION_EVENTS,
+        handlers={PatientRegistered: handler},
+        uow_factory=effects.uow,
+        dead_letters=dead,
+        max_retries=2,
+        retry_base_seconds=0.001,
+    )
+
+
+async def test_a_database_outage_is_never_dead_lettered_but_read_again(effects: Any) -> None:
+    async def database_down(event: PatientRegistered, envelope: Envelope, uow: SqlUnitOfWork) -> None:
+        raise OperationalError("INSERT ...", {}, ConnectionRefusedError("database unreachable"))
+
+    dead = RecordingDeadLetters()
+    event = patient_registered()
+    with pytest.raises(TransientFailure):
+        await direct_consumer(effects, database_down, dead).consume(
+            [record_of(event, envelope_for(event).to_headers())]
+        )
+
+    assert dead.sent == []
+
+
+async def test_a_concurrent_update_is_retried_until_it_applies(effects: Any) -> None:
+    attempts = 0
+
+    async def contended(event: PatientRegistered, envelope: Envelope, uow: SqlUnitOfWork) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts < 3:
+            raise ConcurrentUpdate("changed by another transaction")
+        await effects.record(event, envelope, uow)
+
+    dead = RecordingDeadLetters()
+    event = patient_registered()
+    envelope = envelope_for(event)
+    report = await direct_consumer(effects, contended, dead).consume([record_of(event, envelope.to_headers())])
+
+    assert (report.applied, attempts, dead.sent) == (1, 3, [])
+    assert await effects.counts() == {str(envelope.event_id): 1}
+
+
+async def test_a_rule_the_event_breaks_goes_to_the_dlq_at_once(effects: Any) -> None:
+    attempts = 0
+
+    async def refuses(event: PatientRegistered, envelope: Envelope, uow: SqlUnitOfWork) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise ValidationFailed([{"field": "mrn", "message": "is not known here"}])
+
+    dead = RecordingDeadLetters()
+    event = patient_registered()
+    await direct_consumer(effects, refuses, dead).consume([record_of(event, envelope_for(event).to_headers())])
+
+    assert attempts == 2  # once in the batch, once alone: no retries for a rule
+    assert [m.headers["dlq_error_type"] for m in dead.sent] == ["ValidationFailed"]
+
+
+async def test_another_version_of_a_handled_event_is_left_to_its_own_readers(effects: Any) -> None:
+    dead = RecordingDeadLetters()
+    event = patient_registered()
+    headers = envelope_for(event).to_headers() | {"event_version": "2"}
+    report = await direct_consumer(effects, effects.record, dead).consume([record_of(event, headers)])
+
+    assert (report.applied, report.ignored, dead.sent) == (0, 1, [])

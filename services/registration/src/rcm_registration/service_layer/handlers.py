@@ -31,8 +31,10 @@ async def register_patient(cmd: commands.RegisterPatient, uow: RegistrationUnitO
     ssn = rules.ssn(problems, "ssn", cmd.ssn)
     problems.raise_if_any()
     async with uow:
+        # Taking the MRN first queues concurrent registrations on its row lock: the twin check sees the winner.
+        mrn = await uow.patients.next_mrn()
         await _refuse_twin(uow, details, None)
-        patient = Patient.register(patient_id=uuid.uuid4(), mrn=await uow.patients.next_mrn(), details=details, ssn=ssn)
+        patient = Patient.register(patient_id=uuid.uuid4(), mrn=mrn, details=details, ssn=ssn)
         await uow.patients.add(patient)
         uow.record_access("create", "patient", patient.id, patient.id)
         view = PatientPublic.of(patient)

@@ -1,0 +1,233 @@
+"""In-memory fakes of registration's ports (service_layer/unit_of_work.py), for handler tests without I/O.
+
+`FakeDatabase` is the committed state. A `FakeUnitOfWork` works on copies: what a handler loads, saves,
+publishes, audits and answers becomes visible in the database only when it commits; leaving the block
+without committing drops all of it, as a rolled-back transaction would.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import pytest
+from pydantic import BaseModel
+
+from rcm_common.crypto import BlindIndex
+from rcm_common.envelope import Envelope
+from rcm_common.errors import Conflict
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.types import utcnow
+from rcm_registration.adapters.repository import mrn_with_check_digit
+from rcm_registration.domain.model import CoverageTerms, Demographics, Patient, normalise_name
+from rcm_registration.service_layer.unit_of_work import PatientRepository, RegistrationUnitOfWork
+
+# An audit record as a handler asked for it: (action, resource type, resource id, patient id).
+Access = tuple[str, str, str | None, str | None]
+
+
+@dataclass
+class FakeDatabase:
+    """What has been committed: patients, the MRN counter, events, audit records and remembered responses."""
+
+    patients: dict[UUID, Patient] = field(default_factory=dict)
+    last_mrn: int = 0
+    published: list[tuple[IntegrationEvent, Envelope]] = field(default_factory=list)
+    accesses: list[Access] = field(default_factory=list)
+    responses: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def seed(self, patient: Patient) -> Patient:
+        """Store a patient as if registered long ago (its pending domain events are dropped)."""
+        stored = copy.deepcopy(patient)
+        stored.events.clear()
+        self.patients[stored.id] = stored
+        return stored
+
+    def events_of(self, kind: type[IntegrationEvent]) -> list[Any]:
+        return [event for event, _ in self.published if isinstance(event, kind)]
+
+
+def _policy_key(payer_id: str, member_id: str) -> str:
+    # The SQL repository compares HMACs of the normalised "payer|member"; the plaintext key behaves alike.
+    return BlindIndex.normalise(f"{payer_id}|{member_id}")
+
+
+class FakePatientRepository:
+    def __init__(self, database: FakeDatabase) -> None:
+        self._database = database
+        self.seen: dict[UUID, Patient] = {}
+        self.written: dict[UUID, Patient] = {}
+        self.last_mrn = database.last_mrn
+
+    def _visible(self) -> dict[UUID, Patient]:
+        """What a query inside this transaction sees: the committed rows and this transaction's writes."""
+        return {**self._database.patients, **self.written}
+
+    async def next_mrn(self) -> str:
+        self.last_mrn += 1
+        return mrn_with_check_digit(self.last_mrn)
+
+    async def add(self, patient: Patient) -> None:
+        self.seen[patient.id] = patient
+
+    async def get(self, patient_id: UUID) -> Patient | None:
+        if patient_id in self.seen:
+            return self.seen[patient_id]
+        stored = self._visible().get(patient_id)
+        if stored is None:
+            return None
+        loaded = copy.deepcopy(stored)
+        self.seen[patient_id] = loaded
+        return loaded
+
+    async def save(self, patient: Patient) -> None:
+        """Like the unique indexes: one active patient per identity, one active self holder per policy."""
+        for other in self._visible().values():
+            if other.id == patient.id or other.status != "active" or patient.status != "active":
+                continue
+            if other.details.identity_key() == patient.details.identity_key():
+                raise Conflict("The change collides with a registration made at the same time; retry.")
+        stored = copy.deepcopy(patient)
+        stored.events.clear()
+        self.written[patient.id] = stored
+
+    async def find_same_person(self, details: Demographics) -> UUID | None:
+        for patient in self._visible().values():
+            if patient.status == "active" and patient.details.identity_key() == details.identity_key():
+                return patient.id
+        return None
+
+    async def find_policy_holder(self, terms: CoverageTerms) -> UUID | None:
+        wanted = _policy_key(terms.payer_id, terms.member_id)
+        for patient in self._visible().values():
+            for coverage in patient.coverages:
+                if (
+                    coverage.status == "active"
+                    and coverage.terms.relationship == "self"
+                    and _policy_key(coverage.terms.payer_id, coverage.terms.member_id) == wanted
+                ):
+                    return patient.id
+        return None
+
+    async def search(
+        self,
+        *,
+        last_name: str | None,
+        first_name: str | None,
+        birth_date: date | None,
+        mrn: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[Patient]:
+        def matches(patient: Patient) -> bool:
+            first_key, last_key, born = patient.details.identity_key()
+            return (
+                (not last_name or last_key.startswith(normalise_name(last_name)))
+                and (not first_name or first_key.startswith(normalise_name(first_name)))
+                and (not birth_date or born == birth_date)
+                and (not mrn or patient.mrn == mrn.strip())
+            )
+
+        found = sorted(
+            (p for p in self._visible().values() if matches(p)),
+            key=lambda p: (p.details.identity_key()[1], p.details.identity_key()[0], str(p.id)),
+        )
+        loaded = [await self.get(p.id) for p in found[offset : offset + limit]]
+        return [p for p in loaded if p is not None]
+
+
+class FakeUnitOfWork:
+    """One transaction over a FakeDatabase; `committed` tells whether it committed."""
+
+    def __init__(self, database: FakeDatabase) -> None:
+        self.database = database
+        self.committed = False
+        self.entered = False
+        self._repository: FakePatientRepository | None = None
+        self._events: list[tuple[IntegrationEvent, Envelope]] = []
+        self._accesses: list[Access] = []
+        self._response: tuple[int, dict[str, Any]] | None = None
+
+    @property
+    def patients(self) -> FakePatientRepository:
+        if self._repository is None:
+            raise RuntimeError("the unit of work is used outside its `async with` block")
+        return self._repository
+
+    async def __aenter__(self) -> Self:
+        self.entered = True
+        self.committed = False
+        self._repository = FakePatientRepository(self.database)
+        self._events, self._accesses, self._response = [], [], None
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self.committed:
+            self._events, self._accesses, self._response = [], [], None
+        self._repository = None
+
+    def publish(self, event: IntegrationEvent) -> Envelope:
+        envelope = Envelope(
+            event_id=uuid.uuid4(),
+            event_type=event.event_type,
+            event_version=event.event_version,
+            occurred_at=utcnow(),
+            producer="registration",
+            subject=event.subject,
+            correlation_id="test-correlation",
+        )
+        self._events.append((event, envelope))
+        return envelope
+
+    def record_access(
+        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
+    ) -> None:
+        self._accesses.append(
+            (
+                action,
+                resource_type,
+                None if resource_id is None else str(resource_id),
+                None if patient_id is None else str(patient_id),
+            )
+        )
+
+    def respond(self, status_code: int, body: BaseModel) -> None:
+        self._response = (status_code, body.model_dump(mode="json"))
+
+    async def commit(self) -> None:
+        repository = self.patients
+        self.database.patients.update(repository.written)
+        self.database.last_mrn = repository.last_mrn
+        self.database.published.extend(self._events)
+        self.database.accesses.extend(self._accesses)
+        if self._response is not None:
+            self.database.responses.append(self._response)
+        repository.written = {}
+        self._events, self._accesses, self._response = [], [], None
+        self.committed = True
+
+
+def _conforms(uow: FakeUnitOfWork) -> RegistrationUnitOfWork:
+    """mypy checks here that the fakes implement the ports the handlers depend on."""
+    repository: PatientRepository = FakePatientRepository(uow.database)
+    assert repository is not None
+    return uow
+
+
+@pytest.fixture
+def database() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def new_uow(database: FakeDatabase) -> Callable[[], FakeUnitOfWork]:
+    """A fresh unit of work over the test's database; one per handler call, as the API does."""
+    return lambda: FakeUnitOfWork(database)

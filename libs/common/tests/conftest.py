@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from rcm_common.envelope import Envelope
 from rcm_common.events.registration import PatientRegistered
@@ -42,7 +42,7 @@ class Effects:
     async def counts(self) -> dict[str, int]:
         """Applied effects per event id."""
         async with self.session_factory() as session:
-            query = select(AppliedEffect.event_id, func.count()).group_by(AppliedEffect.event_id)  # type: ignore[arg-type]
+            query = select(col(AppliedEffect.event_id), func.count()).group_by(col(AppliedEffect.event_id))
             return {event_id: count for event_id, count in (await session.execute(query)).all()}
 
 

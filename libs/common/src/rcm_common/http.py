@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.client import responses as status_phrases
 from typing import Annotated, Any
 
@@ -22,9 +22,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -261,16 +261,18 @@ async def _run_check(name: str, check: ReadinessCheck, timeout_seconds: float) -
 
 # --- idempotency -----------------------------------------------------------------------------------
 # A create handler looks the key up with `find_replay` and, on a miss, creates its entity and calls
-# `remember_response` in the same unit of work, so the entity and the stored answer commit together.
-# Two concurrent requests with one key both miss; the second then fails on the primary key at commit,
-# and its handler answers with `replay_response(await find_replay(...))` after rolling back.
+# `remember_response` in the same unit of work, so the entity and the record of it commit together.
+# Only the created resource's id is kept, never the answer's body (it would be PHI at rest, unencrypted):
+# a replay reads the resource again through the service's audited read and answers with the first status.
+# Two concurrent requests with one key both miss; the second fails on the primary key at commit and then
+# answers as a replay.
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class IdempotencyRecord(SQLModel, table=True):
-    """The answer given to one (scope, key): replayed verbatim when the same request comes again."""
+    """What one (scope, key) created, so the same request sent again creates nothing new."""
 
     __tablename__ = "idempotency_record"
 
@@ -278,7 +280,7 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=255)
     request_hash: str = Field(max_length=64)
     status_code: int
-    response_body: str = Field(sa_column=Column(Text, nullable=False))
+    resource_id: str = Field(max_length=64)
     created_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -295,7 +297,7 @@ class IdempotencyKeyReusedError(RcmError):
 @dataclass(frozen=True, slots=True)
 class StoredResponse:
     status_code: int
-    body: dict[str, Any]
+    resource_id: str
 
 
 def idempotency_key(
@@ -317,36 +319,34 @@ def request_fingerprint(payload: Mapping[str, Any] | BaseModel) -> str:
 
 
 async def find_replay(session: AsyncSession, *, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
-    """The stored answer for this key, or None on first use; raises if the key came with another request."""
+    """What this key created, or None on first use; raises if the key came with another request."""
     record = await session.get(IdempotencyRecord, (scope, key))
     if record is None:
         return None
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReusedError("Idempotency-Key was used with a different request.")
-    return StoredResponse(status_code=record.status_code, body=json.loads(record.response_body))
+    return StoredResponse(status_code=record.status_code, resource_id=record.resource_id)
 
 
 def remember_response(
-    session: AsyncSession,
-    *,
-    scope: str,
-    key: str,
-    fingerprint: str,
-    status_code: int,
-    body: Mapping[str, Any],
+    session: AsyncSession, *, scope: str, key: str, fingerprint: str, status_code: int, resource_id: str
 ) -> None:
-    """Add the answer to the caller's unit of work; `body` must already be JSON-able."""
+    """Add the record of a creation to the caller's unit of work."""
     session.add(
         IdempotencyRecord(
-            scope=scope,
-            key=key,
-            request_hash=fingerprint,
-            status_code=status_code,
-            response_body=json.dumps(body, separators=(",", ":")),
+            scope=scope, key=key, request_hash=fingerprint, status_code=status_code, resource_id=resource_id
         )
     )
 
 
-def replay_response(stored: StoredResponse) -> JSONResponse:
-    """The stored answer again, flagged so a client can tell a replay from a fresh creation."""
-    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+def replay_response(status_code: int, body: BaseModel) -> JSONResponse:
+    """The first answer's status with the resource as it is now, flagged as a replay."""
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers={"Idempotent-Replayed": "true"})
+
+
+async def purge_idempotency_records(session: AsyncSession, older_than: timedelta) -> int:
+    """Forget keys older than the window in which a client may retry."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < datetime.now(UTC) - older_than)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 # pg_advisory lock key (any constant unique among the service's advisory locks): "outbox" in ASCII.
 RELAY_LOCK_KEY = 0x6F7574626F78
-PURGE_INTERVAL_SECONDS = 600
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -80,6 +78,12 @@ class MessagePublisher(Protocol):
     async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None: ...
 
 
+async def purge_sent(session: AsyncSession, older_than: timedelta) -> int:
+    """Delete rows published longer ago than `older_than`: the outbox is a queue (of PHI), not an archive."""
+    result = await session.execute(delete(OutboxMessage).where(col(OutboxMessage.sent_at) < utcnow() - older_than))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class OutboxRelay:
     """Moves pending outbox rows to the broker, a batch per transaction, until asked to stop."""
 
@@ -90,13 +94,11 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_seconds: float = 0.2,
-        retention: timedelta = timedelta(days=7),
     ) -> None:
         self._session_factory = session_factory
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
-        self._retention = retention
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -178,23 +180,10 @@ class OutboxRelay:
                 .values(attempts=OutboxMessage.attempts + 1, last_error=type(exc).__name__)
             )
 
-    async def purge_sent(self) -> int:
-        """Delete rows published longer ago than the retention: the outbox is a queue, not an archive."""
-        async with self._session_factory() as session, session.begin():
-            result = await session.execute(
-                delete(OutboxMessage).where(col(OutboxMessage.sent_at) < utcnow() - self._retention)
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set: drain while rows wait, else sleep until woken or the idle time passes;
-        purge published rows past their retention now and then (they hold PHI and have done their job)."""
+        """Publish until `stop` is set: drain while rows wait, else sleep until woken or the idle time passes."""
         failures = 0
-        next_purge = time.monotonic()
         while not stop.is_set():
-            if time.monotonic() >= next_purge:
-                await self._purge_quietly()
-                next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
             # Cleared before reading, so a commit made while this batch is in flight wakes the next pass.
             self._wakeup.clear()
             try:
@@ -207,15 +196,6 @@ class OutboxRelay:
                 continue
             if published == 0:
                 await _wait_any(stop, self._wakeup, self._idle_seconds)
-
-    async def _purge_quietly(self) -> None:
-        try:
-            purged = await self.purge_sent()
-        except Exception:
-            logger.exception("outbox relay could not purge published rows")
-            return
-        if purged:
-            logger.info("outbox relay purged %d published rows past their retention", purged)
 
 
 def _to_outgoing(row: OutboxMessage) -> OutgoingMessage:

@@ -9,16 +9,17 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rcm_common.auth import TokenVerifier
 from rcm_common.db import ping
-from rcm_common.http import health_router, install_problem_handlers
+from rcm_common.http import health_router, install_problem_handlers, purge_idempotency_records
 from rcm_common.logs import configure_logging
-from rcm_common.outbox import OutboxRelay
+from rcm_common.outbox import OutboxRelay, purge_sent
 from rcm_common.settings import ServiceSettings
 from rcm_common.telemetry import (
     RequestContextMiddleware,
@@ -36,6 +37,7 @@ class ServiceParts:
 
     settings: ServiceSettings
     engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
     broker: KafkaBroker
     relay: OutboxRelay
     token_verifier: TokenVerifier
@@ -69,6 +71,24 @@ class _BrokerLink:
             raise ConnectionError("broker unreachable")
 
 
+async def housekeeping(parts: ServiceParts, stop: asyncio.Event) -> None:
+    """Now and then, forget what has done its job: published outbox rows and expired idempotency keys.
+
+    Both hold PHI or point at it, and neither is an archive (the audit log and the topics are)."""
+    settings = parts.settings
+    while not stop.is_set():
+        try:
+            async with parts.session_factory() as session, session.begin():
+                sent = await purge_sent(session, timedelta(hours=settings.outbox_retention_hours))
+                keys = await purge_idempotency_records(session, timedelta(hours=settings.idempotency_retention_hours))
+            if sent or keys:
+                logger.info("housekeeping purged %d published outbox rows and %d idempotency keys", sent, keys)
+        except Exception:
+            logger.exception("housekeeping failed; it runs again at the next interval")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_seconds)
+
+
 def create_service_app(
     parts: ServiceParts, *, title: str, version: str, routers: Sequence[APIRouter], description: str = ""
 ) -> FastAPI:
@@ -91,13 +111,16 @@ def create_service_app(
             if link.connected.is_set():
                 await parts.relay.run(stop)
 
-        background = asyncio.create_task(connect_then_relay(), name="broker-and-relay")
+        background = [
+            asyncio.create_task(connect_then_relay(), name="broker-and-relay"),
+            asyncio.create_task(housekeeping(parts, stop), name="housekeeping"),
+        ]
         logger.info("%s started", settings.service_name)
         try:
             yield
         finally:
             stop.set()
-            await background
+            await asyncio.gather(*background)
             await parts.broker.stop()
             await parts.engine.dispose()
             logger.info("%s stopped", settings.service_name)

@@ -67,6 +67,9 @@ class ServiceSettings(BaseSettings):
     consumer_rebalance_timeout_ms: int | None = None
     relay_batch_size: int = 500
     relay_idle_seconds: float = 0.2
+    outbox_retention_hours: float = Field(default=168, description="How long published outbox rows are kept.")
+    idempotency_retention_hours: float = Field(default=24, description="How long an Idempotency-Key is honoured.")
+    housekeeping_interval_seconds: float = 600
 
     jwt_audience: str = "rcm"
     jwt_issuer: str = "rcm-local"

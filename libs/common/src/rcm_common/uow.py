@@ -9,10 +9,9 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from opentelemetry import propagate
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rcm_common.audit import AuditContext, append_audit
@@ -70,7 +69,7 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self._events: list[tuple[IntegrationEvent, Envelope]] = []
         self._accesses: list[_AccessRecord] = []
-        self._response: tuple[int, dict[str, Any]] | None = None
+        self._response: tuple[int, str] | None = None
         self._committed = False
         self._start()
         return self
@@ -118,9 +117,9 @@ class SqlUnitOfWork:
             )
         )
 
-    def respond(self, status_code: int, body: BaseModel) -> None:
-        """Remember the response of an idempotent create, committed together with what it created."""
-        self._response = (status_code, body.model_dump(mode="json"))
+    def respond(self, status_code: int, resource_id: object) -> None:
+        """Remember what an idempotent create made, committed together with it (a replay reads it again)."""
+        self._response = (status_code, str(resource_id))
 
     async def commit(self) -> None:
         if self._accesses:
@@ -137,14 +136,14 @@ class SqlUnitOfWork:
                 )
         self.session.add_all([outbox_row(self._topic, event, envelope) for event, envelope in self._events])
         if self._idempotency is not None and self._response is not None:
-            status_code, body = self._response
+            status_code, resource_id = self._response
             remember_response(
                 self.session,
                 scope=self._idempotency.scope,
                 key=self._idempotency.key,
                 fingerprint=self._idempotency.fingerprint,
                 status_code=status_code,
-                body=body,
+                resource_id=resource_id,
             )
         await self.session.commit()
         self._committed = True

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from rcm_common.outbox import OutboxMessage, OutboxRelay, OutgoingMessage
+from rcm_common.outbox import OutboxMessage, OutboxRelay, OutgoingMessage, purge_sent
 from rcm_common.testing import (
     create_database,
     postgres_available,
@@ -92,16 +92,22 @@ async def test_a_failed_publish_leaves_rows_pending_with_the_error_named(
 
 async def test_sent_rows_older_than_the_retention_are_purged(factory: async_sessionmaker[AsyncSession]) -> None:
     await write(factory, 3)
-    relay = OutboxRelay(factory, RecordingPublisher(), retention=timedelta(days=7))
-    await relay.publish_pending()
+    await OutboxRelay(factory, RecordingPublisher()).publish_pending()
+    await write(factory, 1)  # pending: never purged, however old
+    oldest = (await rows(factory))[0].id
     async with factory() as session, session.begin():
-        oldest = (await rows(factory))[0].id
         await session.execute(
             update(OutboxMessage).where(col(OutboxMessage.id) == oldest).values(sent_at=utcnow() - timedelta(days=8))
         )
+        await session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.sent_at).is_(None))
+            .values(created_at=utcnow() - timedelta(days=30))
+        )
 
-    assert await relay.purge_sent() == 1
-    assert len(await rows(factory)) == 2
+    async with factory() as session, session.begin():
+        assert await purge_sent(session, timedelta(days=7)) == 1
+    assert len(await rows(factory)) == 3
 
 
 async def test_the_running_relay_publishes_as_soon_as_it_is_woken(factory: async_sessionmaker[AsyncSession]) -> None:

@@ -4,7 +4,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +30,7 @@ from rcm_common.http import (
     find_replay,
     health_router,
     install_problem_handlers,
+    purge_idempotency_records,
     remember_response,
     replay_response,
     request_fingerprint,
@@ -328,9 +329,11 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 SCOPE = "POST /patients user-1"
 
 
-async def _remember(sessions: async_sessionmaker[AsyncSession], fingerprint: str, body: dict[str, Any]) -> None:
+async def _remember(sessions: async_sessionmaker[AsyncSession], fingerprint: str, resource_id: str) -> None:
     async with sessions() as session:
-        remember_response(session, scope=SCOPE, key="k-1", fingerprint=fingerprint, status_code=201, body=body)
+        remember_response(
+            session, scope=SCOPE, key="k-1", fingerprint=fingerprint, status_code=201, resource_id=resource_id
+        )
         await session.commit()
 
 
@@ -338,19 +341,19 @@ async def test_store_replays_the_same_request(sessions: async_sessionmaker[Async
     async with sessions() as session:
         assert await find_replay(session, scope=SCOPE, key="k-1", fingerprint="f" * 64) is None
 
-    await _remember(sessions, "f" * 64, {"patient_id": "p-1", "balance": "12.50"})
+    await _remember(sessions, "f" * 64, "p-1")
 
     async with sessions() as session:
         stored = await find_replay(session, scope=SCOPE, key="k-1", fingerprint="f" * 64)
         other_caller = await find_replay(session, scope="POST /patients user-2", key="k-1", fingerprint="f" * 64)
-    assert stored == StoredResponse(status_code=201, body={"patient_id": "p-1", "balance": "12.50"})
+    assert stored == StoredResponse(status_code=201, resource_id="p-1")
     assert other_caller is None
 
 
 async def test_store_refuses_a_key_reused_for_another_request(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await _remember(sessions, "f" * 64, {"patient_id": "p-1"})
+    await _remember(sessions, "f" * 64, "p-1")
 
     async with sessions() as session:
         with pytest.raises(IdempotencyKeyReusedError) as refused:
@@ -361,15 +364,22 @@ async def test_store_refuses_a_key_reused_for_another_request(
 async def test_concurrent_duplicate_fails_on_the_primary_key(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await _remember(sessions, "f" * 64, {"patient_id": "p-1"})
+    await _remember(sessions, "f" * 64, "p-1")
 
     with pytest.raises(IntegrityError):
-        await _remember(sessions, "f" * 64, {"patient_id": "p-2"})
+        await _remember(sessions, "f" * 64, "p-2")
 
     async with sessions() as session:
         stored = await find_replay(session, scope=SCOPE, key="k-1", fingerprint="f" * 64)
     assert stored is not None
-    assert stored.body == {"patient_id": "p-1"}
+    assert stored.resource_id == "p-1"
+
+
+async def test_keys_older_than_the_window_are_purged(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await _remember(sessions, "f" * 64, "p-1")
+    async with sessions() as session, session.begin():
+        assert await purge_idempotency_records(session, timedelta(hours=24)) == 0
+        assert await purge_idempotency_records(session, timedelta(seconds=-1)) == 1
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -381,16 +391,20 @@ SessionDep = Annotated[AsyncSession, Depends(_session)]
 
 
 def test_replay_response_is_flagged() -> None:
-    response = replay_response(StoredResponse(status_code=201, body={"patient_id": "p-1"}))
+    response = replay_response(201, Charge(amount=Decimal("80.00"), service_date=date(2025, 3, 1)))
 
     assert response.status_code == 201
     assert response.headers["Idempotent-Replayed"] == "true"
-    assert json.loads(bytes(response.body)) == {"patient_id": "p-1"}
+    assert json.loads(bytes(response.body)) == {"amount": "80.00", "service_date": "2025-03-01"}
+
+
+class StoredCharge(Charge):
+    charge_id: str
 
 
 async def test_create_endpoint_replays_and_refuses_reuse(sessions: async_sessionmaker[AsyncSession]) -> None:
     """The pieces together, the way a service's create handler uses them."""
-    created: list[str] = []
+    created: dict[str, StoredCharge] = {}
 
     app = FastAPI()
     app.state.sessions = sessions
@@ -401,15 +415,15 @@ async def test_create_endpoint_replays_and_refuses_reuse(sessions: async_session
     async def capture(charge: Charge, key: IdempotencyKeyDep, session: SessionDep) -> Any:
         fingerprint = request_fingerprint(charge)
         if key and (stored := await find_replay(session, scope="POST /charges", key=key, fingerprint=fingerprint)):
-            return replay_response(stored)
-        created.append(f"ch-{len(created) + 1}")
-        body = {"charge_id": created[-1], **charge.model_dump(mode="json")}
+            return replay_response(stored.status_code, created[stored.resource_id])
+        charge_id = f"ch-{len(created) + 1}"
+        created[charge_id] = StoredCharge(charge_id=charge_id, **charge.model_dump())
         if key:
             remember_response(
-                session, scope="POST /charges", key=key, fingerprint=fingerprint, status_code=201, body=body
+                session, scope="POST /charges", key=key, fingerprint=fingerprint, status_code=201, resource_id=charge_id
             )
         await session.commit()
-        return JSONResponse(body, status_code=201)
+        return JSONResponse(created[charge_id].model_dump(mode="json"), status_code=201)
 
     payload = {"amount": "80.00", "service_date": "2025-03-01"}
     async with _client(app) as client:
@@ -417,7 +431,7 @@ async def test_create_endpoint_replays_and_refuses_reuse(sessions: async_session
         again = await client.post("/charges", json=payload, headers={"Idempotency-Key": "k-1"})
         reused = await client.post("/charges", json={**payload, "amount": "90.00"}, headers={"Idempotency-Key": "k-1"})
 
-    assert created == ["ch-1"]
+    assert list(created) == ["ch-1"]
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json() == {"charge_id": "ch-1", "amount": "80.00", "service_date": "2025-03-01"}
     assert again.headers["Idempotent-Replayed"] == "true"

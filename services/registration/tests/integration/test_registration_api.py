@@ -512,6 +512,45 @@ async def test_a_create_with_an_idempotency_key_happens_once(api: RegistrationAp
     ]
 
 
+async def test_a_replay_is_read_again_and_audited_and_nothing_of_the_answer_is_stored(api: RegistrationApi) -> None:
+    name = unique_name()
+    key = f"replay-{uuid.uuid4()}"
+    body = patient_body(name)
+    first = await api.client.post("/patients", json=body, headers=api.auth(Idempotency_Key=key))
+    patient_id = first.json()["id"]
+    await add_coverage(api, patient_id)  # the patient changes after the first answer
+    again = await api.client.post("/patients", json=body, headers=api.auth(Idempotency_Key=key))
+
+    assert again.status_code == 201
+    assert again.json()["version"] == first.json()["version"] + 1  # the patient as it is now
+    [stored] = await api.rows("SELECT * FROM idempotency_record WHERE key = :key", key=key)
+    assert stored["resource_id"] == patient_id
+    assert name not in json.dumps(stored, default=str)
+    reads = await api.rows(
+        "SELECT action FROM audit_log WHERE patient_id = :id AND resource_type = 'patient' ORDER BY id", id=patient_id
+    )
+    assert [row["action"] for row in reads] == ["create", "read"]
+
+
+async def test_a_patch_cannot_blank_a_required_name(api: RegistrationApi) -> None:
+    patient = await register(api, unique_name())
+    refused = await api.client.patch(f"/patients/{patient['id']}", json={"first_name": " "}, headers=api.auth())
+    assert problem(refused, 422)["errors"] == [{"field": "first_name", "message": "is required"}]
+
+
+async def test_a_coverage_ends_once(api: RegistrationApi) -> None:
+    patient = await register(api, unique_name())
+    coverage = await add_coverage(api, patient["id"])
+    url = f"/patients/{patient['id']}/coverages/{coverage['id']}/end"
+    ended = await api.client.post(url, json={"termination_date": "2026-06-30"}, headers=api.auth())
+    again = await api.client.post(url, json={"termination_date": "2027-06-30"}, headers=api.auth())
+
+    assert ended.status_code == 200
+    problem(again, 409)
+    read = await api.client.get(f"/patients/{patient['id']}/coverages/{coverage['id']}", headers=api.auth())
+    assert read.json()["termination_date"] == "2026-06-30"
+
+
 async def test_patch_honours_if_match(api: RegistrationApi) -> None:
     patient = await register(api, unique_name())
     url = f"/patients/{patient['id']}"
@@ -662,7 +701,7 @@ async def registrar_day(api: RegistrationApi) -> dict[str, str]:
         "POST",
         f"/patients/{did}/coverages",
         "add-duplicate-coverage",
-        json_body=coverage_body(unique_member_id(), payer_id="AETNA", payer_name="Aetna"),
+        json_body=coverage_body(unique_member_id(), payer_id="AETNA", payer_name="Aetna", effective_date="2026-07-01"),
         **desk,
     )
     await call("POST", f"/patients/{pid}/merge", "merge", json_body={"duplicate_id": did}, **desk)
@@ -775,6 +814,7 @@ ROUTES = [
     ("POST", f"/patients/{PID}/merge"),
     ("GET", f"/patients/{PID}/coverages"),
     ("POST", f"/patients/{PID}/coverages"),
+    ("GET", f"/patients/{PID}/coverages/{CID}"),
     ("PATCH", f"/patients/{PID}/coverages/{CID}"),
     ("POST", f"/patients/{PID}/coverages/{CID}/end"),
 ]

@@ -17,7 +17,6 @@ from typing import Any, Self
 from uuid import UUID
 
 import pytest
-from pydantic import BaseModel
 
 from rcm_common.crypto import BlindIndex
 from rcm_common.envelope import Envelope
@@ -40,7 +39,7 @@ class FakeDatabase:
     last_mrn: int = 0
     published: list[tuple[IntegrationEvent, Envelope]] = field(default_factory=list)
     accesses: list[Access] = field(default_factory=list)
-    responses: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    responses: list[tuple[int, str]] = field(default_factory=list)
 
     def seed(self, patient: Patient) -> Patient:
         """Store a patient as if registered long ago (its pending domain events are dropped)."""
@@ -152,7 +151,7 @@ class FakeUnitOfWork:
         self._repository: FakePatientRepository | None = None
         self._events: list[tuple[IntegrationEvent, Envelope]] = []
         self._accesses: list[Access] = []
-        self._response: tuple[int, dict[str, Any]] | None = None
+        self._response: tuple[int, str] | None = None
 
     @property
     def patients(self) -> FakePatientRepository:
@@ -199,8 +198,8 @@ class FakeUnitOfWork:
             )
         )
 
-    def respond(self, status_code: int, body: BaseModel) -> None:
-        self._response = (status_code, body.model_dump(mode="json"))
+    def respond(self, status_code: int, resource_id: object) -> None:
+        self._response = (status_code, str(resource_id))
 
     async def commit(self) -> None:
         repository = self.patients

@@ -359,13 +359,23 @@ class TestCoverages:
         with pytest.raises(Conflict):
             record.add_coverage(terms(payer_id="AETNA", member_id="W123", effective_date=date(2026, 6, 1)))
 
-    def test_primary_and_secondary_coexist_and_an_ended_one_does_not_block(self) -> None:
+    def test_primary_and_secondary_coexist_and_an_ended_one_blocks_only_its_own_dates(self) -> None:
         record = patient()
         primary = record.add_coverage(terms())
         record.add_coverage(terms(payer_id="AETNA", member_id="W123", order="secondary"))
         record.end_coverage(primary.id, date(2026, 3, 31), "policy cancelled")
-        record.add_coverage(terms(payer_id="CIGNA", member_id="C77", effective_date=date(2026, 1, 1)))
+        with pytest.raises(Conflict):  # the ended primary still pays for January to March
+            record.add_coverage(terms(payer_id="CIGNA", member_id="C77", effective_date=date(2026, 1, 1)))
+        record.add_coverage(terms(payer_id="CIGNA", member_id="C77", effective_date=date(2026, 4, 1)))
         assert [c.terms.order for c in record.active_coverages()] == ["secondary", "primary"]
+
+    def test_an_ended_coverage_cannot_be_ended_again(self) -> None:
+        record = patient()
+        coverage = record.add_coverage(terms())
+        record.end_coverage(coverage.id, date(2026, 3, 31), None)
+        with pytest.raises(Conflict):
+            record.end_coverage(coverage.id, date(2026, 6, 30), None)
+        assert coverage.terms.termination_date == date(2026, 3, 31)
 
     def test_a_dependant_needs_the_subscriber(self) -> None:
         problems = Problems()
@@ -476,14 +486,21 @@ class TestMerge:
         survivor.absorb(duplicate, TODAY)
         assert future.terms.termination_date == TODAY + timedelta(days=10)
 
-    def test_the_same_member_id_as_a_dependant_is_not_the_same_policy(self) -> None:
+    def test_the_same_policy_listed_as_a_dependant_is_ended_not_moved(self) -> None:
         holder = Subscriber(first_name="Luis", last_name="Gonzalez", birth_date=date(1980, 1, 1))
         survivor, duplicate = patient(), patient(first_name="Mariah")
-        survivor.add_coverage(terms())
-        dependant = duplicate.add_coverage(terms(relationship="spouse", subscriber=holder, order="secondary"))
+        survivor.add_coverage(terms(relationship="child", subscriber=holder))
+        listed_twice = duplicate.add_coverage(terms(relationship="child", subscriber=holder))
         survivor.absorb(duplicate, TODAY)
-        assert dependant in survivor.coverages
-        assert dependant.status == "active"
+        assert listed_twice not in survivor.coverages
+        assert listed_twice.status == "ended"
+
+    def test_a_member_id_punctuated_differently_is_the_same_policy(self) -> None:
+        survivor, duplicate = patient(), patient(first_name="Mariah")
+        survivor.add_coverage(terms(member_id="XGP-123 456"))
+        listed_twice = duplicate.add_coverage(terms(member_id="XGP123456"))
+        survivor.absorb(duplicate, TODAY)
+        assert listed_twice.status == "ended"
 
     def test_refuses_to_merge_a_record_into_itself(self) -> None:
         record = patient()

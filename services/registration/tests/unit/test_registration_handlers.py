@@ -94,7 +94,7 @@ async def test_register_commits_the_patient_its_event_its_audit_record_and_its_r
     assert "ssn" not in event.model_dump()
     assert "219099999" not in event.model_dump_json()
     assert database.accesses == [access("create", "patient", view.id, view.id)]
-    assert database.responses == [(201, view.model_dump(mode="json"))]
+    assert database.responses == [(201, str(view.id))]  # the id only: a replay reads the patient again
 
 
 async def test_mrns_are_handed_out_in_turn(new_uow: NewUow, database: FakeDatabase) -> None:
@@ -294,7 +294,7 @@ async def test_add_coverage_publishes_coverage_added(new_uow: NewUow, database: 
         "BCBSTX",
     )
     assert database.accesses == [access("create", "coverage", view.id, patient_id)]
-    assert database.responses[-1] == (201, view.model_dump(mode="json"))
+    assert database.responses[-1] == (201, str(view.id))
 
 
 async def test_a_second_holder_of_the_same_policy_is_a_conflict(new_uow: NewUow, database: FakeDatabase) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rcm_common.crypto import BlindIndex, FieldCipher
-from rcm_common.errors import Conflict
+from rcm_common.errors import ConcurrentUpdate, Conflict
 from rcm_common.types import utcnow
 from rcm_registration.adapters.tables import CoverageRow, MrnSequence, PatientRow
 from rcm_registration.domain.model import (
@@ -133,7 +133,7 @@ class SqlPatientRepository:
                     update(PATIENT).where(PATIENT.c.id == values["id"], PATIENT.c.version == stored).values(**values)
                 )
                 if result.rowcount != 1:  # type: ignore[attr-defined]
-                    raise Conflict("The patient was changed by another request at the same time; retry.")
+                    raise ConcurrentUpdate("The patient was changed by another request at the same time; retry.")
             for coverage in patient.coverages:
                 await self._save_coverage(coverage)
         except IntegrityError as exc:

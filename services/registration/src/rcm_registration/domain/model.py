@@ -185,14 +185,16 @@ class Coverage:
         theirs_ends = other.termination_date or date.max
         return self.terms.effective_date <= theirs_ends and other.effective_date <= mine_ends
 
-    def is_subscriber_policy_of(self, terms: CoverageTerms) -> bool:
-        """The same payer and member id, both held by the subscriber: the same policy holder twice."""
-        return (
-            self.terms.relationship == "self"
-            and terms.relationship == "self"
-            and self.terms.payer_id == terms.payer_id
-            and self.terms.member_id == terms.member_id
+    def same_policy(self, terms: CoverageTerms) -> bool:
+        """The same payer and member id, however the id was punctuated: one policy, listed twice."""
+        return self.terms.payer_id == terms.payer_id and policy_number(self.terms.member_id) == policy_number(
+            terms.member_id
         )
+
+
+def policy_number(member_id: str) -> str:
+    """A member id as payers compare them: upper case, without spaces or hyphens."""
+    return "".join(ch for ch in member_id.upper() if ch not in " -")
 
 
 @dataclass(slots=True)
@@ -248,10 +250,11 @@ class Patient:
         raise NotFound("The patient has no coverage with that id.")
 
     def _check_order_free(self, terms: CoverageTerms, ignore: UUID | None = None) -> None:
-        for other in self.active_coverages():
+        """One coverage per order on any day: an ended coverage still counts up to its termination date."""
+        for other in self.coverages:
             if other.id != ignore and other.terms.order == terms.order and other.overlaps(terms):
                 raise Conflict(
-                    f"An active {terms.order} coverage already covers some of these dates; end it first.",
+                    f"A {terms.order} coverage already covers some of these dates; end it earlier first.",
                     extra={"coverage_id": str(other.id)},
                 )
 
@@ -285,6 +288,8 @@ class Patient:
     def end_coverage(self, coverage_id: UUID, termination_date: date, reason: str | None) -> Coverage:
         self._require_active()
         coverage = self.coverage(coverage_id)
+        if coverage.status != "active":
+            raise Conflict("The coverage has already ended.")
         if termination_date < coverage.terms.effective_date:
             raise ValidationFailed([{"field": "termination_date", "message": "is before the effective date"}])
         coverage.terms = replace(coverage.terms, termination_date=termination_date)
@@ -296,8 +301,8 @@ class Patient:
     def absorb(self, duplicate: Patient, today: date) -> None:
         """Merge a duplicate record into this one.
 
-        The duplicate's coverages move here, except a policy this record already holds (same payer and
-        member id as subscriber), which is ended as a duplicate. Moving a coverage that would give this
+        The duplicate's coverages move here, except a policy this record already lists (same payer and
+        member id, whatever the relationship), which is ended as a duplicate. Moving a coverage that would give this
         record two active coverages of the same order on the same dates is refused: a registrar decides.
         """
         self._require_active()
@@ -307,7 +312,7 @@ class Patient:
         moving: list[Coverage] = []
         ending: list[Coverage] = []
         for coverage in duplicate.active_coverages():
-            if any(mine.is_subscriber_policy_of(coverage.terms) for mine in self.active_coverages()):
+            if any(mine.same_policy(coverage.terms) for mine in self.active_coverages()):
                 ending.append(coverage)
             else:
                 self._check_order_free(coverage.terms)

@@ -58,25 +58,29 @@ async def _create_once(
     key: str | None,
     body: BaseModel,
     create: Callable[[IdempotentRequest | None], Awaitable[V]],
+    reread: Callable[[UUID], Awaitable[V]],
 ) -> V | JSONResponse:
-    """Run a create at most once per Idempotency-Key: a repeat gets the first answer back."""
+    """Run a create at most once per Idempotency-Key: a repeat gets the first status and the resource,
+    read again through the audited read (nothing of the first answer's body is kept)."""
     if key is None:
         return await create(None)
     request = IdempotentRequest(scope=scope, key=key, fingerprint=request_fingerprint(body))
 
-    async def stored() -> JSONResponse | None:
+    async def replay() -> JSONResponse | None:
         async with reg.session_factory() as session:
             found = await find_replay(session, scope=scope, key=key, fingerprint=request.fingerprint)
-        return replay_response(found) if found else None
+        if found is None:
+            return None
+        return replay_response(found.status_code, await reread(UUID(found.resource_id)))
 
-    if (replay := await stored()) is not None:
-        return replay
+    if (replayed := await replay()) is not None:
+        return replayed
     try:
         return await create(request)
     except (Conflict, IntegrityError):
         # A concurrent request with the same key may have won the race: answer as it did.
-        if (replay := await stored()) is not None:
-            return replay
+        if (replayed := await replay()) is not None:
+            return replayed
         raise
 
 
@@ -95,6 +99,7 @@ async def register_patient(
         key,
         body,
         lambda idem: handlers.register_patient(body, reg.uow(audit=audit, idempotency=idem)),
+        lambda patient_id: handlers.get_patient(patient_id, reg.uow(audit=audit)),
     )
     if isinstance(result, PatientPublic):
         response.headers["Location"] = f"/patients/{result.id}"
@@ -198,10 +203,18 @@ async def add_coverage(
         key,
         body,
         lambda idem: handlers.add_coverage(patient_id, body, reg.uow(audit=audit, idempotency=idem)),
+        lambda coverage_id: handlers.get_coverage(patient_id, coverage_id, reg.uow(audit=audit)),
     )
     if isinstance(result, CoveragePublic):
         response.headers["Location"] = f"/patients/{patient_id}/coverages/{result.id}"
     return result
+
+
+@router.get("/patients/{patient_id}/coverages/{coverage_id}", response_model=CoveragePublic, summary="Read a coverage")
+async def get_coverage(
+    patient_id: UUID, coverage_id: UUID, _principal: CoveragesRead, audit: AuditContextDep, reg: RegistrationDep
+) -> CoveragePublic:
+    return await handlers.get_coverage(patient_id, coverage_id, reg.uow(audit=audit))
 
 
 @router.patch(

@@ -21,6 +21,7 @@ def create_app(settings: RegistrationSettings | None = None, *, registration: Re
     parts = ServiceParts(
         settings=reg.settings,
         engine=reg.engine,
+        session_factory=reg.session_factory,
         broker=reg.broker,
         relay=reg.relay,
         token_verifier=reg.token_verifier,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 from rcm_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -38,7 +39,7 @@ async def register_patient(cmd: commands.RegisterPatient, uow: RegistrationUnitO
         await uow.patients.add(patient)
         uow.record_access("create", "patient", patient.id, patient.id)
         view = PatientPublic.of(patient)
-        uow.respond(201, view)
+        uow.respond(201, patient.id)
         await _commit(uow)
     return view
 
@@ -102,18 +103,13 @@ async def update_patient(
                 problems.add(required, "cannot be cleared")
         problems.raise_if_any()
         current = patient.details
-        merged = replace(
-            current,
-            first_name=cmd.first_name if "first_name" in sent and cmd.first_name else current.first_name,
-            middle_name=cmd.middle_name if "middle_name" in sent else current.middle_name,
-            last_name=cmd.last_name if "last_name" in sent and cmd.last_name else current.last_name,
-            birth_date=cmd.birth_date if "birth_date" in sent and cmd.birth_date else current.birth_date,
-            sex=cmd.sex if "sex" in sent and cmd.sex else current.sex,
-            address=_address(problems, cmd.address) if "address" in sent and cmd.address else current.address,
-            phone=cmd.phone if "phone" in sent else current.phone,
-            email=cmd.email if "email" in sent else current.email,
-            guarantor=_guarantor(problems, cmd.guarantor) if "guarantor" in sent else current.guarantor,
-        )
+        changes: dict[str, Any] = {name: getattr(cmd, name) for name in sent if name != "ssn"}
+        if cmd.address is not None:
+            changes["address"] = _address(problems, cmd.address)
+        if "guarantor" in sent:
+            changes["guarantor"] = _guarantor(problems, cmd.guarantor)
+        # Required fields sent as null were refused above; an empty string goes on to the rules, which refuse it.
+        merged = replace(current, **changes)
         details = model.validate_demographics(problems, merged, _today())
         ssn = rules.ssn(problems, "ssn", cmd.ssn) if "ssn" in sent else patient.ssn
         problems.raise_if_any()
@@ -136,8 +132,18 @@ async def add_coverage(patient_id: UUID, cmd: commands.AddCoverage, uow: Registr
         coverage = patient.add_coverage(terms)
         uow.record_access("create", "coverage", coverage.id, patient.id)
         view = CoveragePublic.of(coverage)
-        uow.respond(201, view)
+        uow.respond(201, coverage.id)
         await _commit(uow)
+    return view
+
+
+async def get_coverage(patient_id: UUID, coverage_id: UUID, uow: RegistrationUnitOfWork) -> CoveragePublic:
+    async with uow:
+        patient = await _load(uow, patient_id)
+        coverage = patient.coverage(coverage_id)
+        uow.record_access("read", "coverage", coverage.id, patient.id)
+        view = CoveragePublic.of(coverage)
+        await uow.commit()
     return view
 
 
@@ -232,12 +238,13 @@ async def _refuse_twin(uow: RegistrationUnitOfWork, details: Demographics, itsel
 async def _refuse_second_holder(
     uow: RegistrationUnitOfWork, terms: CoverageTerms, patient: Patient, ignore: UUID | None = None
 ) -> None:
-    """The same payer's member id held as subscriber by two patients is one person registered twice."""
+    """A policy listed twice on one patient is a mistake; the same payer's member id held as subscriber by two
+    patients is one person registered twice (dependants share their subscriber's id, legitimately)."""
+    for coverage in patient.active_coverages():
+        if coverage.id != ignore and coverage.same_policy(terms):
+            raise Conflict("The patient already has this coverage.", extra={"coverage_id": str(coverage.id)})
     if terms.relationship != "self":
         return
-    for coverage in patient.active_coverages():
-        if coverage.id != ignore and coverage.is_subscriber_policy_of(terms):
-            raise Conflict("The patient already has this coverage.", extra={"coverage_id": str(coverage.id)})
     holder = await uow.patients.find_policy_holder(terms)
     if holder is not None and holder != patient.id:
         raise Conflict(

@@ -8,8 +8,6 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from pydantic import BaseModel
-
 from rcm_common.envelope import Envelope
 from rcm_common.events.base import IntegrationEvent
 from rcm_registration.domain.model import CoverageTerms, Demographics, Patient
@@ -63,6 +61,6 @@ class RegistrationUnitOfWork(Protocol):
         self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
     ) -> None: ...
 
-    def respond(self, status_code: int, body: BaseModel) -> None: ...
+    def respond(self, status_code: int, resource_id: object) -> None: ...
 
     async def commit(self) -> None: ...

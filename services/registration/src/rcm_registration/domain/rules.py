@@ -45,7 +45,17 @@ class Problems:
             raise ValidationFailed(self.errors)
 
 
-def name(problems: Problems, field: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
+def _words(
+    problems: Problems,
+    field: str,
+    value: str | None,
+    *,
+    max_length: int,
+    required: bool,
+    allowed: re.Pattern[str],
+    refusal: str,
+) -> str | None:
+    """Free text with runs of white space folded to one space, checked for length and characters."""
     if value is None or not value.strip():
         if required:
             problems.add(field, "is required")
@@ -53,22 +63,33 @@ def name(problems: Problems, field: str, value: str | None, *, max_length: int, 
     cleaned = " ".join(value.split())
     if len(cleaned) > max_length:
         problems.add(field, f"is longer than {max_length} characters")
-    elif not _NAME.match(cleaned):
-        problems.add(field, "may hold only letters, spaces, hyphens, apostrophes and periods")
+    elif not allowed.match(cleaned):
+        problems.add(field, refusal)
     return cleaned
+
+
+def name(problems: Problems, field: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
+    return _words(
+        problems,
+        field,
+        value,
+        max_length=max_length,
+        required=required,
+        allowed=_NAME,
+        refusal="may hold only letters, spaces, hyphens, apostrophes and periods",
+    )
 
 
 def text(problems: Problems, field: str, value: str | None, *, max_length: int, required: bool = True) -> str | None:
-    if value is None or not value.strip():
-        if required:
-            problems.add(field, "is required")
-        return None
-    cleaned = " ".join(value.split())
-    if len(cleaned) > max_length:
-        problems.add(field, f"is longer than {max_length} characters")
-    elif not _TEXT.match(cleaned):
-        problems.add(field, "holds characters that are not allowed")
-    return cleaned
+    return _words(
+        problems,
+        field,
+        value,
+        max_length=max_length,
+        required=required,
+        allowed=_TEXT,
+        refusal="holds characters that are not allowed",
+    )
 
 
 def state(problems: Problems, field: str, value: str) -> str:

@@ -22,6 +22,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from opentelemetry.trace import TracerProvider
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -66,7 +68,12 @@ def create_broker(
 
 
 class KafkaMessagePublisher:
-    """Sends a batch without waiting message by message, then waits until the broker acknowledged all."""
+    """Sends a batch without waiting message by message, then waits until the broker acknowledged all.
+
+    Each message is sent inside the trace context stored with it, so the producer span (and the
+    `traceparent` the tracing middleware writes) continues the request that caused the event, not the
+    relay's own background task.
+    """
 
     def __init__(self, broker: KafkaBroker) -> None:
         self._broker = broker
@@ -74,14 +81,18 @@ class KafkaMessagePublisher:
     async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
         pending = []
         for message in messages:
-            sent = await self._broker.publish(
-                message.payload,
-                topic=message.topic,
-                key=message.key,
-                headers=message.headers,
-                correlation_id=message.headers.get("correlation_id"),
-                no_confirm=True,
-            )
+            token = otel_context.attach(propagate.extract(message.headers))
+            try:
+                sent = await self._broker.publish(
+                    message.payload,
+                    topic=message.topic,
+                    key=message.key,
+                    headers=dict(message.headers),
+                    correlation_id=message.headers.get("correlation_id"),
+                    no_confirm=True,
+                )
+            finally:
+                otel_context.detach(token)
             if isinstance(sent, asyncio.Future):
                 pending.append(sent)
         if pending:
@@ -259,11 +270,15 @@ class EventConsumer(Generic[U]):
                 if str(item.envelope.event_id) not in fresh:
                     continue
                 handler = self._handlers[(item.envelope.event_type, item.envelope.event_version)]
+                # The event's cause, correlation and trace are current while it is applied, so what the
+                # handler publishes names its cause and stays in the same trace.
                 causation = current_causation_id.set(str(item.envelope.event_id))
                 correlation = bind_correlation_id(item.envelope.correlation_id)
+                trace_token = otel_context.attach(propagate.extract({"traceparent": item.envelope.traceparent or ""}))
                 try:
                     await handler(item.event, item.envelope, uow)
                 finally:
+                    otel_context.detach(trace_token)
                     correlation_id_var.reset(correlation)
                     current_causation_id.reset(causation)
             await uow.commit()

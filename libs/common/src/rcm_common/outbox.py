@@ -15,9 +15,10 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from prometheus_client import Counter, Gauge
 from sqlalchemy import Column, DateTime, Index, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
@@ -28,6 +29,12 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.types import utcnow
 
 logger = logging.getLogger(__name__)
+
+PUBLISHED = Counter("rcm_outbox_published", "Outbox events published to the broker")
+PUBLISH_FAILURES = Counter("rcm_outbox_publish_failures", "Outbox batches the broker did not take")
+OLDEST_PENDING = Gauge(
+    "rcm_outbox_oldest_pending_seconds", "Age of the oldest event waiting to be published (alert when it grows)"
+)
 
 # pg_advisory lock key (any constant unique among the service's advisory locks): "outbox" in ASCII.
 RELAY_LOCK_KEY = 0x6F7574626F78
@@ -121,7 +128,10 @@ class OutboxRelay:
         )
         if lock:
             query = query.with_for_update(skip_locked=True)
-        return list((await session.scalars(query)).all())
+        rows = list((await session.scalars(query)).all())
+        if rows:
+            OLDEST_PENDING.set((utcnow() - _as_utc(rows[0].created_at)).total_seconds())
+        return rows
 
     async def _publish_claimed(self, session: AsyncSession) -> int:
         """PostgreSQL: claim, publish and mark a batch in one transaction.
@@ -140,7 +150,7 @@ class OutboxRelay:
                 if rows:
                     await self._publisher.publish_all([_to_outgoing(row) for row in rows])
                     await self._mark_sent(session, rows)
-                return len(rows)
+                return self._published(rows)
         except Exception as exc:
             if claimed:
                 await self._record_failure(claimed, exc)
@@ -162,6 +172,12 @@ class OutboxRelay:
             raise
         async with session.begin():
             await self._mark_sent(session, rows)
+        return self._published(rows)
+
+    def _published(self, rows: Sequence[OutboxMessage]) -> int:
+        PUBLISHED.inc(len(rows))
+        if len(rows) < self._batch_size:
+            OLDEST_PENDING.set(0)  # the batch was the tail of the queue
         return len(rows)
 
     async def _mark_sent(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
@@ -173,6 +189,7 @@ class OutboxRelay:
 
     async def _record_failure(self, row_ids: Sequence[int], exc: Exception) -> None:
         """Note the attempt on rows that stay pending; the claiming transaction has rolled back by now."""
+        PUBLISH_FAILURES.inc()
         async with self._session_factory() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
@@ -196,6 +213,11 @@ class OutboxRelay:
                 continue
             if published == 0:
                 await _wait_any(stop, self._wakeup, self._idle_seconds)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _to_outgoing(row: OutboxMessage) -> OutgoingMessage:

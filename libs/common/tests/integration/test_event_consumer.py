@@ -4,6 +4,7 @@ event is applied once."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from rcm_common.errors import ConcurrentUpdate, ValidationFailed
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, TransientFailure
 from rcm_common.outbox import OutgoingMessage
+from rcm_common.telemetry import configure_tracing
 from rcm_common.testing import envelope_for, fast_settings
 from rcm_common.testing import sample_patient_registered as patient_registered
 from rcm_common.topics import REGISTRATION_EVENTS, dlq_topic
@@ -244,3 +246,22 @@ async def test_another_version_of_a_handled_event_is_left_to_its_own_readers(eff
     report = await direct_consumer(effects, effects.record, dead).consume([record_of(event, headers)])
 
     assert (report.applied, report.ignored, dead.sent) == (0, 1, [])
+
+
+async def test_what_a_handler_publishes_names_its_cause_and_stays_in_its_trace(effects: Any) -> None:
+    published: list[Envelope] = []
+
+    async def follow_up(event: PatientRegistered, envelope: Envelope, uow: SqlUnitOfWork) -> None:
+        published.append(uow.publish(patient_registered()))
+
+    event = patient_registered()
+    trace_id = uuid.uuid4().hex
+    incoming = dataclasses.replace(envelope_for(event), traceparent=f"00-{trace_id}-{'1' * 16}-01")
+    configure_tracing("test-consumer", None)
+    await direct_consumer(effects, follow_up, RecordingDeadLetters()).consume([record_of(event, incoming.to_headers())])
+
+    [envelope] = published
+    assert envelope.causation_id == str(incoming.event_id)
+    assert envelope.correlation_id == incoming.correlation_id
+    assert envelope.traceparent is not None
+    assert envelope.traceparent.split("-")[1] == trace_id

@@ -13,14 +13,16 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from faststream.kafka import KafkaBroker
+from opentelemetry import trace
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from rcm_common.events.registration import PatientRegistered
-from rcm_common.messaging import EventConsumer, KafkaMessagePublisher
+from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, create_broker
 from rcm_common.outbox import OutboxMessage, OutboxRelay
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS
+from rcm_common.telemetry import configure_tracing
 from rcm_common.testing import create_database, fast_settings, sample_patient_registered, wait_until
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools.broker import EmbeddedBroker, ensure_topics
@@ -161,3 +163,23 @@ async def test_a_relay_crash_after_publishing_does_not_duplicate_the_effect_down
     assert len(records) == 10  # every event is on the topic twice
     assert (report.applied, report.duplicates) == (5, 5)
     assert await effects.counts() == dict.fromkeys(ids, 1)
+
+
+async def test_the_requests_trace_continues_onto_the_broker(
+    embedded_broker: EmbeddedBroker, topic: str, producer_db: Any
+) -> None:
+    provider = configure_tracing("test-producer", None)
+    with trace.get_tracer("test").start_as_current_span("POST /patients") as request_span:
+        await write_events(producer_db, topic, 1)
+    broker = create_broker(
+        fast_settings(kafka_bootstrap_servers=embedded_broker.bootstrap_servers), tracer_provider=provider
+    )
+    await broker.connect()
+    try:
+        await OutboxRelay(producer_db, KafkaMessagePublisher(broker)).publish_pending()
+    finally:
+        await broker.stop()
+
+    [record] = await read_all(embedded_broker.bootstrap_servers, topic, "trace-reader", 1)
+    traceparent = dict(record.headers)["traceparent"].decode()
+    assert traceparent.split("-")[1] == format(request_span.get_span_context().trace_id, "032x")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -76,6 +77,24 @@ async def test_rows_are_published_in_commit_order_and_marked_sent(factory: async
     assert [await relay.publish_pending() for _ in range(4)] == [3, 3, 1, 0]
     assert [m.headers["event_id"] for m in publisher.published] == ids
     assert all(row.sent_at is not None and row.attempts == 1 for row in await rows(factory))
+
+
+async def test_the_relay_reports_what_it_published_what_failed_and_how_old_the_queue_is(
+    factory: async_sessionmaker[AsyncSession],
+) -> None:
+    published, failures = (
+        REGISTRY.get_sample_value("rcm_outbox_published_total"),
+        REGISTRY.get_sample_value("rcm_outbox_publish_failures_total"),
+    )
+    await write(factory, 2)
+    with pytest.raises(ConnectionError):
+        await OutboxRelay(factory, RecordingPublisher(fail=True)).publish_pending()
+    assert REGISTRY.get_sample_value("rcm_outbox_oldest_pending_seconds") > 0
+    await OutboxRelay(factory, RecordingPublisher()).publish_pending()
+
+    assert REGISTRY.get_sample_value("rcm_outbox_published_total") == (published or 0) + 2
+    assert REGISTRY.get_sample_value("rcm_outbox_publish_failures_total") == (failures or 0) + 1
+    assert REGISTRY.get_sample_value("rcm_outbox_oldest_pending_seconds") == 0
 
 
 async def test_a_failed_publish_leaves_rows_pending_with_the_error_named(

@@ -213,6 +213,7 @@ def test_configure_tracing_names_the_service_and_propagates_tracecontext(
     monkeypatch.setattr(trace, "set_tracer_provider", installed.append)
     monkeypatch.setattr(propagate, "propagator", propagate.get_global_textmap())
     monkeypatch.setattr(telemetry, "_OTLP_HTTP_EXPORTER", "rcm_common.no_such_exporter")
+    monkeypatch.setattr(telemetry, "_installed_provider", None)  # as in a fresh process
 
     provider = configure_tracing(SERVICE, "http://collector:4318")
 

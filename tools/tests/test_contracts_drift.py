@@ -18,13 +18,12 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 
-from rcm_common.envelope import Envelope
+from rcm_common.envelope import new_envelope
 from rcm_common.events import EVENT_REGISTRY, IntegrationEvent
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.messaging import EventConsumer
 from rcm_common.outbox import OutgoingMessage
 from rcm_common.topics import REGISTRATION_EVENTS, dlq_topic
-from rcm_common.types import utcnow
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools import contracts
 from rcm_tools.contract_examples import EXAMPLES
@@ -186,15 +185,7 @@ def test_the_asyncapi_document_publishes_every_event_with_resolvable_references(
 def test_the_envelope_schema_describes_the_headers_producers_write() -> None:
     schema = _load(COMMITTED / "envelope.schema.json")
     event = PatientRegistered.model_validate(EXAMPLES[PatientRegistered])
-    bare = Envelope(
-        event_id=uuid.uuid4(),
-        event_type=event.event_type,
-        event_version=event.event_version,
-        occurred_at=utcnow(),
-        producer="registration",
-        subject=event.subject,
-        correlation_id="corr-1",
-    )
+    bare = dataclasses.replace(new_envelope(event, "registration"), causation_id=None, traceparent=None)
     full = dataclasses.replace(bare, causation_id=str(uuid.uuid4()), traceparent=f"00-{'a' * 32}-{'b' * 16}-01")
 
     for envelope in (bare, full):

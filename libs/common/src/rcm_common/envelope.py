@@ -5,14 +5,19 @@ Headers hold only identifiers and metadata, never PHI: the subject is an opaque 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from opentelemetry import propagate
 from pydantic import ValidationError
 
 from rcm_common.events.base import IntegrationEvent, event_model
+from rcm_common.logs import get_correlation_id
+from rcm_common.types import utcnow
 
 ENVELOPE_HEADERS = (
     "event_id",
@@ -25,6 +30,10 @@ ENVELOPE_HEADERS = (
     "causation_id",
     "traceparent",
 )
+
+
+# The event being handled, if any: events published while handling it name it as their cause.
+current_causation_id: ContextVar[str | None] = ContextVar("current_causation_id", default=None)
 
 
 class InvalidMessage(ValueError):
@@ -80,6 +89,24 @@ class Envelope:
             raise InvalidMessage(f"envelope header {exc.args[0]} is missing") from None
         except ValueError as exc:
             raise InvalidMessage(f"envelope header is malformed: {type(exc).__name__}") from None
+
+
+def new_envelope(event: IntegrationEvent, producer: str) -> Envelope:
+    """A fresh envelope for `event`: a new id, now, and the correlation id, cause and trace of the work
+    in progress (the HTTP request or the event being handled)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return Envelope(
+        event_id=uuid.uuid4(),
+        event_type=event.event_type,
+        event_version=event.event_version,
+        occurred_at=utcnow(),
+        producer=producer,
+        subject=event.subject,
+        correlation_id=get_correlation_id() or uuid.uuid4().hex,
+        causation_id=current_causation_id.get(),
+        traceparent=carrier.get("traceparent"),
+    )
 
 
 def decode_headers(raw: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:

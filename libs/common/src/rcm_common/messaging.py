@@ -29,7 +29,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
+from rcm_common.envelope import Envelope, InvalidMessage, current_causation_id, decode_event, decode_headers
 from rcm_common.errors import ConcurrentUpdate, RcmError
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.inbox import claim_events
@@ -38,7 +38,7 @@ from rcm_common.outbox import MessagePublisher, OutgoingMessage
 from rcm_common.settings import ServiceSettings
 from rcm_common.topics import dlq_topic
 from rcm_common.types import utcnow
-from rcm_common.uow import SqlUnitOfWork, current_causation_id
+from rcm_common.uow import SqlUnitOfWork
 
 logger = logging.getLogger(__name__)
 

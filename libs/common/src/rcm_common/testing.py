@@ -4,6 +4,7 @@ and a PostgreSQL database per test that is skipped, with its reason, where no se
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -17,10 +18,9 @@ from sqlmodel import SQLModel
 
 from rcm_common import audit, http, inbox, outbox
 from rcm_common.db import create_engine, create_session_factory
-from rcm_common.envelope import Envelope
+from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events.registration import Address, Guarantor, PatientRegistered
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
-from rcm_common.types import utcnow
 
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -101,12 +101,6 @@ def sample_patient_registered(patient_id: uuid.UUID | None = None, **changes: An
 
 
 def envelope_for(event: PatientRegistered, event_id: uuid.UUID | None = None, producer: str = "test") -> Envelope:
-    return Envelope(
-        event_id=event_id or uuid.uuid4(),
-        event_type=event.event_type,
-        event_version=event.event_version,
-        occurred_at=utcnow(),
-        producer=producer,
-        subject=event.subject,
-        correlation_id=uuid.uuid4().hex,
-    )
+    """An envelope for `event` as a producer would write it, with a chosen event id where one is given."""
+    envelope = new_envelope(event, producer)
+    return dataclasses.replace(envelope, event_id=event_id) if event_id else envelope

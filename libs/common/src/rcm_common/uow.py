@@ -4,26 +4,18 @@ records and, for an idempotent create, the response to replay; it rolls back unl
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from opentelemetry import propagate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rcm_common.audit import AuditContext, append_audit
-from rcm_common.envelope import Envelope
+from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.http import remember_response
-from rcm_common.logs import get_correlation_id
 from rcm_common.outbox import outbox_row
-from rcm_common.types import utcnow
-
-# The event being handled, if any: events published while handling it name it as their cause.
-current_causation_id: ContextVar[str | None] = ContextVar("current_causation_id", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +80,7 @@ class SqlUnitOfWork:
 
     def publish(self, event: IntegrationEvent) -> Envelope:
         """Queue an integration event; it is written to the outbox when (and only if) the work commits."""
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        envelope = Envelope(
-            event_id=uuid.uuid4(),
-            event_type=event.event_type,
-            event_version=event.event_version,
-            occurred_at=utcnow(),
-            producer=self._producer,
-            subject=event.subject,
-            correlation_id=get_correlation_id() or uuid.uuid4().hex,
-            causation_id=current_causation_id.get(),
-            traceparent=carrier.get("traceparent"),
-        )
+        envelope = new_envelope(event, self._producer)
         self._events.append((event, envelope))
         return envelope
 

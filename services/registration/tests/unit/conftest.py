@@ -8,7 +8,6 @@ without committing drops all of it, as a rolled-back transaction would.
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,10 +18,9 @@ from uuid import UUID
 import pytest
 
 from rcm_common.crypto import BlindIndex
-from rcm_common.envelope import Envelope
+from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.errors import Conflict
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.types import utcnow
 from rcm_registration.adapters.repository import mrn_with_check_digit
 from rcm_registration.domain.model import CoverageTerms, Demographics, Patient, normalise_name
 from rcm_registration.service_layer.unit_of_work import PatientRepository, RegistrationUnitOfWork
@@ -174,15 +172,7 @@ class FakeUnitOfWork:
         self._repository = None
 
     def publish(self, event: IntegrationEvent) -> Envelope:
-        envelope = Envelope(
-            event_id=uuid.uuid4(),
-            event_type=event.event_type,
-            event_version=event.event_version,
-            occurred_at=utcnow(),
-            producer="registration",
-            subject=event.subject,
-            correlation_id="test-correlation",
-        )
+        envelope = new_envelope(event, "registration")
         self._events.append((event, envelope))
         return envelope
 

@@ -1,0 +1,319 @@
+"""The tolerant X12 reader: finds the delimiters in the ISA, splits the data into segments whatever the
+sender put between them (CR/LF, indentation, a byte-order mark), and checks the envelope.
+
+Segments are lists of strings, element 0 being the segment id: the cheapest shape Python can make, which
+is what lets typed readers run several times faster than a validating parser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rcm_x12.errors import UnsupportedVersion, X12Error
+
+Segment = list[str]
+_SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
+_SUPPORTED_VERSION = "00501"
+# What senders put between segments: white space, NUL, no-break space, the DOS end-of-file mark. Not
+# str.strip()'s white space, which includes 0x1C-0x1F, delimiters in some files.
+_PADDING = " \t\r\n\x00\xa0\x1a"
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str
+    component: str
+    repetition: str | None
+    segment: str
+
+    def all(self) -> frozenset[str]:
+        return frozenset(c for c in (self.element, self.component, self.repetition, self.segment) if c)
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One transaction set: ST and SE, and the segments between them (`segments` excludes ST and SE)."""
+
+    set_id: str
+    control_number: str
+    implementation: str
+    segments: list[Segment]
+    position: int  # of the ST segment, counted from 1 in the interchange
+
+
+@dataclass(slots=True)
+class FunctionalGroup:
+    functional_id: str
+    sender: str
+    receiver: str
+    date: str
+    time: str
+    control_number: str
+    version: str
+    transactions: list[Transaction] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Interchange:
+    sender_qualifier: str
+    sender: str
+    receiver_qualifier: str
+    receiver: str
+    date: str
+    time: str
+    control_number: str
+    version: str
+    acknowledgment_requested: bool
+    usage: str  # P production, T test
+    delimiters: Delimiters
+    groups: list[FunctionalGroup] = field(default_factory=list)
+    ta1: list[Segment] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    """Envelope defects the reader tolerated (counts, control numbers, missing trailers): `validate` reports
+    them; real senders make these mistakes, so reading goes on."""
+
+
+def decode(data: bytes | str) -> str:
+    """Text from bytes: UTF-16 when it looks like it (a BOM, or NULs between letters), else UTF-8 (a BOM
+    dropped), else Latin-1, which never fails."""
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    if data[1:2] == b"\x00" and data[3:4] == b"\x00":
+        return data.decode("utf-16-le", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def find_delimiters(text: str) -> tuple[Delimiters, int]:
+    """The delimiters an ISA declares, and where the ISA starts; tolerates short or padded ISA fields."""
+    start = text.find("ISA")
+    if start < 0 or text[:start].strip():
+        raise X12Error("not an X12 interchange: the data does not begin with an ISA segment")
+    element = text[start + 3 : start + 4]
+    if not element or element.isalnum() or element in _PADDING:
+        raise X12Error("the ISA segment does not declare a usable element separator", segment="ISA", position=1)
+    # ISA has 16 elements, so 16 element separators: the component separator is the one character after
+    # the 16th, and the segment terminator the character after that (whatever the fields' widths).
+    index = start + 3
+    for _ in range(15):
+        index = text.find(element, index + 1)
+        if index < 0:
+            raise X12Error("the ISA segment is cut short: it has fewer than 16 elements", segment="ISA", position=1)
+    component = text[index + 1 : index + 2]
+    terminator = text[index + 2 : index + 3]
+    if not component or not terminator:
+        raise X12Error("the ISA segment is cut short: no segment terminator follows it", segment="ISA", position=1)
+    if terminator == "\r" and text[index + 3 : index + 4] == "\n":
+        terminator = "\n"
+    if len({element, component, terminator}) != 3:
+        raise X12Error("the ISA segment declares the same character for two delimiters", segment="ISA", position=1)
+    isa = text[start : index + 2].split(element)
+    repetition: str | None = isa[11] if len(isa) > 11 and len(isa[11]) == 1 and not isa[11].isalnum() else None
+    if repetition in (element, component, terminator):
+        repetition = None  # some senders repeat the component separator there: then nothing repeats
+    return Delimiters(element=element, component=component, repetition=repetition, segment=terminator), start
+
+
+def split_segments(text: str, delimiters: Delimiters, start: int = 0) -> list[Segment]:
+    """Every segment as a list of elements, with white space between segments ignored."""
+    raw = text[start:].split(delimiters.segment)
+    element = delimiters.element
+    segments = []
+    for chunk in raw:
+        stripped = chunk.strip(_PADDING)
+        if stripped:
+            segments.append(stripped.split(element))
+    return segments
+
+
+def read(data: bytes | str) -> list[Interchange]:
+    """Every interchange in the data, with its envelope checked; raises X12Error with the place it failed."""
+    text = decode(data)
+    delimiters, start = find_delimiters(text)
+    segments = split_segments(text, delimiters, start)
+    interchanges: list[Interchange] = []
+    position = 0
+    while position < len(segments):
+        try:
+            interchange, position = _interchange(segments, position, delimiters)
+        except UnsupportedVersion:
+            raise
+        except X12Error as exc:
+            if _element(segments[position], 12).strip() == "00401":
+                raise UnsupportedVersion(
+                    f"this interchange declares X12 004010 (ISA12 00401), which is not read, and is not "
+                    f"readable as 005010: {exc}",
+                    segment="ISA",
+                    position=position + 1,
+                ) from exc
+            raise
+        interchanges.append(interchange)
+    return interchanges
+
+
+def _check_id(segment: Segment, position: int) -> str:
+    segment_id = segment[0]
+    if not _SEGMENT_ID.match(segment_id):
+        raise X12Error("a segment has an invalid identifier", position=position + 1)
+    return segment_id
+
+
+def _element(segment: Segment, index: int) -> str:
+    return segment[index] if len(segment) > index else ""
+
+
+def _interchange(segments: list[Segment], position: int, delimiters: Delimiters) -> tuple[Interchange, int]:
+    isa = segments[position]
+    if isa[0] != "ISA":
+        raise X12Error("expected an ISA segment to open an interchange", segment=isa[0], position=position + 1)
+    if len(isa) != 17:
+        raise X12Error(f"ISA has {len(isa) - 1} elements instead of 16", segment="ISA", position=position + 1)
+    version = isa[12].strip()
+    interchange = Interchange(
+        sender_qualifier=isa[5].strip(),
+        sender=isa[6].strip(),
+        receiver_qualifier=isa[7].strip(),
+        receiver=isa[8].strip(),
+        date=isa[9].strip(),
+        time=isa[10].strip(),
+        control_number=isa[13].strip(),
+        version=version,
+        acknowledgment_requested=isa[14].strip() == "1",
+        usage=isa[15].strip(),
+        delimiters=delimiters,
+    )
+    findings = interchange.findings
+    if version != _SUPPORTED_VERSION:
+        # What counts is each group's GS08; senders often leave ISA12 at 00401 over 005010 groups.
+        findings.append(f"ISA12 is {version or 'empty'}, not 00501 (ISA at position {position + 1})")
+    position += 1
+    while position < len(segments):
+        segment = segments[position]
+        segment_id = _check_id(segment, position)
+        if segment_id == "GS":
+            group, position = _group(segments, position, findings)
+            interchange.groups.append(group)
+        elif segment_id == "TA1":
+            interchange.ta1.append(segment)
+            position += 1
+        elif segment_id == "IEA":
+            _check_trailer(
+                findings,
+                segment,
+                position,
+                count=len(interchange.groups),
+                what="functional groups",
+                control=interchange.control_number,
+                opener="ISA13",
+            )
+            return interchange, position + 1
+        elif segment_id == "ISA":
+            break
+        else:
+            raise X12Error(f"{segment_id} stands outside a functional group", segment=segment_id, position=position + 1)
+    findings.append("the interchange has no IEA segment")
+    return interchange, position
+
+
+def _group(segments: list[Segment], position: int, findings: list[str]) -> tuple[FunctionalGroup, int]:
+    gs = segments[position]
+    if len(gs) < 9:
+        raise X12Error("GS has fewer than 8 elements", segment="GS", position=position + 1)
+    version = gs[8].strip()
+    if version.startswith("004010"):
+        raise UnsupportedVersion(
+            "this functional group is X12 004010 (pre-HIPAA 5010); only 005010 is read",
+            segment="GS",
+            position=position + 1,
+        )
+    if not version.startswith("005010"):
+        raise UnsupportedVersion(
+            "this functional group is not X12 005010 (GS08); only 005010 is read", segment="GS", position=position + 1
+        )
+    group = FunctionalGroup(
+        functional_id=gs[1].strip(),
+        sender=gs[2].strip(),
+        receiver=gs[3].strip(),
+        date=gs[4].strip(),
+        time=gs[5].strip(),
+        control_number=gs[6].strip(),
+        version=version,
+    )
+    position += 1
+    while position < len(segments):
+        segment = segments[position]
+        segment_id = _check_id(segment, position)
+        if segment_id == "ST":
+            transaction, position = _transaction(segments, position, findings)
+            group.transactions.append(transaction)
+        elif segment_id == "GE":
+            _check_trailer(
+                findings,
+                segment,
+                position,
+                count=len(group.transactions),
+                what="transaction sets",
+                control=group.control_number,
+                opener="GS06",
+            )
+            return group, position + 1
+        elif segment_id in ("GS", "IEA", "ISA"):
+            break
+        else:
+            raise X12Error(f"{segment_id} stands outside a transaction set", segment=segment_id, position=position + 1)
+    findings.append(f"the functional group opened at position {position + 1} has no GE segment")
+    return group, position
+
+
+def _transaction(segments: list[Segment], position: int, findings: list[str]) -> tuple[Transaction, int]:
+    st = segments[position]
+    start = position
+    if len(st) < 3:
+        raise X12Error("ST has fewer than 2 elements", segment="ST", position=position + 1)
+    position += 1
+    while position < len(segments):
+        segment = segments[position]
+        segment_id = _check_id(segment, position)
+        if segment_id == "SE":
+            _check_trailer(
+                findings,
+                segment,
+                position,
+                count=position - start + 1,
+                what="segments",
+                control=st[2].strip(),
+                opener="ST02",
+            )
+            return _transaction_of(st, segments[start + 1 : position], start), position + 1
+        if segment_id in ("ST", "GE", "IEA", "GS", "ISA"):
+            break
+        position += 1
+    findings.append(f"the transaction set opened at position {start + 1} has no SE segment")
+    return _transaction_of(st, segments[start + 1 : position], start), position
+
+
+def _transaction_of(st: Segment, body: list[Segment], start: int) -> Transaction:
+    return Transaction(
+        set_id=st[1].strip(),
+        control_number=st[2].strip(),
+        implementation=_element(st, 3).strip(),
+        segments=body,
+        position=start + 1,
+    )
+
+
+def _check_trailer(
+    findings: list[str], segment: Segment, position: int, *, count: int, what: str, control: str, opener: str
+) -> None:
+    """A trailer's count and control number: a mismatch is noted, since readable data is still readable."""
+    segment_id = segment[0]
+    counted = _element(segment, 1).strip()
+    if counted != str(count):
+        findings.append(f"{segment_id} at position {position + 1} counts {counted or 'nothing'} {what}, found {count}")
+    if _element(segment, 2).strip() != control:
+        findings.append(f"{segment_id} at position {position + 1}: control number does not match {opener}")

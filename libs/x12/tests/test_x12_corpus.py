@@ -5,45 +5,19 @@ A summary per kind is printed (run with -s to see it)."""
 from __future__ import annotations
 
 import collections
-import re
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from rcm_x12 import UnsupportedVersion, X12Error, read
+from rcm_x12.corpus import CorpusFile, default_root, manifest
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "x12-corpus"
-_ROW = re.compile(r"\| `([^`]+)` \| ([^|]*) \| ([^|]*) \| (\d+) \| ([^|]*) \| ([^|]*) \| ([^|]*) \|")
-
-
-@dataclass(frozen=True)
-class CorpusFile:
-    path: str
-    kind: str
-    version: str
-    clp: int
-    clm: int
-    note: str
-
-    @property
-    def fixture(self) -> bool:
-        return "fixture" in self.note
+CORPUS = default_root()
 
 
-def manifest() -> list[CorpusFile]:
-    if not (CORPUS / "MANIFEST.md").is_file():
-        pytest.fail(f"the shared X12 corpus is missing at {CORPUS}")
-    files = []
-    for line in (CORPUS / "MANIFEST.md").read_text().splitlines():
-        if match := _ROW.match(line):
-            path, kind, version, _size, clp, clm, note = (part.strip() for part in match.groups())
-            files.append(CorpusFile(path, kind, version, int(clp or 0), int(clm or 0), note))
-    return files
-
-
-FILES = manifest()
-MUST_READ = [f for f in FILES if f.version.startswith("005010") and not f.fixture]
+if not (CORPUS / "MANIFEST.md").is_file():
+    pytest.fail(f"the shared X12 corpus is missing at {CORPUS}", pytrace=False)
+FILES = manifest(CORPUS)
+MUST_READ = [f for f in FILES if f.must_read]
 OLD = [f for f in FILES if f.version.startswith("004010")]
 
 

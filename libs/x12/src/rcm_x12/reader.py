@@ -7,7 +7,10 @@ is what lets typed readers run several times faster than a validating parser.
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rcm_x12.errors import UnsupportedVersion, X12Error
@@ -18,6 +21,8 @@ _SUPPORTED_VERSION = "00501"
 # What senders put between segments: white space, NUL, no-break space, the DOS end-of-file mark. Not
 # str.strip()'s white space, which includes 0x1C-0x1F, delimiters in some files.
 _PADDING = " \t\r\n\x00\xa0\x1a"
+_RARE_PADDING = "\t\x00\xa0\x1a"
+_ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,181 +125,239 @@ def find_delimiters(text: str) -> tuple[Delimiters, int]:
 
 
 def split_segments(text: str, delimiters: Delimiters, start: int = 0) -> list[Segment]:
-    """Every segment as a list of elements, with white space between segments ignored."""
-    raw = text[start:].split(delimiters.segment)
+    """Every segment as a list of elements, with what senders put between segments ignored.
+
+    Line breaks are never X12 data, so they go in one pass; segments are stripped one by one only when
+    something else (indentation, NUL, a no-break space) stands at a segment boundary.
+    """
+    body = text[start:] if start else text
+    terminator = delimiters.segment
+    body = body.replace("\r", "") if terminator == "\n" else body.replace("\r", "").replace("\n", "")
+    chunks = body.split(terminator)
     element = delimiters.element
-    segments = []
-    for chunk in raw:
-        stripped = chunk.strip(_PADDING)
-        if stripped:
-            segments.append(stripped.split(element))
-    return segments
+    padded = (
+        any(odd in body for odd in _RARE_PADDING)
+        or f"{terminator} " in body
+        or f" {terminator}" in body
+        or body.startswith(" ")
+    )
+    if not padded:
+        return [chunk.split(element) for chunk in chunks if chunk]
+    return [stripped.split(element) for chunk in chunks if (stripped := chunk.strip(_PADDING))]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: reading builds hundreds of thousands of acyclic lists and
+    objects, and the collections their allocation triggers find nothing but re-walk the growing heap, which
+    more than doubles the time of a large file. Re-enabled only if it was on, so nested use never leaves
+    it off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read(data: bytes | str) -> list[Interchange]:
     """Every interchange in the data, with its envelope checked; raises X12Error with the place it failed."""
-    text = decode(data)
+    with collector_paused():
+        return _read(decode(data))
+
+
+def _read(text: str) -> list[Interchange]:
     delimiters, start = find_delimiters(text)
     segments = split_segments(text, delimiters, start)
-    interchanges: list[Interchange] = []
-    position = 0
-    while position < len(segments):
-        try:
-            interchange, position = _interchange(segments, position, delimiters)
-        except UnsupportedVersion:
-            raise
-        except X12Error as exc:
-            if _element(segments[position], 12).strip() == "00401":
-                raise UnsupportedVersion(
-                    f"this interchange declares X12 004010 (ISA12 00401), which is not read, and is not "
-                    f"readable as 005010: {exc}",
-                    segment="ISA",
-                    position=position + 1,
-                ) from exc
-            raise
-        interchanges.append(interchange)
-    return interchanges
-
-
-def _check_id(segment: Segment, position: int) -> str:
-    segment_id = segment[0]
-    if not _SEGMENT_ID.match(segment_id):
-        raise X12Error("a segment has an invalid identifier", position=position + 1)
-    return segment_id
+    try:
+        return _Walk(segments, delimiters).interchanges()
+    except UnsupportedVersion:
+        raise
+    except X12Error as exc:
+        if _element(segments[0], 12).strip() == "00401":
+            raise UnsupportedVersion(
+                f"this interchange declares X12 004010 (ISA12 00401), which is not read, and is not "
+                f"readable as 005010: {exc}",
+                segment="ISA",
+                position=1,
+            ) from exc
+        raise
 
 
 def _element(segment: Segment, index: int) -> str:
     return segment[index] if len(segment) > index else ""
 
 
-def _interchange(segments: list[Segment], position: int, delimiters: Delimiters) -> tuple[Interchange, int]:
-    isa = segments[position]
-    if isa[0] != "ISA":
-        raise X12Error("expected an ISA segment to open an interchange", segment=isa[0], position=position + 1)
-    if len(isa) != 17:
-        raise X12Error(f"ISA has {len(isa) - 1} elements instead of 16", segment="ISA", position=position + 1)
-    version = isa[12].strip()
-    interchange = Interchange(
-        sender_qualifier=isa[5].strip(),
-        sender=isa[6].strip(),
-        receiver_qualifier=isa[7].strip(),
-        receiver=isa[8].strip(),
-        date=isa[9].strip(),
-        time=isa[10].strip(),
-        control_number=isa[13].strip(),
-        version=version,
-        acknowledgment_requested=isa[14].strip() == "1",
-        usage=isa[15].strip(),
-        delimiters=delimiters,
-    )
-    findings = interchange.findings
-    if version != _SUPPORTED_VERSION:
-        # What counts is each group's GS08; senders often leave ISA12 at 00401 over 005010 groups.
-        findings.append(f"ISA12 is {version or 'empty'}, not 00501 (ISA at position {position + 1})")
-    position += 1
-    while position < len(segments):
-        segment = segments[position]
-        segment_id = _check_id(segment, position)
-        if segment_id == "GS":
-            group, position = _group(segments, position, findings)
-            interchange.groups.append(group)
-        elif segment_id == "TA1":
-            interchange.ta1.append(segment)
-            position += 1
-        elif segment_id == "IEA":
-            _check_trailer(
-                findings,
-                segment,
-                position,
-                count=len(interchange.groups),
-                what="functional groups",
-                control=interchange.control_number,
-                opener="ISA13",
-            )
-            return interchange, position + 1
-        elif segment_id == "ISA":
-            break
-        else:
-            raise X12Error(f"{segment_id} stands outside a functional group", segment=segment_id, position=position + 1)
-    findings.append("the interchange has no IEA segment")
-    return interchange, position
+class _Walk:
+    """One pass over the envelope segments only (ISA, GS, ST, SE, GE, IEA, TA1): a transaction set's body
+    is the slice between its ST and SE, so the work grows with the envelopes, not with the claims."""
 
+    def __init__(self, segments: list[Segment], delimiters: Delimiters) -> None:
+        self.segments = segments
+        self.delimiters = delimiters
+        ids = [segment[0] for segment in segments]
+        for segment_id in set(ids):
+            if not _SEGMENT_ID.match(segment_id):
+                raise X12Error("a segment has an invalid identifier", position=ids.index(segment_id) + 1)
+        self.ids = ids
+        self.controls = [index for index, segment_id in enumerate(ids) if segment_id in _ENVELOPE]
+        self.next_control = 0
 
-def _group(segments: list[Segment], position: int, findings: list[str]) -> tuple[FunctionalGroup, int]:
-    gs = segments[position]
-    if len(gs) < 9:
-        raise X12Error("GS has fewer than 8 elements", segment="GS", position=position + 1)
-    version = gs[8].strip()
-    if version.startswith("004010"):
-        raise UnsupportedVersion(
-            "this functional group is X12 004010 (pre-HIPAA 5010); only 005010 is read",
-            segment="GS",
-            position=position + 1,
+    def peek(self) -> int | None:
+        return self.controls[self.next_control] if self.next_control < len(self.controls) else None
+
+    def take(self) -> int:
+        index = self.controls[self.next_control]
+        self.next_control += 1
+        return index
+
+    def stray(self, cursor: int, outside: str) -> X12Error:
+        segment_id = self.ids[cursor]
+        return X12Error(f"{segment_id} stands outside {outside}", segment=segment_id, position=cursor + 1)
+
+    def interchanges(self) -> list[Interchange]:
+        interchanges = []
+        cursor = 0
+        while cursor < len(self.segments):
+            if self.peek() != cursor:
+                raise self.stray(cursor, "an interchange")
+            if self.ids[cursor] != "ISA":
+                raise X12Error(
+                    "expected an ISA segment to open an interchange", segment=self.ids[cursor], position=cursor + 1
+                )
+            interchange, cursor = self.interchange()
+            interchanges.append(interchange)
+        return interchanges
+
+    def interchange(self) -> tuple[Interchange, int]:
+        position = self.take()
+        isa = self.segments[position]
+        if len(isa) != 17:
+            raise X12Error(f"ISA has {len(isa) - 1} elements instead of 16", segment="ISA", position=position + 1)
+        version = isa[12].strip()
+        interchange = Interchange(
+            sender_qualifier=isa[5].strip(),
+            sender=isa[6].strip(),
+            receiver_qualifier=isa[7].strip(),
+            receiver=isa[8].strip(),
+            date=isa[9].strip(),
+            time=isa[10].strip(),
+            control_number=isa[13].strip(),
+            version=version,
+            acknowledgment_requested=isa[14].strip() == "1",
+            usage=isa[15].strip(),
+            delimiters=self.delimiters,
         )
-    if not version.startswith("005010"):
-        raise UnsupportedVersion(
-            "this functional group is not X12 005010 (GS08); only 005010 is read", segment="GS", position=position + 1
-        )
-    group = FunctionalGroup(
-        functional_id=gs[1].strip(),
-        sender=gs[2].strip(),
-        receiver=gs[3].strip(),
-        date=gs[4].strip(),
-        time=gs[5].strip(),
-        control_number=gs[6].strip(),
-        version=version,
-    )
-    position += 1
-    while position < len(segments):
-        segment = segments[position]
-        segment_id = _check_id(segment, position)
-        if segment_id == "ST":
-            transaction, position = _transaction(segments, position, findings)
-            group.transactions.append(transaction)
-        elif segment_id == "GE":
-            _check_trailer(
-                findings,
-                segment,
-                position,
-                count=len(group.transactions),
-                what="transaction sets",
-                control=group.control_number,
-                opener="GS06",
+        findings = interchange.findings
+        if version != _SUPPORTED_VERSION:
+            # What counts is each group's GS08; senders often leave ISA12 at 00401 over 005010 groups.
+            findings.append(f"ISA12 is {version or 'empty'}, not 00501 (ISA at position {position + 1})")
+        cursor = position + 1
+        while (index := self.peek()) == cursor:
+            segment_id = self.ids[index]
+            if segment_id == "GS":
+                group, cursor = self.group(findings)
+                interchange.groups.append(group)
+            elif segment_id == "TA1":
+                interchange.ta1.append(self.segments[self.take()])
+                cursor += 1
+            elif segment_id == "IEA":
+                self.take()
+                _check_trailer(
+                    findings,
+                    self.segments[index],
+                    index,
+                    count=len(interchange.groups),
+                    what="functional groups",
+                    control=interchange.control_number,
+                    opener="ISA13",
+                )
+                return interchange, index + 1
+            elif segment_id == "ISA":
+                break
+            else:
+                raise self.stray(index, "a functional group")
+        if cursor < len(self.segments) and self.ids[cursor] != "ISA":
+            raise self.stray(cursor, "a functional group")
+        findings.append("the interchange has no IEA segment")
+        return interchange, cursor
+
+    def group(self, findings: list[str]) -> tuple[FunctionalGroup, int]:
+        position = self.take()
+        gs = self.segments[position]
+        if len(gs) < 9:
+            raise X12Error("GS has fewer than 8 elements", segment="GS", position=position + 1)
+        version = gs[8].strip()
+        if version.startswith("004010"):
+            raise UnsupportedVersion(
+                "this functional group is X12 004010 (pre-HIPAA 5010); only 005010 is read",
+                segment="GS",
+                position=position + 1,
             )
-            return group, position + 1
-        elif segment_id in ("GS", "IEA", "ISA"):
-            break
-        else:
-            raise X12Error(f"{segment_id} stands outside a transaction set", segment=segment_id, position=position + 1)
-    findings.append(f"the functional group opened at position {position + 1} has no GE segment")
-    return group, position
+        if not version.startswith("005010"):
+            raise UnsupportedVersion(
+                "this functional group is not X12 005010 (GS08); only 005010 is read",
+                segment="GS",
+                position=position + 1,
+            )
+        group = FunctionalGroup(
+            functional_id=gs[1].strip(),
+            sender=gs[2].strip(),
+            receiver=gs[3].strip(),
+            date=gs[4].strip(),
+            time=gs[5].strip(),
+            control_number=gs[6].strip(),
+            version=version,
+        )
+        cursor = position + 1
+        while (index := self.peek()) == cursor:
+            segment_id = self.ids[index]
+            if segment_id == "ST":
+                transaction, cursor = self.transaction(findings)
+                group.transactions.append(transaction)
+            elif segment_id == "GE":
+                self.take()
+                _check_trailer(
+                    findings,
+                    self.segments[index],
+                    index,
+                    count=len(group.transactions),
+                    what="transaction sets",
+                    control=group.control_number,
+                    opener="GS06",
+                )
+                return group, index + 1
+            elif segment_id in ("GS", "IEA", "ISA", "TA1"):
+                break
+            else:
+                raise self.stray(index, "a transaction set")
+        if cursor < len(self.segments) and self.ids[cursor] not in _ENVELOPE:
+            raise self.stray(cursor, "a transaction set")
+        findings.append(f"the functional group opened at position {position + 1} has no GE segment")
+        return group, cursor
 
-
-def _transaction(segments: list[Segment], position: int, findings: list[str]) -> tuple[Transaction, int]:
-    st = segments[position]
-    start = position
-    if len(st) < 3:
-        raise X12Error("ST has fewer than 2 elements", segment="ST", position=position + 1)
-    position += 1
-    while position < len(segments):
-        segment = segments[position]
-        segment_id = _check_id(segment, position)
-        if segment_id == "SE":
+    def transaction(self, findings: list[str]) -> tuple[Transaction, int]:
+        start = self.take()
+        st = self.segments[start]
+        if len(st) < 3:
+            raise X12Error("ST has fewer than 2 elements", segment="ST", position=start + 1)
+        index = self.peek()
+        if index is not None and self.ids[index] == "SE":
+            self.take()
             _check_trailer(
                 findings,
-                segment,
-                position,
-                count=position - start + 1,
+                self.segments[index],
+                index,
+                count=index - start + 1,
                 what="segments",
                 control=st[2].strip(),
                 opener="ST02",
             )
-            return _transaction_of(st, segments[start + 1 : position], start), position + 1
-        if segment_id in ("ST", "GE", "IEA", "GS", "ISA"):
-            break
-        position += 1
-    findings.append(f"the transaction set opened at position {start + 1} has no SE segment")
-    return _transaction_of(st, segments[start + 1 : position], start), position
+            return _transaction_of(st, self.segments[start + 1 : index], start), index + 1
+        end = index if index is not None else len(self.segments)
+        findings.append(f"the transaction set opened at position {start + 1} has no SE segment")
+        return _transaction_of(st, self.segments[start + 1 : end], start), end
 
 
 def _transaction_of(st: Segment, body: list[Segment], start: int) -> Transaction:

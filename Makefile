@@ -21,7 +21,7 @@ RCM = $(RUN) rcm
 # Use the machine's Python; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help toolchain install run up down status test lint lock contracts bench
+.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12
 
 help:
 	@echo "make run        install, start the local stack, run the demo, stop the stack"
@@ -31,6 +31,7 @@ help:
 	@echo "make lock       regenerate $(LOCKFILE) from the workspace"
 	@echo "make contracts  regenerate contracts/ (the suite fails when it drifts from the code)"
 	@echo "make bench      run the benchmarks; each prints one JSON line"
+	@echo "make bench-x12  the X12 codec: 835 read vs pyx12 in the same run, 837P claims/s written"
 
 toolchain:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -88,3 +89,7 @@ contracts: install
 
 bench: install
 	$(RCM) bench outbox
+	$(RCM) bench x12
+
+bench-x12: install
+	$(RCM) bench x12

@@ -12,7 +12,7 @@ import pytest
 from rcm_x12 import X12Error, read
 from rcm_x12.claim_status import ClaimStatusResponse, StatusCode, claim_status_of, read_claim_statuses, summary
 from rcm_x12.corpus import CorpusFile, default_root, manifest
-from rcm_x12.eligibility import Period
+from rcm_x12.elements import Period
 
 CORPUS = default_root()
 ISA = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *260110*1015*^*00501*000000101*0*T*:~"

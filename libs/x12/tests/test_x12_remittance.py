@@ -10,12 +10,12 @@ import pytest
 
 from rcm_x12 import X12Error, read
 from rcm_x12.corpus import CorpusFile, default_root, manifest
+from rcm_x12.elements import Procedure
 from rcm_x12.remittance import (
     Adjustment,
     Amount,
     Contact,
     Payee,
-    Procedure,
     ProviderAdjustment,
     Quantity,
     Remark,

@@ -1,0 +1,356 @@
+"""The core every X12 writer shares: the envelope (ISA/GS/ST and their trailers, with the counts), the check
+that keeps delimiters and unprintable characters out of the data, the X12 forms of numbers, dates and times,
+and the parties several transaction sets name.
+
+A writer builds each record (a claim, an inquiry) as tuples of elements, one tuple a segment, with a
+function that is handed the `Composite` joiner to use. `SegmentWriter.add` checks the whole record's text in
+one pass of C, since a function call per element would cost more than writing it: the only delimiters the
+text may hold are the component separators the joiner put there, and it counted them. Nothing the caller
+gave is ever written raw: a value holding a delimiter is refused, or replaced when the envelope asks for
+that, since a stray `*` or `~` silently shifts every element after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, is_dataclass, replace
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import lru_cache
+from itertools import chain
+from typing import Any, Literal, TypeVar, cast
+
+from rcm_x12.errors import X12Error
+from rcm_x12.reader import Delimiters
+
+Elements = tuple[str, ...]
+
+
+class Composite:
+    """Joins a composite element's components and counts the separators it puts in, for the record's check
+    to know how many it must find. Builders pass only the components present: no trailing empty ones."""
+
+    __slots__ = ("joins", "separator")
+
+    def __init__(self, separator: str) -> None:
+        self.separator = separator
+        self.joins = 0
+
+    def __call__(self, *components: str) -> str:
+        self.joins += len(components) - 1
+        return self.separator.join(components)
+
+
+Build = Callable[[Composite], list[Elements]]
+"""Builds a record's segments, joining composite elements with the `Composite` it is given."""
+
+T = TypeVar("T")
+
+DEFAULT_DELIMITERS = Delimiters(element="*", component=":", repetition="^", segment="~")
+# The X12 extended character set of 005010 is printable ASCII: upper and lower case letters, digits,
+# space and every ASCII punctuation mark.
+_PRINTABLE = bytes(range(0x20, 0x7F))
+_CONTROL_NUMBER_MAX = 999_999_999
+
+
+def decimal_text(value: Decimal) -> str:
+    """The X12 R form: no exponent, no "+", no trailing zeros after the point, no point for a whole number
+    ("100", "12.5", "-3.25"); payers' length limits count those digits."""
+    if not value.is_finite():
+        raise X12Error("an amount or quantity is not a finite number")
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@lru_cache(maxsize=4096)
+def date_text(value: date) -> str:
+    """CCYYMMDD. Cached: a batch repeats its dates of service, and a lookup costs a fifth of the formatting."""
+    return value.isoformat()[:10].replace("-", "")
+
+
+def period(start: date, end: date | None = None) -> tuple[str, str]:
+    """A DTP's format qualifier and value: one date (D8), or a range (RD8) when the period spans days."""
+    if end is None or end == start:
+        return "D8", date_text(start)
+    return "RD8", f"{date_text(start)}-{date_text(end)}"
+
+
+def time_text(value: time | datetime) -> str:
+    """HHMM."""
+    return f"{value.hour:02d}{value.minute:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Everything the ISA, GS and ST say. The control numbers and the date and time are the caller's, so
+    that the same input always writes the same bytes and the caller's ledger of control numbers stays the
+    only one.
+
+    `on_delimiter` says what becomes of a value holding a delimiter: "refuse" (the default) raises an
+    X12Error naming the segment and element, since altering a member id or a claim id breaks matching;
+    "replace" puts `replacement` in its place, for free text the caller would rather see altered than
+    stuck. A character outside the X12 extended character set is refused either way.
+    """
+
+    sender_id: str
+    receiver_id: str
+    interchange_control_number: int
+    group_control_number: int
+    transaction_control_number: int
+    created: datetime
+    usage: Literal["P", "T"] = "P"
+    sender_qualifier: str = "ZZ"
+    receiver_qualifier: str = "ZZ"
+    application_sender: str = ""
+    """GS02; the sender id when empty."""
+    application_receiver: str = ""
+    """GS03; the receiver id when empty."""
+    acknowledgment_requested: bool = False
+    delimiters: Delimiters = DEFAULT_DELIMITERS
+    on_delimiter: Literal["refuse", "replace"] = "refuse"
+    replacement: str = " "
+
+    def __post_init__(self) -> None:
+        marks = (
+            self.delimiters.element,
+            self.delimiters.component,
+            self.delimiters.repetition or "",
+            self.delimiters.segment,
+        )
+        if any(len(mark) != 1 or not mark.isascii() or mark.isalnum() or mark == " " for mark in marks):
+            raise X12Error("each delimiter must be one ASCII character, not a letter, a digit or a space")
+        if len(set(marks)) != 4:
+            raise X12Error("the four delimiters must differ")
+        for value, name, segment, widths in (
+            (self.sender_qualifier, "ISA05", "ISA", (2, 2)),
+            (self.sender_id, "ISA06", "ISA", (1, 15)),
+            (self.receiver_qualifier, "ISA07", "ISA", (2, 2)),
+            (self.receiver_id, "ISA08", "ISA", (1, 15)),
+            (self.application_sender or self.sender_id, "GS02", "GS", (2, 15)),
+            (self.application_receiver or self.receiver_id, "GS03", "GS", (2, 15)),
+        ):
+            if not widths[0] <= len(value) <= widths[1] or value != value.strip():
+                raise X12Error(f"{name} must be {widths[0]} to {widths[1]} characters, not padded", segment=segment)
+            if not _writable(value, marks):
+                raise X12Error(f"{name} holds a delimiter or a character X12 cannot carry", segment=segment)
+        if self.usage not in ("P", "T"):
+            raise X12Error("ISA15 (usage) must be P or T", segment="ISA")
+        for number, name in (
+            (self.interchange_control_number, "ISA13"),
+            (self.group_control_number, "GS06"),
+            (self.transaction_control_number, "ST02"),
+        ):
+            if not 1 <= number <= _CONTROL_NUMBER_MAX:
+                raise X12Error(f"{name} (control number) must be from 1 to 999999999", segment=name[:-2])
+        if self.on_delimiter not in ("refuse", "replace"):
+            raise X12Error('on_delimiter must be "refuse" or "replace"')
+        if not _writable(self.replacement, marks):
+            raise X12Error("the replacement for delimiters must itself be writable")
+
+
+def _writable(text: str, marks: tuple[str, ...]) -> bool:
+    return text.isascii() and text.isprintable() and not any(mark in text for mark in marks)
+
+
+class SegmentWriter:
+    """Collects one interchange holding one transaction set: ISA, GS and ST first, the checked segments the
+    transaction's writer adds, then SE, GE and IEA with their counts; `text` joins it all once."""
+
+    def __init__(self, envelope: Envelope, functional_id: str, set_id: str, implementation: str) -> None:
+        self.envelope = envelope
+        delimiters = envelope.delimiters
+        self.element = e = delimiters.element
+        self.component = delimiters.component
+        self._repetition = delimiters.repetition or ""
+        self._terminator = delimiters.segment
+        marks = (e, self.component, self._repetition, self._terminator)
+        # Deleting every byte that may be written leaves only the ones that may not.
+        self._allowed = bytes(b for b in _PRINTABLE if chr(b) not in marks)
+        self._component_byte = self.component.encode()
+        self._replacements = str.maketrans(dict.fromkeys(marks, envelope.replacement))
+        self._control = f"{envelope.transaction_control_number:04d}"
+        created = envelope.created
+        self.date, self.time = date_text(created), time_text(created)
+        isa = (
+            f"ISA{e}00{e}{'':10}{e}00{e}{'':10}{e}{envelope.sender_qualifier}{e}{envelope.sender_id:<15}{e}"
+            f"{envelope.receiver_qualifier}{e}{envelope.receiver_id:<15}{e}{self.date[2:]}{e}{self.time}{e}"
+            f"{self._repetition}{e}00501{e}{envelope.interchange_control_number:09d}{e}"
+            f"{int(envelope.acknowledgment_requested)}{e}{envelope.usage}{e}{self.component}"
+        )
+        gs = e.join(
+            (
+                "GS",
+                functional_id,
+                envelope.application_sender or envelope.sender_id,
+                envelope.application_receiver or envelope.receiver_id,
+                self.date,
+                self.time,
+                str(envelope.group_control_number),
+                "X",
+                implementation,
+            )
+        )
+        self.segments: list[str] = [isa, gs, e.join(("ST", set_id, self._control, implementation))]
+
+    def prepare(self, model: T) -> T:
+        """The model as it will be written: with delimiters replaced in every text field, nested ones too,
+        when the envelope asks for replacement; the model itself otherwise."""
+        if self.envelope.on_delimiter == "replace":
+            return cast(T, self._replaced(model))
+        return model
+
+    def _replaced(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.translate(self._replacements)
+        if isinstance(value, tuple):
+            return tuple(self._replaced(item) for item in value)
+        if is_dataclass(value) and not isinstance(value, type):
+            return replace(value, **{f.name: self._replaced(getattr(value, f.name)) for f in fields(value) if f.init})
+        return value
+
+    def writable(self, text: str) -> bool:
+        """True when the text holds only characters of the X12 extended character set and no delimiter."""
+        return text.isascii() and not text.encode().translate(None, self._allowed)
+
+    def add(self, build: Build, what: str) -> None:
+        """Writes the record `build` makes, after checking all its text at once; `what` names the record in
+        the error (never a value: values may be PHI)."""
+        composite = Composite(self.component)
+        segments = build(composite)
+        text = "".join(chain.from_iterable(segments))
+        # What the check leaves must be exactly the component separators the composites put in.
+        if not text.isascii() or text.encode().translate(None, self._allowed) != self._component_byte * composite.joins:
+            raise self._refusal(build(Composite("")), what)
+        e = self.element
+        self.segments += [e.join(segment).rstrip(e) for segment in segments]
+
+    def _refusal(self, segments: list[Elements], what: str) -> X12Error:
+        index, position, value = next(item for item in _elements(segments) if not self.writable(item[2]))
+        segment_id = segments[index][0]
+        return X12Error(
+            f"{segment_id}{position:02d} of {what} holds {self._fault(value)}: refused, not written",
+            segment=segment_id,
+            position=len(self.segments) + index + 1,
+        )
+
+    def _fault(self, value: str) -> str:
+        for mark, name in (
+            (self.element, "the element separator"),
+            (self.component, "the component separator"),
+            (self._repetition, "the repetition separator"),
+            (self._terminator, "the segment terminator"),
+        ):
+            if mark in value:
+                return f"{name} {mark!r}"
+        return "a character outside the X12 extended character set"
+
+    def text(self) -> str:
+        """The interchange: the segments with SE, GE and IEA after them, each ended by the terminator."""
+        e = self.element
+        envelope = self.envelope
+        trailers = [
+            e.join(("SE", str(len(self.segments) - 1), self._control)),
+            f"GE{e}1{e}{envelope.group_control_number}",
+            f"IEA{e}1{e}{envelope.interchange_control_number:09d}",
+            "",
+        ]
+        return self._terminator.join(self.segments + trailers)
+
+
+def _elements(segments: list[Elements]) -> Iterator[tuple[int, int, str]]:
+    """(segment index, element position counted from 1, value) for every element after the segment id."""
+    for index, segment in enumerate(segments):
+        for position, value in enumerate(segment[1:], 1):
+            yield index, position, value
+
+
+def name_elements(
+    last: str, first: str = "", middle: str = "", suffix: str = ""
+) -> tuple[str, str, str, str, str, str]:
+    """NM102 to NM107 for a name: a person when there is a first name, else an organisation."""
+    return ("1" if first else "2", last, first, middle, "", suffix)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """N3 and N4: US addresses (state and ZIP code)."""
+
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    line2: str = ""
+
+    def segments(self) -> tuple[Elements, Elements]:
+        return ("N3", self.line1, self.line2), ("N4", self.city, self.state, self.postal_code)
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """A payer: its name and the payer id its trading partners know it by (NM108 PI)."""
+
+    name: str
+    payer_id: str
+    address: Address | None = None
+
+    def nm1(self) -> Elements:
+        return ("NM1", "PR", "2", self.name, "", "", "", "", "PI", self.payer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TradingPartner:
+    """A party known by its electronic transmitter id (NM108 46): a submitter, a receiver, a clearinghouse;
+    a person when `first_name` is given, else an organisation."""
+
+    name: str
+    etin: str
+    first_name: str = ""
+
+    def nm1(self, entity: str) -> Elements:
+        return ("NM1", entity, *name_elements(self.name, self.first_name), "46", self.etin)
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A provider known by NPI: a person when `first_name` is given, else an organisation (`name`)."""
+
+    name: str
+    npi: str
+    first_name: str = ""
+    middle_name: str = ""
+    suffix: str = ""
+    taxonomy: str = ""
+
+    def nm1(self, entity: str) -> Elements:
+        names = name_elements(self.name, self.first_name, self.middle_name, self.suffix)
+        return ("NM1", entity, *names, "XX" if self.npi else "", self.npi)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person a payer covers: subscriber, dependant, patient. The member id is the payer's (NM108 MI);
+    a dependant the payer knows only through the subscriber has none."""
+
+    last_name: str
+    first_name: str
+    member_id: str = ""
+    middle_name: str = ""
+    suffix: str = ""
+    birth_date: date | None = None
+    gender: Literal["F", "M", "U"] = "U"
+    address: Address | None = None
+
+    def nm1(self, entity: str, *, with_id: bool = True) -> Elements:
+        """NM1 for the person; `with_id=False` where the guide does not use the id (a dependant's loops)."""
+        name = ("NM1", entity, "1", self.last_name, self.first_name, self.middle_name, "", self.suffix)
+        return (*name, "MI", self.member_id) if with_id and self.member_id else name
+
+    def demographics(self, *, unknown_gender: bool = True) -> list[Elements]:
+        """DMG, when the birth date is known. The 837 codes an unknown gender U; the 270 and 276 have no
+        such code (`unknown_gender=False`) and leave it out."""
+        if self.birth_date is None:
+            return []
+        gender = self.gender if unknown_gender or self.gender != "U" else ""
+        return [("DMG", "D8", date_text(self.birth_date), gender)]

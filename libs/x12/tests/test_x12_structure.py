@@ -391,9 +391,6 @@ REFUSED_FOR: dict[str, tuple[str, ...]] = {
         "N3 at position 17 in loop 2010AB: out of order",
     ),
 }
-# The reader accepts an ISA whose fields are short (real senders send them) and keeps no raw ISA, so the
-# 9-character ISA02 this fixture is named for cannot be seen here.
-UNDETECTED = {IMS + "837_5010/x12_bad_first_line.txt"}
 POSITIVE_UPSTREAM = [
     IMS + "837_5010/x12_ambiguous_loop.txt",
     *(
@@ -424,12 +421,7 @@ def test_every_5010_file_validates_but_for_the_defects_it_has(entry: CorpusFile)
     assert validation.notes == ([NOT_CHECKED[entry.path]] if entry.path in NOT_CHECKED else [])
 
 
-@pytest.mark.parametrize(
-    "entry",
-    [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="ISA field widths")) if f.path in UNDETECTED else f
-     for f in FIXTURES],
-    ids=lambda f: f.path,
-)  # fmt: skip
+@pytest.mark.parametrize("entry", FIXTURES, ids=lambda f: f.path)
 def test_every_error_fixture_is_refused_for_its_defect(entry: CorpusFile) -> None:
     try:
         reported = _validate(entry).problems

@@ -23,6 +23,8 @@ _SUPPORTED_VERSION = "00501"
 _PADDING = " \t\r\n\x00\xa0\x1a"
 _RARE_PADDING = "\t\x00\xa0\x1a"
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+# The ISA is fixed width: senders who pad or cut its fields are read all the same, and told.
+_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +252,11 @@ class _Walk:
             delimiters=self.delimiters,
         )
         findings = interchange.findings
+        for index, width in enumerate(_ISA_WIDTHS, start=1):
+            if len(isa[index]) != width:
+                findings.append(
+                    f"ISA{index:02d} is {len(isa[index])} characters wide, not {width} (ISA at position {position + 1})"
+                )
         if version != _SUPPORTED_VERSION:
             # What counts is each group's GS08; senders often leave ISA12 at 00401 over 005010 groups.
             findings.append(f"ISA12 is {version or 'empty'}, not 00501 (ISA at position {position + 1})")

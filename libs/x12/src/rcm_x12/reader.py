@@ -252,10 +252,10 @@ class _Walk:
             delimiters=self.delimiters,
         )
         findings = interchange.findings
-        for index, width in enumerate(_ISA_WIDTHS, start=1):
-            if len(isa[index]) != width:
+        for number, width in enumerate(_ISA_WIDTHS, start=1):
+            if len(isa[number]) != width:
                 findings.append(
-                    f"ISA{index:02d} is {len(isa[index])} characters wide, not {width} (ISA at position {position + 1})"
+                    f"ISA{number:02d} is {len(isa[number])} characters wide, not {width} (ISA at position {position + 1})"
                 )
         if version != _SUPPORTED_VERSION:
             # What counts is each group's GS08; senders often leave ISA12 at 00401 over 005010 groups.

@@ -254,8 +254,9 @@ class _Walk:
         findings = interchange.findings
         for number, width in enumerate(_ISA_WIDTHS, start=1):
             if len(isa[number]) != width:
+                wide = len(isa[number])
                 findings.append(
-                    f"ISA{number:02d} is {len(isa[number])} characters wide, not {width} (ISA at position {position + 1})"
+                    f"ISA{number:02d} is {wide} characters wide, not {width} (ISA at position {position + 1})"
                 )
         if version != _SUPPORTED_VERSION:
             # What counts is each group's GS08; senders often leave ISA12 at 00401 over 005010 groups.

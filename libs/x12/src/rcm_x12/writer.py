@@ -27,18 +27,28 @@ Elements = tuple[str, ...]
 
 
 class Composite:
-    """Joins a composite element's components and counts the separators it puts in, for the record's check
-    to know how many it must find. Builders pass only the components present: no trailing empty ones."""
+    """Joins a composite element's components (and a repeating element's repeats) and counts the separators
+    it puts in, for the record's check to know how many it must find. Builders pass only the parts present:
+    no trailing empty ones."""
 
-    __slots__ = ("joins", "separator")
+    __slots__ = ("joins", "repeats", "repetition", "separator")
 
-    def __init__(self, separator: str) -> None:
+    def __init__(self, separator: str, repetition: str = "") -> None:
         self.separator = separator
+        self.repetition = repetition
         self.joins = 0
+        self.repeats = 0
 
     def __call__(self, *components: str) -> str:
         self.joins += len(components) - 1
         return self.separator.join(components)
+
+    def repeated(self, *values: str) -> str:
+        """A repeating element (such as EB03's service types), joined with the repetition separator."""
+        if len(values) > 1 and not self.repetition and self.separator:
+            raise X12Error("the envelope declares no repetition separator, so an element cannot repeat")
+        self.repeats += len(values) - 1
+        return self.repetition.join(values)
 
 
 Build = Callable[[Composite], list[Elements]]
@@ -154,11 +164,33 @@ def _writable(text: str, marks: tuple[str, ...]) -> bool:
     return text.isascii() and text.isprintable() and not any(mark in text for mark in marks)
 
 
+def isa_segment(envelope: Envelope) -> str:
+    """The ISA, fixed width, for the envelope (without its terminator)."""
+    e = envelope.delimiters.element
+    created = envelope.created
+    return (
+        f"ISA{e}00{e}{'':10}{e}00{e}{'':10}{e}{envelope.sender_qualifier}{e}{envelope.sender_id:<15}{e}"
+        f"{envelope.receiver_qualifier}{e}{envelope.receiver_id:<15}{e}{date_text(created)[2:]}{e}"
+        f"{time_text(created)}{e}{envelope.delimiters.repetition or ''}{e}00501{e}"
+        f"{envelope.interchange_control_number:09d}{e}{int(envelope.acknowledgment_requested)}{e}"
+        f"{envelope.usage}{e}{envelope.delimiters.component}"
+    )
+
+
 class SegmentWriter:
     """Collects one interchange holding one transaction set: ISA, GS and ST first, the checked segments the
     transaction's writer adds, then SE, GE and IEA with their counts; `text` joins it all once."""
 
-    def __init__(self, envelope: Envelope, functional_id: str, set_id: str, implementation: str) -> None:
+    def __init__(
+        self,
+        envelope: Envelope,
+        functional_id: str,
+        set_id: str,
+        implementation: str,
+        *,
+        implementation_in_st: bool = True,
+    ) -> None:
+        """`implementation` goes in GS08, and in ST03 unless the guide leaves ST03 out (as the 835's does)."""
         self.envelope = envelope
         delimiters = envelope.delimiters
         self.element = e = delimiters.element
@@ -173,12 +205,7 @@ class SegmentWriter:
         self._control = f"{envelope.transaction_control_number:04d}"
         created = envelope.created
         self.date, self.time = date_text(created), time_text(created)
-        isa = (
-            f"ISA{e}00{e}{'':10}{e}00{e}{'':10}{e}{envelope.sender_qualifier}{e}{envelope.sender_id:<15}{e}"
-            f"{envelope.receiver_qualifier}{e}{envelope.receiver_id:<15}{e}{self.date[2:]}{e}{self.time}{e}"
-            f"{self._repetition}{e}00501{e}{envelope.interchange_control_number:09d}{e}"
-            f"{int(envelope.acknowledgment_requested)}{e}{envelope.usage}{e}{self.component}"
-        )
+        isa = isa_segment(envelope)
         gs = e.join(
             (
                 "GS",
@@ -192,7 +219,8 @@ class SegmentWriter:
                 implementation,
             )
         )
-        self.segments: list[str] = [isa, gs, e.join(("ST", set_id, self._control, implementation))]
+        st = ("ST", set_id, self._control, implementation) if implementation_in_st else ("ST", set_id, self._control)
+        self.segments: list[str] = [isa, gs, e.join(st)]
 
     def prepare(self, model: T) -> T:
         """The model as it will be written: with delimiters replaced in every text field, nested ones too,
@@ -217,12 +245,15 @@ class SegmentWriter:
     def add(self, build: Build, what: str) -> None:
         """Writes the record `build` makes, after checking all its text at once; `what` names the record in
         the error (never a value: values may be PHI)."""
-        composite = Composite(self.component)
+        composite = Composite(self.component, self._repetition)
         segments = build(composite)
         text = "".join(chain.from_iterable(segments))
-        # What the check leaves must be exactly the component separators the composites put in.
-        if not text.isascii() or text.encode().translate(None, self._allowed) != self._component_byte * composite.joins:
-            raise self._refusal(build(Composite("")), what)
+        # What the check leaves must be exactly the separators the composites and repeats put in.
+        left = text.encode().translate(None, self._allowed) if text.isascii() else None
+        if left is None or (
+            len(left) != composite.joins + composite.repeats or left.count(self._component_byte) != composite.joins
+        ):
+            raise self._refusal(build(Composite("", "")), what)
         e = self.element
         self.segments += [e.join(segment).rstrip(e) for segment in segments]
 

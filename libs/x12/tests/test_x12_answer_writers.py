@@ -6,8 +6,6 @@ balance is refused naming the claim by position."""
 
 from __future__ import annotations
 
-import io
-import json
 import re
 from dataclasses import replace
 from datetime import date, datetime
@@ -20,8 +18,7 @@ import pyx12  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyx12.errors import EngineError  # type: ignore[import-untyped]
-from pyx12.params import params  # type: ignore[import-untyped]
-from pyx12.x12n_document import x12n_document  # type: ignore[import-untyped]
+from x12_oracle import assert_accepted_by_pyx12, pyx12_verdict
 
 from rcm_x12 import Delimiters, Segment, X12Error, read
 from rcm_x12.acknowledgment import read_acknowledgments
@@ -104,31 +101,6 @@ def segments_of(text: str) -> list[Segment]:
 
 def find(segments: list[Segment], *head: str) -> list[Segment]:
     return [s for s in segments if s[: len(head)] == list(head)]
-
-
-def pyx12_verdict(text: str, map_path: str | None = None) -> tuple[bool, list[str], str]:
-    """pyx12's verdict on an interchange: its own flag, every error it reported at any level, and the 999 it
-    wrote (none for a 999, which it does not acknowledge)."""
-    acknowledgment, report = io.StringIO(), io.StringIO()
-    valid = x12n_document(params(), io.StringIO(text), acknowledgment, None, None, report, map_path=map_path)
-    errors: list[str] = []
-    for interchange in json.loads(report.getvalue())["interchanges"]:
-        errors += [e["err_str"] for e in interchange["errors"]]
-        for group in interchange["groups"]:
-            errors += [e["err_str"] for e in group["errors"]]
-            for transaction in group["transactions"]:
-                errors += [e["err_str"] for e in transaction["errors"]]
-                for segment in transaction["segments"]:
-                    errors += [e["err_str"] for e in segment["errors"]]
-                    errors += [e["err_str"] for element in segment["elements"] for e in element["errors"]]
-    return valid, errors, acknowledgment.getvalue()
-
-
-def assert_accepted_by_pyx12(text: str) -> str:
-    valid, errors, acknowledgment = pyx12_verdict(text)
-    assert errors == []
-    assert valid
-    return acknowledgment
 
 
 # The 999 and the TA1.

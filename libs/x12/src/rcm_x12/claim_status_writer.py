@@ -28,6 +28,7 @@ from rcm_x12.writer import (
     Provider,
     SegmentWriter,
     TradingPartner,
+    add_member_levels,
     date_text,
     decimal_text,
     period,
@@ -152,12 +153,7 @@ def write_277(reply: StatusReply, envelope: Envelope) -> str:
     writer = SegmentWriter(envelope, "HN", "277", IMPLEMENTATION)
     reply = writer.prepare(reply)
     writer.add(partial(_header, reply, writer.date, writer.time), "the header")
-    hl = 3
-    for number, claim in enumerate(reply.claims, 1):
-        hl += 1
-        writer.add(partial(_claim, claim, hl), f"claim {number}")
-        if claim.dependent is not None:
-            hl += 1
+    add_member_levels(writer, reply.claims, after_level=3, build=_claim, what="claim")
     return writer.text()
 
 

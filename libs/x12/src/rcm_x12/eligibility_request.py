@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from rcm_x12.writer import Composite, Elements, Envelope, Member, Payer, Provider, SegmentWriter, date_text
+from rcm_x12.writer import (
+    Composite,
+    Elements,
+    Envelope,
+    Member,
+    Payer,
+    Provider,
+    SegmentWriter,
+    add_member_levels,
+    date_text,
+)
 
 IMPLEMENTATION = "005010X279A1"
 _MAX_SERVICE_TYPES = 99
@@ -57,12 +67,13 @@ def write_270(request: EligibilityRequest, envelope: Envelope) -> str:
     writer = SegmentWriter(envelope, "HS", "270", IMPLEMENTATION)
     request = writer.prepare(request)
     writer.add(partial(_header, request, writer.date, writer.time), "the header")
-    hl = 2
-    for number, inquiry in enumerate(request.inquiries, 1):
-        hl += 1
-        writer.add(partial(_inquiry, inquiry, request.trace_originator, hl), f"inquiry {number}")
-        if inquiry.dependent is not None:
-            hl += 1
+    add_member_levels(
+        writer,
+        request.inquiries,
+        after_level=2,
+        build=partial(_inquiry, originator=request.trace_originator),
+        what="inquiry",
+    )
     return writer.text()
 
 
@@ -76,7 +87,7 @@ def _header(request: EligibilityRequest, created_date: str, created_time: str, c
     ]
 
 
-def _inquiry(inquiry: EligibilityInquiry, originator: str, hl: int, composite: Composite) -> list[Elements]:
+def _inquiry(inquiry: EligibilityInquiry, hl: int, composite: Composite, *, originator: str) -> list[Elements]:
     subscriber, dependent = inquiry.subscriber, inquiry.dependent
     if dependent is None:
         return [

@@ -30,6 +30,7 @@ from rcm_x12.writer import (
     Payer,
     Provider,
     SegmentWriter,
+    add_member_levels,
     date_text,
     decimal_text,
     period,
@@ -166,12 +167,7 @@ def write_271(reply: EligibilityReply, envelope: Envelope) -> str:
     writer = SegmentWriter(envelope, "HB", "271", IMPLEMENTATION)
     reply = writer.prepare(reply)
     writer.add(partial(_header, reply, writer.date, writer.time), "the header")
-    hl = 2
-    for number, answer in enumerate(reply.answers, 1):
-        hl += 1
-        writer.add(partial(_answer, answer, hl), f"answer {number}")
-        if answer.dependent is not None:
-            hl += 1
+    add_member_levels(writer, reply.answers, after_level=2, build=_answer, what="answer")
     return writer.text()
 
 

@@ -23,6 +23,7 @@ from rcm_x12.writer import (
     Provider,
     SegmentWriter,
     TradingPartner,
+    add_member_levels,
     decimal_text,
     period,
 )
@@ -69,12 +70,7 @@ def write_276(request: StatusRequest, envelope: Envelope) -> str:
     writer = SegmentWriter(envelope, "HR", "276", IMPLEMENTATION)
     request = writer.prepare(request)
     writer.add(partial(_header, request, writer.date, writer.time), "the header")
-    hl = 3
-    for number, inquiry in enumerate(request.inquiries, 1):
-        hl += 1
-        writer.add(partial(_inquiry, inquiry, hl), f"inquiry {number}")
-        if inquiry.dependent is not None:
-            hl += 1
+    add_member_levels(writer, request.inquiries, after_level=3, build=_inquiry, what="inquiry")
     return writer.text()
 
 

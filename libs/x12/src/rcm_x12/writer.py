@@ -12,13 +12,13 @@ that, since a stray `*` or `~` silently shifts every element after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import Delimiters
@@ -162,6 +162,32 @@ class Envelope:
 
 def _writable(text: str, marks: tuple[str, ...]) -> bool:
     return text.isascii() and text.isprintable() and not any(mark in text for mark in marks)
+
+
+class _WithDependent(Protocol):
+    @property
+    def dependent(self) -> object | None: ...
+
+
+M = TypeVar("M", bound=_WithDependent)
+
+
+def add_member_levels(
+    writer: SegmentWriter,
+    members: Sequence[M],
+    *,
+    after_level: int,
+    build: Callable[[M, int, Composite], list[Elements]],
+    what: str,
+) -> None:
+    """One record per subscriber-level item (inquiry, answer, claim status), each opening the next HL number
+    after `after_level`; an item about a dependant opens two levels (subscriber, then dependant)."""
+    level = after_level
+    for number, member in enumerate(members, 1):
+        level += 1
+        writer.add(partial(build, member, level), f"{what} {number}")
+        if member.dependent is not None:
+            level += 1
 
 
 def isa_segment(envelope: Envelope) -> str:

@@ -314,3 +314,10 @@ def test_every_277_of_the_corpus_is_read_as_its_kind_and_summarised(entry: Corpu
 def test_the_corpus_has_the_277_files_it_should() -> None:
     assert [entry.kind for entry in FILES].count("277") == 6
     assert [entry.kind for entry in FILES].count("277CA") == 6
+
+
+def test_a_277ca_action_code_decides_when_the_categories_do_not() -> None:
+    rejected_by_action = ACKNOWLEDGMENT.replace("STC*A2:20:PR*20260110*WQ*150", "STC*A0:16:PR*20260110*U*150")
+    [first, second] = _response(rejected_by_action).claims
+
+    assert (first.accepted, second.accepted) == (False, False)

@@ -368,3 +368,12 @@ def test_every_271_of_the_corpus_is_read_and_summarised(entry: CorpusFile) -> No
 
 def test_the_corpus_has_the_271_files_it_should() -> None:
     assert len(FILES) == 14
+
+
+def test_a_dependant_under_another_dependant_is_refused_not_lost() -> None:
+    body = (
+        SOURCE_AND_RECEIVER
+        + "HL*3*2*22*1\nNM1*IL*1*DOE*JANE****MI*W1\nHL*4*3*23*1\nNM1*03*1*DOE*SAM\nHL*5*4*23*0\nNM1*03*1*DOE*AMY\n"
+    )
+    with pytest.raises(X12Error, match="under another dependant"):
+        read_eligibility(interchange(body))

@@ -122,3 +122,29 @@ def test_any_distinct_delimiters_declared_in_the_isa_are_found(
         terminator,
     )
     assert result.groups[0].transactions[0].segments[0][5] == f"11{component}B{component}1"
+
+
+def test_a_carriage_return_may_be_the_segment_terminator() -> None:
+    text = interchange("BHT*0019*00*0123*20261123*1430*CH~").replace("~", "\r")
+    [result] = read(text)
+
+    assert [s[0] for s in result.groups[0].transactions[0].segments] == ["BHT"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xff\xfeI", "does not begin with an ISA segment"),
+        (ISA.replace("*:~", "*A~").encode(), "letter, digit or space"),
+    ],
+)
+def test_odd_input_is_refused_with_an_x12_error(data: bytes, message: str) -> None:
+    with pytest.raises(X12Error, match=message):
+        read(data)
+
+
+def test_a_transaction_without_its_se_is_marked_incomplete() -> None:
+    text = interchange("BHT*0019*00*0123*20261123*1430*CH~").split("SE*")[0]
+    [result] = read(text)
+
+    assert result.groups[0].transactions[0].complete is False

@@ -3,6 +3,7 @@ values, balancing reported rather than enforced, and clear refusals that never e
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -350,3 +351,18 @@ def test_every_835_of_a_file_is_read_and_other_sets_are_passed_over() -> None:
     with pytest.raises(X12Error, match=r"not an 835 \(segment ST at position 3\)"):
         remittance_of(st_837, interchange)
     assert len(read_remittances(doubled.replace("ST*835*0001", "ST*837*0001"))) == 1
+
+
+def test_a_cut_off_835_is_refused_rather_than_posted_short() -> None:
+    cut = BALANCED[: BALANCED.index("SE*")]
+    with pytest.raises(X12Error, match="cut short"):
+        read_remittances(cut)
+
+
+def test_a_debit_and_a_service_line_without_its_code_are_read_and_noted() -> None:
+    text = BALANCED.replace("BPR*I*455.25*C*", "BPR*I*455.25*D*", 1)
+    text = re.sub(r"SVC\*HC>[^*]+", "SVC*HC", text, count=1)
+    [remittance] = read_remittances(text)
+
+    assert any("BPR03" in finding for finding in remittance.findings)
+    assert any("no procedure code" in finding for finding in remittance.findings)

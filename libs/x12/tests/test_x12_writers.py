@@ -18,7 +18,6 @@ from x12_oracle import assert_accepted_by_pyx12, pyx12_verdict
 from rcm_x12 import Delimiters, Segment, X12Error, read
 from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
 from rcm_x12.professional_claim import (
-    Adjustment,
     BillingProvider,
     Claim,
     Contact,
@@ -31,6 +30,7 @@ from rcm_x12.professional_claim import (
     SubscriberClaims,
     write_837p,
 )
+from rcm_x12.remittance import Adjustment
 from rcm_x12.status_request import StatusInquiry, StatusRequest, write_276
 from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner, decimal_text
 
@@ -589,3 +589,13 @@ def test_pyx12_4_has_no_map_to_check_a_270_or_a_276_against(text: str) -> None:
     back. When pyx12 gains the maps this fails, and the test becomes an acceptance test."""
     with pytest.raises(EngineError, match="Map not found"):
         pyx12_verdict(text)
+
+
+def test_fractions_of_a_cent_and_data_characters_as_delimiters_are_refused() -> None:
+    with pytest.raises(ValueError, match="two decimal places"):
+        ServiceLine("99214", Decimal("12.345"), Decimal("1"), date(2026, 1, 2))
+    with pytest.raises(ValueError, match="two decimal places"):
+        StatusInquiry(Member("DOE", "JANE", "W1"), "TRACE1", Decimal("0.001"), date(2026, 1, 2))
+    for dash_or_point in "-.":
+        with pytest.raises(X12Error, match=r"- or \."):
+            Envelope("SUB", "REC", 1, 1, 1, datetime(2026, 1, 2), delimiters=Delimiters(dash_or_point, ":", "^", "~"))

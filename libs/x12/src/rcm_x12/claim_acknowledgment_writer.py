@@ -19,7 +19,6 @@ from functools import partial
 
 from rcm_x12.claim_status import REJECTED_CATEGORIES, StatusCode
 from rcm_x12.claim_status_writer import check_status_codes, stc
-from rcm_x12.remittance_writer import check_money
 from rcm_x12.writer import (
     Composite,
     Elements,
@@ -29,6 +28,7 @@ from rcm_x12.writer import (
     Provider,
     SegmentWriter,
     TradingPartner,
+    check_money,
     date_text,
     decimal_text,
     period,

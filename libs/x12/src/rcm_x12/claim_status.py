@@ -208,12 +208,15 @@ class ClaimStatus:
 
     @property
     def accepted(self) -> bool | None:
-        """The acknowledgment's verdict: False when any category is a rejection (A3, A6, A7, A8), True when
-        one is a receipt or acceptance (A1, A2), None when neither is said (a pending or final status)."""
-        categories = {code.category for status in self.statuses for code in status.codes}
-        if categories & REJECTED_CATEGORIES:
+        """The acknowledgment's verdict: False when any status of the claim or of its lines is a rejection
+        (category A3, A6, A7, A8, or action U), True when one is an acceptance (A1, A2, or action WQ), None
+        when neither is said (a pending or final status)."""
+        statuses = [*self.statuses, *(status for line in self.lines for status in line.statuses)]
+        categories = {code.category for status in statuses for code in status.codes}
+        actions = {status.action for status in statuses}
+        if categories & REJECTED_CATEGORIES or "U" in actions:
             return False
-        if categories & ACCEPTED_CATEGORIES:
+        if categories & ACCEPTED_CATEGORIES or "WQ" in actions:
             return True
         return None
 

@@ -18,7 +18,6 @@ from decimal import Decimal
 from functools import partial
 
 from rcm_x12.claim_status import StatusCode
-from rcm_x12.remittance_writer import check_money
 from rcm_x12.writer import (
     Composite,
     Elements,
@@ -29,6 +28,7 @@ from rcm_x12.writer import (
     SegmentWriter,
     TradingPartner,
     add_member_levels,
+    check_money,
     date_text,
     decimal_text,
     period,

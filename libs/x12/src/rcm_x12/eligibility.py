@@ -5,9 +5,6 @@ The hierarchy is rebuilt from the HL segments' parent ids, since a 271 may answe
 providers and members at once. Money is a Decimal with two places and a malformed amount or percent
 raises X12Error naming the element and its segment's position, never the value; an impossible date is
 read as None and noted in `findings`, because a typo in a date must not hide a payer's answer.
-
-The element helpers at the end (`Party`, `Period`, `amount`, `levels`...) are shared with the 277 and 999
-readers.
 """
 
 from __future__ import annotations
@@ -387,7 +384,12 @@ def eligibility_of(transaction: Transaction, interchange: Interchange) -> Eligib
             _parent(nodes, level, InformationReceiver, "information receiver").subscribers.append(node)
         elif level.code == "23":
             node = _member(level, "dependant", context)
-            _parent(nodes, level, Member, "subscriber").dependants.append(node)
+            subscriber = _parent(nodes, level, Member, "subscriber")
+            if subscriber.level != "subscriber":
+                raise X12Error(
+                    "a dependant level (HL03 23) sits under another dependant", segment="HL", position=level.position
+                )
+            subscriber.dependants.append(node)
         else:
             raise X12Error("HL03 is not a 271 level (20, 21, 22 or 23)", segment="HL", position=level.position)
         nodes[level.id] = node

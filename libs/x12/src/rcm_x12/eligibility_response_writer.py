@@ -21,7 +21,6 @@ from decimal import Decimal
 from functools import partial
 from typing import Literal
 
-from rcm_x12.remittance_writer import check_money
 from rcm_x12.writer import (
     Composite,
     Elements,
@@ -31,6 +30,7 @@ from rcm_x12.writer import (
     Provider,
     SegmentWriter,
     add_member_levels,
+    check_money,
     date_text,
     decimal_text,
     period,

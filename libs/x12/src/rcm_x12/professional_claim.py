@@ -10,14 +10,14 @@ rules a claim must keep to be a valid 837P are checked once, when the claim is m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
 from itertools import chain
 from typing import Literal
 
+from rcm_x12.remittance import Adjustment
 from rcm_x12.writer import (
     Address,
     Composite,
@@ -28,6 +28,8 @@ from rcm_x12.writer import (
     Provider,
     SegmentWriter,
     TradingPartner,
+    cas_segments,
+    check_money,
     date_text,
     decimal_text,
     name_elements,
@@ -38,7 +40,6 @@ IMPLEMENTATION = "005010X222A1"
 _MAX_LINES = 50
 _MAX_DIAGNOSES = 12
 _MAX_CLAIMS_PER_SUBSCRIBER = 100
-_TRIPLETS_PER_CAS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +79,6 @@ class BillingProvider:
 
 
 @dataclass(frozen=True, slots=True)
-class Adjustment:
-    """One CAS triplet of a payer's adjudication: group (CO, PR, OA, PI, CR), reason code, amount."""
-
-    group: str
-    reason: str
-    amount: Decimal
-    quantity: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class LineAdjudication:
     """2430: how another payer paid one line (SVD), its adjustments (CAS) and when (DTP*573)."""
 
@@ -99,6 +90,9 @@ class LineAdjudication:
     adjudication_date: date
     modifiers: tuple[str, ...] = ()
     adjustments: tuple[Adjustment, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_money(self.paid, *(a.amount for a in self.adjustments), what="a line adjudication")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +113,7 @@ class ServiceLine:
     adjudications: tuple[LineAdjudication, ...] = ()
 
     def __post_init__(self) -> None:
+        check_money(self.charge, what="a service line")
         if not 1 <= len(self.pointers) <= 4 or not all(1 <= p <= _MAX_DIAGNOSES for p in self.pointers):
             raise ValueError("a service line points at one to four diagnoses, each numbered 1 to 12")
         if len(self.modifiers) > 4:
@@ -144,6 +139,9 @@ class OtherCoverage:
     adjustments: tuple[Adjustment, ...] = ()
     adjudication_date: date | None = None
 
+    def __post_init__(self) -> None:
+        check_money(self.paid, *(a.amount for a in self.adjustments), what="another payer's adjudication")
+
 
 @dataclass(frozen=True, slots=True)
 class Claim:
@@ -152,7 +150,7 @@ class Claim:
 
     claim_id: str
     place_of_service: str
-    diagnoses: tuple[str, ...]
+    diagnoses: tuple[str, ...] = field(repr=False)  # PHI: a patient's conditions
     """ICD-10-CM codes without the dot, the principal first (HI ABK, then ABF)."""
     lines: tuple[ServiceLine, ...]
     frequency: str = "1"
@@ -384,7 +382,7 @@ def _other_coverage(coverage: OtherCoverage) -> list[Elements]:
             "SBR", coverage.responsibility, coverage.relationship, coverage.group_number, coverage.group_name,
             coverage.insurance_type, "", "", "", coverage.filing_indicator,
         ),
-        *_adjustments(coverage.adjustments),
+        *cas_segments(coverage.adjustments),
     ]  # fmt: skip
     if coverage.paid is not None:
         segments.append(("AMT", "D", decimal_text(coverage.paid)))
@@ -408,20 +406,6 @@ def _line_adjudication(adjudication: LineAdjudication, composite: Composite) -> 
             "",
             decimal_text(adjudication.units),
         ),
-        *_adjustments(adjudication.adjustments),
+        *cas_segments(adjudication.adjustments),
         ("DTP", "573", "D8", date_text(adjudication.adjudication_date)),
-    ]
-
-
-def _adjustments(adjustments: Sequence[Adjustment]) -> list[Elements]:
-    """CAS segments: one per group code, six triplets at most each, in the order the groups first come."""
-    by_group: dict[str, list[str]] = {}
-    for adjustment in adjustments:
-        quantity = "" if adjustment.quantity is None else decimal_text(adjustment.quantity)
-        by_group.setdefault(adjustment.group, []).extend((adjustment.reason, decimal_text(adjustment.amount), quantity))
-    step = 3 * _TRIPLETS_PER_CAS
-    return [
-        ("CAS", group, *triplets[start : start + step])
-        for group, triplets in by_group.items()
-        for start in range(0, len(triplets), step)
     ]

@@ -47,6 +47,8 @@ class Transaction:
     implementation: str
     segments: list[Segment]
     position: int  # of the ST segment, counted from 1 in the interchange
+    complete: bool = True
+    """False when the data ended (or the next envelope began) before this set's SE: it may be cut short."""
 
 
 @dataclass(slots=True)
@@ -87,7 +89,7 @@ def decode(data: bytes | str) -> str:
     if isinstance(data, str):
         return data.lstrip("\ufeff")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     if data[1:2] == b"\x00" and data[3:4] == b"\x00":
         return data.decode("utf-16-le", errors="replace")
     try:
@@ -115,6 +117,12 @@ def find_delimiters(text: str) -> tuple[Delimiters, int]:
     terminator = text[index + 2 : index + 3]
     if not component or not terminator:
         raise X12Error("the ISA segment is cut short: no segment terminator follows it", segment="ISA", position=1)
+    if component.isalnum() or component == " " or terminator.isalnum() or terminator == " ":
+        raise X12Error(
+            "the ISA segment declares a letter, digit or space as a separator (ISA16 or the terminator)",
+            segment="ISA",
+            position=1,
+        )
     if terminator == "\r" and text[index + 3 : index + 4] == "\n":
         terminator = "\n"
     if len({element, component, terminator}) != 3:
@@ -134,7 +142,12 @@ def split_segments(text: str, delimiters: Delimiters, start: int = 0) -> list[Se
     """
     body = text[start:] if start else text
     terminator = delimiters.segment
-    body = body.replace("\r", "") if terminator == "\n" else body.replace("\r", "").replace("\n", "")
+    if terminator == "\n":
+        body = body.replace("\r", "")
+    elif terminator == "\r":
+        body = body.replace("\n", "")
+    else:
+        body = body.replace("\r", "").replace("\n", "")
     chunks = body.split(terminator)
     element = delimiters.element
     padded = (
@@ -365,16 +378,17 @@ class _Walk:
             return _transaction_of(st, self.segments[start + 1 : index], start), index + 1
         end = index if index is not None else len(self.segments)
         findings.append(f"the transaction set opened at position {start + 1} has no SE segment")
-        return _transaction_of(st, self.segments[start + 1 : end], start), end
+        return _transaction_of(st, self.segments[start + 1 : end], start, complete=False), end
 
 
-def _transaction_of(st: Segment, body: list[Segment], start: int) -> Transaction:
+def _transaction_of(st: Segment, body: list[Segment], start: int, *, complete: bool = True) -> Transaction:
     return Transaction(
         set_id=st[1].strip(),
         control_number=st[2].strip(),
         implementation=_element(st, 3).strip(),
         segments=body,
         position=start + 1,
+        complete=complete,
     )
 
 

@@ -28,6 +28,7 @@ CLAIM_STATUS = {
     "21": "processed as tertiary, forwarded to additional payer(s)",
     "22": "reversal of previous payment",
     "23": "not our claim, forwarded to additional payer(s)",
+    "25": "predetermination pricing only, no payment",
 }
 """CLP02, the claim status code, and what it means."""
 
@@ -86,7 +87,7 @@ class Adjustment:
     group: str
     reason: str
     amount: Decimal
-    quantity: Decimal | None
+    quantity: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,13 @@ def remittance_of(transaction: Transaction, interchange: Interchange) -> Remitta
     """The typed form of one 835 transaction set that `read` found in `interchange`."""
     if transaction.set_id != "835":
         raise X12Error("the transaction set is not an 835", segment="ST", position=transaction.position)
+    if not transaction.complete:
+        # Claims or adjustments after the cut would be missing from what is posted.
+        raise X12Error(
+            "the 835 ends before its SE: it is cut short and cannot be posted",
+            segment="ST",
+            position=transaction.position,
+        )
     return _Reading(transaction, interchange).remittance()
 
 
@@ -289,6 +297,9 @@ def _adjustments(segment: Segment, position: int, into: list[Adjustment]) -> Non
 
 def _payment(segment: Segment, position: int, findings: list[str]) -> Payment:
     bpr = _pad(segment, 17)
+    if bpr[3] != "C":
+        # A debit takes money back from the provider: posting it as a payment would be wrong.
+        findings.append(f"BPR03 at position {position} is not C (credit): the total is not a payment to post as is")
     return Payment(
         handling_code=bpr[1],
         total_paid=money(bpr, 2, position),
@@ -473,12 +484,14 @@ class _Reading:
             lines=tuple(lines),
         ), index
 
-    @staticmethod
-    def procedure(svc: Segment, component: str, position: int) -> Procedure:
-        """SVC01, which every service line must have: without it nothing says what was paid for."""
+    def procedure(self, svc: Segment, component: str, position: int) -> Procedure:
+        """SVC01, which every service line must have: without it nothing says what was paid for. A composite
+        without its code (split by a wrong separator, as some senders do) is read and noted for a person."""
         procedure = procedure_of(svc[1], component)
         if procedure is None:
             raise X12Error("SVC01 is missing", segment="SVC", position=position)
+        if not procedure.code:
+            self.findings.append(f"SVC01 at position {position} has no procedure code: match the line by hand")
         return procedure
 
     def line(self, start: int) -> tuple[ServiceLine, int]:

@@ -10,7 +10,6 @@ each claim's charge less its payment is its adjustments and its lines', and each
 payment is its own adjustments. An unbalanced remittance is refused with a ValueError naming the claim and
 line by position, never by an id.
 
-`check_money` is shared with the other answer writers: money is a Decimal of at most two decimal places.
 """
 
 from __future__ import annotations
@@ -32,6 +31,8 @@ from rcm_x12.writer import (
     Payer,
     Provider,
     SegmentWriter,
+    cas_segments,
+    check_money,
     date_text,
     decimal_text,
 )
@@ -46,7 +47,6 @@ __all__ = [
     "PaymentInfo",
     "ProviderAdjustment",
     "RemittanceAdvice",
-    "check_money",
     "write_835",
 ]
 
@@ -64,22 +64,8 @@ ADJUSTMENT_GROUPS = frozenset({"CO", "OA", "PI", "PR"})
 """CAS01 group codes of 005010 (CR, correction and reversal, was dropped after 004010)."""
 
 _ZERO = Decimal("0.00")
-_CENT = Decimal("0.01")
-_TRIPLETS_PER_CAS = 6
 _PAIRS_PER_PLB = 6
 _CONTACT_ORDER = {"CX": 0, "BL": 1, "IC": 2}
-
-
-def check_money(*amounts: Decimal | None, what: str) -> None:
-    """Refuses (ValueError) an amount that is not a finite Decimal of at most two decimal places: money is
-    never a float, and a payer never pays a fraction of a cent. None (an amount not given) passes."""
-    for value in amounts:
-        if value is None:
-            continue
-        if not isinstance(value, Decimal) or not value.is_finite():
-            raise ValueError(f"{what}: an amount must be a finite Decimal")
-        if value != value.quantize(_CENT):
-            raise ValueError(f"{what}: an amount has more than two decimal places")
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +295,7 @@ def _claim(claim: PaidClaim, composite: Composite) -> list[Elements]:
             "CLP", claim.claim_id, claim.status, decimal_text(claim.charge), decimal_text(claim.paid), responsibility,
             claim.filing_indicator, claim.payer_claim_number, claim.place_of_service, claim.frequency,
         ),
-        *_cas(claim.adjustments),
+        *cas_segments(claim.adjustments),
         claim.patient.nm1("QC"),
     ]  # fmt: skip
     if claim.subscriber is not None:
@@ -340,27 +326,13 @@ def _line(line: PaidLine, composite: Composite) -> list[Elements]:
         else:
             segments.append(("DTM", "150", date_text(line.service_date)))
             segments.append(("DTM", "151", date_text(line.service_end)))
-    segments += _cas(line.adjustments)
+    segments += cas_segments(line.adjustments)
     if line.control_number:
         segments.append(("REF", "6R", line.control_number))
     if line.allowed is not None:
         segments.append(("AMT", "B6", decimal_text(line.allowed)))
     segments += [("LQ", "HE", code) for code in line.remarks]
     return segments
-
-
-def _cas(adjustments: Sequence[Adjustment]) -> list[Elements]:
-    """CAS segments: one group code each, six triplets at most, the groups in the order they first come."""
-    by_group: dict[str, list[str]] = {}
-    for adjustment in adjustments:
-        quantity = "" if adjustment.quantity is None else decimal_text(adjustment.quantity)
-        by_group.setdefault(adjustment.group, []).extend((adjustment.reason, decimal_text(adjustment.amount), quantity))
-    step = 3 * _TRIPLETS_PER_CAS
-    return [
-        ("CAS", group, *triplets[start : start + step])
-        for group, triplets in by_group.items()
-        for start in range(0, len(triplets), step)
-    ]
 
 
 def _provider_adjustments(adjustments: Sequence[ProviderAdjustment], composite: Composite) -> list[Elements]:

@@ -24,6 +24,7 @@ from rcm_x12.writer import (
     SegmentWriter,
     TradingPartner,
     add_member_levels,
+    check_money,
     decimal_text,
     period,
 )
@@ -45,6 +46,7 @@ class StatusInquiry:
     dependent: Member | None = None
 
     def __post_init__(self) -> None:
+        check_money(self.claim_charge, what="an inquiry")
         if self.dependent is not None and self.dependent.birth_date is None:
             raise ValueError("a dependant in a 276 needs a birth date")
 

@@ -58,7 +58,7 @@ def _check(interchange: Interchange, group: FunctionalGroup, transaction: Transa
     definition = find(transaction.set_id, guide)
     if definition is None:
         note = f"structure: {kind_of(transaction.set_id, guide)} is not checked by this codec"
-    elif _cut_short(interchange, transaction):
+    elif not transaction.complete:  # what is missing at its end is missing because the data stops
         note = f"structure: the {definition.kind} opened at position {transaction.position} is cut short, not checked"
     else:
         if group.functional_id != definition.functional_id:
@@ -72,12 +72,6 @@ def _check(interchange: Interchange, group: FunctionalGroup, transaction: Transa
         return
     if note not in found.notes:
         found.notes.append(note)
-
-
-def _cut_short(interchange: Interchange, transaction: Transaction) -> bool:
-    """A transaction set with no SE, which the reader notes: what is missing at its end is missing because the
-    data stops, so its structure is not judged."""
-    return f"the transaction set opened at position {transaction.position} has no SE segment" in interchange.findings
 
 
 class _Frame:

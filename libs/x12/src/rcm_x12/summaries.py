@@ -3,7 +3,8 @@
 A summariser turns one transaction set into JSON-ready values (amounts as decimal strings, dates ISO) for
 the text and the --json output alike. Each typed reader adds its entry to SUMMARIES; a kind without one is
 shown by its envelope alone. A summariser may set "kind" itself (a 277 decides whether it is a 277CA).
-Summaries carry the figures a biller checks, not patient names or member ids.
+Summaries carry the figures a biller checks, not patient names; a 271's carry the member id, which a
+biller needs to match an answer to a patient.
 """
 
 from __future__ import annotations

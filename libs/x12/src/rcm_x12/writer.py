@@ -13,7 +13,7 @@ that, since a stray `*` or `~` silently shifts every element after it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache, partial
@@ -129,8 +129,9 @@ class Envelope:
             self.delimiters.repetition or "",
             self.delimiters.segment,
         )
-        if any(len(mark) != 1 or not mark.isascii() or mark.isalnum() or mark == " " for mark in marks):
-            raise X12Error("each delimiter must be one ASCII character, not a letter, a digit or a space")
+        if any(len(mark) != 1 or not mark.isascii() or mark.isalnum() or mark in " -." for mark in marks):
+            # "-" and "." are data: every negative amount, decimal and RD8 date range holds one.
+            raise X12Error("each delimiter must be one ASCII character, not a letter, a digit, a space, - or .")
         if len(set(marks)) != 4:
             raise X12Error("the four delimiters must differ")
         for value, name, segment, widths in (
@@ -334,11 +335,11 @@ def name_elements(
 class Address:
     """N3 and N4: US addresses (state and ZIP code)."""
 
-    line1: str
-    city: str
+    line1: str = field(repr=False)
+    city: str = field(repr=False)
     state: str
-    postal_code: str
-    line2: str = ""
+    postal_code: str = field(repr=False)
+    line2: str = field(default="", repr=False)
 
     def segments(self) -> tuple[Elements, Elements]:
         return ("N3", self.line1, self.line2), ("N4", self.city, self.state, self.postal_code)
@@ -390,14 +391,15 @@ class Member:
     """A person a payer covers: subscriber, dependant, patient. The member id is the payer's (NM108 MI);
     a dependant the payer knows only through the subscriber has none."""
 
-    last_name: str
-    first_name: str
-    member_id: str = ""
-    middle_name: str = ""
-    suffix: str = ""
-    birth_date: date | None = None
+    # Names, ids, birth date and address are PHI: kept out of repr, and so out of logs and tracebacks.
+    last_name: str = field(repr=False)
+    first_name: str = field(repr=False)
+    member_id: str = field(default="", repr=False)
+    middle_name: str = field(default="", repr=False)
+    suffix: str = field(default="", repr=False)
+    birth_date: date | None = field(default=None, repr=False)
     gender: Literal["F", "M", "U"] = "U"
-    address: Address | None = None
+    address: Address | None = field(default=None, repr=False)
 
     def nm1(self, entity: str, *, with_id: bool = True) -> Elements:
         """NM1 for the person; `with_id=False` where the guide does not use the id (a dependant's loops)."""
@@ -411,3 +413,50 @@ class Member:
             return []
         gender = self.gender if unknown_gender or self.gender != "U" else ""
         return [("DMG", "D8", date_text(self.birth_date), gender)]
+
+
+_CENT = Decimal("0.01")
+_TRIPLETS_PER_CAS = 6
+
+
+def check_money(*amounts: Decimal | None, what: str) -> None:
+    """Refuses (ValueError) an amount that is not a finite Decimal of at most two decimal places: money is
+    never a float, and nobody bills or pays a fraction of a cent. None (an amount not given) passes."""
+    for value in amounts:
+        if value is None:
+            continue
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError(f"{what}: an amount must be a finite Decimal")
+        if value != value.quantize(_CENT):
+            raise ValueError(f"{what}: an amount has more than two decimal places")
+
+
+class Adjustment(Protocol):
+    """What a CAS triplet is written from (the 835 reader's `Adjustment` is one)."""
+
+    @property
+    def group(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def amount(self) -> Decimal: ...
+
+    @property
+    def quantity(self) -> Decimal | None: ...
+
+
+def cas_segments(adjustments: Sequence[Adjustment]) -> list[Elements]:
+    """CAS segments (837P 2320/2430, 835 2100/2110): one group code each, six triplets at most, the groups in
+    the order they first come."""
+    by_group: dict[str, list[str]] = {}
+    for adjustment in adjustments:
+        quantity = "" if adjustment.quantity is None else decimal_text(adjustment.quantity)
+        by_group.setdefault(adjustment.group, []).extend((adjustment.reason, decimal_text(adjustment.amount), quantity))
+    step = 3 * _TRIPLETS_PER_CAS
+    return [
+        ("CAS", group, *triplets[start : start + step])
+        for group, triplets in by_group.items()
+        for start in range(0, len(triplets), step)
+    ]

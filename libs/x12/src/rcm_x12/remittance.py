@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from rcm_x12.elements import Party, Procedure, date_of, money, party_of, procedure_of
+from rcm_x12.elements import Party, Procedure, date_of, money, number, party_of, procedure_of
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import Interchange, Segment, Transaction, collector_paused, read
 
@@ -207,12 +207,12 @@ class Remittance:
             )
         for claim in self.claims:
             adjusted = sum((a.amount for a in claim.adjustments), _ZERO)
-            for number, line in enumerate(claim.lines, 1):
+            for line_number, line in enumerate(claim.lines, 1):
                 line_adjusted = sum((a.amount for a in line.adjustments), _ZERO)
                 adjusted += line_adjusted
                 if line.charge - line.paid != line_adjusted:
                     problems.append(
-                        f"claim {claim.claim_id} line {number}: charge {line.charge} less paid {line.paid} "
+                        f"claim {claim.claim_id} line {line_number}: charge {line.charge} less paid {line.paid} "
                         f"is not the line's adjustments {line_adjusted}"
                     )
             if claim.charge - claim.paid != adjusted:
@@ -253,13 +253,11 @@ def remittance_of(transaction: Transaction, interchange: Interchange) -> Remitta
 
 
 def _number(segment: Segment, index: int, position: int) -> Decimal:
-    """A quantity: an X12 R element as it stands."""
-    text = segment[index]
-    digits = text[1:] if text[:1] == "-" else text
-    if digits.isascii() and digits.replace(".", "", 1).isdigit():
-        return Decimal(text)
-    problem = "is missing" if not text else "is not a number"
-    raise X12Error(f"{segment[0]}{index:02d} {problem}", segment=segment[0], position=position)
+    """A quantity that must be there: an X12 R element as it stands."""
+    value = number(segment, index, position)
+    if value is None:
+        raise X12Error(f"{segment[0]}{index:02d} is missing", segment=segment[0], position=position)
+    return value
 
 
 def _pad(segment: Segment, length: int) -> Segment:

@@ -10,24 +10,14 @@ biller needs to match an answer to a patient.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from rcm_x12 import acknowledgment, claim_status, eligibility
-from rcm_x12.elements import Procedure
+from rcm_x12.elements import Procedure, decimal_text, iso
 from rcm_x12.reader import Interchange, Transaction
 from rcm_x12.remittance import Adjustment, Claim, ServiceLine, remittance_of
 
 Summary = Callable[[Transaction, Interchange], dict[str, Any]]
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _procedure(procedure: Procedure) -> str:
@@ -41,10 +31,10 @@ def _adjustments(adjustments: tuple[Adjustment, ...]) -> list[dict[str, Any]]:
 def _line(line: ServiceLine) -> dict[str, Any]:
     return {
         "procedure": _procedure(line.procedure),
-        "service_date": _day(line.service_date or line.service_start),
+        "service_date": iso(line.service_date or line.service_start),
         "charge": str(line.charge),
         "paid": str(line.paid),
-        "allowed": _money(line.allowed),
+        "allowed": decimal_text(line.allowed),
         "units_paid": str(line.units_paid),
         "adjustments": _adjustments(line.adjustments),
         "remarks": [f"{r.qualifier}:{r.code}" for r in line.remarks],
@@ -78,13 +68,13 @@ def _remittance(transaction: Transaction, interchange: Interchange) -> dict[str,
         "total_paid": str(payment.total_paid),
         "credit_debit": payment.credit_debit,
         "payment_method": payment.method,
-        "payment_date": _day(payment.payment_date),
-        "production_date": _day(remittance.production_date),
+        "payment_date": iso(payment.payment_date),
+        "production_date": iso(remittance.production_date),
         "claims": [_claim(claim) for claim in remittance.claims],
         "provider_adjustments": [
             {
                 "provider_id": a.provider_id,
-                "fiscal_period_date": _day(a.fiscal_period_date),
+                "fiscal_period_date": iso(a.fiscal_period_date),
                 "reason": a.reason,
                 "reference": a.reference,
                 "amount": str(a.amount),

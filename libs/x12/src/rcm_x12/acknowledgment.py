@@ -15,7 +15,7 @@ from typing import Any
 
 from rcm_x12.elements import element, parse_date
 from rcm_x12.errors import X12Error
-from rcm_x12.reader import Interchange, Segment, Transaction, read
+from rcm_x12.reader import Interchange, Segment, Transaction, read, transaction_sets
 
 SEGMENT_ERRORS = {
     "1": "Unrecognized segment ID",
@@ -276,10 +276,7 @@ def read_acknowledgments(data: bytes | str) -> Acknowledgments:
     for interchange in read(data):
         found.interchange.extend(interchange_acknowledgments(interchange))
         found.implementation.extend(
-            acknowledgment_of(transaction, interchange)
-            for group in interchange.groups
-            for transaction in group.transactions
-            if transaction.set_id == "999"
+            acknowledgment_of(transaction, interchange) for transaction, _ in transaction_sets([interchange], "999")
         )
     return found
 

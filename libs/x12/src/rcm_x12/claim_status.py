@@ -37,7 +37,7 @@ from rcm_x12.elements import (
     reference_of,
 )
 from rcm_x12.errors import X12Error
-from rcm_x12.reader import Interchange, Segment, Transaction, read
+from rcm_x12.reader import Interchange, Segment, Transaction, read, transaction_sets
 
 CATEGORIES = {
     "A0": "Acknowledgement/Forwarded",
@@ -248,11 +248,7 @@ class ClaimStatusResponse:
 def read_claim_statuses(data: bytes | str) -> list[ClaimStatusResponse]:
     """Every 277 transaction set in the data (277 and 277CA), in order."""
     return [
-        claim_status_of(transaction, interchange)
-        for interchange in read(data)
-        for group in interchange.groups
-        for transaction in group.transactions
-        if transaction.set_id == "277"
+        claim_status_of(transaction, interchange) for transaction, interchange in transaction_sets(read(data), "277")
     ]
 
 

@@ -39,7 +39,7 @@ from rcm_x12.elements import (
     reference_of,
 )
 from rcm_x12.errors import X12Error
-from rcm_x12.reader import Interchange, Segment, Transaction, read
+from rcm_x12.reader import Interchange, Segment, Transaction, read, transaction_sets
 
 BENEFIT_CODES = {
     "1": "Active Coverage",
@@ -347,11 +347,7 @@ class EligibilityResponse:
 def read_eligibility(data: bytes | str) -> list[EligibilityResponse]:
     """Every 271 transaction set in the data, in order."""
     return [
-        eligibility_of(transaction, interchange)
-        for interchange in read(data)
-        for group in interchange.groups
-        for transaction in group.transactions
-        if transaction.set_id == "271"
+        eligibility_of(transaction, interchange) for transaction, interchange in transaction_sets(read(data), "271")
     ]
 
 

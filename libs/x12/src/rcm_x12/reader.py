@@ -161,6 +161,16 @@ def split_segments(text: str, delimiters: Delimiters, start: int = 0) -> list[Se
     return [stripped.split(element) for chunk in chunks if (stripped := chunk.strip(_PADDING))]
 
 
+def transaction_sets(interchanges: list[Interchange], set_id: str) -> Iterator[tuple[Transaction, Interchange]]:
+    """Every transaction set of one kind (ST01) in the interchanges, in order, with the interchange it came in
+    (whose delimiters a typed reader needs)."""
+    for interchange in interchanges:
+        for group in interchange.groups:
+            for transaction in group.transactions:
+                if transaction.set_id == set_id:
+                    yield transaction, interchange
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector: reading builds hundreds of thousands of acyclic lists and

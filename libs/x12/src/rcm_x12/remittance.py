@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from rcm_x12.elements import Party, Procedure, date_of, money, number, party_of, procedure_of
 from rcm_x12.errors import X12Error
-from rcm_x12.reader import Interchange, Segment, Transaction, collector_paused, read
+from rcm_x12.reader import Interchange, Segment, Transaction, collector_paused, read, transaction_sets
 
 CLAIM_STATUS = {
     "1": "processed as primary",
@@ -227,11 +227,7 @@ def read_remittances(data: bytes | str) -> list[Remittance]:
     """Every 835 transaction set in the data, in order; other transaction sets are passed over."""
     with collector_paused():
         return [
-            remittance_of(transaction, interchange)
-            for interchange in read(data)
-            for group in interchange.groups
-            for transaction in group.transactions
-            if transaction.set_id == "835"
+            remittance_of(transaction, interchange) for transaction, interchange in transaction_sets(read(data), "835")
         ]
 
 

@@ -18,7 +18,7 @@ import pyx12  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyx12.errors import EngineError  # type: ignore[import-untyped]
-from x12_oracle import assert_accepted_by_pyx12, pyx12_verdict
+from x12_support import assert_accepted_by_pyx12, find, pyx12_verdict, segments_of
 
 from rcm_x12 import Delimiters, Segment, X12Error, read
 from rcm_x12.acknowledgment import read_acknowledgments
@@ -88,19 +88,6 @@ D = Decimal
 
 def code(category: str, status: str, entity: str = "", code_list: str = "") -> StatusCode:
     return StatusCode(category, status, entity, code_list)
-
-
-def segments_of(text: str) -> list[Segment]:
-    """The one transaction's segments, with the envelope read and found right."""
-    [interchange] = read(text)
-    assert interchange.findings == []
-    [group] = interchange.groups
-    [transaction] = group.transactions
-    return transaction.segments
-
-
-def find(segments: list[Segment], *head: str) -> list[Segment]:
-    return [s for s in segments if s[: len(head)] == list(head)]
 
 
 # The 999 and the TA1.

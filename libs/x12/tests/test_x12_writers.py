@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pyx12.errors import EngineError  # type: ignore[import-untyped]
-from x12_oracle import assert_accepted_by_pyx12, pyx12_verdict
+from x12_support import assert_accepted_by_pyx12, find, pyx12_verdict, segments_of
 
-from rcm_x12 import Delimiters, Segment, X12Error, read
+from rcm_x12 import Delimiters, X12Error, read
 from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
 from rcm_x12.professional_claim import (
     BillingProvider,
@@ -78,19 +78,6 @@ def batch(*subscribers: SubscriberClaims, provider: BillingProvider = BILLING) -
 
 def one_claim(made: Claim | None = None, **changes: Any) -> ProfessionalClaimBatch:
     return batch(SubscriberClaims(subscriber(), PAYER, (made or claim(),), **changes))
-
-
-def segments_of(text: str) -> list[Segment]:
-    """The one transaction's segments, with the envelope read and found right."""
-    [interchange] = read(text)
-    assert interchange.findings == []
-    [group] = interchange.groups
-    [transaction] = group.transactions
-    return transaction.segments
-
-
-def find(segments: list[Segment], *head: str) -> list[Segment]:
-    return [s for s in segments if s[: len(head)] == list(head)]
 
 
 def test_amounts_are_written_in_the_x12_r_form() -> None:

@@ -1,4 +1,5 @@
-"""pyx12, the conformance oracle of the codec's tests: its verdict on an interchange we wrote."""
+"""What the codec's tests share: pyx12's verdict on an interchange we wrote (the conformance oracle), and a
+look at the one transaction set a writer produced."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 
 from pyx12.params import params  # type: ignore[import-untyped]
 from pyx12.x12n_document import x12n_document  # type: ignore[import-untyped]
+
+from rcm_x12 import Segment, read
 
 
 def pyx12_verdict(text: str, map_path: str | None = None) -> tuple[bool, list[str], str]:
@@ -34,3 +37,17 @@ def assert_accepted_by_pyx12(text: str) -> str:
     assert errors == []
     assert valid
     return acknowledgment
+
+
+def segments_of(text: str) -> list[Segment]:
+    """The one transaction's segments, with the envelope read and found right."""
+    [interchange] = read(text)
+    assert interchange.findings == []
+    [group] = interchange.groups
+    [transaction] = group.transactions
+    return transaction.segments
+
+
+def find(segments: list[Segment], *head: str) -> list[Segment]:
+    """The segments that begin with `head` (an id, then leading elements)."""
+    return [s for s in segments if s[: len(head)] == list(head)]

@@ -19,13 +19,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, Dialect, Table, select, text
+from sqlalchemy import Column, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from rcm_common.auth import Principal
-from rcm_common.db import create_engine
+from rcm_common.db import UtcDateTime, create_engine
 from rcm_common.errors import ValidationFailed
 from rcm_common.logs import get_correlation_id
 
@@ -52,32 +51,13 @@ _HASHED_FIELDS: Final = (
 )
 
 
-class _UtcDateTime(TypeDecorator[datetime]):
-    """Returns aware UTC datetimes even from SQLite, which stores no offset: the hash depends on it."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("audit timestamps must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class AuditRecord(SQLModel, table=True):
     """One access to PHI. `action` is a verb such as read, search, create, update, merge or export."""
 
     __tablename__ = TABLE_NAME
 
     id: int | None = Field(default=None, primary_key=True)
-    occurred_at: datetime = Field(sa_column=Column(_UtcDateTime(), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     actor: str = Field(max_length=255)
     actor_roles: str = Field(max_length=255)
     action: str = Field(max_length=32)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
@@ -42,6 +43,10 @@ class ServiceParts:
     relay: OutboxRelay
     token_verifier: TokenVerifier
     migrate: Callable[[], None] | None = None
+    background: Sequence[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(default=())
+    """The service's own loops (a worker, a sweep), started after the migrations and stopped with the rest."""
+    closers: Sequence[Callable[[], Awaitable[None]]] = field(default=())
+    """Clients to close at shutdown, after the loops that use them have stopped."""
 
 
 class _BrokerLink:
@@ -114,6 +119,7 @@ def create_service_app(
         background = [
             asyncio.create_task(connect_then_relay(), name="broker-and-relay"),
             asyncio.create_task(housekeeping(parts, stop), name="housekeeping"),
+            *(asyncio.create_task(loop(stop), name=getattr(loop, "__name__", "loop")) for loop in parts.background),
         ]
         logger.info("%s started", settings.service_name)
         try:
@@ -122,6 +128,8 @@ def create_service_app(
             stop.set()
             await asyncio.gather(*background)
             await parts.broker.stop()
+            for close in parts.closers:
+                await close()
             await parts.engine.dispose()
             logger.info("%s stopped", settings.service_name)
 

@@ -3,27 +3,22 @@ change is audited by the handlers; creates honour `Idempotency-Key`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
-from rcm_common.errors import Conflict, ValidationFailed
-from rcm_common.http import IdempotencyKeyDep, find_replay, replay_response, request_fingerprint
-from rcm_common.uow import IdempotentRequest
+from rcm_common.errors import ValidationFailed
+from rcm_common.http import IdempotencyKeyDep
+from rcm_common.uow import create_once
 from rcm_registration.bootstrap import Registration
 from rcm_registration.service_layer import commands, handlers
 from rcm_registration.service_layer.views import CoveragePublic, PatientPublic
 
 router = APIRouter(tags=["patients"])
-V = TypeVar("V", bound=BaseModel)
 
 
 def _registration(request: Request) -> Registration:
@@ -52,38 +47,6 @@ def _expected_version(if_match: str | None) -> int | None:
     raise ValidationFailed([{"field": "If-Match", "message": 'must be an ETag from a read, such as "v3"'}])
 
 
-async def _create_once(
-    reg: Registration,
-    scope: str,
-    key: str | None,
-    body: BaseModel,
-    create: Callable[[IdempotentRequest | None], Awaitable[V]],
-    reread: Callable[[UUID], Awaitable[V]],
-) -> V | JSONResponse:
-    """Run a create at most once per Idempotency-Key: a repeat gets the first status and the resource,
-    read again through the audited read (nothing of the first answer's body is kept)."""
-    if key is None:
-        return await create(None)
-    request = IdempotentRequest(scope=scope, key=key, fingerprint=request_fingerprint(body))
-
-    async def replay() -> JSONResponse | None:
-        async with reg.session_factory() as session:
-            found = await find_replay(session, scope=scope, key=key, fingerprint=request.fingerprint)
-        if found is None:
-            return None
-        return replay_response(found.status_code, await reread(UUID(found.resource_id)))
-
-    if (replayed := await replay()) is not None:
-        return replayed
-    try:
-        return await create(request)
-    except (Conflict, IntegrityError):
-        # A concurrent request with the same key may have won the race: answer as it did.
-        if (replayed := await replay()) is not None:
-            return replayed
-        raise
-
-
 @router.post("/patients", status_code=201, response_model=PatientPublic, summary="Register a patient")
 async def register_patient(
     body: commands.RegisterPatient,
@@ -93,8 +56,8 @@ async def register_patient(
     reg: RegistrationDep,
     response: Response,
 ) -> Any:
-    result = await _create_once(
-        reg,
+    result = await create_once(
+        reg.session_factory,
         f"POST /patients {principal.subject}",
         key,
         body,
@@ -197,8 +160,8 @@ async def add_coverage(
     reg: RegistrationDep,
     response: Response,
 ) -> Any:
-    result = await _create_once(
-        reg,
+    result = await create_once(
+        reg.session_factory,
         f"POST /patients/{patient_id}/coverages {principal.subject}",
         key,
         body,

@@ -1,0 +1,81 @@
+"""JSON for the value objects eligibility stores in text columns: benefits, failures, authorisation uses,
+people. Money and fractions go as strings, so no float ever touches them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rcm_eligibility.domain.authorization import AuthorizationUse
+from rcm_eligibility.domain.benefits import Accumulator, Benefits, PayerError, ServiceCoinsurance, ServiceCopay
+from rcm_eligibility.domain.model import Failure, Person
+
+
+def _default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not stored as JSON")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(asdict(value) if hasattr(value, "__dataclass_fields__") else value, default=_default)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _accumulator(data: dict[str, Any]) -> Accumulator:
+    return Accumulator(total=_decimal(data["total"]), remaining=_decimal(data["remaining"]))
+
+
+def benefits_from_json(text: str) -> Benefits:
+    data = json.loads(text)
+    return Benefits(
+        active=data["active"],
+        plan_begin=_date(data["plan_begin"]),
+        plan_end=_date(data["plan_end"]),
+        plan_description=data["plan_description"],
+        insurance_type=data["insurance_type"],
+        group_number=data["group_number"],
+        copays=tuple(ServiceCopay(c["service_type"], Decimal(c["amount"])) for c in data["copays"]),
+        coinsurance=tuple(ServiceCoinsurance(c["service_type"], Decimal(c["percent"])) for c in data["coinsurance"]),
+        deductible=_accumulator(data["deductible"]),
+        out_of_pocket=_accumulator(data["out_of_pocket"]),
+        prior_authorization_service_types=tuple(data["prior_authorization_service_types"]),
+    )
+
+
+def failure_from_json(text: str) -> Failure:
+    data = json.loads(text)
+    return Failure(kind=data["kind"], reason=data["reason"], errors=tuple(PayerError(**e) for e in data["errors"]))
+
+
+def person_from_json(data: dict[str, Any]) -> Person:
+    return Person(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        birth_date=date.fromisoformat(data["birth_date"]),
+        sex=data["sex"],
+    )
+
+
+def uses_from_json(text: str) -> list[AuthorizationUse]:
+    return [
+        AuthorizationUse(
+            date_of_service=date.fromisoformat(u["date_of_service"]),
+            procedure_code=u["procedure_code"],
+            units=u["units"],
+            recorded_at=datetime.fromisoformat(u["recorded_at"]),
+        )
+        for u in json.loads(text)
+    ]

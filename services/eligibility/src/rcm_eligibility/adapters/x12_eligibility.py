@@ -1,0 +1,199 @@
+"""The X12 side of a check: the 270 asked for it, and the 271 read back into the domain's benefits.
+
+The 271 names benefits per service type, coverage level and network; what the platform keeps is the
+in-network, individual level a front desk quotes to the patient: out-of-network (EB12 N) and family-level
+amounts are left aside, as is anything the domain does not use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+
+from rcm_eligibility.domain.benefits import (
+    GENERAL_SERVICE_TYPE,
+    Accumulator,
+    Benefits,
+    PayerAnswer,
+    PayerError,
+    ServiceCoinsurance,
+    ServiceCopay,
+)
+from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
+from rcm_x12.eligibility import ACTIVE_CODES, EligibilityResponse, Member, RequestError, read_eligibility
+from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
+from rcm_x12.writer import Envelope, Payer, Provider
+from rcm_x12.writer import Member as X12Member
+
+_INDIVIDUAL: Final = frozenset({"IND", ""})
+_PLAN_YEAR_PERIODS: Final = frozenset({"", "22", "23", "25"})
+_REMAINING: Final = "29"
+_YEAR_TO_DATE: Final = "24"
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who sends the 270: the interchange ids and the provider (2100B) asking."""
+
+    sender_id: str
+    receiver_id: str
+    provider_name: str
+    provider_npi: str
+    trace_originator: str  # TRN03: "1" and the practice's EIN, or "9" and an assigned id
+    usage: str = "P"
+
+
+def build_270(
+    check: EligibilityCheck,
+    patient: PatientCopy,
+    coverage: CoverageCopy,
+    asker: Asker,
+    *,
+    control_number: int,
+    now: datetime,
+) -> str:
+    """One 270 asking about one patient: as the subscriber, or as a dependant of the subscriber."""
+    patient_member = _member(patient.person)
+    if coverage.subscriber is None:
+        subscriber = _member(patient.person, coverage.member_id)
+        dependent = None
+    else:
+        subscriber = _member(coverage.subscriber, coverage.member_id)
+        dependent = patient_member
+    request = EligibilityRequest(
+        reference=check.trace_number[:30],
+        payer=Payer(name=coverage.payer_name, payer_id=coverage.payer_id),
+        provider=Provider(name=asker.provider_name, npi=asker.provider_npi),
+        inquiries=(
+            EligibilityInquiry(
+                subscriber=subscriber,
+                dependent=dependent,
+                service_date=check.date_of_service,
+                service_types=(check.service_type,),
+                trace=check.trace_number,
+            ),
+        ),
+        trace_originator=asker.trace_originator,
+    )
+    envelope = Envelope(
+        sender_id=asker.sender_id,
+        receiver_id=asker.receiver_id,
+        interchange_control_number=control_number,
+        group_control_number=control_number,
+        transaction_control_number=1,
+        created=now,
+        usage="T" if asker.usage == "T" else "P",
+    )
+    return write_270(request, envelope)
+
+
+def _member(person: Person, member_id: str = "") -> X12Member:
+    return X12Member(
+        last_name=person.last_name,
+        first_name=person.first_name,
+        member_id=member_id,
+        birth_date=person.birth_date,
+        gender=person.sex,
+    )
+
+
+def read_271(data: bytes | str, trace: str) -> PayerAnswer:
+    """The answer to the inquiry traced `trace`: its benefits and every AAA on the way to it. Raises
+    X12Error when the text is not a readable 271."""
+    responses = read_eligibility(data)
+    errors = [error for response in responses for error in response.errors]
+    member = _answered_member(responses, trace)
+    if member is not None:
+        errors += member.errors
+    return PayerAnswer(
+        benefits=benefits_of(member) if member is not None and member.benefits else None,
+        errors=tuple(_payer_error(error) for error in errors),
+    )
+
+
+def _answered_member(responses: list[EligibilityResponse], trace: str) -> Member | None:
+    """The member whose TRN echoes the trace; else the patient's level of the first answer (the dependant
+    when there is one), for payers that drop the TRN."""
+    members = list(_members(responses))
+    for member in members:
+        if any(number == trace for number, _ in member.trace_numbers):
+            return member
+    subscribers = [subscriber for response in responses for subscriber in response.subscribers]
+    if not subscribers:
+        return None
+    first = subscribers[0]
+    return first.dependants[0] if first.dependants else first
+
+
+def _members(responses: Iterable[EligibilityResponse]) -> Iterator[Member]:
+    for response in responses:
+        for subscriber in response.subscribers:
+            yield subscriber
+            yield from subscriber.dependants
+
+
+def _payer_error(error: RequestError) -> PayerError:
+    return PayerError(
+        level=error.level,
+        code=error.code,
+        meaning=error.meaning,
+        follow_up=error.follow_up,
+        follow_up_meaning=error.follow_up_meaning,
+    )
+
+
+def benefits_of(member: Member) -> Benefits:
+    """The in-network, individual benefits a 271 states for one member."""
+    in_network = [b for b in member.benefits if b.in_plan_network != "N"]
+    active = next((b for b in in_network if b.code in ACTIVE_CODES), None)
+    copays: dict[str, Decimal] = {}
+    coinsurance: dict[str, Decimal] = {}
+    prior_authorization: dict[str, None] = {}
+    for benefit in in_network:
+        kinds = benefit.service_types or (GENERAL_SERVICE_TYPE,)
+        if benefit.code == "B" and benefit.amount is not None:
+            for kind in kinds:
+                copays.setdefault(kind, benefit.amount)
+        elif benefit.code == "A" and benefit.percent is not None:
+            for kind in kinds:
+                coinsurance.setdefault(kind, benefit.percent)
+        if benefit.authorization_required:
+            prior_authorization.update(dict.fromkeys(kinds))
+    return Benefits(
+        active=member.active is True,
+        plan_begin=member.plan_begin,
+        plan_end=member.plan_end,
+        plan_description=(active.plan_description or None) if active else None,
+        insurance_type=(active.insurance_type or None) if active else None,
+        group_number=member.group_number,
+        copays=tuple(ServiceCopay(kind, amount) for kind, amount in copays.items()),
+        coinsurance=tuple(ServiceCoinsurance(kind, percent) for kind, percent in coinsurance.items()),
+        deductible=_accumulator(member, "C"),
+        out_of_pocket=_accumulator(member, "G"),
+        prior_authorization_service_types=tuple(prior_authorization),
+    )
+
+
+def _accumulator(member: Member, code: str) -> Accumulator:
+    """The plan-year total and the remaining amount of a deductible (C) or out-of-pocket maximum (G), taking
+    the general (service type 30 or none) individual in-network figures first."""
+    total = remaining = met = None
+    candidates = [
+        b
+        for b in member.benefits
+        if b.code == code and b.amount is not None and b.coverage_level in _INDIVIDUAL and b.in_plan_network != "N"
+    ]
+    candidates.sort(key=lambda b: not (not b.service_types or GENERAL_SERVICE_TYPE in b.service_types))
+    for benefit in candidates:
+        if benefit.time_period == _REMAINING:
+            remaining = remaining if remaining is not None else benefit.amount
+        elif benefit.time_period == _YEAR_TO_DATE:
+            met = met if met is not None else benefit.amount
+        elif benefit.time_period in _PLAN_YEAR_PERIODS:
+            total = total if total is not None else benefit.amount
+    if remaining is None and total is not None and met is not None:
+        remaining = max(total - met, Decimal("0.00"))
+    return Accumulator(total=total, remaining=remaining)

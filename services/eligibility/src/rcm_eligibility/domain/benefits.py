@@ -1,0 +1,104 @@
+"""What a payer said about one coverage, normalised: the benefits a billing specialist reads off a 271
+before the visit (active or not, plan dates, copay, coinsurance, deductible and out-of-pocket remaining,
+services needing prior authorisation), and the payer's errors when it would not answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Final
+
+GENERAL_SERVICE_TYPE: Final = "30"  # health benefit plan coverage: what a payer answers when nothing narrower
+# AAA codes after which asking again later is the payer's own advice: 42 unable to respond now, 80 no response.
+_TRANSIENT_REJECT_REASONS: Final = frozenset({"42", "80"})
+_RESUBMIT_FOLLOW_UPS: Final = frozenset({"R", "P"})
+
+
+@dataclass(frozen=True, slots=True)
+class Accumulator:
+    """A plan-year amount and what is left of it; None where the payer did not say."""
+
+    total: Decimal | None = None
+    remaining: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCopay:
+    service_type: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCoinsurance:
+    service_type: str
+    percent: Decimal  # a fraction: 0.2 is 20%
+
+
+@dataclass(frozen=True, slots=True)
+class Benefits:
+    """The in-network, individual-level benefits of one coverage on one date of service."""
+
+    active: bool
+    plan_begin: date | None = None
+    plan_end: date | None = None
+    plan_description: str | None = None
+    insurance_type: str | None = None
+    group_number: str | None = None
+    copays: tuple[ServiceCopay, ...] = ()
+    coinsurance: tuple[ServiceCoinsurance, ...] = ()
+    deductible: Accumulator = Accumulator()
+    out_of_pocket: Accumulator = Accumulator()
+    prior_authorization_service_types: tuple[str, ...] = ()
+
+    def copay_for(self, service_type: str) -> Decimal | None:
+        """The copay for the service type, else the plan's general one (service type 30)."""
+        return _for_service(((c.service_type, c.amount) for c in self.copays), service_type)
+
+    def coinsurance_for(self, service_type: str) -> Decimal | None:
+        return _for_service(((c.service_type, c.percent) for c in self.coinsurance), service_type)
+
+    def needs_prior_authorization(self, service_type: str) -> bool:
+        return service_type in self.prior_authorization_service_types
+
+    def covers(self, day: date) -> bool:
+        """Active, and the plan's dates (where stated) include the day."""
+        if not self.active:
+            return False
+        return (self.plan_begin is None or self.plan_begin <= day) and (self.plan_end is None or day <= self.plan_end)
+
+
+def _for_service(entries: Iterable[tuple[str, Decimal]], service_type: str) -> Decimal | None:
+    """The value for the service type, else the plan's general one; the first stated wins."""
+    by_type: dict[str, Decimal] = {}
+    for kind, value in entries:
+        by_type.setdefault(kind, value)
+    return by_type.get(service_type, by_type.get(GENERAL_SERVICE_TYPE))
+
+
+@dataclass(frozen=True, slots=True)
+class PayerError:
+    """An AAA: the level it was given at, the reject reason and the follow-up the payer asks for."""
+
+    level: str
+    code: str
+    meaning: str | None
+    follow_up: str
+    follow_up_meaning: str | None
+
+    @property
+    def ask_again_later(self) -> bool:
+        """The payer could not answer now and invites the same inquiry again (AAA 42 with R, say)."""
+        return self.code in _TRANSIENT_REJECT_REASONS and self.follow_up in _RESUBMIT_FOLLOW_UPS
+
+    def describe(self) -> str:
+        return f"AAA {self.code} ({self.meaning or 'unlisted reject reason'})"
+
+
+@dataclass(frozen=True, slots=True)
+class PayerAnswer:
+    """A 271 read for one inquiry: the benefits stated (None when the payer stated none) and its errors."""
+
+    benefits: Benefits | None
+    errors: tuple[PayerError, ...] = ()

@@ -1,0 +1,176 @@
+"""Asking the payer: a check is claimed and its 270 written in one transaction, the clearinghouse called
+with no transaction open, and the answer recorded with its event in another. A process that dies between
+the two leaves the check claimed until its lease runs out; the worker then asks again, so no check is
+lost, and the attempt number keeps a late answer from overwriting a newer one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from rcm_common.audit import AuditContext
+from rcm_common.logs import get_correlation_id
+from rcm_eligibility.adapters.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable, EligibilityGateway
+from rcm_eligibility.adapters.x12_eligibility import Asker, build_270, read_271
+from rcm_eligibility.domain.model import CheckAlreadyCompleted, EligibilityCheck, RetryPolicy
+from rcm_eligibility.service_layer.handlers import Clock, utc_now
+from rcm_eligibility.service_layer.mapping import to_integration_event
+from rcm_eligibility.service_layer.unit_of_work import EligibilityUnitOfWork
+from rcm_x12.errors import X12Error
+
+logger = logging.getLogger(__name__)
+
+CONTROL_NUMBER_NAME = "270"
+WORKER_ACTOR = "system:eligibility-worker"
+
+
+def worker_audit() -> AuditContext:
+    """Who the worker is in the audit log when it discloses a patient's details to the clearinghouse."""
+    return AuditContext(WORKER_ACTOR, frozenset(), "payment", get_correlation_id() or uuid.uuid4().hex)
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    check_id: UUID
+    number: int
+    request_270: str
+    trace: str
+
+
+class Checker:
+    def __init__(
+        self,
+        uow_factory: Callable[[], EligibilityUnitOfWork],
+        gateway: EligibilityGateway,
+        asker: Asker,
+        policy: RetryPolicy,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._uow = uow_factory
+        self._gateway = gateway
+        self._asker = asker
+        self._policy = policy
+        self._clock = clock
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due checks now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def perform(self, check_id: UUID) -> EligibilityCheck | None:
+        """Ask the payer about one check now (an on-demand request); the check as it then stands."""
+        attempts = await self._claim(lambda uow: _one(uow, check_id))
+        await asyncio.gather(*(self._ask(attempt) for attempt in attempts))
+        async with self._uow() as uow:
+            return await uow.checks.get(check_id)
+
+    async def run_due(self, limit: int) -> int:
+        """Ask about every check that is due, up to `limit` at once; how many were asked."""
+        attempts = await self._claim(lambda uow: uow.checks.claim_due(self._clock(), limit))
+        await asyncio.gather(*(self._ask(attempt) for attempt in attempts))
+        return len(attempts)
+
+    async def run(self, stop: asyncio.Event, *, limit: int, poll_seconds: float) -> None:
+        """The background worker: due checks, as they come, until stopped."""
+        while not stop.is_set():
+            try:
+                asked = await self.run_due(limit)
+            except Exception:
+                logger.exception("eligibility worker failed; it tries again at the next poll")
+                asked = 0
+            if asked:
+                continue
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                waiting = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wakeup.wait())]
+                try:
+                    await asyncio.wait(waiting, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in waiting:
+                        task.cancel()
+
+    async def _claim(
+        self, select: Callable[[EligibilityUnitOfWork], Awaitable[list[EligibilityCheck]]]
+    ) -> list[_Attempt]:
+        now = self._clock()
+        attempts: list[_Attempt] = []
+        async with self._uow() as uow:
+            checks = await select(uow)
+            for check in checks:
+                try:
+                    check.start_attempt(now, self._policy)
+                except CheckAlreadyCompleted:
+                    continue
+                request_270 = await self._request_for(uow, check)
+                if request_270 is not None:
+                    uow.record_access("disclose", "eligibility_check", check.id, check.patient_id)
+                    attempts.append(_Attempt(check.id, check.attempts, request_270, check.trace_number))
+                await uow.checks.save(check)
+                _publish(uow, check)
+            await uow.commit()
+        return attempts
+
+    async def _request_for(self, uow: EligibilityUnitOfWork, check: EligibilityCheck) -> str | None:
+        """The 270 for the check, or None (the check then refused) when it cannot be written."""
+        patient = await uow.patients.get(check.patient_id)
+        coverage = await uow.coverages.get(check.coverage_id)
+        now = self._clock()
+        if patient is None or coverage is None:
+            check.record_refusal(
+                "request_refused", "the patient or coverage is not known to eligibility", now, self._policy
+            )
+            return None
+        try:
+            control_number = await uow.control_numbers.next(CONTROL_NUMBER_NAME)
+            return build_270(check, patient, coverage, self._asker, control_number=control_number, now=now)
+        except (X12Error, ValueError) as exc:
+            check.record_refusal("request_refused", f"the 270 could not be written: {exc}", now, self._policy)
+            return None
+
+    async def _ask(self, attempt: _Attempt) -> None:
+        policy = self._policy
+        outcome: Callable[[EligibilityCheck, datetime], None]
+        try:
+            response = await self._gateway.eligibility(attempt.request_270)
+            answer = read_271(response, attempt.trace)
+        except ClearinghouseUnavailable as exc:
+            unreachable = str(exc)
+            outcome = lambda check, now: check.record_unreachable(unreachable, now, policy)  # noqa: E731
+        except ClearinghouseRefused as exc:
+            refused = str(exc)
+            outcome = lambda check, now: check.record_refusal("request_refused", refused, now, policy)  # noqa: E731
+        except X12Error as exc:
+            unreadable = f"the 271 could not be read: {exc}"
+            outcome = lambda check, now: check.record_refusal("unreadable_response", unreadable, now, policy)  # noqa: E731
+        else:
+            outcome = lambda check, now: check.record_answer(answer, response, now, policy)  # noqa: E731
+        await self._record(attempt, outcome)
+
+    async def _record(self, attempt: _Attempt, apply: Callable[[EligibilityCheck, datetime], None]) -> None:
+        async with self._uow() as uow:
+            check = await uow.checks.get(attempt.check_id, for_update=True)
+            if check is None or check.status != "pending" or check.attempts != attempt.number:
+                return  # a newer attempt owns the check now
+            apply(check, self._clock())
+            await uow.checks.save(check)
+            _publish(uow, check)
+            await uow.commit()
+        logger.info("eligibility check %s: %s after %d attempts", check.id, check.status, check.attempts)
+
+
+async def _one(uow: EligibilityUnitOfWork, check_id: UUID) -> list[EligibilityCheck]:
+    check = await uow.checks.get(check_id, for_update=True)
+    return [] if check is None else [check]
+
+
+def _publish(uow: EligibilityUnitOfWork, check: EligibilityCheck) -> None:
+    for event in check.events:
+        uow.publish(to_integration_event(event))
+    check.events.clear()

@@ -1,0 +1,400 @@
+"""Eligibility's use cases. Registration's events keep the local copies and queue a check for new or
+changed coverage; HTTP commands ask on demand, estimate, and record authorisations and appointments.
+Each runs in one unit of work: the change, its audit records and its events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from rcm_common.envelope import Envelope
+from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.events import registration as registration_contract
+from rcm_common.events.base import IntegrationEvent
+from rcm_eligibility.domain import rules
+from rcm_eligibility.domain.appointment import Appointment
+from rcm_eligibility.domain.authorization import PriorAuthorization
+from rcm_eligibility.domain.estimate import estimate as estimate_owed
+from rcm_eligibility.domain.model import (
+    RECHECK_FIELDS,
+    CheckTrigger,
+    CoverageCopy,
+    EligibilityCheck,
+    PatientCopy,
+    Person,
+    latest_per_coverage,
+)
+from rcm_eligibility.service_layer import commands
+from rcm_eligibility.service_layer.mapping import to_integration_event
+from rcm_eligibility.service_layer.unit_of_work import EligibilityUnitOfWork
+from rcm_eligibility.service_layer.views import (
+    AllowedAmountsPublic,
+    AppointmentPublic,
+    AuthorizationPublic,
+    CheckPublic,
+    EstimatePublic,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- registration's events (event-carried state)
+
+
+async def on_patient_state(
+    event: registration_contract.PatientRegistered | registration_contract.PatientUpdated,
+    _envelope: Envelope,
+    uow: EligibilityUnitOfWork,
+) -> None:
+    existing = await uow.patients.get(event.patient_id)
+    person = Person(event.first_name, event.last_name, event.birth_date, event.sex)
+    merged_into = existing.merged_into if existing else None
+    await uow.patients.save(PatientCopy(event.patient_id, person, merged_into), utc_now())
+
+
+async def on_patients_merged(
+    event: registration_contract.PatientsMerged, _envelope: Envelope, uow: EligibilityUnitOfWork
+) -> None:
+    now = utc_now()
+    merged = await uow.patients.get(event.merged_patient_id)
+    if merged is not None:
+        merged.merged_into = event.surviving_patient_id
+        await uow.patients.save(merged, now)
+    for coverage_id in event.moved_coverage_ids:
+        coverage = await uow.coverages.get(coverage_id)
+        if coverage is not None:
+            coverage.patient_id = event.surviving_patient_id
+            await uow.coverages.save(coverage, now)
+    await uow.checks.repoint(event.moved_coverage_ids, event.surviving_patient_id)
+
+
+async def on_coverage_state(
+    event: registration_contract.CoverageAdded | registration_contract.CoverageUpdated,
+    _envelope: Envelope,
+    uow: EligibilityUnitOfWork,
+) -> None:
+    """Keep the copy; check the coverage at once when it is new, or changed in what the payer would answer."""
+    subscriber = event.subscriber
+    coverage = CoverageCopy(
+        coverage_id=event.coverage_id,
+        patient_id=event.patient_id,
+        payer_id=event.payer_id,
+        payer_name=event.payer_name,
+        member_id=event.member_id,
+        relationship=event.relationship,
+        effective_date=event.effective_date,
+        order=event.order,
+        group_number=event.group_number,
+        plan_type=event.plan_type,
+        subscriber=(
+            Person(subscriber.first_name, subscriber.last_name, subscriber.birth_date, subscriber.sex or "U")
+            if subscriber is not None
+            else None
+        ),
+        termination_date=event.termination_date,
+    )
+    now = utc_now()
+    await uow.coverages.save(coverage, now)
+    if isinstance(event, registration_contract.CoverageUpdated):
+        if not RECHECK_FIELDS.intersection(event.changed_fields):
+            return
+        trigger: CheckTrigger = "coverage_updated"
+    else:
+        trigger = "coverage_added"
+    day = coverage.first_day_to_check(now.date())
+    if day is None or await uow.patients.get(coverage.patient_id) is None:
+        return
+    if await uow.checks.pending_for(coverage.coverage_id, day, "30") is None:
+        await uow.checks.add(
+            EligibilityCheck.request(
+                check_id=uuid.uuid4(),
+                coverage=coverage,
+                date_of_service=day,
+                service_type="30",
+                trigger=trigger,
+                now=now,
+            )
+        )
+
+
+async def on_coverage_ended(
+    event: registration_contract.CoverageEnded, _envelope: Envelope, uow: EligibilityUnitOfWork
+) -> None:
+    coverage = await uow.coverages.get(event.coverage_id)
+    if coverage is not None:
+        coverage.termination_date = event.termination_date
+        await uow.coverages.save(coverage, utc_now())
+
+
+EVENT_HANDLERS: dict[type[IntegrationEvent], Callable[[Any, Envelope, EligibilityUnitOfWork], Awaitable[None]]] = {
+    registration_contract.PatientRegistered: on_patient_state,
+    registration_contract.PatientUpdated: on_patient_state,
+    registration_contract.PatientsMerged: on_patients_merged,
+    registration_contract.CoverageAdded: on_coverage_state,
+    registration_contract.CoverageUpdated: on_coverage_state,
+    registration_contract.CoverageEnded: on_coverage_ended,
+}
+
+
+# ---------------------------------------------------------------- commands
+
+
+async def _coverage_of(uow: EligibilityUnitOfWork, patient_id: UUID, coverage_id: UUID) -> CoverageCopy:
+    coverage = await uow.coverages.get(coverage_id)
+    if coverage is None or coverage.patient_id != patient_id:
+        raise NotFound("No such coverage for this patient is known to eligibility.")
+    return coverage
+
+
+async def queue_check(cmd: commands.RequestCheck, uow: EligibilityUnitOfWork, now: datetime) -> UUID:
+    """Record an on-demand check, already claimed for the caller to perform at once."""
+    problems = rules.Problems()
+    service_type = rules.service_type(problems, "service_type", cmd.service_type)
+    rules.date_of_service(problems, "date_of_service", cmd.date_of_service, now.date())
+    problems.raise_if_any()
+    async with uow:
+        coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
+        if await uow.patients.get(cmd.patient_id) is None:
+            raise NotFound("The patient is not known to eligibility yet.")
+        check = EligibilityCheck.request(
+            check_id=uuid.uuid4(),
+            coverage=coverage,
+            date_of_service=cmd.date_of_service,
+            service_type=service_type,
+            trigger="on_demand",
+            now=now,
+        )
+        await uow.checks.add(check)
+        uow.record_access("create", "eligibility_check", check.id, check.patient_id)
+        uow.respond(201, check.id)
+        await uow.commit()
+    return check.id
+
+
+async def get_check(check_id: UUID, uow: EligibilityUnitOfWork) -> CheckPublic:
+    async with uow:
+        check = await uow.checks.get(check_id)
+        if check is None:
+            raise NotFound("No such eligibility check.")
+        uow.record_access("read", "eligibility_check", check.id, check.patient_id)
+        await uow.commit()
+    return CheckPublic.of(check)
+
+
+async def get_check_response(check_id: UUID, uow: EligibilityUnitOfWork) -> str:
+    """The raw 271 as the payer sent it (it names the member: audited as an export)."""
+    async with uow:
+        check = await uow.checks.get(check_id)
+        if check is None or check.response_271 is None:
+            raise NotFound("No 271 is stored for this eligibility check.")
+        uow.record_access("export", "eligibility_response", check.id, check.patient_id)
+        await uow.commit()
+    return check.response_271
+
+
+async def patient_eligibility(patient_id: UUID, uow: EligibilityUnitOfWork) -> list[CheckPublic]:
+    """The latest answered check per coverage of the patient."""
+    async with uow:
+        checks = latest_per_coverage(await uow.checks.for_patient(patient_id))
+        uow.record_access("read", "eligibility", None, patient_id)
+        await uow.commit()
+    return [CheckPublic.of(check) for check in checks]
+
+
+async def estimate(cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork) -> EstimatePublic:
+    problems = rules.Problems()
+    code = rules.procedure_code(problems, "procedure_code", cmd.procedure_code)
+    service_type = rules.service_type(problems, "service_type", cmd.service_type)
+    problems.raise_if_any()
+    async with uow:
+        coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
+        verified = [
+            check
+            for check in await uow.checks.for_patient(cmd.patient_id)
+            if check.coverage_id == coverage.coverage_id and check.status == "verified"
+        ]
+        latest = latest_per_coverage(verified)
+        if not latest or latest[0].benefits is None:
+            raise Conflict("No verified eligibility is on file for this coverage: check eligibility first.")
+        check = latest[0]
+        allowed = cmd.allowed_amount
+        if allowed is None:
+            allowed = await uow.allowed_amounts.get(coverage.payer_id, code)
+        if allowed is None:
+            raise ValidationFailed(
+                [
+                    {
+                        "field": "allowed_amount",
+                        "message": "no allowed amount is on file for this payer and code: give one",
+                    }
+                ]
+            )
+        result = EstimatePublic.of(estimate_owed(latest[0].benefits, service_type, allowed), check, code, service_type)
+        uow.record_access("estimate", "eligibility", check.id, check.patient_id)
+        await uow.commit()
+    return result
+
+
+async def put_allowed_amounts(cmd: commands.PutAllowedAmounts, uow: EligibilityUnitOfWork) -> AllowedAmountsPublic:
+    problems = rules.Problems()
+    entries = [
+        (
+            rules.payer_id(problems, f"amounts[{i}].payer_id", entry.payer_id),
+            rules.procedure_code(problems, f"amounts[{i}].procedure_code", entry.procedure_code),
+            entry.amount,
+        )
+        for i, entry in enumerate(cmd.amounts)
+    ]
+    problems.raise_if_any()
+    now = utc_now()
+    async with uow:
+        for payer_id, code, amount in entries:
+            await uow.allowed_amounts.put(payer_id, code, amount, now)
+        await uow.commit()
+    return AllowedAmountsPublic(stored=len(entries))
+
+
+async def record_authorization(cmd: commands.RecordAuthorization, uow: EligibilityUnitOfWork) -> AuthorizationPublic:
+    now = utc_now()
+    async with uow:
+        coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
+        authorization = PriorAuthorization.record(
+            authorization_id=uuid.uuid4(),
+            patient_id=cmd.patient_id,
+            coverage_id=coverage.coverage_id,
+            payer_id=coverage.payer_id,
+            number=cmd.authorization_number,
+            procedure_codes=cmd.procedure_codes,
+            units_authorized=cmd.units_authorized,
+            start_date=cmd.start_date,
+            end_date=cmd.end_date,
+            service_type=cmd.service_type,
+            now=now,
+        )
+        if await uow.authorizations.find(authorization.payer_id, authorization.number) is not None:
+            raise Conflict("This payer's authorisation number is already recorded.")
+        await uow.authorizations.add(authorization)
+        for event in authorization.events:
+            uow.publish(to_integration_event(event))
+        uow.record_access("create", "prior_authorization", authorization.id, authorization.patient_id)
+        uow.respond(201, authorization.id)
+        view = AuthorizationPublic.of(authorization, now.date())
+        await uow.commit()
+    return view
+
+
+async def get_authorization(authorization_id: UUID, uow: EligibilityUnitOfWork) -> AuthorizationPublic:
+    async with uow:
+        authorization = await uow.authorizations.get(authorization_id)
+        if authorization is None:
+            raise NotFound("No such prior authorisation.")
+        uow.record_access("read", "prior_authorization", authorization.id, authorization.patient_id)
+        await uow.commit()
+    return AuthorizationPublic.of(authorization, utc_now().date())
+
+
+async def list_authorizations(patient_id: UUID, uow: EligibilityUnitOfWork) -> list[AuthorizationPublic]:
+    today = utc_now().date()
+    async with uow:
+        found = await uow.authorizations.for_patient(patient_id)
+        uow.record_access("read", "prior_authorization", None, patient_id)
+        await uow.commit()
+    return [AuthorizationPublic.of(authorization, today) for authorization in found]
+
+
+async def use_authorization(
+    authorization_id: UUID, cmd: commands.UseAuthorization, uow: EligibilityUnitOfWork
+) -> AuthorizationPublic:
+    now = utc_now()
+    async with uow:
+        authorization = await uow.authorizations.get(authorization_id)
+        if authorization is None:
+            raise NotFound("No such prior authorisation.")
+        authorization.use(
+            procedure_code=cmd.procedure_code, units=cmd.units, date_of_service=cmd.date_of_service, now=now
+        )
+        await uow.authorizations.save(authorization)
+        uow.record_access("update", "prior_authorization", authorization.id, authorization.patient_id)
+        view = AuthorizationPublic.of(authorization, now.date())
+        await uow.commit()
+    return view
+
+
+async def schedule_appointment(cmd: commands.ScheduleAppointment, uow: EligibilityUnitOfWork) -> AppointmentPublic:
+    now = utc_now()
+    problems = rules.Problems()
+    service_type = rules.service_type(problems, "service_type", cmd.service_type)
+    if cmd.date_of_service < now.date():
+        problems.add("date_of_service", "must be today or later")
+    rules.date_of_service(problems, "date_of_service", cmd.date_of_service, now.date())
+    problems.raise_if_any()
+    async with uow:
+        coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
+        appointment = Appointment(
+            id=uuid.uuid4(),
+            patient_id=cmd.patient_id,
+            coverage_id=coverage.coverage_id,
+            date_of_service=cmd.date_of_service,
+            service_type=service_type,
+            created_at=now,
+        )
+        await uow.appointments.add(appointment)
+        uow.record_access("create", "appointment", appointment.id, appointment.patient_id)
+        uow.respond(201, appointment.id)
+        await uow.commit()
+    return AppointmentPublic.of(appointment)
+
+
+async def get_appointment(appointment_id: UUID, uow: EligibilityUnitOfWork) -> AppointmentPublic:
+    async with uow:
+        appointment = await uow.appointments.get(appointment_id)
+        if appointment is None:
+            raise NotFound("No such appointment.")
+        uow.record_access("read", "appointment", appointment.id, appointment.patient_id)
+        await uow.commit()
+    return AppointmentPublic.of(appointment)
+
+
+async def cancel_appointment(appointment_id: UUID, uow: EligibilityUnitOfWork) -> AppointmentPublic:
+    async with uow:
+        appointment = await uow.appointments.get(appointment_id)
+        if appointment is None:
+            raise NotFound("No such appointment.")
+        appointment.cancel()
+        await uow.appointments.save(appointment)
+        uow.record_access("update", "appointment", appointment.id, appointment.patient_id)
+        await uow.commit()
+    return AppointmentPublic.of(appointment)
+
+
+async def sweep_appointments(uow: EligibilityUnitOfWork, *, today: date, days_ahead: int, limit: int) -> int:
+    """Queue a check for every scheduled appointment within `days_ahead` days that has none yet."""
+    now = utc_now()
+    queued = 0
+    async with uow:
+        for appointment in await uow.appointments.due(today, days_ahead, limit):
+            coverage = await uow.coverages.get(appointment.coverage_id)
+            if coverage is None:
+                continue
+            check = EligibilityCheck.request(
+                check_id=uuid.uuid4(),
+                coverage=coverage,
+                date_of_service=appointment.date_of_service,
+                service_type=appointment.service_type,
+                trigger="appointment_sweep",
+                now=now,
+            )
+            await uow.checks.add(check)
+            appointment.check_id = check.id
+            await uow.appointments.save(appointment)
+            queued += 1
+        await uow.commit()
+    return queued

@@ -1,0 +1,384 @@
+"""Test support shared by eligibility's tests: in-memory fakes of its ports, registration events to feed
+it, and 271s written with the codec's own writer, as a payer would send them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Final, Self
+from uuid import UUID
+
+from rcm_common.envelope import Envelope, new_envelope
+from rcm_common.events import registration as reg
+from rcm_common.events.base import IntegrationEvent
+from rcm_eligibility.domain.appointment import Appointment
+from rcm_eligibility.domain.authorization import PriorAuthorization
+from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy
+from rcm_x12.eligibility_request import EligibilityRequest
+from rcm_x12.eligibility_response_writer import (
+    BenefitInfo,
+    CoverageAnswer,
+    EligibilityReply,
+    RequestRejection,
+    write_271,
+)
+from rcm_x12.writer import Envelope as X12Envelope
+from rcm_x12.writer import Member, Payer, Provider
+
+NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ registration events
+
+
+def patient_registered(patient_id: UUID | None = None, **changes: Any) -> reg.PatientRegistered:
+    fields: dict[str, Any] = {
+        "patient_id": patient_id or uuid.uuid4(),
+        "mrn": "000000018",
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "birth_date": date(1980, 1, 15),
+        "sex": "F",
+        "address": reg.Address(line1="12 Elm St", city="Anytown", state="PA", postal_code="19001"),
+        "guarantor": reg.Guarantor(relationship="self"),
+    }
+    return reg.PatientRegistered.model_validate(fields | changes)
+
+
+def coverage_added(patient_id: UUID, **changes: Any) -> reg.CoverageAdded:
+    fields: dict[str, Any] = {
+        "patient_id": patient_id,
+        "coverage_id": uuid.uuid4(),
+        "payer_id": "ACME01",
+        "payer_name": "Acme Health Plan",
+        "member_id": "ACM123456789",
+        "group_number": "GRP100",
+        "plan_type": "PPO",
+        "relationship": "self",
+        "effective_date": date(2026, 1, 1),
+        "order": "primary",
+    }
+    return reg.CoverageAdded.model_validate(fields | changes)
+
+
+def envelope(event: IntegrationEvent) -> Envelope:
+    return new_envelope(event, "registration")
+
+
+# ------------------------------------------------------------------ 271s as a payer writes them
+
+PAYER = Payer(name="Acme Health Plan", payer_id="ACME01")
+PROVIDER = Provider(name="RCM DEMO PRACTICE", npi="1234567893")
+
+
+def x12_envelope(control_number: int = 1) -> X12Envelope:
+    return X12Envelope(
+        sender_id="RCMCLEARINGHSE",
+        receiver_id="RCMPLATFORM",
+        interchange_control_number=control_number,
+        group_control_number=control_number,
+        transaction_control_number=1,
+        created=NOW,
+    )
+
+
+def commercial_benefits() -> tuple[BenefitInfo, ...]:
+    """An active PPO: $25 office-visit copay, 20% coinsurance, $1,500 deductible with $1,000 left, $6,000
+    out-of-pocket maximum with $5,200 left, MRI needing prior authorisation."""
+    ind, year, left = "IND", "23", "29"
+    net: Final = "Y"
+    return (
+        BenefitInfo("1", coverage_level=ind, service_types=("30",), insurance_type="PR", plan_description="GOLD PPO"),
+        BenefitInfo("B", ind, ("98",), time_period="27", amount=Decimal("25.00"), in_plan_network=net),
+        BenefitInfo("B", ind, ("98",), time_period="27", amount=Decimal("60.00"), in_plan_network="N"),
+        BenefitInfo("A", ind, ("30",), percent=Decimal("0.2"), in_plan_network=net),
+        BenefitInfo("C", ind, ("30",), time_period=year, amount=Decimal("1500.00"), in_plan_network=net),
+        BenefitInfo("C", ind, ("30",), time_period=left, amount=Decimal("1000.00"), in_plan_network=net),
+        BenefitInfo("C", "FAM", ("30",), time_period=year, amount=Decimal("3000.00"), in_plan_network=net),
+        BenefitInfo("G", ind, ("30",), time_period=year, amount=Decimal("6000.00"), in_plan_network=net),
+        BenefitInfo("G", ind, ("30",), time_period=left, amount=Decimal("5200.00"), in_plan_network=net),
+        BenefitInfo("CB", service_types=("62",), authorization_required=True, in_plan_network=net),
+    )
+
+
+def reply_271(
+    request: EligibilityRequest,
+    *,
+    benefits: tuple[BenefitInfo, ...] = (),
+    errors: tuple[RequestRejection, ...] = (),
+    source_errors: tuple[RequestRejection, ...] = (),
+    plan_begin: date | None = date(2026, 1, 1),
+    plan_end: date | None = None,
+) -> str:
+    """The 271 answering a 270's one inquiry, echoing its trace."""
+    inquiry = request.inquiries[0]
+    answers: tuple[CoverageAnswer, ...] = ()
+    if not source_errors:
+        answers = (
+            CoverageAnswer(
+                subscriber=inquiry.subscriber,
+                dependent=inquiry.dependent,
+                trace=inquiry.trace,
+                trace_originator=request.trace_originator,
+                group_number="GRP100",
+                plan_begin=plan_begin,
+                plan_end=plan_end,
+                relationship="19" if inquiry.dependent else "",
+                errors=errors,
+                benefits=benefits if not errors else (),
+            ),
+        )
+    reply = EligibilityReply(
+        reference=request.reference,
+        payer=request.payer,
+        provider=request.provider,
+        answers=answers,
+        source_errors=source_errors,
+    )
+    return write_271(reply, x12_envelope())
+
+
+def member(**changes: Any) -> Member:
+    fields: dict[str, Any] = {"last_name": "DOE", "first_name": "JANE", "member_id": "ACM123456789"}
+    return Member(**(fields | changes))
+
+
+# ------------------------------------------------------------------ in-memory ports
+
+
+@dataclass
+class FakePatients:
+    rows: dict[UUID, PatientCopy] = field(default_factory=dict)
+
+    async def get(self, patient_id: UUID) -> PatientCopy | None:
+        found = self.rows.get(patient_id)
+        return replace(found) if found else None
+
+    async def save(self, patient: PatientCopy, now: datetime) -> None:
+        self.rows[patient.patient_id] = replace(patient)
+
+
+@dataclass
+class FakeCoverages:
+    rows: dict[UUID, CoverageCopy] = field(default_factory=dict)
+
+    async def get(self, coverage_id: UUID) -> CoverageCopy | None:
+        found = self.rows.get(coverage_id)
+        return replace(found) if found else None
+
+    async def for_patient(self, patient_id: UUID) -> list[CoverageCopy]:
+        return [replace(c) for c in self.rows.values() if c.patient_id == patient_id]
+
+    async def save(self, coverage: CoverageCopy, now: datetime) -> None:
+        self.rows[coverage.coverage_id] = replace(coverage)
+
+
+def _copy_check(check: EligibilityCheck) -> EligibilityCheck:
+    return replace(check, events=[])
+
+
+@dataclass
+class FakeChecks:
+    rows: dict[UUID, EligibilityCheck] = field(default_factory=dict)
+
+    async def get(self, check_id: UUID, *, for_update: bool = False) -> EligibilityCheck | None:
+        found = self.rows.get(check_id)
+        return _copy_check(found) if found else None
+
+    async def add(self, check: EligibilityCheck) -> None:
+        self.rows[check.id] = _copy_check(check)
+
+    async def save(self, check: EligibilityCheck) -> None:
+        self.rows[check.id] = _copy_check(check)
+
+    async def claim_due(self, now: datetime, limit: int) -> list[EligibilityCheck]:
+        due = [
+            c for c in self.rows.values() if c.status == "pending" and c.next_attempt_at and c.next_attempt_at <= now
+        ]
+        return [_copy_check(c) for c in sorted(due, key=lambda c: c.next_attempt_at or now)[:limit]]
+
+    async def for_patient(self, patient_id: UUID) -> list[EligibilityCheck]:
+        return [_copy_check(c) for c in self.rows.values() if c.patient_id == patient_id]
+
+    async def pending_for(self, coverage_id: UUID, date_of_service: date, service_type: str) -> EligibilityCheck | None:
+        for check in self.rows.values():
+            if (check.coverage_id, check.date_of_service, check.service_type, check.status) == (
+                coverage_id, date_of_service, service_type, "pending"
+            ):  # fmt: skip
+                return _copy_check(check)
+        return None
+
+    async def repoint(self, coverage_ids: tuple[UUID, ...], patient_id: UUID) -> None:
+        for check in self.rows.values():
+            if check.coverage_id in coverage_ids:
+                check.patient_id = patient_id
+
+
+@dataclass
+class FakeAuthorizations:
+    rows: dict[UUID, PriorAuthorization] = field(default_factory=dict)
+
+    async def get(self, authorization_id: UUID) -> PriorAuthorization | None:
+        found = self.rows.get(authorization_id)
+        return replace(found, uses=list(found.uses), events=[]) if found else None
+
+    async def find(self, payer_id: str, number: str) -> PriorAuthorization | None:
+        return next((a for a in self.rows.values() if (a.payer_id, a.number) == (payer_id, number)), None)
+
+    async def for_patient(self, patient_id: UUID) -> list[PriorAuthorization]:
+        return [a for a in self.rows.values() if a.patient_id == patient_id]
+
+    async def add(self, authorization: PriorAuthorization) -> None:
+        self.rows[authorization.id] = replace(authorization, uses=list(authorization.uses), events=[])
+
+    async def save(self, authorization: PriorAuthorization) -> None:
+        await self.add(authorization)
+
+
+@dataclass
+class FakeAppointments:
+    rows: dict[UUID, Appointment] = field(default_factory=dict)
+
+    async def get(self, appointment_id: UUID) -> Appointment | None:
+        found = self.rows.get(appointment_id)
+        return replace(found) if found else None
+
+    async def add(self, appointment: Appointment) -> None:
+        self.rows[appointment.id] = replace(appointment)
+
+    async def save(self, appointment: Appointment) -> None:
+        self.rows[appointment.id] = replace(appointment)
+
+    async def due(self, today: date, days_ahead: int, limit: int) -> list[Appointment]:
+        return [replace(a) for a in self.rows.values() if a.due_for_check(today, days_ahead)][:limit]
+
+
+@dataclass
+class FakeAllowedAmounts:
+    rows: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+
+    async def get(self, payer_id: str, procedure_code: str) -> Decimal | None:
+        return self.rows.get((payer_id, procedure_code))
+
+    async def put(self, payer_id: str, procedure_code: str, amount: Decimal, now: datetime) -> None:
+        self.rows[(payer_id, procedure_code)] = amount
+
+
+@dataclass
+class FakeControlNumbers:
+    value: int = 0
+
+    async def next(self, name: str) -> int:
+        self.value += 1
+        return self.value
+
+
+@dataclass
+class FakeStore:
+    """What a fake unit of work commits into: shared by every unit of work of one test."""
+
+    patients: FakePatients = field(default_factory=FakePatients)
+    coverages: FakeCoverages = field(default_factory=FakeCoverages)
+    checks: FakeChecks = field(default_factory=FakeChecks)
+    authorizations: FakeAuthorizations = field(default_factory=FakeAuthorizations)
+    appointments: FakeAppointments = field(default_factory=FakeAppointments)
+    allowed_amounts: FakeAllowedAmounts = field(default_factory=FakeAllowedAmounts)
+    control_numbers: FakeControlNumbers = field(default_factory=FakeControlNumbers)
+    published: list[IntegrationEvent] = field(default_factory=list)
+    accesses: list[tuple[str, str]] = field(default_factory=list)
+    commits: int = 0
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def published_types(self) -> list[str]:
+        return [type(event).__name__ for event in self.published]
+
+
+class FakeUnitOfWork:
+    """Writes through to the store at once, but publishes events and audit records only on commit."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.patients = store.patients
+        self.coverages = store.coverages
+        self.checks = store.checks
+        self.authorizations = store.authorizations
+        self.appointments = store.appointments
+        self.allowed_amounts = store.allowed_amounts
+        self.control_numbers = store.control_numbers
+        self._events: list[IntegrationEvent] = []
+        self._accesses: list[tuple[str, str]] = []
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._events, self._accesses = [], []
+
+    def publish(self, event: IntegrationEvent) -> Envelope:
+        self._events.append(event)
+        return new_envelope(event, "eligibility")
+
+    def record_access(
+        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
+    ) -> None:
+        self._accesses.append((action, resource_type))
+
+    def respond(self, status_code: int, resource_id: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.store.published += self._events
+        self.store.accesses += self._accesses
+        self.store.commits += 1
+        self._events, self._accesses = [], []
+
+
+def later(minutes: float) -> datetime:
+    return NOW + timedelta(minutes=minutes)
+
+
+def trace_of(request_270: str) -> str:
+    """TRN02 of the 270's inquiry."""
+    for segment in request_270.split("~"):
+        parts = segment.strip().split("*")
+        if parts[0] == "TRN":
+            return parts[2]
+    raise AssertionError("the 270 has no TRN")
+
+
+def reply_for(request_270: str, **answer: Any) -> str:
+    """A 271 answering the (one-inquiry) 270 by its trace, with the given benefits or errors."""
+    from rcm_x12.eligibility_request import EligibilityInquiry
+
+    request = EligibilityRequest(
+        reference="REF1",
+        payer=PAYER,
+        provider=PROVIDER,
+        inquiries=(EligibilityInquiry(subscriber=member(), trace=trace_of(request_270)),),
+        trace_originator="9000000001",
+    )
+    return reply_271(request, **answer)
+
+
+@dataclass
+class ScriptedClearinghouse:
+    """A clearinghouse whose answers the test writes: each call takes the next step, a 271 builder or an
+    exception to raise. Every 270 asked is kept."""
+
+    steps: list[Any]
+    asked: list[str] = field(default_factory=list)
+
+    async def eligibility(self, request_270: str) -> str:
+        self.asked.append(request_270)
+        step = self.steps.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        answer: str = step(request_270)
+        return answer

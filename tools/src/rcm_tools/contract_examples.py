@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from rcm_common.events import IntegrationEvent
+from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
 from rcm_common.events.registration import (
     CoverageAdded,
     CoverageEnded,
@@ -70,7 +71,63 @@ _PRIMARY_COVERAGE: Final = {
     "order": "primary",
 }
 
+_CHECK: Final = {
+    "patient_id": _PATIENT_ID,
+    "coverage_id": _PRIMARY_COVERAGE_ID,
+    "payer_id": "PSH01",
+    "date_of_service": "2026-11-02",
+    "service_type": "30",
+    "trigger": "coverage_added",
+    "checked_at": "2026-11-02T14:03:11.482000Z",
+}
+_BENEFITS: Final = {
+    "active": True,
+    "plan_begin": "2026-01-01",
+    "plan_end": None,
+    "plan_description": "GOLD PPO",
+    "insurance_type": "PR",
+    "group_number": "GRP-20417",
+    "copays": [{"service_type": "98", "amount": "25.00"}],
+    "coinsurance": [{"service_type": "30", "percent": "0.2"}],
+    "deductible": {"total": "1500.00", "remaining": "1000.00"},
+    "out_of_pocket": {"total": "6000.00", "remaining": "5200.00"},
+    "prior_authorization_service_types": ["62"],
+}
+
 EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
+    EligibilityVerified: {**_CHECK, "check_id": "5e0c3b7a-8f21-4d6e-b9a4-1c7e2d8f3a05", "benefits": _BENEFITS},
+    EligibilityCheckFailed: {
+        **_CHECK,
+        "check_id": "a81f4c2d-7b3e-4e9a-8d6c-2f5b1e9a7c34",
+        "coverage_id": _SECONDARY_COVERAGE_ID,
+        "payer_id": "HMI02",
+        "kind": "payer_rejected",
+        "reason": "the payer answered AAA 72 (Invalid/Missing Subscriber/Insured ID)",
+        "errors": [
+            {
+                "level": "subscriber",
+                "code": "72",
+                "meaning": "Invalid/Missing Subscriber/Insured ID",
+                "follow_up": "C",
+                "follow_up_meaning": "Please Correct and Resubmit",
+            }
+        ],
+        "attempts": 1,
+        "retry_scheduled": False,
+        "benefits": None,
+    },
+    PriorAuthorizationRecorded: {
+        "authorization_id": "d27a9e4c-1f6b-4c3d-a8e5-7b2c9f1d4e60",
+        "patient_id": _PATIENT_ID,
+        "coverage_id": _PRIMARY_COVERAGE_ID,
+        "payer_id": "PSH01",
+        "authorization_number": "PA-2026-114",
+        "procedure_codes": ["72148"],
+        "service_type": "62",
+        "units_authorized": 1,
+        "start_date": "2026-11-02",
+        "end_date": "2026-12-31",
+    },
     PatientRegistered: _PATIENT,
     PatientUpdated: {
         **_PATIENT,

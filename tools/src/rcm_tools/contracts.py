@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import inspect
 import json
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Final
@@ -425,22 +427,29 @@ def _dead_letter_headers() -> Json:
     }
 
 
-def _registration_openapi() -> Json:
-    """The registration app's OpenAPI; building the app opens no connection and reads no key file."""
+def _openapi(app_module: str, settings_class: str) -> Json:
+    """A service app's OpenAPI; building the app opens no connection and reads no key file."""
     # Imported here, not at the top: `rcm` also runs where the services are not installed.
     from rcm_common.auth import generate_keypair
-    from rcm_registration.config import RegistrationSettings
-    from rcm_registration.entrypoints.app import create_app
 
+    settings_module, _, settings_name = settings_class.rpartition(".")
+    settings_type = getattr(importlib.import_module(settings_module), settings_name)
+    create_app = importlib.import_module(app_module).create_app
     with tempfile.TemporaryDirectory(prefix="rcm-contracts-") as state_dir:
-        settings = RegistrationSettings(
+        settings = settings_type(
             environment="test", state_dir=Path(state_dir), jwt_public_key=SecretStr(generate_keypair()[1])
         )
-        return create_app(settings).openapi()
+        document: Json = create_app(settings).openapi()
+        return document
 
 
-# The services with an HTTP API, each with the function that builds its OpenAPI document.
-OPENAPI_DOCUMENTS: Final[dict[str, Callable[[], Json]]] = {"registration": _registration_openapi}
+# The services with an HTTP API: the module of their app and their settings class.
+OPENAPI_DOCUMENTS: Final[dict[str, Callable[[], Json]]] = {
+    "registration": partial(
+        _openapi, "rcm_registration.entrypoints.app", "rcm_registration.config.RegistrationSettings"
+    ),
+    "eligibility": partial(_openapi, "rcm_eligibility.entrypoints.app", "rcm_eligibility.config.EligibilitySettings"),
+}
 
 
 def _readme(events: Iterable[type[IntegrationEvent]]) -> str:

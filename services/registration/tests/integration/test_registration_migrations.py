@@ -9,18 +9,15 @@ from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String, Table, inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import Column, MetaData, String, Table
 from sqlmodel import SQLModel
 
 from rcm_common.audit import AuditRecord
-from rcm_common.db import create_engine
 from rcm_common.http import IdempotencyRecord
 from rcm_common.inbox import InboxMessage
 from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.outbox import OutboxMessage
+from rcm_common.schema_check import schema_differences, schema_snapshot
 from rcm_registration.adapters.tables import CoverageRow, MrnSequence, PatientRow
 from rcm_registration.entrypoints.app import SOURCE_MIGRATIONS
 
@@ -53,42 +50,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'registration.db'}"
 
 
-def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Compare the owned tables; keep every table reflected from the database (an extra one is drift)."""
-    return type_ != "table" or reflected or name in OWNED_TABLES
-
-
-def _diff(connection: Connection, metadata: MetaData) -> list[Any]:
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True, "include_object": _include}
-    )
-    diffs: list[Any] = compare_metadata(context, metadata)
-    return diffs
-
-
 async def _compare(url: str, metadata: MetaData) -> list[Any]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(_diff, metadata)
-    finally:
-        await engine.dispose()
-
-
-async def _inspect(url: str) -> dict[str, Any]:
-    """Table names, and each partial unique index's SQL as the database reports it."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            tables = await connection.run_sync(lambda c: sorted(inspect(c).get_table_names()))
-            if connection.dialect.name == "sqlite":
-                query = "SELECT name, sql AS definition FROM sqlite_master WHERE type = 'index'"
-            else:
-                query = "SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = 'public'"
-            indexes = {row.name: row.definition for row in (await connection.execute(text(query))).all()}
-            return {"tables": tables, "indexes": indexes}
-    finally:
-        await engine.dispose()
+    return await schema_differences(url, metadata, OWNED_TABLES)
 
 
 def _downgrade_to_base(url: str) -> None:
@@ -107,7 +70,7 @@ async def test_upgrade_head_matches_the_models(fresh_url: str) -> None:
     # DateTime(timezone=True) it stores, so no type difference needs to be ignored.
     assert await _compare(fresh_url, SQLModel.metadata) == []
 
-    schema = await _inspect(fresh_url)
+    schema = await schema_snapshot(fresh_url)
     assert schema["tables"] == sorted([*OWNED_TABLES, "alembic_version"])
     # Autogenerate does not compare index predicates; duplicate detection depends on them, so check them here.
     for index, predicate in PARTIAL_UNIQUE_INDEXES.items():
@@ -149,7 +112,7 @@ async def test_downgrade_to_base_and_back(fresh_url: str) -> None:
     await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, fresh_url)
     await asyncio.to_thread(_downgrade_to_base, fresh_url)
 
-    emptied = await _inspect(fresh_url)
+    emptied = await schema_snapshot(fresh_url)
     assert emptied["tables"] == ["alembic_version"]
     assert not [name for name in emptied["indexes"] if not name.startswith(("sqlite_", "alembic_version"))]
 

@@ -61,6 +61,7 @@ class SqlPatients:
                 updated_at=now,
             )
         )
+        await self._session.flush()  # visible to `get` in this unit of work
 
 
 class SqlCoverages:
@@ -100,6 +101,7 @@ class SqlCoverages:
                 updated_at=now,
             )
         )
+        await self._session.flush()  # visible to `get` in this unit of work
 
     def _coverage(self, row: CoverageCopyRow) -> CoverageCopy:
         member = json.loads(
@@ -139,6 +141,7 @@ class SqlChecks:
 
     async def save(self, check: EligibilityCheck) -> None:
         await self._session.merge(self._row(check))
+        await self._session.flush()  # visible to `get` in this unit of work
 
     async def claim_due(self, now: datetime, limit: int) -> list[EligibilityCheck]:
         """Pending checks whose next attempt is due, oldest first; on PostgreSQL skipping those another
@@ -313,6 +316,7 @@ class SqlAppointments:
 
     async def save(self, appointment: Appointment) -> None:
         await self._session.merge(_appointment_row(appointment))
+        await self._session.flush()  # visible to `get` in this unit of work
 
     async def due(self, today: date, days_ahead: int, limit: int) -> list[Appointment]:
         query = (
@@ -369,6 +373,7 @@ class SqlAllowedAmounts:
         await self._session.merge(
             AllowedAmountRow(payer_id=payer_id, procedure_code=procedure_code, amount=amount, updated_at=now)
         )
+        await self._session.flush()  # visible to `get` in this unit of work
 
 
 class SqlControlNumbers:

@@ -1,0 +1,110 @@
+"""The payloads eligibility claims to read (`contracts/examples/eligibility/`), replayed through its real
+consumer into its real, migrated database: each is applied once, none is dead-lettered, and each leaves
+the effect eligibility relies on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from rcm_common.auth import generate_keypair
+from rcm_common.envelope import new_envelope
+from rcm_common.events import event_model
+from rcm_common.messaging import EventConsumer
+from rcm_common.migrations import upgrade_to_head
+from rcm_common.outbox import OutgoingMessage
+from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_eligibility.adapters.unit_of_work import SqlEligibilityUnitOfWork
+from rcm_eligibility.bootstrap import CONSUMER_NAME, Eligibility, bootstrap
+from rcm_eligibility.config import EligibilitySettings
+from rcm_eligibility.entrypoints.app import SOURCE_MIGRATIONS
+from rcm_eligibility.service_layer.handlers import EVENT_HANDLERS
+
+CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / CONSUMER_NAME
+# The order the examples tell their story in: a patient registered and corrected, coverage added and
+# corrected, a duplicate folded in, a coverage ended.
+STORY = (
+    "rcm.registration.patient_registered",
+    "rcm.registration.patient_updated",
+    "rcm.registration.coverage_added",
+    "rcm.registration.coverage_updated",
+    "rcm.registration.patients_merged",
+    "rcm.registration.coverage_ended",
+)
+
+
+class _DeadLetters:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.sent.extend(messages)
+
+
+def _record(event_type: str, offset: int) -> ConsumerRecord[Any, Any]:
+    payload = (CLAIMED / event_type / "v1.json").read_bytes()
+    event = event_model(event_type, 1).model_validate_json(payload)
+    headers = [(name, value.encode()) for name, value in new_envelope(event, "registration").to_headers().items()]
+    return ConsumerRecord(REGISTRATION_EVENTS, 0, offset, 0, 0, event.subject.encode(), payload, None, 0, 0, headers)
+
+
+@pytest.fixture
+async def eligibility(tmp_path: Path) -> AsyncIterator[Eligibility]:
+    settings = EligibilitySettings(
+        environment="test", state_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1",
+        jwt_public_key=SecretStr(generate_keypair()[1]),
+    )  # fmt: skip
+    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, settings.resolved_database_url)
+    service = bootstrap(settings)
+    yield service
+    await service.close()
+    await service.engine.dispose()
+
+
+def test_eligibility_claims_an_example_of_every_event_it_handles() -> None:
+    claimed = {path.parent.name for path in CLAIMED.glob("*/v1.json")}
+    assert claimed == {model.event_type for model in EVENT_HANDLERS} == set(STORY)
+
+
+async def test_every_claimed_example_is_applied_once_with_its_effect(eligibility: Eligibility) -> None:
+    dead_letters = _DeadLetters()
+    consumer: EventConsumer[SqlEligibilityUnitOfWork] = EventConsumer(
+        name=CONSUMER_NAME, topic=REGISTRATION_EVENTS, handlers=EVENT_HANDLERS, uow_factory=eligibility.uow,
+        dead_letters=dead_letters,
+    )  # fmt: skip
+    records = [_record(event_type, offset) for offset, event_type in enumerate(STORY)]
+    for record in records:
+        report = await consumer.consume([record])
+        assert (report.applied, report.dead_lettered) == (1, []), record.headers
+    again = await consumer.consume(records)
+    assert (again.applied, again.duplicates) == (0, len(STORY))
+    assert dead_letters.sent == []
+
+    async with eligibility.session_factory() as session:
+        patients = (await session.execute(text("SELECT patient_id, merged_into_id FROM patient_copy"))).all()
+        coverages = (
+            await session.execute(text("SELECT coverage_id, patient_id, termination_date FROM coverage_copy"))
+        ).all()
+        checks = (
+            await session.execute(text("SELECT coverage_id, trigger FROM eligibility_check ORDER BY created_at"))
+        ).all()
+    primary = json.loads((CLAIMED / "rcm.registration.coverage_added/v1.json").read_text())
+    secondary = json.loads((CLAIMED / "rcm.registration.coverage_updated/v1.json").read_text())
+    ended = json.loads((CLAIMED / "rcm.registration.coverage_ended/v1.json").read_text())
+    assert [p.patient_id for p in patients] == [primary["patient_id"]]
+    assert {c.coverage_id for c in coverages} == {primary["coverage_id"], secondary["coverage_id"]}
+    assert {str(c.termination_date) for c in coverages if c.coverage_id == ended["coverage_id"]} == {
+        ended["termination_date"]
+    }
+    assert [(c.coverage_id, c.trigger) for c in checks] == [
+        (primary["coverage_id"], "coverage_added"),
+        (secondary["coverage_id"], "coverage_updated"),
+    ]

@@ -122,7 +122,7 @@ def test_check_reports_changed_missing_and_stale_files_but_not_claimed_examples(
     stale.parent.mkdir()
     stale.write_text("{}\n")
     claimed = root / "contracts/examples/eligibility/rcm.registration.coverage_added/v1.json"
-    claimed.parent.mkdir(parents=True)
+    claimed.parent.mkdir(parents=True, exist_ok=True)
     claimed.write_text("{}\n")
 
     assert contracts.check(root) == [

@@ -163,7 +163,8 @@ def _local_database_url(state_dir: Path, service: str) -> str:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    stack = LocalStack(args.state_dir, installed_services())
+    services = installed_services()
+    stack = LocalStack(args.state_dir, services)
     plan = DemoPlan(
         registration_url=f"http://{LOOPBACK}:{stack.port_of('registration')}",
         bootstrap_servers=bootstrap_servers(stack.port_of(BROKER)),
@@ -171,6 +172,7 @@ def _demo(args: argparse.Namespace) -> int:
         patients=args.patients,
         seed=args.seed,
         read_timeout=args.timeout,
+        expect_eligibility=any(spec.name == "eligibility" for spec in services),
     )
     return asyncio.run(run_demo(plan))
 

@@ -1,7 +1,9 @@
 """`rcm demo`: drive the running stack the way a front desk would, then prove the events came out.
 
 It registers synthetic patients and their primary coverage over HTTP, then reads `rcm.registration.events`
-back from the broker and prints each event without PHI: type, subject (the patient id) and identifiers.
+(and, with the eligibility service running, the EligibilityVerified each new coverage leads to on
+`rcm.eligibility.events`) back from the broker and prints each event without PHI: type, subject (the
+patient id), identifiers and benefit amounts.
 Idempotency keys derive from the seed, so running the demo twice on one stack registers nobody twice.
 """
 
@@ -21,9 +23,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
-from rcm_common.events.base import IntegrationEvent, UnknownEventType
+from rcm_common.events.base import IntegrationEvent, UnknownEventType, event_model
+from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified
 from rcm_common.events.registration import CoverageAdded, PatientRegistered
-from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_common.topics import ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
 from rcm_tools.errors import ToolError
 from rcm_tools.progress import ProgressBar
 from rcm_tools.synthetic import SyntheticPatient, synthetic_patients
@@ -48,6 +51,8 @@ class DemoPlan:
     patients: int = DEFAULT_PATIENTS
     seed: int = DEFAULT_SEED
     read_timeout: float = READ_TIMEOUT_SECONDS
+    expect_eligibility: bool = False
+    """The eligibility service runs: each new coverage must lead to an EligibilityVerified."""
 
 
 @dataclass(frozen=True)
@@ -81,19 +86,21 @@ async def run_demo(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None
 
     caused = len(registrations)
     expected = {PatientRegistered.event_type: caused, CoverageAdded.event_type: caused}
+    topics = [REGISTRATION_EVENTS]
+    if plan.expect_eligibility:
+        expected[EligibilityVerified.event_type] = caused
+        topics.append(ELIGIBILITY_EVENTS)
     position = {registration.patient_id: index for index, registration in enumerate(registrations)}
-    events = await read_back(plan.bootstrap_servers, position.keys(), expected, within=plan.read_timeout)
+    events = await read_back(plan.bootstrap_servers, topics, position.keys(), expected, within=plan.read_timeout)
     # Partitions interleave patients; a stable sort keeps each patient's own events in their order.
     events.sort(key=lambda event: position[event.subject])
     for event in events:
         print(event.line())
 
     counts = Counter(event.event_type for event in events)
-    print(
-        f"registered {caused} patients, {caused} coverages; read back "
-        f"{counts[PatientRegistered.event_type]} {PatientRegistered.__name__} and "
-        f"{counts[CoverageAdded.event_type]} {CoverageAdded.__name__} events"
-    )
+    told = [f"{counts[event_type]} {event_model(event_type, 1).__name__}" for event_type in expected]
+    read = f"{', '.join(told[:-1])} and {told[-1]}"
+    print(f"registered {caused} patients, {caused} coverages; read back {read} events")
     missing = {event_type: n - counts[event_type] for event_type, n in expected.items()}
     if any(n > 0 for n in missing.values()):
         shortfall = ", ".join(f"{n} {event_type}" for event_type, n in missing.items() if n > 0)
@@ -123,9 +130,9 @@ async def register_patients(
 
 
 async def read_back(
-    servers: str, subjects: Collection[str], expected: Mapping[str, int], *, within: float
+    servers: str, topics: Sequence[str], subjects: Collection[str], expected: Mapping[str, int], *, within: float
 ) -> list[ReadBackEvent]:
-    """The events about `subjects` from the start of the topic, until `expected` counts are met or time's up.
+    """The events about `subjects` from the start of the topics, until `expected` counts are met or time's up.
 
     The consumer takes every partition itself from the earliest offset instead of joining a consumer group:
     it disturbs no one's offsets, and skips the seconds a group join takes on the embedded broker. Duplicates
@@ -137,10 +144,13 @@ async def read_back(
     deadline = time.monotonic() + within
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(REGISTRATION_EVENTS)
-        if not partitions:
-            raise DemoError(f"the broker at {servers} has no topic {REGISTRATION_EVENTS}")
-        consumer.assign([TopicPartition(REGISTRATION_EVENTS, partition) for partition in sorted(partitions)])
+        assigned = []
+        for topic in topics:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                raise DemoError(f"the broker at {servers} has no topic {topic}")
+            assigned += [TopicPartition(topic, partition) for partition in sorted(partitions)]
+        consumer.assign(assigned)
         await consumer.seek_to_beginning()
         while any(counts[t] < n for t, n in expected.items()) and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=500)
@@ -161,6 +171,17 @@ def summarize(event: IntegrationEvent) -> str:
         return f"mrn={event.mrn}"
     if isinstance(event, CoverageAdded):
         return f"coverage={event.coverage_id} payer={event.payer_id} order={event.order}"
+    if isinstance(event, EligibilityVerified):
+        benefits = event.benefits
+        copay = next((c.amount for c in benefits.copays if c.service_type in ("98", "30")), None)
+        return (
+            f"payer={event.payer_id} plan={benefits.plan_description or '-'} copay={copay or '-'} "
+            f"deductible_remaining={benefits.deductible.remaining or '-'} "
+            f"oop_remaining={benefits.out_of_pocket.remaining or '-'}"
+        )
+    if isinstance(event, EligibilityCheckFailed):
+        codes = ",".join(error.code for error in event.errors) or "-"
+        return f"payer={event.payer_id} kind={event.kind} aaa={codes} retry_scheduled={event.retry_scheduled}"
     return ""
 
 

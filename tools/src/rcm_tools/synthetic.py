@@ -62,11 +62,11 @@ class PayerPlan:
 
 
 _PLANS: Final = (
+    # The clearinghouse simulator's four payers, so the demo's coverages can be checked end to end.
     PayerPlan("ACME01", "Acme Health Plan", "PPO"),
     PayerPlan("SUMMT1", "Summit Health", "HMO"),
-    PayerPlan("LIBRT1", "Liberty Mutual Health", "EPO"),
-    PayerPlan("PIONR1", "Pioneer Benefits", "POS"),
-    PayerPlan("HRTLD1", "Heartland Health Savings", "HDHP"),
+    PayerPlan("MCARE1", "Medicare Part B", "MEDICARE"),
+    PayerPlan("MCAID1", "State Medicaid", "MEDICAID"),
 )
 
 # Adults only: a minor needs a guarantor other than themself, which the demo does not model.

@@ -266,8 +266,9 @@ def _qualifier(segment: Segment) -> str:
     return segment[1] if len(segment) > 1 else ""
 
 
-def _adjustments(segment: Segment, position: int, into: list[Adjustment]) -> None:
-    """A CAS segment's triplets (reason, amount, quantity) at CAS02-04, 05-07, ... 17-19."""
+def cas_adjustments(segment: Segment, position: int, into: list[Adjustment]) -> None:
+    """A CAS segment's triplets (reason, amount, quantity) at CAS02-04, 05-07, ... 17-19; the 837P reader
+    reads the other payers' adjustments (2320, 2430) with it too."""
     group = _qualifier(segment)
     if not group:
         raise X12Error("CAS01 (the group code) is missing", segment="CAS", position=position)
@@ -429,7 +430,7 @@ class _Reading:
             if segment_id in _CLAIM_END:
                 break
             if segment_id == "CAS":
-                _adjustments(segment, base + index, adjustments)
+                cas_adjustments(segment, base + index, adjustments)
             elif segment_id == "NM1":
                 entity = _qualifier(segment)
                 if entity == "QC":
@@ -503,7 +504,7 @@ class _Reading:
             if segment_id in _LINE_END:
                 break
             if segment_id == "CAS":
-                _adjustments(segment, base + index, adjustments)
+                cas_adjustments(segment, base + index, adjustments)
             elif segment_id == "DTM":
                 qualifier = _qualifier(segment)
                 if qualifier == "472":

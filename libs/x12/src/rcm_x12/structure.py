@@ -17,7 +17,7 @@ from rcm_x12.structures import find, kind_of
 from rcm_x12.structures.spec import Candidate, LoopRule, SegmentRule, TransactionSet
 
 # Characters senders put between components when they forget what ISA16 declares.
-_LIKELY_COMPONENT_SEPARATORS = ":>^|\\<"
+LIKELY_COMPONENT_SEPARATORS = ":>^|\\<"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class _Walk:
     def __init__(self, definition: TransactionSet, transaction: Transaction, interchange: Interchange) -> None:
         self.definition = definition
         self.component = interchange.delimiters.component
-        self.undeclared = set(_LIKELY_COMPONENT_SEPARATORS) - interchange.delimiters.all()
+        self.undeclared = set(LIKELY_COMPONENT_SEPARATORS) - interchange.delimiters.all()
         self.problems: list[str] = []
         self.envelope: list[str] = []
         self.stack = [_Frame(definition.body, transaction.position, None)]

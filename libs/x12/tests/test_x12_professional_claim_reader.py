@@ -1,0 +1,132 @@
+"""The 837P reader: what write_837p writes reads back to the same values (parties, claims, lines, the
+secondary claim's other payer and line adjudications), and every 837P of the shared corpus is read with
+the manifest's count of claims."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from test_x12_writers import (
+    BILLING,
+    ENVELOPE,
+    HOME,
+    PAYER,
+    PRIMARY,
+    RENDERING,
+    batch,
+    claim,
+    line,
+    one_claim,
+    subscriber,
+)
+
+from rcm_x12 import X12Error
+from rcm_x12.corpus import CorpusFile, default_root, manifest
+from rcm_x12.professional_claim import Dependent, LineAdjudication, OtherCoverage, SubscriberClaims, write_837p
+from rcm_x12.professional_claim_reader import read_professional_claims
+from rcm_x12.remittance import Adjustment
+from rcm_x12.writer import Member, Provider
+
+CORPUS = default_root()
+PROFESSIONAL = [f for f in manifest(CORPUS) if f.kind == "837P" and f.must_read]
+
+
+def test_a_written_claim_reads_back_the_same() -> None:
+    written = claim(prior_authorization="AUTH77", rendering=RENDERING, referring=Provider("REF", "1588667638"))
+    [read] = read_professional_claims(write_837p(one_claim(written, group_number="GRP1"), ENVELOPE))
+
+    [provider] = read.providers
+    [held] = provider.subscribers
+    [got] = read.claims
+    assert (provider.provider.npi, provider.tax_id, provider.provider.taxonomy) == (
+        "1234567893",
+        "371234567",
+        "207Q00000X",
+    )
+    assert provider.address is not None
+    assert provider.address.line1 == BILLING.address.line1
+    assert (held.subscriber, held.payer, held.group_number, held.patient) == (subscriber(), PAYER, "GRP1", None)
+    assert (got.claim_id, got.charge, got.place_of_service, got.frequency) == ("CLM1", Decimal("185.50"), "11", "1")
+    assert (got.diagnoses, got.prior_authorization) == (["J449", "E119"], "AUTH77")
+    assert got.rendering == RENDERING
+    assert got.referring == Provider("REF", "1588667638")
+    first, second = got.lines
+    assert (first.procedure, first.modifiers, first.charge, first.units, first.pointers) == (
+        "99214",
+        ("25",),
+        Decimal("150.00"),
+        Decimal("1"),
+        (1, 2),
+    )
+    assert (first.service_date, first.control_number, second.procedure) == (date(2026, 2, 27), "LINE1", "85025")
+    assert read.findings == []
+
+
+def test_a_dependant_patient_holds_the_claims() -> None:
+    child = Member("DOE", "TOM", birth_date=date(2015, 6, 1), gender="M", address=HOME)
+    text = write_837p(
+        batch(SubscriberClaims(subscriber(), PAYER, (claim(),), dependent=Dependent(child, "19"))), ENVELOPE
+    )
+
+    [held] = read_professional_claims(text)[0].subscribers
+
+    assert (held.patient, held.patient_relationship, len(held.claims)) == (child, "19", 1)
+
+
+def test_a_secondary_claim_reads_the_prior_payer_and_its_line_adjudications() -> None:
+    adjudicated = date(2026, 3, 1)
+    prior = OtherCoverage(
+        subscriber(), PRIMARY, "P", paid=Decimal("100.00"),
+        adjustments=(Adjustment("PR", "1", Decimal("50.00")),), adjudication_date=adjudicated,
+    )  # fmt: skip
+    paid_line = LineAdjudication("FIRST1", Decimal("100.00"), "99214", Decimal("1"), adjudicated,
+                                 adjustments=(Adjustment("CO", "45", Decimal("50.00")),))  # fmt: skip
+    written = claim(other_coverage=(prior,), lines=(line(adjudications=(paid_line,)),))
+    [got] = read_professional_claims(write_837p(one_claim(written, responsibility="S"), ENVELOPE))[0].claims
+
+    [other] = got.other_payers
+    assert (other.responsibility, other.paid, other.adjustments) == (
+        "P",
+        Decimal("100.00"),
+        [Adjustment("PR", "1", Decimal("50.00"))],
+    )
+    assert other.payer == PRIMARY
+    assert other.subscriber is not None
+    assert other.adjudication_date == adjudicated
+    [svd] = got.lines[0].other_payers
+    assert (svd.payer_id, svd.paid, svd.procedure, svd.adjustments) == (
+        "FIRST1",
+        Decimal("100.00"),
+        "99214",
+        [Adjustment("CO", "45", Decimal("50.00"))],
+    )
+
+
+def test_a_malformed_amount_is_refused_naming_the_element() -> None:
+    text = write_837p(one_claim(), ENVELOPE).replace("SV1*HC:99214:25*150*", "SV1*HC:99214:25*1X0*")
+
+    with pytest.raises(X12Error, match="SV102"):
+        read_professional_claims(text)
+
+
+def test_a_pointer_that_is_no_number_is_noted_not_refused() -> None:
+    text = write_837p(one_claim(), ENVELOPE).replace("*1:2~", "*1:B~")
+
+    [read] = read_professional_claims(text)
+
+    assert read.claims[0].lines[0].pointers == (1,)
+    assert any("SV107" in finding for finding in read.findings)
+
+
+def test_the_corpus_lists_its_professional_claims() -> None:
+    assert len(PROFESSIONAL) == 59
+
+
+@pytest.mark.parametrize("entry", PROFESSIONAL, ids=lambda f: f.path)
+def test_every_corpus_837p_is_read_with_its_claims(entry: CorpusFile) -> None:
+    batches = read_professional_claims((CORPUS / entry.path).read_bytes())
+
+    assert sum(len(b.claims) for b in batches) == entry.clm
+    assert all(claim.claim_id for b in batches for claim in b.claims)

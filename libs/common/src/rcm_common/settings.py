@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
+Facility = Literal["database", "broker", "tokens", "field_keys"]
+ALL_FACILITIES: Final[frozenset[Facility]] = frozenset({"database", "broker", "tokens", "field_keys"})
 
 # Consumer-group timings that make the embedded broker admit a consumer in about a second (it holds each
 # join for the whole rebalance timeout); the local stack and the tests use them, production keeps Kafka's.
@@ -32,6 +34,10 @@ class ServiceSettings(BaseSettings):
     """The settings every service has; a service subclasses it to add its own and set `service_name`."""
 
     model_config = SettingsConfigDict(env_prefix="RCM_", env_file=".env", extra="ignore")
+
+    uses: ClassVar[frozenset[Facility]] = ALL_FACILITIES
+    """What the service runs on; outside development only their settings must be real. A stand-in with
+    no database, broker, tokens or PHI (the clearinghouse simulator) names fewer."""
 
     service_name: str = "rcm"
     environment: Environment = "development"
@@ -91,15 +97,15 @@ class ServiceSettings(BaseSettings):
         if self.environment == "development" or self.environment == "test":
             return self
         problems = []
-        if self.field_encryption_key.get_secret_value() == DEV_FIELD_ENCRYPTION_KEY:
+        if "field_keys" in self.uses and self.field_encryption_key.get_secret_value() == DEV_FIELD_ENCRYPTION_KEY:
             problems.append("RCM_FIELD_ENCRYPTION_KEY")
-        if self.field_hmac_key.get_secret_value() == DEV_FIELD_HMAC_KEY:
+        if "field_keys" in self.uses and self.field_hmac_key.get_secret_value() == DEV_FIELD_HMAC_KEY:
             problems.append("RCM_FIELD_HMAC_KEY")
-        if self.jwt_public_key is None:
+        if "tokens" in self.uses and self.jwt_public_key is None:
             problems.append("RCM_JWT_PUBLIC_KEY")
-        if not self.database_url:
+        if "database" in self.uses and not self.database_url:
             problems.append("DATABASE_URL")
-        if not self.kafka_idempotent_producer:
+        if "broker" in self.uses and not self.kafka_idempotent_producer:
             problems.append("RCM_KAFKA_IDEMPOTENT_PRODUCER=true")
         if problems:
             raise ValueError(

@@ -1,0 +1,257 @@
+"""From the domain to what the X12 writers take: the 271's benefits, the 277CA's claims, the 277's statuses
+and the 835's claims and payment. Only the writers' models are built here; the service layer writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from rcm_clearinghouse_sim.domain.adjudication import ClaimResult, LineResult
+from rcm_clearinghouse_sim.domain.coverage import Standing
+from rcm_clearinghouse_sim.domain.edits import Rejection
+from rcm_clearinghouse_sim.domain.eligibility import EligibilityAnswer
+from rcm_clearinghouse_sim.domain.plans import Plan
+from rcm_x12.claim_acknowledgment_writer import AcknowledgedClaim, ClaimRejection, StatusCode
+from rcm_x12.claim_status_writer import ClaimStatusReport
+from rcm_x12.eligibility_request import EligibilityInquiry
+from rcm_x12.eligibility_response_writer import BenefitInfo, CoverageAnswer, RequestRejection
+from rcm_x12.professional_claim_reader import ClaimProvider, ClaimSubscriber, ReceivedClaim
+from rcm_x12.remittance import Adjustment, Contact
+from rcm_x12.remittance_writer import PaidClaim, PaidLine, PaymentInfo, RemittanceAdvice
+from rcm_x12.status_request import StatusInquiry
+from rcm_x12.writer import Address, Member, Payer, Provider
+
+INVALID_MEMBER = RequestRejection("72", "C")
+"""AAA*N**72*C: invalid or missing subscriber/insured id, correct and resubmit."""
+UNABLE_TO_RESPOND = RequestRejection("42", "R", valid_request=True)
+"""AAA*Y**42*R at 2100A: the payer cannot answer now, resubmission allowed."""
+UNKNOWN_PAYER = RequestRejection("79", "C")
+"""AAA*N**79*C at 2100A: invalid participant identification (the payer id is not one this clearinghouse
+routes to), correct and resubmit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """How a claim was paid: the 835's trace (check or EFT number), date and the claim's adjudication."""
+
+    trace_number: str
+    paid_on: date
+
+
+@dataclass(slots=True)
+class ClaimRecord:
+    """One claim the clearinghouse received, as read and as decided: rejected on the 277CA, or accepted
+    with its payer claim number and adjudication, and paid once a payment run took it."""
+
+    source: ReceivedClaim
+    subscriber: ClaimSubscriber
+    provider: ClaimProvider
+    batch_id: str
+    sender: tuple[str, str]  # ISA05 and ISA06 of the batch: whom its 835s go to
+    received: datetime
+    rejection: Rejection | None = None
+    payer_claim_number: str = ""
+    result: ClaimResult | None = None
+    payment: Payment | None = None
+
+    @property
+    def claim_id(self) -> str:
+        return self.source.claim_id
+
+    @property
+    def payer_id(self) -> str:
+        return self.subscriber.payer.payer_id
+
+    @property
+    def service_date(self) -> date:
+        return self.source.first_service_date or self.received.date()
+
+    @property
+    def service_end(self) -> date | None:
+        end = self.source.last_service_date
+        return end if end != self.service_date else None
+
+    @property
+    def patient(self) -> Member:
+        """The patient as the 277CA and 835 name them (NM1*QC): the dependant, or the subscriber."""
+        return self.subscriber.patient or self.subscriber.subscriber
+
+
+def benefits(answer: EligibilityAnswer) -> tuple[BenefitInfo, ...]:
+    return tuple(
+        BenefitInfo(
+            code=b.code,
+            coverage_level="IND",
+            service_types=b.service_types,
+            insurance_type=b.insurance_type,
+            plan_description=b.plan_description,
+            time_period=b.time_period,
+            amount=b.amount,
+            percent=b.percent,
+            authorization_required=b.authorization_required,
+            messages=("PRIOR AUTHORIZATION REQUIRED",) if b.authorization_required else (),
+        )
+        for b in answer.benefits
+    )
+
+
+def coverage_answer(inquiry: EligibilityInquiry, originator: str, answer: EligibilityAnswer) -> CoverageAnswer:
+    """The 271 answer for one inquiry: an invalid member id (AAA 72), or the plan's dates and benefits."""
+    echoed = CoverageAnswer(
+        inquiry.subscriber,
+        inquiry.dependent,
+        trace=inquiry.trace,
+        trace_originator=originator if inquiry.trace else "",
+        errors=(INVALID_MEMBER,),
+    )
+    if answer.coverage.standing is Standing.NOT_FOUND:
+        return echoed
+    return replace(
+        echoed,
+        errors=(),
+        group_number=answer.group_number,
+        plan_begin=answer.coverage.begin,
+        plan_end=answer.coverage.end,
+        relationship="19" if inquiry.dependent is not None else "",
+        benefits=benefits(answer),
+    )
+
+
+def acknowledged(record: ClaimRecord, trace: str) -> AcknowledgedClaim:
+    """A claim's line in the 277CA: accepted with the payer claim number, or rejected with why."""
+    patient = record.patient
+    named = Member(patient.last_name, patient.first_name, record.subscriber.subscriber.member_id)
+    rejection = record.rejection
+    return AcknowledgedClaim(
+        claim_id=record.claim_id,
+        patient=named,
+        charge=record.source.charge,
+        service_date=record.service_date,
+        service_end=record.service_end,
+        payer_claim_number=record.payer_claim_number,
+        clearinghouse_trace=trace,
+        rejection=ClaimRejection(
+            (StatusCode(rejection.category, rejection.status, rejection.entity, ""),), rejection.message
+        )
+        if rejection is not None
+        else None,
+    )
+
+
+def payer_of(plan: Plan) -> Payer:
+    r = plan.remitter
+    return Payer(plan.name, plan.payer_id, Address(r.address_line, r.city, r.state, r.postal_code))
+
+
+def _final_status(result: ClaimResult) -> StatusCode:
+    if result.status == "4":
+        status = {"27": "88", "197": "84", "18": "54"}.get(result.denial, "1")
+        return StatusCode("F2", status, "", "")
+    if result.paid:
+        return StatusCode("F1", "65", "", "")
+    return StatusCode("F4", "104", "", "")
+
+
+def status_report(inquiry: StatusInquiry, record: ClaimRecord | None, today: date) -> ClaimStatusReport:
+    """A claim's status for the 277: not found (A4:35), rejected (the 277CA's codes), in adjudication
+    (P1:20), or finalized (F1:65 paid, F2 denied, F4:104 adjudicated with nothing to pay) with amounts."""
+    not_found = ClaimStatusReport(
+        subscriber=inquiry.subscriber,
+        trace=inquiry.trace,
+        codes=(StatusCode("A4", "35", "", ""),),
+        status_date=today,
+        charge=inquiry.claim_charge,
+        service_date=inquiry.service_date,
+        service_end=inquiry.service_end,
+        patient_control_number=inquiry.patient_control_number,
+        dependent=inquiry.dependent,
+    )
+    if record is None:
+        return not_found
+    found = replace(not_found, charge=record.source.charge, status_date=record.received.date())
+    if record.rejection is not None:
+        rejection = record.rejection
+        return replace(found, codes=(StatusCode(rejection.category, rejection.status, rejection.entity, ""),))
+    found = replace(found, payer_claim_number=record.payer_claim_number)
+    if record.result is None or record.payment is None:
+        return replace(found, codes=(StatusCode("P1", "20", "", ""),))
+    payment = record.payment
+    return replace(
+        found,
+        codes=(_final_status(record.result),),
+        status_date=payment.paid_on,
+        paid=record.result.paid,
+        adjudication_date=record.received.date(),
+        payment_date=payment.paid_on,
+        check_number=payment.trace_number,
+    )
+
+
+def _paid_line(result: LineResult, record: ClaimRecord) -> PaidLine:
+    line = result.line
+    source = next(s for s in record.source.lines if s.number == line.number)
+    return PaidLine(
+        procedure=line.procedure,
+        charge=line.charge,
+        paid=result.paid,
+        units=line.units,
+        modifiers=line.modifiers,
+        service_date=line.service_date,
+        service_end=source.service_end,
+        control_number=source.control_number,
+        allowed=result.allowed,
+        adjustments=tuple(Adjustment(a.group, a.reason, a.amount) for a in result.adjustments),
+        remarks=result.remarks,
+    )
+
+
+def paid_claim(record: ClaimRecord, plan: Plan) -> PaidClaim:
+    result = record.result
+    assert result is not None  # only adjudicated claims are paid
+    lines = tuple(_paid_line(line, record) for line in result.lines)
+    subscriber = record.subscriber
+    return PaidClaim(
+        claim_id=record.claim_id,
+        status=result.status,
+        charge=sum((line.charge for line in lines), Decimal("0.00")),
+        paid=result.paid,
+        payer_claim_number=record.payer_claim_number,
+        patient=record.patient,
+        filing_indicator=plan.claim_filing,
+        patient_responsibility=result.patient,
+        place_of_service=record.source.place_of_service,
+        frequency=record.source.frequency,
+        subscriber=subscriber.subscriber if subscriber.patient is not None else None,
+        statement_start=record.service_date,
+        statement_end=record.service_end,
+        received=record.received.date(),
+        lines=lines,
+    )
+
+
+def remittance(
+    plan: Plan, payee: Provider, claims: tuple[PaidClaim, ...], trace: str, paid_on: date
+) -> RemittanceAdvice:
+    """One 835: the claims of one payee paid by one payer in one run, by the payer's method."""
+    r = plan.remitter
+    total = sum((claim.paid for claim in claims), Decimal("0.00"))
+    payment = PaymentInfo(
+        total,
+        r.method if total else "NON",
+        paid_on,
+        trace,
+        "1" + r.tax_id,
+        sender_routing=r.sender_routing,
+        sender_account=r.sender_account,
+        receiver_routing=r.receiver_routing,
+        receiver_account=r.receiver_account,
+    )
+    return RemittanceAdvice(
+        payment=payment,
+        payer=payer_of(plan),
+        payer_contacts=(Contact("BL", "EDI SUPPORT", (("TE", r.phone),)),),
+        payee=payee,
+        claims=claims,
+        production_date=paid_on,
+    )

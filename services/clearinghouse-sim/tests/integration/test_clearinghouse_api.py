@@ -1,0 +1,224 @@
+"""The simulator over HTTP, as the platform's services call it: 270 → 271 for each member convention,
+837P → 999, 277CA in the mailbox and, after a payment run, 835s that balance; 276 → 277; the API key;
+unreadable X12 changing nothing; the same batch sent twice adjudicated once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+from clearinghouse_support import X12, Clock, quiet_config
+from x12_support import assert_accepted_by_pyx12
+
+from rcm_clearinghouse_sim.bootstrap import Simulator, bootstrap
+from rcm_clearinghouse_sim.config import ClearinghouseSettings
+from rcm_x12.acknowledgment import read_acknowledgments
+from rcm_x12.claim_status import read_claim_statuses
+from rcm_x12.eligibility import read_eligibility
+from rcm_x12.remittance import Remittance, read_remittances
+
+
+async def _mailbox(client: httpx.AsyncClient, kind: str) -> list[str]:
+    listing = (await client.get("/mailbox")).json()["files"]
+    return [(await client.get(f"/mailbox/{f['id']}")).text for f in listing if f["kind"] == kind]
+
+
+async def _paid(client: httpx.AsyncClient) -> list[Remittance]:
+    run = await client.post("/payment-runs")
+    assert run.status_code == 200
+    texts = [(await client.get(f"/mailbox/{file_id}")).text for file_id in run.json()["files"]]
+    return [remittance for text in texts for remittance in read_remittances(text)]
+
+
+async def test_an_active_member_gets_benefits_with_the_trace_echoed(client: httpx.AsyncClient, x12: X12) -> None:
+    response = await client.post("/x12/eligibility", content=x12.inquiry(service_types=("30", "98")))
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/edi-x12")
+    [answer] = read_eligibility(response.text)
+    [member] = answer.subscribers
+    assert (member.active, member.trace_numbers, member.plan_begin.isoformat() if member.plan_begin else None) == (
+        True, [("TRACE-1", "9ACMEBILL")], "2025-01-01"
+    )  # fmt: skip
+    assert (member.benefits[0].code, member.benefits[0].service_types) == ("1", ("30", "98"))
+    benefits = {(b.code, b.time_period): b for b in member.benefits}
+    assert benefits[("C", "29")].amount == Decimal("1500.00")
+    assert benefits[("B", "27")].amount == Decimal("25.00")
+    assert any(b.authorization_required for b in member.benefits)
+
+
+@pytest.mark.parametrize(
+    ("member_id", "payer", "level", "code"),
+    [
+        ("NOTFOUND1", "ACME01", "subscriber", "72"),
+        ("DOWN1", "ACME01", "source", "42"),
+        ("W1", "NOSUCH", "source", "79"),
+    ],
+)
+async def test_the_error_conventions(
+    client: httpx.AsyncClient, x12: X12, member_id: str, payer: str, level: str, code: str
+) -> None:
+    [answer] = read_eligibility((await client.post("/x12/eligibility", content=x12.inquiry(member_id, payer))).text)
+
+    errors = answer.errors + [error for member in answer.subscribers for error in member.errors]
+    assert [(e.level, e.code) for e in errors] == [(level, code)]
+
+
+async def test_a_terminated_member_is_inactive_before_the_date_of_service(client: httpx.AsyncClient, x12: X12) -> None:
+    [answer] = read_eligibility((await client.post("/x12/eligibility", content=x12.inquiry("TERM1"))).text)
+
+    [member] = answer.subscribers
+    assert member.active is False
+    assert member.plan_end is not None
+    assert member.plan_end.isoformat() == "2026-01-31"
+
+
+async def test_a_batch_is_acknowledged_adjudicated_and_paid(client: httpx.AsyncClient, x12: X12) -> None:
+    batch = x12.batch(
+        x12.claim("PCN1", x12.line("99214", "200.00"), x12.line("70551", "900.00")),
+        x12.claim("PCN2", x12.line("G0439", "180.00")),
+    )
+    response = await client.post("/x12/claims", content=batch)
+
+    assert response.status_code == 200
+    assert response.headers["x-batch-id"] == "B000001"
+    [ack] = read_acknowledgments(response.text).implementation
+    assert (ack.code, ack.sets_accepted) == ("A", 1)
+    assert_accepted_by_pyx12(response.text)
+    [ca_text] = await _mailbox(client, "277CA")
+    assert_accepted_by_pyx12(ca_text)
+    [ca] = read_claim_statuses(ca_text)
+    assert [(c.patient_control_number, c.accepted) for c in ca.claims] == [("PCN1", True), ("PCN2", True)]
+
+    [remittance] = await _paid(client)
+
+    assert remittance.balance_problems() == []
+    claims = {claim.claim_id: claim for claim in remittance.claims}
+    first = claims["PCN1"]
+    assert (first.status, first.payer_claim_number) == ("1", ca.claims[0].payer_claim_number)
+    assert [[(a.group, a.reason) for a in line.adjustments] for line in first.lines] == [
+        [("CO", "45"), ("PR", "1"), ("PR", "3")], [("CO", "197")]
+    ]  # fmt: skip
+    assert (claims["PCN2"].status, claims["PCN2"].lines[0].remarks[0].code) == ("4", "N130")
+    assert_accepted_by_pyx12(
+        (await client.get(f"/mailbox/{(await client.get('/mailbox')).json()['files'][-1]['id']}")).text
+    )
+
+
+async def test_front_end_rejections_never_reach_an_835(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(member_id="NOTFOUND42"))
+
+    [ca_text] = await _mailbox(client, "277CA")
+    [claim] = read_claim_statuses(ca_text)[0].claims
+    assert claim.accepted is False
+    assert [(c.category, c.status, c.entity) for c in claim.statuses[0].codes] == [("A3", "33", "IL")]
+    assert (await client.post("/payment-runs")).json() == {"files": []}
+
+
+async def test_the_same_batch_twice_is_answered_alike_and_adjudicated_once(client: httpx.AsyncClient, x12: X12) -> None:
+    batch = x12.batch(control=777)
+
+    first = await client.post("/x12/claims", content=batch)
+    again = await client.post("/x12/claims", content=batch)
+
+    assert (again.text, again.headers["x-batch-id"]) == (first.text, first.headers["x-batch-id"])
+    assert len(await _mailbox(client, "277CA")) == 1
+    [remittance] = await _paid(client)
+    assert len(remittance.claims) == 1
+
+
+async def test_the_same_claims_in_a_new_batch_are_duplicates(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch())
+    await client.post("/x12/claims", content=x12.batch())
+
+    remittances = await _paid(client)
+
+    [first, second] = [claim for r in remittances for claim in r.claims]
+    assert first.lines[0].adjustments[0].reason == "45"
+    assert [(a.group, a.reason) for a in second.lines[0].adjustments] == [("CO", "18")]
+
+
+async def test_a_structurally_broken_batch_is_rejected_in_the_999(client: httpx.AsyncClient, x12: X12) -> None:
+    broken = x12.batch().replace("SV1*HC:", "SV1*XX:")
+
+    response = await client.post("/x12/claims", content=broken)
+
+    [ack] = read_acknowledgments(response.text).implementation
+    [set_response] = ack.responses
+    assert (ack.code, set_response.segment_errors[0].segment_id, set_response.segment_errors[0].code) == (
+        "R",
+        "SV1",
+        "8",
+    )
+    assert (await client.get("/mailbox")).json() == {"files": []}
+
+
+async def test_claim_status_follows_the_claim(client: httpx.AsyncClient, x12: X12) -> None:
+    async def status(claim_id: str) -> tuple[str, str]:
+        [response] = read_claim_statuses((await client.post("/x12/claim-status", content=x12.status(claim_id))).text)
+        [code] = response.claims[0].statuses[0].codes
+        return code.category, code.status
+
+    assert await status("PCN1") == ("A4", "35")
+    await client.post("/x12/claims", content=x12.batch(member_id="W2", control=5))
+    assert await status("PCN1") == ("P1", "20")
+    await _paid(client)
+    [paid] = read_claim_statuses((await client.post("/x12/claim-status", content=x12.status("PCN1"))).text)
+    final = paid.claims[0].statuses[0]
+    assert (final.codes[0].category, final.check_number) == ("F4", "ACME0100000001")  # all to the deductible
+
+
+async def test_a_payment_run_pays_each_claim_once(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(payer="MCAID1"))
+
+    [remittance] = await _paid(client)
+
+    assert remittance.payment.method == "CHK"
+    assert remittance.claims[0].paid > 0
+    assert (await client.post("/payment-runs")).json() == {"files": []}
+
+
+async def test_the_api_key_is_required(client: httpx.AsyncClient, x12: X12) -> None:
+    for method, path in (
+        ("POST", "/x12/eligibility"),
+        ("GET", "/mailbox"),
+        ("GET", "/faults"),
+        ("POST", "/payment-runs"),
+    ):
+        response = await client.request(method, path, headers={"X-Api-Key": "wrong"}, content=x12.inquiry())
+        assert (response.status_code, response.headers["content-type"]) == (401, "application/problem+json")
+    assert (await client.get("/healthz", headers={"X-Api-Key": ""})).status_code == 200
+
+
+async def test_unreadable_x12_is_a_400_that_changes_nothing(client: httpx.AsyncClient, simulator: Simulator) -> None:
+    response = await client.post("/x12/claims", content=b"ISA*00*SECRET-MEMBER~")
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "SECRET" not in response.text
+    assert "ISA" in response.json()["detail"]
+    assert (await client.get("/mailbox")).json() == {"files": []}
+    unsupported = await client.post("/x12/claims", content=b"{}", headers={"Content-Type": "application/json"})
+    assert unsupported.status_code == 415
+
+
+async def test_mailbox_files_are_picked_up_and_deleted(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch())
+    [entry] = (await client.get("/mailbox")).json()["files"]
+
+    assert (entry["kind"], entry["payer_id"], entry["created_at"]) == ("277CA", "ACME01", "2026-03-10T12:00:00Z")
+    assert entry["size"] == len((await client.get(f"/mailbox/{entry['id']}")).content)
+    assert (await client.delete(f"/mailbox/{entry['id']}")).status_code == 204
+    assert (await client.get(f"/mailbox/{entry['id']}")).status_code == 404
+    assert (await client.delete(f"/mailbox/{entry['id']}")).status_code == 404
+
+
+async def test_the_same_seed_writes_the_same_835(x12: X12) -> None:
+    def paid_once() -> str:
+        sim = bootstrap(ClearinghouseSettings(environment="test"), config=quiet_config(), clock=Clock())
+        sim.clearinghouse.submit(X12().batch(x12.claim("PCN1", x12.line("99214", "200.00"))).encode())
+        [file_id] = sim.clearinghouse.run_payments(due_only=False)
+        return sim.clearinghouse.mailbox.get(file_id).content
+
+    assert paid_once() == paid_once()

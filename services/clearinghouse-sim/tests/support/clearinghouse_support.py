@@ -1,0 +1,144 @@
+"""What the simulator's tests share: a clock the test moves, the default configuration with the seeded
+random denials off (tests that want them turn them on), and builders of the X12 a billing system sends
+(837P, 270, 276), written with rcm_x12's own writers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from itertools import count
+from typing import Any
+
+from rcm_clearinghouse_sim.config import DEV_API_KEY, ClearinghouseSettings, SimulatorConfig, load_config
+from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
+from rcm_x12.professional_claim import (
+    BillingProvider,
+    Claim,
+    Contact,
+    Dependent,
+    ProfessionalClaimBatch,
+    ProviderClaims,
+    ServiceLine,
+    SubscriberClaims,
+    write_837p,
+)
+from rcm_x12.status_request import StatusInquiry, StatusRequest, write_276
+from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner
+
+TODAY = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+SERVICE_DATE = date(2026, 3, 2)
+HOME = Address("12 OAK AVE", "SPRINGFIELD", "IL", "62704")
+BILLING = BillingProvider(
+    "ACME MEDICAL GROUP", "1234567893", "371234567", Address("1 MAIN ST", "SPRINGFIELD", "IL", "62701")
+)
+PROVIDER = Provider("ACME MEDICAL GROUP", "1234567893")
+SUBMITTER = TradingPartner("ACME BILLING", "ACMEBILL")
+CLEARINGHOUSE = TradingPartner("RCM CLEARINGHOUSE SIMULATOR", "RCMCLEARSIM")
+API_HEADERS = {"X-Api-Key": DEV_API_KEY, "Content-Type": "application/edi-x12"}
+
+
+@dataclass
+class Clock:
+    now: datetime = TODAY
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class X12:
+    """Builds what a billing system sends, each interchange with the next control number."""
+
+    numbers: count[int] = field(default_factory=lambda: count(1))
+
+    def envelope(self, control: int | None = None) -> Envelope:
+        number = control if control is not None else next(self.numbers)
+        return Envelope("ACMEBILL", "RCMCLEARSIM", number, number, 1, TODAY)
+
+    @staticmethod
+    def member(member_id: str = "W123456789") -> Member:
+        return Member("DOE", "JANE", member_id, birth_date=date(1970, 5, 6), gender="F", address=HOME)
+
+    @staticmethod
+    def line(procedure: str = "99213", charge: str = "150.00", **changes: Any) -> ServiceLine:
+        return ServiceLine(procedure, Decimal(charge), Decimal(changes.pop("units", "1")), SERVICE_DATE, **changes)
+
+    @staticmethod
+    def claim(claim_id: str = "PCN1", *lines: ServiceLine, **changes: Any) -> Claim:
+        fields: dict[str, Any] = {"place_of_service": "11", "diagnoses": ("J069",)}
+        return Claim(claim_id, lines=lines or (X12.line(),), **(fields | changes))
+
+    def batch(
+        self,
+        *claims: Claim,
+        payer: str = "ACME01",
+        member_id: str = "W123456789",
+        control: int | None = None,
+        provider: BillingProvider = BILLING,
+        responsibility: str = "P",
+        dependent: Dependent | None = None,
+    ) -> str:
+        subscriber = SubscriberClaims(
+            self.member(member_id),
+            Payer("SOME PAYER", payer),
+            claims or (self.claim(),),
+            responsibility=responsibility,
+            dependent=dependent,
+        )
+        batch = ProfessionalClaimBatch(
+            "BATCH1",
+            SUBMITTER,
+            Contact("EDI DESK", phone="2175550199"),
+            CLEARINGHOUSE,
+            (ProviderClaims(provider, (subscriber,)),),
+        )
+        return write_837p(batch, self.envelope(control))
+
+    def inquiry(
+        self,
+        member_id: str = "W123456789",
+        payer: str = "ACME01",
+        service_types: tuple[str, ...] = ("30",),
+        dependent: Member | None = None,
+    ) -> str:
+        request = EligibilityRequest(
+            "INQ1",
+            Payer("SOME PAYER", payer),
+            PROVIDER,
+            (
+                EligibilityInquiry(
+                    self.member(member_id), SERVICE_DATE, service_types, dependent=dependent, trace="TRACE-1"
+                ),
+            ),
+            trace_originator="9ACMEBILL",
+        )
+        return write_270(request, self.envelope())
+
+    def status(self, claim_id: str, payer: str = "ACME01", charge: str = "150.00") -> str:
+        request = StatusRequest(
+            "STAT1",
+            Payer("SOME PAYER", payer),
+            SUBMITTER,
+            PROVIDER,
+            (
+                StatusInquiry(
+                    self.member(),
+                    "STAT-TRACE-1",
+                    Decimal(charge),
+                    SERVICE_DATE,
+                    patient_control_number=claim_id,
+                ),
+            ),
+        )
+        return write_276(request, self.envelope())
+
+
+def quiet_config(**changes: Any) -> SimulatorConfig:
+    """The packaged configuration with no random denials (and any other changes)."""
+    config = load_config(ClearinghouseSettings(environment="test"))
+    payers = [payer.model_copy(update={"random_denial_rate": 0.0}) for payer in config.payers]
+    return config.model_copy(update={"payers": payers, **changes})

@@ -1,0 +1,250 @@
+"""The simulated payers' rules: pricing and the patient's share across claims (accumulators), each denial,
+coordination of benefits, the eligibility conventions, front-end edits and determinism from the seed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
+from rcm_clearinghouse_sim.domain.accumulators import Met
+from rcm_clearinghouse_sim.domain.adjudication import ClaimResult, DuplicateKey, adjudicate, duplicate_key
+from rcm_clearinghouse_sim.domain.claims import Claim, Line, PriorShare
+from rcm_clearinghouse_sim.domain.coverage import Standing, coverage_of
+from rcm_clearinghouse_sim.domain.edits import front_end_rejection, npi_valid
+from rcm_clearinghouse_sim.domain.eligibility import answer
+from rcm_clearinghouse_sim.domain.plans import Denial, Plan
+
+CONFIG = load_config(ClearinghouseSettings(environment="test"))
+PLANS = {payer_id: replace(plan, random_denial_rate=0.0) for payer_id, plan in CONFIG.plans().items()}
+ACME, MEDICARE, MEDICAID = PLANS["ACME01"], PLANS["MCARE1"], PLANS["MCAID1"]
+DOS = date(2026, 3, 2)
+RECEIVED = date(2026, 3, 10)
+
+
+def line(procedure: str = "99213", charge: str = "150.00", number: int = 1, **changes: object) -> Line:
+    fields: dict[str, object] = {"units": Decimal(1), "service_date": DOS, "pointers": (1,)} | changes
+    return Line(number, procedure, (), Decimal(charge), **fields)  # type: ignore[arg-type]
+
+
+def claim(*lines: Line, payer: str = "ACME01", member: str = "W1", **changes: object) -> Claim:
+    lines = lines or (line(),)
+    total = sum((item.charge for item in lines), Decimal("0.00"))
+    fields: dict[str, object] = {"diagnoses": ("J069",), "rendering_npi": ""} | changes
+    return Claim("PCN1", payer, member, "1234567893", charge=total, lines=lines, **fields)  # type: ignore[arg-type]
+
+
+def run(
+    made: Claim,
+    plan: Plan = ACME,
+    met: Met | None = None,
+    *,
+    received: date = RECEIVED,
+    seen: frozenset[DuplicateKey] = frozenset(),
+    seed: int = 1,
+) -> tuple[ClaimResult, Met]:
+    coverage = coverage_of(made.member_id, made.service_date)
+    return adjudicate(made, plan, coverage, met or Met(), received=received, seen=seen, seed=seed)
+
+
+def codes(result: ClaimResult) -> list[tuple[str, str, Decimal]]:
+    return [(a.group, a.reason, a.amount) for item in result.lines for a in item.adjustments]
+
+
+def test_the_deductible_is_met_across_two_claims_then_coinsurance_applies() -> None:
+    # ACME: 99214 allowed 172.17 (1.35 x 127.53); deductible 1500; copay 25 on office visits; 20%.
+    first, met = run(claim(line("99214", "200.00")), met=Met(Decimal("1400.00")))
+    assert codes(first) == [("CO", "45", Decimal("27.83")), ("PR", "1", Decimal("100.00")),
+                            ("PR", "2", Decimal("9.43")), ("PR", "3", Decimal("25.00"))]  # fmt: skip
+    assert (first.lines[0].paid, first.status) == (Decimal("37.74"), "1")
+    assert met == Met(Decimal("1500.00"), Decimal("134.43"))
+
+    second, met = run(claim(line("99214", "200.00")), met=met)
+    assert codes(second) == [
+        ("CO", "45", Decimal("27.83")),
+        ("PR", "2", Decimal("29.43")),
+        ("PR", "3", Decimal("25.00")),
+    ]
+    assert second.paid == Decimal("117.74")
+    assert met.out_of_pocket == Decimal("188.86")
+
+
+def test_the_out_of_pocket_maximum_stops_the_patient_share() -> None:
+    result, met = run(claim(line("99214", "200.00")), met=Met(Decimal("1500.00"), Decimal("5990.00")))
+
+    assert result.patient == Decimal("10.00")
+    assert met.out_of_pocket == Decimal("6000.00")
+    assert result.paid == Decimal("162.17")
+
+
+def test_medicare_has_no_copay_and_twenty_percent_after_its_deductible() -> None:
+    result, _ = run(claim(line("99213", "120.00"), payer="MCARE1"), MEDICARE, Met(Decimal("283.00")))
+
+    assert codes(result) == [("CO", "45", Decimal("29.92")), ("PR", "2", Decimal("18.02"))]
+    assert result.paid == Decimal("72.06")
+
+
+def test_medicaid_pays_the_allowed_amount_less_a_small_copay() -> None:
+    result, _ = run(claim(line("99213", "120.00"), payer="MCAID1"), MEDICAID)
+
+    assert codes(result) == [("CO", "45", Decimal("55.14")), ("PR", "3", Decimal("3.00"))]
+
+
+def test_an_unlisted_code_is_allowed_a_share_of_its_charge() -> None:
+    result, _ = run(claim(line("99999", "100.00")), met=Met(Decimal("1500.00")))
+
+    assert result.lines[0].allowed == Decimal("60.00")
+
+
+@pytest.mark.parametrize(
+    ("made", "received", "denial"),
+    [
+        (claim(member="TERM1"), RECEIVED, Denial("27")),
+        (claim(), date(2026, 6, 1), Denial("29")),
+        (claim(diagnoses=("4779",)), RECEIVED, Denial("16", "M76")),
+        (claim(line(pointers=(2,))), RECEIVED, Denial("16", "M76")),
+        (claim(line("G0439")), RECEIVED, Denial("96", "N130")),
+        (claim(line("70551", "900.00")), RECEIVED, Denial("197")),
+    ],
+    ids=["not-covered-on-the-date", "filed-late", "malformed-icd10", "pointer-to-nothing", "not-covered", "no-auth"],
+)
+def test_each_denial_rule(made: Claim, received: date, denial: Denial) -> None:
+    result, met = run(made, received=received)
+
+    [denied] = result.lines
+    assert (denied.paid, denied.allowed, result.status) == (Decimal("0.00"), None, "4")
+    assert codes(result) == [("CO", denial.reason, denied.line.charge)]
+    assert denied.remarks == ((denial.remark,) if denial.remark else ())
+    assert met == Met()
+
+
+def test_a_prior_authorisation_lets_the_imaging_through() -> None:
+    result, _ = run(claim(line("70551", "900.00"), prior_authorization="AUTH1"))
+
+    assert not result.lines[0].denied
+
+
+def test_a_line_seen_in_an_earlier_batch_is_a_duplicate() -> None:
+    made = claim()
+
+    result, _ = run(made, seen=frozenset({duplicate_key(made, made.lines[0])}))
+
+    assert codes(result) == [("CO", "18", Decimal("150.00"))]
+
+
+def test_random_denials_follow_the_seed() -> None:
+    noisy = replace(ACME, random_denial_rate=0.5, random_denials=(Denial("50", "N386"),))
+    many = [claim(line(number=n), member=f"W{n}") for n in range(1, 41)]
+
+    def denied(seed: int) -> list[bool]:
+        return [run(made, noisy, seed=seed)[0].lines[0].denied for made in many]
+
+    assert denied(7) == denied(7)
+    assert denied(7) != denied(8)
+    assert 5 < sum(denied(7)) < 35
+
+
+def test_a_secondary_pays_the_lesser_of_what_is_left_and_its_own_payment() -> None:
+    # Medicare secondary after a primary that paid 80 and left 40 to the patient on a 150.00 charge.
+    made = claim(
+        line("99213", "150.00"),
+        payer="MCARE1",
+        responsibility="S",
+        prior=PriorShare(Decimal("80.00"), Decimal("40.00")),
+    )
+
+    result, met = run(made, MEDICARE, Met(Decimal("283.00")))
+
+    assert result.status == "2"
+    assert codes(result) == [("OA", "23", Decimal("110.00"))]
+    assert result.paid == Decimal("40.00")
+    assert result.patient == Decimal("0.00")
+    assert met == Met(Decimal("283.00"), Decimal("0.00"))
+
+
+def test_a_secondary_leaves_the_patient_its_own_deductible() -> None:
+    made = claim(
+        line("99213", "150.00"),
+        payer="MCARE1",
+        responsibility="S",
+        prior=PriorShare(Decimal("80.00"), Decimal("40.00")),
+    )
+
+    result, met = run(made, MEDICARE)
+
+    assert codes(result) == [("OA", "23", Decimal("110.00")), ("PR", "1", Decimal("40.00"))]
+    assert result.paid == Decimal("0.00")
+    assert met.deductible == Decimal("40.00")
+
+
+def test_every_line_balances() -> None:
+    lines = (line("99214", "200.00"), line("70551", "900.00", number=2), line("36415", "2.00", number=3))
+    result, _ = run(claim(*lines), met=Met(Decimal("1000.00")))
+
+    for item in result.lines:
+        assert item.line.charge == item.paid + sum((a.amount for a in item.adjustments), Decimal("0.00"))
+
+
+@pytest.mark.parametrize(
+    ("member_id", "standing", "end"),
+    [
+        ("W1", Standing.ACTIVE, None),
+        ("NOTFOUND1", Standing.NOT_FOUND, None),
+        ("TERM1", Standing.TERMINATED, date(2026, 1, 31)),
+        ("DOWN1", Standing.UNAVAILABLE, None),
+    ],
+)
+def test_the_member_id_conventions(member_id: str, standing: Standing, end: date | None) -> None:
+    coverage = coverage_of(member_id, DOS)
+
+    assert (coverage.standing, coverage.end) == (standing, end)
+    if standing is not Standing.NOT_FOUND:
+        assert coverage.begin == date(2025, 1, 1)
+
+
+def test_an_eligibility_answer_tells_what_remains() -> None:
+    found = answer(ACME, "W1", DOS, ("30",), Met(Decimal("300.00"), Decimal("450.00")), seed=1)
+
+    by_code = {(b.code, b.time_period): b for b in found.benefits}
+    assert by_code[("C", "29")].amount == Decimal("1200.00")
+    assert by_code[("G", "29")].amount == Decimal("5550.00")
+    assert by_code[("B", "27")].amount == Decimal("25.00")
+    assert by_code[("A", "")].percent == Decimal("0.2")
+    assert [b.service_types for b in found.benefits if b.authorization_required] == [("2", "4", "62")]
+    assert found.group_number == answer(ACME, "W1", DOS, ("30",), Met(), seed=1).group_number
+    assert found.group_number != answer(ACME, "W1", DOS, ("30",), Met(), seed=2).group_number
+
+
+def test_a_terminated_member_is_told_inactive() -> None:
+    found = answer(ACME, "TERM9", DOS, ("30",), Met(), seed=1)
+
+    assert [b.code for b in found.benefits] == ["6"]
+
+
+@pytest.mark.parametrize(
+    ("made", "known", "status"),
+    [
+        (claim(), False, "116"),
+        (claim(member="NOTFOUND7"), True, "33"),
+        (replace(claim(), billing_npi="1234567890"), True, "562"),
+        (claim(rendering_npi="1111111111"), True, "562"),
+        (claim(diagnoses=()), True, "254"),
+        (replace(claim(), charge=Decimal("1.00")), True, "178"),
+    ],
+    ids=["unknown-payer", "unknown-member", "billing-npi", "rendering-npi", "no-diagnosis", "charge-mismatch"],
+)
+def test_front_end_edits_reject(made: Claim, known: bool, status: str) -> None:
+    rejection = front_end_rejection(made, payer_known=known)
+
+    assert rejection is not None
+    assert rejection.status == status
+
+
+def test_a_clean_claim_passes_the_edits_and_npis_check_their_digit() -> None:
+    assert front_end_rejection(claim(), payer_known=True) is None
+    assert npi_valid("1234567893")
+    assert not npi_valid("1234567890")
+    assert not npi_valid("12345")

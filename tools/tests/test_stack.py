@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rcm_tools.net import LOOPBACK, PortInUse, accepts_connections, free_port
-from rcm_tools.stack import SERVICES, LocalStack, ServiceSpec, StackError
+from rcm_tools.stack import SERVICES, LocalStack, ServiceSpec, StackError, service_environment
 
 pytestmark = pytest.mark.broker
 
@@ -159,3 +159,17 @@ def test_down_cleans_stale_pid_files_without_signalling_strangers(
 
 def test_the_service_table_has_unique_names_and_ports() -> None:
     assert len({spec.name for spec in SERVICES}) == len({spec.port for spec in SERVICES}) == len(SERVICES)
+
+
+def test_services_are_pointed_at_the_stacks_clearinghouse_not_an_inherited_one(tmp_path: Path) -> None:
+    spec = ServiceSpec("eligibility", "rcm_eligibility", 18002)
+    inherited = {"RCM_CLEARINGHOUSE_URL": "https://clearinghouse.example", "PATH": "/usr/bin"}
+
+    linked = service_environment(
+        spec, state_dir=tmp_path, broker_port=19092, inherited=inherited, clearinghouse_port=18009
+    )
+    alone = service_environment(spec, state_dir=tmp_path, broker_port=19092, inherited=inherited)
+
+    assert linked["RCM_CLEARINGHOUSE_URL"] == "http://127.0.0.1:18009"
+    assert "RCM_CLEARINGHOUSE_URL" not in alone
+    assert linked["PATH"] == alone["PATH"] == "/usr/bin"

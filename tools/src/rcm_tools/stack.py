@@ -36,6 +36,7 @@ class ServiceSpec:
         return importlib.util.find_spec(self.module) is not None
 
 
+CLEARINGHOUSE: Final = "clearinghouse-sim"
 # Every service of the platform, in start order. Only those whose package is installed are started.
 SERVICES: Final = (
     ServiceSpec("registration", "rcm_registration", 8001),
@@ -45,7 +46,7 @@ SERVICES: Final = (
     ServiceSpec("remittance", "rcm_remittance", 8005),
     ServiceSpec("collections", "rcm_collections", 8006),
     ServiceSpec("reporting", "rcm_reporting", 8007),
-    ServiceSpec("clearinghouse-sim", "rcm_clearinghouse_sim", 8009),
+    ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", 8009),
 )
 BROKER: Final = "broker"
 DEFAULT_BROKER_PORT: Final = 9092
@@ -53,9 +54,10 @@ READY_TIMEOUT_SECONDS: Final = 60.0
 STOP_TIMEOUT_SECONDS: Final = 10.0
 _READY_POLL_SECONDS: Final = 0.2
 
-# Inherited settings that would point a local service at another database, broker or signing key.
+# Inherited settings that would point a local service at another database, broker, signing key or
+# clearinghouse.
 _LAUNCHER_OWNED_VARIABLES: Final = frozenset(
-    {"DATABASE_URL", "RCM_DATABASE_URL", "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_JWT_PUBLIC_KEY"}
+    {"DATABASE_URL", "RCM_DATABASE_URL", "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_JWT_PUBLIC_KEY", "RCM_CLEARINGHOUSE_URL"}
 )
 
 
@@ -68,10 +70,18 @@ def installed_services(services: Sequence[ServiceSpec] = SERVICES) -> tuple[Serv
 
 
 def service_environment(
-    spec: ServiceSpec, *, state_dir: Path, broker_port: int, inherited: Mapping[str, str]
+    spec: ServiceSpec,
+    *,
+    state_dir: Path,
+    broker_port: int,
+    inherited: Mapping[str, str],
+    clearinghouse_port: int | None = None,
 ) -> dict[str, str]:
-    """The launch contract: a service is configured by these variables only, its database a SQLite file."""
+    """The launch contract: a service is configured by these variables only, its database a SQLite file,
+    and the clearinghouse it calls the stack's simulator, where one runs."""
     env = {name: value for name, value in inherited.items() if name not in _LAUNCHER_OWNED_VARIABLES}
+    if clearinghouse_port is not None:
+        env["RCM_CLEARINGHOUSE_URL"] = f"http://{LOOPBACK}:{clearinghouse_port}"
     env.update(
         RCM_ENVIRONMENT="development",
         RCM_STATE_DIR=str(state_dir),
@@ -139,11 +149,18 @@ class LocalStack:
             self.run_dir.record(BROKER, broker.pid, broker_port)
             print(f"{BROKER:<18} ready at {bootstrap_servers(broker_port)} (pid {broker.pid})")
             services = []
+            clearinghouse_port = next((spec.port for spec in self.services if spec.name == CLEARINGHOUSE), None)
             for spec in self.services:
                 process = spawn(
                     [sys.executable, "-m", spec.module],
                     log_path=self.log_path(spec.name),
-                    env=service_environment(spec, state_dir=self.state_dir, broker_port=broker_port, inherited=environ),
+                    env=service_environment(
+                        spec,
+                        state_dir=self.state_dir,
+                        broker_port=broker_port,
+                        inherited=environ,
+                        clearinghouse_port=clearinghouse_port,
+                    ),
                     detached=True,
                 )
                 started.append((spec.name, process))

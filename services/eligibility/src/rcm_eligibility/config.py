@@ -13,7 +13,7 @@ from rcm_eligibility.adapters.x12_eligibility import Asker
 from rcm_eligibility.domain.model import RetryPolicy
 
 # The clearinghouse simulator's documented development key; refused outside development.
-DEV_CLEARINGHOUSE_API_KEY: Final = "rcm-clearinghouse-dev-key"
+DEV_CLEARINGHOUSE_API_KEY: Final = "rcm-clearinghouse-sim-development-key"
 
 
 class EligibilitySettings(ServiceSettings):
@@ -46,10 +46,12 @@ class EligibilitySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _refuse_development_clearinghouse_key(self) -> EligibilitySettings:
-        if self.environment == "production" and (
+        if self.environment not in ("development", "test") and (
             self.clearinghouse_api_key.get_secret_value() == DEV_CLEARINGHOUSE_API_KEY
         ):
-            raise ValueError("environment 'production' refuses development defaults; set: RCM_CLEARINGHOUSE_API_KEY")
+            raise ValueError(
+                f"environment {self.environment!r} refuses development defaults; set: RCM_CLEARINGHOUSE_API_KEY"
+            )
         return self
 
     @property

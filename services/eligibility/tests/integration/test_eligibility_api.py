@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EligibilityApi, running_eligibility
 from eligibility_support import (
+    EligibilityApi,
     ScriptedClearinghouse,
     commercial_benefits,
     coverage_added,
     envelope,
     patient_registered,
     reply_for,
+    running_eligibility,
 )
 
 from rcm_common.events.base import IntegrationEvent

@@ -3,20 +3,34 @@ it, and 271s written with the codec's own writer, as a payer would send them."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
+import httpx
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from rcm_common.auth import mint_token
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
+from rcm_eligibility.adapters.clearinghouse import EligibilityGateway
+from rcm_eligibility.bootstrap import Eligibility, bootstrap
+from rcm_eligibility.config import EligibilitySettings
 from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy
+from rcm_eligibility.entrypoints.app import create_app
 from rcm_x12.eligibility_request import EligibilityRequest
 from rcm_x12.eligibility_response_writer import (
     BenefitInfo,
@@ -29,6 +43,7 @@ from rcm_x12.writer import Envelope as X12Envelope
 from rcm_x12.writer import Member, Payer, Provider
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+UNREACHABLE_BROKER = "127.0.0.1:1"
 
 
 # ------------------------------------------------------------------ registration events
@@ -382,3 +397,66 @@ class ScriptedClearinghouse:
             raise step
         answer: str = step(request_270)
         return answer
+
+
+# ------------------------------------------------------------------ the running application
+# The real application (its lifespan included: migrations, broker link, relay, worker and sweep) over a real
+# database, through an in-process client. The broker is unreachable on purpose, so every event the service
+# writes stays in its outbox for the test to read; the clearinghouse is whatever the test hands in.
+
+
+@dataclass
+class EligibilityApi:
+    app: FastAPI
+    client: httpx.AsyncClient
+    private_pem: str
+
+    @property
+    def eligibility(self) -> Eligibility:
+        eligibility: Eligibility = self.app.state.eligibility
+        return eligibility
+
+    def auth(self, *roles: str, **headers: str) -> dict[str, str]:
+        token = mint_token(
+            self.private_pem,
+            subject="desk-clerk-1",
+            roles=list(roles or ("front_desk",)),
+            audience="rcm",
+            issuer="rcm-local",
+        )
+        return {"Authorization": f"Bearer {token}", **{k.replace("_", "-"): v for k, v in headers.items()}}
+
+    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        async with self.eligibility.session_factory() as session:
+            result = await session.execute(text(sql), params)
+            return [dict(row) for row in result.mappings().all()]
+
+
+@contextlib.asynccontextmanager
+async def running_eligibility(
+    state_dir: Path, signing_keys: tuple[str, str], gateway: EligibilityGateway, database_url: str = "", **settings: Any
+) -> AsyncIterator[EligibilityApi]:
+    private_pem, public_pem = signing_keys
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    config = EligibilitySettings(
+        environment="test",
+        state_dir=state_dir,
+        database_url=database_url,
+        kafka_bootstrap_servers=UNREACHABLE_BROKER,
+        jwt_public_key=SecretStr(public_pem),
+        worker_poll_seconds=0.05,
+        retry_delays_seconds=(0.2,),
+        **settings,
+    )
+    try:
+        app = create_app(eligibility=bootstrap(config, gateway=gateway))
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://eligibility.test") as client,
+        ):
+            yield EligibilityApi(app=app, client=client, private_pem=private_pem)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)

@@ -1,0 +1,147 @@
+"""End to end: registration, eligibility and the clearinghouse simulator as their own processes beside the
+embedded broker, on free loopback ports. A front desk registers patients over HTTP; eligibility hears of
+each new coverage on the broker, asks the simulator with a real 270, and publishes what the 271 said."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from rcm_common.topics import ELIGIBILITY_EVENTS
+from rcm_tools.net import free_port
+from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
+from rcm_tools.tokens import mint_local_token
+
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+
+SIM_KEY = {"X-Api-Key": "rcm-clearinghouse-sim-development-key"}
+# Quick deferred retries, so an outage's second attempt comes within the test's patience.
+ENVIRONMENT = {"RCM_RETRY_DELAYS_SECONDS": "[1.0, 1.0]", "RCM_CLEARINGHOUSE_BACKOFF_SECONDS": "0.05"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, str]]:
+    services = [
+        ServiceSpec("registration", "rcm_registration", free_port()),
+        ServiceSpec("eligibility", "rcm_eligibility", free_port()),
+        ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", free_port()),
+    ]
+    local = LocalStack(tmp_path_factory.mktemp("stack"), services)
+    broker_port = free_port()
+    local.up(environ={**os.environ, **ENVIRONMENT}, broker_port=broker_port, ready_timeout=60)
+    try:
+        yield local, f"127.0.0.1:{broker_port}"
+    finally:
+        local.down()
+
+
+def client(local: LocalStack, service: str, **headers: str) -> httpx.AsyncClient:
+    if service != CLEARINGHOUSE:
+        token = mint_local_token(local.state_dir, role="front_desk", subject="e2e-front-desk")
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{local.port_of(service)}", headers=headers, timeout=20)
+
+
+async def register(local: LocalStack, member_id: str) -> str:
+    async with client(local, "registration") as desk:
+        created = await desk.post(
+            "/patients",
+            json={
+                "first_name": "Opal",
+                "last_name": f"Vance{uuid.uuid4().hex[:6].translate(str.maketrans('0123456789', 'ghijklmnop'))}",
+                "birth_date": "1968-04-09",
+                "sex": "F",
+                "address": {"line1": "7 Quarry Ln", "city": "Montpelier", "state": "VT", "postal_code": "05602"},
+            },
+        )
+        assert created.status_code == 201, created.text
+        patient_id: str = created.json()["id"]
+        coverage = await desk.post(
+            f"/patients/{patient_id}/coverages",
+            json={
+                "payer_id": "ACME01",
+                "payer_name": "Acme Health Plan",
+                "member_id": member_id,
+                "relationship": "self",
+                "effective_date": f"{date.today().year}-01-01",
+                "order": "primary",
+            },
+        )
+        assert coverage.status_code == 201, coverage.text
+    return patient_id
+
+
+async def eligibility_events(servers: str, subject: str, until: str, within: float = 30) -> list[dict[str, Any]]:
+    """Eligibility's events about `subject`, in order, up to the first of type `until`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        partitions = [
+            TopicPartition(ELIGIBILITY_EVENTS, p) for p in consumer.partitions_for_topic(ELIGIBILITY_EVENTS) or ()
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        async with asyncio.timeout(within):
+            while not found or found[-1]["type"] != until:
+                for records in (await consumer.getmany(timeout_ms=300)).values():
+                    for record in records:
+                        headers = {k: v.decode() for k, v in record.headers}
+                        if headers["subject"] == subject:
+                            found.append({"type": headers["event_type"], **json.loads(record.value)})
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_registering_a_patient_with_coverage_leads_to_eligibility_verified(stack: tuple[LocalStack, str]) -> None:
+    local, servers = stack
+    patient_id = await register(local, f"ACM{uuid.uuid4().hex[:9].upper()}")
+    started = asyncio.get_running_loop().time()
+
+    [verified] = await eligibility_events(servers, patient_id, until="rcm.eligibility.eligibility_verified", within=10)
+
+    print(f"EligibilityVerified {asyncio.get_running_loop().time() - started:.2f} s after the coverage was added")
+    assert (verified["payer_id"], verified["trigger"]) == ("ACME01", "coverage_added")
+    assert verified["benefits"]["active"] is True
+    async with client(local, "eligibility") as desk:
+        [latest] = (await desk.get(f"/patients/{patient_id}/eligibility")).json()
+    assert (latest["status"], latest["id"]) == ("verified", verified["check_id"])
+
+
+async def test_a_member_id_starting_notfound_fails_naming_aaa_72(stack: tuple[LocalStack, str]) -> None:
+    local, servers = stack
+    patient_id = await register(local, "NOTFOUND12345")
+
+    [failed] = await eligibility_events(servers, patient_id, until="rcm.eligibility.eligibility_check_failed")
+
+    assert (failed["kind"], failed["retry_scheduled"]) == ("payer_rejected", False)
+    assert [(e["code"], e["meaning"]) for e in failed["errors"]] == [("72", "Invalid/Missing Subscriber/Insured ID")]
+
+
+async def test_a_clearinghouse_outage_is_retried_then_reported_and_never_lost(stack: tuple[LocalStack, str]) -> None:
+    local, servers = stack
+    # Four answers of 503: every call of the first attempt (its in-call retries included) fails.
+    async with client(local, CLEARINGHOUSE, **SIM_KEY) as sim:
+        fault = {"endpoint": "eligibility", "kind": "error", "status": 503, "times": 4}
+        assert (await sim.put("/faults", json={"faults": [fault]})).status_code == 200
+        try:
+            patient_id = await register(local, f"ACM{uuid.uuid4().hex[:9].upper()}")
+            events = await eligibility_events(servers, patient_id, until="rcm.eligibility.eligibility_verified")
+        finally:
+            await sim.delete("/faults")
+
+    failed, verified = events
+    assert failed["type"] == "rcm.eligibility.eligibility_check_failed"
+    assert (failed["kind"], failed["attempts"], failed["retry_scheduled"]) == ("clearinghouse_unavailable", 1, True)
+    assert "503" in failed["reason"]
+    assert verified["check_id"] == failed["check_id"]

@@ -147,17 +147,34 @@ def test_check_exits_1_and_lists_the_drift(copy_of_the_repo: Path, capsys: pytes
     assert "make contracts" in captured.err
 
 
-def test_the_openapi_document_has_the_registration_paths_behind_bearer_tokens() -> None:
-    openapi = _load(COMMITTED / "openapi/registration.json")
-
-    assert {
+PATHS = {
+    "registration": {
         "/patients",
         "/patients/{patient_id}",
         "/patients/{patient_id}/merge",
         "/patients/{patient_id}/coverages",
         "/patients/{patient_id}/coverages/{coverage_id}",
         "/patients/{patient_id}/coverages/{coverage_id}/end",
-    } <= openapi["paths"].keys()
+    },
+    "eligibility": {
+        "/eligibility-checks",
+        "/eligibility-checks/{check_id}",
+        "/eligibility-checks/{check_id}/271",
+        "/patients/{patient_id}/eligibility",
+        "/estimates",
+        "/allowed-amounts",
+        "/prior-authorizations",
+        "/prior-authorizations/{authorization_id}/uses",
+        "/appointments",
+    },
+}
+
+
+@pytest.mark.parametrize("service", sorted(PATHS))
+def test_the_openapi_document_has_the_service_paths_behind_bearer_tokens(service: str) -> None:
+    openapi = _load(COMMITTED / f"openapi/{service}.json")
+
+    assert PATHS[service] <= openapi["paths"].keys()
     # FastAPI names the scheme after the dependency (HTTPBearer), auto_error=False notwithstanding.
     assert openapi["components"]["securitySchemes"] == {"HTTPBearer": {"type": "http", "scheme": "bearer"}}
     for path, operations in openapi["paths"].items():

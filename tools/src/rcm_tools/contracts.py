@@ -449,6 +449,9 @@ OPENAPI_DOCUMENTS: Final[dict[str, Callable[[], Json]]] = {
         _openapi, "rcm_registration.entrypoints.app", "rcm_registration.config.RegistrationSettings"
     ),
     "eligibility": partial(_openapi, "rcm_eligibility.entrypoints.app", "rcm_eligibility.config.EligibilitySettings"),
+    "clearinghouse-sim": partial(
+        _openapi, "rcm_clearinghouse_sim.entrypoints.app", "rcm_clearinghouse_sim.config.ClearinghouseSettings"
+    ),
 }
 
 

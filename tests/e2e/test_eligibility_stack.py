@@ -145,3 +145,21 @@ async def test_a_clearinghouse_outage_is_retried_then_reported_and_never_lost(st
     assert (failed["kind"], failed["attempts"], failed["retry_scheduled"]) == ("clearinghouse_unavailable", 1, True)
     assert "503" in failed["reason"]
     assert verified["check_id"] == failed["check_id"]
+
+
+async def test_ended_coverage_and_a_payer_that_cannot_answer_are_reported_as_such(
+    stack: tuple[LocalStack, str],
+) -> None:
+    local, servers = stack
+    ended = await register(local, "TERM0000001")
+    down = await register(local, "DOWN0000001")
+
+    [inactive] = await eligibility_events(servers, ended, until="rcm.eligibility.eligibility_check_failed")
+    unavailable = await eligibility_events(servers, down, until="rcm.eligibility.eligibility_check_failed")
+
+    assert (inactive["kind"], inactive["retry_scheduled"]) == ("coverage_inactive", False)
+    assert inactive["benefits"]["active"] is False
+    assert inactive["benefits"]["plan_end"] < date.today().isoformat()
+    first = unavailable[0]
+    assert (first["kind"], first["retry_scheduled"]) == ("payer_rejected", True)
+    assert [(e["level"], e["code"], e["follow_up"]) for e in first["errors"]] == [("source", "42", "R")]

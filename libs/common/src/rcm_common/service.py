@@ -10,8 +10,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+import uvicorn
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,6 +23,7 @@ from rcm_common.auth import TokenVerifier
 from rcm_common.db import ping
 from rcm_common.http import health_router, install_problem_handlers, purge_idempotency_records
 from rcm_common.logs import configure_logging
+from rcm_common.migrations import upgrade_to_head
 from rcm_common.outbox import OutboxRelay, purge_sent
 from rcm_common.settings import ServiceSettings
 from rcm_common.telemetry import (
@@ -143,3 +147,22 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def migrations(settings: ServiceSettings, source: Path) -> Callable[[], None] | None:
+    """The service's own migrations, to apply at start, unless a deployment runs them as a Job instead."""
+    if not settings.migrate_on_start:
+        return None
+    return partial(upgrade_to_head, settings.migrations_dir or source, settings.resolved_database_url)
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run a service under uvicorn, its own logging off: ours redacts PHI."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
 from fastapi.responses import JSONResponse
@@ -23,6 +23,28 @@ from rcm_common.http import find_replay, remember_response, replay_response, req
 from rcm_common.outbox import outbox_row
 
 V = TypeVar("V", bound=BaseModel)
+
+
+class UnitOfWork(Protocol):
+    """The port every service's handlers depend on: one transaction, its events, audit records and
+    idempotent response. A service's own protocol adds its repositories; SQL adapters and in-memory fakes
+    implement it."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def publish(self, event: IntegrationEvent) -> Envelope: ...
+
+    def record_access(
+        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
+    ) -> None: ...
+
+    def respond(self, status_code: int, resource_id: object) -> None: ...
+
+    async def commit(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,15 +3,18 @@ change is audited by the handlers; creates honour `Idempotency-Key`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
 from rcm_common.http import IdempotencyKeyDep
-from rcm_common.uow import create_once
+from rcm_common.uow import IdempotentRequest, create_once
 from rcm_eligibility.adapters.clearinghouse import X12_MEDIA_TYPE
 from rcm_eligibility.bootstrap import Eligibility
 from rcm_eligibility.service_layer import commands, handlers
@@ -32,6 +35,26 @@ def _eligibility(request: Request) -> Eligibility:
 
 
 EligibilityDep = Annotated[Eligibility, Depends(_eligibility)]
+V = TypeVar("V", bound=AuthorizationPublic | AppointmentPublic | CheckPublic)
+
+
+async def _create(
+    elig: Eligibility,
+    response: Response,
+    route: str,
+    principal: Principal,
+    key: str | None,
+    body: BaseModel,
+    create: Callable[[IdempotentRequest | None], Awaitable[V]],
+    reread: Callable[[UUID], Awaitable[V]],
+) -> V | JSONResponse:
+    """A create at most once per Idempotency-Key and caller, answered with the new resource's Location."""
+    result = await create_once(elig.session_factory, f"POST {route} {principal.subject}", key, body, create, reread)
+    if not isinstance(result, JSONResponse):
+        response.headers["Location"] = f"{route}/{result.id}"
+    return result
+
+
 EligibilityRead = Annotated[Principal, Depends(require_scopes("eligibility:read"))]
 EligibilityWrite = Annotated[Principal, Depends(require_scopes("eligibility:write"))]
 
@@ -54,22 +77,15 @@ async def request_check(
     """Asks the payer at once and answers with the outcome: `verified` with the benefits, `failed` with the
     payer's AAA errors, or `retrying` when the clearinghouse could not be reached (the service asks again)."""
 
-    async def create(idempotency: Any) -> CheckPublic:
+    async def create(idempotency: IdempotentRequest | None) -> CheckPublic:
         check_id = await handlers.queue_check(body, elig.uow(audit=audit, idempotency=idempotency), handlers.utc_now())
         await elig.checker.perform(check_id)
         return await handlers.get_check(check_id, elig.uow(audit=audit))
 
-    result = await create_once(
-        elig.session_factory,
-        f"POST /eligibility-checks {principal.subject}",
-        key,
-        body,
-        create,
+    return await _create(
+        elig, response, "/eligibility-checks", principal, key, body, create,
         lambda check_id: handlers.get_check(check_id, elig.uow(audit=audit)),
-    )
-    if isinstance(result, CheckPublic):
-        response.headers["Location"] = f"/eligibility-checks/{result.id}"
-    return result
+    )  # fmt: skip
 
 
 @router.get("/eligibility-checks/{check_id}", response_model=CheckPublic, tags=["eligibility"], summary="Read a check")
@@ -139,17 +155,11 @@ async def record_authorization(
     elig: EligibilityDep,
     response: Response,
 ) -> Any:
-    result = await create_once(
-        elig.session_factory,
-        f"POST /prior-authorizations {principal.subject}",
-        key,
-        body,
+    return await _create(
+        elig, response, "/prior-authorizations", principal, key, body,
         lambda idem: handlers.record_authorization(body, elig.uow(audit=audit, idempotency=idem)),
         lambda authorization_id: handlers.get_authorization(authorization_id, elig.uow(audit=audit)),
-    )
-    if isinstance(result, AuthorizationPublic):
-        response.headers["Location"] = f"/prior-authorizations/{result.id}"
-    return result
+    )  # fmt: skip
 
 
 @router.get(
@@ -207,17 +217,11 @@ async def schedule_appointment(
     elig: EligibilityDep,
     response: Response,
 ) -> Any:
-    result = await create_once(
-        elig.session_factory,
-        f"POST /appointments {principal.subject}",
-        key,
-        body,
+    return await _create(
+        elig, response, "/appointments", principal, key, body,
         lambda idem: handlers.schedule_appointment(body, elig.uow(audit=audit, idempotency=idem)),
         lambda appointment_id: handlers.get_appointment(appointment_id, elig.uow(audit=audit)),
-    )
-    if isinstance(result, AppointmentPublic):
-        response.headers["Location"] = f"/appointments/{result.id}"
-    return result
+    )  # fmt: skip
 
 
 @router.get(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from rcm_common.migrations import upgrade_to_head
-from rcm_common.service import ServiceParts, create_service_app
+from rcm_common.service import ServiceParts, create_service_app, migrations
 from rcm_eligibility.bootstrap import Eligibility, bootstrap
 from rcm_eligibility.config import EligibilitySettings
 from rcm_eligibility.entrypoints.api import router
@@ -25,13 +23,7 @@ def create_app(settings: EligibilitySettings | None = None, *, eligibility: Elig
         broker=elig.broker,
         relay=elig.relay,
         token_verifier=elig.token_verifier,
-        migrate=(
-            partial(
-                upgrade_to_head, elig.settings.migrations_dir or SOURCE_MIGRATIONS, elig.settings.resolved_database_url
-            )
-            if elig.settings.migrate_on_start
-            else None
-        ),
+        migrate=migrations(elig.settings, SOURCE_MIGRATIONS),
         background=(elig.run_worker, elig.run_sweep),
         closers=(elig.close,),
     )

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from uuid import UUID
 
-from rcm_common.envelope import Envelope
-from rcm_common.events.base import IntegrationEvent
+from rcm_common.uow import UnitOfWork
 from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy
@@ -80,7 +78,7 @@ class ControlNumbers(Protocol):
     async def next(self, name: str) -> int: ...
 
 
-class EligibilityUnitOfWork(Protocol):
+class EligibilityUnitOfWork(UnitOfWork, Protocol):
     @property
     def patients(self) -> Patients: ...
 
@@ -101,19 +99,3 @@ class EligibilityUnitOfWork(Protocol):
 
     @property
     def control_numbers(self) -> ControlNumbers: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    def publish(self, event: IntegrationEvent) -> Envelope: ...
-
-    def record_access(
-        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
-    ) -> None: ...
-
-    def respond(self, status_code: int, resource_id: object) -> None: ...
-
-    async def commit(self) -> None: ...

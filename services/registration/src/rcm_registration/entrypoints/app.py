@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from rcm_common.migrations import upgrade_to_head
-from rcm_common.service import ServiceParts, create_service_app
+from rcm_common.service import ServiceParts, create_service_app, migrations
 from rcm_registration.bootstrap import Registration, bootstrap
 from rcm_registration.config import RegistrationSettings
 from rcm_registration.entrypoints.api import router
@@ -25,13 +23,7 @@ def create_app(settings: RegistrationSettings | None = None, *, registration: Re
         broker=reg.broker,
         relay=reg.relay,
         token_verifier=reg.token_verifier,
-        migrate=(
-            partial(
-                upgrade_to_head, reg.settings.migrations_dir or SOURCE_MIGRATIONS, reg.settings.resolved_database_url
-            )
-            if reg.settings.migrate_on_start
-            else None
-        ),
+        migrate=migrations(reg.settings, SOURCE_MIGRATIONS),
     )
     app = create_service_app(
         parts,

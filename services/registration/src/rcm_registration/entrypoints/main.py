@@ -1,20 +1,12 @@
-"""Run the registration service under uvicorn (uvicorn's own logging is off: ours redacts PHI)."""
+"""Run the registration service under uvicorn."""
 
 from __future__ import annotations
 
-import uvicorn
-
+from rcm_common.service import serve
 from rcm_registration.config import RegistrationSettings
 from rcm_registration.entrypoints.app import create_app
 
 
 def main() -> None:
     settings = RegistrationSettings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    serve(create_app(settings), settings)

@@ -4,12 +4,10 @@ for the service, in-memory fakes for the unit tests."""
 from __future__ import annotations
 
 from datetime import date
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from uuid import UUID
 
-from rcm_common.envelope import Envelope
-from rcm_common.events.base import IntegrationEvent
+from rcm_common.uow import UnitOfWork
 from rcm_registration.domain.model import CoverageTerms, Demographics, Patient
 
 
@@ -45,22 +43,6 @@ class PatientRepository(Protocol):
     ) -> list[Patient]: ...
 
 
-class RegistrationUnitOfWork(Protocol):
+class RegistrationUnitOfWork(UnitOfWork, Protocol):
     @property
     def patients(self) -> PatientRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    def publish(self, event: IntegrationEvent) -> Envelope: ...
-
-    def record_access(
-        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
-    ) -> None: ...
-
-    def respond(self, status_code: int, resource_id: object) -> None: ...
-
-    async def commit(self) -> None: ...

@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.client import responses as status_phrases
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,17 +24,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Column, DateTime, delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rcm_common.errors import RcmError, ValidationFailed
+from rcm_common.errors import Conflict, RcmError, ValidationFailed
 from rcm_common.logs import get_correlation_id, redact
 from rcm_common.telemetry import route_template
 
 logger = logging.getLogger(__name__)
+V = TypeVar("V", bound=BaseModel)
 
 PROBLEM_TYPE_BASE = "https://rcm.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -292,6 +295,47 @@ class IdempotencyKeyReusedError(RcmError):
     status = 422
     title = "Idempotency key reused"
     type_slug = "idempotency-key-reused"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """A create request sent with an Idempotency-Key: where its response is remembered."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
+async def create_once(
+    session_factory: async_sessionmaker[AsyncSession],
+    scope: str,
+    key: str | None,
+    body: BaseModel,
+    create: Callable[[IdempotentRequest | None], Awaitable[V]],
+    reread: Callable[[UUID], Awaitable[V]],
+) -> V | JSONResponse:
+    """Run a create at most once per Idempotency-Key: a repeat gets the first status and the resource,
+    read again through the audited read (nothing of the first answer's body is kept)."""
+    if key is None:
+        return await create(None)
+    request = IdempotentRequest(scope=scope, key=key, fingerprint=request_fingerprint(body))
+
+    async def replay() -> JSONResponse | None:
+        async with session_factory() as session:
+            found = await find_replay(session, scope=scope, key=key, fingerprint=request.fingerprint)
+        if found is None:
+            return None
+        return replay_response(found.status_code, await reread(UUID(found.resource_id)))
+
+    if (replayed := await replay()) is not None:
+        return replayed
+    try:
+        return await create(request)
+    except (Conflict, IntegrityError):
+        # A concurrent request with the same key may have won the race: answer as it did.
+        if (replayed := await replay()) is not None:
+            return replayed
+        raise
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,9 +27,13 @@ def to_money(value: object) -> Decimal:
         raise ValueError("money must be a decimal number") from exc
     if not amount.is_finite():
         raise ValueError("money must be a finite number")
-    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+    try:
+        cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than a decimal context holds: no ledger has such an amount
+        raise ValueError("money is too large") from None
+    if amount != cents:
         raise ValueError("money has at most two decimal places")
-    return amount.quantize(CENT)
+    return cents
 
 
 def _money_to_wire(amount: Decimal) -> str:

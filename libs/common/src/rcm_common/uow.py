@@ -4,25 +4,18 @@ records and, for an idempotent create, the response to replay; it rolls back unl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
-from uuid import UUID
+from typing import Protocol, Self
 
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rcm_common.audit import AuditContext, append_audit
 from rcm_common.envelope import Envelope, new_envelope
-from rcm_common.errors import Conflict
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.http import find_replay, remember_response, replay_response, request_fingerprint
+from rcm_common.http import IdempotentRequest, remember_response
 from rcm_common.outbox import outbox_row
-
-V = TypeVar("V", bound=BaseModel)
 
 
 class UnitOfWork(Protocol):
@@ -45,47 +38,6 @@ class UnitOfWork(Protocol):
     def respond(self, status_code: int, resource_id: object) -> None: ...
 
     async def commit(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotentRequest:
-    """A create request sent with an Idempotency-Key: where its response is remembered."""
-
-    scope: str
-    key: str
-    fingerprint: str
-
-
-async def create_once(
-    session_factory: async_sessionmaker[AsyncSession],
-    scope: str,
-    key: str | None,
-    body: BaseModel,
-    create: Callable[[IdempotentRequest | None], Awaitable[V]],
-    reread: Callable[[UUID], Awaitable[V]],
-) -> V | JSONResponse:
-    """Run a create at most once per Idempotency-Key: a repeat gets the first status and the resource,
-    read again through the audited read (nothing of the first answer's body is kept)."""
-    if key is None:
-        return await create(None)
-    request = IdempotentRequest(scope=scope, key=key, fingerprint=request_fingerprint(body))
-
-    async def replay() -> JSONResponse | None:
-        async with session_factory() as session:
-            found = await find_replay(session, scope=scope, key=key, fingerprint=request.fingerprint)
-        if found is None:
-            return None
-        return replay_response(found.status_code, await reread(UUID(found.resource_id)))
-
-    if (replayed := await replay()) is not None:
-        return replayed
-    try:
-        return await create(request)
-    except (Conflict, IntegrityError):
-        # A concurrent request with the same key may have won the race: answer as it did.
-        if (replayed := await replay()) is not None:
-            return replayed
-        raise
 
 
 @dataclass(frozen=True, slots=True)

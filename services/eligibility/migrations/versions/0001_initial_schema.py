@@ -64,12 +64,14 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_patient_id"), ["patient_id"], unique=False)
 
-    op.create_table(
+    control_number = op.create_table(
         "control_number",
         sa.Column("name", sa.String(length=20), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    # The 270's counter exists from the start, so replicas bump one row under its lock, never race to create it.
+    op.bulk_insert(control_number, [{"name": "270", "value": 0}])
     op.create_table(
         "coverage_copy",
         sa.Column("coverage_id", sa.String(length=36), nullable=False),

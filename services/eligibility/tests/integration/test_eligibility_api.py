@@ -275,3 +275,56 @@ async def test_bad_input_and_missing_rights_change_nothing(api: EligibilityApi) 
     assert unknown.status_code == 404
     assert await api.rows("SELECT id FROM eligibility_check") == []
     assert await api.rows("SELECT id FROM outbox") == []
+
+
+async def test_an_impossible_answer_fails_the_check_once_on_the_real_database(
+    api: EligibilityApi, clearinghouse: ScriptedClearinghouse
+) -> None:
+    clearinghouse.steps.append(lambda text: active(text).replace("EB*A*IND*30*****0.2*", "EB*A*IND*30*****20*"))
+    patient_id, _ = await known_coverage(api)
+    [latest] = (await api.client.get(f"/patients/{patient_id}/eligibility", headers=api.auth())).json()
+    assert (latest["status"], latest["failure_kind"], latest["attempts"]) == ("failed", "unreadable_response", 1)
+    assert await outbox_types(api) == ["rcm.eligibility.eligibility_check_failed"]
+    assert len(clearinghouse.asked) == 1
+
+
+async def test_money_out_of_range_is_refused_and_a_retried_use_draws_units_once(
+    api: EligibilityApi, clearinghouse: ScriptedClearinghouse
+) -> None:
+    clearinghouse.steps.append(active)
+    patient_id, coverage_id = await known_coverage(api)
+    for amount in ("-5.00", "1e30", "123456789012345.00"):
+        put = await api.client.put(
+            "/allowed-amounts",
+            json={"amounts": [{"payer_id": "ACME01", "procedure_code": "99214", "amount": amount}]},
+            headers=api.auth(),
+        )
+        estimate = await api.client.post(
+            "/estimates",
+            json={
+                "patient_id": patient_id,
+                "coverage_id": coverage_id,
+                "procedure_code": "99214",
+                "allowed_amount": amount,
+            },
+            headers=api.auth(),
+        )
+        assert (put.status_code, estimate.status_code) == (422, 422), amount
+    assert await api.rows("SELECT * FROM allowed_amount") == []
+
+    record = {
+        "patient_id": patient_id,
+        "coverage_id": coverage_id,
+        "authorization_number": "PA-9",
+        "procedure_codes": ["97110"],
+        "units_authorized": 4,
+        "start_date": TODAY.isoformat(),
+        "end_date": (TODAY + timedelta(days=30)).isoformat(),
+    }
+    authorization = (await api.client.post("/prior-authorizations", json=record, headers=api.auth())).json()
+    use = {"procedure_code": "97110", "units": 1, "date_of_service": TODAY.isoformat()}
+    path = f"/prior-authorizations/{authorization['id']}/uses"
+    first = await api.client.post(path, json=use, headers=api.auth(idempotency_key="use-1"))
+    again = await api.client.post(path, json=use, headers=api.auth(idempotency_key="use-1"))
+    assert (first.status_code, again.status_code, again.headers["Idempotent-Replayed"]) == (200, 200, "true")
+    assert again.json()["units_remaining"] == 3

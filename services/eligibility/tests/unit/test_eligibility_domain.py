@@ -22,7 +22,7 @@ from rcm_eligibility.domain.benefits import (
     ServiceCopay,
 )
 from rcm_eligibility.domain.estimate import estimate
-from rcm_eligibility.domain.model import CheckAlreadyCompleted, CoverageCopy, EligibilityCheck, RetryPolicy
+from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, RetryPolicy
 
 POLICY = RetryPolicy(delays=(timedelta(seconds=30), timedelta(minutes=5)), lease=timedelta(minutes=2))
 ACTIVE = Benefits(active=True, plan_begin=date(2026, 1, 1))
@@ -116,8 +116,28 @@ class TestCheckLife:
     def test_a_completed_check_cannot_be_claimed_again(self) -> None:
         check = new_check()
         check.record_answer(PayerAnswer(ACTIVE), "ISA", later(1), POLICY)
-        with pytest.raises(CheckAlreadyCompleted):
-            check.start_attempt(later(2), POLICY)
+        assert not check.start_attempt(later(2), POLICY)
+        assert check.attempts == 1
+
+    def test_attempts_that_never_recorded_an_answer_are_bounded(self) -> None:
+        check = new_check()  # attempt 1, whose answer was never recorded: the lease ran out
+        for minutes in range(1, POLICY.max_attempts):
+            assert check.start_attempt(later(minutes * 3), POLICY)
+        assert not check.start_attempt(later(60), POLICY)
+        assert (check.status, check.attempts) == ("failed", POLICY.max_attempts)
+        assert check.failure is not None
+        assert check.failure.kind == "attempts_exhausted"
+        assert isinstance(check.events[-1], events.CheckFailed)
+
+    def test_a_check_held_for_its_caller_is_not_due_until_the_hold_runs_out(self) -> None:
+        held = EligibilityCheck.request(
+            check_id=uuid.uuid4(), coverage=coverage(), date_of_service=date(2026, 11, 2), service_type="30",
+            trigger="on_demand", now=NOW, held_until=later(2),
+        )  # fmt: skip
+        assert held.next_attempt_at == later(2)
+        assert held.start_attempt(later(1), POLICY)
+        assert held.lease_held(later(2))
+        assert not held.lease_held(later(4))
 
     def test_a_coverage_is_checked_from_its_first_day_and_not_after_its_end(self) -> None:
         today = date(2026, 11, 2)

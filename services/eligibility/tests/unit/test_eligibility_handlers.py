@@ -3,6 +3,7 @@ clearinghouse, estimates, authorisations and the appointment sweep."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
@@ -175,7 +176,7 @@ class TestChecker:
             date_of_service=handlers.utc_now().date(),
             service_type="98",
         )
-        check_id = await handlers.queue_check(cmd, store.uow(), handlers.utc_now())
+        check_id = await handlers.queue_check(cmd, store.uow(), handlers.utc_now(), POLICY.lease)
         check = await work.perform(check_id)
         assert check is not None
         assert (check.status, check.service_type, check.trigger) == (
@@ -183,6 +184,61 @@ class TestChecker:
             "98",
             "on_demand",
         )
+
+    async def test_an_on_demand_check_is_held_for_its_caller_not_raced_by_the_worker(self) -> None:
+        store = FakeStore()
+        added = await registered(store)
+        store.checks.rows.clear()
+        work, clearinghouse = checker(store, active)
+        cmd = commands.RequestCheck(
+            patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=handlers.utc_now().date()
+        )
+        check_id = await handlers.queue_check(cmd, store.uow(), handlers.utc_now(), POLICY.lease)
+        assert await work.run_due(limit=10) == 0
+        check = await work.perform(check_id)
+        assert check is not None
+        assert (check.status, check.attempts) == ("verified", 1)
+        assert len(clearinghouse.asked) == 1
+
+    async def test_an_answer_that_cannot_be_used_fails_the_check_once(self) -> None:
+        store = FakeStore()
+        await registered(store)
+
+        def twenty_percent(text: str) -> str:
+            return active(text).replace("EB*A*IND*30*****0.2*", "EB*A*IND*30*****20*")
+
+        work, clearinghouse = checker(store, twenty_percent)
+        await work.run_due(limit=10)
+        [event] = store.published
+        assert isinstance(event, contract.EligibilityCheckFailed)
+        assert (event.kind, event.retry_scheduled) == ("unreadable_response", False)
+        assert "EB08" in event.reason
+        assert await work.run_due(limit=10) == 0
+        assert len(clearinghouse.asked) == 1
+
+    async def test_a_lost_attempt_is_asked_again_after_its_lease_and_its_late_answer_is_dropped(self) -> None:
+        store = FakeStore()
+        await registered(store)
+        now = [handlers.utc_now()]
+        released = asyncio.Event()
+
+        class Stuck:
+            async def eligibility(self, request_270: str) -> str:
+                await released.wait()
+                return reply_for(request_270, errors=(RequestRejection("72", "C"),))
+
+        first = Checker(store.uow, Stuck(), ASKER, POLICY, clock=lambda: now[0])
+        second = Checker(store.uow, ScriptedClearinghouse([active]), ASKER, POLICY, clock=lambda: now[0])
+        stuck = asyncio.create_task(first.run_due(limit=10))
+        await asyncio.sleep(0.05)
+        assert await second.run_due(limit=10) == 0  # the first attempt's lease holds
+        now[0] += POLICY.lease + timedelta(seconds=1)
+        assert await second.run_due(limit=10) == 1  # attempt 2, once the lease ran out
+        released.set()
+        await stuck  # attempt 1's late answer (an AAA 72) is dropped
+        [check] = store.checks.rows.values()
+        assert (check.status, check.attempts) == ("verified", 2)
+        assert store.published_types() == ["EligibilityVerified"]
 
     async def test_an_on_demand_check_refuses_bad_input_and_unknown_coverage(self) -> None:
         store = FakeStore()
@@ -194,13 +250,13 @@ class TestChecker:
             service_type="???",
         )
         with pytest.raises(ValidationFailed) as raised:
-            await handlers.queue_check(bad, store.uow(), handlers.utc_now())
+            await handlers.queue_check(bad, store.uow(), handlers.utc_now(), POLICY.lease)
         assert {e["field"] for e in raised.value.errors} == {"service_type", "date_of_service"}
         stranger = commands.RequestCheck(
             patient_id=uuid.uuid4(), coverage_id=added.coverage_id, date_of_service=handlers.utc_now().date()
         )
         with pytest.raises(NotFound):
-            await handlers.queue_check(stranger, store.uow(), handlers.utc_now())
+            await handlers.queue_check(stranger, store.uow(), handlers.utc_now(), POLICY.lease)
 
 
 class TestEstimatesAndAuthorizations:
@@ -226,6 +282,24 @@ class TestEstimatesAndAuthorizations:
             Decimal("1000.00"), Decimal("50.00"), Decimal("1050.00")
         )  # fmt: skip
         assert result.prior_authorization_required
+
+    async def test_no_estimate_when_the_latest_answer_says_inactive(self) -> None:
+        store = FakeStore()
+        added = await registered(store)
+        work, _ = checker(store, active, lambda text: reply_for(text, errors=(RequestRejection("72", "C"),)))
+        await work.run_due(limit=10)
+        cmd = commands.RequestCheck(
+            patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=handlers.utc_now().date()
+        )
+        await work.perform(await handlers.queue_check(cmd, store.uow(), handlers.utc_now(), POLICY.lease))
+        estimate = commands.RequestEstimate(
+            patient_id=added.patient_id,
+            coverage_id=added.coverage_id,
+            procedure_code="99213",
+            allowed_amount=Decimal("90.00"),
+        )
+        with pytest.raises(Conflict, match="not verified"):
+            await handlers.estimate(estimate, store.uow())
 
     async def test_no_estimate_without_verified_eligibility(self) -> None:
         store = FakeStore()

@@ -79,7 +79,12 @@ class TestThe270:
 class TestThe271:
     def test_commercial_benefits_are_normalised_to_in_network_individual_amounts(self) -> None:
         _check, text = request_270(coverage())
-        answer = read_271(reply_for(text, benefits=commercial_benefits()), "unused-trace")
+        answer = read_271(
+            reply_for(text, benefits=commercial_benefits()),
+            "unused-trace",
+            member_id="ACM123456789",
+            for_dependant=False,
+        )
         benefits = answer.benefits
         assert answer.errors == ()
         assert benefits is not None
@@ -98,18 +103,27 @@ class TestThe271:
 
     def test_the_answer_is_matched_to_the_inquiry_by_its_trace(self) -> None:
         check, text = request_270(coverage())
-        answer = read_271(reply_for(text, benefits=commercial_benefits()), check.trace_number)
+        answer = read_271(
+            reply_for(text, benefits=commercial_benefits()), check.trace_number, member_id="other", for_dependant=False
+        )
         assert answer.benefits is not None
         assert answer.benefits.active
 
     def test_member_and_source_errors_are_read_with_their_meaning(self) -> None:
         _check, text = request_270(coverage())
-        member_error = read_271(reply_for(text, errors=(RequestRejection("72", "C"),)), "t")
+        member_error = read_271(
+            reply_for(text, errors=(RequestRejection("72", "C"),)), "t", member_id="ACM123456789", for_dependant=False
+        )
         assert member_error.benefits is None
         assert [(e.level, e.code, e.meaning, e.follow_up) for e in member_error.errors] == [
             ("subscriber", "72", "Invalid/Missing Subscriber/Insured ID", "C")
         ]
-        source_error = read_271(reply_for(text, source_errors=(RequestRejection("42", "R", valid_request=True),)), "t")
+        source_error = read_271(
+            reply_for(text, source_errors=(RequestRejection("42", "R", valid_request=True),)),
+            "t",
+            member_id="x",
+            for_dependant=False,
+        )
         assert [(e.level, e.code, e.ask_again_later) for e in source_error.errors] == [("source", "42", True)]
 
     def test_inactive_coverage_is_read_with_its_end_date(self) -> None:
@@ -117,15 +131,27 @@ class TestThe271:
 
         _check, text = request_270(coverage())
         reply = reply_for(text, benefits=(BenefitInfo("6", coverage_level="IND"),), plan_end=date(2026, 9, 30))
-        benefits = read_271(reply, "t").benefits
+        benefits = read_271(reply, "t", member_id="ACM123456789", for_dependant=False).benefits
         assert benefits is not None
         assert not benefits.active
         assert benefits.plan_end == date(2026, 9, 30)
         assert not benefits.covers(date(2026, 11, 2))
 
+    def test_an_answer_about_someone_else_is_no_answer(self) -> None:
+        _check, text = request_270(coverage())
+        reply = reply_for(text, benefits=commercial_benefits())
+        assert read_271(reply, "another-trace", member_id="ACM000000000", for_dependant=False).benefits is None
+        assert read_271(reply, "another-trace", member_id="acm-123456789", for_dependant=False).benefits is not None
+
+    def test_a_share_no_plan_can_have_is_refused_not_guessed(self) -> None:
+        _check, text = request_270(coverage())
+        reply = reply_for(text, benefits=commercial_benefits()).replace("EB*A*IND*30*****0.2*", "EB*A*IND*30*****20*")
+        with pytest.raises(X12Error, match="EB08"):
+            read_271(reply, "t", member_id="ACM123456789", for_dependant=False)
+
     def test_text_that_is_not_x12_is_refused(self) -> None:
         with pytest.raises(X12Error):
-            read_271("<html>gateway timeout</html>", "t")
+            read_271("<html>gateway timeout</html>", "t", member_id="x", for_dependant=False)
 
 
 @pytest.mark.skipif(not CORPUS_271, reason="the shared corpus is not beside the repository")
@@ -139,8 +165,9 @@ class TestCorpus:
         for member in members:
             benefits = benefits_of(member)
             assert benefits.active is (member.active is True)
-        answer = read_271(data, "no-such-trace")
-        assert answer.benefits is not None or answer.errors or not members
+        for subscriber in (s for r in responses for s in r.subscribers):
+            answer = read_271(data, "no-such-trace", member_id=subscriber.member_id, for_dependant=False)
+            assert answer.benefits is not None or answer.errors or not subscriber.benefits
 
     @pytest.mark.parametrize("entry", [f for f in CORPUS_271 if not f.must_read], ids=lambda f: f.path)
     def test_old_and_defective_271s_are_refused_or_read_never_crashed_on(self, entry: object) -> None:
@@ -148,8 +175,7 @@ class TestCorpus:
         as far as they go (what a payer meant is kept) or refused with an X12Error."""
         data = (CORPUS / entry.path).read_bytes()  # type: ignore[attr-defined]
         try:
-            answer = read_271(data, "t")
+            answer = read_271(data, "t", member_id="", for_dependant=False)
         except X12Error:
             return
-        assert entry.version.startswith("005010")  # type: ignore[attr-defined]
-        assert answer.benefits is not None or answer.errors
+        assert entry.version.startswith("005010"), answer  # type: ignore[attr-defined]

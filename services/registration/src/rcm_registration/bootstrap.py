@@ -11,10 +11,10 @@ from rcm_common.audit import AuditContext
 from rcm_common.auth import TokenVerifier, load_verifier
 from rcm_common.crypto import BlindIndex, FieldCipher, ciphers_from_settings
 from rcm_common.db import create_engine, create_session_factory
+from rcm_common.http import IdempotentRequest
 from rcm_common.messaging import KafkaMessagePublisher, create_broker
 from rcm_common.outbox import OutboxRelay
 from rcm_common.topics import REGISTRATION_EVENTS
-from rcm_common.uow import IdempotentRequest
 from rcm_registration.adapters.unit_of_work import SqlRegistrationUnitOfWork
 from rcm_registration.config import RegistrationSettings
 

@@ -4,7 +4,6 @@ value bound to its row and column."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -79,10 +78,7 @@ class SqlCoverages:
 
     async def save(self, coverage: CoverageCopy, now: datetime) -> None:
         key = str(coverage.coverage_id)
-        member = {
-            "member_id": coverage.member_id,
-            "subscriber": asdict(coverage.subscriber) if coverage.subscriber else None,
-        }
+        member = {"member_id": coverage.member_id, "subscriber": coverage.subscriber}
         await self._session.merge(
             CoverageCopyRow(
                 coverage_id=key,
@@ -90,7 +86,7 @@ class SqlCoverages:
                 payer_id=coverage.payer_id,
                 payer_name=coverage.payer_name,
                 member_encrypted=self._cipher.encrypt(
-                    json.dumps(member, default=str), context=_context("coverage_copy", key)
+                    serialization.dumps(member), context=_context("coverage_copy", key)
                 ),
                 group_number=coverage.group_number,
                 plan_type=coverage.plan_type,
@@ -279,7 +275,7 @@ def _authorization_row(authorization: PriorAuthorization) -> PriorAuthorizationR
         units_authorized=authorization.units_authorized,
         start_date=authorization.start_date,
         end_date=authorization.end_date,
-        uses=json.dumps([asdict(use) for use in authorization.uses], default=str),
+        uses=serialization.dumps(authorization.uses),
         recorded_at=authorization.recorded_at,
         version=authorization.version,
     )

@@ -14,7 +14,9 @@ from rcm_eligibility.domain.benefits import Accumulator, Benefits, PayerError, S
 from rcm_eligibility.domain.model import Failure, Person
 
 
-def _default(value: object) -> str:
+def _default(value: object) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)  # type: ignore[call-overload]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date | datetime):
@@ -23,7 +25,8 @@ def _default(value: object) -> str:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(asdict(value) if hasattr(value, "__dataclass_fields__") else value, default=_default)
+    """A dataclass, or plain data holding dataclasses, dates and decimals, as JSON."""
+    return json.dumps(value, default=_default)
 
 
 def _decimal(value: str | None) -> Decimal | None:

@@ -23,8 +23,9 @@ from rcm_eligibility.domain.benefits import (
     ServiceCopay,
 )
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
-from rcm_x12.eligibility import ACTIVE_CODES, EligibilityResponse, Member, RequestError, read_eligibility
+from rcm_x12.eligibility import ACTIVE_CODES, Benefit, EligibilityResponse, Member, RequestError, read_eligibility
 from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
+from rcm_x12.errors import X12Error
 from rcm_x12.writer import Envelope, Payer, Provider
 from rcm_x12.writer import Member as X12Member
 
@@ -100,12 +101,13 @@ def _member(person: Person, member_id: str = "") -> X12Member:
     )
 
 
-def read_271(data: bytes | str, trace: str) -> PayerAnswer:
-    """The answer to the inquiry traced `trace`: its benefits and every AAA on the way to it. Raises
-    X12Error when the text is not a readable 271."""
+def read_271(data: bytes | str, trace: str, *, member_id: str, for_dependant: bool) -> PayerAnswer:
+    """The answer to the inquiry traced `trace`, about the member with `member_id` (or that member's
+    dependant): its benefits and every AAA on the way to it. Raises X12Error when the data is not a
+    readable 271 or states impossible benefits."""
     responses = read_eligibility(data)
     errors = [error for response in responses for error in response.errors]
-    member = _answered_member(responses, trace)
+    member = _answered_member(responses, trace, member_id, for_dependant)
     if member is not None:
         errors += member.errors
     return PayerAnswer(
@@ -114,18 +116,27 @@ def read_271(data: bytes | str, trace: str) -> PayerAnswer:
     )
 
 
-def _answered_member(responses: list[EligibilityResponse], trace: str) -> Member | None:
-    """The member whose TRN echoes the trace; else the patient's level of the first answer (the dependant
-    when there is one), for payers that drop the TRN."""
-    members = list(_members(responses))
-    for member in members:
+def _answered_member(
+    responses: list[EligibilityResponse], trace: str, member_id: str, for_dependant: bool
+) -> Member | None:
+    """The member whose TRN echoes the trace. For payers that drop the TRN, the subscriber with the member
+    id asked about (or their dependant, for a dependant's inquiry); an answer about anyone else is none."""
+    for member in _members(responses):
         if any(number == trace for number, _ in member.trace_numbers):
             return member
-    subscribers = [subscriber for response in responses for subscriber in response.subscribers]
-    if not subscribers:
-        return None
-    first = subscribers[0]
-    return first.dependants[0] if first.dependants else first
+    wanted = _folded(member_id)
+    for response in responses:
+        for subscriber in response.subscribers:
+            if _folded(subscriber.member_id) != wanted:
+                continue
+            if not for_dependant:
+                return subscriber
+            return subscriber.dependants[0] if len(subscriber.dependants) == 1 else None
+    return None
+
+
+def _folded(member_id: str) -> str:
+    return "".join(member_id.split()).replace("-", "").upper()
 
 
 def _members(responses: Iterable[EligibilityResponse]) -> Iterator[Member]:
@@ -146,7 +157,10 @@ def _payer_error(error: RequestError) -> PayerError:
 
 
 def benefits_of(member: Member) -> Benefits:
-    """The in-network, individual benefits a 271 states for one member."""
+    """The in-network, individual benefits a 271 states for one member. Raises X12Error for an amount or a
+    share no plan can have (a negative EB07, an EB08 outside 0 to 1), rather than guess what was meant."""
+    for benefit in member.benefits:
+        _check_values(benefit)
     in_network = [b for b in member.benefits if b.in_plan_network != "N"]
     active = next((b for b in in_network if b.code in ACTIVE_CODES), None)
     copays: dict[str, Decimal] = {}
@@ -175,6 +189,13 @@ def benefits_of(member: Member) -> Benefits:
         out_of_pocket=_accumulator(member, "G"),
         prior_authorization_service_types=tuple(prior_authorization),
     )
+
+
+def _check_values(benefit: Benefit) -> None:
+    if benefit.amount is not None and benefit.amount < 0:
+        raise X12Error("EB07 (benefit amount) is negative", segment="EB")
+    if benefit.percent is not None and not 0 <= benefit.percent <= 1:
+        raise X12Error("EB08 (benefit percent) is not a fraction from 0 to 1", segment="EB")
 
 
 def _accumulator(member: Member, code: str) -> Accumulator:

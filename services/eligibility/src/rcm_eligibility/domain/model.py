@@ -16,7 +16,12 @@ from rcm_eligibility.domain.benefits import Benefits, PayerAnswer, PayerError
 CheckStatus = Literal["pending", "verified", "failed"]
 CheckTrigger = Literal["coverage_added", "coverage_updated", "on_demand", "appointment_sweep", "retry"]
 FailureKind = Literal[
-    "payer_rejected", "coverage_inactive", "clearinghouse_unavailable", "unreadable_response", "request_refused"
+    "payer_rejected",
+    "coverage_inactive",
+    "clearinghouse_unavailable",
+    "unreadable_response",
+    "request_refused",
+    "attempts_exhausted",
 ]
 Sex = Literal["F", "M", "U"]
 
@@ -80,22 +85,28 @@ class Failure:
     errors: tuple[PayerError, ...] = ()
 
 
+# Attempts whose answer was never recorded (the process died, or the answer could not be stored) that a
+# check may take on top of its deferred retries before it is given up as failed.
+LOST_ATTEMPTS_ALLOWED: Final = 2
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How long to wait before asking again after the clearinghouse or the payer could not answer; the
-    number of delays bounds the deferred attempts (each of which makes its own bounded in-call retries)."""
+    number of delays bounds the deferred attempts (each of which makes its own bounded in-call retries).
+    `lease` is how long an attempt owns its check before another may ask again."""
 
     delays: tuple[timedelta, ...]
     lease: timedelta = timedelta(minutes=2)
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.delays) + 1 + LOST_ATTEMPTS_ALLOWED
 
     def next_attempt(self, attempts: int, now: datetime) -> datetime | None:
         if attempts > len(self.delays):
             return None
         return now + self.delays[attempts - 1]
-
-
-class CheckAlreadyCompleted(Exception):
-    """Another worker (or request) finished this check first: nothing more to do."""
 
 
 @dataclass(slots=True)
@@ -129,7 +140,10 @@ class EligibilityCheck:
         service_type: str,
         trigger: CheckTrigger,
         now: datetime,
+        held_until: datetime | None = None,
     ) -> EligibilityCheck:
+        """A check due now, or held for the caller that will ask at once until `held_until` (should the
+        caller die, the worker asks then)."""
         return cls(
             id=check_id,
             patient_id=coverage.patient_id,
@@ -139,7 +153,7 @@ class EligibilityCheck:
             service_type=service_type,
             trigger=trigger,
             created_at=now,
-            next_attempt_at=now,
+            next_attempt_at=held_until or now,
         )
 
     @property
@@ -147,13 +161,23 @@ class EligibilityCheck:
         """TRN02 of the 270: the check id, so the 271 is matched to the question it answers."""
         return self.id.hex
 
-    def start_attempt(self, now: datetime, policy: RetryPolicy) -> None:
+    def start_attempt(self, now: datetime, policy: RetryPolicy) -> bool:
         """Claim the check for one attempt; if the process dies mid-call, the lease runs out and the
-        worker asks again, so no check is ever lost."""
+        worker asks again, so no check is ever lost. False when there is nothing to ask: the check is
+        answered, or out of attempts (it is then failed for good, and says so)."""
         if self.status != "pending":
-            raise CheckAlreadyCompleted(str(self.id))
+            return False
+        if self.attempts >= policy.max_attempts:
+            reason = f"no answer could be recorded in {self.attempts} attempts"
+            self._fail(Failure("attempts_exhausted", reason), now, policy, False)
+            return False
         self.attempts += 1
         self.next_attempt_at = now + policy.lease
+        return True
+
+    def lease_held(self, now: datetime) -> bool:
+        """An attempt (or the caller the check was held for) owns the check until its lease runs out."""
+        return self.next_attempt_at is not None and self.next_attempt_at > now
 
     def record_answer(self, answer: PayerAnswer, response_271: str, now: datetime, policy: RetryPolicy) -> None:
         """The payer answered: verified when it confirms coverage on the date, failed otherwise."""
@@ -164,7 +188,8 @@ class EligibilityCheck:
             later = all(error.ask_again_later for error in answer.errors)
             self._fail(Failure("payer_rejected", f"the payer answered {described}", answer.errors), now, policy, later)
         elif answer.benefits is None:
-            self._fail(Failure("unreadable_response", "the 271 states no coverage for the member"), now, policy, False)
+            reason = "the 271 states no coverage for the member asked about"
+            self._fail(Failure("unreadable_response", reason), now, policy, False)
         elif not answer.benefits.covers(self.date_of_service):
             reason = "the payer reports the coverage inactive on the date of service"
             self._fail(Failure("coverage_inactive", reason), now, policy, False)

@@ -13,8 +13,7 @@ from pydantic import BaseModel
 
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
-from rcm_common.http import IdempotencyKeyDep
-from rcm_common.uow import IdempotentRequest, create_once
+from rcm_common.http import IdempotencyKeyDep, IdempotentRequest, create_once
 from rcm_eligibility.adapters.clearinghouse import X12_MEDIA_TYPE
 from rcm_eligibility.bootstrap import Eligibility
 from rcm_eligibility.service_layer import commands, handlers
@@ -78,7 +77,8 @@ async def request_check(
     payer's AAA errors, or `retrying` when the clearinghouse could not be reached (the service asks again)."""
 
     async def create(idempotency: IdempotentRequest | None) -> CheckPublic:
-        check_id = await handlers.queue_check(body, elig.uow(audit=audit, idempotency=idempotency), handlers.utc_now())
+        uow = elig.uow(audit=audit, idempotency=idempotency)
+        check_id = await handlers.queue_check(body, uow, handlers.utc_now(), elig.checker.policy.lease)
         await elig.checker.perform(check_id)
         return await handlers.get_check(check_id, elig.uow(audit=audit))
 
@@ -183,11 +183,20 @@ async def get_authorization(
 async def use_authorization(
     authorization_id: UUID,
     body: commands.UseAuthorization,
-    _principal: EligibilityWrite,
+    principal: EligibilityWrite,
     audit: AuditContextDep,
+    key: IdempotencyKeyDep,
     elig: EligibilityDep,
-) -> AuthorizationPublic:
-    return await handlers.use_authorization(authorization_id, body, elig.uow(audit=audit))
+) -> Any:
+    """With an `Idempotency-Key`, a retried request draws the units down once."""
+    return await create_once(
+        elig.session_factory,
+        f"POST /prior-authorizations/{authorization_id}/uses {principal.subject}",
+        key,
+        body,
+        lambda idem: handlers.use_authorization(authorization_id, body, elig.uow(audit=audit, idempotency=idem)),
+        lambda found: handlers.get_authorization(found, elig.uow(audit=audit)),
+    )
 
 
 @router.get(

@@ -6,6 +6,8 @@ Shapes and types are checked here; the rules (code formats, date windows, units)
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from rcm_common.types import Money
 
 MAX_ALLOWED_AMOUNTS = 5000
+# What NUMERIC(12,2) holds: larger amounts are refused at the door, on every database alike.
+MAX_AMOUNT = Decimal("9999999999.99")
+Amount = Annotated[Money, Field(ge=0, le=MAX_AMOUNT)]
 
 
 class _Command(BaseModel):
@@ -33,7 +38,7 @@ class RequestEstimate(_Command):
     coverage_id: UUID
     procedure_code: str
     service_type: str = "30"
-    allowed_amount: Money | None = None
+    allowed_amount: Amount | None = None
 
 
 class RecordAuthorization(_Command):
@@ -63,7 +68,7 @@ class ScheduleAppointment(_Command):
 class AllowedAmount(_Command):
     payer_id: str
     procedure_code: str
-    amount: Money = Field(ge=0)
+    amount: Amount
 
 
 class PutAllowedAmounts(_Command):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -154,8 +154,9 @@ async def _coverage_of(uow: EligibilityUnitOfWork, patient_id: UUID, coverage_id
     return coverage
 
 
-async def queue_check(cmd: commands.RequestCheck, uow: EligibilityUnitOfWork, now: datetime) -> UUID:
-    """Record an on-demand check, already claimed for the caller to perform at once."""
+async def queue_check(cmd: commands.RequestCheck, uow: EligibilityUnitOfWork, now: datetime, hold: timedelta) -> UUID:
+    """Record an on-demand check, held for `hold` for the caller to perform at once (the worker asks
+    should the caller not)."""
     problems = rules.Problems()
     service_type = rules.service_type(problems, "service_type", cmd.service_type)
     rules.date_of_service(problems, "date_of_service", cmd.date_of_service, now.date())
@@ -171,6 +172,7 @@ async def queue_check(cmd: commands.RequestCheck, uow: EligibilityUnitOfWork, no
             service_type=service_type,
             trigger="on_demand",
             now=now,
+            held_until=now + hold,
         )
         await uow.checks.add(check)
         uow.record_access("create", "eligibility_check", check.id, check.patient_id)
@@ -216,14 +218,10 @@ async def estimate(cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork) ->
     problems.raise_if_any()
     async with uow:
         coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
-        verified = [
-            check
-            for check in await uow.checks.for_patient(cmd.patient_id)
-            if check.coverage_id == coverage.coverage_id and check.status == "verified"
-        ]
-        latest = latest_per_coverage(verified)
-        if not latest or latest[0].benefits is None:
-            raise Conflict("No verified eligibility is on file for this coverage: check eligibility first.")
+        answered = [c for c in await uow.checks.for_patient(cmd.patient_id) if c.coverage_id == coverage.coverage_id]
+        latest = latest_per_coverage(answered)
+        if not latest or latest[0].status != "verified" or latest[0].benefits is None:
+            raise Conflict("The latest eligibility on file for this coverage is not verified: check eligibility first.")
         check = latest[0]
         allowed = cmd.allowed_amount
         if allowed is None:
@@ -323,6 +321,7 @@ async def use_authorization(
         )
         await uow.authorizations.save(authorization)
         uow.record_access("update", "prior_authorization", authorization.id, authorization.patient_id)
+        uow.respond(200, authorization.id)
         view = AuthorizationPublic.of(authorization, now.date())
         await uow.commit()
     return view
@@ -383,6 +382,13 @@ async def sweep_appointments(uow: EligibilityUnitOfWork, *, today: date, days_ah
         for appointment in await uow.appointments.due(today, days_ahead, limit):
             coverage = await uow.coverages.get(appointment.coverage_id)
             if coverage is None:
+                continue
+            pending = await uow.checks.pending_for(
+                coverage.coverage_id, appointment.date_of_service, appointment.service_type
+            )
+            if pending is not None:
+                appointment.check_id = pending.id
+                await uow.appointments.save(appointment)
                 continue
             check = EligibilityCheck.request(
                 check_id=uuid.uuid4(),

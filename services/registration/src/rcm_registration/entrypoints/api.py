@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
 from rcm_common.errors import ValidationFailed
-from rcm_common.http import IdempotencyKeyDep
-from rcm_common.uow import create_once
+from rcm_common.http import IdempotencyKeyDep, create_once
 from rcm_registration.bootstrap import Registration
 from rcm_registration.service_layer import commands, handlers
 from rcm_registration.service_layer.views import CoveragePublic, PatientPublic

@@ -1,15 +1,18 @@
 """The 999 from structure problems: a valid batch is accepted, pyx12 accepts the 999 written, and each
-kind of problem the validator reports becomes its IK3/IK4 code."""
+kind of problem the validator reports becomes its IK3/IK4 code, and one of a kind not known still rejects."""
 
 from __future__ import annotations
 
+import pytest
 from test_x12_writers import ENVELOPE, one_claim
 from x12_support import assert_accepted_by_pyx12
 
-from rcm_x12 import read
+from rcm_x12 import read, structure_acknowledgment
 from rcm_x12.acknowledgment import read_acknowledgments
 from rcm_x12.acknowledgment_writer import write_999
 from rcm_x12.professional_claim import write_837p
+from rcm_x12.reader import Interchange
+from rcm_x12.structure import Validation
 from rcm_x12.structure_acknowledgment import acknowledge
 
 VALID = write_837p(one_claim(), ENVELOPE)
@@ -48,3 +51,18 @@ def test_a_wrong_segment_count_rejects_the_set() -> None:
     [response] = read_acknowledgments(_acknowledged(VALID.replace("SE*29*", "SE*30*"))).implementation[0].responses
 
     assert (response.code, response.syntax_errors) == ("R", ("4",))
+
+
+@pytest.mark.parametrize(
+    "problem",
+    ["CLM at position 20 breaks a rule said in a new way", "a rule said in a new way, at no position"],
+    ids=["in-the-set", "nowhere"],
+)
+def test_a_problem_of_an_unknown_shape_still_rejects_the_set(monkeypatch: pytest.MonkeyPatch, problem: str) -> None:
+    def validate(_: list[Interchange]) -> Validation:
+        return Validation(structure=[problem], envelope=[], notes=[])
+
+    monkeypatch.setattr(structure_acknowledgment, "validate", validate)
+    [response] = read_acknowledgments(_acknowledged(VALID)).implementation[0].responses
+
+    assert (response.code, response.syntax_errors, response.segment_errors) == ("R", ("5",), [])

@@ -4,13 +4,15 @@ accepted (IK5 A) or rejected (IK5 R) with its segment errors (IK3) and element e
 
 The problems are the validator's messages, whose shapes it defines (segment, interchange position, loop,
 rule); each shape maps to its IK304 or IK403 code here, beside the validator, and the tests hold the two
-together. A problem of a shape not known here still rejects its set (IK502 5), without an IK3. The SE's
-count and control number are checked as a strict receiver checks them (IK502 4 and 3).
+together. A problem of a shape not known here still rejects its set (IK502 5), without an IK3, and every
+set of the interchange when it names no position inside one. The SE's count and control number are checked
+as a strict receiver checks them (IK502 4 and 3).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rcm_x12.acknowledgment_writer import ElementFault, GroupAcknowledgment, SegmentFault, SetAcknowledgment
@@ -40,6 +42,7 @@ _SEGMENT_RULES = (
     ("unexpected here", "2"),
     ("opens loop", "2"),
 )
+_POSITION = re.compile(r"at position (?P<position>\d+)")
 _SE_COUNT = re.compile(r"^SE at position (?P<position>\d+) counts ")
 _SE_CONTROL = re.compile(r"^SE at position (?P<position>\d+): control number does not match")
 
@@ -105,25 +108,34 @@ def _owner(position: int, sets: list[_SetFaults]) -> _SetFaults | None:
 
 
 def _place(problem: str, sets: list[_SetFaults]) -> None:
-    if match := _MISSING.match(problem):
-        position = int(match["position"])
-        if (faults := _owner(position, sets)) is not None:
-            missing_loop = match["missing_loop"]
-            if missing_loop:  # reported on the segment opening the loop that lacks it
-                opener = _segment_id(faults.transaction, position)
-                faults.add(opener, position, match["loop"] or "", "I7")
-            else:
-                faults.add(match["missing"].split("*")[0], position, match["loop"] or "", "3")
-        return
-    if match := _REPEATED_LOOP.match(problem):
-        position = int(match["position"])
-        if (faults := _owner(position, sets)) is not None:
-            faults.add(_segment_id(faults.transaction, position), position, match["loop"], "4")
-        return
-    match = _SEGMENT_PROBLEM.match(problem)
-    faults = _owner(int(match["position"]), sets) if match else None
-    if match is None or faults is None:
-        return
+    """The problem on its set, by the first shape it has. One of no known shape, or naming no position in a
+    set, still rejects (its set, else every set), so no problem the validator found lets a set through."""
+    for pattern, place in _PLACERS:
+        if match := pattern.match(problem):
+            if (faults := _owner(int(match["position"]), sets)) is not None:
+                place(match, faults)
+                return
+            break
+    position = _POSITION.search(problem)
+    owner = _owner(int(position["position"]), sets) if position else None
+    for faults in [owner] if owner is not None else sets:
+        faults.syntax.add("5")
+
+
+def _place_missing(match: re.Match[str], faults: _SetFaults) -> None:
+    position = int(match["position"])
+    if match["missing_loop"]:  # reported on the segment opening the loop that lacks it
+        faults.add(_segment_id(faults.transaction, position), position, match["loop"] or "", "I7")
+    else:
+        faults.add(match["missing"].split("*")[0], position, match["loop"] or "", "3")
+
+
+def _place_repeated_loop(match: re.Match[str], faults: _SetFaults) -> None:
+    position = int(match["position"])
+    faults.add(_segment_id(faults.transaction, position), position, match["loop"], "4")
+
+
+def _place_segment_problem(match: re.Match[str], faults: _SetFaults) -> None:
     segment_id, position, loop, rule = (
         match["label"].split("*")[0],
         int(match["position"]),
@@ -139,6 +151,13 @@ def _place(problem: str, sets: list[_SetFaults]) -> None:
         faults.syntax.add("5")
     else:
         faults.add(segment_id, position, loop, segment_code)
+
+
+_PLACERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], _SetFaults], None]], ...] = (
+    (_MISSING, _place_missing),
+    (_REPEATED_LOOP, _place_repeated_loop),
+    (_SEGMENT_PROBLEM, _place_segment_problem),
+)
 
 
 def _element_fault(reference: str, code: str) -> ElementFault:

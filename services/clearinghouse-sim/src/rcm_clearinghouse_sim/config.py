@@ -21,7 +21,8 @@ class ClearinghouseSettings(ServiceSettings):
     """`RCM_CLEARINGHOUSE_CONFIG` names another configuration file, `RCM_CLEARINGHOUSE_SEED` overrides
     its seed, `RCM_API_KEY` is the key every X12, mailbox and fault request must send (X-Api-Key)."""
 
-    uses: ClassVar[frozenset[Facility]] = frozenset()  # no database, broker, tokens or PHI at rest
+    # No database, broker or tokens; the claims and mailbox hold PHI in memory only, never on disk.
+    uses: ClassVar[frozenset[Facility]] = frozenset()
 
     service_name: str = "clearinghouse-sim"
     http_port: int = 8009

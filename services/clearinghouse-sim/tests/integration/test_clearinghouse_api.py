@@ -1,6 +1,7 @@
 """The simulator over HTTP, as the platform's services call it: 270 → 271 for each member convention,
 837P → 999, 277CA in the mailbox and, after a payment run, 835s that balance; 276 → 277; the API key;
-unreadable X12 changing nothing; the same batch sent twice adjudicated once."""
+unreadable X12, or an upload failing part-way, changing nothing; the same batch sent twice adjudicated
+once; corrected and replacement claims; a dependant's own accumulators."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from clearinghouse_support import X12, Clock, quiet_config
+from clearinghouse_support import CHILD, X12, Clock, quiet_config
 from x12_support import assert_accepted_by_pyx12
 
 from rcm_clearinghouse_sim.bootstrap import Simulator, bootstrap
 from rcm_clearinghouse_sim.config import ClearinghouseSettings
+from rcm_clearinghouse_sim.service_layer import clearinghouse
 from rcm_x12.acknowledgment import read_acknowledgments
-from rcm_x12.claim_status import read_claim_statuses
-from rcm_x12.eligibility import read_eligibility
+from rcm_x12.claim_status import ClaimStatus, read_claim_statuses
+from rcm_x12.eligibility import Member, read_eligibility
+from rcm_x12.professional_claim import Dependent, ServiceLine
 from rcm_x12.remittance import Remittance, read_remittances
 
 
@@ -29,6 +32,26 @@ async def _paid(client: httpx.AsyncClient) -> list[Remittance]:
     assert run.status_code == 200
     texts = [(await client.get(f"/mailbox/{file_id}")).text for file_id in run.json()["files"]]
     return [remittance for text in texts for remittance in read_remittances(text)]
+
+
+async def _acknowledged(client: httpx.AsyncClient) -> list[ClaimStatus]:
+    """Every claim of every 277CA in the mailbox, oldest first."""
+    texts = await _mailbox(client, "277CA")
+    return [claim for text in texts for ca in read_claim_statuses(text) for claim in ca.claims]
+
+
+def _rejection(claim: ClaimStatus) -> list[tuple[str, str]]:
+    return [(code.category, code.status) for code in claim.statuses[0].codes]
+
+
+async def _status(client: httpx.AsyncClient, x12: X12, claim_id: str) -> tuple[str, str]:
+    [response] = read_claim_statuses((await client.post("/x12/claim-status", content=x12.status(claim_id))).text)
+    [code, *_] = response.claims[0].statuses[0].codes
+    return code.category, code.status
+
+
+def _deductible_left(member: Member) -> Decimal | None:
+    return next(b.amount for b in member.benefits if (b.code, b.time_period) == ("C", "29"))
 
 
 async def test_an_active_member_gets_benefits_with_the_trace_echoed(client: httpx.AsyncClient, x12: X12) -> None:
@@ -98,7 +121,7 @@ async def test_a_batch_is_acknowledged_adjudicated_and_paid(client: httpx.AsyncC
     first = claims["PCN1"]
     assert (first.status, first.payer_claim_number) == ("1", ca.claims[0].payer_claim_number)
     assert [[(a.group, a.reason) for a in line.adjustments] for line in first.lines] == [
-        [("CO", "45"), ("PR", "1"), ("PR", "3")], [("CO", "197")]
+        [("CO", "45"), ("PR", "3")], [("CO", "197")]
     ]  # fmt: skip
     assert (claims["PCN2"].status, claims["PCN2"].lines[0].remarks[0].code) == ("4", "N130")
     assert_accepted_by_pyx12(
@@ -155,14 +178,9 @@ async def test_a_structurally_broken_batch_is_rejected_in_the_999(client: httpx.
 
 
 async def test_claim_status_follows_the_claim(client: httpx.AsyncClient, x12: X12) -> None:
-    async def status(claim_id: str) -> tuple[str, str]:
-        [response] = read_claim_statuses((await client.post("/x12/claim-status", content=x12.status(claim_id))).text)
-        [code] = response.claims[0].statuses[0].codes
-        return code.category, code.status
-
-    assert await status("PCN1") == ("A4", "35")
-    await client.post("/x12/claims", content=x12.batch(member_id="W2", control=5))
-    assert await status("PCN1") == ("P1", "20")
+    assert await _status(client, x12, "PCN1") == ("A4", "35")
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", x12.line("20610")), member_id="W2", control=5))
+    assert await _status(client, x12, "PCN1") == ("P1", "20")
     await _paid(client)
     [paid] = read_claim_statuses((await client.post("/x12/claim-status", content=x12.status("PCN1"))).text)
     final = paid.claims[0].statuses[0]
@@ -222,3 +240,122 @@ async def test_the_same_seed_writes_the_same_835(x12: X12) -> None:
         return sim.clearinghouse.mailbox.get(file_id).content
 
     assert paid_once() == paid_once()
+
+
+async def test_a_known_interchange_sent_with_a_new_one_is_not_adjudicated_again(
+    client: httpx.AsyncClient, x12: X12
+) -> None:
+    first = x12.batch(x12.claim("PCN1"), control=11)
+    second = x12.batch(x12.claim("PCN2", x12.line("99214", "200.00")), control=12)
+
+    alone = await client.post("/x12/claims", content=first)
+    both = await client.post("/x12/claims", content=first + second)
+
+    assert both.text.startswith(alone.text)
+    assert (alone.headers["x-batch-id"], both.headers["x-batch-id"]) == ("B000001", "B000002")
+    assert [claim.patient_control_number for claim in await _acknowledged(client)] == ["PCN1", "PCN2"]
+    remittances = await _paid(client)
+    assert [(claim.claim_id, claim.status) for r in remittances for claim in r.claims] == [("PCN1", "1"), ("PCN2", "1")]
+    assert await _status(client, x12, "PCN1") == ("F1", "65")
+
+
+async def test_a_claim_denied_for_its_diagnosis_is_paid_once_corrected(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", diagnoses=("4779",))))
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1")))
+
+    [denied, paid] = [claim for r in await _paid(client) for claim in r.claims]
+
+    assert [(a.group, a.reason) for a in denied.lines[0].adjustments] == [("CO", "16")]
+    assert (paid.status, [(a.group, a.reason) for a in paid.lines[0].adjustments]) == ("1", [("CO", "45"), ("PR", "3")])
+
+
+async def test_a_replacement_takes_the_place_of_a_claim_not_yet_paid(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", x12.line("20610"))))
+    [original] = await _acknowledged(client)
+    replacement = x12.claim("PCN1", x12.line("20610"), frequency="7", payer_claim_number=original.payer_claim_number)
+
+    await client.post("/x12/claims", content=x12.batch(replacement))
+
+    [_, replaced] = await _acknowledged(client)
+    assert replaced.accepted
+    [paid] = [claim for r in await _paid(client) for claim in r.claims]
+    assert paid.payer_claim_number == replaced.payer_claim_number != original.payer_claim_number
+    assert [(a.group, a.reason) for a in paid.lines[0].adjustments] == [("CO", "45"), ("PR", "1")]
+    [answer] = read_eligibility((await client.post("/x12/eligibility", content=x12.inquiry())).text)
+    assert _deductible_left(answer.subscribers[0]) == Decimal("1417.78")  # 1500 less one 82.22, not two
+
+
+async def test_a_paid_claim_cannot_be_replaced_and_voids_are_refused(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1")))
+    [original] = await _acknowledged(client)
+    await _paid(client)
+    number = original.payer_claim_number
+
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", frequency="7", payer_claim_number=number)))
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", frequency="8", payer_claim_number=number)))
+
+    [_, replacement, void] = await _acknowledged(client)
+    assert (_rejection(replacement), _rejection(void)) == ([("A7", "464")], [("A3", "535")])
+    assert await _paid(client) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "codes"),
+    [
+        (X12.line(charge="-150.00"), [("A7", "402"), ("A7", "178")]),
+        (X12.line(units="0"), [("A7", "476")]),
+    ],
+    ids=["negative-charge", "zero-units"],
+)
+async def test_a_charge_or_units_not_above_zero_is_rejected_on_the_277ca(
+    client: httpx.AsyncClient, x12: X12, line: ServiceLine, codes: list[tuple[str, str]]
+) -> None:
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", line)))
+
+    [claim] = await _acknowledged(client)
+    assert (claim.accepted, _rejection(claim)) == (False, codes)
+    assert await _paid(client) == []
+
+
+async def test_a_dependant_has_accumulators_of_their_own(client: httpx.AsyncClient, x12: X12) -> None:
+    async def deductible_left(dependent: bool) -> Decimal | None:
+        inquiry = x12.inquiry(dependent=CHILD if dependent else None)
+        [answer] = read_eligibility((await client.post("/x12/eligibility", content=inquiry)).text)
+        [subscriber] = answer.subscribers
+        return _deductible_left(subscriber.dependants[0] if dependent else subscriber)
+
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", x12.line("20610"))))
+    assert (await deductible_left(False), await deductible_left(True)) == (Decimal("1417.78"), Decimal("1500.00"))
+
+    child_claim = x12.claim("PCN2", x12.line("20610"))
+    await client.post("/x12/claims", content=x12.batch(child_claim, dependent=Dependent(CHILD, "19")))
+
+    assert (await deductible_left(False), await deductible_left(True)) == (Decimal("1417.78"), Decimal("1417.78"))
+    [_, child] = [claim for r in await _paid(client) for claim in r.claims]
+    assert [(a.group, a.reason) for a in child.lines[0].adjustments] == [("CO", "45"), ("PR", "1")]  # not CO-18
+
+
+async def test_an_upload_failing_part_way_is_a_400_that_changes_nothing(
+    client: httpx.AsyncClient, x12: X12, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object) -> str:
+        raise ValueError("a value such as SECRET-MEMBER cannot be written")
+
+    batch = x12.batch(control=31)
+    monkeypatch.setattr(clearinghouse, "write_277ca", refuse)
+    failed = await client.post("/x12/claims", content=batch)
+    monkeypatch.undo()
+
+    assert (failed.status_code, failed.headers["content-type"]) == (400, "application/problem+json")
+    assert "SECRET" not in failed.text
+    again = await client.post("/x12/claims", content=batch)
+    assert again.headers["x-batch-id"] == "B000001"
+    assert [claim.accepted for claim in await _acknowledged(client)] == [True]
+    assert len([claim for r in await _paid(client) for claim in r.claims]) == 1
+
+
+async def test_every_270_of_an_upload_is_answered(client: httpx.AsyncClient, x12: X12) -> None:
+    response = await client.post("/x12/eligibility", content=x12.inquiry("W1") + x12.inquiry("TERM1"))
+
+    answers = read_eligibility(response.text)
+    assert [member.active for answer in answers for member in answer.subscribers] == [True, False]

@@ -78,7 +78,7 @@ async def test_a_duplicate_835_fault_puts_each_835_in_twice(client: httpx.AsyncC
     assert (await client.delete("/faults")).status_code == 204
 
 
-# The simulator has no database, broker, tokens or PHI at rest: in production only its API key must be real.
+# The simulator has no database, broker or tokens (PHI only in memory): in production only its API key must be real.
 PRODUCTION = {"environment": "production"}
 
 

@@ -36,6 +36,8 @@ PROVIDER = Provider("ACME MEDICAL GROUP", "1234567893")
 SUBMITTER = TradingPartner("ACME BILLING", "ACMEBILL")
 CLEARINGHOUSE = TradingPartner("RCM CLEARINGHOUSE SIMULATOR", "RCMCLEARSIM")
 API_HEADERS = {"X-Api-Key": DEV_API_KEY, "Content-Type": "application/edi-x12"}
+CHILD = Member("DOE", "JIM", birth_date=date(2012, 4, 1), gender="M", address=HOME)
+"""The subscriber's child, whom the payer knows only under the subscriber's member id."""
 
 
 @dataclass

@@ -11,10 +11,16 @@ import pytest
 
 from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
 from rcm_clearinghouse_sim.domain.accumulators import Met
-from rcm_clearinghouse_sim.domain.adjudication import ClaimResult, DuplicateKey, adjudicate, duplicate_key
+from rcm_clearinghouse_sim.domain.adjudication import (
+    ClaimResult,
+    DuplicateKey,
+    adjudicate,
+    allowed_keys,
+    duplicate_key,
+)
 from rcm_clearinghouse_sim.domain.claims import Claim, Line, PriorShare
 from rcm_clearinghouse_sim.domain.coverage import Standing, coverage_of
-from rcm_clearinghouse_sim.domain.edits import front_end_rejection, npi_valid
+from rcm_clearinghouse_sim.domain.edits import Status, front_end_rejection, npi_valid
 from rcm_clearinghouse_sim.domain.eligibility import answer
 from rcm_clearinghouse_sim.domain.plans import Denial, Plan
 
@@ -55,21 +61,26 @@ def codes(result: ClaimResult) -> list[tuple[str, str, Decimal]]:
 
 
 def test_the_deductible_is_met_across_two_claims_then_coinsurance_applies() -> None:
-    # ACME: 99214 allowed 172.17 (1.35 x 127.53); deductible 1500; copay 25 on office visits; 20%.
-    first, met = run(claim(line("99214", "200.00")), met=Met(Decimal("1400.00")))
-    assert codes(first) == [("CO", "45", Decimal("27.83")), ("PR", "1", Decimal("100.00")),
-                            ("PR", "2", Decimal("9.43")), ("PR", "3", Decimal("25.00"))]  # fmt: skip
-    assert (first.lines[0].paid, first.status) == (Decimal("37.74"), "1")
-    assert met == Met(Decimal("1500.00"), Decimal("134.43"))
+    # ACME: 20610 allowed 82.22 (1.35 x 60.90), no copay; deductible 1500; 20%.
+    first, met = run(claim(line("20610", "200.00")), met=Met(Decimal("1450.00")))
+    assert codes(first) == [("CO", "45", Decimal("117.78")), ("PR", "1", Decimal("50.00")),
+                            ("PR", "2", Decimal("6.44"))]  # fmt: skip
+    assert (first.lines[0].paid, first.status) == (Decimal("25.78"), "1")
+    assert met == Met(Decimal("1500.00"), Decimal("56.44"))
 
-    second, met = run(claim(line("99214", "200.00")), met=met)
-    assert codes(second) == [
-        ("CO", "45", Decimal("27.83")),
-        ("PR", "2", Decimal("29.43")),
-        ("PR", "3", Decimal("25.00")),
-    ]
-    assert second.paid == Decimal("117.74")
-    assert met.out_of_pocket == Decimal("188.86")
+    second, met = run(claim(line("20610", "200.00")), met=met)
+    assert codes(second) == [("CO", "45", Decimal("117.78")), ("PR", "2", Decimal("16.44"))]
+    assert second.paid == Decimal("65.78")
+    assert met.out_of_pocket == Decimal("72.88")
+
+
+def test_a_copay_line_owes_the_copay_instead_of_the_deductible_and_coinsurance() -> None:
+    # ACME: 99213 allowed 121.61 (1.35 x 90.08), a 25.00 office-visit copay, the deductible untouched.
+    result, met = run(claim(line("99213", "150.00")))
+
+    assert codes(result) == [("CO", "45", Decimal("28.39")), ("PR", "3", Decimal("25.00"))]
+    assert result.paid == Decimal("96.61")
+    assert met == Met(Decimal("0.00"), Decimal("25.00"))
 
 
 def test_the_out_of_pocket_maximum_stops_the_patient_share() -> None:
@@ -133,6 +144,22 @@ def test_a_line_seen_in_an_earlier_batch_is_a_duplicate() -> None:
     result, _ = run(made, seen=frozenset({duplicate_key(made, made.lines[0])}))
 
     assert codes(result) == [("CO", "18", Decimal("150.00"))]
+
+
+def test_only_allowed_lines_make_later_lines_duplicates() -> None:
+    made = claim(line(), line("99214", "200.00", number=2, pointers=(2,)))
+
+    result, _ = run(made)
+
+    assert [item.denied for item in result.lines] == [False, True]  # the second points at no diagnosis
+    assert allowed_keys(made, result) == {duplicate_key(made, made.lines[0])}
+
+
+def test_a_dependant_is_not_a_duplicate_of_the_subscriber() -> None:
+    subscriber = claim()
+    child = replace(subscriber, dependant=("DOE", "JIM", date(2012, 4, 1)))
+
+    assert duplicate_key(subscriber, subscriber.lines[0]) != duplicate_key(child, child.lines[0])
 
 
 def test_random_denials_follow_the_seed() -> None:
@@ -225,26 +252,55 @@ def test_a_terminated_member_is_told_inactive() -> None:
 
 
 @pytest.mark.parametrize(
-    ("made", "known", "status"),
+    ("made", "known", "statuses"),
     [
-        (claim(), False, "116"),
-        (claim(member="NOTFOUND7"), True, "33"),
-        (replace(claim(), billing_npi="1234567890"), True, "562"),
-        (claim(rendering_npi="1111111111"), True, "562"),
-        (claim(diagnoses=()), True, "254"),
-        (replace(claim(), charge=Decimal("1.00")), True, "178"),
+        (claim(), False, ["116"]),
+        (claim(member="NOTFOUND7"), True, ["33"]),
+        (replace(claim(), billing_npi="1234567890"), True, ["562"]),
+        (claim(rendering_npi="1111111111"), True, ["562"]),
+        (claim(diagnoses=()), True, ["254"]),
+        (replace(claim(), charge=Decimal("1.00")), True, ["178"]),
+        (claim(line(charge="-150.00")), True, ["402", "178"]),
+        (claim(line(charge="0.00")), True, ["402", "178"]),
+        (claim(line(charge="200.00"), line(charge="-50.00", number=2)), True, ["402", "583"]),
+        (claim(line(units=Decimal(-1))), True, ["476"]),
+        (claim(line(units=Decimal(0))), True, ["476"]),
+        (claim(frequency="8", corrects="ACME010000000001"), True, ["535"]),
+        (claim(frequency="7", corrects="ACME010000000001"), True, ["464"]),
     ],
-    ids=["unknown-payer", "unknown-member", "billing-npi", "rendering-npi", "no-diagnosis", "charge-mismatch"],
+    ids=[
+        "unknown-payer",
+        "unknown-member",
+        "billing-npi",
+        "rendering-npi",
+        "no-diagnosis",
+        "charge-mismatch",
+        "negative-total",
+        "zero-total",
+        "negative-line",
+        "negative-units",
+        "zero-units",
+        "void",
+        "replacement-of-nothing-open",
+    ],
 )
-def test_front_end_edits_reject(made: Claim, known: bool, status: str) -> None:
+def test_front_end_edits_reject(made: Claim, known: bool, statuses: list[str]) -> None:
     rejection = front_end_rejection(made, payer_known=known)
 
     assert rejection is not None
-    assert rejection.status == status
+    assert [code.status for code in rejection.codes] == statuses
+
+
+def test_an_amount_not_above_zero_is_named_on_the_rejection() -> None:
+    rejection = front_end_rejection(claim(line(charge="-150.00")), payer_known=True)
+
+    assert rejection is not None
+    assert rejection.codes == (Status("A7", "402"), Status("A7", "178"))
 
 
 def test_a_clean_claim_passes_the_edits_and_npis_check_their_digit() -> None:
     assert front_end_rejection(claim(), payer_known=True) is None
+    assert front_end_rejection(claim(frequency="7", corrects="ACME01X"), payer_known=True, original_open=True) is None
     assert npi_valid("1234567893")
     assert not npi_valid("1234567890")
     assert not npi_valid("12345")

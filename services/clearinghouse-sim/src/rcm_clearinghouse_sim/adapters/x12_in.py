@@ -1,12 +1,14 @@
-"""From what the X12 readers found to the domain: an 837P claim becomes the claim the payers adjudicate."""
+"""From what the X12 readers found to the domain: an 837P claim becomes the claim the payers adjudicate,
+and a subscriber and dependant the patient whose accumulators count."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from rcm_clearinghouse_sim.domain.claims import Claim, Line, PriorShare
+from rcm_clearinghouse_sim.domain.claims import Claim, Line, Patient, PriorShare
 from rcm_x12.professional_claim_reader import ClaimLine, ClaimProvider, ClaimSubscriber, OtherPayer, ReceivedClaim
 from rcm_x12.remittance import Adjustment
+from rcm_x12.writer import Member
 
 _ONE = Decimal(1)
 _ZERO = Decimal("0.00")
@@ -28,6 +30,18 @@ def claim_of(claim: ReceivedClaim, subscriber: ClaimSubscriber, provider: ClaimP
         prior_authorization=claim.prior_authorization,
         responsibility=subscriber.responsibility,
         prior=_prior(claim, prior) if prior is not None else None,
+        frequency=claim.frequency,
+        corrects=claim.payer_claim_number,
+        dependant=patient_of(subscriber.subscriber, subscriber.patient).dependant,
+    )
+
+
+def patient_of(subscriber: Member, dependant: Member | None) -> Patient:
+    """The subscriber, or the dependant under the subscriber's member id (names compared case-blind)."""
+    if dependant is None:
+        return Patient(subscriber.member_id)
+    return Patient(
+        subscriber.member_id, (dependant.last_name.upper(), dependant.first_name.upper(), dependant.birth_date)
     )
 
 

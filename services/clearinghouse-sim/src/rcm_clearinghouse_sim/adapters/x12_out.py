@@ -131,12 +131,13 @@ def acknowledged(record: ClaimRecord, trace: str) -> AcknowledgedClaim:
         service_end=record.service_end,
         payer_claim_number=record.payer_claim_number,
         clearinghouse_trace=trace,
-        rejection=ClaimRejection(
-            (StatusCode(rejection.category, rejection.status, rejection.entity, ""),), rejection.message
-        )
-        if rejection is not None
-        else None,
+        rejection=ClaimRejection(_status_codes(rejection), rejection.message) if rejection is not None else None,
     )
+
+
+def _status_codes(rejection: Rejection) -> tuple[StatusCode, ...]:
+    """The rejection's STC codes, as the 277CA wrote them and the 277 repeats them."""
+    return tuple(StatusCode(code.category, code.status, code.entity, "") for code in rejection.codes)
 
 
 def payer_of(plan: Plan) -> Payer:
@@ -171,8 +172,7 @@ def status_report(inquiry: StatusInquiry, record: ClaimRecord | None, today: dat
         return not_found
     found = replace(not_found, charge=record.source.charge, status_date=record.received.date())
     if record.rejection is not None:
-        rejection = record.rejection
-        return replace(found, codes=(StatusCode(rejection.category, rejection.status, rejection.entity, ""),))
+        return replace(found, codes=_status_codes(record.rejection))
     found = replace(found, payer_claim_number=record.payer_claim_number)
     if record.result is None or record.payment is None:
         return replace(found, codes=(StatusCode("P1", "20", "", ""),))

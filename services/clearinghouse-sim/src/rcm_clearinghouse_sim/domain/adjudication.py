@@ -1,9 +1,10 @@
-"""Adjudication: each line priced from the plan's fee schedule, the patient's share taken from the member's
-accumulators (deductible PR-1, coinsurance PR-2, copay PR-3, within the out-of-pocket maximum), the rest of
-the charge written off as contractual (CO-45), or the line denied with its CARC and RARC.
+"""Adjudication: each line priced from the plan's fee schedule, the patient's share taken from the patient's
+accumulators (on a copay line the copay PR-3 alone; otherwise deductible PR-1, then coinsurance PR-2; always
+within the out-of-pocket maximum), the rest of the charge written off as contractual (CO-45), or the line
+denied with its CARC and RARC.
 
 Denials, the first that applies: not covered on the date of service (CO-27), filed after the plan's
-timely filing limit (CO-29), an invalid or missing diagnosis (CO-16, M76), a duplicate of a line adjudicated
+timely filing limit (CO-29), an invalid or missing diagnosis (CO-16, M76), a duplicate of a line allowed
 in an earlier batch (CO-18), a code the plan does not cover (CO-96, N130), no prior authorisation where the
 plan requires one (CO-197), and a seeded share of denials drawn from the plan's list.
 
@@ -16,20 +17,21 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from rcm_clearinghouse_sim.domain.accumulators import Met
-from rcm_clearinghouse_sim.domain.claims import Claim, Line, PriorShare
+from rcm_clearinghouse_sim.domain.claims import Claim, Line, Patient, PriorShare
 from rcm_clearinghouse_sim.domain.coverage import Coverage
 from rcm_clearinghouse_sim.domain.plans import ZERO, Denial, Plan, cents
 
 # ICD-10-CM as claims carry it: no dot, a letter (not U), two characters of the category, up to four more.
 _ICD10 = re.compile(r"[A-TV-Z][0-9][0-9A-Z]{1,5}")
 _STATUS = {"P": "1", "S": "2", "T": "3"}
-DuplicateKey = tuple[str, str, date, str, Decimal]
-"""Payer, member, date of service, procedure and charge: a line seen before is a duplicate."""
+DuplicateKey = tuple[str, Patient, date, str, Decimal]
+"""Payer, patient, date of service, procedure and charge: a line allowed before is a duplicate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,12 @@ class ClaimResult:
         return sum((line.patient for line in self.lines), ZERO)
 
     @property
+    def deductible(self) -> Decimal:
+        """What the claim put towards the deductible (its PR-1), as the accumulators counted it."""
+        parts = (a for line in self.lines for a in line.adjustments if (a.group, a.reason) == ("PR", "1"))
+        return sum((a.amount for a in parts), ZERO)
+
+    @property
     def denial(self) -> str:
         """The first denied line's CARC, or "" when no line was denied."""
         return next((line.adjustments[0].reason for line in self.lines if line.denied), "")
@@ -101,11 +109,11 @@ def adjudicate(
     met: Met,
     *,
     received: date,
-    seen: frozenset[DuplicateKey],
+    seen: AbstractSet[DuplicateKey],
     seed: int,
 ) -> tuple[ClaimResult, Met]:
     """The claim's adjudication and what the member has met after it (for the plan year of its first date
-    of service); `seen` holds the lines of earlier batches."""
+    of service); `seen` holds the lines allowed in earlier batches."""
     results = []
     shares = _prior_shares(claim)
     for line, prior in zip(claim.lines, shares, strict=True):
@@ -122,7 +130,13 @@ def adjudicate(
 
 
 def duplicate_key(claim: Claim, line: Line) -> DuplicateKey:
-    return (claim.payer_id, claim.member_id, line.service_date, line.procedure, line.charge)
+    return (claim.payer_id, claim.patient, line.service_date, line.procedure, line.charge)
+
+
+def allowed_keys(claim: Claim, result: ClaimResult) -> set[DuplicateKey]:
+    """The keys of the lines the claim was allowed: only those make a later line a duplicate, since a denied
+    line (for a missing diagnosis, say) is meant to be corrected and sent again."""
+    return {duplicate_key(claim, line.line) for line in result.lines if not line.denied}
 
 
 def diagnoses_valid(claim: Claim, line: Line) -> bool:
@@ -140,7 +154,7 @@ def _denial(
     plan: Plan,
     coverage: Coverage,
     received: date,
-    seen: frozenset[DuplicateKey],
+    seen: AbstractSet[DuplicateKey],
     seed: int,
 ) -> Denial | None:
     if not coverage.covers(line.service_date):
@@ -162,20 +176,22 @@ def _denial(
 
 
 def _share(plan: Plan, line: Line, allowed: Decimal, met: Met) -> _Share:
-    """The patient's share as primary: copay first, then the deductible left, then coinsurance on the
-    rest, the total held within what remains of the out-of-pocket maximum (coinsurance given back first)."""
-    copay = min(plan.copay, allowed) if line.procedure in plan.copay_codes else ZERO
-    deductible = min(allowed - copay, met.deductible_left(plan))
-    coinsurance = cents((allowed - copay - deductible) * plan.coinsurance)
+    """The patient's share as primary. A copay line owes the copay instead of the deductible and
+    coinsurance (as the eligibility service's estimate assumes, the usual commercial design); any other
+    line the deductible left, then coinsurance on the rest. Either is held within what remains of the
+    out-of-pocket maximum (coinsurance given back first)."""
     room = met.out_of_pocket_left(plan)
-    if room is not None and copay + deductible + coinsurance > room:
-        excess = copay + deductible + coinsurance - room
+    if plan.copay and line.procedure in plan.copay_codes:
+        copay = min(plan.copay, allowed)
+        return _Share(ZERO, ZERO, copay if room is None else min(copay, room))
+    deductible = min(allowed, met.deductible_left(plan))
+    coinsurance = cents((allowed - deductible) * plan.coinsurance)
+    if room is not None and deductible + coinsurance > room:
+        excess = deductible + coinsurance - room
         for_coinsurance = min(excess, coinsurance)
-        for_deductible = min(excess - for_coinsurance, deductible)
         coinsurance -= for_coinsurance
-        deductible -= for_deductible
-        copay -= excess - for_coinsurance - for_deductible
-    return _Share(deductible, coinsurance, copay)
+        deductible -= excess - for_coinsurance
+    return _Share(deductible, coinsurance, ZERO)
 
 
 def _priced(line: Line, plan: Plan, met: Met, prior: PriorShare | None) -> tuple[LineResult, _Share]:

@@ -7,16 +7,31 @@ from dataclasses import dataclass
 
 from rcm_clearinghouse_sim.domain.claims import Claim
 from rcm_clearinghouse_sim.domain.coverage import Standing, coverage_of
+from rcm_clearinghouse_sim.domain.plans import ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """One category:status:entity code of an STC (STC01, STC10 or STC11)."""
+
+    category: str
+    status: str
+    entity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """STC01-1 to 3 (category, status, entity) and STC12's free text."""
+    """The STC codes (a second one where the first needs it, as 402 "amount must be greater than zero"
+    needs one naming the amount) and STC12's free text."""
 
-    category: str
-    status: str
-    entity: str
+    codes: tuple[Status, ...]
     message: str
+
+
+def _rejection(message: str, category: str, status: str, entity: str = "", *, naming: str = "") -> Rejection:
+    """A rejection with one code, or two when `naming` is the status code telling which element is wrong."""
+    also = (Status(category, naming),) if naming else ()
+    return Rejection((Status(category, status, entity), *also), message)
 
 
 def npi_valid(npi: str) -> bool:
@@ -30,20 +45,43 @@ def npi_valid(npi: str) -> bool:
     return total % 10 == 0
 
 
-def front_end_rejection(claim: Claim, *, payer_known: bool) -> Rejection | None:
-    """The first edit the claim fails, or None when it goes on to adjudication."""
+def front_end_rejection(claim: Claim, *, payer_known: bool, original_open: bool = False) -> Rejection | None:
+    """The first edit the claim fails, or None when it goes on to adjudication. `original_open` tells
+    whether the claim a replacement names (REF*F8) is one this payer can still replace."""
     if not payer_known:
-        return Rejection("A3", "116", "PR", "claim submitted to a payer this clearinghouse does not know")
+        return _rejection("claim submitted to a payer this clearinghouse does not know", "A3", "116", "PR")
     if not claim.lines:
-        return Rejection("A6", "187", "", "the claim has no service line with a date of service")
+        return _rejection("the claim has no service line with a date of service", "A6", "187")
     if coverage_of(claim.member_id, claim.service_date).standing is Standing.NOT_FOUND:
-        return Rejection("A3", "33", "IL", "subscriber and subscriber id not found")
+        return _rejection("subscriber and subscriber id not found", "A3", "33", "IL")
     if not npi_valid(claim.billing_npi):
-        return Rejection("A7", "562", "85", "the billing provider's NPI is invalid")
+        return _rejection("the billing provider's NPI is invalid", "A7", "562", "85")
     if claim.rendering_npi and not npi_valid(claim.rendering_npi):
-        return Rejection("A7", "562", "82", "the rendering provider's NPI is invalid")
+        return _rejection("the rendering provider's NPI is invalid", "A7", "562", "82")
     if not claim.diagnoses:
-        return Rejection("A6", "254", "", "the claim has no principal diagnosis")
+        return _rejection("the claim has no principal diagnosis", "A6", "254")
+    return _amount_rejection(claim) or _correction_rejection(claim, original_open)
+
+
+def _amount_rejection(claim: Claim) -> Rejection | None:
+    """Charges and units must be positive: a negative one would be paid back as a negative share."""
+    if claim.charge <= ZERO:
+        return _rejection("the total charge is not greater than zero", "A7", "402", naming="178")
+    if any(line.charge <= ZERO for line in claim.lines):
+        return _rejection("a line's charge is not greater than zero", "A7", "402", naming="583")
+    if any(line.units <= 0 for line in claim.lines):
+        return _rejection("a line's units are not greater than zero", "A7", "476")
     if claim.charge != claim.line_charges:
-        return Rejection("A7", "178", "", "the total charge is not the sum of the lines' charges")
+        return _rejection("the total charge is not the sum of the lines' charges", "A7", "178")
+    return None
+
+
+def _correction_rejection(claim: Claim, original_open: bool) -> Rejection | None:
+    """A void is refused: reversing a claim on the 835 is not simulated. A replacement must name a claim
+    this payer and billing provider can still replace."""
+    if claim.frequency == "8":
+        return _rejection("voids (frequency 8) are not taken: reversing a claim is not simulated", "A3", "535")
+    if claim.frequency == "7" and not original_open:
+        message = "the payer claim number (REF*F8) names no claim of this payer and provider open to replacement"
+        return _rejection(message, "A7", "464")
     return None

@@ -1,6 +1,6 @@
 """The simulated payers' eligibility answers: the member's standing for the date of service and, when
 active, the plan's benefits with what remains of the deductible and out-of-pocket maximum (from the
-member's accumulators), and which service types need prior authorisation."""
+patient's own accumulators), and which service types need prior authorisation."""
 
 from __future__ import annotations
 

@@ -103,10 +103,14 @@ def _x12(text: str, headers: dict[str, str] | None = None) -> Response:
 
 
 def _readable(work: Callable[[], T]) -> T:
+    """The work's answer; X12 it cannot read is a 400 naming only segments and positions. The codec's own
+    errors say where; any other ValueError from reading may hold a value, so it is not repeated."""
     try:
         return work()
-    except X12Error as exc:  # its messages name segments and positions, never values
+    except X12Error as exc:
         raise UnreadableX12(str(exc)) from exc
+    except ValueError as exc:
+        raise UnreadableX12("The X12 holds a value its element cannot take.") from exc
 
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -114,7 +118,7 @@ router = APIRouter(dependencies=[Depends(require_api_key)])
 
 @router.post("/x12/eligibility", dependencies=[Depends(faults_for("eligibility"))], tags=["x12"])
 async def eligibility(clearinghouse: ClearinghouseDep, body: X12Body) -> Response:
-    """A 270 → its 271, at once."""
+    """The 270s of an upload → their 271s (one interchange each, concatenated), at once."""
     return _x12(_readable(lambda: clearinghouse.eligibility(body)))
 
 

@@ -37,6 +37,21 @@ class ValidationFailed(RcmError):
         self.errors = errors
 
 
+class Problems:
+    """Collects every broken rule of a request, so the caller sees them all at once (a 422 naming each
+    field and rule, never the value)."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, str]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append({"field": field, "message": message})
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
+
 class NotFound(RcmError):
     status = 404
     title = "Not found"

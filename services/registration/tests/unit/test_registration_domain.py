@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.errors import Conflict, NotFound, Problems, ValidationFailed
 from rcm_registration.adapters.repository import mrn_with_check_digit
 from rcm_registration.domain import events, rules
 from rcm_registration.domain.model import (
@@ -25,7 +25,6 @@ from rcm_registration.domain.model import (
     validate_guarantor,
     validate_terms,
 )
-from rcm_registration.domain.rules import Problems
 
 TODAY = date(2026, 11, 23)
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from rcm_common.errors import Conflict
+from rcm_common.errors import Conflict, Problems
 from rcm_eligibility.domain import events, rules
 
 AuthorizationStatus = Literal["active", "not_yet_valid", "expired", "exhausted"]
@@ -59,7 +59,7 @@ class PriorAuthorization:
         service_type: str | None,
         now: datetime,
     ) -> PriorAuthorization:
-        problems = rules.Problems()
+        problems = Problems()
         number = rules.authorization_number(problems, "authorization_number", number)
         codes = tuple(
             dict.fromkeys(
@@ -108,7 +108,7 @@ class PriorAuthorization:
 
     def use(self, *, procedure_code: str, units: int, date_of_service: date, now: datetime) -> AuthorizationUse:
         """Draw units down for a service; refused, changing nothing, when the authorisation does not cover it."""
-        problems = rules.Problems()
+        problems = Problems()
         code = rules.procedure_code(problems, "procedure_code", procedure_code)
         rules.units(problems, "units", units)
         problems.raise_if_any()

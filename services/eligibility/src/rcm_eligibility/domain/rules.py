@@ -4,11 +4,10 @@ value, so an error can be shown and logged without leaking PHI."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Final
 
-from rcm_common.errors import ValidationFailed
+from rcm_common.errors import Problems
 
 _SERVICE_TYPE: Final = re.compile(r"[A-Z0-9]{1,2}")
 _PROCEDURE_CODE: Final = re.compile(r"(?:\d{4}[0-9FTU]|[A-V]\d{4})")
@@ -18,20 +17,6 @@ _PAYER_ID: Final = re.compile(r"[A-Za-z0-9]{2,80}")
 MAX_DAYS_BACK: Final = 366
 MAX_DAYS_AHEAD: Final = 180
 MAX_UNITS: Final = 9999
-
-
-@dataclass
-class Problems:
-    """Collects every broken rule of one request, so the caller learns them all at once."""
-
-    errors: list[dict[str, str]] = field(default_factory=list)
-
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.append({"field": field_name, "message": message})
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationFailed(self.errors)
 
 
 def service_type(problems: Problems, field_name: str, value: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from rcm_common.envelope import Envelope
-from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.errors import Conflict, NotFound, Problems, ValidationFailed
 from rcm_common.events import registration as registration_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_eligibility.domain import rules
@@ -157,7 +157,7 @@ async def _coverage_of(uow: EligibilityUnitOfWork, patient_id: UUID, coverage_id
 async def queue_check(cmd: commands.RequestCheck, uow: EligibilityUnitOfWork, now: datetime, hold: timedelta) -> UUID:
     """Record an on-demand check, held for `hold` for the caller to perform at once (the worker asks
     should the caller not)."""
-    problems = rules.Problems()
+    problems = Problems()
     service_type = rules.service_type(problems, "service_type", cmd.service_type)
     rules.date_of_service(problems, "date_of_service", cmd.date_of_service, now.date())
     problems.raise_if_any()
@@ -212,7 +212,7 @@ async def patient_eligibility(patient_id: UUID, uow: EligibilityUnitOfWork) -> l
 
 
 async def estimate(cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork) -> EstimatePublic:
-    problems = rules.Problems()
+    problems = Problems()
     code = rules.procedure_code(problems, "procedure_code", cmd.procedure_code)
     service_type = rules.service_type(problems, "service_type", cmd.service_type)
     problems.raise_if_any()
@@ -242,7 +242,7 @@ async def estimate(cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork) ->
 
 
 async def put_allowed_amounts(cmd: commands.PutAllowedAmounts, uow: EligibilityUnitOfWork) -> AllowedAmountsPublic:
-    problems = rules.Problems()
+    problems = Problems()
     entries = [
         (
             rules.payer_id(problems, f"amounts[{i}].payer_id", entry.payer_id),
@@ -329,7 +329,7 @@ async def use_authorization(
 
 async def schedule_appointment(cmd: commands.ScheduleAppointment, uow: EligibilityUnitOfWork) -> AppointmentPublic:
     now = utc_now()
-    problems = rules.Problems()
+    problems = Problems()
     service_type = rules.service_type(problems, "service_type", cmd.service_type)
     if cmd.date_of_service < now.date():
         problems.add("date_of_service", "must be today or later")

@@ -12,9 +12,8 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.errors import Conflict, NotFound, Problems, ValidationFailed
 from rcm_registration.domain import events, rules
-from rcm_registration.domain.rules import Problems
 
 Sex = Literal["F", "M", "U"]
 SubscriberRelationship = Literal["self", "spouse", "child", "other"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from rcm_common.errors import ValidationFailed
+from rcm_common.errors import Problems
 
 # fmt: off
 US_STATES = frozenset({
@@ -29,20 +29,6 @@ _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{1,79}$")
 _PAYER_ID = re.compile(r"^[A-Za-z0-9]{2,80}$")
 _GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,49}$")
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
-
-
-class Problems:
-    """Collects every broken rule of a request, so the caller sees them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.append({"field": field, "message": message})
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationFailed(self.errors)
 
 
 def _words(

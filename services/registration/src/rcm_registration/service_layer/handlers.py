@@ -9,11 +9,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from rcm_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from rcm_common.errors import Conflict, NotFound, PreconditionFailed, Problems, ValidationFailed
 from rcm_common.events import registration as contract
 from rcm_registration.domain import model, rules
 from rcm_registration.domain.model import CoverageTerms, Demographics, Patient
-from rcm_registration.domain.rules import Problems
 from rcm_registration.service_layer import commands
 from rcm_registration.service_layer.mapping import to_integration_event
 from rcm_registration.service_layer.unit_of_work import RegistrationUnitOfWork

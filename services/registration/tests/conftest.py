@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import threading
 import uuid
@@ -26,17 +25,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import text
 
-from rcm_common.auth import generate_keypair, mint_token
+from rcm_common.auth import generate_keypair
+from rcm_common.testing import bearer_headers, query_rows, serving
 from rcm_registration.bootstrap import Registration
 from rcm_registration.config import RegistrationSettings
 from rcm_registration.entrypoints.app import create_app
 
 POSTGRES_ADMIN_DSN = os.environ.get("RCM_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 UNREACHABLE_BROKER = "127.0.0.1:1"
-AUDIENCE = "rcm"
-ISSUER = "rcm-local"
 
 T = TypeVar("T")
 
@@ -60,29 +57,21 @@ class RegistrationApi:
         registration: Registration = self.app.state.registration
         return registration
 
-    def token(self, *roles: str, subject: str = "desk-clerk-1") -> str:
-        return mint_token(self.private_pem, subject=subject, roles=list(roles), audience=AUDIENCE, issuer=ISSUER)
-
     def auth(self, *roles: str, subject: str = "desk-clerk-1", **headers: str) -> dict[str, str]:
         """Request headers with a bearer token for `roles` (front_desk when none are named)."""
-        token = self.token(*(roles or ("front_desk",)), subject=subject)
-        return {"Authorization": f"Bearer {token}", **{k.replace("_", "-"): v for k, v in headers.items()}}
+        return bearer_headers(self.private_pem, roles or ("front_desk",), subject=subject, **headers)
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         """Run one raw SQL statement on the service's own database and return its rows as dicts."""
-        async with self.registration.session_factory() as session:
-            result = await session.execute(text(sql), params)
-            return [dict(row) for row in result.mappings().all()]
+        return await query_rows(self.registration.session_factory, sql, **params)
 
 
 @contextlib.asynccontextmanager
 async def running_api(
     state_dir: Path, signing_keys: tuple[str, str], database_url: str = ""
 ) -> AsyncIterator[RegistrationApi]:
-    """Build the app as production does, run its lifespan, and restore the root logger afterwards."""
+    """Build the app as production does and run its lifespan."""
     private_pem, public_pem = signing_keys
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
     settings = RegistrationSettings(
         environment="test",
         state_dir=state_dir,
@@ -91,18 +80,9 @@ async def running_api(
         jwt_public_key=SecretStr(public_pem),
         migrate_on_start=True,
     )
-    try:
-        app = create_app(settings)
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://registration.test") as client,
-        ):
-            yield RegistrationApi(app=app, client=client, private_pem=private_pem)
-    finally:
-        # configure_logging() bound a handler to this test's stdout; later tests must not write to it.
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
+    app = create_app(settings)
+    async with serving(app, "http://registration.test") as client:
+        yield RegistrationApi(app=app, client=client, private_pem=private_pem)
 
 
 def _run_in_thread(coroutine: Coroutine[Any, Any, T]) -> T:

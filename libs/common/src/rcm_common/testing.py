@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -12,11 +13,14 @@ from datetime import date
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import Table
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
 from rcm_common import audit, http, inbox, outbox
+from rcm_common.auth import mint_token
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events.registration import Address, Guarantor, PatientRegistered
@@ -104,3 +108,37 @@ def envelope_for(event: PatientRegistered, event_id: uuid.UUID | None = None, pr
     """An envelope for `event` as a producer would write it, with a chosen event id where one is given."""
     envelope = new_envelope(event, producer)
     return dataclasses.replace(envelope, event_id=event_id) if event_id else envelope
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service app's lifespan and give an in-process client of it; the root logger is restored
+    afterwards (the app's logging setup binds a handler to this test's stdout, later tests must not write
+    to it)."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+        ):
+            yield client
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+
+def bearer_headers(private_pem: str, roles: Sequence[str], *, subject: str, **headers: str) -> dict[str, str]:
+    """Request headers with a bearer token for `roles` from the local issuer; `idempotency_key=` style
+    keyword names become `Idempotency-Key` style headers."""
+    token = mint_token(private_pem, subject=subject, roles=list(roles), audience="rcm", issuer="rcm-local")
+    return {"Authorization": f"Bearer {token}", **{k.replace("_", "-"): v for k, v in headers.items()}}
+
+
+async def query_rows(
+    session_factory: async_sessionmaker[AsyncSession], sql: str, **params: Any
+) -> list[dict[str, Any]]:
+    """One raw SQL statement on a service's own database, its rows as dicts."""
+    async with session_factory() as session:
+        result = await session.execute(text(sql), params)
+        return [dict(row) for row in result.mappings().all()]

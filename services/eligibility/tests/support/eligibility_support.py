@@ -4,7 +4,6 @@ it, and 271s written with the codec's own writer, as a payer would send them."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -18,12 +17,11 @@ from uuid import UUID
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import text
 
-from rcm_common.auth import mint_token
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
+from rcm_common.testing import bearer_headers, query_rows, serving
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway
 from rcm_eligibility.bootstrap import Eligibility, bootstrap
 from rcm_eligibility.config import EligibilitySettings
@@ -417,19 +415,10 @@ class EligibilityApi:
         return eligibility
 
     def auth(self, *roles: str, **headers: str) -> dict[str, str]:
-        token = mint_token(
-            self.private_pem,
-            subject="desk-clerk-1",
-            roles=list(roles or ("front_desk",)),
-            audience="rcm",
-            issuer="rcm-local",
-        )
-        return {"Authorization": f"Bearer {token}", **{k.replace("_", "-"): v for k, v in headers.items()}}
+        return bearer_headers(self.private_pem, roles or ("front_desk",), subject="desk-clerk-1", **headers)
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        async with self.eligibility.session_factory() as session:
-            result = await session.execute(text(sql), params)
-            return [dict(row) for row in result.mappings().all()]
+        return await query_rows(self.eligibility.session_factory, sql, **params)
 
 
 @contextlib.asynccontextmanager
@@ -437,8 +426,6 @@ async def running_eligibility(
     state_dir: Path, signing_keys: tuple[str, str], gateway: EligibilityGateway, database_url: str = "", **settings: Any
 ) -> AsyncIterator[EligibilityApi]:
     private_pem, public_pem = signing_keys
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
     config = EligibilitySettings(
         environment="test",
         state_dir=state_dir,
@@ -449,14 +436,6 @@ async def running_eligibility(
         retry_delays_seconds=(0.2,),
         **settings,
     )
-    try:
-        app = create_app(eligibility=bootstrap(config, gateway=gateway))
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://eligibility.test") as client,
-        ):
-            yield EligibilityApi(app=app, client=client, private_pem=private_pem)
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
+    app = create_app(eligibility=bootstrap(config, gateway=gateway))
+    async with serving(app, "http://eligibility.test") as client:
+        yield EligibilityApi(app=app, client=client, private_pem=private_pem)

@@ -173,6 +173,10 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         read_timeout=args.timeout,
         expect_eligibility=any(spec.name == "eligibility" for spec in services),
+        charge_url=f"http://{LOOPBACK}:{stack.port_of('charge')}"
+        if any(s.name == "charge" for s in services)
+        else None,
+        charge_token=mint_local_token(args.state_dir, role="admin", subject="rcm-demo-practice", ttl_seconds=900),
     )
     return asyncio.run(run_demo(plan))
 

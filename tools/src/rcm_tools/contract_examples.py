@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from rcm_common.events import IntegrationEvent
+from rcm_common.events.charge import ChargesCaptured, ChargesCorrected, ChargesVoided
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
 from rcm_common.events.registration import (
     CoverageAdded,
@@ -28,6 +29,52 @@ _DUPLICATE_ID = "7d3e1a9c-2b4f-4e8a-b6c1-9f0d5e2a7b44"
 _PRIMARY_COVERAGE_ID = "c4a2e8f1-6d3b-4a9e-8c7f-1b5d9e3a2c18"
 _SECONDARY_COVERAGE_ID = "e9b1c7d4-3a6f-4d2e-9b8a-5c1f7e4d3b62"
 _DUPLICATE_COVERAGE_ID = "3f8d2c6a-9e1b-4b7d-a5c3-8e2f6d1a9c57"
+
+_ENCOUNTER_ID = "5a7c3e9b-8d2f-4b1a-9e6c-3f1d8b2a7c45"
+_CHARGES: Final[dict[str, Any]] = {
+    "encounter_id": _ENCOUNTER_ID,
+    "version": 1,
+    "patient_id": _PATIENT_ID,
+    "coverage_id": _PRIMARY_COVERAGE_ID,
+    "payer_id": "PSH01",
+    "date_of_service": "2026-11-02",
+    "place_of_service": "11",
+    "billing_provider_npi": "1234567893",
+    "rendering_provider_npi": "1245319599",
+    "referring_provider_npi": None,
+    "location": "MAIN",
+    "diagnoses": [
+        {"pointer": 1, "code": "E11.9", "description": "Type 2 diabetes mellitus without complications"},
+        {"pointer": 2, "code": "I10", "description": "Essential (primary) hypertension"},
+    ],
+    "lines": [
+        {
+            "line_number": 1,
+            "procedure_code": "99214",
+            "modifiers": ["25"],
+            "units": "1",
+            "diagnosis_pointers": [1, 2],
+            "date_of_service": "2026-11-02",
+            "charge": "185.00",
+            "ndc": None,
+            "expected_allowed": "131.20",
+        },
+        {
+            "line_number": 2,
+            "procedure_code": "82962",
+            "modifiers": [],
+            "units": "1",
+            "diagnosis_pointers": [1],
+            "date_of_service": "2026-11-02",
+            "charge": "30.00",
+            "ndc": None,
+            "expected_allowed": "12.40",
+        },
+    ],
+    "total_charge": "215.00",
+    "expected_reimbursement": "143.60",
+    "icd10cm_edition": "ICD-10-CM FY2026 April update (simple-icd-10-cm 1.5.0)",
+}
 
 _ADDRESS: Final = {
     "line1": "1207 Larkspur Lane",
@@ -127,6 +174,24 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "units_authorized": 1,
         "start_date": "2026-11-02",
         "end_date": "2026-12-31",
+    },
+    ChargesCaptured: _CHARGES,
+    ChargesCorrected: {
+        **_CHARGES,
+        "version": 2,
+        "lines": [
+            {**_CHARGES["lines"][0], "procedure_code": "99213", "charge": "125.00", "expected_allowed": "92.40"},
+            _CHARGES["lines"][1],
+        ],
+        "total_charge": "155.00",
+        "expected_reimbursement": "104.80",
+        "replaces_version": 1,
+    },
+    ChargesVoided: {
+        "encounter_id": _ENCOUNTER_ID,
+        "version": 3,
+        "patient_id": _PATIENT_ID,
+        "reason": "entered against the wrong date of service",
     },
     PatientRegistered: _PATIENT,
     PatientUpdated: {

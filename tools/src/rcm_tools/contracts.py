@@ -449,6 +449,7 @@ OPENAPI_DOCUMENTS: Final[dict[str, Callable[[], Json]]] = {
         _openapi, "rcm_registration.entrypoints.app", "rcm_registration.config.RegistrationSettings"
     ),
     "eligibility": partial(_openapi, "rcm_eligibility.entrypoints.app", "rcm_eligibility.config.EligibilitySettings"),
+    "charge": partial(_openapi, "rcm_charge.entrypoints.app", "rcm_charge.config.ChargeSettings"),
     "clearinghouse-sim": partial(
         _openapi, "rcm_clearinghouse_sim.entrypoints.app", "rcm_clearinghouse_sim.config.ClearinghouseSettings"
     ),

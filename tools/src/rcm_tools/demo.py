@@ -1,9 +1,10 @@
 """`rcm demo`: drive the running stack the way a front desk would, then prove the events came out.
 
-It registers synthetic patients and their primary coverage over HTTP, then reads `rcm.registration.events`
-(and, with the eligibility service running, the EligibilityVerified each new coverage leads to on
-`rcm.eligibility.events`) back from the broker and prints each event without PHI: type, subject (the
-patient id), identifiers and benefit amounts.
+It registers synthetic patients and their primary coverage over HTTP and, with the charge service running,
+loads the practice's chargemaster and contract rates and captures each patient's coded visit. It then reads
+`rcm.registration.events` back from the broker (and, with those services running, the EligibilityVerified
+each new coverage leads to on `rcm.eligibility.events` and the ChargesCaptured of each visit on
+`rcm.charge.events`) and prints each event without PHI: type, subject, identifiers and amounts.
 Idempotency keys derive from the seed, so running the demo twice on one stack registers nobody twice.
 """
 
@@ -24,9 +25,11 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
 from rcm_common.events.base import IntegrationEvent, UnknownEventType, event_model
+from rcm_common.events.charge import ChargesCaptured
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified
 from rcm_common.events.registration import CoverageAdded, PatientRegistered
-from rcm_common.topics import ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_common.topics import CHARGE_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_tools import practice
 from rcm_tools.errors import ToolError
 from rcm_tools.progress import ProgressBar
 from rcm_tools.synthetic import SyntheticPatient, synthetic_patients
@@ -53,6 +56,11 @@ class DemoPlan:
     read_timeout: float = READ_TIMEOUT_SECONDS
     expect_eligibility: bool = False
     """The eligibility service runs: each new coverage must lead to an EligibilityVerified."""
+    charge_url: str | None = None
+    """The charge service runs here: each patient's visit is captured and must lead to a ChargesCaptured."""
+    charge_token: str = ""
+    """A token that may load price lists and capture charges (the practice's set-up is an admin's)."""
+    billing_npi: str = "1234567893"
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,11 @@ async def run_demo(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None
         expected[EligibilityVerified.event_type] = caused
         topics.append(ELIGIBILITY_EVENTS)
     position = {registration.patient_id: index for index, registration in enumerate(registrations)}
+    if plan.charge_url is not None:
+        encounters = await capture_visits(plan, registrations, transport=transport)
+        position |= {encounter_id: index for index, encounter_id in enumerate(encounters)}
+        expected[ChargesCaptured.event_type] = caused
+        topics.append(CHARGE_EVENTS)
     events = await read_back(plan.bootstrap_servers, topics, position.keys(), expected, within=plan.read_timeout)
     # Partitions interleave patients; a stable sort keeps each patient's own events in their order.
     events.sort(key=lambda event: position[event.subject])
@@ -100,7 +113,8 @@ async def run_demo(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None
     counts = Counter(event.event_type for event in events)
     told = [f"{counts[event_type]} {event_model(event_type, 1).__name__}" for event_type in expected]
     read = f"{', '.join(told[:-1])} and {told[-1]}"
-    print(f"registered {caused} patients, {caused} coverages; read back {read} events")
+    visits = f", {caused} visits" if plan.charge_url is not None else ""
+    print(f"registered {caused} patients, {caused} coverages{visits}; read back {read} events")
     missing = {event_type: n - counts[event_type] for event_type, n in expected.items()}
     if any(n > 0 for n in missing.values()):
         shortfall = ", ".join(f"{n} {event_type}" for event_type, n in missing.items() if n > 0)
@@ -127,6 +141,43 @@ async def register_patients(
         registrations.append(Registration(patient_id=patient_id, coverage_id=coverage_id))
         progress.advance()
     return registrations
+
+
+async def capture_visits(
+    plan: DemoPlan, registrations: Sequence[Registration], *, transport: httpx.AsyncBaseTransport | None = None
+) -> list[str]:
+    """Load the practice's price lists, then capture each patient's visit of today; returns the encounter ids.
+
+    A visit may reach charge before registration's events do: it is held for its patient and released when
+    they arrive, so its ChargesCaptured still follows."""
+    async with httpx.AsyncClient(
+        base_url=plan.charge_url or "",
+        headers={"Authorization": f"Bearer {plan.charge_token}"},
+        timeout=10.0,
+        transport=transport,
+    ) as client:
+        for path, text in (
+            ("/chargemaster", practice.CHARGEMASTER_CSV),
+            ("/contract-rates", practice.contract_rates_csv()),
+        ):
+            response = await client.put(path, content=text, headers={"Content-Type": "text/csv"})
+            if not response.is_success:
+                raise DemoError(f"PUT {path} answered {response.status_code}: {_problem(response)}")
+        encounters = []
+        with ProgressBar(len(registrations), label="capturing visits") as progress:
+            for index, registration in enumerate(registrations):
+                body = practice.visit_body(
+                    index,
+                    patient_id=registration.patient_id,
+                    coverage_id=registration.coverage_id,
+                    day=date.today(),
+                    npi=plan.billing_npi,
+                )
+                encounters.append(
+                    await _create(client, "/encounters", body, key=_idempotency_key(plan.seed, index, "visit"))
+                )
+                progress.advance()
+    return encounters
 
 
 async def read_back(
@@ -178,6 +229,12 @@ def summarize(event: IntegrationEvent) -> str:
             f"payer={event.payer_id} plan={benefits.plan_description or '-'} copay={copay or '-'} "
             f"deductible_remaining={benefits.deductible.remaining or '-'} "
             f"oop_remaining={benefits.out_of_pocket.remaining or '-'}"
+        )
+    if isinstance(event, ChargesCaptured):
+        codes = ",".join(line.procedure_code for line in event.lines)
+        return (
+            f"patient={event.patient_id} lines={codes} total={event.total_charge} "
+            f"expected={event.expected_reimbursement or '-'}"
         )
     if isinstance(event, EligibilityCheckFailed):
         codes = ",".join(error.code for error in event.errors) or "-"

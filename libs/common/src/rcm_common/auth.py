@@ -47,7 +47,7 @@ _RESOURCES: Final = (
 )
 READ_SCOPES: Final = frozenset({f"{r}:read" for r in _RESOURCES} | {"reports:read", "audit:read"})
 WRITE_SCOPES: Final = frozenset(f"{r}:write" for r in _RESOURCES)
-ALL_SCOPES: Final = READ_SCOPES | WRITE_SCOPES | {"patients:merge", "coding:review"}
+ALL_SCOPES: Final = READ_SCOPES | WRITE_SCOPES | {"patients:merge", "coding:review", "pricing:write"}
 
 # Least privilege per job: each role gets what its daily work needs and nothing more.
 ROLE_SCOPES: Final[dict[str, frozenset[str]]] = {

@@ -10,10 +10,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
+from aiokafka import ConsumerRecord
 from fastapi import FastAPI
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,7 +25,10 @@ from rcm_common import audit, http, inbox, outbox
 from rcm_common.auth import mint_token
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope, new_envelope
-from rcm_common.events.registration import Address, Guarantor, PatientRegistered
+from rcm_common.events import event_model
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered
+from rcm_common.outbox import OutgoingMessage
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
 
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -104,7 +109,24 @@ def sample_patient_registered(patient_id: uuid.UUID | None = None, **changes: An
     return PatientRegistered.model_validate(fields | changes)
 
 
-def envelope_for(event: PatientRegistered, event_id: uuid.UUID | None = None, producer: str = "test") -> Envelope:
+def sample_coverage_added(patient_id: uuid.UUID, **changes: Any) -> CoverageAdded:
+    """A synthetic CoverageAdded for the patient (an invented member id)."""
+    fields: dict[str, Any] = {
+        "patient_id": patient_id,
+        "coverage_id": uuid.uuid4(),
+        "payer_id": "ACME01",
+        "payer_name": "Acme Health Plan",
+        "member_id": "ACM123456789",
+        "group_number": "GRP100",
+        "plan_type": "PPO",
+        "relationship": "self",
+        "effective_date": date(2026, 1, 1),
+        "order": "primary",
+    }
+    return CoverageAdded.model_validate(fields | changes)
+
+
+def envelope_for(event: IntegrationEvent, event_id: uuid.UUID | None = None, producer: str = "test") -> Envelope:
     """An envelope for `event` as a producer would write it, with a chosen event id where one is given."""
     envelope = new_envelope(event, producer)
     return dataclasses.replace(envelope, event_id=event_id) if event_id else envelope
@@ -142,3 +164,23 @@ async def query_rows(
     async with session_factory() as session:
         result = await session.execute(text(sql), params)
         return [dict(row) for row in result.mappings().all()]
+
+
+class CollectedDeadLetters:
+    """A dead-letter publisher that keeps what it is given, for a consumer test to inspect."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.sent.extend(messages)
+
+
+def claimed_record(
+    claimed: Path, event_type: str, offset: int, *, topic: str, producer: str
+) -> ConsumerRecord[Any, Any]:
+    """A consumer's claimed example (`<claimed>/<event_type>/v1.json`) as the Kafka record its producer sends."""
+    payload = (claimed / event_type / "v1.json").read_bytes()
+    event = event_model(event_type, 1).model_validate_json(payload)
+    headers = [(name, value.encode()) for name, value in new_envelope(event, producer).to_headers().items()]
+    return ConsumerRecord(topic, 0, offset, 0, 0, event.subject.encode(), payload, None, 0, 0, headers)

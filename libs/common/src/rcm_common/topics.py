@@ -27,5 +27,6 @@ def dlq_topic(topic: str) -> str:
 
 REGISTRATION_EVENTS: Final = events_topic("registration")
 ELIGIBILITY_EVENTS: Final = events_topic("eligibility")
+CHARGE_EVENTS: Final = events_topic("charge")
 
 ALL_TOPICS: Final = tuple(events_topic(s) for s in SERVICES) + tuple(dlq_topic(events_topic(s)) for s in SERVICES)

@@ -20,7 +20,7 @@ from rcm_clearinghouse_sim.domain.adjudication import (
 )
 from rcm_clearinghouse_sim.domain.claims import Claim, Line, PriorShare
 from rcm_clearinghouse_sim.domain.coverage import Standing, coverage_of
-from rcm_clearinghouse_sim.domain.edits import Status, front_end_rejection, npi_valid
+from rcm_clearinghouse_sim.domain.edits import Status, front_end_rejection
 from rcm_clearinghouse_sim.domain.eligibility import answer
 from rcm_clearinghouse_sim.domain.plans import Denial, Plan
 
@@ -298,9 +298,6 @@ def test_an_amount_not_above_zero_is_named_on_the_rejection() -> None:
     assert rejection.codes == (Status("A7", "402"), Status("A7", "178"))
 
 
-def test_a_clean_claim_passes_the_edits_and_npis_check_their_digit() -> None:
+def test_a_clean_claim_passes_the_edits() -> None:
     assert front_end_rejection(claim(), payer_known=True) is None
     assert front_end_rejection(claim(frequency="7", corrects="ACME01X"), payer_known=True, original_open=True) is None
-    assert npi_valid("1234567893")
-    assert not npi_valid("1234567890")
-    assert not npi_valid("12345")

@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from pydantic import SecretStr
 from sqlalchemy import text
 
 from rcm_common.auth import generate_keypair
-from rcm_common.envelope import new_envelope
-from rcm_common.events import event_model
 from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.outbox import OutgoingMessage
+from rcm_common.testing import CollectedDeadLetters, claimed_record
 from rcm_common.topics import REGISTRATION_EVENTS
 from rcm_eligibility.adapters.unit_of_work import SqlEligibilityUnitOfWork
 from rcm_eligibility.bootstrap import CONSUMER_NAME, Eligibility, bootstrap
@@ -39,21 +35,6 @@ STORY = (
     "rcm.registration.patients_merged",
     "rcm.registration.coverage_ended",
 )
-
-
-class _DeadLetters:
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMessage] = []
-
-    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
-        self.sent.extend(messages)
-
-
-def _record(event_type: str, offset: int) -> ConsumerRecord[Any, Any]:
-    payload = (CLAIMED / event_type / "v1.json").read_bytes()
-    event = event_model(event_type, 1).model_validate_json(payload)
-    headers = [(name, value.encode()) for name, value in new_envelope(event, "registration").to_headers().items()]
-    return ConsumerRecord(REGISTRATION_EVENTS, 0, offset, 0, 0, event.subject.encode(), payload, None, 0, 0, headers)
 
 
 @pytest.fixture
@@ -75,12 +56,15 @@ def test_eligibility_claims_an_example_of_every_event_it_handles() -> None:
 
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(eligibility: Eligibility) -> None:
-    dead_letters = _DeadLetters()
+    dead_letters = CollectedDeadLetters()
     consumer: EventConsumer[SqlEligibilityUnitOfWork] = EventConsumer(
         name=CONSUMER_NAME, topic=REGISTRATION_EVENTS, handlers=EVENT_HANDLERS, uow_factory=eligibility.uow,
         dead_letters=dead_letters,
     )  # fmt: skip
-    records = [_record(event_type, offset) for offset, event_type in enumerate(STORY)]
+    records = [
+        claimed_record(CLAIMED, event_type, offset, topic=REGISTRATION_EVENTS, producer="registration")
+        for offset, event_type in enumerate(STORY)
+    ]
     for record in records:
         report = await consumer.consume([record])
         assert (report.applied, report.dead_lettered) == (1, []), record.headers

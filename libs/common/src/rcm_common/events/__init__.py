@@ -1,6 +1,14 @@
 """Integration events, one module per producing service; importing this package registers them all."""
 
-from rcm_common.events import eligibility, registration
+from rcm_common.events import charge, eligibility, registration
 from rcm_common.events.base import EVENT_REGISTRY, IntegrationEvent, UnknownEventType, event_model
 
-__all__ = ["EVENT_REGISTRY", "IntegrationEvent", "UnknownEventType", "eligibility", "event_model", "registration"]
+__all__ = [
+    "EVENT_REGISTRY",
+    "IntegrationEvent",
+    "UnknownEventType",
+    "charge",
+    "eligibility",
+    "event_model",
+    "registration",
+]

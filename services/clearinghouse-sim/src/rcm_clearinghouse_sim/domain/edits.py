@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rcm_clearinghouse_sim.domain.claims import Claim
 from rcm_clearinghouse_sim.domain.coverage import Standing, coverage_of
 from rcm_clearinghouse_sim.domain.plans import ZERO
+from rcm_common.identifiers import npi_valid
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +33,6 @@ def _rejection(message: str, category: str, status: str, entity: str = "", *, na
     """A rejection with one code, or two when `naming` is the status code telling which element is wrong."""
     also = (Status(category, naming),) if naming else ()
     return Rejection((Status(category, status, entity), *also), message)
-
-
-def npi_valid(npi: str) -> bool:
-    """Ten digits whose last is the Luhn check digit over 80840 and the first nine (CMS's rule)."""
-    if len(npi) != 10 or not npi.isascii() or not npi.isdigit():
-        return False
-    total = 0
-    for index, digit in enumerate(reversed("80840" + npi)):
-        value = int(digit) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 def front_end_rejection(claim: Claim, *, payer_known: bool, original_open: bool = False) -> Rejection | None:

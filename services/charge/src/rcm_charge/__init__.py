@@ -1,0 +1,1 @@
+"""The charge service: encounters, coded and priced service lines, and the coding review queue."""

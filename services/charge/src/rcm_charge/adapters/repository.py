@@ -1,0 +1,379 @@
+"""SQL repositories for charge's unit of work. Encrypted columns are bound to their table, row and column,
+so a ciphertext copied into another row does not decrypt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from rcm_charge.adapters import serialization
+from rcm_charge.adapters.tables import (
+    ChargemasterRow,
+    ContractRateRow,
+    CoverageFactsRow,
+    EncounterRow,
+    ImportRow,
+    PatientFactsRow,
+    ReviewItemRow,
+)
+from rcm_charge.domain.copies import CoverageCopy, PatientCopy
+from rcm_charge.domain.model import Encounter, ReviewItem, Source
+from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
+from rcm_charge.service_layer.unit_of_work import ImportRecord
+from rcm_common.crypto import BlindIndex, FieldCipher
+from rcm_common.db import is_postgres
+
+
+def _context(table: str, key: str, column: str) -> str:
+    return f"{table}:{key}:{column}"
+
+
+class SqlPatients:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, patient_id: UUID) -> PatientCopy | None:
+        row = await self._session.get(PatientFactsRow, str(patient_id))
+        if row is None:
+            return None
+        birth_date = self._cipher.decrypt(
+            row.birth_date_encrypted, context=_context("patient_facts", row.patient_id, "birth_date")
+        )
+        return PatientCopy(
+            patient_id=patient_id,
+            sex=row.sex,  # type: ignore[arg-type]
+            birth_date=date.fromisoformat(birth_date),
+            merged_into=UUID(row.merged_into_id) if row.merged_into_id else None,
+        )
+
+    async def save(self, patient: PatientCopy, now: datetime) -> None:
+        key = str(patient.patient_id)
+        await self._session.merge(
+            PatientFactsRow(
+                patient_id=key,
+                sex=patient.sex,
+                birth_date_encrypted=self._cipher.encrypt(
+                    patient.birth_date.isoformat(), context=_context("patient_facts", key, "birth_date")
+                ),
+                merged_into_id=str(patient.merged_into) if patient.merged_into else None,
+                updated_at=now,
+            )
+        )
+        await self._session.flush()  # visible to `get` in this unit of work
+
+
+class SqlCoverages:
+    """Coverage copies. The member id is kept only as its blind index: the import matches on it, and
+    nothing here ever shows it, so the copy read back carries an empty member id."""
+
+    def __init__(self, session: AsyncSession, blind_index: BlindIndex) -> None:
+        self._session = session
+        self._index = blind_index
+
+    async def get(self, coverage_id: UUID) -> CoverageCopy | None:
+        row = await self._session.get(CoverageFactsRow, str(coverage_id))
+        return None if row is None else _coverage(row)
+
+    async def find_by_member(self, payer_id: str, member_id: str) -> list[CoverageCopy]:
+        query = select(CoverageFactsRow).where(
+            col(CoverageFactsRow.payer_id) == payer_id,
+            col(CoverageFactsRow.member_index) == self._index.digest(member_id),
+        )
+        return [_coverage(row) for row in (await self._session.scalars(query)).all()]
+
+    async def save(self, coverage: CoverageCopy, now: datetime) -> None:
+        existing = await self._session.get(CoverageFactsRow, str(coverage.coverage_id))
+        member_index = (
+            self._index.digest(coverage.member_id) if coverage.member_id or existing is None else existing.member_index
+        )
+        await self._session.merge(
+            CoverageFactsRow(
+                coverage_id=str(coverage.coverage_id),
+                patient_id=str(coverage.patient_id),
+                payer_id=coverage.payer_id,
+                member_index=member_index,
+                effective_date=coverage.effective_date,
+                termination_date=coverage.termination_date,
+                updated_at=now,
+            )
+        )
+        await self._session.flush()
+
+
+def _coverage(row: CoverageFactsRow) -> CoverageCopy:
+    return CoverageCopy(
+        coverage_id=UUID(row.coverage_id),
+        patient_id=UUID(row.patient_id),
+        payer_id=row.payer_id,
+        member_id="",
+        effective_date=row.effective_date,
+        termination_date=row.termination_date,
+    )
+
+
+class SqlEncounters:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, encounter_id: UUID, *, for_update: bool = False) -> Encounter | None:
+        query = select(EncounterRow).where(col(EncounterRow.id) == str(encounter_id))
+        if for_update and is_postgres(self._session):
+            query = query.with_for_update()
+        row = (await self._session.scalars(query)).one_or_none()
+        return None if row is None else await self._encounter(row)
+
+    async def add(self, encounter: Encounter) -> None:
+        await self.save(encounter)
+
+    async def save(self, encounter: Encounter) -> None:
+        await self._session.merge(self._row(encounter))
+        for review in encounter.reviews:
+            await self._session.merge(self._review_row(review))
+        await self._session.flush()
+
+    async def held_for_patient(self, patient_id: UUID) -> list[Encounter]:
+        query = select(EncounterRow).where(
+            col(EncounterRow.patient_id) == str(patient_id), col(EncounterRow.status) == "held"
+        )
+        return [await self._encounter(row) for row in (await self._session.scalars(query)).all()]
+
+    async def open_reviews(self, *, limit: int, offset: int, issue_code: str | None) -> list[Encounter]:
+        """Encounters waiting for a coder, the longest waiting first."""
+        query = (
+            select(ReviewItemRow.encounter_id)
+            .where(col(ReviewItemRow.resolved_at).is_(None))
+            .order_by(col(ReviewItemRow.opened_at), col(ReviewItemRow.id))
+            .offset(offset)
+            .limit(limit)
+        )
+        if issue_code is not None:
+            query = query.where(col(ReviewItemRow.issue_codes).contains(issue_code))
+        encounter_ids = (await self._session.scalars(query)).all()
+        rows = {
+            row.id: row
+            for row in (
+                await self._session.scalars(select(EncounterRow).where(col(EncounterRow.id).in_(encounter_ids)))
+            ).all()
+        }
+        return [await self._encounter(rows[encounter_id]) for encounter_id in encounter_ids]
+
+    async def by_review(self, review_id: UUID, *, for_update: bool = False) -> Encounter | None:
+        review = await self._session.get(ReviewItemRow, str(review_id))
+        return None if review is None else await self.get(UUID(review.encounter_id), for_update=for_update)
+
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> None:
+        rows = (
+            await self._session.scalars(
+                select(EncounterRow).where(col(EncounterRow.patient_id) == str(merged_patient_id))
+            )
+        ).all()
+        for row in rows:
+            encounter = await self._encounter(row)
+            encounter.details = replace(encounter.details, patient_id=surviving_patient_id)
+            await self.save(encounter)
+
+    def _row(self, encounter: Encounter) -> EncounterRow:
+        key = str(encounter.id)
+        content = {
+            "details": serialization.details_to_json(encounter.details),
+            "issues": serialization.issues_to_json(encounter.issues),
+            "accepted_reviews": sorted(encounter.accepted_reviews),
+            "void_reason": encounter.void_reason,
+            "claim_reference": encounter.source.claim_reference,
+            "imported_patient": serialization.imported_patient_to_json(encounter.source.imported_patient),
+        }
+        details = encounter.details
+        return EncounterRow(
+            id=key,
+            patient_id=str(details.patient_id) if details.patient_id else None,
+            coverage_id=str(details.coverage_id) if details.coverage_id else None,
+            status=encounter.status,
+            version=encounter.version,
+            date_of_service=details.date_of_service,
+            source_kind=encounter.source.kind,
+            import_id=str(encounter.source.import_id) if encounter.source.import_id else None,
+            content_encrypted=self._cipher.encrypt(
+                serialization.dumps(content), context=_context("encounter", key, "content")
+            ),
+            created_at=encounter.created_at,
+            updated_at=encounter.updated_at,
+        )
+
+    def _review_row(self, review: ReviewItem) -> ReviewItemRow:
+        key = str(review.id)
+        return ReviewItemRow(
+            id=key,
+            encounter_id=str(review.encounter_id),
+            issue_codes=",".join(dict.fromkeys(issue.code for issue in review.issues))[:2000],
+            issues_encrypted=self._cipher.encrypt(
+                serialization.dumps(serialization.issues_to_json(review.issues)),
+                context=_context("review_item", key, "issues"),
+            ),
+            opened_at=review.opened_at,
+            resolved_at=review.resolved_at,
+            resolved_by=review.resolved_by,
+            decision=review.decision,
+            note_encrypted=(
+                self._cipher.encrypt(review.note, context=_context("review_item", key, "note"))
+                if review.note is not None
+                else None
+            ),
+        )
+
+    async def _encounter(self, row: EncounterRow) -> Encounter:
+        content: dict[str, Any] = json.loads(
+            self._cipher.decrypt(row.content_encrypted, context=_context("encounter", row.id, "content"))
+        )
+        reviews = (
+            await self._session.scalars(
+                select(ReviewItemRow)
+                .where(col(ReviewItemRow.encounter_id) == row.id)
+                .order_by(col(ReviewItemRow.opened_at), col(ReviewItemRow.id))
+            )
+        ).all()
+        return Encounter(
+            id=UUID(row.id),
+            details=serialization.details_from_json(content["details"]),
+            status=row.status,  # type: ignore[arg-type]
+            issues=serialization.issues_from_json(content["issues"]),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            source=Source(
+                kind=row.source_kind,  # type: ignore[arg-type]
+                import_id=UUID(row.import_id) if row.import_id else None,
+                claim_reference=content["claim_reference"],
+                imported_patient=serialization.imported_patient_from_json(content["imported_patient"]),
+            ),
+            version=row.version,
+            accepted_reviews=frozenset(content["accepted_reviews"]),
+            void_reason=content["void_reason"],
+            reviews=[self._review(review) for review in reviews],
+        )
+
+    def _review(self, row: ReviewItemRow) -> ReviewItem:
+        return ReviewItem(
+            id=UUID(row.id),
+            encounter_id=UUID(row.encounter_id),
+            issues=serialization.issues_from_json(
+                json.loads(
+                    self._cipher.decrypt(row.issues_encrypted, context=_context("review_item", row.id, "issues"))
+                )
+            ),
+            opened_at=row.opened_at,
+            resolved_at=row.resolved_at,
+            resolved_by=row.resolved_by,
+            decision=row.decision,  # type: ignore[arg-type]
+            note=(
+                self._cipher.decrypt(row.note_encrypted, context=_context("review_item", row.id, "note"))
+                if row.note_encrypted is not None
+                else None
+            ),
+        )
+
+
+class SqlPrices:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def chargemaster(self, codes: Iterable[str] | None = None) -> list[ChargemasterEntry]:
+        query = select(ChargemasterRow).order_by(
+            col(ChargemasterRow.code), col(ChargemasterRow.modifier), col(ChargemasterRow.location)
+        )
+        if codes is not None:
+            query = query.where(col(ChargemasterRow.code).in_(sorted(set(codes))))
+        return [
+            ChargemasterEntry(
+                code=row.code,
+                charge=Decimal(row.charge),
+                modifier=row.modifier or None,
+                location=row.location or None,
+                description=row.description,
+            )
+            for row in (await self._session.scalars(query)).all()
+        ]
+
+    async def replace_chargemaster(self, entries: list[ChargemasterEntry], now: datetime) -> None:
+        await self._session.execute(delete(ChargemasterRow))
+        self._session.add_all(
+            ChargemasterRow(
+                code=entry.code,
+                modifier=entry.modifier or "",
+                location=entry.location or "",
+                charge=entry.charge,
+                description=entry.description,
+                updated_at=now,
+            )
+            for entry in entries
+        )
+        await self._session.flush()
+
+    async def rates(self, payer_id: str | None = None, codes: Iterable[str] | None = None) -> list[ContractRate]:
+        query = select(ContractRateRow).order_by(
+            col(ContractRateRow.payer_id), col(ContractRateRow.code), col(ContractRateRow.modifier)
+        )
+        if payer_id is not None:
+            query = query.where(col(ContractRateRow.payer_id) == payer_id)
+        if codes is not None:
+            query = query.where(col(ContractRateRow.code).in_(sorted(set(codes))))
+        return [
+            ContractRate(
+                payer_id=row.payer_id, code=row.code, allowed=Decimal(row.allowed), modifier=row.modifier or None
+            )
+            for row in (await self._session.scalars(query)).all()
+        ]
+
+    async def replace_rates(self, payer_ids: set[str], rates: list[ContractRate], now: datetime) -> None:
+        """The contracts of the payers named are replaced whole; other payers' rates stay."""
+        await self._session.execute(delete(ContractRateRow).where(col(ContractRateRow.payer_id).in_(payer_ids)))
+        self._session.add_all(
+            ContractRateRow(
+                payer_id=rate.payer_id,
+                code=rate.code,
+                modifier=rate.modifier or "",
+                allowed=rate.allowed,
+                updated_at=now,
+            )
+            for rate in rates
+        )
+        await self._session.flush()
+
+
+class SqlImports:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def find(self, file_sha256: str) -> ImportRecord | None:
+        query = select(ImportRow).where(col(ImportRow.file_sha256) == file_sha256)
+        row = (await self._session.scalars(query)).one_or_none()
+        if row is None:
+            return None
+        return ImportRecord(
+            id=UUID(row.id),
+            file_sha256=row.file_sha256,
+            report=json.loads(row.report_json),
+            imported_by=row.imported_by,
+            imported_at=row.imported_at,
+        )
+
+    async def add(self, record: ImportRecord) -> None:
+        self._session.add(
+            ImportRow(
+                id=str(record.id),
+                file_sha256=record.file_sha256,
+                report_json=serialization.dumps(record.report),
+                imported_by=record.imported_by,
+                imported_at=record.imported_at,
+            )
+        )
+        await self._session.flush()

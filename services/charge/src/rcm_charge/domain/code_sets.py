@@ -1,0 +1,82 @@
+"""What validation asks of the code sets: ICD-10-CM diagnoses as of a date of service, and the
+procedure-to-procedure (NCCI-style) and medically-unlikely-units (MUE-style) edits.
+
+These are ports: the adapters answer them from the `simple-icd-10-cm` package, the curated tables shipped with
+the service and the official CMS files an operator loads. Codes are given and returned as billed on a claim:
+diagnoses dotted (`E11.9`), procedures upper case (`99214`, `J1100`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, Protocol
+
+Sex = Literal["F", "M"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisCode:
+    """One ICD-10-CM code of an edition. A header (category or subcategory with codes beneath it) is not
+    billable; `billable_children` then names every billable code under it, in the tabular order.
+    `sex`, `min_age` and `max_age` restrict who the code can describe (MCE-style sex and age edits)."""
+
+    code: str
+    description: str
+    billable: bool
+    billable_children: tuple[str, ...] = ()
+    sex: Sex | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    restriction_note: str = ""
+
+
+class DiagnosisCatalog(Protocol):
+    def lookup(self, code: str, on: date) -> DiagnosisCode | None:
+        """The code as the edition in force on `on` knows it (dotted or not), or None when it has no such code."""
+        ...
+
+    def edition_for(self, on: date) -> str:
+        """The name of the edition used for a date of service, such as `FY2026 (simple-icd-10-cm 1.5.0)`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PairEdit:
+    """A procedure-to-procedure edit: `column2` is not paid with `column1` on the same day for the same patient
+    unless `modifier_allowed` and an NCCI-associated modifier on either line says the services were distinct."""
+
+    column1: str
+    column2: str
+    modifier_allowed: bool
+    effective: date
+    deleted: date | None = None
+    rationale: str = ""
+
+    def in_force(self, on: date) -> bool:
+        return self.effective <= on and (self.deleted is None or on < self.deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLimit:
+    """The most units of a code one provider bills for one patient on one day (MUE-style)."""
+
+    code: str
+    max_units: int
+    rationale: str = ""
+
+
+class ProcedureEdits(Protocol):
+    def pair_edit(self, first: str, second: str, on: date) -> PairEdit | None:
+        """The edit in force on `on` between two procedure codes, whichever is column 1, or None."""
+        ...
+
+    def unit_limit(self, code: str) -> UnitLimit | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSets:
+    """The code sets validation runs against, loaded once per process."""
+
+    diagnoses: DiagnosisCatalog
+    edits: ProcedureEdits

@@ -1,0 +1,316 @@
+"""Coding validation: every finding an encounter's coding earns, each with a stable code a coder and an
+integrator can act on, and a message that names the codes concerned (never the patient).
+
+Errors hold an encounter until they are corrected; review flags hold it until a coder accepts them. The rules
+run in the order a coder reads a superbill: who and where, the patient and coverage, the diagnoses, each line,
+then the lines together (unit limits per day, procedure-to-procedure edits, duplicates) and the review rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Final, Literal
+from uuid import UUID
+
+from rcm_charge.domain.code_sets import DiagnosisCatalog, DiagnosisCode, ProcedureEdits
+from rcm_charge.domain.model import (
+    MAX_DIAGNOSES,
+    MAX_LINES,
+    MAX_MODIFIERS,
+    MAX_POINTERS,
+    EncounterDetails,
+    Issue,
+    ServiceLine,
+)
+from rcm_charge.domain.pricing import PriceList
+from rcm_charge.domain.procedures import (
+    CONFLICTING,
+    MODIFIERS,
+    NCCI_ASSOCIATED,
+    is_evaluation_and_management,
+    normalized_ndc,
+    procedure_code_form,
+)
+from rcm_common.identifiers import npi_valid
+
+# CMS's place-of-service code set (the codes in use; the rest are unassigned).
+PLACES_OF_SERVICE: Final = frozenset(
+    f"{number:02d}"
+    for number in (*range(1, 28), 31, 32, 33, 34, 41, 42, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 65, 66)
+) | frozenset({"71", "72", "81", "99"})
+
+HIGH_LEVEL_VISITS: Final = frozenset({"99205", "99215", "99245", "99285"})
+# Self-limited problems that rarely support the highest visit level on their own (the review rule's list).
+MINOR_DIAGNOSES: Final = ("J00", "J02", "J06", "J30", "H10", "H60", "H66", "L23", "L30", "R05", "R51", "Z23")
+SHOWN_CHILDREN: Final = 12
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFacts:
+    """What the code edits need of the patient: sex and birth date."""
+
+    sex: Literal["F", "M", "U"]
+    birth_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageFacts:
+    coverage_id: UUID
+    patient_id: UUID
+    payer_id: str
+    effective_date: date
+    termination_date: date | None
+
+    def active_on(self, day: date) -> bool:
+        return self.effective_date <= day and (self.termination_date is None or day <= self.termination_date)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationContext:
+    diagnoses: DiagnosisCatalog
+    edits: ProcedureEdits
+    prices: PriceList
+    today: date
+    patient: PatientFacts | None = None  # None: the patient is not known here (yet)
+    coverage: CoverageFacts | None = None  # None: not known here, or self-pay
+
+
+def validate(details: EncounterDetails, context: ValidationContext) -> tuple[Issue, ...]:
+    return tuple(
+        (
+            *_providers_and_place(details, context.today),
+            *_patient_and_coverage(details, context),
+            *_diagnoses(details, context),
+            *_lines(details, context),
+            *_unit_limits(details, context.edits),
+            *_pair_edits(details, context.edits),
+            *_duplicates(details),
+            *_review_rules(details),
+        )
+    )
+
+
+def _providers_and_place(details: EncounterDetails, today: date) -> Iterator[Issue]:
+    for role, npi in (
+        ("billing", details.billing_provider_npi),
+        ("rendering", details.rendering_provider_npi),
+        ("referring", details.referring_provider_npi),
+    ):
+        if npi is not None and not npi_valid(npi):
+            yield Issue("NPI_INVALID", f"the {role} provider NPI is not ten digits with a valid check digit")
+    if details.place_of_service not in PLACES_OF_SERVICE:
+        yield Issue("PLACE_OF_SERVICE_INVALID", f"place of service {details.place_of_service!r} is not a CMS code")
+    if details.date_of_service > today:
+        yield Issue("DATE_OF_SERVICE_FUTURE", "the date of service is in the future")
+
+
+def _patient_and_coverage(details: EncounterDetails, context: ValidationContext) -> Iterator[Issue]:
+    if details.patient_id is None:
+        yield Issue("PATIENT_UNMATCHED", "no registered patient is linked to this encounter; link one")
+        return
+    if context.patient is None:
+        yield Issue("PATIENT_UNKNOWN", "the patient is not registered (or not yet known to the charge service)")
+    if details.coverage_id is None:
+        return
+    coverage = context.coverage
+    if coverage is None:
+        yield Issue("COVERAGE_UNKNOWN", "the coverage is not registered (or not yet known to the charge service)")
+    elif coverage.patient_id != details.patient_id:
+        yield Issue("COVERAGE_NOT_PATIENTS", "the coverage belongs to another patient")
+    elif not coverage.active_on(details.date_of_service):
+        yield Issue("COVERAGE_INACTIVE", "the coverage is not in effect on the date of service")
+
+
+def _diagnoses(details: EncounterDetails, context: ValidationContext) -> Iterator[Issue]:
+    if not details.diagnoses:
+        yield Issue("DIAGNOSIS_REQUIRED", "an encounter needs at least one ICD-10-CM diagnosis")
+    if len(details.diagnoses) > MAX_DIAGNOSES:
+        yield Issue("DIAGNOSIS_LIMIT", f"a claim carries at most {MAX_DIAGNOSES} diagnoses")
+    seen: set[str] = set()
+    edition = context.diagnoses.edition_for(details.date_of_service)
+    for code in details.diagnoses:
+        if code in seen:
+            yield Issue("DIAGNOSIS_DUPLICATE", f"{code} is listed twice; list each diagnosis once")
+            continue
+        seen.add(code)
+        known = context.diagnoses.lookup(code, details.date_of_service)
+        if known is None:
+            yield Issue("ICD10_UNKNOWN", f"{code} is not an ICD-10-CM code in {edition}")
+        elif not known.billable:
+            yield _not_billable(code, known)
+        else:
+            yield from _restrictions(known, details.date_of_service, context.patient)
+
+
+def _not_billable(code: str, known: DiagnosisCode) -> Issue:
+    children = known.billable_children
+    shown = ", ".join(children[:SHOWN_CHILDREN])
+    more = f" and {len(children) - SHOWN_CHILDREN} more" if len(children) > SHOWN_CHILDREN else ""
+    return Issue(
+        "ICD10_NOT_BILLABLE",
+        f"{code} ({known.description}) is a header, not billable; code to the highest specificity, one of its "
+        f"{len(children)} billable codes: {shown}{more}",
+        codes=children,
+    )
+
+
+def _restrictions(known: DiagnosisCode, day: date, patient: PatientFacts | None) -> Iterator[Issue]:
+    if patient is None:
+        return
+    note = f" ({known.restriction_note})" if known.restriction_note else ""
+    if known.sex is not None and patient.sex in ("F", "M") and patient.sex != known.sex:
+        sex = "female" if known.sex == "F" else "male"
+        yield Issue("ICD10_SEX_CONFLICT", f"{known.code} is for {sex} patients only{note}")
+    if patient.birth_date is None or (known.min_age is None and known.max_age is None):
+        return
+    age = age_on(patient.birth_date, day)
+    low = known.min_age if known.min_age is not None else 0
+    high = known.max_age if known.max_age is not None else 124
+    if not low <= age <= high:
+        yield Issue("ICD10_AGE_CONFLICT", f"{known.code} is for patients aged {low} to {high}{note}")
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _lines(details: EncounterDetails, context: ValidationContext) -> Iterator[Issue]:
+    if not details.lines:
+        yield Issue("LINE_REQUIRED", "an encounter needs at least one service line")
+    if len(details.lines) > MAX_LINES:
+        yield Issue("LINE_LIMIT", f"a claim carries at most {MAX_LINES} service lines")
+    for number, line in enumerate(details.lines, start=1):
+        yield from _line(number, line, details, context)
+
+
+def _line(number: int, line: ServiceLine, details: EncounterDetails, context: ValidationContext) -> Iterator[Issue]:
+    if procedure_code_form(line.code) is None:
+        yield Issue("PROCEDURE_FORMAT", f"{line.code!r} is neither a CPT nor a HCPCS Level II code", line=number)
+    elif not context.prices.has_code(line.code):
+        yield Issue("PROCEDURE_NOT_IN_CODE_LIST", f"{line.code} is not in the practice's code list", line=number)
+    yield from _modifiers(number, line)
+    if line.units <= 0:
+        yield Issue("UNITS_INVALID", "units must be more than zero", line=number)
+    if line.date_of_service is not None and line.date_of_service > context.today:
+        yield Issue("DATE_OF_SERVICE_FUTURE", "the line's date of service is in the future", line=number)
+    yield from _pointers(number, line, len(details.diagnoses))
+    if line.ndc is not None and normalized_ndc(line.ndc) is None:
+        yield Issue("NDC_INVALID", "the NDC is neither 11 digits nor a dashed 10-digit NDC", line=number)
+
+
+def _modifiers(number: int, line: ServiceLine) -> Iterator[Issue]:
+    modifiers = line.modifiers
+    if len(modifiers) > MAX_MODIFIERS:
+        yield Issue("MODIFIER_LIMIT", f"a line carries at most {MAX_MODIFIERS} modifiers", line=number)
+    for modifier in dict.fromkeys(modifiers):
+        if modifiers.count(modifier) > 1:
+            yield Issue("MODIFIER_DUPLICATE", f"modifier {modifier} is given twice", line=number)
+        if modifier not in MODIFIERS:
+            yield Issue("MODIFIER_INVALID", f"{modifier!r} is not a CPT or HCPCS modifier", line=number)
+    for pair, why in CONFLICTING:
+        if pair <= set(modifiers):
+            yield Issue("MODIFIER_CONFLICT", f"modifiers {' and '.join(sorted(pair))}: {why}", line=number)
+
+
+def _pointers(number: int, line: ServiceLine, diagnoses: int) -> Iterator[Issue]:
+    pointers = line.diagnosis_pointers
+    if not pointers:
+        yield Issue("POINTER_REQUIRED", "a line points to at least one of the encounter's diagnoses", line=number)
+    if len(pointers) > MAX_POINTERS:
+        yield Issue("POINTER_LIMIT", f"a line points to at most {MAX_POINTERS} diagnoses", line=number)
+    if len(set(pointers)) != len(pointers):
+        yield Issue("POINTER_DUPLICATE", "a line points to the same diagnosis twice", line=number)
+    for pointer in sorted(set(pointers)):
+        if not 1 <= pointer <= diagnoses:
+            yield Issue(
+                "POINTER_OUT_OF_RANGE",
+                f"pointer {pointer} points past the encounter's {diagnoses} diagnoses",
+                line=number,
+            )
+
+
+def _unit_limits(details: EncounterDetails, edits: ProcedureEdits) -> Iterator[Issue]:
+    """Units of one code on one day, summed over its lines, against the code's limit."""
+    per_day: dict[tuple[str, date], list[int]] = defaultdict(list)
+    for number, line in enumerate(details.lines, start=1):
+        per_day[(line.code, line.service_date(details.date_of_service))].append(number)
+    for (code, _day), numbers in per_day.items():
+        limit = edits.unit_limit(code)
+        if limit is None:
+            continue
+        units = sum((details.lines[number - 1].units for number in numbers), Decimal(0))
+        if units > limit.max_units:
+            yield Issue(
+                "UNITS_EXCEED_LIMIT",
+                f"{units} units of {code} in one day exceed its limit of {limit.max_units}",
+                line=numbers[0],
+            )
+
+
+def _pair_edits(details: EncounterDetails, edits: ProcedureEdits) -> Iterator[Issue]:
+    """Procedure-to-procedure edits between lines of the same day; the column 2 line is the one held."""
+    lines = list(enumerate(details.lines, start=1))
+    for index, (first_number, first) in enumerate(lines):
+        for second_number, second in lines[index + 1 :]:
+            day = first.service_date(details.date_of_service)
+            if first.code == second.code or second.service_date(details.date_of_service) != day:
+                continue
+            edit = edits.pair_edit(first.code, second.code, day)
+            if edit is None:
+                continue
+            held = second_number if second.code == edit.column2 else first_number
+            named = f"{edit.column2} is bundled into {edit.column1} on the same day (NCCI-style edit)"
+            if not edit.modifier_allowed:
+                yield Issue("NCCI_PAIR_NOT_ALLOWED", f"{named}; no modifier unbundles it: remove it", line=held)
+            elif not NCCI_ASSOCIATED.intersection((*first.modifiers, *second.modifiers)):
+                yield Issue(
+                    "NCCI_PAIR_MODIFIER_REQUIRED",
+                    f"{named}; bill it only as a distinct service, with a modifier such as 59, XE, XS, XP, XU "
+                    "or an anatomic modifier",
+                    line=held,
+                )
+
+
+def _duplicates(details: EncounterDetails) -> Iterator[Issue]:
+    seen: dict[tuple[str, tuple[str, ...], date], int] = {}
+    for number, line in enumerate(details.lines, start=1):
+        key = (line.code, tuple(sorted(line.modifiers)), line.service_date(details.date_of_service))
+        if key in seen:
+            yield Issue(
+                "LINE_DUPLICATE",
+                f"{line.code} repeats line {seen[key]}; add units to it, or a repeat modifier (76, 77, 91)",
+                severity="review",
+                line=number,
+            )
+        else:
+            seen[key] = number
+
+
+def _review_rules(details: EncounterDetails) -> Iterator[Issue]:
+    codes = {line.code for line in details.lines}
+    for number, line in enumerate(details.lines, start=1):
+        if line.code in HIGH_LEVEL_VISITS and len(details.diagnoses) == 1:
+            diagnosis = details.diagnoses[0]
+            if diagnosis.replace(".", "").startswith(MINOR_DIAGNOSES):
+                yield Issue(
+                    "REVIEW_HIGH_LEVEL_VISIT",
+                    f"{line.code} is the highest visit level, with one minor diagnosis ({diagnosis}); "
+                    "confirm the documentation supports it",
+                    severity="review",
+                    line=number,
+                )
+        if (
+            is_evaluation_and_management(line.code)
+            and "25" in line.modifiers
+            and not any(not is_evaluation_and_management(code) for code in codes)
+        ):
+            yield Issue(
+                "REVIEW_MODIFIER_25",
+                f"{line.code} has modifier 25 but no procedure is billed with it",
+                severity="review",
+                line=number,
+            )

@@ -1,0 +1,280 @@
+"""Charge's HTTP API. Every route needs a bearer token with the route's scope; every PHI read and change is
+audited by the handlers; encounter creates honour `Idempotency-Key`, and an 837P file is imported once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from rcm_charge.adapters.price_csv import (
+    PriceFileError,
+    chargemaster_csv,
+    contract_rates_csv,
+    parse_chargemaster,
+    parse_contract_rates,
+)
+from rcm_charge.adapters.x12_import import ImportRefused, read_837p_claims
+from rcm_charge.bootstrap import Charge
+from rcm_charge.service_layer import commands, handlers
+from rcm_charge.service_layer.views import EncounterPublic, ImportReport, PriceFileSummary, ReviewPublic
+from rcm_common.audit import AuditContextDep
+from rcm_common.auth import Principal, require_scopes
+from rcm_common.errors import ValidationFailed
+from rcm_common.http import IdempotencyKeyDep, create_once
+
+router = APIRouter()
+
+CSV_MEDIA_TYPE = "text/csv"
+X12_MEDIA_TYPE = "application/edi-x12"
+
+
+def _charge(request: Request) -> Charge:
+    charge: Charge = request.app.state.charge
+    return charge
+
+
+ChargeDep = Annotated[Charge, Depends(_charge)]
+ChargesRead = Annotated[Principal, Depends(require_scopes("charges:read"))]
+ChargesWrite = Annotated[Principal, Depends(require_scopes("charges:write"))]
+CodingReview = Annotated[Principal, Depends(require_scopes("coding:review"))]
+PricingWrite = Annotated[Principal, Depends(require_scopes("pricing:write"))]
+
+
+async def _body(request: Request, limit: int, what: str) -> bytes:
+    """The request body, refused past `limit` bytes before it is all read."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationFailed([{"field": "body", "message": f"the {what} is larger than {limit} bytes"}])
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if not data.strip():
+        raise ValidationFailed([{"field": "body", "message": f"the {what} is empty"}])
+    return data
+
+
+def _text(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed([{"field": "body", "message": f"the {what} is not UTF-8 text"}]) from None
+
+
+def _price_problems(exc: PriceFileError) -> ValidationFailed:
+    return ValidationFailed(
+        [{"field": f"row {p.row} {p.column}".strip(), "message": p.message} for p in exc.problems[:200]],
+        detail=f"The file has {len(exc.problems)} problems; nothing was stored.",
+    )
+
+
+# ---------------------------------------------------------------- encounters
+
+
+@router.post(
+    "/encounters",
+    status_code=201,
+    response_model=EncounterPublic,
+    tags=["encounters"],
+    summary="Capture an encounter's coded charges",
+)
+async def capture_encounter(
+    body: commands.CaptureEncounter,
+    principal: ChargesWrite,
+    audit: AuditContextDep,
+    key: IdempotencyKeyDep,
+    charge: ChargeDep,
+    response: Response,
+) -> Any:
+    """Prices and validates the encounter. `captured`: clean, and ChargesCaptured is published. `held`: it
+    waits in the coding review queue with its `issues`, each with a stable code."""
+    result = await create_once(
+        charge.session_factory,
+        f"POST /encounters {principal.subject}",
+        key,
+        body,
+        lambda idem: handlers.capture(body, charge.uow(audit=audit, idempotency=idem), charge.code_sets),
+        lambda encounter_id: handlers.get_encounter(encounter_id, charge.uow(audit=audit)),
+    )
+    if isinstance(result, EncounterPublic):
+        response.headers["Location"] = f"/encounters/{result.id}"
+    return result
+
+
+@router.get("/encounters/{encounter_id}", response_model=EncounterPublic, tags=["encounters"], summary="Read one")
+async def get_encounter(
+    encounter_id: UUID, _principal: ChargesRead, audit: AuditContextDep, charge: ChargeDep
+) -> EncounterPublic:
+    return await handlers.get_encounter(encounter_id, charge.uow(audit=audit))
+
+
+@router.patch(
+    "/encounters/{encounter_id}",
+    response_model=EncounterPublic,
+    tags=["encounters"],
+    summary="Correct an encounter",
+)
+async def correct_encounter(
+    encounter_id: UUID,
+    body: commands.CorrectEncounter,
+    _principal: ChargesWrite,
+    audit: AuditContextDep,
+    charge: ChargeDep,
+) -> EncounterPublic:
+    """The fields given replace the encounter's and it is validated again. A held encounter that comes clean
+    is captured; a captured one publishes ChargesCorrected, or goes back to review when it no longer passes."""
+    return await handlers.correct(encounter_id, body, charge.uow(audit=audit), charge.code_sets)
+
+
+@router.post(
+    "/encounters/{encounter_id}/void",
+    response_model=EncounterPublic,
+    tags=["encounters"],
+    summary="Void an encounter",
+)
+async def void_encounter(
+    encounter_id: UUID,
+    body: commands.VoidEncounter,
+    principal: ChargesWrite,
+    audit: AuditContextDep,
+    charge: ChargeDep,
+) -> EncounterPublic:
+    """Publishes ChargesVoided when the encounter had been captured. A voided encounter changes no more."""
+    return await handlers.void(encounter_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject)
+
+
+# ---------------------------------------------------------------- the coding review queue
+
+
+@router.get("/review-queue", response_model=list[ReviewPublic], tags=["review"], summary="Encounters for a coder")
+async def review_queue(
+    _principal: CodingReview,
+    audit: AuditContextDep,
+    charge: ChargeDep,
+    issue_code: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Z0-9_]+$")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ReviewPublic]:
+    """The open review items, the longest waiting first; `issue_code` keeps those with that issue."""
+    return await handlers.review_queue(
+        charge.uow(audit=audit),
+        limit=limit or charge.settings.review_page_size,
+        offset=offset,
+        issue_code=issue_code,
+    )
+
+
+@router.post(
+    "/review-queue/{review_id}/resolve",
+    response_model=EncounterPublic,
+    tags=["review"],
+    summary="A coder's decision on a held encounter",
+)
+async def resolve_review(
+    review_id: UUID,
+    body: commands.ResolveReview,
+    principal: CodingReview,
+    audit: AuditContextDep,
+    charge: ChargeDep,
+) -> EncounterPublic:
+    """`approve` accepts the review flags (with an optional correction applied first) and captures the
+    encounter; errors cannot be approved (422). `void` withdraws it."""
+    return await handlers.resolve_review(
+        review_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject
+    )
+
+
+# ---------------------------------------------------------------- price lists
+
+
+@router.put(
+    "/chargemaster",
+    response_model=PriceFileSummary,
+    tags=["pricing"],
+    summary="Replace the chargemaster from a CSV file",
+    openapi_extra={"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)
+async def put_chargemaster(request: Request, _principal: PricingWrite, charge: ChargeDep) -> PriceFileSummary:
+    """Columns `code,modifier,location,charge,description`; every problem is reported and nothing is stored
+    unless the whole file is good. The chargemaster is the practice's code list."""
+    text = _text(await _body(request, charge.settings.max_import_bytes, "chargemaster"), "chargemaster")
+    try:
+        entries = parse_chargemaster(text)
+    except PriceFileError as exc:
+        raise _price_problems(exc) from None
+    return await handlers.replace_chargemaster(entries, charge.uow())
+
+
+@router.get(
+    "/chargemaster",
+    tags=["pricing"],
+    summary="Export the chargemaster as CSV",
+    response_class=Response,
+    responses={200: {"content": {CSV_MEDIA_TYPE: {}}}},
+)
+async def get_chargemaster(_principal: ChargesRead, charge: ChargeDep) -> Response:
+    entries = await handlers.chargemaster(charge.uow())
+    return Response(content=chargemaster_csv(entries), media_type=CSV_MEDIA_TYPE)
+
+
+@router.put(
+    "/contract-rates",
+    response_model=PriceFileSummary,
+    tags=["pricing"],
+    summary="Replace payers' contract rates from a CSV file",
+    openapi_extra={"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)
+async def put_contract_rates(request: Request, _principal: PricingWrite, charge: ChargeDep) -> PriceFileSummary:
+    """Columns `payer_id,code,modifier,allowed` (the allowed amount per unit). The rates of each payer in the
+    file are replaced whole; other payers' stay."""
+    text = _text(await _body(request, charge.settings.max_import_bytes, "contract rates"), "contract rates")
+    try:
+        rates = parse_contract_rates(text)
+    except PriceFileError as exc:
+        raise _price_problems(exc) from None
+    return await handlers.replace_contract_rates(rates, charge.uow())
+
+
+@router.get(
+    "/contract-rates",
+    tags=["pricing"],
+    summary="Export contract rates as CSV",
+    response_class=Response,
+    responses={200: {"content": {CSV_MEDIA_TYPE: {}}}},
+)
+async def get_contract_rates(
+    _principal: ChargesRead,
+    charge: ChargeDep,
+    payer_id: Annotated[str | None, Query(min_length=1, max_length=80)] = None,
+) -> Response:
+    rates = await handlers.contract_rates(charge.uow(), payer_id)
+    return Response(content=contract_rates_csv(rates), media_type=CSV_MEDIA_TYPE)
+
+
+# ---------------------------------------------------------------- 837P import
+
+
+@router.post(
+    "/imports/837p",
+    response_model=ImportReport,
+    tags=["imports"],
+    summary="Import an 837P file from another system into encounters",
+    openapi_extra={"requestBody": {"required": True, "content": {X12_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)
+async def import_837p(
+    request: Request, principal: ChargesWrite, audit: AuditContextDep, charge: ChargeDep
+) -> ImportReport:
+    """Each claim becomes an encounter, matched to a registered coverage by payer and member id, priced and
+    validated; the report says how many claims and lines were captured, held and why, or skipped. The same
+    file imported again answers with its first report (`replayed`) and creates nothing."""
+    data = await _body(request, charge.settings.max_import_bytes, "837P file")
+    try:
+        read = read_837p_claims(data)
+    except ImportRefused as exc:
+        raise ValidationFailed(
+            [{"field": "body", "message": str(exc)}], detail="The file cannot be imported."
+        ) from None
+    return await handlers.import_claims(data, read, charge.uow(audit=audit), charge.code_sets, by=principal.subject)

@@ -1,0 +1,487 @@
+"""Charge's use cases. HTTP commands capture, correct, void and review encounters, import 837P files and
+keep the price lists; registration's events keep the local copies and release encounters that were waiting
+for their patient. Each runs in one unit of work: the change, its audit records and its events commit together
+or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from rcm_charge.adapters.x12_import import ImportResult
+from rcm_charge.domain.code_sets import CodeSets
+from rcm_charge.domain.copies import CoverageCopy, PatientCopy
+from rcm_charge.domain.model import (
+    Encounter,
+    EncounterDetails,
+    EncounterError,
+    ImportedPatient,
+    Issue,
+    ServiceLine,
+    Source,
+)
+from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate, PriceList, priced
+from rcm_charge.domain.procedures import normalized_ndc
+from rcm_charge.domain.validation import PatientFacts, ValidationContext, validate
+from rcm_charge.service_layer import commands
+from rcm_charge.service_layer.mapping import to_integration_event
+from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork, ImportRecord
+from rcm_charge.service_layer.views import (
+    EncounterPublic,
+    ImportedClaimResult,
+    ImportReport,
+    PriceFileSummary,
+    ReviewPublic,
+)
+from rcm_common.envelope import Envelope
+from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.events import registration as registration_contract
+from rcm_common.events.base import IntegrationEvent
+
+# Issues that clear by themselves when registration's events arrive: such encounters are validated again.
+WAITING_FOR_REGISTRATION = frozenset({"PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    details: EncounterDetails
+    issues: tuple[Issue, ...]
+    payer_id: str | None
+
+
+async def _evaluate(
+    uow: ChargeUnitOfWork,
+    details: EncounterDetails,
+    code_sets: CodeSets,
+    today: date,
+    imported_patient: ImportedPatient | None = None,
+) -> Evaluated:
+    """Price the lines from the chargemaster and the payer's contract, and validate the result against the
+    code sets and what is known of the patient and coverage. A merged patient is followed to its survivor."""
+    patient: PatientCopy | None = None
+    if details.patient_id is not None:
+        patient = await uow.patients.get(details.patient_id)
+        if patient is not None and patient.merged_into is not None:
+            details = replace(details, patient_id=patient.merged_into)
+            patient = await uow.patients.get(patient.merged_into)
+    coverage: CoverageCopy | None = None
+    if details.coverage_id is not None:
+        coverage = await uow.coverages.get(details.coverage_id)
+    payer_id = coverage.payer_id if coverage is not None and coverage.patient_id == details.patient_id else None
+    codes = {line.code for line in details.lines}
+    prices = PriceList(
+        chargemaster=tuple(await uow.prices.chargemaster(codes)),
+        rates=tuple(await uow.prices.rates(payer_id, codes)) if payer_id else (),
+    )
+    details = replace(details, lines=priced(details.lines, prices, location=details.location, payer_id=payer_id))
+    facts: PatientFacts | None = patient.facts if patient is not None else None
+    if facts is None and imported_patient is not None:
+        facts = PatientFacts(imported_patient.sex, imported_patient.birth_date)
+    context = ValidationContext(
+        diagnoses=code_sets.diagnoses,
+        edits=code_sets.edits,
+        prices=prices,
+        today=today,
+        patient=facts,
+        coverage=coverage.facts if coverage is not None else None,
+    )
+    return Evaluated(details, validate(details, context), payer_id)
+
+
+def _publish(uow: ChargeUnitOfWork, encounter: Encounter, code_sets: CodeSets, payer_id: str | None) -> None:
+    for event in encounter.events:
+        uow.publish(to_integration_event(encounter, event, catalog=code_sets.diagnoses, payer_id=payer_id))
+    encounter.events.clear()
+
+
+def _line(line: commands.LineIn) -> ServiceLine:
+    return ServiceLine(
+        code=line.code,
+        modifiers=line.modifiers,
+        units=line.units,
+        diagnosis_pointers=line.diagnosis_pointers,
+        ndc=(normalized_ndc(line.ndc) or line.ndc) if line.ndc else None,
+        date_of_service=line.date_of_service,
+    )
+
+
+def _details(cmd: commands.CaptureEncounter) -> EncounterDetails:
+    return EncounterDetails(
+        patient_id=cmd.patient_id,
+        coverage_id=cmd.coverage_id,
+        date_of_service=cmd.date_of_service,
+        place_of_service=cmd.place_of_service,
+        billing_provider_npi=cmd.billing_provider_npi,
+        rendering_provider_npi=cmd.rendering_provider_npi,
+        referring_provider_npi=cmd.referring_provider_npi,
+        location=cmd.location,
+        diagnoses=tuple(cmd.diagnoses),
+        lines=tuple(_line(line) for line in cmd.lines),
+    )
+
+
+def _corrected(details: EncounterDetails, cmd: commands.CorrectEncounter) -> EncounterDetails:
+    """The details with the correction's given fields (null clears an optional one) replacing theirs."""
+    changes: dict[str, Any] = {}
+    for name in cmd.model_fields_set:
+        value = getattr(cmd, name)
+        if name in ("date_of_service", "place_of_service", "billing_provider_npi", "diagnoses") and value is None:
+            raise ValidationFailed([{"field": name, "message": "cannot be cleared"}])
+        if name == "lines":
+            value = tuple(_line(line) for line in value) if value is not None else None
+            if value is None:
+                raise ValidationFailed([{"field": name, "message": "cannot be cleared"}])
+        changes[name] = tuple(value) if name == "diagnoses" else value
+    return replace(details, **changes)
+
+
+async def _open_encounter(
+    uow: ChargeUnitOfWork,
+    details: EncounterDetails,
+    code_sets: CodeSets,
+    now: datetime,
+    source: Source | None = None,
+) -> Encounter:
+    imported = source.imported_patient if source is not None else None
+    evaluated = await _evaluate(uow, details, code_sets, now.date(), imported)
+    encounter = Encounter.open(
+        encounter_id=uuid.uuid4(),
+        details=evaluated.details,
+        issues=evaluated.issues,
+        now=now,
+        review_id=uuid.uuid4(),
+        source=source,
+    )
+    await uow.encounters.add(encounter)
+    _publish(uow, encounter, code_sets, evaluated.payer_id)
+    uow.record_access("create", "encounter", encounter.id, encounter.details.patient_id)
+    return encounter
+
+
+# ---------------------------------------------------------------- encounters
+
+
+async def capture(cmd: commands.CaptureEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets) -> EncounterPublic:
+    async with uow:
+        encounter = await _open_encounter(uow, _details(cmd), code_sets, utc_now())
+        uow.respond(201, encounter.id)
+        view = EncounterPublic.of(encounter)
+        await uow.commit()
+    return view
+
+
+async def _encounter(uow: ChargeUnitOfWork, encounter_id: UUID, *, for_update: bool = False) -> Encounter:
+    encounter = await uow.encounters.get(encounter_id, for_update=for_update)
+    if encounter is None:
+        raise NotFound("No such encounter.")
+    return encounter
+
+
+async def get_encounter(encounter_id: UUID, uow: ChargeUnitOfWork) -> EncounterPublic:
+    async with uow:
+        encounter = await _encounter(uow, encounter_id)
+        uow.record_access("read", "encounter", encounter.id, encounter.details.patient_id)
+        await uow.commit()
+    return EncounterPublic.of(encounter)
+
+
+def _refused(exc: EncounterError) -> Conflict:
+    return Conflict(f"{exc.message}.")
+
+
+async def _apply_correction(
+    uow: ChargeUnitOfWork, encounter: Encounter, cmd: commands.CorrectEncounter, code_sets: CodeSets, now: datetime
+) -> None:
+    if encounter.status == "voided":
+        raise Conflict("The encounter is voided.")
+    evaluated = await _evaluate(
+        uow, _corrected(encounter.details, cmd), code_sets, now.date(), encounter.source.imported_patient
+    )
+    if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4()):
+        await uow.encounters.save(encounter)
+        _publish(uow, encounter, code_sets, evaluated.payer_id)
+        uow.record_access("update", "encounter", encounter.id, encounter.details.patient_id)
+
+
+async def correct(
+    encounter_id: UUID, cmd: commands.CorrectEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets
+) -> EncounterPublic:
+    """Validate the corrected encounter again: clean, it is captured (or, if it was, a correction is
+    published); otherwise it waits in the review queue."""
+    async with uow:
+        encounter = await _encounter(uow, encounter_id, for_update=True)
+        await _apply_correction(uow, encounter, cmd, code_sets, utc_now())
+        view = EncounterPublic.of(encounter)
+        await uow.commit()
+    return view
+
+
+async def void(
+    encounter_id: UUID, cmd: commands.VoidEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
+) -> EncounterPublic:
+    async with uow:
+        encounter = await _encounter(uow, encounter_id, for_update=True)
+        try:
+            encounter.void(cmd.reason, by=by, now=utc_now())
+        except EncounterError as exc:
+            raise _refused(exc) from None
+        await uow.encounters.save(encounter)
+        _publish(uow, encounter, code_sets, None)
+        uow.record_access("void", "encounter", encounter.id, encounter.details.patient_id)
+        view = EncounterPublic.of(encounter)
+        await uow.commit()
+    return view
+
+
+# ---------------------------------------------------------------- the coding review queue
+
+
+async def review_queue(uow: ChargeUnitOfWork, *, limit: int, offset: int, issue_code: str | None) -> list[ReviewPublic]:
+    async with uow:
+        encounters = await uow.encounters.open_reviews(limit=limit, offset=offset, issue_code=issue_code)
+        for encounter in encounters:
+            uow.record_access("read", "encounter", encounter.id, encounter.details.patient_id)
+        await uow.commit()
+    return [ReviewPublic.of(encounter) for encounter in encounters]
+
+
+async def resolve_review(
+    review_id: UUID, cmd: commands.ResolveReview, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
+) -> EncounterPublic:
+    """A coder's decision on an open review item: approve (with a correction, optionally) or void. An
+    approval of an encounter that still has errors is refused and changes nothing."""
+    now = utc_now()
+    async with uow:
+        encounter = await uow.encounters.by_review(review_id, for_update=True)
+        review = encounter.open_review if encounter is not None else None
+        if encounter is None or review is None or review.id != review_id:
+            raise NotFound("No such open review item.")
+        if cmd.decision == "void":
+            encounter.void(cmd.note, by=by, now=now)
+            payer_id = None
+        else:
+            details = _corrected(encounter.details, cmd.correction) if cmd.correction else encounter.details
+            evaluated = await _evaluate(uow, details, code_sets, now.date(), encounter.source.imported_patient)
+            if evaluated.details != encounter.details:
+                encounter.details = evaluated.details
+            try:
+                encounter.approve(evaluated.issues, by=by, note=cmd.note, now=now, review_id=uuid.uuid4())
+            except EncounterError as exc:
+                raise ValidationFailed(
+                    [
+                        {
+                            "field": f"line {issue.line}" if issue.line else "encounter",
+                            "message": f"{issue.code}: {issue.message}",
+                        }
+                        for issue in exc.issues
+                    ],
+                    detail="The encounter has errors a coder cannot approve; correct them first.",
+                ) from None
+            payer_id = evaluated.payer_id
+        await uow.encounters.save(encounter)
+        _publish(uow, encounter, code_sets, payer_id)
+        uow.record_access("review", "encounter", encounter.id, encounter.details.patient_id)
+        view = EncounterPublic.of(encounter)
+        await uow.commit()
+    return view
+
+
+# ---------------------------------------------------------------- price lists
+
+
+async def replace_chargemaster(entries: list[ChargemasterEntry], uow: ChargeUnitOfWork) -> PriceFileSummary:
+    async with uow:
+        await uow.prices.replace_chargemaster(entries, utc_now())
+        await uow.commit()
+    return PriceFileSummary(stored=len(entries))
+
+
+async def chargemaster(uow: ChargeUnitOfWork) -> list[ChargemasterEntry]:
+    async with uow:
+        return await uow.prices.chargemaster()
+
+
+async def replace_contract_rates(rates: list[ContractRate], uow: ChargeUnitOfWork) -> PriceFileSummary:
+    payers = {rate.payer_id for rate in rates}
+    async with uow:
+        await uow.prices.replace_rates(payers, rates, utc_now())
+        await uow.commit()
+    return PriceFileSummary(stored=len(rates), payers=sorted(payers))
+
+
+async def contract_rates(uow: ChargeUnitOfWork, payer_id: str | None) -> list[ContractRate]:
+    async with uow:
+        return await uow.prices.rates(payer_id)
+
+
+# ---------------------------------------------------------------- 837P import
+
+
+async def import_claims(
+    data: bytes, read: ImportResult, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
+) -> ImportReport:
+    """Read an 837P's claims into encounters, matched to registered coverages by payer and member id, all in
+    one transaction. The same file imported again answers with the first report and creates nothing."""
+    digest = hashlib.sha256(data).hexdigest()
+    now = utc_now()
+    async with uow:
+        existing = await uow.imports.find(digest)
+        if existing is not None:
+            await uow.commit()
+            return ImportReport.model_validate(existing.report | {"replayed": True})
+        import_id = uuid.uuid4()
+        results: list[ImportedClaimResult] = []
+        for claim in read.claims:
+            details = claim.details
+            matches = await uow.coverages.find_by_member(claim.payer_id, claim.source_patient.member_id)
+            if len(matches) == 1:
+                details = replace(details, patient_id=matches[0].patient_id, coverage_id=matches[0].coverage_id)
+            source = Source("837p", import_id, claim.reference, claim.source_patient)
+            encounter = await _open_encounter(uow, details, code_sets, now, source)
+            results.append(
+                ImportedClaimResult(
+                    batch=claim.position.batch,
+                    claim=claim.position.claim,
+                    segment=claim.position.segment,
+                    encounter_id=encounter.id,
+                    status=encounter.status,
+                    lines=len(details.lines),
+                    issue_codes=sorted({issue.code for issue in encounter.blocking_issues}),
+                    findings=list(claim.findings),
+                )
+            )
+        results.extend(
+            ImportedClaimResult(
+                batch=skipped.position.batch,
+                claim=skipped.position.claim,
+                segment=skipped.position.segment,
+                encounter_id=None,
+                status="skipped",
+                lines=0,
+                issue_codes=[],
+                findings=[skipped.reason],
+            )
+            for skipped in read.skipped
+        )
+        results.sort(key=lambda result: (result.batch, result.claim))
+        report = _report(import_id, now, results, list(read.findings))
+        await uow.imports.add(
+            ImportRecord(import_id, digest, report.model_dump(mode="json"), imported_by=by, imported_at=now)
+        )
+        await uow.commit()
+    return report
+
+
+def _report(import_id: UUID, now: datetime, results: list[ImportedClaimResult], findings: list[str]) -> ImportReport:
+    held = [result for result in results if result.status == "held"]
+    captured = [result for result in results if result.status == "captured"]
+    return ImportReport(
+        id=import_id,
+        imported_at=now,
+        replayed=False,
+        claims=len(results),
+        lines=sum(result.lines for result in results),
+        captured=len(captured),
+        held=len(held),
+        skipped=sum(1 for result in results if result.status == "skipped"),
+        lines_captured=sum(result.lines for result in captured),
+        lines_held=sum(result.lines for result in held),
+        held_by_issue=dict(sorted(Counter(code for result in held for code in result.issue_codes).items())),
+        skipped_by_reason=dict(
+            sorted(Counter(result.findings[0] for result in results if result.status == "skipped").items())
+        ),
+        findings=findings,
+        results=results,
+    )
+
+
+# ---------------------------------------------------------------- registration's events (event-carried state)
+
+
+async def _release_waiting(uow: ChargeUnitOfWork, patient_id: UUID, code_sets: CodeSets) -> None:
+    """Validate again the held encounters that were waiting only for this patient or its coverage."""
+    now = utc_now()
+    for encounter in await uow.encounters.held_for_patient(patient_id):
+        if not WAITING_FOR_REGISTRATION.intersection(issue.code for issue in encounter.issues):
+            continue
+        evaluated = await _evaluate(uow, encounter.details, code_sets, now.date(), encounter.source.imported_patient)
+        encounter.details = evaluated.details
+        encounter.revalidate(evaluated.issues, now, uuid.uuid4())
+        await uow.encounters.save(encounter)
+        _publish(uow, encounter, code_sets, evaluated.payer_id)
+
+
+EventHandler = Callable[[Any, Envelope, ChargeUnitOfWork], Awaitable[None]]
+
+
+def event_handlers(code_sets: CodeSets) -> dict[type[IntegrationEvent], EventHandler]:
+    """Registration's events, handled with the service's code sets."""
+
+    async def on_patient_state(
+        event: registration_contract.PatientRegistered | registration_contract.PatientUpdated,
+        _envelope: Envelope,
+        uow: ChargeUnitOfWork,
+    ) -> None:
+        existing = await uow.patients.get(event.patient_id)
+        merged_into = existing.merged_into if existing else None
+        await uow.patients.save(PatientCopy(event.patient_id, event.sex, event.birth_date, merged_into), utc_now())
+        await _release_waiting(uow, event.patient_id, code_sets)
+
+    async def on_patients_merged(
+        event: registration_contract.PatientsMerged, _envelope: Envelope, uow: ChargeUnitOfWork
+    ) -> None:
+        now = utc_now()
+        merged = await uow.patients.get(event.merged_patient_id)
+        if merged is not None:
+            merged.merged_into = event.surviving_patient_id
+            await uow.patients.save(merged, now)
+        for coverage_id in event.moved_coverage_ids:
+            coverage = await uow.coverages.get(coverage_id)
+            if coverage is not None:
+                coverage.patient_id = event.surviving_patient_id
+                await uow.coverages.save(coverage, now)
+        await uow.encounters.repoint(event.merged_patient_id, event.surviving_patient_id)
+
+    async def on_coverage_state(
+        event: registration_contract.CoverageAdded | registration_contract.CoverageUpdated,
+        _envelope: Envelope,
+        uow: ChargeUnitOfWork,
+    ) -> None:
+        coverage = CoverageCopy(
+            coverage_id=event.coverage_id,
+            patient_id=event.patient_id,
+            payer_id=event.payer_id,
+            member_id=event.member_id,
+            effective_date=event.effective_date,
+            termination_date=event.termination_date,
+        )
+        await uow.coverages.save(coverage, utc_now())
+        await _release_waiting(uow, event.patient_id, code_sets)
+
+    async def on_coverage_ended(
+        event: registration_contract.CoverageEnded, _envelope: Envelope, uow: ChargeUnitOfWork
+    ) -> None:
+        coverage = await uow.coverages.get(event.coverage_id)
+        if coverage is not None:
+            coverage.termination_date = event.termination_date
+            await uow.coverages.save(coverage, utc_now())
+
+    return {
+        registration_contract.PatientRegistered: on_patient_state,
+        registration_contract.PatientUpdated: on_patient_state,
+        registration_contract.PatientsMerged: on_patients_merged,
+        registration_contract.CoverageAdded: on_coverage_state,
+        registration_contract.CoverageUpdated: on_coverage_state,
+        registration_contract.CoverageEnded: on_coverage_ended,
+    }

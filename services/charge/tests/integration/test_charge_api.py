@@ -1,0 +1,213 @@
+"""Charge's HTTP API running for real over SQLite and PostgreSQL, with the real code sets (the
+simple-icd-10-cm FY2026 edition and the shipped NCCI-style tables)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from charge_support import CHARGEMASTER_CSV, CONTRACT_RATES_CSV, ChargeApi, encounter_body, envelope, running_charge
+
+from rcm_charge.service_layer import handlers
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.testing import sample_coverage_added, sample_patient_registered
+
+CSV = {"Content-Type": "text/csv"}
+
+
+@pytest.fixture
+async def api(tmp_path: Path, signing_keys: tuple[str, str], database_url: str) -> AsyncIterator[ChargeApi]:
+    async with running_charge(tmp_path / "state", signing_keys, database_url) as running:
+        admin = running.auth("admin")
+        for path, text in (("/chargemaster", CHARGEMASTER_CSV), ("/contract-rates", CONTRACT_RATES_CSV)):
+            stored = await running.client.put(path, content=text, headers=admin | CSV)
+            assert stored.status_code == 200, stored.text
+        yield running
+
+
+async def feed(api: ChargeApi, *events: IntegrationEvent) -> None:
+    """Apply registration's events as the consumer does: in one unit of work."""
+    event_handlers = handlers.event_handlers(api.charge.code_sets)
+    async with api.charge.uow() as uow:
+        for event in events:
+            await event_handlers[type(event)](event, envelope(event), uow)
+        await uow.commit()
+
+
+async def registered(api: ChargeApi, **patient: Any) -> tuple[str, str]:
+    registration = sample_patient_registered(**patient)
+    coverage = sample_coverage_added(registration.patient_id)
+    await feed(api, registration, coverage)
+    return str(registration.patient_id), str(coverage.coverage_id)
+
+
+async def outbox_payloads(api: ChargeApi) -> list[tuple[str, dict[str, Any]]]:
+    rows = await api.rows("SELECT event_type, payload FROM outbox ORDER BY id")
+    return [(row["event_type"], json.loads(row["payload"])) for row in rows]
+
+
+async def test_e11_is_held_naming_its_children_and_e11_9_is_captured_with_priced_lines(api: ChargeApi) -> None:
+    patient_id, coverage_id = await registered(api)
+
+    held = await api.client.post(
+        "/encounters", json=encounter_body(patient_id, coverage_id, diagnoses=["E11", "I10"]), headers=api.auth()
+    )
+    assert held.status_code == 201, held.text
+    body = held.json()
+    assert body["status"] == "held"
+    (issue,) = body["issues"]
+    assert issue["code"] == "ICD10_NOT_BILLABLE"
+    assert issue["message"].startswith("E11 (Type 2 diabetes mellitus) is a header, not billable")
+    assert "E11.9" in issue["codes"]
+    assert "E11.65" in issue["codes"]
+    assert "E11.9" in issue["message"] or "more" in issue["message"]
+    assert await outbox_payloads(api) == []
+
+    captured = await api.client.post("/encounters", json=encounter_body(patient_id, coverage_id), headers=api.auth())
+    assert captured.status_code == 201, captured.text
+    assert captured.headers["Location"] == f"/encounters/{captured.json()['id']}"
+    view = captured.json()
+    assert view["status"] == "captured"
+    assert view["issues"] == []
+    assert view["lines"][0]["charge"] == "185.00"
+    ((event_type, payload),) = await outbox_payloads(api)
+    assert event_type == "rcm.charge.charges_captured"
+    assert payload["encounter_id"] == view["id"]
+    assert payload["lines"][0]["charge"] == "185.00"
+    assert payload["lines"][0]["expected_allowed"] == "131.20"
+    assert payload["expected_reimbursement"] == "131.20"
+    assert payload["diagnoses"][0] == {
+        "pointer": 1,
+        "code": "E11.9",
+        "description": "Type 2 diabetes mellitus without complications",
+    }
+    assert payload["icd10cm_edition"].startswith("ICD-10-CM FY2026")
+
+
+async def test_an_ncci_pair_is_held_without_a_modifier_and_passes_with_one(api: ChargeApi) -> None:
+    patient_id, coverage_id = await registered(api)
+    pair = [
+        {"code": "97530", "units": 1, "diagnosis_pointers": [1]},
+        {"code": "97140", "units": 1, "diagnosis_pointers": [1]},
+    ]
+    held = await api.client.post(
+        "/encounters",
+        json=encounter_body(patient_id, coverage_id, diagnoses=["M54.50"], lines=pair),
+        headers=api.auth(),
+    )
+    assert held.json()["status"] == "held"
+    assert [(i["code"], i["line"]) for i in held.json()["issues"]] == [("NCCI_PAIR_MODIFIER_REQUIRED", 2)]
+
+    pair[1]["modifiers"] = ["59"]
+    fixed = await api.client.patch(f"/encounters/{held.json()['id']}", json={"lines": pair}, headers=api.auth())
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["status"] == "captured"
+    assert [event_type for event_type, _ in await outbox_payloads(api)] == ["rcm.charge.charges_captured"]
+
+
+async def test_review_queue_correction_and_void_publish_in_order(api: ChargeApi) -> None:
+    patient_id, coverage_id = await registered(api)
+    flagged = await api.client.post(
+        "/encounters",
+        json=encounter_body(
+            patient_id, coverage_id, diagnoses=["J06.9"], lines=[{"code": "99215", "diagnosis_pointers": [1]}]
+        ),
+        headers=api.auth(),
+    )
+    encounter_id = flagged.json()["id"]
+    queue = await api.client.get("/review-queue", headers=api.auth())
+    assert queue.status_code == 200
+    (item,) = queue.json()
+    assert item["encounter_id"] == encounter_id
+    assert item["issues"][0]["code"] == "REVIEW_HIGH_LEVEL_VISIT"
+    assert (await api.client.get("/review-queue?issue_code=ICD10_UNKNOWN", headers=api.auth())).json() == []
+
+    resolved = await api.client.post(
+        f"/review-queue/{item['id']}/resolve",
+        json={"decision": "approve", "note": "time-based: 45 minutes documented"},
+        headers=api.auth(),
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "captured"
+    corrected = await api.client.patch(
+        f"/encounters/{encounter_id}",
+        json={"lines": [{"code": "99213", "diagnosis_pointers": [1]}]},
+        headers=api.auth(),
+    )
+    assert corrected.json()["version"] == 2
+    voided = await api.client.post(f"/encounters/{encounter_id}/void", json={"reason": "wrong day"}, headers=api.auth())
+    assert voided.json()["status"] == "voided"
+    again = await api.client.post(f"/encounters/{encounter_id}/void", json={"reason": "x"}, headers=api.auth())
+    assert again.status_code == 409
+
+    published = await outbox_payloads(api)
+    assert [(t, p["version"]) for t, p in published] == [
+        ("rcm.charge.charges_captured", 1),
+        ("rcm.charge.charges_corrected", 2),
+        ("rcm.charge.charges_voided", 3),
+    ]
+    assert {row["key"] for row in await api.rows("SELECT key FROM outbox")} == {encounter_id}
+
+
+async def test_bad_input_is_refused_whole_and_never_echoed(api: ChargeApi) -> None:
+    patient_id, coverage_id = await registered(api)
+    bad = encounter_body(patient_id, coverage_id, diagnoses=["E11.9"] * 13, lines=[])
+    bad["lines"] = [{"code": "99214", "modifiers": ["25", "59", "XU", "GA", "GY"], "diagnosis_pointers": [1]}]
+    answer = await api.client.post("/encounters", json=bad | {"secret_note": "Jane Doe"}, headers=api.auth())
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "Jane Doe" not in answer.text
+    fields = {error["field"] for error in answer.json()["errors"]}
+    assert {"diagnoses", "lines.0.modifiers", "secret_note"} <= fields
+    assert await api.rows("SELECT id FROM encounter") == []
+
+
+async def test_scopes_and_idempotent_create(api: ChargeApi) -> None:
+    patient_id, coverage_id = await registered(api)
+    body = encounter_body(patient_id, coverage_id)
+    front_desk = await api.client.post("/encounters", json=body, headers=api.auth("front_desk"))
+    assert front_desk.status_code == 403
+    coder_prices = await api.client.put("/chargemaster", content=CHARGEMASTER_CSV, headers=api.auth() | CSV)
+    assert coder_prices.status_code == 403
+
+    headers = api.auth(**{"Idempotency-Key": "enc-1"})
+    first = await api.client.post("/encounters", json=body, headers=headers)
+    second = await api.client.post("/encounters", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert len(await api.rows("SELECT id FROM encounter")) == 1
+
+
+async def test_price_lists_round_trip_and_a_bad_file_changes_nothing(api: ChargeApi) -> None:
+    exported = await api.client.get("/chargemaster", headers=api.auth())
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "99214,,HOSP,210.00" in exported.text
+    admin = api.auth("admin")
+    bad = await api.client.put("/chargemaster", content="code,charge\n99214,abc\nBAD,1.00\n", headers=admin | CSV)
+    assert bad.status_code == 422
+    assert len(bad.json()["errors"]) == 2
+    assert (await api.client.get("/chargemaster", headers=api.auth())).text == exported.text
+
+    rates = await api.client.get("/contract-rates?payer_id=ACME01", headers=api.auth())
+    assert "ACME01,99214,,131.20" in rates.text
+    replaced = await api.client.put(
+        "/contract-rates", content="payer_id,code,allowed\nSUMMT1,99214,140.00\n", headers=admin | CSV
+    )
+    assert replaced.json() == {"stored": 1, "payers": ["SUMMT1"]}
+    everything = (await api.client.get("/contract-rates", headers=api.auth())).text
+    assert "ACME01,99214" in everything
+    assert "SUMMT1,99214" in everything
+
+
+async def test_reads_and_changes_are_audited(api: ChargeApi) -> None:
+    patient_id, coverage_id = await registered(api)
+    created = await api.client.post("/encounters", json=encounter_body(patient_id, coverage_id), headers=api.auth())
+    await api.client.get(f"/encounters/{created.json()['id']}", headers=api.auth())
+    rows = await api.rows("SELECT action, resource_type, patient_id FROM audit_log ORDER BY id")
+    assert [(row["action"], row["resource_type"]) for row in rows] == [("create", "encounter"), ("read", "encounter")]
+    assert {row["patient_id"] for row in rows} == {patient_id}
+    stored = await api.rows("SELECT content_encrypted FROM encounter")
+    assert "E11.9" not in stored[0]["content_encrypted"]

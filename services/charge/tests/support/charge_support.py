@@ -1,0 +1,420 @@
+"""Test support shared by charge's tests: in-memory fakes of its ports, a small code-set stand-in for the
+domain tests, a practice's price lists, and the running application over a real database."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+from uuid import UUID
+
+import httpx
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from rcm_charge.bootstrap import Charge, bootstrap
+from rcm_charge.config import ChargeSettings
+from rcm_charge.domain.code_sets import CodeSets, DiagnosisCode, PairEdit, UnitLimit
+from rcm_charge.domain.copies import CoverageCopy, PatientCopy
+from rcm_charge.domain.model import Encounter
+from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
+from rcm_charge.entrypoints.app import create_app
+from rcm_charge.service_layer.unit_of_work import ImportRecord
+from rcm_common.envelope import Envelope as EventEnvelope
+from rcm_common.envelope import new_envelope
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.testing import bearer_headers, query_rows, serving
+from rcm_x12.professional_claim import (
+    BillingProvider,
+    Claim,
+    Contact,
+    Dependent,
+    ProfessionalClaimBatch,
+    ProviderClaims,
+    SubscriberClaims,
+    write_837p,
+)
+from rcm_x12.professional_claim import ServiceLine as WrittenLine
+from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner
+
+UNREACHABLE_BROKER = "127.0.0.1:1"
+BILLING_NPI: Final = "1234567893"
+RENDERING_NPI: Final = "1245319599"
+
+# The price lists of a small practice: what it charges (MAIN is its main office, a higher charge at its
+# hospital-based clinic HOSP) and what one payer's contract allows.
+CHARGEMASTER_CSV: Final = """code,modifier,location,charge,description
+99213,,,125.00,Office visit established 20-29 min
+99214,,,185.00,Office visit established 30-39 min
+99214,,HOSP,210.00,Office visit established 30-39 min (clinic)
+99215,,,250.00,Office visit established 40-54 min
+82962,,,30.00,Glucose blood by monitoring device
+36415,,,20.00,Venipuncture
+97140,,,60.00,Manual therapy each 15 min
+97530,,,75.00,Therapeutic activities each 15 min
+93000,,,70.00,ECG with interpretation
+93010,,,25.00,ECG interpretation only
+J1100,,,4.50,Dexamethasone 1 mg
+"""
+CONTRACT_RATES_CSV: Final = """payer_id,code,modifier,allowed
+ACME01,99213,,92.40
+ACME01,99214,,131.20
+ACME01,82962,,12.40
+ACME01,97140,,28.10
+ACME01,97530,,33.60
+"""
+
+
+# ------------------------------------------------------------------ code sets for the domain tests
+
+
+SAMPLE_DIAGNOSES: Final = (
+    DiagnosisCode("E11", "Type 2 diabetes mellitus", False, ("E11.9", "E11.65", "E11.8")),
+    DiagnosisCode("E11.9", "Type 2 diabetes mellitus without complications", True),
+    DiagnosisCode("E11.65", "Type 2 diabetes mellitus with hyperglycemia", True),
+    DiagnosisCode("I10", "Essential (primary) hypertension", True),
+    DiagnosisCode("J06.9", "Acute upper respiratory infection, unspecified", True),
+    DiagnosisCode("M54.50", "Low back pain, unspecified", True),
+    DiagnosisCode(
+        "O80", "Encounter for full-term uncomplicated delivery", True, sex="F", min_age=12, max_age=55,
+        restriction_note="maternity",
+    ),
+    DiagnosisCode("N40.0", "Benign prostatic hyperplasia without lower urinary tract symptoms", True, sex="M"),
+)  # fmt: skip
+
+
+@dataclass
+class FakeCatalog:
+    """A handful of ICD-10-CM codes as the real edition has them."""
+
+    codes: dict[str, DiagnosisCode] = field(default_factory=lambda: {code.code: code for code in SAMPLE_DIAGNOSES})
+
+    def lookup(self, code: str, on: date) -> DiagnosisCode | None:
+        return self.codes.get(code.strip().upper())
+
+    def edition_for(self, on: date) -> str:
+        return "ICD-10-CM test edition"
+
+
+@dataclass
+class FakeEdits:
+    pairs: tuple[PairEdit, ...] = (
+        PairEdit("97530", "97140", True, date(2020, 1, 1)),
+        PairEdit("93000", "93010", False, date(2020, 1, 1)),
+    )
+    limits: dict[str, UnitLimit] = field(
+        default_factory=lambda: {"99214": UnitLimit("99214", 1), "97140": UnitLimit("97140", 4)}
+    )
+
+    def pair_edit(self, first: str, second: str, on: date) -> PairEdit | None:
+        for edit in self.pairs:
+            if {edit.column1, edit.column2} == {first, second} and edit.in_force(on):
+                return edit
+        return None
+
+    def unit_limit(self, code: str) -> UnitLimit | None:
+        return self.limits.get(code)
+
+
+def fake_code_sets() -> CodeSets:
+    return CodeSets(diagnoses=FakeCatalog(), edits=FakeEdits())
+
+
+def chargemaster() -> list[ChargemasterEntry]:
+    rows = [line.split(",") for line in CHARGEMASTER_CSV.strip().splitlines()[1:]]
+    return [
+        ChargemasterEntry(code, Decimal(charge), modifier or None, location or None, description)
+        for code, modifier, location, charge, description in rows
+    ]
+
+
+def contract_rates() -> list[ContractRate]:
+    rows = [line.split(",") for line in CONTRACT_RATES_CSV.strip().splitlines()[1:]]
+    return [ContractRate(payer, code, Decimal(allowed), modifier or None) for payer, code, modifier, allowed in rows]
+
+
+# ------------------------------------------------------------------ in-memory fakes of the ports
+
+
+class FakePatients:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, PatientCopy] = {}
+
+    async def get(self, patient_id: UUID) -> PatientCopy | None:
+        found = self.rows.get(patient_id)
+        return copy.copy(found) if found else None
+
+    async def save(self, patient: PatientCopy, now: datetime) -> None:
+        self.rows[patient.patient_id] = copy.copy(patient)
+
+
+class FakeCoverages:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, CoverageCopy] = {}
+
+    async def get(self, coverage_id: UUID) -> CoverageCopy | None:
+        found = self.rows.get(coverage_id)
+        return copy.copy(found) if found else None
+
+    async def find_by_member(self, payer_id: str, member_id: str) -> list[CoverageCopy]:
+        return [c for c in self.rows.values() if c.payer_id == payer_id and c.member_id == member_id]
+
+    async def save(self, coverage: CoverageCopy, now: datetime) -> None:
+        kept = self.rows.get(coverage.coverage_id)
+        member_id = coverage.member_id or (kept.member_id if kept else "")
+        self.rows[coverage.coverage_id] = replace(coverage, member_id=member_id)
+
+
+class FakeEncounters:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Encounter] = {}
+
+    async def get(self, encounter_id: UUID, *, for_update: bool = False) -> Encounter | None:
+        found = self.rows.get(encounter_id)
+        return copy.deepcopy(found) if found else None
+
+    async def add(self, encounter: Encounter) -> None:
+        await self.save(encounter)
+
+    async def save(self, encounter: Encounter) -> None:
+        stored = copy.deepcopy(encounter)
+        stored.events.clear()
+        self.rows[encounter.id] = stored
+
+    async def held_for_patient(self, patient_id: UUID) -> list[Encounter]:
+        return [
+            copy.deepcopy(e) for e in self.rows.values() if e.status == "held" and e.details.patient_id == patient_id
+        ]
+
+    async def open_reviews(self, *, limit: int, offset: int, issue_code: str | None) -> list[Encounter]:
+        waiting = [
+            e
+            for e in self.rows.values()
+            if e.open_review is not None
+            and (issue_code is None or any(i.code == issue_code for i in e.open_review.issues))
+        ]
+        waiting.sort(key=lambda e: e.open_review.opened_at if e.open_review else e.created_at)
+        return [copy.deepcopy(e) for e in waiting[offset : offset + limit]]
+
+    async def by_review(self, review_id: UUID, *, for_update: bool = False) -> Encounter | None:
+        for encounter in self.rows.values():
+            if any(review.id == review_id for review in encounter.reviews):
+                return copy.deepcopy(encounter)
+        return None
+
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> None:
+        for encounter in self.rows.values():
+            if encounter.details.patient_id == merged_patient_id:
+                encounter.details = replace(encounter.details, patient_id=surviving_patient_id)
+
+
+class FakePrices:
+    def __init__(self) -> None:
+        self.entries: list[ChargemasterEntry] = chargemaster()
+        self.contract: list[ContractRate] = contract_rates()
+
+    async def chargemaster(self, codes: Iterable[str] | None = None) -> list[ChargemasterEntry]:
+        wanted = set(codes) if codes is not None else None
+        return [e for e in self.entries if wanted is None or e.code in wanted]
+
+    async def replace_chargemaster(self, entries: list[ChargemasterEntry], now: datetime) -> None:
+        self.entries = list(entries)
+
+    async def rates(self, payer_id: str | None = None, codes: Iterable[str] | None = None) -> list[ContractRate]:
+        wanted = set(codes) if codes is not None else None
+        return [
+            r
+            for r in self.contract
+            if (payer_id is None or r.payer_id == payer_id) and (wanted is None or r.code in wanted)
+        ]
+
+    async def replace_rates(self, payer_ids: set[str], rates: list[ContractRate], now: datetime) -> None:
+        self.contract = [r for r in self.contract if r.payer_id not in payer_ids] + list(rates)
+
+
+class FakeImports:
+    def __init__(self) -> None:
+        self.rows: dict[str, ImportRecord] = {}
+
+    async def find(self, file_sha256: str) -> ImportRecord | None:
+        return self.rows.get(file_sha256)
+
+    async def add(self, record: ImportRecord) -> None:
+        self.rows[record.file_sha256] = record
+
+
+@dataclass
+class FakeStore:
+    """What a fake unit of work commits into: shared by every unit of work of one test."""
+
+    patients: FakePatients = field(default_factory=FakePatients)
+    coverages: FakeCoverages = field(default_factory=FakeCoverages)
+    encounters: FakeEncounters = field(default_factory=FakeEncounters)
+    prices: FakePrices = field(default_factory=FakePrices)
+    imports: FakeImports = field(default_factory=FakeImports)
+    published: list[IntegrationEvent] = field(default_factory=list)
+    accesses: list[tuple[str, str]] = field(default_factory=list)
+    commits: int = 0
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def published_types(self) -> list[str]:
+        return [type(event).__name__ for event in self.published]
+
+
+class FakeUnitOfWork:
+    """Writes through to the store at once, but publishes events and audit records only on commit."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.patients = store.patients
+        self.coverages = store.coverages
+        self.encounters = store.encounters
+        self.prices = store.prices
+        self.imports = store.imports
+        self._events: list[IntegrationEvent] = []
+        self._accesses: list[tuple[str, str]] = []
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._events, self._accesses = [], []
+
+    def publish(self, event: IntegrationEvent) -> EventEnvelope:
+        self._events.append(event)
+        return new_envelope(event, "charge")
+
+    def record_access(
+        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
+    ) -> None:
+        self._accesses.append((action, resource_type))
+
+    def respond(self, status_code: int, resource_id: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.store.published += self._events
+        self.store.accesses += self._accesses
+        self.store.commits += 1
+        self._events, self._accesses = [], []
+
+
+def registered(store: FakeStore, *, sex: str = "F", birth_date: date = date(1961, 5, 4)) -> tuple[UUID, UUID]:
+    """A patient and an ACME01 coverage, as registration's events would have left them."""
+    patient_id, coverage_id = uuid.uuid4(), uuid.uuid4()
+    store.patients.rows[patient_id] = PatientCopy(patient_id, sex, birth_date)  # type: ignore[arg-type]
+    store.coverages.rows[coverage_id] = CoverageCopy(
+        coverage_id, patient_id, "ACME01", "ACM123456789", date(2026, 1, 1)
+    )
+    return patient_id, coverage_id
+
+
+def encounter_body(patient_id: UUID | str, coverage_id: UUID | str | None, **changes: Any) -> dict[str, Any]:
+    """The issue's example encounter: a 99214 for type 2 diabetes and hypertension."""
+    body: dict[str, Any] = {
+        "patient_id": str(patient_id),
+        "coverage_id": str(coverage_id) if coverage_id else None,
+        "date_of_service": "2026-11-02",
+        "place_of_service": "11",
+        "billing_provider_npi": BILLING_NPI,
+        "rendering_provider_npi": BILLING_NPI,
+        "diagnoses": ["E11.9", "I10"],
+        "lines": [{"code": "99214", "modifiers": [], "units": 1, "diagnosis_pointers": [1, 2]}],
+    }
+    return body | changes
+
+
+# ------------------------------------------------------------------ 837Ps as a practice-management system writes them
+
+ENVELOPE = Envelope("PMSYSTEM", "CHARGE", 1, 1, 1, datetime(2026, 3, 4, 9, 5), usage="T")
+HOME = Address("12 OAK AVE", "SPRINGFIELD", "IL", "627041234")
+OFFICE = Address("1 MAIN ST", "SPRINGFIELD", "IL", "627011234")
+BILLING = BillingProvider("ACME MEDICAL GROUP", "1234567893", "371234567", OFFICE)
+PAYER = Payer("BIG HEALTH PLAN", "BHP01")
+SUBSCRIBER = Member("DOE", "JANE", "W123456789", birth_date=date(1980, 1, 2), gender="F", address=HOME)
+CHILD = Member("DOE", "TOM", birth_date=date(2015, 6, 1), gender="M", address=HOME)
+RENDERING = Provider("SMITH", "1098765432", first_name="ANNA")
+REFERRING = Provider("JONES", "1588667638", first_name="BOB")
+FIRST_DAY = date(2026, 2, 27)
+NEXT_DAY = date(2026, 3, 2)
+
+
+def line(procedure: str = "99214", charge: str = "150.00", units: str = "1", **changes: Any) -> WrittenLine:
+    return WrittenLine(procedure, Decimal(charge), Decimal(units), changes.pop("service_date", FIRST_DAY), **changes)
+
+
+def claim(claim_id: str = "CLM1", **changes: Any) -> Claim:
+    fields: dict[str, Any] = {"place_of_service": "11", "diagnoses": ("J449", "E119", "I10"), "lines": (line(),)}
+    return Claim(claim_id, **(fields | changes))
+
+
+def text_of(*claims: Claim, dependent: Dependent | None = None, **subscriber: Any) -> str:
+    held = SubscriberClaims(SUBSCRIBER, PAYER, claims or (claim(),), dependent=dependent, **subscriber)
+    batch = ProfessionalClaimBatch(
+        "BATCH1",
+        TradingPartner("PM SYSTEM", "PMSYSTEM"),
+        Contact("EDI DESK", phone="2175550199"),
+        TradingPartner("CHARGE", "CHARGE"),
+        (ProviderClaims(BILLING, (held,)),),
+    )
+    return write_837p(batch, ENVELOPE)
+
+
+# ------------------------------------------------------------------ the running application
+# The real application (its lifespan included: migrations, broker link and relay) over a real database,
+# through an in-process client. The broker is unreachable on purpose, so every event the service writes
+# stays in its outbox for the test to read.
+
+
+@dataclass
+class ChargeApi:
+    app: FastAPI
+    client: httpx.AsyncClient
+    private_pem: str
+
+    @property
+    def charge(self) -> Charge:
+        charge: Charge = self.app.state.charge
+        return charge
+
+    def auth(self, *roles: str, **headers: str) -> dict[str, str]:
+        return bearer_headers(self.private_pem, roles or ("coder",), subject="coder-1", **headers)
+
+    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        return await query_rows(self.charge.session_factory, sql, **params)
+
+    async def outbox_types(self) -> list[str]:
+        return [row["event_type"] for row in await self.rows("SELECT event_type FROM outbox ORDER BY id")]
+
+
+@contextlib.asynccontextmanager
+async def running_charge(
+    state_dir: Path, signing_keys: tuple[str, str], database_url: str = "", **settings: Any
+) -> AsyncIterator[ChargeApi]:
+    private_pem, public_pem = signing_keys
+    config = ChargeSettings(
+        environment="test",
+        state_dir=state_dir,
+        database_url=database_url,
+        kafka_bootstrap_servers=UNREACHABLE_BROKER,
+        jwt_public_key=SecretStr(public_pem),
+        **settings,
+    )
+    app = create_app(charge=bootstrap(config))
+    async with serving(app, "http://charge.test") as client:
+        yield ChargeApi(app=app, client=client, private_pem=private_pem)
+
+
+def envelope(event: IntegrationEvent) -> EventEnvelope:
+    return new_envelope(event, "registration")

@@ -1,0 +1,245 @@
+"""Charge's use cases over in-memory fakes: capture, hold and release, correction, void, the review queue,
+and registration's events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from charge_support import FakeStore, encounter_body, envelope, fake_code_sets, registered
+
+from rcm_charge.service_layer import commands, handlers
+from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.events import charge as contract
+from rcm_common.events import registration as reg
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.testing import sample_coverage_added, sample_patient_registered
+
+CODE_SETS = fake_code_sets()
+
+
+def capture_cmd(patient_id: uuid.UUID, coverage_id: uuid.UUID | None, **changes: Any) -> commands.CaptureEncounter:
+    return commands.CaptureEncounter.model_validate(encounter_body(patient_id, coverage_id, **changes))
+
+
+async def test_a_clean_encounter_is_captured_priced_and_published() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+
+    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+
+    assert view.status == "captured"
+    assert view.version == 1
+    assert view.lines[0].charge == Decimal("185.00")
+    assert view.expected_reimbursement == Decimal("131.20")
+    (event,) = store.published
+    assert isinstance(event, contract.ChargesCaptured)
+    assert event.encounter_id == view.id
+    assert event.payer_id == "ACME01"
+    assert [d.code for d in event.diagnoses] == ["E11.9", "I10"]
+    assert event.diagnoses[0].description == "Type 2 diabetes mellitus without complications"
+    assert event.lines[0].charge == Decimal("185.00")
+    assert event.lines[0].expected_allowed == Decimal("131.20")
+    assert event.total_charge == Decimal("185.00")
+    assert store.accesses == [("create", "encounter")]
+
+
+async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+
+    held = await handlers.capture(
+        capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), CODE_SETS
+    )
+
+    assert held.status == "held"
+    assert held.version == 0
+    assert held.issues[0].code == "ICD10_NOT_BILLABLE"
+    assert "E11.9" in held.issues[0].codes
+    assert store.published == []
+    (queued,) = await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None)
+    assert queued.encounter_id == held.id
+
+    fixed = await handlers.correct(
+        held.id, commands.CorrectEncounter(diagnoses=("E11.9", "I10")), store.uow(), CODE_SETS
+    )
+
+    assert fixed.status == "captured"
+    assert fixed.version == 1
+    assert store.published_types() == ["ChargesCaptured"]
+    assert await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
+    encounter = store.encounters.rows[held.id]
+    assert encounter.reviews[0].decision == "corrected"
+
+
+async def test_a_correction_after_capture_publishes_the_next_version() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    line = commands.LineIn(code="99213", diagnosis_pointers=(1, 2))
+
+    corrected = await handlers.correct(view.id, commands.CorrectEncounter(lines=(line,)), store.uow(), CODE_SETS)
+    unchanged = await handlers.correct(view.id, commands.CorrectEncounter(lines=(line,)), store.uow(), CODE_SETS)
+
+    assert corrected.version == unchanged.version == 2
+    assert store.published_types() == ["ChargesCaptured", "ChargesCorrected"]
+    event = store.published[1]
+    assert isinstance(event, contract.ChargesCorrected)
+    assert event.replaces_version == 1
+    assert event.lines[0].charge == Decimal("125.00")
+
+
+async def test_a_bad_correction_after_capture_goes_back_to_review_and_publishes_nothing() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+
+    held = await handlers.correct(view.id, commands.CorrectEncounter(diagnoses=("E11", "I10")), store.uow(), CODE_SETS)
+
+    assert held.status == "held"
+    assert held.version == 1
+    assert store.published_types() == ["ChargesCaptured"]
+
+
+async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    body = capture_cmd(
+        patient_id, coverage_id, diagnoses=["J06.9"], lines=[{"code": "99215", "diagnosis_pointers": [1]}]
+    )
+    held = await handlers.capture(body, store.uow(), CODE_SETS)
+    assert [issue.code for issue in held.issues] == ["REVIEW_HIGH_LEVEL_VISIT"]
+    assert held.review is not None
+
+    approved = await handlers.resolve_review(
+        held.review.id,
+        commands.ResolveReview(decision="approve", note="documentation supports 99215"),
+        store.uow(),
+        CODE_SETS,
+        by="coder-1",
+    )
+
+    assert approved.status == "captured"
+    assert store.published_types() == ["ChargesCaptured"]
+    review = store.encounters.rows[held.id].reviews[0]
+    assert (review.decision, review.resolved_by, review.note) == ("approved", "coder-1", "documentation supports 99215")
+    with pytest.raises(NotFound):
+        await handlers.resolve_review(
+            held.review.id, commands.ResolveReview(decision="approve", note="again"), store.uow(), CODE_SETS, by="c"
+        )
+
+
+async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    assert held.review is not None
+
+    with pytest.raises(ValidationFailed) as refused:
+        await handlers.resolve_review(
+            held.review.id, commands.ResolveReview(decision="approve", note="ok"), store.uow(), CODE_SETS, by="c"
+        )
+
+    assert "ICD10_NOT_BILLABLE" in refused.value.errors[0]["message"]
+    assert store.encounters.rows[held.id].status == "held"
+    assert store.published == []
+    fixed = await handlers.resolve_review(
+        held.review.id,
+        commands.ResolveReview(
+            decision="approve", note="specific code", correction=commands.CorrectEncounter(diagnoses=("E11.9", "I10"))
+        ),
+        store.uow(),
+        CODE_SETS,
+        by="c",
+    )
+    assert fixed.status == "captured"
+
+
+async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    captured = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+
+    voided = await handlers.void(
+        captured.id, commands.VoidEncounter(reason="wrong patient"), store.uow(), CODE_SETS, by="c"
+    )
+    await handlers.void(held.id, commands.VoidEncounter(reason="duplicate"), store.uow(), CODE_SETS, by="c")
+
+    assert voided.status == "voided"
+    assert voided.version == 2
+    assert store.published_types() == ["ChargesCaptured", "ChargesVoided"]
+    with pytest.raises(Conflict):
+        await handlers.void(captured.id, commands.VoidEncounter(reason="again"), store.uow(), CODE_SETS, by="c")
+    with pytest.raises(Conflict):
+        await handlers.correct(captured.id, commands.CorrectEncounter(place_of_service="22"), store.uow(), CODE_SETS)
+    assert await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
+
+
+async def test_an_encounter_waiting_for_its_patient_is_released_by_registrations_events() -> None:
+    store = FakeStore()
+    handlers_by_type = handlers.event_handlers(CODE_SETS)
+    patient = sample_patient_registered(birth_date=date(1961, 5, 4))
+    coverage = sample_coverage_added(patient.patient_id)
+
+    held = await handlers.capture(capture_cmd(patient.patient_id, coverage.coverage_id), store.uow(), CODE_SETS)
+    assert [issue.code for issue in held.issues] == ["PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"]
+
+    events: tuple[IntegrationEvent, ...] = (patient, coverage)
+    for event in events:
+        uow = store.uow()
+        async with uow:
+            await handlers_by_type[type(event)](event, envelope(event), uow)
+            await uow.commit()
+
+    assert store.encounters.rows[held.id].status == "captured"
+    (captured,) = store.published
+    assert isinstance(captured, contract.ChargesCaptured)
+    assert captured.payer_id == "ACME01"
+
+
+async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    survivor = uuid.uuid4()
+    merged = reg.PatientsMerged(
+        surviving_patient_id=survivor, merged_patient_id=patient_id, moved_coverage_ids=(coverage_id,)
+    )
+
+    uow = store.uow()
+    async with uow:
+        await handlers.event_handlers(CODE_SETS)[reg.PatientsMerged](merged, envelope(merged), uow)
+        await uow.commit()
+
+    assert store.encounters.rows[view.id].details.patient_id == survivor
+    assert store.coverages.rows[coverage_id].patient_id == survivor
+    assert store.patients.rows[patient_id].merged_into == survivor
+
+
+async def test_unknown_encounters_and_reviews_are_not_found() -> None:
+    store = FakeStore()
+    with pytest.raises(NotFound):
+        await handlers.get_encounter(uuid.uuid4(), store.uow())
+    with pytest.raises(NotFound):
+        await handlers.resolve_review(
+            uuid.uuid4(), commands.ResolveReview(decision="void", note="x"), store.uow(), CODE_SETS, by="c"
+        )
+
+
+async def test_a_correction_cannot_clear_a_required_field() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    with pytest.raises(ValidationFailed):
+        await handlers.correct(
+            view.id, commands.CorrectEncounter.model_validate({"place_of_service": None}), store.uow(), CODE_SETS
+        )
+    cleared = await handlers.correct(
+        view.id, commands.CorrectEncounter.model_validate({"coverage_id": None}), store.uow(), CODE_SETS
+    )
+    assert cleared.coverage_id is None
+    assert cleared.expected_reimbursement is None

@@ -1,0 +1,226 @@
+"""Coding validation over a small stand-in of the code sets: each rule's issue code, line and message."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from charge_support import FakeCatalog, FakeEdits, chargemaster, contract_rates
+
+from rcm_charge.domain.model import EncounterDetails, ServiceLine
+from rcm_charge.domain.pricing import PriceList, priced
+from rcm_charge.domain.procedures import normalized_ndc, procedure_code_form
+from rcm_charge.domain.validation import CoverageFacts, PatientFacts, ValidationContext, age_on, validate
+
+PATIENT = uuid.uuid4()
+COVERAGE = uuid.uuid4()
+DAY = date(2026, 11, 2)
+PRICES = PriceList(tuple(chargemaster()), tuple(contract_rates()))
+
+
+def details(**changes: Any) -> EncounterDetails:
+    base = EncounterDetails(
+        patient_id=PATIENT,
+        coverage_id=COVERAGE,
+        date_of_service=DAY,
+        place_of_service="11",
+        billing_provider_npi="1234567893",
+        rendering_provider_npi="1245319599",
+        diagnoses=("E11.9", "I10"),
+        lines=(ServiceLine("99214", diagnosis_pointers=(1, 2)),),
+    )
+    return replace(base, **changes)
+
+
+def context(**changes: Any) -> ValidationContext:
+    base = ValidationContext(
+        diagnoses=FakeCatalog(),
+        edits=FakeEdits(),
+        prices=PRICES,
+        today=date(2026, 12, 3),
+        patient=PatientFacts("F", date(1961, 5, 4)),
+        coverage=CoverageFacts(COVERAGE, PATIENT, "ACME01", date(2026, 1, 1), None),
+    )
+    return replace(base, **changes)
+
+
+def codes(found: tuple[Any, ...]) -> list[str]:
+    return [issue.code for issue in found]
+
+
+def test_the_issues_example_encounter_is_clean() -> None:
+    assert validate(details(), context()) == ()
+
+
+def test_a_header_code_names_itself_and_its_billable_children() -> None:
+    (issue,) = validate(details(diagnoses=("E11", "I10")), context())
+
+    assert issue.code == "ICD10_NOT_BILLABLE"
+    assert issue.codes == ("E11.9", "E11.65", "E11.8")
+    assert "E11 (Type 2 diabetes mellitus) is a header, not billable" in issue.message
+    assert "E11.9, E11.65, E11.8" in issue.message
+
+
+def test_unknown_duplicate_and_too_many_diagnoses() -> None:
+    found = validate(details(diagnoses=("E11.9", "E11.9", "X99.999")), context())
+    assert codes(found) == ["DIAGNOSIS_DUPLICATE", "ICD10_UNKNOWN"]
+    assert "X99.999 is not an ICD-10-CM code in ICD-10-CM test edition" in found[1].message
+    assert "DIAGNOSIS_LIMIT" in codes(validate(details(diagnoses=("I10",) * 13), context()))
+
+
+def test_sex_and_age_specific_codes_are_checked_against_the_patient() -> None:
+    line = (ServiceLine("99214", diagnosis_pointers=(1,)),)
+    male = context(patient=PatientFacts("M", date(1961, 5, 4)))
+    assert codes(validate(details(diagnoses=("O80",), lines=line), male)) == [
+        "ICD10_SEX_CONFLICT",
+        "ICD10_AGE_CONFLICT",
+    ]
+    young = context(patient=PatientFacts("F", date(2000, 1, 1)))
+    assert validate(details(diagnoses=("O80",), lines=line), young) == ()
+    assert codes(validate(details(diagnoses=("N40.0",), lines=line), context())) == ["ICD10_SEX_CONFLICT"]
+    unknown_sex = context(patient=PatientFacts("U", None))
+    assert validate(details(diagnoses=("N40.0",), lines=line), unknown_sex) == ()
+
+
+def test_age_is_whole_years_on_the_date_of_service() -> None:
+    assert age_on(date(2000, 11, 3), date(2026, 11, 2)) == 25
+    assert age_on(date(2000, 11, 2), date(2026, 11, 2)) == 26
+
+
+def test_an_ncci_pair_without_a_modifier_is_held_and_passes_with_an_associated_one() -> None:
+    lines = (ServiceLine("97530", diagnosis_pointers=(1,)), ServiceLine("97140", diagnosis_pointers=(1,)))
+    (issue,) = validate(details(diagnoses=("M54.50",), lines=lines), context())
+    assert issue.code == "NCCI_PAIR_MODIFIER_REQUIRED"
+    assert issue.line == 2
+    assert "97140 is bundled into 97530" in issue.message
+
+    with_59 = (lines[0], replace(lines[1], modifiers=("59",)))
+    assert validate(details(diagnoses=("M54.50",), lines=with_59), context()) == ()
+    with_xu = (lines[0], replace(lines[1], modifiers=("XU",)))
+    assert validate(details(diagnoses=("M54.50",), lines=with_xu), context()) == ()
+    with_unrelated = (lines[0], replace(lines[1], modifiers=("GP",)))
+    assert codes(validate(details(diagnoses=("M54.50",), lines=with_unrelated), context())) == [
+        "NCCI_PAIR_MODIFIER_REQUIRED"
+    ]
+
+
+def test_a_pair_no_modifier_unbundles_is_held_whatever_the_modifier() -> None:
+    lines = (ServiceLine("93000", diagnosis_pointers=(2,)), ServiceLine("93010", ("59",), diagnosis_pointers=(2,)))
+    (issue,) = validate(details(lines=lines), context())
+    assert issue.code == "NCCI_PAIR_NOT_ALLOWED"
+    assert issue.line == 2
+
+
+def test_a_pair_on_different_days_is_not_edited() -> None:
+    lines = (
+        ServiceLine("97530", diagnosis_pointers=(1,)),
+        ServiceLine("97140", diagnosis_pointers=(1,), date_of_service=date(2026, 11, 3)),
+    )
+    assert validate(details(diagnoses=("M54.50",), lines=lines), context()) == ()
+
+
+def test_units_per_day_are_summed_against_the_limit() -> None:
+    lines = (
+        ServiceLine("97140", units=Decimal(3), diagnosis_pointers=(1,)),
+        ServiceLine("97140", ("59",), units=Decimal(2), diagnosis_pointers=(1,)),
+    )
+    (issue,) = validate(details(diagnoses=("M54.50",), lines=lines), context())
+    assert issue.code == "UNITS_EXCEED_LIMIT"
+    assert issue.message == "5 units of 97140 in one day exceed its limit of 4"
+
+
+def test_line_rules_format_code_list_modifiers_units_pointers_and_ndc() -> None:
+    lines = (
+        ServiceLine("9921", diagnosis_pointers=(1,)),
+        ServiceLine("99999", diagnosis_pointers=(1,)),
+        ServiceLine("99213", ("25", "25", "ZZ"), diagnosis_pointers=(1,)),
+        ServiceLine("36415", ("26", "TC"), units=Decimal(0), diagnosis_pointers=()),
+        ServiceLine("82962", diagnosis_pointers=(1, 1, 3)),
+        ServiceLine("J1100", diagnosis_pointers=(1,), ndc="123"),
+    )
+    found = validate(details(lines=lines), context())
+    assert [(issue.code, issue.line) for issue in found] == [
+        ("PROCEDURE_FORMAT", 1),
+        ("PROCEDURE_NOT_IN_CODE_LIST", 2),
+        ("MODIFIER_DUPLICATE", 3),
+        ("MODIFIER_INVALID", 3),
+        ("MODIFIER_CONFLICT", 4),
+        ("UNITS_INVALID", 4),
+        ("POINTER_REQUIRED", 4),
+        ("POINTER_DUPLICATE", 5),
+        ("POINTER_OUT_OF_RANGE", 5),
+        ("NDC_INVALID", 6),
+    ]
+
+
+def test_providers_place_date_patient_and_coverage() -> None:
+    wrong = details(billing_provider_npi="1234567890", place_of_service="00", date_of_service=date(2027, 1, 1))
+    assert codes(validate(wrong, context())) == [
+        "NPI_INVALID",
+        "PLACE_OF_SERVICE_INVALID",
+        "DATE_OF_SERVICE_FUTURE",
+    ]
+    ended = context(coverage=CoverageFacts(COVERAGE, PATIENT, "ACME01", date(2026, 1, 1), date(2026, 10, 31)))
+    assert codes(validate(details(), ended)) == ["COVERAGE_INACTIVE"]
+    assert codes(validate(details(patient_id=None), context())) == ["PATIENT_UNMATCHED"]
+    assert codes(validate(details(), context(patient=None, coverage=None))) == ["PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"]
+    other = context(coverage=CoverageFacts(COVERAGE, uuid.uuid4(), "ACME01", date(2026, 1, 1), None))
+    assert codes(validate(details(), other)) == ["COVERAGE_NOT_PATIENTS"]
+    assert validate(details(coverage_id=None), context(coverage=None)) == ()
+
+
+def test_review_rules_flag_a_top_level_visit_for_a_minor_problem_and_a_lone_25() -> None:
+    visit = details(diagnoses=("J06.9",), lines=(ServiceLine("99215", diagnosis_pointers=(1,)),))
+    (issue,) = validate(visit, context())
+    assert issue.code == "REVIEW_HIGH_LEVEL_VISIT"
+    assert issue.severity == "review"
+    lone_25 = details(lines=(ServiceLine("99214", ("25",), diagnosis_pointers=(1,)),))
+    assert codes(validate(lone_25, context())) == ["REVIEW_MODIFIER_25"]
+    with_procedure = details(
+        lines=(ServiceLine("99214", ("25",), diagnosis_pointers=(1,)), ServiceLine("82962", diagnosis_pointers=(1,)))
+    )
+    assert validate(with_procedure, context()) == ()
+
+
+def test_repeated_lines_are_flagged_for_review() -> None:
+    lines = (ServiceLine("82962", diagnosis_pointers=(1,)), ServiceLine("82962", diagnosis_pointers=(1,)))
+    (issue,) = validate(details(lines=lines), context())
+    assert (issue.code, issue.severity, issue.line) == ("LINE_DUPLICATE", "review", 2)
+
+
+def test_pricing_takes_the_most_specific_entry_and_the_payers_rate_times_units() -> None:
+    lines = (ServiceLine("99214", diagnosis_pointers=(1,)), ServiceLine("J1100", units=Decimal(8)))
+    main = priced(lines, PRICES, location="MAIN", payer_id="ACME01")
+    assert [(line.charge, line.expected_allowed) for line in main] == [
+        (Decimal("185.00"), Decimal("131.20")),
+        (Decimal("36.00"), None),
+    ]
+    clinic = priced(lines, PRICES, location="HOSP", payer_id=None)
+    assert [(line.charge, line.expected_allowed) for line in clinic] == [
+        (Decimal("210.00"), None),
+        (Decimal("36.00"), None),
+    ]
+    assert replace(details(), lines=main).total_charge == Decimal("221.00")
+    assert replace(details(), lines=main).expected_reimbursement is None
+
+
+@pytest.mark.parametrize(
+    ("code", "form"),
+    [("99214", "CPT"), ("0001F", "CPT"), ("0042T", "CPT"), ("J1100", "HCPCS"), ("G0439", "HCPCS"),
+     ("W1234", None), ("9921", None), ("99214A", None), ("j1100", None)],
+)  # fmt: skip
+def test_procedure_code_forms(code: str, form: str | None) -> None:
+    assert procedure_code_form(code) == form
+
+
+@pytest.mark.parametrize(
+    ("ndc", "normal"),
+    [("00002143380", "00002143380"), ("0002-1433-80", "00002143380"), ("50242-040-62", "50242004062"),
+     ("60575-4112-1", "60575411201"), ("123", None), ("12345-6789-012", None)],
+)  # fmt: skip
+def test_ndcs_normalise_to_eleven_digits(ndc: str, normal: str | None) -> None:
+    assert normalized_ndc(ndc) == normal

@@ -90,6 +90,7 @@ contracts: install
 bench: install
 	$(RCM) bench outbox
 	$(RCM) bench x12
+	$(RCM) bench charge
 
 bench-x12: install
 	$(RCM) bench x12

@@ -115,8 +115,9 @@ def visit(patient_id: str, coverage_id: str, diagnoses: list[str], lines: list[d
 
 async def test_a_coded_visit_is_held_corrected_and_published_priced(stack: tuple[LocalStack, str]) -> None:
     local, servers = stack
+    prices = (("/chargemaster", practice.CHARGEMASTER_CSV), ("/contract-rates", practice.contract_rates_csv()))
     async with client(local, "charge", "admin") as admin:
-        for path, text in (("/chargemaster", practice.CHARGEMASTER_CSV), ("/contract-rates", practice.contract_rates_csv())):
+        for path, text in prices:
             assert (await admin.put(path, content=text, headers=CSV)).status_code == 200
     patient_id, coverage_id = await register(local)
 
@@ -144,7 +145,8 @@ async def test_a_coded_visit_is_held_corrected_and_published_priced(stack: tuple
             {"code": "97530", "diagnosis_pointers": [1]},
             {"code": "97140", "diagnosis_pointers": [1]},
         ]
-        admin_prices = practice.CHARGEMASTER_CSV + "97530,,,75.00,Therapeutic activities\n97140,,,60.00,Manual therapy\n"
+        therapy_prices = "97530,,,75.00,Therapeutic activities\n97140,,,60.00,Manual therapy\n"
+        admin_prices = practice.CHARGEMASTER_CSV + therapy_prices
         async with client(local, "charge", "admin") as admin:
             assert (await admin.put("/chargemaster", content=admin_prices, headers=CSV)).status_code == 200
         therapy = (await coder.post("/encounters", json=visit(patient_id, coverage_id, ["M54.50"], pair))).json()

@@ -17,7 +17,7 @@ from typing import Final
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
 from rcm_tools import contracts
-from rcm_tools.benchmarks import outbox_relay, x12
+from rcm_tools.benchmarks import charge_capture, outbox_relay, x12
 from rcm_tools.broker import bootstrap_servers
 from rcm_tools.demo import DEFAULT_PATIENTS, DEFAULT_SEED, READ_TIMEOUT_SECONDS, DemoPlan, run_demo
 from rcm_tools.errors import ToolError
@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     benchmarks.add_parser(
         "x12", parents=[x12.arguments()], help="835 read vs pyx12 in the same run, and 837P claims/s written"
     ).set_defaults(handler=x12.run_benchmark)
+    benchmarks.add_parser(
+        "charge", parents=[charge_capture.arguments()], help="encounters captured/s on SQLite and PostgreSQL"
+    ).set_defaults(handler=charge_capture.run_benchmark)
     return parser
 
 

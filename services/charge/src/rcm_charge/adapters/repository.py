@@ -134,7 +134,10 @@ class SqlEncounters:
         return None if row is None else await self._encounter(row)
 
     async def add(self, encounter: Encounter) -> None:
-        await self.save(encounter)
+        """A new encounter: inserted without the lookup a merge makes."""
+        self._session.add(self._row(encounter))
+        self._session.add_all([self._review_row(review) for review in encounter.reviews])
+        await self._session.flush()
 
     async def save(self, encounter: Encounter) -> None:
         await self._session.merge(self._row(encounter))

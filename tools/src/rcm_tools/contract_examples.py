@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from rcm_common.events import IntegrationEvent
-from rcm_common.events.charge import ChargesCaptured, ChargesCorrected, ChargesVoided
+from rcm_common.events.charge import ChargesCaptured, ChargesCorrected, ChargesHeld, ChargesVoided
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
 from rcm_common.events.registration import (
     CoverageAdded,
@@ -187,11 +187,17 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "expected_reimbursement": "104.80",
         "replaces_version": 1,
     },
+    ChargesHeld: {
+        "encounter_id": _ENCOUNTER_ID,
+        "version": 2,
+        "patient_id": _PATIENT_ID,
+        "issue_codes": ["NCCI_PAIR_MODIFIER_REQUIRED"],
+    },
     ChargesVoided: {
         "encounter_id": _ENCOUNTER_ID,
         "version": 3,
         "patient_id": _PATIENT_ID,
-        "reason": "entered against the wrong date of service",
+        "reason": "wrong_date",
     },
     PatientRegistered: _PATIENT,
     PatientUpdated: {

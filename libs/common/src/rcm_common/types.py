@@ -40,6 +40,11 @@ def _money_to_wire(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
+def _plain(amount: Decimal) -> str:
+    """Plain notation (`1000`, never `1E+3`), as X12 numeric elements take it."""
+    return format(amount, "f")
+
+
 def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
@@ -50,6 +55,8 @@ Money = Annotated[
     PlainSerializer(_money_to_wire, return_type=str, when_used="json"),
 ]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+# A quantity that is not money (units of service, say): exact, on the wire as a plain decimal string.
+Quantity = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
 
 
 def utcnow() -> datetime:

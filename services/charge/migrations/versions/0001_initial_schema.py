@@ -91,12 +91,15 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("date_of_service", sa.Date(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("source_kind", sa.String(length=10), nullable=False),
         sa.Column("import_id", sa.String(length=36), nullable=True),
+        sa.Column("source_key", sa.String(length=64), nullable=True),
         sa.Column("content_encrypted", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("source_key"),
     )
     with op.batch_alter_table("encounter", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_encounter_import_id"), ["import_id"], unique=False)

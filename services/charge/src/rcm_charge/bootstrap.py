@@ -14,7 +14,7 @@ from rcm_charge.adapters.ncci import load_edit_tables
 from rcm_charge.adapters.unit_of_work import SqlChargeUnitOfWork
 from rcm_charge.config import ChargeSettings
 from rcm_charge.domain.code_sets import CodeSets
-from rcm_charge.service_layer.handlers import event_handlers
+from rcm_charge.service_layer.handlers import consumer_audit, event_handlers
 from rcm_common.audit import AuditContext
 from rcm_common.auth import TokenVerifier, load_verifier
 from rcm_common.crypto import BlindIndex, FieldCipher, ciphers_from_settings
@@ -92,7 +92,7 @@ def bootstrap(
         name=CONSUMER_NAME,
         topic=REGISTRATION_EVENTS,
         handlers=event_handlers(charge.code_sets),
-        uow_factory=charge.uow,
+        uow_factory=lambda: charge.uow(audit=consumer_audit()),
         dead_letters=KafkaMessagePublisher(broker),
         max_retries=settings.consumer_max_retries,
         retry_base_seconds=settings.consumer_retry_base_seconds,

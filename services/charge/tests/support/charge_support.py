@@ -29,6 +29,7 @@ from rcm_charge.entrypoints.app import create_app
 from rcm_charge.service_layer.unit_of_work import ImportRecord
 from rcm_common.envelope import Envelope as EventEnvelope
 from rcm_common.envelope import new_envelope
+from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import bearer_headers, query_rows, serving
 from rcm_x12.professional_claim import (
@@ -62,6 +63,7 @@ CHARGEMASTER_CSV: Final = """code,modifier,location,charge,description
 93000,,,70.00,ECG with interpretation
 93010,,,25.00,ECG interpretation only
 J1100,,,4.50,Dexamethasone 1 mg
+20610,,,160.00,Arthrocentesis major joint
 """
 CONTRACT_RATES_CSV: Final = """payer_id,code,modifier,allowed
 ACME01,99213,,92.40
@@ -102,12 +104,16 @@ class FakeCatalog:
     def edition_for(self, on: date) -> str:
         return "ICD-10-CM test edition"
 
+    def covers(self, on: date) -> bool:
+        return on < date(2027, 10, 1)
+
 
 @dataclass
 class FakeEdits:
     pairs: tuple[PairEdit, ...] = (
         PairEdit("97530", "97140", True, date(2020, 1, 1)),
         PairEdit("93000", "93010", False, date(2020, 1, 1)),
+        PairEdit("20610", "99213", True, date(2020, 1, 1)),
     )
     limits: dict[str, UnitLimit] = field(
         default_factory=lambda: {"99214": UnitLimit("99214", 1), "97140": UnitLimit("97140", 4)}
@@ -181,12 +187,22 @@ class FakeEncounters:
         return copy.deepcopy(found) if found else None
 
     async def add(self, encounter: Encounter) -> None:
-        await self.save(encounter)
+        encounter.revision = 1
+        self._store(encounter)
 
     async def save(self, encounter: Encounter) -> None:
+        if self.rows[encounter.id].revision != encounter.revision:
+            raise ConcurrentUpdate("The encounter was changed by someone else meanwhile.")
+        encounter.revision += 1
+        self._store(encounter)
+
+    def _store(self, encounter: Encounter) -> None:
         stored = copy.deepcopy(encounter)
         stored.events.clear()
         self.rows[encounter.id] = stored
+
+    async def find_imported(self, natural_key: str) -> UUID | None:
+        return next((e.id for e in self.rows.values() if natural_key and e.source.natural_key == natural_key), None)
 
     async def held_for_patient(self, patient_id: UUID) -> list[Encounter]:
         return [
@@ -389,7 +405,9 @@ class ChargeApi:
         return charge
 
     def auth(self, *roles: str, **headers: str) -> dict[str, str]:
-        return bearer_headers(self.private_pem, roles or ("coder",), subject="coder-1", **headers)
+        """A coder's headers, or those of the roles given (the subject is the first role's, such as `admin-1`)."""
+        roles = roles or ("coder",)
+        return bearer_headers(self.private_pem, roles, subject=f"{roles[0]}-1", **headers)
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         return await query_rows(self.charge.session_factory, sql, **params)

@@ -3,7 +3,10 @@ and the PTP and MUE tables, shipped and loaded from CMS's files."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -42,6 +45,7 @@ CMS_MUE = "\n".join(
         "HCPCS/CPT Code,Practitioner Services MUE Values,MUE Adjudication Indicator,MUE Rationale",
         "99214,2,3 Date of Service Edit: Clinical,Clinical: Data",
         "0001U,1,2 Date of Service Edit: Policy,Code Descriptor / CPT Instruction",
+        "20610,2,1 Line Edit,Anatomic Consideration",
     ]
 )
 
@@ -244,11 +248,28 @@ def test_a_shipped_pair_that_no_modifier_breaks(edits: ProcedureEditTables) -> N
     assert edits.pair_edit("99214", "36415", DOS) is None
 
 
-@pytest.mark.parametrize(("code", "units"), [("99214", 1), ("36415", 2), ("97140", 4), ("J1100", 30), ("j1100", 30)])
-def test_shipped_unit_limits(edits: ProcedureEditTables, code: str, units: int) -> None:
+@pytest.mark.parametrize(
+    ("code", "units", "per_line"),
+    [("99214", 1, False), ("36415", 2, False), ("97140", 4, False), ("J1100", 30, False), ("j1100", 30, False),
+     ("20610", 2, True)],
+)  # fmt: skip
+def test_shipped_unit_limits(edits: ProcedureEditTables, code: str, units: int, per_line: bool) -> None:
     limit = edits.unit_limit(code)
     assert limit is not None
-    assert limit.max_units == units
+    assert (limit.max_units, limit.per_line) == (units, per_line)
+
+
+def test_every_shipped_limit_has_an_adjudication_indicator() -> None:
+    """Each shipped row's indicator (1, 2 or 3) is loaded: 1 as a line edit, 2 and 3 as date of service edits."""
+    text = files("rcm_charge.adapters.data").joinpath("mue.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows
+    assert {row["adjudication_indicator"] for row in rows} == {"1", "2", "3"}
+    tables = load_edit_tables(None)
+    for row in rows:
+        limit = tables.unit_limit(row["code"])
+        assert limit is not None
+        assert limit.per_line == (row["adjudication_indicator"] == "1")
 
 
 def test_the_edit_in_force_on_the_date_answers() -> None:
@@ -286,11 +307,13 @@ def test_cms_files_in_the_code_set_directory_replace_the_shipped_sample(tmp_path
     assert edits.pair_edit("0352U", "0001U", DOS) is not None
     assert edits.pair_edit("97530", "97140", DOS) is None  # the sample's pairs never fire beside CMS's
 
-    official, added = edits.unit_limit("99214"), edits.unit_limit("0001U")
+    official, added, line_edit = edits.unit_limit("99214"), edits.unit_limit("0001U"), edits.unit_limit("20610")
     assert official is not None
-    assert (official.max_units, official.rationale) == (2, "Clinical: Data")
+    assert (official.max_units, official.rationale, official.per_line) == (2, "Clinical: Data", False)
     assert added is not None
-    assert added.max_units == 1
+    assert (added.max_units, added.per_line) == (1, False)
+    assert line_edit is not None
+    assert (line_edit.max_units, line_edit.per_line) == (2, True)
     assert edits.unit_limit("36415") is None  # nor the sample's limits
 
 
@@ -329,20 +352,64 @@ def test_ptp_text_without_edit_rows_is_refused(tmp_path: Path) -> None:
     ("row", "message"),
     [
         ("99213,two,3 Date of Service Edit: Clinical,Clinical: Data", "whole number of units"),
-        ("9921,1,,", "not a procedure code"),
+        ("9921,1,1 Line Edit,", "not a procedure code"),
+        ("W1234,1,1 Line Edit,", "not a procedure code"),  # the domain's HCPCS Level II letters are A to V
         ("99213", "shorter than the header"),
-        ("99214,3,,", "99214 appears twice"),
+        ("99213,1", "shorter than the header"),
+        ("99214,3,2 Date of Service Edit: Policy,", "99214 appears twice"),
+        ("99213,1,,Clinical: Data", "adjudication indicator must be 1, 2 or 3"),
+        ("99213,1,4 Date of Service Edit,Clinical: Data", "adjudication indicator must be 1, 2 or 3"),
+        ("99213,1,12 Line Edit,Clinical: Data", "adjudication indicator must be 1, 2 or 3"),
+        ("99213,1,Line Edit,Clinical: Data", "adjudication indicator must be 1, 2 or 3"),
     ],
 )
 def test_a_malformed_mue_row_is_refused_naming_the_line(tmp_path: Path, row: str, message: str) -> None:
     path = tmp_path / "mue.csv"
     path.write_text(f"{CMS_MUE}\n{row}\n")
-    with pytest.raises(CodeSetError, match=f"line 5: .*{message}"):
+    with pytest.raises(CodeSetError, match=f"line 6: .*{message}") as raised:
         read_cms_mue(path)
+    assert raised.value.line == 6
 
 
-def test_mue_csv_without_its_header_row_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("indicator", "per_line"),
+    [("1 Line Edit", True), ("1", True), ("2 Date of Service Edit: Policy", False),
+     ("3 Date of Service Edit: Clinical", False), ("3", False)],
+)  # fmt: skip
+def test_the_mue_adjudication_indicator_is_read_by_its_leading_digit(
+    tmp_path: Path, indicator: str, per_line: bool
+) -> None:
     path = tmp_path / "mue.csv"
-    path.write_text("code,max_units\n99214,1\n")
+    # The header is matched in any case and spacing, even with a line break inside a quoted name.
+    path.write_text(
+        f'hcpcs/cpt code,"Practitioner Services\nMUE Values",MUE  Adjudication Indicator\n0002M,1,"{indicator}"\n'
+    )
+    (limit,) = read_cms_mue(path)
+    assert (limit.code, limit.max_units, limit.per_line, limit.rationale) == ("0002M", 1, per_line, "")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "code,max_units\n99214,1",
+        "HCPCS/CPT Code,Practitioner Services MUE Values,MUE Rationale\n99214,1,Clinical: Data",  # no indicator
+    ],
+)
+def test_mue_csv_without_its_header_row_is_refused(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "mue.csv"
+    path.write_text(f"{header}\n")
     with pytest.raises(CodeSetError, match="no header row"):
         read_cms_mue(path)
+
+
+@pytest.mark.parametrize(
+    ("day", "covered"),
+    [(date(2025, 10, 1), True), (date(2026, 9, 30), True), (date(2026, 10, 1), False), (date(2025, 9, 30), False)],
+)
+def test_the_package_edition_covers_its_fiscal_year(day: date, covered: bool) -> None:
+    assert load_catalog(None).covers(day) is covered
+
+
+def test_a_newer_cms_edition_extends_what_is_covered(tmp_path: Path) -> None:
+    (tmp_path / "icd10cm-order-2027.txt").write_text(FY2027_ORDER_FILE)
+    assert load_catalog(tmp_path).covers(date(2027, 9, 30))

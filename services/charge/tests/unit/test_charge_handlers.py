@@ -9,14 +9,29 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from charge_support import FakeStore, encounter_body, envelope, fake_code_sets, registered
+from charge_support import (
+    CHILD,
+    PAYER,
+    SUBSCRIBER,
+    FakeStore,
+    claim,
+    encounter_body,
+    envelope,
+    fake_code_sets,
+    line,
+    registered,
+    text_of,
+)
 
+from rcm_charge.adapters.x12_import import read_837p_claims
+from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.service_layer import commands, handlers
-from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, ValidationFailed
 from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
+from rcm_x12.professional_claim import Dependent
 
 CODE_SETS = fake_code_sets()
 
@@ -92,16 +107,64 @@ async def test_a_correction_after_capture_publishes_the_next_version() -> None:
     assert event.lines[0].charge == Decimal("125.00")
 
 
-async def test_a_bad_correction_after_capture_goes_back_to_review_and_publishes_nothing() -> None:
+async def test_a_bad_correction_after_capture_goes_back_to_review_and_tells_the_claim_side_to_hold() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
     view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
 
     held = await handlers.correct(view.id, commands.CorrectEncounter(diagnoses=("E11", "I10")), store.uow(), CODE_SETS)
-
     assert held.status == "held"
     assert held.version == 1
-    assert store.published_types() == ["ChargesCaptured"]
+    assert store.published_types() == ["ChargesCaptured", "ChargesHeld"]
+    hold = store.published[1]
+    assert isinstance(hold, contract.ChargesHeld)
+    assert (hold.version, hold.issue_codes) == (1, ("ICD10_NOT_BILLABLE",))
+
+    fixed = await handlers.correct(
+        view.id, commands.CorrectEncounter(diagnoses=("E11.65", "I10")), store.uow(), CODE_SETS
+    )
+    assert fixed.version == 2
+    assert store.published_types() == ["ChargesCaptured", "ChargesHeld", "ChargesCorrected"]
+
+
+async def test_a_decision_on_a_changed_encounter_is_refused() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    held = await handlers.capture(
+        capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), CODE_SETS
+    )
+    assert held.review is not None
+    await handlers.correct(held.id, commands.CorrectEncounter(place_of_service="22"), store.uow(), CODE_SETS)
+
+    with pytest.raises(ConcurrentUpdate):
+        await handlers.resolve_review(
+            held.review.id,
+            commands.ResolveReview(decision="void", note="dup", revision=held.revision),
+            store.uow(),
+            CODE_SETS,
+            by="c",
+        )
+
+
+async def test_a_stale_copy_is_never_saved_over_a_newer_one() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    stale = await store.encounters.get(view.id)
+    assert stale is not None
+    await handlers.correct(view.id, commands.CorrectEncounter(place_of_service="22"), store.uow(), CODE_SETS)
+
+    with pytest.raises(ConcurrentUpdate):
+        await store.encounters.save(stale)
+
+
+async def test_diagnoses_are_kept_as_the_code_set_spells_them() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    view = await handlers.capture(
+        capture_cmd(patient_id, coverage_id, diagnoses=["e11.9", "I10"]), store.uow(), CODE_SETS
+    )
+    assert view.diagnoses == ("E11.9", "I10")
 
 
 async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
@@ -116,7 +179,7 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
 
     approved = await handlers.resolve_review(
         held.review.id,
-        commands.ResolveReview(decision="approve", note="documentation supports 99215"),
+        commands.ResolveReview(decision="approve", note="documentation supports 99215", revision=held.revision),
         store.uow(),
         CODE_SETS,
         by="coder-1",
@@ -128,7 +191,11 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
     assert (review.decision, review.resolved_by, review.note) == ("approved", "coder-1", "documentation supports 99215")
     with pytest.raises(NotFound):
         await handlers.resolve_review(
-            held.review.id, commands.ResolveReview(decision="approve", note="again"), store.uow(), CODE_SETS, by="c"
+            held.review.id,
+            commands.ResolveReview(decision="approve", note="again", revision=approved.revision),
+            store.uow(),
+            CODE_SETS,
+            by="c",
         )
 
 
@@ -140,7 +207,11 @@ async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
 
     with pytest.raises(ValidationFailed) as refused:
         await handlers.resolve_review(
-            held.review.id, commands.ResolveReview(decision="approve", note="ok"), store.uow(), CODE_SETS, by="c"
+            held.review.id,
+            commands.ResolveReview(decision="approve", note="ok", revision=held.revision),
+            store.uow(),
+            CODE_SETS,
+            by="c",
         )
 
     assert "ICD10_NOT_BILLABLE" in refused.value.errors[0]["message"]
@@ -149,7 +220,10 @@ async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
     fixed = await handlers.resolve_review(
         held.review.id,
         commands.ResolveReview(
-            decision="approve", note="specific code", correction=commands.CorrectEncounter(diagnoses=("E11.9", "I10"))
+            decision="approve",
+            note="specific code",
+            revision=held.revision,
+            correction=commands.CorrectEncounter(diagnoses=("E11.9", "I10")),
         ),
         store.uow(),
         CODE_SETS,
@@ -165,7 +239,11 @@ async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() ->
     held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
 
     voided = await handlers.void(
-        captured.id, commands.VoidEncounter(reason="wrong patient"), store.uow(), CODE_SETS, by="c"
+        captured.id,
+        commands.VoidEncounter(reason="wrong_patient", note="registered under the sister"),
+        store.uow(),
+        CODE_SETS,
+        by="c",
     )
     await handlers.void(held.id, commands.VoidEncounter(reason="duplicate"), store.uow(), CODE_SETS, by="c")
 
@@ -173,7 +251,7 @@ async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() ->
     assert voided.version == 2
     assert store.published_types() == ["ChargesCaptured", "ChargesVoided"]
     with pytest.raises(Conflict):
-        await handlers.void(captured.id, commands.VoidEncounter(reason="again"), store.uow(), CODE_SETS, by="c")
+        await handlers.void(captured.id, commands.VoidEncounter(reason="duplicate"), store.uow(), CODE_SETS, by="c")
     with pytest.raises(Conflict):
         await handlers.correct(captured.id, commands.CorrectEncounter(place_of_service="22"), store.uow(), CODE_SETS)
     assert await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
@@ -226,7 +304,7 @@ async def test_unknown_encounters_and_reviews_are_not_found() -> None:
         await handlers.get_encounter(uuid.uuid4(), store.uow())
     with pytest.raises(NotFound):
         await handlers.resolve_review(
-            uuid.uuid4(), commands.ResolveReview(decision="void", note="x"), store.uow(), CODE_SETS, by="c"
+            uuid.uuid4(), commands.ResolveReview(decision="void", note="x", revision=1), store.uow(), CODE_SETS, by="c"
         )
 
 
@@ -243,3 +321,47 @@ async def test_a_correction_cannot_clear_a_required_field() -> None:
     )
     assert cleared.coverage_id is None
     assert cleared.expected_reimbursement is None
+
+
+async def test_an_import_matches_the_patient_by_birth_date_and_takes_a_claim_once() -> None:
+    store = FakeStore()
+    mother = uuid.uuid4()
+    child = uuid.uuid4()
+    for patient_id, sex, born in ((mother, "F", SUBSCRIBER.birth_date), (child, "M", CHILD.birth_date)):
+        assert born is not None
+        store.patients.rows[patient_id] = PatientCopy(patient_id, sex, born)  # type: ignore[arg-type]
+        coverage_id = uuid.uuid4()
+        store.coverages.rows[coverage_id] = CoverageCopy(
+            coverage_id, patient_id, PAYER.payer_id, SUBSCRIBER.member_id, date(2026, 1, 1)
+        )
+    text = text_of(claim("TOMS", diagnoses=("J069",), lines=(line("99213"),)), dependent=Dependent(CHILD, "19"))
+
+    report = await handlers.import_claims(
+        text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
+    )
+    (result,) = report.results
+    assert result.encounter_id is not None
+    assert store.encounters.rows[result.encounter_id].details.patient_id == child
+
+    again = text.replace("BATCH1", "BATCH2")  # another file carrying the same claim
+    second = await handlers.import_claims(
+        again.encode(), read_837p_claims(again.encode()), store.uow(), CODE_SETS, by="coder-1"
+    )
+    assert (second.duplicates, second.results[0].encounter_id) == (1, result.encounter_id)
+    assert len(store.encounters.rows) == 1
+    replayed = await handlers.import_claims(
+        again.encode(), read_837p_claims(again.encode()), store.uow(), CODE_SETS, by="coder-1"
+    )
+    assert replayed.replayed
+
+
+async def test_what_an_import_could_not_take_as_sent_waits_for_a_coder() -> None:
+    store = FakeStore()
+    text = text_of(claim("SPAN", diagnoses=("I10",), lines=(line("99213", service_end=date(2026, 3, 3)),)))
+
+    report = await handlers.import_claims(
+        text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
+    )
+
+    (result,) = report.results
+    assert "IMPORT_FINDINGS" in result.issue_codes

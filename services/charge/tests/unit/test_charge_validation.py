@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from charge_support import FakeCatalog, FakeEdits, chargemaster, contract_rates
 
-from rcm_charge.domain.model import EncounterDetails, ServiceLine
-from rcm_charge.domain.pricing import PriceList, priced
+from rcm_charge.domain.model import EncounterDetails, Issue, ServiceLine
+from rcm_charge.domain.pricing import ChargemasterEntry, PriceList, priced
 from rcm_charge.domain.procedures import normalized_ndc, procedure_code_form
 from rcm_charge.domain.validation import CoverageFacts, PatientFacts, ValidationContext, age_on, validate
 
@@ -48,16 +48,22 @@ def context(**changes: Any) -> ValidationContext:
     return replace(base, **changes)
 
 
+def check(encounter: EncounterDetails, against: ValidationContext) -> tuple[Issue, ...]:
+    """Validate the encounter as the service does: with its lines priced first."""
+    lines = priced(encounter.lines, against.prices, location=encounter.location, payer_id="ACME01")
+    return validate(replace(encounter, lines=lines), against)
+
+
 def codes(found: tuple[Any, ...]) -> list[str]:
     return [issue.code for issue in found]
 
 
 def test_the_issues_example_encounter_is_clean() -> None:
-    assert validate(details(), context()) == ()
+    assert check(details(), context()) == ()
 
 
 def test_a_header_code_names_itself_and_its_billable_children() -> None:
-    (issue,) = validate(details(diagnoses=("E11", "I10")), context())
+    (issue,) = check(details(diagnoses=("E11", "I10")), context())
 
     assert issue.code == "ICD10_NOT_BILLABLE"
     assert issue.codes == ("E11.9", "E11.65", "E11.8")
@@ -66,24 +72,24 @@ def test_a_header_code_names_itself_and_its_billable_children() -> None:
 
 
 def test_unknown_duplicate_and_too_many_diagnoses() -> None:
-    found = validate(details(diagnoses=("E11.9", "E11.9", "X99.999")), context())
+    found = check(details(diagnoses=("E11.9", "E11.9", "X99.999")), context())
     assert codes(found) == ["DIAGNOSIS_DUPLICATE", "ICD10_UNKNOWN"]
     assert "X99.999 is not an ICD-10-CM code in ICD-10-CM test edition" in found[1].message
-    assert "DIAGNOSIS_LIMIT" in codes(validate(details(diagnoses=("I10",) * 13), context()))
+    assert "DIAGNOSIS_LIMIT" in codes(check(details(diagnoses=("I10",) * 13), context()))
 
 
 def test_sex_and_age_specific_codes_are_checked_against_the_patient() -> None:
     line = (ServiceLine("99214", diagnosis_pointers=(1,)),)
     male = context(patient=PatientFacts("M", date(1961, 5, 4)))
-    assert codes(validate(details(diagnoses=("O80",), lines=line), male)) == [
+    assert codes(check(details(diagnoses=("O80",), lines=line), male)) == [
         "ICD10_SEX_CONFLICT",
         "ICD10_AGE_CONFLICT",
     ]
     young = context(patient=PatientFacts("F", date(2000, 1, 1)))
-    assert validate(details(diagnoses=("O80",), lines=line), young) == ()
-    assert codes(validate(details(diagnoses=("N40.0",), lines=line), context())) == ["ICD10_SEX_CONFLICT"]
+    assert check(details(diagnoses=("O80",), lines=line), young) == ()
+    assert codes(check(details(diagnoses=("N40.0",), lines=line), context())) == ["ICD10_SEX_CONFLICT"]
     unknown_sex = context(patient=PatientFacts("U", None))
-    assert validate(details(diagnoses=("N40.0",), lines=line), unknown_sex) == ()
+    assert check(details(diagnoses=("N40.0",), lines=line), unknown_sex) == ()
 
 
 def test_age_is_whole_years_on_the_date_of_service() -> None:
@@ -93,24 +99,47 @@ def test_age_is_whole_years_on_the_date_of_service() -> None:
 
 def test_an_ncci_pair_without_a_modifier_is_held_and_passes_with_an_associated_one() -> None:
     lines = (ServiceLine("97530", diagnosis_pointers=(1,)), ServiceLine("97140", diagnosis_pointers=(1,)))
-    (issue,) = validate(details(diagnoses=("M54.50",), lines=lines), context())
+    (issue,) = check(details(diagnoses=("M54.50",), lines=lines), context())
     assert issue.code == "NCCI_PAIR_MODIFIER_REQUIRED"
     assert issue.line == 2
     assert "97140 is bundled into 97530" in issue.message
 
     with_59 = (lines[0], replace(lines[1], modifiers=("59",)))
-    assert validate(details(diagnoses=("M54.50",), lines=with_59), context()) == ()
+    assert check(details(diagnoses=("M54.50",), lines=with_59), context()) == ()
     with_xu = (lines[0], replace(lines[1], modifiers=("XU",)))
-    assert validate(details(diagnoses=("M54.50",), lines=with_xu), context()) == ()
+    assert check(details(diagnoses=("M54.50",), lines=with_xu), context()) == ()
     with_unrelated = (lines[0], replace(lines[1], modifiers=("GP",)))
-    assert codes(validate(details(diagnoses=("M54.50",), lines=with_unrelated), context())) == [
+    assert codes(check(details(diagnoses=("M54.50",), lines=with_unrelated), context())) == [
         "NCCI_PAIR_MODIFIER_REQUIRED"
     ]
 
 
+@pytest.mark.parametrize(
+    ("procedure", "visit", "passes"),
+    [
+        ((), ("25",), True),  # 25 on the E/M: a separately identifiable visit
+        (("25",), (), False),  # 25 on the procedure says nothing
+        (("59",), (), True),  # a distinct-service modifier on either line
+        (("RT",), ("RT",), False),  # the same site twice is not two sites
+        (("RT",), ("LT",), True),
+        (("RT",), (), False),  # one site named: nothing says the other is elsewhere
+        (("79",), (), True),  # a global-surgery modifier on either line
+    ],
+)
+def test_which_modifiers_on_which_line_unbundle_a_pair(
+    procedure: tuple[str, ...], visit: tuple[str, ...], passes: bool
+) -> None:
+    lines = (
+        ServiceLine("20610", procedure, diagnosis_pointers=(1,)),
+        ServiceLine("99213", visit, diagnosis_pointers=(1,)),
+    )
+    found = codes(check(details(diagnoses=("M54.50",), lines=lines), context()))
+    assert ("NCCI_PAIR_MODIFIER_REQUIRED" not in found) is passes
+
+
 def test_a_pair_no_modifier_unbundles_is_held_whatever_the_modifier() -> None:
     lines = (ServiceLine("93000", diagnosis_pointers=(2,)), ServiceLine("93010", ("59",), diagnosis_pointers=(2,)))
-    (issue,) = validate(details(lines=lines), context())
+    (issue,) = check(details(lines=lines), context())
     assert issue.code == "NCCI_PAIR_NOT_ALLOWED"
     assert issue.line == 2
 
@@ -120,7 +149,7 @@ def test_a_pair_on_different_days_is_not_edited() -> None:
         ServiceLine("97530", diagnosis_pointers=(1,)),
         ServiceLine("97140", diagnosis_pointers=(1,), date_of_service=date(2026, 11, 3)),
     )
-    assert validate(details(diagnoses=("M54.50",), lines=lines), context()) == ()
+    assert check(details(diagnoses=("M54.50",), lines=lines), context()) == ()
 
 
 def test_units_per_day_are_summed_against_the_limit() -> None:
@@ -128,25 +157,47 @@ def test_units_per_day_are_summed_against_the_limit() -> None:
         ServiceLine("97140", units=Decimal(3), diagnosis_pointers=(1,)),
         ServiceLine("97140", ("59",), units=Decimal(2), diagnosis_pointers=(1,)),
     )
-    (issue,) = validate(details(diagnoses=("M54.50",), lines=lines), context())
+    (issue,) = check(details(diagnoses=("M54.50",), lines=lines), context())
     assert issue.code == "UNITS_EXCEED_LIMIT"
     assert issue.message == "5 units of 97140 in one day exceed its limit of 4"
+
+
+def test_a_line_with_no_fitting_charge_or_too_large_a_charge_is_held() -> None:
+    clinic_only = PriceList((ChargemasterEntry("99214", Decimal("210.00"), location="HOSP"),))
+    (issue,) = check(details(location="MAIN"), context(prices=clinic_only))
+    assert (issue.code, issue.line) == ("CHARGE_NOT_FOUND", 1)
+    huge = PriceList((ChargemasterEntry("99214", Decimal("9999999.99")),))
+    lines = (ServiceLine("99214", units=Decimal("9999"), diagnosis_pointers=(1,)),)
+    assert codes(check(details(lines=lines), context(prices=huge))) == [
+        "CHARGE_TOO_LARGE",
+        "CHARGE_TOO_LARGE",
+        "UNITS_EXCEED_LIMIT",
+    ]
+
+
+def test_a_date_of_service_outside_every_edition_is_warned_of_but_not_held() -> None:
+    encounter = details(date_of_service=date(2027, 10, 2))
+    (issue,) = check(encounter, context(today=date(2027, 12, 1)))
+    assert (issue.code, issue.severity) == ("ICD10_EDITION_STALE", "warning")
+    before_birth = context(patient=PatientFacts("F", date(2026, 12, 1)))
+    assert codes(check(details(), before_birth)) == ["DATE_OF_SERVICE_BEFORE_BIRTH"]
 
 
 def test_line_rules_format_code_list_modifiers_units_pointers_and_ndc() -> None:
     lines = (
         ServiceLine("9921", diagnosis_pointers=(1,)),
         ServiceLine("99999", diagnosis_pointers=(1,)),
-        ServiceLine("99213", ("25", "25", "ZZ"), diagnosis_pointers=(1,)),
+        ServiceLine("99213", ("25", "25", "ZZ", "Z!"), diagnosis_pointers=(1,)),
         ServiceLine("36415", ("26", "TC"), units=Decimal(0), diagnosis_pointers=()),
         ServiceLine("82962", diagnosis_pointers=(1, 1, 3)),
         ServiceLine("J1100", diagnosis_pointers=(1,), ndc="123"),
     )
-    found = validate(details(lines=lines), context())
+    found = check(details(lines=lines), context())
     assert [(issue.code, issue.line) for issue in found] == [
         ("PROCEDURE_FORMAT", 1),
         ("PROCEDURE_NOT_IN_CODE_LIST", 2),
         ("MODIFIER_DUPLICATE", 3),
+        ("MODIFIER_UNKNOWN", 3),
         ("MODIFIER_INVALID", 3),
         ("MODIFIER_CONFLICT", 4),
         ("UNITS_INVALID", 4),
@@ -159,36 +210,36 @@ def test_line_rules_format_code_list_modifiers_units_pointers_and_ndc() -> None:
 
 def test_providers_place_date_patient_and_coverage() -> None:
     wrong = details(billing_provider_npi="1234567890", place_of_service="00", date_of_service=date(2027, 1, 1))
-    assert codes(validate(wrong, context())) == [
+    assert codes(check(wrong, context())) == [
         "NPI_INVALID",
         "PLACE_OF_SERVICE_INVALID",
         "DATE_OF_SERVICE_FUTURE",
     ]
     ended = context(coverage=CoverageFacts(COVERAGE, PATIENT, "ACME01", date(2026, 1, 1), date(2026, 10, 31)))
-    assert codes(validate(details(), ended)) == ["COVERAGE_INACTIVE"]
-    assert codes(validate(details(patient_id=None), context())) == ["PATIENT_UNMATCHED"]
-    assert codes(validate(details(), context(patient=None, coverage=None))) == ["PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"]
+    assert codes(check(details(), ended)) == ["COVERAGE_INACTIVE"]
+    assert codes(check(details(patient_id=None), context())) == ["PATIENT_UNMATCHED"]
+    assert codes(check(details(), context(patient=None, coverage=None))) == ["PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"]
     other = context(coverage=CoverageFacts(COVERAGE, uuid.uuid4(), "ACME01", date(2026, 1, 1), None))
-    assert codes(validate(details(), other)) == ["COVERAGE_NOT_PATIENTS"]
-    assert validate(details(coverage_id=None), context(coverage=None)) == ()
+    assert codes(check(details(), other)) == ["COVERAGE_NOT_PATIENTS"]
+    assert check(details(coverage_id=None), context(coverage=None)) == ()
 
 
 def test_review_rules_flag_a_top_level_visit_for_a_minor_problem_and_a_lone_25() -> None:
     visit = details(diagnoses=("J06.9",), lines=(ServiceLine("99215", diagnosis_pointers=(1,)),))
-    (issue,) = validate(visit, context())
+    (issue,) = check(visit, context())
     assert issue.code == "REVIEW_HIGH_LEVEL_VISIT"
     assert issue.severity == "review"
     lone_25 = details(lines=(ServiceLine("99214", ("25",), diagnosis_pointers=(1,)),))
-    assert codes(validate(lone_25, context())) == ["REVIEW_MODIFIER_25"]
+    assert codes(check(lone_25, context())) == ["REVIEW_MODIFIER_25"]
     with_procedure = details(
         lines=(ServiceLine("99214", ("25",), diagnosis_pointers=(1,)), ServiceLine("82962", diagnosis_pointers=(1,)))
     )
-    assert validate(with_procedure, context()) == ()
+    assert check(with_procedure, context()) == ()
 
 
 def test_repeated_lines_are_flagged_for_review() -> None:
     lines = (ServiceLine("82962", diagnosis_pointers=(1,)), ServiceLine("82962", diagnosis_pointers=(1,)))
-    (issue,) = validate(details(lines=lines), context())
+    (issue,) = check(details(lines=lines), context())
     assert (issue.code, issue.severity, issue.line) == ("LINE_DUPLICATE", "review", 2)
 
 

@@ -36,7 +36,7 @@ from rcm_common.testing import postgres_available, sample_patient_registered, th
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools import practice
 
-DAY = date(2026, 11, 2)
+DAY = date(2026, 9, 15)  # in FY2026, the edition shipped: nothing to warn of
 NPI = "1234567893"
 CODER = AuditContext("bench-coder", frozenset({"coder"}), "payment", "bench")
 

@@ -2,24 +2,28 @@
 
 ChargesCaptured carries everything the claim service needs to build a claim: who, where and when, the
 diagnoses, the coded and priced lines and the expected reimbursement. ChargesCorrected carries the whole
-corrected encounter with the next version (a claim already built from an earlier version is replaced);
-ChargesVoided says an encounter the claim side has seen is withdrawn. Patient names never travel here.
+corrected encounter with the next version (a claim already built from an earlier version is replaced).
+ChargesHeld says a version the claim side has is being corrected and must not be billed until the
+correction (or a void) follows; ChargesVoided says an encounter the claim side has seen is withdrawn.
+Patient names never travel here, nor free text.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.types import Money
+from rcm_common.types import Money, Quantity
 
-# Units may be fractional (minutes of anaesthesia, say); on the wire as a string, like money.
-Units = Annotated[Decimal, Field(gt=0), PlainSerializer(str, return_type=str, when_used="json")]
+VoidReason = Literal["duplicate", "wrong_patient", "wrong_date", "entered_in_error", "not_performed", "other"]
+
+
+# Units may be fractional (minutes of anaesthesia, say); on the wire as a plain decimal string, like money.
+Units = Annotated[Quantity, Field(gt=0)]
 
 
 class _Part(BaseModel):
@@ -79,6 +83,19 @@ class ChargesCorrected(_EncounterCharges):
     replaces_version: int
 
 
+class ChargesHeld(IntegrationEvent):
+    """A captured encounter's correction went to coding review: do not bill `version` until a ChargesCorrected
+    (the next version) or a ChargesVoided follows. `issue_codes` say what stopped the correction."""
+
+    event_type: ClassVar[str] = "rcm.charge.charges_held"
+    subject_field: ClassVar[str] = "encounter_id"
+
+    encounter_id: UUID
+    version: int
+    patient_id: UUID | None
+    issue_codes: tuple[str, ...]
+
+
 class ChargesVoided(IntegrationEvent):
     event_type: ClassVar[str] = "rcm.charge.charges_voided"
     subject_field: ClassVar[str] = "encounter_id"
@@ -86,4 +103,4 @@ class ChargesVoided(IntegrationEvent):
     encounter_id: UUID
     version: int
     patient_id: UUID | None
-    reason: str
+    reason: VoidReason

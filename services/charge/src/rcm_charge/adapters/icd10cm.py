@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from rcm_charge.adapters.code_set_errors import CodeSetError
-from rcm_charge.domain.code_sets import DiagnosisCode, Sex
+from rcm_charge.domain.code_sets import DiagnosisCode, Sex, dotted
 
 RESTRICTIONS_FILE = "icd10cm_restrictions.csv"
 
@@ -118,6 +118,14 @@ class Icd10Catalog:
     def edition_for(self, on: date) -> str:
         return self.edition(on).name
 
+    def covers(self, on: date) -> bool:
+        """Whether a loaded edition's fiscal year (October 1 to September 30) holds `on`: from the start of the
+        first edition's fiscal year (an April update stands for its year's release) to the end of the last's."""
+        first, last = self._dates[0], self._dates[-1]
+        first_year_start = date(first.year - (0 if first.month >= 10 else 1), 10, 1)
+        last_year_end = date(last.year + (1 if last.month >= 10 else 0), 9, 30)
+        return first_year_start <= on <= last_year_end
+
     def lookup(self, code: str, on: date) -> DiagnosisCode | None:
         key = undotted(code)
         if key is None:
@@ -148,10 +156,6 @@ def undotted(code: str) -> str | None:
             return None
         text = text.replace(".", "")
     return text if _CODE.fullmatch(text) else None
-
-
-def dotted(code: str) -> str:
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
 @cache

@@ -4,9 +4,10 @@ The tables shipped in `data/` are a curated sample for tests and demonstration, 
 edits but not CMS's values (see `data/README.md`): `ncci_ptp.csv` holds about thirty pairs common in physician
 offices (therapy codes, ECG global and components, joint injections and E/M, injections and infusions,
 debridement, nail and lesion counts), `mue.csv` about forty limits (office E/M, venipuncture, therapy, injections
-and a few drugs). Production adds CMS's quarterly practitioner files from the operator's code-set directory: the
-PTP edits in CMS's tab-delimited text (any `*ptp*.txt`, since CMS's own names vary) and the MUE table as CSV
-(any `*mue*.csv`). Modifier indicator 9 means the edit does not apply, so those rows are never loaded.
+and a few drugs) with their MUE adjudication indicators. Production adds CMS's quarterly practitioner files from
+the operator's code-set directory: the PTP edits in CMS's tab-delimited text (any `*ptp*.txt`, since CMS's own
+names vary) and the MUE table as CSV (any `*mue*.csv`). Modifier indicator 9 means the edit does not apply, so
+those rows are never loaded. A procedure code is one of the forms `procedure_code_form` knows, as on a claim.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from pathlib import Path
 
 from rcm_charge.adapters.code_set_errors import CodeSetError
 from rcm_charge.domain.code_sets import PairEdit, UnitLimit
+from rcm_charge.domain.procedures import procedure_code_form
 
-# Any procedure code form CMS's files carry: CPT Category I, II (F), III (T), PLA (U) and MAAA (M), and HCPCS.
-_PROCEDURE = re.compile(r"\d{4}[0-9FMTU]|[A-Z]\d{4}")
-_CMS_DATE = re.compile(r"\d{8}")
+_CMS_DATE = re.compile(r"[0-9]{8}")
+# The MUE adjudication indicator as CMS writes it ("1 Line Edit", "2 Date of Service Edit: Policy", "3 Date of
+# Service Edit: Clinical") or as the shipped table does (the digit alone).
+_ADJUDICATION_INDICATOR = re.compile(r"([123])(?:\s.*)?", re.DOTALL)
 _PTP_COLUMNS = ["column1", "column2", "effective_date", "deletion_date", "modifier_indicator", "rationale"]
-_MUE_COLUMNS = ["code", "max_units", "rationale"]
+_MUE_COLUMNS = ["code", "max_units", "adjudication_indicator", "rationale"]
 _CMS_MUE_CODE = "hcpcs/cpt code"
 _CMS_MUE_UNITS = "practitioner services mue values"
+_CMS_MUE_INDICATOR = "mue adjudication indicator"
 _CMS_MUE_RATIONALE = "mue rationale"
 
 
@@ -63,7 +67,7 @@ def read_cms_ptp(path: Path) -> list[PairEdit]:
     # Only ASCII codes, dates and rationales matter; the preamble's copyright sign may be in any encoding.
     for number, line in enumerate(path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), start=1):
         fields = [field.strip().strip('"').strip() for field in line.split("\t")]
-        if len(fields) < 2 or not (_PROCEDURE.fullmatch(fields[0]) and _PROCEDURE.fullmatch(fields[1])):
+        if len(fields) < 2 or not (_is_procedure(fields[0]) and _is_procedure(fields[1])):
             continue
         rows += 1
         try:
@@ -89,9 +93,11 @@ def read_cms_ptp(path: Path) -> list[PairEdit]:
 
 def read_cms_mue(path: Path) -> list[UnitLimit]:
     """CMS's practitioner MUE table as CSV. The header row (after any copyright preamble) is found by its
-    `HCPCS/CPT Code` and `Practitioner Services MUE Values` columns; every non-blank row after it is a limit."""
+    `HCPCS/CPT Code`, `Practitioner Services MUE Values` and `MUE Adjudication Indicator` columns; every
+    non-blank row after it is a limit. An indicator is read by its leading digit: 1 is a line edit, 2 and 3
+    date of service edits."""
     rows = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig", errors="replace")))
-    columns: tuple[int, int, int | None] | None = None
+    columns: tuple[int, int, int, int | None] | None = None
     limits: dict[str, UnitLimit] = {}
     for row in rows:
         cells = [cell.strip() for cell in row]
@@ -100,28 +106,31 @@ def read_cms_mue(path: Path) -> list[UnitLimit]:
             continue
         if not any(cells):
             continue
-        code_at, units_at, rationale_at = columns
+        code_at, units_at, indicator_at, rationale_at = columns
         try:
-            if len(cells) <= max(code_at, units_at):
+            if len(cells) <= max(code_at, units_at, indicator_at):
                 raise ValueError("the row is shorter than the header")
             rationale = cells[rationale_at] if rationale_at is not None and rationale_at < len(cells) else ""
-            limit = _unit_limit(cells[code_at], cells[units_at], rationale)
+            limit = _unit_limit(cells[code_at], cells[units_at], cells[indicator_at], rationale)
         except ValueError as error:
             raise CodeSetError(path.name, str(error), rows.line_num) from error
         if limit.code in limits:
             raise CodeSetError(path.name, f"{limit.code} appears twice", rows.line_num)
         limits[limit.code] = limit
     if columns is None:
-        raise CodeSetError(path.name, 'no header row with "HCPCS/CPT Code" and "Practitioner Services MUE Values"')
+        raise CodeSetError(
+            path.name,
+            'no header row with "HCPCS/CPT Code", "Practitioner Services MUE Values" and "MUE Adjudication Indicator"',
+        )
     return list(limits.values())
 
 
-def _cms_mue_columns(cells: list[str]) -> tuple[int, int, int | None] | None:
-    names = [cell.lower() for cell in cells]
-    if _CMS_MUE_CODE not in names or _CMS_MUE_UNITS not in names:
+def _cms_mue_columns(cells: list[str]) -> tuple[int, int, int, int | None] | None:
+    names = [" ".join(cell.split()).lower() for cell in cells]
+    if not {_CMS_MUE_CODE, _CMS_MUE_UNITS, _CMS_MUE_INDICATOR} <= set(names):
         return None
     rationale = names.index(_CMS_MUE_RATIONALE) if _CMS_MUE_RATIONALE in names else None
-    return names.index(_CMS_MUE_CODE), names.index(_CMS_MUE_UNITS), rationale
+    return names.index(_CMS_MUE_CODE), names.index(_CMS_MUE_UNITS), names.index(_CMS_MUE_INDICATOR), rationale
 
 
 def load_edit_tables(directory: Path | None) -> ProcedureEditTables:
@@ -162,9 +171,9 @@ def _shipped_pairs() -> list[PairEdit]:
 
 def _shipped_limits() -> list[UnitLimit]:
     limits: list[UnitLimit] = []
-    for number, (code, units, rationale) in _shipped_rows("mue.csv", _MUE_COLUMNS):
+    for number, (code, units, indicator, rationale) in _shipped_rows("mue.csv", _MUE_COLUMNS):
         try:
-            limits.append(_unit_limit(code, units, rationale))
+            limits.append(_unit_limit(code, units, indicator, rationale))
         except ValueError as error:
             raise CodeSetError("mue.csv", str(error), number) from error
     return limits
@@ -187,7 +196,7 @@ def _pair_edit(
 ) -> PairEdit | None:
     """The edit a row states, or None for modifier indicator 9 (the edit does not apply)."""
     for code in (column1, column2):
-        if not _PROCEDURE.fullmatch(code):
+        if not _is_procedure(code):
             raise ValueError(f"{code!r} is not a procedure code")
     if indicator not in ("0", "1", "9"):
         raise ValueError("the modifier indicator must be 0, 1 or 9")
@@ -196,12 +205,19 @@ def _pair_edit(
     return PairEdit(column1, column2, indicator == "1", effective, deleted, rationale)
 
 
-def _unit_limit(code: str, units: str, rationale: str) -> UnitLimit:
-    if not _PROCEDURE.fullmatch(code):
+def _unit_limit(code: str, units: str, indicator: str, rationale: str) -> UnitLimit:
+    if not _is_procedure(code):
         raise ValueError(f"{code!r} is not a procedure code")
-    if not units.isdigit():
+    if not (units.isascii() and units.isdigit()):
         raise ValueError("the MUE value must be a whole number of units")
-    return UnitLimit(code, int(units), rationale)
+    adjudication = _ADJUDICATION_INDICATOR.fullmatch(indicator)
+    if adjudication is None:
+        raise ValueError(f"the MUE adjudication indicator must be 1, 2 or 3, not {indicator!r}")
+    return UnitLimit(code, int(units), rationale, per_line=adjudication.group(1) == "1")
+
+
+def _is_procedure(code: str) -> bool:
+    return procedure_code_form(code) is not None
 
 
 def _cms_date(text: str) -> date:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -31,6 +31,7 @@ from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
 from rcm_charge.service_layer.unit_of_work import ImportRecord
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.db import is_postgres
+from rcm_common.errors import ConcurrentUpdate
 
 
 def _context(table: str, key: str, column: str) -> str:
@@ -122,9 +123,13 @@ def _coverage(row: CoverageFactsRow) -> CoverageCopy:
 
 
 class SqlEncounters:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    """Encounters with their review items. A save names the revision it read: when another transaction saved
+    the encounter since, nothing is written and ConcurrentUpdate is raised (the caller reads it again)."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, blind_index: BlindIndex) -> None:
         self._session = session
         self._cipher = cipher
+        self._index = blind_index
 
     async def get(self, encounter_id: UUID, *, for_update: bool = False) -> Encounter | None:
         query = select(EncounterRow).where(col(EncounterRow.id) == str(encounter_id))
@@ -135,20 +140,38 @@ class SqlEncounters:
 
     async def add(self, encounter: Encounter) -> None:
         """A new encounter: inserted without the lookup a merge makes."""
+        encounter.revision = 1
         self._session.add(self._row(encounter))
         self._session.add_all([self._review_row(review) for review in encounter.reviews])
         await self._session.flush()
 
     async def save(self, encounter: Encounter) -> None:
-        await self._session.merge(self._row(encounter))
+        row = self._row(encounter)
+        row.revision = encounter.revision + 1
+        changed = await self._session.execute(
+            update(EncounterRow)
+            .where(col(EncounterRow.id) == row.id, col(EncounterRow.revision) == encounter.revision)
+            .values({name: getattr(row, name) for name in EncounterRow.model_fields if name != "id"})
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate("The encounter was changed by someone else meanwhile; read it and try again.")
+        encounter.revision += 1
         for review in encounter.reviews:
             await self._session.merge(self._review_row(review))
         await self._session.flush()
+
+    async def find_imported(self, natural_key: str) -> UUID | None:
+        query = select(EncounterRow.id).where(col(EncounterRow.source_key) == self._index.digest(natural_key))
+        found = (await self._session.scalars(query)).first()
+        return UUID(found) if found else None
 
     async def held_for_patient(self, patient_id: UUID) -> list[Encounter]:
         query = select(EncounterRow).where(
             col(EncounterRow.patient_id) == str(patient_id), col(EncounterRow.status) == "held"
         )
+        if is_postgres(self._session):
+            query = query.with_for_update()
         return [await self._encounter(row) for row in (await self._session.scalars(query)).all()]
 
     async def open_reviews(self, *, limit: int, offset: int, issue_code: str | None) -> list[Encounter]:
@@ -161,7 +184,7 @@ class SqlEncounters:
             .limit(limit)
         )
         if issue_code is not None:
-            query = query.where(col(ReviewItemRow.issue_codes).contains(issue_code))
+            query = query.where(col(ReviewItemRow.issue_codes).contains(f",{issue_code},", autoescape=True))
         encounter_ids = (await self._session.scalars(query)).all()
         rows = {
             row.id: row
@@ -193,8 +216,11 @@ class SqlEncounters:
             "issues": serialization.issues_to_json(encounter.issues),
             "accepted_reviews": sorted(encounter.accepted_reviews),
             "void_reason": encounter.void_reason,
+            "void_note": encounter.void_note,
             "claim_reference": encounter.source.claim_reference,
             "imported_patient": serialization.imported_patient_to_json(encounter.source.imported_patient),
+            "findings": list(encounter.source.findings),
+            "natural_key": encounter.source.natural_key,
         }
         details = encounter.details
         return EncounterRow(
@@ -203,9 +229,11 @@ class SqlEncounters:
             coverage_id=str(details.coverage_id) if details.coverage_id else None,
             status=encounter.status,
             version=encounter.version,
+            revision=encounter.revision,
             date_of_service=details.date_of_service,
             source_kind=encounter.source.kind,
             import_id=str(encounter.source.import_id) if encounter.source.import_id else None,
+            source_key=self._index.digest(encounter.source.natural_key) if encounter.source.natural_key else None,
             content_encrypted=self._cipher.encrypt(
                 serialization.dumps(content), context=_context("encounter", key, "content")
             ),
@@ -218,7 +246,7 @@ class SqlEncounters:
         return ReviewItemRow(
             id=key,
             encounter_id=str(review.encounter_id),
-            issue_codes=",".join(dict.fromkeys(issue.code for issue in review.issues))[:2000],
+            issue_codes=f",{','.join(dict.fromkeys(issue.code for issue in review.issues))},"[:2000],
             issues_encrypted=self._cipher.encrypt(
                 serialization.dumps(serialization.issues_to_json(review.issues)),
                 context=_context("review_item", key, "issues"),
@@ -257,10 +285,14 @@ class SqlEncounters:
                 import_id=UUID(row.import_id) if row.import_id else None,
                 claim_reference=content["claim_reference"],
                 imported_patient=serialization.imported_patient_from_json(content["imported_patient"]),
+                findings=tuple(content["findings"]),
+                natural_key=content["natural_key"],
             ),
             version=row.version,
+            revision=row.revision,
             accepted_reviews=frozenset(content["accepted_reviews"]),
             void_reason=content["void_reason"],
+            void_note=content["void_note"],
             reviews=[self._review(review) for review in reviews],
         )
 

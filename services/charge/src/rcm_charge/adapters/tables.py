@@ -53,8 +53,11 @@ class EncounterRow(SQLModel, table=True):
     status: str = Field(max_length=10, index=True)
     version: int
     date_of_service: date
+    revision: int
     source_kind: str = Field(max_length=10)
     import_id: str | None = Field(default=None, max_length=36, index=True)
+    # An imported claim's natural key as a keyed hash: a claim sent again in another file is not taken twice.
+    source_key: str | None = Field(default=None, max_length=64, unique=True)
     content_encrypted: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=_timestamp())
     updated_at: datetime = Field(sa_column=_timestamp())
@@ -66,7 +69,7 @@ class ReviewItemRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     encounter_id: str = Field(max_length=36, index=True)
-    issue_codes: str = Field(max_length=2000)  # comma-separated issue codes, for filtering the queue
+    issue_codes: str = Field(max_length=2000)  # ",CODE,CODE," for filtering the queue by an exact code
     issues_encrypted: str = Field(sa_column=Column(Text, nullable=False))
     opened_at: datetime = Field(sa_column=_timestamp())
     resolved_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -24,6 +24,6 @@ class SqlChargeUnitOfWork(SqlUnitOfWork):
     def _start(self) -> None:
         self.patients = SqlPatients(self.session, self._cipher)
         self.coverages = SqlCoverages(self.session, self._blind_index)
-        self.encounters = SqlEncounters(self.session, self._cipher)
+        self.encounters = SqlEncounters(self.session, self._cipher, self._blind_index)
         self.prices = SqlPrices(self.session)
         self.imports = SqlImports(self.session)

@@ -11,11 +11,12 @@ Names, member ids, birth dates, claim numbers and diagnoses are PHI: they stay o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import takewhile
 
+from rcm_charge.domain.code_sets import dotted
+from rcm_charge.domain.imports import ClaimPosition, ImportedClaim, ImportResult, SkippedClaim
 from rcm_charge.domain.model import MAX_DIAGNOSES, MAX_POINTERS, EncounterDetails, ImportedPatient, ServiceLine
 from rcm_x12.elements import element, levels
 from rcm_x12.errors import X12Error
@@ -43,48 +44,6 @@ class ImportRefused(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimPosition:
-    """Where a claim stands in the file: its 837 transaction set (from 1), its place in that set (from 1) and
-    the position of its CLM segment in its interchange, as X12 tools count segments."""
-
-    batch: int
-    claim: int
-    segment: int
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedClaim:
-    """One claim as an encounter draft. `details` has no patient or coverage, no location and unpriced lines;
-    `source_charges` are the sender's charges of those lines, in order; `reference` is CLM01."""
-
-    reference: str = field(repr=False)
-    position: ClaimPosition
-    details: EncounterDetails = field(repr=False)  # its diagnoses are PHI
-    source_patient: ImportedPatient
-    payer_id: str
-    source_charges: tuple[Decimal, ...]
-    findings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedClaim:
-    """A claim that cannot become an encounter (a void, no lines, no HCPCS/CPT line, no date), and why."""
-
-    reference: str = field(repr=False)
-    position: ClaimPosition
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    """The claims taken and skipped, in file order, and what the reader noted about the file itself."""
-
-    claims: tuple[ImportedClaim, ...]
-    skipped: tuple[SkippedClaim, ...]
-    findings: tuple[str, ...]
 
 
 def read_837p_claims(data: bytes) -> ImportResult:
@@ -258,11 +217,7 @@ def _diagnoses(codes: list[str], notes: list[str]) -> tuple[str, ...]:
     """ICD-10-CM codes dotted as billed (E119 to E11.9), at most twelve."""
     if len(codes) > MAX_DIAGNOSES:
         notes.append(f"{len(codes)} diagnoses; the first {MAX_DIAGNOSES} were kept")
-    dotted = []
-    for code in codes[:MAX_DIAGNOSES]:
-        bare = code.replace(".", "").upper()
-        dotted.append(f"{bare[:3]}.{bare[3:]}" if len(bare) > 3 else bare)
-    return tuple(dotted)
+    return tuple(dotted(code) for code in codes[:MAX_DIAGNOSES])
 
 
 def _rendering(claim: ReceivedClaim, billing: str, notes: list[str]) -> str:

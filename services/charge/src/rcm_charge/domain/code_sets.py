@@ -15,6 +15,12 @@ from typing import Literal, Protocol
 Sex = Literal["F", "M"]
 
 
+def dotted(code: str) -> str:
+    """A diagnosis code as a claim writes it: upper case, the dot after the third character (E119 is E11.9)."""
+    bare = code.strip().replace(".", "").upper()
+    return bare if len(bare) <= 3 else f"{bare[:3]}.{bare[3:]}"
+
+
 @dataclass(frozen=True, slots=True)
 class DiagnosisCode:
     """One ICD-10-CM code of an edition. A header (category or subcategory with codes beneath it) is not
@@ -40,6 +46,10 @@ class DiagnosisCatalog(Protocol):
         """The name of the edition used for a date of service, such as `FY2026 (simple-icd-10-cm 1.5.0)`."""
         ...
 
+    def covers(self, on: date) -> bool:
+        """Whether a loaded edition is in force on the date (else the nearest one is used)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PairEdit:
@@ -59,11 +69,15 @@ class PairEdit:
 
 @dataclass(frozen=True, slots=True)
 class UnitLimit:
-    """The most units of a code one provider bills for one patient on one day (MUE-style)."""
+    """The most units of a code one provider bills for one patient on one day, or on one line (MUE-style).
+    `per_line` is the MUE adjudication indicator: True for MAI 1 (a line edit: each line is checked on its own,
+    so units billed on separate lines with modifiers such as 76, 91, LT or RT are not summed), False for MAI 2
+    and 3 (date of service edits: the code's units are summed over the day)."""
 
     code: str
     max_units: int
     rationale: str = ""
+    per_line: bool = False
 
 
 class ProcedureEdits(Protocol):

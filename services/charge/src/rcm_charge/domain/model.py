@@ -4,7 +4,8 @@ where it stands on its way to a claim.
 An encounter is `held` while any error, or any review flag a coder has not accepted, stands against it; it is
 `captured` once clean, and that capture is published. A correction of a captured encounter is validated again
 and, when clean, published as a correction with the next version; one that is not clean goes back to the
-coding review queue and the claim side keeps the version it has. A void ends the encounter.
+coding review queue, and the claim side is told to hold the version it has. A void ends the encounter.
+Warnings are told, never held for.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Literal
 from uuid import UUID
 
 Status = Literal["held", "captured", "voided"]
-Severity = Literal["error", "review"]
+Severity = Literal["error", "review", "warning"]
 SourceKind = Literal["api", "837p"]
-EventKind = Literal["captured", "corrected", "voided"]
+EventKind = Literal["captured", "corrected", "held", "voided"]
 ReviewDecision = Literal["approved", "corrected", "voided"]
+VoidReason = Literal["duplicate", "wrong_patient", "wrong_date", "entered_in_error", "not_performed", "other"]
 
 MAX_DIAGNOSES = 12  # HI segments of an 837P hold twelve
 MAX_MODIFIERS = 4  # SV101-3 to SV101-6
@@ -40,7 +42,8 @@ class EncounterError(Exception):
 @dataclass(frozen=True, slots=True)
 class Issue:
     """A coded finding of validation. An `error` must be corrected; a `review` flag asks a coder's judgement
-    and is released when a coder accepts it. `codes` names codes to choose from (billable children)."""
+    and is released when a coder accepts it; a `warning` holds nothing. `codes` names codes to choose from
+    (billable children)."""
 
     code: str
     message: str
@@ -122,6 +125,8 @@ class Source:
     import_id: UUID | None = None
     claim_reference: str = field(default="", repr=False)  # CLM01, the other system's claim number
     imported_patient: ImportedPatient | None = None
+    findings: tuple[str, ...] = ()  # what the import could not take as sent, for a coder to see
+    natural_key: str = field(default="", repr=False)  # who billed what, when, under which claim number
 
 
 @dataclass(slots=True)
@@ -162,8 +167,10 @@ class Encounter:
     updated_at: datetime
     source: Source = field(default_factory=Source)
     version: int = 0  # of the last publication; 0 until first captured
+    revision: int = 0  # of the stored row, one more at each save: a stale copy is never saved over a newer one
     accepted_reviews: frozenset[str] = frozenset()
-    void_reason: str | None = None
+    void_reason: VoidReason | None = None
+    void_note: str | None = None
     reviews: list[ReviewItem] = field(default_factory=list)
     events: list[EncounterEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -197,7 +204,9 @@ class Encounter:
     @property
     def blocking_issues(self) -> tuple[Issue, ...]:
         return tuple(
-            issue for issue in self.issues if issue.severity == "error" or issue.key not in self.accepted_reviews
+            issue
+            for issue in self.issues
+            if issue.severity == "error" or (issue.severity == "review" and issue.key not in self.accepted_reviews)
         )
 
     def correct(self, details: EncounterDetails, issues: Iterable[Issue], now: datetime, review_id: UUID) -> bool:
@@ -223,16 +232,17 @@ class Encounter:
         errors = tuple(issue for issue in current if issue.severity == "error")
         if errors:
             raise EncounterError("the encounter has errors a coder cannot accept; correct them first", errors)
-        self.accepted_reviews = frozenset(issue.key for issue in current)
+        self.accepted_reviews = frozenset(issue.key for issue in current if issue.severity == "review")
         self._settle(current, now, review_id, decision="approved", by=by, note=note)
 
-    def void(self, reason: str, *, by: str, now: datetime) -> None:
+    def void(self, reason: VoidReason, note: str | None, *, by: str, now: datetime) -> None:
         self._refuse_if_voided()
         published = self.version > 0
         self.status = "voided"
         self.void_reason = reason
+        self.void_note = note
         self.updated_at = now
-        self._close_review(now, "voided", by=by, note=reason)
+        self._close_review(now, "voided", by=by, note=note)
         if published:
             self.version += 1
             self.events.append(EncounterEvent("voided", self.version))
@@ -256,6 +266,8 @@ class Encounter:
         self.updated_at = now
         blocking = self.blocking_issues
         if blocking:
+            if self.status == "captured":  # the claim side has this version: it must hold it
+                self.events.append(EncounterEvent("held", self.version))
             self.status = "held"
             review = self.open_review
             if review is None:

@@ -3,6 +3,9 @@
 A chargemaster entry is for a code, optionally only with one modifier (a professional component `26` priced
 apart from the global service, say) and optionally only at one location; the most specific entry that fits a
 line wins. The chargemaster is also the practice's code list: a code with no entry is not one it bills.
+
+The expected allowed applies the payment modifiers' usual adjustments (the Medicare physician fee schedule's)
+to the contract's rate: a payer's contract may differ, which its remittances will show.
 """
 
 from __future__ import annotations
@@ -14,6 +17,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from rcm_charge.domain.model import ServiceLine
 
 CENT = Decimal("0.01")
+
+# The share of the fee schedule amount a payment modifier pays (a rate without such a modifier is per unit).
+PAYMENT_MODIFIERS: dict[str, Decimal] = {
+    "50": Decimal("1.5"),  # bilateral: 150% of the one-side amount
+    "51": Decimal("0.5"),  # second and later procedures of a session: 50%
+    "62": Decimal("0.625"),  # each of two co-surgeons: 62.5%
+    "80": Decimal("0.16"),  # assistant surgeon: 16%
+    "81": Decimal("0.16"),
+    "82": Decimal("0.16"),
+    "AS": Decimal("0.136"),  # non-physician assistant at surgery: 85% of 16%
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +86,11 @@ class PriceList:
         if not fitting:
             return None
         best = max(fitting, key=lambda rate: rate.modifier is not None)
-        return _times(best.allowed, line.units)
+        share = Decimal(1)
+        for modifier in dict.fromkeys(line.modifiers):
+            if modifier != best.modifier:  # a rate set for the modifier already is that modifier's amount
+                share *= PAYMENT_MODIFIERS.get(modifier, Decimal(1))
+        return _times(best.allowed * share, line.units)
 
 
 def _times(amount: Decimal, units: Decimal) -> Decimal:

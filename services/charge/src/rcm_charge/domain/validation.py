@@ -28,10 +28,14 @@ from rcm_charge.domain.model import (
 )
 from rcm_charge.domain.pricing import PriceList
 from rcm_charge.domain.procedures import (
+    ANATOMIC,
     CONFLICTING,
+    DISTINCT_SERVICE,
+    EVALUATION_AND_MANAGEMENT_BYPASS,
+    GLOBAL_SURGERY,
     MODIFIERS,
-    NCCI_ASSOCIATED,
     is_evaluation_and_management,
+    modifier_form_valid,
     normalized_ndc,
     procedure_code_form,
 )
@@ -47,6 +51,8 @@ HIGH_LEVEL_VISITS: Final = frozenset({"99205", "99215", "99245", "99285"})
 # Self-limited problems that rarely support the highest visit level on their own (the review rule's list).
 MINOR_DIAGNOSES: Final = ("J00", "J02", "J06", "J30", "H10", "H60", "H66", "L23", "L30", "R05", "R51", "Z23")
 SHOWN_CHILDREN: Final = 12
+# What NUMERIC(12,2) holds, here and in the claim service: a larger charge is refused before it is published.
+MAX_CHARGE: Final = Decimal("9999999999.99")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,7 @@ def validate(details: EncounterDetails, context: ValidationContext) -> tuple[Iss
             *_patient_and_coverage(details, context),
             *_diagnoses(details, context),
             *_lines(details, context),
+            *_total(details),
             *_unit_limits(details, context.edits),
             *_pair_edits(details, context.edits),
             *_duplicates(details),
@@ -114,6 +121,8 @@ def _patient_and_coverage(details: EncounterDetails, context: ValidationContext)
         return
     if context.patient is None:
         yield Issue("PATIENT_UNKNOWN", "the patient is not registered (or not yet known to the charge service)")
+    elif context.patient.birth_date is not None and details.date_of_service < context.patient.birth_date:
+        yield Issue("DATE_OF_SERVICE_BEFORE_BIRTH", "the date of service is before the patient's birth date")
     if details.coverage_id is None:
         return
     coverage = context.coverage
@@ -132,6 +141,13 @@ def _diagnoses(details: EncounterDetails, context: ValidationContext) -> Iterato
         yield Issue("DIAGNOSIS_LIMIT", f"a claim carries at most {MAX_DIAGNOSES} diagnoses")
     seen: set[str] = set()
     edition = context.diagnoses.edition_for(details.date_of_service)
+    if details.diagnoses and not context.diagnoses.covers(details.date_of_service):
+        yield Issue(
+            "ICD10_EDITION_STALE",
+            f"no loaded ICD-10-CM edition is in force on the date of service; the codes were checked against "
+            f"{edition}: load CMS's files for that fiscal year",
+            severity="warning",
+        )
     for code in details.diagnoses:
         if code in seen:
             yield Issue("DIAGNOSIS_DUPLICATE", f"{code} is listed twice; list each diagnosis once")
@@ -164,14 +180,22 @@ def _restrictions(known: DiagnosisCode, day: date, patient: PatientFacts | None)
     note = f" ({known.restriction_note})" if known.restriction_note else ""
     if known.sex is not None and patient.sex in ("F", "M") and patient.sex != known.sex:
         sex = "female" if known.sex == "F" else "male"
-        yield Issue("ICD10_SEX_CONFLICT", f"{known.code} is for {sex} patients only{note}")
+        yield Issue(
+            "ICD10_SEX_CONFLICT",
+            f"{known.code} is for {sex} patients only{note}; confirm the documentation (and KX where the payer asks)",
+            severity="review",
+        )
     if patient.birth_date is None or (known.min_age is None and known.max_age is None):
         return
     age = age_on(patient.birth_date, day)
     low = known.min_age if known.min_age is not None else 0
     high = known.max_age if known.max_age is not None else 124
     if not low <= age <= high:
-        yield Issue("ICD10_AGE_CONFLICT", f"{known.code} is for patients aged {low} to {high}{note}")
+        yield Issue(
+            "ICD10_AGE_CONFLICT",
+            f"{known.code} is for patients aged {low} to {high}{note}; confirm the documentation",
+            severity="review",
+        )
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -192,6 +216,14 @@ def _line(number: int, line: ServiceLine, details: EncounterDetails, context: Va
         yield Issue("PROCEDURE_FORMAT", f"{line.code!r} is neither a CPT nor a HCPCS Level II code", line=number)
     elif not context.prices.has_code(line.code):
         yield Issue("PROCEDURE_NOT_IN_CODE_LIST", f"{line.code} is not in the practice's code list", line=number)
+    elif line.charge is None:
+        yield Issue(
+            "CHARGE_NOT_FOUND",
+            f"no chargemaster entry for {line.code} fits this line's location and modifiers",
+            line=number,
+        )
+    elif line.charge > MAX_CHARGE:
+        yield Issue("CHARGE_TOO_LARGE", f"the line's charge exceeds {MAX_CHARGE:,}", line=number)
     yield from _modifiers(number, line)
     if line.units <= 0:
         yield Issue("UNITS_INVALID", "units must be more than zero", line=number)
@@ -202,6 +234,12 @@ def _line(number: int, line: ServiceLine, details: EncounterDetails, context: Va
         yield Issue("NDC_INVALID", "the NDC is neither 11 digits nor a dashed 10-digit NDC", line=number)
 
 
+def _total(details: EncounterDetails) -> Iterator[Issue]:
+    total = details.total_charge
+    if total is not None and total > MAX_CHARGE:
+        yield Issue("CHARGE_TOO_LARGE", f"the encounter's total charge exceeds {MAX_CHARGE:,}")
+
+
 def _modifiers(number: int, line: ServiceLine) -> Iterator[Issue]:
     modifiers = line.modifiers
     if len(modifiers) > MAX_MODIFIERS:
@@ -209,8 +247,15 @@ def _modifiers(number: int, line: ServiceLine) -> Iterator[Issue]:
     for modifier in dict.fromkeys(modifiers):
         if modifiers.count(modifier) > 1:
             yield Issue("MODIFIER_DUPLICATE", f"modifier {modifier} is given twice", line=number)
-        if modifier not in MODIFIERS:
-            yield Issue("MODIFIER_INVALID", f"{modifier!r} is not a CPT or HCPCS modifier", line=number)
+        if not modifier_form_valid(modifier):
+            yield Issue("MODIFIER_INVALID", "a modifier is two letters or digits", line=number)
+        elif modifier not in MODIFIERS:
+            yield Issue(
+                "MODIFIER_UNKNOWN",
+                f"{modifier} is not a modifier the platform knows; confirm it is current for this payer",
+                severity="review",
+                line=number,
+            )
     for pair, why in CONFLICTING:
         if pair <= set(modifiers):
             yield Issue("MODIFIER_CONFLICT", f"modifiers {' and '.join(sorted(pair))}: {why}", line=number)
@@ -242,6 +287,16 @@ def _unit_limits(details: EncounterDetails, edits: ProcedureEdits) -> Iterator[I
         limit = edits.unit_limit(code)
         if limit is None:
             continue
+        if limit.per_line:  # a line edit: each line on its own (bilateral or repeated services bill apart)
+            for number in numbers:
+                units = details.lines[number - 1].units
+                if units > limit.max_units:
+                    yield Issue(
+                        "UNITS_EXCEED_LIMIT",
+                        f"{units} units of {code} on one line exceed its limit of {limit.max_units}",
+                        line=number,
+                    )
+            continue
         units = sum((details.lines[number - 1].units for number in numbers), Decimal(0))
         if units > limit.max_units:
             yield Issue(
@@ -266,13 +321,29 @@ def _pair_edits(details: EncounterDetails, edits: ProcedureEdits) -> Iterator[Is
             named = f"{edit.column2} is bundled into {edit.column1} on the same day (NCCI-style edit)"
             if not edit.modifier_allowed:
                 yield Issue("NCCI_PAIR_NOT_ALLOWED", f"{named}; no modifier unbundles it: remove it", line=held)
-            elif not NCCI_ASSOCIATED.intersection((*first.modifiers, *second.modifiers)):
+            elif not distinct_services(first, second):
                 yield Issue(
                     "NCCI_PAIR_MODIFIER_REQUIRED",
-                    f"{named}; bill it only as a distinct service, with a modifier such as 59, XE, XS, XP, XU "
-                    "or an anatomic modifier",
+                    f"{named}; bill it only as a distinct service: 59, XE, XS, XP or XU, different anatomic "
+                    "modifiers on the two lines, or 25 or 57 on the E/M line",
                     line=held,
                 )
+
+
+def distinct_services(first: ServiceLine, second: ServiceLine) -> bool:
+    """Whether the lines' NCCI-associated modifiers say the pair's services were distinct (the NCCI policy
+    manual, chapter I): a distinct-service or global-surgery modifier on either line, 25 or 57 on the line that
+    is the E/M, or anatomic modifiers on both lines that name different sites."""
+    modifiers = {*first.modifiers, *second.modifiers}
+    if modifiers & (DISTINCT_SERVICE | GLOBAL_SURGERY):
+        return True
+    if any(
+        is_evaluation_and_management(line.code) and EVALUATION_AND_MANAGEMENT_BYPASS.intersection(line.modifiers)
+        for line in (first, second)
+    ):
+        return True
+    sites = [ANATOMIC.intersection(line.modifiers) for line in (first, second)]
+    return all(sites) and sites[0] != sites[1]
 
 
 def _duplicates(details: EncounterDetails) -> Iterator[Issue]:

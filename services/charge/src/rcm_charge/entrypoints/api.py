@@ -197,7 +197,9 @@ async def resolve_review(
     summary="Replace the chargemaster from a CSV file",
     openapi_extra={"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
-async def put_chargemaster(request: Request, _principal: PricingWrite, charge: ChargeDep) -> PriceFileSummary:
+async def put_chargemaster(
+    request: Request, _principal: PricingWrite, audit: AuditContextDep, charge: ChargeDep
+) -> PriceFileSummary:
     """Columns `code,modifier,location,charge,description`; every problem is reported and nothing is stored
     unless the whole file is good. The chargemaster is the practice's code list."""
     text = _text(await _body(request, charge.settings.max_import_bytes, "chargemaster"), "chargemaster")
@@ -205,7 +207,7 @@ async def put_chargemaster(request: Request, _principal: PricingWrite, charge: C
         entries = parse_chargemaster(text)
     except PriceFileError as exc:
         raise _price_problems(exc) from None
-    return await handlers.replace_chargemaster(entries, charge.uow())
+    return await handlers.replace_chargemaster(entries, charge.uow(audit=audit))
 
 
 @router.get(
@@ -227,7 +229,9 @@ async def get_chargemaster(_principal: ChargesRead, charge: ChargeDep) -> Respon
     summary="Replace payers' contract rates from a CSV file",
     openapi_extra={"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
-async def put_contract_rates(request: Request, _principal: PricingWrite, charge: ChargeDep) -> PriceFileSummary:
+async def put_contract_rates(
+    request: Request, _principal: PricingWrite, audit: AuditContextDep, charge: ChargeDep
+) -> PriceFileSummary:
     """Columns `payer_id,code,modifier,allowed` (the allowed amount per unit). The rates of each payer in the
     file are replaced whole; other payers' stay."""
     text = _text(await _body(request, charge.settings.max_import_bytes, "contract rates"), "contract rates")
@@ -235,7 +239,7 @@ async def put_contract_rates(request: Request, _principal: PricingWrite, charge:
         rates = parse_contract_rates(text)
     except PriceFileError as exc:
         raise _price_problems(exc) from None
-    return await handlers.replace_contract_rates(rates, charge.uow())
+    return await handlers.replace_contract_rates(rates, charge.uow(audit=audit))
 
 
 @router.get(

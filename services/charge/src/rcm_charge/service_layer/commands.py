@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from rcm_charge.domain.model import MAX_DIAGNOSES, MAX_LINES, MAX_MODIFIERS, MAX_POINTERS
+from rcm_charge.domain.model import MAX_DIAGNOSES, MAX_LINES, MAX_MODIFIERS, MAX_POINTERS, VoidReason
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=10)]
 Modifier = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=2)]
@@ -67,14 +67,23 @@ class CorrectEncounter(_Command):
     lines: tuple[LineIn, ...] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
 
 
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
 class VoidEncounter(_Command):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    """`reason` is published; `note` stays in charge (encrypted), for free text may name the patient."""
+
+    reason: VoidReason
+    note: Note | None = None
 
 
 class ResolveReview(_Command):
     """`approve` accepts the review flags as coded (errors must be corrected first, with `correction` or a
-    PATCH); `void` withdraws the encounter."""
+    PATCH); `void` withdraws the encounter for `void_reason`. `revision` is the encounter's as the coder read
+    it: a decision on an encounter changed since is refused (409), so no flag is approved unseen."""
 
     decision: Literal["approve", "void"]
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    note: Note
+    revision: int = Field(ge=1)
     correction: CorrectEncounter | None = None
+    void_reason: VoidReason = "entered_in_error"

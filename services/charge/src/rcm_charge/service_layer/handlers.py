@@ -15,9 +15,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from rcm_charge.adapters.x12_import import ImportResult
+from sqlalchemy.exc import IntegrityError
+
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
+from rcm_charge.domain.imports import ImportedClaim, ImportResult
 from rcm_charge.domain.model import (
     Encounter,
     EncounterDetails,
@@ -40,13 +42,31 @@ from rcm_charge.service_layer.views import (
     PriceFileSummary,
     ReviewPublic,
 )
+from rcm_common.audit import AuditContext
 from rcm_common.envelope import Envelope
-from rcm_common.errors import Conflict, NotFound, ValidationFailed
+from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, ValidationFailed
 from rcm_common.events import registration as registration_contract
 from rcm_common.events.base import IntegrationEvent
+from rcm_common.logs import get_correlation_id
 
-# Issues that clear by themselves when registration's events arrive: such encounters are validated again.
-WAITING_FOR_REGISTRATION = frozenset({"PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"})
+# Issues that registration's events can clear: encounters held for them are validated again when they arrive.
+WAITING_FOR_REGISTRATION = frozenset(
+    {
+        "PATIENT_UNKNOWN",
+        "COVERAGE_UNKNOWN",
+        "COVERAGE_NOT_PATIENTS",
+        "COVERAGE_INACTIVE",
+        "ICD10_SEX_CONFLICT",
+        "ICD10_AGE_CONFLICT",
+        "DATE_OF_SERVICE_BEFORE_BIRTH",
+    }
+)
+CONSUMER_ACTOR = "system:charge-consumer"
+
+
+def consumer_audit() -> AuditContext:
+    """Who the consumer is in the audit log when registration's events release a held encounter."""
+    return AuditContext(CONSUMER_ACTOR, frozenset(), "payment", get_correlation_id() or uuid.uuid4().hex)
 
 
 def utc_now() -> datetime:
@@ -61,14 +81,13 @@ class Evaluated:
 
 
 async def _evaluate(
-    uow: ChargeUnitOfWork,
-    details: EncounterDetails,
-    code_sets: CodeSets,
-    today: date,
-    imported_patient: ImportedPatient | None = None,
+    uow: ChargeUnitOfWork, details: EncounterDetails, code_sets: CodeSets, today: date, source: Source | None = None
 ) -> Evaluated:
     """Price the lines from the chargemaster and the payer's contract, and validate the result against the
-    code sets and what is known of the patient and coverage. A merged patient is followed to its survivor."""
+    code sets and what is known of the patient and coverage. Diagnoses are kept as the code set spells them
+    (dotted); a merged patient is followed to its survivor; what an import could not take as sent is a review
+    flag."""
+    details = _spelled(details, code_sets)
     patient: PatientCopy | None = None
     if details.patient_id is not None:
         patient = await uow.patients.get(details.patient_id)
@@ -86,6 +105,7 @@ async def _evaluate(
     )
     details = replace(details, lines=priced(details.lines, prices, location=details.location, payer_id=payer_id))
     facts: PatientFacts | None = patient.facts if patient is not None else None
+    imported_patient = source.imported_patient if source is not None else None
     if facts is None and imported_patient is not None:
         facts = PatientFacts(imported_patient.sex, imported_patient.birth_date)
     context = ValidationContext(
@@ -96,7 +116,25 @@ async def _evaluate(
         patient=facts,
         coverage=coverage.facts if coverage is not None else None,
     )
-    return Evaluated(details, validate(details, context), payer_id)
+    issues = validate(details, context)
+    if source is not None and source.findings:
+        issues += (
+            Issue(
+                "IMPORT_FINDINGS",
+                f"the imported claim had what could not be taken as sent: {'; '.join(source.findings)}",
+                severity="review",
+            ),
+        )
+    return Evaluated(details, issues, payer_id)
+
+
+def _spelled(details: EncounterDetails, code_sets: CodeSets) -> EncounterDetails:
+    """The diagnoses as the code set spells them, so `E119` and `E11.9` are one code (and one duplicate)."""
+    spelled = []
+    for code in details.diagnoses:
+        known = code_sets.diagnoses.lookup(code, details.date_of_service)
+        spelled.append(known.code if known is not None else code)
+    return replace(details, diagnoses=tuple(spelled))
 
 
 def _publish(uow: ChargeUnitOfWork, encounter: Encounter, code_sets: CodeSets, payer_id: str | None) -> None:
@@ -153,8 +191,7 @@ async def _open_encounter(
     now: datetime,
     source: Source | None = None,
 ) -> Encounter:
-    imported = source.imported_patient if source is not None else None
-    evaluated = await _evaluate(uow, details, code_sets, now.date(), imported)
+    evaluated = await _evaluate(uow, details, code_sets, now.date(), source)
     encounter = Encounter.open(
         encounter_id=uuid.uuid4(),
         details=evaluated.details,
@@ -205,9 +242,7 @@ async def _apply_correction(
 ) -> None:
     if encounter.status == "voided":
         raise Conflict("The encounter is voided.")
-    evaluated = await _evaluate(
-        uow, _corrected(encounter.details, cmd), code_sets, now.date(), encounter.source.imported_patient
-    )
+    evaluated = await _evaluate(uow, _corrected(encounter.details, cmd), code_sets, now.date(), encounter.source)
     if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4()):
         await uow.encounters.save(encounter)
         _publish(uow, encounter, code_sets, evaluated.payer_id)
@@ -233,7 +268,7 @@ async def void(
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
         try:
-            encounter.void(cmd.reason, by=by, now=utc_now())
+            encounter.void(cmd.reason, cmd.note, by=by, now=utc_now())
         except EncounterError as exc:
             raise _refused(exc) from None
         await uow.encounters.save(encounter)
@@ -267,12 +302,14 @@ async def resolve_review(
         review = encounter.open_review if encounter is not None else None
         if encounter is None or review is None or review.id != review_id:
             raise NotFound("No such open review item.")
+        if cmd.revision != encounter.revision:
+            raise ConcurrentUpdate("The encounter changed since it was read (its revision differs); read it again.")
         if cmd.decision == "void":
-            encounter.void(cmd.note, by=by, now=now)
+            encounter.void(cmd.void_reason or "other", cmd.note, by=by, now=now)
             payer_id = None
         else:
             details = _corrected(encounter.details, cmd.correction) if cmd.correction else encounter.details
-            evaluated = await _evaluate(uow, details, code_sets, now.date(), encounter.source.imported_patient)
+            evaluated = await _evaluate(uow, details, code_sets, now.date(), encounter.source)
             if evaluated.details != encounter.details:
                 encounter.details = evaluated.details
             try:
@@ -303,6 +340,7 @@ async def resolve_review(
 async def replace_chargemaster(entries: list[ChargemasterEntry], uow: ChargeUnitOfWork) -> PriceFileSummary:
     async with uow:
         await uow.prices.replace_chargemaster(entries, utc_now())
+        uow.record_access("update", "chargemaster", None, None)
         await uow.commit()
     return PriceFileSummary(stored=len(entries))
 
@@ -316,6 +354,7 @@ async def replace_contract_rates(rates: list[ContractRate], uow: ChargeUnitOfWor
     payers = {rate.payer_id for rate in rates}
     async with uow:
         await uow.prices.replace_rates(payers, rates, utc_now())
+        uow.record_access("update", "contract_rates", None, None)
         await uow.commit()
     return PriceFileSummary(stored=len(rates), payers=sorted(payers))
 
@@ -331,56 +370,108 @@ async def contract_rates(uow: ChargeUnitOfWork, payer_id: str | None) -> list[Co
 async def import_claims(
     data: bytes, read: ImportResult, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
 ) -> ImportReport:
-    """Read an 837P's claims into encounters, matched to registered coverages by payer and member id, all in
-    one transaction. The same file imported again answers with the first report and creates nothing."""
+    """Read an 837P's claims into encounters, all in one transaction. The same file imported again answers with
+    its first report and creates nothing; a claim taken before (the same billing NPI and claim number, in
+    another file) is reported as a duplicate and not taken again."""
     digest = hashlib.sha256(data).hexdigest()
     now = utc_now()
-    async with uow:
-        existing = await uow.imports.find(digest)
-        if existing is not None:
-            await uow.commit()
-            return ImportReport.model_validate(existing.report | {"replayed": True})
-        import_id = uuid.uuid4()
-        results: list[ImportedClaimResult] = []
-        for claim in read.claims:
-            details = claim.details
-            matches = await uow.coverages.find_by_member(claim.payer_id, claim.source_patient.member_id)
-            if len(matches) == 1:
-                details = replace(details, patient_id=matches[0].patient_id, coverage_id=matches[0].coverage_id)
-            source = Source("837p", import_id, claim.reference, claim.source_patient)
-            encounter = await _open_encounter(uow, details, code_sets, now, source)
-            results.append(
+    try:
+        async with uow:
+            existing = await uow.imports.find(digest)
+            if existing is not None:
+                await uow.commit()
+                return _replayed(existing)
+            import_id = uuid.uuid4()
+            results = [await _import_claim(uow, claim, import_id, code_sets, now) for claim in read.claims]
+            results.extend(
                 ImportedClaimResult(
-                    batch=claim.position.batch,
-                    claim=claim.position.claim,
-                    segment=claim.position.segment,
-                    encounter_id=encounter.id,
-                    status=encounter.status,
-                    lines=len(details.lines),
-                    issue_codes=sorted({issue.code for issue in encounter.blocking_issues}),
-                    findings=list(claim.findings),
+                    batch=skipped.position.batch,
+                    claim=skipped.position.claim,
+                    segment=skipped.position.segment,
+                    encounter_id=None,
+                    status="skipped",
+                    lines=0,
+                    issue_codes=[],
+                    findings=[skipped.reason],
                 )
+                for skipped in read.skipped
             )
-        results.extend(
-            ImportedClaimResult(
-                batch=skipped.position.batch,
-                claim=skipped.position.claim,
-                segment=skipped.position.segment,
-                encounter_id=None,
-                status="skipped",
-                lines=0,
-                issue_codes=[],
-                findings=[skipped.reason],
+            results.sort(key=lambda result: (result.batch, result.claim))
+            report = _report(import_id, now, results, list(read.findings))
+            await uow.imports.add(
+                ImportRecord(import_id, digest, report.model_dump(mode="json"), imported_by=by, imported_at=now)
             )
-            for skipped in read.skipped
-        )
-        results.sort(key=lambda result: (result.batch, result.claim))
-        report = _report(import_id, now, results, list(read.findings))
-        await uow.imports.add(
-            ImportRecord(import_id, digest, report.model_dump(mode="json"), imported_by=by, imported_at=now)
-        )
-        await uow.commit()
+            await uow.commit()
+    except IntegrityError:  # the same file, or one of its claims, imported at the same moment by another request
+        async with uow:
+            existing = await uow.imports.find(digest)
+            await uow.commit()
+        if existing is None:
+            raise ConcurrentUpdate(
+                "Another import took some of these claims meanwhile; import the file again."
+            ) from None
+        return _replayed(existing)
     return report
+
+
+def _replayed(record: ImportRecord) -> ImportReport:
+    return ImportReport.model_validate(record.report | {"replayed": True})
+
+
+async def _import_claim(
+    uow: ChargeUnitOfWork, claim: ImportedClaim, import_id: UUID, code_sets: CodeSets, now: datetime
+) -> ImportedClaimResult:
+    details = claim.details
+    position = {"batch": claim.position.batch, "claim": claim.position.claim, "segment": claim.position.segment}
+    key = natural_key(claim)
+    taken = await uow.encounters.find_imported(key)
+    if taken is not None:
+        return ImportedClaimResult(
+            **position, encounter_id=taken, status="duplicate", lines=0, issue_codes=[],
+            findings=["the same claim was imported before (billing NPI, claim number, dates, lines and charges)"],
+        )  # fmt: skip
+    coverage = await _matching_coverage(uow, claim.payer_id, claim.source_patient)
+    if coverage is not None:
+        details = replace(details, patient_id=coverage.patient_id, coverage_id=coverage.coverage_id)
+    source = Source("837p", import_id, claim.reference, claim.source_patient, claim.findings, key)
+    encounter = await _open_encounter(uow, details, code_sets, now, source)
+    return ImportedClaimResult(
+        **position,
+        encounter_id=encounter.id,
+        status=encounter.status,
+        lines=len(details.lines),
+        issue_codes=sorted({issue.code for issue in encounter.blocking_issues}),
+        findings=list(claim.findings),
+    )
+
+
+def natural_key(claim: ImportedClaim) -> str:
+    """What makes an imported claim the same claim sent again: the billing NPI, the claim number (CLM01 is
+    often the patient's account number, shared by their claims), and each line's date, code, modifiers, units
+    and charge as sent."""
+    details = claim.details
+    lines = [
+        f"{line.service_date(details.date_of_service)}:{line.code}:{'-'.join(line.modifiers)}:{line.units}:{charge}"
+        for line, charge in zip(details.lines, claim.source_charges, strict=True)
+    ]
+    return "|".join((details.billing_provider_npi, claim.reference, *lines))
+
+
+async def _matching_coverage(uow: ChargeUnitOfWork, payer_id: str, patient: ImportedPatient) -> CoverageCopy | None:
+    """The one registered coverage of the payer and member id whose patient has the claim patient's birth date
+    (and sex, where both are known): a dependant billed under the subscriber's member id is told apart from the
+    subscriber. None when no coverage, or more than one, fits."""
+    if not patient.member_id or patient.birth_date is None:
+        return None
+    fitting = []
+    for coverage in await uow.coverages.find_by_member(payer_id, patient.member_id):
+        registered = await uow.patients.get(coverage.patient_id)
+        if registered is None or registered.birth_date != patient.birth_date:
+            continue
+        if "U" not in (registered.sex, patient.sex) and registered.sex != patient.sex:
+            continue
+        fitting.append(coverage)
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _report(import_id: UUID, now: datetime, results: list[ImportedClaimResult], findings: list[str]) -> ImportReport:
@@ -395,6 +486,7 @@ def _report(import_id: UUID, now: datetime, results: list[ImportedClaimResult], 
         captured=len(captured),
         held=len(held),
         skipped=sum(1 for result in results if result.status == "skipped"),
+        duplicates=sum(1 for result in results if result.status == "duplicate"),
         lines_captured=sum(result.lines for result in captured),
         lines_held=sum(result.lines for result in held),
         held_by_issue=dict(sorted(Counter(code for result in held for code in result.issue_codes).items())),
@@ -415,11 +507,12 @@ async def _release_waiting(uow: ChargeUnitOfWork, patient_id: UUID, code_sets: C
     for encounter in await uow.encounters.held_for_patient(patient_id):
         if not WAITING_FOR_REGISTRATION.intersection(issue.code for issue in encounter.issues):
             continue
-        evaluated = await _evaluate(uow, encounter.details, code_sets, now.date(), encounter.source.imported_patient)
+        evaluated = await _evaluate(uow, encounter.details, code_sets, now.date(), encounter.source)
         encounter.details = evaluated.details
         encounter.revalidate(evaluated.issues, now, uuid.uuid4())
         await uow.encounters.save(encounter)
         _publish(uow, encounter, code_sets, evaluated.payer_id)
+        uow.record_access("update", "encounter", encounter.id, encounter.details.patient_id)
 
 
 EventHandler = Callable[[Any, Envelope, ChargeUnitOfWork], Awaitable[None]]
@@ -452,6 +545,7 @@ def event_handlers(code_sets: CodeSets) -> dict[type[IntegrationEvent], EventHan
                 coverage.patient_id = event.surviving_patient_id
                 await uow.coverages.save(coverage, now)
         await uow.encounters.repoint(event.merged_patient_id, event.surviving_patient_id)
+        await _release_waiting(uow, event.surviving_patient_id, code_sets)
 
     async def on_coverage_state(
         event: registration_contract.CoverageAdded | registration_contract.CoverageUpdated,

@@ -18,7 +18,14 @@ def to_integration_event(
             encounter_id=encounter.id,
             version=event.version,
             patient_id=details.patient_id,
-            reason=encounter.void_reason or "",
+            reason=encounter.void_reason or "other",
+        )
+    if event.kind == "held":
+        return contract.ChargesHeld(
+            encounter_id=encounter.id,
+            version=event.version,
+            patient_id=details.patient_id,
+            issue_codes=tuple(dict.fromkeys(issue.code for issue in encounter.blocking_issues)),
         )
     day = details.date_of_service
     diagnoses = []

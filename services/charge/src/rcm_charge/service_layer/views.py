@@ -4,16 +4,22 @@ An imported claim's patient (names, member id, birth date) is never part of a vi
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel
 
-from rcm_charge.domain.model import Encounter, Issue, ReviewDecision, ReviewItem, Severity, SourceKind, Status
-from rcm_common.types import Money
-
-Units = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
+from rcm_charge.domain.model import (
+    Encounter,
+    Issue,
+    ReviewDecision,
+    ReviewItem,
+    Severity,
+    SourceKind,
+    Status,
+    VoidReason,
+)
+from rcm_common.types import Money, Quantity
 
 
 class IssuePublic(BaseModel):
@@ -34,7 +40,7 @@ class LinePublic(BaseModel):
     line_number: int
     code: str
     modifiers: tuple[str, ...]
-    units: Units
+    units: Quantity
     diagnosis_pointers: tuple[int, ...]
     ndc: str | None
     date_of_service: date
@@ -68,7 +74,8 @@ class ReviewSummary(BaseModel):
 
 class EncounterPublic(BaseModel):
     """`version` counts what was published: 1 once captured, one more for each correction and the void.
-    `review` is the open review item while the encounter waits for a coder."""
+    `review` is the open review item while the encounter waits for a coder. `revision` counts the stored
+    changes: a coder's decision names the revision it was made on."""
 
     id: UUID
     status: Status
@@ -88,7 +95,8 @@ class EncounterPublic(BaseModel):
     issues: list[IssuePublic]
     review: ReviewSummary | None
     source: SourcePublic
-    void_reason: str | None
+    void_reason: VoidReason | None
+    revision: int
     created_at: datetime
     updated_at: datetime
 
@@ -133,6 +141,7 @@ class EncounterPublic(BaseModel):
                 claim_reference=encounter.source.claim_reference or None,
             ),
             void_reason=encounter.void_reason,
+            revision=encounter.revision,
             created_at=encounter.created_at,
             updated_at=encounter.updated_at,
         )
@@ -173,15 +182,16 @@ class ImportedClaimResult(BaseModel):
     batch: int
     claim: int
     segment: int
-    encounter_id: UUID | None
-    status: Status | Literal["skipped"]
+    encounter_id: UUID | None  # for a duplicate, the encounter the claim was taken into before
+    status: Status | Literal["skipped", "duplicate"]
     lines: int
     issue_codes: list[str]
     findings: list[str]
 
 
 class ImportReport(BaseModel):
-    """What an 837P import did: claims and lines read, captured, held and why, skipped and why."""
+    """What an 837P import did: every claim of the file, captured, held (and why), skipped (and why) or a
+    duplicate of one taken before; `lines` counts the lines taken into encounters."""
 
     id: UUID
     imported_at: datetime
@@ -191,6 +201,7 @@ class ImportReport(BaseModel):
     captured: int
     held: int
     skipped: int
+    duplicates: int
     lines_captured: int
     lines_held: int
     held_by_issue: dict[str, int]

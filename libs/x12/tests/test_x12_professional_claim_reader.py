@@ -73,6 +73,36 @@ def test_a_dependant_patient_holds_the_claims() -> None:
     [held] = read_professional_claims(text)[0].subscribers
 
     assert (held.patient, held.patient_relationship, len(held.claims)) == (child, "19", 1)
+    assert (held.claims[0].patient, held.claims[0].patient_relationship) == (child, "19")
+
+
+def test_each_claim_names_its_own_patient_when_one_subscriber_loop_holds_two() -> None:
+    """Another system may put two dependants' 2000C levels under one 2000B: each claim is its patient's."""
+    amy = Member("DOE", "AMY", birth_date=date(2013, 2, 3), gender="F", address=HOME)
+    tom = Member("DOE", "TOM", birth_date=date(2015, 6, 1), gender="M", address=HOME)
+    first = write_837p(
+        batch(SubscriberClaims(subscriber(), PAYER, (claim(),), dependent=Dependent(amy, "19"))), ENVELOPE
+    )
+    second = write_837p(
+        batch(SubscriberClaims(subscriber(), PAYER, (claim(),), dependent=Dependent(tom, "19"))), ENVELOPE
+    )
+    tom_level = second[second.index("~HL*3*2*23") : second.index("~SE*")].replace("HL*3*2*23", "HL*4*2*23")
+    start, end = first.index("~ST*") + 1, first.index("~SE*")
+    body = first[start:end] + tom_level + "~"
+    joined = first[:start] + body + f"SE*{body.count('~') + 1}*0001" + first[first.index("~GE*") :]
+
+    [held] = read_professional_claims(joined)[0].subscribers
+
+    assert [claim.patient for claim in held.claims] == [amy, tom]
+    assert held.patient == tom  # the last read, as before
+
+
+def test_icd9_diagnoses_are_told_apart() -> None:
+    text = write_837p(batch(SubscriberClaims(subscriber(), PAYER, (claim(),))), ENVELOPE)
+    [icd10] = read_professional_claims(text)[0].claims
+    [icd9] = read_professional_claims(text.replace("HI*ABK:", "HI*BK:").replace("*ABF:", "*BF:"))[0].claims
+    assert (icd10.icd9_diagnoses, icd9.icd9_diagnoses) == (False, True)
+    assert icd9.diagnoses == icd10.diagnoses
 
 
 def test_a_secondary_claim_reads_the_prior_payer_and_its_line_adjudications() -> None:

@@ -40,6 +40,7 @@ __all__ = [
 
 _PRINCIPAL = frozenset({"ABK", "BK"})
 _OTHER_DIAGNOSES = frozenset({"ABF", "BF"})
+_ICD9 = frozenset({"BK", "BF"})
 
 
 @dataclass(slots=True)
@@ -106,6 +107,7 @@ class ReceivedClaim:
     frequency: str  # CLM05-3
     position: int  # of the CLM segment
     diagnoses: list[str] = field(default_factory=list, repr=False)  # PHI: a patient's conditions
+    icd9_diagnoses: bool = False  # HI sent ICD-9-CM qualifiers (BK, BF), as files from before October 2015 do
     prior_authorization: str = field(default="", repr=False)
     payer_claim_number: str = field(default="", repr=False)
     onset_date: date | None = None  # DTP*431
@@ -114,6 +116,8 @@ class ReceivedClaim:
     rendering: Provider | None = None  # 2310B
     other_payers: list[OtherPayer] = field(default_factory=list)
     lines: list[ClaimLine] = field(default_factory=list)
+    patient: Member | None = field(default=None, repr=False)  # 2010CA of the 2000C the claim stands in, if any
+    patient_relationship: str = ""  # that level's PAT01
 
     @property
     def first_service_date(self) -> date | None:
@@ -128,8 +132,9 @@ class ReceivedClaim:
 @dataclass(slots=True)
 class ClaimSubscriber:
     """2000B and, when the patient is not the subscriber, 2000C: the subscriber (2010BA), the payer the
-    claims go to (2010BB), the policy (SBR) and the claims. `patient` is the dependant (2010CA) and
-    `patient_relationship` its PAT01; both are empty when the subscriber is the patient."""
+    claims go to (2010BB), the policy (SBR) and the claims. `patient` is the dependant (2010CA) of the last
+    2000C read and `patient_relationship` its PAT01, both empty when the subscriber is the patient; where one
+    subscriber loop holds several patients' claims, each claim's own `patient` says whose it is."""
 
     responsibility: str  # SBR01
     relationship: str  # SBR02: 18 when the subscriber is the patient
@@ -319,7 +324,10 @@ class _Reading:
         pat = _first(own, "PAT") or ["PAT"]
         holder.patient = member_of(nm1, details, self.findings)
         holder.patient_relationship = element(pat, 1)
-        holder.claims += self.claims(level)
+        claims = self.claims(level)
+        for claim in claims:
+            claim.patient, claim.patient_relationship = holder.patient, holder.patient_relationship
+        holder.claims += claims
 
     def claims(self, level: Level) -> list[ReceivedClaim]:
         """Every 2300 loop of the level: each CLM and the segments up to the next one."""
@@ -426,6 +434,8 @@ class _ClaimLoops:
                 self.claim.diagnoses.insert(0, code)
             elif qualifier in _OTHER_DIAGNOSES and code:
                 self.claim.diagnoses.append(code)
+            if qualifier in _ICD9 and code:
+                self.claim.icd9_diagnoses = True
 
     def other_detail(self, segment: Segment, position: int) -> None:
         other, segment_id, qualifier = self.other_payer, segment[0], element(segment, 1)

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from itertools import takewhile
 
 from rcm_charge.domain.code_sets import dotted
 from rcm_charge.domain.imports import ClaimPosition, ImportedClaim, ImportResult, SkippedClaim
 from rcm_charge.domain.model import MAX_DIAGNOSES, MAX_POINTERS, EncounterDetails, ImportedPatient, ServiceLine
-from rcm_x12.elements import element, levels
 from rcm_x12.errors import X12Error
-from rcm_x12.party_reader import member_of
 from rcm_x12.professional_claim_reader import (
     ClaimLine,
     ClaimProvider,
@@ -105,32 +102,14 @@ def _claims_of(
         ),
         key=lambda item: item[0].position,
     )
-    dependants = _dependants(transaction)
     last = held[-1][0].position if held and not transaction.complete else None
     taken: list[ImportedClaim | SkippedClaim] = []
     for number, (claim, subscriber, provider) in enumerate(held, start=1):
         position = ClaimPosition(batch, number, claim.position)
-        patient = dependants.get(claim.position, subscriber.subscriber)
+        patient = claim.patient or subscriber.subscriber
         findings = (_CUT_SHORT,) if claim.position == last else ()
         taken.append(_claim(claim, subscriber, provider, patient, position, findings))
     return taken
-
-
-def _dependants(transaction: Transaction) -> dict[int, Member]:
-    """The dependant patient (2010CA) of each claim standing in a 2000C level, by its CLM position. The reader
-    keeps one patient per subscriber, the last 2000C it read: where a subscriber loop holds the claims of two
-    dependants, or of the subscriber and a dependant, that patient is not every claim's."""
-    patients: dict[int, Member] = {}
-    for level in levels(transaction):
-        if level.code != "23":
-            continue
-        segments = level.segments
-        # The reader has refused a 2000C without its NM1*QC.
-        start = next(i for i, (_p, s) in enumerate(segments) if s[0] == "NM1" and element(s, 1) == "QC")
-        loop = takewhile(lambda item: item[1][0] not in ("NM1", "CLM"), segments[start + 1 :])
-        patient = member_of(segments[start][1], loop, [])  # its findings the reader noted already
-        patients.update((position, patient) for position, segment in segments if segment[0] == "CLM")
-    return patients
 
 
 def _claim(
@@ -173,6 +152,8 @@ def _claim(
         referring_provider_npi=_referring(claim, notes),
     )
     payer_id = subscriber.payer.payer_id
+    if claim.icd9_diagnoses:
+        notes.append("the diagnoses are ICD-9-CM (HI qualifiers BK, BF): recode them in ICD-10-CM")
     notes += _claim_notes(claim, subscriber, billing)
     source = ImportedPatient(
         first_name=patient.first_name,

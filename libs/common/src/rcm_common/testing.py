@@ -7,15 +7,17 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 from aiokafka import ConsumerRecord
+from alembic import command
 from fastapi import FastAPI
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,7 +30,10 @@ from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import event_model
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered
+from rcm_common.messaging import EventConsumer, EventHandler
+from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.outbox import OutgoingMessage
+from rcm_common.schema_check import schema_differences, schema_snapshot
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
 
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -176,6 +181,35 @@ class CollectedDeadLetters:
         self.sent.extend(messages)
 
 
+async def replay_claimed(
+    claimed: Path,
+    story: Sequence[str],
+    *,
+    name: str,
+    handlers: Mapping[type[IntegrationEvent], EventHandler[Any]],
+    uow_factory: Callable[[], Any],
+    topic: str,
+    producer: str,
+) -> None:
+    """Replay a consumer's claimed examples (`<claimed>/<event_type>/v1.json`) through the real consumer in the
+    story's order: each is applied once and none is dead-lettered, and the story delivered again is taken for
+    duplicates."""
+    dead_letters = CollectedDeadLetters()
+    consumer: EventConsumer[Any] = EventConsumer(
+        name=name, topic=topic, handlers=handlers, uow_factory=uow_factory, dead_letters=dead_letters
+    )
+    records = [
+        claimed_record(claimed, event_type, offset, topic=topic, producer=producer)
+        for offset, event_type in enumerate(story)
+    ]
+    for record in records:
+        report = await consumer.consume([record])
+        assert (report.applied, report.dead_lettered) == (1, []), record.headers
+    again = await consumer.consume(records)
+    assert (again.applied, again.duplicates) == (0, len(story))
+    assert dead_letters.sent == []
+
+
 def claimed_record(
     claimed: Path, event_type: str, offset: int, *, topic: str, producer: str
 ) -> ConsumerRecord[Any, Any]:
@@ -184,3 +218,64 @@ def claimed_record(
     event = event_model(event_type, 1).model_validate_json(payload)
     headers = [(name, value.encode()) for name, value in new_envelope(event, producer).to_headers().items()]
     return ConsumerRecord(topic, 0, offset, 0, 0, event.subject.encode(), payload, None, 0, 0, headers)
+
+
+@dataclasses.dataclass
+class RecordedStore:
+    """What a service's in-memory fakes commit into: the events and audit records of every unit of work of a
+    test, as they would have reached the outbox and the audit log. A service's store adds its repositories."""
+
+    published: list[IntegrationEvent] = dataclasses.field(default_factory=list)
+    accesses: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    commits: int = 0
+
+    def published_types(self) -> list[str]:
+        return [type(event).__name__ for event in self.published]
+
+
+class RecordingUnitOfWork:
+    """The unit of work of a service's fakes: repositories write through to the store at once, but events and
+    audit records reach it only on commit, as an outbox and an audit log would."""
+
+    def __init__(self, store: RecordedStore, producer: str) -> None:
+        self.store = store
+        self._producer = producer
+        self._events: list[IntegrationEvent] = []
+        self._accesses: list[tuple[str, str]] = []
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._events, self._accesses = [], []
+
+    def publish(self, event: IntegrationEvent) -> Envelope:
+        self._events.append(event)
+        return new_envelope(event, self._producer)
+
+    def record_access(
+        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
+    ) -> None:
+        self._accesses.append((action, resource_type))
+
+    def respond(self, status_code: int, resource_id: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.store.published += self._events
+        self.store.accesses += self._accesses
+        self.store.commits += 1
+        self._events, self._accesses = [], []
+
+
+async def check_migrations(source: Path, url: str, owned_tables: frozenset[str]) -> None:
+    """A service's migrations build exactly the schema its models declare (compared on the tables it owns, as
+    SQLModel's metadata is process-wide), run again as a no-op, and downgrade cleanly to nothing."""
+    await asyncio.to_thread(upgrade_to_head, source, url)
+    assert await schema_differences(url, SQLModel.metadata, owned_tables) == []
+    assert (await schema_snapshot(url))["tables"] == sorted([*owned_tables, "alembic_version"])
+    await asyncio.to_thread(upgrade_to_head, source, url)
+    await asyncio.to_thread(command.downgrade, alembic_config(source, url), "base")
+    assert (await schema_snapshot(url))["tables"] == ["alembic_version"]

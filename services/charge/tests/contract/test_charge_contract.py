@@ -13,15 +13,13 @@ from uuid import UUID
 import pytest
 from pydantic import SecretStr
 
-from rcm_charge.adapters.unit_of_work import SqlChargeUnitOfWork
 from rcm_charge.bootstrap import CONSUMER_NAME, Charge, bootstrap
 from rcm_charge.config import ChargeSettings
 from rcm_charge.entrypoints.app import SOURCE_MIGRATIONS
 from rcm_charge.service_layer.handlers import event_handlers
 from rcm_common.auth import generate_keypair
-from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.testing import CollectedDeadLetters, claimed_record
+from rcm_common.testing import replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
 
 CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / CONSUMER_NAME
@@ -58,21 +56,10 @@ def test_charge_claims_an_example_of_every_event_it_handles(charge: Charge) -> N
 
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(charge: Charge) -> None:
-    dead_letters = CollectedDeadLetters()
-    consumer: EventConsumer[SqlChargeUnitOfWork] = EventConsumer(
-        name=CONSUMER_NAME, topic=REGISTRATION_EVENTS, handlers=event_handlers(charge.code_sets),
-        uow_factory=charge.uow, dead_letters=dead_letters,
+    await replay_claimed(
+        CLAIMED, STORY, name=CONSUMER_NAME, handlers=event_handlers(charge.code_sets), uow_factory=charge.uow,
+        topic=REGISTRATION_EVENTS, producer="registration",
     )  # fmt: skip
-    records = [
-        claimed_record(CLAIMED, event_type, offset, topic=REGISTRATION_EVENTS, producer="registration")
-        for offset, event_type in enumerate(STORY)
-    ]
-    for record in records:
-        report = await consumer.consume([record])
-        assert (report.applied, report.dead_lettered) == (1, []), record.headers
-    again = await consumer.consume(records)
-    assert (again.applied, again.duplicates) == (0, len(STORY))
-    assert dead_letters.sent == []
 
     patient = _claimed("rcm.registration.patient_updated")
     primary = _claimed("rcm.registration.coverage_added")

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 from uuid import UUID
 
 import httpx
@@ -31,7 +30,7 @@ from rcm_common.envelope import Envelope as EventEnvelope
 from rcm_common.envelope import new_envelope
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import bearer_headers, query_rows, serving
+from rcm_common.testing import RecordedStore, RecordingUnitOfWork, bearer_headers, query_rows, serving
 from rcm_x12.professional_claim import (
     BillingProvider,
     Claim,
@@ -267,7 +266,7 @@ class FakeImports:
 
 
 @dataclass
-class FakeStore:
+class FakeStore(RecordedStore):
     """What a fake unit of work commits into: shared by every unit of work of one test."""
 
     patients: FakePatients = field(default_factory=FakePatients)
@@ -275,55 +274,21 @@ class FakeStore:
     encounters: FakeEncounters = field(default_factory=FakeEncounters)
     prices: FakePrices = field(default_factory=FakePrices)
     imports: FakeImports = field(default_factory=FakeImports)
-    published: list[IntegrationEvent] = field(default_factory=list)
-    accesses: list[tuple[str, str]] = field(default_factory=list)
-    commits: int = 0
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
 
-    def published_types(self) -> list[str]:
-        return [type(event).__name__ for event in self.published]
 
-
-class FakeUnitOfWork:
+class FakeUnitOfWork(RecordingUnitOfWork):
     """Writes through to the store at once, but publishes events and audit records only on commit."""
 
     def __init__(self, store: FakeStore) -> None:
-        self.store = store
+        super().__init__(store, "charge")
         self.patients = store.patients
         self.coverages = store.coverages
         self.encounters = store.encounters
         self.prices = store.prices
         self.imports = store.imports
-        self._events: list[IntegrationEvent] = []
-        self._accesses: list[tuple[str, str]] = []
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._events, self._accesses = [], []
-
-    def publish(self, event: IntegrationEvent) -> EventEnvelope:
-        self._events.append(event)
-        return new_envelope(event, "charge")
-
-    def record_access(
-        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
-    ) -> None:
-        self._accesses.append((action, resource_type))
-
-    def respond(self, status_code: int, resource_id: object) -> None:
-        return None
-
-    async def commit(self) -> None:
-        self.store.published += self._events
-        self.store.accesses += self._accesses
-        self.store.commits += 1
-        self._events, self._accesses = [], []
 
 
 def registered(store: FakeStore, *, sex: str = "F", birth_date: date = date(1961, 5, 4)) -> tuple[UUID, UUID]:

@@ -14,11 +14,9 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from rcm_common.auth import generate_keypair
-from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.testing import CollectedDeadLetters, claimed_record
+from rcm_common.testing import replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
-from rcm_eligibility.adapters.unit_of_work import SqlEligibilityUnitOfWork
 from rcm_eligibility.bootstrap import CONSUMER_NAME, Eligibility, bootstrap
 from rcm_eligibility.config import EligibilitySettings
 from rcm_eligibility.entrypoints.app import SOURCE_MIGRATIONS
@@ -56,21 +54,10 @@ def test_eligibility_claims_an_example_of_every_event_it_handles() -> None:
 
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(eligibility: Eligibility) -> None:
-    dead_letters = CollectedDeadLetters()
-    consumer: EventConsumer[SqlEligibilityUnitOfWork] = EventConsumer(
-        name=CONSUMER_NAME, topic=REGISTRATION_EVENTS, handlers=EVENT_HANDLERS, uow_factory=eligibility.uow,
-        dead_letters=dead_letters,
+    await replay_claimed(
+        CLAIMED, STORY, name=CONSUMER_NAME, handlers=EVENT_HANDLERS, uow_factory=eligibility.uow,
+        topic=REGISTRATION_EVENTS, producer="registration",
     )  # fmt: skip
-    records = [
-        claimed_record(CLAIMED, event_type, offset, topic=REGISTRATION_EVENTS, producer="registration")
-        for offset, event_type in enumerate(STORY)
-    ]
-    for record in records:
-        report = await consumer.consume([record])
-        assert (report.applied, report.dead_lettered) == (1, []), record.headers
-    again = await consumer.consume(records)
-    assert (again.applied, again.duplicates) == (0, len(STORY))
-    assert dead_letters.sent == []
 
     async with eligibility.session_factory() as session:
         patients = (await session.execute(text("SELECT patient_id, merged_into_id FROM patient_copy"))).all()

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 from uuid import UUID
 
 import httpx
@@ -21,7 +20,7 @@ from pydantic import SecretStr
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import bearer_headers, query_rows, serving
+from rcm_common.testing import RecordedStore, RecordingUnitOfWork, bearer_headers, query_rows, serving
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway
 from rcm_eligibility.bootstrap import Eligibility, bootstrap
 from rcm_eligibility.config import EligibilitySettings
@@ -290,7 +289,7 @@ class FakeControlNumbers:
 
 
 @dataclass
-class FakeStore:
+class FakeStore(RecordedStore):
     """What a fake unit of work commits into: shared by every unit of work of one test."""
 
     patients: FakePatients = field(default_factory=FakePatients)
@@ -300,22 +299,16 @@ class FakeStore:
     appointments: FakeAppointments = field(default_factory=FakeAppointments)
     allowed_amounts: FakeAllowedAmounts = field(default_factory=FakeAllowedAmounts)
     control_numbers: FakeControlNumbers = field(default_factory=FakeControlNumbers)
-    published: list[IntegrationEvent] = field(default_factory=list)
-    accesses: list[tuple[str, str]] = field(default_factory=list)
-    commits: int = 0
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
 
-    def published_types(self) -> list[str]:
-        return [type(event).__name__ for event in self.published]
 
-
-class FakeUnitOfWork:
+class FakeUnitOfWork(RecordingUnitOfWork):
     """Writes through to the store at once, but publishes events and audit records only on commit."""
 
     def __init__(self, store: FakeStore) -> None:
-        self.store = store
+        super().__init__(store, "eligibility")
         self.patients = store.patients
         self.coverages = store.coverages
         self.checks = store.checks
@@ -323,34 +316,6 @@ class FakeUnitOfWork:
         self.appointments = store.appointments
         self.allowed_amounts = store.allowed_amounts
         self.control_numbers = store.control_numbers
-        self._events: list[IntegrationEvent] = []
-        self._accesses: list[tuple[str, str]] = []
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._events, self._accesses = [], []
-
-    def publish(self, event: IntegrationEvent) -> Envelope:
-        self._events.append(event)
-        return new_envelope(event, "eligibility")
-
-    def record_access(
-        self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
-    ) -> None:
-        self._accesses.append((action, resource_type))
-
-    def respond(self, status_code: int, resource_id: object) -> None:
-        return None
-
-    async def commit(self) -> None:
-        self.store.published += self._events
-        self.store.accesses += self._accesses
-        self.store.commits += 1
-        self._events, self._accesses = [], []
 
 
 def later(minutes: float) -> datetime:

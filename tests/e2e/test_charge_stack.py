@@ -132,7 +132,10 @@ async def test_a_coded_visit_is_held_corrected_and_published_priced(stack: tuple
         assert "E11.9" in header["codes"]
 
         # The patient may still be on the way from registration: the encounter then waits for them too.
-        fixed = (await coder.patch(f"/encounters/{held['id']}", json={"diagnoses": ["E11.9", "I10"]})).json()
+        as_read = {"If-Match": f'"v{held["revision"]}"'}
+        fixed = (
+            await coder.patch(f"/encounters/{held['id']}", json={"diagnoses": ["E11.9", "I10"]}, headers=as_read)
+        ).json()
         assert fixed["status"] in ("captured", "held")
         blocking = {issue["code"] for issue in fixed["issues"] if issue["severity"] != "warning"}
         assert blocking <= {"PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"}
@@ -155,7 +158,8 @@ async def test_a_coded_visit_is_held_corrected_and_published_priced(stack: tuple
             ("NCCI_PAIR_MODIFIER_REQUIRED", 2)
         ]
         pair[1]["modifiers"] = ["59"]
-        passed = (await coder.patch(f"/encounters/{therapy['id']}", json={"lines": pair})).json()
+        as_read = {"If-Match": f'"v{therapy["revision"]}"'}
+        passed = (await coder.patch(f"/encounters/{therapy['id']}", json={"lines": pair}, headers=as_read)).json()
         assert passed["status"] == "captured"
         [therapy_captured] = await charge_events(servers, therapy["id"], until="rcm.charge.charges_captured")
         assert therapy_captured["lines"][1]["modifiers"] == ["59"]

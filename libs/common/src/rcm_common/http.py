@@ -394,3 +394,18 @@ async def purge_idempotency_records(session: AsyncSession, older_than: timedelta
         delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < datetime.now(UTC) - older_than)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def etag(version: int) -> str:
+    """The ETag of a resource at a version, as reads answer with and If-Match gives back."""
+    return f'"v{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match header names, or None without one; a malformed one is refused."""
+    if if_match is None:
+        return None
+    tag = if_match.strip()
+    if tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit():
+        return int(tag[2:-1])
+    raise ValidationFailed([{"field": "If-Match", "message": 'must be an ETag from a read, such as "v3"'}])

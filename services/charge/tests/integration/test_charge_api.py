@@ -7,11 +7,13 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from charge_support import CHARGEMASTER_CSV, CONTRACT_RATES_CSV, ChargeApi, encounter_body, envelope, running_charge
 
 from rcm_charge.service_layer import handlers
+from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 
@@ -108,7 +110,8 @@ async def test_an_ncci_pair_is_held_without_a_modifier_and_passes_with_one(api: 
     assert [(i["code"], i["line"]) for i in blocking(held.json()["issues"])] == [("NCCI_PAIR_MODIFIER_REQUIRED", 2)]
 
     pair[1]["modifiers"] = ["59"]
-    fixed = await api.client.patch(f"/encounters/{held.json()['id']}", json={"lines": pair}, headers=api.auth())
+    as_read = api.auth(**{"If-Match": held.headers["ETag"]})
+    fixed = await api.client.patch(f"/encounters/{held.json()['id']}", json={"lines": pair}, headers=as_read)
     assert fixed.status_code == 200, fixed.text
     assert fixed.json()["status"] == "captured"
     assert [event_type for event_type, _ in await outbox_payloads(api)] == ["rcm.charge.charges_captured"]
@@ -142,17 +145,23 @@ async def test_review_queue_correction_and_void_publish_in_order(api: ChargeApi)
     )
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "captured"
-    corrected = await api.client.patch(
-        f"/encounters/{encounter_id}",
-        json={"lines": [{"code": "99213", "diagnosis_pointers": [1]}]},
-        headers=api.auth(),
-    )
+    read = await api.client.get(f"/encounters/{encounter_id}", headers=api.auth())
+    assert read.headers["ETag"] == f'"v{read.json()["revision"]}"'
+    unnamed = await api.client.patch(f"/encounters/{encounter_id}", json={"place_of_service": "22"}, headers=api.auth())
+    assert unnamed.status_code == 422  # a correction names the revision it was made on
+    lines = {"lines": [{"code": "99213", "diagnosis_pointers": [1]}]}
+    as_read = api.auth(**{"If-Match": read.headers["ETag"]})
+    corrected = await api.client.patch(f"/encounters/{encounter_id}", json=lines, headers=as_read)
     assert corrected.json()["version"] == 2
+    stale = await api.client.patch(f"/encounters/{encounter_id}", json={"place_of_service": "22"}, headers=as_read)
+    assert stale.status_code == 412  # the encounter changed since that read: nobody's correction is lost
+    now_read = api.auth(**{"If-Match": corrected.headers["ETag"]})
     voided = await api.client.post(
-        f"/encounters/{encounter_id}/void", json={"reason": "wrong_date", "note": "seen on the 3rd"}, headers=api.auth()
+        f"/encounters/{encounter_id}/void", json={"reason": "wrong_date", "note": "seen on the 3rd"}, headers=now_read
     )
     assert voided.json()["status"] == "voided"
-    again = await api.client.post(f"/encounters/{encounter_id}/void", json={"reason": "duplicate"}, headers=api.auth())
+    again_read = api.auth(**{"If-Match": voided.headers["ETag"]})
+    again = await api.client.post(f"/encounters/{encounter_id}/void", json={"reason": "duplicate"}, headers=again_read)
     assert again.status_code == 409
 
     published = await outbox_payloads(api)
@@ -228,3 +237,23 @@ async def test_reads_and_changes_are_audited(api: ChargeApi) -> None:
     assert {row["patient_id"] for row in rows[2:]} == {patient_id}
     stored = await api.rows("SELECT content_encrypted FROM encounter")
     assert "E11.9" not in stored[0]["content_encrypted"]
+
+
+async def test_a_stale_copy_is_never_saved_over_a_newer_one(api: ChargeApi) -> None:
+    """The store itself refuses a save made on an older revision, whatever path the save comes by."""
+    patient_id, coverage_id = await registered(api)
+    created = await api.client.post("/encounters", json=encounter_body(patient_id, coverage_id), headers=api.auth())
+    encounter_id = UUID(created.json()["id"])
+    async with api.charge.uow() as uow:
+        stale = await uow.encounters.get(encounter_id)  # read, then kept while someone else saves
+    async with api.charge.uow() as uow:
+        fresh = await uow.encounters.get(encounter_id)
+        assert fresh is not None
+        await uow.encounters.save(fresh)
+        await uow.commit()
+    assert stale is not None
+    async with api.charge.uow() as uow:
+        with pytest.raises(ConcurrentUpdate):
+            await uow.encounters.save(stale)
+    rows = await api.rows("SELECT revision FROM encounter")
+    assert [row["revision"] for row in rows] == [2]

@@ -224,10 +224,13 @@ class FakeEncounters:
                 return copy.deepcopy(encounter)
         return None
 
-    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> None:
-        for encounter in self.rows.values():
-            if encounter.details.patient_id == merged_patient_id:
-                encounter.details = replace(encounter.details, patient_id=surviving_patient_id)
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
+        moved = [e for e in self.rows.values() if e.details.patient_id == merged_patient_id]
+        for stored in moved:
+            encounter = copy.deepcopy(stored)
+            encounter.details = replace(encounter.details, patient_id=surviving_patient_id)
+            await self.save(encounter)
+        return [encounter.id for encounter in moved]
 
 
 class FakePrices:

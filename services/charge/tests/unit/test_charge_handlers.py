@@ -26,7 +26,8 @@ from charge_support import (
 from rcm_charge.adapters.x12_import import read_837p_claims
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.service_layer import commands, handlers
-from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, ValidationFailed
+from rcm_charge.service_layer.views import EncounterPublic
+from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
@@ -34,6 +35,17 @@ from rcm_common.testing import sample_coverage_added, sample_patient_registered
 from rcm_x12.professional_claim import Dependent
 
 CODE_SETS = fake_code_sets()
+
+
+async def correct(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.CorrectEncounter) -> EncounterPublic:
+    """A correction made on the encounter as it stands (its current revision)."""
+    revision = store.encounters.rows[encounter_id].revision
+    return await handlers.correct(encounter_id, cmd, store.uow(), CODE_SETS, revision=revision)
+
+
+async def void(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.VoidEncounter) -> EncounterPublic:
+    revision = store.encounters.rows[encounter_id].revision
+    return await handlers.void(encounter_id, cmd, store.uow(), CODE_SETS, by="coder-1", revision=revision)
 
 
 def capture_cmd(patient_id: uuid.UUID, coverage_id: uuid.UUID | None, **changes: Any) -> commands.CaptureEncounter:
@@ -78,9 +90,7 @@ async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured(
     (queued,) = await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None)
     assert queued.encounter_id == held.id
 
-    fixed = await handlers.correct(
-        held.id, commands.CorrectEncounter(diagnoses=("E11.9", "I10")), store.uow(), CODE_SETS
-    )
+    fixed = await correct(store, held.id, commands.CorrectEncounter(diagnoses=("E11.9", "I10")))
 
     assert fixed.status == "captured"
     assert fixed.version == 1
@@ -96,8 +106,8 @@ async def test_a_correction_after_capture_publishes_the_next_version() -> None:
     view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     line = commands.LineIn(code="99213", diagnosis_pointers=(1, 2))
 
-    corrected = await handlers.correct(view.id, commands.CorrectEncounter(lines=(line,)), store.uow(), CODE_SETS)
-    unchanged = await handlers.correct(view.id, commands.CorrectEncounter(lines=(line,)), store.uow(), CODE_SETS)
+    corrected = await correct(store, view.id, commands.CorrectEncounter(lines=(line,)))
+    unchanged = await correct(store, view.id, commands.CorrectEncounter(lines=(line,)))
 
     assert corrected.version == unchanged.version == 2
     assert store.published_types() == ["ChargesCaptured", "ChargesCorrected"]
@@ -112,7 +122,7 @@ async def test_a_bad_correction_after_capture_goes_back_to_review_and_tells_the_
     patient_id, coverage_id = registered(store)
     view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
 
-    held = await handlers.correct(view.id, commands.CorrectEncounter(diagnoses=("E11", "I10")), store.uow(), CODE_SETS)
+    held = await correct(store, view.id, commands.CorrectEncounter(diagnoses=("E11", "I10")))
     assert held.status == "held"
     assert held.version == 1
     assert store.published_types() == ["ChargesCaptured", "ChargesHeld"]
@@ -120,9 +130,7 @@ async def test_a_bad_correction_after_capture_goes_back_to_review_and_tells_the_
     assert isinstance(hold, contract.ChargesHeld)
     assert (hold.version, hold.issue_codes) == (1, ("ICD10_NOT_BILLABLE",))
 
-    fixed = await handlers.correct(
-        view.id, commands.CorrectEncounter(diagnoses=("E11.65", "I10")), store.uow(), CODE_SETS
-    )
+    fixed = await correct(store, view.id, commands.CorrectEncounter(diagnoses=("E11.65", "I10")))
     assert fixed.version == 2
     assert store.published_types() == ["ChargesCaptured", "ChargesHeld", "ChargesCorrected"]
 
@@ -134,9 +142,13 @@ async def test_a_decision_on_a_changed_encounter_is_refused() -> None:
         capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), CODE_SETS
     )
     assert held.review is not None
-    await handlers.correct(held.id, commands.CorrectEncounter(place_of_service="22"), store.uow(), CODE_SETS)
+    await correct(store, held.id, commands.CorrectEncounter(place_of_service="22"))
 
-    with pytest.raises(ConcurrentUpdate):
+    with pytest.raises(PreconditionFailed):
+        await handlers.correct(
+            held.id, commands.CorrectEncounter(place_of_service="11"), store.uow(), CODE_SETS, revision=held.revision
+        )
+    with pytest.raises(PreconditionFailed):
         await handlers.resolve_review(
             held.review.id,
             commands.ResolveReview(decision="void", note="dup", revision=held.revision),
@@ -146,13 +158,46 @@ async def test_a_decision_on_a_changed_encounter_is_refused() -> None:
         )
 
 
+async def test_an_approval_accepts_only_the_flags_the_coder_saw() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    body = capture_cmd(
+        patient_id, coverage_id, diagnoses=["J06.9"], lines=[{"code": "99215", "diagnosis_pointers": [1]}]
+    )
+    held = await handlers.capture(body, store.uow(), CODE_SETS)
+    assert held.review is not None
+    repeated = commands.LineIn(code="99215", diagnosis_pointers=(1,))
+
+    still_held = await handlers.resolve_review(
+        held.review.id,
+        commands.ResolveReview(
+            decision="approve",
+            note="supports 99215",
+            revision=held.revision,
+            correction=commands.CorrectEncounter(lines=(repeated, repeated)),  # raises LINE_DUPLICATE
+        ),
+        store.uow(),
+        CODE_SETS,
+        by="coder-1",
+    )
+
+    assert still_held.status == "held"
+    queue = await handlers.review_queue(store.uow(), limit=5, offset=0, issue_code=None)
+    # the first line's flag was seen and is accepted; the second line's flags are new, and wait for a coder
+    assert {(issue.code, issue.line) for issue in queue[0].issues} == {
+        ("REVIEW_HIGH_LEVEL_VISIT", 2),
+        ("LINE_DUPLICATE", 2),
+    }
+    assert store.published == []
+
+
 async def test_a_stale_copy_is_never_saved_over_a_newer_one() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
     view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     stale = await store.encounters.get(view.id)
     assert stale is not None
-    await handlers.correct(view.id, commands.CorrectEncounter(place_of_service="22"), store.uow(), CODE_SETS)
+    await correct(store, view.id, commands.CorrectEncounter(place_of_service="22"))
 
     with pytest.raises(ConcurrentUpdate):
         await store.encounters.save(stale)
@@ -238,22 +283,16 @@ async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() ->
     captured = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
 
-    voided = await handlers.void(
-        captured.id,
-        commands.VoidEncounter(reason="wrong_patient", note="registered under the sister"),
-        store.uow(),
-        CODE_SETS,
-        by="c",
-    )
-    await handlers.void(held.id, commands.VoidEncounter(reason="duplicate"), store.uow(), CODE_SETS, by="c")
+    voided = await void(store, captured.id, commands.VoidEncounter(reason="wrong_patient", note="the sister's"))
+    await void(store, held.id, commands.VoidEncounter(reason="duplicate"))
 
     assert voided.status == "voided"
     assert voided.version == 2
     assert store.published_types() == ["ChargesCaptured", "ChargesVoided"]
     with pytest.raises(Conflict):
-        await handlers.void(captured.id, commands.VoidEncounter(reason="duplicate"), store.uow(), CODE_SETS, by="c")
+        await void(store, captured.id, commands.VoidEncounter(reason="duplicate"))
     with pytest.raises(Conflict):
-        await handlers.correct(captured.id, commands.CorrectEncounter(place_of_service="22"), store.uow(), CODE_SETS)
+        await correct(store, captured.id, commands.CorrectEncounter(place_of_service="22"))
     assert await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
 
 
@@ -313,12 +352,8 @@ async def test_a_correction_cannot_clear_a_required_field() -> None:
     patient_id, coverage_id = registered(store)
     view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     with pytest.raises(ValidationFailed):
-        await handlers.correct(
-            view.id, commands.CorrectEncounter.model_validate({"place_of_service": None}), store.uow(), CODE_SETS
-        )
-    cleared = await handlers.correct(
-        view.id, commands.CorrectEncounter.model_validate({"coverage_id": None}), store.uow(), CODE_SETS
-    )
+        await correct(store, view.id, commands.CorrectEncounter.model_validate({"place_of_service": None}))
+    cleared = await correct(store, view.id, commands.CorrectEncounter.model_validate({"coverage_id": None}))
     assert cleared.coverage_id is None
     assert cleared.expected_reimbursement is None
 
@@ -365,3 +400,19 @@ async def test_what_an_import_could_not_take_as_sent_waits_for_a_coder() -> None
 
     (result,) = report.results
     assert "IMPORT_FINDINGS" in result.issue_codes
+
+
+async def test_icd9_diagnoses_hold_an_import_until_recoded_and_a_correction_answers_the_findings() -> None:
+    store = FakeStore()
+    text = text_of(claim("OLD9", diagnoses=("4019",), lines=(line("99213", service_end=date(2026, 3, 3)),)))
+    text = text.replace("HI*ABK:", "HI*BK:")
+
+    report = await handlers.import_claims(
+        text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
+    )
+    (result,) = report.results
+    assert {"DIAGNOSES_ICD9", "IMPORT_FINDINGS"} <= set(result.issue_codes)
+    assert result.encounter_id is not None
+
+    recoded = await correct(store, result.encounter_id, commands.CorrectEncounter(diagnoses=("I10",)))
+    assert {issue.code for issue in recoded.issues}.isdisjoint({"DIAGNOSES_ICD9", "IMPORT_FINDINGS"})

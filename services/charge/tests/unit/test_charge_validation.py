@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from charge_support import FakeCatalog, FakeEdits, chargemaster, contract_rates
 
+from rcm_charge.domain.code_sets import UnitLimit
 from rcm_charge.domain.model import EncounterDetails, Issue, ServiceLine
-from rcm_charge.domain.pricing import ChargemasterEntry, PriceList, priced
+from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate, PriceList, priced
 from rcm_charge.domain.procedures import normalized_ndc, procedure_code_form
 from rcm_charge.domain.validation import CoverageFacts, PatientFacts, ValidationContext, age_on, validate
 
@@ -118,20 +119,39 @@ def test_an_ncci_pair_without_a_modifier_is_held_and_passes_with_an_associated_o
     ("procedure", "visit", "passes"),
     [
         ((), ("25",), True),  # 25 on the E/M: a separately identifiable visit
-        (("25",), (), False),  # 25 on the procedure says nothing
-        (("59",), (), True),  # a distinct-service modifier on either line
-        (("RT",), ("RT",), False),  # the same site twice is not two sites
-        (("RT",), ("LT",), True),
-        (("RT",), (), False),  # one site named: nothing says the other is elsewhere
-        (("79",), (), True),  # a global-surgery modifier on either line
+        (("25",), (), False),  # 25 on the procedure says nothing of the visit
+        (("59",), (), False),  # with an E/M in the pair, only 25 or 57 on the E/M unbundles it
+        (("RT",), ("LT",), False),
+        ((), ("57",), True),
     ],
 )
-def test_which_modifiers_on_which_line_unbundle_a_pair(
+def test_only_25_or_57_on_the_visit_unbundles_a_procedure_and_a_visit(
     procedure: tuple[str, ...], visit: tuple[str, ...], passes: bool
 ) -> None:
     lines = (
         ServiceLine("20610", procedure, diagnosis_pointers=(1,)),
         ServiceLine("99213", visit, diagnosis_pointers=(1,)),
+    )
+    found = codes(check(details(diagnoses=("M54.50",), lines=lines), context()))
+    assert ("NCCI_PAIR_MODIFIER_REQUIRED" not in found) is passes
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "passes"),
+    [
+        ((), ("59",), True),  # a distinct-service modifier on either line
+        (("XS",), (), True),
+        (("RT",), ("RT",), False),  # the same site twice is not two sites
+        (("RT",), ("LT",), True),
+        (("LT", "F1"), ("LT",), False),  # overlapping sites are not different ones
+        (("RT",), (), False),  # one site named: nothing says the other is elsewhere
+        (("79",), (), True),  # a global-surgery modifier on either line
+    ],
+)
+def test_which_modifiers_unbundle_two_procedures(first: tuple[str, ...], second: tuple[str, ...], passes: bool) -> None:
+    lines = (
+        ServiceLine("97530", first, diagnosis_pointers=(1,)),
+        ServiceLine("97140", second, diagnosis_pointers=(1,)),
     )
     found = codes(check(details(diagnoses=("M54.50",), lines=lines), context()))
     assert ("NCCI_PAIR_MODIFIER_REQUIRED" not in found) is passes
@@ -275,3 +295,47 @@ def test_procedure_code_forms(code: str, form: str | None) -> None:
 )  # fmt: skip
 def test_ndcs_normalise_to_eleven_digits(ndc: str, normal: str | None) -> None:
     assert normalized_ndc(ndc) == normal
+
+
+@pytest.mark.parametrize(
+    ("modifiers", "allowed"),
+    [
+        ((), "131.20"),
+        (("50",), "196.80"),  # bilateral: 150%
+        (("51",), "65.60"),  # a later procedure of the session: 50%
+        (("62",), "82.00"),  # co-surgeon: 62.5%
+        (("80",), "20.99"),  # assistant surgeon: 16%
+        (("AS",), "17.84"),  # non-physician assistant: 13.6%
+        (("26",), None),  # a component with no rate of its own: no guess
+        (("TC",), None),
+    ],
+)
+def test_payment_modifiers_take_their_share_of_the_contract_rate(
+    modifiers: tuple[str, ...], allowed: str | None
+) -> None:
+    (line,) = priced(
+        (ServiceLine("99214", modifiers, diagnosis_pointers=(1,)),), PRICES, location=None, payer_id="ACME01"
+    )
+    assert line.expected_allowed == (Decimal(allowed) if allowed else None)
+
+
+def test_a_component_rate_of_its_own_is_taken_whole() -> None:
+    prices = PriceList(
+        (ChargemasterEntry("93000", Decimal("70.00")),),
+        (ContractRate("ACME01", "93000", Decimal("20.00")), ContractRate("ACME01", "93000", Decimal("8.00"), "26")),
+    )
+    (line,) = priced((ServiceLine("93000", ("26",)),), prices, location=None, payer_id="ACME01")
+    assert line.expected_allowed == Decimal("8.00")
+
+
+def test_a_line_edit_checks_each_line_alone() -> None:
+    edits = FakeEdits(limits={"20610": UnitLimit("20610", 1, per_line=True)})
+    lines = (
+        ServiceLine("20610", ("RT",), diagnosis_pointers=(1,)),
+        ServiceLine("20610", ("LT",), diagnosis_pointers=(1,)),
+    )
+    assert check(details(diagnoses=("M54.50",), lines=lines), context(edits=edits)) == ()
+    too_many = (ServiceLine("20610", units=Decimal(2), diagnosis_pointers=(1,)),)
+    assert codes(check(details(diagnoses=("M54.50",), lines=too_many), context(edits=edits))) == ["UNITS_EXCEED_LIMIT"]
+    per_day = FakeEdits(limits={"20610": UnitLimit("20610", 1)})
+    assert codes(check(details(diagnoses=("M54.50",), lines=lines), context(edits=per_day))) == ["UNITS_EXCEED_LIMIT"]

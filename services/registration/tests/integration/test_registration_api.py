@@ -219,8 +219,9 @@ async def test_invalid_registrations_are_refused_with_every_problem_named(api: R
         "phone",
         "email",
     }
+    said = json.dumps({key: value for key, value in refused.items() if key != "correlation_id"})  # random hex
     for echoed in ("Ma*ria", "1 Main~St", "ZZ", "7870", "555-0134", "maria@"):
-        assert echoed not in json.dumps(refused)
+        assert echoed not in said
 
     missing = {k: v for k, v in patient_body(name).items() if k != "last_name"}
     refused = problem(await api.client.post("/patients", json={**missing, "nickname": "M"}, headers=api.auth()), 422)

@@ -162,7 +162,7 @@ class SqlEncounters:
         await self._session.flush()
 
     async def find_imported(self, natural_key: str) -> UUID | None:
-        query = select(EncounterRow.id).where(col(EncounterRow.source_key) == self._index.digest(natural_key))
+        query = select(EncounterRow.id).where(col(EncounterRow.source_key) == self._index.exact_digest(natural_key))
         found = (await self._session.scalars(query)).first()
         return UUID(found) if found else None
 
@@ -198,7 +198,7 @@ class SqlEncounters:
         review = await self._session.get(ReviewItemRow, str(review_id))
         return None if review is None else await self.get(UUID(review.encounter_id), for_update=for_update)
 
-    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> None:
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
         rows = (
             await self._session.scalars(
                 select(EncounterRow).where(col(EncounterRow.patient_id) == str(merged_patient_id))
@@ -208,6 +208,7 @@ class SqlEncounters:
             encounter = await self._encounter(row)
             encounter.details = replace(encounter.details, patient_id=surviving_patient_id)
             await self.save(encounter)
+        return [UUID(row.id) for row in rows]
 
     def _row(self, encounter: Encounter) -> EncounterRow:
         key = str(encounter.id)
@@ -220,6 +221,7 @@ class SqlEncounters:
             "claim_reference": encounter.source.claim_reference,
             "imported_patient": serialization.imported_patient_to_json(encounter.source.imported_patient),
             "findings": list(encounter.source.findings),
+            "icd9_diagnoses": encounter.source.icd9_diagnoses,
             "natural_key": encounter.source.natural_key,
         }
         details = encounter.details
@@ -233,7 +235,12 @@ class SqlEncounters:
             date_of_service=details.date_of_service,
             source_kind=encounter.source.kind,
             import_id=str(encounter.source.import_id) if encounter.source.import_id else None,
-            source_key=self._index.digest(encounter.source.natural_key) if encounter.source.natural_key else None,
+            # A voided import gives its key up, so the claim can be imported again.
+            source_key=(
+                self._index.exact_digest(encounter.source.natural_key)
+                if encounter.source.natural_key and encounter.status != "voided"
+                else None
+            ),
             content_encrypted=self._cipher.encrypt(
                 serialization.dumps(content), context=_context("encounter", key, "content")
             ),
@@ -286,6 +293,7 @@ class SqlEncounters:
                 claim_reference=content["claim_reference"],
                 imported_patient=serialization.imported_patient_from_json(content["imported_patient"]),
                 findings=tuple(content["findings"]),
+                icd9_diagnoses=content["icd9_diagnoses"],
                 natural_key=content["natural_key"],
             ),
             version=row.version,

@@ -152,8 +152,6 @@ def _claim(
         referring_provider_npi=_referring(claim, notes),
     )
     payer_id = subscriber.payer.payer_id
-    if claim.icd9_diagnoses:
-        notes.append("the diagnoses are ICD-9-CM (HI qualifiers BK, BF): recode them in ICD-10-CM")
     notes += _claim_notes(claim, subscriber, billing)
     source = ImportedPatient(
         first_name=patient.first_name,
@@ -164,7 +162,9 @@ def _claim(
         payer_id=payer_id,
     )
     charges = tuple(line.charge for line in procedures)
-    return ImportedClaim(claim.claim_id, position, details, source, payer_id, charges, tuple(notes))
+    return ImportedClaim(
+        claim.claim_id, position, details, source, payer_id, charges, tuple(notes), claim.icd9_diagnoses
+    )
 
 
 def _line(line: ClaimLine, day: date, place_of_service: str, notes: list[str]) -> ServiceLine:

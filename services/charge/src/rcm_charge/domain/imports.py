@@ -31,6 +31,7 @@ class ImportedClaim:
     payer_id: str
     source_charges: tuple[Decimal, ...]
     findings: tuple[str, ...] = ()
+    icd9_diagnoses: bool = False  # the sender coded the diagnoses in ICD-9-CM (HI qualifiers BK, BF)
 
 
 @dataclass(frozen=True, slots=True)

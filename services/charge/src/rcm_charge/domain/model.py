@@ -125,7 +125,8 @@ class Source:
     import_id: UUID | None = None
     claim_reference: str = field(default="", repr=False)  # CLM01, the other system's claim number
     imported_patient: ImportedPatient | None = None
-    findings: tuple[str, ...] = ()  # what the import could not take as sent, for a coder to see
+    findings: tuple[str, ...] = ()  # what the import could not take as sent, until a coder corrects the encounter
+    icd9_diagnoses: bool = False  # the sender's diagnoses are ICD-9-CM, until a coder recodes them
     natural_key: str = field(default="", repr=False)  # who billed what, when, under which claim number
 
 
@@ -220,19 +221,29 @@ class Encounter:
         self._settle(tuple(issues), now, review_id, decision="corrected")
         return True
 
-    def revalidate(self, issues: Iterable[Issue], now: datetime, review_id: UUID) -> None:
-        """Validate a held encounter again after what it was waiting for arrived (its patient, say)."""
-        if self.status == "held":
-            self._settle(tuple(issues), now, review_id, decision="corrected")
+    def revalidate(self, issues: Iterable[Issue], now: datetime, review_id: UUID) -> bool:
+        """Validate a held encounter again after what it was waiting for arrived (its patient, say); False
+        when that changed nothing, so nothing need be saved."""
+        found = tuple(issues)
+        if self.status != "held" or found == self.issues:
+            return False
+        self._settle(found, now, review_id, decision="corrected")
+        return True
 
     def approve(self, issues: Iterable[Issue], *, by: str, note: str | None, now: datetime, review_id: UUID) -> None:
-        """A coder accepts the review flags; errors cannot be accepted and must be corrected first."""
+        """A coder accepts the review flags the open review item showed them; errors cannot be accepted and must
+        be corrected first. A flag the coder has not seen (one a correction given with the approval raised) is
+        not accepted: the encounter stays held, its review item naming it."""
         self._refuse_if_voided()
         current = tuple(issues)
         errors = tuple(issue for issue in current if issue.severity == "error")
         if errors:
             raise EncounterError("the encounter has errors a coder cannot accept; correct them first", errors)
-        self.accepted_reviews = frozenset(issue.key for issue in current if issue.severity == "review")
+        review = self.open_review
+        seen = {issue.key for issue in review.issues} if review is not None else set()
+        self.accepted_reviews = self.accepted_reviews | frozenset(
+            issue.key for issue in current if issue.severity == "review" and issue.key in seen
+        )
         self._settle(current, now, review_id, decision="approved", by=by, note=note)
 
     def void(self, reason: VoidReason, note: str | None, *, by: str, now: datetime) -> None:

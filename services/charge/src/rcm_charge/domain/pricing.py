@@ -18,6 +18,7 @@ from rcm_charge.domain.model import ServiceLine
 
 CENT = Decimal("0.01")
 
+COMPONENTS = frozenset({"26", "TC"})
 # The share of the fee schedule amount a payment modifier pays (a rate without such a modifier is per unit).
 PAYMENT_MODIFIERS: dict[str, Decimal] = {
     "50": Decimal("1.5"),  # bilateral: 150% of the one-side amount
@@ -86,6 +87,8 @@ class PriceList:
         if not fitting:
             return None
         best = max(fitting, key=lambda rate: rate.modifier is not None)
+        if best.modifier is None and COMPONENTS.intersection(line.modifiers):
+            return None  # a professional or technical component is not the global rate: no rate, no guess
         share = Decimal(1)
         for modifier in dict.fromkeys(line.modifiers):
             if modifier != best.modifier:  # a rate set for the modifier already is that modifier's amount

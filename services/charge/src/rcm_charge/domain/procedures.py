@@ -230,7 +230,6 @@ ANATOMIC: Final = frozenset(
 GLOBAL_SURGERY: Final = frozenset({"24", "58", "78", "79"})
 EVALUATION_AND_MANAGEMENT_BYPASS: Final = frozenset({"25", "57"})
 DISTINCT_SERVICE: Final = frozenset({"27", "59", "91", "XE", "XS", "XP", "XU"})
-NCCI_ASSOCIATED: Final = ANATOMIC | GLOBAL_SURGERY | EVALUATION_AND_MANAGEMENT_BYPASS | DISTINCT_SERVICE
 
 # Modifiers that cannot stand together on one line, with why.
 CONFLICTING: Final[tuple[tuple[frozenset[str], str], ...]] = (

@@ -222,8 +222,8 @@ def _line(number: int, line: ServiceLine, details: EncounterDetails, context: Va
             f"no chargemaster entry for {line.code} fits this line's location and modifiers",
             line=number,
         )
-    elif line.charge > MAX_CHARGE:
-        yield Issue("CHARGE_TOO_LARGE", f"the line's charge exceeds {MAX_CHARGE:,}", line=number)
+    elif line.charge > MAX_CHARGE or (line.expected_allowed or 0) > MAX_CHARGE:
+        yield Issue("CHARGE_TOO_LARGE", f"the line's charge or expected allowed exceeds {MAX_CHARGE:,}", line=number)
     yield from _modifiers(number, line)
     if line.units <= 0:
         yield Issue("UNITS_INVALID", "units must be more than zero", line=number)
@@ -235,9 +235,9 @@ def _line(number: int, line: ServiceLine, details: EncounterDetails, context: Va
 
 
 def _total(details: EncounterDetails) -> Iterator[Issue]:
-    total = details.total_charge
-    if total is not None and total > MAX_CHARGE:
-        yield Issue("CHARGE_TOO_LARGE", f"the encounter's total charge exceeds {MAX_CHARGE:,}")
+    totals = (details.total_charge or 0, details.expected_reimbursement or 0)
+    if max(totals) > MAX_CHARGE:
+        yield Issue("CHARGE_TOO_LARGE", f"the encounter's total charge or expected allowed exceeds {MAX_CHARGE:,}")
 
 
 def _modifiers(number: int, line: ServiceLine) -> Iterator[Issue]:
@@ -332,18 +332,16 @@ def _pair_edits(details: EncounterDetails, edits: ProcedureEdits) -> Iterator[Is
 
 def distinct_services(first: ServiceLine, second: ServiceLine) -> bool:
     """Whether the lines' NCCI-associated modifiers say the pair's services were distinct (the NCCI policy
-    manual, chapter I): a distinct-service or global-surgery modifier on either line, 25 or 57 on the line that
-    is the E/M, or anatomic modifiers on both lines that name different sites."""
-    modifiers = {*first.modifiers, *second.modifiers}
-    if modifiers & (DISTINCT_SERVICE | GLOBAL_SURGERY):
+    manual, chapter I). With an E/M in the pair, only 25 or 57 on the E/M line says the visit was separate.
+    Otherwise a distinct-service or global-surgery modifier on either line, or anatomic modifiers on both lines
+    naming different sites, does."""
+    visits = [line for line in (first, second) if is_evaluation_and_management(line.code)]
+    if visits:
+        return any(EVALUATION_AND_MANAGEMENT_BYPASS.intersection(line.modifiers) for line in visits)
+    if {*first.modifiers, *second.modifiers} & (DISTINCT_SERVICE | GLOBAL_SURGERY):
         return True
-    if any(
-        is_evaluation_and_management(line.code) and EVALUATION_AND_MANAGEMENT_BYPASS.intersection(line.modifiers)
-        for line in (first, second)
-    ):
-        return True
-    sites = [ANATOMIC.intersection(line.modifiers) for line in (first, second)]
-    return all(sites) and sites[0] != sites[1]
+    first_sites, second_sites = (ANATOMIC.intersection(line.modifiers) for line in (first, second))
+    return bool(first_sites) and bool(second_sites) and not first_sites & second_sites
 
 
 def _duplicates(details: EncounterDetails) -> Iterator[Issue]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from rcm_charge.adapters.price_csv import (
     PriceFileError,
@@ -22,7 +22,7 @@ from rcm_charge.service_layer.views import EncounterPublic, ImportReport, PriceF
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
 from rcm_common.errors import ValidationFailed
-from rcm_common.http import IdempotencyKeyDep, create_once
+from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version
 
 router = APIRouter()
 
@@ -64,6 +64,22 @@ def _text(data: bytes, what: str) -> str:
         raise ValidationFailed([{"field": "body", "message": f"the {what} is not UTF-8 text"}]) from None
 
 
+IfMatch = Annotated[str | None, Header(description='The ETag of the encounter as read, such as "v3"')]
+
+
+def _revision(if_match: str | None) -> int:
+    """The revision a change is made on: required, so no change lands on an encounter its author has not seen."""
+    revision = expected_version(if_match)
+    if revision is None:
+        raise ValidationFailed([{"field": "If-Match", "message": "is required: the ETag of the encounter as read"}])
+    return revision
+
+
+def _tagged(view: EncounterPublic, response: Response) -> EncounterPublic:
+    response.headers["ETag"] = etag(view.revision)
+    return view
+
+
 def _price_problems(exc: PriceFileError) -> ValidationFailed:
     return ValidationFailed(
         [{"field": f"row {p.row} {p.column}".strip(), "message": p.message} for p in exc.problems[:200]],
@@ -101,14 +117,16 @@ async def capture_encounter(
     )
     if isinstance(result, EncounterPublic):
         response.headers["Location"] = f"/encounters/{result.id}"
+        _tagged(result, response)
     return result
 
 
 @router.get("/encounters/{encounter_id}", response_model=EncounterPublic, tags=["encounters"], summary="Read one")
 async def get_encounter(
-    encounter_id: UUID, _principal: ChargesRead, audit: AuditContextDep, charge: ChargeDep
+    encounter_id: UUID, _principal: ChargesRead, audit: AuditContextDep, charge: ChargeDep, response: Response
 ) -> EncounterPublic:
-    return await handlers.get_encounter(encounter_id, charge.uow(audit=audit))
+    """With its ETag, which a correction or void gives back in If-Match."""
+    return _tagged(await handlers.get_encounter(encounter_id, charge.uow(audit=audit)), response)
 
 
 @router.patch(
@@ -123,10 +141,15 @@ async def correct_encounter(
     _principal: ChargesWrite,
     audit: AuditContextDep,
     charge: ChargeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> EncounterPublic:
     """The fields given replace the encounter's and it is validated again. A held encounter that comes clean
-    is captured; a captured one publishes ChargesCorrected, or goes back to review when it no longer passes."""
-    return await handlers.correct(encounter_id, body, charge.uow(audit=audit), charge.code_sets)
+    is captured; a captured one publishes ChargesCorrected, or ChargesHeld when it goes back to review.
+    If-Match is required: 412 when the encounter changed since that read."""
+    revision = _revision(if_match)
+    view = await handlers.correct(encounter_id, body, charge.uow(audit=audit), charge.code_sets, revision=revision)
+    return _tagged(view, response)
 
 
 @router.post(
@@ -141,9 +164,16 @@ async def void_encounter(
     principal: ChargesWrite,
     audit: AuditContextDep,
     charge: ChargeDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> EncounterPublic:
-    """Publishes ChargesVoided when the encounter had been captured. A voided encounter changes no more."""
-    return await handlers.void(encounter_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject)
+    """Publishes ChargesVoided when the encounter had been captured. A voided encounter changes no more.
+    If-Match is required, as for a correction."""
+    revision = _revision(if_match)
+    view = await handlers.void(
+        encounter_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject, revision=revision
+    )
+    return _tagged(view, response)
 
 
 # ---------------------------------------------------------------- the coding review queue

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -44,7 +45,7 @@ from rcm_charge.service_layer.views import (
 )
 from rcm_common.audit import AuditContext
 from rcm_common.envelope import Envelope
-from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, ValidationFailed
+from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from rcm_common.events import registration as registration_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.logs import get_correlation_id
@@ -116,16 +117,26 @@ async def _evaluate(
         patient=facts,
         coverage=coverage.facts if coverage is not None else None,
     )
-    issues = validate(details, context)
-    if source is not None and source.findings:
-        issues += (
+    return Evaluated(details, validate(details, context) + _import_issues(source), payer_id)
+
+
+def _import_issues(source: Source | None) -> tuple[Issue, ...]:
+    """What an imported claim carries until a coder corrects it: ICD-9-CM diagnoses must be recoded (a dotted
+    ICD-9 code can spell a valid ICD-10-CM one), and what could not be taken as sent is for a coder to see."""
+    if source is None:
+        return ()
+    issues = []
+    if source.icd9_diagnoses:
+        issues.append(Issue("DIAGNOSES_ICD9", "the imported diagnoses are ICD-9-CM codes: recode them in ICD-10-CM"))
+    if source.findings:
+        issues.append(
             Issue(
                 "IMPORT_FINDINGS",
                 f"the imported claim had what could not be taken as sent: {'; '.join(source.findings)}",
                 severity="review",
-            ),
+            )
         )
-    return Evaluated(details, issues, payer_id)
+    return tuple(issues)
 
 
 def _spelled(details: EncounterDetails, code_sets: CodeSets) -> EncounterDetails:
@@ -225,6 +236,13 @@ async def _encounter(uow: ChargeUnitOfWork, encounter_id: UUID, *, for_update: b
     return encounter
 
 
+def _as_read(encounter: Encounter, revision: int) -> None:
+    """A change names the revision its author read: one made on an encounter changed since is refused, so
+    nobody's correction is overwritten and no review flag is approved unseen."""
+    if revision != encounter.revision:
+        raise PreconditionFailed("The encounter changed since it was read (its revision differs); read it again.")
+
+
 async def get_encounter(encounter_id: UUID, uow: ChargeUnitOfWork) -> EncounterPublic:
     async with uow:
         encounter = await _encounter(uow, encounter_id)
@@ -242,6 +260,12 @@ async def _apply_correction(
 ) -> None:
     if encounter.status == "voided":
         raise Conflict("The encounter is voided.")
+    # A coder's correction answers the import's findings; recoded diagnoses answer its ICD-9-CM ones.
+    encounter.source = replace(
+        encounter.source,
+        findings=(),
+        icd9_diagnoses=encounter.source.icd9_diagnoses and "diagnoses" not in cmd.model_fields_set,
+    )
     evaluated = await _evaluate(uow, _corrected(encounter.details, cmd), code_sets, now.date(), encounter.source)
     if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4()):
         await uow.encounters.save(encounter)
@@ -250,12 +274,13 @@ async def _apply_correction(
 
 
 async def correct(
-    encounter_id: UUID, cmd: commands.CorrectEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets
+    encounter_id: UUID, cmd: commands.CorrectEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets, *, revision: int
 ) -> EncounterPublic:
     """Validate the corrected encounter again: clean, it is captured (or, if it was, a correction is
     published); otherwise it waits in the review queue."""
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
+        _as_read(encounter, revision)
         await _apply_correction(uow, encounter, cmd, code_sets, utc_now())
         view = EncounterPublic.of(encounter)
         await uow.commit()
@@ -263,10 +288,17 @@ async def correct(
 
 
 async def void(
-    encounter_id: UUID, cmd: commands.VoidEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
+    encounter_id: UUID,
+    cmd: commands.VoidEncounter,
+    uow: ChargeUnitOfWork,
+    code_sets: CodeSets,
+    *,
+    by: str,
+    revision: int,
 ) -> EncounterPublic:
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
+        _as_read(encounter, revision)
         try:
             encounter.void(cmd.reason, cmd.note, by=by, now=utc_now())
         except EncounterError as exc:
@@ -302,8 +334,7 @@ async def resolve_review(
         review = encounter.open_review if encounter is not None else None
         if encounter is None or review is None or review.id != review_id:
             raise NotFound("No such open review item.")
-        if cmd.revision != encounter.revision:
-            raise ConcurrentUpdate("The encounter changed since it was read (its revision differs); read it again.")
+        _as_read(encounter, cmd.revision)
         if cmd.decision == "void":
             encounter.void(cmd.void_reason or "other", cmd.note, by=by, now=now)
             payer_id = None
@@ -430,10 +461,10 @@ async def _import_claim(
             **position, encounter_id=taken, status="duplicate", lines=0, issue_codes=[],
             findings=["the same claim was imported before (billing NPI, claim number, dates, lines and charges)"],
         )  # fmt: skip
-    coverage = await _matching_coverage(uow, claim.payer_id, claim.source_patient)
+    coverage = await _matching_coverage(uow, claim.payer_id, claim.source_patient, details.date_of_service)
     if coverage is not None:
         details = replace(details, patient_id=coverage.patient_id, coverage_id=coverage.coverage_id)
-    source = Source("837p", import_id, claim.reference, claim.source_patient, claim.findings, key)
+    source = Source("837p", import_id, claim.reference, claim.source_patient, claim.findings, claim.icd9_diagnoses, key)
     encounter = await _open_encounter(uow, details, code_sets, now, source)
     return ImportedClaimResult(
         **position,
@@ -451,27 +482,35 @@ def natural_key(claim: ImportedClaim) -> str:
     and charge as sent."""
     details = claim.details
     lines = [
-        f"{line.service_date(details.date_of_service)}:{line.code}:{'-'.join(line.modifiers)}:{line.units}:{charge}"
+        f"{line.service_date(details.date_of_service)}:{line.code}:{'-'.join(line.modifiers)}:"
+        f"{format(line.units.normalize(), 'f')}:{charge.quantize(Decimal('0.01'))}"
         for line, charge in zip(details.lines, claim.source_charges, strict=True)
     ]
     return "|".join((details.billing_provider_npi, claim.reference, *lines))
 
 
-async def _matching_coverage(uow: ChargeUnitOfWork, payer_id: str, patient: ImportedPatient) -> CoverageCopy | None:
-    """The one registered coverage of the payer and member id whose patient has the claim patient's birth date
-    (and sex, where both are known): a dependant billed under the subscriber's member id is told apart from the
-    subscriber. None when no coverage, or more than one, fits."""
+async def _matching_coverage(
+    uow: ChargeUnitOfWork, payer_id: str, patient: ImportedPatient, day: date
+) -> CoverageCopy | None:
+    """The registered coverage of the payer and member id whose patient has the claim patient's birth date (and
+    sex, where both are known), so a dependant billed under the subscriber's member id is told apart from the
+    subscriber; of that patient's coverages, the one in effect on the date of service (else the latest). None
+    when no patient, or more than one, fits."""
     if not patient.member_id or patient.birth_date is None:
         return None
-    fitting = []
+    by_patient: dict[UUID, list[CoverageCopy]] = {}
     for coverage in await uow.coverages.find_by_member(payer_id, patient.member_id):
         registered = await uow.patients.get(coverage.patient_id)
         if registered is None or registered.birth_date != patient.birth_date:
             continue
         if "U" not in (registered.sex, patient.sex) and registered.sex != patient.sex:
             continue
-        fitting.append(coverage)
-    return fitting[0] if len(fitting) == 1 else None
+        by_patient.setdefault(coverage.patient_id, []).append(coverage)
+    if len(by_patient) != 1:
+        return None
+    (coverages,) = by_patient.values()
+    active = [coverage for coverage in coverages if coverage.facts.active_on(day)]
+    return max(active or coverages, key=lambda coverage: coverage.effective_date)
 
 
 def _report(import_id: UUID, now: datetime, results: list[ImportedClaimResult], findings: list[str]) -> ImportReport:
@@ -508,8 +547,10 @@ async def _release_waiting(uow: ChargeUnitOfWork, patient_id: UUID, code_sets: C
         if not WAITING_FOR_REGISTRATION.intersection(issue.code for issue in encounter.issues):
             continue
         evaluated = await _evaluate(uow, encounter.details, code_sets, now.date(), encounter.source)
+        priced_anew = evaluated.details != encounter.details
         encounter.details = evaluated.details
-        encounter.revalidate(evaluated.issues, now, uuid.uuid4())
+        if not encounter.revalidate(evaluated.issues, now, uuid.uuid4()) and not priced_anew:
+            continue  # nothing changed: the encounter is not saved, and its revision stays as coders read it
         await uow.encounters.save(encounter)
         _publish(uow, encounter, code_sets, evaluated.payer_id)
         uow.record_access("update", "encounter", encounter.id, encounter.details.patient_id)
@@ -544,7 +585,8 @@ def event_handlers(code_sets: CodeSets) -> dict[type[IntegrationEvent], EventHan
             if coverage is not None:
                 coverage.patient_id = event.surviving_patient_id
                 await uow.coverages.save(coverage, now)
-        await uow.encounters.repoint(event.merged_patient_id, event.surviving_patient_id)
+        for encounter_id in await uow.encounters.repoint(event.merged_patient_id, event.surviving_patient_id):
+            uow.record_access("update", "encounter", encounter_id, event.surviving_patient_id)
         await _release_waiting(uow, event.surviving_patient_id, code_sets)
 
     async def on_coverage_state(

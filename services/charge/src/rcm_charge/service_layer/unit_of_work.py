@@ -53,7 +53,9 @@ class Encounters(Protocol):
 
     async def by_review(self, review_id: UUID, *, for_update: bool = False) -> Encounter | None: ...
 
-    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> None: ...
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
+        """Move the merged patient's encounters to the survivor; returns their ids."""
+        ...
 
 
 class Prices(Protocol):

@@ -11,8 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
-from rcm_common.errors import ValidationFailed
-from rcm_common.http import IdempotencyKeyDep, create_once
+from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version
 from rcm_registration.bootstrap import Registration
 from rcm_registration.service_layer import commands, handlers
 from rcm_registration.service_layer.views import CoveragePublic, PatientPublic
@@ -31,19 +30,6 @@ PatientsWrite = Annotated[Principal, Depends(require_scopes("patients:write"))]
 PatientsMerge = Annotated[Principal, Depends(require_scopes("patients:merge"))]
 CoveragesRead = Annotated[Principal, Depends(require_scopes("coverages:read"))]
 CoveragesWrite = Annotated[Principal, Depends(require_scopes("coverages:write"))]
-
-
-def _etag(version: int) -> str:
-    return f'"v{version}"'
-
-
-def _expected_version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    tag = if_match.strip()
-    if tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit():
-        return int(tag[2:-1])
-    raise ValidationFailed([{"field": "If-Match", "message": 'must be an ETag from a read, such as "v3"'}])
 
 
 @router.post("/patients", status_code=201, response_model=PatientPublic, summary="Register a patient")
@@ -65,7 +51,7 @@ async def register_patient(
     )
     if isinstance(result, PatientPublic):
         response.headers["Location"] = f"/patients/{result.id}"
-        response.headers["ETag"] = _etag(result.version)
+        response.headers["ETag"] = etag(result.version)
     return result
 
 
@@ -101,7 +87,7 @@ async def get_patient(
     response: Response,
 ) -> PatientPublic:
     view = await handlers.get_patient(patient_id, reg.uow(audit=audit))
-    response.headers["ETag"] = _etag(view.version)
+    response.headers["ETag"] = etag(view.version)
     return view
 
 
@@ -116,9 +102,9 @@ async def update_patient(
     if_match: Annotated[str | None, Header()] = None,
 ) -> PatientPublic:
     view = await handlers.update_patient(
-        patient_id, body, reg.uow(audit=audit), expected_version=_expected_version(if_match)
+        patient_id, body, reg.uow(audit=audit), expected_version=expected_version(if_match)
     )
-    response.headers["ETag"] = _etag(view.version)
+    response.headers["ETag"] = etag(view.version)
     return view
 
 

@@ -4,23 +4,19 @@ visit, is held on a header code and an NCCI pair, corrects them, and ChargesCapt
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from e2e_support import client, events_until, register
 
 from rcm_common.topics import CHARGE_EVENTS
 from rcm_tools import practice
 from rcm_tools.net import free_port
 from rcm_tools.stack import LocalStack, ServiceSpec
-from rcm_tools.tokens import mint_local_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
@@ -43,61 +39,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack
         local.down()
 
 
-def client(local: LocalStack, service: str, role: str) -> httpx.AsyncClient:
-    token = mint_local_token(local.state_dir, role=role, subject=f"e2e-{role}")
-    return httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{local.port_of(service)}", headers={"Authorization": f"Bearer {token}"}, timeout=20
-    )
+RUTH: Final = {
+    "first_name": "Ruth",
+    "last_name": "Alder",
+    "birth_date": "1957-08-21",
+    "sex": "F",
+    "address": {"line1": "40 Birch Rd", "city": "Burlington", "state": "VT", "postal_code": "05401"},
+}
 
 
-async def register(local: LocalStack) -> tuple[str, str]:
-    async with client(local, "registration", "front_desk") as desk:
-        created = await desk.post(
-            "/patients",
-            json={
-                "first_name": "Ruth",
-                "last_name": f"Alder{uuid.uuid4().hex[:6].translate(str.maketrans('0123456789', 'ghijklmnop'))}",
-                "birth_date": "1957-08-21",
-                "sex": "F",
-                "address": {"line1": "40 Birch Rd", "city": "Burlington", "state": "VT", "postal_code": "05401"},
-            },
-        )
-        assert created.status_code == 201, created.text
-        patient_id: str = created.json()["id"]
-        coverage = await desk.post(
-            f"/patients/{patient_id}/coverages",
-            json={
-                "payer_id": "ACME01",
-                "payer_name": "Acme Health Plan",
-                "member_id": f"ACM{uuid.uuid4().hex[:9].upper()}",
-                "relationship": "self",
-                "effective_date": f"{date.today().year}-01-01",
-                "order": "primary",
-            },
-        )
-        assert coverage.status_code == 201, coverage.text
-    return patient_id, coverage.json()["id"]
-
-
-async def charge_events(servers: str, subject: str, until: str, within: float = 30) -> list[dict[str, Any]]:
-    """Charge's events about encounter `subject`, in order, up to the first of type `until`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        partitions = [TopicPartition(CHARGE_EVENTS, p) for p in consumer.partitions_for_topic(CHARGE_EVENTS) or ()]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        async with asyncio.timeout(within):
-            while not found or found[-1]["type"] != until:
-                for records in (await consumer.getmany(timeout_ms=300)).values():
-                    for record in records:
-                        headers = {k: v.decode() for k, v in record.headers}
-                        if headers["subject"] == subject:
-                            found.append({"type": headers["event_type"], **json.loads(record.value)})
-    finally:
-        await consumer.stop()
-    return found
+async def charge_events(servers: str, subject: str, until: str) -> list[dict[str, Any]]:
+    return await events_until(servers, CHARGE_EVENTS, subject, until)
 
 
 def visit(patient_id: str, coverage_id: str, diagnoses: list[str], lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,7 +71,7 @@ async def test_a_coded_visit_is_held_corrected_and_published_priced(stack: tuple
     async with client(local, "charge", "admin") as admin:
         for path, text in prices:
             assert (await admin.put(path, content=text, headers=CSV)).status_code == 200
-    patient_id, coverage_id = await register(local)
+    patient_id, coverage_id = await register(local, RUTH, f"ACM{uuid.uuid4().hex[:9].upper()}")
 
     async with client(local, "charge", "coder") as coder:
         e11 = visit(patient_id, coverage_id, ["E11", "I10"], [{"code": "99214", "diagnosis_pointers": [1, 2]}])

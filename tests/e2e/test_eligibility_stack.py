@@ -5,21 +5,20 @@ each new coverage on the broker, asks the simulator with a real 270, and publish
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
+import e2e_support
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from e2e_support import client, events_until
 
 from rcm_common.topics import ELIGIBILITY_EVENTS
 from rcm_tools.net import free_port
 from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
-from rcm_tools.tokens import mint_local_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
@@ -44,63 +43,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack
         local.down()
 
 
-def client(local: LocalStack, service: str, **headers: str) -> httpx.AsyncClient:
-    if service != CLEARINGHOUSE:
-        token = mint_local_token(local.state_dir, role="front_desk", subject="e2e-front-desk")
-        headers["Authorization"] = f"Bearer {token}"
-    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{local.port_of(service)}", headers=headers, timeout=20)
+OPAL: Final = {
+    "first_name": "Opal",
+    "last_name": "Vance",
+    "birth_date": "1968-04-09",
+    "sex": "F",
+    "address": {"line1": "7 Quarry Ln", "city": "Montpelier", "state": "VT", "postal_code": "05602"},
+}
 
 
 async def register(local: LocalStack, member_id: str) -> str:
-    async with client(local, "registration") as desk:
-        created = await desk.post(
-            "/patients",
-            json={
-                "first_name": "Opal",
-                "last_name": f"Vance{uuid.uuid4().hex[:6].translate(str.maketrans('0123456789', 'ghijklmnop'))}",
-                "birth_date": "1968-04-09",
-                "sex": "F",
-                "address": {"line1": "7 Quarry Ln", "city": "Montpelier", "state": "VT", "postal_code": "05602"},
-            },
-        )
-        assert created.status_code == 201, created.text
-        patient_id: str = created.json()["id"]
-        coverage = await desk.post(
-            f"/patients/{patient_id}/coverages",
-            json={
-                "payer_id": "ACME01",
-                "payer_name": "Acme Health Plan",
-                "member_id": member_id,
-                "relationship": "self",
-                "effective_date": f"{date.today().year}-01-01",
-                "order": "primary",
-            },
-        )
-        assert coverage.status_code == 201, coverage.text
+    patient_id, _coverage_id = await e2e_support.register(local, OPAL, member_id)
     return patient_id
 
 
 async def eligibility_events(servers: str, subject: str, until: str, within: float = 30) -> list[dict[str, Any]]:
-    """Eligibility's events about `subject`, in order, up to the first of type `until`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        partitions = [
-            TopicPartition(ELIGIBILITY_EVENTS, p) for p in consumer.partitions_for_topic(ELIGIBILITY_EVENTS) or ()
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        async with asyncio.timeout(within):
-            while not found or found[-1]["type"] != until:
-                for records in (await consumer.getmany(timeout_ms=300)).values():
-                    for record in records:
-                        headers = {k: v.decode() for k, v in record.headers}
-                        if headers["subject"] == subject:
-                            found.append({"type": headers["event_type"], **json.loads(record.value)})
-    finally:
-        await consumer.stop()
-    return found
+    return await events_until(servers, ELIGIBILITY_EVENTS, subject, until, within)
+
+
+def simulator(local: LocalStack) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{local.port_of(CLEARINGHOUSE)}", headers=SIM_KEY, timeout=20)
 
 
 async def test_registering_a_patient_with_coverage_leads_to_eligibility_verified(stack: tuple[LocalStack, str]) -> None:
@@ -113,7 +75,7 @@ async def test_registering_a_patient_with_coverage_leads_to_eligibility_verified
     print(f"EligibilityVerified {asyncio.get_running_loop().time() - started:.2f} s after the coverage was added")
     assert (verified["payer_id"], verified["trigger"]) == ("ACME01", "coverage_added")
     assert verified["benefits"]["active"] is True
-    async with client(local, "eligibility") as desk:
+    async with client(local, "eligibility", "front_desk") as desk:
         [latest] = (await desk.get(f"/patients/{patient_id}/eligibility")).json()
     assert (latest["status"], latest["id"]) == ("verified", verified["check_id"])
 
@@ -131,7 +93,7 @@ async def test_a_member_id_starting_notfound_fails_naming_aaa_72(stack: tuple[Lo
 async def test_a_clearinghouse_outage_is_retried_then_reported_and_never_lost(stack: tuple[LocalStack, str]) -> None:
     local, servers = stack
     # Four answers of 503: every call of the first attempt (its in-call retries included) fails.
-    async with client(local, CLEARINGHOUSE, **SIM_KEY) as sim:
+    async with simulator(local) as sim:
         fault = {"endpoint": "eligibility", "kind": "error", "status": 503, "times": 4}
         assert (await sim.put("/faults", json={"faults": [fault]})).status_code == 200
         try:

@@ -3,7 +3,8 @@ audited by the handlers; encounter creates honour `Idempotency-Key`, and an 837P
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Final, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -80,11 +81,23 @@ def _tagged(view: EncounterPublic, response: Response) -> EncounterPublic:
     return view
 
 
-def _price_problems(exc: PriceFileError) -> ValidationFailed:
-    return ValidationFailed(
-        [{"field": f"row {p.row} {p.column}".strip(), "message": p.message} for p in exc.problems[:200]],
-        detail=f"The file has {len(exc.problems)} problems; nothing was stored.",
-    )
+P = TypeVar("P")
+
+
+async def _price_file(request: Request, charge: Charge, what: str, parse: Callable[[str], list[P]]) -> list[P]:
+    """A price list's CSV body parsed whole: any problem refuses it with every problem named by row and column
+    (the first 200), and nothing is stored."""
+    text = _text(await _body(request, charge.settings.max_import_bytes, what), what)
+    try:
+        return parse(text)
+    except PriceFileError as exc:
+        raise ValidationFailed(
+            [{"field": f"row {p.row} {p.column}".strip(), "message": p.message} for p in exc.problems[:200]],
+            detail=f"The file has {len(exc.problems)} problems; nothing was stored.",
+        ) from None
+
+
+CSV_BODY: Final = {"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}}
 
 
 # ---------------------------------------------------------------- encounters
@@ -225,18 +238,14 @@ async def resolve_review(
     response_model=PriceFileSummary,
     tags=["pricing"],
     summary="Replace the chargemaster from a CSV file",
-    openapi_extra={"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+    openapi_extra=CSV_BODY,
 )
 async def put_chargemaster(
     request: Request, _principal: PricingWrite, audit: AuditContextDep, charge: ChargeDep
 ) -> PriceFileSummary:
     """Columns `code,modifier,location,charge,description`; every problem is reported and nothing is stored
     unless the whole file is good. The chargemaster is the practice's code list."""
-    text = _text(await _body(request, charge.settings.max_import_bytes, "chargemaster"), "chargemaster")
-    try:
-        entries = parse_chargemaster(text)
-    except PriceFileError as exc:
-        raise _price_problems(exc) from None
+    entries = await _price_file(request, charge, "chargemaster", parse_chargemaster)
     return await handlers.replace_chargemaster(entries, charge.uow(audit=audit))
 
 
@@ -257,18 +266,14 @@ async def get_chargemaster(_principal: ChargesRead, charge: ChargeDep) -> Respon
     response_model=PriceFileSummary,
     tags=["pricing"],
     summary="Replace payers' contract rates from a CSV file",
-    openapi_extra={"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+    openapi_extra=CSV_BODY,
 )
 async def put_contract_rates(
     request: Request, _principal: PricingWrite, audit: AuditContextDep, charge: ChargeDep
 ) -> PriceFileSummary:
     """Columns `payer_id,code,modifier,allowed` (the allowed amount per unit). The rates of each payer in the
     file are replaced whole; other payers' stay."""
-    text = _text(await _body(request, charge.settings.max_import_bytes, "contract rates"), "contract rates")
-    try:
-        rates = parse_contract_rates(text)
-    except PriceFileError as exc:
-        raise _price_problems(exc) from None
+    rates = await _price_file(request, charge, "contract rates", parse_contract_rates)
     return await handlers.replace_contract_rates(rates, charge.uow(audit=audit))
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Final
 
+import httpx
 import pytest
 from e2e_support import client, events_until, register
 
@@ -52,6 +53,21 @@ async def charge_events(servers: str, subject: str, until: str) -> list[dict[str
     return await events_until(servers, CHARGE_EVENTS, subject, until)
 
 
+async def correct(coder: httpx.AsyncClient, encounter_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """A coder's correction as a client makes it: on the encounter as just read, read again when registration's
+    events changed it in between (412), as they may while the patient is still on the way."""
+    for _attempt in range(5):
+        read = await coder.get(f"/encounters/{encounter_id}")
+        answer = await coder.patch(
+            f"/encounters/{encounter_id}", json=changes, headers={"If-Match": read.headers["ETag"]}
+        )
+        if answer.status_code != 412:
+            assert answer.status_code == 200, answer.text
+            corrected: dict[str, Any] = answer.json()
+            return corrected
+    raise AssertionError("the encounter kept changing under the correction")
+
+
 def visit(patient_id: str, coverage_id: str, diagnoses: list[str], lines: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "patient_id": patient_id,
@@ -84,10 +100,7 @@ async def test_a_coded_visit_is_held_corrected_and_published_priced(stack: tuple
         assert "E11.9" in header["codes"]
 
         # The patient may still be on the way from registration: the encounter then waits for them too.
-        as_read = {"If-Match": f'"v{held["revision"]}"'}
-        fixed = (
-            await coder.patch(f"/encounters/{held['id']}", json={"diagnoses": ["E11.9", "I10"]}, headers=as_read)
-        ).json()
+        fixed = await correct(coder, held["id"], {"diagnoses": ["E11.9", "I10"]})
         assert fixed["status"] in ("captured", "held")
         blocking = {issue["code"] for issue in fixed["issues"] if issue["severity"] != "warning"}
         assert blocking <= {"PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"}
@@ -110,8 +123,7 @@ async def test_a_coded_visit_is_held_corrected_and_published_priced(stack: tuple
             ("NCCI_PAIR_MODIFIER_REQUIRED", 2)
         ]
         pair[1]["modifiers"] = ["59"]
-        as_read = {"If-Match": f'"v{therapy["revision"]}"'}
-        passed = (await coder.patch(f"/encounters/{therapy['id']}", json={"lines": pair}, headers=as_read)).json()
+        passed = await correct(coder, therapy["id"], {"lines": pair})
         assert passed["status"] == "captured"
         [therapy_captured] = await charge_events(servers, therapy["id"], until="rcm.charge.charges_captured")
         assert therapy_captured["lines"][1]["modifiers"] == ["59"]

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from rcm_charge.bootstrap import CONSUMER_NAME, Charge, bootstrap
 from rcm_charge.config import ChargeSettings
 from rcm_charge.entrypoints.app import SOURCE_MIGRATIONS
-from rcm_charge.service_layer.handlers import event_handlers
+from rcm_charge.service_layer.handlers import consumer_audit, event_handlers
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import replay_claimed
@@ -57,7 +57,8 @@ def test_charge_claims_an_example_of_every_event_it_handles(charge: Charge) -> N
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(charge: Charge) -> None:
     await replay_claimed(
-        CLAIMED, STORY, name=CONSUMER_NAME, handlers=event_handlers(charge.code_sets), uow_factory=charge.uow,
+        CLAIMED, STORY, name=CONSUMER_NAME, handlers=event_handlers(charge.code_sets),
+        uow_factory=lambda: charge.uow(audit=consumer_audit()),
         topic=REGISTRATION_EVENTS, producer="registration",
     )  # fmt: skip
 

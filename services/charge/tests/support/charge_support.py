@@ -201,7 +201,14 @@ class FakeEncounters:
         self.rows[encounter.id] = stored
 
     async def find_imported(self, natural_key: str) -> UUID | None:
-        return next((e.id for e in self.rows.values() if natural_key and e.source.natural_key == natural_key), None)
+        return next(
+            (
+                e.id
+                for e in self.rows.values()
+                if natural_key and e.source.natural_key == natural_key and e.status != "voided"
+            ),
+            None,
+        )
 
     async def held_for_patient(self, patient_id: UUID) -> list[Encounter]:
         return [

@@ -333,6 +333,7 @@ async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> Non
         await uow.commit()
 
     assert store.encounters.rows[view.id].details.patient_id == survivor
+    assert ("update", "encounter") in store.accesses  # the move of a patient's encounter is audited
     assert store.coverages.rows[coverage_id].patient_id == survivor
     assert store.patients.rows[patient_id].merged_into == survivor
 
@@ -402,8 +403,9 @@ async def test_what_an_import_could_not_take_as_sent_waits_for_a_coder() -> None
     assert "IMPORT_FINDINGS" in result.issue_codes
 
 
-async def test_icd9_diagnoses_hold_an_import_until_recoded_and_a_correction_answers_the_findings() -> None:
+async def test_icd9_diagnoses_hold_an_import_until_recoded_and_its_findings_until_approved() -> None:
     store = FakeStore()
+    patient_id, coverage_id = registered(store)
     text = text_of(claim("OLD9", diagnoses=("4019",), lines=(line("99213", service_end=date(2026, 3, 3)),)))
     text = text.replace("HI*ABK:", "HI*BK:")
 
@@ -412,7 +414,106 @@ async def test_icd9_diagnoses_hold_an_import_until_recoded_and_a_correction_answ
     )
     (result,) = report.results
     assert {"DIAGNOSES_ICD9", "IMPORT_FINDINGS"} <= set(result.issue_codes)
-    assert result.encounter_id is not None
+    encounter_id = result.encounter_id
+    assert encounter_id is not None
 
-    recoded = await correct(store, result.encounter_id, commands.CorrectEncounter(diagnoses=("I10",)))
-    assert {issue.code for issue in recoded.issues}.isdisjoint({"DIAGNOSES_ICD9", "IMPORT_FINDINGS"})
+    linked = {"patient_id": str(patient_id), "coverage_id": str(coverage_id)}
+    same_codes = await correct(
+        store, encounter_id, commands.CorrectEncounter.model_validate(linked | {"diagnoses": ["401.9"]})
+    )
+    assert "DIAGNOSES_ICD9" in {
+        issue.code for issue in same_codes.issues
+    }  # the sender's codes sent back are not recoded
+    recoded = await correct(store, encounter_id, commands.CorrectEncounter(diagnoses=("I10",)))
+    codes_now = {issue.code for issue in recoded.issues}
+    assert "DIAGNOSES_ICD9" not in codes_now
+    assert "IMPORT_FINDINGS" in codes_now  # a correction does not dismiss them: a coder's approval does
+    assert recoded.review is not None
+
+    approved = await handlers.resolve_review(
+        recoded.review.id,
+        commands.ResolveReview(decision="approve", note="span billed as its first day", revision=recoded.revision),
+        store.uow(),
+        CODE_SETS,
+        by="coder-1",
+    )
+    assert approved.status == "captured"
+    again = await correct(store, encounter_id, commands.CorrectEncounter(place_of_service="22"))
+    assert again.status == "captured"  # the approved findings are not raised again
+    assert store.published_types() == ["ChargesCaptured", "ChargesCorrected"]
+
+
+async def test_an_accepted_flag_is_the_flag_as_seen_not_another_of_its_code() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    body = capture_cmd(
+        patient_id, coverage_id, lines=[{"code": "99214", "modifiers": ["ZZ"], "diagnosis_pointers": [1, 2]}]
+    )
+    held = await handlers.capture(body, store.uow(), CODE_SETS)
+    assert held.review is not None
+    other = commands.LineIn(code="99214", modifiers=("QQ",), diagnosis_pointers=(1, 2))
+
+    still = await handlers.resolve_review(
+        held.review.id,
+        commands.ResolveReview(
+            decision="approve", note="ok", revision=held.revision, correction=commands.CorrectEncounter(lines=(other,))
+        ),
+        store.uow(),
+        CODE_SETS,
+        by="coder-1",
+    )
+
+    assert still.status == "held"
+    assert [issue.message for issue in still.issues if issue.code == "MODIFIER_UNKNOWN"] == [
+        "QQ is not a modifier the platform knows; confirm it is current for this payer"
+    ]
+
+
+async def test_a_voided_import_gives_its_claim_up_to_a_later_import() -> None:
+    store = FakeStore()
+    text = text_of(claim("PM-7", diagnoses=("I10",), lines=(line("99213"),))).encode()
+    first = await handlers.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
+    encounter_id = first.results[0].encounter_id
+    assert encounter_id is not None
+    await void(store, encounter_id, commands.VoidEncounter(reason="entered_in_error"))
+
+    resent = text.replace(b"BATCH1", b"BATCH9")
+    second = await handlers.import_claims(resent, read_837p_claims(resent), store.uow(), CODE_SETS, by="coder-1")
+
+    assert second.duplicates == 0
+    assert second.results[0].encounter_id not in (None, encounter_id)
+
+
+async def test_an_import_links_the_coverage_in_effect_on_the_date_of_service() -> None:
+    store = FakeStore()
+    patient_id = uuid.uuid4()
+    assert SUBSCRIBER.birth_date is not None
+    store.patients.rows[patient_id] = PatientCopy(patient_id, "F", SUBSCRIBER.birth_date)
+    ended, current = uuid.uuid4(), uuid.uuid4()
+    store.coverages.rows[ended] = CoverageCopy(
+        ended, patient_id, PAYER.payer_id, SUBSCRIBER.member_id, date(2024, 1, 1), date(2025, 12, 31)
+    )
+    store.coverages.rows[current] = CoverageCopy(
+        current, patient_id, PAYER.payer_id, SUBSCRIBER.member_id, date(2026, 1, 1)
+    )
+    text = text_of(claim("PM-8", diagnoses=("I10",), lines=(line("99213"),))).encode()
+
+    report = await handlers.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
+
+    encounter_id = report.results[0].encounter_id
+    assert encounter_id is not None
+    assert store.encounters.rows[encounter_id].details.coverage_id == current
+
+
+async def test_registrations_events_that_change_nothing_leave_a_held_encounter_unsaved() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    moved = sample_patient_registered(patient_id, birth_date=date(1961, 5, 4))  # the same facts charge holds
+
+    uow = store.uow()
+    async with uow:
+        await handlers.event_handlers(CODE_SETS)[type(moved)](moved, envelope(moved), uow)
+        await uow.commit()
+
+    assert store.encounters.rows[held.id].revision == held.revision

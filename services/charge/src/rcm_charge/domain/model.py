@@ -53,8 +53,9 @@ class Issue:
 
     @property
     def key(self) -> str:
-        """What a coder's acceptance of a review flag is remembered by."""
-        return f"{self.code}:{self.line or 0}"
+        """What a coder's acceptance of a review flag is remembered by: the whole flag, so another flag of the
+        same code on the same line (a different modifier, say) is not taken for the one accepted."""
+        return f"{self.code}:{self.line or 0}:{self.message}:{','.join(self.codes)}"
 
 
 @dataclass(frozen=True, slots=True)

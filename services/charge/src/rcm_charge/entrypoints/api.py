@@ -65,14 +65,13 @@ def _text(data: bytes, what: str) -> str:
         raise ValidationFailed([{"field": "body", "message": f"the {what} is not UTF-8 text"}]) from None
 
 
-IfMatch = Annotated[str | None, Header(description='The ETag of the encounter as read, such as "v3"')]
+# Required: no change lands on an encounter its author has not seen (412 when it changed since the read).
+IfMatch = Annotated[str, Header(description='The ETag of the encounter as read, such as "v3"')]
 
 
-def _revision(if_match: str | None) -> int:
-    """The revision a change is made on: required, so no change lands on an encounter its author has not seen."""
+def _revision(if_match: str) -> int:
     revision = expected_version(if_match)
-    if revision is None:
-        raise ValidationFailed([{"field": "If-Match", "message": "is required: the ETag of the encounter as read"}])
+    assert revision is not None, "a header given is never None"
     return revision
 
 
@@ -155,7 +154,7 @@ async def correct_encounter(
     audit: AuditContextDep,
     charge: ChargeDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ) -> EncounterPublic:
     """The fields given replace the encounter's and it is validated again. A held encounter that comes clean
     is captured; a captured one publishes ChargesCorrected, or ChargesHeld when it goes back to review.
@@ -178,7 +177,7 @@ async def void_encounter(
     audit: AuditContextDep,
     charge: ChargeDep,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ) -> EncounterPublic:
     """Publishes ChargesVoided when the encounter had been captured. A voided encounter changes no more.
     If-Match is required, as for a correction."""

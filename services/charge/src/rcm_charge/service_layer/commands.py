@@ -80,7 +80,7 @@ class VoidEncounter(_Command):
 class ResolveReview(_Command):
     """`approve` accepts the review flags as coded (errors must be corrected first, with `correction` or a
     PATCH); `void` withdraws the encounter for `void_reason`. `revision` is the encounter's as the coder read
-    it: a decision on an encounter changed since is refused (409), so no flag is approved unseen."""
+    it: a decision on an encounter changed since is refused (412), so no flag is approved unseen."""
 
     decision: Literal["approve", "void"]
     note: Note

@@ -255,19 +255,24 @@ def _refused(exc: EncounterError) -> Conflict:
     return Conflict(f"{exc.message}.")
 
 
+def _recoded(source: Source, before: EncounterDetails, after: EncounterDetails) -> Source:
+    """The source once the coder's coding replaces the sender's: diagnoses that differ from the imported ones
+    answer their ICD-9-CM (the same codes sent back do not)."""
+    if source.icd9_diagnoses and after.diagnoses != before.diagnoses:
+        return replace(source, icd9_diagnoses=False)
+    return source
+
+
 async def _apply_correction(
     uow: ChargeUnitOfWork, encounter: Encounter, cmd: commands.CorrectEncounter, code_sets: CodeSets, now: datetime
 ) -> None:
     if encounter.status == "voided":
         raise Conflict("The encounter is voided.")
-    # A coder's correction answers the import's findings; recoded diagnoses answer its ICD-9-CM ones.
-    encounter.source = replace(
-        encounter.source,
-        findings=(),
-        icd9_diagnoses=encounter.source.icd9_diagnoses and "diagnoses" not in cmd.model_fields_set,
-    )
-    evaluated = await _evaluate(uow, _corrected(encounter.details, cmd), code_sets, now.date(), encounter.source)
+    details = _spelled(_corrected(encounter.details, cmd), code_sets)
+    source = _recoded(encounter.source, encounter.details, details)
+    evaluated = await _evaluate(uow, details, code_sets, now.date(), source)
     if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4()):
+        encounter.source = source
         await uow.encounters.save(encounter)
         _publish(uow, encounter, code_sets, evaluated.payer_id)
         uow.record_access("update", "encounter", encounter.id, encounter.details.patient_id)
@@ -339,23 +344,28 @@ async def resolve_review(
             encounter.void(cmd.void_reason or "other", cmd.note, by=by, now=now)
             payer_id = None
         else:
-            details = _corrected(encounter.details, cmd.correction) if cmd.correction else encounter.details
-            evaluated = await _evaluate(uow, details, code_sets, now.date(), encounter.source)
-            if evaluated.details != encounter.details:
+            details = encounter.details
+            if cmd.correction is not None:
+                details = _spelled(_corrected(details, cmd.correction), code_sets)
+            source = _recoded(encounter.source, encounter.details, details)
+            evaluated = await _evaluate(uow, details, code_sets, now.date(), source)
+            if evaluated.details != encounter.details:  # coding changed: what was accepted of the old is not
                 encounter.details = evaluated.details
+                encounter.accepted_reviews = frozenset()
+            encounter.source = source
             try:
                 encounter.approve(evaluated.issues, by=by, note=cmd.note, now=now, review_id=uuid.uuid4())
             except EncounterError as exc:
                 raise ValidationFailed(
                     [
-                        {
-                            "field": f"line {issue.line}" if issue.line else "encounter",
-                            "message": f"{issue.code}: {issue.message}",
-                        }
+                        {"field": f"lines.{issue.line}" if issue.line else "encounter", "message": issue.code}
                         for issue in exc.issues
                     ],
                     detail="The encounter has errors a coder cannot approve; correct them first.",
                 ) from None
+            if "IMPORT_FINDINGS" not in {issue.code for issue in encounter.blocking_issues}:
+                # the coder has seen and approved what the import could not take: it is not raised again
+                encounter.source = replace(encounter.source, findings=())
             payer_id = evaluated.payer_id
         await uow.encounters.save(encounter)
         _publish(uow, encounter, code_sets, payer_id)

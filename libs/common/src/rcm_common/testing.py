@@ -171,7 +171,7 @@ async def query_rows(
         return [dict(row) for row in result.mappings().all()]
 
 
-class CollectedDeadLetters:
+class _CollectedDeadLetters:
     """A dead-letter publisher that keeps what it is given, for a consumer test to inspect."""
 
     def __init__(self) -> None:
@@ -194,12 +194,12 @@ async def replay_claimed(
     """Replay a consumer's claimed examples (`<claimed>/<event_type>/v1.json`) through the real consumer in the
     story's order: each is applied once and none is dead-lettered, and the story delivered again is taken for
     duplicates."""
-    dead_letters = CollectedDeadLetters()
+    dead_letters = _CollectedDeadLetters()
     consumer: EventConsumer[Any] = EventConsumer(
         name=name, topic=topic, handlers=handlers, uow_factory=uow_factory, dead_letters=dead_letters
     )
     records = [
-        claimed_record(claimed, event_type, offset, topic=topic, producer=producer)
+        _claimed_record(claimed, event_type, offset, topic=topic, producer=producer)
         for offset, event_type in enumerate(story)
     ]
     for record in records:
@@ -210,7 +210,7 @@ async def replay_claimed(
     assert dead_letters.sent == []
 
 
-def claimed_record(
+def _claimed_record(
     claimed: Path, event_type: str, offset: int, *, topic: str, producer: str
 ) -> ConsumerRecord[Any, Any]:
     """A consumer's claimed example (`<claimed>/<event_type>/v1.json`) as the Kafka record its producer sends."""
@@ -227,7 +227,6 @@ class RecordedStore:
 
     published: list[IntegrationEvent] = dataclasses.field(default_factory=list)
     accesses: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    commits: int = 0
 
     def published_types(self) -> list[str]:
         return [type(event).__name__ for event in self.published]
@@ -266,7 +265,6 @@ class RecordingUnitOfWork:
     async def commit(self) -> None:
         self.store.published += self._events
         self.store.accesses += self._accesses
-        self.store.commits += 1
         self._events, self._accesses = [], []
 
 

@@ -257,3 +257,20 @@ async def test_a_stale_copy_is_never_saved_over_a_newer_one(api: ChargeApi) -> N
             await uow.encounters.save(stale)
     rows = await api.rows("SELECT revision FROM encounter")
     assert [row["revision"] for row in rows] == [2]
+
+
+async def test_a_file_too_large_empty_or_not_text_is_refused_before_it_is_read(
+    tmp_path: Path, signing_keys: tuple[str, str]
+) -> None:
+    async with running_charge(tmp_path / "state", signing_keys, max_import_bytes=1_000) as small:
+        admin = small.auth("admin") | CSV
+        too_large = await small.client.post("/imports/837p", content=b"ISA*" * 500, headers=small.auth())
+        not_text = await small.client.put("/chargemaster", content=b"code,charge\n\xff\xfe,1.00\n", headers=admin)
+        empty = await small.client.put("/contract-rates", content=b"  \n", headers=admin)
+        assert [answer.status_code for answer in (too_large, not_text, empty)] == [422, 422, 422]
+        assert [answer.json()["errors"][0]["message"] for answer in (too_large, not_text, empty)] == [
+            "the 837P file is larger than 1000 bytes",
+            "the chargemaster file is not UTF-8 text",
+            "the contract rates file is empty",
+        ]
+        assert await small.rows("SELECT code FROM chargemaster_entry") == []

@@ -42,13 +42,13 @@ def test_a_review_flag_holds_until_accepted_and_an_error_until_corrected() -> No
     assert flagged.blocking_issues == (REVIEW,)
     assert flagged.open_review is not None
     assert flagged.open_review.issues == (REVIEW,)
-    flagged.approve((REVIEW, WARNING), by="coder-1", note="two sites", now=NOW, review_id=uuid.uuid4())
+    flagged.approve(flagged.details, (REVIEW, WARNING), by="coder-1", note="two sites", now=NOW, review_id=uuid.uuid4())
     assert flagged.status == "captured"
     assert flagged.accepted_reviews == {REVIEW.key}
 
     wrong = opened(ERROR)
     with pytest.raises(EncounterError):
-        wrong.approve((ERROR,), by="coder-1", note="ok", now=NOW, review_id=uuid.uuid4())
+        wrong.approve(wrong.details, (ERROR,), by="coder-1", note="ok", now=NOW, review_id=uuid.uuid4())
     assert wrong.status == "held"
     assert wrong.events == []
 

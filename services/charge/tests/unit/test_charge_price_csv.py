@@ -19,7 +19,7 @@ from rcm_charge.adapters.price_csv import (
 )
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
 
-CODE_FORM = "a code must be CPT (5 digits, or 4 and F or T) or HCPCS Level II (a letter A-V and 4 digits)"
+CODE_FORM = "a code must be CPT (5 digits, or 4 and F, T, U or M) or HCPCS Level II (a letter A-V and 4 digits)"
 CHARGE_FORM = "a charge must be an amount in dollars with at most two decimal places, such as 125.00"
 ALLOWED_FORM = "an allowed amount must be an amount in dollars with at most two decimal places, such as 125.00"
 

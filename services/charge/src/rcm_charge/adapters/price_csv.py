@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from rcm_charge.domain.pricing import CENT, ChargemasterEntry, ContractRate
-from rcm_charge.domain.procedures import procedure_code_form
+from rcm_charge.domain.pricing import CENT, LOCATION_PATTERN, ChargemasterEntry, ContractRate
+from rcm_charge.domain.procedures import modifier_form_valid, procedure_code_form
 
 __all__ = [
     "CHARGEMASTER_COLUMNS",
@@ -38,8 +38,7 @@ CONTRACT_RATE_COLUMNS = ("payer_id", "code", "modifier", "allowed")
 
 _MONEY = re.compile(r"\d+(?:\.\d{1,2})?")
 _MONEY_LIMIT = Decimal(10_000_000)
-_MODIFIER = re.compile(r"[A-Z0-9]{2}")
-_LOCATION = re.compile(r"[A-Za-z0-9_-]{1,20}")
+_LOCATION = re.compile(LOCATION_PATTERN)
 _MAX_DESCRIPTION = 200
 _MAX_PAYER_ID = 80
 # A cell beginning with one of these is run as a formula by spreadsheets (CSV injection).
@@ -247,7 +246,9 @@ def _code(cell: str) -> str:
     if not code:
         raise _Invalid("a code is required")
     if not (code.isascii() and procedure_code_form(code)):
-        raise _Invalid("a code must be CPT (5 digits, or 4 and F or T) or HCPCS Level II (a letter A-V and 4 digits)")
+        raise _Invalid(
+            "a code must be CPT (5 digits, or 4 and F, T, U or M) or HCPCS Level II (a letter A-V and 4 digits)"
+        )
     return code
 
 
@@ -255,7 +256,7 @@ def _modifier(cell: str) -> str | None:
     modifier = cell.upper()
     if not modifier:
         return None
-    if not (modifier.isascii() and _MODIFIER.fullmatch(modifier)):
+    if not modifier_form_valid(modifier):
         raise _Invalid("a modifier must be two letters or digits")
     return modifier
 

@@ -4,7 +4,8 @@ so a ciphertext copied into another row does not decrypt."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -136,7 +137,7 @@ class SqlEncounters:
         if for_update and is_postgres(self._session):
             query = query.with_for_update()
         row = (await self._session.scalars(query)).one_or_none()
-        return None if row is None else await self._encounter(row)
+        return None if row is None else (await self._encounters([row]))[0]
 
     async def add(self, encounter: Encounter) -> None:
         """A new encounter: inserted without the lookup a merge makes."""
@@ -172,7 +173,7 @@ class SqlEncounters:
         )
         if is_postgres(self._session):
             query = query.with_for_update()
-        return [await self._encounter(row) for row in (await self._session.scalars(query)).all()]
+        return await self._encounters((await self._session.scalars(query)).all())
 
     async def open_reviews(self, *, limit: int, offset: int, issue_code: str | None) -> list[Encounter]:
         """Encounters waiting for a coder, the longest waiting first."""
@@ -192,7 +193,7 @@ class SqlEncounters:
                 await self._session.scalars(select(EncounterRow).where(col(EncounterRow.id).in_(encounter_ids)))
             ).all()
         }
-        return [await self._encounter(rows[encounter_id]) for encounter_id in encounter_ids]
+        return await self._encounters([rows[encounter_id] for encounter_id in encounter_ids])
 
     async def by_review(self, review_id: UUID, *, for_update: bool = False) -> Encounter | None:
         review = await self._session.get(ReviewItemRow, str(review_id))
@@ -204,11 +205,11 @@ class SqlEncounters:
                 select(EncounterRow).where(col(EncounterRow.patient_id) == str(merged_patient_id))
             )
         ).all()
-        for row in rows:
-            encounter = await self._encounter(row)
+        moved = await self._encounters(rows)
+        for encounter in moved:
             encounter.details = replace(encounter.details, patient_id=surviving_patient_id)
             await self.save(encounter)
-        return [UUID(row.id) for row in rows]
+        return [encounter.id for encounter in moved]
 
     def _row(self, encounter: Encounter) -> EncounterRow:
         key = str(encounter.id)
@@ -269,17 +270,25 @@ class SqlEncounters:
             ),
         )
 
-    async def _encounter(self, row: EncounterRow) -> Encounter:
+    async def _encounters(self, rows: Sequence[EncounterRow]) -> list[Encounter]:
+        """The encounters of the rows, in their order, with their review items read in one query for all."""
+        if not rows:
+            return []
+        reviews: dict[str, list[ReviewItemRow]] = defaultdict(list)
+        for review in (
+            await self._session.scalars(
+                select(ReviewItemRow)
+                .where(col(ReviewItemRow.encounter_id).in_([row.id for row in rows]))
+                .order_by(col(ReviewItemRow.opened_at), col(ReviewItemRow.id))
+            )
+        ).all():
+            reviews[review.encounter_id].append(review)
+        return [self._encounter(row, reviews[row.id]) for row in rows]
+
+    def _encounter(self, row: EncounterRow, reviews: list[ReviewItemRow]) -> Encounter:
         content: dict[str, Any] = json.loads(
             self._cipher.decrypt(row.content_encrypted, context=_context("encounter", row.id, "content"))
         )
-        reviews = (
-            await self._session.scalars(
-                select(ReviewItemRow)
-                .where(col(ReviewItemRow.encounter_id) == row.id)
-                .order_by(col(ReviewItemRow.opened_at), col(ReviewItemRow.id))
-            )
-        ).all()
         return Encounter(
             id=UUID(row.id),
             details=serialization.details_from_json(content["details"]),

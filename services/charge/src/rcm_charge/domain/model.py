@@ -231,15 +231,28 @@ class Encounter:
         self._settle(found, now, review_id, decision="corrected")
         return True
 
-    def approve(self, issues: Iterable[Issue], *, by: str, note: str | None, now: datetime, review_id: UUID) -> None:
-        """A coder accepts the review flags the open review item showed them; errors cannot be accepted and must
-        be corrected first. A flag the coder has not seen (one a correction given with the approval raised) is
-        not accepted: the encounter stays held, its review item naming it."""
+    def approve(
+        self,
+        details: EncounterDetails,
+        issues: Iterable[Issue],
+        *,
+        by: str,
+        note: str | None,
+        now: datetime,
+        review_id: UUID,
+    ) -> None:
+        """A coder accepts the review flags the open review item showed them, on the details as coded (with the
+        correction given with the approval, if any); errors cannot be accepted and must be corrected first. A
+        flag the coder has not seen (one that correction raised) is not accepted: the encounter stays held, its
+        review item naming it. Nothing changes when the approval is refused."""
         self._refuse_if_voided()
         current = tuple(issues)
         errors = tuple(issue for issue in current if issue.severity == "error")
         if errors:
             raise EncounterError("the encounter has errors a coder cannot accept; correct them first", errors)
+        if details != self.details:  # the coding changed: what was accepted of the old is not
+            self.details = details
+            self.accepted_reviews = frozenset()
         review = self.open_review
         seen = {issue.key for issue in review.issues} if review is not None else set()
         self.accepted_reviews = self.accepted_reviews | frozenset(

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from rcm_charge.domain.model import ServiceLine
 
 CENT = Decimal("0.01")
+LOCATION_PATTERN = r"[A-Za-z0-9_-]{1,20}"  # a practice's code for one of its locations
 
 COMPONENTS = frozenset({"26", "TC"})
 # The share of the fee schedule amount a payment modifier pays (a rate without such a modifier is per unit).

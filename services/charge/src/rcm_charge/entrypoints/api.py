@@ -244,7 +244,7 @@ async def put_chargemaster(
 ) -> PriceFileSummary:
     """Columns `code,modifier,location,charge,description`; every problem is reported and nothing is stored
     unless the whole file is good. The chargemaster is the practice's code list."""
-    entries = await _price_file(request, charge, "chargemaster", parse_chargemaster)
+    entries = await _price_file(request, charge, "chargemaster file", parse_chargemaster)
     return await handlers.replace_chargemaster(entries, charge.uow(audit=audit))
 
 
@@ -272,7 +272,7 @@ async def put_contract_rates(
 ) -> PriceFileSummary:
     """Columns `payer_id,code,modifier,allowed` (the allowed amount per unit). The rates of each payer in the
     file are replaced whole; other payers' stay."""
-    rates = await _price_file(request, charge, "contract rates", parse_contract_rates)
+    rates = await _price_file(request, charge, "contract rates file", parse_contract_rates)
     return await handlers.replace_contract_rates(rates, charge.uow(audit=audit))
 
 

@@ -14,11 +14,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from rcm_charge.domain.model import MAX_DIAGNOSES, MAX_LINES, MAX_MODIFIERS, MAX_POINTERS, VoidReason
+from rcm_charge.domain.pricing import LOCATION_PATTERN
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=10)]
 Modifier = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=2)]
 Npi = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
-Location = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+Location = Annotated[str, StringConstraints(strip_whitespace=True, pattern=f"^{LOCATION_PATTERN}$")]
 Units = Annotated[Decimal, Field(gt=0, le=Decimal("9999.999"), decimal_places=3)]
 Pointer = Annotated[int, Field(ge=1, le=MAX_DIAGNOSES)]
 

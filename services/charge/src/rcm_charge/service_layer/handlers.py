@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
-from rcm_charge.domain.imports import ImportedClaim, ImportResult
+from rcm_charge.domain.imports import ClaimPosition, ImportedClaim, ImportResult
 from rcm_charge.domain.model import (
     Encounter,
     EncounterDetails,
@@ -79,16 +79,27 @@ class Evaluated:
     details: EncounterDetails
     issues: tuple[Issue, ...]
     payer_id: str | None
+    source: Source
 
 
 async def _evaluate(
-    uow: ChargeUnitOfWork, details: EncounterDetails, code_sets: CodeSets, today: date, source: Source | None = None
+    uow: ChargeUnitOfWork,
+    details: EncounterDetails,
+    code_sets: CodeSets,
+    today: date,
+    source: Source,
+    *,
+    before: EncounterDetails | None = None,
+    prices: PriceList | None = None,
 ) -> Evaluated:
-    """Price the lines from the chargemaster and the payer's contract, and validate the result against the
-    code sets and what is known of the patient and coverage. Diagnoses are kept as the code set spells them
-    (dotted); a merged patient is followed to its survivor; what an import could not take as sent is a review
-    flag."""
+    """Price the lines from the chargemaster and the payer's contract (or the price lists given, loaded once for
+    a whole import), and validate the result against the code sets and what is known of the patient and
+    coverage. Diagnoses are kept as the code set spells them (dotted); a merged patient is followed to its
+    survivor. For a correction of `before`, diagnoses that differ from the sender's answer an import's
+    ICD-9-CM ones."""
     details = _spelled(details, code_sets)
+    if before is not None and source.icd9_diagnoses and details.diagnoses != before.diagnoses:
+        source = replace(source, icd9_diagnoses=False)
     patient: PatientCopy | None = None
     if details.patient_id is not None:
         patient = await uow.patients.get(details.patient_id)
@@ -99,14 +110,11 @@ async def _evaluate(
     if details.coverage_id is not None:
         coverage = await uow.coverages.get(details.coverage_id)
     payer_id = coverage.payer_id if coverage is not None and coverage.patient_id == details.patient_id else None
-    codes = {line.code for line in details.lines}
-    prices = PriceList(
-        chargemaster=tuple(await uow.prices.chargemaster(codes)),
-        rates=tuple(await uow.prices.rates(payer_id, codes)) if payer_id else (),
-    )
+    if prices is None:
+        prices = await _price_list(uow, {line.code for line in details.lines}, payer_id)
     details = replace(details, lines=priced(details.lines, prices, location=details.location, payer_id=payer_id))
     facts: PatientFacts | None = patient.facts if patient is not None else None
-    imported_patient = source.imported_patient if source is not None else None
+    imported_patient = source.imported_patient
     if facts is None and imported_patient is not None:
         facts = PatientFacts(imported_patient.sex, imported_patient.birth_date)
     context = ValidationContext(
@@ -117,14 +125,24 @@ async def _evaluate(
         patient=facts,
         coverage=coverage.facts if coverage is not None else None,
     )
-    return Evaluated(details, validate(details, context) + _import_issues(source), payer_id)
+    return Evaluated(details, validate(details, context) + _import_issues(source), payer_id, source)
 
 
-def _import_issues(source: Source | None) -> tuple[Issue, ...]:
-    """What an imported claim carries until a coder corrects it: ICD-9-CM diagnoses must be recoded (a dotted
-    ICD-9 code can spell a valid ICD-10-CM one), and what could not be taken as sent is for a coder to see."""
-    if source is None:
-        return ()
+async def _price_list(
+    uow: ChargeUnitOfWork, codes: set[str], payer_id: str | None, *, every_payer: bool = False
+) -> PriceList:
+    """The chargemaster entries of the codes, and the payer's rates for them (none without a payer), or every
+    payer's rates for a file whose claims' payers are found one by one."""
+    wanted = every_payer or payer_id is not None
+    return PriceList(
+        chargemaster=tuple(await uow.prices.chargemaster(codes)),
+        rates=tuple(await uow.prices.rates(None if every_payer else payer_id, codes)) if wanted else (),
+    )
+
+
+def _import_issues(source: Source) -> tuple[Issue, ...]:
+    """What an imported claim carries: ICD-9-CM diagnoses until a coder recodes them (a dotted ICD-9 code can
+    spell a valid ICD-10-CM one), and what could not be taken as sent until a coder approves it."""
     issues = []
     if source.icd9_diagnoses:
         issues.append(Issue("DIAGNOSES_ICD9", "the imported diagnoses are ICD-9-CM codes: recode them in ICD-10-CM"))
@@ -200,9 +218,10 @@ async def _open_encounter(
     details: EncounterDetails,
     code_sets: CodeSets,
     now: datetime,
-    source: Source | None = None,
+    source: Source,
+    prices: PriceList | None = None,
 ) -> Encounter:
-    evaluated = await _evaluate(uow, details, code_sets, now.date(), source)
+    evaluated = await _evaluate(uow, details, code_sets, now.date(), source, prices=prices)
     encounter = Encounter.open(
         encounter_id=uuid.uuid4(),
         details=evaluated.details,
@@ -222,7 +241,7 @@ async def _open_encounter(
 
 async def capture(cmd: commands.CaptureEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets) -> EncounterPublic:
     async with uow:
-        encounter = await _open_encounter(uow, _details(cmd), code_sets, utc_now())
+        encounter = await _open_encounter(uow, _details(cmd), code_sets, utc_now(), Source())
         uow.respond(201, encounter.id)
         view = EncounterPublic.of(encounter)
         await uow.commit()
@@ -255,24 +274,15 @@ def _refused(exc: EncounterError) -> Conflict:
     return Conflict(f"{exc.message}.")
 
 
-def _recoded(source: Source, before: EncounterDetails, after: EncounterDetails) -> Source:
-    """The source once the coder's coding replaces the sender's: diagnoses that differ from the imported ones
-    answer their ICD-9-CM (the same codes sent back do not)."""
-    if source.icd9_diagnoses and after.diagnoses != before.diagnoses:
-        return replace(source, icd9_diagnoses=False)
-    return source
-
-
 async def _apply_correction(
     uow: ChargeUnitOfWork, encounter: Encounter, cmd: commands.CorrectEncounter, code_sets: CodeSets, now: datetime
 ) -> None:
     if encounter.status == "voided":
         raise Conflict("The encounter is voided.")
-    details = _spelled(_corrected(encounter.details, cmd), code_sets)
-    source = _recoded(encounter.source, encounter.details, details)
-    evaluated = await _evaluate(uow, details, code_sets, now.date(), source)
+    corrected = _corrected(encounter.details, cmd)
+    evaluated = await _evaluate(uow, corrected, code_sets, now.date(), encounter.source, before=encounter.details)
     if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4()):
-        encounter.source = source
+        encounter.source = evaluated.source
         await uow.encounters.save(encounter)
         _publish(uow, encounter, code_sets, evaluated.payer_id)
         uow.record_access("update", "encounter", encounter.id, encounter.details.patient_id)
@@ -344,17 +354,12 @@ async def resolve_review(
             encounter.void(cmd.void_reason or "other", cmd.note, by=by, now=now)
             payer_id = None
         else:
-            details = encounter.details
-            if cmd.correction is not None:
-                details = _spelled(_corrected(details, cmd.correction), code_sets)
-            source = _recoded(encounter.source, encounter.details, details)
-            evaluated = await _evaluate(uow, details, code_sets, now.date(), source)
-            if evaluated.details != encounter.details:  # coding changed: what was accepted of the old is not
-                encounter.details = evaluated.details
-                encounter.accepted_reviews = frozenset()
-            encounter.source = source
+            details = _corrected(encounter.details, cmd.correction) if cmd.correction else encounter.details
+            evaluated = await _evaluate(uow, details, code_sets, now.date(), encounter.source, before=encounter.details)
             try:
-                encounter.approve(evaluated.issues, by=by, note=cmd.note, now=now, review_id=uuid.uuid4())
+                encounter.approve(
+                    evaluated.details, evaluated.issues, by=by, note=cmd.note, now=now, review_id=uuid.uuid4()
+                )
             except EncounterError as exc:
                 raise ValidationFailed(
                     [
@@ -363,6 +368,7 @@ async def resolve_review(
                     ],
                     detail="The encounter has errors a coder cannot approve; correct them first.",
                 ) from None
+            encounter.source = evaluated.source
             if "IMPORT_FINDINGS" not in {issue.code for issue in encounter.blocking_issues}:
                 # the coder has seen and approved what the import could not take: it is not raised again
                 encounter.source = replace(encounter.source, findings=())
@@ -412,8 +418,8 @@ async def import_claims(
     data: bytes, read: ImportResult, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
 ) -> ImportReport:
     """Read an 837P's claims into encounters, all in one transaction. The same file imported again answers with
-    its first report and creates nothing; a claim taken before (the same billing NPI and claim number, in
-    another file) is reported as a duplicate and not taken again."""
+    its first report and creates nothing; a claim taken before in another file (its natural key) is reported
+    as a duplicate and not taken again."""
     digest = hashlib.sha256(data).hexdigest()
     now = utc_now()
     try:
@@ -423,12 +429,13 @@ async def import_claims(
                 await uow.commit()
                 return _replayed(existing)
             import_id = uuid.uuid4()
-            results = [await _import_claim(uow, claim, import_id, code_sets, now) for claim in read.claims]
+            # The file's price lists, read once for all its claims.
+            codes = {line.code for claim in read.claims for line in claim.details.lines}
+            prices = await _price_list(uow, codes, None, every_payer=True)
+            results = [await _import_claim(uow, claim, import_id, code_sets, now, prices) for claim in read.claims]
             results.extend(
                 ImportedClaimResult(
-                    batch=skipped.position.batch,
-                    claim=skipped.position.claim,
-                    segment=skipped.position.segment,
+                    **_position(skipped.position),
                     encounter_id=None,
                     status="skipped",
                     lines=0,
@@ -459,11 +466,20 @@ def _replayed(record: ImportRecord) -> ImportReport:
     return ImportReport.model_validate(record.report | {"replayed": True})
 
 
+def _position(position: ClaimPosition) -> dict[str, int]:
+    return {"batch": position.batch, "claim": position.claim, "segment": position.segment}
+
+
 async def _import_claim(
-    uow: ChargeUnitOfWork, claim: ImportedClaim, import_id: UUID, code_sets: CodeSets, now: datetime
+    uow: ChargeUnitOfWork,
+    claim: ImportedClaim,
+    import_id: UUID,
+    code_sets: CodeSets,
+    now: datetime,
+    prices: PriceList,
 ) -> ImportedClaimResult:
     details = claim.details
-    position = {"batch": claim.position.batch, "claim": claim.position.claim, "segment": claim.position.segment}
+    position = _position(claim.position)
     key = natural_key(claim)
     taken = await uow.encounters.find_imported(key)
     if taken is not None:
@@ -475,7 +491,7 @@ async def _import_claim(
     if coverage is not None:
         details = replace(details, patient_id=coverage.patient_id, coverage_id=coverage.coverage_id)
     source = Source("837p", import_id, claim.reference, claim.source_patient, claim.findings, claim.icd9_diagnoses, key)
-    encounter = await _open_encounter(uow, details, code_sets, now, source)
+    encounter = await _open_encounter(uow, details, code_sets, now, source, prices)
     return ImportedClaimResult(
         **position,
         encounter_id=encounter.id,

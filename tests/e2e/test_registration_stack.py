@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from cloudevents.core.bindings import kafka as cloudevents_kafka
 
 from rcm_common.topics import REGISTRATION_EVENTS
 from rcm_tools.net import free_port
@@ -68,7 +69,7 @@ async def events_about(servers: str, subject: str, expected: int) -> list[tuple[
                 for records in (await consumer.getmany(timeout_ms=300)).values():
                     for record in records:
                         headers = {k: v.decode() for k, v in record.headers}
-                        if headers["subject"] == subject:
+                        if headers["ce_subject"] == subject:
                             found.append((headers, json.loads(record.value)))
     finally:
         await consumer.stop()
@@ -96,14 +97,26 @@ async def test_a_patient_registered_over_http_comes_out_on_the_broker(stack: tup
 
     events = await events_about(servers, patient["id"], expected=2)
 
-    assert [headers["event_type"] for headers, _ in events] == [
+    assert [headers["ce_type"] for headers, _ in events] == [
         "rcm.registration.patient_registered",
         "rcm.registration.coverage_added",
     ]
     registered_headers, registered = events[0]
     assert registered["mrn"] == patient["mrn"]
-    assert registered_headers["producer"] == "registration"
+    assert registered_headers["ce_source"] == "/rcm/registration"
     assert "ssn" not in registered
+
+    # A generic CloudEvents reader (the SDK's Kafka binding, binary mode) takes the record as it came.
+    cloud_event = cloudevents_kafka.from_binary_event(
+        cloudevents_kafka.KafkaMessage(
+            headers={name: value.encode() for name, value in registered_headers.items()},
+            key=patient["id"].encode(),
+            value=json.dumps(registered).encode(),
+        )
+    )
+    assert (cloud_event.get_type(), cloud_event.get_subject()) == ("rcm.registration.patient_registered", patient["id"])
+    assert cloud_event.get_source() == "/rcm/registration"
+    assert cloud_event.get_data() == registered
     assert "219" not in json.dumps(registered) + json.dumps(registered_headers)
 
 

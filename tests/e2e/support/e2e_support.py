@@ -67,8 +67,8 @@ async def events_until(servers: str, topic: str, subject: str, until: str, withi
                 for records in (await consumer.getmany(timeout_ms=300)).values():
                     for record in records:
                         headers = {k: v.decode() for k, v in record.headers}
-                        if headers["subject"] == subject:
-                            found.append({"type": headers["event_type"], **json.loads(record.value)})
+                        if headers["ce_subject"] == subject:
+                            found.append({"type": headers["ce_type"], **json.loads(record.value)})
     finally:
         await consumer.stop()
     return found

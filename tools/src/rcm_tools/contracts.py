@@ -12,13 +12,14 @@ Usage: `python -m rcm_tools.contracts [--check] [--root DIR]` (or `rcm contracts
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import inspect
 import json
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -26,15 +27,15 @@ from typing import Any, Final
 
 from pydantic import SecretStr, ValidationError
 
-from rcm_common.envelope import ENVELOPE_HEADERS, Envelope
+from rcm_common.envelope import CONTENT_TYPE, ENVELOPE_HEADERS, SOURCE_PREFIX, SPEC_VERSION, Envelope
 from rcm_common.events import EVENT_REGISTRY, IntegrationEvent
+from rcm_common.events.base import SCHEMA_ID_BASE, schema_id
 from rcm_common.settings import ServiceSettings
 from rcm_common.topics import DEFAULT_PARTITIONS, SERVICES, dlq_topic, events_topic
 from rcm_tools.contract_examples import EXAMPLES
 from rcm_tools.errors import ToolError
 
 CONTRACTS: Final = Path("contracts")
-ID_BASE: Final = "https://rcm.dev"
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 KAFKA_BINDING_VERSION: Final = "0.5.0"
 
@@ -42,20 +43,16 @@ Json = dict[str, Any]
 
 _ENVELOPE_PATH: Final = CONTRACTS / "envelope.schema.json"
 
-# Descriptions and formats of the envelope headers; which are required comes from the Envelope dataclass.
-_ENVELOPE_HEADER_SCHEMAS: Final[dict[str, Json]] = {
-    "event_id": {"format": "uuid", "description": "Unique id of this event; consumers deduplicate on it."},
-    "event_type": {"description": "Wire type of the payload, e.g. `rcm.registration.patient_registered`."},
-    "event_version": {"pattern": "^[1-9][0-9]*$", "description": "Version of the payload schema, in decimal."},
-    "occurred_at": {"format": "date-time", "description": "When the fact happened: ISO 8601, in UTC."},
-    "producer": {"description": "The service that published the event, e.g. `registration`."},
-    "subject": {"description": "The aggregate id, also the Kafka key: an opaque id, never PHI."},
-    "correlation_id": {"description": "Shared by everything one request or workflow caused; passed on as is."},
-    "causation_id": {"description": "`event_id` of the message whose handling published this one, if any."},
-    "traceparent": {
-        "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
-        "description": "W3C trace context of the publishing span.",
-    },
+# Formats of the envelope headers beyond their descriptions (which, with what is required, come from
+# rcm_common.envelope.ENVELOPE_HEADERS, the table the code reads and writes by).
+_ENVELOPE_HEADER_FORMATS: Final[dict[str, Json]] = {
+    "ce_specversion": {"const": SPEC_VERSION},
+    "ce_id": {"format": "uuid"},
+    "ce_source": {"format": "uri-reference", "pattern": f"^{SOURCE_PREFIX}[a-z-]+$"},
+    "ce_time": {"format": "date-time"},
+    "ce_dataschema": {"format": "uri"},
+    "content-type": {"const": CONTENT_TYPE},
+    "ce_traceparent": {"pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"},
 }
 
 # What rcm_common.messaging.EventConsumer adds to a record it moves to `<topic>.dlq`.
@@ -226,7 +223,8 @@ def _example_path(model: type[IntegrationEvent]) -> Path:
 
 
 def _schema_id(path: Path) -> str:
-    return f"{ID_BASE}/{path.as_posix()}"
+    """`contracts/x` is known as `SCHEMA_ID_BASE/x`: the ids the envelope's `ce_dataschema` names."""
+    return f"{SCHEMA_ID_BASE}/{path.relative_to(CONTRACTS).as_posix()}"
 
 
 def _ref_from_asyncapi(path: Path) -> str:
@@ -234,23 +232,22 @@ def _ref_from_asyncapi(path: Path) -> str:
 
 
 def _envelope_schema() -> Json:
-    required = [
-        field.name
-        for field in dataclasses.fields(Envelope)
-        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-    ]
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": _schema_id(_ENVELOPE_PATH),
         "title": "Envelope",
         "description": (
-            "The Kafka headers of every integration event: identifiers and metadata, never PHI. "
-            "All values are UTF-8 strings. Other headers (the client library's own) may be present; "
-            "readers ignore them."
+            "The Kafka headers of every integration event: a CloudEvents 1.0 event in the Kafka protocol "
+            "binding's binary mode (attributes as `ce_*` headers, the JSON payload as the value). Identifiers "
+            "and metadata only, never PHI. All values are UTF-8 strings. Other headers (the client library's "
+            "own) may be present; readers ignore them."
         ),
         "type": "object",
-        "properties": {name: {"type": "string", **_ENVELOPE_HEADER_SCHEMAS[name]} for name in ENVELOPE_HEADERS},
-        "required": required,
+        "properties": {
+            name: {"type": "string", "description": description, **_ENVELOPE_HEADER_FORMATS.get(name, {})}
+            for name, (_required, description) in ENVELOPE_HEADERS.items()
+        },
+        "required": [name for name, (required, _description) in ENVELOPE_HEADERS.items() if required],
         "additionalProperties": {"type": "string"},
     }
 
@@ -374,15 +371,19 @@ def _asyncapi_message(model: type[IntegrationEvent]) -> Json:
                 {
                     "type": "object",
                     "properties": {
-                        "event_type": {"const": model.event_type},
-                        "event_version": {"const": str(model.event_version)},
-                        "producer": {"const": producer_of(model)},
+                        "ce_type": {"const": model.event_type},
+                        "ce_dataschema": {"const": schema_id(model.event_type, model.event_version)},
+                        "ce_source": {"const": f"{SOURCE_PREFIX}{producer_of(model)}"},
                     },
                 },
             ]
         },
+        "correlationId": {
+            "description": "Shared by everything one request or workflow caused; passed on by every consumer.",
+            "location": "$message.header#/ce_correlationid",
+        },
         "payload": {"$ref": _ref_from_asyncapi(_schema_path(model))},
-        "examples": [{"name": "synthetic", "payload": _example(model)}],
+        "examples": [{"name": "synthetic", "headers": _example_headers(model), "payload": _example(model)}],
         "bindings": {
             "kafka": {
                 "key": {
@@ -396,6 +397,22 @@ def _asyncapi_message(model: type[IntegrationEvent]) -> Json:
     if model.__doc__:
         message["summary"] = inspect.cleandoc(model.__doc__)
     return message
+
+
+def _example_headers(model: type[IntegrationEvent]) -> dict[str, str]:
+    """The headers of the example event as the outbox writes them, with fixed ids and time."""
+    envelope = Envelope(
+        event_id=uuid.UUID("00000000-0000-4000-8000-000000000001"),
+        event_type=model.event_type,
+        event_version=model.event_version,
+        occurred_at=datetime(2026, 1, 5, 14, 30, tzinfo=UTC),
+        producer=producer_of(model),
+        subject=str(_example(model)[model.subject_field]),
+        correlation_id="00000000000040008000000000000002",
+        causation_id="00000000-0000-4000-8000-000000000003",
+        traceparent=f"00-{'4bf92f3577b34da6a3ce929d0e0e4736'}-{'00f067aa0ba902b7'}-01",
+    )
+    return envelope.to_headers()
 
 
 def _dead_letter_message(topic: str) -> Json:

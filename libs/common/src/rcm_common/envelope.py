@@ -1,4 +1,5 @@
-"""The event envelope (DESIGN §3), carried in Kafka headers beside the JSON payload.
+"""The event envelope (DESIGN §3): CloudEvents 1.0 in the Kafka protocol binding's binary mode, its
+attributes in `ce_*` headers beside the JSON payload.
 
 Headers hold only identifiers and metadata, never PHI: the subject is an opaque aggregate UUID.
 """
@@ -10,26 +11,36 @@ from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 from uuid import UUID
 
 from opentelemetry import propagate
 from pydantic import ValidationError
 
-from rcm_common.events.base import IntegrationEvent, event_model
+from rcm_common.events.base import IntegrationEvent, event_model, schema_id, version_of_schema
 from rcm_common.logs import get_correlation_id
 from rcm_common.types import utcnow
 
-ENVELOPE_HEADERS = (
-    "event_id",
-    "event_type",
-    "event_version",
-    "occurred_at",
-    "producer",
-    "subject",
-    "correlation_id",
-    "causation_id",
-    "traceparent",
-)
+SPEC_VERSION: Final = "1.0"
+CONTENT_TYPE: Final = "application/json"
+SOURCE_PREFIX: Final = "/rcm/"
+"""`ce_source` is the producing service as a URI reference: `/rcm/<service>`."""
+
+# Header name, required or not, and what it holds: the contract tool renders this table as the envelope's
+# schema, so the code and the document cannot disagree.
+ENVELOPE_HEADERS: Final[dict[str, tuple[bool, str]]] = {
+    "ce_specversion": (True, "CloudEvents specification version: always `1.0`."),
+    "ce_id": (True, "Unique id of this event (a UUID); consumers deduplicate on it."),
+    "ce_source": (True, "The producing service as a URI reference, e.g. `/rcm/registration`."),
+    "ce_type": (True, "Wire type of the payload, e.g. `rcm.registration.patient_registered`."),
+    "ce_time": (True, "When the fact happened: RFC 3339, in UTC."),
+    "ce_subject": (True, "The aggregate id, also the Kafka key: an opaque id, never PHI."),
+    "ce_dataschema": (True, "`$id` of the payload's JSON Schema; its last segment names the version (`v1`)."),
+    "content-type": (True, "Media type of the value: always `application/json`."),
+    "ce_correlationid": (True, "Extension: shared by everything one request or workflow caused."),
+    "ce_causationid": (False, "Extension: `ce_id` of the event whose handling published this one, if any."),
+    "ce_traceparent": (False, "Extension (CloudEvents distributed tracing): W3C trace context of the publisher."),
+}
 
 
 # The event being handled, if any: events published while handling it name it as their cause.
@@ -42,6 +53,9 @@ class InvalidMessage(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
+    """What travels beside an event's payload, read and written as CloudEvents 1.0 Kafka headers in binary
+    mode, so generic CloudEvents tools read our records."""
+
     event_id: UUID
     event_type: str
     event_version: int
@@ -52,42 +66,62 @@ class Envelope:
     causation_id: str | None = None
     traceparent: str | None = None
 
+    @property
+    def source(self) -> str:
+        return f"{SOURCE_PREFIX}{self.producer}"
+
+    @property
+    def dataschema(self) -> str:
+        return schema_id(self.event_type, self.event_version)
+
     def to_headers(self) -> dict[str, str]:
         headers = {
-            "event_id": str(self.event_id),
-            "event_type": self.event_type,
-            "event_version": str(self.event_version),
-            "occurred_at": self.occurred_at.isoformat(),
-            "producer": self.producer,
-            "subject": self.subject,
-            "correlation_id": self.correlation_id,
+            "ce_specversion": SPEC_VERSION,
+            "ce_id": str(self.event_id),
+            "ce_source": self.source,
+            "ce_type": self.event_type,
+            "ce_time": self.occurred_at.isoformat(),
+            "ce_subject": self.subject,
+            "ce_dataschema": self.dataschema,
+            "content-type": CONTENT_TYPE,
+            "ce_correlationid": self.correlation_id,
         }
         if self.causation_id:
-            headers["causation_id"] = self.causation_id
+            headers["ce_causationid"] = self.causation_id
         if self.traceparent:
-            headers["traceparent"] = self.traceparent
+            headers["ce_traceparent"] = self.traceparent
         return headers
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> Envelope:
         try:
-            occurred_at = datetime.fromisoformat(headers["occurred_at"])
+            if headers["ce_specversion"] != SPEC_VERSION:
+                raise InvalidMessage("envelope header ce_specversion is not 1.0")
+            if headers["content-type"].split(";")[0].strip() != CONTENT_TYPE:
+                raise InvalidMessage("envelope header content-type is not application/json")
+            source = headers["ce_source"]
+            if not source.startswith(SOURCE_PREFIX):
+                raise InvalidMessage(f"envelope header ce_source does not start with {SOURCE_PREFIX}")
+            occurred_at = datetime.fromisoformat(headers["ce_time"])
             if occurred_at.tzinfo is None:
-                raise ValueError("occurred_at is not timezone-aware")
+                raise InvalidMessage("envelope header ce_time is not timezone-aware")
             return cls(
-                event_id=UUID(headers["event_id"]),
-                event_type=headers["event_type"],
-                event_version=int(headers["event_version"]),
+                event_id=UUID(headers["ce_id"]),
+                event_type=headers["ce_type"],
+                event_version=version_of_schema(headers["ce_dataschema"]),
                 occurred_at=occurred_at,
-                producer=headers["producer"],
-                subject=headers["subject"],
-                correlation_id=headers["correlation_id"],
-                causation_id=headers.get("causation_id") or None,
-                traceparent=headers.get("traceparent") or None,
+                producer=source.removeprefix(SOURCE_PREFIX),
+                subject=headers["ce_subject"],
+                correlation_id=headers["ce_correlationid"],
+                causation_id=headers.get("ce_causationid") or None,
+                traceparent=headers.get("ce_traceparent") or None,
             )
         except KeyError as exc:
             raise InvalidMessage(f"envelope header {exc.args[0]} is missing") from None
+        except InvalidMessage:
+            raise
         except ValueError as exc:
+            # The type only: a value's own text is not repeated into logs and DLQ headers.
             raise InvalidMessage(f"envelope header is malformed: {type(exc).__name__}") from None
 
 

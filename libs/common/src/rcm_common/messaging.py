@@ -81,14 +81,14 @@ class KafkaMessagePublisher:
     async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
         pending = []
         for message in messages:
-            token = otel_context.attach(propagate.extract(message.headers))
+            token = otel_context.attach(propagate.extract({"traceparent": message.headers.get("ce_traceparent", "")}))
             try:
                 sent = await self._broker.publish(
                     message.payload,
                     topic=message.topic,
                     key=message.key,
                     headers=dict(message.headers),
-                    correlation_id=message.headers.get("correlation_id"),
+                    correlation_id=message.headers.get("ce_correlationid"),
                     no_confirm=True,
                 )
             finally:

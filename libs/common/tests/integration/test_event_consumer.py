@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from rcm_common.envelope import Envelope
 from rcm_common.errors import ConcurrentUpdate, ValidationFailed
+from rcm_common.events.base import schema_id
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, TransientFailure
 from rcm_common.outbox import OutgoingMessage
@@ -106,7 +107,7 @@ async def test_a_poison_message_lands_in_the_dlq_and_the_next_message_is_process
     assert headers["dlq_consumer"] == "test-consumer"
     assert headers["dlq_original_topic"] == REGISTRATION_EVENTS
     assert headers["dlq_error_type"] == "RuntimeError"
-    assert headers["event_type"] == PatientRegistered.event_type
+    assert headers["ce_type"] == PatientRegistered.event_type
     assert PatientRegistered.model_validate_json(dead[0]["body"]).patient_id == poison.patient_id
 
 
@@ -119,7 +120,7 @@ async def test_an_unreadable_message_goes_to_the_dlq_without_retries(
         event = patient_registered()
         headers = envelope_for(event).to_headers()
         await broker.publish(b'{"patient_id": "not-a-uuid"}', topic=REGISTRATION_EVENTS, headers=headers)
-        await broker.publish(b"{}", topic=REGISTRATION_EVENTS, headers={"event_type": "missing-the-rest"})
+        await broker.publish(b"{}", topic=REGISTRATION_EVENTS, headers={"ce_type": "missing-the-rest"})
 
     assert handler.attempts == 0
     assert [d["headers"]["dlq_error_type"] for d in dead] == ["InvalidMessage", "InvalidMessage"]
@@ -146,7 +147,7 @@ async def test_events_of_types_the_consumer_does_not_handle_are_skipped(
     handler = Flaky(effects)
     broker, dead = build(effects, handler)
     async with TestKafkaBroker(broker):
-        headers = envelope_for(patient_registered()).to_headers() | {"event_type": "rcm.other.something_new"}
+        headers = envelope_for(patient_registered()).to_headers() | {"ce_type": "rcm.other.something_new"}
         await broker.publish(b"{}", topic=REGISTRATION_EVENTS, headers=headers)
 
     assert handler.attempts == 0
@@ -242,7 +243,7 @@ async def test_a_rule_the_event_breaks_goes_to_the_dlq_at_once(effects: Any) -> 
 async def test_another_version_of_a_handled_event_is_left_to_its_own_readers(effects: Any) -> None:
     dead = RecordingDeadLetters()
     event = patient_registered()
-    headers = envelope_for(event).to_headers() | {"event_version": "2"}
+    headers = envelope_for(event).to_headers() | {"ce_dataschema": schema_id(event.event_type, 2)}
     report = await direct_consumer(effects, effects.record, dead).consume([record_of(event, headers)])
 
     assert (report.applied, report.ignored, dead.sent) == (0, 1, [])

@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from cloudevents.core.bindings import kafka as cloudevents_kafka
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from rcm_common.events.base import schema_id
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, create_broker
 from rcm_common.outbox import OutboxMessage, OutboxRelay
@@ -121,8 +123,36 @@ async def test_outbox_to_kafka_to_consumer_applies_each_event_once(
     assert await effects.counts() == dict.fromkeys(ids, 1)
     records = await read_all(embedded_broker.bootstrap_servers, topic, "inspector", 20)
     headers = {name: value.decode() for name, value in records[0].headers}
-    assert {"event_id", "event_type", "event_version", "occurred_at", "producer", "subject"} <= set(headers)
-    assert records[0].key.decode() == headers["subject"] == json.loads(records[0].value)["patient_id"]
+    assert {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "ce_dataschema"} <= set(headers)
+    assert headers["content-type"] == "application/json"
+    assert records[0].key.decode() == headers["ce_subject"] == json.loads(records[0].value)["patient_id"]
+
+
+async def test_a_cloudevents_sdk_reads_a_published_record_as_a_cloudevent(
+    embedded_broker: EmbeddedBroker, topic: str, producer_db: Any, kafka: KafkaBroker
+) -> None:
+    """The CloudEvents Kafka protocol binding, binary mode: a generic reader gets every attribute."""
+    [event_id] = await write_events(producer_db, topic, 1)
+    await OutboxRelay(producer_db, KafkaMessagePublisher(kafka)).publish_pending()
+    [record] = await read_all(embedded_broker.bootstrap_servers, topic, "cloudevents-reader", 1)
+
+    cloud_event = cloudevents_kafka.from_binary_event(
+        cloudevents_kafka.KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
+    )
+
+    payload = json.loads(record.value)
+    assert cloud_event.get_specversion() == "1.0"
+    assert cloud_event.get_id() == event_id
+    assert cloud_event.get_type() == PatientRegistered.event_type
+    assert cloud_event.get_source() == "/rcm/test-producer"
+    assert cloud_event.get_subject() == payload["patient_id"] == record.key.decode()
+    assert cloud_event.get_dataschema() == schema_id(PatientRegistered.event_type, 1)
+    assert cloud_event.get_datacontenttype() == "application/json"
+    published_at = cloud_event.get_time()
+    assert published_at is not None
+    assert published_at.utcoffset() is not None
+    assert cloud_event.get_data() == payload
+    assert cloud_event.get_extension("correlationid")
 
 
 async def test_a_crash_between_the_database_commit_and_the_offset_commit_does_not_apply_twice(
@@ -181,5 +211,6 @@ async def test_the_requests_trace_continues_onto_the_broker(
         await broker.stop()
 
     [record] = await read_all(embedded_broker.bootstrap_servers, topic, "trace-reader", 1)
-    traceparent = dict(record.headers)["traceparent"].decode()
-    assert traceparent.split("-")[1] == format(request_span.get_span_context().trace_id, "032x")
+    trace_id = format(request_span.get_span_context().trace_id, "032x")
+    assert dict(record.headers)["traceparent"].decode().split("-")[1] == trace_id
+    assert dict(record.headers)["ce_traceparent"].decode().split("-")[1] == trace_id

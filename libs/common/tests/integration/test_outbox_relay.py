@@ -75,7 +75,7 @@ async def test_rows_are_published_in_commit_order_and_marked_sent(factory: async
     relay = OutboxRelay(factory, publisher, batch_size=3)
 
     assert [await relay.publish_pending() for _ in range(4)] == [3, 3, 1, 0]
-    assert [m.headers["event_id"] for m in publisher.published] == ids
+    assert [m.headers["ce_id"] for m in publisher.published] == ids
     assert all(row.sent_at is not None and row.attempts == 1 for row in await rows(factory))
 
 
@@ -144,7 +144,7 @@ async def test_the_running_relay_publishes_as_soon_as_it_is_woken(factory: async
     stop.set()
     await running
 
-    assert [m.headers["event_id"] for m in publisher.published] == ids
+    assert [m.headers["ce_id"] for m in publisher.published] == ids
 
 
 @pytest.mark.postgres
@@ -159,7 +159,7 @@ async def test_replicas_take_turns_so_every_row_leaves_once_and_in_commit_order(
         class SharedLine(RecordingPublisher):
             async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
                 await super().publish_all(messages)
-                sent_in_order.extend(m.headers["event_id"] for m in messages)
+                sent_in_order.extend(m.headers["ce_id"] for m in messages)
 
         async def replica() -> None:
             relay = OutboxRelay(factory, SharedLine(delay=0.02), batch_size=7)

@@ -26,6 +26,7 @@ from rcm_common.audit import verify_chain
 from rcm_common.auth import generate_keypair, mint_token
 from rcm_common.envelope import ENVELOPE_HEADERS
 from rcm_common.events import event_model
+from rcm_common.events.base import schema_id
 from rcm_common.logs import configure_logging
 from rcm_common.topics import REGISTRATION_EVENTS
 from rcm_registration.entrypoints.api import router
@@ -39,7 +40,7 @@ SSN_DIGITS = "587368829"
 BIRTH_DATE = "1984-03-09"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
-REQUIRED_HEADERS = {"event_id", "event_type", "event_version", "occurred_at", "producer", "subject", "correlation_id"}
+REQUIRED_HEADERS = {name for name, (required, _) in ENVELOPE_HEADERS.items() if required}
 
 
 def unique_name() -> str:
@@ -714,7 +715,7 @@ async def test_every_change_is_an_outbox_event_with_its_envelope(api: Registrati
     pid, did = ids["patient"], ids["duplicate"]
     rows = await outbox_of(api, pid, did)
 
-    assert [(r["event_type"], r["key"], json.loads(r["headers"])["correlation_id"]) for r in rows] == [
+    assert [(r["event_type"], r["key"], json.loads(r["headers"])["ce_correlationid"]) for r in rows] == [
         ("rcm.registration.patient_registered", pid, "register"),
         ("rcm.registration.patient_updated", pid, "update"),
         ("rcm.registration.coverage_added", pid, "add-coverage"),
@@ -728,16 +729,18 @@ async def test_every_change_is_an_outbox_event_with_its_envelope(api: Registrati
         headers = json.loads(row["headers"])
         assert REQUIRED_HEADERS <= set(headers) <= set(ENVELOPE_HEADERS), headers
         assert row["topic"] == REGISTRATION_EVENTS
-        assert headers["subject"] == row["key"]
-        assert headers["event_type"] == row["event_type"]
-        assert headers["event_id"] == row["event_id"]
-        assert uuid.UUID(headers["event_id"])
-        assert (headers["event_version"], headers["producer"]) == ("1", "registration")
-        assert datetime.fromisoformat(headers["occurred_at"]).utcoffset() == timedelta(0)
-        assert TRACEPARENT.fullmatch(headers["traceparent"]), headers
-        assert headers.get("causation_id") is None  # caused by a request, not by another event
+        assert headers["ce_subject"] == row["key"]
+        assert headers["ce_type"] == row["event_type"]
+        assert headers["ce_id"] == row["event_id"]
+        assert uuid.UUID(headers["ce_id"])
+        assert (headers["ce_specversion"], headers["content-type"]) == ("1.0", "application/json")
+        assert headers["ce_dataschema"] == schema_id(row["event_type"], 1)
+        assert headers["ce_source"] == "/rcm/registration"
+        assert datetime.fromisoformat(headers["ce_time"]).utcoffset() == timedelta(0)
+        assert TRACEPARENT.fullmatch(headers["ce_traceparent"]), headers
+        assert headers.get("ce_causationid") is None  # caused by a request, not by another event
         assert row["sent_at"] is None  # the broker is unreachable: the relay has not taken it
-        event = event_model(headers["event_type"], int(headers["event_version"])).model_validate_json(row["payload"])
+        event = event_model(headers["ce_type"], 1).model_validate_json(row["payload"])
         assert event.subject == row["key"]
     assert len({r["event_id"] for r in rows}) == len(rows)
 

@@ -6,9 +6,28 @@ only optional fields may be added; readers ignore fields they do not know.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from typing import Any, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict
+
+SCHEMA_ID_BASE: Final = "https://rcm.dev/contracts"
+"""The `$id` prefix of the committed JSON Schemas (`contracts/...`); ids are names, not download addresses."""
+
+_SCHEMA_VERSION = re.compile(r"/v([1-9][0-9]*)\.schema\.json$")
+
+
+def schema_id(event_type: str, event_version: int) -> str:
+    """The `$id` of an event's payload schema, which the envelope carries as `ce_dataschema`."""
+    return f"{SCHEMA_ID_BASE}/events/{event_type}/v{event_version}.schema.json"
+
+
+def version_of_schema(dataschema: str) -> int:
+    """The payload version named by a schema `$id` (`.../v2.schema.json` is version 2)."""
+    found = _SCHEMA_VERSION.search(dataschema)
+    if found is None:
+        raise ValueError("the data schema names no version")
+    return int(found.group(1))
 
 
 class UnknownEventType(LookupError):

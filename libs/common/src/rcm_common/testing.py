@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
@@ -30,9 +30,8 @@ from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import event_model
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered
-from rcm_common.messaging import EventConsumer, EventHandler
+from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import alembic_config, upgrade_to_head
-from rcm_common.outbox import OutgoingMessage
 from rcm_common.schema_check import schema_differences, schema_snapshot
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
 
@@ -171,43 +170,25 @@ async def query_rows(
         return [dict(row) for row in result.mappings().all()]
 
 
-class _CollectedDeadLetters:
-    """A dead-letter publisher that keeps what it is given, for a consumer test to inspect."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMessage] = []
-
-    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> None:
-        self.sent.extend(messages)
-
-
 async def replay_claimed(
     claimed: Path,
     story: Sequence[str],
     *,
-    name: str,
-    handlers: Mapping[type[IntegrationEvent], EventHandler[Any]],
-    uow_factory: Callable[[], Any],
-    topic: str,
+    consumer: EventConsumer[Any],
     producer: str,
 ) -> None:
-    """Replay a consumer's claimed examples (`<claimed>/<event_type>/v1.json`) through the real consumer in the
-    story's order: each is applied once and none is dead-lettered, and the story delivered again is taken for
-    duplicates."""
-    dead_letters = _CollectedDeadLetters()
-    consumer: EventConsumer[Any] = EventConsumer(
-        name=name, topic=topic, handlers=handlers, uow_factory=uow_factory, dead_letters=dead_letters
-    )
+    """Replay a consumer's claimed examples (`<claimed>/<event_type>/v1.json`) through the service's real
+    consumer in the story's order: each is applied once and none is dead-lettered, and the story delivered
+    again is taken for duplicates."""
     records = [
-        _claimed_record(claimed, event_type, offset, topic=topic, producer=producer)
+        _claimed_record(claimed, event_type, offset, topic=consumer.topic, producer=producer)
         for offset, event_type in enumerate(story)
     ]
     for record in records:
         report = await consumer.consume([record])
         assert (report.applied, report.dead_lettered) == (1, []), record.headers
     again = await consumer.consume(records)
-    assert (again.applied, again.duplicates) == (0, len(story))
-    assert dead_letters.sent == []
+    assert (again.applied, again.duplicates, again.dead_lettered) == (0, len(story), [])
 
 
 def _claimed_record(

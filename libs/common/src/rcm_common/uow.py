@@ -12,6 +12,7 @@ from typing import Protocol, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rcm_common.audit import AuditContext, append_audit
+from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.http import IdempotentRequest, remember_response
@@ -58,10 +59,12 @@ class SqlUnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         *,
         producer: str,
-        topic: str,
+        topic: str | None,
         audit: AuditContext | None = None,
         idempotency: IdempotentRequest | None = None,
         on_commit: Callable[[], None] | None = None,
+        cipher: FieldCipher | None = None,
+        blind_index: BlindIndex | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._producer = producer
@@ -69,6 +72,22 @@ class SqlUnitOfWork:
         self._audit = audit
         self._idempotency = idempotency
         self._on_commit = on_commit
+        self._cipher = cipher
+        self._blind_index = blind_index
+
+    @property
+    def cipher(self) -> FieldCipher:
+        """The service's field cipher, for repositories that keep PHI encrypted at rest."""
+        if self._cipher is None:
+            raise RuntimeError("this unit of work was built without the service's field keys")
+        return self._cipher
+
+    @property
+    def blind_index(self) -> BlindIndex:
+        """The service's HMAC index, for repositories that look PHI up without decrypting it."""
+        if self._blind_index is None:
+            raise RuntimeError("this unit of work was built without the service's field keys")
+        return self._blind_index
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
@@ -93,6 +112,8 @@ class SqlUnitOfWork:
 
     def publish(self, event: IntegrationEvent) -> Envelope:
         """Queue an integration event; it is written to the outbox when (and only if) the work commits."""
+        if self._topic is None:
+            raise RuntimeError(f"{self._producer} publishes no events, yet a handler published {event.event_type}")
         envelope = new_envelope(event, self._producer)
         self._events.append((event, envelope))
         return envelope
@@ -127,7 +148,8 @@ class SqlUnitOfWork:
                     resource_id=access.resource_id,
                     patient_id=access.patient_id,
                 )
-        self.session.add_all([outbox_row(self._topic, event, envelope) for event, envelope in self._events])
+        if self._topic is not None:
+            self.session.add_all([outbox_row(self._topic, event, envelope) for event, envelope in self._events])
         if self._idempotency is not None and self._response is not None:
             status_code, resource_id = self._response
             remember_response(

@@ -13,16 +13,16 @@ from uuid import UUID
 import pytest
 from pydantic import SecretStr
 
-from rcm_charge.bootstrap import CONSUMER_NAME, Charge, bootstrap
+from rcm_charge.bootstrap import Charge, bootstrap
 from rcm_charge.config import ChargeSettings
-from rcm_charge.entrypoints.app import SOURCE_MIGRATIONS
-from rcm_charge.service_layer.handlers import consumer_audit, event_handlers
+from rcm_charge.entrypoints.app import CHARGE_APP
+from rcm_charge.service_layer.handlers import event_handlers
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
 
-CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / CONSUMER_NAME
+CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "charge"
 STORY = (
     "rcm.registration.patient_registered",
     "rcm.registration.patient_updated",
@@ -44,7 +44,7 @@ async def charge(tmp_path: Path) -> AsyncIterator[Charge]:
         environment="test", state_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1",
         jwt_public_key=SecretStr(generate_keypair()[1]),
     )  # fmt: skip
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, settings.resolved_database_url)
+    await asyncio.to_thread(upgrade_to_head, CHARGE_APP.migrations, settings.resolved_database_url)
     service = bootstrap(settings)
     yield service
     await service.engine.dispose()
@@ -57,9 +57,7 @@ def test_charge_claims_an_example_of_every_event_it_handles(charge: Charge) -> N
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(charge: Charge) -> None:
     await replay_claimed(
-        CLAIMED, STORY, name=CONSUMER_NAME, handlers=event_handlers(charge.code_sets),
-        uow_factory=lambda: charge.uow(audit=consumer_audit()),
-        topic=REGISTRATION_EVENTS, producer="registration",
+        CLAIMED, STORY, consumer=charge.consumer_of(REGISTRATION_EVENTS), producer="registration",
     )  # fmt: skip
 
     patient = _claimed("rcm.registration.patient_updated")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rcm_charge.entrypoints.app import SOURCE_MIGRATIONS
+from rcm_charge.entrypoints.app import CHARGE_APP
 from rcm_common.testing import check_migrations
 
 OWNED_TABLES = frozenset(
@@ -33,4 +33,4 @@ def fresh_url(database_url: str, tmp_path: Path) -> str:
 
 
 async def test_upgrade_head_matches_the_models_and_downgrades_to_nothing(fresh_url: str) -> None:
-    await check_migrations(SOURCE_MIGRATIONS, fresh_url, OWNED_TABLES)
+    await check_migrations(CHARGE_APP.migrations, fresh_url, OWNED_TABLES)

@@ -1,5 +1,5 @@
 """`python -m rcm_clearinghouse_sim`: serve the simulator with its settings from the environment."""
 
-from rcm_clearinghouse_sim.entrypoints.main import main
+from rcm_clearinghouse_sim.entrypoints.app import main
 
 main()

@@ -8,15 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 from faststream.kafka import KafkaBroker
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rcm_common.audit import AuditContext
-from rcm_common.auth import TokenVerifier, load_verifier
-from rcm_common.crypto import FieldCipher, ciphers_from_settings
-from rcm_common.db import create_engine, create_session_factory
-from rcm_common.http import IdempotentRequest
-from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, create_broker
-from rcm_common.outbox import OutboxRelay
+from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway, HttpClearinghouse
 from rcm_eligibility.adapters.unit_of_work import SqlEligibilityUnitOfWork
@@ -26,35 +19,13 @@ from rcm_eligibility.service_layer.checking import Checker, worker_audit
 
 logger = logging.getLogger(__name__)
 
-CONSUMER_NAME = "eligibility"
-
 
 @dataclass
-class Eligibility:
-    """The running service's parts, shared by the HTTP API, the consumer, the worker and the sweep."""
+class Eligibility(Kernel[EligibilitySettings, SqlEligibilityUnitOfWork]):
+    """The running service: the kernel's parts, the checker that asks payers, and the clearinghouse client."""
 
-    settings: EligibilitySettings
-    engine: AsyncEngine
-    session_factory: async_sessionmaker[AsyncSession]
-    cipher: FieldCipher
-    broker: KafkaBroker
-    relay: OutboxRelay
-    token_verifier: TokenVerifier
     checker: Checker
     http_client: httpx.AsyncClient | None
-
-    def uow(
-        self, *, audit: AuditContext | None = None, idempotency: IdempotentRequest | None = None
-    ) -> SqlEligibilityUnitOfWork:
-        return SqlEligibilityUnitOfWork(
-            self.session_factory,
-            producer=self.settings.service_name,
-            topic=ELIGIBILITY_EVENTS,
-            audit=audit,
-            idempotency=idempotency,
-            on_commit=self.relay.wake,
-            cipher=self.cipher,
-        )
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         await self.checker.run(
@@ -93,16 +64,6 @@ def bootstrap(
     gateway: EligibilityGateway | None = None,
 ) -> Eligibility:
     settings = settings or EligibilitySettings()
-    engine = create_engine(settings.resolved_database_url)
-    session_factory = create_session_factory(engine)
-    cipher, _blind_index = ciphers_from_settings(settings)
-    broker = broker or create_broker(settings)
-    relay = OutboxRelay(
-        session_factory,
-        KafkaMessagePublisher(broker),
-        batch_size=settings.relay_batch_size,
-        idle_seconds=settings.relay_idle_seconds,
-    )
     http_client = None
     if gateway is None:
         http_client = httpx.AsyncClient(
@@ -120,23 +81,13 @@ def bootstrap(
     checker = Checker(lambda: eligibility.uow(audit=worker_audit()), gateway, settings.asker, settings.retry_policy)
     eligibility = Eligibility(
         settings=settings,
-        engine=engine,
-        session_factory=session_factory,
-        cipher=cipher,
-        broker=broker,
-        relay=relay,
-        token_verifier=load_verifier(settings),
+        **kernel_parts(settings, broker=broker),
+        unit_of_work=SqlEligibilityUnitOfWork,
+        publishes=ELIGIBILITY_EVENTS,
         checker=checker,
         http_client=http_client,
     )
-    consumer: EventConsumer[SqlEligibilityUnitOfWork] = EventConsumer(
-        name=CONSUMER_NAME,
-        topic=REGISTRATION_EVENTS,
-        handlers=handlers.EVENT_HANDLERS,
-        uow_factory=eligibility.uow,
-        dead_letters=KafkaMessagePublisher(broker),
-        max_retries=settings.consumer_max_retries,
-        retry_base_seconds=settings.consumer_retry_base_seconds,
-    )
-    consumer.subscribe(broker, settings)
+    eligibility.subscribe({REGISTRATION_EVENTS: handlers.EVENT_HANDLERS})
+    eligibility.loops += [eligibility.run_worker, eligibility.run_sweep]
+    eligibility.closers.append(eligibility.close)
     return eligibility

@@ -17,12 +17,12 @@ from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
-from rcm_eligibility.bootstrap import CONSUMER_NAME, Eligibility, bootstrap
+from rcm_eligibility.bootstrap import Eligibility, bootstrap
 from rcm_eligibility.config import EligibilitySettings
-from rcm_eligibility.entrypoints.app import SOURCE_MIGRATIONS
+from rcm_eligibility.entrypoints.app import ELIGIBILITY_APP
 from rcm_eligibility.service_layer.handlers import EVENT_HANDLERS
 
-CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / CONSUMER_NAME
+CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "eligibility"
 # The order the examples tell their story in: a patient registered and corrected, coverage added and
 # corrected, a duplicate folded in, a coverage ended.
 STORY = (
@@ -41,7 +41,7 @@ async def eligibility(tmp_path: Path) -> AsyncIterator[Eligibility]:
         environment="test", state_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1",
         jwt_public_key=SecretStr(generate_keypair()[1]),
     )  # fmt: skip
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, settings.resolved_database_url)
+    await asyncio.to_thread(upgrade_to_head, ELIGIBILITY_APP.migrations, settings.resolved_database_url)
     service = bootstrap(settings)
     yield service
     await service.close()
@@ -55,8 +55,7 @@ def test_eligibility_claims_an_example_of_every_event_it_handles() -> None:
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(eligibility: Eligibility) -> None:
     await replay_claimed(
-        CLAIMED, STORY, name=CONSUMER_NAME, handlers=EVENT_HANDLERS, uow_factory=eligibility.uow,
-        topic=REGISTRATION_EVENTS, producer="registration",
+        CLAIMED, STORY, consumer=eligibility.consumer_of(REGISTRATION_EVENTS), producer="registration",
     )  # fmt: skip
 
     async with eligibility.session_factory() as session:

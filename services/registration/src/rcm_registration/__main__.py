@@ -1,5 +1,5 @@
 """`python -m rcm_registration`: serve the registration API with its settings from the environment."""
 
-from rcm_registration.entrypoints.main import main
+from rcm_registration.entrypoints.app import main
 
 main()

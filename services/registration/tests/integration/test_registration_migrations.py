@@ -19,7 +19,7 @@ from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.outbox import OutboxMessage
 from rcm_common.schema_check import schema_differences, schema_snapshot
 from rcm_registration.adapters.tables import CoverageRow, MrnSequence, PatientRow
-from rcm_registration.entrypoints.app import SOURCE_MIGRATIONS
+from rcm_registration.entrypoints.app import REGISTRATION_APP
 
 # The tables registration's database holds. SQLModel.metadata is process-wide, so it may also carry tables
 # that other test modules declare; the comparison is limited to these, while any table found in the
@@ -55,7 +55,7 @@ async def _compare(url: str, metadata: MetaData) -> list[Any]:
 
 
 def _downgrade_to_base(url: str) -> None:
-    command.downgrade(alembic_config(SOURCE_MIGRATIONS, url), "base")
+    command.downgrade(alembic_config(REGISTRATION_APP.migrations, url), "base")
 
 
 def test_the_owned_tables_are_on_the_shared_metadata() -> None:
@@ -64,7 +64,7 @@ def test_the_owned_tables_are_on_the_shared_metadata() -> None:
 
 
 async def test_upgrade_head_matches_the_models(fresh_url: str) -> None:
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, fresh_url)
+    await asyncio.to_thread(upgrade_to_head, REGISTRATION_APP.migrations, fresh_url)
 
     # No differences at all: in particular the audit log's UTC TypeDecorator compares as the
     # DateTime(timezone=True) it stores, so no type difference needs to be ignored.
@@ -80,12 +80,12 @@ async def test_upgrade_head_matches_the_models(fresh_url: str) -> None:
         assert f"WHERE {predicate}" in normalised, definition
 
     # Running it again is a no-op (the app migrates at every start).
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, fresh_url)
+    await asyncio.to_thread(upgrade_to_head, REGISTRATION_APP.migrations, fresh_url)
     assert await _compare(fresh_url, SQLModel.metadata) == []
 
 
 async def test_the_comparison_would_catch_drift(fresh_url: str) -> None:
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, fresh_url)
+    await asyncio.to_thread(upgrade_to_head, REGISTRATION_APP.migrations, fresh_url)
     drifted = MetaData()
     for table in OWNED_TABLES.values():
         table.to_metadata(drifted)
@@ -109,12 +109,12 @@ def _kind(diff: Any) -> str:
 
 
 async def test_downgrade_to_base_and_back(fresh_url: str) -> None:
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, fresh_url)
+    await asyncio.to_thread(upgrade_to_head, REGISTRATION_APP.migrations, fresh_url)
     await asyncio.to_thread(_downgrade_to_base, fresh_url)
 
     emptied = await schema_snapshot(fresh_url)
     assert emptied["tables"] == ["alembic_version"]
     assert not [name for name in emptied["indexes"] if not name.startswith(("sqlite_", "alembic_version"))]
 
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, fresh_url)
+    await asyncio.to_thread(upgrade_to_head, REGISTRATION_APP.migrations, fresh_url)
     assert await _compare(fresh_url, SQLModel.metadata) == []

@@ -27,7 +27,7 @@ from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import EncounterDetails, ServiceLine
 from rcm_charge.domain.pricing import PriceList, priced
 from rcm_charge.domain.validation import CoverageFacts, PatientFacts, ValidationContext, validate
-from rcm_charge.entrypoints.app import SOURCE_MIGRATIONS
+from rcm_charge.entrypoints.app import CHARGE_APP
 from rcm_charge.service_layer import commands, handlers
 from rcm_common.audit import AuditContext
 from rcm_common.auth import generate_keypair
@@ -121,7 +121,7 @@ async def capture_rate(database_url: str, state_dir: Path, encounters: int) -> d
         kafka_bootstrap_servers="127.0.0.1:1",
         jwt_public_key=SecretStr(generate_keypair()[1]),
     )
-    await asyncio.to_thread(upgrade_to_head, SOURCE_MIGRATIONS, settings.resolved_database_url)
+    await asyncio.to_thread(upgrade_to_head, CHARGE_APP.migrations, settings.resolved_database_url)
     charge = bootstrap(settings)
     try:
         baseline = await _baseline_rate(charge.session_factory, encounters)

@@ -16,6 +16,7 @@ from rcm_clearinghouse_sim.bootstrap import Simulator, bootstrap
 from rcm_clearinghouse_sim.config import ClearinghouseSettings
 from rcm_clearinghouse_sim.entrypoints.api import ConnectionDropped, fault_router, router
 from rcm_common.http import health_router, install_problem_handlers
+from rcm_common.kernel import run_service
 from rcm_common.logs import configure_logging
 from rcm_common.telemetry import RequestContextMiddleware, metrics_router
 
@@ -84,3 +85,7 @@ def create_app(settings: ClearinghouseSettings | None = None, *, simulator: Simu
     app.include_router(router)
     app.include_router(fault_router)
     return app
+
+
+def main() -> None:
+    run_service(create_app, ClearinghouseSettings)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rcm_common.crypto import FieldCipher
 from rcm_common.uow import SqlUnitOfWork
 from rcm_eligibility.adapters.repository import (
     SqlAllowedAmounts,
@@ -26,14 +23,10 @@ class SqlEligibilityUnitOfWork(SqlUnitOfWork):
     allowed_amounts: SqlAllowedAmounts
     control_numbers: SqlControlNumbers
 
-    def __init__(self, *args: Any, cipher: FieldCipher, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._cipher = cipher
-
     def _start(self) -> None:
-        self.patients = SqlPatients(self.session, self._cipher)
-        self.coverages = SqlCoverages(self.session, self._cipher)
-        self.checks = SqlChecks(self.session, self._cipher)
+        self.patients = SqlPatients(self.session, self.cipher)
+        self.coverages = SqlCoverages(self.session, self.cipher)
+        self.checks = SqlChecks(self.session, self.cipher)
         self.authorizations = SqlAuthorizations(self.session)
         self.appointments = SqlAppointments(self.session)
         self.allowed_amounts = SqlAllowedAmounts(self.session)

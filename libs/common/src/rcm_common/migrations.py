@@ -1,9 +1,16 @@
-"""Alembic for a service's own database: run from code at start-up and from each service's env.py."""
+"""Alembic for a service's own database, run from code at start-up and by the `rcm migrations` command.
+
+Every service shares one environment (`rcm_common/alembic/env.py`) and the platform's branch of revisions
+(`rcm_common/alembic/versions`: outbox, inbox, audit log, idempotency records); a service's own folder
+(`services/<name>/migrations/versions`) holds only its own tables, its first revision depending on the
+platform's. Both branches are upgraded together to their heads.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Final
 
 from alembic import command, context
 from alembic.config import Config
@@ -12,21 +19,31 @@ from sqlalchemy.engine import Connection
 
 from rcm_common.db import create_engine
 
+ENVIRONMENT: Final = Path(__file__).resolve().parent / "alembic"
+PLATFORM_TABLE_MODULES: Final = ("rcm_common.outbox", "rcm_common.inbox", "rcm_common.audit", "rcm_common.http")
+"""The modules that declare the platform tables on SQLModel's metadata."""
 
-def alembic_config(script_location: Path, database_url: str) -> Config:
+
+def alembic_config(migrations: Path, database_url: str, *, tables_module: str | None = None) -> Config:
+    """The configuration for a service whose own revisions are in `migrations/versions`."""
     config = Config()
-    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("script_location", str(ENVIRONMENT))
+    config.set_main_option("version_locations", f"{ENVIRONMENT / 'versions'} {migrations / 'versions'}")
+    config.set_main_option("path_separator", "space")
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    if tables_module:
+        config.set_main_option("rcm_tables_module", tables_module)
     return config
 
 
-def upgrade_to_head(script_location: Path, database_url: str) -> None:
-    """Bring the database to the newest revision (blocking: call it in a thread from async code)."""
-    command.upgrade(alembic_config(script_location, database_url), "head")
+def upgrade_to_head(migrations: Path, database_url: str) -> None:
+    """Bring the database to the newest revision of both branches (blocking: call it in a thread from
+    async code)."""
+    command.upgrade(alembic_config(migrations, database_url), "heads")
 
 
 def run_env(target_metadata: MetaData) -> None:
-    """The body of every service's `migrations/env.py`: online migrations over the async engine."""
+    """The body of the shared `env.py`: online migrations over the async engine."""
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no database URL given to Alembic (sqlalchemy.url)")

@@ -1,6 +1,8 @@
 """Initial schema: charge's copies of patients and coverages, encounters, the coding review queue, the
-chargemaster, contract rates, 837P imports, and the platform tables (outbox, inbox, audit log, idempotency
-records).
+chargemaster, contract rates, 837P imports.
+
+The platform tables (outbox, inbox, audit log, idempotency records) are rcm_common's branch, which
+this revision depends on.
 
 Revision ID: 0001
 Revises:
@@ -15,30 +17,10 @@ from alembic import op
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = "platform_0001"
 
 
 def upgrade() -> None:
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=255), nullable=False),
-        sa.Column("actor_roles", sa.String(length=255), nullable=False),
-        sa.Column("action", sa.String(length=32), nullable=False),
-        sa.Column("resource_type", sa.String(length=64), nullable=False),
-        sa.Column("resource_id", sa.String(length=128), nullable=True),
-        sa.Column("patient_id", sa.String(length=128), nullable=True),
-        sa.Column("purpose", sa.String(length=32), nullable=False),
-        sa.Column("correlation_id", sa.String(length=128), nullable=True),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("hash"),
-    )
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_log_patient_id"), ["patient_id"], unique=False)
-
     op.create_table(
         "chargemaster_entry",
         sa.Column("code", sa.String(length=5), nullable=False),
@@ -82,7 +64,6 @@ def upgrade() -> None:
     with op.batch_alter_table("coverage_facts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_coverage_facts_patient_id"), ["patient_id"], unique=False)
         batch_op.create_index("ix_coverage_facts_payer_member", ["payer_id", "member_index"], unique=False)
-
     op.create_table(
         "encounter",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -105,43 +86,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_encounter_import_id"), ["import_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_encounter_patient_id"), ["patient_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_encounter_status"), ["status"], unique=False)
-
-    op.create_table(
-        "idempotency_record",
-        sa.Column("scope", sa.String(), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("resource_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("scope", "key"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("topic", sa.String(length=255), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("event_type", sa.String(length=255), nullable=False),
-        sa.Column("headers", sa.Text(), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.String(length=255), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("event_id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_pending", ["sent_at", "id"], unique=False)
-
     op.create_table(
         "patient_facts",
         sa.Column("patient_id", sa.String(length=36), nullable=False),
@@ -173,30 +117,17 @@ def downgrade() -> None:
     with op.batch_alter_table("review_item", schema=None) as batch_op:
         batch_op.drop_index("ix_review_item_open")
         batch_op.drop_index(batch_op.f("ix_review_item_encounter_id"))
-
     op.drop_table("review_item")
     op.drop_table("patient_facts")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_pending")
-
-    op.drop_table("outbox")
-    op.drop_table("inbox")
-    op.drop_table("idempotency_record")
     with op.batch_alter_table("encounter", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_encounter_status"))
         batch_op.drop_index(batch_op.f("ix_encounter_patient_id"))
         batch_op.drop_index(batch_op.f("ix_encounter_import_id"))
-
     op.drop_table("encounter")
     with op.batch_alter_table("coverage_facts", schema=None) as batch_op:
         batch_op.drop_index("ix_coverage_facts_payer_member")
         batch_op.drop_index(batch_op.f("ix_coverage_facts_patient_id"))
-
     op.drop_table("coverage_facts")
     op.drop_table("contract_rate")
     op.drop_table("claim_import")
     op.drop_table("chargemaster_entry")
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_log_patient_id"))
-
-    op.drop_table("audit_log")

@@ -1,6 +1,8 @@
 """Initial schema: eligibility's copies of patients and coverages, checks, prior authorisations,
-appointments, allowed amounts, the 270 control number, and the platform tables (outbox, inbox, audit log,
-idempotency records).
+appointments, allowed amounts, the 270 control number.
+
+The platform tables (outbox, inbox, audit log, idempotency records) are rcm_common's branch, which
+this revision depends on.
 
 Revision ID: 0001
 Revises:
@@ -15,11 +17,10 @@ from alembic import op
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = "platform_0001"
 
 
 def upgrade() -> None:
-
     op.create_table(
         "allowed_amount",
         sa.Column("payer_id", sa.String(length=80), nullable=False),
@@ -43,34 +44,12 @@ def upgrade() -> None:
     with op.batch_alter_table("appointment", schema=None) as batch_op:
         batch_op.create_index("ix_appointment_due", ["status", "date_of_service"], unique=False)
         batch_op.create_index(batch_op.f("ix_appointment_patient_id"), ["patient_id"], unique=False)
-
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=255), nullable=False),
-        sa.Column("actor_roles", sa.String(length=255), nullable=False),
-        sa.Column("action", sa.String(length=32), nullable=False),
-        sa.Column("resource_type", sa.String(length=64), nullable=False),
-        sa.Column("resource_id", sa.String(length=128), nullable=True),
-        sa.Column("patient_id", sa.String(length=128), nullable=True),
-        sa.Column("purpose", sa.String(length=32), nullable=False),
-        sa.Column("correlation_id", sa.String(length=128), nullable=True),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("hash"),
-    )
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_log_patient_id"), ["patient_id"], unique=False)
-
     control_number = op.create_table(
         "control_number",
         sa.Column("name", sa.String(length=20), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
-    # The 270's counter exists from the start, so replicas bump one row under its lock, never race to create it.
     op.bulk_insert(control_number, [{"name": "270", "value": 0}])
     op.create_table(
         "coverage_copy",
@@ -90,7 +69,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("coverage_copy", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_coverage_copy_patient_id"), ["patient_id"], unique=False)
-
     op.create_table(
         "eligibility_check",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -114,43 +92,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_eligibility_check_coverage_id"), ["coverage_id"], unique=False)
         batch_op.create_index("ix_eligibility_check_due", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_eligibility_check_patient_id"), ["patient_id"], unique=False)
-
-    op.create_table(
-        "idempotency_record",
-        sa.Column("scope", sa.String(), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("resource_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("scope", "key"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("topic", sa.String(length=255), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("event_type", sa.String(length=255), nullable=False),
-        sa.Column("headers", sa.Text(), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.String(length=255), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("event_id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_pending", ["sent_at", "id"], unique=False)
-
     op.create_table(
         "patient_copy",
         sa.Column("patient_id", sa.String(length=36), nullable=False),
@@ -182,37 +123,22 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("prior_authorization", schema=None) as batch_op:
         batch_op.drop_index("uq_prior_authorization_number")
         batch_op.drop_index(batch_op.f("ix_prior_authorization_patient_id"))
-
     op.drop_table("prior_authorization")
     op.drop_table("patient_copy")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_pending")
-
-    op.drop_table("outbox")
-    op.drop_table("inbox")
-    op.drop_table("idempotency_record")
     with op.batch_alter_table("eligibility_check", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_eligibility_check_patient_id"))
         batch_op.drop_index("ix_eligibility_check_due")
         batch_op.drop_index(batch_op.f("ix_eligibility_check_coverage_id"))
-
     op.drop_table("eligibility_check")
     with op.batch_alter_table("coverage_copy", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_coverage_copy_patient_id"))
-
     op.drop_table("coverage_copy")
     op.drop_table("control_number")
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_log_patient_id"))
-
-    op.drop_table("audit_log")
     with op.batch_alter_table("appointment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_appointment_patient_id"))
         batch_op.drop_index("ix_appointment_due")
-
     op.drop_table("appointment")
     op.drop_table("allowed_amount")

@@ -1,5 +1,7 @@
-"""Initial schema: patients and coverages, the MRN counter, and the platform tables (outbox, inbox,
-audit log, idempotency records).
+"""Initial schema: patients and coverages, the MRN counter.
+
+The platform tables (outbox, inbox, audit log, idempotency records) are rcm_common's branch, which
+this revision depends on.
 
 Revision ID: 0001
 Revises:
@@ -14,47 +16,10 @@ from alembic import op
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = "platform_0001"
 
 
 def upgrade() -> None:
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=255), nullable=False),
-        sa.Column("actor_roles", sa.String(length=255), nullable=False),
-        sa.Column("action", sa.String(length=32), nullable=False),
-        sa.Column("resource_type", sa.String(length=64), nullable=False),
-        sa.Column("resource_id", sa.String(length=128), nullable=True),
-        sa.Column("patient_id", sa.String(length=128), nullable=True),
-        sa.Column("purpose", sa.String(length=32), nullable=False),
-        sa.Column("correlation_id", sa.String(length=128), nullable=True),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("hash"),
-    )
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_log_patient_id"), ["patient_id"], unique=False)
-
-    op.create_table(
-        "idempotency_record",
-        sa.Column("scope", sa.String(), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("resource_id", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("scope", "key"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
     mrn_sequence = op.create_table(
         "mrn_sequence",
         sa.Column("name", sa.String(length=20), nullable=False),
@@ -62,25 +27,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     op.bulk_insert(mrn_sequence, [{"name": "mrn", "value": 0}])
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("topic", sa.String(length=255), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("event_type", sa.String(length=255), nullable=False),
-        sa.Column("headers", sa.Text(), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.String(length=255), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("event_id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_pending", ["sent_at", "id"], unique=False)
-
     op.create_table(
         "patient",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -120,7 +66,6 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 'active'"),
             postgresql_where=sa.text("status = 'active'"),
         )
-
     op.create_table(
         "coverage",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -165,7 +110,6 @@ def downgrade() -> None:
             postgresql_where=sa.text("status = 'active' AND relationship = 'self'"),
         )
         batch_op.drop_index(batch_op.f("ix_coverage_patient_id"))
-
     op.drop_table("coverage")
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.drop_index(
@@ -175,16 +119,5 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_patient_ssn_index"))
         batch_op.drop_index("ix_patient_last_name_birth")
-
     op.drop_table("patient")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_pending")
-
-    op.drop_table("outbox")
     op.drop_table("mrn_sequence")
-    op.drop_table("inbox")
-    op.drop_table("idempotency_record")
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_log_patient_id"))
-
-    op.drop_table("audit_log")

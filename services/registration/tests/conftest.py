@@ -26,7 +26,6 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from rcm_common.auth import generate_keypair
 from rcm_common.testing import bearer_headers, query_rows, serving
 from rcm_registration.bootstrap import Registration
 from rcm_registration.config import RegistrationSettings
@@ -36,12 +35,6 @@ POSTGRES_ADMIN_DSN = os.environ.get("RCM_TEST_POSTGRES_DSN", "postgresql://postg
 UNREACHABLE_BROKER = "127.0.0.1:1"
 
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="session")
-def signing_keys() -> tuple[str, str]:
-    """One ES256 key pair for the session: (private PEM, public PEM)."""
-    return generate_keypair()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Final
 
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
-from rcm_tools import contracts
+from rcm_tools import contracts, scaffold
 from rcm_tools.benchmarks import charge_capture, outbox_relay, x12
 from rcm_tools.broker import bootstrap_servers
 from rcm_tools.demo import DEFAULT_PATIENTS, DEFAULT_SEED, READ_TIMEOUT_SECONDS, DemoPlan, run_demo
@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "contracts", parents=[contracts.arguments()], help="regenerate contracts/ from the code (--check: report drift)"
     ).set_defaults(handler=contracts.run)
+    commands.add_parser(
+        "new-service", parents=[scaffold.arguments()], help="scaffold a new service on the kernel"
+    ).set_defaults(handler=scaffold.run)
+
     bench = commands.add_parser("bench", help="benchmarks: each prints one JSON line with its baseline")
     benchmarks = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
     benchmarks.add_parser(

@@ -1,5 +1,5 @@
-"""Fixtures shared by eligibility's tests: the signing keys, and the database each integration test runs
-on (the app itself is started by `eligibility_support.running_eligibility`).
+"""The pytest plugin every service's tests use (registered as the `rcm` pytest11 entry point): one signing
+key pair per session, and the database each integration test runs on.
 
 PostgreSQL tests get a throwaway database each and are skipped, with the reason, when no server answers
 at 127.0.0.1:5432."""
@@ -16,6 +16,7 @@ from rcm_common.testing import postgres_available, throwaway_postgres_database
 
 @pytest.fixture(scope="session")
 def signing_keys() -> tuple[str, str]:
+    """One ES256 key pair for the session: (private PEM, public PEM)."""
     return generate_keypair()
 
 
@@ -23,7 +24,8 @@ def signing_keys() -> tuple[str, str]:
     params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
 )
 async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """Each test that asks for it runs on a SQLite file of its own and on a throwaway PostgreSQL database."""
+    """Each test that asks for it runs on a SQLite file of its own (the empty URL: the service's file in its
+    state directory) and on a throwaway PostgreSQL database."""
     if request.param == "sqlite":
         yield ""
         return

@@ -26,7 +26,7 @@ from x12_support import (
 
 from rcm_x12 import Delimiters, Segment, read
 from rcm_x12.elements import Period
-from rcm_x12.eligibility import read_eligibility
+from rcm_x12.eligibility_response_reader import read_eligibility
 from rcm_x12.eligibility_response_writer import (
     BenefitInfo,
     CoverageAnswer,

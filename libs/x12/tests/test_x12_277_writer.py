@@ -28,7 +28,7 @@ from x12_support import (
 )
 
 from rcm_x12 import read
-from rcm_x12.claim_status import read_claim_statuses
+from rcm_x12.claim_status_reader import read_claim_statuses
 from rcm_x12.claim_status_writer import ClaimStatusReport, StatusReply, write_277
 from rcm_x12.elements import Period
 

@@ -29,7 +29,7 @@ from x12_support import (
     segments_of,
 )
 
-from rcm_x12.acknowledgment import read_acknowledgments
+from rcm_x12.acknowledgment_reader import read_acknowledgments
 from rcm_x12.acknowledgment_writer import ElementFault, SegmentFault, write_999
 from rcm_x12.claim_acknowledgment_writer import (
     AcknowledgedClaim,
@@ -38,7 +38,7 @@ from rcm_x12.claim_acknowledgment_writer import (
     ProviderAcknowledgment,
     write_277ca,
 )
-from rcm_x12.claim_status import read_claim_statuses
+from rcm_x12.claim_status_reader import read_claim_statuses
 from rcm_x12.elements import Period
 from rcm_x12.writer import Payer, Provider, TradingPartner
 

@@ -30,7 +30,7 @@ from x12_support import (
 
 from rcm_x12 import X12Error, read
 from rcm_x12.elements import Procedure
-from rcm_x12.remittance import read_remittances
+from rcm_x12.remittance_reader import read_remittances
 from rcm_x12.remittance_writer import (
     Adjustment,
     Amount,

@@ -26,7 +26,7 @@ from x12_support import (
 )
 
 from rcm_x12 import X12Error, read
-from rcm_x12.acknowledgment import read_acknowledgments
+from rcm_x12.acknowledgment_reader import read_acknowledgments
 from rcm_x12.acknowledgment_writer import (
     ElementFault,
     InterchangeAcknowledgment,
@@ -36,7 +36,7 @@ from rcm_x12.acknowledgment_writer import (
     write_999,
     write_ta1,
 )
-from rcm_x12.professional_claim import (
+from rcm_x12.professional_claim_writer import (
     BillingProvider,
     Claim,
     Contact,

@@ -18,7 +18,7 @@ from pyx12.x12n_document import x12n_document  # type: ignore[import-untyped]
 
 from rcm_x12 import Segment, X12Error, read
 from rcm_x12.acknowledgment_writer import ElementFault, GroupAcknowledgment, SegmentFault, SetAcknowledgment
-from rcm_x12.claim_status import StatusCode
+from rcm_x12.claim_status_reader import StatusCode
 from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner
 
 

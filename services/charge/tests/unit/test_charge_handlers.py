@@ -32,7 +32,7 @@ from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
-from rcm_x12.professional_claim import Dependent
+from rcm_x12.professional_claim_writer import Dependent
 
 CODE_SETS = fake_code_sets()
 

@@ -5,7 +5,7 @@ Both are HL hierarchies: payer (20), information receiver (21), provider (19), t
 subscriber (22), dependant (23) or, in the 277CA, the patient (PT). Each claim (TRN*2) is returned flat with
 the parties above it, because the claim service looks claims up by the patient control number it sent.
 Statuses of the receiver and provider levels (a whole batch accepted, a provider not enrolled) are kept
-apart in `entity_statuses`. Amounts and dates follow the 271 reader's rules (`rcm_x12.eligibility`).
+apart in `entity_statuses`. Amounts and dates follow the 271 reader's rules (`rcm_x12.eligibility_response_reader`).
 """
 
 from __future__ import annotations

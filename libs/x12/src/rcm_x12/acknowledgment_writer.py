@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from rcm_x12.acknowledgment_reader import (
+from rcm_x12.acknowledgment_reader import InterchangeAcknowledgment
+from rcm_x12.codes.acknowledgment import (
     ACCEPTED_CODES,
     GROUP_ACKNOWLEDGMENTS,
     INTERCHANGE_ACKNOWLEDGMENTS,
     INTERCHANGE_NOTES,
     SET_ACKNOWLEDGMENTS,
-    InterchangeAcknowledgment,
 )
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import FunctionalGroup

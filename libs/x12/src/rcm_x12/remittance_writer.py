@@ -52,7 +52,7 @@ __all__ = [
 
 IMPLEMENTATION = "005010X221A1"
 CLAIM_STATUSES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
-"""CLP02 codes the guide allows (see `rcm_x12.remittance_reader.CLAIM_STATUS` for their meanings)."""
+"""CLP02 codes the guide allows (see `rcm_x12.codes.remittance.CLAIM_STATUS` for their meanings)."""
 FILING_INDICATORS = frozenset(
     {"12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ"}
 )

@@ -8,9 +8,9 @@ from test_x12_writers import ENVELOPE, one_claim
 from x12_support import assert_accepted_by_pyx12
 
 from rcm_x12 import read, structure_acknowledgment
-from rcm_x12.acknowledgment import read_acknowledgments
+from rcm_x12.acknowledgment_reader import read_acknowledgments
 from rcm_x12.acknowledgment_writer import write_999
-from rcm_x12.professional_claim import write_837p
+from rcm_x12.professional_claim_writer import write_837p
 from rcm_x12.reader import Interchange
 from rcm_x12.structure import Validation
 from rcm_x12.structure_acknowledgment import acknowledge

@@ -16,8 +16,8 @@ from pyx12.errors import EngineError  # type: ignore[import-untyped]
 from x12_support import assert_accepted_by_pyx12, find, pyx12_verdict, segments_of
 
 from rcm_x12 import Delimiters, X12Error, read
-from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
-from rcm_x12.professional_claim import (
+from rcm_x12.eligibility_request_writer import EligibilityInquiry, EligibilityRequest, write_270
+from rcm_x12.professional_claim_writer import (
     BillingProvider,
     Claim,
     Contact,
@@ -30,8 +30,8 @@ from rcm_x12.professional_claim import (
     SubscriberClaims,
     write_837p,
 )
-from rcm_x12.remittance import Adjustment
-from rcm_x12.status_request import StatusInquiry, StatusRequest, write_276
+from rcm_x12.remittance_reader import Adjustment
+from rcm_x12.status_request_writer import StatusInquiry, StatusRequest, write_276
 from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner, decimal_text
 
 ENVELOPE = Envelope("SUBMITTER1", "RECEIVER1", 101, 7, 1, datetime(2026, 3, 4, 9, 5), usage="T")

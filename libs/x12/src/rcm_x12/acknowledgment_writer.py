@@ -2,7 +2,7 @@
 transaction set of one functional group and where it went wrong, and `write_ta1`, the verdict on an
 interchange's envelope, in an interchange of its own.
 
-The 999 is modelled the way `rcm_x12.acknowledgment` reads it: per transaction set an AK2, its segment
+The 999 is modelled the way `rcm_x12.acknowledgment_reader` reads it: per transaction set an AK2, its segment
 errors (IK3, with the claim or trace it concerns as a CTX, and element errors, IK4) and its verdict (IK5);
 AK9 counts them, and its code follows from them unless the caller gives one. The TA1 takes the reader's
 own `InterchangeAcknowledgment`, so a TA1 read can be written again.
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from rcm_x12.acknowledgment import (
+from rcm_x12.acknowledgment_reader import InterchangeAcknowledgment
+from rcm_x12.codes.acknowledgment import (
     ACCEPTED_CODES,
     GROUP_ACKNOWLEDGMENTS,
     INTERCHANGE_ACKNOWLEDGMENTS,
     INTERCHANGE_NOTES,
     SET_ACKNOWLEDGMENTS,
-    InterchangeAcknowledgment,
 )
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import FunctionalGroup

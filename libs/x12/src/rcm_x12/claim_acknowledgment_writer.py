@@ -17,8 +17,9 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
-from rcm_x12.claim_status import REJECTED_CATEGORIES, StatusCode
+from rcm_x12.claim_status_reader import StatusCode
 from rcm_x12.claim_status_writer import check_status_codes, stc
+from rcm_x12.codes.claim_status import REJECTED_CATEGORIES
 from rcm_x12.writer import (
     Composite,
     Elements,

@@ -1,6 +1,6 @@
 """The 277 claim status response (005010X212), a payer's answer to a 276, and `write_277` to write it.
 
-It mirrors the request `rcm_x12.status_request` writes: one payer (2000A), the receiver of the answer
+It mirrors the request `rcm_x12.status_request_writer` writes: one payer (2000A), the receiver of the answer
 (2000B), the provider (2000C), then per claim asked about the subscriber (2000D), or the subscriber and
 the dependant (2000E) when the patient is not the subscriber, each with the claim's status (2200D/E): the
 276's trace number echoed (TRN*2), one STC with up to three category:status:entity composites (the
@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
-from rcm_x12.claim_status import StatusCode
+from rcm_x12.claim_status_reader import StatusCode
 from rcm_x12.writer import (
     Composite,
     Elements,

@@ -1,6 +1,6 @@
 """The 271 eligibility response (005010X279A1), a payer's answer to a 270, and `write_271` to write it.
 
-It mirrors the inquiry `rcm_x12.eligibility_request` writes: the payer (2000A, information source), the
+It mirrors the inquiry `rcm_x12.eligibility_request_writer` writes: the payer (2000A, information source), the
 provider who asked (2000B, information receiver), and per inquiry the subscriber (2000C) and, when the
 inquiry was for one, the dependant (2000D). Everything said about the patient sits at the patient's level
 (the dependant's when there is one): the 270's trace echoed (TRN*2), the group number (REF*6P), request

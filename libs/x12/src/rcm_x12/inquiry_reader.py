@@ -15,11 +15,11 @@ from datetime import date
 from decimal import Decimal
 
 from rcm_x12.elements import Level, element, header_of, levels, money, period_of
-from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest
+from rcm_x12.eligibility_request_writer import EligibilityInquiry, EligibilityRequest
 from rcm_x12.errors import X12Error
 from rcm_x12.party_reader import member_of, payer_of, provider_of, trading_partner_of
 from rcm_x12.reader import Interchange, Segment, Transaction, read, transaction_sets
-from rcm_x12.status_request import StatusInquiry, StatusRequest
+from rcm_x12.status_request_writer import StatusInquiry, StatusRequest
 from rcm_x12.writer import Member, Payer, Provider, TradingPartner
 
 __all__ = [

@@ -2,7 +2,7 @@
 into the billing providers (2000A), subscribers (2000B) and patients (2000C), claims (2300) with their
 other payers (2320-2330B) and service lines (2400) with the other payers' line adjudications (2430).
 
-It reads what `professional_claim.write_837p` writes back to the same values, and it reads real files
+It reads what `professional_claim_writer.write_837p` writes back to the same values, and it reads real files
 leniently: the hierarchy is followed through the HL parent ids, what the platform does not use (ambulance,
 drug, repricing and attachment segments) is passed over, an element left off reads as empty (or None for
 an amount, a date or a count), and what cannot be read as sent is noted in `findings` instead of refusing
@@ -22,7 +22,7 @@ from rcm_x12.elements import Header, Level, amount, element, header_of, levels, 
 from rcm_x12.errors import X12Error
 from rcm_x12.party_reader import address_of, member_of, payer_of, provider_of, trading_partner_of
 from rcm_x12.reader import Interchange, Segment, Transaction, read, transaction_sets
-from rcm_x12.remittance import Adjustment, cas_adjustments
+from rcm_x12.remittance_reader import Adjustment, cas_adjustments
 from rcm_x12.structure import LIKELY_COMPONENT_SEPARATORS
 from rcm_x12.writer import Address, Member, Payer, Provider, TradingPartner
 

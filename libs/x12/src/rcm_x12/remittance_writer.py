@@ -2,7 +2,7 @@
 payment (BPR, TRN), the payer and the payee, the claims paid or denied (CLP) with their service lines (SVC),
 and the provider-level adjustments (PLB).
 
-The inputs reuse what `rcm_x12.remittance` reads wherever its types fit: an `Adjustment` is one CAS triplet,
+The inputs reuse what `rcm_x12.remittance_reader` reads wherever its types fit: an `Adjustment` is one CAS triplet,
 a `Contact` one PER, an `Amount` one AMT, a `ProviderAdjustment` one PLB pair (positive amounts reduce the
 payment), so an 835 read can be written again. The figures must balance before anything is written, as
 the guide requires and as posting assumes: BPR02 is the claims' payments less the provider adjustments,
@@ -22,7 +22,7 @@ from functools import partial
 from itertools import chain
 from typing import Literal
 
-from rcm_x12.remittance import Adjustment, Amount, Contact, ProviderAdjustment
+from rcm_x12.remittance_reader import Adjustment, Amount, Contact, ProviderAdjustment
 from rcm_x12.writer import (
     Composite,
     Elements,
@@ -52,7 +52,7 @@ __all__ = [
 
 IMPLEMENTATION = "005010X221A1"
 CLAIM_STATUSES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
-"""CLP02 codes the guide allows (see `rcm_x12.remittance.CLAIM_STATUS` for their meanings)."""
+"""CLP02 codes the guide allows (see `rcm_x12.codes.remittance.CLAIM_STATUS` for their meanings)."""
 FILING_INDICATORS = frozenset(
     {"12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ"}
 )

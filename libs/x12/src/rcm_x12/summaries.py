@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rcm_x12 import acknowledgment, claim_status, eligibility
+from rcm_x12 import acknowledgment_reader, claim_status_reader, eligibility_response_reader
 from rcm_x12.elements import Procedure, decimal_text, iso
 from rcm_x12.reader import Interchange, Transaction
-from rcm_x12.remittance import Adjustment, Claim, ServiceLine, remittance_of
+from rcm_x12.remittance_reader import Adjustment, Claim, ServiceLine, remittance_of
 
 Summary = Callable[[Transaction, Interchange], dict[str, Any]]
 
@@ -88,7 +88,7 @@ def _remittance(transaction: Transaction, interchange: Interchange) -> dict[str,
 
 SUMMARIES: dict[str, Summary] = {
     "835": _remittance,
-    "271": eligibility.summary,
-    "277": claim_status.summary,
-    "999": acknowledgment.summary,
+    "271": eligibility_response_reader.summary,
+    "277": claim_status_reader.summary,
+    "999": acknowledgment_reader.summary,
 }

@@ -31,7 +31,7 @@ from rcm_common.envelope import new_envelope
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import RecordedStore, RecordingUnitOfWork, bearer_headers, query_rows, serving
-from rcm_x12.professional_claim import (
+from rcm_x12.professional_claim_writer import (
     BillingProvider,
     Claim,
     Contact,
@@ -41,7 +41,7 @@ from rcm_x12.professional_claim import (
     SubscriberClaims,
     write_837p,
 )
-from rcm_x12.professional_claim import ServiceLine as WrittenLine
+from rcm_x12.professional_claim_writer import ServiceLine as WrittenLine
 from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner
 
 UNREACHABLE_BROKER = "127.0.0.1:1"

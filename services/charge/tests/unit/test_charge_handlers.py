@@ -25,14 +25,14 @@ from charge_support import (
 
 from rcm_charge.adapters.x12_import import read_837p_claims
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
-from rcm_charge.service_layer import commands, handlers
+from rcm_charge.service_layer import claim_import, coding_review, commands, encounters, handlers
 from rcm_charge.service_layer.views import EncounterPublic
 from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
-from rcm_x12.professional_claim import Dependent
+from rcm_x12.professional_claim_writer import Dependent
 
 CODE_SETS = fake_code_sets()
 
@@ -40,12 +40,12 @@ CODE_SETS = fake_code_sets()
 async def correct(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.CorrectEncounter) -> EncounterPublic:
     """A correction made on the encounter as it stands (its current revision)."""
     revision = store.encounters.rows[encounter_id].revision
-    return await handlers.correct(encounter_id, cmd, store.uow(), CODE_SETS, revision=revision)
+    return await encounters.correct(encounter_id, cmd, store.uow(), CODE_SETS, revision=revision)
 
 
 async def void(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.VoidEncounter) -> EncounterPublic:
     revision = store.encounters.rows[encounter_id].revision
-    return await handlers.void(encounter_id, cmd, store.uow(), CODE_SETS, by="coder-1", revision=revision)
+    return await encounters.void(encounter_id, cmd, store.uow(), CODE_SETS, by="coder-1", revision=revision)
 
 
 def capture_cmd(patient_id: uuid.UUID, coverage_id: uuid.UUID | None, **changes: Any) -> commands.CaptureEncounter:
@@ -56,7 +56,7 @@ async def test_a_clean_encounter_is_captured_priced_and_published() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
 
-    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
 
     assert view.status == "captured"
     assert view.version == 1
@@ -78,7 +78,7 @@ async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured(
     store = FakeStore()
     patient_id, coverage_id = registered(store)
 
-    held = await handlers.capture(
+    held = await encounters.capture(
         capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), CODE_SETS
     )
 
@@ -87,7 +87,7 @@ async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured(
     assert held.issues[0].code == "ICD10_NOT_BILLABLE"
     assert "E11.9" in held.issues[0].codes
     assert store.published == []
-    (queued,) = await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None)
+    (queued,) = await coding_review.review_queue(store.uow(), limit=10, offset=0, issue_code=None)
     assert queued.encounter_id == held.id
 
     fixed = await correct(store, held.id, commands.CorrectEncounter(diagnoses=("E11.9", "I10")))
@@ -95,7 +95,7 @@ async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured(
     assert fixed.status == "captured"
     assert fixed.version == 1
     assert store.published_types() == ["ChargesCaptured"]
-    assert await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
+    assert await coding_review.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
     encounter = store.encounters.rows[held.id]
     assert encounter.reviews[0].decision == "corrected"
 
@@ -103,7 +103,7 @@ async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured(
 async def test_a_correction_after_capture_publishes_the_next_version() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     line = commands.LineIn(code="99213", diagnosis_pointers=(1, 2))
 
     corrected = await correct(store, view.id, commands.CorrectEncounter(lines=(line,)))
@@ -120,7 +120,7 @@ async def test_a_correction_after_capture_publishes_the_next_version() -> None:
 async def test_a_bad_correction_after_capture_goes_back_to_review_and_tells_the_claim_side_to_hold() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
 
     held = await correct(store, view.id, commands.CorrectEncounter(diagnoses=("E11", "I10")))
     assert held.status == "held"
@@ -138,18 +138,18 @@ async def test_a_bad_correction_after_capture_goes_back_to_review_and_tells_the_
 async def test_a_decision_on_a_changed_encounter_is_refused() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    held = await handlers.capture(
+    held = await encounters.capture(
         capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), CODE_SETS
     )
     assert held.review is not None
     await correct(store, held.id, commands.CorrectEncounter(place_of_service="22"))
 
     with pytest.raises(PreconditionFailed):
-        await handlers.correct(
+        await encounters.correct(
             held.id, commands.CorrectEncounter(place_of_service="11"), store.uow(), CODE_SETS, revision=held.revision
         )
     with pytest.raises(PreconditionFailed):
-        await handlers.resolve_review(
+        await coding_review.resolve_review(
             held.review.id,
             commands.ResolveReview(decision="void", note="dup", revision=held.revision),
             store.uow(),
@@ -164,11 +164,11 @@ async def test_an_approval_accepts_only_the_flags_the_coder_saw() -> None:
     body = capture_cmd(
         patient_id, coverage_id, diagnoses=["J06.9"], lines=[{"code": "99215", "diagnosis_pointers": [1]}]
     )
-    held = await handlers.capture(body, store.uow(), CODE_SETS)
+    held = await encounters.capture(body, store.uow(), CODE_SETS)
     assert held.review is not None
     repeated = commands.LineIn(code="99215", diagnosis_pointers=(1,))
 
-    still_held = await handlers.resolve_review(
+    still_held = await coding_review.resolve_review(
         held.review.id,
         commands.ResolveReview(
             decision="approve",
@@ -182,7 +182,7 @@ async def test_an_approval_accepts_only_the_flags_the_coder_saw() -> None:
     )
 
     assert still_held.status == "held"
-    queue = await handlers.review_queue(store.uow(), limit=5, offset=0, issue_code=None)
+    queue = await coding_review.review_queue(store.uow(), limit=5, offset=0, issue_code=None)
     # the first line's flag was seen and is accepted; the second line's flags are new, and wait for a coder
     assert {(issue.code, issue.line) for issue in queue[0].issues} == {
         ("REVIEW_HIGH_LEVEL_VISIT", 2),
@@ -194,7 +194,7 @@ async def test_an_approval_accepts_only_the_flags_the_coder_saw() -> None:
 async def test_a_stale_copy_is_never_saved_over_a_newer_one() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     stale = await store.encounters.get(view.id)
     assert stale is not None
     await correct(store, view.id, commands.CorrectEncounter(place_of_service="22"))
@@ -206,7 +206,7 @@ async def test_a_stale_copy_is_never_saved_over_a_newer_one() -> None:
 async def test_diagnoses_are_kept_as_the_code_set_spells_them() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await handlers.capture(
+    view = await encounters.capture(
         capture_cmd(patient_id, coverage_id, diagnoses=["e11.9", "I10"]), store.uow(), CODE_SETS
     )
     assert view.diagnoses == ("E11.9", "I10")
@@ -218,11 +218,11 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
     body = capture_cmd(
         patient_id, coverage_id, diagnoses=["J06.9"], lines=[{"code": "99215", "diagnosis_pointers": [1]}]
     )
-    held = await handlers.capture(body, store.uow(), CODE_SETS)
+    held = await encounters.capture(body, store.uow(), CODE_SETS)
     assert [issue.code for issue in held.issues] == ["REVIEW_HIGH_LEVEL_VISIT"]
     assert held.review is not None
 
-    approved = await handlers.resolve_review(
+    approved = await coding_review.resolve_review(
         held.review.id,
         commands.ResolveReview(decision="approve", note="documentation supports 99215", revision=held.revision),
         store.uow(),
@@ -235,7 +235,7 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
     review = store.encounters.rows[held.id].reviews[0]
     assert (review.decision, review.resolved_by, review.note) == ("approved", "coder-1", "documentation supports 99215")
     with pytest.raises(NotFound):
-        await handlers.resolve_review(
+        await coding_review.resolve_review(
             held.review.id,
             commands.ResolveReview(decision="approve", note="again", revision=approved.revision),
             store.uow(),
@@ -247,11 +247,11 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
 async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
     assert held.review is not None
 
     with pytest.raises(ValidationFailed) as refused:
-        await handlers.resolve_review(
+        await coding_review.resolve_review(
             held.review.id,
             commands.ResolveReview(decision="approve", note="ok", revision=held.revision),
             store.uow(),
@@ -262,7 +262,7 @@ async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
     assert "ICD10_NOT_BILLABLE" in refused.value.errors[0]["message"]
     assert store.encounters.rows[held.id].status == "held"
     assert store.published == []
-    fixed = await handlers.resolve_review(
+    fixed = await coding_review.resolve_review(
         held.review.id,
         commands.ResolveReview(
             decision="approve",
@@ -280,8 +280,8 @@ async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
 async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    captured = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
-    held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    captured = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
 
     voided = await void(store, captured.id, commands.VoidEncounter(reason="wrong_patient", note="the sister's"))
     await void(store, held.id, commands.VoidEncounter(reason="duplicate"))
@@ -293,7 +293,7 @@ async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() ->
         await void(store, captured.id, commands.VoidEncounter(reason="duplicate"))
     with pytest.raises(Conflict):
         await correct(store, captured.id, commands.CorrectEncounter(place_of_service="22"))
-    assert await handlers.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
+    assert await coding_review.review_queue(store.uow(), limit=10, offset=0, issue_code=None) == []
 
 
 async def test_an_encounter_waiting_for_its_patient_is_released_by_registrations_events() -> None:
@@ -302,7 +302,7 @@ async def test_an_encounter_waiting_for_its_patient_is_released_by_registrations
     patient = sample_patient_registered(birth_date=date(1961, 5, 4))
     coverage = sample_coverage_added(patient.patient_id)
 
-    held = await handlers.capture(capture_cmd(patient.patient_id, coverage.coverage_id), store.uow(), CODE_SETS)
+    held = await encounters.capture(capture_cmd(patient.patient_id, coverage.coverage_id), store.uow(), CODE_SETS)
     assert [issue.code for issue in held.issues] == ["PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"]
 
     events: tuple[IntegrationEvent, ...] = (patient, coverage)
@@ -321,7 +321,7 @@ async def test_an_encounter_waiting_for_its_patient_is_released_by_registrations
 async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     survivor = uuid.uuid4()
     merged = reg.PatientsMerged(
         surviving_patient_id=survivor, merged_patient_id=patient_id, moved_coverage_ids=(coverage_id,)
@@ -341,9 +341,9 @@ async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> Non
 async def test_unknown_encounters_and_reviews_are_not_found() -> None:
     store = FakeStore()
     with pytest.raises(NotFound):
-        await handlers.get_encounter(uuid.uuid4(), store.uow())
+        await encounters.get_encounter(uuid.uuid4(), store.uow())
     with pytest.raises(NotFound):
-        await handlers.resolve_review(
+        await coding_review.resolve_review(
             uuid.uuid4(), commands.ResolveReview(decision="void", note="x", revision=1), store.uow(), CODE_SETS, by="c"
         )
 
@@ -351,7 +351,7 @@ async def test_unknown_encounters_and_reviews_are_not_found() -> None:
 async def test_a_correction_cannot_clear_a_required_field() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await handlers.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
     with pytest.raises(ValidationFailed):
         await correct(store, view.id, commands.CorrectEncounter.model_validate({"place_of_service": None}))
     cleared = await correct(store, view.id, commands.CorrectEncounter.model_validate({"coverage_id": None}))
@@ -372,7 +372,7 @@ async def test_an_import_matches_the_patient_by_birth_date_and_takes_a_claim_onc
         )
     text = text_of(claim("TOMS", diagnoses=("J069",), lines=(line("99213"),)), dependent=Dependent(CHILD, "19"))
 
-    report = await handlers.import_claims(
+    report = await claim_import.import_claims(
         text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
     )
     (result,) = report.results
@@ -380,12 +380,12 @@ async def test_an_import_matches_the_patient_by_birth_date_and_takes_a_claim_onc
     assert store.encounters.rows[result.encounter_id].details.patient_id == child
 
     again = text.replace("BATCH1", "BATCH2")  # another file carrying the same claim
-    second = await handlers.import_claims(
+    second = await claim_import.import_claims(
         again.encode(), read_837p_claims(again.encode()), store.uow(), CODE_SETS, by="coder-1"
     )
     assert (second.duplicates, second.results[0].encounter_id) == (1, result.encounter_id)
     assert len(store.encounters.rows) == 1
-    replayed = await handlers.import_claims(
+    replayed = await claim_import.import_claims(
         again.encode(), read_837p_claims(again.encode()), store.uow(), CODE_SETS, by="coder-1"
     )
     assert replayed.replayed
@@ -395,7 +395,7 @@ async def test_what_an_import_could_not_take_as_sent_waits_for_a_coder() -> None
     store = FakeStore()
     text = text_of(claim("SPAN", diagnoses=("I10",), lines=(line("99213", service_end=date(2026, 3, 3)),)))
 
-    report = await handlers.import_claims(
+    report = await claim_import.import_claims(
         text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
     )
 
@@ -409,7 +409,7 @@ async def test_icd9_diagnoses_hold_an_import_until_recoded_and_its_findings_unti
     text = text_of(claim("OLD9", diagnoses=("4019",), lines=(line("99213", service_end=date(2026, 3, 3)),)))
     text = text.replace("HI*ABK:", "HI*BK:")
 
-    report = await handlers.import_claims(
+    report = await claim_import.import_claims(
         text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
     )
     (result,) = report.results
@@ -430,7 +430,7 @@ async def test_icd9_diagnoses_hold_an_import_until_recoded_and_its_findings_unti
     assert "IMPORT_FINDINGS" in codes_now  # a correction does not dismiss them: a coder's approval does
     assert recoded.review is not None
 
-    approved = await handlers.resolve_review(
+    approved = await coding_review.resolve_review(
         recoded.review.id,
         commands.ResolveReview(decision="approve", note="span billed as its first day", revision=recoded.revision),
         store.uow(),
@@ -449,11 +449,11 @@ async def test_an_accepted_flag_is_the_flag_as_seen_not_another_of_its_code() ->
     body = capture_cmd(
         patient_id, coverage_id, lines=[{"code": "99214", "modifiers": ["ZZ"], "diagnosis_pointers": [1, 2]}]
     )
-    held = await handlers.capture(body, store.uow(), CODE_SETS)
+    held = await encounters.capture(body, store.uow(), CODE_SETS)
     assert held.review is not None
     other = commands.LineIn(code="99214", modifiers=("QQ",), diagnosis_pointers=(1, 2))
 
-    still = await handlers.resolve_review(
+    still = await coding_review.resolve_review(
         held.review.id,
         commands.ResolveReview(
             decision="approve", note="ok", revision=held.revision, correction=commands.CorrectEncounter(lines=(other,))
@@ -472,13 +472,13 @@ async def test_an_accepted_flag_is_the_flag_as_seen_not_another_of_its_code() ->
 async def test_a_voided_import_gives_its_claim_up_to_a_later_import() -> None:
     store = FakeStore()
     text = text_of(claim("PM-7", diagnoses=("I10",), lines=(line("99213"),))).encode()
-    first = await handlers.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
+    first = await claim_import.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
     encounter_id = first.results[0].encounter_id
     assert encounter_id is not None
     await void(store, encounter_id, commands.VoidEncounter(reason="entered_in_error"))
 
     resent = text.replace(b"BATCH1", b"BATCH9")
-    second = await handlers.import_claims(resent, read_837p_claims(resent), store.uow(), CODE_SETS, by="coder-1")
+    second = await claim_import.import_claims(resent, read_837p_claims(resent), store.uow(), CODE_SETS, by="coder-1")
 
     assert second.duplicates == 0
     assert second.results[0].encounter_id not in (None, encounter_id)
@@ -498,7 +498,7 @@ async def test_an_import_links_the_coverage_in_effect_on_the_date_of_service() -
     )
     text = text_of(claim("PM-8", diagnoses=("I10",), lines=(line("99213"),))).encode()
 
-    report = await handlers.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
+    report = await claim_import.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
 
     encounter_id = report.results[0].encounter_id
     assert encounter_id is not None
@@ -508,7 +508,7 @@ async def test_an_import_links_the_coverage_in_effect_on_the_date_of_service() -
 async def test_registrations_events_that_change_nothing_leave_a_held_encounter_unsaved() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    held = await handlers.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
     moved = sample_patient_registered(patient_id, birth_date=date(1961, 5, 4))  # the same facts charge holds
 
     uow = store.uow()

@@ -30,7 +30,7 @@ from rcm_charge.adapters.x12_import import (
 )
 from rcm_charge.domain.model import EncounterDetails, ImportedPatient, ServiceLine
 from rcm_x12.corpus import CorpusFile, default_root, manifest
-from rcm_x12.professional_claim import (
+from rcm_x12.professional_claim_writer import (
     Dependent,
 )
 

@@ -11,8 +11,8 @@ from itertools import count
 from typing import Any
 
 from rcm_clearinghouse_sim.config import DEV_API_KEY, ClearinghouseSettings, SimulatorConfig, load_config
-from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
-from rcm_x12.professional_claim import (
+from rcm_x12.eligibility_request_writer import EligibilityInquiry, EligibilityRequest, write_270
+from rcm_x12.professional_claim_writer import (
     BillingProvider,
     Claim,
     Contact,
@@ -23,7 +23,7 @@ from rcm_x12.professional_claim import (
     SubscriberClaims,
     write_837p,
 )
-from rcm_x12.status_request import StatusInquiry, StatusRequest, write_276
+from rcm_x12.status_request_writer import StatusInquiry, StatusRequest, write_276
 from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner
 
 TODAY = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

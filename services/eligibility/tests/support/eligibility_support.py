@@ -28,7 +28,7 @@ from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy
 from rcm_eligibility.entrypoints.app import create_app
-from rcm_x12.eligibility_request import EligibilityRequest
+from rcm_x12.eligibility_request_writer import EligibilityRequest
 from rcm_x12.eligibility_response_writer import (
     BenefitInfo,
     CoverageAnswer,
@@ -333,7 +333,7 @@ def trace_of(request_270: str) -> str:
 
 def reply_for(request_270: str, **answer: Any) -> str:
     """A 271 answering the (one-inquiry) 270 by its trace, with the given benefits or errors."""
-    from rcm_x12.eligibility_request import EligibilityInquiry
+    from rcm_x12.eligibility_request_writer import EligibilityInquiry
 
     request = EligibilityRequest(
         reference="REF1",

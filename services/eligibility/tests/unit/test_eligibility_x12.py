@@ -16,7 +16,7 @@ from rcm_eligibility.domain.benefits import Accumulator
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
 from rcm_x12 import read
 from rcm_x12.corpus import default_root, manifest
-from rcm_x12.eligibility import read_eligibility
+from rcm_x12.eligibility_response_reader import read_eligibility
 from rcm_x12.eligibility_response_writer import RequestRejection
 from rcm_x12.errors import X12Error
 from rcm_x12.structure import validate

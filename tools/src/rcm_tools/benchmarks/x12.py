@@ -20,7 +20,7 @@ import pyx12.x12file  # type: ignore[import-untyped]
 from rcm_tools.benchmarks import x12_writer
 from rcm_x12.corpus import default_root, manifest
 from rcm_x12.reader import Segment, read
-from rcm_x12.remittance import read_remittances
+from rcm_x12.remittance_reader import read_remittances
 
 HEADER = (
     "ISA*00*          *00*          *ZZ*BENCHPAYER     *ZZ*BENCHCLINIC    *261123*1200*^*00501*000000001*0*P*:~"

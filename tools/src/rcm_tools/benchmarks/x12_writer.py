@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
-from rcm_x12.professional_claim import (
+from rcm_x12.professional_claim_writer import (
     BillingProvider,
     Claim,
     Contact,

@@ -18,7 +18,7 @@ from rcm_charge.adapters.price_csv import (
 )
 from rcm_charge.adapters.x12_import import ImportRefused, read_837p_claims
 from rcm_charge.bootstrap import Charge
-from rcm_charge.service_layer import commands, handlers
+from rcm_charge.service_layer import claim_import, coding_review, commands, encounters, price_lists
 from rcm_charge.service_layer.views import EncounterPublic, ImportReport, PriceFileSummary, ReviewPublic
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
@@ -124,8 +124,8 @@ async def capture_encounter(
         f"POST /encounters {principal.subject}",
         key,
         body,
-        lambda idem: handlers.capture(body, charge.uow(audit=audit, idempotency=idem), charge.code_sets),
-        lambda encounter_id: handlers.get_encounter(encounter_id, charge.uow(audit=audit)),
+        lambda idem: encounters.capture(body, charge.uow(audit=audit, idempotency=idem), charge.code_sets),
+        lambda encounter_id: encounters.get_encounter(encounter_id, charge.uow(audit=audit)),
     )
     if isinstance(result, EncounterPublic):
         response.headers["Location"] = f"/encounters/{result.id}"
@@ -138,7 +138,7 @@ async def get_encounter(
     encounter_id: UUID, _principal: ChargesRead, audit: AuditContextDep, charge: ChargeDep, response: Response
 ) -> EncounterPublic:
     """With its ETag, which a correction or void gives back in If-Match."""
-    return _tagged(await handlers.get_encounter(encounter_id, charge.uow(audit=audit)), response)
+    return _tagged(await encounters.get_encounter(encounter_id, charge.uow(audit=audit)), response)
 
 
 @router.patch(
@@ -160,7 +160,7 @@ async def correct_encounter(
     is captured; a captured one publishes ChargesCorrected, or ChargesHeld when it goes back to review.
     If-Match is required: 412 when the encounter changed since that read."""
     revision = _revision(if_match)
-    view = await handlers.correct(encounter_id, body, charge.uow(audit=audit), charge.code_sets, revision=revision)
+    view = await encounters.correct(encounter_id, body, charge.uow(audit=audit), charge.code_sets, revision=revision)
     return _tagged(view, response)
 
 
@@ -182,7 +182,7 @@ async def void_encounter(
     """Publishes ChargesVoided when the encounter had been captured. A voided encounter changes no more.
     If-Match is required, as for a correction."""
     revision = _revision(if_match)
-    view = await handlers.void(
+    view = await encounters.void(
         encounter_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject, revision=revision
     )
     return _tagged(view, response)
@@ -201,7 +201,7 @@ async def review_queue(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ReviewPublic]:
     """The open review items, the longest waiting first; `issue_code` keeps those with that issue."""
-    return await handlers.review_queue(
+    return await coding_review.review_queue(
         charge.uow(audit=audit),
         limit=limit or charge.settings.review_page_size,
         offset=offset,
@@ -224,7 +224,7 @@ async def resolve_review(
 ) -> EncounterPublic:
     """`approve` accepts the review flags (with an optional correction applied first) and captures the
     encounter; errors cannot be approved (422). `void` withdraws it."""
-    return await handlers.resolve_review(
+    return await coding_review.resolve_review(
         review_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject
     )
 
@@ -245,7 +245,7 @@ async def put_chargemaster(
     """Columns `code,modifier,location,charge,description`; every problem is reported and nothing is stored
     unless the whole file is good. The chargemaster is the practice's code list."""
     entries = await _price_file(request, charge, "chargemaster file", parse_chargemaster)
-    return await handlers.replace_chargemaster(entries, charge.uow(audit=audit))
+    return await price_lists.replace_chargemaster(entries, charge.uow(audit=audit))
 
 
 @router.get(
@@ -256,7 +256,7 @@ async def put_chargemaster(
     responses={200: {"content": {CSV_MEDIA_TYPE: {}}}},
 )
 async def get_chargemaster(_principal: ChargesRead, charge: ChargeDep) -> Response:
-    entries = await handlers.chargemaster(charge.uow())
+    entries = await price_lists.chargemaster(charge.uow())
     return Response(content=chargemaster_csv(entries), media_type=CSV_MEDIA_TYPE)
 
 
@@ -273,7 +273,7 @@ async def put_contract_rates(
     """Columns `payer_id,code,modifier,allowed` (the allowed amount per unit). The rates of each payer in the
     file are replaced whole; other payers' stay."""
     rates = await _price_file(request, charge, "contract rates file", parse_contract_rates)
-    return await handlers.replace_contract_rates(rates, charge.uow(audit=audit))
+    return await price_lists.replace_contract_rates(rates, charge.uow(audit=audit))
 
 
 @router.get(
@@ -288,7 +288,7 @@ async def get_contract_rates(
     charge: ChargeDep,
     payer_id: Annotated[str | None, Query(min_length=1, max_length=80)] = None,
 ) -> Response:
-    rates = await handlers.contract_rates(charge.uow(), payer_id)
+    rates = await price_lists.contract_rates(charge.uow(), payer_id)
     return Response(content=contract_rates_csv(rates), media_type=CSV_MEDIA_TYPE)
 
 
@@ -315,4 +315,4 @@ async def import_837p(
         raise ValidationFailed(
             [{"field": "body", "message": str(exc)}], detail="The file cannot be imported."
         ) from None
-    return await handlers.import_claims(data, read, charge.uow(audit=audit), charge.code_sets, by=principal.subject)
+    return await claim_import.import_claims(data, read, charge.uow(audit=audit), charge.code_sets, by=principal.subject)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rcm_clearinghouse_sim.domain.claims import Claim, Line, Patient, PriorShare
 from rcm_x12.professional_claim_reader import ClaimLine, ClaimProvider, ClaimSubscriber, OtherPayer, ReceivedClaim
-from rcm_x12.remittance import Adjustment
+from rcm_x12.remittance_reader import Adjustment
 from rcm_x12.writer import Member
 
 _ONE = Decimal(1)

@@ -14,12 +14,12 @@ from rcm_clearinghouse_sim.domain.eligibility import EligibilityAnswer
 from rcm_clearinghouse_sim.domain.plans import Plan
 from rcm_x12.claim_acknowledgment_writer import AcknowledgedClaim, ClaimRejection, StatusCode
 from rcm_x12.claim_status_writer import ClaimStatusReport
-from rcm_x12.eligibility_request import EligibilityInquiry
+from rcm_x12.eligibility_request_writer import EligibilityInquiry
 from rcm_x12.eligibility_response_writer import BenefitInfo, CoverageAnswer, RequestRejection
 from rcm_x12.professional_claim_reader import ClaimProvider, ClaimSubscriber, ReceivedClaim
-from rcm_x12.remittance import Adjustment, Contact
+from rcm_x12.remittance_reader import Adjustment, Contact
 from rcm_x12.remittance_writer import PaidClaim, PaidLine, PaymentInfo, RemittanceAdvice
-from rcm_x12.status_request import StatusInquiry
+from rcm_x12.status_request_writer import StatusInquiry
 from rcm_x12.writer import Address, Member, Payer, Provider
 
 INVALID_MEMBER = RequestRejection("72", "C")

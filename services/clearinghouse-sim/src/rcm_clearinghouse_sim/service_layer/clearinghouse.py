@@ -32,7 +32,7 @@ from rcm_x12.acknowledgment_writer import write_999
 from rcm_x12.claim_acknowledgment_writer import ClaimAcknowledgment, ProviderAcknowledgment, write_277ca
 from rcm_x12.claim_status_writer import StatusReply, write_277
 from rcm_x12.elements import header_of
-from rcm_x12.eligibility_request import EligibilityRequest
+from rcm_x12.eligibility_request_writer import EligibilityRequest
 from rcm_x12.eligibility_response_writer import EligibilityReply, write_271
 from rcm_x12.errors import X12Error
 from rcm_x12.inquiry_reader import eligibility_request_of, status_request_of

@@ -23,8 +23,9 @@ from rcm_eligibility.domain.benefits import (
     ServiceCopay,
 )
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
-from rcm_x12.eligibility import ACTIVE_CODES, Benefit, EligibilityResponse, Member, RequestError, read_eligibility
-from rcm_x12.eligibility_request import EligibilityInquiry, EligibilityRequest, write_270
+from rcm_x12.codes.eligibility import ACTIVE_CODES
+from rcm_x12.eligibility_request_writer import EligibilityInquiry, EligibilityRequest, write_270
+from rcm_x12.eligibility_response_reader import Benefit, EligibilityResponse, Member, RequestError, read_eligibility
 from rcm_x12.errors import X12Error
 from rcm_x12.writer import Envelope, Payer, Provider
 from rcm_x12.writer import Member as X12Member

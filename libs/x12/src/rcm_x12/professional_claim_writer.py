@@ -17,7 +17,7 @@ from functools import partial
 from itertools import chain
 from typing import Literal
 
-from rcm_x12.remittance import Adjustment
+from rcm_x12.remittance_reader import Adjustment
 from rcm_x12.writer import (
     Address,
     Composite,

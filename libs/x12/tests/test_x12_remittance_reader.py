@@ -12,7 +12,7 @@ import pytest
 from rcm_x12 import X12Error, read
 from rcm_x12.corpus import CorpusFile, default_root, manifest
 from rcm_x12.elements import Procedure
-from rcm_x12.remittance import (
+from rcm_x12.remittance_reader import (
     Adjustment,
     Amount,
     Contact,

@@ -5,7 +5,7 @@ Both are HL hierarchies: payer (20), information receiver (21), provider (19), t
 subscriber (22), dependant (23) or, in the 277CA, the patient (PT). Each claim (TRN*2) is returned flat with
 the parties above it, because the claim service looks claims up by the patient control number it sent.
 Statuses of the receiver and provider levels (a whole batch accepted, a provider not enrolled) are kept
-apart in `entity_statuses`. Amounts and dates follow the 271 reader's rules (`rcm_x12.eligibility`).
+apart in `entity_statuses`. Amounts and dates follow the 271 reader's rules (`rcm_x12.eligibility_response_reader`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from rcm_x12.codes.claim_status import ACCEPTED_CATEGORIES, CATEGORIES, REJECTED_CATEGORIES, STATUS_CODES
 from rcm_x12.elements import (
     Header,
     Level,
@@ -38,91 +39,6 @@ from rcm_x12.elements import (
 )
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import Interchange, Segment, Transaction, read, transaction_sets
-
-CATEGORIES = {
-    "A0": "Acknowledgement/Forwarded",
-    "A1": "Acknowledgement/Receipt",
-    "A2": "Acknowledgement/Acceptance into adjudication system",
-    "A3": "Acknowledgement/Returned as unprocessable claim",
-    "A4": "Acknowledgement/Not Found",
-    "A5": "Acknowledgement/Split Claim",
-    "A6": "Acknowledgement/Rejected for Missing Information",
-    "A7": "Acknowledgement/Rejected for Invalid Information",
-    "A8": "Acknowledgement/Rejected for relational field in error",
-    "D0": "Data Search Unsuccessful",
-    "E0": "Response not possible - error on submitted request data",
-    "E1": "Response not possible - System Status",
-    "E2": "Information Holder is not responding; resubmit at a later time",
-    "E3": "Correction required - relational fields in error",
-    "E4": "Trading partner agreement specific requirement not met: Data correction required",
-    "F0": "Finalized",
-    "F1": "Finalized/Payment",
-    "F2": "Finalized/Denial",
-    "F3": "Finalized/Revised",
-    "F3F": "Finalized/Forwarded",
-    "F3N": "Finalized/Not Forwarded",
-    "F4": "Finalized/Adjudication Complete - No payment forthcoming",
-    "P0": "Pending: Adjudication/Details",
-    "P1": "Pending/In Process",
-    "P2": "Pending/Payer Review",
-    "P3": "Pending/Provider Requested Information",
-    "P4": "Pending/Patient Requested Information",
-    "P5": "Pending/Payer Administrative/System hold",
-    "R0": "Requests for additional Information/General Requests",
-    "R1": "Requests for additional Information/Entity Requests",
-    "R3": "Requests for additional Information/Claim/Line",
-    "R4": "Requests for additional Information/Documentation",
-    "R5": "Request for additional information/more specific detail",
-    "R6": "Requests for additional information - Regulatory requirements",
-    "R7": "Requests for additional information - Confirm care is consistent with Health Plan policy coverage",
-    "R8": "Requests for additional information - Confirm care is consistent with health plan coverage exceptions",
-    "R9": "Requests for additional information - Determination of medical necessity",
-    "R10": "Requests for additional information - Support a filed grievance or appeal",
-    "R11": "Requests for additional information - Pre-payment review of claims",
-    "R12": "Requests for additional information - Clarification or justification of use for specified procedure code",
-    "R13": "Requests for additional information - Original documents submitted are not readable",
-    "R14": "Requests for additional information - Original documents received are not what was requested",
-    "R15": "Requests for additional information - Workers Compensation coverage determination",
-    "R16": "Requests for additional information - Eligibility determination",
-}
-"""STC01-1, the claim status category code (code list 507)."""
-
-STATUS_CODES = {
-    "0": "Cannot provide further status electronically.",
-    "1": "For more detailed information, see remittance advice.",
-    "2": "More detailed information in letter.",
-    "3": "Claim has been adjudicated and is awaiting payment cycle.",
-    "6": "Balance due from the subscriber.",
-    "15": "One or more originally submitted procedure codes have been modified.",
-    "16": "Claim/encounter has been forwarded to entity.",
-    "19": "Entity acknowledges receipt of claim/encounter.",
-    "20": "Accepted for processing.",
-    "21": "Missing or invalid information.",
-    "23": "Returned to Entity.",
-    "24": "Entity not approved as an electronic submitter.",
-    "26": "Entity not found.",
-    "27": "Policy canceled.",
-    "33": "Subscriber and subscriber id not found.",
-    "35": "Claim/encounter not found.",
-    "41": "Special handling required at payer site.",
-    "46": "Internal review/audit.",
-    "54": "Duplicate of a previously processed claim/line.",
-    "65": "Claim/line has been paid.",
-    "78": "Duplicate of an existing claim/line, awaiting processing.",
-    "84": "Service not authorized.",
-    "85": "Entity not primary.",
-    "88": "Entity not eligible for benefits for submitted dates of service.",
-    "97": "Patient eligibility not found with entity.",
-    "101": "Claim was processed as adjustment to previous claim.",
-    "104": "Processed according to plan provisions.",
-    "107": "Processed according to contract provisions.",
-    "116": "Claim submitted to incorrect payer.",
-    "187": "Date(s) of service.",
-}
-"""STC01-2, the most common claim status codes (code list 508 has hundreds)."""
-
-ACCEPTED_CATEGORIES = frozenset({"A1", "A2"})
-REJECTED_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 
 EntityLevel = Literal["payer", "receiver", "provider"]
 _CLAIM_LEVELS = frozenset({"22", "23", "PT"})

@@ -14,23 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from rcm_x12.codes.remittance import CLAIM_STATUS
 from rcm_x12.elements import Party, Procedure, date_of, money, number, party_of, procedure_of
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import Interchange, Segment, Transaction, collector_paused, read, transaction_sets
-
-CLAIM_STATUS = {
-    "1": "processed as primary",
-    "2": "processed as secondary",
-    "3": "processed as tertiary",
-    "4": "denied",
-    "19": "processed as primary, forwarded to additional payer(s)",
-    "20": "processed as secondary, forwarded to additional payer(s)",
-    "21": "processed as tertiary, forwarded to additional payer(s)",
-    "22": "reversal of previous payment",
-    "23": "not our claim, forwarded to additional payer(s)",
-    "25": "predetermination pricing only, no payment",
-}
-"""CLP02, the claim status code, and what it means."""
 
 _ZERO = Decimal("0.00")
 _ONE = Decimal("1")

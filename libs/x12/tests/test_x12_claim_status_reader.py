@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from rcm_x12 import X12Error, read
-from rcm_x12.claim_status import ClaimStatusResponse, StatusCode, claim_status_of, read_claim_statuses, summary
+from rcm_x12.claim_status_reader import ClaimStatusResponse, StatusCode, claim_status_of, read_claim_statuses, summary
 from rcm_x12.corpus import CorpusFile, default_root, manifest
 from rcm_x12.elements import Period
 

@@ -15,6 +15,15 @@ from decimal import Decimal
 from itertools import takewhile
 from typing import Any, Literal, TypeVar
 
+from rcm_x12.codes.eligibility import (
+    ACTIVE_CODES,
+    BENEFIT_CODES,
+    COVERAGE_LEVELS,
+    FOLLOW_UPS,
+    INACTIVE_CODES,
+    REJECT_REASONS,
+    TIME_PERIODS,
+)
 from rcm_x12.elements import (
     Address,
     Header,
@@ -40,152 +49,6 @@ from rcm_x12.elements import (
 )
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import Interchange, Segment, Transaction, read, transaction_sets
-
-BENEFIT_CODES = {
-    "1": "Active Coverage",
-    "2": "Active - Full Risk Capitation",
-    "3": "Active - Services Capitated",
-    "4": "Active - Services Capitated to Primary Care Physician",
-    "5": "Active - Pending Investigation",
-    "6": "Inactive",
-    "7": "Inactive - Pending Eligibility Update",
-    "8": "Inactive - Pending Investigation",
-    "A": "Co-Insurance",
-    "B": "Co-Payment",
-    "C": "Deductible",
-    "CB": "Coverage Basis",
-    "D": "Benefit Description",
-    "E": "Exclusions",
-    "F": "Limitations",
-    "G": "Out of Pocket (Stop Loss)",
-    "H": "Unlimited",
-    "I": "Non-Covered",
-    "J": "Cost Containment",
-    "K": "Reserve",
-    "L": "Primary Care Provider",
-    "M": "Pre-existing Condition",
-    "MC": "Managed Care Coordinator",
-    "N": "Services Restricted to Following Provider",
-    "O": "Not Deemed a Medical Necessity",
-    "P": "Benefit Disclaimer",
-    "Q": "Second Surgical Opinion Required",
-    "R": "Other or Additional Payor",
-    "S": "Prior Year(s) History",
-    "T": "Card(s) Reported Lost/Stolen",
-    "U": "Contact Following Entity for Eligibility or Benefit Information",
-    "V": "Cannot Process",
-    "W": "Other Source of Data",
-    "X": "Health Care Facility",
-    "Y": "Spend Down",
-}
-"""EB01, the eligibility or benefit information code."""
-
-ACTIVE_CODES = frozenset({"1", "2", "3", "4", "5"})
-INACTIVE_CODES = frozenset({"6", "7", "8"})
-
-COVERAGE_LEVELS = {
-    "CHD": "Children Only",
-    "DEP": "Dependents Only",
-    "ECH": "Employee and Children",
-    "EMP": "Employee Only",
-    "ESP": "Employee and Spouse",
-    "FAM": "Family",
-    "IND": "Individual",
-    "SPC": "Spouse and Children",
-    "SPO": "Spouse Only",
-}
-"""EB02, the coverage level code."""
-
-TIME_PERIODS = {
-    "6": "Hour",
-    "7": "Day",
-    "13": "24 Hours",
-    "21": "Years",
-    "22": "Service Year",
-    "23": "Calendar Year",
-    "24": "Year to Date",
-    "25": "Contract",
-    "26": "Episode",
-    "27": "Visit",
-    "28": "Outlier",
-    "29": "Remaining",
-    "30": "Exceeded",
-    "31": "Not Exceeded",
-    "32": "Lifetime",
-    "33": "Lifetime Remaining",
-    "34": "Month",
-    "35": "Week",
-    "36": "Admission",
-}
-"""EB06, the time period qualifier: what EB07's amount is counted over."""
-
-REJECT_REASONS = {
-    "04": "Authorized Quantity Exceeded",
-    "15": "Required Application Data Missing",
-    "41": "Authorization/Access Restrictions",
-    "42": "Unable to Respond at Current Time",
-    "43": "Invalid/Missing Provider Identification",
-    "44": "Invalid/Missing Provider Name",
-    "45": "Invalid/Missing Provider Specialty",
-    "46": "Invalid/Missing Provider Phone Number",
-    "47": "Invalid/Missing Provider State",
-    "48": "Invalid/Missing Referring Provider Identification Number",
-    "49": "Provider is Not Primary Care Physician",
-    "50": "Provider Ineligible for Inquiries",
-    "51": "Provider Not on File",
-    "52": "Service Dates Not Within Provider Plan Enrollment",
-    "53": "Inquired Benefit Inconsistent with Provider Type",
-    "54": "Inappropriate Product/Service ID Qualifier",
-    "55": "Inappropriate Product/Service ID",
-    "56": "Inappropriate Date",
-    "57": "Invalid/Missing Date(s) of Service",
-    "58": "Invalid/Missing Date-of-Birth",
-    "60": "Date of Birth Follows Date(s) of Service",
-    "61": "Date of Death Precedes Date(s) of Service",
-    "62": "Date of Service Not Within Allowable Inquiry Period",
-    "63": "Date of Service in Future",
-    "64": "Invalid/Missing Patient ID",
-    "65": "Invalid/Missing Patient Name",
-    "66": "Invalid/Missing Patient Gender Code",
-    "67": "Patient Not Found",
-    "68": "Duplicate Patient ID Number",
-    "69": "Inconsistent with Patient's Age",
-    "70": "Inconsistent with Patient's Gender",
-    "71": "Patient Birth Date Does Not Match That for the Patient on the Database",
-    "72": "Invalid/Missing Subscriber/Insured ID",
-    "73": "Invalid/Missing Subscriber/Insured Name",
-    "74": "Invalid/Missing Subscriber/Insured Gender Code",
-    "75": "Subscriber/Insured Not Found",
-    "76": "Duplicate Subscriber/Insured ID Number",
-    "77": "Subscriber Found, Patient Not Found",
-    "78": "Subscriber/Insured Not in Group/Plan Identified",
-    "79": "Invalid Participant Identification",
-    "80": "No Response received - Transaction Terminated",
-    "97": "Invalid or Missing Provider Address",
-    "AA": "Authorization Number Not Found",
-    "AE": "Requires Primary Care Physician Authorization",
-    "AF": "Invalid/Missing Diagnosis Code(s)",
-    "AG": "Invalid/Missing Procedure Code(s)",
-    "AO": "Additional Patient Condition Information Required",
-    "CI": "Certification Information Does Not Match Patient",
-    "E8": "Requires Medical Review",
-    "IA": "Invalid Authorization Number Format",
-    "MA": "Missing Authorization",
-    "T4": "Payer Name or Identifier Missing",
-}
-"""AAA03, the reject reason code."""
-
-FOLLOW_UPS = {
-    "C": "Please Correct and Resubmit",
-    "N": "Resubmission Not Allowed",
-    "P": "Please Resubmit Original Transaction",
-    "R": "Resubmission Allowed",
-    "S": "Do Not Resubmit; Inquiry Initiated to a Third Party",
-    "W": "Please Wait 30 Days and Resubmit",
-    "X": "Please Wait 10 Days and Resubmit",
-    "Y": "Do Not Resubmit; We Will Hand Deliver Our Response",
-}
-"""AAA04, the follow-up action code: what the payer asks the provider to do next."""
 
 MemberLevel = Literal["subscriber", "dependant"]
 ErrorLevel = Literal["source", "receiver", "subscriber", "dependant"]

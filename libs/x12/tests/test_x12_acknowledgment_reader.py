@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from rcm_x12 import X12Error, read
-from rcm_x12.acknowledgment import (
+from rcm_x12.acknowledgment_reader import (
     ElementPosition,
     InterchangeAcknowledgment,
     acknowledgment_of,

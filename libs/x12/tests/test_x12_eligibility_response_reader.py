@@ -12,7 +12,7 @@ import pytest
 from rcm_x12 import X12Error, read
 from rcm_x12.corpus import CorpusFile, default_root, manifest
 from rcm_x12.elements import Period
-from rcm_x12.eligibility import Member, RequestError, eligibility_of, read_eligibility, summary
+from rcm_x12.eligibility_response_reader import Member, RequestError, eligibility_of, read_eligibility, summary
 
 CORPUS = default_root()
 ISA = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *260105*1200*^*00501*000000101*0*T*:~"

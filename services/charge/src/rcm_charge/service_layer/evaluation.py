@@ -1,0 +1,143 @@
+"""What every use case that changes an encounter shares: its lines priced from the chargemaster and the payer's
+contract, its details validated against the code sets and what is known of the patient and coverage, a new
+encounter opened, and its events published in the same unit of work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from rcm_charge.domain.code_sets import CodeSets
+from rcm_charge.domain.copies import CoverageCopy, PatientCopy
+from rcm_charge.domain.model import Encounter, EncounterDetails, Issue, Source
+from rcm_charge.domain.pricing import PriceList, priced
+from rcm_charge.domain.validation import PatientFacts, ValidationContext, validate
+from rcm_charge.service_layer.mapping import to_integration_event
+from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    details: EncounterDetails
+    issues: tuple[Issue, ...]
+    payer_id: str | None
+    source: Source
+
+
+async def evaluate(
+    uow: ChargeUnitOfWork,
+    details: EncounterDetails,
+    code_sets: CodeSets,
+    today: date,
+    source: Source,
+    *,
+    before: EncounterDetails | None = None,
+    prices: PriceList | None = None,
+) -> Evaluated:
+    """Price the lines from the chargemaster and the payer's contract (or the price lists given, loaded once for
+    a whole import), and validate the result against the code sets and what is known of the patient and
+    coverage. Diagnoses are kept as the code set spells them (dotted); a merged patient is followed to its
+    survivor. For a correction of `before`, diagnoses that differ from the sender's answer an import's
+    ICD-9-CM ones."""
+    details = _spelled(details, code_sets)
+    if before is not None and source.icd9_diagnoses and details.diagnoses != before.diagnoses:
+        source = replace(source, icd9_diagnoses=False)
+    patient: PatientCopy | None = None
+    if details.patient_id is not None:
+        patient = await uow.patients.get(details.patient_id)
+        if patient is not None and patient.merged_into is not None:
+            details = replace(details, patient_id=patient.merged_into)
+            patient = await uow.patients.get(patient.merged_into)
+    coverage: CoverageCopy | None = None
+    if details.coverage_id is not None:
+        coverage = await uow.coverages.get(details.coverage_id)
+    payer_id = coverage.payer_id if coverage is not None and coverage.patient_id == details.patient_id else None
+    if prices is None:
+        prices = await price_list(uow, {line.code for line in details.lines}, payer_id)
+    details = replace(details, lines=priced(details.lines, prices, location=details.location, payer_id=payer_id))
+    facts: PatientFacts | None = patient.facts if patient is not None else None
+    imported_patient = source.imported_patient
+    if facts is None and imported_patient is not None:
+        facts = PatientFacts(imported_patient.sex, imported_patient.birth_date)
+    context = ValidationContext(
+        diagnoses=code_sets.diagnoses,
+        edits=code_sets.edits,
+        prices=prices,
+        today=today,
+        patient=facts,
+        coverage=coverage.facts if coverage is not None else None,
+    )
+    return Evaluated(details, validate(details, context) + _import_issues(source), payer_id, source)
+
+
+async def price_list(
+    uow: ChargeUnitOfWork, codes: set[str], payer_id: str | None, *, every_payer: bool = False
+) -> PriceList:
+    """The chargemaster entries of the codes, and the payer's rates for them (none without a payer), or every
+    payer's rates for a file whose claims' payers are found one by one."""
+    wanted = every_payer or payer_id is not None
+    return PriceList(
+        chargemaster=tuple(await uow.prices.chargemaster(codes)),
+        rates=tuple(await uow.prices.rates(None if every_payer else payer_id, codes)) if wanted else (),
+    )
+
+
+def _import_issues(source: Source) -> tuple[Issue, ...]:
+    """What an imported claim carries: ICD-9-CM diagnoses until a coder recodes them (a dotted ICD-9 code can
+    spell a valid ICD-10-CM one), and what could not be taken as sent until a coder approves it."""
+    issues = []
+    if source.icd9_diagnoses:
+        issues.append(Issue("DIAGNOSES_ICD9", "the imported diagnoses are ICD-9-CM codes: recode them in ICD-10-CM"))
+    if source.findings:
+        issues.append(
+            Issue(
+                "IMPORT_FINDINGS",
+                f"the imported claim had what could not be taken as sent: {'; '.join(source.findings)}",
+                severity="review",
+            )
+        )
+    return tuple(issues)
+
+
+def _spelled(details: EncounterDetails, code_sets: CodeSets) -> EncounterDetails:
+    """The diagnoses as the code set spells them, so `E119` and `E11.9` are one code (and one duplicate)."""
+    spelled = []
+    for code in details.diagnoses:
+        known = code_sets.diagnoses.lookup(code, details.date_of_service)
+        spelled.append(known.code if known is not None else code)
+    return replace(details, diagnoses=tuple(spelled))
+
+
+def publish(uow: ChargeUnitOfWork, encounter: Encounter, code_sets: CodeSets, payer_id: str | None) -> None:
+    for event in encounter.events:
+        uow.publish(to_integration_event(encounter, event, catalog=code_sets.diagnoses, payer_id=payer_id))
+    encounter.events.clear()
+
+
+async def open_encounter(
+    uow: ChargeUnitOfWork,
+    details: EncounterDetails,
+    code_sets: CodeSets,
+    now: datetime,
+    source: Source,
+    prices: PriceList | None = None,
+) -> Encounter:
+    evaluated = await evaluate(uow, details, code_sets, now.date(), source, prices=prices)
+    encounter = Encounter.open(
+        encounter_id=uuid.uuid4(),
+        details=evaluated.details,
+        issues=evaluated.issues,
+        now=now,
+        review_id=uuid.uuid4(),
+        source=source,
+    )
+    await uow.encounters.add(encounter)
+    publish(uow, encounter, code_sets, evaluated.payer_id)
+    uow.record_access("create", "encounter", encounter.id, encounter.details.patient_id)
+    return encounter

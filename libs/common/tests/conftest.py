@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel, col
 
 from rcm_common.envelope import Envelope
 from rcm_common.events.registration import PatientRegistered
-from rcm_common.testing import create_database
+from rcm_common.testing import announcing, create_database
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools.testing import embedded_broker_fixture
 
@@ -34,7 +34,7 @@ class Effects:
     session_factory: async_sessionmaker[AsyncSession]
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory, producer="test-consumer", topic="rcm.test.events")
+        return SqlUnitOfWork(self.session_factory, producer="test-consumer", publication=announcing("rcm.test.events"))
 
     async def record(self, event: PatientRegistered, envelope: Envelope, uow: SqlUnitOfWork) -> None:
         uow.session.add(AppliedEffect(event_id=str(envelope.event_id), patient_id=str(event.patient_id)))

@@ -134,6 +134,20 @@ class Sql${classname}UnitOfWork(SqlUnitOfWork):
     """One transaction with its events, audit records and idempotent response."""
 ''',
     "src/$package/service_layer/__init__.py": '"""$title\'s handlers of commands and events."""\n',
+    "src/$package/service_layer/mapping.py": '''\
+"""The one mapper from $name's domain to its contract: the unit of work calls it at commit for each domain
+event its aggregates recorded. Add a case for each domain event as the service's aggregates arrive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rcm_common.events.base import IntegrationEvent
+
+
+def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
+    raise TypeError(f"no contract event is mapped for {type(event).__name__} of {type(aggregate).__name__}")
+''',
     "src/$package/entrypoints/__init__.py": '"""$title\'s HTTP API and app."""\n',
     "src/$package/entrypoints/api.py": '''\
 """$title's HTTP API: its routes, each behind a bearer token with the scope it needs."""
@@ -167,7 +181,7 @@ def bootstrap(settings: ${classname}Settings | None = None, *, broker: KafkaBrok
         settings=settings,
         **kernel_parts(settings, broker=broker),
         unit_of_work=Sql${classname}UnitOfWork,
-        publishes=events_topic("$name"),
+        publishes=Publication(events_topic("$name"), to_integration_event),
     )
 ''',
     "src/$package/entrypoints/app.py": '''\
@@ -277,8 +291,10 @@ def _first_party_imports(values: dict[str, str]) -> dict[str, str]:
         "bootstrap_imports": [
             f"from {package}.adapters.unit_of_work import Sql{classname}UnitOfWork",
             f"from {package}.config import {classname}Settings",
+            f"from {package}.service_layer.mapping import to_integration_event",
             "from rcm_common.kernel import Kernel, kernel_parts",
             "from rcm_common.topics import events_topic",
+            "from rcm_common.uow import Publication",
         ],
         "app_imports": [
             f"from {package}.bootstrap import {classname}, bootstrap",

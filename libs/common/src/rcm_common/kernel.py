@@ -9,7 +9,7 @@ housekeeping loop, and the FastAPI app whose lifespan migrates the database, con
 A service's composition root reads, in order:
 
     charge = Charge(**kernel_parts(settings, broker=broker), unit_of_work=SqlChargeUnitOfWork,
-                    publishes=CHARGE_EVENTS, code_sets=code_sets)
+                    publishes=Publication(CHARGE_EVENTS, event_mapper(code_sets)), code_sets=code_sets)
     charge.subscribe({REGISTRATION_EVENTS: event_handlers(code_sets)}, audit=consumer_audit)
 
 and its app is `service_app(charge, CHARGE_APP)`.
@@ -43,7 +43,7 @@ from rcm_common.migrations import upgrade_to_head
 from rcm_common.outbox import OutboxRelay, purge_sent
 from rcm_common.settings import ServiceSettings
 from rcm_common.telemetry import RequestContextMiddleware, configure_tracing, instrument_fastapi, metrics_router
-from rcm_common.uow import SqlUnitOfWork
+from rcm_common.uow import Publication, SqlUnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +106,9 @@ class Kernel(Generic[S, U]):
     relay: OutboxRelay
     token_verifier: TokenVerifier
     unit_of_work: type[U]
-    publishes: str | None
-    """The topic the service's events go to; None for a service that publishes nothing."""
+    publishes: Publication | None
+    """The topic the service's events go to and the mapper that makes them; None for a service that
+    publishes nothing."""
     consumers: list[EventConsumer[U]] = field(default_factory=list, kw_only=True)
     loops: list[Loop] = field(default_factory=list, kw_only=True)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, kw_only=True)
@@ -118,7 +119,7 @@ class Kernel(Generic[S, U]):
         return self.unit_of_work(
             self.session_factory,
             producer=self.settings.service_name,
-            topic=self.publishes,
+            publication=self.publishes,
             audit=audit,
             idempotency=idempotency,
             on_commit=self.relay.wake,

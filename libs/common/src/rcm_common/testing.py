@@ -4,6 +4,7 @@ and a PostgreSQL database per test that is skipped, with its reason, where no se
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import uuid
@@ -12,7 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
 from rcm_common import audit, http, inbox, outbox
+from rcm_common.aggregates import EventCollector, tracked
 from rcm_common.auth import mint_token
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope, new_envelope
@@ -34,8 +36,11 @@ from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.schema_check import schema_differences, schema_snapshot
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
+from rcm_common.uow import AccessRecord, Publication, SqlUnitOfWork
 
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+R = TypeVar("R")
 
 
 def fast_settings(**overrides: Any) -> ServiceSettings:
@@ -130,6 +135,28 @@ def sample_coverage_added(patient_id: uuid.UUID, **changes: Any) -> CoverageAdde
     return CoverageAdded.model_validate(fields | changes)
 
 
+@dataclasses.dataclass(slots=True)
+class Announcement:
+    """An aggregate for the platform's own tests and benchmarks, which have no domain: it records the
+    integration event it is given as its domain event, and `announced` is its mapper."""
+
+    events: list[IntegrationEvent]
+
+
+def announced(aggregate: Announcement, event: IntegrationEvent) -> IntegrationEvent:
+    return event
+
+
+def announcing(topic: str) -> Publication:
+    """The publication of a test's unit of work: announced events go to `topic` as they are."""
+    return Publication(topic, announced)
+
+
+def announce(uow: SqlUnitOfWork, event: IntegrationEvent) -> None:
+    """Have `event` written to the outbox when `uow` commits, as a handler's stored aggregate would."""
+    uow.events.note(Announcement([event]))
+
+
 def envelope_for(event: IntegrationEvent, event_id: uuid.UUID | None = None, producer: str = "test") -> Envelope:
     """An envelope for `event` as a producer would write it, with a chosen event id where one is given."""
     envelope = new_envelope(event, producer)
@@ -204,49 +231,79 @@ def _claimed_record(
 @dataclasses.dataclass
 class RecordedStore:
     """What a service's in-memory fakes commit into: the events and audit records of every unit of work of a
-    test, as they would have reached the outbox and the audit log. A service's store adds its repositories."""
+    test, as they would have reached the outbox and the audit log. A service's store adds its repositories
+    as further fields."""
 
     published: list[IntegrationEvent] = dataclasses.field(default_factory=list)
-    accesses: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    accesses: list[AccessRecord] = dataclasses.field(default_factory=list)
 
     def published_types(self) -> list[str]:
         return [type(event).__name__ for event in self.published]
 
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """A deep copy of every repository's state, to put back when a unit of work rolls back."""
+        return copy.deepcopy({name: vars(repository) for name, repository in self._repositories().items()})
+
+    def restore(self, snapshot: dict[str, dict[str, Any]]) -> None:
+        """Put the repositories back as the snapshot had them; the objects stay, so references stay valid."""
+        for name, repository in self._repositories().items():
+            state = vars(repository)
+            state.clear()
+            state.update(copy.deepcopy(snapshot[name]))
+
+    def _repositories(self) -> dict[str, object]:
+        return {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if field.name not in {"published", "accesses"}
+        }
+
 
 class RecordingUnitOfWork:
-    """The unit of work of a service's fakes: repositories write through to the store at once, but events and
-    audit records reach it only on commit, as an outbox and an audit log would."""
+    """The unit of work of a service's fakes. Repositories write through to the store at once; leaving the
+    block without committing puts the store back as it was, as a rolled-back transaction would. Events (from
+    the aggregates its tracked repositories saw, by the service's real mapper) and audit records (naming the
+    patient each concerns) reach the store only on commit, as an outbox and an audit log would."""
 
-    def __init__(self, store: RecordedStore, producer: str) -> None:
+    def __init__(self, store: RecordedStore, producer: str, publication: Publication | None) -> None:
         self.store = store
-        self._producer = producer
-        self._events: list[IntegrationEvent] = []
-        self._accesses: list[tuple[str, str]] = []
+        self.events = EventCollector(producer, publication.mapper if publication else None)
+        self.committed = False
+        self._accesses: list[AccessRecord] = []
+        self._before: dict[str, dict[str, Any]] = {}
+
+    def tracked(self, repository: R) -> R:
+        """`repository`, with the aggregates it loads and stores remembered for their events."""
+        return tracked(repository, self.events)
 
     async def __aenter__(self) -> Self:
+        self._before = self.store.snapshot()
+        self.events.forget()
+        self.committed = False
+        self._accesses = []
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._events, self._accesses = [], []
-
-    def publish(self, event: IntegrationEvent) -> Envelope:
-        self._events.append(event)
-        return new_envelope(event, self._producer)
+        if not self.committed:
+            self.store.restore(self._before)
+        self._accesses = []
 
     def record_access(
         self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
     ) -> None:
-        self._accesses.append((action, resource_type))
+        self._accesses.append(AccessRecord.of(action, resource_type, resource_id, patient_id))
 
     def respond(self, status_code: int, resource_id: object) -> None:
         return None
 
     async def commit(self) -> None:
-        self.store.published += self._events
+        self.store.published += [event for event, _ in self.events.collect()]
         self.store.accesses += self._accesses
-        self._events, self._accesses = [], []
+        self._accesses = []
+        self._before = self.store.snapshot()
+        self.committed = True
 
 
 async def check_migrations(source: Path, url: str, owned_tables: frozenset[str]) -> None:

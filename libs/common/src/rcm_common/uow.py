@@ -1,5 +1,9 @@
 """The unit of work: one database transaction that carries a change, its outgoing events, its audit
 records and, for an idempotent create, the response to replay; it rolls back unless committed.
+
+Handlers never publish: the aggregates they change record domain events, and the unit of work collects
+them from the aggregates its tracked repositories have seen, as each is stored and at commit (see
+`rcm_common.aggregates`).
 """
 
 from __future__ import annotations
@@ -7,30 +11,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rcm_common.aggregates import EventCollector, EventMapper, tracked
 from rcm_common.audit import AuditContext, append_audit
 from rcm_common.crypto import BlindIndex, FieldCipher
-from rcm_common.envelope import Envelope, new_envelope
-from rcm_common.events.base import IntegrationEvent
 from rcm_common.http import IdempotentRequest, remember_response
 from rcm_common.outbox import outbox_row
 
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What a service publishes: the topic its events go to and the mapper from its domain events to them."""
+
+    topic: str
+    mapper: EventMapper
+
 
 class UnitOfWork(Protocol):
-    """The port every service's handlers depend on: one transaction, its events, audit records and
-    idempotent response. A service's own protocol adds its repositories; SQL adapters and in-memory fakes
-    implement it."""
+    """The port every service's handlers depend on: one transaction, its audit records and idempotent
+    response, and the events of the aggregates it saw. A service's own protocol adds its repositories; SQL
+    adapters and in-memory fakes implement it."""
 
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
-
-    def publish(self, event: IntegrationEvent) -> Envelope: ...
 
     def record_access(
         self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
@@ -42,15 +53,27 @@ class UnitOfWork(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _AccessRecord:
+class AccessRecord:
+    """An audit record as a handler asked for it: who is named is filled in from the audit context."""
+
     action: str
     resource_type: str
     resource_id: str | None
     patient_id: str | None
 
+    @classmethod
+    def of(cls, action: str, resource_type: str, resource_id: object | None, patient_id: object | None) -> AccessRecord:
+        return cls(
+            action,
+            resource_type,
+            None if resource_id is None else str(resource_id),
+            None if patient_id is None else str(patient_id),
+        )
+
 
 class SqlUnitOfWork:
-    """Base for a service's unit of work; subclasses attach their repositories in `_start`."""
+    """Base for a service's unit of work; subclasses attach their repositories in `_start`, wrapping those
+    that hold aggregates in `self.tracked(...)` so the events they record are collected at commit."""
 
     session: AsyncSession
 
@@ -59,7 +82,7 @@ class SqlUnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         *,
         producer: str,
-        topic: str | None,
+        publication: Publication | None,
         audit: AuditContext | None = None,
         idempotency: IdempotentRequest | None = None,
         on_commit: Callable[[], None] | None = None,
@@ -68,7 +91,7 @@ class SqlUnitOfWork:
     ) -> None:
         self._session_factory = session_factory
         self._producer = producer
-        self._topic = topic
+        self._publication = publication
         self._audit = audit
         self._idempotency = idempotency
         self._on_commit = on_commit
@@ -91,8 +114,8 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
-        self._events: list[tuple[IntegrationEvent, Envelope]] = []
-        self._accesses: list[_AccessRecord] = []
+        self.events = EventCollector(self._producer, self._publication.mapper if self._publication else None)
+        self._accesses: list[AccessRecord] = []
         self._response: tuple[int, str] | None = None
         self._committed = False
         self._start()
@@ -100,6 +123,10 @@ class SqlUnitOfWork:
 
     def _start(self) -> None:
         """Hook for subclasses: build repositories over `self.session`."""
+
+    def tracked(self, repository: R) -> R:
+        """`repository`, with the aggregates it loads and stores remembered for their events."""
+        return tracked(repository, self.events)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -110,26 +137,11 @@ class SqlUnitOfWork:
         finally:
             await self.session.close()
 
-    def publish(self, event: IntegrationEvent) -> Envelope:
-        """Queue an integration event; it is written to the outbox when (and only if) the work commits."""
-        if self._topic is None:
-            raise RuntimeError(f"{self._producer} publishes no events, yet a handler published {event.event_type}")
-        envelope = new_envelope(event, self._producer)
-        self._events.append((event, envelope))
-        return envelope
-
     def record_access(
         self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
     ) -> None:
         """Queue an audit record of a PHI read or change; written in this transaction at commit."""
-        self._accesses.append(
-            _AccessRecord(
-                action,
-                resource_type,
-                None if resource_id is None else str(resource_id),
-                None if patient_id is None else str(patient_id),
-            )
-        )
+        self._accesses.append(AccessRecord.of(action, resource_type, resource_id, patient_id))
 
     def respond(self, status_code: int, resource_id: object) -> None:
         """Remember what an idempotent create made, committed together with it (a replay reads it again)."""
@@ -148,8 +160,10 @@ class SqlUnitOfWork:
                     resource_id=access.resource_id,
                     patient_id=access.patient_id,
                 )
-        if self._topic is not None:
-            self.session.add_all([outbox_row(self._topic, event, envelope) for event, envelope in self._events])
+        events = self.events.collect()
+        if self._publication is not None:
+            topic = self._publication.topic
+            self.session.add_all([outbox_row(topic, event, envelope) for event, envelope in events])
         if self._idempotency is not None and self._response is not None:
             status_code, resource_id = self._response
             remember_response(
@@ -162,7 +176,6 @@ class SqlUnitOfWork:
             )
         await self.session.commit()
         self._committed = True
-        wrote_events = bool(self._events)
-        self._events, self._accesses, self._response = [], [], None
-        if wrote_events and self._on_commit is not None:
+        self._accesses, self._response = [], None
+        if events and self._on_commit is not None:
             self._on_commit()

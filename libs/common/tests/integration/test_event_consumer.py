@@ -5,6 +5,7 @@ event is applied once."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -13,16 +14,18 @@ import pytest
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from rcm_common.envelope import Envelope
 from rcm_common.errors import ConcurrentUpdate, ValidationFailed
 from rcm_common.events.base import schema_id
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, TransientFailure
-from rcm_common.outbox import OutgoingMessage
+from rcm_common.outbox import OutboxMessage, OutgoingMessage
 from rcm_common.telemetry import configure_tracing
-from rcm_common.testing import envelope_for, fast_settings
+from rcm_common.testing import announce, envelope_for, fast_settings
 from rcm_common.testing import sample_patient_registered as patient_registered
 from rcm_common.topics import REGISTRATION_EVENTS, dlq_topic
 from rcm_common.uow import SqlUnitOfWork
@@ -250,10 +253,8 @@ async def test_another_version_of_a_handled_event_is_left_to_its_own_readers(eff
 
 
 async def test_what_a_handler_publishes_names_its_cause_and_stays_in_its_trace(effects: Any) -> None:
-    published: list[Envelope] = []
-
     async def follow_up(event: PatientRegistered, envelope: Envelope, uow: SqlUnitOfWork) -> None:
-        published.append(uow.publish(patient_registered()))
+        announce(uow, patient_registered())
 
     event = patient_registered()
     trace_id = uuid.uuid4().hex
@@ -261,7 +262,9 @@ async def test_what_a_handler_publishes_names_its_cause_and_stays_in_its_trace(e
     configure_tracing("test-consumer", None)
     await direct_consumer(effects, follow_up, RecordingDeadLetters()).consume([record_of(event, incoming.to_headers())])
 
-    [envelope] = published
+    async with effects.session_factory() as session:
+        [headers] = (await session.scalars(select(col(OutboxMessage.headers)))).all()
+    envelope = Envelope.from_headers(json.loads(headers))
     assert envelope.causation_id == str(incoming.event_id)
     assert envelope.correlation_id == incoming.correlation_id
     assert envelope.traceparent is not None

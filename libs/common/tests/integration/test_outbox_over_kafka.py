@@ -25,7 +25,14 @@ from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, create_br
 from rcm_common.outbox import OutboxMessage, OutboxRelay
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS
 from rcm_common.telemetry import configure_tracing
-from rcm_common.testing import create_database, fast_settings, sample_patient_registered, wait_until
+from rcm_common.testing import (
+    announce,
+    announcing,
+    create_database,
+    fast_settings,
+    sample_patient_registered,
+    wait_until,
+)
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools.broker import EmbeddedBroker, ensure_topics
 
@@ -58,10 +65,18 @@ async def write_events(factory: async_sessionmaker[AsyncSession], topic: str, co
     """Commit `count` events through the unit of work, as a service's handler would; returns their ids."""
     ids = []
     for _ in range(count):
-        async with SqlUnitOfWork(factory, producer="test-producer", topic=topic) as uow:
-            envelope = uow.publish(sample_patient_registered())
+        event = sample_patient_registered()
+        async with SqlUnitOfWork(factory, producer="test-producer", publication=announcing(topic)) as uow:
+            announce(uow, event)
             await uow.commit()
-        ids.append(str(envelope.event_id))
+        async with factory() as session:
+            ids.append(
+                str(
+                    await session.scalar(
+                        select(col(OutboxMessage.event_id)).where(col(OutboxMessage.key) == event.subject)
+                    )
+                )
+            )
     return ids
 
 

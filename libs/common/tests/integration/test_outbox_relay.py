@@ -16,6 +16,8 @@ from sqlmodel import col
 
 from rcm_common.outbox import OutboxMessage, OutboxRelay, OutgoingMessage, purge_sent
 from rcm_common.testing import (
+    announce,
+    announcing,
     create_database,
     postgres_available,
     sample_patient_registered,
@@ -56,12 +58,12 @@ async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 async def write(factory: async_sessionmaker[AsyncSession], count: int) -> list[str]:
-    ids = []
+    """Commit `count` events, one per unit of work; returns the ids of all the outbox holds."""
     for _ in range(count):
-        async with SqlUnitOfWork(factory, producer="test", topic="rcm.test.events") as uow:
-            ids.append(str(uow.publish(sample_patient_registered()).event_id))
+        async with SqlUnitOfWork(factory, producer="test", publication=announcing("rcm.test.events")) as uow:
+            announce(uow, sample_patient_registered())
             await uow.commit()
-    return ids
+    return [row.event_id for row in await rows(factory)]
 
 
 async def rows(factory: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:

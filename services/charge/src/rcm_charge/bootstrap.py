@@ -14,8 +14,10 @@ from rcm_charge.adapters.unit_of_work import SqlChargeUnitOfWork
 from rcm_charge.config import ChargeSettings
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.service_layer.handlers import consumer_audit, event_handlers
+from rcm_charge.service_layer.mapping import event_mapper
 from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import CHARGE_EVENTS, REGISTRATION_EVENTS
+from rcm_common.uow import Publication
 
 
 @functools.cache
@@ -36,12 +38,13 @@ def bootstrap(
     settings: ChargeSettings | None = None, *, broker: KafkaBroker | None = None, code_sets: CodeSets | None = None
 ) -> Charge:
     settings = settings or ChargeSettings()
+    code_sets = code_sets or load_code_sets(settings.code_set_dir)
     charge = Charge(
         settings=settings,
         **kernel_parts(settings, broker=broker),
         unit_of_work=SqlChargeUnitOfWork,
-        publishes=CHARGE_EVENTS,
-        code_sets=code_sets or load_code_sets(settings.code_set_dir),
+        publishes=Publication(CHARGE_EVENTS, event_mapper(code_sets.diagnoses)),
+        code_sets=code_sets,
     )
     charge.subscribe({REGISTRATION_EVENTS: event_handlers(charge.code_sets)}, audit=consumer_audit)
     return charge

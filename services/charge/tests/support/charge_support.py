@@ -25,12 +25,15 @@ from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import Encounter
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
 from rcm_charge.entrypoints.app import create_app
+from rcm_charge.service_layer.mapping import event_mapper
 from rcm_charge.service_layer.unit_of_work import ImportRecord
 from rcm_common.envelope import Envelope as EventEnvelope
 from rcm_common.envelope import new_envelope
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import RecordedStore, RecordingUnitOfWork, bearer_headers, query_rows, serving
+from rcm_common.topics import CHARGE_EVENTS
+from rcm_common.uow import Publication
 from rcm_x12.professional_claim_writer import (
     BillingProvider,
     Claim,
@@ -290,13 +293,14 @@ class FakeStore(RecordedStore):
 
 
 class FakeUnitOfWork(RecordingUnitOfWork):
-    """Writes through to the store at once, but publishes events and audit records only on commit."""
+    """Writes through to the store at once, but publishes events and audit records only on commit; rolls the
+    store back when left uncommitted."""
 
     def __init__(self, store: FakeStore) -> None:
-        super().__init__(store, "charge")
+        super().__init__(store, "charge", Publication(CHARGE_EVENTS, event_mapper(FakeCatalog())))
         self.patients = store.patients
         self.coverages = store.coverages
-        self.encounters = store.encounters
+        self.encounters = self.tracked(store.encounters)
         self.prices = store.prices
         self.imports = store.imports
 

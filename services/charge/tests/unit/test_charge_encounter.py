@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from rcm_charge.domain.model import Encounter, EncounterDetails, EncounterError, EncounterEvent, Issue, ServiceLine
+from rcm_charge.domain.events import EncounterCaptured, EncounterCorrected, EncounterHeld, EncounterVoided
+from rcm_charge.domain.model import Encounter, EncounterDetails, EncounterError, Issue, ServiceLine
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 WARNING = Issue("ICD10_EDITION_STALE", "no edition in force", severity="warning")
@@ -26,14 +27,16 @@ def opened(*issues: Issue) -> Encounter:
         diagnoses=("I10",),
         lines=(ServiceLine("99213", diagnosis_pointers=(1,)),),
     )
-    return Encounter.open(encounter_id=uuid.uuid4(), details=details, issues=issues, now=NOW, review_id=uuid.uuid4())
+    return Encounter.open(
+        encounter_id=uuid.uuid4(), details=details, issues=issues, now=NOW, review_id=uuid.uuid4(), payer_id="ACME01"
+    )
 
 
 def test_a_warning_is_told_but_holds_nothing() -> None:
     encounter = opened(WARNING)
     assert encounter.status == "captured"
     assert encounter.issues == (WARNING,)
-    assert encounter.events == [EncounterEvent("captured", 1)]
+    assert encounter.events == [EncounterCaptured(1, "ACME01")]
     assert encounter.reviews == []
 
 
@@ -42,13 +45,21 @@ def test_a_review_flag_holds_until_accepted_and_an_error_until_corrected() -> No
     assert flagged.blocking_issues == (REVIEW,)
     assert flagged.open_review is not None
     assert flagged.open_review.issues == (REVIEW,)
-    flagged.approve(flagged.details, (REVIEW, WARNING), by="coder-1", note="two sites", now=NOW, review_id=uuid.uuid4())
+    flagged.approve(
+        flagged.details,
+        (REVIEW, WARNING),
+        by="coder-1",
+        note="two sites",
+        now=NOW,
+        review_id=uuid.uuid4(),
+        payer_id=None,
+    )
     assert flagged.status == "captured"
     assert flagged.accepted_reviews == {REVIEW.key}
 
     wrong = opened(ERROR)
     with pytest.raises(EncounterError):
-        wrong.approve(wrong.details, (ERROR,), by="coder-1", note="ok", now=NOW, review_id=uuid.uuid4())
+        wrong.approve(wrong.details, (ERROR,), by="coder-1", note="ok", now=NOW, review_id=uuid.uuid4(), payer_id=None)
     assert wrong.status == "held"
     assert wrong.events == []
 
@@ -56,15 +67,11 @@ def test_a_review_flag_holds_until_accepted_and_an_error_until_corrected() -> No
 def test_a_captured_encounter_corrected_into_review_is_held_then_corrected() -> None:
     encounter = opened()
     corrected = replace(encounter.details, place_of_service="22")
-    assert encounter.correct(corrected, (ERROR,), NOW, uuid.uuid4())
+    assert encounter.correct(corrected, (ERROR,), NOW, uuid.uuid4(), payer_id="ACME01")
     assert encounter.status == "held"
-    assert encounter.correct(corrected, (ERROR,), NOW, uuid.uuid4()) is False  # nothing changed
-    encounter.revalidate((), NOW, uuid.uuid4())
-    assert [(event.kind, event.version) for event in encounter.events] == [
-        ("captured", 1),
-        ("held", 1),
-        ("corrected", 2),
-    ]
+    assert encounter.correct(corrected, (ERROR,), NOW, uuid.uuid4(), payer_id="ACME01") is False  # nothing changed
+    encounter.revalidate((), NOW, uuid.uuid4(), payer_id="ACME01")
+    assert encounter.events == [EncounterCaptured(1, "ACME01"), EncounterHeld(1), EncounterCorrected(2, "ACME01")]
     assert encounter.reviews[0].decision == "corrected"
 
 
@@ -76,6 +83,6 @@ def test_a_void_publishes_only_once_seen_and_ends_the_encounter() -> None:
 
     seen = opened()
     seen.void("wrong_date", "seen on the 3rd", by="coder-1", now=NOW)
-    assert seen.events[-1] == EncounterEvent("voided", 2)
+    assert seen.events[-1] == EncounterVoided(2)
     with pytest.raises(EncounterError):
         seen.void("duplicate", None, by="coder-1", now=NOW)

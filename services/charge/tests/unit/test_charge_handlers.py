@@ -32,6 +32,7 @@ from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
+from rcm_common.uow import AccessRecord
 from rcm_x12.professional_claim_writer import Dependent
 
 CODE_SETS = fake_code_sets()
@@ -45,7 +46,7 @@ async def correct(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.Corre
 
 async def void(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.VoidEncounter) -> EncounterPublic:
     revision = store.encounters.rows[encounter_id].revision
-    return await encounters.void(encounter_id, cmd, store.uow(), CODE_SETS, by="coder-1", revision=revision)
+    return await encounters.void(encounter_id, cmd, store.uow(), by="coder-1", revision=revision)
 
 
 def capture_cmd(patient_id: uuid.UUID, coverage_id: uuid.UUID | None, **changes: Any) -> commands.CaptureEncounter:
@@ -71,7 +72,7 @@ async def test_a_clean_encounter_is_captured_priced_and_published() -> None:
     assert event.lines[0].charge == Decimal("185.00")
     assert event.lines[0].expected_allowed == Decimal("131.20")
     assert event.total_charge == Decimal("185.00")
-    assert store.accesses == [("create", "encounter")]
+    assert store.accesses == [AccessRecord("create", "encounter", str(view.id), str(view.patient_id))]
 
 
 async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured() -> None:
@@ -333,7 +334,8 @@ async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> Non
         await uow.commit()
 
     assert store.encounters.rows[view.id].details.patient_id == survivor
-    assert ("update", "encounter") in store.accesses  # the move of a patient's encounter is audited
+    # the move of a patient's encounter is audited, under the survivor
+    assert AccessRecord("update", "encounter", str(view.id), str(survivor)) in store.accesses
     assert store.coverages.rows[coverage_id].patient_id == survivor
     assert store.patients.rows[patient_id].merged_into == survivor
 

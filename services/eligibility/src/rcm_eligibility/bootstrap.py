@@ -11,11 +11,13 @@ from faststream.kafka import KafkaBroker
 
 from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_common.uow import Publication
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway, HttpClearinghouse
 from rcm_eligibility.adapters.unit_of_work import SqlEligibilityUnitOfWork
 from rcm_eligibility.config import EligibilitySettings
 from rcm_eligibility.service_layer import handlers
 from rcm_eligibility.service_layer.checking import Checker, worker_audit
+from rcm_eligibility.service_layer.mapping import to_integration_event
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def bootstrap(
         settings=settings,
         **kernel_parts(settings, broker=broker),
         unit_of_work=SqlEligibilityUnitOfWork,
-        publishes=ELIGIBILITY_EVENTS,
+        publishes=Publication(ELIGIBILITY_EVENTS, to_integration_event),
         checker=checker,
         http_client=http_client,
     )

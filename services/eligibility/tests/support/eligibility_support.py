@@ -21,6 +21,8 @@ from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import RecordedStore, RecordingUnitOfWork, bearer_headers, query_rows, serving
+from rcm_common.topics import ELIGIBILITY_EVENTS
+from rcm_common.uow import Publication
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway
 from rcm_eligibility.bootstrap import Eligibility, bootstrap
 from rcm_eligibility.config import EligibilitySettings
@@ -28,6 +30,7 @@ from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy
 from rcm_eligibility.entrypoints.app import create_app
+from rcm_eligibility.service_layer.mapping import to_integration_event
 from rcm_x12.eligibility_request_writer import EligibilityRequest
 from rcm_x12.eligibility_response_writer import (
     BenefitInfo,
@@ -305,14 +308,15 @@ class FakeStore(RecordedStore):
 
 
 class FakeUnitOfWork(RecordingUnitOfWork):
-    """Writes through to the store at once, but publishes events and audit records only on commit."""
+    """Writes through to the store at once, but publishes events and audit records only on commit; rolls the
+    store back when left uncommitted."""
 
     def __init__(self, store: FakeStore) -> None:
-        super().__init__(store, "eligibility")
+        super().__init__(store, "eligibility", Publication(ELIGIBILITY_EVENTS, to_integration_event))
         self.patients = store.patients
         self.coverages = store.coverages
-        self.checks = store.checks
-        self.authorizations = store.authorizations
+        self.checks = self.tracked(store.checks)
+        self.authorizations = self.tracked(store.authorizations)
         self.appointments = store.appointments
         self.allowed_amounts = store.allowed_amounts
         self.control_numbers = store.control_numbers

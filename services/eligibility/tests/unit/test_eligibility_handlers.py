@@ -22,6 +22,7 @@ from eligibility_support import (
 from rcm_common.errors import Conflict, NotFound, ValidationFailed
 from rcm_common.events import eligibility as contract
 from rcm_common.events import registration as reg
+from rcm_common.uow import AccessRecord
 from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
 from rcm_eligibility.adapters.x12_eligibility import Asker
 from rcm_eligibility.domain.model import RetryPolicy
@@ -114,8 +115,8 @@ class TestChecker:
         assert isinstance(event, contract.EligibilityVerified)
         assert (event.coverage_id, event.payer_id, event.trigger) == (added.coverage_id, "ACME01", "coverage_added")
         assert event.benefits.copays == (contract.ServiceCopay(service_type="98", amount=Decimal("25.00")),)
-        assert ("disclose", "eligibility_check") in store.accesses
         [check] = store.checks.rows.values()
+        assert store.accesses == [AccessRecord("disclose", "eligibility_check", str(check.id), str(added.patient_id))]
         assert check.status == "verified"
         assert check.response_271 is not None
         assert len(clearinghouse.asked) == 1

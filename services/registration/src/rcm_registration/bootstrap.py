@@ -8,8 +8,10 @@ from faststream.kafka import KafkaBroker
 
 from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_common.uow import Publication
 from rcm_registration.adapters.unit_of_work import SqlRegistrationUnitOfWork
 from rcm_registration.config import RegistrationSettings
+from rcm_registration.service_layer.mapping import to_integration_event
 
 
 @dataclass
@@ -23,5 +25,5 @@ def bootstrap(settings: RegistrationSettings | None = None, *, broker: KafkaBrok
         settings=settings,
         **kernel_parts(settings, broker=broker),
         unit_of_work=SqlRegistrationUnitOfWork,
-        publishes=REGISTRATION_EVENTS,
+        publishes=Publication(REGISTRATION_EVENTS, to_integration_event),
     )

@@ -17,12 +17,14 @@ from uuid import UUID
 
 import pytest
 
+from rcm_common.aggregates import EventCollector, tracked
 from rcm_common.crypto import BlindIndex
-from rcm_common.envelope import Envelope, new_envelope
+from rcm_common.envelope import Envelope
 from rcm_common.errors import Conflict
 from rcm_common.events.base import IntegrationEvent
 from rcm_registration.adapters.repository import mrn_with_check_digit
 from rcm_registration.domain.model import CoverageTerms, Demographics, Patient, normalise_name
+from rcm_registration.service_layer.mapping import to_integration_event
 from rcm_registration.service_layer.unit_of_work import PatientRepository, RegistrationUnitOfWork
 
 # An audit record as a handler asked for it: (action, resource type, resource id, patient id).
@@ -147,7 +149,7 @@ class FakeUnitOfWork:
         self.committed = False
         self.entered = False
         self._repository: FakePatientRepository | None = None
-        self._events: list[tuple[IntegrationEvent, Envelope]] = []
+        self._events = EventCollector("registration", to_integration_event)
         self._accesses: list[Access] = []
         self._response: tuple[int, str] | None = None
 
@@ -160,21 +162,17 @@ class FakeUnitOfWork:
     async def __aenter__(self) -> Self:
         self.entered = True
         self.committed = False
-        self._repository = FakePatientRepository(self.database)
-        self._events, self._accesses, self._response = [], [], None
+        self._events.forget()
+        self._repository = tracked(FakePatientRepository(self.database), self._events)
+        self._accesses, self._response = [], None
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if not self.committed:
-            self._events, self._accesses, self._response = [], [], None
+            self._accesses, self._response = [], None
         self._repository = None
-
-    def publish(self, event: IntegrationEvent) -> Envelope:
-        envelope = new_envelope(event, "registration")
-        self._events.append((event, envelope))
-        return envelope
 
     def record_access(
         self, action: str, resource_type: str, resource_id: object | None, patient_id: object | None
@@ -195,12 +193,12 @@ class FakeUnitOfWork:
         repository = self.patients
         self.database.patients.update(repository.written)
         self.database.last_mrn = repository.last_mrn
-        self.database.published.extend(self._events)
+        self.database.published.extend(self._events.collect())
         self.database.accesses.extend(self._accesses)
         if self._response is not None:
             self.database.responses.append(self._response)
         repository.written = {}
-        self._events, self._accesses, self._response = [], [], None
+        self._accesses, self._response = [], None
         self.committed = True
 
 

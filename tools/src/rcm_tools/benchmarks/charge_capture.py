@@ -34,7 +34,13 @@ from rcm_charge.service_layer.evaluation import utc_now
 from rcm_common.audit import AuditContext
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.testing import postgres_available, sample_patient_registered, throwaway_postgres_database
+from rcm_common.testing import (
+    announce,
+    announcing,
+    postgres_available,
+    sample_patient_registered,
+    throwaway_postgres_database,
+)
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools import practice
 
@@ -92,8 +98,8 @@ async def _baseline_rate(factory: async_sessionmaker[AsyncSession], transactions
     """Transactions per second of a bare unit of work writing one event each."""
     started = time.perf_counter()
     for _ in range(transactions):
-        async with SqlUnitOfWork(factory, producer="bench", topic="rcm.bench.events") as uow:
-            uow.publish(sample_patient_registered())
+        async with SqlUnitOfWork(factory, producer="bench", publication=announcing("rcm.bench.events")) as uow:
+            announce(uow, sample_patient_registered())
             await uow.commit()
     return transactions / (time.perf_counter() - started)
 

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rcm_common.messaging import KafkaMessagePublisher
 from rcm_common.outbox import OutboxRelay, OutgoingMessage
 from rcm_common.testing import (
+    announce,
+    announcing,
     create_database,
     envelope_for,
     postgres_available,
@@ -38,9 +40,9 @@ async def fill_outbox(factory: async_sessionmaker[AsyncSession], events: int) ->
     """Commit `events` events through the unit of work; returns events written per second."""
     started = time.perf_counter()
     for first in range(0, events, EVENTS_PER_COMMIT):
-        async with SqlUnitOfWork(factory, producer="bench", topic=TOPIC) as uow:
+        async with SqlUnitOfWork(factory, producer="bench", publication=announcing(TOPIC)) as uow:
             for _ in range(min(EVENTS_PER_COMMIT, events - first)):
-                uow.publish(sample_patient_registered())
+                announce(uow, sample_patient_registered())
             await uow.commit()
     return events / (time.perf_counter() - started)
 

@@ -16,6 +16,6 @@ class SqlChargeUnitOfWork(SqlUnitOfWork):
     def _start(self) -> None:
         self.patients = SqlPatients(self.session, self.cipher)
         self.coverages = SqlCoverages(self.session, self.blind_index)
-        self.encounters = SqlEncounters(self.session, self.cipher, self.blind_index)
+        self.encounters = self.tracked(SqlEncounters(self.session, self.cipher, self.blind_index))
         self.prices = SqlPrices(self.session)
         self.imports = SqlImports(self.session)

@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
+from rcm_charge.domain import events
+
 Status = Literal["held", "captured", "voided"]
 Severity = Literal["error", "review", "warning"]
 SourceKind = Literal["api", "837p"]
-EventKind = Literal["captured", "corrected", "held", "voided"]
 ReviewDecision = Literal["approved", "corrected", "voided"]
 VoidReason = Literal["duplicate", "wrong_patient", "wrong_date", "entered_in_error", "not_performed", "other"]
 
@@ -150,15 +151,6 @@ class ReviewItem:
         return self.resolved_at is None
 
 
-@dataclass(frozen=True, slots=True)
-class EncounterEvent:
-    """Something the rest of the platform is told: a capture, a correction or a void, with the version the
-    encounter then has."""
-
-    kind: EventKind
-    version: int
-
-
 @dataclass(slots=True)
 class Encounter:
     id: UUID
@@ -174,7 +166,7 @@ class Encounter:
     void_reason: VoidReason | None = None
     void_note: str | None = None
     reviews: list[ReviewItem] = field(default_factory=list)
-    events: list[EncounterEvent] = field(default_factory=list, repr=False, compare=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -185,6 +177,7 @@ class Encounter:
         issues: Iterable[Issue],
         now: datetime,
         review_id: UUID,
+        payer_id: str | None,
         source: Source | None = None,
     ) -> Encounter:
         encounter = cls(
@@ -196,7 +189,7 @@ class Encounter:
             updated_at=now,
             source=source or Source(),
         )
-        encounter._settle(tuple(issues), now, review_id)
+        encounter._settle(tuple(issues), now, review_id, payer_id=payer_id)
         return encounter
 
     @property
@@ -211,7 +204,15 @@ class Encounter:
             if issue.severity == "error" or (issue.severity == "review" and issue.key not in self.accepted_reviews)
         )
 
-    def correct(self, details: EncounterDetails, issues: Iterable[Issue], now: datetime, review_id: UUID) -> bool:
+    def correct(
+        self,
+        details: EncounterDetails,
+        issues: Iterable[Issue],
+        now: datetime,
+        review_id: UUID,
+        *,
+        payer_id: str | None,
+    ) -> bool:
         """Take corrected details, validated again; False when nothing changed. A coder's earlier acceptance
         of review flags does not carry over to changed coding."""
         self._refuse_if_voided()
@@ -219,16 +220,16 @@ class Encounter:
             return False
         self.details = details
         self.accepted_reviews = frozenset()
-        self._settle(tuple(issues), now, review_id, decision="corrected")
+        self._settle(tuple(issues), now, review_id, payer_id=payer_id, decision="corrected")
         return True
 
-    def revalidate(self, issues: Iterable[Issue], now: datetime, review_id: UUID) -> bool:
+    def revalidate(self, issues: Iterable[Issue], now: datetime, review_id: UUID, *, payer_id: str | None) -> bool:
         """Validate a held encounter again after what it was waiting for arrived (its patient, say); False
         when that changed nothing, so nothing need be saved."""
         found = tuple(issues)
         if self.status != "held" or found == self.issues:
             return False
-        self._settle(found, now, review_id, decision="corrected")
+        self._settle(found, now, review_id, payer_id=payer_id, decision="corrected")
         return True
 
     def approve(
@@ -240,6 +241,7 @@ class Encounter:
         note: str | None,
         now: datetime,
         review_id: UUID,
+        payer_id: str | None,
     ) -> None:
         """A coder accepts the review flags the open review item showed them, on the details as coded (with the
         correction given with the approval, if any); errors cannot be accepted and must be corrected first. A
@@ -258,7 +260,7 @@ class Encounter:
         self.accepted_reviews = self.accepted_reviews | frozenset(
             issue.key for issue in current if issue.severity == "review" and issue.key in seen
         )
-        self._settle(current, now, review_id, decision="approved", by=by, note=note)
+        self._settle(current, now, review_id, payer_id=payer_id, decision="approved", by=by, note=note)
 
     def void(self, reason: VoidReason, note: str | None, *, by: str, now: datetime) -> None:
         self._refuse_if_voided()
@@ -270,7 +272,7 @@ class Encounter:
         self._close_review(now, "voided", by=by, note=note)
         if published:
             self.version += 1
-            self.events.append(EncounterEvent("voided", self.version))
+            self.events.append(events.EncounterVoided(self.version))
 
     def _refuse_if_voided(self) -> None:
         if self.status == "voided":
@@ -282,17 +284,18 @@ class Encounter:
         now: datetime,
         review_id: UUID,
         *,
+        payer_id: str | None,
         decision: ReviewDecision = "corrected",
         by: str | None = None,
         note: str | None = None,
     ) -> None:
-        """Hold the encounter for review while anything blocks it; otherwise capture and publish it."""
+        """Hold the encounter for review while anything blocks it; otherwise capture it for `payer_id`."""
         self.issues = issues
         self.updated_at = now
         blocking = self.blocking_issues
         if blocking:
             if self.status == "captured":  # the claim side has this version: it must hold it
-                self.events.append(EncounterEvent("held", self.version))
+                self.events.append(events.EncounterHeld(self.version))
             self.status = "held"
             review = self.open_review
             if review is None:
@@ -303,7 +306,10 @@ class Encounter:
         self.status = "captured"
         self._close_review(now, decision, by=by, note=note)
         self.version += 1
-        self.events.append(EncounterEvent("captured" if self.version == 1 else "corrected", self.version))
+        if self.version == 1:
+            self.events.append(events.EncounterCaptured(self.version, payer_id))
+        else:
+            self.events.append(events.EncounterCorrected(self.version, payer_id))
 
     def _close_review(self, now: datetime, decision: ReviewDecision, *, by: str | None, note: str | None) -> None:
         review = self.open_review

@@ -182,9 +182,7 @@ async def void_encounter(
     """Publishes ChargesVoided when the encounter had been captured. A voided encounter changes no more.
     If-Match is required, as for a correction."""
     revision = _revision(if_match)
-    view = await encounters.void(
-        encounter_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject, revision=revision
-    )
+    view = await encounters.void(encounter_id, body, charge.uow(audit=audit), by=principal.subject, revision=revision)
     return _tagged(view, response)
 
 

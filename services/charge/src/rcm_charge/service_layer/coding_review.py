@@ -12,7 +12,7 @@ from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.model import EncounterError
 from rcm_charge.service_layer import commands
 from rcm_charge.service_layer.encounters import as_read, corrected
-from rcm_charge.service_layer.evaluation import evaluate, publish, utc_now
+from rcm_charge.service_layer.evaluation import evaluate, utc_now
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_charge.service_layer.views import EncounterPublic, ReviewPublic
 from rcm_common.errors import NotFound, ValidationFailed
@@ -41,13 +41,18 @@ async def resolve_review(
         as_read(encounter, cmd.revision)
         if cmd.decision == "void":
             encounter.void(cmd.void_reason or "other", cmd.note, by=by, now=now)
-            payer_id = None
         else:
             details = corrected(encounter.details, cmd.correction) if cmd.correction else encounter.details
             evaluated = await evaluate(uow, details, code_sets, now.date(), encounter.source, before=encounter.details)
             try:
                 encounter.approve(
-                    evaluated.details, evaluated.issues, by=by, note=cmd.note, now=now, review_id=uuid.uuid4()
+                    evaluated.details,
+                    evaluated.issues,
+                    by=by,
+                    note=cmd.note,
+                    now=now,
+                    review_id=uuid.uuid4(),
+                    payer_id=evaluated.payer_id,
                 )
             except EncounterError as exc:
                 raise ValidationFailed(
@@ -61,9 +66,7 @@ async def resolve_review(
             if "IMPORT_FINDINGS" not in {issue.code for issue in encounter.blocking_issues}:
                 # the coder has seen and approved what the import could not take: it is not raised again
                 encounter.source = replace(encounter.source, findings=())
-            payer_id = evaluated.payer_id
         await uow.encounters.save(encounter)
-        publish(uow, encounter, code_sets, payer_id)
         uow.record_access("review", "encounter", encounter.id, encounter.details.patient_id)
         view = EncounterPublic.of(encounter)
         await uow.commit()

@@ -15,7 +15,7 @@ from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.model import Encounter, EncounterDetails, EncounterError, ServiceLine, Source
 from rcm_charge.domain.procedures import normalized_ndc
 from rcm_charge.service_layer import commands
-from rcm_charge.service_layer.evaluation import evaluate, open_encounter, publish, utc_now
+from rcm_charge.service_layer.evaluation import evaluate, open_encounter, utc_now
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_charge.service_layer.views import EncounterPublic
 from rcm_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -104,10 +104,9 @@ async def _apply_correction(
         raise Conflict("The encounter is voided.")
     details = corrected(encounter.details, cmd)
     evaluated = await evaluate(uow, details, code_sets, now.date(), encounter.source, before=encounter.details)
-    if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4()):
+    if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4(), payer_id=evaluated.payer_id):
         encounter.source = evaluated.source
         await uow.encounters.save(encounter)
-        publish(uow, encounter, code_sets, evaluated.payer_id)
         uow.record_access("update", "encounter", encounter.id, encounter.details.patient_id)
 
 
@@ -126,13 +125,7 @@ async def correct(
 
 
 async def void(
-    encounter_id: UUID,
-    cmd: commands.VoidEncounter,
-    uow: ChargeUnitOfWork,
-    code_sets: CodeSets,
-    *,
-    by: str,
-    revision: int,
+    encounter_id: UUID, cmd: commands.VoidEncounter, uow: ChargeUnitOfWork, *, by: str, revision: int
 ) -> EncounterPublic:
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
@@ -142,7 +135,6 @@ async def void(
         except EncounterError as exc:
             raise _refused(exc) from None
         await uow.encounters.save(encounter)
-        publish(uow, encounter, code_sets, None)
         uow.record_access("void", "encounter", encounter.id, encounter.details.patient_id)
         view = EncounterPublic.of(encounter)
         await uow.commit()

@@ -1,6 +1,6 @@
 """What every use case that changes an encounter shares: its lines priced from the chargemaster and the payer's
-contract, its details validated against the code sets and what is known of the patient and coverage, a new
-encounter opened, and its events published in the same unit of work.
+contract, its details validated against the code sets and what is known of the patient and coverage, and a
+new encounter opened.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import Encounter, EncounterDetails, Issue, Source
 from rcm_charge.domain.pricing import PriceList, priced
 from rcm_charge.domain.validation import PatientFacts, ValidationContext, validate
-from rcm_charge.service_layer.mapping import to_integration_event
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 
 
@@ -114,12 +113,6 @@ def _spelled(details: EncounterDetails, code_sets: CodeSets) -> EncounterDetails
     return replace(details, diagnoses=tuple(spelled))
 
 
-def publish(uow: ChargeUnitOfWork, encounter: Encounter, code_sets: CodeSets, payer_id: str | None) -> None:
-    for event in encounter.events:
-        uow.publish(to_integration_event(encounter, event, catalog=code_sets.diagnoses, payer_id=payer_id))
-    encounter.events.clear()
-
-
 async def open_encounter(
     uow: ChargeUnitOfWork,
     details: EncounterDetails,
@@ -135,9 +128,9 @@ async def open_encounter(
         issues=evaluated.issues,
         now=now,
         review_id=uuid.uuid4(),
+        payer_id=evaluated.payer_id,
         source=source,
     )
     await uow.encounters.add(encounter)
-    publish(uow, encounter, code_sets, evaluated.payer_id)
     uow.record_access("create", "encounter", encounter.id, encounter.details.patient_id)
     return encounter

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
-from rcm_charge.service_layer.evaluation import evaluate, publish, utc_now
+from rcm_charge.service_layer.evaluation import evaluate, utc_now
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_common.audit import AuditContext
 from rcm_common.envelope import Envelope
@@ -50,10 +50,12 @@ async def _release_waiting(uow: ChargeUnitOfWork, patient_id: UUID, code_sets: C
         evaluated = await evaluate(uow, encounter.details, code_sets, now.date(), encounter.source)
         priced_anew = evaluated.details != encounter.details
         encounter.details = evaluated.details
-        if not encounter.revalidate(evaluated.issues, now, uuid.uuid4()) and not priced_anew:
+        if (
+            not encounter.revalidate(evaluated.issues, now, uuid.uuid4(), payer_id=evaluated.payer_id)
+            and not priced_anew
+        ):
             continue  # nothing changed: the encounter is not saved, and its revision stays as coders read it
         await uow.encounters.save(encounter)
-        publish(uow, encounter, code_sets, evaluated.payer_id)
         uow.record_access("update", "encounter", encounter.id, encounter.details.patient_id)
 
 

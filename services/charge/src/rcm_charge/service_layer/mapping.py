@@ -1,26 +1,35 @@
-"""The one mapper from charge's domain to its contract: an encounter's publications become the integration
-events of `rcm_common.events.charge`."""
+"""The one mapper from charge's domain to its contract: an encounter's domain events become the integration
+events of `rcm_common.events.charge`, with the encounter as it stands at commit."""
 
 from __future__ import annotations
 
+import functools
+
+from rcm_charge.domain import events
 from rcm_charge.domain.code_sets import DiagnosisCatalog
-from rcm_charge.domain.model import Encounter, EncounterEvent
+from rcm_charge.domain.model import Encounter
+from rcm_common.aggregates import EventMapper
 from rcm_common.events import charge as contract
 from rcm_common.events.base import IntegrationEvent
 
 
+def event_mapper(catalog: DiagnosisCatalog) -> EventMapper:
+    """The unit of work's mapper: diagnoses are described from the service's own catalog."""
+    return functools.partial(to_integration_event, catalog=catalog)
+
+
 def to_integration_event(
-    encounter: Encounter, event: EncounterEvent, *, catalog: DiagnosisCatalog, payer_id: str | None
+    encounter: Encounter, event: events.DomainEvent, *, catalog: DiagnosisCatalog
 ) -> IntegrationEvent:
     details = encounter.details
-    if event.kind == "voided":
+    if isinstance(event, events.EncounterVoided):
         return contract.ChargesVoided(
             encounter_id=encounter.id,
             version=event.version,
             patient_id=details.patient_id,
             reason=encounter.void_reason or "other",
         )
-    if event.kind == "held":
+    if isinstance(event, events.EncounterHeld):
         return contract.ChargesHeld(
             encounter_id=encounter.id,
             version=event.version,
@@ -37,7 +46,7 @@ def to_integration_event(
         "version": event.version,
         "patient_id": details.patient_id,
         "coverage_id": details.coverage_id,
-        "payer_id": payer_id,
+        "payer_id": event.payer_id,
         "date_of_service": day,
         "place_of_service": details.place_of_service,
         "billing_provider_npi": details.billing_provider_npi,
@@ -63,6 +72,6 @@ def to_integration_event(
         "expected_reimbursement": details.expected_reimbursement,
         "icd10cm_edition": catalog.edition_for(day),
     }
-    if event.kind == "captured":
+    if isinstance(event, events.EncounterCaptured):
         return contract.ChargesCaptured.model_validate(fields)
     return contract.ChargesCorrected.model_validate(fields | {"replaces_version": event.version - 1})

@@ -26,8 +26,8 @@ class SqlEligibilityUnitOfWork(SqlUnitOfWork):
     def _start(self) -> None:
         self.patients = SqlPatients(self.session, self.cipher)
         self.coverages = SqlCoverages(self.session, self.cipher)
-        self.checks = SqlChecks(self.session, self.cipher)
-        self.authorizations = SqlAuthorizations(self.session)
+        self.checks = self.tracked(SqlChecks(self.session, self.cipher))
+        self.authorizations = self.tracked(SqlAuthorizations(self.session))
         self.appointments = SqlAppointments(self.session)
         self.allowed_amounts = SqlAllowedAmounts(self.session)
         self.control_numbers = SqlControlNumbers(self.session)

@@ -41,7 +41,7 @@ class PriorAuthorization:
     service_type: str | None = None
     uses: list[AuthorizationUse] = field(default_factory=list)
     version: int = 1
-    events: list[events.Event] = field(default_factory=list, repr=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False)
 
     @classmethod
     def record(
@@ -86,7 +86,7 @@ class PriorAuthorization:
             recorded_at=now,
             service_type=kind,
         )
-        authorization.events.append(events.AuthorizationRecorded(authorization))
+        authorization.events.append(events.AuthorizationRecorded())
         return authorization
 
     @property

@@ -1,4 +1,5 @@
-"""Domain events: what happened inside eligibility, before one mapper turns it into the contract."""
+"""Domain events: what happened to a check or an authorisation, recorded by it with the values the moment
+gave; the mapper turns each into the contract's event at commit, reading the aggregate as it then stands."""
 
 from __future__ import annotations
 
@@ -6,27 +7,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rcm_eligibility.domain.authorization import PriorAuthorization
     from rcm_eligibility.domain.benefits import Benefits
-    from rcm_eligibility.domain.model import EligibilityCheck, Failure
+    from rcm_eligibility.domain.model import Failure
 
 
 @dataclass(frozen=True, slots=True)
 class CheckVerified:
-    check: EligibilityCheck
     benefits: Benefits
 
 
 @dataclass(frozen=True, slots=True)
 class CheckFailed:
-    check: EligibilityCheck
     failure: Failure
     retry_scheduled: bool
 
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationRecorded:
-    authorization: PriorAuthorization
+    """A payer's prior authorisation was recorded; its terms are the aggregate's."""
 
 
-Event = CheckVerified | CheckFailed | AuthorizationRecorded
+DomainEvent = CheckVerified | CheckFailed | AuthorizationRecorded

@@ -128,7 +128,7 @@ class EligibilityCheck:
     benefits: Benefits | None = None
     failure: Failure | None = None
     response_271: str | None = field(default=None, repr=False)
-    events: list[events.Event] = field(default_factory=list, repr=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False)
 
     @classmethod
     def request(
@@ -195,7 +195,7 @@ class EligibilityCheck:
             self._fail(Failure("coverage_inactive", reason), now, policy, False)
         else:
             self.status, self.failure, self.completed_at, self.next_attempt_at = "verified", None, now, None
-            self.events.append(events.CheckVerified(self, answer.benefits))
+            self.events.append(events.CheckVerified(answer.benefits))
 
     def record_unreachable(self, reason: str, now: datetime, policy: RetryPolicy) -> None:
         """The clearinghouse did not answer, even after the in-call retries: report it and ask again later."""
@@ -212,7 +212,7 @@ class EligibilityCheck:
         # A check with a retry ahead stays pending: the worker asks again at retry_at.
         self.status = "pending" if retry_at is not None else "failed"
         self.next_attempt_at = retry_at
-        self.events.append(events.CheckFailed(self, failure, retry_scheduled=retry_at is not None))
+        self.events.append(events.CheckFailed(failure, retry_scheduled=retry_at is not None))
 
 
 def latest_per_coverage(checks: Sequence[EligibilityCheck]) -> list[EligibilityCheck]:

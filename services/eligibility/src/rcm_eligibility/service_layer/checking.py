@@ -20,7 +20,6 @@ from rcm_eligibility.adapters.clearinghouse import ClearinghouseRefused, Clearin
 from rcm_eligibility.adapters.x12_eligibility import Asker, build_270, read_271
 from rcm_eligibility.domain.model import EligibilityCheck, RetryPolicy
 from rcm_eligibility.service_layer.handlers import Clock, utc_now
-from rcm_eligibility.service_layer.mapping import to_integration_event
 from rcm_eligibility.service_layer.unit_of_work import EligibilityUnitOfWork
 from rcm_x12.errors import X12Error
 
@@ -125,7 +124,6 @@ class Checker:
                         uow.record_access("disclose", "eligibility_check", check.id, check.patient_id)
                         attempts.append(attempt)
                 await uow.checks.save(check)
-                _publish(uow, check)
             await uow.commit()
         return attempts
 
@@ -201,12 +199,5 @@ class Checker:
                 return  # a newer attempt owns the check now
             outcome(check, self._clock())
             await uow.checks.save(check)
-            _publish(uow, check)
             await uow.commit()
         logger.info("eligibility check %s: %s after %d attempts", check.id, check.status, check.attempts)
-
-
-def _publish(uow: EligibilityUnitOfWork, check: EligibilityCheck) -> None:
-    for event in check.events:
-        uow.publish(to_integration_event(event))
-    check.events.clear()

@@ -29,7 +29,6 @@ from rcm_eligibility.domain.model import (
     latest_per_coverage,
 )
 from rcm_eligibility.service_layer import commands
-from rcm_eligibility.service_layer.mapping import to_integration_event
 from rcm_eligibility.service_layer.unit_of_work import EligibilityUnitOfWork
 from rcm_eligibility.service_layer.views import (
     AllowedAmountsPublic,
@@ -280,8 +279,6 @@ async def record_authorization(cmd: commands.RecordAuthorization, uow: Eligibili
         if await uow.authorizations.find(authorization.payer_id, authorization.number) is not None:
             raise Conflict("This payer's authorisation number is already recorded.")
         await uow.authorizations.add(authorization)
-        for event in authorization.events:
-            uow.publish(to_integration_event(event))
         uow.record_access("create", "prior_authorization", authorization.id, authorization.patient_id)
         uow.respond(201, authorization.id)
         view = AuthorizationPublic.of(authorization, now.date())

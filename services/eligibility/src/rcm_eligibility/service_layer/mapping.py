@@ -1,5 +1,5 @@
-"""The one mapper from eligibility's domain to its contract: domain events become the integration events
-of `rcm_common.events.eligibility`."""
+"""The one mapper from eligibility's domain to its contract: a check's or an authorisation's domain events
+become the integration events of `rcm_common.events.eligibility`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import asdict
 from rcm_common.events import eligibility as contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_eligibility.domain import events
+from rcm_eligibility.domain.authorization import PriorAuthorization
 from rcm_eligibility.domain.benefits import Benefits, PayerError
 from rcm_eligibility.domain.model import EligibilityCheck
 
@@ -33,13 +34,15 @@ def _outcome(check: EligibilityCheck) -> dict[str, object]:
     }
 
 
-def to_integration_event(event: events.Event) -> IntegrationEvent:
-    match event:
-        case events.CheckVerified(check=check, benefits=benefits):
+def to_integration_event(
+    aggregate: EligibilityCheck | PriorAuthorization, event: events.DomainEvent
+) -> IntegrationEvent:
+    match aggregate, event:
+        case EligibilityCheck() as check, events.CheckVerified(benefits=benefits):
             return contract.EligibilityVerified.model_validate(
                 _outcome(check) | {"benefits": benefits_contract(benefits)}
             )
-        case events.CheckFailed(check=check, failure=failure, retry_scheduled=retry_scheduled):
+        case EligibilityCheck() as check, events.CheckFailed(failure=failure, retry_scheduled=retry_scheduled):
             return contract.EligibilityCheckFailed.model_validate(
                 _outcome(check)
                 | {
@@ -51,7 +54,7 @@ def to_integration_event(event: events.Event) -> IntegrationEvent:
                     "benefits": benefits_contract(check.benefits) if check.benefits else None,
                 }
             )
-        case events.AuthorizationRecorded(authorization=auth):
+        case PriorAuthorization() as auth, events.AuthorizationRecorded():
             return contract.PriorAuthorizationRecorded(
                 authorization_id=auth.id,
                 patient_id=auth.patient_id,
@@ -64,3 +67,5 @@ def to_integration_event(event: events.Event) -> IntegrationEvent:
                 start_date=auth.start_date,
                 end_date=auth.end_date,
             )
+        case _:
+            raise TypeError(f"{type(aggregate).__name__} does not record {type(event).__name__}")

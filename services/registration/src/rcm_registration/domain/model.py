@@ -1,6 +1,6 @@
 """The patient aggregate: demographics, guarantor and coverages, with the rules a registrar applies.
 
-Plain Python: no framework, no I/O. Every change records a domain event; the service layer turns those
+Plain Python: no framework, no I/O. Every change records a domain event; the unit of work turns those
 into integration events in the same transaction.
 """
 

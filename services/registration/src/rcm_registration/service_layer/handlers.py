@@ -14,7 +14,6 @@ from rcm_common.events import registration as contract
 from rcm_registration.domain import model, rules
 from rcm_registration.domain.model import CoverageTerms, Demographics, Patient
 from rcm_registration.service_layer import commands
-from rcm_registration.service_layer.mapping import to_integration_event
 from rcm_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 from rcm_registration.service_layer.views import CoveragePublic, PatientPublic
 
@@ -209,12 +208,9 @@ async def merge_patients(surviving_id: UUID, cmd: commands.MergePatients, uow: R
 
 
 async def _commit(uow: RegistrationUnitOfWork) -> None:
-    """Persist every patient touched and turn what each recorded into integration events, then commit."""
+    """Persist every patient touched, then commit (which turns what each recorded into integration events)."""
     for patient in uow.patients.seen.values():
         await uow.patients.save(patient)
-        for event in patient.events:
-            uow.publish(to_integration_event(event, patient))
-        patient.events.clear()
     await uow.commit()
 
 

@@ -77,8 +77,8 @@ def _coverage_state(coverage: Coverage) -> dict[str, object]:
     }
 
 
-def to_integration_event(event: events.DomainEvent, patient: Patient) -> IntegrationEvent:
-    """The contract event for a domain event recorded by `patient`, with the state it has now."""
+def to_integration_event(patient: Patient, event: events.DomainEvent) -> IntegrationEvent:
+    """The contract event for a domain event recorded by `patient`, with the state it has at commit."""
     match event:
         case events.PatientRegistered():
             return contract.PatientRegistered.model_validate(_patient_state(patient))

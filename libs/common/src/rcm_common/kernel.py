@@ -43,6 +43,7 @@ from rcm_common.migrations import upgrade_to_head
 from rcm_common.outbox import OutboxRelay, purge_sent
 from rcm_common.settings import ServiceSettings
 from rcm_common.telemetry import RequestContextMiddleware, configure_tracing, instrument_fastapi, metrics_router
+from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication, SqlUnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class Kernel(Generic[S, U]):
     publishes: Publication | None
     """The topic the service's events go to and the mapper that makes them; None for a service that
     publishes nothing."""
+    clock: Clock = field(default=utcnow, kw_only=True)
+    """Where the service reads the time; a test hands in its own."""
     consumers: list[EventConsumer[U]] = field(default_factory=list, kw_only=True)
     loops: list[Loop] = field(default_factory=list, kw_only=True)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, kw_only=True)

@@ -43,7 +43,9 @@ from rcm_common.uow import SqlUnitOfWork
 logger = logging.getLogger(__name__)
 
 U = TypeVar("U", bound=SqlUnitOfWork)
-EventHandler = Callable[[Any, Envelope, U], Awaitable[None]]
+W = TypeVar("W")
+EventHandler = Callable[[Any, Envelope, W], Awaitable[None]]
+"""A handler of one event type: the event, its envelope, and the unit of work it runs in."""
 
 
 def create_broker(

@@ -10,10 +10,10 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
@@ -34,6 +34,7 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered
 from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import alembic_config, upgrade_to_head
+from rcm_common.replica import CoverageCopy, PatientCopy
 from rcm_common.schema_check import schema_differences, schema_snapshot
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
 from rcm_common.uow import AccessRecord, Publication, SqlUnitOfWork
@@ -41,6 +42,8 @@ from rcm_common.uow import AccessRecord, Publication, SqlUnitOfWork
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 R = TypeVar("R")
+P = TypeVar("P", bound=PatientCopy)
+C = TypeVar("C", bound=CoverageCopy)
 
 
 def fast_settings(**overrides: Any) -> ServiceSettings:
@@ -257,6 +260,34 @@ class RecordedStore:
             for field in dataclasses.fields(self)
             if field.name not in {"published", "accesses"}
         }
+
+
+class InMemoryPatientCopies(Generic[P]):
+    """The replica's patient copies for a service's fakes: each read and write is a copy, as a row is."""
+
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, P] = {}
+
+    async def get(self, patient_id: uuid.UUID) -> P | None:
+        found = self.rows.get(patient_id)
+        return copy.copy(found) if found else None
+
+    async def save(self, patient: P, now: datetime) -> None:
+        self.rows[patient.patient_id] = copy.copy(patient)
+
+
+class InMemoryCoverageCopies(Generic[C]):
+    """The replica's coverage copies for a service's fakes; a service adds the queries it makes."""
+
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, C] = {}
+
+    async def get(self, coverage_id: uuid.UUID) -> C | None:
+        found = self.rows.get(coverage_id)
+        return copy.copy(found) if found else None
+
+    async def save(self, coverage: C, now: datetime) -> None:
+        self.rows[coverage.coverage_id] = copy.copy(coverage)
 
 
 class RecordingUnitOfWork:

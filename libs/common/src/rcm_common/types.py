@@ -6,6 +6,7 @@ timezone-aware and normalised to UTC; dates of service stay plain dates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated
@@ -62,3 +63,7 @@ Quantity = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used
 def utcnow() -> datetime:
     """The current moment, timezone-aware UTC (never a naive datetime)."""
     return datetime.now(UTC)
+
+
+Clock = Callable[[], datetime]
+"""Where a service reads the time: `utcnow` when it runs, a test's own clock in tests."""

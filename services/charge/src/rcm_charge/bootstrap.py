@@ -46,5 +46,5 @@ def bootstrap(
         publishes=Publication(CHARGE_EVENTS, event_mapper(code_sets.diagnoses)),
         code_sets=code_sets,
     )
-    charge.subscribe({REGISTRATION_EVENTS: event_handlers(charge.code_sets)}, audit=consumer_audit)
+    charge.subscribe({REGISTRATION_EVENTS: event_handlers(charge.code_sets, charge.clock)}, audit=consumer_audit)
     return charge

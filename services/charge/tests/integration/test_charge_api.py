@@ -10,11 +10,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from charge_support import CHARGEMASTER_CSV, CONTRACT_RATES_CSV, ChargeApi, encounter_body, envelope, running_charge
+from charge_support import CHARGEMASTER_CSV, CONTRACT_RATES_CSV, ChargeApi, encounter_body, running_charge
 
-from rcm_charge.service_layer import handlers
 from rcm_common.errors import ConcurrentUpdate
-from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 
 CSV = {"Content-Type": "text/csv"}
@@ -30,19 +28,10 @@ async def api(tmp_path: Path, signing_keys: tuple[str, str], database_url: str) 
         yield running
 
 
-async def feed(api: ChargeApi, *events: IntegrationEvent) -> None:
-    """Apply registration's events as the consumer does: in one unit of work."""
-    event_handlers = handlers.event_handlers(api.charge.code_sets)
-    async with api.charge.uow() as uow:
-        for event in events:
-            await event_handlers[type(event)](event, envelope(event), uow)
-        await uow.commit()
-
-
 async def registered(api: ChargeApi, **patient: Any) -> tuple[str, str]:
     registration = sample_patient_registered(**patient)
     coverage = sample_coverage_added(registration.patient_id)
-    await feed(api, registration, coverage)
+    await api.feed(registration, coverage)
     return str(registration.patient_id), str(coverage.coverage_id)
 
 

@@ -17,13 +17,11 @@ from charge_support import (
     SUBSCRIBER,
     ChargeApi,
     claim,
-    envelope,
     line,
     running_charge,
     text_of,
 )
 
-from rcm_charge.service_layer import handlers
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 from rcm_x12.corpus import default_root, manifest
 
@@ -47,10 +45,7 @@ async def _prices(api: ChargeApi) -> None:
 async def test_a_practice_file_is_matched_priced_validated_and_imported_once(api: ChargeApi) -> None:
     patient = sample_patient_registered(birth_date=SUBSCRIBER.birth_date)
     coverage = sample_coverage_added(patient.patient_id, payer_id=PAYER.payer_id, member_id=SUBSCRIBER.member_id)
-    async with api.charge.uow() as uow:
-        for event in (patient, coverage):
-            await handlers.event_handlers(api.charge.code_sets)[type(event)](event, envelope(event), uow)
-        await uow.commit()
+    await api.feed(patient, coverage)
     data = text_of(
         claim("PM-1001", diagnoses=("E119", "I10"), lines=(line("99214"),)),
         claim("PM-1002", diagnoses=("E11",), lines=(line("99213"),)),

@@ -25,13 +25,22 @@ from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import Encounter
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
 from rcm_charge.entrypoints.app import create_app
+from rcm_charge.service_layer import handlers
 from rcm_charge.service_layer.mapping import event_mapper
 from rcm_charge.service_layer.unit_of_work import ImportRecord
 from rcm_common.envelope import Envelope as EventEnvelope
 from rcm_common.envelope import new_envelope
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import RecordedStore, RecordingUnitOfWork, bearer_headers, query_rows, serving
+from rcm_common.testing import (
+    InMemoryCoverageCopies,
+    InMemoryPatientCopies,
+    RecordedStore,
+    RecordingUnitOfWork,
+    bearer_headers,
+    query_rows,
+    serving,
+)
 from rcm_common.topics import CHARGE_EVENTS
 from rcm_common.uow import Publication
 from rcm_x12.professional_claim_writer import (
@@ -151,25 +160,11 @@ def contract_rates() -> list[ContractRate]:
 # ------------------------------------------------------------------ in-memory fakes of the ports
 
 
-class FakePatients:
-    def __init__(self) -> None:
-        self.rows: dict[UUID, PatientCopy] = {}
-
-    async def get(self, patient_id: UUID) -> PatientCopy | None:
-        found = self.rows.get(patient_id)
-        return copy.copy(found) if found else None
-
-    async def save(self, patient: PatientCopy, now: datetime) -> None:
-        self.rows[patient.patient_id] = copy.copy(patient)
+FakePatients = InMemoryPatientCopies[PatientCopy]
 
 
-class FakeCoverages:
-    def __init__(self) -> None:
-        self.rows: dict[UUID, CoverageCopy] = {}
-
-    async def get(self, coverage_id: UUID) -> CoverageCopy | None:
-        found = self.rows.get(coverage_id)
-        return copy.copy(found) if found else None
+class FakeCoverages(InMemoryCoverageCopies[CoverageCopy]):
+    """The member id is kept for matching, as the SQL repository keeps its keyed hash."""
 
     async def find_by_member(self, payer_id: str, member_id: str) -> list[CoverageCopy]:
         return [c for c in self.rows.values() if c.payer_id == payer_id and c.member_id == member_id]
@@ -393,6 +388,14 @@ class ChargeApi:
 
     async def outbox_types(self) -> list[str]:
         return [row["event_type"] for row in await self.rows("SELECT event_type FROM outbox ORDER BY id")]
+
+    async def feed(self, *events: IntegrationEvent) -> None:
+        """Apply registration's events as the consumer does: in one unit of work."""
+        event_handlers = handlers.event_handlers(self.charge.code_sets, self.charge.clock)
+        async with self.charge.uow() as uow:
+            for event in events:
+                await event_handlers[type(event)](event, new_envelope(event, "registration"), uow)
+            await uow.commit()
 
 
 @contextlib.asynccontextmanager

@@ -32,6 +32,7 @@ from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
+from rcm_common.types import utcnow
 from rcm_common.uow import AccessRecord
 from rcm_x12.professional_claim_writer import Dependent
 
@@ -299,7 +300,7 @@ async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() ->
 
 async def test_an_encounter_waiting_for_its_patient_is_released_by_registrations_events() -> None:
     store = FakeStore()
-    handlers_by_type = handlers.event_handlers(CODE_SETS)
+    handlers_by_type = handlers.event_handlers(CODE_SETS, utcnow)
     patient = sample_patient_registered(birth_date=date(1961, 5, 4))
     coverage = sample_coverage_added(patient.patient_id)
 
@@ -330,7 +331,7 @@ async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> Non
 
     uow = store.uow()
     async with uow:
-        await handlers.event_handlers(CODE_SETS)[reg.PatientsMerged](merged, envelope(merged), uow)
+        await handlers.event_handlers(CODE_SETS, utcnow)[reg.PatientsMerged](merged, envelope(merged), uow)
         await uow.commit()
 
     assert store.encounters.rows[view.id].details.patient_id == survivor
@@ -515,7 +516,7 @@ async def test_registrations_events_that_change_nothing_leave_a_held_encounter_u
 
     uow = store.uow()
     async with uow:
-        await handlers.event_handlers(CODE_SETS)[type(moved)](moved, envelope(moved), uow)
+        await handlers.event_handlers(CODE_SETS, utcnow)[type(moved)](moved, envelope(moved), uow)
         await uow.commit()
 
     assert store.encounters.rows[held.id].revision == held.revision

@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 
 from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway, HttpClearinghouse
 from rcm_eligibility.adapters.unit_of_work import SqlEligibilityUnitOfWork
@@ -40,7 +41,7 @@ class Eligibility(Kernel[EligibilitySettings, SqlEligibilityUnitOfWork]):
             try:
                 queued = await handlers.sweep_appointments(
                     self.uow(),
-                    today=handlers.utc_now().date(),
+                    today=self.clock().date(),
                     days_ahead=self.settings.sweep_days_ahead,
                     limit=self.settings.sweep_batch_size,
                 )
@@ -64,6 +65,7 @@ def bootstrap(
     *,
     broker: KafkaBroker | None = None,
     gateway: EligibilityGateway | None = None,
+    clock: Clock = utcnow,
 ) -> Eligibility:
     settings = settings or EligibilitySettings()
     http_client = None
@@ -80,16 +82,19 @@ def bootstrap(
         )
     eligibility: Eligibility
     # Late binding: the checker's units of work are the service's own, made once `eligibility` exists.
-    checker = Checker(lambda: eligibility.uow(audit=worker_audit()), gateway, settings.asker, settings.retry_policy)
+    checker = Checker(
+        lambda: eligibility.uow(audit=worker_audit()), gateway, settings.asker, settings.retry_policy, clock=clock
+    )
     eligibility = Eligibility(
         settings=settings,
         **kernel_parts(settings, broker=broker),
         unit_of_work=SqlEligibilityUnitOfWork,
         publishes=Publication(ELIGIBILITY_EVENTS, to_integration_event),
+        clock=clock,
         checker=checker,
         http_client=http_client,
     )
-    eligibility.subscribe({REGISTRATION_EVENTS: handlers.EVENT_HANDLERS})
+    eligibility.subscribe({REGISTRATION_EVENTS: handlers.event_handlers(clock)})
     eligibility.loops += [eligibility.run_worker, eligibility.run_sweep]
     eligibility.closers.append(eligibility.close)
     return eligibility

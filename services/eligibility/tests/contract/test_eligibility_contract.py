@@ -17,10 +17,11 @@ from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_common.types import utcnow
 from rcm_eligibility.bootstrap import Eligibility, bootstrap
 from rcm_eligibility.config import EligibilitySettings
 from rcm_eligibility.entrypoints.app import ELIGIBILITY_APP
-from rcm_eligibility.service_layer.handlers import EVENT_HANDLERS
+from rcm_eligibility.service_layer.handlers import event_handlers
 
 CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "eligibility"
 # The order the examples tell their story in: a patient registered and corrected, coverage added and
@@ -50,7 +51,7 @@ async def eligibility(tmp_path: Path) -> AsyncIterator[Eligibility]:
 
 def test_eligibility_claims_an_example_of_every_event_it_handles() -> None:
     claimed = {path.parent.name for path in CLAIMED.glob("*/v1.json")}
-    assert claimed == {model.event_type for model in EVENT_HANDLERS} == set(STORY)
+    assert claimed == {model.event_type for model in event_handlers(utcnow)} == set(STORY)
 
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(eligibility: Eligibility) -> None:

@@ -24,11 +24,12 @@ from eligibility_support import (
 
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import wait_until
+from rcm_common.types import utcnow
 from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
 from rcm_eligibility.service_layer import handlers
 from rcm_x12.eligibility_response_writer import RequestRejection
 
-TODAY = handlers.utc_now().date()
+TODAY = utcnow().date()
 
 
 def active(request_270: str) -> str:
@@ -52,7 +53,7 @@ async def feed(api: EligibilityApi, *events: IntegrationEvent) -> None:
     """Apply registration's events as the consumer does: in one unit of work."""
     async with api.eligibility.uow() as uow:
         for event in events:
-            await handlers.EVENT_HANDLERS[type(event)](event, envelope(event), uow)
+            await handlers.event_handlers(utcnow)[type(event)](event, envelope(event), uow)
         await uow.commit()
 
 

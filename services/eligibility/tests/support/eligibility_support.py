@@ -20,7 +20,15 @@ from pydantic import SecretStr
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import RecordedStore, RecordingUnitOfWork, bearer_headers, query_rows, serving
+from rcm_common.testing import (
+    InMemoryCoverageCopies,
+    InMemoryPatientCopies,
+    RecordedStore,
+    RecordingUnitOfWork,
+    bearer_headers,
+    query_rows,
+    serving,
+)
 from rcm_common.topics import ELIGIBILITY_EVENTS
 from rcm_common.uow import Publication
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway
@@ -164,31 +172,12 @@ def member(**changes: Any) -> Member:
 # ------------------------------------------------------------------ in-memory ports
 
 
-@dataclass
-class FakePatients:
-    rows: dict[UUID, PatientCopy] = field(default_factory=dict)
-
-    async def get(self, patient_id: UUID) -> PatientCopy | None:
-        found = self.rows.get(patient_id)
-        return replace(found) if found else None
-
-    async def save(self, patient: PatientCopy, now: datetime) -> None:
-        self.rows[patient.patient_id] = replace(patient)
+FakePatients = InMemoryPatientCopies[PatientCopy]
 
 
-@dataclass
-class FakeCoverages:
-    rows: dict[UUID, CoverageCopy] = field(default_factory=dict)
-
-    async def get(self, coverage_id: UUID) -> CoverageCopy | None:
-        found = self.rows.get(coverage_id)
-        return replace(found) if found else None
-
+class FakeCoverages(InMemoryCoverageCopies[CoverageCopy]):
     async def for_patient(self, patient_id: UUID) -> list[CoverageCopy]:
         return [replace(c) for c in self.rows.values() if c.patient_id == patient_id]
-
-    async def save(self, coverage: CoverageCopy, now: datetime) -> None:
-        self.rows[coverage.coverage_id] = replace(coverage)
 
 
 def _copy_check(check: EligibilityCheck) -> EligibilityCheck:

@@ -22,6 +22,8 @@ from eligibility_support import (
 from rcm_common.errors import Conflict, NotFound, ValidationFailed
 from rcm_common.events import eligibility as contract
 from rcm_common.events import registration as reg
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.types import utcnow
 from rcm_common.uow import AccessRecord
 from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
 from rcm_eligibility.adapters.x12_eligibility import Asker
@@ -34,12 +36,22 @@ ASKER = Asker("RCMPLATFORM", "RCMCLEARINGHSE", "RCM DEMO PRACTICE", "1234567893"
 POLICY = RetryPolicy(delays=(timedelta(0), timedelta(0)), lease=timedelta(minutes=2))
 
 
+EVENT_HANDLERS = handlers.event_handlers(utcnow)
+
+
+async def feed(store: FakeStore, event: IntegrationEvent) -> None:
+    """Apply one of registration's events as the consumer does, in a unit of work of its own."""
+    async with store.uow() as uow:
+        await EVENT_HANDLERS[type(event)](event, envelope(event), uow)
+        await uow.commit()
+
+
 async def registered(store: FakeStore, **coverage: object) -> reg.CoverageAdded:
     """Feed a patient and a coverage through the event handlers, as the consumer does."""
     patient = patient_registered()
-    await handlers.on_patient_state(patient, envelope(patient), store.uow())
+    await feed(store, patient)
     added = coverage_added(patient.patient_id, **coverage)
-    await handlers.on_coverage_state(added, envelope(added), store.uow())
+    await feed(store, added)
     return added
 
 
@@ -63,9 +75,9 @@ class TestRegistrationEvents:
 
     async def test_a_coverage_starting_later_is_checked_for_its_first_day(self) -> None:
         store = FakeStore()
-        await registered(store, effective_date=handlers.utc_now().date() + timedelta(days=10))
+        await registered(store, effective_date=utcnow().date() + timedelta(days=10))
         [check] = store.checks.rows.values()
-        assert check.date_of_service == handlers.utc_now().date() + timedelta(days=10)
+        assert check.date_of_service == utcnow().date() + timedelta(days=10)
 
     async def test_an_update_rechecks_only_when_the_payer_would_answer_differently(self) -> None:
         store = FakeStore()
@@ -73,10 +85,10 @@ class TestRegistrationEvents:
         store.checks.rows.clear()
         fields = added.model_dump() | {"changed_fields": ("plan_type",)}
         cosmetic = reg.CoverageUpdated.model_validate(fields)
-        await handlers.on_coverage_state(cosmetic, envelope(cosmetic), store.uow())
+        await feed(store, cosmetic)
         assert store.checks.rows == {}
         changed = reg.CoverageUpdated.model_validate(fields | {"member_id": "ACM999", "changed_fields": ("member_id",)})
-        await handlers.on_coverage_state(changed, envelope(changed), store.uow())
+        await feed(store, changed)
         [check] = store.checks.rows.values()
         assert check.trigger == "coverage_updated"
         coverage = await store.coverages.get(added.coverage_id)
@@ -95,7 +107,7 @@ class TestRegistrationEvents:
         merged = reg.PatientsMerged(
             surviving_patient_id=survivor, merged_patient_id=added.patient_id, moved_coverage_ids=(added.coverage_id,)
         )
-        await handlers.on_patients_merged(merged, envelope(merged), store.uow())
+        await feed(store, merged)
         coverage = await store.coverages.get(added.coverage_id)
         assert coverage is not None
         assert coverage.patient_id == survivor
@@ -174,10 +186,10 @@ class TestChecker:
         cmd = commands.RequestCheck(
             patient_id=added.patient_id,
             coverage_id=added.coverage_id,
-            date_of_service=handlers.utc_now().date(),
+            date_of_service=utcnow().date(),
             service_type="98",
         )
-        check_id = await handlers.queue_check(cmd, store.uow(), handlers.utc_now(), POLICY.lease)
+        check_id = await handlers.queue_check(cmd, store.uow(), utcnow(), POLICY.lease)
         check = await work.perform(check_id)
         assert check is not None
         assert (check.status, check.service_type, check.trigger) == (
@@ -192,9 +204,9 @@ class TestChecker:
         store.checks.rows.clear()
         work, clearinghouse = checker(store, active)
         cmd = commands.RequestCheck(
-            patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=handlers.utc_now().date()
+            patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=utcnow().date()
         )
-        check_id = await handlers.queue_check(cmd, store.uow(), handlers.utc_now(), POLICY.lease)
+        check_id = await handlers.queue_check(cmd, store.uow(), utcnow(), POLICY.lease)
         assert await work.run_due(limit=10) == 0
         check = await work.perform(check_id)
         assert check is not None
@@ -220,7 +232,7 @@ class TestChecker:
     async def test_a_lost_attempt_is_asked_again_after_its_lease_and_its_late_answer_is_dropped(self) -> None:
         store = FakeStore()
         await registered(store)
-        now = [handlers.utc_now()]
+        now = [utcnow()]
         released = asyncio.Event()
 
         class Stuck:
@@ -251,13 +263,13 @@ class TestChecker:
             service_type="???",
         )
         with pytest.raises(ValidationFailed) as raised:
-            await handlers.queue_check(bad, store.uow(), handlers.utc_now(), POLICY.lease)
+            await handlers.queue_check(bad, store.uow(), utcnow(), POLICY.lease)
         assert {e["field"] for e in raised.value.errors} == {"service_type", "date_of_service"}
         stranger = commands.RequestCheck(
-            patient_id=uuid.uuid4(), coverage_id=added.coverage_id, date_of_service=handlers.utc_now().date()
+            patient_id=uuid.uuid4(), coverage_id=added.coverage_id, date_of_service=utcnow().date()
         )
         with pytest.raises(NotFound):
-            await handlers.queue_check(stranger, store.uow(), handlers.utc_now(), POLICY.lease)
+            await handlers.queue_check(stranger, store.uow(), utcnow(), POLICY.lease)
 
 
 class TestEstimatesAndAuthorizations:
@@ -290,9 +302,9 @@ class TestEstimatesAndAuthorizations:
         work, _ = checker(store, active, lambda text: reply_for(text, errors=(RequestRejection("72", "C"),)))
         await work.run_due(limit=10)
         cmd = commands.RequestCheck(
-            patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=handlers.utc_now().date()
+            patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=utcnow().date()
         )
-        await work.perform(await handlers.queue_check(cmd, store.uow(), handlers.utc_now(), POLICY.lease))
+        await work.perform(await handlers.queue_check(cmd, store.uow(), utcnow(), POLICY.lease))
         estimate = commands.RequestEstimate(
             patient_id=added.patient_id,
             coverage_id=added.coverage_id,
@@ -342,7 +354,7 @@ async def test_the_sweep_queues_one_check_per_appointment_in_its_window() -> Non
     store = FakeStore()
     added = await registered(store)
     store.checks.rows.clear()
-    today = handlers.utc_now().date()
+    today = utcnow().date()
     for days in (1, 5):
         await handlers.schedule_appointment(
             commands.ScheduleAppointment(

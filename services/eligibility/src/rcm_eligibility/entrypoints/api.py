@@ -78,7 +78,7 @@ async def request_check(
 
     async def create(idempotency: IdempotentRequest | None) -> CheckPublic:
         uow = elig.uow(audit=audit, idempotency=idempotency)
-        check_id = await handlers.queue_check(body, uow, handlers.utc_now(), elig.checker.policy.lease)
+        check_id = await handlers.queue_check(body, uow, elig.clock(), elig.checker.policy.lease)
         await elig.checker.perform(check_id)
         return await handlers.get_check(check_id, elig.uow(audit=audit))
 

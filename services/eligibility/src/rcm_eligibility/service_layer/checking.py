@@ -16,10 +16,10 @@ from uuid import UUID
 
 from rcm_common.audit import AuditContext
 from rcm_common.logs import get_correlation_id
+from rcm_common.types import Clock, utcnow
 from rcm_eligibility.adapters.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable, EligibilityGateway
 from rcm_eligibility.adapters.x12_eligibility import Asker, build_270, read_271
 from rcm_eligibility.domain.model import EligibilityCheck, RetryPolicy
-from rcm_eligibility.service_layer.handlers import Clock, utc_now
 from rcm_eligibility.service_layer.unit_of_work import EligibilityUnitOfWork
 from rcm_x12.errors import X12Error
 
@@ -56,7 +56,7 @@ class Checker:
         asker: Asker,
         policy: RetryPolicy,
         *,
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
     ) -> None:
         self._uow = uow_factory
         self._gateway = gateway

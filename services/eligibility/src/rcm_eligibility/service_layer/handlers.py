@@ -6,15 +6,15 @@ Each runs in one unit of work: the change, its audit records and its events comm
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from rcm_common.envelope import Envelope
 from rcm_common.errors import Conflict, NotFound, Problems, ValidationFailed
 from rcm_common.events import registration as registration_contract
 from rcm_common.events.base import IntegrationEvent
+from rcm_common.messaging import EventHandler
+from rcm_common.replica import CoverageState, replica_handlers
+from rcm_common.types import Clock, utcnow
 from rcm_eligibility.domain import rules
 from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
@@ -24,11 +24,10 @@ from rcm_eligibility.domain.model import (
     CheckTrigger,
     CoverageCopy,
     EligibilityCheck,
-    PatientCopy,
-    Person,
     latest_per_coverage,
 )
 from rcm_eligibility.service_layer import commands
+from rcm_eligibility.service_layer.projection import PROJECTION
 from rcm_eligibility.service_layer.unit_of_work import EligibilityUnitOfWork
 from rcm_eligibility.service_layer.views import (
     AllowedAmountsPublic,
@@ -38,70 +37,26 @@ from rcm_eligibility.service_layer.views import (
     EstimatePublic,
 )
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 # ---------------------------------------------------------------- registration's events (event-carried state)
 
 
-async def on_patient_state(
-    event: registration_contract.PatientRegistered | registration_contract.PatientUpdated,
-    _envelope: Envelope,
-    uow: EligibilityUnitOfWork,
+def event_handlers(clock: Clock) -> dict[type[IntegrationEvent], EventHandler[EligibilityUnitOfWork]]:
+    """Registration's events keep the copies (`rcm_common.replica`); a merge moves the checks of the moved
+    coverages to the survivor, and a new or changed coverage is checked at once."""
+
+    async def move_checks(uow: EligibilityUnitOfWork, merge: registration_contract.PatientsMerged) -> None:
+        await uow.checks.repoint(merge.moved_coverage_ids, merge.surviving_patient_id)
+
+    async def check_coverage(uow: EligibilityUnitOfWork, event: CoverageState, coverage: CoverageCopy) -> None:
+        await queue_coverage_check(uow, event, coverage, clock())
+
+    return replica_handlers(PROJECTION, clock, after_merge=move_checks, after_coverage=check_coverage)
+
+
+async def queue_coverage_check(
+    uow: EligibilityUnitOfWork, event: CoverageState, coverage: CoverageCopy, now: datetime
 ) -> None:
-    existing = await uow.patients.get(event.patient_id)
-    person = Person(event.first_name, event.last_name, event.birth_date, event.sex)
-    merged_into = existing.merged_into if existing else None
-    await uow.patients.save(PatientCopy(event.patient_id, person, merged_into), utc_now())
-
-
-async def on_patients_merged(
-    event: registration_contract.PatientsMerged, _envelope: Envelope, uow: EligibilityUnitOfWork
-) -> None:
-    now = utc_now()
-    merged = await uow.patients.get(event.merged_patient_id)
-    if merged is not None:
-        merged.merged_into = event.surviving_patient_id
-        await uow.patients.save(merged, now)
-    for coverage_id in event.moved_coverage_ids:
-        coverage = await uow.coverages.get(coverage_id)
-        if coverage is not None:
-            coverage.patient_id = event.surviving_patient_id
-            await uow.coverages.save(coverage, now)
-    await uow.checks.repoint(event.moved_coverage_ids, event.surviving_patient_id)
-
-
-async def on_coverage_state(
-    event: registration_contract.CoverageAdded | registration_contract.CoverageUpdated,
-    _envelope: Envelope,
-    uow: EligibilityUnitOfWork,
-) -> None:
-    """Keep the copy; check the coverage at once when it is new, or changed in what the payer would answer."""
-    subscriber = event.subscriber
-    coverage = CoverageCopy(
-        coverage_id=event.coverage_id,
-        patient_id=event.patient_id,
-        payer_id=event.payer_id,
-        payer_name=event.payer_name,
-        member_id=event.member_id,
-        relationship=event.relationship,
-        effective_date=event.effective_date,
-        order=event.order,
-        group_number=event.group_number,
-        plan_type=event.plan_type,
-        subscriber=(
-            Person(subscriber.first_name, subscriber.last_name, subscriber.birth_date, subscriber.sex or "U")
-            if subscriber is not None
-            else None
-        ),
-        termination_date=event.termination_date,
-    )
-    now = utc_now()
-    await uow.coverages.save(coverage, now)
+    """Queue a check of a coverage that is new, or changed in what the payer would answer."""
     if isinstance(event, registration_contract.CoverageUpdated):
         if not RECHECK_FIELDS.intersection(event.changed_fields):
             return
@@ -122,25 +77,6 @@ async def on_coverage_state(
                 now=now,
             )
         )
-
-
-async def on_coverage_ended(
-    event: registration_contract.CoverageEnded, _envelope: Envelope, uow: EligibilityUnitOfWork
-) -> None:
-    coverage = await uow.coverages.get(event.coverage_id)
-    if coverage is not None:
-        coverage.termination_date = event.termination_date
-        await uow.coverages.save(coverage, utc_now())
-
-
-EVENT_HANDLERS: dict[type[IntegrationEvent], Callable[[Any, Envelope, EligibilityUnitOfWork], Awaitable[None]]] = {
-    registration_contract.PatientRegistered: on_patient_state,
-    registration_contract.PatientUpdated: on_patient_state,
-    registration_contract.PatientsMerged: on_patients_merged,
-    registration_contract.CoverageAdded: on_coverage_state,
-    registration_contract.CoverageUpdated: on_coverage_state,
-    registration_contract.CoverageEnded: on_coverage_ended,
-}
 
 
 # ---------------------------------------------------------------- commands
@@ -251,7 +187,7 @@ async def put_allowed_amounts(cmd: commands.PutAllowedAmounts, uow: EligibilityU
         for i, entry in enumerate(cmd.amounts)
     ]
     problems.raise_if_any()
-    now = utc_now()
+    now = utcnow()
     async with uow:
         for payer_id, code, amount in entries:
             await uow.allowed_amounts.put(payer_id, code, amount, now)
@@ -260,7 +196,7 @@ async def put_allowed_amounts(cmd: commands.PutAllowedAmounts, uow: EligibilityU
 
 
 async def record_authorization(cmd: commands.RecordAuthorization, uow: EligibilityUnitOfWork) -> AuthorizationPublic:
-    now = utc_now()
+    now = utcnow()
     async with uow:
         coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
         authorization = PriorAuthorization.record(
@@ -293,11 +229,11 @@ async def get_authorization(authorization_id: UUID, uow: EligibilityUnitOfWork) 
             raise NotFound("No such prior authorisation.")
         uow.record_access("read", "prior_authorization", authorization.id, authorization.patient_id)
         await uow.commit()
-    return AuthorizationPublic.of(authorization, utc_now().date())
+    return AuthorizationPublic.of(authorization, utcnow().date())
 
 
 async def list_authorizations(patient_id: UUID, uow: EligibilityUnitOfWork) -> list[AuthorizationPublic]:
-    today = utc_now().date()
+    today = utcnow().date()
     async with uow:
         found = await uow.authorizations.for_patient(patient_id)
         uow.record_access("read", "prior_authorization", None, patient_id)
@@ -308,7 +244,7 @@ async def list_authorizations(patient_id: UUID, uow: EligibilityUnitOfWork) -> l
 async def use_authorization(
     authorization_id: UUID, cmd: commands.UseAuthorization, uow: EligibilityUnitOfWork
 ) -> AuthorizationPublic:
-    now = utc_now()
+    now = utcnow()
     async with uow:
         authorization = await uow.authorizations.get(authorization_id)
         if authorization is None:
@@ -325,7 +261,7 @@ async def use_authorization(
 
 
 async def schedule_appointment(cmd: commands.ScheduleAppointment, uow: EligibilityUnitOfWork) -> AppointmentPublic:
-    now = utc_now()
+    now = utcnow()
     problems = Problems()
     service_type = rules.service_type(problems, "service_type", cmd.service_type)
     if cmd.date_of_service < now.date():
@@ -373,7 +309,7 @@ async def cancel_appointment(appointment_id: UUID, uow: EligibilityUnitOfWork) -
 
 async def sweep_appointments(uow: EligibilityUnitOfWork, *, today: date, days_ahead: int, limit: int) -> int:
     """Queue a check for every scheduled appointment within `days_ahead` days that has none yet."""
-    now = utc_now()
+    now = utcnow()
     queued = 0
     async with uow:
         for appointment in await uow.appointments.due(today, days_ahead, limit):

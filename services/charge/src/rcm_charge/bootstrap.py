@@ -13,10 +13,12 @@ from rcm_charge.adapters.ncci import load_edit_tables
 from rcm_charge.adapters.unit_of_work import SqlChargeUnitOfWork
 from rcm_charge.config import ChargeSettings
 from rcm_charge.domain.code_sets import CodeSets
+from rcm_charge.service_layer.evaluation import EncounterEvaluator
 from rcm_charge.service_layer.handlers import consumer_audit, event_handlers
 from rcm_charge.service_layer.mapping import event_mapper
 from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import CHARGE_EVENTS, REGISTRATION_EVENTS
+from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication
 
 
@@ -29,22 +31,32 @@ def load_code_sets(directory: Path | None) -> CodeSets:
 
 @dataclass
 class Charge(Kernel[ChargeSettings, SqlChargeUnitOfWork]):
-    """The running service: the kernel's parts and the code sets every validation reads."""
+    """The running service: the kernel's parts and the evaluator that prices and validates encounters with
+    the service's code sets."""
 
-    code_sets: CodeSets
+    evaluator: EncounterEvaluator
+
+    @property
+    def code_sets(self) -> CodeSets:
+        return self.evaluator.code_sets
 
 
 def bootstrap(
-    settings: ChargeSettings | None = None, *, broker: KafkaBroker | None = None, code_sets: CodeSets | None = None
+    settings: ChargeSettings | None = None,
+    *,
+    broker: KafkaBroker | None = None,
+    code_sets: CodeSets | None = None,
+    clock: Clock = utcnow,
 ) -> Charge:
     settings = settings or ChargeSettings()
-    code_sets = code_sets or load_code_sets(settings.code_set_dir)
+    evaluator = EncounterEvaluator(code_sets or load_code_sets(settings.code_set_dir), clock)
     charge = Charge(
         settings=settings,
         **kernel_parts(settings, broker=broker),
         unit_of_work=SqlChargeUnitOfWork,
-        publishes=Publication(CHARGE_EVENTS, event_mapper(code_sets.diagnoses)),
-        code_sets=code_sets,
+        publishes=Publication(CHARGE_EVENTS, event_mapper(evaluator.code_sets.diagnoses)),
+        clock=clock,
+        evaluator=evaluator,
     )
-    charge.subscribe({REGISTRATION_EVENTS: event_handlers(charge.code_sets, charge.clock)}, audit=consumer_audit)
+    charge.subscribe({REGISTRATION_EVENTS: event_handlers(evaluator)}, audit=consumer_audit)
     return charge

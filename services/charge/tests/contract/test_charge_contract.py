@@ -21,7 +21,6 @@ from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
-from rcm_common.types import utcnow
 
 CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "charge"
 STORY = (
@@ -53,7 +52,7 @@ async def charge(tmp_path: Path) -> AsyncIterator[Charge]:
 
 def test_charge_claims_an_example_of_every_event_it_handles(charge: Charge) -> None:
     claimed = {path.parent.name for path in CLAIMED.glob("*/v1.json")}
-    assert claimed == {model.event_type for model in event_handlers(charge.code_sets, utcnow)} == set(STORY)
+    assert claimed == {model.event_type for model in event_handlers(charge.evaluator)} == set(STORY)
 
 
 async def test_every_claimed_example_is_applied_once_with_its_effect(charge: Charge) -> None:

@@ -391,7 +391,7 @@ class ChargeApi:
 
     async def feed(self, *events: IntegrationEvent) -> None:
         """Apply registration's events as the consumer does: in one unit of work."""
-        event_handlers = handlers.event_handlers(self.charge.code_sets, self.charge.clock)
+        event_handlers = handlers.event_handlers(self.charge.evaluator)
         async with self.charge.uow() as uow:
             for event in events:
                 await event_handlers[type(event)](event, new_envelope(event, "registration"), uow)

@@ -26,6 +26,7 @@ from charge_support import (
 from rcm_charge.adapters.x12_import import read_837p_claims
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.service_layer import claim_import, coding_review, commands, encounters, handlers
+from rcm_charge.service_layer.evaluation import EncounterEvaluator
 from rcm_charge.service_layer.views import EncounterPublic
 from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from rcm_common.events import charge as contract
@@ -36,18 +37,18 @@ from rcm_common.types import utcnow
 from rcm_common.uow import AccessRecord
 from rcm_x12.professional_claim_writer import Dependent
 
-CODE_SETS = fake_code_sets()
+EVALUATOR = EncounterEvaluator(fake_code_sets(), utcnow)
 
 
 async def correct(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.CorrectEncounter) -> EncounterPublic:
     """A correction made on the encounter as it stands (its current revision)."""
     revision = store.encounters.rows[encounter_id].revision
-    return await encounters.correct(encounter_id, cmd, store.uow(), CODE_SETS, revision=revision)
+    return await encounters.correct(encounter_id, cmd, store.uow(), EVALUATOR, revision=revision)
 
 
 async def void(store: FakeStore, encounter_id: uuid.UUID, cmd: commands.VoidEncounter) -> EncounterPublic:
     revision = store.encounters.rows[encounter_id].revision
-    return await encounters.void(encounter_id, cmd, store.uow(), by="coder-1", revision=revision)
+    return await encounters.void(encounter_id, cmd, store.uow(), utcnow, by="coder-1", revision=revision)
 
 
 def capture_cmd(patient_id: uuid.UUID, coverage_id: uuid.UUID | None, **changes: Any) -> commands.CaptureEncounter:
@@ -58,7 +59,7 @@ async def test_a_clean_encounter_is_captured_priced_and_published() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
 
-    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), EVALUATOR)
 
     assert view.status == "captured"
     assert view.version == 1
@@ -81,7 +82,7 @@ async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured(
     patient_id, coverage_id = registered(store)
 
     held = await encounters.capture(
-        capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), CODE_SETS
+        capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), EVALUATOR
     )
 
     assert held.status == "held"
@@ -105,7 +106,7 @@ async def test_a_header_code_is_held_in_the_queue_until_corrected_then_captured(
 async def test_a_correction_after_capture_publishes_the_next_version() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), EVALUATOR)
     line = commands.LineIn(code="99213", diagnosis_pointers=(1, 2))
 
     corrected = await correct(store, view.id, commands.CorrectEncounter(lines=(line,)))
@@ -122,7 +123,7 @@ async def test_a_correction_after_capture_publishes_the_next_version() -> None:
 async def test_a_bad_correction_after_capture_goes_back_to_review_and_tells_the_claim_side_to_hold() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), EVALUATOR)
 
     held = await correct(store, view.id, commands.CorrectEncounter(diagnoses=("E11", "I10")))
     assert held.status == "held"
@@ -141,21 +142,21 @@ async def test_a_decision_on_a_changed_encounter_is_refused() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
     held = await encounters.capture(
-        capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), CODE_SETS
+        capture_cmd(patient_id, coverage_id, diagnoses=["E11", "I10"]), store.uow(), EVALUATOR
     )
     assert held.review is not None
     await correct(store, held.id, commands.CorrectEncounter(place_of_service="22"))
 
     with pytest.raises(PreconditionFailed):
         await encounters.correct(
-            held.id, commands.CorrectEncounter(place_of_service="11"), store.uow(), CODE_SETS, revision=held.revision
+            held.id, commands.CorrectEncounter(place_of_service="11"), store.uow(), EVALUATOR, revision=held.revision
         )
     with pytest.raises(PreconditionFailed):
         await coding_review.resolve_review(
             held.review.id,
             commands.ResolveReview(decision="void", note="dup", revision=held.revision),
             store.uow(),
-            CODE_SETS,
+            EVALUATOR,
             by="c",
         )
 
@@ -166,7 +167,7 @@ async def test_an_approval_accepts_only_the_flags_the_coder_saw() -> None:
     body = capture_cmd(
         patient_id, coverage_id, diagnoses=["J06.9"], lines=[{"code": "99215", "diagnosis_pointers": [1]}]
     )
-    held = await encounters.capture(body, store.uow(), CODE_SETS)
+    held = await encounters.capture(body, store.uow(), EVALUATOR)
     assert held.review is not None
     repeated = commands.LineIn(code="99215", diagnosis_pointers=(1,))
 
@@ -179,7 +180,7 @@ async def test_an_approval_accepts_only_the_flags_the_coder_saw() -> None:
             correction=commands.CorrectEncounter(lines=(repeated, repeated)),  # raises LINE_DUPLICATE
         ),
         store.uow(),
-        CODE_SETS,
+        EVALUATOR,
         by="coder-1",
     )
 
@@ -196,7 +197,7 @@ async def test_an_approval_accepts_only_the_flags_the_coder_saw() -> None:
 async def test_a_stale_copy_is_never_saved_over_a_newer_one() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), EVALUATOR)
     stale = await store.encounters.get(view.id)
     assert stale is not None
     await correct(store, view.id, commands.CorrectEncounter(place_of_service="22"))
@@ -209,7 +210,7 @@ async def test_diagnoses_are_kept_as_the_code_set_spells_them() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
     view = await encounters.capture(
-        capture_cmd(patient_id, coverage_id, diagnoses=["e11.9", "I10"]), store.uow(), CODE_SETS
+        capture_cmd(patient_id, coverage_id, diagnoses=["e11.9", "I10"]), store.uow(), EVALUATOR
     )
     assert view.diagnoses == ("E11.9", "I10")
 
@@ -220,7 +221,7 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
     body = capture_cmd(
         patient_id, coverage_id, diagnoses=["J06.9"], lines=[{"code": "99215", "diagnosis_pointers": [1]}]
     )
-    held = await encounters.capture(body, store.uow(), CODE_SETS)
+    held = await encounters.capture(body, store.uow(), EVALUATOR)
     assert [issue.code for issue in held.issues] == ["REVIEW_HIGH_LEVEL_VISIT"]
     assert held.review is not None
 
@@ -228,7 +229,7 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
         held.review.id,
         commands.ResolveReview(decision="approve", note="documentation supports 99215", revision=held.revision),
         store.uow(),
-        CODE_SETS,
+        EVALUATOR,
         by="coder-1",
     )
 
@@ -241,7 +242,7 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
             held.review.id,
             commands.ResolveReview(decision="approve", note="again", revision=approved.revision),
             store.uow(),
-            CODE_SETS,
+            EVALUATOR,
             by="c",
         )
 
@@ -249,7 +250,7 @@ async def test_review_flags_wait_for_a_coder_who_approves_them() -> None:
 async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), EVALUATOR)
     assert held.review is not None
 
     with pytest.raises(ValidationFailed) as refused:
@@ -257,7 +258,7 @@ async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
             held.review.id,
             commands.ResolveReview(decision="approve", note="ok", revision=held.revision),
             store.uow(),
-            CODE_SETS,
+            EVALUATOR,
             by="c",
         )
 
@@ -273,7 +274,7 @@ async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
             correction=commands.CorrectEncounter(diagnoses=("E11.9", "I10")),
         ),
         store.uow(),
-        CODE_SETS,
+        EVALUATOR,
         by="c",
     )
     assert fixed.status == "captured"
@@ -282,8 +283,8 @@ async def test_errors_cannot_be_approved_and_nothing_changes() -> None:
 async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    captured = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
-    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    captured = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), EVALUATOR)
+    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), EVALUATOR)
 
     voided = await void(store, captured.id, commands.VoidEncounter(reason="wrong_patient", note="the sister's"))
     await void(store, held.id, commands.VoidEncounter(reason="duplicate"))
@@ -300,11 +301,11 @@ async def test_void_publishes_only_for_an_encounter_the_claim_side_has_seen() ->
 
 async def test_an_encounter_waiting_for_its_patient_is_released_by_registrations_events() -> None:
     store = FakeStore()
-    handlers_by_type = handlers.event_handlers(CODE_SETS, utcnow)
+    handlers_by_type = handlers.event_handlers(EVALUATOR)
     patient = sample_patient_registered(birth_date=date(1961, 5, 4))
     coverage = sample_coverage_added(patient.patient_id)
 
-    held = await encounters.capture(capture_cmd(patient.patient_id, coverage.coverage_id), store.uow(), CODE_SETS)
+    held = await encounters.capture(capture_cmd(patient.patient_id, coverage.coverage_id), store.uow(), EVALUATOR)
     assert [issue.code for issue in held.issues] == ["PATIENT_UNKNOWN", "COVERAGE_UNKNOWN"]
 
     events: tuple[IntegrationEvent, ...] = (patient, coverage)
@@ -323,7 +324,7 @@ async def test_an_encounter_waiting_for_its_patient_is_released_by_registrations
 async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), EVALUATOR)
     survivor = uuid.uuid4()
     merged = reg.PatientsMerged(
         surviving_patient_id=survivor, merged_patient_id=patient_id, moved_coverage_ids=(coverage_id,)
@@ -331,7 +332,7 @@ async def test_a_merge_repoints_encounters_and_coverage_to_the_survivor() -> Non
 
     uow = store.uow()
     async with uow:
-        await handlers.event_handlers(CODE_SETS, utcnow)[reg.PatientsMerged](merged, envelope(merged), uow)
+        await handlers.event_handlers(EVALUATOR)[reg.PatientsMerged](merged, envelope(merged), uow)
         await uow.commit()
 
     assert store.encounters.rows[view.id].details.patient_id == survivor
@@ -347,14 +348,14 @@ async def test_unknown_encounters_and_reviews_are_not_found() -> None:
         await encounters.get_encounter(uuid.uuid4(), store.uow())
     with pytest.raises(NotFound):
         await coding_review.resolve_review(
-            uuid.uuid4(), commands.ResolveReview(decision="void", note="x", revision=1), store.uow(), CODE_SETS, by="c"
+            uuid.uuid4(), commands.ResolveReview(decision="void", note="x", revision=1), store.uow(), EVALUATOR, by="c"
         )
 
 
 async def test_a_correction_cannot_clear_a_required_field() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), CODE_SETS)
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id), store.uow(), EVALUATOR)
     with pytest.raises(ValidationFailed):
         await correct(store, view.id, commands.CorrectEncounter.model_validate({"place_of_service": None}))
     cleared = await correct(store, view.id, commands.CorrectEncounter.model_validate({"coverage_id": None}))
@@ -376,7 +377,7 @@ async def test_an_import_matches_the_patient_by_birth_date_and_takes_a_claim_onc
     text = text_of(claim("TOMS", diagnoses=("J069",), lines=(line("99213"),)), dependent=Dependent(CHILD, "19"))
 
     report = await claim_import.import_claims(
-        text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
+        text.encode(), read_837p_claims(text.encode()), store.uow(), EVALUATOR, by="coder-1"
     )
     (result,) = report.results
     assert result.encounter_id is not None
@@ -384,12 +385,12 @@ async def test_an_import_matches_the_patient_by_birth_date_and_takes_a_claim_onc
 
     again = text.replace("BATCH1", "BATCH2")  # another file carrying the same claim
     second = await claim_import.import_claims(
-        again.encode(), read_837p_claims(again.encode()), store.uow(), CODE_SETS, by="coder-1"
+        again.encode(), read_837p_claims(again.encode()), store.uow(), EVALUATOR, by="coder-1"
     )
     assert (second.duplicates, second.results[0].encounter_id) == (1, result.encounter_id)
     assert len(store.encounters.rows) == 1
     replayed = await claim_import.import_claims(
-        again.encode(), read_837p_claims(again.encode()), store.uow(), CODE_SETS, by="coder-1"
+        again.encode(), read_837p_claims(again.encode()), store.uow(), EVALUATOR, by="coder-1"
     )
     assert replayed.replayed
 
@@ -399,7 +400,7 @@ async def test_what_an_import_could_not_take_as_sent_waits_for_a_coder() -> None
     text = text_of(claim("SPAN", diagnoses=("I10",), lines=(line("99213", service_end=date(2026, 3, 3)),)))
 
     report = await claim_import.import_claims(
-        text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
+        text.encode(), read_837p_claims(text.encode()), store.uow(), EVALUATOR, by="coder-1"
     )
 
     (result,) = report.results
@@ -413,7 +414,7 @@ async def test_icd9_diagnoses_hold_an_import_until_recoded_and_its_findings_unti
     text = text.replace("HI*ABK:", "HI*BK:")
 
     report = await claim_import.import_claims(
-        text.encode(), read_837p_claims(text.encode()), store.uow(), CODE_SETS, by="coder-1"
+        text.encode(), read_837p_claims(text.encode()), store.uow(), EVALUATOR, by="coder-1"
     )
     (result,) = report.results
     assert {"DIAGNOSES_ICD9", "IMPORT_FINDINGS"} <= set(result.issue_codes)
@@ -437,7 +438,7 @@ async def test_icd9_diagnoses_hold_an_import_until_recoded_and_its_findings_unti
         recoded.review.id,
         commands.ResolveReview(decision="approve", note="span billed as its first day", revision=recoded.revision),
         store.uow(),
-        CODE_SETS,
+        EVALUATOR,
         by="coder-1",
     )
     assert approved.status == "captured"
@@ -452,7 +453,7 @@ async def test_an_accepted_flag_is_the_flag_as_seen_not_another_of_its_code() ->
     body = capture_cmd(
         patient_id, coverage_id, lines=[{"code": "99214", "modifiers": ["ZZ"], "diagnosis_pointers": [1, 2]}]
     )
-    held = await encounters.capture(body, store.uow(), CODE_SETS)
+    held = await encounters.capture(body, store.uow(), EVALUATOR)
     assert held.review is not None
     other = commands.LineIn(code="99214", modifiers=("QQ",), diagnosis_pointers=(1, 2))
 
@@ -462,7 +463,7 @@ async def test_an_accepted_flag_is_the_flag_as_seen_not_another_of_its_code() ->
             decision="approve", note="ok", revision=held.revision, correction=commands.CorrectEncounter(lines=(other,))
         ),
         store.uow(),
-        CODE_SETS,
+        EVALUATOR,
         by="coder-1",
     )
 
@@ -475,13 +476,13 @@ async def test_an_accepted_flag_is_the_flag_as_seen_not_another_of_its_code() ->
 async def test_a_voided_import_gives_its_claim_up_to_a_later_import() -> None:
     store = FakeStore()
     text = text_of(claim("PM-7", diagnoses=("I10",), lines=(line("99213"),))).encode()
-    first = await claim_import.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
+    first = await claim_import.import_claims(text, read_837p_claims(text), store.uow(), EVALUATOR, by="coder-1")
     encounter_id = first.results[0].encounter_id
     assert encounter_id is not None
     await void(store, encounter_id, commands.VoidEncounter(reason="entered_in_error"))
 
     resent = text.replace(b"BATCH1", b"BATCH9")
-    second = await claim_import.import_claims(resent, read_837p_claims(resent), store.uow(), CODE_SETS, by="coder-1")
+    second = await claim_import.import_claims(resent, read_837p_claims(resent), store.uow(), EVALUATOR, by="coder-1")
 
     assert second.duplicates == 0
     assert second.results[0].encounter_id not in (None, encounter_id)
@@ -501,7 +502,7 @@ async def test_an_import_links_the_coverage_in_effect_on_the_date_of_service() -
     )
     text = text_of(claim("PM-8", diagnoses=("I10",), lines=(line("99213"),))).encode()
 
-    report = await claim_import.import_claims(text, read_837p_claims(text), store.uow(), CODE_SETS, by="coder-1")
+    report = await claim_import.import_claims(text, read_837p_claims(text), store.uow(), EVALUATOR, by="coder-1")
 
     encounter_id = report.results[0].encounter_id
     assert encounter_id is not None
@@ -511,12 +512,12 @@ async def test_an_import_links_the_coverage_in_effect_on_the_date_of_service() -
 async def test_registrations_events_that_change_nothing_leave_a_held_encounter_unsaved() -> None:
     store = FakeStore()
     patient_id, coverage_id = registered(store)
-    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), CODE_SETS)
+    held = await encounters.capture(capture_cmd(patient_id, coverage_id, diagnoses=["E11"]), store.uow(), EVALUATOR)
     moved = sample_patient_registered(patient_id, birth_date=date(1961, 5, 4))  # the same facts charge holds
 
     uow = store.uow()
     async with uow:
-        await handlers.event_handlers(CODE_SETS, utcnow)[type(moved)](moved, envelope(moved), uow)
+        await handlers.event_handlers(EVALUATOR)[type(moved)](moved, envelope(moved), uow)
         await uow.commit()
 
     assert store.encounters.rows[held.id].revision == held.revision

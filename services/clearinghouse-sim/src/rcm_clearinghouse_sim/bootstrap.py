@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from rcm_clearinghouse_sim.config import ClearinghouseSettings, SimulatorConfig, load_config
-from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse, Clock
+from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse
+from rcm_common.types import Clock, utcnow
 
 
 @dataclass
@@ -16,15 +16,11 @@ class Simulator:
     clearinghouse: Clearinghouse
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def bootstrap(
     settings: ClearinghouseSettings | None = None,
     *,
     config: SimulatorConfig | None = None,
-    clock: Clock = _utc_now,
+    clock: Clock = utcnow,
 ) -> Simulator:
     settings = settings or ClearinghouseSettings()
     config = config or load_config(settings)

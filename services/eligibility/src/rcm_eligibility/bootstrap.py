@@ -41,7 +41,7 @@ class Eligibility(Kernel[EligibilitySettings, SqlEligibilityUnitOfWork]):
             try:
                 queued = await handlers.sweep_appointments(
                     self.uow(),
-                    today=self.clock().date(),
+                    self.clock,
                     days_ahead=self.settings.sweep_days_ahead,
                     limit=self.settings.sweep_batch_size,
                 )

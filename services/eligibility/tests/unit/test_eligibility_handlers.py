@@ -189,7 +189,7 @@ class TestChecker:
             date_of_service=utcnow().date(),
             service_type="98",
         )
-        check_id = await handlers.queue_check(cmd, store.uow(), utcnow(), POLICY.lease)
+        check_id = await handlers.queue_check(cmd, store.uow(), utcnow, POLICY.lease)
         check = await work.perform(check_id)
         assert check is not None
         assert (check.status, check.service_type, check.trigger) == (
@@ -206,7 +206,7 @@ class TestChecker:
         cmd = commands.RequestCheck(
             patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=utcnow().date()
         )
-        check_id = await handlers.queue_check(cmd, store.uow(), utcnow(), POLICY.lease)
+        check_id = await handlers.queue_check(cmd, store.uow(), utcnow, POLICY.lease)
         assert await work.run_due(limit=10) == 0
         check = await work.perform(check_id)
         assert check is not None
@@ -263,13 +263,13 @@ class TestChecker:
             service_type="???",
         )
         with pytest.raises(ValidationFailed) as raised:
-            await handlers.queue_check(bad, store.uow(), utcnow(), POLICY.lease)
+            await handlers.queue_check(bad, store.uow(), utcnow, POLICY.lease)
         assert {e["field"] for e in raised.value.errors} == {"service_type", "date_of_service"}
         stranger = commands.RequestCheck(
             patient_id=uuid.uuid4(), coverage_id=added.coverage_id, date_of_service=utcnow().date()
         )
         with pytest.raises(NotFound):
-            await handlers.queue_check(stranger, store.uow(), utcnow(), POLICY.lease)
+            await handlers.queue_check(stranger, store.uow(), utcnow, POLICY.lease)
 
 
 class TestEstimatesAndAuthorizations:
@@ -288,6 +288,7 @@ class TestEstimatesAndAuthorizations:
                 amounts=[commands.AllowedAmount(payer_id="ACME01", procedure_code="70551", amount=Decimal("1250.00"))]
             ),
             store.uow(),
+            utcnow,
         )
         result = await handlers.estimate(cmd, store.uow())
         # $1,000 deductible left, then 20% of the remaining $250.
@@ -304,7 +305,7 @@ class TestEstimatesAndAuthorizations:
         cmd = commands.RequestCheck(
             patient_id=added.patient_id, coverage_id=added.coverage_id, date_of_service=utcnow().date()
         )
-        await work.perform(await handlers.queue_check(cmd, store.uow(), utcnow(), POLICY.lease))
+        await work.perform(await handlers.queue_check(cmd, store.uow(), utcnow, POLICY.lease))
         estimate = commands.RequestEstimate(
             patient_id=added.patient_id,
             coverage_id=added.coverage_id,
@@ -338,14 +339,15 @@ class TestEstimatesAndAuthorizations:
             start_date=date(2026, 11, 1),
             end_date=date(2027, 1, 31),
         )
-        view = await handlers.record_authorization(cmd, store.uow())
+        view = await handlers.record_authorization(cmd, store.uow(), utcnow)
         assert store.published_types() == ["PriorAuthorizationRecorded"]
         with pytest.raises(Conflict):
-            await handlers.record_authorization(cmd, store.uow())
+            await handlers.record_authorization(cmd, store.uow(), utcnow)
         used = await handlers.use_authorization(
             view.id,
             commands.UseAuthorization(procedure_code="97110", units=2, date_of_service=date(2026, 11, 5)),
             store.uow(),
+            utcnow,
         )
         assert (used.units_used, used.units_remaining) == (2, 4)
 
@@ -364,9 +366,10 @@ async def test_the_sweep_queues_one_check_per_appointment_in_its_window() -> Non
                 service_type="98",
             ),
             store.uow(),
+            utcnow,
         )
-    assert await handlers.sweep_appointments(store.uow(), today=today, days_ahead=2, limit=100) == 1
-    assert await handlers.sweep_appointments(store.uow(), today=today, days_ahead=2, limit=100) == 0
+    assert await handlers.sweep_appointments(store.uow(), utcnow, days_ahead=2, limit=100) == 1
+    assert await handlers.sweep_appointments(store.uow(), utcnow, days_ahead=2, limit=100) == 0
     [check] = store.checks.rows.values()
     assert (check.trigger, check.service_type, check.date_of_service) == (
         "appointment_sweep",

@@ -8,6 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication
 from rcm_registration.adapters.unit_of_work import SqlRegistrationUnitOfWork
 from rcm_registration.config import RegistrationSettings
@@ -19,11 +20,14 @@ class Registration(Kernel[RegistrationSettings, SqlRegistrationUnitOfWork]):
     """The running service: the kernel's parts; registration consumes nothing and runs no loop of its own."""
 
 
-def bootstrap(settings: RegistrationSettings | None = None, *, broker: KafkaBroker | None = None) -> Registration:
+def bootstrap(
+    settings: RegistrationSettings | None = None, *, broker: KafkaBroker | None = None, clock: Clock = utcnow
+) -> Registration:
     settings = settings or RegistrationSettings()
     return Registration(
         settings=settings,
         **kernel_parts(settings, broker=broker),
         unit_of_work=SqlRegistrationUnitOfWork,
         publishes=Publication(REGISTRATION_EVENTS, to_integration_event),
+        clock=clock,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -125,6 +125,17 @@ async def test_invalid_registration_lists_every_problem_and_touches_nothing(
     assert "666" not in str(raised.value.errors)
     assert not uow.entered
     assert (database.patients, database.published, database.accesses) == ({}, [], [])
+
+
+async def test_today_is_the_injected_clocks_day(new_uow: NewUow, database: FakeDatabase) -> None:
+    def new_years_eve_1983() -> datetime:
+        return datetime(1983, 12, 31, 23, 0, tzinfo=UTC)
+
+    with pytest.raises(ValidationFailed) as raised:  # born in 1984: not yet, on the clock's day
+        await handlers.register_patient(register_cmd(), new_uow(), clock=new_years_eve_1983)
+    assert [e["field"] for e in raised.value.errors] == ["birth_date"]
+    await handlers.register_patient(register_cmd(), new_uow())
+    assert len(database.patients) == 1
 
 
 async def test_a_twin_is_a_conflict_naming_the_existing_patient_and_publishes_nothing(

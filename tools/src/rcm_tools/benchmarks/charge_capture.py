@@ -30,7 +30,6 @@ from rcm_charge.domain.validation import CoverageFacts, PatientFacts, Validation
 from rcm_charge.entrypoints.app import CHARGE_APP
 from rcm_charge.service_layer import commands
 from rcm_charge.service_layer.encounters import capture
-from rcm_charge.service_layer.evaluation import utc_now
 from rcm_common.audit import AuditContext
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
@@ -105,7 +104,7 @@ async def _baseline_rate(factory: async_sessionmaker[AsyncSession], transactions
 
 
 async def _registered(charge: Charge, patients: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    now = utc_now()
+    now = charge.clock()
     pairs = []
     async with charge.uow() as uow:
         await uow.prices.replace_chargemaster(parse_chargemaster(practice.CHARGEMASTER_CSV), now)
@@ -137,7 +136,7 @@ async def capture_rate(database_url: str, state_dir: Path, encounters: int) -> d
         started = time.perf_counter()
         for index in range(encounters):
             patient_id, coverage_id = pairs[index % len(pairs)]
-            view = await capture(_visit(index, patient_id, coverage_id), charge.uow(audit=CODER), charge.code_sets)
+            view = await capture(_visit(index, patient_id, coverage_id), charge.uow(audit=CODER), charge.evaluator)
             if view.status != "captured":
                 raise RuntimeError(f"encounter {index} was held: {[issue.code for issue in view.issues]}")
         rate = encounters / (time.perf_counter() - started)

@@ -124,7 +124,7 @@ async def capture_encounter(
         f"POST /encounters {principal.subject}",
         key,
         body,
-        lambda idem: encounters.capture(body, charge.uow(audit=audit, idempotency=idem), charge.code_sets),
+        lambda idem: encounters.capture(body, charge.uow(audit=audit, idempotency=idem), charge.evaluator),
         lambda encounter_id: encounters.get_encounter(encounter_id, charge.uow(audit=audit)),
     )
     if isinstance(result, EncounterPublic):
@@ -160,7 +160,7 @@ async def correct_encounter(
     is captured; a captured one publishes ChargesCorrected, or ChargesHeld when it goes back to review.
     If-Match is required: 412 when the encounter changed since that read."""
     revision = _revision(if_match)
-    view = await encounters.correct(encounter_id, body, charge.uow(audit=audit), charge.code_sets, revision=revision)
+    view = await encounters.correct(encounter_id, body, charge.uow(audit=audit), charge.evaluator, revision=revision)
     return _tagged(view, response)
 
 
@@ -182,7 +182,9 @@ async def void_encounter(
     """Publishes ChargesVoided when the encounter had been captured. A voided encounter changes no more.
     If-Match is required, as for a correction."""
     revision = _revision(if_match)
-    view = await encounters.void(encounter_id, body, charge.uow(audit=audit), by=principal.subject, revision=revision)
+    view = await encounters.void(
+        encounter_id, body, charge.uow(audit=audit), charge.clock, by=principal.subject, revision=revision
+    )
     return _tagged(view, response)
 
 
@@ -223,7 +225,7 @@ async def resolve_review(
     """`approve` accepts the review flags (with an optional correction applied first) and captures the
     encounter; errors cannot be approved (422). `void` withdraws it."""
     return await coding_review.resolve_review(
-        review_id, body, charge.uow(audit=audit), charge.code_sets, by=principal.subject
+        review_id, body, charge.uow(audit=audit), charge.evaluator, by=principal.subject
     )
 
 
@@ -243,7 +245,7 @@ async def put_chargemaster(
     """Columns `code,modifier,location,charge,description`; every problem is reported and nothing is stored
     unless the whole file is good. The chargemaster is the practice's code list."""
     entries = await _price_file(request, charge, "chargemaster file", parse_chargemaster)
-    return await price_lists.replace_chargemaster(entries, charge.uow(audit=audit))
+    return await price_lists.replace_chargemaster(entries, charge.uow(audit=audit), charge.clock)
 
 
 @router.get(
@@ -271,7 +273,7 @@ async def put_contract_rates(
     """Columns `payer_id,code,modifier,allowed` (the allowed amount per unit). The rates of each payer in the
     file are replaced whole; other payers' stay."""
     rates = await _price_file(request, charge, "contract rates file", parse_contract_rates)
-    return await price_lists.replace_contract_rates(rates, charge.uow(audit=audit))
+    return await price_lists.replace_contract_rates(rates, charge.uow(audit=audit), charge.clock)
 
 
 @router.get(
@@ -313,4 +315,4 @@ async def import_837p(
         raise ValidationFailed(
             [{"field": "body", "message": str(exc)}], detail="The file cannot be imported."
         ) from None
-    return await claim_import.import_claims(data, read, charge.uow(audit=audit), charge.code_sets, by=principal.subject)
+    return await claim_import.import_claims(data, read, charge.uow(audit=audit), charge.evaluator, by=principal.subject)

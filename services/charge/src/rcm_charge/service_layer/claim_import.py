@@ -14,25 +14,24 @@ from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 
-from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy
 from rcm_charge.domain.imports import ClaimPosition, ImportedClaim, ImportResult
 from rcm_charge.domain.model import ImportedPatient, Source
 from rcm_charge.domain.pricing import PriceList
-from rcm_charge.service_layer.evaluation import open_encounter, price_list, utc_now
+from rcm_charge.service_layer.evaluation import EncounterEvaluator, price_list
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork, ImportRecord
 from rcm_charge.service_layer.views import ImportedClaimResult, ImportReport
 from rcm_common.errors import ConcurrentUpdate
 
 
 async def import_claims(
-    data: bytes, read: ImportResult, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
+    data: bytes, read: ImportResult, uow: ChargeUnitOfWork, evaluator: EncounterEvaluator, *, by: str
 ) -> ImportReport:
     """Read an 837P's claims into encounters, all in one transaction. The same file imported again answers with
     its first report and creates nothing; a claim taken before in another file (its natural key) is reported
     as a duplicate and not taken again."""
     digest = hashlib.sha256(data).hexdigest()
-    now = utc_now()
+    now = evaluator.clock()
     try:
         async with uow:
             existing = await uow.imports.find(digest)
@@ -43,7 +42,7 @@ async def import_claims(
             # The file's price lists, read once for all its claims.
             codes = {line.code for claim in read.claims for line in claim.details.lines}
             prices = await price_list(uow, codes, None, every_payer=True)
-            results = [await _import_claim(uow, claim, import_id, code_sets, now, prices) for claim in read.claims]
+            results = [await _import_claim(uow, claim, import_id, evaluator, now, prices) for claim in read.claims]
             results.extend(
                 ImportedClaimResult(
                     **_position(skipped.position),
@@ -85,7 +84,7 @@ async def _import_claim(
     uow: ChargeUnitOfWork,
     claim: ImportedClaim,
     import_id: UUID,
-    code_sets: CodeSets,
+    evaluator: EncounterEvaluator,
     now: datetime,
     prices: PriceList,
 ) -> ImportedClaimResult:
@@ -102,7 +101,7 @@ async def _import_claim(
     if coverage is not None:
         details = replace(details, patient_id=coverage.patient_id, coverage_id=coverage.coverage_id)
     source = Source("837p", import_id, claim.reference, claim.source_patient, claim.findings, claim.icd9_diagnoses, key)
-    encounter = await open_encounter(uow, details, code_sets, now, source, prices)
+    encounter = await evaluator.open_encounter(uow, details, source, now=now, prices=prices)
     return ImportedClaimResult(
         **position,
         encounter_id=encounter.id,

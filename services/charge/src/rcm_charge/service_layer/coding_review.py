@@ -8,11 +8,10 @@ import uuid
 from dataclasses import replace
 from uuid import UUID
 
-from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.model import EncounterError
 from rcm_charge.service_layer import commands
 from rcm_charge.service_layer.encounters import as_read, corrected
-from rcm_charge.service_layer.evaluation import evaluate, utc_now
+from rcm_charge.service_layer.evaluation import EncounterEvaluator
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_charge.service_layer.views import EncounterPublic, ReviewPublic
 from rcm_common.errors import NotFound, ValidationFailed
@@ -28,11 +27,11 @@ async def review_queue(uow: ChargeUnitOfWork, *, limit: int, offset: int, issue_
 
 
 async def resolve_review(
-    review_id: UUID, cmd: commands.ResolveReview, uow: ChargeUnitOfWork, code_sets: CodeSets, *, by: str
+    review_id: UUID, cmd: commands.ResolveReview, uow: ChargeUnitOfWork, evaluator: EncounterEvaluator, *, by: str
 ) -> EncounterPublic:
     """A coder's decision on an open review item: approve (with a correction, optionally) or void. An
     approval of an encounter that still has errors is refused and changes nothing."""
-    now = utc_now()
+    now = evaluator.clock()
     async with uow:
         encounter = await uow.encounters.by_review(review_id, for_update=True)
         review = encounter.open_review if encounter is not None else None
@@ -43,7 +42,9 @@ async def resolve_review(
             encounter.void(cmd.void_reason or "other", cmd.note, by=by, now=now)
         else:
             details = corrected(encounter.details, cmd.correction) if cmd.correction else encounter.details
-            evaluated = await evaluate(uow, details, code_sets, now.date(), encounter.source, before=encounter.details)
+            evaluated = await evaluator.evaluate(
+                uow, details, encounter.source, today=now.date(), before=encounter.details
+            )
             try:
                 encounter.approve(
                     evaluated.details,

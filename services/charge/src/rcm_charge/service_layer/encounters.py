@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.model import Encounter, EncounterDetails, EncounterError, ServiceLine, Source
 from rcm_charge.domain.procedures import normalized_ndc
 from rcm_charge.service_layer import commands
-from rcm_charge.service_layer.evaluation import evaluate, open_encounter, utc_now
+from rcm_charge.service_layer.evaluation import EncounterEvaluator
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_charge.service_layer.views import EncounterPublic
 from rcm_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from rcm_common.types import Clock
 
 
 def _line(line: commands.LineIn) -> ServiceLine:
@@ -62,9 +61,11 @@ def corrected(details: EncounterDetails, cmd: commands.CorrectEncounter) -> Enco
     return replace(details, **changes)
 
 
-async def capture(cmd: commands.CaptureEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets) -> EncounterPublic:
+async def capture(
+    cmd: commands.CaptureEncounter, uow: ChargeUnitOfWork, evaluator: EncounterEvaluator
+) -> EncounterPublic:
     async with uow:
-        encounter = await open_encounter(uow, _details(cmd), code_sets, utc_now(), Source())
+        encounter = await evaluator.open_encounter(uow, _details(cmd), Source(), now=evaluator.clock())
         uow.respond(201, encounter.id)
         view = EncounterPublic.of(encounter)
         await uow.commit()
@@ -98,12 +99,13 @@ def _refused(exc: EncounterError) -> Conflict:
 
 
 async def _apply_correction(
-    uow: ChargeUnitOfWork, encounter: Encounter, cmd: commands.CorrectEncounter, code_sets: CodeSets, now: datetime
+    uow: ChargeUnitOfWork, encounter: Encounter, cmd: commands.CorrectEncounter, evaluator: EncounterEvaluator
 ) -> None:
     if encounter.status == "voided":
         raise Conflict("The encounter is voided.")
     details = corrected(encounter.details, cmd)
-    evaluated = await evaluate(uow, details, code_sets, now.date(), encounter.source, before=encounter.details)
+    now = evaluator.clock()
+    evaluated = await evaluator.evaluate(uow, details, encounter.source, today=now.date(), before=encounter.details)
     if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4(), payer_id=evaluated.payer_id):
         encounter.source = evaluated.source
         await uow.encounters.save(encounter)
@@ -111,27 +113,32 @@ async def _apply_correction(
 
 
 async def correct(
-    encounter_id: UUID, cmd: commands.CorrectEncounter, uow: ChargeUnitOfWork, code_sets: CodeSets, *, revision: int
+    encounter_id: UUID,
+    cmd: commands.CorrectEncounter,
+    uow: ChargeUnitOfWork,
+    evaluator: EncounterEvaluator,
+    *,
+    revision: int,
 ) -> EncounterPublic:
     """Validate the corrected encounter again: clean, it is captured (or, if it was, a correction is
     published); otherwise it waits in the review queue."""
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
         as_read(encounter, revision)
-        await _apply_correction(uow, encounter, cmd, code_sets, utc_now())
+        await _apply_correction(uow, encounter, cmd, evaluator)
         view = EncounterPublic.of(encounter)
         await uow.commit()
     return view
 
 
 async def void(
-    encounter_id: UUID, cmd: commands.VoidEncounter, uow: ChargeUnitOfWork, *, by: str, revision: int
+    encounter_id: UUID, cmd: commands.VoidEncounter, uow: ChargeUnitOfWork, clock: Clock, *, by: str, revision: int
 ) -> EncounterPublic:
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
         as_read(encounter, revision)
         try:
-            encounter.void(cmd.reason, cmd.note, by=by, now=utc_now())
+            encounter.void(cmd.reason, cmd.note, by=by, now=clock())
         except EncounterError as exc:
             raise _refused(exc) from None
         await uow.encounters.save(encounter)

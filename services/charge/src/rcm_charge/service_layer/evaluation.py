@@ -1,13 +1,14 @@
 """What every use case that changes an encounter shares: its lines priced from the chargemaster and the payer's
 contract, its details validated against the code sets and what is known of the patient and coverage, and a
-new encounter opened.
+new encounter opened. The composition root builds one `EncounterEvaluator` with the service's code sets and
+clock, and hands it to the use cases.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
@@ -15,10 +16,7 @@ from rcm_charge.domain.model import Encounter, EncounterDetails, Issue, Source
 from rcm_charge.domain.pricing import PriceList, priced
 from rcm_charge.domain.validation import PatientFacts, ValidationContext, validate
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from rcm_common.types import Clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,50 +27,82 @@ class Evaluated:
     source: Source
 
 
-async def evaluate(
-    uow: ChargeUnitOfWork,
-    details: EncounterDetails,
-    code_sets: CodeSets,
-    today: date,
-    source: Source,
-    *,
-    before: EncounterDetails | None = None,
-    prices: PriceList | None = None,
-) -> Evaluated:
-    """Price the lines from the chargemaster and the payer's contract (or the price lists given, loaded once for
-    a whole import), and validate the result against the code sets and what is known of the patient and
-    coverage. Diagnoses are kept as the code set spells them (dotted); a merged patient is followed to its
-    survivor. For a correction of `before`, diagnoses that differ from the sender's answer an import's
-    ICD-9-CM ones."""
-    details = _spelled(details, code_sets)
-    if before is not None and source.icd9_diagnoses and details.diagnoses != before.diagnoses:
-        source = replace(source, icd9_diagnoses=False)
-    patient: PatientCopy | None = None
-    if details.patient_id is not None:
-        patient = await uow.patients.get(details.patient_id)
-        if patient is not None and patient.merged_into is not None:
-            details = replace(details, patient_id=patient.merged_into)
-            patient = await uow.patients.get(patient.merged_into)
-    coverage: CoverageCopy | None = None
-    if details.coverage_id is not None:
-        coverage = await uow.coverages.get(details.coverage_id)
-    payer_id = coverage.payer_id if coverage is not None and coverage.patient_id == details.patient_id else None
-    if prices is None:
-        prices = await price_list(uow, {line.code for line in details.lines}, payer_id)
-    details = replace(details, lines=priced(details.lines, prices, location=details.location, payer_id=payer_id))
-    facts: PatientFacts | None = patient.facts if patient is not None else None
-    imported_patient = source.imported_patient
-    if facts is None and imported_patient is not None:
-        facts = PatientFacts(imported_patient.sex, imported_patient.birth_date)
-    context = ValidationContext(
-        diagnoses=code_sets.diagnoses,
-        edits=code_sets.edits,
-        prices=prices,
-        today=today,
-        patient=facts,
-        coverage=coverage.facts if coverage is not None else None,
-    )
-    return Evaluated(details, validate(details, context) + _import_issues(source), payer_id, source)
+@dataclass(frozen=True, slots=True)
+class EncounterEvaluator:
+    """The code sets every encounter is validated against and the clock it is dated by."""
+
+    code_sets: CodeSets
+    clock: Clock
+
+    async def evaluate(
+        self,
+        uow: ChargeUnitOfWork,
+        details: EncounterDetails,
+        source: Source,
+        *,
+        today: date,
+        before: EncounterDetails | None = None,
+        prices: PriceList | None = None,
+    ) -> Evaluated:
+        """Price the lines from the chargemaster and the payer's contract (or the price lists given, loaded once
+        for a whole import), and validate the result against the code sets and what is known of the patient
+        and coverage. Diagnoses are kept as the code set spells them (dotted); a merged patient is followed to
+        its survivor. For a correction of `before`, diagnoses that differ from the sender's answer an import's
+        ICD-9-CM ones."""
+        code_sets = self.code_sets
+        details = _spelled(details, code_sets)
+        if before is not None and source.icd9_diagnoses and details.diagnoses != before.diagnoses:
+            source = replace(source, icd9_diagnoses=False)
+        patient: PatientCopy | None = None
+        if details.patient_id is not None:
+            patient = await uow.patients.get(details.patient_id)
+            if patient is not None and patient.merged_into is not None:
+                details = replace(details, patient_id=patient.merged_into)
+                patient = await uow.patients.get(patient.merged_into)
+        coverage: CoverageCopy | None = None
+        if details.coverage_id is not None:
+            coverage = await uow.coverages.get(details.coverage_id)
+        payer_id = coverage.payer_id if coverage is not None and coverage.patient_id == details.patient_id else None
+        if prices is None:
+            prices = await price_list(uow, {line.code for line in details.lines}, payer_id)
+        details = replace(details, lines=priced(details.lines, prices, location=details.location, payer_id=payer_id))
+        facts: PatientFacts | None = patient.facts if patient is not None else None
+        imported_patient = source.imported_patient
+        if facts is None and imported_patient is not None:
+            facts = PatientFacts(imported_patient.sex, imported_patient.birth_date)
+        context = ValidationContext(
+            diagnoses=code_sets.diagnoses,
+            edits=code_sets.edits,
+            prices=prices,
+            today=today,
+            patient=facts,
+            coverage=coverage.facts if coverage is not None else None,
+        )
+        return Evaluated(details, validate(details, context) + _import_issues(source), payer_id, source)
+
+    async def open_encounter(
+        self,
+        uow: ChargeUnitOfWork,
+        details: EncounterDetails,
+        source: Source,
+        *,
+        now: datetime,
+        prices: PriceList | None = None,
+    ) -> Encounter:
+        """A new encounter of these details, evaluated, added and audited."""
+        evaluated = await self.evaluate(uow, details, source, today=now.date(), prices=prices)
+        encounter = Encounter.open(
+            encounter_id=uuid.uuid4(),
+            details=evaluated.details,
+            issues=evaluated.issues,
+            now=now,
+            review_id=uuid.uuid4(),
+            payer_id=evaluated.payer_id,
+            source=source,
+        )
+        await uow.encounters.add(encounter)
+        uow.record_access("create", "encounter", encounter.id, encounter.details.patient_id)
+        return encounter
 
 
 async def price_list(
@@ -111,26 +141,3 @@ def _spelled(details: EncounterDetails, code_sets: CodeSets) -> EncounterDetails
         known = code_sets.diagnoses.lookup(code, details.date_of_service)
         spelled.append(known.code if known is not None else code)
     return replace(details, diagnoses=tuple(spelled))
-
-
-async def open_encounter(
-    uow: ChargeUnitOfWork,
-    details: EncounterDetails,
-    code_sets: CodeSets,
-    now: datetime,
-    source: Source,
-    prices: PriceList | None = None,
-) -> Encounter:
-    evaluated = await evaluate(uow, details, code_sets, now.date(), source, prices=prices)
-    encounter = Encounter.open(
-        encounter_id=uuid.uuid4(),
-        details=evaluated.details,
-        issues=evaluated.issues,
-        now=now,
-        review_id=uuid.uuid4(),
-        payer_id=evaluated.payer_id,
-        source=source,
-    )
-    await uow.encounters.add(encounter)
-    uow.record_access("create", "encounter", encounter.id, encounter.details.patient_id)
-    return encounter

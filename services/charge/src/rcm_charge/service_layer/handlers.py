@@ -9,9 +9,8 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
-from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy
-from rcm_charge.service_layer.evaluation import evaluate
+from rcm_charge.service_layer.evaluation import EncounterEvaluator
 from rcm_charge.service_layer.projection import PROJECTION
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_common.audit import AuditContext
@@ -20,7 +19,6 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.logs import get_correlation_id
 from rcm_common.messaging import EventHandler
 from rcm_common.replica import CoverageState, replica_handlers
-from rcm_common.types import Clock
 
 # Issues that registration's events can clear: encounters held for them are validated again when they arrive.
 WAITING_FOR_REGISTRATION = frozenset(
@@ -42,18 +40,18 @@ def consumer_audit() -> AuditContext:
     return AuditContext(CONSUMER_ACTOR, frozenset(), "payment", get_correlation_id() or uuid.uuid4().hex)
 
 
-def event_handlers(code_sets: CodeSets, clock: Clock) -> dict[type[IntegrationEvent], EventHandler[ChargeUnitOfWork]]:
+def event_handlers(evaluator: EncounterEvaluator) -> dict[type[IntegrationEvent], EventHandler[ChargeUnitOfWork]]:
     """Registration's events keep the copies (`rcm_common.replica`); then the encounters waiting for the
     patient or its coverage are validated again, and a merge moves the merged patient's encounters to the
     survivor first."""
 
     async def release_waiting(uow: ChargeUnitOfWork, patient_id: UUID) -> None:
         """Validate again the held encounters that were waiting only for this patient or its coverage."""
-        now = clock()
+        now = evaluator.clock()
         for encounter in await uow.encounters.held_for_patient(patient_id):
             if not WAITING_FOR_REGISTRATION.intersection(issue.code for issue in encounter.issues):
                 continue
-            evaluated = await evaluate(uow, encounter.details, code_sets, now.date(), encounter.source)
+            evaluated = await evaluator.evaluate(uow, encounter.details, encounter.source, today=now.date())
             priced_anew = evaluated.details != encounter.details
             encounter.details = evaluated.details
             revalidated = encounter.revalidate(evaluated.issues, now, uuid.uuid4(), payer_id=evaluated.payer_id)
@@ -72,7 +70,7 @@ def event_handlers(code_sets: CodeSets, clock: Clock) -> dict[type[IntegrationEv
 
     return replica_handlers(
         PROJECTION,
-        clock,
+        evaluator.clock,
         after_patient=release_waiting,
         after_merge=move_encounters,
         after_coverage=release_for_coverage,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
-from rcm_charge.service_layer.evaluation import utc_now
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_charge.service_layer.views import PriceFileSummary
+from rcm_common.types import Clock
 
 
-async def replace_chargemaster(entries: list[ChargemasterEntry], uow: ChargeUnitOfWork) -> PriceFileSummary:
+async def replace_chargemaster(
+    entries: list[ChargemasterEntry], uow: ChargeUnitOfWork, clock: Clock
+) -> PriceFileSummary:
     async with uow:
-        await uow.prices.replace_chargemaster(entries, utc_now())
+        await uow.prices.replace_chargemaster(entries, clock())
         uow.record_access("update", "chargemaster", None, None)
         await uow.commit()
     return PriceFileSummary(stored=len(entries))
@@ -21,10 +23,10 @@ async def chargemaster(uow: ChargeUnitOfWork) -> list[ChargemasterEntry]:
         return await uow.prices.chargemaster()
 
 
-async def replace_contract_rates(rates: list[ContractRate], uow: ChargeUnitOfWork) -> PriceFileSummary:
+async def replace_contract_rates(rates: list[ContractRate], uow: ChargeUnitOfWork, clock: Clock) -> PriceFileSummary:
     payers = {rate.payer_id for rate in rates}
     async with uow:
-        await uow.prices.replace_rates(payers, rates, utc_now())
+        await uow.prices.replace_rates(payers, rates, clock())
         uow.record_access("update", "contract_rates", None, None)
         await uow.commit()
     return PriceFileSummary(stored=len(rates), payers=sorted(payers))

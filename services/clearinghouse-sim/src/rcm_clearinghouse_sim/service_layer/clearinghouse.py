@@ -10,9 +10,7 @@ part-way changes nothing. The methods never await: on one event loop each runs w
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from itertools import count
 
 from rcm_clearinghouse_sim.adapters import x12_in, x12_out
@@ -27,6 +25,7 @@ from rcm_clearinghouse_sim.domain.eligibility import answer
 from rcm_clearinghouse_sim.domain.plans import Plan
 from rcm_clearinghouse_sim.service_layer.faults import Faults
 from rcm_clearinghouse_sim.service_layer.mailbox import FileKind, Mailbox
+from rcm_common.types import Clock
 from rcm_x12 import Interchange, Transaction, read
 from rcm_x12.acknowledgment_writer import write_999
 from rcm_x12.claim_acknowledgment_writer import ClaimAcknowledgment, ProviderAcknowledgment, write_277ca
@@ -44,7 +43,6 @@ from rcm_x12.writer import Envelope, Payer, TradingPartner
 
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 BatchKey = tuple[str, str, str]
 """ISA05, ISA06 and ISA13: an interchange sent again has the same."""
 MailboxEntry = tuple[FileKind, str, str]

@@ -78,7 +78,7 @@ async def request_check(
 
     async def create(idempotency: IdempotentRequest | None) -> CheckPublic:
         uow = elig.uow(audit=audit, idempotency=idempotency)
-        check_id = await handlers.queue_check(body, uow, elig.clock(), elig.checker.policy.lease)
+        check_id = await handlers.queue_check(body, uow, elig.clock, elig.checker.policy.lease)
         await elig.checker.perform(check_id)
         return await handlers.get_check(check_id, elig.uow(audit=audit))
 
@@ -137,7 +137,7 @@ async def estimate(
 async def put_allowed_amounts(
     body: commands.PutAllowedAmounts, _principal: EligibilityWrite, elig: EligibilityDep
 ) -> AllowedAmountsPublic:
-    return await handlers.put_allowed_amounts(body, elig.uow())
+    return await handlers.put_allowed_amounts(body, elig.uow(), elig.clock)
 
 
 @router.post(
@@ -157,8 +157,8 @@ async def record_authorization(
 ) -> Any:
     return await _create(
         elig, response, "/prior-authorizations", principal, key, body,
-        lambda idem: handlers.record_authorization(body, elig.uow(audit=audit, idempotency=idem)),
-        lambda authorization_id: handlers.get_authorization(authorization_id, elig.uow(audit=audit)),
+        lambda idem: handlers.record_authorization(body, elig.uow(audit=audit, idempotency=idem), elig.clock),
+        lambda authorization_id: handlers.get_authorization(authorization_id, elig.uow(audit=audit), elig.clock),
     )  # fmt: skip
 
 
@@ -171,7 +171,7 @@ async def record_authorization(
 async def get_authorization(
     authorization_id: UUID, _principal: EligibilityRead, audit: AuditContextDep, elig: EligibilityDep
 ) -> AuthorizationPublic:
-    return await handlers.get_authorization(authorization_id, elig.uow(audit=audit))
+    return await handlers.get_authorization(authorization_id, elig.uow(audit=audit), elig.clock)
 
 
 @router.post(
@@ -194,8 +194,10 @@ async def use_authorization(
         f"POST /prior-authorizations/{authorization_id}/uses {principal.subject}",
         key,
         body,
-        lambda idem: handlers.use_authorization(authorization_id, body, elig.uow(audit=audit, idempotency=idem)),
-        lambda found: handlers.get_authorization(found, elig.uow(audit=audit)),
+        lambda idem: handlers.use_authorization(
+            authorization_id, body, elig.uow(audit=audit, idempotency=idem), elig.clock
+        ),
+        lambda found: handlers.get_authorization(found, elig.uow(audit=audit), elig.clock),
     )
 
 
@@ -208,7 +210,7 @@ async def use_authorization(
 async def list_authorizations(
     patient_id: UUID, _principal: EligibilityRead, audit: AuditContextDep, elig: EligibilityDep
 ) -> list[AuthorizationPublic]:
-    return await handlers.list_authorizations(patient_id, elig.uow(audit=audit))
+    return await handlers.list_authorizations(patient_id, elig.uow(audit=audit), elig.clock)
 
 
 @router.post(
@@ -228,7 +230,7 @@ async def schedule_appointment(
 ) -> Any:
     return await _create(
         elig, response, "/appointments", principal, key, body,
-        lambda idem: handlers.schedule_appointment(body, elig.uow(audit=audit, idempotency=idem)),
+        lambda idem: handlers.schedule_appointment(body, elig.uow(audit=audit, idempotency=idem), elig.clock),
         lambda appointment_id: handlers.get_appointment(appointment_id, elig.uow(audit=audit)),
     )  # fmt: skip
 

@@ -6,7 +6,7 @@ Each runs in one unit of work: the change, its audit records and its events comm
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from rcm_common.errors import Conflict, NotFound, Problems, ValidationFailed
@@ -14,7 +14,7 @@ from rcm_common.events import registration as registration_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.messaging import EventHandler
 from rcm_common.replica import CoverageState, replica_handlers
-from rcm_common.types import Clock, utcnow
+from rcm_common.types import Clock
 from rcm_eligibility.domain import rules
 from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
@@ -89,9 +89,10 @@ async def _coverage_of(uow: EligibilityUnitOfWork, patient_id: UUID, coverage_id
     return coverage
 
 
-async def queue_check(cmd: commands.RequestCheck, uow: EligibilityUnitOfWork, now: datetime, hold: timedelta) -> UUID:
+async def queue_check(cmd: commands.RequestCheck, uow: EligibilityUnitOfWork, clock: Clock, hold: timedelta) -> UUID:
     """Record an on-demand check, held for `hold` for the caller to perform at once (the worker asks
     should the caller not)."""
+    now = clock()
     problems = Problems()
     service_type = rules.service_type(problems, "service_type", cmd.service_type)
     rules.date_of_service(problems, "date_of_service", cmd.date_of_service, now.date())
@@ -176,7 +177,9 @@ async def estimate(cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork) ->
     return result
 
 
-async def put_allowed_amounts(cmd: commands.PutAllowedAmounts, uow: EligibilityUnitOfWork) -> AllowedAmountsPublic:
+async def put_allowed_amounts(
+    cmd: commands.PutAllowedAmounts, uow: EligibilityUnitOfWork, clock: Clock
+) -> AllowedAmountsPublic:
     problems = Problems()
     entries = [
         (
@@ -187,7 +190,7 @@ async def put_allowed_amounts(cmd: commands.PutAllowedAmounts, uow: EligibilityU
         for i, entry in enumerate(cmd.amounts)
     ]
     problems.raise_if_any()
-    now = utcnow()
+    now = clock()
     async with uow:
         for payer_id, code, amount in entries:
             await uow.allowed_amounts.put(payer_id, code, amount, now)
@@ -195,8 +198,10 @@ async def put_allowed_amounts(cmd: commands.PutAllowedAmounts, uow: EligibilityU
     return AllowedAmountsPublic(stored=len(entries))
 
 
-async def record_authorization(cmd: commands.RecordAuthorization, uow: EligibilityUnitOfWork) -> AuthorizationPublic:
-    now = utcnow()
+async def record_authorization(
+    cmd: commands.RecordAuthorization, uow: EligibilityUnitOfWork, clock: Clock
+) -> AuthorizationPublic:
+    now = clock()
     async with uow:
         coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
         authorization = PriorAuthorization.record(
@@ -222,18 +227,18 @@ async def record_authorization(cmd: commands.RecordAuthorization, uow: Eligibili
     return view
 
 
-async def get_authorization(authorization_id: UUID, uow: EligibilityUnitOfWork) -> AuthorizationPublic:
+async def get_authorization(authorization_id: UUID, uow: EligibilityUnitOfWork, clock: Clock) -> AuthorizationPublic:
     async with uow:
         authorization = await uow.authorizations.get(authorization_id)
         if authorization is None:
             raise NotFound("No such prior authorisation.")
         uow.record_access("read", "prior_authorization", authorization.id, authorization.patient_id)
         await uow.commit()
-    return AuthorizationPublic.of(authorization, utcnow().date())
+    return AuthorizationPublic.of(authorization, clock().date())
 
 
-async def list_authorizations(patient_id: UUID, uow: EligibilityUnitOfWork) -> list[AuthorizationPublic]:
-    today = utcnow().date()
+async def list_authorizations(patient_id: UUID, uow: EligibilityUnitOfWork, clock: Clock) -> list[AuthorizationPublic]:
+    today = clock().date()
     async with uow:
         found = await uow.authorizations.for_patient(patient_id)
         uow.record_access("read", "prior_authorization", None, patient_id)
@@ -242,9 +247,9 @@ async def list_authorizations(patient_id: UUID, uow: EligibilityUnitOfWork) -> l
 
 
 async def use_authorization(
-    authorization_id: UUID, cmd: commands.UseAuthorization, uow: EligibilityUnitOfWork
+    authorization_id: UUID, cmd: commands.UseAuthorization, uow: EligibilityUnitOfWork, clock: Clock
 ) -> AuthorizationPublic:
-    now = utcnow()
+    now = clock()
     async with uow:
         authorization = await uow.authorizations.get(authorization_id)
         if authorization is None:
@@ -260,8 +265,10 @@ async def use_authorization(
     return view
 
 
-async def schedule_appointment(cmd: commands.ScheduleAppointment, uow: EligibilityUnitOfWork) -> AppointmentPublic:
-    now = utcnow()
+async def schedule_appointment(
+    cmd: commands.ScheduleAppointment, uow: EligibilityUnitOfWork, clock: Clock
+) -> AppointmentPublic:
+    now = clock()
     problems = Problems()
     service_type = rules.service_type(problems, "service_type", cmd.service_type)
     if cmd.date_of_service < now.date():
@@ -307,12 +314,12 @@ async def cancel_appointment(appointment_id: UUID, uow: EligibilityUnitOfWork) -
     return AppointmentPublic.of(appointment)
 
 
-async def sweep_appointments(uow: EligibilityUnitOfWork, *, today: date, days_ahead: int, limit: int) -> int:
+async def sweep_appointments(uow: EligibilityUnitOfWork, clock: Clock, *, days_ahead: int, limit: int) -> int:
     """Queue a check for every scheduled appointment within `days_ahead` days that has none yet."""
-    now = utcnow()
+    now = clock()
     queued = 0
     async with uow:
-        for appointment in await uow.appointments.due(today, days_ahead, limit):
+        for appointment in await uow.appointments.due(now.date(), days_ahead, limit):
             coverage = await uow.coverages.get(appointment.coverage_id)
             if coverage is None:
                 continue

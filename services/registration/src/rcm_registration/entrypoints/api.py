@@ -46,7 +46,7 @@ async def register_patient(
         f"POST /patients {principal.subject}",
         key,
         body,
-        lambda idem: handlers.register_patient(body, reg.uow(audit=audit, idempotency=idem)),
+        lambda idem: handlers.register_patient(body, reg.uow(audit=audit, idempotency=idem), clock=reg.clock),
         lambda patient_id: handlers.get_patient(patient_id, reg.uow(audit=audit)),
     )
     if isinstance(result, PatientPublic):
@@ -102,7 +102,7 @@ async def update_patient(
     if_match: Annotated[str | None, Header()] = None,
 ) -> PatientPublic:
     view = await handlers.update_patient(
-        patient_id, body, reg.uow(audit=audit), expected_version=expected_version(if_match)
+        patient_id, body, reg.uow(audit=audit), expected_version=expected_version(if_match), clock=reg.clock
     )
     response.headers["ETag"] = etag(view.version)
     return view
@@ -116,7 +116,7 @@ async def merge_patients(
     audit: AuditContextDep,
     reg: RegistrationDep,
 ) -> PatientPublic:
-    return await handlers.merge_patients(patient_id, body, reg.uow(audit=audit))
+    return await handlers.merge_patients(patient_id, body, reg.uow(audit=audit), clock=reg.clock)
 
 
 @router.get(
@@ -150,7 +150,7 @@ async def add_coverage(
         f"POST /patients/{patient_id}/coverages {principal.subject}",
         key,
         body,
-        lambda idem: handlers.add_coverage(patient_id, body, reg.uow(audit=audit, idempotency=idem)),
+        lambda idem: handlers.add_coverage(patient_id, body, reg.uow(audit=audit, idempotency=idem), clock=reg.clock),
         lambda coverage_id: handlers.get_coverage(patient_id, coverage_id, reg.uow(audit=audit)),
     )
     if isinstance(result, CoveragePublic):
@@ -178,7 +178,7 @@ async def update_coverage(
     audit: AuditContextDep,
     reg: RegistrationDep,
 ) -> CoveragePublic:
-    return await handlers.update_coverage(patient_id, coverage_id, body, reg.uow(audit=audit))
+    return await handlers.update_coverage(patient_id, coverage_id, body, reg.uow(audit=audit), clock=reg.clock)
 
 
 @router.post(

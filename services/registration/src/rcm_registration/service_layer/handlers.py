@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from rcm_common.errors import Conflict, NotFound, PreconditionFailed, Problems, ValidationFailed
 from rcm_common.events import registration as contract
+from rcm_common.types import Clock, utcnow
 from rcm_registration.domain import model, rules
 from rcm_registration.domain.model import CoverageTerms, Demographics, Patient
 from rcm_registration.service_layer import commands
@@ -20,13 +21,11 @@ from rcm_registration.service_layer.views import CoveragePublic, PatientPublic
 MAX_PAGE = 100
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
-async def register_patient(cmd: commands.RegisterPatient, uow: RegistrationUnitOfWork) -> PatientPublic:
+async def register_patient(
+    cmd: commands.RegisterPatient, uow: RegistrationUnitOfWork, *, clock: Clock = utcnow
+) -> PatientPublic:
     problems = Problems()
-    details = model.validate_demographics(problems, _demographics(problems, cmd), _today())
+    details = model.validate_demographics(problems, _demographics(problems, cmd), clock().date())
     ssn = rules.ssn(problems, "ssn", cmd.ssn)
     problems.raise_if_any()
     async with uow:
@@ -89,6 +88,7 @@ async def update_patient(
     uow: RegistrationUnitOfWork,
     *,
     expected_version: int | None = None,
+    clock: Clock = utcnow,
 ) -> PatientPublic:
     async with uow:
         patient = await _load(uow, patient_id)
@@ -108,7 +108,7 @@ async def update_patient(
             changes["guarantor"] = _guarantor(problems, cmd.guarantor)
         # Required fields sent as null were refused above; an empty string goes on to the rules, which refuse it.
         merged = replace(current, **changes)
-        details = model.validate_demographics(problems, merged, _today())
+        details = model.validate_demographics(problems, merged, clock().date())
         ssn = rules.ssn(problems, "ssn", cmd.ssn) if "ssn" in sent else patient.ssn
         problems.raise_if_any()
         if details.identity_key() != current.identity_key():
@@ -120,9 +120,11 @@ async def update_patient(
     return view
 
 
-async def add_coverage(patient_id: UUID, cmd: commands.AddCoverage, uow: RegistrationUnitOfWork) -> CoveragePublic:
+async def add_coverage(
+    patient_id: UUID, cmd: commands.AddCoverage, uow: RegistrationUnitOfWork, *, clock: Clock = utcnow
+) -> CoveragePublic:
     problems = Problems()
-    terms = model.validate_terms(problems, _terms(cmd), _today())
+    terms = model.validate_terms(problems, _terms(cmd), clock().date())
     problems.raise_if_any()
     async with uow:
         patient = await _load(uow, patient_id)
@@ -155,7 +157,12 @@ async def list_coverages(patient_id: UUID, uow: RegistrationUnitOfWork) -> list[
 
 
 async def update_coverage(
-    patient_id: UUID, coverage_id: UUID, cmd: commands.UpdateCoverage, uow: RegistrationUnitOfWork
+    patient_id: UUID,
+    coverage_id: UUID,
+    cmd: commands.UpdateCoverage,
+    uow: RegistrationUnitOfWork,
+    *,
+    clock: Clock = utcnow,
 ) -> CoveragePublic:
     async with uow:
         patient = await _load(uow, patient_id)
@@ -168,7 +175,7 @@ async def update_coverage(
         problems.raise_if_any()
         if "subscriber" in sent:
             sent["subscriber"] = _subscriber(cmd.subscriber)
-        terms = model.validate_terms(problems, replace(coverage.terms, **sent), _today())
+        terms = model.validate_terms(problems, replace(coverage.terms, **sent), clock().date())
         problems.raise_if_any()
         await _refuse_second_holder(uow, terms, patient, ignore=coverage.id)
         patient.update_coverage(coverage_id, terms)
@@ -193,13 +200,15 @@ async def end_coverage(
     return view
 
 
-async def merge_patients(surviving_id: UUID, cmd: commands.MergePatients, uow: RegistrationUnitOfWork) -> PatientPublic:
+async def merge_patients(
+    surviving_id: UUID, cmd: commands.MergePatients, uow: RegistrationUnitOfWork, *, clock: Clock = utcnow
+) -> PatientPublic:
     async with uow:
         survivor = await _load(uow, surviving_id)
         duplicate = await uow.patients.get(cmd.duplicate_id)
         if duplicate is None:
             raise NotFound("No patient has the duplicate_id given.")
-        survivor.absorb(duplicate, _today())
+        survivor.absorb(duplicate, clock().date())
         uow.record_access("merge", "patient", duplicate.id, duplicate.id)
         uow.record_access("merge", "patient", survivor.id, survivor.id)
         view = PatientPublic.of(survivor)

@@ -10,8 +10,11 @@ VENV := .venv
 LOCKFILE ?= requirements.lock
 STAMP := $(VENV)/.rcm-installed
 MEMBERS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/pyproject.toml))
-# Every source tree, and every test tree that has Python in it (mypy refuses an empty one).
-MYPY_TARGETS := $(wildcard libs/*/src services/*/src tools/src) \
+# Every source tree, and every test tree that has Python in it (mypy refuses an empty one). The source trees
+# are mypy's package roots, found here so a new service needs no configuration.
+SOURCE_TREES := $(wildcard libs/*/src services/*/src tools/src)
+export MYPYPATH := $(subst $(eval) ,:,$(SOURCE_TREES))
+MYPY_TARGETS := $(SOURCE_TREES) \
 	$(foreach dir,$(wildcard libs/*/tests services/*/tests tools/tests tests),$(if $(shell find $(dir) -name '*.py' -print -quit),$(dir)))
 # uv from PATH, else the copy `make toolchain` installed for $(PYTHON). Expanded when a recipe starts.
 UV = $(if $(shell command -v uv 2>/dev/null),uv,$(PYTHON) -m uv)

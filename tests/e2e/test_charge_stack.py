@@ -12,10 +12,10 @@ from typing import Any, Final
 
 import httpx
 import pytest
-from e2e_support import client, events_until, register
 
 from rcm_common.topics import CHARGE_EVENTS
 from rcm_tools import practice
+from rcm_tools.end_to_end import client, events_until, register
 from rcm_tools.net import free_port
 from rcm_tools.stack import LocalStack, ServiceSpec
 

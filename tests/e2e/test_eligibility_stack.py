@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Final
 
-import e2e_support
 import httpx
 import pytest
-from e2e_support import client, events_until
 
 from rcm_common.topics import ELIGIBILITY_EVENTS
+from rcm_tools import end_to_end
+from rcm_tools.end_to_end import client, events_until
 from rcm_tools.net import free_port
 from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
 
@@ -53,7 +53,7 @@ OPAL: Final = {
 
 
 async def register(local: LocalStack, member_id: str) -> str:
-    patient_id, _coverage_id = await e2e_support.register(local, OPAL, member_id)
+    patient_id, _coverage_id = await end_to_end.register(local, OPAL, member_id)
     return patient_id
 
 

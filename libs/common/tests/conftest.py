@@ -16,7 +16,6 @@ from rcm_common.envelope import Envelope
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.testing import announcing, create_database
 from rcm_common.uow import SqlUnitOfWork
-from rcm_tools.testing import embedded_broker_fixture
 
 
 class AppliedEffect(SQLModel, table=True):
@@ -54,6 +53,3 @@ async def effects(tmp_path: Path) -> AsyncIterator[Effects]:
     )
     yield Effects(factory)
     await engine.dispose()
-
-
-embedded_broker = embedded_broker_fixture()

@@ -10,7 +10,18 @@ from typing import Any
 
 import pytest
 from pyx12.errors import EngineError  # type: ignore[import-untyped]
-from x12_support import (
+
+from rcm_x12 import Delimiters, Segment, read
+from rcm_x12.elements import Period
+from rcm_x12.eligibility_response_reader import read_eligibility
+from rcm_x12.eligibility_response_writer import (
+    BenefitInfo,
+    CoverageAnswer,
+    EligibilityReply,
+    RequestRejection,
+    write_271,
+)
+from rcm_x12.testing import (
     DELIMITER_MARKS,
     ENVELOPE,
     JANE,
@@ -22,17 +33,6 @@ from x12_support import (
     find,
     pyx12_verdict,
     segments_of,
-)
-
-from rcm_x12 import Delimiters, Segment, read
-from rcm_x12.elements import Period
-from rcm_x12.eligibility_response_reader import read_eligibility
-from rcm_x12.eligibility_response_writer import (
-    BenefitInfo,
-    CoverageAnswer,
-    EligibilityReply,
-    RequestRejection,
-    write_271,
 )
 
 ACTIVE = BenefitInfo("1", "IND", ("30", "1", "33", "35", "47", "86", "88", "98", "AL", "MH", "UC"), "HM", "GOLD PLAN")

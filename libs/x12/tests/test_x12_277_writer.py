@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 import pyx12  # type: ignore[import-untyped]
 from pyx12.errors import EngineError  # type: ignore[import-untyped]
-from x12_support import (
+
+from rcm_x12 import read
+from rcm_x12.claim_status_reader import read_claim_statuses
+from rcm_x12.claim_status_writer import ClaimStatusReport, StatusReply, write_277
+from rcm_x12.elements import Period
+from rcm_x12.testing import (
     DELIMITER_MARKS,
     ENVELOPE,
     JANE,
@@ -26,11 +31,6 @@ from x12_support import (
     pyx12_verdict,
     segments_of,
 )
-
-from rcm_x12 import read
-from rcm_x12.claim_status_reader import read_claim_statuses
-from rcm_x12.claim_status_writer import ClaimStatusReport, StatusReply, write_277
-from rcm_x12.elements import Period
 
 
 def status_reply(*claims: ClaimStatusReport) -> StatusReply:

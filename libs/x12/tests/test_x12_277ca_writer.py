@@ -10,7 +10,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-from x12_support import (
+
+from rcm_x12.acknowledgment_reader import read_acknowledgments
+from rcm_x12.acknowledgment_writer import ElementFault, SegmentFault, write_999
+from rcm_x12.claim_acknowledgment_writer import (
+    AcknowledgedClaim,
+    ClaimAcknowledgment,
+    ClaimRejection,
+    ProviderAcknowledgment,
+    write_277ca,
+)
+from rcm_x12.claim_status_reader import read_claim_statuses
+from rcm_x12.elements import Period
+from rcm_x12.testing import (
     DELIMITER_MARKS,
     ENVELOPE,
     JANE,
@@ -28,18 +40,6 @@ from x12_support import (
     rejected_set,
     segments_of,
 )
-
-from rcm_x12.acknowledgment_reader import read_acknowledgments
-from rcm_x12.acknowledgment_writer import ElementFault, SegmentFault, write_999
-from rcm_x12.claim_acknowledgment_writer import (
-    AcknowledgedClaim,
-    ClaimAcknowledgment,
-    ClaimRejection,
-    ProviderAcknowledgment,
-    write_277ca,
-)
-from rcm_x12.claim_status_reader import read_claim_statuses
-from rcm_x12.elements import Period
 from rcm_x12.writer import Payer, Provider, TradingPartner
 
 CLEARINGHOUSE = TradingPartner("SWITCHBOARD EDI", "SWITCH01")

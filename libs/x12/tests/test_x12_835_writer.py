@@ -12,21 +12,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from x12_support import (
-    DELIMITER_MARKS,
-    ENVELOPE,
-    JANE,
-    PAYER,
-    PROVIDER,
-    SAM,
-    SECRET,
-    D,
-    assert_accepted_by_pyx12,
-    assert_refused_naming_the_place_not_the_value,
-    find,
-    pyx12_verdict,
-    segments_of,
-)
 
 from rcm_x12 import X12Error, read
 from rcm_x12.elements import Procedure
@@ -42,6 +27,21 @@ from rcm_x12.remittance_writer import (
     write_835,
 )
 from rcm_x12.remittance_writer import Contact as PayerContact
+from rcm_x12.testing import (
+    DELIMITER_MARKS,
+    ENVELOPE,
+    JANE,
+    PAYER,
+    PROVIDER,
+    SAM,
+    SECRET,
+    D,
+    assert_accepted_by_pyx12,
+    assert_refused_naming_the_place_not_the_value,
+    find,
+    pyx12_verdict,
+    segments_of,
+)
 from rcm_x12.writer import Member
 
 

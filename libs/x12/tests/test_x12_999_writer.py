@@ -10,20 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from x12_support import (
-    DELIMITER_MARKS,
-    ENVELOPE,
-    JANE,
-    PAYER,
-    SUBMITTER,
-    D,
-    assert_accepted_by_pyx12,
-    assert_refused_naming_the_place_not_the_value,
-    group_acknowledgment,
-    pyx12_verdict,
-    rejected_set,
-    segments_of,
-)
 
 from rcm_x12 import X12Error, read
 from rcm_x12.acknowledgment_reader import read_acknowledgments
@@ -45,6 +31,20 @@ from rcm_x12.professional_claim_writer import (
     ServiceLine,
     SubscriberClaims,
     write_837p,
+)
+from rcm_x12.testing import (
+    DELIMITER_MARKS,
+    ENVELOPE,
+    JANE,
+    PAYER,
+    SUBMITTER,
+    D,
+    assert_accepted_by_pyx12,
+    assert_refused_naming_the_place_not_the_value,
+    group_acknowledgment,
+    pyx12_verdict,
+    rejected_set,
+    segments_of,
 )
 from rcm_x12.writer import Address, Envelope, TradingPartner
 

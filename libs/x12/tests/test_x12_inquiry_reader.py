@@ -8,12 +8,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_x12_writers import ENVELOPE, HOME, PAYER, RENDERING, subscriber
 
 from rcm_x12 import X12Error
 from rcm_x12.eligibility_request_writer import EligibilityInquiry, EligibilityRequest, write_270
 from rcm_x12.inquiry_reader import read_eligibility_requests, read_status_requests
 from rcm_x12.status_request_writer import StatusInquiry, StatusRequest, write_276
+from rcm_x12.testing.claims import ENVELOPE, HOME, PAYER, RENDERING, subscriber
 from rcm_x12.writer import Member, Provider, TradingPartner
 
 CHILD = Member("DOE", "TOM", birth_date=date(2015, 6, 1), gender="M", address=HOME)

@@ -8,7 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_x12_writers import (
+
+from rcm_x12 import X12Error
+from rcm_x12.corpus import CorpusFile, default_root, manifest
+from rcm_x12.professional_claim_reader import read_professional_claims
+from rcm_x12.professional_claim_writer import Dependent, LineAdjudication, OtherCoverage, SubscriberClaims, write_837p
+from rcm_x12.remittance_reader import Adjustment
+from rcm_x12.testing.claims import (
     BILLING,
     ENVELOPE,
     HOME,
@@ -21,12 +27,6 @@ from test_x12_writers import (
     one_claim,
     subscriber,
 )
-
-from rcm_x12 import X12Error
-from rcm_x12.corpus import CorpusFile, default_root, manifest
-from rcm_x12.professional_claim_reader import read_professional_claims
-from rcm_x12.professional_claim_writer import Dependent, LineAdjudication, OtherCoverage, SubscriberClaims, write_837p
-from rcm_x12.remittance_reader import Adjustment
 from rcm_x12.writer import Member, Provider
 
 CORPUS = default_root()

@@ -4,8 +4,6 @@ kind of problem the validator reports becomes its IK3/IK4 code, and one of a kin
 from __future__ import annotations
 
 import pytest
-from test_x12_writers import ENVELOPE, one_claim
-from x12_support import assert_accepted_by_pyx12
 
 from rcm_x12 import read, structure_acknowledgment
 from rcm_x12.acknowledgment_reader import read_acknowledgments
@@ -14,6 +12,8 @@ from rcm_x12.professional_claim_writer import write_837p
 from rcm_x12.reader import Interchange
 from rcm_x12.structure import Validation
 from rcm_x12.structure_acknowledgment import acknowledge
+from rcm_x12.testing import assert_accepted_by_pyx12
+from rcm_x12.testing.claims import ENVELOPE, one_claim
 
 VALID = write_837p(one_claim(), ENVELOPE)
 

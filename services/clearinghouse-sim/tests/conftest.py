@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from clearinghouse_support import API_HEADERS, X12, Clock, quiet_config
 
 from rcm_clearinghouse_sim.bootstrap import Simulator, bootstrap
 from rcm_clearinghouse_sim.config import ClearinghouseSettings
 from rcm_clearinghouse_sim.entrypoints.app import create_app
+from rcm_clearinghouse_sim.testing import API_HEADERS, X12, Clock, quiet_config
 
 
 @pytest.fixture

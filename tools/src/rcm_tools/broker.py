@@ -165,7 +165,7 @@ def _with_log_tail(reason: str, log_path: Path) -> str:
 class EmbeddedBroker:
     """A throwaway broker for integration tests: a free loopback port, every topic created, stopped by pid.
 
-    Use it as a context manager (or through `rcm_tools.testing.embedded_broker_fixture`)::
+    Use it as a context manager (or as the `embedded_broker` fixture of `rcm_tools.pytest_plugin`)::
 
         with EmbeddedBroker() as broker:
             producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)

@@ -17,9 +17,11 @@ from typing import Any, Generic, Self, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
+import pytest
 from aiokafka import ConsumerRecord
 from alembic import command
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
@@ -164,6 +166,35 @@ def envelope_for(event: IntegrationEvent, event_id: uuid.UUID | None = None, pro
     """An envelope for `event` as a producer would write it, with a chosen event id where one is given."""
     envelope = new_envelope(event, producer)
     return dataclasses.replace(envelope, event_id=event_id) if event_id else envelope
+
+
+BROKERS = (
+    pytest.param(False, id="in-memory"),
+    pytest.param(True, id="embedded-broker", marks=pytest.mark.broker),
+)
+"""A service's subscription test runs twice: in memory through faststream's TestKafkaBroker, and with
+`with_real=True` on the session's embedded broker, so its consumer group, batch size and manual
+acknowledgement meet a real Kafka-protocol broker."""
+
+
+def broker_settings(request: pytest.FixtureRequest, real: bool) -> dict[str, Any]:
+    """The settings that point a service at its BROKERS test's broker: the session's embedded broker (with the
+    consumer-group timings it admits quickly), or an unreachable address for the in-memory run."""
+    if not real:
+        return {"kafka_bootstrap_servers": "127.0.0.1:1"}
+    broker = request.getfixturevalue("embedded_broker")
+    timings = {f"consumer_{name}": value for name, value in EMBEDDED_BROKER_GROUP_TIMINGS.items()}
+    return {"kafka_bootstrap_servers": broker.bootstrap_servers, **timings}
+
+
+async def publish_as(broker: KafkaBroker, topic: str, event: IntegrationEvent, producer: str) -> Envelope:
+    """Publish `event` as its producer's relay would: the JSON payload, the subject as key and the envelope's
+    CloudEvents headers."""
+    envelope = new_envelope(event, producer)
+    await broker.publish(
+        event.model_dump_json().encode(), topic=topic, key=event.subject.encode(), headers=envelope.to_headers()
+    )
+    return envelope
 
 
 @asynccontextmanager

@@ -10,8 +10,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from charge_support import CHARGEMASTER_CSV, CONTRACT_RATES_CSV, ChargeApi, encounter_body, running_charge
 
+from rcm_charge.testing import CHARGEMASTER_CSV, CONTRACT_RATES_CSV, ChargeApi, encounter_body, running_charge
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from charge_support import (
+
+from rcm_charge.testing import (
     CHARGEMASTER_CSV,
     CONTRACT_RATES_CSV,
     PAYER,
@@ -21,7 +22,6 @@ from charge_support import (
     running_charge,
     text_of,
 )
-
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 from rcm_x12.corpus import default_root, manifest
 

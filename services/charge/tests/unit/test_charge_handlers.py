@@ -9,7 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from charge_support import (
+
+from rcm_charge.adapters.x12_import import read_837p_claims
+from rcm_charge.domain.copies import CoverageCopy, PatientCopy
+from rcm_charge.service_layer import claim_import, coding_review, commands, encounters, handlers
+from rcm_charge.service_layer.evaluation import EncounterEvaluator
+from rcm_charge.service_layer.views import EncounterPublic
+from rcm_charge.testing import (
     CHILD,
     PAYER,
     SUBSCRIBER,
@@ -22,12 +28,6 @@ from charge_support import (
     registered,
     text_of,
 )
-
-from rcm_charge.adapters.x12_import import read_837p_claims
-from rcm_charge.domain.copies import CoverageCopy, PatientCopy
-from rcm_charge.service_layer import claim_import, coding_review, commands, encounters, handlers
-from rcm_charge.service_layer.evaluation import EncounterEvaluator
-from rcm_charge.service_layer.views import EncounterPublic
 from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg

@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from charge_support import FakeCatalog, FakeEdits, chargemaster, contract_rates
 
 from rcm_charge.domain.code_sets import UnitLimit
 from rcm_charge.domain.model import EncounterDetails, Issue, ServiceLine
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate, PriceList, priced
 from rcm_charge.domain.procedures import normalized_ndc, procedure_code_form
 from rcm_charge.domain.validation import CoverageFacts, PatientFacts, ValidationContext, age_on, validate
+from rcm_charge.testing import FakeCatalog, FakeEdits, chargemaster, contract_rates
 
 PATIENT = uuid.uuid4()
 COVERAGE = uuid.uuid4()

@@ -9,16 +9,6 @@ from decimal import Decimal
 from functools import cache
 
 import pytest
-from charge_support import (
-    CHILD,
-    FIRST_DAY,
-    NEXT_DAY,
-    REFERRING,
-    RENDERING,
-    claim,
-    line,
-    text_of,
-)
 
 from rcm_charge.adapters.x12_import import (
     ClaimPosition,
@@ -29,6 +19,16 @@ from rcm_charge.adapters.x12_import import (
     read_837p_claims,
 )
 from rcm_charge.domain.model import EncounterDetails, ImportedPatient, ServiceLine
+from rcm_charge.testing import (
+    CHILD,
+    FIRST_DAY,
+    NEXT_DAY,
+    REFERRING,
+    RENDERING,
+    claim,
+    line,
+    text_of,
+)
 from rcm_x12.corpus import CorpusFile, default_root, manifest
 from rcm_x12.professional_claim_writer import (
     Dependent,

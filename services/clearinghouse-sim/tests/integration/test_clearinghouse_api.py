@@ -9,17 +9,17 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from clearinghouse_support import CHILD, X12, Clock, quiet_config
-from x12_support import assert_accepted_by_pyx12
 
 from rcm_clearinghouse_sim.bootstrap import Simulator, bootstrap
 from rcm_clearinghouse_sim.config import ClearinghouseSettings
 from rcm_clearinghouse_sim.service_layer import clearinghouse
+from rcm_clearinghouse_sim.testing import CHILD, X12, Clock, quiet_config
 from rcm_x12.acknowledgment_reader import read_acknowledgments
 from rcm_x12.claim_status_reader import ClaimStatus, read_claim_statuses
 from rcm_x12.eligibility_response_reader import Member, read_eligibility
 from rcm_x12.professional_claim_writer import Dependent, ServiceLine
 from rcm_x12.remittance_reader import Remittance, read_remittances
+from rcm_x12.testing import assert_accepted_by_pyx12
 
 
 async def _mailbox(client: httpx.AsyncClient, kind: str) -> list[str]:

@@ -13,12 +13,12 @@ import time
 import httpx
 import pytest
 import uvicorn
-from clearinghouse_support import API_HEADERS, X12, Clock, quiet_config
 
 from rcm_clearinghouse_sim.bootstrap import Simulator, bootstrap
 from rcm_clearinghouse_sim.config import ClearinghouseSettings
 from rcm_clearinghouse_sim.entrypoints.api import ConnectionDropped
 from rcm_clearinghouse_sim.entrypoints.app import create_app
+from rcm_clearinghouse_sim.testing import API_HEADERS, X12, Clock, quiet_config
 
 
 async def _set(client: httpx.AsyncClient, *faults: dict[str, object]) -> httpx.Response:

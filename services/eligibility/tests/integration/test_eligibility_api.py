@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eligibility_support import (
+
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.testing import wait_until
+from rcm_common.types import utcnow
+from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
+from rcm_eligibility.service_layer import handlers
+from rcm_eligibility.testing import (
     EligibilityApi,
     ScriptedClearinghouse,
     commercial_benefits,
@@ -21,12 +27,6 @@ from eligibility_support import (
     reply_for,
     running_eligibility,
 )
-
-from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import wait_until
-from rcm_common.types import utcnow
-from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
-from rcm_eligibility.service_layer import handlers
 from rcm_x12.eligibility_response_writer import RequestRejection
 
 TODAY = utcnow().date()

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from eligibility_support import NOW, later
 
 from rcm_common.errors import ValidationFailed
 from rcm_eligibility.domain import events
@@ -23,6 +22,7 @@ from rcm_eligibility.domain.benefits import (
 )
 from rcm_eligibility.domain.estimate import estimate
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, RetryPolicy
+from rcm_eligibility.testing import NOW, later
 
 POLICY = RetryPolicy(delays=(timedelta(seconds=30), timedelta(minutes=5)), lease=timedelta(minutes=2))
 ACTIVE = Benefits(active=True, plan_begin=date(2026, 1, 1))

@@ -9,15 +9,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from eligibility_support import (
-    FakeStore,
-    ScriptedClearinghouse,
-    commercial_benefits,
-    coverage_added,
-    envelope,
-    patient_registered,
-    reply_for,
-)
 
 from rcm_common.errors import Conflict, NotFound, ValidationFailed
 from rcm_common.events import eligibility as contract
@@ -30,6 +21,15 @@ from rcm_eligibility.adapters.x12_eligibility import Asker
 from rcm_eligibility.domain.model import RetryPolicy
 from rcm_eligibility.service_layer import commands, handlers
 from rcm_eligibility.service_layer.checking import Checker
+from rcm_eligibility.testing import (
+    FakeStore,
+    ScriptedClearinghouse,
+    commercial_benefits,
+    coverage_added,
+    envelope,
+    patient_registered,
+    reply_for,
+)
 from rcm_x12.eligibility_response_writer import RequestRejection
 
 ASKER = Asker("RCMPLATFORM", "RCMCLEARINGHSE", "RCM DEMO PRACTICE", "1234567893", "9000000001")

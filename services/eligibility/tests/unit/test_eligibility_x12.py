@@ -9,11 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from eligibility_support import NOW, commercial_benefits, reply_for
 
 from rcm_eligibility.adapters.x12_eligibility import Asker, benefits_of, build_270, read_271
 from rcm_eligibility.domain.benefits import Accumulator
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
+from rcm_eligibility.testing import NOW, commercial_benefits, reply_for
 from rcm_x12 import read
 from rcm_x12.corpus import default_root, manifest
 from rcm_x12.eligibility_response_reader import read_eligibility

@@ -1,7 +1,7 @@
 """Registration's HTTP API end to end, access control: every route needs a valid token, a role without the
 route's scope is 403 and changes nothing; and the health probes, which need none.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 
 import jwt
 from fastapi.routing import APIRoute
-from registration_support import (
+
+from rcm_common.auth import generate_keypair, mint_token
+from rcm_registration.entrypoints.api import router
+from rcm_registration.testing import (
     add_coverage,
     count,
     coverage_body,
@@ -24,11 +27,8 @@ from registration_support import (
     unique_name,
 )
 
-from rcm_common.auth import generate_keypair, mint_token
-from rcm_registration.entrypoints.api import router
-
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 PID, CID = str(uuid.uuid4()), str(uuid.uuid4())
 ROUTES = [

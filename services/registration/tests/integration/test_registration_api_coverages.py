@@ -1,6 +1,6 @@
 """Registration's HTTP API end to end, coverages: their rules are enforced, and a coverage ends once.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from registration_support import (
+from rcm_registration.testing import (
     add_coverage,
     coverage_body,
     outbox_of,
@@ -19,7 +19,7 @@ from registration_support import (
 )
 
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 
 async def test_coverage_rules_are_enforced(api: RegistrationApi) -> None:

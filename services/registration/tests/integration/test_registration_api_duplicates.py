@@ -2,7 +2,7 @@
 409 with the existing patient's id (a dependant may share the policy), and concurrent registrations of one
 person create one patient.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from registration_support import (
+from rcm_registration.testing import (
     BIRTH_DATE,
     add_coverage,
     count,
@@ -24,7 +24,7 @@ from registration_support import (
 )
 
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 
 async def test_a_twin_registration_is_409_with_the_existing_patients_id(api: RegistrationApi) -> None:

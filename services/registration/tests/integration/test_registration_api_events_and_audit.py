@@ -2,7 +2,7 @@
 every PHI access an audit record with the token's subject, and an unknown purpose of use refused before any
 read.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from registration_support import (
+from rcm_common.audit import verify_chain
+from rcm_common.envelope import ENVELOPE_HEADERS
+from rcm_common.events import event_model
+from rcm_common.events.base import schema_id
+from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_registration.testing import (
     SSN,
     SSN_DIGITS,
     count,
@@ -26,14 +31,8 @@ from registration_support import (
     unique_name,
 )
 
-from rcm_common.audit import verify_chain
-from rcm_common.envelope import ENVELOPE_HEADERS
-from rcm_common.events import event_model
-from rcm_common.events.base import schema_id
-from rcm_common.topics import REGISTRATION_EVENTS
-
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 REQUIRED_HEADERS = {name for name, (required, _) in ENVELOPE_HEADERS.items() if required}

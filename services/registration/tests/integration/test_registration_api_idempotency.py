@@ -2,7 +2,7 @@
 Idempotency-Key happens once (concurrent retries too) and its replay is read again and audited; a PATCH honours
 If-Match.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING
 
-from registration_support import (
+from rcm_registration.testing import (
     add_coverage,
     count,
     coverage_body,
@@ -25,7 +25,7 @@ from registration_support import (
 )
 
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 
 async def test_a_create_with_an_idempotency_key_happens_once(api: RegistrationApi) -> None:

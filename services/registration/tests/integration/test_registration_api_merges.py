@@ -1,7 +1,7 @@
 """Registration's HTTP API end to end, merges: a merge moves the coverages and retires the duplicate, and one
 that would double a coverage order is 409 and changes nothing.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import json
 import uuid
 from typing import TYPE_CHECKING
 
-from registration_support import add_coverage, outbox_of, patient_body, problem, register, unique_name
+from rcm_registration.testing import add_coverage, outbox_of, patient_body, problem, register, unique_name
 
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 
 async def test_merge_moves_coverages_and_retires_the_duplicate(api: RegistrationApi) -> None:

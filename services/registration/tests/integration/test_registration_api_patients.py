@@ -1,7 +1,7 @@
 """Registration's HTTP API end to end, patients: registered, read and found; bad searches and reads, invalid
 registrations and a blanked name refused with every problem named.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import uuid
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from registration_support import BIRTH_DATE, SSN, SSN_DIGITS, count, patient_body, problem, register, unique_name
+from rcm_registration.testing import BIRTH_DATE, SSN, SSN_DIGITS, count, patient_body, problem, register, unique_name
 
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 
 def luhn_valid(number: str) -> bool:

@@ -1,7 +1,7 @@
 """Registration's HTTP API end to end, the SSN: refused without a trace, stored encrypted and found by HMAC,
 never returned, and a change of it stored but not published.
 
-Run on SQLite and, when reachable, PostgreSQL: see registration_support.
+Run on SQLite and, when reachable, PostgreSQL: see the conftest.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from registration_support import (
+
+from rcm_common.logs import configure_logging
+from rcm_registration.testing import (
     SSN,
     SSN_DIGITS,
     add_coverage,
@@ -26,10 +28,8 @@ from registration_support import (
     unique_name,
 )
 
-from rcm_common.logs import configure_logging
-
 if TYPE_CHECKING:
-    from services.registration.tests.conftest import RegistrationApi
+    from rcm_registration.testing import RegistrationApi
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _VOLATILE = re.compile(

@@ -40,14 +40,9 @@ PARTIAL_UNIQUE_INDEXES = {
 }
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
-)
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite+aiosqlite:///{tmp_path / 'registration.db'}"
+@pytest.fixture
+def fresh_url(database_url: str, tmp_path: Path) -> str:
+    return database_url or f"sqlite+aiosqlite:///{tmp_path / 'registration.db'}"
 
 
 async def _compare(url: str, metadata: MetaData) -> list[Any]:

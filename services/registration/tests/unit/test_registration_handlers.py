@@ -16,7 +16,7 @@ from rcm_registration.domain import model
 from rcm_registration.service_layer import commands, handlers
 
 if TYPE_CHECKING:
-    from services.registration.tests.unit.conftest import Access, FakeDatabase, FakeUnitOfWork
+    from rcm_registration.testing import Access, FakeDatabase, FakeUnitOfWork
 
     NewUow = Callable[[], FakeUnitOfWork]
 

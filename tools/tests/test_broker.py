@@ -1,4 +1,4 @@
-"""The embedded broker: topics and partitions, a taken port, readiness, stopping by pid."""
+"""The embedded broker: topics with their partitions and retention, a taken port, readiness, stopping by pid."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from rcm_common.topics import ALL_TOPICS, DEFAULT_PARTITIONS, REGISTRATION_EVENTS
+from rcm_common.topics import ALL_TOPICS, DEFAULT_PARTITIONS, REGISTRATION_EVENTS, topic_config
 from rcm_tools.broker import EmbeddedBroker, broker_is_ready, ensure_topics, listener_url
 from rcm_tools.net import LOOPBACK, PortInUse, free_port
 from rcm_tools.processes import is_running
@@ -32,6 +33,22 @@ async def test_every_platform_topic_exists_with_the_default_partitions(embedded_
     counts = await partition_counts(embedded_broker.bootstrap_servers, ALL_TOPICS)
 
     assert counts == dict.fromkeys(ALL_TOPICS, DEFAULT_PARTITIONS)
+
+
+async def test_every_platform_topic_keeps_what_the_contract_says(embedded_broker: EmbeddedBroker) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=embedded_broker.bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in ALL_TOPICS])
+    finally:
+        await admin.close()
+    kept = {
+        name: {entry[0]: entry[1] for entry in entries}
+        for response in described
+        for _, _, _, name, entries in response.resources
+    }
+
+    assert kept == {topic: topic_config(topic) for topic in ALL_TOPICS}
 
 
 async def test_creating_topics_again_changes_nothing(embedded_broker: EmbeddedBroker) -> None:

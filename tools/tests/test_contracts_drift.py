@@ -1,8 +1,6 @@
 """The committed `contracts/` against the code: CI's drift check, and what the generated documents promise.
-
-There is no JSON Schema validator in the environment (`jsonschema` is not installed and not a dependency), so
-examples are validated by their pydantic models, plus a check of the required and known top-level fields of
-the committed schema.
+Examples are validated here by their pydantic models; the third-party validators run in
+`test_contracts_validators.py`.
 """
 
 from __future__ import annotations

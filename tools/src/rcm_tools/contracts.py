@@ -31,7 +31,7 @@ from rcm_common.envelope import CONTENT_TYPE, ENVELOPE_HEADERS, SOURCE_PREFIX, S
 from rcm_common.events import EVENT_REGISTRY, IntegrationEvent
 from rcm_common.events.base import SCHEMA_ID_BASE, schema_id
 from rcm_common.settings import ServiceSettings
-from rcm_common.topics import DEFAULT_PARTITIONS, SERVICES, dlq_topic, events_topic
+from rcm_common.topics import DEFAULT_PARTITIONS, SERVICES, dlq_topic, events_topic, topic_config
 from rcm_tools.contract_examples import EXAMPLES
 from rcm_tools.errors import ToolError
 
@@ -88,10 +88,35 @@ each through that consumer. `make contracts` leaves these folders alone. |
 ## How versions evolve
 
 - Within a version, only additive, optional fields. Readers ignore fields they do not know.
+- Enumerations are open to additions within a version: a schema lists the values known today under \
+`anyOf` with any string, and `x-rcm-open-enum` says how a reader takes a value it does not know: as \
+`unknown_reads_as` where that is safe (a sex it does not know is `U`, a plan type `OTHER`), or, where it names \
+none (a coverage's order, a failure's kind), by refusing the event, which parks it on the dead-letter topic \
+for a person until the reader is upgraded. An HTTP body's enumerations stay closed.
 - A breaking change (a field removed, renamed, retyped or made required) is a new version: a new model with \
 `event_version = 2`, published beside the old one until every consumer has moved. Its files appear as \
 `v2.*` next to `v1.*`.
-- The Kafka key is the event's subject field (an aggregate id), so one aggregate's events stay in order.
+- The Kafka key is the event's subject field (an aggregate id) as the UTF-8 bytes of its canonical text \
+(lowercase, hyphenated UUID), so one aggregate's events stay in order on one partition.
+
+## Values on the wire
+
+- Money is a string of US dollars with exactly two decimal places (`^-?[0-9]+\\.[0-9]{{2}}$`), never a JSON \
+number; HTTP bodies may send at most two places, or a whole number. Quantities (units of service) are plain \
+decimal strings.
+- Timestamps are RFC 3339 in UTC; dates of service are plain dates.
+
+## Topics
+
+Every deployment creates each topic with {partitions} partitions, deleted (never compacted) past its retention: \
+events topics keep every event for good (`retention.ms` -1), so a service that starts later builds its copies \
+from the first event; dead-letter topics keep two weeks. The AsyncAPI channels' Kafka bindings say the same.
+
+## Checked by
+
+`jsonschema` (the examples, producers' and consumers', against their schemas; the headers against the \
+envelope), `openapi-spec-validator` (the OpenAPI documents) and the official AsyncAPI parser \
+(`tools/asyncapi`, installed by `make test` where npm is) in `tools/tests/test_contracts_validators.py`.
 
 ## Events
 
@@ -334,7 +359,7 @@ def _asyncapi(service: str, events: Iterable[type[IntegrationEvent]]) -> Json:
                 "title": f"{service} events",
                 "description": f"Every integration event of {service}, keyed by aggregate id so each stays in order.",
                 "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
-                "bindings": {"kafka": {"partitions": DEFAULT_PARTITIONS, "bindingVersion": KAFKA_BINDING_VERSION}},
+                "bindings": {"kafka": _topic_binding(topic)},
             },
             dlq: {
                 "address": dlq,
@@ -344,7 +369,7 @@ def _asyncapi(service: str, events: Iterable[type[IntegrationEvent]]) -> Json:
                     "after its retries, unchanged, with dlq_* headers saying why, so the partition can move on."
                 ),
                 "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
-                "bindings": {"kafka": {"partitions": DEFAULT_PARTITIONS, "bindingVersion": KAFKA_BINDING_VERSION}},
+                "bindings": {"kafka": _topic_binding(dlq)},
             },
         },
         "operations": operations,
@@ -352,6 +377,20 @@ def _asyncapi(service: str, events: Iterable[type[IntegrationEvent]]) -> Json:
             "messages": {**messages, "DeadLetter": _dead_letter_message(topic)},
             "schemas": {"DeadLetterHeaders": _dead_letter_headers()},
         },
+    }
+
+
+def _topic_binding(topic: str) -> Json:
+    """The topic as every deployment creates it: its partitions and its retention (`rcm_common.topics`)."""
+    config = topic_config(topic)
+    return {
+        "topic": topic,
+        "partitions": DEFAULT_PARTITIONS,
+        "topicConfiguration": {
+            "cleanup.policy": [config["cleanup.policy"]],
+            "retention.ms": int(config["retention.ms"]),
+        },
+        "bindingVersion": KAFKA_BINDING_VERSION,
     }
 
 
@@ -388,7 +427,11 @@ def _asyncapi_message(model: type[IntegrationEvent]) -> Json:
             "kafka": {
                 "key": {
                     **key,
-                    "description": f"The event's `{model.subject_field}`: an opaque aggregate id, not PHI.",
+                    "description": (
+                        f"The event's `{model.subject_field}`: an opaque aggregate id, not PHI, as the UTF-8 bytes "
+                        "of its canonical text (lowercase, hyphenated). Records of one aggregate share a key, "
+                        "so they stay in order on one partition."
+                    ),
                 },
                 "bindingVersion": KAFKA_BINDING_VERSION,
             }
@@ -479,7 +522,7 @@ def _readme(events: Iterable[type[IntegrationEvent]]) -> str:
         f"`{events_topic(producer_of(model))}` | `{model.subject_field}` |"
         for model in events
     ]
-    return README_TEMPLATE.format(events="\n".join(rows))
+    return README_TEMPLATE.format(events="\n".join(rows), partitions=DEFAULT_PARTITIONS)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from uuid import UUID
 from opentelemetry import propagate
 from pydantic import ValidationError
 
-from rcm_common.events.base import IntegrationEvent, event_model, schema_id, version_of_schema
+from rcm_common.events.base import READING_EVENTS, IntegrationEvent, event_model, schema_id, version_of_schema
 from rcm_common.logs import get_correlation_id
 from rcm_common.types import utcnow
 
@@ -152,10 +152,11 @@ def decode_headers(raw: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
 
 
 def decode_event(envelope: Envelope, payload: bytes) -> IntegrationEvent:
-    """The typed event for an envelope and its JSON payload; unknown types raise UnknownEventType."""
+    """The typed event for an envelope and its JSON payload, read as a consumer reads (open enumerations
+    tolerate additions as they say); unknown types raise UnknownEventType."""
     model = event_model(envelope.event_type, envelope.event_version)
     try:
-        return model.model_validate_json(payload)
+        return model.model_validate_json(payload, context=READING_EVENTS)
     except ValidationError as exc:
         # Field locations only: pydantic's own text may quote the payload, which can hold PHI.
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})

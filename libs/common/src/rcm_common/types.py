@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Final
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
 
@@ -50,14 +50,41 @@ def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+MONEY_PATTERN: Final = r"^-?[0-9]+\.[0-9]{2}$"
+MONEY_INPUT_PATTERN: Final = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+
 Money = Annotated[
     Decimal,
     BeforeValidator(to_money),
     PlainSerializer(_money_to_wire, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": MONEY_INPUT_PATTERN}, {"type": "integer"}],
+            "description": "Money in US dollars: a decimal string of at most two places (a whole number too).",
+        },
+        mode="validation",
+    ),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": MONEY_PATTERN,
+            "description": "Money in US dollars: a decimal string with exactly two places, never a float.",
+            "examples": ["125.00"],
+        },
+        mode="serialization",
+    ),
 ]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 # A quantity that is not money (units of service, say): exact, on the wire as a plain decimal string.
-Quantity = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
+QUANTITY_PATTERN: Final = r"^-?[0-9]+(\.[0-9]+)?$"
+Quantity = Annotated[
+    Decimal,
+    PlainSerializer(_plain, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": QUANTITY_PATTERN, "description": "An exact decimal in plain notation."},
+        mode="serialization",
+    ),
+]
 
 
 def utcnow() -> datetime:

@@ -1,15 +1,19 @@
 """The base of every integration event and the registry that maps (wire type, version) to its model.
 
 Integration events are the contract between services: frozen, past-tense, versioned. Within a version
-only optional fields may be added; readers ignore fields they do not know.
+only optional fields, and values of an open enumeration, may be added; readers ignore fields they do not
+know, and read a value they do not know as the enumeration says.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Final
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 SCHEMA_ID_BASE: Final = "https://rcm.dev/contracts"
 """The `$id` prefix of the committed JSON Schemas (`contracts/...`); ids are names, not download addresses."""
@@ -28,6 +32,58 @@ def version_of_schema(dataschema: str) -> int:
     if found is None:
         raise ValueError("the data schema names no version")
     return int(found.group(1))
+
+
+READING_EVENTS_KEY: Final = "rcm_reading_events"
+READING_EVENTS: Final = {READING_EVENTS_KEY: True}
+"""The validation context of a consumer reading events off the wire: open enumerations tolerate additions."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenEnum:
+    """Marks a `Literal` as an enumeration open to additions within its version:
+    `Annotated[Literal["F", "M", "U"], OpenEnum(unknown_reads_as="U")]`.
+
+    The schema lists the values known today and says more may come. A reader of events (validating with the
+    `READING_EVENTS` context, as `decode_event` does) reads a value it does not know as `unknown_reads_as`
+    where that is safe (a plan type it does not know is OTHER to it), and refuses the event where it is not
+    (guessing a coverage's order would bill the wrong payer): the event is parked on the dead-letter topic for
+    a person, and the reader is upgraded. Anywhere else (an HTTP body) an unknown value is refused."""
+
+    unknown_reads_as: str | None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        known = get_args(source)
+        if self.unknown_reads_as is not None and self.unknown_reads_as not in known:
+            raise ValueError(f"{self.unknown_reads_as!r} is not one of the known values {known}")
+        fallback = self.unknown_reads_as
+
+        def read_unknown(value: Any, info: core_schema.ValidationInfo) -> Any:
+            reading = isinstance(info.context, dict) and info.context.get(READING_EVENTS_KEY, False)
+            if reading and fallback is not None and isinstance(value, str) and value not in known:
+                return fallback
+            return value
+
+        return core_schema.with_info_before_validator_function(read_unknown, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """Open in the wire form (the event contracts, and responses); an HTTP body's schema keeps the known
+        values closed, as its validation does."""
+        closed = handler(schema)
+        if handler.mode == "validation":
+            return closed
+        known = list(closed.get("enum", []))
+        reading = (
+            f"a reader reads a value it does not know as {self.unknown_reads_as!r}"
+            if self.unknown_reads_as is not None
+            else "a reader that does not know a value refuses the event, which is parked on the dead-letter topic"
+        )
+        return {
+            "anyOf": [{"enum": known}, {"type": "string"}],
+            "description": f"One of {', '.join(known)}; open: a later release may add values within this "
+            f"version, and {reading}.",
+            "x-rcm-open-enum": {"known": known, "unknown_reads_as": self.unknown_reads_as},
+        }
 
 
 class UnknownEventType(LookupError):

@@ -16,10 +16,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rcm_common.events.base import IntegrationEvent
+from rcm_common.events.base import IntegrationEvent, OpenEnum
 from rcm_common.types import Money, Quantity
 
-VoidReason = Literal["duplicate", "wrong_patient", "wrong_date", "entered_in_error", "not_performed", "other"]
+VoidReason = Annotated[
+    Literal["duplicate", "wrong_patient", "wrong_date", "entered_in_error", "not_performed", "other"],
+    OpenEnum(unknown_reads_as="other"),
+]
 
 
 # Units may be fractional (minutes of anaesthesia, say); on the wire as a plain decimal string, like money.

@@ -13,17 +13,23 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from rcm_common.events.base import IntegrationEvent
+from rcm_common.events.base import IntegrationEvent, OpenEnum
 from rcm_common.types import Money, UtcDatetime
 
-CheckTrigger = Literal["coverage_added", "coverage_updated", "on_demand", "appointment_sweep", "retry"]
-FailureKind = Literal[
-    "payer_rejected",
-    "coverage_inactive",
-    "clearinghouse_unavailable",
-    "unreadable_response",
-    "request_refused",
-    "attempts_exhausted",
+CheckTrigger = Annotated[
+    Literal["coverage_added", "coverage_updated", "on_demand", "appointment_sweep", "retry"],
+    OpenEnum(unknown_reads_as=None),
+]
+FailureKind = Annotated[
+    Literal[
+        "payer_rejected",
+        "coverage_inactive",
+        "clearinghouse_unavailable",
+        "unreadable_response",
+        "request_refused",
+        "attempts_exhausted",
+    ],
+    OpenEnum(unknown_reads_as=None),
 ]
 # A share such as coinsurance, as the fraction the payer sent (0.2 is 20%), on the wire as a string.
 Fraction = Annotated[Decimal, Field(ge=0, le=1), PlainSerializer(str, return_type=str, when_used="json")]

@@ -7,31 +7,36 @@ The SSN never leaves registration.
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from rcm_common.events.base import IntegrationEvent
+from rcm_common.events.base import IntegrationEvent, OpenEnum
 
-Sex = Literal["F", "M", "U"]
-SubscriberRelationship = Literal["self", "spouse", "child", "other"]
-GuarantorRelationship = Literal["self", "spouse", "parent", "legal_guardian", "other"]
-CoverageOrder = Literal["primary", "secondary", "tertiary"]
-PlanType = Literal[
-    "PPO",
-    "HMO",
-    "EPO",
-    "POS",
-    "HDHP",
-    "INDEMNITY",
-    "MEDICARE",
-    "MEDICARE_ADVANTAGE",
-    "MEDICAID",
-    "TRICARE",
-    "WORKERS_COMP",
-    "AUTO",
-    "OTHER",
+Sex = Annotated[Literal["F", "M", "U"], OpenEnum(unknown_reads_as="U")]
+SubscriberRelationship = Annotated[Literal["self", "spouse", "child", "other"], OpenEnum(unknown_reads_as="other")]
+GuarantorRelationship = Annotated[
+    Literal["self", "spouse", "parent", "legal_guardian", "other"], OpenEnum(unknown_reads_as="other")
+]
+CoverageOrder = Annotated[Literal["primary", "secondary", "tertiary"], OpenEnum(unknown_reads_as=None)]
+PlanType = Annotated[
+    Literal[
+        "PPO",
+        "HMO",
+        "EPO",
+        "POS",
+        "HDHP",
+        "INDEMNITY",
+        "MEDICARE",
+        "MEDICARE_ADVANTAGE",
+        "MEDICAID",
+        "TRICARE",
+        "WORKERS_COMP",
+        "AUTO",
+        "OTHER",
+    ],
+    OpenEnum(unknown_reads_as="OTHER"),
 ]
 
 

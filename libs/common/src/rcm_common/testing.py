@@ -34,6 +34,7 @@ from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import event_model
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered
+from rcm_common.kernel import Kernel
 from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.replica import CoverageCopy, PatientCopy
@@ -42,8 +43,11 @@ from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
 from rcm_common.uow import AccessRecord, Publication, SqlUnitOfWork
 
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+UNREACHABLE_BROKER = "127.0.0.1:1"
+"""A broker address nothing answers at: a service under test keeps every event it writes in its outbox."""
 
 R = TypeVar("R")
+K = TypeVar("K", bound=Kernel[Any, Any])
 P = TypeVar("P", bound=PatientCopy)
 C = TypeVar("C", bound=CoverageCopy)
 
@@ -181,7 +185,7 @@ def broker_settings(request: pytest.FixtureRequest, real: bool) -> dict[str, Any
     """The settings that point a service at its BROKERS test's broker: the session's embedded broker (with the
     consumer-group timings it admits quickly), or an unreachable address for the in-memory run."""
     if not real:
-        return {"kafka_bootstrap_servers": "127.0.0.1:1"}
+        return {"kafka_bootstrap_servers": UNREACHABLE_BROKER}
     broker = request.getfixturevalue("embedded_broker")
     timings = {f"consumer_{name}": value for name, value in EMBEDDED_BROKER_GROUP_TIMINGS.items()}
     return {"kafka_bootstrap_servers": broker.bootstrap_servers, **timings}
@@ -195,6 +199,18 @@ async def publish_as(broker: KafkaBroker, topic: str, event: IntegrationEvent, p
         event.model_dump_json().encode(), topic=topic, key=event.subject.encode(), headers=envelope.to_headers()
     )
     return envelope
+
+
+async def wait_until_applied(
+    session_factory: async_sessionmaker[AsyncSession], sent: Sequence[Envelope], *, within: float = 30
+) -> None:
+    """Wait until the service's inbox holds every event sent: its consumer applied them."""
+
+    async def applied() -> bool:
+        rows = await query_rows(session_factory, "SELECT event_id FROM inbox")
+        return {str(envelope.event_id) for envelope in sent} <= {row["event_id"] for row in rows}
+
+    await wait_until(applied, within=within)
 
 
 @asynccontextmanager
@@ -213,6 +229,34 @@ async def serving(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClien
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+@dataclasses.dataclass
+class InProcessApp(Generic[K]):
+    """A service's real app running in process (its lifespan included: migrations, broker link, relay) over
+    a real database, a client of it, tokens minted with the test's key, and raw SQL on its database. A test
+    points its broker nowhere, so every event the service writes stays in its outbox for the test to read."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    private_pem: str
+    kernel: K
+    default_roles: tuple[str, ...]
+    default_subject: str | None = None
+    """Who the token names when a test does not say: `<first role>-1` when None."""
+
+    def auth(self, *roles: str, subject: str | None = None, **headers: str) -> dict[str, str]:
+        """Request headers with a bearer token for `roles` (the default roles when none are named)."""
+        roles = roles or self.default_roles
+        subject = subject or self.default_subject or f"{roles[0]}-1"
+        return bearer_headers(self.private_pem, roles, subject=subject, **headers)
+
+    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        """One raw SQL statement on the service's own database, its rows as dicts."""
+        return await query_rows(self.kernel.session_factory, sql, **params)
+
+    async def outbox_types(self) -> list[str]:
+        return [row["event_type"] for row in await self.rows("SELECT event_type FROM outbox ORDER BY id")]
 
 
 def bearer_headers(private_pem: str, roles: Sequence[str], *, subject: str, **headers: str) -> dict[str, str]:

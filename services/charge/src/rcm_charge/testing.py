@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
-import httpx
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from rcm_charge.bootstrap import Charge, bootstrap
@@ -33,12 +31,12 @@ from rcm_common.envelope import new_envelope
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
+    UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
     InMemoryPatientCopies,
+    InProcessApp,
     RecordedStore,
     RecordingUnitOfWork,
-    bearer_headers,
-    query_rows,
     serving,
 )
 from rcm_common.topics import CHARGE_EVENTS
@@ -56,7 +54,6 @@ from rcm_x12.professional_claim_writer import (
 from rcm_x12.professional_claim_writer import ServiceLine as WrittenLine
 from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner
 
-UNREACHABLE_BROKER = "127.0.0.1:1"
 BILLING_NPI: Final = "1234567893"
 RENDERING_NPI: Final = "1245319599"
 
@@ -368,26 +365,12 @@ def text_of(*claims: Claim, dependent: Dependent | None = None, **subscriber: An
 
 
 @dataclass
-class ChargeApi:
-    app: FastAPI
-    client: httpx.AsyncClient
-    private_pem: str
+class ChargeApi(InProcessApp[Charge]):
+    """Charge running in process; a coder's token unless a test names other roles."""
 
     @property
     def charge(self) -> Charge:
-        charge: Charge = self.app.state.charge
-        return charge
-
-    def auth(self, *roles: str, **headers: str) -> dict[str, str]:
-        """A coder's headers, or those of the roles given (the subject is the first role's, such as `admin-1`)."""
-        roles = roles or ("coder",)
-        return bearer_headers(self.private_pem, roles, subject=f"{roles[0]}-1", **headers)
-
-    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        return await query_rows(self.charge.session_factory, sql, **params)
-
-    async def outbox_types(self) -> list[str]:
-        return [row["event_type"] for row in await self.rows("SELECT event_type FROM outbox ORDER BY id")]
+        return self.kernel
 
     async def feed(self, *events: IntegrationEvent) -> None:
         """Apply registration's events as the consumer does: in one unit of work."""
@@ -413,7 +396,7 @@ async def running_charge(
     )
     app = create_app(charge=bootstrap(config))
     async with serving(app, "http://charge.test") as client:
-        yield ChargeApi(app=app, client=client, private_pem=private_pem)
+        yield ChargeApi(app, client, private_pem, app.state.charge, default_roles=("coder",))
 
 
 def envelope(event: IntegrationEvent) -> EventEnvelope:

@@ -19,7 +19,7 @@ from rcm_charge.entrypoints.app import CHARGE_APP
 from rcm_charge.service_layer.handlers import event_handlers
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.testing import replay_claimed
+from rcm_common.testing import UNREACHABLE_BROKER, replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
 
 CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "charge"
@@ -41,7 +41,7 @@ def _claimed(event_type: str) -> dict[str, str]:
 @pytest.fixture
 async def charge(tmp_path: Path) -> AsyncIterator[Charge]:
     settings = ChargeSettings(
-        environment="test", state_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1",
+        environment="test", state_dir=tmp_path, kafka_bootstrap_servers=UNREACHABLE_BROKER,
         jwt_public_key=SecretStr(generate_keypair()[1]),
     )  # fmt: skip
     await asyncio.to_thread(upgrade_to_head, CHARGE_APP.migrations, settings.resolved_database_url)

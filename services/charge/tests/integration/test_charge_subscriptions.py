@@ -20,10 +20,9 @@ from rcm_common.testing import (
     BROKERS,
     broker_settings,
     publish_as,
-    query_rows,
     sample_coverage_added,
     sample_patient_registered,
-    wait_until,
+    wait_until_applied,
 )
 from rcm_common.topics import REGISTRATION_EVENTS
 
@@ -48,12 +47,7 @@ async def test_registrations_events_reach_the_copies_through_the_subscription(
             sent = [
                 await publish_as(broker, REGISTRATION_EVENTS, event, "registration") for event in (patient, coverage)
             ]
-
-            async def applied() -> bool:
-                rows = await query_rows(charge.session_factory, "SELECT event_id FROM inbox")
-                return {str(envelope.event_id) for envelope in sent} <= {row["event_id"] for row in rows}
-
-            await wait_until(applied, within=30)
+            await wait_until_applied(charge.session_factory, sent)
         async with charge.uow() as uow:
             kept_patient = await uow.patients.get(patient.patient_id)
             kept_coverage = await uow.coverages.get(coverage.coverage_id)

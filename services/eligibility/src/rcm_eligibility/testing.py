@@ -4,7 +4,6 @@ it, and 271s written with the codec's own writer, as a payer would send them."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -13,20 +12,17 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
-import httpx
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from rcm_common.envelope import Envelope, new_envelope
-from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
+    UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
     InMemoryPatientCopies,
+    InProcessApp,
     RecordedStore,
     RecordingUnitOfWork,
-    bearer_headers,
-    query_rows,
     serving,
 )
 from rcm_common.topics import ELIGIBILITY_EVENTS
@@ -51,40 +47,7 @@ from rcm_x12.writer import Envelope as X12Envelope
 from rcm_x12.writer import Member, Payer, Provider
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
-UNREACHABLE_BROKER = "127.0.0.1:1"
-
-
-# ------------------------------------------------------------------ registration events
-
-
-def patient_registered(patient_id: UUID | None = None, **changes: Any) -> reg.PatientRegistered:
-    fields: dict[str, Any] = {
-        "patient_id": patient_id or uuid.uuid4(),
-        "mrn": "000000018",
-        "first_name": "Jane",
-        "last_name": "Doe",
-        "birth_date": date(1980, 1, 15),
-        "sex": "F",
-        "address": reg.Address(line1="12 Elm St", city="Anytown", state="PA", postal_code="19001"),
-        "guarantor": reg.Guarantor(relationship="self"),
-    }
-    return reg.PatientRegistered.model_validate(fields | changes)
-
-
-def coverage_added(patient_id: UUID, **changes: Any) -> reg.CoverageAdded:
-    fields: dict[str, Any] = {
-        "patient_id": patient_id,
-        "coverage_id": uuid.uuid4(),
-        "payer_id": "ACME01",
-        "payer_name": "Acme Health Plan",
-        "member_id": "ACM123456789",
-        "group_number": "GRP100",
-        "plan_type": "PPO",
-        "relationship": "self",
-        "effective_date": date(2026, 1, 1),
-        "order": "primary",
-    }
-    return reg.CoverageAdded.model_validate(fields | changes)
+DESK_CLERK = "desk-clerk-1"
 
 
 def envelope(event: IntegrationEvent) -> Envelope:
@@ -362,21 +325,12 @@ class ScriptedClearinghouse:
 
 
 @dataclass
-class EligibilityApi:
-    app: FastAPI
-    client: httpx.AsyncClient
-    private_pem: str
+class EligibilityApi(InProcessApp[Eligibility]):
+    """Eligibility running in process; a front desk clerk's token unless a test names other roles."""
 
     @property
     def eligibility(self) -> Eligibility:
-        eligibility: Eligibility = self.app.state.eligibility
-        return eligibility
-
-    def auth(self, *roles: str, **headers: str) -> dict[str, str]:
-        return bearer_headers(self.private_pem, roles or ("front_desk",), subject="desk-clerk-1", **headers)
-
-    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        return await query_rows(self.eligibility.session_factory, sql, **params)
+        return self.kernel
 
 
 @contextlib.asynccontextmanager
@@ -396,4 +350,11 @@ async def running_eligibility(
     )
     app = create_app(eligibility=bootstrap(config, gateway=gateway))
     async with serving(app, "http://eligibility.test") as client:
-        yield EligibilityApi(app=app, client=client, private_pem=private_pem)
+        yield EligibilityApi(
+            app,
+            client,
+            private_pem,
+            app.state.eligibility,
+            default_roles=("front_desk",),
+            default_subject="desk-clerk-1",
+        )

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.testing import replay_claimed
+from rcm_common.testing import UNREACHABLE_BROKER, replay_claimed
 from rcm_common.topics import REGISTRATION_EVENTS
 from rcm_common.types import utcnow
 from rcm_eligibility.bootstrap import Eligibility, bootstrap
@@ -39,7 +39,7 @@ STORY = (
 @pytest.fixture
 async def eligibility(tmp_path: Path) -> AsyncIterator[Eligibility]:
     settings = EligibilitySettings(
-        environment="test", state_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1",
+        environment="test", state_dir=tmp_path, kafka_bootstrap_servers=UNREACHABLE_BROKER,
         jwt_public_key=SecretStr(generate_keypair()[1]),
     )  # fmt: skip
     await asyncio.to_thread(upgrade_to_head, ELIGIBILITY_APP.migrations, settings.resolved_database_url)

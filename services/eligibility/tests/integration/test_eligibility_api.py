@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import wait_until
+from rcm_common.testing import sample_coverage_added, sample_patient_registered, wait_until
 from rcm_common.types import utcnow
 from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
 from rcm_eligibility.service_layer import handlers
@@ -21,9 +21,7 @@ from rcm_eligibility.testing import (
     EligibilityApi,
     ScriptedClearinghouse,
     commercial_benefits,
-    coverage_added,
     envelope,
-    patient_registered,
     reply_for,
     running_eligibility,
 )
@@ -59,8 +57,8 @@ async def feed(api: EligibilityApi, *events: IntegrationEvent) -> None:
 
 async def known_coverage(api: EligibilityApi, **coverage: Any) -> tuple[str, str]:
     """A patient and coverage eligibility knows, with the check the coverage queued already answered."""
-    patient = patient_registered()
-    added = coverage_added(patient.patient_id, **coverage)
+    patient = sample_patient_registered()
+    added = sample_coverage_added(patient.patient_id, **coverage)
     await feed(api, patient, added)
     await wait_until(lambda: _no_pending(api), within=10)
     return str(patient.patient_id), str(added.coverage_id)

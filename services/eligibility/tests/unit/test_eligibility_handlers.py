@@ -14,6 +14,7 @@ from rcm_common.errors import Conflict, NotFound, ValidationFailed
 from rcm_common.events import eligibility as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
+from rcm_common.testing import sample_coverage_added, sample_patient_registered
 from rcm_common.types import utcnow
 from rcm_common.uow import AccessRecord
 from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
@@ -25,9 +26,7 @@ from rcm_eligibility.testing import (
     FakeStore,
     ScriptedClearinghouse,
     commercial_benefits,
-    coverage_added,
     envelope,
-    patient_registered,
     reply_for,
 )
 from rcm_x12.eligibility_response_writer import RequestRejection
@@ -48,9 +47,9 @@ async def feed(store: FakeStore, event: IntegrationEvent) -> None:
 
 async def registered(store: FakeStore, **coverage: object) -> reg.CoverageAdded:
     """Feed a patient and a coverage through the event handlers, as the consumer does."""
-    patient = patient_registered()
+    patient = sample_patient_registered()
     await feed(store, patient)
-    added = coverage_added(patient.patient_id, **coverage)
+    added = sample_coverage_added(patient.patient_id, **coverage)
     await feed(store, added)
     return added
 

@@ -22,7 +22,6 @@ from typing import Any, Self
 from uuid import UUID
 
 import httpx
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from rcm_common.aggregates import EventCollector, tracked
@@ -30,7 +29,7 @@ from rcm_common.crypto import BlindIndex
 from rcm_common.envelope import Envelope
 from rcm_common.errors import Conflict
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import bearer_headers, query_rows, serving
+from rcm_common.testing import UNREACHABLE_BROKER, InProcessApp, serving
 from rcm_registration.adapters.repository import mrn_with_check_digit
 from rcm_registration.bootstrap import Registration
 from rcm_registration.config import RegistrationSettings
@@ -39,7 +38,7 @@ from rcm_registration.entrypoints.app import create_app
 from rcm_registration.service_layer.mapping import to_integration_event
 from rcm_registration.service_layer.unit_of_work import PatientRepository, RegistrationUnitOfWork
 
-UNREACHABLE_BROKER = "127.0.0.1:1"
+DESK_CLERK = "desk-clerk-1"
 
 PROBLEM = "application/problem+json"
 SSN = "587-36-8829"
@@ -128,25 +127,12 @@ async def count(api: RegistrationApi, sql: str, **params: Any) -> int:
 
 
 @dataclass
-class RegistrationApi:
-    """The running app, a client for it, a way to mint tokens for it, and raw SQL access to its database."""
-
-    app: FastAPI
-    client: httpx.AsyncClient
-    private_pem: str
+class RegistrationApi(InProcessApp[Registration]):
+    """Registration running in process; a front desk clerk's token unless a test names other roles."""
 
     @property
     def registration(self) -> Registration:
-        registration: Registration = self.app.state.registration
-        return registration
-
-    def auth(self, *roles: str, subject: str = "desk-clerk-1", **headers: str) -> dict[str, str]:
-        """Request headers with a bearer token for `roles` (front_desk when none are named)."""
-        return bearer_headers(self.private_pem, roles or ("front_desk",), subject=subject, **headers)
-
-    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        """Run one raw SQL statement on the service's own database and return its rows as dicts."""
-        return await query_rows(self.registration.session_factory, sql, **params)
+        return self.kernel
 
 
 @contextlib.asynccontextmanager
@@ -165,7 +151,14 @@ async def running_api(
     )
     app = create_app(settings)
     async with serving(app, "http://registration.test") as client:
-        yield RegistrationApi(app=app, client=client, private_pem=private_pem)
+        yield RegistrationApi(
+            app,
+            client,
+            private_pem,
+            app.state.registration,
+            default_roles=("front_desk",),
+            default_subject="desk-clerk-1",
+        )
 
 
 # ------------------------------------------------------------------ in-memory fakes of the ports

@@ -135,8 +135,8 @@ class Sql${classname}UnitOfWork(SqlUnitOfWork):
 ''',
     "src/$package/service_layer/__init__.py": '"""$title\'s handlers of commands and events."""\n',
     "src/$package/service_layer/mapping.py": '''\
-"""The one mapper from $name's domain to its contract: the unit of work calls it at commit for each domain
-event its aggregates recorded. Add a case for each domain event as the service's aggregates arrive."""
+"""The one mapper from $name's domain to its contract: the unit of work calls it for each domain event its
+aggregates recorded, as each aggregate is stored. Add a case for each domain event as they arrive."""
 
 from __future__ import annotations
 

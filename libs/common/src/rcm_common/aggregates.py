@@ -2,12 +2,12 @@
 
 An aggregate (a patient, an encounter, an eligibility check) records what happened to it as plain domain
 events in its `events` list, each a frozen dataclass carrying ids and values, never the aggregate itself.
-Every repository that loads or stores aggregates is `tracked`: the unit of work's `EventCollector` notes
-the aggregates passing through it, and takes the events each has recorded whenever it is stored, turning
-them into integration events through the service's one `EventMapper` (which reads the aggregate as it is
-stored) with the envelope of that moment: the HTTP request or the consumed event that caused them. At
-commit it takes what is left. So no handler publishes by hand, and an event cannot leave without the
-change that caused it.
+Every repository that loads or stores aggregates is `tracked`: the unit of work's `EventCollector` sees the
+aggregates it hands out, and takes the events of each aggregate handed to it (an add or a save) once that
+call succeeds, turning them into integration events through the service's one `EventMapper` (which reads
+the aggregate as it is stored) with the envelope of that moment: the HTTP request or the consumed event
+that caused them. An aggregate that recorded events but was never stored again is refused at commit. So no
+handler publishes by hand, and an event cannot leave without the change that caused it.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ EventMapper = Callable[[Any, Any], IntegrationEvent]
 
 class EventCollector:
     """The aggregates a unit of work's repositories have handed out or taken in, and the integration events
-    taken from them so far, each with its envelope."""
+    taken from those stored, each with its envelope."""
 
     def __init__(self, producer: str, mapper: EventMapper | None) -> None:
         self._producer = producer
@@ -43,19 +43,23 @@ class EventCollector:
         self._seen: dict[int, Aggregate] = {}
         self._taken: list[tuple[IntegrationEvent, Envelope]] = []
 
-    def note(self, value: object) -> None:
-        """Remember the aggregates in `value` (one, or a list or tuple of them) and take what they recorded."""
-        if isinstance(value, Aggregate):
-            self._seen.setdefault(id(value), value)
-            self._take(value)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                self.note(item)
+    def seen(self, value: object) -> None:
+        """Remember the aggregates in `value` (one, or a list or tuple of them): a repository handed them out."""
+        for aggregate in _aggregates_in(value):
+            self._seen.setdefault(id(aggregate), aggregate)
+
+    def stored(self, value: object) -> None:
+        """A repository took the aggregates in `value`: take the events they recorded, as of now."""
+        for aggregate in _aggregates_in(value):
+            self._seen.setdefault(id(aggregate), aggregate)
+            self._take(aggregate)
 
     def collect(self) -> list[tuple[IntegrationEvent, Envelope]]:
-        """Every event taken, and those still recorded on the aggregates seen, in order; then start afresh."""
-        for aggregate in self._seen.values():
-            self._take(aggregate)
+        """Every event taken, in order; then start afresh. An aggregate seen that still holds events was
+        changed and not stored: refused, so nothing is published for a change that is not saved."""
+        unstored = [type(event).__name__ for aggregate in self._seen.values() for event in aggregate.events]
+        if unstored:
+            raise RuntimeError(f"{self._producer} recorded {', '.join(unstored)} on an aggregate it never stored")
         collected, self._taken = self._taken, []
         return collected
 
@@ -76,12 +80,27 @@ class EventCollector:
         aggregate.events.clear()
 
 
+def _aggregates_in(value: object) -> list[Aggregate]:
+    if isinstance(value, Aggregate):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, Aggregate)]
+    return []
+
+
 class _TrackedRepository:
-    """A repository whose coroutine methods note every aggregate passed in or returned, once they succeed."""
+    """A repository whose coroutine methods, once they succeed, tell the collector which aggregates they
+    took in (stored) and which they handed out (seen)."""
 
     def __init__(self, repository: object, collector: EventCollector) -> None:
         self._repository = repository
         self._collector = collector
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("_repository", "_collector"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._repository, name, value)
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._repository, name)
@@ -91,14 +110,16 @@ class _TrackedRepository:
 
         async def noting_aggregates(*args: Any, **kwargs: Any) -> Any:
             result = await cast(Callable[..., Awaitable[Any]], attribute)(*args, **kwargs)
-            for value in (*args, *kwargs.values(), result):
-                collector.note(value)
+            for value in (*args, *kwargs.values()):
+                collector.stored(value)
+            collector.seen(result)
             return result
 
         return noting_aggregates
 
 
 def tracked(repository: R, collector: EventCollector) -> R:
-    """`repository` as its callers see it, with the aggregates it loads and stores noted by `collector`
-    (cosmicpython's `TrackingRepository`, once for every repository)."""
+    """`repository` as its callers see it, with the aggregates it loads and stores told to `collector`
+    (cosmicpython's `TrackingRepository`, once for every repository). Its attributes are the repository's;
+    setting one sets the repository's."""
     return cast(R, _TrackedRepository(repository, collector))

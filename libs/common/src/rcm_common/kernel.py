@@ -1,6 +1,6 @@
 """The service kernel: one way to build a service.
 
-A service declares what is its own (its settings, unit of work, the topic it publishes, its subscriptions,
+A service declares what is its own (its settings, unit of work, what it publishes, its clock, its subscriptions,
 its loops, routers and migrations) and the kernel builds the rest the same way for every service: the
 database engine, the field ciphers, the broker, the outbox relay, one consumer per subscribed topic, the
 housekeeping loop, and the FastAPI app whose lifespan migrates the database, connects to the broker
@@ -8,9 +8,10 @@ housekeeping loop, and the FastAPI app whose lifespan migrates the database, con
 
 A service's composition root reads, in order:
 
-    charge = Charge(**kernel_parts(settings, broker=broker), unit_of_work=SqlChargeUnitOfWork,
-                    publishes=Publication(CHARGE_EVENTS, event_mapper(code_sets)), code_sets=code_sets)
-    charge.subscribe({REGISTRATION_EVENTS: event_handlers(code_sets)}, audit=consumer_audit)
+    charge = Charge(settings=settings, **kernel_parts(settings, broker=broker), unit_of_work=SqlChargeUnitOfWork,
+                    publishes=Publication(CHARGE_EVENTS, event_mapper(code_sets.diagnoses)), clock=clock,
+                    evaluator=EncounterEvaluator(code_sets, clock))
+    charge.subscribe({REGISTRATION_EVENTS: event_handlers(charge.evaluator)}, audit=consumer_audit)
 
 and its app is `service_app(charge, CHARGE_APP)`.
 """
@@ -128,6 +129,7 @@ class Kernel(Generic[S, U]):
             on_commit=self.relay.wake,
             cipher=self.cipher,
             blind_index=self.blind_index,
+            clock=self.clock,
         )
 
     def subscribe(self, subscriptions: Subscriptions[U], *, audit: Callable[[], AuditContext] | None = None) -> None:

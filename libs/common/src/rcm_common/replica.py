@@ -77,7 +77,7 @@ class Projection(Generic[P, C]):
     coverage: Callable[[CoverageState], C]
 
 
-U = TypeVar("U")
+U = TypeVar("U", bound="ReplicaUnitOfWork[Any, Any]")
 
 
 def replica_handlers(
@@ -92,14 +92,14 @@ def replica_handlers(
     service does next (`after_patient` with the patient's id, `after_merge` with the merge, `after_coverage`
     with the coverage's event and its copy)."""
 
-    async def on_patient_state(event: PatientState, _envelope: Envelope, uow: Any) -> None:
+    async def on_patient_state(event: PatientState, _envelope: Envelope, uow: U) -> None:
         existing = await uow.patients.get(event.patient_id)
         copy = projection.patient(event, existing.merged_into if existing else None)
         await uow.patients.save(copy, clock())
         if after_patient is not None:
             await after_patient(uow, event.patient_id)
 
-    async def on_patients_merged(event: contract.PatientsMerged, _envelope: Envelope, uow: Any) -> None:
+    async def on_patients_merged(event: contract.PatientsMerged, _envelope: Envelope, uow: U) -> None:
         now = clock()
         merged = await uow.patients.get(event.merged_patient_id)
         if merged is not None:
@@ -113,13 +113,13 @@ def replica_handlers(
         if after_merge is not None:
             await after_merge(uow, event)
 
-    async def on_coverage_state(event: CoverageState, _envelope: Envelope, uow: Any) -> None:
+    async def on_coverage_state(event: CoverageState, _envelope: Envelope, uow: U) -> None:
         copy = projection.coverage(event)
         await uow.coverages.save(copy, clock())
         if after_coverage is not None:
             await after_coverage(uow, event, copy)
 
-    async def on_coverage_ended(event: contract.CoverageEnded, _envelope: Envelope, uow: Any) -> None:
+    async def on_coverage_ended(event: contract.CoverageEnded, _envelope: Envelope, uow: U) -> None:
         coverage = await uow.coverages.get(event.coverage_id)
         if coverage is not None:
             coverage.termination_date = event.termination_date

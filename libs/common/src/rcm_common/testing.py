@@ -163,7 +163,7 @@ def announcing(topic: str) -> Publication:
 
 def announce(uow: SqlUnitOfWork, event: IntegrationEvent) -> None:
     """Have `event` written to the outbox when `uow` commits, as a handler's stored aggregate would."""
-    uow.events.note(Announcement([event]))
+    uow.events.stored(Announcement([event]))
 
 
 def envelope_for(event: IntegrationEvent, event_id: uuid.UUID | None = None, producer: str = "test") -> Envelope:
@@ -392,8 +392,9 @@ class RecordingUnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if not self.committed:
-            self.store.restore(self._before)
+        """Put back what was not committed: everything since entry, or since the last commit. (Two fakes open
+        at once share the store, so one's rollback would undo the other's commit: tests run them in turn.)"""
+        self.store.restore(self._before)
         self._accesses = []
 
     def record_access(

@@ -6,6 +6,7 @@ timezone-aware and normalised to UTC; dates of service stay plain dates.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -16,12 +17,19 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerial
 CENT = Decimal("0.01")
 
 
+MONEY_PATTERN: Final = r"^-?[0-9]+\.[0-9]{2}$"
+MONEY_INPUT_PATTERN: Final = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+_MONEY_TEXT: Final = re.compile(MONEY_INPUT_PATTERN)
+
+
 def to_money(value: object) -> Decimal:
     """Parse a money amount exactly; refuse floats and more than two decimal places rather than round silently."""
     if isinstance(value, float):
         raise ValueError("money must be given as a string or a decimal, not a float")
     if isinstance(value, bool):
         raise ValueError("money must be a number")
+    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
+        raise ValueError("money must be written as digits with at most two decimal places, such as 125.50")
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation as exc:
@@ -49,9 +57,6 @@ def _plain(amount: Decimal) -> str:
 def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
-
-MONEY_PATTERN: Final = r"^-?[0-9]+\.[0-9]{2}$"
-MONEY_INPUT_PATTERN: Final = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 
 Money = Annotated[
     Decimal,

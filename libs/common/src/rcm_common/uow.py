@@ -2,7 +2,7 @@
 records and, for an idempotent create, the response to replay; it rolls back unless committed.
 
 Handlers never publish: the aggregates they change record domain events, and the unit of work collects
-them from the aggregates its tracked repositories have seen, as each is stored and at commit (see
+them from each aggregate its tracked repositories store, and writes them to the outbox at commit (see
 `rcm_common.aggregates`).
 """
 
@@ -20,6 +20,7 @@ from rcm_common.audit import AuditContext, append_audit
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.http import IdempotentRequest, remember_response
 from rcm_common.outbox import outbox_row
+from rcm_common.types import Clock, utcnow
 
 R = TypeVar("R")
 
@@ -73,7 +74,7 @@ class AccessRecord:
 
 class SqlUnitOfWork:
     """Base for a service's unit of work; subclasses attach their repositories in `_start`, wrapping those
-    that hold aggregates in `self.tracked(...)` so the events they record are collected at commit."""
+    that hold aggregates in `self.tracked(...)` so the events they record are collected as they are stored."""
 
     session: AsyncSession
 
@@ -88,6 +89,7 @@ class SqlUnitOfWork:
         on_commit: Callable[[], None] | None = None,
         cipher: FieldCipher | None = None,
         blind_index: BlindIndex | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self._session_factory = session_factory
         self._producer = producer
@@ -97,6 +99,8 @@ class SqlUnitOfWork:
         self._on_commit = on_commit
         self._cipher = cipher
         self._blind_index = blind_index
+        self.clock = clock
+        """The service's clock, for repositories that stamp the rows they write."""
 
     @property
     def cipher(self) -> FieldCipher:

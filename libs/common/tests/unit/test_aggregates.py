@@ -77,19 +77,28 @@ async def test_events_are_taken_when_stored_with_the_cause_of_that_moment() -> N
     assert collector.collect() == []  # a second commit sends nothing again
 
 
-async def test_an_aggregate_seen_but_changed_after_its_save_gives_its_events_at_commit() -> None:
+async def test_an_aggregate_changed_but_never_stored_again_is_refused_at_commit() -> None:
     collector = EventCollector("people", as_contract)
     people = tracked(People(), collector)
     person = Person(uuid.uuid4())
     await people.save(person)
     loaded = await people.get(person.id)
     assert loaded is not None
-    loaded.rename("Roe")
+    loaded.rename("Roe")  # and no save: the change would not reach the database, so neither may its event
 
+    with pytest.raises(RuntimeError, match="people recorded Renamed on an aggregate it never stored"):
+        collector.collect()
+
+    await people.save(loaded)
     [(event, _)] = collector.collect()
-
     assert isinstance(event, PatientRegistered)
     assert (event.patient_id, event.last_name) == (person.id, "Roe")
+
+
+async def test_setting_an_attribute_through_the_tracked_repository_sets_the_repositorys() -> None:
+    repository = People()
+    tracked(repository, EventCollector("people", as_contract)).refuse = True
+    assert repository.refuse
 
 
 async def test_a_failed_save_takes_nothing() -> None:

@@ -21,10 +21,15 @@ def test_amounts_are_read_exactly_to_the_cent(given: object, expected: Decimal) 
     [
         (0.1, "not a float"),
         (True, "must be a number"),
-        ("ten", "decimal number"),
-        ("NaN", "finite"),
-        ("1.005", "two decimal places"),
-        ("1e30", "too large"),
+        ("ten", "digits with at most two decimal places"),
+        ("NaN", "digits with at most two decimal places"),
+        ("1.005", "digits with at most two decimal places"),
+        ("12.500", "digits with at most two decimal places"),  # as the schema's pattern says
+        ("1e2", "digits with at most two decimal places"),
+        (" 12.50", "digits with at most two decimal places"),
+        (Decimal("NaN"), "finite"),
+        (Decimal("1.005"), "two decimal places"),
+        (Decimal("1e30"), "too large"),
     ],
 )
 def test_anything_else_is_refused_with_a_reason(given: object, message: str) -> None:

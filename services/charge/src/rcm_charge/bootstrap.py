@@ -36,10 +36,6 @@ class Charge(Kernel[ChargeSettings, SqlChargeUnitOfWork]):
 
     evaluator: EncounterEvaluator
 
-    @property
-    def code_sets(self) -> CodeSets:
-        return self.evaluator.code_sets
-
 
 def bootstrap(
     settings: ChargeSettings | None = None,

@@ -1,6 +1,6 @@
 """Charge's real subscription to registration's events: the consumer the kernel built (its group, batch size
 and manual acknowledgement) takes a patient and a coverage off the broker into charge's copies, each event
-once, in memory and on the embedded broker."""
+in memory and on the embedded broker."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Eligibility's real subscription to registration's events: the consumer the kernel built (its group, batch
 size and manual acknowledgement) takes a patient and a coverage off the broker into eligibility's copies and
-queues the coverage's first check, each event once, in memory and on the embedded broker."""
+queues the coverage's first check, in memory and on the embedded broker."""
 
 from __future__ import annotations
 

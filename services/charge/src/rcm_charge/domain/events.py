@@ -1,5 +1,5 @@
 """Domain events: what happened to an encounter that the rest of the platform is told, recorded by the
-encounter with the version it then has; the mapper turns each into the contract's event at commit."""
+encounter with the version it then has; the mapper turns each into the contract's event when it is stored."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The one mapper from charge's domain to its contract: an encounter's domain events become the integration
-events of `rcm_common.events.charge`, with the encounter as it stands at commit."""
+events of `rcm_common.events.charge`, with the encounter as it is stored."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Domain events: what happened to a check or an authorisation, recorded by it with the values the moment
-gave; the mapper turns each into the contract's event at commit, reading the aggregate as it then stands."""
+gave; the mapper turns each into the contract's event when it is stored, reading the aggregate as stored."""
 
 from __future__ import annotations
 

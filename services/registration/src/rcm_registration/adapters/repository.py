@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.errors import ConcurrentUpdate, Conflict
-from rcm_common.types import utcnow
+from rcm_common.types import Clock
 from rcm_registration.adapters.tables import CoverageRow, MrnSequence, PatientRow
 from rcm_registration.domain.model import (
     Address,
@@ -49,8 +49,9 @@ def mrn_with_check_digit(number: int) -> str:
 
 
 class SqlPatientRepository:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher, blind_index: BlindIndex) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, blind_index: BlindIndex, clock: Clock) -> None:
         self._session = session
+        self._clock = clock
         self._cipher = cipher
         self._index = blind_index
         self.seen: dict[UUID, Patient] = {}
@@ -231,7 +232,7 @@ class SqlPatientRepository:
             "status": patient.status,
             "merged_into_id": str(patient.merged_into_id) if patient.merged_into_id else None,
             "version": patient.version,
-            "updated_at": utcnow(),
+            "updated_at": self._clock(),
         }
 
     def _coverage(self, row: Any) -> Coverage:
@@ -272,5 +273,5 @@ class SqlPatientRepository:
             "coverage_order": terms.order,
             "status": coverage.status,
             "end_reason": coverage.end_reason,
-            "updated_at": utcnow(),
+            "updated_at": self._clock(),
         }

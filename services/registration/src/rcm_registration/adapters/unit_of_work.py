@@ -10,4 +10,4 @@ class SqlRegistrationUnitOfWork(SqlUnitOfWork):
     patients: SqlPatientRepository
 
     def _start(self) -> None:
-        self.patients = self.tracked(SqlPatientRepository(self.session, self.cipher, self.blind_index))
+        self.patients = self.tracked(SqlPatientRepository(self.session, self.cipher, self.blind_index, self.clock))

@@ -1,5 +1,5 @@
 """The one mapper from registration's domain to its contract: value objects and domain events become the
-integration events of `rcm_common.events.registration`, carrying the aggregate's state at commit.
+integration events of `rcm_common.events.registration`, carrying the aggregate's state as it is stored.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _coverage_state(coverage: Coverage) -> dict[str, object]:
 
 
 def to_integration_event(patient: Patient, event: events.DomainEvent) -> IntegrationEvent:
-    """The contract event for a domain event recorded by `patient`, with the state it has at commit."""
+    """The contract event for a domain event recorded by `patient`, with the state it is stored in."""
     match event:
         case events.PatientRegistered():
             return contract.PatientRegistered.model_validate(_patient_state(patient))

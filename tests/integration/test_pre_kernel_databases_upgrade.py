@@ -123,5 +123,6 @@ async def test_a_pre_kernel_database_upgrades_with_its_rows_intact(
     assert [len(rows) for rows in before] == [1, 1, 1, 1]
     assert await select_all(old_url, *tables) == before
     assert await schema_snapshot(old_url) == await schema_snapshot(new_url)
-    versions = "SELECT version_num FROM alembic_version"
-    assert await select_all(old_url, versions) == await select_all(new_url, versions) == [[("0001",)]]
+    versions = "SELECT version_num FROM alembic_version ORDER BY version_num"
+    heads = [[("0001",), ("platform_0002",)]]  # the service's head, and the platform's past the service's base
+    assert await select_all(old_url, versions) == await select_all(new_url, versions) == heads

@@ -223,12 +223,10 @@ from pydantic import SecretStr
 
 $test_imports
 
-PLATFORM_TABLES = frozenset({"outbox", "inbox", "audit_log", "idempotency_record"})
-
 
 async def test_migrations_build_the_platform_tables_and_downgrade_to_nothing(database_url: str, tmp_path: Path) -> None:
     url = database_url or f"sqlite+aiosqlite:///{tmp_path / '$name.db'}"
-    await check_migrations(${constant}_APP.migrations, url, PLATFORM_TABLES)
+    await check_migrations(${constant}_APP.migrations, url, PLATFORM_TABLE_NAMES)
 
 
 async def test_the_app_starts_and_answers_its_health_checks(
@@ -305,6 +303,7 @@ def _first_party_imports(values: dict[str, str]) -> dict[str, str]:
         "test_imports": [
             f"from {package}.config import {classname}Settings",
             f"from {package}.entrypoints.app import {constant}_APP, create_app",
+            "from rcm_common.migrations import PLATFORM_TABLE_NAMES",
             "from rcm_common.testing import check_migrations, serving",
         ],
     }

@@ -20,8 +20,18 @@ from sqlalchemy.engine import Connection
 from rcm_common.db import create_engine
 
 ENVIRONMENT: Final = Path(__file__).resolve().parent / "alembic"
-PLATFORM_TABLE_MODULES: Final = ("rcm_common.outbox", "rcm_common.inbox", "rcm_common.audit", "rcm_common.http")
+PLATFORM_TABLE_MODULES: Final = (
+    "rcm_common.outbox",
+    "rcm_common.inbox",
+    "rcm_common.audit",
+    "rcm_common.http",
+    "rcm_common.merges",
+)
 """The modules that declare the platform tables on SQLModel's metadata."""
+PLATFORM_TABLE_NAMES: Final = frozenset(
+    {"outbox", "inbox", "audit_log", "idempotency_record", "replica_merge", "replica_moved_coverage"}
+)
+"""The tables the platform's branch of revisions makes in every service's database."""
 
 
 def alembic_config(migrations: Path, database_url: str, *, tables_module: str | None = None) -> Config:

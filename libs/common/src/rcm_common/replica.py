@@ -4,7 +4,10 @@ Registration owns patients and coverages; a service that needs them (to name a m
 code against a patient's sex and age, to bill a payer) keeps a copy of what it needs, kept current by
 registration's events (event-carried state). The keeping is the same everywhere: a patient's state replaces
 its copy, a merge points the merged patient at its survivor and moves the coverages registration moved,
-a coverage's state replaces its copy, and an ended coverage takes its termination date. This module does
+a coverage's state replaces its copy, and an ended coverage takes its termination date. A merge is also
+kept in a ledger (`rcm_common.merges`): registration keys it by the survivor and the merged patient's own
+events by the merged patient, so a consumer catching up can read the merge before them, and the ledger
+applies them as the merge left them. This module does
 that once. A service declares only its `Projection` (the copy it keeps of each, and its repositories, where
 its PHI is encrypted) and what it does next when a patient, a merge or a coverage arrives.
 """
@@ -58,14 +61,28 @@ class CoverageCopies(Protocol[C]):
     async def save(self, coverage: C, now: datetime) -> None: ...
 
 
+class Merges(Protocol):
+    """The merges read so far (`rcm_common.merges`), for what registration said before a merge arriving
+    after it."""
+
+    async def record(self, merge: contract.PatientsMerged, now: datetime) -> None: ...
+
+    async def survivor_of(self, patient_id: UUID) -> UUID | None: ...
+
+    async def moved_to(self, coverage_id: UUID) -> UUID | None: ...
+
+
 class ReplicaUnitOfWork(Protocol[P, C]):
-    """What the replica needs of a service's unit of work: its repositories of copies."""
+    """What the replica needs of a service's unit of work: its repositories of copies and the merge ledger."""
 
     @property
     def patients(self) -> PatientCopies[P]: ...
 
     @property
     def coverages(self) -> CoverageCopies[C]: ...
+
+    @property
+    def merges(self) -> Merges: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +111,15 @@ def replica_handlers(
 
     async def on_patient_state(event: PatientState, _envelope: Envelope, uow: U) -> None:
         existing = await uow.patients.get(event.patient_id)
-        copy = projection.patient(event, existing.merged_into if existing else None)
+        merged_into = existing.merged_into if existing else await uow.merges.survivor_of(event.patient_id)
+        copy = projection.patient(event, merged_into)
         await uow.patients.save(copy, clock())
         if after_patient is not None:
             await after_patient(uow, event.patient_id)
 
     async def on_patients_merged(event: contract.PatientsMerged, _envelope: Envelope, uow: U) -> None:
         now = clock()
+        await uow.merges.record(event, now)
         merged = await uow.patients.get(event.merged_patient_id)
         if merged is not None:
             merged.merged_into = event.surviving_patient_id
@@ -115,6 +134,9 @@ def replica_handlers(
 
     async def on_coverage_state(event: CoverageState, _envelope: Envelope, uow: U) -> None:
         copy = projection.coverage(event)
+        survivor = await uow.merges.moved_to(copy.coverage_id)
+        if survivor is not None:  # said before the merge that moved it, read after
+            copy.patient_id = survivor
         await uow.coverages.save(copy, clock())
         if after_coverage is not None:
             await after_coverage(uow, event, copy)

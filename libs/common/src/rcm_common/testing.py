@@ -26,14 +26,14 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
-from rcm_common import audit, http, inbox, outbox
+from rcm_common import audit, http, inbox, merges, outbox
 from rcm_common.aggregates import EventCollector, tracked
 from rcm_common.auth import mint_token
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events import event_model
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered
+from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered, PatientsMerged
 from rcm_common.kernel import Kernel
 from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import alembic_config, upgrade_to_head
@@ -68,6 +68,8 @@ PLATFORM_TABLES: tuple[Table, ...] = (
     inbox.InboxMessage.__table__,  # type: ignore[attr-defined]
     audit.AuditRecord.__table__,  # type: ignore[attr-defined]
     http.IdempotencyRecord.__table__,  # type: ignore[attr-defined]
+    merges.MergeRecord.__table__,  # type: ignore[attr-defined]
+    merges.MovedCoverage.__table__,  # type: ignore[attr-defined]
 )
 
 
@@ -363,6 +365,24 @@ class InMemoryCoverageCopies(Generic[C]):
 
     async def save(self, coverage: C, now: datetime) -> None:
         self.rows[coverage.coverage_id] = copy.copy(coverage)
+
+
+class InMemoryMerges:
+    """The replica's merge ledger for a service's fakes."""
+
+    def __init__(self) -> None:
+        self.survivors: dict[uuid.UUID, uuid.UUID] = {}
+        self.moved: dict[uuid.UUID, uuid.UUID] = {}
+
+    async def record(self, merge: PatientsMerged, now: datetime) -> None:
+        self.survivors[merge.merged_patient_id] = merge.surviving_patient_id
+        self.moved |= dict.fromkeys(merge.moved_coverage_ids, merge.surviving_patient_id)
+
+    async def survivor_of(self, patient_id: uuid.UUID) -> uuid.UUID | None:
+        return self.survivors.get(patient_id)
+
+    async def moved_to(self, coverage_id: uuid.UUID) -> uuid.UUID | None:
+        return self.moved.get(coverage_id)
 
 
 class RecordingUnitOfWork:

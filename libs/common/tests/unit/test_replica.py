@@ -15,6 +15,7 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.replica import CoverageState, PatientState, Projection, replica_handlers
 from rcm_common.testing import (
     InMemoryCoverageCopies,
+    InMemoryMerges,
     InMemoryPatientCopies,
     sample_coverage_added,
     sample_patient_registered,
@@ -48,6 +49,7 @@ PROJECTION = Projection(
 class Copies:
     patients: InMemoryPatientCopies[Patient] = field(default_factory=InMemoryPatientCopies)
     coverages: InMemoryCoverageCopies[Coverage] = field(default_factory=InMemoryCoverageCopies)
+    merges: InMemoryMerges = field(default_factory=InMemoryMerges)
     followed: list[str] = field(default_factory=list)
 
 
@@ -90,6 +92,24 @@ async def test_a_merge_points_the_merged_patient_at_its_survivor_and_moves_the_m
     assert copies.coverages.rows[moved.coverage_id].patient_id == survivor.patient_id
     assert copies.coverages.rows[kept.coverage_id].patient_id == duplicate.patient_id
     assert copies.followed[-1] == f"merge into {survivor.patient_id}"
+
+
+async def test_what_registration_said_before_a_merge_is_kept_as_the_merge_left_it_when_read_after() -> None:
+    """The merge is keyed by the survivor, the merged patient's own events by the merged patient: on other
+    partitions, a consumer catching up may read the merge first."""
+    copies = Copies()
+    survivor, duplicate = sample_patient_registered(), sample_patient_registered(last_name="Doh")
+    moved, kept = sample_coverage_added(duplicate.patient_id), sample_coverage_added(duplicate.patient_id)
+    merge = contract.PatientsMerged(
+        surviving_patient_id=survivor.patient_id,
+        merged_patient_id=duplicate.patient_id,
+        moved_coverage_ids=(moved.coverage_id,),
+    )
+    await apply(copies, survivor, merge, duplicate, moved, kept)  # the merge before the duplicate's own events
+
+    assert copies.patients.rows[duplicate.patient_id].merged_into == survivor.patient_id
+    assert copies.coverages.rows[moved.coverage_id].patient_id == survivor.patient_id
+    assert copies.coverages.rows[kept.coverage_id].patient_id == duplicate.patient_id
 
 
 async def test_a_patients_later_state_keeps_the_survivor_an_earlier_merge_named() -> None:

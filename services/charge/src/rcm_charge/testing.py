@@ -33,6 +33,7 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
     UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
+    InMemoryMerges,
     InMemoryPatientCopies,
     InProcessApp,
     RecordedStore,
@@ -275,6 +276,7 @@ class FakeStore(RecordedStore):
     """What a fake unit of work commits into: shared by every unit of work of one test."""
 
     patients: FakePatients = field(default_factory=FakePatients)
+    merges: InMemoryMerges = field(default_factory=InMemoryMerges)
     coverages: FakeCoverages = field(default_factory=FakeCoverages)
     encounters: FakeEncounters = field(default_factory=FakeEncounters)
     prices: FakePrices = field(default_factory=FakePrices)
@@ -291,6 +293,7 @@ class FakeUnitOfWork(RecordingUnitOfWork):
     def __init__(self, store: FakeStore) -> None:
         super().__init__(store, "charge", Publication(CHARGE_EVENTS, event_mapper(FakeCatalog())))
         self.patients = store.patients
+        self.merges = store.merges
         self.coverages = store.coverages
         self.encounters = self.tracked(store.encounters)
         self.prices = store.prices

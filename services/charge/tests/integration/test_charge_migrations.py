@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rcm_charge.entrypoints.app import CHARGE_APP
+from rcm_common.migrations import PLATFORM_TABLE_NAMES
 from rcm_common.testing import check_migrations
 
 OWNED_TABLES = frozenset(
@@ -19,11 +20,8 @@ OWNED_TABLES = frozenset(
         "chargemaster_entry",
         "contract_rate",
         "claim_import",
-        "outbox",
-        "inbox",
-        "audit_log",
-        "idempotency_record",
     }
+    | PLATFORM_TABLE_NAMES
 )
 
 

@@ -19,6 +19,7 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
     UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
+    InMemoryMerges,
     InMemoryPatientCopies,
     InProcessApp,
     RecordedStore,
@@ -248,6 +249,7 @@ class FakeStore(RecordedStore):
     """What a fake unit of work commits into: shared by every unit of work of one test."""
 
     patients: FakePatients = field(default_factory=FakePatients)
+    merges: InMemoryMerges = field(default_factory=InMemoryMerges)
     coverages: FakeCoverages = field(default_factory=FakeCoverages)
     checks: FakeChecks = field(default_factory=FakeChecks)
     authorizations: FakeAuthorizations = field(default_factory=FakeAuthorizations)
@@ -266,6 +268,7 @@ class FakeUnitOfWork(RecordingUnitOfWork):
     def __init__(self, store: FakeStore) -> None:
         super().__init__(store, "eligibility", Publication(ELIGIBILITY_EVENTS, to_integration_event))
         self.patients = store.patients
+        self.merges = store.merges
         self.coverages = store.coverages
         self.checks = self.tracked(store.checks)
         self.authorizations = self.tracked(store.authorizations)

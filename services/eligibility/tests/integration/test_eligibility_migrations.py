@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rcm_common.migrations import PLATFORM_TABLE_NAMES
 from rcm_common.testing import check_migrations
 from rcm_eligibility.entrypoints.app import ELIGIBILITY_APP
 
@@ -19,11 +20,8 @@ OWNED_TABLES = frozenset(
         "appointment",
         "allowed_amount",
         "control_number",
-        "outbox",
-        "inbox",
-        "audit_log",
-        "idempotency_record",
     }
+    | PLATFORM_TABLE_NAMES
 )
 
 

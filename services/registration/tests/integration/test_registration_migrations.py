@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from rcm_common.audit import AuditRecord
 from rcm_common.http import IdempotencyRecord
 from rcm_common.inbox import InboxMessage
+from rcm_common.merges import MergeRecord, MovedCoverage
 from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.outbox import OutboxMessage
 from rcm_common.schema_check import schema_differences, schema_snapshot
@@ -32,6 +33,8 @@ OWNED_MODELS: list[Any] = [
     InboxMessage,
     AuditRecord,
     IdempotencyRecord,
+    MergeRecord,
+    MovedCoverage,
 ]
 OWNED_TABLES: dict[str, Table] = {model.__tablename__: model.__table__ for model in OWNED_MODELS}
 PARTIAL_UNIQUE_INDEXES = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rcm_charge.adapters.repository import SqlCoverages, SqlEncounters, SqlImports, SqlPatients, SqlPrices
+from rcm_common.merges import SqlMerges
 from rcm_common.uow import SqlUnitOfWork
 
 
@@ -15,6 +16,7 @@ class SqlChargeUnitOfWork(SqlUnitOfWork):
 
     def _start(self) -> None:
         self.patients = SqlPatients(self.session, self.cipher)
+        self.merges = SqlMerges(self.session)
         self.coverages = SqlCoverages(self.session, self.blind_index)
         self.encounters = self.tracked(SqlEncounters(self.session, self.cipher, self.blind_index))
         self.prices = SqlPrices(self.session)

@@ -12,6 +12,7 @@ from uuid import UUID
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import Encounter
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
+from rcm_common.replica import Merges
 from rcm_common.uow import UnitOfWork
 
 
@@ -77,6 +78,9 @@ class Imports(Protocol):
 class ChargeUnitOfWork(UnitOfWork, Protocol):
     @property
     def patients(self) -> Patients: ...
+
+    @property
+    def merges(self) -> Merges: ...
 
     @property
     def coverages(self) -> Coverages: ...

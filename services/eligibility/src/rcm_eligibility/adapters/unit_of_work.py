@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rcm_common.merges import SqlMerges
 from rcm_common.uow import SqlUnitOfWork
 from rcm_eligibility.adapters.repository import (
     SqlAllowedAmounts,
@@ -25,6 +26,7 @@ class SqlEligibilityUnitOfWork(SqlUnitOfWork):
 
     def _start(self) -> None:
         self.patients = SqlPatients(self.session, self.cipher)
+        self.merges = SqlMerges(self.session)
         self.coverages = SqlCoverages(self.session, self.cipher)
         self.checks = self.tracked(SqlChecks(self.session, self.cipher))
         self.authorizations = self.tracked(SqlAuthorizations(self.session))

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
+from rcm_common.replica import Merges
 from rcm_common.uow import UnitOfWork
 from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
@@ -81,6 +82,9 @@ class ControlNumbers(Protocol):
 class EligibilityUnitOfWork(UnitOfWork, Protocol):
     @property
     def patients(self) -> Patients: ...
+
+    @property
+    def merges(self) -> Merges: ...
 
     @property
     def coverages(self) -> Coverages: ...

@@ -139,6 +139,23 @@ _BENEFITS: Final = {
     "deductible": {"total": "1500.00", "remaining": "1000.00"},
     "out_of_pocket": {"total": "6000.00", "remaining": "5200.00"},
     "prior_authorization_service_types": ["62"],
+    "accumulators": [
+        {
+            "kind": "deductible",
+            "insurance_type": None,
+            "coverage_level": "IND",
+            "total": "1500.00",
+            "remaining": "1000.00",
+        },
+        {"kind": "deductible", "insurance_type": None, "coverage_level": "FAM", "total": "3000.00", "remaining": None},
+        {
+            "kind": "out_of_pocket",
+            "insurance_type": None,
+            "coverage_level": "IND",
+            "total": "6000.00",
+            "remaining": "5200.00",
+        },
+    ],
 }
 
 EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {

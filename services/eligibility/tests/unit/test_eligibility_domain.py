@@ -17,6 +17,7 @@ from rcm_eligibility.domain.benefits import (
     Benefits,
     PayerAnswer,
     PayerError,
+    PlanAccumulator,
     ServiceCoinsurance,
     ServiceCopay,
 )
@@ -246,3 +247,18 @@ def test_an_appointment_is_due_once_within_the_window() -> None:
     appointment.check_id = None
     appointment.cancel()
     assert not appointment.due_for_check(today, 2)
+
+
+def test_what_is_left_of_the_family_deductible_caps_an_embedded_individual_one() -> None:
+    """An embedded deductible: each member's is met at the individual amount or once the family's is met,
+    whichever comes first, so what is left to the member is never more than what is left to the family."""
+    benefits = Benefits(
+        active=True,
+        accumulators=(
+            PlanAccumulator("deductible", None, "IND", Decimal("1500.00"), Decimal("1000.00")),
+            PlanAccumulator("deductible", None, "FAM", Decimal("3000.00"), Decimal("300.00")),
+        ),
+    )
+
+    assert benefits.deductible_for("98") == Accumulator(Decimal("1500.00"), Decimal("300.00"))
+    assert estimate(benefits, "98", Decimal("500.00")).deductible == Decimal("300.00")

@@ -12,8 +12,9 @@ import pytest
 
 from rcm_eligibility.adapters.x12_eligibility import Asker, benefits_of, build_270, read_271
 from rcm_eligibility.domain.benefits import Accumulator
+from rcm_eligibility.domain.estimate import estimate
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
-from rcm_eligibility.testing import NOW, commercial_benefits, reply_for
+from rcm_eligibility.testing import NOW, commercial_benefits, medicare_benefits, reply_for
 from rcm_x12 import read
 from rcm_x12.corpus import default_root, manifest
 from rcm_x12.eligibility_response_reader import read_eligibility
@@ -179,3 +180,39 @@ class TestCorpus:
         except X12Error:
             return
         assert entry.version.startswith("005010"), answer  # type: ignore[attr-defined]
+
+
+class TestMedicarePartsAAndB:
+    """CMS's HETS 271 states Medicare Part A's (EB04 MA) and Part B's (MB) deductibles both under service type
+    30. Part B pays a physician's services (42 CFR 410.10), Part A institutional care (42 CFR 409): each
+    amount is kept with its insurance type, and the one of the part that pays the service applies."""
+
+    def test_each_parts_deductible_is_kept_apart_and_part_bs_is_the_professional_one(self) -> None:
+        _check, text = request_270(coverage())
+        reply = reply_for(text, benefits=medicare_benefits())
+        benefits = read_271(reply, "t", member_id="ACM123456789", for_dependant=False).benefits
+
+        assert benefits is not None
+        assert benefits.deductible == Accumulator(Decimal("283.00"), Decimal("0.00"))  # Part B's, not Part A's
+        assert benefits.deductible_for("98") == Accumulator(Decimal("283.00"), Decimal("0.00"))
+        assert benefits.deductible_for("48") == Accumulator(Decimal("1676.00"), Decimal("1676.00"))  # inpatient
+        assert {(a.insurance_type, a.coverage_level, a.remaining) for a in benefits.accumulators} == {
+            ("MA", "IND", Decimal("1676.00")),
+            ("MB", "IND", Decimal("0.00")),
+        }
+
+    def test_a_99214_with_the_part_b_deductible_met_is_estimated_at_its_coinsurance(self) -> None:
+        """The reviewed figure: $127.53 allowed, Part B's deductible met, 20% coinsurance: $25.51, not the
+        $127.53 a Part A deductible would have made it."""
+        _check, text = request_270(coverage())
+        reply = reply_for(text, benefits=medicare_benefits())
+        benefits = read_271(reply, "t", member_id="ACM123456789", for_dependant=False).benefits
+        assert benefits is not None
+
+        owed = estimate(benefits, "98", Decimal("127.53"))
+
+        assert (owed.deductible, owed.coinsurance, owed.patient_responsibility) == (
+            Decimal("0.00"),
+            Decimal("25.51"),
+            Decimal("25.51"),
+        )

@@ -56,8 +56,21 @@ class ServiceCoinsurance(_Part):
     percent: Fraction
 
 
+class PlanAccumulator(_Part):
+    """A deductible or out-of-pocket maximum as the payer stated it for one insurance type (EB04: Medicare's
+    MA and MB are its Parts A and B) and coverage level (EB02: IND, FAM)."""
+
+    kind: Annotated[Literal["deductible", "out_of_pocket"], OpenEnum(unknown_reads_as=None)]
+    insurance_type: str | None = None
+    coverage_level: str
+    total: Money | None = None
+    remaining: Money | None = None
+
+
 class BenefitsSnapshot(_Part):
-    """The in-network, individual benefits a 271 stated for one coverage on one date of service."""
+    """The in-network benefits a 271 stated for one coverage on one date of service. `deductible` and
+    `out_of_pocket` are the individual amounts that apply to a professional service (Medicare's Part B);
+    `accumulators` holds every amount stated, by insurance type and coverage level."""
 
     active: bool
     plan_begin: date | None = None
@@ -70,6 +83,7 @@ class BenefitsSnapshot(_Part):
     deductible: Accumulator = Accumulator()
     out_of_pocket: Accumulator = Accumulator()
     prior_authorization_service_types: tuple[str, ...] = ()
+    accumulators: tuple[PlanAccumulator, ...] = ()
 
 
 class PayerError(_Part):

@@ -10,7 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from rcm_eligibility.domain.authorization import AuthorizationUse
-from rcm_eligibility.domain.benefits import Accumulator, Benefits, PayerError, ServiceCoinsurance, ServiceCopay
+from rcm_eligibility.domain.benefits import (
+    Accumulator,
+    Benefits,
+    PayerError,
+    PlanAccumulator,
+    ServiceCoinsurance,
+    ServiceCopay,
+)
 from rcm_eligibility.domain.model import Failure, Person
 
 
@@ -55,6 +62,16 @@ def benefits_from_json(text: str) -> Benefits:
         deductible=_accumulator(data["deductible"]),
         out_of_pocket=_accumulator(data["out_of_pocket"]),
         prior_authorization_service_types=tuple(data["prior_authorization_service_types"]),
+        accumulators=tuple(
+            PlanAccumulator(
+                kind=a["kind"],
+                insurance_type=a["insurance_type"],
+                coverage_level=a["coverage_level"],
+                total=_decimal(a["total"]),
+                remaining=_decimal(a["remaining"]),
+            )
+            for a in data.get("accumulators", ())  # none in a check stored before they were kept
+        ),
     )
 
 

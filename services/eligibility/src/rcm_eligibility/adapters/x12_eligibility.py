@@ -15,12 +15,14 @@ from typing import Final
 
 from rcm_eligibility.domain.benefits import (
     GENERAL_SERVICE_TYPE,
-    Accumulator,
+    INDIVIDUAL,
     Benefits,
     PayerAnswer,
     PayerError,
+    PlanAccumulator,
     ServiceCoinsurance,
     ServiceCopay,
+    applying,
 )
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
 from rcm_x12.codes.eligibility import ACTIVE_CODES
@@ -30,7 +32,7 @@ from rcm_x12.errors import X12Error
 from rcm_x12.writer import Envelope, Payer, Provider
 from rcm_x12.writer import Member as X12Member
 
-_INDIVIDUAL: Final = frozenset({"IND", ""})
+_ACCUMULATOR_KINDS: Final = {"C": "deductible", "G": "out_of_pocket"}
 _PLAN_YEAR_PERIODS: Final = frozenset({"", "22", "23", "25"})
 _REMAINING: Final = "29"
 _YEAR_TO_DATE: Final = "24"
@@ -167,6 +169,7 @@ def benefits_of(member: Member) -> Benefits:
     copays: dict[str, Decimal] = {}
     coinsurance: dict[str, Decimal] = {}
     prior_authorization: dict[str, None] = {}
+    accumulators = _plan_accumulators(member)
     for benefit in in_network:
         kinds = benefit.service_types or (GENERAL_SERVICE_TYPE,)
         if benefit.code == "B" and benefit.amount is not None:
@@ -186,9 +189,10 @@ def benefits_of(member: Member) -> Benefits:
         group_number=member.group_number,
         copays=tuple(ServiceCopay(kind, amount) for kind, amount in copays.items()),
         coinsurance=tuple(ServiceCoinsurance(kind, percent) for kind, percent in coinsurance.items()),
-        deductible=_accumulator(member, "C"),
-        out_of_pocket=_accumulator(member, "G"),
+        deductible=applying(accumulators, "deductible", GENERAL_SERVICE_TYPE),
+        out_of_pocket=applying(accumulators, "out_of_pocket", GENERAL_SERVICE_TYPE),
         prior_authorization_service_types=tuple(prior_authorization),
+        accumulators=accumulators,
     )
 
 
@@ -199,17 +203,27 @@ def _check_values(benefit: Benefit) -> None:
         raise X12Error("EB08 (benefit percent) is not a fraction from 0 to 1", segment="EB")
 
 
-def _accumulator(member: Member, code: str) -> Accumulator:
-    """The plan-year total and the remaining amount of a deductible (C) or out-of-pocket maximum (G), taking
-    the general (service type 30 or none) individual in-network figures first."""
+def _plan_accumulators(member: Member) -> tuple[PlanAccumulator, ...]:
+    """Every deductible (C) and out-of-pocket maximum (G) stated in network, by insurance type (EB04) and
+    coverage level (EB02, an unsaid level taken as individual): its plan-year total and what remains,
+    the general figures (service type 30 or none) first."""
+    groups: dict[tuple[str, str | None, str], list[Benefit]] = {}
+    for benefit in member.benefits:
+        if benefit.code not in _ACCUMULATOR_KINDS or benefit.amount is None or benefit.in_plan_network == "N":
+            continue
+        level = benefit.coverage_level or INDIVIDUAL
+        groups.setdefault((benefit.code, benefit.insurance_type or None, level), []).append(benefit)
+    accumulators = []
+    for (code, insurance_type, level), stated in groups.items():
+        total, remaining = _plan_year_amounts(stated)
+        accumulators.append(PlanAccumulator(_ACCUMULATOR_KINDS[code], insurance_type, level, total, remaining))
+    return tuple(accumulators)
+
+
+def _plan_year_amounts(stated: list[Benefit]) -> tuple[Decimal | None, Decimal | None]:
     total = remaining = met = None
-    candidates = [
-        b
-        for b in member.benefits
-        if b.code == code and b.amount is not None and b.coverage_level in _INDIVIDUAL and b.in_plan_network != "N"
-    ]
-    candidates.sort(key=lambda b: not (not b.service_types or GENERAL_SERVICE_TYPE in b.service_types))
-    for benefit in candidates:
+    stated = sorted(stated, key=lambda b: not (not b.service_types or GENERAL_SERVICE_TYPE in b.service_types))
+    for benefit in stated:
         if benefit.time_period == _REMAINING:
             remaining = remaining if remaining is not None else benefit.amount
         elif benefit.time_period == _YEAR_TO_DATE:
@@ -218,4 +232,4 @@ def _accumulator(member: Member, code: str) -> Accumulator:
             total = total if total is not None else benefit.amount
     if remaining is None and total is not None and met is not None:
         remaining = max(total - met, Decimal("0.00"))
-    return Accumulator(total=total, remaining=remaining)
+    return total, remaining

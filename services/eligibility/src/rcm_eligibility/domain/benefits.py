@@ -11,6 +11,14 @@ from decimal import Decimal
 from typing import Final
 
 GENERAL_SERVICE_TYPE: Final = "30"  # health benefit plan coverage: what a payer answers when nothing narrower
+# Medicare's Part A pays institutional care: hospice (45), hospital (47), inpatient (48), room and board (49) and
+# skilled nursing (AG); Part B pays the rest, a physician's services among them. CMS's HETS 271 states each
+# part's deductible with its EB04 insurance type (MA, MB), both under service type 30.
+MEDICARE_PART_A: Final = "MA"
+MEDICARE_PART_B: Final = "MB"
+PART_A_SERVICE_TYPES: Final = frozenset({"45", "47", "48", "49", "AG"})
+INDIVIDUAL: Final = "IND"
+FAMILY: Final = "FAM"
 # AAA codes after which asking again later is the payer's own advice: 42 unable to respond now, 80 no response.
 _TRANSIENT_REJECT_REASONS: Final = frozenset({"42", "80"})
 _RESUBMIT_FOLLOW_UPS: Final = frozenset({"R", "P"})
@@ -20,6 +28,18 @@ _RESUBMIT_FOLLOW_UPS: Final = frozenset({"R", "P"})
 class Accumulator:
     """A plan-year amount and what is left of it; None where the payer did not say."""
 
+    total: Decimal | None = None
+    remaining: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAccumulator:
+    """A deductible or out-of-pocket maximum as the payer stated it for one insurance type (EB04: Medicare's
+    MA and MB are its two parts; None where not said) and coverage level (EB02: IND, FAM)."""
+
+    kind: str  # "deductible" or "out_of_pocket"
+    insurance_type: str | None
+    coverage_level: str
     total: Decimal | None = None
     remaining: Decimal | None = None
 
@@ -38,7 +58,9 @@ class ServiceCoinsurance:
 
 @dataclass(frozen=True, slots=True)
 class Benefits:
-    """The in-network, individual-level benefits of one coverage on one date of service."""
+    """The in-network benefits of one coverage on one date of service. `deductible` and `out_of_pocket` are
+    the individual amounts that apply to a professional service (Part B's, for Medicare); `accumulators`
+    keeps every amount stated, by insurance type and coverage level, for the service that needs another."""
 
     active: bool
     plan_begin: date | None = None
@@ -51,6 +73,20 @@ class Benefits:
     deductible: Accumulator = Accumulator()
     out_of_pocket: Accumulator = Accumulator()
     prior_authorization_service_types: tuple[str, ...] = ()
+    accumulators: tuple[PlanAccumulator, ...] = ()
+
+    def deductible_for(self, service_type: str) -> Accumulator:
+        return self._accumulator_for("deductible", service_type)
+
+    def out_of_pocket_for(self, service_type: str) -> Accumulator:
+        return self._accumulator_for("out_of_pocket", service_type)
+
+    def _accumulator_for(self, kind: str, service_type: str) -> Accumulator:
+        """What applies to the service (`applying`); a snapshot kept before amounts were kept by insurance
+        type has only its general figures."""
+        if not self.accumulators:
+            return self.deductible if kind == "deductible" else self.out_of_pocket
+        return applying(self.accumulators, kind, service_type)
 
     def copay_for(self, service_type: str) -> Decimal | None:
         """The copay for the service type, else the plan's general one (service type 30)."""
@@ -67,6 +103,31 @@ class Benefits:
         if not self.active:
             return False
         return (self.plan_begin is None or self.plan_begin <= day) and (self.plan_end is None or day <= self.plan_end)
+
+
+def applying(accumulators: Iterable[PlanAccumulator], kind: str, service_type: str) -> Accumulator:
+    """The individual amount of the insurance type that pays the service, what is left of it capped by what
+    is left of the family's (an embedded individual deductible is met once the family's is)."""
+    stated = [a for a in accumulators if a.kind == kind]
+    paying = insurance_type_paying(service_type, {a.insurance_type for a in stated})
+    of_part = [a for a in stated if a.insurance_type == paying]
+    individual = next((a for a in of_part if a.coverage_level == INDIVIDUAL), None)
+    family = next((a for a in of_part if a.coverage_level == FAMILY), None)
+    if individual is None:
+        return Accumulator()
+    remaining = individual.remaining
+    if remaining is not None and family is not None and family.remaining is not None:
+        remaining = min(remaining, family.remaining)
+    return Accumulator(individual.total, remaining)
+
+
+def insurance_type_paying(service_type: str, stated: set[str | None]) -> str | None:
+    """Which of the insurance types a payer stated amounts for pays `service_type`: Medicare's Part A for
+    institutional care, Part B for the rest; otherwise the one the payer stated (None when it named none)."""
+    if stated & {MEDICARE_PART_A, MEDICARE_PART_B}:
+        return MEDICARE_PART_A if service_type in PART_A_SERVICE_TYPES else MEDICARE_PART_B
+    named = sorted(kind for kind in stated if kind is not None)
+    return None if None in stated or not named else named[0]
 
 
 def _for_service(entries: Iterable[tuple[str, Decimal]], service_type: str) -> Decimal | None:

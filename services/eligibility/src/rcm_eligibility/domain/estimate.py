@@ -3,8 +3,10 @@ amount and the benefits the latest 271 stated.
 
 The order is the one most plans apply: a copay where the plan sets one for the service type (the
 deductible then does not apply); otherwise the deductible still remaining, then coinsurance on the rest;
-the total is capped at what is left of the out-of-pocket maximum. Every assumption made for a benefit the
-payer did not state is listed, so the front desk can say how firm the figure is.
+the total is capped at what is left of the out-of-pocket maximum. The deductible and maximum are those of
+the insurance type that pays the service: Medicare's Part B for a physician's service, never Part A's.
+Every assumption made for a benefit the payer did not state is listed, so the front desk can say how firm
+the figure is.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def estimate(benefits: Benefits, service_type: str, allowed_amount: Decimal) -> 
         assumptions.append("the copay applies instead of the deductible and coinsurance")
     else:
         copay = _ZERO
-        remaining = benefits.deductible.remaining
+        remaining = benefits.deductible_for(service_type).remaining
         if remaining is None:
             remaining = _ZERO
             assumptions.append("the payer stated no deductible remaining: none is assumed")
@@ -53,7 +55,7 @@ def estimate(benefits: Benefits, service_type: str, allowed_amount: Decimal) -> 
             assumptions.append("the payer stated no coinsurance: none is assumed")
         coinsurance = ((allowed_amount - deductible) * share).quantize(_CENT, rounding=ROUND_HALF_UP)
     owed = copay + deductible + coinsurance
-    ceiling = benefits.out_of_pocket.remaining
+    ceiling = benefits.out_of_pocket_for(service_type).remaining
     if ceiling is None:
         assumptions.append("the payer stated no out-of-pocket maximum: the total is not capped")
     elif owed > ceiling:

@@ -9,6 +9,7 @@ from pathlib import Path
 from faststream.kafka import KafkaBroker
 
 from rcm_charge.adapters.icd10cm import load_catalog
+from rcm_charge.adapters.mpfs import load_fee_schedule
 from rcm_charge.adapters.ncci import load_edit_tables
 from rcm_charge.adapters.unit_of_work import SqlChargeUnitOfWork
 from rcm_charge.config import ChargeSettings
@@ -26,7 +27,9 @@ from rcm_common.uow import Publication
 def load_code_sets(directory: Path | None) -> CodeSets:
     """The shipped code sets with the operator's official files over them; loaded once per process (the
     ICD-10-CM tabular takes a second or so)."""
-    return CodeSets(diagnoses=load_catalog(directory), edits=load_edit_tables(directory))
+    return CodeSets(
+        diagnoses=load_catalog(directory), edits=load_edit_tables(directory), fees=load_fee_schedule(directory)
+    )
 
 
 @dataclass

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from pydantic import SecretStr
 
+from rcm_charge.adapters.mpfs import load_fee_schedule
 from rcm_charge.bootstrap import Charge, bootstrap
 from rcm_charge.config import ChargeSettings
 from rcm_charge.domain.code_sets import CodeSets, DiagnosisCode, PairEdit, UnitLimit
@@ -139,7 +140,7 @@ class FakeEdits:
 
 
 def fake_code_sets() -> CodeSets:
-    return CodeSets(diagnoses=FakeCatalog(), edits=FakeEdits())
+    return CodeSets(diagnoses=FakeCatalog(), edits=FakeEdits(), fees=load_fee_schedule(None))
 
 
 def chargemaster() -> list[ChargemasterEntry]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from rcm_charge.adapters.icd10cm import (
     load_restrictions,
     package_edition,
 )
+from rcm_charge.adapters.mpfs import load_fee_schedule, read_cms_rvu_file
 from rcm_charge.adapters.ncci import ProcedureEditTables, load_edit_tables, read_cms_mue, read_cms_ptp
 from rcm_charge.domain.code_sets import PairEdit
 
@@ -413,3 +415,49 @@ def test_the_package_edition_covers_its_fiscal_year(day: date, covered: bool) ->
 def test_a_newer_cms_edition_extends_what_is_covered(tmp_path: Path) -> None:
     (tmp_path / "icd10cm-order-2027.txt").write_text(FY2027_ORDER_FILE)
     assert load_catalog(tmp_path).covers(date(2027, 9, 30))
+
+
+# ------------------------------------------------------------------ the physician fee schedule's relative values
+
+# CMS's layout (preamble, a header over two rows, notes after the table), with two of its rows.
+CMS_RVU_FILE = (Path(__file__).parent / "cms_rvu_file.csv").read_text(encoding="utf-8")
+
+
+def test_cms_relative_value_file_is_read_by_its_column_names_under_a_two_row_header(tmp_path: Path) -> None:
+    (tmp_path / "PPRRVU26_JAN.csv").write_text(CMS_RVU_FILE, encoding="utf-8")
+
+    fees = load_fee_schedule(tmp_path)
+
+    injection = fees.entry("20610")
+    assert injection is not None
+    assert (injection.global_days, injection.bilateral, injection.multiple_procedure) == ("000", "1", "2")
+    assert (injection.preop, injection.intraop, injection.postop) == (Decimal("0.10"), Decimal("0.80"), Decimal("0.10"))
+    assert (injection.nonfacility_rvu, injection.facility_rvu) == (Decimal("2.01"), Decimal("1.49"))
+    professional = fees.entry("71046", "26")
+    assert professional is not None
+    assert professional.pctc == "1"
+    assert fees.entry("99213") is None  # CMS's file replaces the shipped sample whole
+
+
+def test_the_shipped_fee_schedule_sample_loads_without_a_directory() -> None:
+    fees = load_fee_schedule(None)
+    assert {code: fees.entry(code).global_days for code in ("99213", "20610", "10060", "27447")} == {  # type: ignore[union-attr]
+        "99213": "XXX",
+        "20610": "000",
+        "10060": "010",
+        "27447": "090",
+    }
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        (CMS_RVU_FILE.replace('"HCPCS"', '"CODE"'), "no header row naming HCPCS"),
+        (CMS_RVU_FILE.replace('"GLOB"', '"GLOBAL"'), "no GLOB DAYS column"),
+        (CMS_RVU_FILE.replace('"000","0.10"', '"045","0.10"'), "line 6: global days '045'"),
+        (CMS_RVU_FILE.replace('"0.80"', '"8.0"'), "line 6: the pre-, intra- and postoperative shares"),
+    ],
+)
+def test_a_malformed_relative_value_file_is_refused_naming_the_line(broken: str, message: str) -> None:
+    with pytest.raises(CodeSetError, match=message):
+        read_cms_rvu_file(broken, "PPRRVU26_JAN.csv")

@@ -521,3 +521,35 @@ async def test_registrations_events_that_change_nothing_leave_a_held_encounter_u
         await uow.commit()
 
     assert store.encounters.rows[held.id].revision == held.revision
+
+
+@pytest.mark.parametrize(
+    ("visit_modifier", "status", "issue_codes"),
+    [("57", "held", ["MODIFIER_57_MINOR_PROCEDURE"]), ("25", "captured", [])],
+)
+async def test_a_joint_injection_with_a_visit_takes_25_not_57(
+    visit_modifier: str, status: str, issue_codes: list[str]
+) -> None:
+    """20610 has a 0-day global: the separate visit that day takes 25; 57 is the decision for a major
+    surgery (MCPM ch. 12, §30.6.6). The reviewed case: 20610 with 99213-57 held, with 99213-25 captured."""
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    lines = [
+        {"code": "20610", "units": 1, "diagnosis_pointers": [1]},
+        {"code": "99213", "modifiers": [visit_modifier], "units": 1, "diagnosis_pointers": [1]},
+    ]
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id, lines=lines), store.uow(), EVALUATOR)
+
+    assert view.status == status
+    assert [issue.code for issue in view.issues if issue.severity != "warning"] == issue_codes
+
+
+async def test_a_bilateral_injection_billed_as_two_units_is_held() -> None:
+    """MCPM ch. 12, §40.7.B: 20610-50 is one unit; billed as two it is held."""
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    lines = [{"code": "20610", "modifiers": ["50"], "units": 2, "diagnosis_pointers": [1]}]
+    view = await encounters.capture(capture_cmd(patient_id, coverage_id, lines=lines), store.uow(), EVALUATOR)
+
+    assert view.status == "held"
+    assert [issue.code for issue in view.issues] == ["BILATERAL_ONE_UNIT"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rcm_charge.adapters.mpfs import load_fee_schedule
 from rcm_charge.domain.code_sets import UnitLimit
 from rcm_charge.domain.model import EncounterDetails, Issue, ServiceLine
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate, PriceList, priced
@@ -41,6 +42,7 @@ def context(**changes: Any) -> ValidationContext:
     base = ValidationContext(
         diagnoses=FakeCatalog(),
         edits=FakeEdits(),
+        fees=FEES,
         prices=PRICES,
         today=date(2026, 12, 3),
         patient=PatientFacts("F", date(1961, 5, 4)),
@@ -51,7 +53,7 @@ def context(**changes: Any) -> ValidationContext:
 
 def check(encounter: EncounterDetails, against: ValidationContext) -> tuple[Issue, ...]:
     """Validate the encounter as the service does: with its lines priced first."""
-    lines = priced(encounter.lines, against.prices, location=encounter.location, payer_id="ACME01")
+    lines = priced(encounter.lines, against.prices, FEES, location=encounter.location, payer_id="ACME01")
     return validate(replace(encounter, lines=lines), against)
 
 
@@ -265,12 +267,12 @@ def test_repeated_lines_are_flagged_for_review() -> None:
 
 def test_pricing_takes_the_most_specific_entry_and_the_payers_rate_times_units() -> None:
     lines = (ServiceLine("99214", diagnosis_pointers=(1,)), ServiceLine("J1100", units=Decimal(8)))
-    main = priced(lines, PRICES, location="MAIN", payer_id="ACME01")
+    main = priced(lines, PRICES, FEES, location="MAIN", payer_id="ACME01")
     assert [(line.charge, line.expected_allowed) for line in main] == [
         (Decimal("185.00"), Decimal("131.20")),
         (Decimal("36.00"), None),
     ]
-    clinic = priced(lines, PRICES, location="HOSP", payer_id=None)
+    clinic = priced(lines, PRICES, FEES, location="HOSP", payer_id=None)
     assert [(line.charge, line.expected_allowed) for line in clinic] == [
         (Decimal("210.00"), None),
         (Decimal("36.00"), None),
@@ -297,15 +299,31 @@ def test_ndcs_normalise_to_eleven_digits(ndc: str, normal: str | None) -> None:
     assert normalized_ndc(ndc) == normal
 
 
+FEES = load_fee_schedule(None)
+JOINT_PRICES = PriceList(
+    (ChargemasterEntry("20610", Decimal("400.00")), ChargemasterEntry("71046", Decimal("90.00"))),
+    (
+        ContractRate("ACME01", "20610", Decimal("100.00")),
+        ContractRate("ACME01", "71046", Decimal("40.00")),
+        ContractRate("ACME01", "71046", Decimal("30.00"), "TC"),
+    ),
+)
+
+
 @pytest.mark.parametrize(
     ("modifiers", "allowed"),
     [
-        ((), "131.20"),
-        (("50",), "196.80"),  # bilateral: 150%
-        (("51",), "65.60"),  # a later procedure of the session: 50%
-        (("62",), "82.00"),  # co-surgeon: 62.5%
-        (("80",), "20.99"),  # assistant surgeon: 16%
-        (("AS",), "17.84"),  # non-physician assistant: 13.6%
+        ((), "100.00"),
+        (("50",), "150.00"),  # bilateral, indicator 1: 150% (MCPM ch. 12, §40.7)
+        (("51",), "50.00"),  # a later procedure of the session: 50%
+        (("62",), "62.50"),  # co-surgeon: 62.5%
+        (("80",), "16.00"),  # assistant surgeon: 16%
+        (("AS",), "13.60"),  # non-physician assistant: 13.6%
+        (("54",), "90.00"),  # surgical care only: the pre- and intraoperative shares, 10% + 80% (§40.2.A)
+        (("55",), "10.00"),  # postoperative care only: 10%
+        (("56",), "10.00"),  # preoperative care only: 10%
+        (("CQ",), "85.00"),  # by a therapy assistant: 85% (SSA §1834(v))
+        (("CO",), "85.00"),
         (("26",), None),  # a component with no rate of its own: no guess
         (("TC",), None),
     ],
@@ -313,10 +331,37 @@ def test_ndcs_normalise_to_eleven_digits(ndc: str, normal: str | None) -> None:
 def test_payment_modifiers_take_their_share_of_the_contract_rate(
     modifiers: tuple[str, ...], allowed: str | None
 ) -> None:
-    (line,) = priced(
-        (ServiceLine("99214", modifiers, diagnosis_pointers=(1,)),), PRICES, location=None, payer_id="ACME01"
-    )
+    (line,) = priced((ServiceLine("20610", modifiers),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
     assert line.expected_allowed == (Decimal(allowed) if allowed else None)
+
+
+def test_modifier_50_pays_as_the_codes_bilateral_indicator_says() -> None:
+    """MCPM ch. 12, §40.7: indicator 9 (a visit) has no bilateral payment, so 50 takes one side's amount."""
+    (line,) = priced(
+        (ServiceLine("99214", ("50",), diagnosis_pointers=(1,)),), PRICES, FEES, location=None, payer_id="ACME01"
+    )
+    assert line.expected_allowed == Decimal("131.20")
+
+
+def test_imaging_on_film_or_computed_radiography_loses_part_of_its_technical_component() -> None:
+    """Social Security Act §1848(b)(9): FX takes 20% off the technical component, FY 10% (from 2023). On a
+    global line only the technical part is reduced: 71046's is 0.85 of its 1.17 RVUs."""
+    (film,) = priced((ServiceLine("71046", ("FX",)),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
+    (computed,) = priced((ServiceLine("71046", ("TC", "FY")),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
+    (unknown,) = priced((ServiceLine("20610", ("FX",)),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
+
+    assert film.expected_allowed == Decimal("34.19")  # 40.00 x (1 - 0.20 x 0.85 / 1.17)
+    assert computed.expected_allowed == Decimal("27.00")  # the TC rate, 30.00, less 10%
+    assert unknown.expected_allowed is None  # 20610 has no technical component on the schedule: no guess
+
+
+def test_the_expected_allowed_is_never_above_the_charge() -> None:
+    """Payers pay the lesser of the actual charge and the fee schedule amount (MCPM ch. 12, §20.1)."""
+    prices = PriceList(
+        (ChargemasterEntry("99214", Decimal("100.00")),), (ContractRate("ACME01", "99214", Decimal("131.20")),)
+    )
+    (line,) = priced((ServiceLine("99214", diagnosis_pointers=(1,)),), prices, FEES, location=None, payer_id="ACME01")
+    assert (line.charge, line.expected_allowed) == (Decimal("100.00"), Decimal("100.00"))
 
 
 def test_a_component_rate_of_its_own_is_taken_whole() -> None:
@@ -324,7 +369,7 @@ def test_a_component_rate_of_its_own_is_taken_whole() -> None:
         (ChargemasterEntry("93000", Decimal("70.00")),),
         (ContractRate("ACME01", "93000", Decimal("20.00")), ContractRate("ACME01", "93000", Decimal("8.00"), "26")),
     )
-    (line,) = priced((ServiceLine("93000", ("26",)),), prices, location=None, payer_id="ACME01")
+    (line,) = priced((ServiceLine("93000", ("26",)),), prices, FEES, location=None, payer_id="ACME01")
     assert line.expected_allowed == Decimal("8.00")
 
 
@@ -339,3 +384,51 @@ def test_a_line_edit_checks_each_line_alone() -> None:
     assert codes(check(details(diagnoses=("M54.50",), lines=too_many), context(edits=edits))) == ["UNITS_EXCEED_LIMIT"]
     per_day = FakeEdits(limits={"20610": UnitLimit("20610", 1)})
     assert codes(check(details(diagnoses=("M54.50",), lines=lines), context(edits=per_day))) == ["UNITS_EXCEED_LIMIT"]
+
+
+def test_a_bilateral_procedure_is_one_line_of_one_unit_with_modifier_50() -> None:
+    """MCPM ch. 12, §40.7.B: bilateral procedures are billed on one line with 50 and one unit; two units
+    with 50 would be paid as four sides."""
+    both_sides = ServiceLine("20610", ("50",), units=Decimal(2), diagnosis_pointers=(1,))
+    one_line = ServiceLine("20610", ("50",), diagnosis_pointers=(1,))
+
+    assert [(i.code, i.severity, i.line) for i in check(details(lines=(both_sides,)), context())] == [
+        ("BILATERAL_ONE_UNIT", "error", 1)
+    ]
+    assert check(details(lines=(one_line,)), context()) == ()
+
+
+def test_modifier_50_on_a_code_the_fee_schedule_does_not_pay_bilaterally_asks_a_coder() -> None:
+    visit = ServiceLine("99214", ("50",), diagnosis_pointers=(1,))
+    (issue,) = check(details(lines=(visit,)), context())
+    assert (issue.code, issue.severity) == ("BILATERAL_NOT_RECOGNISED", "review")
+
+
+def test_57_is_for_the_decision_for_major_surgery_and_25_for_a_visit_beside_a_minor_procedure() -> None:
+    """MCPM ch. 12, §30.6.6 and §40.2.A.4: 20610 has a 0-day global, so a separate visit that day takes 25;
+    57 belongs to the visit that decided on a 90-day surgery (27447), where 25 does not unbundle the visit."""
+    injection = ServiceLine("20610", diagnosis_pointers=(1,))
+    knee = ServiceLine("27447", diagnosis_pointers=(1,))
+
+    with_57 = check(details(lines=(injection, ServiceLine("99213", ("57",), diagnosis_pointers=(1,)))), context())
+    with_25 = check(details(lines=(injection, ServiceLine("99213", ("25",), diagnosis_pointers=(1,)))), context())
+    major_25 = check(details(lines=(knee, ServiceLine("99213", ("25",), diagnosis_pointers=(1,)))), context())
+    major_57 = check(details(lines=(knee, ServiceLine("99213", ("57",), diagnosis_pointers=(1,)))), context())
+
+    assert [(i.code, i.line) for i in with_57] == [("MODIFIER_57_MINOR_PROCEDURE", 2)]
+    assert with_25 == ()
+    assert "MODIFIER_25_MAJOR_SURGERY" in codes(major_25)
+    assert "MODIFIER_25_MAJOR_SURGERY" not in codes(major_57)
+    assert "MODIFIER_57_MINOR_PROCEDURE" not in codes(major_57)
+
+
+def test_a_problem_visit_with_25_beside_a_preventive_visit_is_not_flagged() -> None:
+    """A problem addressed at a preventive visit is billed as its own E/M with 25 (CPT's preventive
+    medicine guidelines; MCPM ch. 12, §30.6.2): nothing to review."""
+    preventive = ServiceLine("99396", diagnosis_pointers=(1,))
+    problem = ServiceLine("99213", ("25",), diagnosis_pointers=(1,))
+    alone = check(details(lines=(problem,)), context())
+    beside = check(details(lines=(preventive, problem)), context())
+
+    assert "REVIEW_MODIFIER_25" in codes(alone)
+    assert "REVIEW_MODIFIER_25" not in codes(beside)

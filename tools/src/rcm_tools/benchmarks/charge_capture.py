@@ -63,6 +63,7 @@ def validation_rate(encounters: int) -> float:
     context = ValidationContext(
         diagnoses=code_sets.diagnoses,
         edits=code_sets.edits,
+        fees=code_sets.fees,
         prices=prices,
         today=DAY,
         patient=PatientFacts("F", date(1961, 5, 4)),
@@ -80,6 +81,7 @@ def validation_rate(encounters: int) -> float:
             lines=priced(
                 (ServiceLine(line.code, line.modifiers, line.units, line.diagnosis_pointers) for line in visit.lines),
                 prices,
+                code_sets.fees,
                 location=None,
                 payer_id="ACME01",
             ),

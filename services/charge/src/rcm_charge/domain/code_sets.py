@@ -1,5 +1,6 @@
-"""What validation asks of the code sets: ICD-10-CM diagnoses as of a date of service, and the
-procedure-to-procedure (NCCI-style) and medically-unlikely-units (MUE-style) edits.
+"""What validation asks of the code sets: ICD-10-CM diagnoses as of a date of service, the
+procedure-to-procedure (NCCI-style) and medically-unlikely-units (MUE-style) edits, and the physician fee
+schedule's indicators (global period, bilateral, multiple-procedure, professional and technical component).
 
 These are ports: the adapters answer them from the `simple-icd-10-cm` package, the curated tables shipped with
 the service and the official CMS files an operator loads. Codes are given and returned as billed on a claim:
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Protocol
+from decimal import Decimal
+from typing import Final, Literal, Protocol
 
 Sex = Literal["F", "M"]
 
@@ -88,9 +90,47 @@ class ProcedureEdits(Protocol):
     def unit_limit(self, code: str) -> UnitLimit | None: ...
 
 
+MAJOR_SURGERY_GLOBAL: Final = "090"
+MINOR_SURGERY_GLOBALS: Final = frozenset({"000", "010"})
+
+
+@dataclass(frozen=True, slots=True)
+class FeeScheduleEntry:
+    """One row of the Medicare Physician Fee Schedule's relative value file: a code (with a modifier for its
+    professional `26` or technical `TC` component) and the indicators that drive billing rules.
+
+    `global_days` is the global surgery period: `000` and `010` minor procedures, `090` major surgery,
+    `XXX` the concept does not apply (visits, tests), `YYY` set by the carrier, `ZZZ` an add-on within
+    another service's period, `MMM` maternity. `bilateral` is the BILAT SURG indicator: 0 modifier 50 is not
+    recognised, 1 the bilateral adjustment (150%) applies, 2 the code is already bilateral (100%), 3 each
+    side is paid in full (200%), 9 the concept does not apply. `preop`, `intraop` and `postop` are the
+    shares of the global package for modifiers 56, 54 and 55. RVUs are the national totals."""
+
+    code: str
+    modifier: str | None
+    status: str
+    global_days: str
+    pctc: str
+    bilateral: str
+    multiple_procedure: str
+    preop: Decimal
+    intraop: Decimal
+    postop: Decimal
+    nonfacility_rvu: Decimal
+    facility_rvu: Decimal
+    conversion_factor: Decimal | None = None
+
+
+class FeeSchedule(Protocol):
+    def entry(self, code: str, modifier: str | None = None) -> FeeScheduleEntry | None:
+        """The code's row (its `26` or `TC` row when that modifier is given), or None when it has none."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CodeSets:
     """The code sets validation runs against, loaded once per process."""
 
     diagnoses: DiagnosisCatalog
     edits: ProcedureEdits
+    fees: FeeSchedule

@@ -5,7 +5,11 @@ apart from the global service, say) and optionally only at one location; the mos
 line wins. The chargemaster is also the practice's code list: a code with no entry is not one it bills.
 
 The expected allowed applies the payment modifiers' usual adjustments (the Medicare physician fee schedule's)
-to the contract's rate: a payer's contract may differ, which its remittances will show.
+to the contract's rate, and is never more than the line's charge: payers pay the lesser of the charge and
+the fee schedule amount (Medicare Claims Processing Manual, chapter 12, §20.1). A payer's contract may
+differ, which its remittances will show. Where an adjustment needs the fee schedule's indicators for the
+code (bilateral, the split-care shares, the technical component) and the schedule has no row for it, there
+is no expected allowed: no rate, no guess.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
 
+from rcm_charge.domain.code_sets import FeeSchedule
 from rcm_charge.domain.model import ServiceLine
 
 CENT = Decimal("0.01")
@@ -21,15 +27,25 @@ LOCATION_PATTERN = r"[A-Za-z0-9_-]{1,20}"  # a practice's code for one of its lo
 
 COMPONENTS = frozenset({"26", "TC"})
 # The share of the fee schedule amount a payment modifier pays (a rate without such a modifier is per unit).
-PAYMENT_MODIFIERS: dict[str, Decimal] = {
-    "50": Decimal("1.5"),  # bilateral: 150% of the one-side amount
+PAYMENT_MODIFIERS: Final[dict[str, Decimal]] = {
     "51": Decimal("0.5"),  # second and later procedures of a session: 50%
     "62": Decimal("0.625"),  # each of two co-surgeons: 62.5%
     "80": Decimal("0.16"),  # assistant surgeon: 16%
     "81": Decimal("0.16"),
     "82": Decimal("0.16"),
     "AS": Decimal("0.136"),  # non-physician assistant at surgery: 85% of 16%
+    # Therapy furnished in whole or in part by a therapy assistant: 85% (Social Security Act §1834(v)(1),
+    # from 2022; the CY2022 physician fee schedule final rule).
+    "CQ": Decimal("0.85"),
+    "CO": Decimal("0.85"),
 }
+# Modifier 50 by the fee schedule's bilateral indicator (MCPM chapter 12, §40.7): 1 pays 150% of one side,
+# 3 each side in full, 0, 2 and 9 one side's amount. Without the code's row, the usual 150%.
+BILATERAL_SHARES: Final = {"0": Decimal(1), "1": Decimal("1.5"), "2": Decimal(1), "3": Decimal(2), "9": Decimal(1)}
+# Imaging by film (FX) loses 20% of its technical component, by computed radiography (FY) 10% (Social
+# Security Act §1848(b)(9), the latter from 2023).
+TECHNICAL_REDUCTIONS: Final = {"FX": Decimal("0.20"), "FY": Decimal("0.10")}
+SPLIT_CARE: Final = frozenset({"54", "55", "56"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +91,7 @@ class PriceList:
         best = max(fitting, key=lambda entry: (entry.location is not None, entry.modifier is not None))
         return _times(best.charge, line.units)
 
-    def allowed_for(self, line: ServiceLine, payer_id: str | None) -> Decimal | None:
+    def allowed_for(self, line: ServiceLine, payer_id: str | None, fees: FeeSchedule) -> Decimal | None:
         if payer_id is None:
             return None
         fitting = [
@@ -93,8 +109,34 @@ class PriceList:
         share = Decimal(1)
         for modifier in dict.fromkeys(line.modifiers):
             if modifier != best.modifier:  # a rate set for the modifier already is that modifier's amount
-                share *= PAYMENT_MODIFIERS.get(modifier, Decimal(1))
+                adjustment = modifier_share(modifier, line, fees)
+                if adjustment is None:
+                    return None
+                share *= adjustment
         return _times(best.allowed * share, line.units)
+
+
+def modifier_share(modifier: str, line: ServiceLine, fees: FeeSchedule) -> Decimal | None:
+    """The share of the line's amount a modifier pays; None when it depends on a fee schedule row the
+    schedule does not have."""
+    entry = fees.entry(line.code)
+    if modifier == "50":
+        return BILATERAL_SHARES[entry.bilateral] if entry is not None else Decimal("1.5")
+    if modifier in SPLIT_CARE:
+        # 54 surgical care only: the pre- and intraoperative shares; 55 postoperative care only; 56
+        # preoperative care only (MCPM chapter 12, §40.2.A; the relative value file's PRE, INTRA, POST OP).
+        if entry is None:
+            return None
+        return {"54": entry.preop + entry.intraop, "55": entry.postop, "56": entry.preop}[modifier]
+    if modifier in TECHNICAL_REDUCTIONS:
+        reduction = TECHNICAL_REDUCTIONS[modifier]
+        if "TC" in line.modifiers:
+            return 1 - reduction
+        technical = fees.entry(line.code, "TC")
+        if entry is None or technical is None or entry.nonfacility_rvu <= 0:
+            return None  # a global service's technical part is known only from the fee schedule
+        return 1 - reduction * technical.nonfacility_rvu / entry.nonfacility_rvu
+    return PAYMENT_MODIFIERS.get(modifier, Decimal(1))
 
 
 def _times(amount: Decimal, units: Decimal) -> Decimal:
@@ -102,10 +144,23 @@ def _times(amount: Decimal, units: Decimal) -> Decimal:
 
 
 def priced(
-    lines: Iterable[ServiceLine], prices: PriceList, *, location: str | None, payer_id: str | None
+    lines: Iterable[ServiceLine],
+    prices: PriceList,
+    fees: FeeSchedule,
+    *,
+    location: str | None,
+    payer_id: str | None,
 ) -> tuple[ServiceLine, ...]:
-    """The lines with their charge and expected allowed set (None where no entry or rate fits)."""
-    return tuple(
-        replace(line, charge=prices.charge_for(line, location), expected_allowed=prices.allowed_for(line, payer_id))
-        for line in lines
-    )
+    """The lines with their charge and expected allowed set (None where no entry or rate fits); the expected
+    allowed is the lesser of the contract's amount and the charge."""
+    return tuple(_priced(line, prices, fees, location, payer_id) for line in lines)
+
+
+def _priced(
+    line: ServiceLine, prices: PriceList, fees: FeeSchedule, location: str | None, payer_id: str | None
+) -> ServiceLine:
+    charge = prices.charge_for(line, location)
+    allowed = prices.allowed_for(line, payer_id, fees)
+    if allowed is not None and charge is not None:
+        allowed = min(allowed, charge)
+    return replace(line, charge=charge, expected_allowed=allowed)

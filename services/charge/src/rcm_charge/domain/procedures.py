@@ -242,6 +242,8 @@ CONFLICTING: Final[tuple[tuple[frozenset[str], str], ...]] = (
 # The CPT E/M section by range, 99202-99499 (office, hospital, nursing facility, home, preventive and the rest),
 # taken as 992xx-994xx: 99201 (deleted in 2021) still counts, and 99500 on are home health and other services.
 EVALUATION_AND_MANAGEMENT: Final = re.compile(r"99[2-4][0-9]{2}")
+PREVENTIVE_VISIT: Final = re.compile(r"993(8[1-7]|9[1-7])")
+MEDICARE_PREVENTIVE_VISITS: Final = frozenset({"G0402", "G0438", "G0439"})
 
 
 def procedure_code_form(code: str) -> str | None:
@@ -256,6 +258,12 @@ def procedure_code_form(code: str) -> str | None:
 def is_evaluation_and_management(code: str) -> bool:
     """Whether the code is in the CPT E/M range."""
     return EVALUATION_AND_MANAGEMENT.fullmatch(code) is not None
+
+
+def is_preventive_visit(code: str) -> bool:
+    """A preventive visit: CPT's preventive medicine services (99381-99387 new, 99391-99397 established) or
+    Medicare's initial preventive examination and annual wellness visits (G0402, G0438, G0439)."""
+    return PREVENTIVE_VISIT.fullmatch(code) is not None or code in MEDICARE_PREVENTIVE_VISITS
 
 
 def modifier_form_valid(modifier: str) -> bool:

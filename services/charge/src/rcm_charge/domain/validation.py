@@ -16,7 +16,14 @@ from decimal import Decimal
 from typing import Final, Literal
 from uuid import UUID
 
-from rcm_charge.domain.code_sets import DiagnosisCatalog, DiagnosisCode, ProcedureEdits
+from rcm_charge.domain.code_sets import (
+    MAJOR_SURGERY_GLOBAL,
+    MINOR_SURGERY_GLOBALS,
+    DiagnosisCatalog,
+    DiagnosisCode,
+    FeeSchedule,
+    ProcedureEdits,
+)
 from rcm_charge.domain.model import (
     MAX_DIAGNOSES,
     MAX_LINES,
@@ -35,6 +42,7 @@ from rcm_charge.domain.procedures import (
     GLOBAL_SURGERY,
     MODIFIERS,
     is_evaluation_and_management,
+    is_preventive_visit,
     modifier_form_valid,
     normalized_ndc,
     procedure_code_form,
@@ -79,6 +87,7 @@ class CoverageFacts:
 class ValidationContext:
     diagnoses: DiagnosisCatalog
     edits: ProcedureEdits
+    fees: FeeSchedule
     prices: PriceList
     today: date
     patient: PatientFacts | None = None  # None: the patient is not known here (yet)
@@ -95,6 +104,8 @@ def validate(details: EncounterDetails, context: ValidationContext) -> tuple[Iss
             *_total(details),
             *_unit_limits(details, context.edits),
             *_pair_edits(details, context.edits),
+            *_bilateral(details, context.fees),
+            *_global_periods(details, context.fees),
             *_duplicates(details),
             *_review_rules(details),
         )
@@ -344,6 +355,62 @@ def distinct_services(first: ServiceLine, second: ServiceLine) -> bool:
     return bool(first_sites) and bool(second_sites) and not first_sites & second_sites
 
 
+def _bilateral(details: EncounterDetails, fees: FeeSchedule) -> Iterator[Issue]:
+    """A bilateral procedure is one line with modifier 50 and one unit (MCPM chapter 12, §40.7.B), and 50
+    belongs only on a code whose fee schedule bilateral indicator recognises it (1 or 3)."""
+    for number, line in enumerate(details.lines, start=1):
+        if "50" not in line.modifiers:
+            continue
+        if line.units != 1:
+            yield Issue(
+                "BILATERAL_ONE_UNIT",
+                f"{line.code} with modifier 50 is billed as one unit for both sides, not {line.units} "
+                "(MCPM ch. 12, §40.7)",
+                line=number,
+            )
+        entry = fees.entry(line.code)
+        if entry is not None and entry.bilateral in ("0", "2", "9"):
+            why = NOT_BILATERAL[entry.bilateral]
+            yield Issue(
+                "BILATERAL_NOT_RECOGNISED",
+                f"modifier 50 is not recognised for {line.code}: {why} (fee schedule bilateral indicator "
+                f"{entry.bilateral})",
+                severity="review",
+                line=number,
+            )
+
+
+def _global_periods(details: EncounterDetails, fees: FeeSchedule) -> Iterator[Issue]:
+    """A visit on the day of a procedure: 57 marks the decision for a major surgery (090 global days), 25 a
+    significant, separately identifiable visit on the day of a minor procedure (000 or 010) (MCPM chapter 12,
+    §30.6.6 and §40.2.A.4). 57 with only minor procedures, or 25 with a major surgery, is the wrong one."""
+    for number, line in enumerate(details.lines, start=1):
+        if not is_evaluation_and_management(line.code):
+            continue
+        day = line.service_date(details.date_of_service)
+        globals_ = {
+            entry.global_days
+            for other in details.lines
+            if other.service_date(details.date_of_service) == day
+            and (entry := fees.entry(other.code)) is not None
+            and entry.global_days in (MINOR_SURGERY_GLOBALS | {MAJOR_SURGERY_GLOBAL})
+        }
+        if "57" in line.modifiers and globals_ and MAJOR_SURGERY_GLOBAL not in globals_:
+            yield Issue(
+                "MODIFIER_57_MINOR_PROCEDURE",
+                f"57 marks the decision for a major surgery (90-day global); the procedures billed with "
+                f"{line.code} have 0- or 10-day globals: use 25 (MCPM ch. 12, §30.6.6)",
+                line=number,
+            )
+        if "25" in line.modifiers and MAJOR_SURGERY_GLOBAL in globals_:
+            yield Issue(
+                "MODIFIER_25_MAJOR_SURGERY",
+                f"a visit on the day of a major surgery is part of its global package unless it was the decision "
+                f"for surgery: use 57 on {line.code} (MCPM ch. 12, §40.2.A.4)",
+                line=number,
+            )
+
+
 def _duplicates(details: EncounterDetails) -> Iterator[Issue]:
     seen: dict[tuple[str, tuple[str, ...], date], int] = {}
     for number, line in enumerate(details.lines, start=1):
@@ -359,8 +426,19 @@ def _duplicates(details: EncounterDetails) -> Iterator[Issue]:
             seen[key] = number
 
 
+NOT_BILATERAL: Final = {
+    "0": "a bilateral procedure is paid as one side",
+    "2": "the code is bilateral already",
+    "9": "bilateral surgery does not apply to it",
+}
+
+
 def _review_rules(details: EncounterDetails) -> Iterator[Issue]:
+    """A 25 on a visit with no procedure is flagged, except on a problem visit billed with a preventive one,
+    where it is expected: the problem was significant and separately identifiable from the preventive
+    service (CPT's preventive medicine guidelines; MCPM chapter 12, §30.6.2)."""
     codes = {line.code for line in details.lines}
+    with_preventive = any(is_preventive_visit(code) for code in codes)
     for number, line in enumerate(details.lines, start=1):
         if line.code in HIGH_LEVEL_VISITS and len(details.diagnoses) == 1:
             diagnosis = details.diagnoses[0]
@@ -376,6 +454,7 @@ def _review_rules(details: EncounterDetails) -> Iterator[Issue]:
             is_evaluation_and_management(line.code)
             and "25" in line.modifiers
             and not any(not is_evaluation_and_management(code) for code in codes)
+            and not (with_preventive and not is_preventive_visit(line.code))
         ):
             yield Issue(
                 "REVIEW_MODIFIER_25",

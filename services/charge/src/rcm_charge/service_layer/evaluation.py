@@ -65,7 +65,10 @@ class EncounterEvaluator:
         payer_id = coverage.payer_id if coverage is not None and coverage.patient_id == details.patient_id else None
         if prices is None:
             prices = await price_list(uow, {line.code for line in details.lines}, payer_id)
-        details = replace(details, lines=priced(details.lines, prices, location=details.location, payer_id=payer_id))
+        details = replace(
+            details,
+            lines=priced(details.lines, prices, code_sets.fees, location=details.location, payer_id=payer_id),
+        )
         facts: PatientFacts | None = patient.facts if patient is not None else None
         imported_patient = source.imported_patient
         if facts is None and imported_patient is not None:
@@ -73,6 +76,7 @@ class EncounterEvaluator:
         context = ValidationContext(
             diagnoses=code_sets.diagnoses,
             edits=code_sets.edits,
+            fees=code_sets.fees,
             prices=prices,
             today=today,
             patient=facts,

@@ -99,6 +99,13 @@ SAMPLE_DIAGNOSES: Final = (
         restriction_note="maternity",
     ),
     DiagnosisCode("N40.0", "Benign prostatic hyperplasia without lower urinary tract symptoms", True, sex="M"),
+    DiagnosisCode("S72.001A", "Fracture of unspecified part of neck of right femur, initial encounter", True),
+    DiagnosisCode("W19.XXXA", "Unspecified fall, initial encounter", True),
+    DiagnosisCode("E11.42", "Type 2 diabetes mellitus with diabetic polyneuropathy", True),
+    DiagnosisCode("G63", "Polyneuropathy in diseases classified elsewhere", True, manifestation=True, code_first=True),
+    DiagnosisCode(
+        "F06.30", "Mood disorder due to known physiological condition, unspecified", True, code_first=True
+    ),
 )  # fmt: skip
 
 

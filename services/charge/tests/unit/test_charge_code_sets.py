@@ -461,3 +461,17 @@ def test_the_shipped_fee_schedule_sample_loads_without_a_directory() -> None:
 def test_a_malformed_relative_value_file_is_refused_naming_the_line(broken: str, message: str) -> None:
     with pytest.raises(CodeSetError, match=message):
         read_cms_rvu_file(broken, "PPRRVU26_JAN.csv")
+
+
+def test_the_package_marks_manifestations_and_codes_under_a_code_first_note(catalog: Icd10Catalog) -> None:
+    """ICD-10-CM Official Guidelines I.A.13, read off the tabular: G63's title says "in diseases classified
+    elsewhere"; F06's "code first" note holds for F06.30 beneath it; E11.9 has neither."""
+    polyneuropathy = catalog.lookup("G63", date(2026, 11, 2))
+    mood = catalog.lookup("F06.30", date(2026, 11, 2))
+    diabetes = catalog.lookup("E11.9", date(2026, 11, 2))
+    assert polyneuropathy is not None
+    assert mood is not None
+    assert diabetes is not None
+    assert (polyneuropathy.manifestation, polyneuropathy.code_first) == (True, True)
+    assert (mood.manifestation, mood.code_first) == (False, True)
+    assert (diabetes.manifestation, diabetes.code_first) == (False, False)

@@ -432,3 +432,35 @@ def test_a_problem_visit_with_25_beside_a_preventive_visit_is_not_flagged() -> N
 
     assert "REVIEW_MODIFIER_25" in codes(alone)
     assert "REVIEW_MODIFIER_25" not in codes(beside)
+
+
+def test_an_external_cause_is_never_the_first_listed_diagnosis() -> None:
+    """ICD-10-CM Official Guidelines I.C.20: external cause codes (V00-Y99) are never first-listed. The
+    reviewed case: W19.XXXA first-listed is held; after the fracture it explains, it is fine."""
+    visit = ServiceLine("99213", diagnosis_pointers=(1, 2))
+    fall_first = check(details(diagnoses=("W19.XXXA", "S72.001A"), lines=(visit,)), context())
+    fracture_first = check(details(diagnoses=("S72.001A", "W19.XXXA"), lines=(visit,)), context())
+
+    assert [(i.code, i.severity) for i in fall_first] == [("DIAGNOSIS_EXTERNAL_CAUSE_FIRST", "error")]
+    assert fracture_first == ()
+
+
+def test_a_manifestation_is_never_first_listed_on_the_claim_or_a_line() -> None:
+    """Official Guidelines I.A.13: a code titled "in diseases classified elsewhere" follows its underlying
+    condition, on the claim and as a line's primary (first-pointed) diagnosis; a code under a "code first"
+    note asks a coder."""
+    first = check(
+        details(diagnoses=("G63", "E11.42"), lines=(ServiceLine("99213", diagnosis_pointers=(1,)),)), context()
+    )
+    line_primary = check(
+        details(diagnoses=("E11.42", "G63"), lines=(ServiceLine("99213", diagnosis_pointers=(2, 1)),)), context()
+    )
+    mood = check(details(diagnoses=("F06.30",), lines=(ServiceLine("99213", diagnosis_pointers=(1,)),)), context())
+
+    assert [(i.code, i.line) for i in first] == [("DIAGNOSIS_MANIFESTATION_FIRST", None)]
+    assert [(i.code, i.line) for i in line_primary] == [("DIAGNOSIS_MANIFESTATION_FIRST", 1)]
+    assert [(i.code, i.severity) for i in mood] == [("REVIEW_CODE_FIRST", "review")]
+    assert (
+        check(details(diagnoses=("E11.42", "G63"), lines=(ServiceLine("99213", diagnosis_pointers=(1, 2)),)), context())
+        == ()
+    )

@@ -45,9 +45,13 @@ _SEXES: dict[str, Sex | None] = {"": None, "F": "F", "M": "M"}
 _PACKAGE_RELEASES = {"1.5.0": ("FY2026 April update", date(2026, 4, 1))}
 
 
+MANIFESTATION_TITLE = "in diseases classified elsewhere"  # ICD-10-CM Official Guidelines I.A.13
+
+
 class Icd10Entry(NamedTuple):
     description: str
     billable: bool
+    code_first: bool = False  # the tabular's "code first" note, on the code or a code above it
 
 
 class Icd10Edition:
@@ -139,6 +143,8 @@ class Icd10Catalog:
             code=dotted(key),
             description=entry.description,
             billable=entry.billable,
+            manifestation=MANIFESTATION_TITLE in entry.description.lower(),
+            code_first=entry.code_first,
             billable_children=() if entry.billable else edition.billable_children(key),
             sex=restriction.sex,
             min_age=restriction.min_age,
@@ -170,12 +176,16 @@ def package_edition() -> Icd10Edition:
         warnings.simplefilter("ignore", DeprecationWarning)
         import simple_icd_10_cm as icd  # deliberately lazy, see the docstring
 
+    codes = [code for code in icd.get_all_codes(with_dots=True) if icd.is_category_or_subcategory(code)]
+    # A "code first" note on a category or subcategory holds for every code beneath it: the undotted prefixes.
+    noted = {code.replace(".", "") for code in codes if icd.get_code_first(code)}
     entries: dict[str, Icd10Entry] = {}
-    for code in icd.get_all_codes(with_dots=True):
+    for code in codes:
         key = code.replace(".", "")
-        # Chapters and blocks are not codes; a block holding a single category repeats the category's name.
-        if key not in entries and icd.is_category_or_subcategory(code):
-            entries[key] = Icd10Entry(icd.get_description(code), icd.is_leaf(code))
+        # A block holding a single category repeats the category's name: the first one found is kept.
+        if key not in entries:
+            code_first = any(key[:length] in noted for length in range(3, len(key) + 1))
+            entries[key] = Icd10Entry(icd.get_description(code), icd.is_leaf(code), code_first)
     return Icd10Edition(f"ICD-10-CM {release} (simple-icd-10-cm {package_version})", effective_from, entries)
 
 

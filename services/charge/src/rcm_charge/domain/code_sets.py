@@ -17,6 +17,11 @@ from typing import Final, Literal, Protocol
 Sex = Literal["F", "M"]
 
 
+def is_external_cause(code: str) -> bool:
+    """Chapter 20's external causes of morbidity, V00-Y99 (Official Guidelines I.C.20)."""
+    return code.strip().upper()[:1] in ("V", "W", "X", "Y")
+
+
 def dotted(code: str) -> str:
     """A diagnosis code as a claim writes it: upper case, the dot after the third character (E119 is E11.9)."""
     bare = code.strip().replace(".", "").upper()
@@ -27,12 +32,16 @@ def dotted(code: str) -> str:
 class DiagnosisCode:
     """One ICD-10-CM code of an edition. A header (category or subcategory with codes beneath it) is not
     billable; `billable_children` then names every billable code under it, in the tabular order.
-    `sex`, `min_age` and `max_age` restrict who the code can describe (MCE-style sex and age edits)."""
+    `sex`, `min_age` and `max_age` restrict who the code can describe (MCE-style sex and age edits).
+    `manifestation` marks a code titled "in diseases classified elsewhere", `code_first` one under the
+    tabular's "code first" note: the underlying condition is listed before it (Official Guidelines I.A.13)."""
 
     code: str
     description: str
     billable: bool
     billable_children: tuple[str, ...] = ()
+    manifestation: bool = False
+    code_first: bool = False
     sex: Sex | None = None
     min_age: int | None = None
     max_age: int | None = None

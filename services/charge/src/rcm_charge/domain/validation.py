@@ -23,6 +23,7 @@ from rcm_charge.domain.code_sets import (
     DiagnosisCode,
     FeeSchedule,
     ProcedureEdits,
+    is_external_cause,
 )
 from rcm_charge.domain.model import (
     MAX_DIAGNOSES,
@@ -159,7 +160,7 @@ def _diagnoses(details: EncounterDetails, context: ValidationContext) -> Iterato
             f"{edition}: load CMS's files for that fiscal year",
             severity="warning",
         )
-    for code in details.diagnoses:
+    for position, code in enumerate(details.diagnoses):
         if code in seen:
             yield Issue("DIAGNOSIS_DUPLICATE", f"{code} is listed twice; list each diagnosis once")
             continue
@@ -171,6 +172,50 @@ def _diagnoses(details: EncounterDetails, context: ValidationContext) -> Iterato
             yield _not_billable(code, known)
         else:
             yield from _restrictions(known, details.date_of_service, context.patient)
+        if position == 0:
+            yield from _first_listed(code, known)
+    yield from _line_primaries(details, context)
+
+
+def _first_listed(code: str, known: DiagnosisCode | None, line: int | None = None) -> Iterator[Issue]:
+    """What may not be listed first, on the claim or as a line's first pointer: an external cause (Official
+    Guidelines I.C.20: never first-listed), a manifestation (I.A.13: its underlying condition comes first),
+    and, for a coder's judgement, a code under a "code first" note."""
+    where = f"line {line}'s first diagnosis" if line else "the first-listed diagnosis"
+    if is_external_cause(code):
+        yield Issue(
+            "DIAGNOSIS_EXTERNAL_CAUSE_FIRST",
+            f"{code} is an external cause (V00-Y99), never {where}: list the injury or condition it explains "
+            "first (ICD-10-CM Official Guidelines I.C.20)",
+            line=line,
+        )
+    elif known is not None and known.manifestation:
+        yield Issue(
+            "DIAGNOSIS_MANIFESTATION_FIRST",
+            f"{code} is a manifestation ({known.description}), never {where}: list the underlying condition "
+            "first (ICD-10-CM Official Guidelines I.A.13)",
+            line=line,
+        )
+    elif known is not None and known.code_first:
+        yield Issue(
+            "REVIEW_CODE_FIRST",
+            f"the tabular says to code the underlying condition before {code}; confirm it is {where} "
+            "(ICD-10-CM Official Guidelines I.A.13)",
+            severity="review",
+            line=line,
+        )
+
+
+def _line_primaries(details: EncounterDetails, context: ValidationContext) -> Iterator[Issue]:
+    """A line's first pointer names its primary diagnosis: the same sequencing applies there."""
+    for number, line in enumerate(details.lines, start=1):
+        if not line.diagnosis_pointers or line.diagnosis_pointers[0] == 1:
+            continue  # the first-listed diagnosis is checked once, above
+        pointer = line.diagnosis_pointers[0]
+        if not 1 <= pointer <= len(details.diagnoses):
+            continue  # an out-of-range pointer is its own error
+        code = details.diagnoses[pointer - 1]
+        yield from _first_listed(code, context.diagnoses.lookup(code, details.date_of_service), number)
 
 
 def _not_billable(code: str, known: DiagnosisCode) -> Issue:

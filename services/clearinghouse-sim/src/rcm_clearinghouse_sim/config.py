@@ -83,6 +83,9 @@ class PayerConfig(_Model):
     fees: dict[str, Decimal]
     unlisted_share_of_charge: Decimal
     not_covered_codes: list[str] = Field(default_factory=list)
+    no_cost_sharing_codes: list[str] = Field(default_factory=list)
+    """Preventive services the plan pays in full: no deductible, coinsurance or copay (for Medicare, the
+    annual wellness visit and the other services of MCPM chapter 18)."""
     timely_filing_days: int
     random_denial_rate: float = Field(default=0.0, ge=0, le=1)
     random_denials: list[DenialConfig] = Field(default_factory=list)
@@ -106,6 +109,7 @@ class PayerConfig(_Model):
             fees=dict(self.fees),
             unlisted_share=self.unlisted_share_of_charge,
             not_covered=frozenset(self.not_covered_codes),
+            no_cost_sharing=frozenset(self.no_cost_sharing_codes),
             timely_filing_days=self.timely_filing_days,
             random_denial_rate=self.random_denial_rate,
             random_denials=tuple(Denial(d.carc, d.rarc) for d in self.random_denials),

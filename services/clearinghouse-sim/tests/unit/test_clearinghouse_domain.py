@@ -31,9 +31,15 @@ DOS = date(2026, 3, 2)
 RECEIVED = date(2026, 3, 10)
 
 
-def line(procedure: str = "99213", charge: str = "150.00", number: int = 1, **changes: object) -> Line:
+def line(
+    procedure: str = "99213",
+    charge: str = "150.00",
+    number: int = 1,
+    modifiers: tuple[str, ...] = (),
+    **changes: object,
+) -> Line:
     fields: dict[str, object] = {"units": Decimal(1), "service_date": DOS, "pointers": (1,)} | changes
-    return Line(number, procedure, (), Decimal(charge), **fields)  # type: ignore[arg-type]
+    return Line(number, procedure, modifiers, Decimal(charge), **fields)  # type: ignore[arg-type]
 
 
 def claim(*lines: Line, payer: str = "ACME01", member: str = "W1", **changes: object) -> Claim:
@@ -192,7 +198,10 @@ def test_a_secondary_pays_the_lesser_of_what_is_left_and_its_own_payment() -> No
     assert met == Met(Decimal("283.00"), Decimal("0.00"))
 
 
-def test_a_secondary_leaves_the_patient_its_own_deductible() -> None:
+def test_a_secondary_leaves_the_patient_its_own_deductible_and_credits_what_it_would_have_applied() -> None:
+    """NAIC coordination of benefits model regulation, section 7: the secondary plan credits to its deductible
+    what it would have credited as primary (the whole $90.08 allowed for 99213), though the member paid it
+    only the $40.00 the primary left."""
     made = claim(
         line("99213", "150.00"),
         payer="MCARE1",
@@ -204,7 +213,7 @@ def test_a_secondary_leaves_the_patient_its_own_deductible() -> None:
 
     assert codes(result) == [("OA", "23", Decimal("110.00")), ("PR", "1", Decimal("40.00"))]
     assert result.paid == Decimal("0.00")
-    assert met.deductible == Decimal("40.00")
+    assert met.deductible == Decimal("90.08")
 
 
 def test_every_line_balances() -> None:
@@ -259,7 +268,7 @@ def test_a_terminated_member_is_told_inactive() -> None:
         (replace(claim(), billing_npi="1234567890"), True, ["562"]),
         (claim(rendering_npi="1111111111"), True, ["562"]),
         (claim(diagnoses=()), True, ["254"]),
-        (replace(claim(), charge=Decimal("1.00")), True, ["178"]),
+        (replace(claim(), charge=Decimal("1.00")), True, ["400", "178"]),  # out of balance: STC A7:400
         (claim(line(charge="-150.00")), True, ["402", "178"]),
         (claim(line(charge="0.00")), True, ["402", "178"]),
         (claim(line(charge="200.00"), line(charge="-50.00", number=2)), True, ["402", "583"]),
@@ -301,3 +310,38 @@ def test_an_amount_not_above_zero_is_named_on_the_rejection() -> None:
 def test_a_clean_claim_passes_the_edits() -> None:
     assert front_end_rejection(claim(), payer_known=True) is None
     assert front_end_rejection(claim(frequency="7", corrects="ACME01X"), payer_known=True, original_open=True) is None
+
+
+def test_the_annual_wellness_visit_is_paid_in_full() -> None:
+    """MCPM chapter 18, §140: neither the Part B deductible nor coinsurance applies to the annual wellness
+    visit (G0438, G0439). The reviewed case: G0439 paid in full by the Medicare-like payer, with the
+    deductible untouched; the office visit beside it bears the deductible."""
+    made = claim(line("G0439", "200.00"), line("99213", "150.00", number=2), payer="MCARE1")
+
+    result, met = run(made, MEDICARE)
+
+    wellness, visit = result.lines
+    assert (wellness.allowed, wellness.paid, wellness.patient) == (
+        Decimal("125.38"),
+        Decimal("125.38"),
+        Decimal("0.00"),
+    )
+    assert visit.patient == Decimal("90.08")  # the visit goes to the deductible
+    assert met.deductible == Decimal("90.08")
+
+
+def test_icd10cm_special_purpose_u_codes_are_valid_diagnoses() -> None:
+    """ICD-10-CM chapter 22 (U00-U85): U07.1 COVID-19 and U09.9 post COVID-19 condition are billable codes."""
+    made = claim(line("99213", "150.00"), diagnoses=("U071", "U099"))
+    assert not run(made)[0].lines[0].denied
+
+
+def test_the_same_code_on_the_other_side_is_not_a_duplicate() -> None:
+    """20610-RT after 20610-LT is the other knee: duplicates are compared with their modifiers."""
+    left = claim(line("20610", "160.00", modifiers=("LT",)))
+    right = claim(line("20610", "160.00", modifiers=("RT",)))
+    again = claim(line("20610", "160.00", modifiers=("LT",)))
+    seen = frozenset(allowed_keys(left, run(left)[0]))
+
+    assert not run(right, seen=seen)[0].lines[0].denied
+    assert run(again, seen=seen)[0].lines[0].adjustments[0].reason == "18"

@@ -9,7 +9,9 @@ in an earlier batch (CO-18), a code the plan does not cover (CO-96, N130), no pr
 plan requires one (CO-197), and a seeded share of denials drawn from the plan's list.
 
 A secondary claim (one carrying the prior payer's adjudication) pays the lesser of what the prior payer
-left the patient and what this plan would have paid as primary; the prior payer's part is OA-23.
+left the patient and what this plan would have paid as primary; the prior payer's part is OA-23, and the
+deductible it would have applied as primary is credited to the member (NAIC COB model regulation).
+Preventive services the plan names are paid in full, with no deductible or coinsurance (MCPM chapter 18).
 Every line balances: charge = paid + its adjustments.
 """
 
@@ -27,11 +29,13 @@ from rcm_clearinghouse_sim.domain.claims import Claim, Line, Patient, PriorShare
 from rcm_clearinghouse_sim.domain.coverage import Coverage
 from rcm_clearinghouse_sim.domain.plans import ZERO, Denial, Plan, cents
 
-# ICD-10-CM as claims carry it: no dot, a letter (not U), two characters of the category, up to four more.
-_ICD10 = re.compile(r"[A-TV-Z][0-9][0-9A-Z]{1,5}")
+# ICD-10-CM as claims carry it: no dot, a letter, two characters of the category, up to four more. The U
+# codes are ICD-10-CM's codes for special purposes (U07.1 COVID-19, U09.9 post COVID-19 condition).
+_ICD10 = re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}")
 _STATUS = {"P": "1", "S": "2", "T": "3"}
-DuplicateKey = tuple[str, Patient, date, str, Decimal]
-"""Payer, patient, date of service, procedure and charge: a line allowed before is a duplicate."""
+DuplicateKey = tuple[str, Patient, date, str, tuple[str, ...], Decimal]
+"""Payer, patient, date of service, procedure, modifiers and charge: a line allowed before is a duplicate
+(20610-RT after 20610-LT is the other knee, not a duplicate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +126,22 @@ def adjudicate(
             remarks = (denial.remark,) if denial.remark else ()
             results.append(LineResult(line, ZERO, None, (Adjustment("CO", denial.reason, line.charge),), remarks))
             continue
-        result, share = _priced(line, plan, met, prior)
-        met = met.plus(share.deductible, share.total)
+        result, credited = _priced(line, plan, met, prior)
+        met = met.plus(credited.deductible, credited.total)
         results.append(result)
     status = "4" if all(r.denied for r in results) else _STATUS.get(claim.responsibility, "1") if claim.prior else "1"
     return ClaimResult(status, tuple(results)), met
 
 
 def duplicate_key(claim: Claim, line: Line) -> DuplicateKey:
-    return (claim.payer_id, claim.patient, line.service_date, line.procedure, line.charge)
+    return (
+        claim.payer_id,
+        claim.patient,
+        line.service_date,
+        line.procedure,
+        tuple(sorted(line.modifiers)),
+        line.charge,
+    )
 
 
 def allowed_keys(claim: Claim, result: ClaimResult) -> set[DuplicateKey]:
@@ -180,6 +191,8 @@ def _share(plan: Plan, line: Line, allowed: Decimal, met: Met) -> _Share:
     coinsurance (as the eligibility service's estimate assumes, the usual commercial design); any other
     line the deductible left, then coinsurance on the rest. Either is held within what remains of the
     out-of-pocket maximum (coinsurance given back first)."""
+    if line.procedure in plan.no_cost_sharing:
+        return _Share(ZERO, ZERO, ZERO)  # preventive: paid in full (MCPM chapter 18; ACA §2713)
     room = met.out_of_pocket_left(plan)
     if plan.copay and line.procedure in plan.copay_codes:
         copay = min(plan.copay, allowed)
@@ -195,6 +208,10 @@ def _share(plan: Plan, line: Line, allowed: Decimal, met: Met) -> _Share:
 
 
 def _priced(line: Line, plan: Plan, met: Met, prior: PriorShare | None) -> tuple[LineResult, _Share]:
+    """The line's result and what it credits to the member's accumulators. As secondary the plan credits
+    to its deductible what it would have credited as primary, though the prior payer's payment left the
+    member less to pay (the NAIC coordination of benefits model regulation, section 7); the
+    out-of-pocket credit is what the member owes."""
     allowed = plan.allowed(line.procedure, line.charge, line.units)
     share = _share(plan, line, allowed, met)
     if prior is None:
@@ -213,7 +230,8 @@ def _priced(line: Line, plan: Plan, met: Met, prior: PriorShare | None) -> tuple
     adjustments = [Adjustment("OA", "23", line.charge - left_by_prior), *patient.adjustments()]
     if left > patient.total:
         adjustments.append(Adjustment("CO", "45", left - patient.total))
-    return LineResult(line, paid, allowed, tuple(a for a in adjustments if a.amount)), patient
+    credited = _Share(share.deductible, patient.total - patient.deductible, ZERO)
+    return LineResult(line, paid, allowed, tuple(a for a in adjustments if a.amount)), credited
 
 
 def _prior_shares(claim: Claim) -> list[PriorShare | None]:

@@ -62,7 +62,9 @@ def _amount_rejection(claim: Claim) -> Rejection | None:
     if any(line.units <= 0 for line in claim.lines):
         return _rejection("a line's units are not greater than zero", "A7", "476")
     if claim.charge != claim.line_charges:
-        return _rejection("the total charge is not the sum of the lines' charges", "A7", "178")
+        return _rejection(
+            "the claim is out of balance: its total is not the sum of its lines", "A7", "400", naming="178"
+        )
     return None
 
 

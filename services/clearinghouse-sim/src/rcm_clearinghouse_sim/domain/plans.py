@@ -48,7 +48,8 @@ class Plan:
     """One payer's plan. `coinsurance` is the member's share as a fraction; `copay` applies per line to
     `copay_codes` (office visits) and is told for `copay_service_types` in a 271; prior authorisation is
     required for `auth_codes` on claims and told (EB11) for `auth_service_types`. A code missing from
-    `fees` is allowed `unlisted_share` of its charge."""
+    `fees` is allowed `unlisted_share` of its charge; `no_cost_sharing` codes (preventive services) owe the
+    member nothing."""
 
     payer_id: str
     name: str
@@ -66,6 +67,7 @@ class Plan:
     fees: Mapping[str, Decimal]
     unlisted_share: Decimal
     not_covered: frozenset[str]
+    no_cost_sharing: frozenset[str]
     timely_filing_days: int
     random_denial_rate: float
     random_denials: tuple[Denial, ...]

@@ -95,7 +95,7 @@ SAMPLE_DIAGNOSES: Final = (
     DiagnosisCode("J06.9", "Acute upper respiratory infection, unspecified", True),
     DiagnosisCode("M54.50", "Low back pain, unspecified", True),
     DiagnosisCode(
-        "O80", "Encounter for full-term uncomplicated delivery", True, sex="F", min_age=12, max_age=55,
+        "O80", "Encounter for full-term uncomplicated delivery", True, sex="F", min_age=9, max_age=64,
         restriction_note="maternity",
     ),
     DiagnosisCode("N40.0", "Benign prostatic hyperplasia without lower urinary tract symptoms", True, sex="M"),

@@ -188,19 +188,19 @@ def test_a_malformed_order_file_is_refused_naming_the_line(tmp_path: Path, bad: 
 @pytest.mark.parametrize(
     ("code", "sex", "min_age", "max_age"),
     [
-        ("O80", "F", 12, 55),
-        ("Z3A.01", "F", 12, 55),
+        ("O80", "F", 9, 64),  # the MCE's maternity ages (Definitions of Medicare Code Edits, age conflict)
+        ("Z3A.01", "F", 9, 64),
         ("N40.0", "M", None, None),
         ("C56.1", "F", None, None),
         ("C50.911", None, None, None),  # breast: the longer prefix lifts the female genital range
         ("Z38.00", None, None, 0),
         ("Z00.110", None, None, 0),
         ("Z00.121", None, None, 17),
-        ("Z00.00", None, 18, None),
+        ("Z00.00", None, 15, None),  # the MCE's adult ages, 15 to 124
         ("E11.9", None, None, None),
     ],
 )
-def test_sex_and_age_restrictions_come_from_the_longest_prefix(
+def test_sex_and_age_restrictions_are_the_mces_and_come_from_the_longest_prefix(
     catalog: Icd10Catalog, code: str, sex: str | None, min_age: int | None, max_age: int | None
 ) -> None:
     found = catalog.lookup(code, DOS)

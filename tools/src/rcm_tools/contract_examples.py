@@ -156,6 +156,16 @@ _BENEFITS: Final = {
             "remaining": "5200.00",
         },
     ],
+    "other_payers": [
+        {
+            "name": "NORTHWIND HEALTH",
+            "payer_id": "NWH01",
+            "insurance_type": "C1",
+            "medicare_secondary_payer": False,
+            "service_types": ["30"],
+            "coordination_begin": "2025-07-01",
+        }
+    ],
 }
 
 EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {

@@ -71,7 +71,9 @@ class BenefitInfo:
     B co-payment, C deductible, G out of pocket...), `coverage_level` EB02 (IND, FAM...), `service_types`
     EB03 (repeated), `insurance_type` EB04, `plan_description` EB05, `time_period` EB06 (23 calendar year,
     29 remaining...), `amount` EB07, `percent` EB08 (a fraction: 0.2 is 20%), `quantity_qualifier` and
-    `quantity` EB09-10, `authorization_required` EB11, `in_plan_network` EB12 (Y, N, or W not applicable)."""
+    `quantity` EB09-10, `authorization_required` EB11, `in_plan_network` EB12 (Y, N, or W not applicable).
+    For another payer (EB01 R), `coordination_begin` is its DTP*290 (coordination of benefits) and
+    `other_payer` its name and payer id, written in loop 2120 as NM1*PRP (primary payer)."""
 
     code: str
     coverage_level: str = ""
@@ -86,6 +88,8 @@ class BenefitInfo:
     authorization_required: bool | None = None
     in_plan_network: Literal["Y", "N", "W", ""] = ""
     messages: tuple[str, ...] = ()
+    coordination_begin: date | None = None
+    other_payer: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         check_money(self.amount, what="a benefit")
@@ -107,7 +111,14 @@ class BenefitInfo:
             "" if self.quantity is None else decimal_text(self.quantity),
             _AUTHORIZATION[self.authorization_required], self.in_plan_network,
         )  # fmt: skip
-        return [eb, *(("MSG", message) for message in self.messages)]
+        dates: list[Elements] = []
+        if self.coordination_begin is not None:
+            dates.append(("DTP", "290", "D8", self.coordination_begin.strftime("%Y%m%d")))
+        related: list[Elements] = []
+        if self.other_payer is not None:
+            name, payer_id = self.other_payer
+            related = [("LS", "2120"), ("NM1", "PRP", "2", name, "", "", "", "", "PI", payer_id), ("LE", "2120")]
+        return [eb, *dates, *(("MSG", message) for message in self.messages), *related]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from rcm_eligibility.adapters.x12_eligibility import Asker, benefits_of, build_2
 from rcm_eligibility.domain.benefits import Accumulator
 from rcm_eligibility.domain.estimate import estimate
 from rcm_eligibility.domain.model import CoverageCopy, EligibilityCheck, PatientCopy, Person
+from rcm_eligibility.service_layer.mapping import benefits_contract
 from rcm_eligibility.testing import NOW, commercial_benefits, medicare_benefits, reply_for
 from rcm_x12 import read
 from rcm_x12.corpus import default_root, manifest
@@ -216,3 +217,30 @@ class TestMedicarePartsAAndB:
             Decimal("25.51"),
             Decimal("25.51"),
         )
+
+
+def test_another_payer_named_in_the_271_is_kept_and_published_for_the_front_desk() -> None:
+    """Coverage discovery: a 271's EB*R names another or an additional payer (loop 2120, DTP*290 for
+    coordination of benefits). For Medicare, insurance types such as 12 (working aged) name a group health
+    plan primary to Medicare under the Medicare Secondary Payer rules (42 U.S.C. 1395y(b))."""
+    from rcm_x12.eligibility_response_writer import BenefitInfo
+
+    _check, text = request_270(coverage())
+    msp = BenefitInfo(
+        "R", "IND", ("30",), insurance_type="12", coordination_begin=date(2024, 7, 1),
+        other_payer=("EMPLOYER GROUP HEALTH PLAN", "EGHP1"),
+    )  # fmt: skip
+    reply = reply_for(text, benefits=(*medicare_benefits(), msp))
+    benefits = read_271(reply, "t", member_id="ACM123456789", for_dependant=False).benefits
+
+    assert benefits is not None
+    [other] = benefits.other_payers
+    assert (other.name, other.payer_id, other.insurance_type, other.coordination_begin) == (
+        "EMPLOYER GROUP HEALTH PLAN",
+        "EGHP1",
+        "12",
+        date(2024, 7, 1),
+    )
+    assert other.medicare_secondary_payer
+    [published] = benefits_contract(benefits).other_payers
+    assert (published.name, published.medicare_secondary_payer) == ("EMPLOYER GROUP HEALTH PLAN", True)

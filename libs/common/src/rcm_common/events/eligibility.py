@@ -67,6 +67,19 @@ class PlanAccumulator(_Part):
     remaining: Money | None = None
 
 
+class OtherPayer(_Part):
+    """Another payer the 271 names for the member (EB01 R): coordination of benefits or, for Medicare, a
+    payer primary to it (`medicare_secondary_payer`, under the Medicare Secondary Payer rules). The front
+    desk adds that coverage before a claim goes to the wrong payer."""
+
+    name: str | None = None
+    payer_id: str | None = None
+    insurance_type: str | None = None
+    medicare_secondary_payer: bool = False
+    service_types: tuple[str, ...] = ()
+    coordination_begin: date | None = None
+
+
 class BenefitsSnapshot(_Part):
     """The in-network benefits a 271 stated for one coverage on one date of service. `deductible` and
     `out_of_pocket` are the individual amounts that apply to a professional service (Medicare's Part B);
@@ -84,6 +97,7 @@ class BenefitsSnapshot(_Part):
     out_of_pocket: Accumulator = Accumulator()
     prior_authorization_service_types: tuple[str, ...] = ()
     accumulators: tuple[PlanAccumulator, ...] = ()
+    other_payers: tuple[OtherPayer, ...] = ()
 
 
 class PayerError(_Part):

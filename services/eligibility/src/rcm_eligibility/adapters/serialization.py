@@ -13,6 +13,7 @@ from rcm_eligibility.domain.authorization import AuthorizationUse
 from rcm_eligibility.domain.benefits import (
     Accumulator,
     Benefits,
+    OtherPayer,
     PayerError,
     PlanAccumulator,
     ServiceCoinsurance,
@@ -71,6 +72,16 @@ def benefits_from_json(text: str) -> Benefits:
                 remaining=_decimal(a["remaining"]),
             )
             for a in data.get("accumulators", ())  # none in a check stored before they were kept
+        ),
+        other_payers=tuple(
+            OtherPayer(
+                name=o["name"],
+                payer_id=o["payer_id"],
+                insurance_type=o["insurance_type"],
+                service_types=tuple(o["service_types"]),
+                coordination_begin=_date(o["coordination_begin"]),
+            )
+            for o in data.get("other_payers", ())
         ),
     )
 

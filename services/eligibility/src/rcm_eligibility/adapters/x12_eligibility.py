@@ -17,6 +17,7 @@ from rcm_eligibility.domain.benefits import (
     GENERAL_SERVICE_TYPE,
     INDIVIDUAL,
     Benefits,
+    OtherPayer,
     PayerAnswer,
     PayerError,
     PlanAccumulator,
@@ -33,6 +34,8 @@ from rcm_x12.writer import Envelope, Payer, Provider
 from rcm_x12.writer import Member as X12Member
 
 _ACCUMULATOR_KINDS: Final = {"C": "deductible", "G": "out_of_pocket"}
+_OTHER_PAYER: Final = "R"
+_PAYER_ENTITIES: Final = frozenset({"PRP", "SEP", "TTP", "PR"})
 _PLAN_YEAR_PERIODS: Final = frozenset({"", "22", "23", "25"})
 _REMAINING: Final = "29"
 _YEAR_TO_DATE: Final = "24"
@@ -193,6 +196,21 @@ def benefits_of(member: Member) -> Benefits:
         out_of_pocket=applying(accumulators, "out_of_pocket", GENERAL_SERVICE_TYPE),
         prior_authorization_service_types=tuple(prior_authorization),
         accumulators=accumulators,
+        other_payers=tuple(_other_payer(benefit) for benefit in member.benefits if benefit.code == _OTHER_PAYER),
+    )
+
+
+def _other_payer(benefit: Benefit) -> OtherPayer:
+    """EB01 R: another or additional payer, named by its loop 2120 NM1 (PRP primary, SEP secondary, TTP
+    tertiary, PR payer), with its coordination of benefits date (DTP*290)."""
+    party = next((p for p in benefit.related_entities if p.entity in _PAYER_ENTITIES), None)
+    coordination = benefit.dates.get("290")
+    return OtherPayer(
+        name=(party.name or None) if party else None,
+        payer_id=(party.identifier or None) if party and party.id_qualifier in ("PI", "XV") else None,
+        insurance_type=benefit.insurance_type or None,
+        service_types=benefit.service_types,
+        coordination_begin=coordination.start if coordination else None,
     )
 
 

@@ -17,6 +17,9 @@ GENERAL_SERVICE_TYPE: Final = "30"  # health benefit plan coverage: what a payer
 MEDICARE_PART_A: Final = "MA"
 MEDICARE_PART_B: Final = "MB"
 PART_A_SERVICE_TYPES: Final = frozenset({"45", "47", "48", "49", "AG"})
+# EB04 insurance types under which Medicare names a payer primary to it (the Medicare Secondary Payer rules,
+# 42 U.S.C. 1395y(b); the HETS 271 companion guide's MSP types).
+MEDICARE_SECONDARY_PAYER_TYPES: Final = frozenset({"12", "13", "14", "15", "16", "41", "42", "43", "47"})
 INDIVIDUAL: Final = "IND"
 FAMILY: Final = "FAM"
 # AAA codes after which asking again later is the payer's own advice: 42 unable to respond now, 80 no response.
@@ -42,6 +45,24 @@ class PlanAccumulator:
     coverage_level: str
     total: Decimal | None = None
     remaining: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OtherPayer:
+    """Another payer the 271 names for the member (EB01 R, with its loop 2120 payer): coordination of
+    benefits, or, for Medicare, a payer primary to it under the Medicare Secondary Payer rules. The front
+    desk adds that coverage before the claim goes to the wrong payer. No policy number is kept (it stays in
+    the encrypted 271)."""
+
+    name: str | None
+    payer_id: str | None
+    insurance_type: str | None
+    service_types: tuple[str, ...] = ()
+    coordination_begin: date | None = None
+
+    @property
+    def medicare_secondary_payer(self) -> bool:
+        return self.insurance_type in MEDICARE_SECONDARY_PAYER_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +95,7 @@ class Benefits:
     out_of_pocket: Accumulator = Accumulator()
     prior_authorization_service_types: tuple[str, ...] = ()
     accumulators: tuple[PlanAccumulator, ...] = ()
+    other_payers: tuple[OtherPayer, ...] = ()
 
     def deductible_for(self, service_type: str) -> Accumulator:
         return self._accumulator_for("deductible", service_type)

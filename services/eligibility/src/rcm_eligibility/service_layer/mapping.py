@@ -14,7 +14,11 @@ from rcm_eligibility.domain.model import EligibilityCheck
 
 
 def benefits_contract(benefits: Benefits) -> contract.BenefitsSnapshot:
-    return contract.BenefitsSnapshot.model_validate(asdict(benefits))
+    snapshot = asdict(benefits)
+    snapshot["other_payers"] = [
+        asdict(other) | {"medicare_secondary_payer": other.medicare_secondary_payer} for other in benefits.other_payers
+    ]
+    return contract.BenefitsSnapshot.model_validate(snapshot)
 
 
 def payer_error_contract(error: PayerError) -> contract.PayerError:

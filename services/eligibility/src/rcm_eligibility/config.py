@@ -34,6 +34,9 @@ class EligibilitySettings(ServiceSettings):
     worker_batch_size: int = 8
     worker_poll_seconds: float = 0.5
     sweep_days_ahead: int = Field(default=2, ge=0, le=30)
+    estimate_max_benefits_age_days: int = Field(
+        default=30, ge=1, le=366, description="An estimate refuses benefits on file older than this."
+    )
     sweep_interval_seconds: float = 300.0
     sweep_batch_size: int = 500
 

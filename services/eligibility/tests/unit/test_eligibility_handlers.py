@@ -32,6 +32,7 @@ from rcm_eligibility.testing import (
 from rcm_x12.eligibility_response_writer import RequestRejection
 
 ASKER = Asker("RCMPLATFORM", "RCMCLEARINGHSE", "RCM DEMO PRACTICE", "1234567893", "9000000001")
+MAX_AGE = timedelta(days=30)
 POLICY = RetryPolicy(delays=(timedelta(0), timedelta(0)), lease=timedelta(minutes=2))
 
 
@@ -281,7 +282,7 @@ class TestEstimatesAndAuthorizations:
             patient_id=added.patient_id, coverage_id=added.coverage_id, procedure_code="70551", service_type="62"
         )
         with pytest.raises(ValidationFailed):
-            await handlers.estimate(cmd, store.uow())
+            await handlers.estimate(cmd, store.uow(), utcnow, max_age=MAX_AGE)
         await handlers.put_allowed_amounts(
             commands.PutAllowedAmounts(
                 amounts=[commands.AllowedAmount(payer_id="ACME01", procedure_code="70551", amount=Decimal("1250.00"))]
@@ -289,12 +290,64 @@ class TestEstimatesAndAuthorizations:
             store.uow(),
             utcnow,
         )
-        result = await handlers.estimate(cmd, store.uow())
+        result = await handlers.estimate(cmd, store.uow(), utcnow, max_age=MAX_AGE)
         # $1,000 deductible left, then 20% of the remaining $250.
         assert (result.deductible, result.coinsurance, result.patient_responsibility) == (
             Decimal("1000.00"), Decimal("50.00"), Decimal("1050.00")
         )  # fmt: skip
         assert result.prior_authorization_required
+
+    async def test_a_visit_of_several_services_spends_the_deductible_once(self) -> None:
+        """The office visit's copay (stated for service type 98) is not quoted for the MRI (62): the MRI goes
+        to the deductible, and what the first service takes of it is not there for the next."""
+        store = FakeStore()
+        added = await registered(store)
+        work, _ = checker(store, active)
+        await work.run_due(limit=10)
+        services = [
+            commands.PlannedServiceIn(procedure_code="99214", service_type="98", allowed_amount=Decimal("131.20")),
+            commands.PlannedServiceIn(procedure_code="70551", service_type="62", allowed_amount=Decimal("700.00")),
+            commands.PlannedServiceIn(procedure_code="70553", service_type="62", allowed_amount=Decimal("900.00")),
+        ]
+        cmd = commands.RequestEstimate(patient_id=added.patient_id, coverage_id=added.coverage_id, services=services)
+
+        result = await handlers.estimate(cmd, store.uow(), utcnow, max_age=MAX_AGE)
+
+        visit, first_mri, second_mri = result.services
+        assert (visit.copay, visit.deductible) == (Decimal("25.00"), Decimal("0.00"))
+        assert (first_mri.copay, first_mri.deductible, first_mri.coinsurance) == (
+            Decimal("0.00"), Decimal("700.00"), Decimal("0.00")
+        )  # fmt: skip
+        assert (second_mri.deductible, second_mri.coinsurance) == (Decimal("300.00"), Decimal("120.00"))
+        assert (result.deductible, result.patient_responsibility) == (Decimal("1000.00"), Decimal("1145.00"))
+        assert result.procedure_code is None
+
+    @pytest.mark.parametrize(
+        ("days_later", "date_of_service", "refusal"),
+        [
+            (0, date(utcnow().year + 1, 1, 15), "another plan year"),  # its deductible is next year's
+            (31, utcnow().date(), "more than 30 days old"),
+        ],
+    )
+    async def test_an_estimate_refuses_benefits_of_another_plan_year_or_too_old(
+        self, days_later: int, date_of_service: date | None, refusal: str
+    ) -> None:
+        store = FakeStore()
+        added = await registered(store)
+        work, _ = checker(store, active)
+        await work.run_due(limit=10)
+        later = utcnow() + timedelta(days=days_later)
+        cmd = commands.RequestEstimate(
+            patient_id=added.patient_id,
+            coverage_id=added.coverage_id,
+            date_of_service=date_of_service,
+            procedure_code="99214",
+            service_type="98",
+            allowed_amount=Decimal("131.20"),
+        )
+
+        with pytest.raises(Conflict, match=refusal):
+            await handlers.estimate(cmd, store.uow(), lambda: later, max_age=MAX_AGE)
 
     async def test_no_estimate_when_the_latest_answer_says_inactive(self) -> None:
         store = FakeStore()
@@ -312,7 +365,7 @@ class TestEstimatesAndAuthorizations:
             allowed_amount=Decimal("90.00"),
         )
         with pytest.raises(Conflict, match="not verified"):
-            await handlers.estimate(estimate, store.uow())
+            await handlers.estimate(estimate, store.uow(), utcnow, max_age=MAX_AGE)
 
     async def test_no_estimate_without_verified_eligibility(self) -> None:
         store = FakeStore()
@@ -324,7 +377,7 @@ class TestEstimatesAndAuthorizations:
             allowed_amount=Decimal("90.00"),
         )
         with pytest.raises(Conflict, match="check eligibility first"):
-            await handlers.estimate(cmd, store.uow())
+            await handlers.estimate(cmd, store.uow(), utcnow, max_age=MAX_AGE)
 
     async def test_an_authorisation_is_recorded_once_and_drawn_down(self) -> None:
         store = FakeStore()

@@ -97,6 +97,11 @@ class Benefits:
     accumulators: tuple[PlanAccumulator, ...] = ()
     other_payers: tuple[OtherPayer, ...] = ()
 
+    def insurance_type_for(self, service_type: str) -> str | None:
+        """The insurance type whose amounts apply to the service (Medicare's Part A or B; None when the
+        payer stated its amounts without one)."""
+        return insurance_type_paying(service_type, {a.insurance_type for a in self.accumulators})
+
     def deductible_for(self, service_type: str) -> Accumulator:
         return self._accumulator_for("deductible", service_type)
 
@@ -111,7 +116,9 @@ class Benefits:
         return applying(self.accumulators, kind, service_type)
 
     def copay_for(self, service_type: str) -> Decimal | None:
-        """The copay for the service type, else the plan's general one (service type 30)."""
+        """The copay stated for the service type. A copay is for the services it was stated for: an
+        office-visit copay (98) is not quoted for imaging (62), which the deductible and coinsurance then
+        decide. Only a copay stated for the plan as a whole (30) applies to every service."""
         return _for_service(((c.service_type, c.amount) for c in self.copays), service_type)
 
     def coinsurance_for(self, service_type: str) -> Decimal | None:

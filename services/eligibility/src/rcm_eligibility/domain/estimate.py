@@ -11,6 +11,7 @@ the figure is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
@@ -33,7 +34,67 @@ class Estimate:
     assumptions: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedService:
+    """One service of a planned visit: its code, service type and the payer's allowed amount for it."""
+
+    procedure_code: str
+    service_type: str
+    allowed_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class VisitEstimate:
+    """Each service's estimate, the deductible and out-of-pocket maximum consumed in the order given."""
+
+    services: tuple[tuple[PlannedService, Estimate], ...]
+
+    def total(self, field: str) -> Decimal:
+        return sum((getattr(estimate, field) for _, estimate in self.services), _ZERO)
+
+
+def estimate_visit(benefits: Benefits, services: Sequence[PlannedService]) -> VisitEstimate:
+    """The estimate of several services of one visit: what one service takes of the deductible and of the
+    out-of-pocket maximum is no longer there for the next (per insurance type, as Medicare's parts keep
+    their own)."""
+    used_deductible: dict[str | None, Decimal] = {}
+    used_out_of_pocket: dict[str | None, Decimal] = {}
+    estimated = []
+    for service in services:
+        part = benefits.insurance_type_for(service.service_type)
+        deductible_left = _less(benefits.deductible_for(service.service_type).remaining, used_deductible.get(part))
+        ceiling = _less(benefits.out_of_pocket_for(service.service_type).remaining, used_out_of_pocket.get(part))
+        one = _estimate(benefits, service.service_type, service.allowed_amount, deductible_left, ceiling)
+        used_deductible[part] = used_deductible.get(part, _ZERO) + one.deductible
+        used_out_of_pocket[part] = used_out_of_pocket.get(part, _ZERO) + one.patient_responsibility
+        estimated.append((service, one))
+    return VisitEstimate(tuple(estimated))
+
+
+def _less(remaining: Decimal | None, used: Decimal | None) -> Decimal | None:
+    if remaining is None:
+        return None
+    return max(remaining - (used or _ZERO), _ZERO)
+
+
 def estimate(benefits: Benefits, service_type: str, allowed_amount: Decimal) -> Estimate:
+    """The estimate of one service, from what the payer said remains."""
+    return _estimate(
+        benefits,
+        service_type,
+        allowed_amount,
+        benefits.deductible_for(service_type).remaining,
+        benefits.out_of_pocket_for(service_type).remaining,
+    )
+
+
+def _estimate(
+    benefits: Benefits,
+    service_type: str,
+    allowed_amount: Decimal,
+    deductible_left: Decimal | None,
+    ceiling: Decimal | None,
+) -> Estimate:
     if allowed_amount < 0:
         raise ValueError("an allowed amount is never negative")
     assumptions: list[str] = []
@@ -44,7 +105,7 @@ def estimate(benefits: Benefits, service_type: str, allowed_amount: Decimal) -> 
         assumptions.append("the copay applies instead of the deductible and coinsurance")
     else:
         copay = _ZERO
-        remaining = benefits.deductible_for(service_type).remaining
+        remaining = deductible_left
         if remaining is None:
             remaining = _ZERO
             assumptions.append("the payer stated no deductible remaining: none is assumed")
@@ -55,7 +116,6 @@ def estimate(benefits: Benefits, service_type: str, allowed_amount: Decimal) -> 
             assumptions.append("the payer stated no coinsurance: none is assumed")
         coinsurance = ((allowed_amount - deductible) * share).quantize(_CENT, rounding=ROUND_HALF_UP)
     owed = copay + deductible + coinsurance
-    ceiling = benefits.out_of_pocket_for(service_type).remaining
     if ceiling is None:
         assumptions.append("the payer stated no out-of-pocket maximum: the total is not capped")
     elif owed > ceiling:

@@ -4,6 +4,7 @@ change is audited by the handlers; creates honour `Idempotency-Key`."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -125,7 +126,8 @@ async def patient_eligibility(
 async def estimate(
     body: commands.RequestEstimate, _principal: EligibilityWrite, audit: AuditContextDep, elig: EligibilityDep
 ) -> EstimatePublic:
-    return await handlers.estimate(body, elig.uow(audit=audit))
+    max_age = timedelta(days=elig.settings.estimate_max_benefits_age_days)
+    return await handlers.estimate(body, elig.uow(audit=audit), elig.clock, max_age=max_age)
 
 
 @router.put(

@@ -31,14 +31,38 @@ class RequestCheck(_Command):
     service_type: str = "30"
 
 
-class RequestEstimate(_Command):
+MAX_ESTIMATED_SERVICES = 20
+
+
+class PlannedServiceIn(_Command):
     """`allowed_amount` overrides the payer's allowed amount on file, for a code the contract table lacks."""
 
-    patient_id: UUID
-    coverage_id: UUID
     procedure_code: str
     service_type: str = "30"
     allowed_amount: Amount | None = None
+
+
+class RequestEstimate(_Command):
+    """One service (`procedure_code`, `service_type`, `allowed_amount`) or several (`services`, estimated in
+    the order given), on `date_of_service` (today when not given)."""
+
+    patient_id: UUID
+    coverage_id: UUID
+    date_of_service: date | None = None
+    procedure_code: str | None = None
+    service_type: str = "30"
+    allowed_amount: Amount | None = None
+    services: list[PlannedServiceIn] = Field(default_factory=list, max_length=MAX_ESTIMATED_SERVICES)
+
+    def planned(self) -> list[PlannedServiceIn]:
+        """The services asked about, whichever way they were given."""
+        if self.procedure_code is None:
+            return list(self.services)
+        return [
+            PlannedServiceIn(
+                procedure_code=self.procedure_code, service_type=self.service_type, allowed_amount=self.allowed_amount
+            )
+        ]
 
 
 class RecordAuthorization(_Command):

@@ -6,7 +6,7 @@ Each runs in one unit of work: the change, its audit records and its events comm
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from rcm_common.errors import Conflict, NotFound, Problems, ValidationFailed
@@ -18,7 +18,7 @@ from rcm_common.types import Clock
 from rcm_eligibility.domain import rules
 from rcm_eligibility.domain.appointment import Appointment
 from rcm_eligibility.domain.authorization import PriorAuthorization
-from rcm_eligibility.domain.estimate import estimate as estimate_owed
+from rcm_eligibility.domain.estimate import PlannedService, estimate_visit
 from rcm_eligibility.domain.model import (
     RECHECK_FIELDS,
     CheckTrigger,
@@ -147,10 +147,25 @@ async def patient_eligibility(patient_id: UUID, uow: EligibilityUnitOfWork) -> l
     return [CheckPublic.of(check) for check in checks]
 
 
-async def estimate(cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork) -> EstimatePublic:
+async def estimate(
+    cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork, clock: Clock, *, max_age: timedelta
+) -> EstimatePublic:
+    """A good-faith estimate of one service or several on a date of service, from the latest verified
+    benefits of the coverage, refused when they are of another plan year or older than `max_age`."""
+    now = clock()
+    day = cmd.date_of_service or now.date()
     problems = Problems()
-    code = rules.procedure_code(problems, "procedure_code", cmd.procedure_code)
-    service_type = rules.service_type(problems, "service_type", cmd.service_type)
+    asked = cmd.planned()
+    if (cmd.procedure_code is None) == (not cmd.services):
+        problems.add("services", "give one procedure_code, or services, not both and not neither")
+    planned = [
+        (
+            rules.procedure_code(problems, f"services.{index}.procedure_code", service.procedure_code),
+            rules.service_type(problems, f"services.{index}.service_type", service.service_type),
+            service.allowed_amount,
+        )
+        for index, service in enumerate(asked)
+    ]
     problems.raise_if_any()
     async with uow:
         coverage = await _coverage_of(uow, cmd.patient_id, cmd.coverage_id)
@@ -159,22 +174,45 @@ async def estimate(cmd: commands.RequestEstimate, uow: EligibilityUnitOfWork) ->
         if not latest or latest[0].status != "verified" or latest[0].benefits is None:
             raise Conflict("The latest eligibility on file for this coverage is not verified: check eligibility first.")
         check = latest[0]
-        allowed = cmd.allowed_amount
-        if allowed is None:
-            allowed = await uow.allowed_amounts.get(coverage.payer_id, code)
-        if allowed is None:
-            raise ValidationFailed(
-                [
-                    {
-                        "field": "allowed_amount",
-                        "message": "no allowed amount is on file for this payer and code: give one",
-                    }
-                ]
-            )
-        result = EstimatePublic.of(estimate_owed(latest[0].benefits, service_type, allowed), check, code, service_type)
+        refuse_stale_benefits(check, day, now, max_age)
+        services = []
+        missing = []
+        for index, (code, service_type, given) in enumerate(planned):
+            allowed = given if given is not None else await uow.allowed_amounts.get(coverage.payer_id, code)
+            if allowed is None:
+                missing.append({
+                    "field": f"services.{index}.allowed_amount" if cmd.services else "allowed_amount",
+                    "message": "no allowed amount is on file for this payer and code: give one",
+                })  # fmt: skip
+                continue
+            services.append(PlannedService(code, service_type, allowed))
+        if missing:
+            raise ValidationFailed(missing)
+        assert check.benefits is not None
+        result = EstimatePublic.of(estimate_visit(check.benefits, services), check, day)
         uow.record_access("estimate", "eligibility", check.id, check.patient_id)
         await uow.commit()
     return result
+
+
+def refuse_stale_benefits(check: EligibilityCheck, day: date, now: datetime, max_age: timedelta) -> None:
+    """Benefits answer for their plan year and their moment: a deductible met last year, or a month-old
+    answer, is not what the patient owes now (a new 271 is). The deductible and out-of-pocket amounts a 271
+    states are for the year its date of service falls in (EB06 23, the calendar year, as most plans and
+    Medicare keep them), and the plan's own dates bound them too."""
+    benefits = check.benefits
+    assert benefits is not None
+    outside_plan = (benefits.plan_begin is not None and day < benefits.plan_begin) or (
+        benefits.plan_end is not None and day > benefits.plan_end
+    )
+    if outside_plan or check.date_of_service.year != day.year:
+        raise Conflict(
+            f"The benefits on file are of another plan year than {day.isoformat()}: check eligibility for that date."
+        )
+    if check.completed_at is not None and now - check.completed_at > max_age:
+        raise Conflict(
+            f"The benefits on file are more than {max_age.days} days old: check eligibility again before estimating."
+        )
 
 
 async def put_allowed_amounts(

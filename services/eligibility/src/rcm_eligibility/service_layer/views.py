@@ -13,7 +13,7 @@ from rcm_common.events.eligibility import BenefitsSnapshot, PayerError
 from rcm_common.types import Money
 from rcm_eligibility.domain.appointment import Appointment, AppointmentStatus
 from rcm_eligibility.domain.authorization import AuthorizationStatus, PriorAuthorization
-from rcm_eligibility.domain.estimate import Estimate
+from rcm_eligibility.domain.estimate import VisitEstimate
 from rcm_eligibility.domain.model import CheckTrigger, EligibilityCheck, FailureKind
 from rcm_eligibility.service_layer.mapping import benefits_contract, payer_error_contract
 
@@ -66,14 +66,29 @@ class CheckPublic(BaseModel):
         )
 
 
+class EstimatedServicePublic(BaseModel):
+    procedure_code: str
+    service_type: str
+    allowed_amount: Money
+    copay: Money
+    deductible: Money
+    coinsurance: Money
+    patient_responsibility: Money
+    plan_payment: Money
+    prior_authorization_required: bool
+
+
 class EstimatePublic(BaseModel):
-    """A good-faith estimate: what the patient is expected to owe, how it was reached, and on what."""
+    """A good-faith estimate: what the patient is expected to owe, how it was reached, and on what. The
+    amounts are the visit's totals; `services` has each service's (`procedure_code` and `service_type`
+    name the service when there is one)."""
 
     patient_id: UUID
     coverage_id: UUID
     payer_id: str
-    procedure_code: str
-    service_type: str
+    date_of_service: date
+    procedure_code: str | None
+    service_type: str | None
     based_on_check_id: UUID
     allowed_amount: Money
     copay: Money
@@ -82,29 +97,47 @@ class EstimatePublic(BaseModel):
     patient_responsibility: Money
     plan_payment: Money
     prior_authorization_required: bool
+    services: list[EstimatedServicePublic]
     assumptions: list[str]
     disclaimer: str
 
     @classmethod
-    def of(cls, estimate: Estimate, check: EligibilityCheck, procedure_code: str, service_type: str) -> EstimatePublic:
+    def of(cls, visit: VisitEstimate, check: EligibilityCheck, date_of_service: date) -> EstimatePublic:
+        services = [
+            EstimatedServicePublic(
+                procedure_code=service.procedure_code,
+                service_type=service.service_type,
+                allowed_amount=estimate.allowed_amount,
+                copay=estimate.copay,
+                deductible=estimate.deductible,
+                coinsurance=estimate.coinsurance,
+                patient_responsibility=estimate.patient_responsibility,
+                plan_payment=estimate.plan_payment,
+                prior_authorization_required=estimate.prior_authorization_required,
+            )
+            for service, estimate in visit.services
+        ]
+        one = services[0] if len(services) == 1 else None
         return cls(
             patient_id=check.patient_id,
             coverage_id=check.coverage_id,
             payer_id=check.payer_id,
-            procedure_code=procedure_code,
-            service_type=service_type,
+            date_of_service=date_of_service,
+            procedure_code=one.procedure_code if one else None,
+            service_type=one.service_type if one else None,
             based_on_check_id=check.id,
-            allowed_amount=estimate.allowed_amount,
-            copay=estimate.copay,
-            deductible=estimate.deductible,
-            coinsurance=estimate.coinsurance,
-            patient_responsibility=estimate.patient_responsibility,
-            plan_payment=estimate.plan_payment,
-            prior_authorization_required=estimate.prior_authorization_required,
-            assumptions=list(estimate.assumptions),
+            allowed_amount=visit.total("allowed_amount"),
+            copay=visit.total("copay"),
+            deductible=visit.total("deductible"),
+            coinsurance=visit.total("coinsurance"),
+            patient_responsibility=visit.total("patient_responsibility"),
+            plan_payment=visit.total("plan_payment"),
+            prior_authorization_required=any(s.prior_authorization_required for s in services),
+            services=services,
+            assumptions=list(dict.fromkeys(a for _, estimate in visit.services for a in estimate.assumptions)),
             disclaimer=(
                 "A good-faith estimate from the benefits the payer stated on "
-                f"{check.completed_at:%Y-%m-%d} and the expected allowed amount; "
+                f"{check.completed_at:%Y-%m-%d} and the expected allowed amounts; "
                 "the payer's adjudication of the claim decides what is owed."
                 if check.completed_at
                 else ""

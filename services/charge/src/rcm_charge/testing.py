@@ -219,6 +219,16 @@ class FakeEncounters:
             copy.deepcopy(e) for e in self.rows.values() if e.status == "held" and e.details.patient_id == patient_id
         ]
 
+    async def captured_same_day(self, patient_id: UUID, day: date, excluding: UUID | None) -> list[Encounter]:
+        return [
+            copy.deepcopy(e)
+            for e in self.rows.values()
+            if e.status == "captured"
+            and e.details.patient_id == patient_id
+            and e.details.date_of_service == day
+            and e.id != excluding
+        ]
+
     async def open_reviews(self, *, limit: int, offset: int, issue_code: str | None) -> list[Encounter]:
         waiting = [
             e

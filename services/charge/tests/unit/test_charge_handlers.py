@@ -553,3 +553,27 @@ async def test_a_bilateral_injection_billed_as_two_units_is_held() -> None:
 
     assert view.status == "held"
     assert [issue.code for issue in view.issues] == ["BILATERAL_ONE_UNIT"]
+
+
+async def test_a_pair_edit_applies_across_encounters_of_one_patient_provider_and_day() -> None:
+    """Payers apply NCCI procedure-to-procedure edits per patient, provider and day, not per claim (NCCI
+    policy manual, chapter I): 97140 billed alone after 97530 (its column 1) was captured that day in another
+    encounter is held; on another day it is not; 97530 billed after 97140 was captured asks a coder to
+    correct the earlier encounter."""
+    store = FakeStore()
+    patient_id, coverage_id = registered(store)
+    therapy = [{"code": "97530", "units": 1, "diagnosis_pointers": [1]}]
+    manual = [{"code": "97140", "units": 1, "diagnosis_pointers": [1]}]
+    first = await encounters.capture(capture_cmd(patient_id, coverage_id, lines=therapy), store.uow(), EVALUATOR)
+    second = await encounters.capture(capture_cmd(patient_id, coverage_id, lines=manual), store.uow(), EVALUATOR)
+    other_day = await encounters.capture(
+        capture_cmd(patient_id, coverage_id, lines=manual, date_of_service="2026-11-03"), store.uow(), EVALUATOR
+    )
+
+    assert first.status == "captured"
+    assert (second.status, [issue.code for issue in second.issues]) == ("held", ["NCCI_PAIR_ACROSS_ENCOUNTERS"])
+    assert other_day.status == "captured"
+    later = await encounters.capture(
+        capture_cmd(patient_id, coverage_id, lines=therapy, date_of_service="2026-11-03"), store.uow(), EVALUATOR
+    )
+    assert [(issue.code, issue.severity) for issue in later.issues] == [("REVIEW_PAIR_ACROSS_ENCOUNTERS", "review")]

@@ -175,6 +175,16 @@ class SqlEncounters:
             query = query.with_for_update()
         return await self._encounters((await self._session.scalars(query)).all())
 
+    async def captured_same_day(self, patient_id: UUID, day: date, excluding: UUID | None) -> list[Encounter]:
+        query = select(EncounterRow).where(
+            col(EncounterRow.patient_id) == str(patient_id),
+            col(EncounterRow.date_of_service) == day,
+            col(EncounterRow.status) == "captured",
+        )
+        if excluding is not None:
+            query = query.where(col(EncounterRow.id) != str(excluding))
+        return await self._encounters((await self._session.scalars(query)).all())
+
     async def open_reviews(self, *, limit: int, offset: int, issue_code: str | None) -> list[Encounter]:
         """Encounters waiting for a coder, the longest waiting first."""
         query = (

@@ -93,6 +93,8 @@ class ValidationContext:
     today: date
     patient: PatientFacts | None = None  # None: the patient is not known here (yet)
     coverage: CoverageFacts | None = None  # None: not known here, or self-pay
+    billed_same_day: tuple[ServiceLine, ...] = ()
+    """The lines of the patient's other captured encounters that day by the same rendering provider."""
 
 
 def validate(details: EncounterDetails, context: ValidationContext) -> tuple[Issue, ...]:
@@ -105,6 +107,7 @@ def validate(details: EncounterDetails, context: ValidationContext) -> tuple[Iss
             *_total(details),
             *_unit_limits(details, context.edits),
             *_pair_edits(details, context.edits),
+            *_pair_edits_across_encounters(details, context),
             *_bilateral(details, context.fees),
             *_global_periods(details, context.fees),
             *_duplicates(details),
@@ -383,6 +386,37 @@ def _pair_edits(details: EncounterDetails, edits: ProcedureEdits) -> Iterator[Is
                     f"{named}; bill it only as a distinct service: 59, XE, XS, XP or XU, different anatomic "
                     "modifiers on the two lines, or 25 or 57 on the E/M line",
                     line=held,
+                )
+
+
+def _pair_edits_across_encounters(details: EncounterDetails, context: ValidationContext) -> Iterator[Issue]:
+    """Payers apply procedure-to-procedure edits per patient, provider and day, not per claim (the NCCI
+    policy manual, chapter I): a line that is column 2 to a line already captured that day in another
+    encounter is held as it would be on one claim; one that is column 1 to such a line asks a coder, since
+    the other encounter's line is the one not paid."""
+    for number, line in enumerate(details.lines, start=1):
+        day = line.service_date(details.date_of_service)
+        for other in context.billed_same_day:
+            if other.code == line.code or other.service_date(details.date_of_service) != day:
+                continue
+            edit = context.edits.pair_edit(line.code, other.code, day)
+            if edit is None or (edit.modifier_allowed and distinct_services(line, other)):
+                continue
+            if line.code == edit.column2:
+                yield Issue(
+                    "NCCI_PAIR_ACROSS_ENCOUNTERS",
+                    f"{line.code} is bundled into {other.code}, captured for this patient and provider that day in "
+                    "another encounter (NCCI edits apply per day, not per claim)"
+                    + ("; bill it only as a distinct service" if edit.modifier_allowed else "; remove it"),
+                    line=number,
+                )
+            else:
+                yield Issue(
+                    "REVIEW_PAIR_ACROSS_ENCOUNTERS",
+                    f"{other.code}, captured for this patient and provider that day in another encounter, is bundled "
+                    f"into {line.code}: correct that encounter",
+                    severity="review",
+                    line=number,
                 )
 
 

@@ -43,7 +43,7 @@ async def resolve_review(
         else:
             details = corrected(encounter.details, cmd.correction) if cmd.correction else encounter.details
             evaluated = await evaluator.evaluate(
-                uow, details, encounter.source, today=now.date(), before=encounter.details
+                uow, details, encounter.source, today=now.date(), before=encounter.details, encounter_id=encounter.id
             )
             try:
                 encounter.approve(

@@ -105,7 +105,9 @@ async def _apply_correction(
         raise Conflict("The encounter is voided.")
     details = corrected(encounter.details, cmd)
     now = evaluator.clock()
-    evaluated = await evaluator.evaluate(uow, details, encounter.source, today=now.date(), before=encounter.details)
+    evaluated = await evaluator.evaluate(
+        uow, details, encounter.source, today=now.date(), before=encounter.details, encounter_id=encounter.id
+    )
     if encounter.correct(evaluated.details, evaluated.issues, now, uuid.uuid4(), payer_id=evaluated.payer_id):
         encounter.source = evaluated.source
         await uow.encounters.save(encounter)

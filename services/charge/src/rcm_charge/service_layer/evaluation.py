@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from uuid import UUID
 
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
-from rcm_charge.domain.model import Encounter, EncounterDetails, Issue, Source
+from rcm_charge.domain.model import Encounter, EncounterDetails, Issue, ServiceLine, Source
 from rcm_charge.domain.pricing import PriceList, priced
 from rcm_charge.domain.validation import PatientFacts, ValidationContext, validate
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
@@ -43,6 +44,7 @@ class EncounterEvaluator:
         today: date,
         before: EncounterDetails | None = None,
         prices: PriceList | None = None,
+        encounter_id: UUID | None = None,
     ) -> Evaluated:
         """Price the lines from the chargemaster and the payer's contract (or the price lists given, loaded once
         for a whole import), and validate the result against the code sets and what is known of the patient
@@ -73,6 +75,17 @@ class EncounterEvaluator:
         imported_patient = source.imported_patient
         if facts is None and imported_patient is not None:
             facts = PatientFacts(imported_patient.sex, imported_patient.birth_date)
+        billed: tuple[ServiceLine, ...] = ()
+        if details.patient_id is not None:
+            provider = details.rendering_provider_npi or details.billing_provider_npi
+            billed = tuple(
+                line
+                for other in await uow.encounters.captured_same_day(
+                    details.patient_id, details.date_of_service, encounter_id
+                )
+                if (other.details.rendering_provider_npi or other.details.billing_provider_npi) == provider
+                for line in other.details.lines
+            )
         context = ValidationContext(
             diagnoses=code_sets.diagnoses,
             edits=code_sets.edits,
@@ -81,6 +94,7 @@ class EncounterEvaluator:
             today=today,
             patient=facts,
             coverage=coverage.facts if coverage is not None else None,
+            billed_same_day=billed,
         )
         return Evaluated(details, validate(details, context) + _import_issues(source), payer_id, source)
 

@@ -51,7 +51,9 @@ def event_handlers(evaluator: EncounterEvaluator) -> dict[type[IntegrationEvent]
         for encounter in await uow.encounters.held_for_patient(patient_id):
             if not WAITING_FOR_REGISTRATION.intersection(issue.code for issue in encounter.issues):
                 continue
-            evaluated = await evaluator.evaluate(uow, encounter.details, encounter.source, today=now.date())
+            evaluated = await evaluator.evaluate(
+                uow, encounter.details, encounter.source, today=now.date(), encounter_id=encounter.id
+            )
             priced_anew = evaluated.details != encounter.details
             encounter.details = evaluated.details
             revalidated = encounter.revalidate(evaluated.issues, now, uuid.uuid4(), payer_id=evaluated.payer_id)

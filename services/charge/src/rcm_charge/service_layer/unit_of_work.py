@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -49,6 +49,10 @@ class Encounters(Protocol):
     async def find_imported(self, natural_key: str) -> UUID | None: ...
 
     async def held_for_patient(self, patient_id: UUID) -> list[Encounter]: ...
+
+    async def captured_same_day(self, patient_id: UUID, day: date, excluding: UUID | None) -> list[Encounter]:
+        """The patient's other captured encounters of that date of service."""
+        ...
 
     async def open_reviews(self, *, limit: int, offset: int, issue_code: str | None) -> list[Encounter]: ...
 

@@ -272,3 +272,12 @@ def test_an_entry_a_spreadsheet_would_run_as_a_formula_is_written_defused() -> N
 
     assert text.splitlines()[1] == "99213,,,10.00,'=1+1"
     assert rates.splitlines()[1] == "'+P1,99213,,10.00"
+
+
+def test_a_contract_may_pay_by_the_fee_schedule_at_its_own_conversion_factor() -> None:
+    rates = parse_contract_rates("payer_id,code,modifier,allowed\nMCBYPFS,mpfs,,36.00\nMCBYPFS,99213,,80.00\n")
+    assert rates == [
+        ContractRate("MCBYPFS", "MPFS", Decimal("36.00")),
+        ContractRate("MCBYPFS", "99213", Decimal("80.00")),
+    ]
+    assert parse_contract_rates(contract_rates_csv(rates)) == sorted(rates, key=lambda rate: rate.code)

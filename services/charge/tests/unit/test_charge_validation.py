@@ -464,3 +464,22 @@ def test_a_manifestation_is_never_first_listed_on_the_claim_or_a_line() -> None:
         check(details(diagnoses=("E11.42", "G63"), lines=(ServiceLine("99213", diagnosis_pointers=(1, 2)),)), context())
         == ()
     )
+
+
+def test_a_payer_paying_by_the_fee_schedule_allows_rvus_times_its_conversion_factor() -> None:
+    """A payer whose contract pays by the physician fee schedule (an `MPFS` rate: its conversion factor,
+    here $36.00): a code without a rate of its own is allowed its RVUs times the factor, the facility RVUs
+    at a facility's place of service (PFS payment policy), a component's own row for 26 or TC."""
+    prices = PriceList(
+        (ChargemasterEntry("99213", Decimal("150.00")), ChargemasterEntry("71046", Decimal("90.00"))),
+        (ContractRate("MCBYPFS", "MPFS", Decimal("36.00")), ContractRate("MCBYPFS", "99213", Decimal("80.00"), "95")),
+    )
+    visit, reading = ServiceLine("99213", diagnosis_pointers=(1,)), ServiceLine("71046", ("26",))
+
+    office = priced((visit, reading), prices, FEES, location=None, payer_id="MCBYPFS", place_of_service="11")
+    hospital = priced((visit,), prices, FEES, location=None, payer_id="MCBYPFS", place_of_service="22")
+    other_payer = priced((visit,), prices, FEES, location=None, payer_id="ACME01")
+
+    assert [line.expected_allowed for line in office] == [Decimal("99.36"), Decimal("11.52")]  # 2.76, 0.32 RVUs
+    assert hospital[0].expected_allowed == Decimal("71.28")  # 1.98 facility RVUs
+    assert other_payer[0].expected_allowed is None  # no rate and no fee-schedule factor: no guess

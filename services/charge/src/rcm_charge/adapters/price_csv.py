@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from rcm_charge.domain.pricing import CENT, LOCATION_PATTERN, ChargemasterEntry, ContractRate
+from rcm_charge.domain.pricing import CENT, FEE_SCHEDULE_RATE, LOCATION_PATTERN, ChargemasterEntry, ContractRate
 from rcm_charge.domain.procedures import modifier_form_valid, procedure_code_form
 
 __all__ = [
@@ -94,7 +94,7 @@ def parse_contract_rates(text: str) -> list[ContractRate]:
     first_row: dict[tuple[str, str, str | None], int] = {}
     for row in _rows(text, CONTRACT_RATE_COLUMNS, frozenset({"payer_id", "code", "allowed"}), problems):
         payer_id = row.take("payer_id", _payer_id, "")
-        code = row.take("code", _code, "")
+        code = row.take("code", _rate_code, "")
         modifier = row.take("modifier", _modifier, None)
         allowed = row.take("allowed", _allowed, CENT)
         if not row.valid:
@@ -250,6 +250,12 @@ def _code(cell: str) -> str:
             "a code must be CPT (5 digits, or 4 and F, T, U or M) or HCPCS Level II (a letter A-V and 4 digits)"
         )
     return code
+
+
+def _rate_code(cell: str) -> str:
+    """A code, or `MPFS`: the payer pays codes without a rate of their own by the fee schedule, the row's
+    amount being its conversion factor."""
+    return FEE_SCHEDULE_RATE if cell.upper() == FEE_SCHEDULE_RATE else _code(cell)
 
 
 def _modifier(cell: str) -> str | None:

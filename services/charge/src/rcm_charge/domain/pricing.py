@@ -46,6 +46,14 @@ BILATERAL_SHARES: Final = {"0": Decimal(1), "1": Decimal("1.5"), "2": Decimal(1)
 # Security Act §1848(b)(9), the latter from 2023).
 TECHNICAL_REDUCTIONS: Final = {"FX": Decimal("0.20"), "FY": Decimal("0.10")}
 SPLIT_CARE: Final = frozenset({"54", "55", "56"})
+FEE_SCHEDULE_RATE: Final = "MPFS"
+"""A contract rate for this pseudo-code is the payer's conversion factor: a code with no rate of its own is
+allowed its fee schedule RVUs times that factor."""
+# Places of service the fee schedule pays at its facility RVUs (a hospital, skilled nursing facility,
+# ambulatory surgical centre and the like); elsewhere its non-facility RVUs apply (the PFS payment policies).
+FACILITY_PLACES: Final = frozenset(
+    {"19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,9 @@ class PriceList:
         best = max(fitting, key=lambda entry: (entry.location is not None, entry.modifier is not None))
         return _times(best.charge, line.units)
 
-    def allowed_for(self, line: ServiceLine, payer_id: str | None, fees: FeeSchedule) -> Decimal | None:
+    def allowed_for(
+        self, line: ServiceLine, payer_id: str | None, fees: FeeSchedule, *, facility: bool = False
+    ) -> Decimal | None:
         if payer_id is None:
             return None
         fitting = [
@@ -101,19 +111,38 @@ class PriceList:
             and rate.code == line.code
             and (rate.modifier is None or rate.modifier in line.modifiers)
         ]
-        if not fitting:
-            return None
-        best = max(fitting, key=lambda rate: rate.modifier is not None)
-        if best.modifier is None and COMPONENTS.intersection(line.modifiers):
-            return None  # a professional or technical component is not the global rate: no rate, no guess
+        if fitting:
+            best = max(fitting, key=lambda rate: rate.modifier is not None)
+            if best.modifier is None and COMPONENTS.intersection(line.modifiers):
+                return None  # a professional or technical component is not the global rate: no rate, no guess
+            amount, priced_modifier = best.allowed, best.modifier
+        else:
+            by_schedule = self._by_fee_schedule(line, payer_id, fees, facility)
+            if by_schedule is None:
+                return None
+            amount, priced_modifier = by_schedule
         share = Decimal(1)
         for modifier in dict.fromkeys(line.modifiers):
-            if modifier != best.modifier:  # a rate set for the modifier already is that modifier's amount
+            if modifier != priced_modifier:  # a rate set for the modifier already is that modifier's amount
                 adjustment = modifier_share(modifier, line, fees)
                 if adjustment is None:
                     return None
                 share *= adjustment
-        return _times(best.allowed * share, line.units)
+        return _times(amount * share, line.units)
+
+    def _by_fee_schedule(
+        self, line: ServiceLine, payer_id: str, fees: FeeSchedule, facility: bool
+    ) -> tuple[Decimal, str | None] | None:
+        """For a payer paying by the fee schedule (a rate for `MPFS`: its conversion factor), the code's
+        RVUs (its component's row for 26 or TC; facility or non-facility by the place of service) times
+        the factor; None without such a payer rate or a row for the code."""
+        factor = next((r.allowed for r in self.rates if r.payer_id == payer_id and r.code == FEE_SCHEDULE_RATE), None)
+        component = next((m for m in line.modifiers if m in COMPONENTS), None)
+        entry = fees.entry(line.code, component)
+        if factor is None or entry is None:
+            return None
+        rvus = entry.facility_rvu if facility else entry.nonfacility_rvu
+        return rvus * factor, component
 
 
 def modifier_share(modifier: str, line: ServiceLine, fees: FeeSchedule) -> Decimal | None:
@@ -150,17 +179,24 @@ def priced(
     *,
     location: str | None,
     payer_id: str | None,
+    place_of_service: str = "11",
 ) -> tuple[ServiceLine, ...]:
     """The lines with their charge and expected allowed set (None where no entry or rate fits); the expected
     allowed is the lesser of the contract's amount and the charge."""
-    return tuple(_priced(line, prices, fees, location, payer_id) for line in lines)
+    facility = place_of_service in FACILITY_PLACES
+    return tuple(_priced(line, prices, fees, location, payer_id, facility) for line in lines)
 
 
 def _priced(
-    line: ServiceLine, prices: PriceList, fees: FeeSchedule, location: str | None, payer_id: str | None
+    line: ServiceLine,
+    prices: PriceList,
+    fees: FeeSchedule,
+    location: str | None,
+    payer_id: str | None,
+    facility: bool,
 ) -> ServiceLine:
     charge = prices.charge_for(line, location)
-    allowed = prices.allowed_for(line, payer_id, fees)
+    allowed = prices.allowed_for(line, payer_id, fees, facility=facility)
     if allowed is not None and charge is not None:
         allowed = min(allowed, charge)
     return replace(line, charge=charge, expected_allowed=allowed)

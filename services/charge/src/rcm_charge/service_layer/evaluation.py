@@ -14,7 +14,7 @@ from uuid import UUID
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import Encounter, EncounterDetails, Issue, ServiceLine, Source
-from rcm_charge.domain.pricing import PriceList, priced
+from rcm_charge.domain.pricing import FEE_SCHEDULE_RATE, PriceList, priced
 from rcm_charge.domain.validation import PatientFacts, ValidationContext, validate
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_common.types import Clock
@@ -69,7 +69,14 @@ class EncounterEvaluator:
             prices = await price_list(uow, {line.code for line in details.lines}, payer_id)
         details = replace(
             details,
-            lines=priced(details.lines, prices, code_sets.fees, location=details.location, payer_id=payer_id),
+            lines=priced(
+                details.lines,
+                prices,
+                code_sets.fees,
+                location=details.location,
+                payer_id=payer_id,
+                place_of_service=details.place_of_service,
+            ),
         )
         facts: PatientFacts | None = patient.facts if patient is not None else None
         imported_patient = source.imported_patient
@@ -126,12 +133,13 @@ class EncounterEvaluator:
 async def price_list(
     uow: ChargeUnitOfWork, codes: set[str], payer_id: str | None, *, every_payer: bool = False
 ) -> PriceList:
-    """The chargemaster entries of the codes, and the payer's rates for them (none without a payer), or every
-    payer's rates for a file whose claims' payers are found one by one."""
+    """The chargemaster entries of the codes, and the payer's rates for them and its fee-schedule factor
+    (none without a payer), or every payer's rates for a file whose claims' payers are found one by one."""
     wanted = every_payer or payer_id is not None
+    rated = codes | {FEE_SCHEDULE_RATE}
     return PriceList(
         chargemaster=tuple(await uow.prices.chargemaster(codes)),
-        rates=tuple(await uow.prices.rates(None if every_payer else payer_id, codes)) if wanted else (),
+        rates=tuple(await uow.prices.rates(None if every_payer else payer_id, rated)) if wanted else (),
     )
 
 

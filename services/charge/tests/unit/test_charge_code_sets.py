@@ -475,3 +475,6 @@ def test_the_package_marks_manifestations_and_codes_under_a_code_first_note(cata
     assert (polyneuropathy.manifestation, polyneuropathy.code_first) == (True, True)
     assert (mood.manifestation, mood.code_first) == (False, True)
     assert (diabetes.manifestation, diabetes.code_first) == (False, False)
+    immunization = catalog.lookup("Z23", date(2026, 11, 2))  # "code first any routine childhood examination"
+    assert immunization is not None
+    assert not immunization.code_first

@@ -51,7 +51,7 @@ MANIFESTATION_TITLE = "in diseases classified elsewhere"  # ICD-10-CM Official G
 class Icd10Entry(NamedTuple):
     description: str
     billable: bool
-    code_first: bool = False  # the tabular's "code first" note, on the code or a code above it
+    code_first: bool = False  # the tabular's "code first the underlying" note, on the code or a code above it
 
 
 class Icd10Edition:
@@ -177,8 +177,10 @@ def package_edition() -> Icd10Edition:
         import simple_icd_10_cm as icd  # deliberately lazy, see the docstring
 
     codes = [code for code in icd.get_all_codes(with_dots=True) if icd.is_category_or_subcategory(code)]
-    # A "code first" note on a category or subcategory holds for every code beneath it: the undotted prefixes.
-    noted = {code.replace(".", "") for code in codes if icd.get_code_first(code)}
+    # The etiology/manifestation convention's note, "code first (the) underlying ..." (Official Guidelines
+    # I.A.13), on a category or subcategory holds for every code beneath it: the undotted prefixes. Other
+    # "code first" notes are conditional ("any routine childhood examination" on Z23, "if applicable").
+    noted = {code.replace(".", "") for code in codes if "underlying" in icd.get_code_first(code).lower()}
     entries: dict[str, Icd10Entry] = {}
     for code in codes:
         key = code.replace(".", "")

@@ -34,7 +34,8 @@ class DiagnosisCode:
     billable; `billable_children` then names every billable code under it, in the tabular order.
     `sex`, `min_age` and `max_age` restrict who the code can describe (MCE-style sex and age edits).
     `manifestation` marks a code titled "in diseases classified elsewhere", `code_first` one under the
-    tabular's "code first" note: the underlying condition is listed before it (Official Guidelines I.A.13)."""
+    tabular's "code first (the) underlying ..." note: the underlying condition is listed before it (Official
+    Guidelines I.A.13)."""
 
     code: str
     description: str

@@ -475,6 +475,13 @@ def test_the_package_marks_manifestations_and_codes_under_a_code_first_note(cata
     assert (polyneuropathy.manifestation, polyneuropathy.code_first) == (True, True)
     assert (mood.manifestation, mood.code_first) == (False, True)
     assert (diabetes.manifestation, diabetes.code_first) == (False, False)
+    for manifestation in ("G01", "M01.X0", "M14.60", "J91.8"):  # "in bacterial diseases...", M14's title
+        found = catalog.lookup(manifestation, date(2026, 11, 2))
+        assert found is not None, manifestation
+        assert found.manifestation, manifestation
+    organism = catalog.lookup("B95.0", date(2026, 11, 2))  # "as the cause of diseases classified elsewhere"
+    assert organism is not None
+    assert not organism.manifestation
     immunization = catalog.lookup("Z23", date(2026, 11, 2))  # "code first any routine childhood examination"
     assert immunization is not None
     assert not immunization.code_first

@@ -53,7 +53,14 @@ def context(**changes: Any) -> ValidationContext:
 
 def check(encounter: EncounterDetails, against: ValidationContext) -> tuple[Issue, ...]:
     """Validate the encounter as the service does: with its lines priced first."""
-    lines = priced(encounter.lines, against.prices, FEES, location=encounter.location, payer_id="ACME01")
+    lines = priced(
+        encounter.lines,
+        against.prices,
+        FEES,
+        location=encounter.location,
+        payer_id="ACME01",
+        date_of_service=encounter.date_of_service,
+    )
     return validate(replace(encounter, lines=lines), against)
 
 
@@ -267,12 +274,12 @@ def test_repeated_lines_are_flagged_for_review() -> None:
 
 def test_pricing_takes_the_most_specific_entry_and_the_payers_rate_times_units() -> None:
     lines = (ServiceLine("99214", diagnosis_pointers=(1,)), ServiceLine("J1100", units=Decimal(8)))
-    main = priced(lines, PRICES, FEES, location="MAIN", payer_id="ACME01")
+    main = priced(lines, PRICES, FEES, date_of_service=DAY, location="MAIN", payer_id="ACME01")
     assert [(line.charge, line.expected_allowed) for line in main] == [
         (Decimal("185.00"), Decimal("131.20")),
         (Decimal("36.00"), None),
     ]
-    clinic = priced(lines, PRICES, FEES, location="HOSP", payer_id=None)
+    clinic = priced(lines, PRICES, FEES, date_of_service=DAY, location="HOSP", payer_id=None)
     assert [(line.charge, line.expected_allowed) for line in clinic] == [
         (Decimal("210.00"), None),
         (Decimal("36.00"), None),
@@ -301,9 +308,14 @@ def test_ndcs_normalise_to_eleven_digits(ndc: str, normal: str | None) -> None:
 
 FEES = load_fee_schedule(None)
 JOINT_PRICES = PriceList(
-    (ChargemasterEntry("20610", Decimal("400.00")), ChargemasterEntry("71046", Decimal("90.00"))),
+    (
+        ChargemasterEntry("20610", Decimal("400.00")),
+        ChargemasterEntry("71046", Decimal("90.00")),
+        ChargemasterEntry("10060", Decimal("400.00")),
+    ),
     (
         ContractRate("ACME01", "20610", Decimal("100.00")),
+        ContractRate("ACME01", "10060", Decimal("100.00")),
         ContractRate("ACME01", "71046", Decimal("40.00")),
         ContractRate("ACME01", "71046", Decimal("30.00"), "TC"),
     ),
@@ -319,9 +331,9 @@ JOINT_PRICES = PriceList(
         (("62",), "62.50"),  # co-surgeon: 62.5%
         (("80",), "16.00"),  # assistant surgeon: 16%
         (("AS",), "13.60"),  # non-physician assistant: 13.6%
-        (("54",), "90.00"),  # surgical care only: the pre- and intraoperative shares, 10% + 80% (§40.2.A)
-        (("55",), "10.00"),  # postoperative care only: 10%
-        (("56",), "10.00"),  # preoperative care only: 10%
+        (("54",), None),  # split care is for a 10- or 90-day global; 20610's is 0 days: no guess
+        (("55",), None),
+        (("56",), None),
         (("CQ",), "85.00"),  # by a therapy assistant: 85% (SSA §1834(v))
         (("CO",), "85.00"),
         (("26",), None),  # a component with no rate of its own: no guess
@@ -331,27 +343,65 @@ JOINT_PRICES = PriceList(
 def test_payment_modifiers_take_their_share_of_the_contract_rate(
     modifiers: tuple[str, ...], allowed: str | None
 ) -> None:
-    (line,) = priced((ServiceLine("20610", modifiers),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
+    (line,) = priced(
+        (ServiceLine("20610", modifiers),), JOINT_PRICES, FEES, date_of_service=DAY, location=None, payer_id="ACME01"
+    )
     assert line.expected_allowed == (Decimal(allowed) if allowed else None)
+
+
+@pytest.mark.parametrize(("modifier", "allowed"), [("54", "90.00"), ("55", "10.00"), ("56", "10.00")])
+def test_split_care_takes_its_share_of_a_procedure_with_a_global_period(modifier: str, allowed: str) -> None:
+    """MCPM ch. 12, §40.2.A: 54 surgical care only is paid the pre- and intraoperative shares (10% + 80% for
+    10060, a 10-day global), 55 postoperative care only the postoperative share, 56 the preoperative."""
+    (line,) = priced(
+        (ServiceLine("10060", (modifier,)),), JOINT_PRICES, FEES, date_of_service=DAY, location=None, payer_id="ACME01"
+    )
+    assert line.expected_allowed == Decimal(allowed)
 
 
 def test_modifier_50_pays_as_the_codes_bilateral_indicator_says() -> None:
     """MCPM ch. 12, §40.7: indicator 9 (a visit) has no bilateral payment, so 50 takes one side's amount."""
     (line,) = priced(
-        (ServiceLine("99214", ("50",), diagnosis_pointers=(1,)),), PRICES, FEES, location=None, payer_id="ACME01"
+        (ServiceLine("99214", ("50",), diagnosis_pointers=(1,)),),
+        PRICES,
+        FEES,
+        date_of_service=DAY,
+        location=None,
+        payer_id="ACME01",
     )
     assert line.expected_allowed == Decimal("131.20")
 
 
 def test_imaging_on_film_or_computed_radiography_loses_part_of_its_technical_component() -> None:
-    """Social Security Act §1848(b)(9): FX takes 20% off the technical component, FY 10% (from 2023). On a
-    global line only the technical part is reduced: 71046's is 0.85 of its 1.17 RVUs."""
-    (film,) = priced((ServiceLine("71046", ("FX",)),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
-    (computed,) = priced((ServiceLine("71046", ("TC", "FY")),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
-    (unknown,) = priced((ServiceLine("20610", ("FX",)),), JOINT_PRICES, FEES, location=None, payer_id="ACME01")
+    """Social Security Act §1848(b)(9): FX takes 20% off the technical component, FY 10% from 2023 (7% from
+    2018). On a global line only the technical part is reduced: 71046's is 0.85 of its 1.17 RVUs; a
+    professional component line is not reduced at all."""
+    prices_with_26 = PriceList(
+        JOINT_PRICES.chargemaster, (*JOINT_PRICES.rates, ContractRate("ACME01", "71046", Decimal("12.00"), "26"))
+    )
+    (film,) = priced(
+        (ServiceLine("71046", ("FX",)),), JOINT_PRICES, FEES, date_of_service=DAY, location=None, payer_id="ACME01"
+    )
+    (computed,) = priced(
+        (ServiceLine("71046", ("TC", "FY")),), JOINT_PRICES, FEES, date_of_service=DAY, location=None, payer_id="ACME01"
+    )
+    (unknown,) = priced(
+        (ServiceLine("20610", ("FX",)),), JOINT_PRICES, FEES, date_of_service=DAY, location=None, payer_id="ACME01"
+    )
+
+    (reading,) = priced(
+        (ServiceLine("71046", ("26", "FX")),), prices_with_26, FEES, date_of_service=DAY, location=None,
+        payer_id="ACME01",
+    )  # fmt: skip
+    (computed_2022,) = priced(
+        (ServiceLine("71046", ("TC", "FY")),), JOINT_PRICES, FEES, date_of_service=date(2022, 6, 1),
+        location=None, payer_id="ACME01",
+    )  # fmt: skip
 
     assert film.expected_allowed == Decimal("34.19")  # 40.00 x (1 - 0.20 x 0.85 / 1.17)
     assert computed.expected_allowed == Decimal("27.00")  # the TC rate, 30.00, less 10%
+    assert computed_2022.expected_allowed == Decimal("27.90")  # 7% before 2023
+    assert reading.expected_allowed == Decimal("12.00")  # the professional component is not reduced
     assert unknown.expected_allowed is None  # 20610 has no technical component on the schedule: no guess
 
 
@@ -360,7 +410,14 @@ def test_the_expected_allowed_is_never_above_the_charge() -> None:
     prices = PriceList(
         (ChargemasterEntry("99214", Decimal("100.00")),), (ContractRate("ACME01", "99214", Decimal("131.20")),)
     )
-    (line,) = priced((ServiceLine("99214", diagnosis_pointers=(1,)),), prices, FEES, location=None, payer_id="ACME01")
+    (line,) = priced(
+        (ServiceLine("99214", diagnosis_pointers=(1,)),),
+        prices,
+        FEES,
+        date_of_service=DAY,
+        location=None,
+        payer_id="ACME01",
+    )
     assert (line.charge, line.expected_allowed) == (Decimal("100.00"), Decimal("100.00"))
 
 
@@ -369,7 +426,9 @@ def test_a_component_rate_of_its_own_is_taken_whole() -> None:
         (ChargemasterEntry("93000", Decimal("70.00")),),
         (ContractRate("ACME01", "93000", Decimal("20.00")), ContractRate("ACME01", "93000", Decimal("8.00"), "26")),
     )
-    (line,) = priced((ServiceLine("93000", ("26",)),), prices, FEES, location=None, payer_id="ACME01")
+    (line,) = priced(
+        (ServiceLine("93000", ("26",)),), prices, FEES, date_of_service=DAY, location=None, payer_id="ACME01"
+    )
     assert line.expected_allowed == Decimal("8.00")
 
 
@@ -415,9 +474,13 @@ def test_57_is_for_the_decision_for_major_surgery_and_25_for_a_visit_beside_a_mi
     major_25 = check(details(lines=(knee, ServiceLine("99213", ("25",), diagnosis_pointers=(1,)))), context())
     major_57 = check(details(lines=(knee, ServiceLine("99213", ("57",), diagnosis_pointers=(1,)))), context())
 
+    both = ServiceLine("99213", ("57", "25"), diagnosis_pointers=(1,))  # the decision for both, same day
+    major_and_minor = check(details(lines=(knee, injection, both)), context())
+
     assert [(i.code, i.line) for i in with_57] == [("MODIFIER_57_MINOR_PROCEDURE", 2)]
     assert with_25 == ()
     assert "MODIFIER_25_MAJOR_SURGERY" in codes(major_25)
+    assert not {"MODIFIER_25_MAJOR_SURGERY", "MODIFIER_57_MINOR_PROCEDURE"} & set(codes(major_and_minor))
     assert "MODIFIER_25_MAJOR_SURGERY" not in codes(major_57)
     assert "MODIFIER_57_MINOR_PROCEDURE" not in codes(major_57)
 
@@ -476,9 +539,13 @@ def test_a_payer_paying_by_the_fee_schedule_allows_rvus_times_its_conversion_fac
     )
     visit, reading = ServiceLine("99213", diagnosis_pointers=(1,)), ServiceLine("71046", ("26",))
 
-    office = priced((visit, reading), prices, FEES, location=None, payer_id="MCBYPFS", place_of_service="11")
-    hospital = priced((visit,), prices, FEES, location=None, payer_id="MCBYPFS", place_of_service="22")
-    other_payer = priced((visit,), prices, FEES, location=None, payer_id="ACME01")
+    office = priced(
+        (visit, reading), prices, FEES, date_of_service=DAY, location=None, payer_id="MCBYPFS", place_of_service="11"
+    )
+    hospital = priced(
+        (visit,), prices, FEES, date_of_service=DAY, location=None, payer_id="MCBYPFS", place_of_service="22"
+    )
+    other_payer = priced((visit,), prices, FEES, date_of_service=DAY, location=None, payer_id="ACME01")
 
     assert [line.expected_allowed for line in office] == [Decimal("99.36"), Decimal("11.52")]  # 2.76, 0.32 RVUs
     assert hospital[0].expected_allowed == Decimal("71.28")  # 1.98 facility RVUs

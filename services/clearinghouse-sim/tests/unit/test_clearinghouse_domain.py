@@ -214,6 +214,7 @@ def test_a_secondary_leaves_the_patient_its_own_deductible_and_credits_what_it_w
     assert codes(result) == [("OA", "23", Decimal("110.00")), ("PR", "1", Decimal("40.00"))]
     assert result.paid == Decimal("0.00")
     assert met.deductible == Decimal("90.08")
+    assert met.out_of_pocket == Decimal("40.00")  # what the member owes, not the deductible credited
 
 
 def test_every_line_balances() -> None:

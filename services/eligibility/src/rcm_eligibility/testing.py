@@ -93,14 +93,14 @@ def commercial_benefits() -> tuple[BenefitInfo, ...]:
 
 def medicare_benefits(*, part_b_deductible_left: str = "0.00") -> tuple[BenefitInfo, ...]:
     """Medicare as CMS's HETS 271 states it: Parts A (MA) and B (MB) active, each part's deductible under
-    service type 30 with its insurance type (Part A's $1,676 untouched, Part B's $283 met by default), and
-    Part B's 20% coinsurance."""
+    service type 30 with its insurance type (2026: Part A's $1,736 per benefit period untouched, Part B's
+    $283 met by default), and Part B's 20% coinsurance."""
     ind, year, left = "IND", "23", "29"
     return (
         BenefitInfo("1", ind, ("30",), insurance_type="MA"),
         BenefitInfo("1", ind, ("30",), insurance_type="MB"),
-        BenefitInfo("C", ind, ("30",), insurance_type="MA", time_period=year, amount=Decimal("1676.00")),
-        BenefitInfo("C", ind, ("30",), insurance_type="MA", time_period=left, amount=Decimal("1676.00")),
+        BenefitInfo("C", ind, ("30",), insurance_type="MA", time_period=year, amount=Decimal("1736.00")),
+        BenefitInfo("C", ind, ("30",), insurance_type="MA", time_period=left, amount=Decimal("1736.00")),
         BenefitInfo("C", ind, ("30",), insurance_type="MB", time_period=year, amount=Decimal("283.00")),
         BenefitInfo("C", ind, ("30",), insurance_type="MB", time_period=left, amount=Decimal(part_b_deductible_left)),
         BenefitInfo("A", ind, ("30",), insurance_type="MB", percent=Decimal("0.2")),

@@ -262,3 +262,11 @@ def test_what_is_left_of_the_family_deductible_caps_an_embedded_individual_one()
 
     assert benefits.deductible_for("98") == Accumulator(Decimal("1500.00"), Decimal("300.00"))
     assert estimate(benefits, "98", Decimal("500.00")).deductible == Decimal("300.00")
+
+
+def test_a_family_deductible_stated_alone_applies_to_each_member() -> None:
+    """A non-embedded deductible: the payer states only the family's, which the family meets together."""
+    benefits = Benefits(
+        active=True, accumulators=(PlanAccumulator("deductible", None, "FAM", Decimal("2000.00"), Decimal("2000.00")),)
+    )
+    assert estimate(benefits, "98", Decimal("500.00")).deductible == Decimal("500.00")

@@ -196,9 +196,9 @@ class TestMedicarePartsAAndB:
         assert benefits is not None
         assert benefits.deductible == Accumulator(Decimal("283.00"), Decimal("0.00"))  # Part B's, not Part A's
         assert benefits.deductible_for("98") == Accumulator(Decimal("283.00"), Decimal("0.00"))
-        assert benefits.deductible_for("48") == Accumulator(Decimal("1676.00"), Decimal("1676.00"))  # inpatient
+        assert benefits.deductible_for("48") == Accumulator(Decimal("1736.00"), Decimal("1736.00"))  # inpatient
         assert {(a.insurance_type, a.coverage_level, a.remaining) for a in benefits.accumulators} == {
-            ("MA", "IND", Decimal("1676.00")),
+            ("MA", "IND", Decimal("1736.00")),
             ("MB", "IND", Decimal("0.00")),
         }
 

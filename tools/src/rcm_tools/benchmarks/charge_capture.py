@@ -84,6 +84,7 @@ def validation_rate(encounters: int) -> float:
                 code_sets.fees,
                 location=None,
                 payer_id="ACME01",
+                date_of_service=DAY,
             ),
         )
         for visit in visits

@@ -45,13 +45,23 @@ _SEXES: dict[str, Sex | None] = {"": None, "F": "F", "M": "M"}
 _PACKAGE_RELEASES = {"1.5.0": ("FY2026 April update", date(2026, 4, 1))}
 
 
-MANIFESTATION_TITLE = "in diseases classified elsewhere"  # ICD-10-CM Official Guidelines I.A.13
+# A manifestation's title (ICD-10-CM Official Guidelines I.A.13): "... in [other, bacterial, ...] diseases (or
+# conditions, disorders) classified elsewhere"; B95-B97's "as the cause of diseases classified elsewhere" are
+# the organisms, not manifestations.
+_MANIFESTATION_TITLE = re.compile(
+    r"\bin\b[^.]*?\b(?:diseases|conditions|disorders) classified elsewhere", re.IGNORECASE
+)
+
+
+def manifestation_title(description: str) -> bool:
+    return bool(_MANIFESTATION_TITLE.search(description)) and "as the cause of" not in description.lower()
 
 
 class Icd10Entry(NamedTuple):
     description: str
     billable: bool
     code_first: bool = False  # the tabular's "code first the underlying" note, on the code or a code above it
+    manifestation: bool = False  # its title, or its category's, names a manifestation
 
 
 class Icd10Edition:
@@ -143,7 +153,7 @@ class Icd10Catalog:
             code=dotted(key),
             description=entry.description,
             billable=entry.billable,
-            manifestation=MANIFESTATION_TITLE in entry.description.lower(),
+            manifestation=entry.manifestation,
             code_first=entry.code_first,
             billable_children=() if entry.billable else edition.billable_children(key),
             sex=restriction.sex,
@@ -164,6 +174,13 @@ def undotted(code: str) -> str | None:
     return text if _CODE.fullmatch(text) else None
 
 
+def _requires_underlying_first(note: str) -> bool:
+    """A "code first" note of the etiology/manifestation convention: the underlying condition, without
+    "if applicable" or "any associated" (which ask for it only where there is one)."""
+    text = note.lower()
+    return "underlying" in text and "if applicable" not in text and "any associated" not in text
+
+
 @cache
 def package_edition() -> Icd10Edition:
     """The release `simple-icd-10-cm` carries. Built once per process: importing the package parses its
@@ -180,7 +197,7 @@ def package_edition() -> Icd10Edition:
     # The etiology/manifestation convention's note, "code first (the) underlying ..." (Official Guidelines
     # I.A.13), on a category or subcategory holds for every code beneath it: the undotted prefixes. Other
     # "code first" notes are conditional ("any routine childhood examination" on Z23, "if applicable").
-    noted = {code.replace(".", "") for code in codes if "underlying" in icd.get_code_first(code).lower()}
+    noted = {code.replace(".", "") for code in codes if _requires_underlying_first(icd.get_code_first(code))}
     entries: dict[str, Icd10Entry] = {}
     for code in codes:
         key = code.replace(".", "")
@@ -188,7 +205,9 @@ def package_edition() -> Icd10Edition:
         if key not in entries:
             code_first = any(key[:length] in noted for length in range(3, len(key) + 1))
             entries[key] = Icd10Entry(icd.get_description(code), icd.is_leaf(code), code_first)
-    return Icd10Edition(f"ICD-10-CM {release} (simple-icd-10-cm {package_version})", effective_from, entries)
+    return Icd10Edition(
+        f"ICD-10-CM {release} (simple-icd-10-cm {package_version})", effective_from, _with_manifestations(entries)
+    )
 
 
 def cms_order_file_edition(path: Path, effective_from: date | None = None) -> Icd10Edition:
@@ -219,7 +238,14 @@ def cms_order_file_edition(path: Path, effective_from: date | None = None) -> Ic
         entries[code] = entry
     if not entries:
         raise CodeSetError(path.name, "no codes")
-    return Icd10Edition(name, effective_from, entries)
+    return Icd10Edition(name, effective_from, _with_manifestations(entries))
+
+
+def _with_manifestations(entries: dict[str, Icd10Entry]) -> dict[str, Icd10Entry]:
+    """Each entry marked a manifestation when its title or its category's says so (M14.60 "Charcot's joint"
+    is under M14 "Arthropathies in other diseases classified elsewhere")."""
+    marked = {code for code, entry in entries.items() if manifestation_title(entry.description)}
+    return {code: entry._replace(manifestation=code in marked or code[:3] in marked) for code, entry in entries.items()}
 
 
 def _order_line(line: str) -> tuple[str, Icd10Entry]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
@@ -42,9 +43,11 @@ PAYMENT_MODIFIERS: Final[dict[str, Decimal]] = {
 # Modifier 50 by the fee schedule's bilateral indicator (MCPM chapter 12, §40.7): 1 pays 150% of one side,
 # 3 each side in full, 0, 2 and 9 one side's amount. Without the code's row, the usual 150%.
 BILATERAL_SHARES: Final = {"0": Decimal(1), "1": Decimal("1.5"), "2": Decimal(1), "3": Decimal(2), "9": Decimal(1)}
-# Imaging by film (FX) loses 20% of its technical component, by computed radiography (FY) 10% (Social
-# Security Act §1848(b)(9), the latter from 2023).
-TECHNICAL_REDUCTIONS: Final = {"FX": Decimal("0.20"), "FY": Decimal("0.10")}
+# Imaging by film (FX) loses 20% of its technical component (from 2017), by computed radiography (FY) 7%
+# from 2018 and 10% from 2023 (Social Security Act §1848(b)(9)).
+FILM_REDUCTION: Final = Decimal("0.20")
+COMPUTED_RADIOGRAPHY_REDUCTIONS: Final = ((date(2023, 1, 1), Decimal("0.10")), (date(2018, 1, 1), Decimal("0.07")))
+TECHNICAL_REDUCTION_MODIFIERS: Final = frozenset({"FX", "FY"})
 SPLIT_CARE: Final = frozenset({"54", "55", "56"})
 FEE_SCHEDULE_RATE: Final = "MPFS"
 """A contract rate for this pseudo-code is the payer's conversion factor: a code with no rate of its own is
@@ -52,8 +55,10 @@ allowed its fee schedule RVUs times that factor."""
 # Places of service the fee schedule pays at its facility RVUs (a hospital, skilled nursing facility,
 # ambulatory surgical centre and the like); elsewhere its non-facility RVUs apply (the PFS payment policies).
 FACILITY_PLACES: Final = frozenset(
-    {"19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"}
+    {"02", "19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"}
 )
+PRICED_STATUSES: Final = frozenset({"A", "R", "T"})  # paid by the fee schedule's RVUs (not C carrier-priced)
+SPLIT_CARE_GLOBALS: Final = frozenset({"010", "090"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +105,7 @@ class PriceList:
         return _times(best.charge, line.units)
 
     def allowed_for(
-        self, line: ServiceLine, payer_id: str | None, fees: FeeSchedule, *, facility: bool = False
+        self, line: ServiceLine, payer_id: str | None, fees: FeeSchedule, *, on: date, facility: bool = False
     ) -> Decimal | None:
         if payer_id is None:
             return None
@@ -124,7 +129,7 @@ class PriceList:
         share = Decimal(1)
         for modifier in dict.fromkeys(line.modifiers):
             if modifier != priced_modifier:  # a rate set for the modifier already is that modifier's amount
-                adjustment = modifier_share(modifier, line, fees)
+                adjustment = modifier_share(modifier, line, fees, on)
                 if adjustment is None:
                     return None
                 share *= adjustment
@@ -139,13 +144,21 @@ class PriceList:
         factor = next((r.allowed for r in self.rates if r.payer_id == payer_id and r.code == FEE_SCHEDULE_RATE), None)
         component = next((m for m in line.modifiers if m in COMPONENTS), None)
         entry = fees.entry(line.code, component)
-        if factor is None or entry is None:
+        if factor is None or entry is None or entry.status not in PRICED_STATUSES:
             return None
         rvus = entry.facility_rvu if facility else entry.nonfacility_rvu
+        if rvus <= 0:
+            return None  # no RVUs: carrier-priced or bundled, not a zero amount
         return rvus * factor, component
 
 
-def modifier_share(modifier: str, line: ServiceLine, fees: FeeSchedule) -> Decimal | None:
+def _technical_reduction(modifier: str, on: date) -> Decimal | None:
+    if modifier == "FX":
+        return FILM_REDUCTION if on >= date(2017, 1, 1) else None
+    return next((reduction for start, reduction in COMPUTED_RADIOGRAPHY_REDUCTIONS if on >= start), None)
+
+
+def modifier_share(modifier: str, line: ServiceLine, fees: FeeSchedule, on: date) -> Decimal | None:
     """The share of the line's amount a modifier pays; None when it depends on a fee schedule row the
     schedule does not have."""
     entry = fees.entry(line.code)
@@ -154,11 +167,16 @@ def modifier_share(modifier: str, line: ServiceLine, fees: FeeSchedule) -> Decim
     if modifier in SPLIT_CARE:
         # 54 surgical care only: the pre- and intraoperative shares; 55 postoperative care only; 56
         # preoperative care only (MCPM chapter 12, §40.2.A; the relative value file's PRE, INTRA, POST OP).
-        if entry is None:
+        # Split care is for a procedure with a 10- or 90-day global period.
+        if entry is None or entry.global_days not in SPLIT_CARE_GLOBALS:
             return None
         return {"54": entry.preop + entry.intraop, "55": entry.postop, "56": entry.preop}[modifier]
-    if modifier in TECHNICAL_REDUCTIONS:
-        reduction = TECHNICAL_REDUCTIONS[modifier]
+    if modifier in TECHNICAL_REDUCTION_MODIFIERS:
+        if "26" in line.modifiers:
+            return Decimal(1)  # the professional component is not reduced
+        reduction = _technical_reduction(modifier, on)
+        if reduction is None:
+            return Decimal(1)  # before the reduction applied
         if "TC" in line.modifiers:
             return 1 - reduction
         technical = fees.entry(line.code, "TC")
@@ -179,12 +197,15 @@ def priced(
     *,
     location: str | None,
     payer_id: str | None,
+    date_of_service: date,
     place_of_service: str = "11",
 ) -> tuple[ServiceLine, ...]:
     """The lines with their charge and expected allowed set (None where no entry or rate fits); the expected
     allowed is the lesser of the contract's amount and the charge."""
     facility = place_of_service in FACILITY_PLACES
-    return tuple(_priced(line, prices, fees, location, payer_id, facility) for line in lines)
+    return tuple(
+        _priced(line, prices, fees, location, payer_id, line.service_date(date_of_service), facility) for line in lines
+    )
 
 
 def _priced(
@@ -193,10 +214,11 @@ def _priced(
     fees: FeeSchedule,
     location: str | None,
     payer_id: str | None,
+    on: date,
     facility: bool,
 ) -> ServiceLine:
     charge = prices.charge_for(line, location)
-    allowed = prices.allowed_for(line, payer_id, fees, facility=facility)
+    allowed = prices.allowed_for(line, payer_id, fees, on=on, facility=facility)
     if allowed is not None and charge is not None:
         allowed = min(allowed, charge)
     return replace(line, charge=charge, expected_allowed=allowed)

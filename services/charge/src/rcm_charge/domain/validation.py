@@ -481,11 +481,13 @@ def _global_periods(details: EncounterDetails, fees: FeeSchedule) -> Iterator[Is
                 f"{line.code} have 0- or 10-day globals: use 25 (MCPM ch. 12, §30.6.6)",
                 line=number,
             )
-        if "25" in line.modifiers and MAJOR_SURGERY_GLOBAL in globals_:
+        if "25" in line.modifiers and "57" not in line.modifiers and MAJOR_SURGERY_GLOBAL in globals_:
             yield Issue(
                 "MODIFIER_25_MAJOR_SURGERY",
                 f"a visit on the day of a major surgery is part of its global package unless it was the decision "
-                f"for surgery: use 57 on {line.code} (MCPM ch. 12, §40.2.A.4)",
+                f"for surgery (57 on {line.code}) or a significant, unrelated problem: confirm which "
+                "(MCPM ch. 12, §40.2.A.4)",
+                severity="review",
                 line=number,
             )
 

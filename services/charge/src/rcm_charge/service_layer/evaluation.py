@@ -75,6 +75,7 @@ class EncounterEvaluator:
                 code_sets.fees,
                 location=details.location,
                 payer_id=payer_id,
+                date_of_service=details.date_of_service,
                 place_of_service=details.place_of_service,
             ),
         )

@@ -126,8 +126,8 @@ def adjudicate(
             remarks = (denial.remark,) if denial.remark else ()
             results.append(LineResult(line, ZERO, None, (Adjustment("CO", denial.reason, line.charge),), remarks))
             continue
-        result, credited = _priced(line, plan, met, prior)
-        met = met.plus(credited.deductible, credited.total)
+        result, deductible_credit, out_of_pocket_credit = _priced(line, plan, met, prior)
+        met = met.plus(deductible_credit, out_of_pocket_credit)
         results.append(result)
     status = "4" if all(r.denied for r in results) else _STATUS.get(claim.responsibility, "1") if claim.prior else "1"
     return ClaimResult(status, tuple(results)), met
@@ -207,16 +207,17 @@ def _share(plan: Plan, line: Line, allowed: Decimal, met: Met) -> _Share:
     return _Share(deductible, coinsurance, ZERO)
 
 
-def _priced(line: Line, plan: Plan, met: Met, prior: PriorShare | None) -> tuple[LineResult, _Share]:
-    """The line's result and what it credits to the member's accumulators. As secondary the plan credits
-    to its deductible what it would have credited as primary, though the prior payer's payment left the
-    member less to pay (the NAIC coordination of benefits model regulation, section 7); the
-    out-of-pocket credit is what the member owes."""
+def _priced(line: Line, plan: Plan, met: Met, prior: PriorShare | None) -> tuple[LineResult, Decimal, Decimal]:
+    """The line's result and what it credits to the member's deductible and out-of-pocket maximum. As
+    secondary the plan credits to its deductible what it would have credited as primary, though the prior
+    payer's payment left the member less to pay (the NAIC coordination of benefits model regulation,
+    section 7); the out-of-pocket credit is what the member owes."""
     allowed = plan.allowed(line.procedure, line.charge, line.units)
     share = _share(plan, line, allowed, met)
     if prior is None:
         adjustments = [Adjustment("CO", "45", line.charge - allowed)] if line.charge > allowed else []
-        return LineResult(line, allowed - share.total, allowed, (*adjustments, *share.adjustments())), share
+        result = LineResult(line, allowed - share.total, allowed, (*adjustments, *share.adjustments()))
+        return result, share.deductible, share.total
     # Secondary: the prior payer settled all but what it left the patient; pay the lesser of that and
     # what this plan would pay as primary; what is left is the patient's within this plan's share, and a
     # contractual write-off above this plan's allowed amount.
@@ -230,8 +231,7 @@ def _priced(line: Line, plan: Plan, met: Met, prior: PriorShare | None) -> tuple
     adjustments = [Adjustment("OA", "23", line.charge - left_by_prior), *patient.adjustments()]
     if left > patient.total:
         adjustments.append(Adjustment("CO", "45", left - patient.total))
-    credited = _Share(share.deductible, patient.total - patient.deductible, ZERO)
-    return LineResult(line, paid, allowed, tuple(a for a in adjustments if a.amount)), credited
+    return LineResult(line, paid, allowed, tuple(a for a in adjustments if a.amount)), share.deductible, patient.total
 
 
 def _prior_shares(claim: Claim) -> list[PriorShare | None]:

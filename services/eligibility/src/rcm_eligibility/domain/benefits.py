@@ -136,14 +136,15 @@ class Benefits:
 
 def applying(accumulators: Iterable[PlanAccumulator], kind: str, service_type: str) -> Accumulator:
     """The individual amount of the insurance type that pays the service, what is left of it capped by what
-    is left of the family's (an embedded individual deductible is met once the family's is)."""
+    is left of the family's (an embedded individual deductible is met once the family's is); the family's
+    alone where the payer stated no individual amount (a non-embedded deductible, met by the family together)."""
     stated = [a for a in accumulators if a.kind == kind]
     paying = insurance_type_paying(service_type, {a.insurance_type for a in stated})
     of_part = [a for a in stated if a.insurance_type == paying]
     individual = next((a for a in of_part if a.coverage_level == INDIVIDUAL), None)
     family = next((a for a in of_part if a.coverage_level == FAMILY), None)
     if individual is None:
-        return Accumulator()
+        return Accumulator(family.total, family.remaining) if family is not None else Accumulator()
     remaining = individual.remaining
     if remaining is not None and family is not None and family.remaining is not None:
         remaining = min(remaining, family.remaining)

@@ -158,10 +158,11 @@ async def estimate(
     asked = cmd.planned()
     if (cmd.procedure_code is None) == (not cmd.services):
         problems.add("services", "give one procedure_code, or services, not both and not neither")
+    prefix = "services.{}." if cmd.services else ""  # a single service's fields are the request's own
     planned = [
         (
-            rules.procedure_code(problems, f"services.{index}.procedure_code", service.procedure_code),
-            rules.service_type(problems, f"services.{index}.service_type", service.service_type),
+            rules.procedure_code(problems, f"{prefix.format(index)}procedure_code", service.procedure_code),
+            rules.service_type(problems, f"{prefix.format(index)}service_type", service.service_type),
             service.allowed_amount,
         )
         for index, service in enumerate(asked)

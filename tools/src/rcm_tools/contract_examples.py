@@ -164,6 +164,7 @@ _BENEFITS: Final = {
             "medicare_secondary_payer": False,
             "service_types": ["30"],
             "coordination_begin": "2025-07-01",
+            "coordination_end": None,
         }
     ],
 }

@@ -72,7 +72,8 @@ class BenefitInfo:
     EB03 (repeated), `insurance_type` EB04, `plan_description` EB05, `time_period` EB06 (23 calendar year,
     29 remaining...), `amount` EB07, `percent` EB08 (a fraction: 0.2 is 20%), `quantity_qualifier` and
     `quantity` EB09-10, `authorization_required` EB11, `in_plan_network` EB12 (Y, N, or W not applicable).
-    For another payer (EB01 R), `coordination_begin` is its DTP*290 (coordination of benefits) and
+    For another payer (EB01 R), `coordination_begin` (and `coordination_end`, for a range) is its DTP*290
+    (coordination of benefits) and
     `other_payer` its name and payer id, written in loop 2120 as NM1*PRP (primary payer)."""
 
     code: str
@@ -89,6 +90,7 @@ class BenefitInfo:
     in_plan_network: Literal["Y", "N", "W", ""] = ""
     messages: tuple[str, ...] = ()
     coordination_begin: date | None = None
+    coordination_end: date | None = None
     other_payer: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -112,7 +114,10 @@ class BenefitInfo:
             _AUTHORIZATION[self.authorization_required], self.in_plan_network,
         )  # fmt: skip
         dates: list[Elements] = []
-        if self.coordination_begin is not None:
+        if self.coordination_begin is not None and self.coordination_end is not None:
+            period = f"{self.coordination_begin:%Y%m%d}-{self.coordination_end:%Y%m%d}"
+            dates.append(("DTP", "290", "RD8", period))
+        elif self.coordination_begin is not None:
             dates.append(("DTP", "290", "D8", self.coordination_begin.strftime("%Y%m%d")))
         related: list[Elements] = []
         if self.other_payer is not None:

@@ -242,5 +242,24 @@ def test_another_payer_named_in_the_271_is_kept_and_published_for_the_front_desk
         date(2024, 7, 1),
     )
     assert other.medicare_secondary_payer
+    assert other.in_effect_on(date(2026, 11, 2))
     [published] = benefits_contract(benefits).other_payers
     assert (published.name, published.medicare_secondary_payer) == ("EMPLOYER GROUP HEALTH PLAN", True)
+
+
+def test_an_ended_medicare_secondary_payer_episode_is_read_with_its_end() -> None:
+    """DTP*290 as a range: the other payer was primary only within it."""
+    from rcm_x12.eligibility_response_writer import BenefitInfo
+
+    _check, text = request_270(coverage())
+    ended = BenefitInfo(
+        "R", "IND", ("30",), insurance_type="12", coordination_begin=date(2020, 1, 1),
+        coordination_end=date(2025, 12, 31), other_payer=("FORMER EMPLOYER PLAN", "FEP01"),
+    )  # fmt: skip
+    benefits = read_271(reply_for(text, benefits=(*medicare_benefits(), ended)), "t", member_id="ACM123456789",
+                        for_dependant=False).benefits  # fmt: skip
+
+    assert benefits is not None
+    [other] = benefits.other_payers
+    assert (other.coordination_begin, other.coordination_end) == (date(2020, 1, 1), date(2025, 12, 31))
+    assert not other.in_effect_on(date(2026, 11, 2))

@@ -78,6 +78,9 @@ class OtherPayer(_Part):
     medicare_secondary_payer: bool = False
     service_types: tuple[str, ...] = ()
     coordination_begin: date | None = None
+    coordination_end: date | None = None
+    """The end of the coordination period (DTP*290 as a range): from then on the other payer is no longer
+    primary."""
 
 
 class BenefitsSnapshot(_Part):

@@ -80,6 +80,7 @@ def benefits_from_json(text: str) -> Benefits:
                 insurance_type=o["insurance_type"],
                 service_types=tuple(o["service_types"]),
                 coordination_begin=_date(o["coordination_begin"]),
+                coordination_end=_date(o.get("coordination_end")),
             )
             for o in data.get("other_payers", ())
         ),

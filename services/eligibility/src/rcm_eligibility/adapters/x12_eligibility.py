@@ -211,6 +211,7 @@ def _other_payer(benefit: Benefit) -> OtherPayer:
         insurance_type=benefit.insurance_type or None,
         service_types=benefit.service_types,
         coordination_begin=coordination.start if coordination else None,
+        coordination_end=coordination.end if coordination else None,
     )
 
 

@@ -59,10 +59,18 @@ class OtherPayer:
     insurance_type: str | None
     service_types: tuple[str, ...] = ()
     coordination_begin: date | None = None
+    coordination_end: date | None = None
 
     @property
     def medicare_secondary_payer(self) -> bool:
         return self.insurance_type in MEDICARE_SECONDARY_PAYER_TYPES
+
+    def in_effect_on(self, day: date) -> bool:
+        """Whether the coordination period (DTP*290, a day or a range) includes the day; an ended episode
+        no longer makes the other payer primary."""
+        return (self.coordination_begin is None or self.coordination_begin <= day) and (
+            self.coordination_end is None or day <= self.coordination_end
+        )
 
 
 @dataclass(frozen=True, slots=True)

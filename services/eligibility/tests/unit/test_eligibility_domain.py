@@ -270,3 +270,22 @@ def test_a_family_deductible_stated_alone_applies_to_each_member() -> None:
         active=True, accumulators=(PlanAccumulator("deductible", None, "FAM", Decimal("2000.00"), Decimal("2000.00")),)
     )
     assert estimate(benefits, "98", Decimal("500.00")).deductible == Decimal("500.00")
+
+
+def test_amounts_stated_for_a_contract_year_run_from_the_plans_anniversary() -> None:
+    """EB06 25 (contract) or 22 (service year): a July plan's deductible runs July to June, so a January
+    date is in the same plan year as the autumn check, and a July date is the next one's."""
+    contract = Benefits(
+        active=True,
+        plan_begin=date(2024, 7, 1),
+        accumulators=(
+            PlanAccumulator("deductible", None, "IND", Decimal("1000.00"), Decimal("400.00"), "anniversary"),
+        ),
+    )
+    calendar = Benefits(
+        active=True, accumulators=(PlanAccumulator("deductible", None, "IND", Decimal("1000.00"), Decimal("400.00")),)
+    )
+
+    assert contract.plan_year_of(date(2026, 10, 1)) == (date(2026, 7, 1), date(2027, 6, 30))
+    assert contract.plan_year_of(date(2027, 1, 15)) == (date(2026, 7, 1), date(2027, 6, 30))
+    assert calendar.plan_year_of(date(2026, 10, 1)) == (date(2026, 1, 1), date(2026, 12, 31))

@@ -65,6 +65,9 @@ class PlanAccumulator(_Part):
     coverage_level: str
     total: Money | None = None
     remaining: Money | None = None
+    plan_year: Annotated[Literal["calendar", "anniversary"], OpenEnum(unknown_reads_as=None)] = "calendar"
+    """The year the amounts run for: the calendar year (EB06 23, or unsaid), or from the anniversary of the
+    plan's begin date (EB06 22 service year, 25 contract)."""
 
 
 class OtherPayer(_Part):

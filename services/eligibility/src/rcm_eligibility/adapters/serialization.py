@@ -11,6 +11,7 @@ from typing import Any
 
 from rcm_eligibility.domain.authorization import AuthorizationUse
 from rcm_eligibility.domain.benefits import (
+    CALENDAR_YEAR,
     Accumulator,
     Benefits,
     OtherPayer,
@@ -70,6 +71,7 @@ def benefits_from_json(text: str) -> Benefits:
                 coverage_level=a["coverage_level"],
                 total=_decimal(a["total"]),
                 remaining=_decimal(a["remaining"]),
+                plan_year=a.get("plan_year", CALENDAR_YEAR),
             )
             for a in data.get("accumulators", ())  # none in a check stored before they were kept
         ),

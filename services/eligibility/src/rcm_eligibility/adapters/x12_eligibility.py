@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Final
 
 from rcm_eligibility.domain.benefits import (
+    ANNIVERSARY_YEAR,
+    CALENDAR_YEAR,
     GENERAL_SERVICE_TYPE,
     INDIVIDUAL,
     Benefits,
@@ -34,6 +36,7 @@ from rcm_x12.writer import Envelope, Payer, Provider
 from rcm_x12.writer import Member as X12Member
 
 _ACCUMULATOR_KINDS: Final = {"C": "deductible", "G": "out_of_pocket"}
+_ANNIVERSARY_PERIODS: Final = frozenset({"22", "25"})  # EB06 service year, contract
 _OTHER_PAYER: Final = "R"
 _PAYER_ENTITIES: Final = frozenset({"PRP", "SEP", "TTP", "PR"})
 _PLAN_YEAR_PERIODS: Final = frozenset({"", "22", "23", "25"})
@@ -235,7 +238,10 @@ def _plan_accumulators(member: Member) -> tuple[PlanAccumulator, ...]:
     accumulators = []
     for (code, insurance_type, level), stated in groups.items():
         total, remaining = _plan_year_amounts(stated)
-        accumulators.append(PlanAccumulator(_ACCUMULATOR_KINDS[code], insurance_type, level, total, remaining))
+        anniversary = any(benefit.time_period in _ANNIVERSARY_PERIODS for benefit in stated)
+        plan_year = ANNIVERSARY_YEAR if anniversary else CALENDAR_YEAR
+        kind = _ACCUMULATOR_KINDS[code]
+        accumulators.append(PlanAccumulator(kind, insurance_type, level, total, remaining, plan_year))
     return tuple(accumulators)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
@@ -21,6 +21,8 @@ PART_A_SERVICE_TYPES: Final = frozenset({"45", "47", "48", "49", "AG"})
 # 42 U.S.C. 1395y(b); the HETS 271 companion guide's MSP types).
 MEDICARE_SECONDARY_PAYER_TYPES: Final = frozenset({"12", "13", "14", "15", "16", "41", "42", "43", "47"})
 INDIVIDUAL: Final = "IND"
+CALENDAR_YEAR: Final = "calendar"
+ANNIVERSARY_YEAR: Final = "anniversary"
 FAMILY: Final = "FAM"
 # AAA codes after which asking again later is the payer's own advice: 42 unable to respond now, 80 no response.
 _TRANSIENT_REJECT_REASONS: Final = frozenset({"42", "80"})
@@ -45,6 +47,7 @@ class PlanAccumulator:
     coverage_level: str
     total: Decimal | None = None
     remaining: Decimal | None = None
+    plan_year: str = CALENDAR_YEAR  # "calendar" (EB06 23, or unsaid) or "anniversary" (22 service, 25 contract)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,18 @@ class Benefits:
     accumulators: tuple[PlanAccumulator, ...] = ()
     other_payers: tuple[OtherPayer, ...] = ()
 
+    def plan_year_of(self, day: date) -> tuple[date, date]:
+        """The year the stated amounts run for that holds `day`: from the plan's begin date's anniversary
+        when the payer stated them for a service or contract year (EB06 22, 25), else the calendar year."""
+        anniversary = self.plan_begin is not None and any(a.plan_year == ANNIVERSARY_YEAR for a in self.accumulators)
+        if not anniversary or self.plan_begin is None:
+            return date(day.year, 1, 1), date(day.year, 12, 31)
+        start = _on_anniversary(self.plan_begin, day.year)
+        if start > day:
+            start = _on_anniversary(self.plan_begin, day.year - 1)
+        following = _on_anniversary(self.plan_begin, start.year + 1)
+        return start, following - timedelta(days=1)
+
     def insurance_type_for(self, service_type: str) -> str | None:
         """The insurance type whose amounts apply to the service (Medicare's Part A or B; None when the
         payer stated its amounts without one)."""
@@ -140,6 +155,14 @@ class Benefits:
         if not self.active:
             return False
         return (self.plan_begin is None or self.plan_begin <= day) and (self.plan_end is None or day <= self.plan_end)
+
+
+def _on_anniversary(begin: date, year: int) -> date:
+    """The plan begin date's anniversary in `year` (February 29 falls on the 28th in other years)."""
+    try:
+        return begin.replace(year=year)
+    except ValueError:
+        return begin.replace(year=year, day=28)
 
 
 def applying(accumulators: Iterable[PlanAccumulator], kind: str, service_type: str) -> Accumulator:

@@ -199,14 +199,15 @@ async def estimate(
 def refuse_stale_benefits(check: EligibilityCheck, day: date, now: datetime, max_age: timedelta) -> None:
     """Benefits answer for their plan year and their moment: a deductible met last year, or a month-old
     answer, is not what the patient owes now (a new 271 is). The deductible and out-of-pocket amounts a 271
-    states are for the year its date of service falls in (EB06 23, the calendar year, as most plans and
-    Medicare keep them), and the plan's own dates bound them too."""
+    states are for the plan year its date of service falls in: the calendar year (EB06 23), or the year from
+    the plan's begin date's anniversary (EB06 22, 25); the plan's own dates bound them too."""
     benefits = check.benefits
     assert benefits is not None
     outside_plan = (benefits.plan_begin is not None and day < benefits.plan_begin) or (
         benefits.plan_end is not None and day > benefits.plan_end
     )
-    if outside_plan or check.date_of_service.year != day.year:
+    start, end = benefits.plan_year_of(check.date_of_service)
+    if outside_plan or not start <= day <= end:
         raise Conflict(
             f"The benefits on file are of another plan year than {day.isoformat()}: check eligibility for that date."
         )

@@ -485,3 +485,14 @@ def test_the_package_marks_manifestations_and_codes_under_a_code_first_note(cata
     immunization = catalog.lookup("Z23", date(2026, 11, 2))  # "code first any routine childhood examination"
     assert immunization is not None
     assert not immunization.code_first
+
+
+def test_quarterly_relative_value_files_load_in_release_order(tmp_path: Path) -> None:
+    """CMS's April file corrects January's: it is loaded after it, though 'APR' sorts before 'JAN'."""
+    (tmp_path / "PPRRVU26_JAN.csv").write_text(CMS_RVU_FILE, encoding="utf-8")
+    (tmp_path / "PPRRVU26_APR.csv").write_text(CMS_RVU_FILE.replace('"000","0.10"', '"010","0.10"'), encoding="utf-8")
+
+    injection = load_fee_schedule(tmp_path).entry("20610")
+
+    assert injection is not None
+    assert injection.global_days == "010"

@@ -263,3 +263,20 @@ def test_an_ended_medicare_secondary_payer_episode_is_read_with_its_end() -> Non
     [other] = benefits.other_payers
     assert (other.coordination_begin, other.coordination_end) == (date(2020, 1, 1), date(2025, 12, 31))
     assert not other.in_effect_on(date(2026, 11, 2))
+
+
+def test_amounts_with_and_without_the_plans_one_insurance_type_are_one_plans() -> None:
+    """A payer naming its insurance type (PR) on some deductible rows and none on others: one plan's amounts,
+    not two, so neither the total nor the remaining amount is lost."""
+    from rcm_x12.eligibility_response_writer import BenefitInfo
+
+    _check, text = request_270(coverage())
+    rows = (
+        BenefitInfo("1", "IND", ("30",), insurance_type="PR"),
+        BenefitInfo("C", "IND", ("30",), insurance_type="PR", time_period="23", amount=Decimal("1500.00")),
+        BenefitInfo("C", "IND", ("30",), time_period="29", amount=Decimal("1000.00")),
+    )
+    benefits = read_271(reply_for(text, benefits=rows), "t", member_id="ACM123456789", for_dependant=False).benefits
+
+    assert benefits is not None
+    assert benefits.deductible == Accumulator(Decimal("1500.00"), Decimal("1000.00"))

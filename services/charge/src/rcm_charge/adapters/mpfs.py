@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from importlib.resources import files
@@ -57,6 +58,7 @@ _CMS_COLUMNS = {
     "conversion_factor": "CONV FACTOR",
 }
 _COMPONENT_MODIFIERS = frozenset({"26", "TC", "53"})
+_QUARTERS = ("JAN", "APR", "JUL", "OCT")
 
 
 class FeeScheduleTable:
@@ -74,11 +76,21 @@ def load_fee_schedule(directory: Path | None) -> FeeScheduleTable:
     shipped sample."""
     cms: list[FeeScheduleEntry] = []
     if directory is not None and directory.is_dir():
-        for path in sorted(directory.iterdir()):
-            name = path.name.lower()
-            if name.startswith("pprrvu") and name.endswith(".csv"):
-                cms += read_cms_rvu_file(path.read_text(encoding="utf-8-sig", errors="replace"), path.name)
+        releases = [
+            p for p in directory.iterdir() if p.name.lower().startswith("pprrvu") and p.name.lower().endswith(".csv")
+        ]
+        for path in sorted(releases, key=release_order):  # a later quarter's rows replace an earlier one's
+            cms += read_cms_rvu_file(path.read_text(encoding="utf-8-sig", errors="replace"), path.name)
     return FeeScheduleTable(cms or _shipped_entries())
+
+
+def release_order(path: Path) -> tuple[int, int, str]:
+    """CMS names a quarter's file `PPRRVU<yy>_<JAN|APR|JUL|OCT>` (with suffixes for corrections): year, then
+    quarter, then name, so APR follows JAN whatever the alphabet says."""
+    name = path.name.upper()
+    year = re.search(r"PPRRVU(\d{2})", name)
+    quarter = next((index for index, month in enumerate(_QUARTERS) if month in name), len(_QUARTERS))
+    return (int(year.group(1)) if year else 0, quarter, name)
 
 
 def read_cms_rvu_file(text: str, source: str) -> list[FeeScheduleEntry]:

@@ -229,12 +229,19 @@ def _plan_accumulators(member: Member) -> tuple[PlanAccumulator, ...]:
     """Every deductible (C) and out-of-pocket maximum (G) stated in network, by insurance type (EB04) and
     coverage level (EB02, an unsaid level taken as individual): its plan-year total and what remains,
     the general figures (service type 30 or none) first."""
+    stated = [
+        benefit
+        for benefit in member.benefits
+        if benefit.code in _ACCUMULATOR_KINDS and benefit.amount is not None and benefit.in_plan_network != "N"
+    ]
+    # A payer that names one insurance type on some amounts and none on others means the one plan: the
+    # untyped amounts are that type's (Medicare's two parts are never merged so).
+    named = {benefit.insurance_type for benefit in stated if benefit.insurance_type}
+    only = next(iter(named)) if len(named) == 1 and not named & {"MA", "MB"} else None
     groups: dict[tuple[str, str | None, str], list[Benefit]] = {}
-    for benefit in member.benefits:
-        if benefit.code not in _ACCUMULATOR_KINDS or benefit.amount is None or benefit.in_plan_network == "N":
-            continue
+    for benefit in stated:
         level = benefit.coverage_level or INDIVIDUAL
-        groups.setdefault((benefit.code, benefit.insurance_type or None, level), []).append(benefit)
+        groups.setdefault((benefit.code, benefit.insurance_type or only, level), []).append(benefit)
     accumulators = []
     for (code, insurance_type, level), stated in groups.items():
         total, remaining = _plan_year_amounts(stated)

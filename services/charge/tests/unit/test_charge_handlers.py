@@ -558,8 +558,8 @@ async def test_a_bilateral_injection_billed_as_two_units_is_held() -> None:
 async def test_a_pair_edit_applies_across_encounters_of_one_patient_provider_and_day() -> None:
     """Payers apply NCCI procedure-to-procedure edits per patient, provider and day, not per claim (NCCI
     policy manual, chapter I): 97140 billed alone after 97530 (its column 1) was captured that day in another
-    encounter is held; on another day it is not; 97530 billed after 97140 was captured asks a coder to
-    correct the earlier encounter."""
+    encounter is held; on another day it is not; 97530 billed after 97140 was captured is payable and warns
+    that the earlier encounter is to be corrected."""
     store = FakeStore()
     patient_id, coverage_id = registered(store)
     therapy = [{"code": "97530", "units": 1, "diagnosis_pointers": [1]}]
@@ -576,4 +576,7 @@ async def test_a_pair_edit_applies_across_encounters_of_one_patient_provider_and
     later = await encounters.capture(
         capture_cmd(patient_id, coverage_id, lines=therapy, date_of_service="2026-11-03"), store.uow(), EVALUATOR
     )
-    assert [(issue.code, issue.severity) for issue in later.issues] == [("REVIEW_PAIR_ACROSS_ENCOUNTERS", "review")]
+    assert later.status == "captured"
+    assert [(issue.code, issue.severity) for issue in later.issues] == [
+        ("PAIR_ACROSS_ENCOUNTERS_OTHER_HELD", "warning")
+    ]

@@ -392,8 +392,8 @@ def _pair_edits(details: EncounterDetails, edits: ProcedureEdits) -> Iterator[Is
 def _pair_edits_across_encounters(details: EncounterDetails, context: ValidationContext) -> Iterator[Issue]:
     """Payers apply procedure-to-procedure edits per patient, provider and day, not per claim (the NCCI
     policy manual, chapter I): a line that is column 2 to a line already captured that day in another
-    encounter is held as it would be on one claim; one that is column 1 to such a line asks a coder, since
-    the other encounter's line is the one not paid."""
+    encounter is held as it would be on one claim; one that is column 1 to such a line is payable and is
+    told with a warning, since the other encounter's line is the one not paid and must be corrected."""
     for number, line in enumerate(details.lines, start=1):
         day = line.service_date(details.date_of_service)
         for other in context.billed_same_day:
@@ -412,10 +412,10 @@ def _pair_edits_across_encounters(details: EncounterDetails, context: Validation
                 )
             else:
                 yield Issue(
-                    "REVIEW_PAIR_ACROSS_ENCOUNTERS",
+                    "PAIR_ACROSS_ENCOUNTERS_OTHER_HELD",
                     f"{other.code}, captured for this patient and provider that day in another encounter, is bundled "
                     f"into {line.code}: correct that encounter",
-                    severity="review",
+                    severity="warning",
                     line=number,
                 )
 

@@ -21,7 +21,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from alembic import command
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, TestKafkaBroker
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
@@ -213,6 +213,17 @@ async def wait_until_applied(
         return {str(envelope.event_id) for envelope in sent} <= {row["event_id"] for row in rows}
 
     await wait_until(applied, within=within)
+
+
+async def deliver_through_subscriptions(
+    kernel: Kernel[Any, Any], topic: str, events: Sequence[IntegrationEvent], *, producer: str, real: bool
+) -> None:
+    """Publish `events` to `topic` as `producer` would, through the service's own broker and its real
+    subscriptions (in memory, or `with_real=True` on the broker its settings name), and wait until its
+    consumer applied them all."""
+    async with TestKafkaBroker(kernel.broker, with_real=real) as broker:
+        sent = [await publish_as(broker, topic, event, producer) for event in events]
+        await wait_until_applied(kernel.session_factory, sent)
 
 
 @asynccontextmanager

@@ -8,7 +8,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from faststream.kafka import TestKafkaBroker
 from pydantic import SecretStr
 
 from rcm_charge.bootstrap import bootstrap
@@ -19,10 +18,9 @@ from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import (
     BROKERS,
     broker_settings,
-    publish_as,
+    deliver_through_subscriptions,
     sample_coverage_added,
     sample_patient_registered,
-    wait_until_applied,
 )
 from rcm_common.topics import REGISTRATION_EVENTS
 
@@ -43,11 +41,9 @@ async def test_registrations_events_reach_the_copies_through_the_subscription(
     coverage = sample_coverage_added(patient.patient_id)
 
     try:
-        async with TestKafkaBroker(charge.broker, with_real=real) as broker:
-            sent = [
-                await publish_as(broker, REGISTRATION_EVENTS, event, "registration") for event in (patient, coverage)
-            ]
-            await wait_until_applied(charge.session_factory, sent)
+        await deliver_through_subscriptions(
+            charge, REGISTRATION_EVENTS, (patient, coverage), producer="registration", real=real
+        )
         async with charge.uow() as uow:
             kept_patient = await uow.patients.get(patient.patient_id)
             kept_coverage = await uow.coverages.get(coverage.coverage_id)

@@ -8,17 +8,15 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from faststream.kafka import TestKafkaBroker
 from pydantic import SecretStr
 
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import (
     BROKERS,
     broker_settings,
-    publish_as,
+    deliver_through_subscriptions,
     sample_coverage_added,
     sample_patient_registered,
-    wait_until_applied,
 )
 from rcm_common.topics import REGISTRATION_EVENTS
 from rcm_eligibility.bootstrap import bootstrap
@@ -42,11 +40,9 @@ async def test_registrations_events_reach_the_copies_through_the_subscription(
     patient = sample_patient_registered()
     coverage = sample_coverage_added(patient.patient_id)
     try:
-        async with TestKafkaBroker(eligibility.broker, with_real=real) as broker:
-            sent = [
-                await publish_as(broker, REGISTRATION_EVENTS, event, "registration") for event in (patient, coverage)
-            ]
-            await wait_until_applied(eligibility.session_factory, sent)
+        await deliver_through_subscriptions(
+            eligibility, REGISTRATION_EVENTS, (patient, coverage), producer="registration", real=real
+        )
         async with eligibility.uow() as uow:
             kept_patient = await uow.patients.get(patient.patient_id)
             kept_coverage = await uow.coverages.get(coverage.coverage_id)

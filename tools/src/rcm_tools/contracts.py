@@ -513,6 +513,7 @@ OPENAPI_DOCUMENTS: Final[dict[str, Callable[[], Json]]] = {
     "clearinghouse-sim": partial(
         _openapi, "rcm_clearinghouse_sim.entrypoints.app", "rcm_clearinghouse_sim.config.ClearinghouseSettings"
     ),
+    "claim": partial(_openapi, "rcm_claim.entrypoints.app", "rcm_claim.config.ClaimSettings"),
 }
 
 

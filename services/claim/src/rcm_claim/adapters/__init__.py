@@ -1,0 +1,1 @@
+"""Claim's adapters: tables, repositories, clients."""

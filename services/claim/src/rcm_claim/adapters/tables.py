@@ -1,0 +1,1 @@
+"""Claim's tables (SQLModel); the migrations in `migrations/versions` build exactly these."""

@@ -1,0 +1,48 @@
+"""Domain events: what happened to a claim, recorded by it with the values the moment gave; the mapper
+turns each into the contract's event when the claim is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCreated:
+    """A draft claim was built from an encounter version."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimScrubFailed:
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimSubmitted:
+    batch_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAccepted:
+    payer_claim_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRejected:
+    stage: str  # "999" or "277CA"
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimReplaced:
+    replacement_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimVoided:
+    """The claim was withdrawn (before submission), or a void (frequency 8) was sent for it."""
+
+
+DomainEvent = (
+    ClaimCreated | ClaimScrubFailed | ClaimSubmitted | ClaimAccepted | ClaimRejected | ClaimReplaced | ClaimVoided
+)

@@ -1,0 +1,218 @@
+"""The claim aggregate: one 837P claim for one encounter version at one payer, and its state machine.
+
+A claim is built as a `draft` from a captured encounter, scrubbed (`ready`, or `scrub_failed` while a blocking
+rule stands), gathered into a batch and `submitted`, then `accepted` by the payer's 277CA (with the payer's
+claim number) or `rejected` (by the 999 or the 277CA, until a fix resubmits it). A correction after
+acceptance makes a replacement claim (frequency 7) and the original `replaced`; a void makes it `voided`.
+Every transition is timestamped with its cause (the event that caused it, or the API call and who made it),
+and a transition the machine does not allow is refused, so a claim's history is always one a biller can
+read top to bottom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final, Literal
+from uuid import UUID
+
+from rcm_claim.domain import events
+
+ClaimState = Literal["draft", "scrub_failed", "ready", "submitted", "accepted", "rejected", "replaced", "voided"]
+Responsibility = Literal["P", "S", "T"]  # SBR01: primary, secondary, tertiary
+Frequency = Literal["1", "7", "8"]  # CLM05-3: original, replacement, void
+
+# The transitions the machine allows: from each state, the states it may go to.
+TRANSITIONS: Final[dict[ClaimState, frozenset[ClaimState]]] = {
+    "draft": frozenset({"ready", "scrub_failed", "voided"}),
+    "scrub_failed": frozenset({"ready", "scrub_failed", "voided"}),
+    "ready": frozenset({"submitted", "scrub_failed", "ready", "voided"}),
+    "submitted": frozenset({"accepted", "rejected"}),
+    "rejected": frozenset({"ready", "scrub_failed", "voided"}),
+    "accepted": frozenset({"replaced", "voided"}),
+    "replaced": frozenset(),
+    "voided": frozenset(),
+}
+ORDER_RESPONSIBILITY: Final[dict[str, Responsibility]] = {"primary": "P", "secondary": "S", "tertiary": "T"}
+MAX_PATIENT_CONTROL_NUMBER: Final = 20  # CLM01
+
+
+class ClaimError(Exception):
+    """A change the claim refuses as it stands: a transition its state machine does not allow."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLine:
+    """One service line as the 837P carries it, with its line item control number (REF*6R), which the
+    835 echoes so a payment finds its line."""
+
+    number: int
+    control_number: str
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    date_of_service: date
+    charge: Decimal
+    diagnosis_pointers: tuple[int, ...]
+    expected_allowed: Decimal | None = None
+    ndc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One step of the claim's timeline: when, from which state to which, and what caused it."""
+
+    at: datetime
+    from_state: ClaimState | None
+    to_state: ClaimState
+    cause: str  # "event:<event id>" or "api:<subject>"
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Claim:
+    id: UUID
+    encounter_id: UUID
+    encounter_version: int
+    patient_id: UUID
+    coverage_id: UUID
+    payer_id: str
+    responsibility: Responsibility
+    patient_control_number: str
+    date_of_service: date
+    place_of_service: str
+    diagnoses: tuple[str, ...]
+    lines: tuple[ClaimLine, ...]
+    state: ClaimState = "draft"
+    frequency: Frequency = "1"
+    replaces_payer_claim_number: str | None = None
+    payer_claim_number: str | None = None
+    timeline: list[Transition] = field(default_factory=list)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def total_charge(self) -> Decimal:
+        return sum((line.charge for line in self.lines), Decimal("0.00"))
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        claim_id: UUID,
+        encounter: EncounterVersion,
+        coverage_order: str,
+        now: datetime,
+        cause: str,
+    ) -> Claim:
+        """The draft claim of an encounter version at the payer of its coverage."""
+        if encounter.payer_id is None or encounter.coverage_id is None:
+            raise ClaimError("a self-pay encounter makes no claim")
+        if coverage_order not in ORDER_RESPONSIBILITY:
+            raise ClaimError(f"a coverage's order is primary, secondary or tertiary, not {coverage_order!r}")
+        control = patient_control_number(claim_id)
+        claim = cls(
+            id=claim_id,
+            encounter_id=encounter.encounter_id,
+            encounter_version=encounter.version,
+            patient_id=encounter.patient_id,
+            coverage_id=encounter.coverage_id,
+            payer_id=encounter.payer_id,
+            responsibility=ORDER_RESPONSIBILITY[coverage_order],
+            patient_control_number=control,
+            date_of_service=encounter.date_of_service,
+            place_of_service=encounter.place_of_service,
+            diagnoses=encounter.diagnoses,
+            lines=tuple(
+                ClaimLine(
+                    number=number,
+                    control_number=f"{control}{number:02d}",
+                    procedure_code=line.procedure_code,
+                    modifiers=line.modifiers,
+                    units=line.units,
+                    date_of_service=line.date_of_service,
+                    charge=line.charge,
+                    diagnosis_pointers=line.diagnosis_pointers,
+                    expected_allowed=line.expected_allowed,
+                    ndc=line.ndc,
+                )
+                for number, line in enumerate(encounter.lines, start=1)
+            ),
+        )
+        claim.timeline.append(Transition(now, None, "draft", cause, f"encounter version {encounter.version}"))
+        claim.events.append(events.ClaimCreated())
+        return claim
+
+    def scrubbed(self, blocking: tuple[str, ...], now: datetime, cause: str) -> None:
+        """The scrub's outcome: ready when no blocking rule fired, else scrub_failed naming the rules."""
+        if blocking:
+            self._move("scrub_failed", now, cause, ", ".join(blocking))
+            self.events.append(events.ClaimScrubFailed(blocking))
+        else:
+            self._move("ready", now, cause)
+
+    def submit(self, batch_id: UUID, now: datetime, cause: str) -> None:
+        self._move("submitted", now, cause, f"batch {batch_id}")
+        self.events.append(events.ClaimSubmitted(batch_id))
+
+    def accept(self, payer_claim_number: str, now: datetime, cause: str) -> None:
+        self._move("accepted", now, cause, f"payer claim number {payer_claim_number}")
+        self.payer_claim_number = payer_claim_number
+        self.events.append(events.ClaimAccepted(payer_claim_number))
+
+    def reject(self, stage: str, codes: tuple[str, ...], now: datetime, cause: str) -> None:
+        self._move("rejected", now, cause, f"{stage}: {', '.join(codes)}")
+        self.events.append(events.ClaimRejected(stage, codes))
+
+    def void(self, now: datetime, cause: str) -> None:
+        self._move("voided", now, cause)
+        self.events.append(events.ClaimVoided())
+
+    def replaced_by(self, replacement_id: UUID, now: datetime, cause: str) -> None:
+        self._move("replaced", now, cause, f"replaced by claim {replacement_id}")
+        self.events.append(events.ClaimReplaced(replacement_id))
+
+    def _move(self, to_state: ClaimState, now: datetime, cause: str, note: str = "") -> None:
+        if to_state not in TRANSITIONS[self.state]:
+            raise ClaimError(f"a {self.state} claim cannot become {to_state}")
+        self.timeline.append(Transition(now, self.state, to_state, cause, note))
+        self.state = to_state
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterLine:
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    date_of_service: date
+    charge: Decimal
+    diagnosis_pointers: tuple[int, ...]
+    expected_allowed: Decimal | None = None
+    ndc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterVersion:
+    """What the claim keeps of one version of a captured encounter (from ChargesCaptured or
+    ChargesCorrected)."""
+
+    encounter_id: UUID
+    version: int
+    patient_id: UUID
+    coverage_id: UUID | None
+    payer_id: str | None
+    date_of_service: date
+    place_of_service: str
+    diagnoses: tuple[str, ...]
+    lines: tuple[EncounterLine, ...]
+
+
+def patient_control_number(claim_id: UUID) -> str:
+    """CLM01: 17 characters (of the 20 allowed), unique to the claim and carrying no PHI: a `C` and the claim
+    id's first 80 bits in base 32, so a claim's answers find it and nothing about the patient leaves."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O or U to misread
+    value, digits = claim_id.int >> (128 - 80), []
+    for _ in range(16):
+        value, digit = divmod(value, 32)
+        digits.append(alphabet[digit])
+    return "C" + "".join(reversed(digits))

@@ -1,0 +1,1 @@
+"""Claim's HTTP API and app."""

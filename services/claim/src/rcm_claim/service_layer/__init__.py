@@ -1,0 +1,1 @@
+"""Claim's handlers of commands and events."""

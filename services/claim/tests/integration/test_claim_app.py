@@ -1,0 +1,35 @@
+"""Claim runs on the kernel: its migrations build the platform tables and downgrade to nothing, and the
+app starts over its database, answers its health checks and says it is not ready without a broker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from rcm_claim.config import ClaimSettings
+from rcm_claim.entrypoints.app import CLAIM_APP, create_app
+from rcm_common.migrations import PLATFORM_TABLE_NAMES
+from rcm_common.testing import check_migrations, serving
+
+
+async def test_migrations_build_the_platform_tables_and_downgrade_to_nothing(database_url: str, tmp_path: Path) -> None:
+    url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'claim.db'}"
+    await check_migrations(CLAIM_APP.migrations, url, PLATFORM_TABLE_NAMES)
+
+
+async def test_the_app_starts_and_answers_its_health_checks(
+    database_url: str, signing_keys: tuple[str, str], tmp_path: Path
+) -> None:
+    settings = ClaimSettings(
+        environment="test",
+        state_dir=tmp_path,
+        database_url=database_url,
+        kafka_bootstrap_servers="127.0.0.1:1",
+        jwt_public_key=SecretStr(signing_keys[1]),
+    )
+    async with serving(create_app(settings), "http://claim.test") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": "ok", "broker": "unreachable"}

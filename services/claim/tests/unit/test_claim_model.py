@@ -1,0 +1,130 @@
+"""The claim aggregate: built from an encounter version at its coverage's payer with a CLM01 that carries no
+PHI, and moved only along its state machine, each step on its timeline with its cause."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from rcm_claim.domain import events
+from rcm_claim.domain.model import (
+    TRANSITIONS,
+    Claim,
+    ClaimError,
+    EncounterLine,
+    EncounterVersion,
+    patient_control_number,
+)
+
+NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+DAY = date(2026, 11, 2)
+
+
+def encounter(**changes: Any) -> EncounterVersion:
+    fields: dict[str, Any] = {
+        "encounter_id": uuid.uuid4(),
+        "version": 1,
+        "patient_id": uuid.uuid4(),
+        "coverage_id": uuid.uuid4(),
+        "payer_id": "ACME01",
+        "date_of_service": DAY,
+        "place_of_service": "11",
+        "diagnoses": ("E11.9", "I10"),
+        "lines": (
+            EncounterLine("99214", (), Decimal(1), DAY, Decimal("185.00"), (1, 2), Decimal("131.20")),
+            EncounterLine("82962", (), Decimal(1), DAY, Decimal("30.00"), (1,)),
+        ),
+    }
+    return EncounterVersion(**(fields | changes))
+
+
+def built(**changes: Any) -> Claim:
+    return Claim.build(claim_id=uuid.uuid4(), encounter=encounter(**changes), coverage_order="primary", now=NOW,
+                       cause="event:charges-captured-1")  # fmt: skip
+
+
+def test_a_claim_is_built_as_a_draft_at_its_coverages_payer_with_line_control_numbers() -> None:
+    claim = built()
+
+    assert (claim.state, claim.payer_id, claim.responsibility, claim.frequency) == ("draft", "ACME01", "P", "1")
+    assert claim.total_charge == Decimal("215.00")
+    assert [line.control_number for line in claim.lines] == [
+        f"{claim.patient_control_number}01",
+        f"{claim.patient_control_number}02",
+    ]
+    assert claim.events == [events.ClaimCreated()]
+    assert [(t.from_state, t.to_state, t.cause) for t in claim.timeline] == [
+        (None, "draft", "event:charges-captured-1")
+    ]
+
+
+def test_clm01_is_short_unique_and_free_of_phi() -> None:
+    """CLM01 holds at most 20 characters (837P 2300 CLM01); it is drawn from the claim id alone."""
+    numbers = {patient_control_number(uuid.uuid4()) for _ in range(2000)}
+    assert len(numbers) == 2000
+    assert all(len(number) == 17 and number.isalnum() and number.isupper() for number in numbers)
+
+
+def test_the_coverage_order_decides_sbr01_and_a_self_pay_encounter_makes_no_claim() -> None:
+    secondary = Claim.build(claim_id=uuid.uuid4(), encounter=encounter(), coverage_order="secondary", now=NOW,
+                            cause="event:e")  # fmt: skip
+    assert secondary.responsibility == "S"
+    with pytest.raises(ClaimError, match="self-pay"):
+        built(coverage_id=None, payer_id=None)
+
+
+def test_a_claim_goes_from_draft_to_accepted_with_each_step_and_its_cause_on_the_timeline() -> None:
+    claim = built()
+    batch = uuid.uuid4()
+
+    claim.scrubbed((), NOW, "scrub:rules-v1")
+    claim.submit(batch, NOW, "batch:send")
+    claim.accept("PAYER123", NOW, "event:277ca-file")
+
+    assert claim.state == "accepted"
+    assert claim.payer_claim_number == "PAYER123"
+    assert [(t.from_state, t.to_state, t.cause) for t in claim.timeline] == [
+        (None, "draft", "event:charges-captured-1"),
+        ("draft", "ready", "scrub:rules-v1"),
+        ("ready", "submitted", "batch:send"),
+        ("submitted", "accepted", "event:277ca-file"),
+    ]
+    assert claim.events[-2:] == [events.ClaimSubmitted(batch), events.ClaimAccepted("PAYER123")]
+
+
+def test_a_blocking_rule_holds_the_claim_naming_it_until_a_scrub_passes() -> None:
+    claim = built()
+    claim.scrubbed(("PRIOR_AUTH_REQUIRED",), NOW, "scrub:rules-v1")
+    assert (claim.state, claim.events[-1]) == ("scrub_failed", events.ClaimScrubFailed(("PRIOR_AUTH_REQUIRED",)))
+    claim.scrubbed((), NOW, "event:authorization-recorded")
+    assert claim.state == "ready"
+
+
+@pytest.mark.parametrize(
+    ("state", "move"),
+    [
+        ("draft", lambda c: c.accept("X", NOW, "api:biller-1")),
+        ("submitted", lambda c: c.void(NOW, "api:biller-1")),
+        ("voided", lambda c: c.scrubbed((), NOW, "api:biller-1")),
+        ("replaced", lambda c: c.void(NOW, "api:biller-1")),
+        ("accepted", lambda c: c.submit(uuid.uuid4(), NOW, "api:biller-1")),
+    ],
+)
+def test_an_illegal_transition_is_refused_and_changes_nothing(state: str, move: Any) -> None:
+    claim = built()
+    claim.state = state  # type: ignore[assignment]
+    before = (list(claim.timeline), list(claim.events))
+
+    with pytest.raises(ClaimError, match=f"a {state} claim cannot become"):
+        move(claim)
+
+    assert claim.state == state
+    assert (claim.timeline, claim.events) == before
+
+
+def test_replaced_and_voided_are_final() -> None:
+    assert TRANSITIONS["replaced"] == TRANSITIONS["voided"] == frozenset()

@@ -140,7 +140,9 @@ def test_the_group_verdict_and_counts_follow_from_the_sets(
 
 
 def claims_batch() -> ProfessionalClaimBatch:
-    billing = BillingProvider("ACME MEDICAL GROUP", "1234567893", "371234567", Address("1 MAIN ST", "X", "IL", "62701"))
+    billing = BillingProvider(
+        "ACME MEDICAL GROUP", "1234567893", "371234567", Address("1 MAIN ST", "X", "IL", "627011234")
+    )
     line = ServiceLine("99214", D("150.00"), D("1"), date(2026, 2, 27))
     claims = (Claim("PCN-1", "11", ("J449",), (line,)), Claim("PCN-2", "11", ("E119",), (line, line)))
     return ProfessionalClaimBatch(

@@ -107,8 +107,8 @@ def test_icd9_diagnoses_are_told_apart() -> None:
 
 def test_a_secondary_claim_reads_the_prior_payer_and_its_line_adjudications() -> None:
     adjudicated = date(2026, 3, 1)
-    prior = OtherCoverage(
-        subscriber(), PRIMARY, "P", paid=Decimal("100.00"),
+    prior = OtherCoverage(  # balanced: CLM02 150.00 = AMT*D 50.00 + the 2320 CAS 50.00 + the 2430 CAS 50.00
+        subscriber(), PRIMARY, "P", paid=Decimal("50.00"),
         adjustments=(Adjustment("PR", "1", Decimal("50.00")),), adjudication_date=adjudicated,
     )  # fmt: skip
     paid_line = LineAdjudication("FIRST1", Decimal("100.00"), "99214", Decimal("1"), adjudicated,
@@ -119,7 +119,7 @@ def test_a_secondary_claim_reads_the_prior_payer_and_its_line_adjudications() ->
     [other] = got.other_payers
     assert (other.responsibility, other.paid, other.adjustments) == (
         "P",
-        Decimal("100.00"),
+        Decimal("50.00"),
         [Adjustment("PR", "1", Decimal("50.00"))],
     )
     assert other.payer == PRIMARY

@@ -23,6 +23,7 @@ from rcm_x12.professional_claim_writer import (
     LineAdjudication,
     OtherCoverage,
     ProfessionalClaimBatch,
+    ServiceFacility,
     ServiceLine,
     SubscriberClaims,
     write_837p,
@@ -212,7 +213,7 @@ def secondary_claim(claim_id: str = "SEC1") -> Claim:
         PRIMARY,
         "P",
         group_number="G77",
-        paid=Decimal("80.00"),
+        paid=Decimal("72.30"),  # CLM02 150.00 = AMT*D 72.30 + the 2320 CAS 7.70 + the 2430 CAS 70.00
         adjustments=tuple(Adjustment("CO", str(reason), Decimal("1.10")) for reason in range(1, 8)),
         adjudication_date=date(2026, 3, 20),
     )
@@ -237,7 +238,7 @@ def test_a_secondary_claim_carries_the_primarys_adjudication() -> None:
     first_cas, second_cas = find(segments, "CAS", "CO")[:2]
     assert first_cas == ["CAS", "CO", *(v for reason in range(1, 7) for v in (str(reason), "1.1", ""))][:-1]
     assert second_cas == ["CAS", "CO", "7", "1.1"]
-    assert find(segments, "AMT", "D") == [["AMT", "D", "80"]]
+    assert find(segments, "AMT", "D") == [["AMT", "D", "72.3"]]
     assert find(segments, "OI") == [["OI", "", "", "Y", "", "", "Y"]]
     assert find(segments, "SVD") == [["SVD", "FIRST1", "80", "HC:99214:25", "", "1"]]
     assert find(segments, "CAS", "PR") == [["CAS", "PR", "2", "20", "1"]]
@@ -552,3 +553,64 @@ def test_fractions_of_a_cent_and_data_characters_as_delimiters_are_refused() -> 
     for dash_or_point in "-.":
         with pytest.raises(X12Error, match=r"- or \."):
             Envelope("SUB", "REC", 1, 1, 1, datetime(2026, 1, 2), delimiters=Delimiters(dash_or_point, ":", "^", "~"))
+
+
+def test_a_drug_line_carries_its_ndc_in_2410_and_pyx12_accepts_it() -> None:
+    """Medicaid requires the NDC on a drug line (Deficit Reduction Act of 2005, §6002): 2410 LIN*N4 with the
+    11-digit NDC and CTP04-05 its quantity and unit."""
+    drug = line("J1100", "36.00", "8", ndc="63323016501", ndc_quantity=Decimal("2"), ndc_unit="ML")
+    text = write_837p(one_claim(claim(lines=(line(), drug))), ENVELOPE)
+    segments = segments_of(text)
+
+    assert find(segments, "LIN") == [["LIN", "", "N4", "63323016501"]]
+    assert find(segments, "CTP") == [["CTP", "", "", "", "2", "ML"]]
+    assert assert_accepted_by_pyx12(text)
+
+
+def test_a_service_facility_and_a_lines_own_rendering_provider_are_written_and_pyx12_accepts_them() -> None:
+    """2310C names where the service was given when not at the billing provider's address (POS 22, an
+    outpatient hospital); 2420A a line's rendering provider when it is not the claim's."""
+    facility = ServiceFacility(
+        "GENERAL HOSPITAL", Address("9 CARE WAY", "SPRINGFIELD", "IL", "627019999"), "1245319599"
+    )
+    other_doctor = Provider("JONES", "1588667638", first_name="BOB")
+    made = claim(place_of_service="22", service_facility=facility, rendering=RENDERING,
+                 lines=(line(), line("85025", "35.50", rendering=other_doctor)))  # fmt: skip
+    text = write_837p(one_claim(made), ENVELOPE)
+    segments = segments_of(text)
+
+    assert find(segments, "NM1", "77") == [["NM1", "77", "2", "GENERAL HOSPITAL", "", "", "", "", "XX", "1245319599"]]
+    assert find(segments, "NM1", "82") == [
+        ["NM1", "82", "1", "SMITH", "ANNA", "", "", "", "XX", "1098765432"],  # the claim's (2310B)
+        ["NM1", "82", "1", "JONES", "BOB", "", "", "", "XX", "1588667638"],  # line 2's (2420A)
+    ]
+    assert assert_accepted_by_pyx12(text)
+
+
+def unbalanced_claim() -> Claim:
+    """The secondary claim with its primary's paid amount not what its charge less the adjustments leaves."""
+    made = secondary_claim()
+    return replace(made, other_coverage=(replace(made.other_coverage[0], paid=Decimal("80.00")),))
+
+
+def unbalanced_line() -> ServiceLine:
+    adjudication = secondary_claim().lines[0].adjudications[0]
+    return line(adjudications=(replace(adjudication, paid=Decimal("1.00")),))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: replace(BILLING, address=Address("1 MAIN ST", "SPRINGFIELD", "IL", "62701")), "nine-digit"),
+        (lambda: line("J1100", ndc="0002-1433-80", ndc_quantity=Decimal(1)), "eleven digits"),
+        (lambda: line("J1100", ndc="00002143380"), "quantity"),
+        (lambda: line("J1100", ndc="00002143380", ndc_quantity=Decimal(1), ndc_unit="KG"), "CTP05"),
+        (unbalanced_claim, "CLM02"),
+        (unbalanced_line, "SV102"),
+    ],
+)
+def test_what_the_guide_requires_of_a_billing_address_a_drug_line_and_a_secondary_claim_is_refused(
+    make: Any, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()

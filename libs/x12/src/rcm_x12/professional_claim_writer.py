@@ -38,6 +38,7 @@ from rcm_x12.writer import (
 
 IMPLEMENTATION = "005010X222A1"
 _MAX_LINES = 50
+_NDC_UNITS = frozenset({"F2", "GR", "ME", "ML", "UN"})
 _MAX_DIAGNOSES = 12
 _MAX_CLAIMS_PER_SUBSCRIBER = 100
 
@@ -77,6 +78,20 @@ class BillingProvider:
     contact: Contact | None = None
     pay_to: Address | None = None
 
+    def __post_init__(self) -> None:
+        if not (len(self.address.postal_code) == 9 and self.address.postal_code.isdigit()):
+            raise ValueError("the billing provider's ZIP code is the nine-digit ZIP+4 (2010AA N403)")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFacility:
+    """2310C: where the service was given, when not at the billing provider's address (a hospital, say:
+    places of service 21, 22, 23 and 31 need it)."""
+
+    name: str
+    address: Address
+    npi: str = ""
+
 
 @dataclass(frozen=True, slots=True)
 class LineAdjudication:
@@ -111,9 +126,27 @@ class ServiceLine:
     control_number: str = ""
     """REF*6R: the line item control number the 835 returns."""
     adjudications: tuple[LineAdjudication, ...] = ()
+    ndc: str = ""
+    """2410 LIN*N4: the drug's 11-digit NDC (5-4-2), with `ndc_quantity` of `ndc_unit` (CTP04-05: F2
+    international unit, GR gram, ME milligram, ML millilitre, UN unit)."""
+    ndc_quantity: Decimal | None = None
+    ndc_unit: str = "UN"
+    rendering: Provider | None = None
+    """2420A: written only when the line's rendering provider differs from the claim's."""
 
     def __post_init__(self) -> None:
         check_money(self.charge, what="a service line")
+        if self.ndc and not (len(self.ndc) == 11 and self.ndc.isdigit()):
+            raise ValueError("a drug line's NDC is eleven digits (5-4-2), as 2410 LIN03 carries it")
+        if self.ndc and (self.ndc_quantity is None or self.ndc_quantity <= 0):
+            raise ValueError("a drug line's NDC comes with its quantity (2410 CTP04)")
+        if self.ndc_unit not in _NDC_UNITS:
+            raise ValueError("a drug quantity's unit (CTP05) is F2, GR, ME, ML or UN")
+        for adjudication in self.adjudications:
+            if self.charge != adjudication.paid + sum((a.amount for a in adjudication.adjustments), Decimal(0)):
+                raise ValueError(
+                    "a line's charge is what the other payer paid and adjusted on it (SV102 = SVD02 + the 2430 CAS)"
+                )
         if not 1 <= len(self.pointers) <= 4 or not all(1 <= p <= _MAX_DIAGNOSES for p in self.pointers):
             raise ValueError("a service line points at one to four diagnoses, each numbered 1 to 12")
         if len(self.modifiers) > 4:
@@ -162,6 +195,7 @@ class Claim:
     rendering: Provider | None = None
     """Written (2310B) only when its NPI differs from the billing provider's."""
     other_coverage: tuple[OtherCoverage, ...] = ()
+    service_facility: ServiceFacility | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.lines) <= _MAX_LINES:
@@ -174,6 +208,24 @@ class Claim:
             raise ValueError("a replacement or void (frequency 7 or 8) names the payer's claim number")
         if len(self.other_coverage) > 10:
             raise ValueError("a claim names at most ten other payers")
+        for coverage in self.other_coverage:
+            if coverage.paid is None:
+                continue
+            on_lines = sum(
+                (
+                    a.amount
+                    for line in self.lines
+                    for adjudication in line.adjudications
+                    if adjudication.payer_id == coverage.payer.payer_id
+                    for a in adjudication.adjustments
+                ),
+                Decimal(0),
+            )
+            if self.total_charge != coverage.paid + sum((a.amount for a in coverage.adjustments), on_lines):
+                raise ValueError(
+                    "a claim's total is what the other payer paid and adjusted (CLM02 = AMT*D + the 2320 CAS + "
+                    "the 2430 CAS)"
+                )
 
     @property
     def total_charge(self) -> Decimal:
@@ -352,14 +404,19 @@ def _claim(claim: Claim, billing_npi: str, composite: Composite) -> list[Element
         segments.append(rendering.nm1("82"))
         if rendering.taxonomy:
             segments.append(("PRV", "PE", "PXC", rendering.taxonomy))
+    if claim.service_facility is not None:
+        facility = claim.service_facility
+        segments.append(("NM1", "77", "2", facility.name, "", "", "", "", "XX" if facility.npi else "", facility.npi))
+        segments += facility.address.segments()
     for coverage in claim.other_coverage:
         segments += _other_coverage(coverage)
+    claim_rendering = rendering.npi if rendering is not None else billing_npi
     for number, line in enumerate(claim.lines, 1):
-        segments += _line(line, number, composite)
+        segments += _line(line, number, composite, claim_rendering)
     return segments
 
 
-def _line(line: ServiceLine, number: int, composite: Composite) -> list[Elements]:
+def _line(line: ServiceLine, number: int, composite: Composite, claim_rendering: str) -> list[Elements]:
     segments: list[Elements] = [
         ("LX", str(number)),
         (
@@ -370,6 +427,15 @@ def _line(line: ServiceLine, number: int, composite: Composite) -> list[Elements
     ]  # fmt: skip
     if line.control_number:
         segments.append(("REF", "6R", line.control_number))
+    if line.ndc and line.ndc_quantity is not None:
+        segments += [
+            ("LIN", "", "N4", line.ndc),
+            ("CTP", "", "", "", decimal_text(line.ndc_quantity), composite(line.ndc_unit)),
+        ]
+    if line.rendering is not None and line.rendering.npi != claim_rendering:
+        segments.append(line.rendering.nm1("82"))
+        if line.rendering.taxonomy:
+            segments.append(("PRV", "PE", "PXC", line.rendering.taxonomy))
     for adjudication in line.adjudications:
         segments += _line_adjudication(adjudication, composite)
     return segments

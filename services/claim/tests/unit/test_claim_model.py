@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rcm_claim.domain import events
+from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
 from rcm_claim.domain.model import (
     TRANSITIONS,
     Claim,
@@ -22,6 +23,8 @@ from rcm_claim.domain.model import (
 
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 DAY = date(2026, 11, 2)
+CLEAN = ScrubRecord((RuleRun("PRIOR_AUTH", 1),), ())
+UNAUTHORISED = Finding("PRIOR_AUTH", 1, "blocking", "72148 needs a prior authorisation on file", line=1)
 
 
 def encounter(**changes: Any) -> EncounterVersion:
@@ -34,6 +37,7 @@ def encounter(**changes: Any) -> EncounterVersion:
         "date_of_service": DAY,
         "place_of_service": "11",
         "diagnoses": ("E11.9", "I10"),
+        "billing_provider_npi": "1234567893",
         "lines": (
             EncounterLine("99214", (), Decimal(1), DAY, Decimal("185.00"), (1, 2), Decimal("131.20")),
             EncounterLine("82962", (), Decimal(1), DAY, Decimal("30.00"), (1,)),
@@ -81,7 +85,7 @@ def test_a_claim_goes_from_draft_to_accepted_with_each_step_and_its_cause_on_the
     claim = built()
     batch = uuid.uuid4()
 
-    claim.scrubbed((), NOW, "scrub:rules-v1")
+    claim.scrubbed(CLEAN, NOW, "scrub:rules-v1")
     claim.submit(batch, NOW, "batch:send")
     claim.accept("PAYER123", NOW, "event:277ca-file")
 
@@ -98,10 +102,24 @@ def test_a_claim_goes_from_draft_to_accepted_with_each_step_and_its_cause_on_the
 
 def test_a_blocking_rule_holds_the_claim_naming_it_until_a_scrub_passes() -> None:
     claim = built()
-    claim.scrubbed(("PRIOR_AUTH_REQUIRED",), NOW, "scrub:rules-v1")
-    assert (claim.state, claim.events[-1]) == ("scrub_failed", events.ClaimScrubFailed(("PRIOR_AUTH_REQUIRED",)))
-    claim.scrubbed((), NOW, "event:authorization-recorded")
+    blocked = ScrubRecord(CLEAN.ran, (UNAUTHORISED, UNAUTHORISED))
+    claim.scrubbed(blocked, NOW, "scrub:rules-v1")
+    assert (claim.state, claim.events[-1]) == ("scrub_failed", events.ClaimScrubFailed(("PRIOR_AUTH",)))
+    assert claim.scrub == blocked
+    assert claim.timeline[-1].note == "PRIOR_AUTH"
+    claim.scrubbed(CLEAN, NOW, "event:authorization-recorded")
+    assert (claim.state, claim.scrub) == ("ready", CLEAN)
+
+
+def test_a_standing_override_releases_a_blocking_rule_and_a_warning_never_blocks() -> None:
+    override = Override("PRIOR_AUTH", "authorised by phone, ref 44", "biller-1", NOW, frozenset({UNAUTHORISED.key}))
+    warning = Finding("ELIGIBILITY_UNVERIFIED", 1, "warning", "no eligibility answer on file")
+    claim = built()
+
+    claim.scrubbed(ScrubRecord(CLEAN.ran, (UNAUTHORISED, warning), (override,)), NOW, "api:biller-1")
+
     assert claim.state == "ready"
+    assert claim.overrides == (override,)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +127,7 @@ def test_a_blocking_rule_holds_the_claim_naming_it_until_a_scrub_passes() -> Non
     [
         ("draft", lambda c: c.accept("X", NOW, "api:biller-1")),
         ("submitted", lambda c: c.void(NOW, "api:biller-1")),
-        ("voided", lambda c: c.scrubbed((), NOW, "api:biller-1")),
+        ("voided", lambda c: c.scrubbed(CLEAN, NOW, "api:biller-1")),
         ("replaced", lambda c: c.void(NOW, "api:biller-1")),
         ("accepted", lambda c: c.submit(uuid.uuid4(), NOW, "api:biller-1")),
     ],

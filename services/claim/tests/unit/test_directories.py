@@ -85,6 +85,7 @@ def test_a_payer_directory_is_refused_with_every_problem_where_it_is() -> None:
         payer(),
         payer(name=" ", filing_indicator="PPO", timely_filing_days=0),
         payer(payer_id="acme-01", follow_up_days=400, batch_size=0, batch_interval_seconds=86401),
+        payer(payer_id="SUMMT1", eligibility_max_age_days=0, prior_authorization_codes=frozenset({"72148", "MRI"})),
     ]
 
     with pytest.raises(DirectoryError) as error:
@@ -99,6 +100,8 @@ def test_a_payer_directory_is_refused_with_every_problem_where_it_is() -> None:
         "payers.2.follow_up_days": "follow-up comes 1 to 365 days after acceptance",
         "payers.2.batch_size": "a batch holds 1 to 5,000 claims",
         "payers.2.batch_interval_seconds": "batches go every 1 second to 1 day",
+        "payers.3.eligibility_max_age_days": "an eligibility answer is trusted 1 to 365 days",
+        "payers.3.prior_authorization_codes": "not CPT or HCPCS codes: MRI",
     }
     assert "payers.1.name: a payer's name is required" in str(error.value)
 
@@ -118,3 +121,4 @@ def test_the_default_payers_are_the_simulators_four_filed_as_their_plans_are() -
     for profile in payers:
         assert profile.filing_indicator == plans[profile.payer_id]["claim_filing"]
         assert profile.timely_filing_days == plans[profile.payer_id]["timely_filing_days"]
+        assert profile.prior_authorization_codes == set(plans[profile.payer_id].get("prior_auth_codes") or ())

@@ -11,4 +11,6 @@ from rcm_claim.domain.directories import PayerProfile, checked_payer_directory
 
 def default_payers() -> tuple[PayerProfile, ...]:
     rows = json.loads(files("rcm_claim.adapters.data").joinpath("payers.json").read_text(encoding="utf-8"))
-    return checked_payer_directory(PayerProfile(**row) for row in rows)
+    return checked_payer_directory(
+        PayerProfile(**row | {"prior_authorization_codes": frozenset(row["prior_authorization_codes"])}) for row in rows
+    )

@@ -29,6 +29,7 @@ _TAX_ID: Final = re.compile(r"[0-9]{9}")
 _ZIP_PLUS_4: Final = re.compile(r"[0-9]{9}")
 _STATE: Final = re.compile(r"[A-Z]{2}")
 _PAYER_ID: Final = re.compile(r"[A-Z0-9]{2,80}")
+_PROCEDURE_CODE: Final = re.compile(r"[0-9A-Z][0-9]{3}[0-9A-Z]")  # a CPT or HCPCS Level II code
 
 
 class DirectoryError(ValueError):
@@ -86,6 +87,8 @@ class PayerProfile:
     follow_up_days: int
     batch_size: int
     batch_interval_seconds: int
+    prior_authorization_codes: frozenset[str] = frozenset()  # the codes the payer will not pay unauthorised
+    eligibility_max_age_days: int = 30  # an eligibility answer older than this is re-verified before billing
 
 
 def checked_provider_directory(directory: ProviderDirectory) -> ProviderDirectory:
@@ -115,8 +118,8 @@ def checked_provider_directory(directory: ProviderDirectory) -> ProviderDirector
 
 
 def checked_payer_directory(payers: Iterable[PayerProfile]) -> tuple[PayerProfile, ...]:
-    """The payers, or DirectoryError with every problem: a payer id once, an SBR09 code, and windows and
-    batch sizes in range."""
+    """The payers, or DirectoryError with every problem: a payer id once, an SBR09 code, windows and batch
+    sizes in range, and prior authorisation lists of CPT or HCPCS codes."""
     problems: list[tuple[str, str]] = []
     found = tuple(payers)
     seen: dict[str, int] = {}
@@ -138,6 +141,10 @@ def checked_payer_directory(payers: Iterable[PayerProfile]) -> tuple[PayerProfil
             problems.append((f"{where}.batch_size", "a batch holds 1 to 5,000 claims"))
         if not 1 <= payer.batch_interval_seconds <= 86400:
             problems.append((f"{where}.batch_interval_seconds", "batches go every 1 second to 1 day"))
+        if not 1 <= payer.eligibility_max_age_days <= 365:
+            problems.append((f"{where}.eligibility_max_age_days", "an eligibility answer is trusted 1 to 365 days"))
+        if unreadable := sorted(c for c in payer.prior_authorization_codes if not _PROCEDURE_CODE.fullmatch(c)):
+            problems.append((f"{where}.prior_authorization_codes", f"not CPT or HCPCS codes: {', '.join(unreadable)}"))
     if problems:
         raise DirectoryError(problems)
     return found

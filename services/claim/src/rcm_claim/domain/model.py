@@ -18,6 +18,7 @@ from typing import Final, Literal
 from uuid import UUID
 
 from rcm_claim.domain import events
+from rcm_claim.domain.findings import Override, ScrubRecord
 
 ClaimState = Literal["draft", "scrub_failed", "ready", "submitted", "accepted", "rejected", "replaced", "voided"]
 Responsibility = Literal["P", "S", "T"]  # SBR01: primary, secondary, tertiary
@@ -84,10 +85,14 @@ class Claim:
     place_of_service: str
     diagnoses: tuple[str, ...]
     lines: tuple[ClaimLine, ...]
+    billing_provider_npi: str
+    rendering_provider_npi: str | None = None
+    referring_provider_npi: str | None = None
     state: ClaimState = "draft"
     frequency: Frequency = "1"
     replaces_payer_claim_number: str | None = None
     payer_claim_number: str | None = None
+    scrub: ScrubRecord | None = None
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -123,6 +128,9 @@ class Claim:
             date_of_service=encounter.date_of_service,
             place_of_service=encounter.place_of_service,
             diagnoses=encounter.diagnoses,
+            billing_provider_npi=encounter.billing_provider_npi,
+            rendering_provider_npi=encounter.rendering_provider_npi,
+            referring_provider_npi=encounter.referring_provider_npi,
             lines=tuple(
                 ClaimLine(
                     number=number,
@@ -143,13 +151,19 @@ class Claim:
         claim.events.append(events.ClaimCreated())
         return claim
 
-    def scrubbed(self, blocking: tuple[str, ...], now: datetime, cause: str) -> None:
-        """The scrub's outcome: ready when no blocking rule fired, else scrub_failed naming the rules."""
-        if blocking:
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        return self.scrub.overrides if self.scrub is not None else ()
+
+    def scrubbed(self, record: ScrubRecord, now: datetime, cause: str) -> None:
+        """Keep the scrub's record; the claim is ready when no blocking rule stands, else scrub_failed naming
+        the rules."""
+        if blocking := record.blocking_rules:
             self._move("scrub_failed", now, cause, ", ".join(blocking))
             self.events.append(events.ClaimScrubFailed(blocking))
         else:
             self._move("ready", now, cause)
+        self.scrub = record
 
     def submit(self, batch_id: UUID, now: datetime, cause: str) -> None:
         self._move("submitted", now, cause, f"batch {batch_id}")
@@ -205,6 +219,9 @@ class EncounterVersion:
     place_of_service: str
     diagnoses: tuple[str, ...]
     lines: tuple[EncounterLine, ...]
+    billing_provider_npi: str
+    rendering_provider_npi: str | None = None
+    referring_provider_npi: str | None = None
 
 
 def patient_control_number(claim_id: UUID) -> str:

@@ -1,0 +1,76 @@
+"""What the claim service keeps of other services' facts, as their events carried them.
+
+A claim needs the patient and subscriber an 837P names (from registration), the latest eligibility answer
+and the prior authorisations on file (from eligibility). These copies are the scrubber's inputs; when one
+changes, the claims that depend on it are scrubbed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+EligibilityStatus = Literal["active", "inactive", "not_found", "unanswered"]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A patient or a subscriber as the 837P names them (2010BA, 2010CA)."""
+
+    last_name: str
+    first_name: str
+    birth_date: date | None
+    sex: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCopy:
+    coverage_id: UUID
+    patient_id: UUID
+    payer_id: str
+    member_id: str
+    order: str  # primary, secondary or tertiary
+    relationship: str  # the patient to the subscriber: self, spouse, child or other
+    effective_date: date
+    termination_date: date | None = None
+    subscriber: Person | None = None  # None when the patient is the subscriber
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityAnswer:
+    """The latest answer about a coverage: what the payer said, and when.
+
+    `not_found` is a payer's AAA rejection (the member is unknown); `unanswered` is a check that failed
+    before any payer answered (the clearinghouse down, a response that could not be read)."""
+
+    coverage_id: UUID
+    status: EligibilityStatus
+    checked_at: datetime
+    date_of_service: date
+    plan_begin: date | None = None
+    plan_end: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        """True when the payer said the coverage is active and the plan's dates, if given, hold the day."""
+        if self.status != "active":
+            return False
+        return (self.plan_begin is None or self.plan_begin <= day) and (self.plan_end is None or day <= self.plan_end)
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """A prior authorisation recorded in eligibility: the payer's number, the codes it covers, its dates and
+    the units it allows."""
+
+    authorization_id: UUID
+    coverage_id: UUID
+    number: str
+    procedure_codes: frozenset[str]
+    start_date: date
+    end_date: date
+    units_authorized: int
+
+    def covers(self, code: str, day: date) -> bool:
+        return code in self.procedure_codes and self.start_date <= day <= self.end_date

@@ -1,10 +1,17 @@
-"""Initial schema of claim: none of its own tables yet; the platform's come with the revision it depends on.
+"""Initial schema: claim's copies of patients, coverages, eligibility answers and prior authorisations,
+its claims, and the provider and payer directories.
+
+The platform tables (outbox, inbox, audit log, idempotency records, merge ledger) are rcm_common's branch,
+which this revision depends on.
 
 Revision ID: 0001
 Revises:
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -13,8 +20,108 @@ depends_on: str | Sequence[str] | None = "platform_0001"
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "patient_copy",
+        sa.Column("patient_id", sa.String(length=36), nullable=False),
+        sa.Column("content_encrypted", sa.Text(), nullable=False),
+        sa.Column("merged_into_id", sa.String(length=36), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("patient_id"),
+    )
+    op.create_table(
+        "coverage_copy",
+        sa.Column("coverage_id", sa.String(length=36), nullable=False),
+        sa.Column("patient_id", sa.String(length=36), nullable=False),
+        sa.Column("payer_id", sa.String(length=80), nullable=False),
+        sa.Column("coverage_order", sa.String(length=10), nullable=False),
+        sa.Column("relationship", sa.String(length=10), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("termination_date", sa.Date(), nullable=True),
+        sa.Column("content_encrypted", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("coverage_id"),
+    )
+    op.create_index("ix_coverage_copy_patient_id", "coverage_copy", ["patient_id"])
+    op.create_table(
+        "eligibility_answer",
+        sa.Column("coverage_id", sa.String(length=36), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("date_of_service", sa.Date(), nullable=False),
+        sa.Column("plan_begin", sa.Date(), nullable=True),
+        sa.Column("plan_end", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("coverage_id"),
+    )
+    op.create_table(
+        "prior_authorization",
+        sa.Column("authorization_id", sa.String(length=36), nullable=False),
+        sa.Column("coverage_id", sa.String(length=36), nullable=False),
+        sa.Column("number_encrypted", sa.Text(), nullable=False),
+        sa.Column("procedure_codes", sa.String(length=2000), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("units_authorized", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("authorization_id"),
+    )
+    op.create_index("ix_prior_authorization_coverage_id", "prior_authorization", ["coverage_id"])
+    op.create_table(
+        "claim",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("encounter_id", sa.String(length=36), nullable=False),
+        sa.Column("encounter_version", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.String(length=36), nullable=False),
+        sa.Column("coverage_id", sa.String(length=36), nullable=False),
+        sa.Column("payer_id", sa.String(length=80), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("state_since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("date_of_service", sa.Date(), nullable=False),
+        sa.Column("patient_control_number", sa.String(length=20), nullable=False),
+        sa.Column("frequency", sa.String(length=1), nullable=False),
+        sa.Column("payer_claim_number", sa.String(length=50), nullable=True),
+        sa.Column("blocking_rules", sa.String(length=2000), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("content_encrypted", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("patient_control_number"),
+    )
+    op.create_index("ix_claim_encounter_id", "claim", ["encounter_id"])
+    op.create_index("ix_claim_patient_id", "claim", ["patient_id"])
+    op.create_index("ix_claim_payer_id", "claim", ["payer_id"])
+    op.create_index("ix_claim_date_of_service", "claim", ["date_of_service"])
+    op.create_index("ix_claim_queue", "claim", ["state", "state_since"])
+    op.create_table(
+        "provider_directory",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("document", sa.Text(), nullable=False),
+        sa.Column("updated_by", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "payer_profile",
+        sa.Column("payer_id", sa.String(length=80), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("filing_indicator", sa.String(length=2), nullable=False),
+        sa.Column("timely_filing_days", sa.Integer(), nullable=False),
+        sa.Column("follow_up_days", sa.Integer(), nullable=False),
+        sa.Column("batch_size", sa.Integer(), nullable=False),
+        sa.Column("batch_interval_seconds", sa.Integer(), nullable=False),
+        sa.Column("eligibility_max_age_days", sa.Integer(), nullable=False),
+        sa.Column("prior_authorization_codes", sa.String(length=4000), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("payer_id"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    for table in (
+        "payer_profile",
+        "provider_directory",
+        "claim",
+        "prior_authorization",
+        "eligibility_answer",
+        "coverage_copy",
+        "patient_copy",
+    ):
+        op.drop_table(table)

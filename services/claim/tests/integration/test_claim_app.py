@@ -1,5 +1,5 @@
-"""Claim runs on the kernel: its migrations build the platform tables and downgrade to nothing, and the
-app starts over its database, answers its health checks and says it is not ready without a broker."""
+"""Claim runs on the kernel: its migrations build exactly its models' tables and downgrade to nothing, and
+the app starts over its database, answers its health checks and says it is not ready without a broker."""
 
 from __future__ import annotations
 
@@ -12,10 +12,23 @@ from rcm_claim.entrypoints.app import CLAIM_APP, create_app
 from rcm_common.migrations import PLATFORM_TABLE_NAMES
 from rcm_common.testing import check_migrations, serving
 
+OWNED_TABLES = frozenset(
+    {
+        "patient_copy",
+        "coverage_copy",
+        "eligibility_answer",
+        "prior_authorization",
+        "claim",
+        "provider_directory",
+        "payer_profile",
+    }
+    | PLATFORM_TABLE_NAMES
+)
 
-async def test_migrations_build_the_platform_tables_and_downgrade_to_nothing(database_url: str, tmp_path: Path) -> None:
+
+async def test_migrations_build_the_models_tables_and_downgrade_to_nothing(database_url: str, tmp_path: Path) -> None:
     url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'claim.db'}"
-    await check_migrations(CLAIM_APP.migrations, url, PLATFORM_TABLE_NAMES)
+    await check_migrations(CLAIM_APP.migrations, url, OWNED_TABLES)
 
 
 async def test_the_app_starts_and_answers_its_health_checks(

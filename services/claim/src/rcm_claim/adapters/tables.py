@@ -1,1 +1,121 @@
-"""Claim's tables (SQLModel); the migrations in `migrations/versions` build exactly these."""
+"""Claim's tables (SQLModel); the migrations in `migrations/versions` build exactly these.
+
+What names or describes a patient (demographics, member ids, subscribers, a claim's diagnoses and lines,
+an authorisation's number) is stored as AES-GCM ciphertext bound to its table, row and column. Columns a
+query filters on (states, payers, dates of service, the rules that hold a claim) stay in the clear and say
+nothing about who the patient is. The directories hold the practice's providers and its payers: public
+identifiers (NPIs, tax ids, payer ids), not PHI.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from rcm_common.db import UtcDateTime
+
+
+def _timestamp(*, nullable: bool = False) -> Column[datetime]:
+    return Column(UtcDateTime(), nullable=nullable)
+
+
+def _encrypted(*, nullable: bool = False) -> Column[str]:
+    return Column(Text, nullable=nullable)
+
+
+class PatientCopyRow(SQLModel, table=True):
+    __tablename__ = "patient_copy"
+
+    patient_id: str = Field(primary_key=True, max_length=36)
+    content_encrypted: str = Field(sa_column=_encrypted())  # names, birth date, sex, address
+    merged_into_id: str | None = Field(default=None, max_length=36)
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class CoverageCopyRow(SQLModel, table=True):
+    __tablename__ = "coverage_copy"
+
+    coverage_id: str = Field(primary_key=True, max_length=36)
+    patient_id: str = Field(max_length=36, index=True)
+    payer_id: str = Field(max_length=80)
+    coverage_order: str = Field(max_length=10)
+    relationship: str = Field(max_length=10)
+    effective_date: date
+    termination_date: date | None = None
+    content_encrypted: str = Field(sa_column=_encrypted())  # member id and subscriber
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class EligibilityAnswerRow(SQLModel, table=True):
+    """The latest eligibility answer per coverage: what the payer said and when, nothing about the person."""
+
+    __tablename__ = "eligibility_answer"
+
+    coverage_id: str = Field(primary_key=True, max_length=36)
+    status: str = Field(max_length=10)
+    checked_at: datetime = Field(sa_column=_timestamp())
+    date_of_service: date
+    plan_begin: date | None = None
+    plan_end: date | None = None
+
+
+class AuthorizationRow(SQLModel, table=True):
+    __tablename__ = "prior_authorization"
+
+    authorization_id: str = Field(primary_key=True, max_length=36)
+    coverage_id: str = Field(max_length=36, index=True)
+    number_encrypted: str = Field(sa_column=_encrypted())
+    procedure_codes: str = Field(max_length=2000)  # ",CODE,CODE,"
+    start_date: date
+    end_date: date
+    units_authorized: int
+
+
+class ClaimRow(SQLModel, table=True):
+    __tablename__ = "claim"
+    __table_args__ = (Index("ix_claim_queue", "state", "state_since"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    encounter_id: str = Field(max_length=36, index=True)
+    encounter_version: int
+    patient_id: str = Field(max_length=36, index=True)
+    coverage_id: str = Field(max_length=36)
+    payer_id: str = Field(max_length=80, index=True)
+    state: str = Field(max_length=12)
+    state_since: datetime = Field(sa_column=_timestamp())
+    date_of_service: date = Field(index=True)
+    patient_control_number: str = Field(max_length=20, unique=True)
+    frequency: str = Field(max_length=1)
+    payer_claim_number: str | None = Field(default=None, max_length=50)
+    blocking_rules: str = Field(default="", max_length=2000)  # ",RULE,RULE," for the scrub queue's filter
+    revision: int
+    content_encrypted: str = Field(sa_column=_encrypted())  # diagnoses, lines, providers, scrub, timeline
+    created_at: datetime = Field(sa_column=_timestamp())
+
+
+class ProviderDirectoryRow(SQLModel, table=True):
+    """The practice's provider directory: one document, replaced whole."""
+
+    __tablename__ = "provider_directory"
+
+    id: int = Field(primary_key=True)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(max_length=200)
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class PayerProfileRow(SQLModel, table=True):
+    __tablename__ = "payer_profile"
+
+    payer_id: str = Field(primary_key=True, max_length=80)
+    name: str = Field(max_length=200)
+    filing_indicator: str = Field(max_length=2)
+    timely_filing_days: int
+    follow_up_days: int
+    batch_size: int
+    batch_interval_seconds: int
+    eligibility_max_age_days: int
+    prior_authorization_codes: str = Field(max_length=4000)  # ",CODE,CODE,"
+    updated_at: datetime = Field(sa_column=_timestamp())

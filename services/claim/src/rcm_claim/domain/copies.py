@@ -12,6 +12,8 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
+from rcm_claim.domain.directories import Address
+
 EligibilityStatus = Literal["active", "inactive", "not_found", "unanswered"]
 
 
@@ -25,8 +27,21 @@ class Person:
     sex: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
+class PatientCopy:
+    """The patient as registration last said: the 837P's patient (2010CA) or, when the patient is the
+    subscriber, the subscriber (2010BA) with the address it requires."""
+
+    patient_id: UUID
+    person: Person
+    address: Address | None
+    merged_into: UUID | None = None
+
+
+@dataclass(slots=True)
 class CoverageCopy:
+    """The coverage as registration last said (a merge moves it to the survivor)."""
+
     coverage_id: UUID
     patient_id: UUID
     payer_id: str

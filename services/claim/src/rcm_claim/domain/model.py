@@ -93,6 +93,7 @@ class Claim:
     replaces_payer_claim_number: str | None = None
     payer_claim_number: str | None = None
     scrub: ScrubRecord | None = None
+    revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 

@@ -1,0 +1,422 @@
+"""SQL repositories for claim's unit of work. Encrypted columns are bound to their table, row and column,
+so a ciphertext copied into another row does not decrypt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from rcm_claim.adapters import serialization
+from rcm_claim.adapters.tables import (
+    AuthorizationRow,
+    ClaimRow,
+    CoverageCopyRow,
+    EligibilityAnswerRow,
+    PatientCopyRow,
+    PayerProfileRow,
+    ProviderDirectoryRow,
+)
+from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
+from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.model import Claim, ClaimState
+from rcm_common.crypto import FieldCipher
+from rcm_common.db import is_postgres
+from rcm_common.errors import ConcurrentUpdate
+
+_PROVIDER_DIRECTORY_ROW = 1  # the practice has one directory
+
+
+def _context(table: str, key: str, column: str) -> str:
+    return f"{table}:{key}:{column}"
+
+
+def _codes_column(codes: frozenset[str]) -> str:
+    return f",{','.join(sorted(codes))}," if codes else ""
+
+
+def _codes(column: str) -> frozenset[str]:
+    return frozenset(code for code in column.split(",") if code)
+
+
+class SqlPatients:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, patient_id: UUID) -> PatientCopy | None:
+        row = await self._session.get(PatientCopyRow, str(patient_id))
+        if row is None:
+            return None
+        content = json.loads(
+            self._cipher.decrypt(row.content_encrypted, context=_context("patient_copy", row.patient_id, "content"))
+        )
+        person = serialization.person_from_json(content["person"])
+        assert person is not None  # a patient copy always has its person
+        return PatientCopy(
+            patient_id=patient_id,
+            person=person,
+            address=serialization.address_from_json(content["address"]),
+            merged_into=UUID(row.merged_into_id) if row.merged_into_id else None,
+        )
+
+    async def save(self, patient: PatientCopy, now: datetime) -> None:
+        key = str(patient.patient_id)
+        content = {
+            "person": serialization.person_to_json(patient.person),
+            "address": serialization.address_to_json(patient.address),
+        }
+        await self._session.merge(
+            PatientCopyRow(
+                patient_id=key,
+                content_encrypted=self._cipher.encrypt(
+                    serialization.dumps(content), context=_context("patient_copy", key, "content")
+                ),
+                merged_into_id=str(patient.merged_into) if patient.merged_into else None,
+                updated_at=now,
+            )
+        )
+        await self._session.flush()  # visible to `get` in this unit of work
+
+
+class SqlCoverages:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, coverage_id: UUID) -> CoverageCopy | None:
+        row = await self._session.get(CoverageCopyRow, str(coverage_id))
+        if row is None:
+            return None
+        content = json.loads(
+            self._cipher.decrypt(row.content_encrypted, context=_context("coverage_copy", row.coverage_id, "content"))
+        )
+        return CoverageCopy(
+            coverage_id=coverage_id,
+            patient_id=UUID(row.patient_id),
+            payer_id=row.payer_id,
+            member_id=content["member_id"],
+            order=row.coverage_order,
+            relationship=row.relationship,
+            effective_date=row.effective_date,
+            termination_date=row.termination_date,
+            subscriber=serialization.person_from_json(content["subscriber"]),
+        )
+
+    async def save(self, coverage: CoverageCopy, now: datetime) -> None:
+        key = str(coverage.coverage_id)
+        content = {"member_id": coverage.member_id, "subscriber": serialization.person_to_json(coverage.subscriber)}
+        await self._session.merge(
+            CoverageCopyRow(
+                coverage_id=key,
+                patient_id=str(coverage.patient_id),
+                payer_id=coverage.payer_id,
+                coverage_order=coverage.order,
+                relationship=coverage.relationship,
+                effective_date=coverage.effective_date,
+                termination_date=coverage.termination_date,
+                content_encrypted=self._cipher.encrypt(
+                    serialization.dumps(content), context=_context("coverage_copy", key, "content")
+                ),
+                updated_at=now,
+            )
+        )
+        await self._session.flush()
+
+
+class SqlEligibility:
+    """The latest answer per coverage: an answer checked before the one kept is ignored, so events read
+    out of order never put an older answer over a newer one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def latest(self, coverage_id: UUID) -> EligibilityAnswer | None:
+        row = await self._session.get(EligibilityAnswerRow, str(coverage_id))
+        if row is None:
+            return None
+        return EligibilityAnswer(
+            coverage_id=coverage_id,
+            status=row.status,  # type: ignore[arg-type]
+            checked_at=row.checked_at,
+            date_of_service=row.date_of_service,
+            plan_begin=row.plan_begin,
+            plan_end=row.plan_end,
+        )
+
+    async def record(self, answer: EligibilityAnswer) -> bool:
+        """Keep the answer unless a later one is kept; True when it was kept."""
+        kept = await self.latest(answer.coverage_id)
+        if kept is not None and kept.checked_at > answer.checked_at:
+            return False
+        await self._session.merge(
+            EligibilityAnswerRow(
+                coverage_id=str(answer.coverage_id),
+                status=answer.status,
+                checked_at=answer.checked_at,
+                date_of_service=answer.date_of_service,
+                plan_begin=answer.plan_begin,
+                plan_end=answer.plan_end,
+            )
+        )
+        await self._session.flush()
+        return True
+
+
+class SqlAuthorizations:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def for_coverage(self, coverage_id: UUID) -> list[Authorization]:
+        query = (
+            select(AuthorizationRow)
+            .where(col(AuthorizationRow.coverage_id) == str(coverage_id))
+            .order_by(col(AuthorizationRow.start_date), col(AuthorizationRow.authorization_id))
+        )
+        return [self._authorization(row) for row in (await self._session.scalars(query)).all()]
+
+    async def save(self, authorization: Authorization) -> None:
+        key = str(authorization.authorization_id)
+        await self._session.merge(
+            AuthorizationRow(
+                authorization_id=key,
+                coverage_id=str(authorization.coverage_id),
+                number_encrypted=self._cipher.encrypt(
+                    authorization.number, context=_context("prior_authorization", key, "number")
+                ),
+                procedure_codes=_codes_column(authorization.procedure_codes),
+                start_date=authorization.start_date,
+                end_date=authorization.end_date,
+                units_authorized=authorization.units_authorized,
+            )
+        )
+        await self._session.flush()
+
+    def _authorization(self, row: AuthorizationRow) -> Authorization:
+        return Authorization(
+            authorization_id=UUID(row.authorization_id),
+            coverage_id=UUID(row.coverage_id),
+            number=self._cipher.decrypt(
+                row.number_encrypted, context=_context("prior_authorization", row.authorization_id, "number")
+            ),
+            procedure_codes=_codes(row.procedure_codes),
+            start_date=row.start_date,
+            end_date=row.end_date,
+            units_authorized=row.units_authorized,
+        )
+
+
+class SqlClaims:
+    """Claims. A save names the revision it read: when another transaction saved the claim since, nothing is
+    written and ConcurrentUpdate is raised (the caller reads it again)."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, claim_id: UUID, *, for_update: bool = False) -> Claim | None:
+        query = select(ClaimRow).where(col(ClaimRow.id) == str(claim_id))
+        if for_update and is_postgres(self._session):
+            query = query.with_for_update()
+        row = (await self._session.scalars(query)).one_or_none()
+        return None if row is None else self._claim(row)
+
+    async def add(self, claim: Claim) -> None:
+        claim.revision = 1
+        self._session.add(self._row(claim))
+        await self._session.flush()
+
+    async def save(self, claim: Claim) -> None:
+        row = self._row(claim)
+        row.revision = claim.revision + 1
+        changed = await self._session.execute(
+            update(ClaimRow)
+            .where(col(ClaimRow.id) == row.id, col(ClaimRow.revision) == claim.revision)
+            .values({name: getattr(row, name) for name in ClaimRow.model_fields if name != "id"})
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate("The claim was changed by someone else meanwhile; read it and try again.")
+        claim.revision += 1
+        await self._session.flush()
+
+    async def for_encounter(self, encounter_id: UUID) -> list[Claim]:
+        """Every claim built for the encounter, oldest first."""
+        query = select(ClaimRow).where(col(ClaimRow.encounter_id) == str(encounter_id))
+        return self._claims((await self._session.scalars(query.order_by(col(ClaimRow.created_at)))).all())
+
+    async def for_patient(self, patient_id: UUID) -> list[Claim]:
+        """The patient's claims in any state, for the rules that look across claims."""
+        query = select(ClaimRow).where(col(ClaimRow.patient_id) == str(patient_id))
+        return self._claims((await self._session.scalars(query.order_by(col(ClaimRow.created_at)))).all())
+
+    async def in_state(
+        self, state: ClaimState, *, rule: str | None = None, payer_id: str | None = None, limit: int = 100,
+        offset: int = 0,
+    ) -> list[Claim]:  # fmt: skip
+        """A work queue: the claims in a state, longest waiting first, optionally only those held by a rule
+        or at a payer."""
+        query = select(ClaimRow).where(col(ClaimRow.state) == state)
+        if rule is not None:
+            query = query.where(col(ClaimRow.blocking_rules).contains(f",{rule},"))
+        if payer_id is not None:
+            query = query.where(col(ClaimRow.payer_id) == payer_id)
+        query = query.order_by(col(ClaimRow.state_since), col(ClaimRow.id)).limit(limit).offset(offset)
+        return self._claims((await self._session.scalars(query)).all())
+
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
+        """Move the merged patient's claims to the survivor; returns their ids."""
+        moved = await self.for_patient(merged_patient_id)
+        for claim in moved:
+            claim.patient_id = surviving_patient_id
+            await self.save(claim)
+        return [claim.id for claim in moved]
+
+    def _claims(self, rows: Sequence[ClaimRow]) -> list[Claim]:
+        return [self._claim(row) for row in rows]
+
+    def _row(self, claim: Claim) -> ClaimRow:
+        key = str(claim.id)
+        content = {
+            "responsibility": claim.responsibility,
+            "place_of_service": claim.place_of_service,
+            "diagnoses": list(claim.diagnoses),
+            "lines": serialization.lines_to_json(claim.lines),
+            "billing_provider_npi": claim.billing_provider_npi,
+            "rendering_provider_npi": claim.rendering_provider_npi,
+            "referring_provider_npi": claim.referring_provider_npi,
+            "replaces_payer_claim_number": claim.replaces_payer_claim_number,
+            "scrub": serialization.scrub_to_json(claim.scrub),
+            "timeline": serialization.timeline_to_json(claim.timeline),
+        }
+        blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
+        return ClaimRow(
+            id=key,
+            encounter_id=str(claim.encounter_id),
+            encounter_version=claim.encounter_version,
+            patient_id=str(claim.patient_id),
+            coverage_id=str(claim.coverage_id),
+            payer_id=claim.payer_id,
+            state=claim.state,
+            state_since=claim.timeline[-1].at,
+            date_of_service=claim.date_of_service,
+            patient_control_number=claim.patient_control_number,
+            frequency=claim.frequency,
+            payer_claim_number=claim.payer_claim_number,
+            blocking_rules=_codes_column(frozenset(blocking)),
+            revision=claim.revision,
+            content_encrypted=self._cipher.encrypt(
+                serialization.dumps(content), context=_context("claim", key, "content")
+            ),
+            created_at=claim.timeline[0].at,
+        )
+
+    def _claim(self, row: ClaimRow) -> Claim:
+        content: dict[str, Any] = json.loads(
+            self._cipher.decrypt(row.content_encrypted, context=_context("claim", row.id, "content"))
+        )
+        return Claim(
+            id=UUID(row.id),
+            encounter_id=UUID(row.encounter_id),
+            encounter_version=row.encounter_version,
+            patient_id=UUID(row.patient_id),
+            coverage_id=UUID(row.coverage_id),
+            payer_id=row.payer_id,
+            responsibility=content["responsibility"],
+            patient_control_number=row.patient_control_number,
+            date_of_service=row.date_of_service,
+            place_of_service=content["place_of_service"],
+            diagnoses=tuple(content["diagnoses"]),
+            lines=serialization.lines_from_json(content["lines"]),
+            billing_provider_npi=content["billing_provider_npi"],
+            rendering_provider_npi=content["rendering_provider_npi"],
+            referring_provider_npi=content["referring_provider_npi"],
+            state=row.state,  # type: ignore[arg-type]
+            frequency=row.frequency,  # type: ignore[arg-type]
+            replaces_payer_claim_number=content["replaces_payer_claim_number"],
+            payer_claim_number=row.payer_claim_number,
+            scrub=serialization.scrub_from_json(content["scrub"]),
+            revision=row.revision,
+            timeline=serialization.timeline_from_json(content["timeline"]),
+        )
+
+
+class SqlDirectories:
+    """The provider directory (one document) and the payer directory (a row per payer), each replaced whole."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def providers(self) -> ProviderDirectory | None:
+        row = await self._session.get(ProviderDirectoryRow, _PROVIDER_DIRECTORY_ROW)
+        return None if row is None else _provider_directory(json.loads(row.document))
+
+    async def replace_providers(self, directory: ProviderDirectory, by: str, now: datetime) -> None:
+        document = serialization.dumps(asdict(directory))
+        await self._session.merge(ProviderDirectoryRow(id=_PROVIDER_DIRECTORY_ROW, document=document, updated_by=by,
+                                                       updated_at=now))  # fmt: skip
+        await self._session.flush()
+
+    async def payers(self) -> list[PayerProfile]:
+        rows = (await self._session.scalars(select(PayerProfileRow).order_by(col(PayerProfileRow.payer_id)))).all()
+        return [_payer(row) for row in rows]
+
+    async def payer(self, payer_id: str) -> PayerProfile | None:
+        row = await self._session.get(PayerProfileRow, payer_id)
+        return None if row is None else _payer(row)
+
+    async def replace_payers(self, payers: Sequence[PayerProfile], now: datetime) -> None:
+        await self._session.execute(delete(PayerProfileRow))
+        self._session.add_all(
+            PayerProfileRow(
+                payer_id=payer.payer_id,
+                name=payer.name,
+                filing_indicator=payer.filing_indicator,
+                timely_filing_days=payer.timely_filing_days,
+                follow_up_days=payer.follow_up_days,
+                batch_size=payer.batch_size,
+                batch_interval_seconds=payer.batch_interval_seconds,
+                eligibility_max_age_days=payer.eligibility_max_age_days,
+                prior_authorization_codes=_codes_column(payer.prior_authorization_codes),
+                updated_at=now,
+            )
+            for payer in payers
+        )
+        await self._session.flush()
+
+
+def _payer(row: PayerProfileRow) -> PayerProfile:
+    return PayerProfile(
+        payer_id=row.payer_id,
+        name=row.name,
+        filing_indicator=row.filing_indicator,
+        timely_filing_days=row.timely_filing_days,
+        follow_up_days=row.follow_up_days,
+        batch_size=row.batch_size,
+        batch_interval_seconds=row.batch_interval_seconds,
+        prior_authorization_codes=_codes(row.prior_authorization_codes),
+        eligibility_max_age_days=row.eligibility_max_age_days,
+    )
+
+
+def _provider_directory(data: dict[str, Any]) -> ProviderDirectory:
+    billing = data["billing"]
+    return ProviderDirectory(
+        billing=BillingProvider(
+            name=billing["name"],
+            npi=billing["npi"],
+            tax_id=billing["tax_id"],
+            taxonomy=billing["taxonomy"],
+            address=Address(**billing["address"]),
+            pay_to=serialization.address_from_json(billing["pay_to"]),
+        ),
+        providers=tuple(Provider(**provider) for provider in data["providers"]),
+    )

@@ -1,0 +1,123 @@
+"""The JSON form of what claim stores encrypted: copies' personal details and a claim's content. Decimals
+travel as strings and dates as ISO dates, so a round trip gives back equal domain objects."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from rcm_claim.domain.copies import Person
+from rcm_claim.domain.directories import Address
+from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
+from rcm_claim.domain.model import ClaimLine, Transition
+
+
+def _default(value: object) -> str:
+    if isinstance(value, Decimal | date | UUID):  # datetime is a date: isoformat through str keeps its offset
+        return value.isoformat() if isinstance(value, datetime) else str(value)
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, default=_default, separators=(",", ":"), sort_keys=True)
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def person_to_json(person: Person | None) -> dict[str, Any] | None:
+    return None if person is None else asdict(person)
+
+
+def person_from_json(data: dict[str, Any] | None) -> Person | None:
+    if data is None:
+        return None
+    return Person(data["last_name"], data["first_name"], _date(data["birth_date"]), data["sex"])
+
+
+def address_to_json(address: Address | None) -> dict[str, Any] | None:
+    return None if address is None else asdict(address)
+
+
+def address_from_json(data: dict[str, Any] | None) -> Address | None:
+    return None if data is None else Address(**data)
+
+
+def lines_to_json(lines: tuple[ClaimLine, ...]) -> list[dict[str, Any]]:
+    return [asdict(line) for line in lines]
+
+
+def lines_from_json(data: list[dict[str, Any]]) -> tuple[ClaimLine, ...]:
+    return tuple(
+        ClaimLine(
+            number=line["number"],
+            control_number=line["control_number"],
+            procedure_code=line["procedure_code"],
+            modifiers=tuple(line["modifiers"]),
+            units=Decimal(line["units"]),
+            date_of_service=date.fromisoformat(line["date_of_service"]),
+            charge=Decimal(line["charge"]),
+            diagnosis_pointers=tuple(line["diagnosis_pointers"]),
+            expected_allowed=None if line["expected_allowed"] is None else Decimal(line["expected_allowed"]),
+            ndc=line["ndc"],
+        )
+        for line in data
+    )
+
+
+def timeline_to_json(timeline: list[Transition]) -> list[dict[str, Any]]:
+    return [asdict(step) for step in timeline]
+
+
+def timeline_from_json(data: list[dict[str, Any]]) -> list[Transition]:
+    return [
+        Transition(
+            datetime.fromisoformat(step["at"]), step["from_state"], step["to_state"], step["cause"], step["note"]
+        )
+        for step in data
+    ]
+
+
+def scrub_to_json(record: ScrubRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "ran": [asdict(run) for run in record.ran],
+        "findings": [asdict(finding) for finding in record.findings],
+        "overrides": [
+            {
+                "rule": override.rule,
+                "reason": override.reason,
+                "by": override.by,
+                "at": override.at,
+                "findings": [[line, message] for line, message in override.findings],
+            }
+            for override in record.overrides
+        ],
+        "authorization_number": record.authorization_number,
+    }
+
+
+def scrub_from_json(data: dict[str, Any] | None) -> ScrubRecord | None:
+    if data is None:
+        return None
+    return ScrubRecord(
+        ran=tuple(RuleRun(**run) for run in data["ran"]),
+        findings=tuple(Finding(**finding) for finding in data["findings"]),
+        overrides=tuple(
+            Override(
+                rule=override["rule"],
+                reason=override["reason"],
+                by=override["by"],
+                at=datetime.fromisoformat(override["at"]),
+                findings=frozenset((line, message) for line, message in override["findings"]),
+            )
+            for override in data["overrides"]
+        ),
+        authorization_number=data["authorization_number"],
+    )

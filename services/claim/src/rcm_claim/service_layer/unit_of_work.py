@@ -1,0 +1,95 @@
+"""The ports the handlers depend on. SQL adapters implement them for the service, in-memory fakes for the
+unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
+from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
+from rcm_claim.domain.model import Claim, ClaimState
+from rcm_common.replica import Merges
+from rcm_common.uow import UnitOfWork
+
+
+class Patients(Protocol):
+    async def get(self, patient_id: UUID) -> PatientCopy | None: ...
+
+    async def save(self, patient: PatientCopy, now: datetime) -> None: ...
+
+
+class Coverages(Protocol):
+    async def get(self, coverage_id: UUID) -> CoverageCopy | None: ...
+
+    async def save(self, coverage: CoverageCopy, now: datetime) -> None: ...
+
+
+class Eligibility(Protocol):
+    async def latest(self, coverage_id: UUID) -> EligibilityAnswer | None: ...
+
+    async def record(self, answer: EligibilityAnswer) -> bool:
+        """Keep the answer unless a later one is kept; True when it was kept."""
+        ...
+
+
+class Authorizations(Protocol):
+    async def for_coverage(self, coverage_id: UUID) -> list[Authorization]: ...
+
+    async def save(self, authorization: Authorization) -> None: ...
+
+
+class Claims(Protocol):
+    async def get(self, claim_id: UUID, *, for_update: bool = False) -> Claim | None: ...
+
+    async def add(self, claim: Claim) -> None: ...
+
+    async def save(self, claim: Claim) -> None: ...
+
+    async def for_encounter(self, encounter_id: UUID) -> list[Claim]: ...
+
+    async def for_patient(self, patient_id: UUID) -> list[Claim]: ...
+
+    async def in_state(
+        self, state: ClaimState, *, rule: str | None = None, payer_id: str | None = None, limit: int = 100,
+        offset: int = 0,
+    ) -> list[Claim]: ...  # fmt: skip
+
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]: ...
+
+
+class Directories(Protocol):
+    async def providers(self) -> ProviderDirectory | None: ...
+
+    async def replace_providers(self, directory: ProviderDirectory, by: str, now: datetime) -> None: ...
+
+    async def payers(self) -> list[PayerProfile]: ...
+
+    async def payer(self, payer_id: str) -> PayerProfile | None: ...
+
+    async def replace_payers(self, payers: Sequence[PayerProfile], now: datetime) -> None: ...
+
+
+class ClaimUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def patients(self) -> Patients: ...
+
+    @property
+    def merges(self) -> Merges: ...
+
+    @property
+    def coverages(self) -> Coverages: ...
+
+    @property
+    def eligibility(self) -> Eligibility: ...
+
+    @property
+    def authorizations(self) -> Authorizations: ...
+
+    @property
+    def claims(self) -> Claims: ...
+
+    @property
+    def directories(self) -> Directories: ...

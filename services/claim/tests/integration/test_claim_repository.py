@@ -1,0 +1,233 @@
+"""Claim's storage on SQLite and PostgreSQL: copies, eligibility answers, authorisations, claims and the
+directories read back as they were stored, PHI is ciphertext at rest, a stale save is refused, and the
+work queues come oldest first."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.bootstrap import Claim as ClaimService
+from rcm_claim.bootstrap import bootstrap
+from rcm_claim.config import ClaimSettings
+from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy, Person
+from rcm_claim.domain.directories import Address, BillingProvider, Provider, ProviderDirectory
+from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
+from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
+from rcm_claim.entrypoints.app import CLAIM_APP
+from rcm_common.errors import ConcurrentUpdate
+from rcm_common.migrations import upgrade_to_head
+
+NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+DAY = date(2026, 11, 2)
+
+
+@pytest.fixture
+async def service(database_url: str, signing_keys: tuple[str, str], tmp_path: Path) -> AsyncIterator[ClaimService]:
+    settings = ClaimSettings(
+        environment="test",
+        state_dir=tmp_path,
+        database_url=database_url,
+        kafka_bootstrap_servers="127.0.0.1:1",
+        jwt_public_key=SecretStr(signing_keys[1]),
+    )
+    await asyncio.to_thread(upgrade_to_head, CLAIM_APP.migrations, settings.resolved_database_url)
+    claim_service = bootstrap(settings)
+    try:
+        yield claim_service
+    finally:
+        await claim_service.engine.dispose()
+
+
+def a_claim(patient_id: uuid.UUID, *, payer: str = "ACME01", at: datetime = NOW) -> Claim:
+    encounter = EncounterVersion(
+        encounter_id=uuid.uuid4(),
+        version=1,
+        patient_id=patient_id,
+        coverage_id=uuid.uuid4(),
+        payer_id=payer,
+        date_of_service=DAY,
+        place_of_service="11",
+        diagnoses=("E11.9", "I10"),
+        lines=(
+            EncounterLine("99214", ("25",), Decimal(1), DAY, Decimal("185.00"), (1, 2), Decimal("131.20")),
+            EncounterLine("J3301", (), Decimal(2), DAY, Decimal("12.50"), (1,), None, "00003029305"),
+        ),
+        billing_provider_npi="1234567893",
+        rendering_provider_npi="1497758544",
+    )
+    claim = Claim.build(claim_id=uuid.uuid4(), encounter=encounter, coverage_order="primary", now=at, cause="event:e")
+    claim.events.clear()  # storage only: no contract maps these events yet
+    return claim
+
+
+async def test_copies_read_back_as_stored_and_their_phi_is_ciphertext(service: ClaimService) -> None:
+    patient = PatientCopy(uuid.uuid4(), Person("Doe", "Jane", date(1960, 4, 1), "F"),
+                          Address("1 Elm St", "Springfield", "IL", "62701"))  # fmt: skip
+    coverage = CoverageCopy(uuid.uuid4(), patient.patient_id, "ACME01", "W123456789", "primary", "spouse",
+                            date(2026, 1, 1), subscriber=Person("Doe", "John", date(1958, 2, 2), "M"))  # fmt: skip
+    async with service.uow() as uow:
+        await uow.patients.save(patient, NOW)
+        await uow.coverages.save(coverage, NOW)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        assert await uow.patients.get(patient.patient_id) == patient
+        assert await uow.coverages.get(coverage.coverage_id) == coverage
+        rows = [
+            *(await uow.session.execute(text("SELECT * FROM patient_copy"))).all(),
+            *(await uow.session.execute(text("SELECT * FROM coverage_copy"))).all(),
+        ]
+    stored = " ".join(str(value) for row in rows for value in row)
+    assert not [secret for secret in ("Doe", "Jane", "John", "W123456789", "1960-04-01", "Elm") if secret in stored]
+
+
+async def test_the_latest_eligibility_answer_is_kept_and_an_older_one_read_late_is_ignored(
+    service: ClaimService,
+) -> None:
+    coverage_id = uuid.uuid4()
+    newer = EligibilityAnswer(coverage_id, "inactive", NOW, DAY, plan_end=date(2026, 10, 31))
+    older = EligibilityAnswer(coverage_id, "active", NOW - timedelta(days=1), DAY)
+    async with service.uow() as uow:
+        assert await uow.eligibility.record(newer)
+        assert not await uow.eligibility.record(older)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        assert await uow.eligibility.latest(coverage_id) == newer
+        assert await uow.eligibility.latest(uuid.uuid4()) is None
+
+
+async def test_authorisations_are_kept_per_coverage_with_their_number_encrypted(service: ClaimService) -> None:
+    coverage_id = uuid.uuid4()
+    first = Authorization(uuid.uuid4(), coverage_id, "AUTH-778", frozenset({"72148", "72149"}), date(2026, 10, 1),
+                          date(2026, 12, 31), 2)  # fmt: skip
+    other = dataclasses.replace(first, authorization_id=uuid.uuid4(), coverage_id=uuid.uuid4())
+    async with service.uow() as uow:
+        await uow.authorizations.save(first)
+        await uow.authorizations.save(other)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        assert await uow.authorizations.for_coverage(coverage_id) == [first]
+        numbers = (await uow.session.execute(text("SELECT number_encrypted FROM prior_authorization"))).scalars()
+        assert all("AUTH-778" not in number for number in numbers)
+
+
+async def test_a_claim_reads_back_with_its_lines_scrub_and_timeline_and_a_stale_save_is_refused(
+    service: ClaimService,
+) -> None:
+    claim = a_claim(uuid.uuid4())
+    finding = Finding("PRIOR_AUTH", 1, "blocking", "72148 needs a prior authorisation on file", 1)
+    override = Override("COVERAGE_UNVERIFIED", "verified by phone", "biller-1", NOW, frozenset({(None, "stale")}))
+    claim.scrubbed(ScrubRecord((RuleRun("PRIOR_AUTH", 1),), (finding,), (override,), "AUTH-1"), NOW, "scrub:1")
+    claim.events.clear()
+    async with service.uow() as uow:
+        await uow.claims.add(claim)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        stored = await uow.claims.get(claim.id)
+        content = (await uow.session.execute(text("SELECT content_encrypted FROM claim"))).scalar_one()
+    assert stored == claim
+    assert stored is not None
+    assert stored.revision == 1
+    assert "E11.9" not in content
+    assert "99214" not in content
+
+    async with service.uow() as uow:
+        first = await uow.claims.get(claim.id)
+        second = await uow.claims.get(claim.id)
+        assert first is not None
+        assert second is not None
+        first.void(NOW, "api:biller-1")
+        first.events.clear()
+        await uow.claims.save(first)
+        second.void(NOW, "api:biller-2")
+        second.events.clear()
+        with pytest.raises(ConcurrentUpdate):
+            await uow.claims.save(second)
+
+
+async def test_a_work_queue_is_oldest_first_and_filters_by_rule_and_payer(service: ClaimService) -> None:
+    patient_id = uuid.uuid4()
+    held = {}
+    for minutes, payer, rule in [
+        (3, "ACME01", "PRIOR_AUTH"),
+        (1, "ACME01", "DUPLICATE_CLAIM"),
+        (2, "MCARE1", "PRIOR_AUTH"),
+    ]:
+        claim = a_claim(patient_id, payer=payer, at=NOW + timedelta(minutes=minutes))
+        finding = Finding(rule, 1, "blocking", "held")
+        claim.scrubbed(ScrubRecord((), (finding,)), NOW + timedelta(minutes=minutes), "scrub:1")
+        claim.events.clear()
+        held[minutes] = claim
+    ready = a_claim(patient_id)
+    async with service.uow() as uow:
+        for claim in [*held.values(), ready]:
+            await uow.claims.add(claim)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        queue = [claim.id for claim in await uow.claims.in_state("scrub_failed")]
+        by_rule = [claim.id for claim in await uow.claims.in_state("scrub_failed", rule="PRIOR_AUTH")]
+        by_both = [
+            claim.id for claim in await uow.claims.in_state("scrub_failed", rule="PRIOR_AUTH", payer_id="ACME01")
+        ]
+        drafts = [claim.id for claim in await uow.claims.in_state("draft")]
+        for_patient = await uow.claims.for_patient(patient_id)
+        for_encounter = await uow.claims.for_encounter(ready.encounter_id)
+    assert queue == [held[1].id, held[2].id, held[3].id]
+    assert by_rule == [held[2].id, held[3].id]
+    assert by_both == [held[3].id]
+    assert drafts == [ready.id]
+    assert len(for_patient) == 4
+    assert [claim.id for claim in for_encounter] == [ready.id]
+
+
+async def test_a_merge_moves_the_merged_patients_claims_to_the_survivor(service: ClaimService) -> None:
+    merged, survivor = uuid.uuid4(), uuid.uuid4()
+    claim = a_claim(merged)
+    async with service.uow() as uow:
+        await uow.claims.add(claim)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        assert await uow.claims.repoint(merged, survivor) == [claim.id]
+        await uow.commit()
+
+    async with service.uow() as uow:
+        assert [moved.id for moved in await uow.claims.for_patient(survivor)] == [claim.id]
+        assert await uow.claims.for_patient(merged) == []
+
+
+async def test_the_directories_are_replaced_whole(service: ClaimService) -> None:
+    directory = ProviderDirectory(
+        BillingProvider("Springfield Family Medicine", "1234567893", "371234567", "207Q00000X",
+                        Address("100 Main St", "Springfield", "IL", "627011234"),
+                        pay_to=Address("PO Box 9", "Springfield", "IL", "62705")),
+        (Provider("Osler", "William", "1497758544", "207R00000X"),),
+    )  # fmt: skip
+    payers = default_payers()
+    async with service.uow() as uow:
+        assert await uow.directories.providers() is None
+        await uow.directories.replace_providers(directory, "admin-1", NOW)
+        await uow.directories.replace_payers(payers, NOW)
+        await uow.directories.replace_payers(payers[2:], NOW)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        assert await uow.directories.providers() == directory
+        assert await uow.directories.payers() == sorted(payers[2:], key=lambda payer: payer.payer_id)
+        assert await uow.directories.payer("ACME01") == payers[2]
+        assert await uow.directories.payer("MCARE1") is None

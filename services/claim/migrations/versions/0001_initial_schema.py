@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("patient_control_number", sa.String(length=20), nullable=False),
         sa.Column("frequency", sa.String(length=1), nullable=False),
         sa.Column("payer_claim_number", sa.String(length=50), nullable=True),
+        sa.Column("held", sa.Boolean(), nullable=False),
         sa.Column("blocking_rules", sa.String(length=2000), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("content_encrypted", sa.Text(), nullable=False),

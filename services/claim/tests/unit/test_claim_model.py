@@ -146,3 +146,51 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(state: str, move: 
 
 def test_replaced_and_voided_are_final() -> None:
     assert TRANSITIONS["replaced"] == TRANSITIONS["voided"] == frozenset()
+
+
+def test_a_scrub_that_changes_nothing_a_biller_would_see_adds_no_step() -> None:
+    claim = built()
+    claim.scrubbed(CLEAN, NOW, "scrub:1")
+    blocked = ScrubRecord(CLEAN.ran, (UNAUTHORISED,))
+    claim.scrubbed(blocked, NOW, "scrub:2")
+    steps, recorded = len(claim.timeline), len(claim.events)
+
+    claim.scrubbed(ScrubRecord(CLEAN.ran, (UNAUTHORISED, UNAUTHORISED)), NOW, "scrub:3")
+
+    assert (len(claim.timeline), len(claim.events)) == (steps, recorded)
+    assert claim.scrub is not None
+    assert len(claim.scrub.findings) == 2
+    other = Finding("DUPLICATE_CLAIM", 1, "blocking", "99214 duplicates line 1 of another claim", 1)
+    claim.scrubbed(ScrubRecord(CLEAN.ran, (UNAUTHORISED, other)), NOW, "scrub:4")
+    assert claim.timeline[-1].note == "PRIOR_AUTH, DUPLICATE_CLAIM"
+    assert claim.events[-1] == events.ClaimScrubFailed(("PRIOR_AUTH", "DUPLICATE_CLAIM"))
+
+
+def test_a_held_claim_keeps_its_state_is_not_submitted_until_released_and_a_sent_one_cannot_be_held() -> None:
+    claim = built()
+    claim.scrubbed(CLEAN, NOW, "scrub:1")
+
+    claim.hold("charge held the encounter: NCCI_PAIR_MODIFIER_REQUIRED", NOW, "event:held-1")
+
+    assert (claim.state, claim.timeline[-1].note) == (
+        "ready",
+        "held: charge held the encounter: NCCI_PAIR_MODIFIER_REQUIRED",
+    )
+    with pytest.raises(ClaimError, match="release it first"):
+        claim.submit(uuid.uuid4(), NOW, "batch:1")
+    claim.release(NOW, "api:biller-1")
+    claim.submit(uuid.uuid4(), NOW, "batch:1")
+    with pytest.raises(ClaimError, match="a submitted claim cannot be held"):
+        claim.hold("late", NOW, "api:biller-1")
+    with pytest.raises(ClaimError, match="not held"):
+        claim.release(NOW, "api:biller-1")
+
+
+def test_an_unsent_claim_follows_its_coverages_order_and_a_sent_one_keeps_what_it_sent() -> None:
+    claim = built()
+    claim.follow_coverage_order("secondary")
+    assert claim.responsibility == "S"
+    claim.scrubbed(CLEAN, NOW, "scrub:1")
+    claim.submit(uuid.uuid4(), NOW, "batch:1")
+    claim.follow_coverage_order("primary")
+    assert claim.responsibility == "S"

@@ -294,6 +294,7 @@ class SqlClaims:
             "rendering_provider_npi": claim.rendering_provider_npi,
             "referring_provider_npi": claim.referring_provider_npi,
             "replaces_payer_claim_number": claim.replaces_payer_claim_number,
+            "held": claim.held,
             "scrub": serialization.scrub_to_json(claim.scrub),
             "timeline": serialization.timeline_to_json(claim.timeline),
         }
@@ -311,6 +312,7 @@ class SqlClaims:
             patient_control_number=claim.patient_control_number,
             frequency=claim.frequency,
             payer_claim_number=claim.payer_claim_number,
+            held=claim.held is not None,
             blocking_rules=_codes_column(frozenset(blocking)),
             revision=claim.revision,
             content_encrypted=self._cipher.encrypt(
@@ -344,6 +346,7 @@ class SqlClaims:
             replaces_payer_claim_number=content["replaces_payer_claim_number"],
             payer_claim_number=row.payer_claim_number,
             scrub=serialization.scrub_from_json(content["scrub"]),
+            held=content["held"],
             revision=row.revision,
             timeline=serialization.timeline_from_json(content["timeline"]),
         )

@@ -89,6 +89,7 @@ class ClaimRow(SQLModel, table=True):
     patient_control_number: str = Field(max_length=20, unique=True)
     frequency: str = Field(max_length=1)
     payer_claim_number: str | None = Field(default=None, max_length=50)
+    held: bool  # kept out of batches
     blocking_rules: str = Field(default="", max_length=2000)  # ",RULE,RULE," for the scrub queue's filter
     revision: int
     content_encrypted: str = Field(sa_column=_encrypted())  # diagnoses, lines, providers, scrub, timeline

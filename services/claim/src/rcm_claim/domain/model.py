@@ -35,6 +35,8 @@ TRANSITIONS: Final[dict[ClaimState, frozenset[ClaimState]]] = {
     "replaced": frozenset(),
     "voided": frozenset(),
 }
+# The states of a claim not yet with the payer: it may be held, rebuilt, or take a coverage's new order.
+HOLDABLE: Final[frozenset[ClaimState]] = frozenset({"draft", "scrub_failed", "ready", "rejected"})
 ORDER_RESPONSIBILITY: Final[dict[str, Responsibility]] = {"primary": "P", "secondary": "S", "tertiary": "T"}
 MAX_PATIENT_CONTROL_NUMBER: Final = 20  # CLM01
 
@@ -93,6 +95,7 @@ class Claim:
     replaces_payer_claim_number: str | None = None
     payer_claim_number: str | None = None
     scrub: ScrubRecord | None = None
+    held: str | None = None  # why the claim is kept out of batches, while it is
     revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -158,15 +161,37 @@ class Claim:
 
     def scrubbed(self, record: ScrubRecord, now: datetime, cause: str) -> None:
         """Keep the scrub's record; the claim is ready when no blocking rule stands, else scrub_failed naming
-        the rules."""
-        if blocking := record.blocking_rules:
-            self._move("scrub_failed", now, cause, ", ".join(blocking))
-            self.events.append(events.ClaimScrubFailed(blocking))
-        else:
-            self._move("ready", now, cause)
+        the rules. A scrub that leaves the state and the blocking rules as they were adds no step."""
+        blocking = record.blocking_rules
+        to_state: ClaimState = "scrub_failed" if blocking else "ready"
+        unchanged = self.scrub is not None and self.scrub.blocking_rules == blocking
+        if to_state != self.state or not unchanged:
+            self._move(to_state, now, cause, ", ".join(blocking))
+            if blocking:
+                self.events.append(events.ClaimScrubFailed(blocking))
         self.scrub = record
 
+    def hold(self, reason: str, now: datetime, cause: str) -> None:
+        """Keep the claim out of every batch until it is released; its state stays as it is."""
+        if self.state not in HOLDABLE:
+            raise ClaimError(f"a {self.state} claim cannot be held")
+        self.held = reason
+        self.timeline.append(Transition(now, self.state, self.state, cause, f"held: {reason}"))
+
+    def release(self, now: datetime, cause: str) -> None:
+        if self.held is None:
+            raise ClaimError("the claim is not held")
+        self.held = None
+        self.timeline.append(Transition(now, self.state, self.state, cause, "released"))
+
+    def follow_coverage_order(self, order: str) -> None:
+        """Take the coverage's order as registration now says it (SBR01), while the claim is unsent."""
+        if self.state in HOLDABLE and order in ORDER_RESPONSIBILITY:
+            self.responsibility = ORDER_RESPONSIBILITY[order]
+
     def submit(self, batch_id: UUID, now: datetime, cause: str) -> None:
+        if self.held is not None:
+            raise ClaimError("a held claim is not submitted: release it first")
         self._move("submitted", now, cause, f"batch {batch_id}")
         self.events.append(events.ClaimSubmitted(batch_id))
 

@@ -13,6 +13,16 @@ from typing import Any, Final
 
 from rcm_common.events import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured, ChargesCorrected, ChargesHeld, ChargesVoided
+from rcm_common.events.claim import (
+    ClaimAccepted,
+    ClaimCreated,
+    ClaimRejected,
+    ClaimReplaced,
+    ClaimScrubFailed,
+    ClaimStatusUpdated,
+    ClaimSubmitted,
+    ClaimVoided,
+)
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
 from rcm_common.events.registration import (
     CoverageAdded,
@@ -31,6 +41,12 @@ _SECONDARY_COVERAGE_ID = "e9b1c7d4-3a6f-4d2e-9b8a-5c1f7e4d3b62"
 _DUPLICATE_COVERAGE_ID = "3f8d2c6a-9e1b-4b7d-a5c3-8e2f6d1a9c57"
 
 _ENCOUNTER_ID = "5a7c3e9b-8d2f-4b1a-9e6c-3f1d8b2a7c45"
+_CLM01 = "C2NPK7Q4MZR81XW3V"
+_CLAIM: Final[dict[str, Any]] = {
+    "claim_id": "a81c4e7f-2d9b-4f63-8a1e-5c7d3b9f0e24",
+    "patient_id": _PATIENT_ID,
+    "payer_id": "PSH01",
+}
 _CHARGES: Final[dict[str, Any]] = {
     "encounter_id": _ENCOUNTER_ID,
     "version": 1,
@@ -236,6 +252,90 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "patient_id": _PATIENT_ID,
         "reason": "wrong_date",
     },
+    ClaimCreated: {
+        **_CLAIM,
+        "encounter_id": _ENCOUNTER_ID,
+        "encounter_version": 1,
+        "coverage_id": _PRIMARY_COVERAGE_ID,
+        "responsibility": "P",
+        "patient_control_number": _CLM01,
+        "frequency": "1",
+        "date_of_service": "2026-11-02",
+        "total_charge": "215.00",
+    },
+    ClaimScrubFailed: {
+        **_CLAIM,
+        "blocking_rules": ["PRIOR_AUTH"],
+        "findings": [
+            {
+                "rule": "PRIOR_AUTH",
+                "version": 1,
+                "severity": "blocking",
+                "message": "72148 needs a prior authorisation on file for 2026-11-02",
+                "line": 1,
+            },
+            {
+                "rule": "COVERAGE_UNVERIFIED",
+                "version": 1,
+                "severity": "warning",
+                "message": "the eligibility answer is 34 days old; PSH01 trusts 30",
+                "line": None,
+            },
+        ],
+    },
+    ClaimSubmitted: {
+        **_CLAIM,
+        "encounter_id": _ENCOUNTER_ID,
+        "encounter_version": 1,
+        "coverage_id": _PRIMARY_COVERAGE_ID,
+        "patient_control_number": _CLM01,
+        "frequency": "1",
+        "replaces_payer_claim_number": None,
+        "batch_id": "b3d81f4a-7c2e-4a96-8e15-2f9c6d0a4b71",
+        "interchange_control_number": "000000417",
+        "total_charge": "215.00",
+        "lines": [
+            {
+                "line_control_number": f"{_CLM01}01",
+                "procedure_code": "99214",
+                "modifiers": ["25"],
+                "units": "1",
+                "date_of_service": "2026-11-02",
+                "charge": "185.00",
+                "expected_allowed": "131.20",
+            },
+            {
+                "line_control_number": f"{_CLM01}02",
+                "procedure_code": "82962",
+                "modifiers": [],
+                "units": "1",
+                "date_of_service": "2026-11-02",
+                "charge": "30.00",
+                "expected_allowed": None,
+            },
+        ],
+    },
+    ClaimAccepted: {**_CLAIM, "patient_control_number": _CLM01, "payer_claim_number": "PSH2026110400917"},
+    ClaimRejected: {
+        **_CLAIM,
+        "patient_control_number": _CLM01,
+        "stage": "277CA",
+        "problems": [
+            {
+                "code": "A7:562",
+                "meaning": "Acknowledgement/Rejected for Invalid Information: Entity's Identification Number",
+                "suggested_fix": "Check the member id against the card and verify eligibility again.",
+            }
+        ],
+    },
+    ClaimStatusUpdated: {
+        **_CLAIM,
+        "payer_claim_number": "PSH2026110400917",
+        "statuses": [{"category": "F1", "status": "65", "meaning": "Finalized/Payment: Claim has been paid."}],
+        "as_of": "2026-12-04",
+    },
+    ClaimReplaced: {**_CLAIM, "replacement_claim_id": "6c2f8a1d-4e9b-4d37-b5a0-1e7c3f9d2a86", "encounter_version": 2},
+    ClaimVoided: {**_CLAIM, "encounter_id": _ENCOUNTER_ID, "reason": "encounter_voided", "void_sent": False},
     PatientRegistered: _PATIENT,
     PatientUpdated: {
         **_PATIENT,

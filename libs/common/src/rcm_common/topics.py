@@ -39,5 +39,6 @@ def topic_config(topic: str) -> dict[str, str]:
 REGISTRATION_EVENTS: Final = events_topic("registration")
 ELIGIBILITY_EVENTS: Final = events_topic("eligibility")
 CHARGE_EVENTS: Final = events_topic("charge")
+CLAIM_EVENTS: Final = events_topic("claim")
 
 ALL_TOPICS: Final = tuple(events_topic(s) for s in SERVICES) + tuple(dlq_topic(events_topic(s)) for s in SERVICES)

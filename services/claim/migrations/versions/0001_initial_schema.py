@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = "platform_0001"
 
 def upgrade() -> None:
     op.create_table(
-        "patient_copy",
+        "patient_demographics",
         sa.Column("patient_id", sa.String(length=36), nullable=False),
         sa.Column("content_encrypted", sa.Text(), nullable=False),
         sa.Column("merged_into_id", sa.String(length=36), nullable=True),
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("patient_id"),
     )
     op.create_table(
-        "coverage_copy",
+        "coverage_membership",
         sa.Column("coverage_id", sa.String(length=36), nullable=False),
         sa.Column("patient_id", sa.String(length=36), nullable=False),
         sa.Column("payer_id", sa.String(length=80), nullable=False),
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("coverage_id"),
     )
-    op.create_index("ix_coverage_copy_patient_id", "coverage_copy", ["patient_id"])
+    op.create_index("ix_coverage_membership_patient_id", "coverage_membership", ["patient_id"])
     op.create_table(
         "eligibility_answer",
         sa.Column("coverage_id", sa.String(length=36), nullable=False),
@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("coverage_id"),
     )
     op.create_table(
-        "prior_authorization",
+        "authorization_on_file",
         sa.Column("authorization_id", sa.String(length=36), nullable=False),
         sa.Column("coverage_id", sa.String(length=36), nullable=False),
         sa.Column("number_encrypted", sa.Text(), nullable=False),
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("units_authorized", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("authorization_id"),
     )
-    op.create_index("ix_prior_authorization_coverage_id", "prior_authorization", ["coverage_id"])
+    op.create_index("ix_authorization_on_file_coverage_id", "authorization_on_file", ["coverage_id"])
     op.create_table(
         "claim",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -120,9 +120,9 @@ def downgrade() -> None:
         "payer_profile",
         "provider_directory",
         "claim",
-        "prior_authorization",
+        "authorization_on_file",
         "eligibility_answer",
-        "coverage_copy",
-        "patient_copy",
+        "coverage_membership",
+        "patient_demographics",
     ):
         op.drop_table(table)

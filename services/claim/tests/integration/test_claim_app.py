@@ -14,10 +14,10 @@ from rcm_common.testing import check_migrations, serving
 
 OWNED_TABLES = frozenset(
     {
-        "patient_copy",
-        "coverage_copy",
+        "patient_demographics",
+        "coverage_membership",
         "eligibility_answer",
-        "prior_authorization",
+        "authorization_on_file",
         "claim",
         "provider_directory",
         "payer_profile",

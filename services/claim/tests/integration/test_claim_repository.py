@@ -85,8 +85,8 @@ async def test_copies_read_back_as_stored_and_their_phi_is_ciphertext(service: C
         assert await uow.patients.get(patient.patient_id) == patient
         assert await uow.coverages.get(coverage.coverage_id) == coverage
         rows = [
-            *(await uow.session.execute(text("SELECT * FROM patient_copy"))).all(),
-            *(await uow.session.execute(text("SELECT * FROM coverage_copy"))).all(),
+            *(await uow.session.execute(text("SELECT * FROM patient_demographics"))).all(),
+            *(await uow.session.execute(text("SELECT * FROM coverage_membership"))).all(),
         ]
     stored = " ".join(str(value) for row in rows for value in row)
     assert not [secret for secret in ("Doe", "Jane", "John", "W123456789", "1960-04-01", "Elm") if secret in stored]
@@ -120,7 +120,7 @@ async def test_authorisations_are_kept_per_coverage_with_their_number_encrypted(
 
     async with service.uow() as uow:
         assert await uow.authorizations.for_coverage(coverage_id) == [first]
-        numbers = (await uow.session.execute(text("SELECT number_encrypted FROM prior_authorization"))).scalars()
+        numbers = (await uow.session.execute(text("SELECT number_encrypted FROM authorization_on_file"))).scalars()
         assert all("AUTH-778" not in number for number in numbers)
 
 

@@ -1,6 +1,6 @@
 """Integration events, one module per producing service; importing this package registers them all."""
 
-from rcm_common.events import charge, eligibility, registration
+from rcm_common.events import charge, claim, eligibility, registration
 from rcm_common.events.base import EVENT_REGISTRY, IntegrationEvent, UnknownEventType, event_model
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "IntegrationEvent",
     "UnknownEventType",
     "charge",
+    "claim",
     "eligibility",
     "event_model",
     "registration",

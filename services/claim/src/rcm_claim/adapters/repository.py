@@ -56,7 +56,7 @@ class SqlPatients:
         if row is None:
             return None
         content = json.loads(
-            self._cipher.decrypt(row.content_encrypted, context=_context("patient_copy", row.patient_id, "content"))
+            self._cipher.decrypt(row.content_encrypted, context=_context("patient_demographics", row.patient_id, "content"))
         )
         person = serialization.person_from_json(content["person"])
         assert person is not None  # a patient copy always has its person
@@ -77,7 +77,7 @@ class SqlPatients:
             PatientCopyRow(
                 patient_id=key,
                 content_encrypted=self._cipher.encrypt(
-                    serialization.dumps(content), context=_context("patient_copy", key, "content")
+                    serialization.dumps(content), context=_context("patient_demographics", key, "content")
                 ),
                 merged_into_id=str(patient.merged_into) if patient.merged_into else None,
                 updated_at=now,
@@ -96,7 +96,7 @@ class SqlCoverages:
         if row is None:
             return None
         content = json.loads(
-            self._cipher.decrypt(row.content_encrypted, context=_context("coverage_copy", row.coverage_id, "content"))
+            self._cipher.decrypt(row.content_encrypted, context=_context("coverage_membership", row.coverage_id, "content"))
         )
         return CoverageCopy(
             coverage_id=coverage_id,
@@ -123,7 +123,7 @@ class SqlCoverages:
                 effective_date=coverage.effective_date,
                 termination_date=coverage.termination_date,
                 content_encrypted=self._cipher.encrypt(
-                    serialization.dumps(content), context=_context("coverage_copy", key, "content")
+                    serialization.dumps(content), context=_context("coverage_membership", key, "content")
                 ),
                 updated_at=now,
             )
@@ -190,7 +190,7 @@ class SqlAuthorizations:
                 authorization_id=key,
                 coverage_id=str(authorization.coverage_id),
                 number_encrypted=self._cipher.encrypt(
-                    authorization.number, context=_context("prior_authorization", key, "number")
+                    authorization.number, context=_context("authorization_on_file", key, "number")
                 ),
                 procedure_codes=_codes_column(authorization.procedure_codes),
                 start_date=authorization.start_date,
@@ -205,7 +205,7 @@ class SqlAuthorizations:
             authorization_id=UUID(row.authorization_id),
             coverage_id=UUID(row.coverage_id),
             number=self._cipher.decrypt(
-                row.number_encrypted, context=_context("prior_authorization", row.authorization_id, "number")
+                row.number_encrypted, context=_context("authorization_on_file", row.authorization_id, "number")
             ),
             procedure_codes=_codes(row.procedure_codes),
             start_date=row.start_date,

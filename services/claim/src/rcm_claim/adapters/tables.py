@@ -26,7 +26,7 @@ def _encrypted(*, nullable: bool = False) -> Column[str]:
 
 
 class PatientCopyRow(SQLModel, table=True):
-    __tablename__ = "patient_copy"
+    __tablename__ = "patient_demographics"
 
     patient_id: str = Field(primary_key=True, max_length=36)
     content_encrypted: str = Field(sa_column=_encrypted())  # names, birth date, sex, address
@@ -35,7 +35,7 @@ class PatientCopyRow(SQLModel, table=True):
 
 
 class CoverageCopyRow(SQLModel, table=True):
-    __tablename__ = "coverage_copy"
+    __tablename__ = "coverage_membership"
 
     coverage_id: str = Field(primary_key=True, max_length=36)
     patient_id: str = Field(max_length=36, index=True)
@@ -62,7 +62,7 @@ class EligibilityAnswerRow(SQLModel, table=True):
 
 
 class AuthorizationRow(SQLModel, table=True):
-    __tablename__ = "prior_authorization"
+    __tablename__ = "authorization_on_file"
 
     authorization_id: str = Field(primary_key=True, max_length=36)
     coverage_id: str = Field(max_length=36, index=True)

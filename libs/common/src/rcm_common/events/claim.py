@@ -1,0 +1,158 @@
+"""Integration events published by the claim service on `rcm.claim.events`, keyed by claim.
+
+A claim's life as others need it: built (ClaimCreated), held by the scrubber (ClaimScrubFailed), sent
+(ClaimSubmitted, which carries everything the remittance service needs to match an 835 without asking:
+CLM01, the frequency, the total and each line's control number, code, modifiers, units, date, charge and
+expected allowed), answered (ClaimAccepted with the payer's claim number, or ClaimRejected with the
+problems in words), followed up (ClaimStatusUpdated from a 277), replaced by a correction (ClaimReplaced)
+or withdrawn (ClaimVoided). No names, member ids or diagnoses travel here; scrub findings and rejection
+problems name fields and codes only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rcm_common.events.base import IntegrationEvent, OpenEnum
+from rcm_common.types import Money, Quantity
+
+Frequency = Annotated[Literal["1", "7", "8"], OpenEnum(unknown_reads_as=None)]  # CLM05-3
+Responsibility = Annotated[Literal["P", "S", "T"], OpenEnum(unknown_reads_as=None)]  # SBR01
+RejectionStage = Annotated[Literal["999", "277CA"], OpenEnum(unknown_reads_as=None)]
+Severity = Annotated[Literal["blocking", "warning"], OpenEnum(unknown_reads_as="blocking")]
+VoidReason = Annotated[
+    Literal["encounter_voided", "encounter_corrected", "withdrawn", "other"], OpenEnum(unknown_reads_as="other")
+]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ScrubFinding(_Part):
+    rule: str
+    version: int
+    severity: Severity
+    message: str
+    line: int | None = None
+
+
+class SubmittedLine(_Part):
+    line_control_number: str  # REF*6R: the 835 echoes it
+    procedure_code: str
+    modifiers: tuple[str, ...] = ()
+    units: Annotated[Quantity, Field(gt=0)]
+    date_of_service: date
+    charge: Money
+    expected_allowed: Money | None = None
+
+
+class Problem(_Part):
+    """One reason a claim was rejected, in codes and words: the 999's IK3/IK4 or the 277CA's STC."""
+
+    code: str  # "IK4:7" or an STC category and status pair, "A7:562"
+    meaning: str
+    suggested_fix: str | None = None
+
+
+class PayerStatus(_Part):
+    category: str  # STC01-1
+    status: str  # STC01-2
+    meaning: str
+
+
+class _ClaimEvent(IntegrationEvent):
+    subject_field: ClassVar[str] = "claim_id"
+
+    claim_id: UUID
+    patient_id: UUID
+    payer_id: str
+
+
+class ClaimCreated(_ClaimEvent):
+    event_type: ClassVar[str] = "rcm.claim.claim_created"
+
+    encounter_id: UUID
+    encounter_version: int
+    coverage_id: UUID
+    responsibility: Responsibility
+    patient_control_number: str
+    frequency: Frequency
+    date_of_service: date
+    total_charge: Money
+
+
+class ClaimScrubFailed(_ClaimEvent):
+    """Blocking rules hold the claim in the scrub work queue until their causes are fixed or overridden."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_scrub_failed"
+
+    blocking_rules: tuple[str, ...]
+    findings: tuple[ScrubFinding, ...]
+
+
+class ClaimSubmitted(_ClaimEvent):
+    event_type: ClassVar[str] = "rcm.claim.claim_submitted"
+
+    encounter_id: UUID
+    encounter_version: int
+    coverage_id: UUID
+    patient_control_number: str
+    frequency: Frequency
+    replaces_payer_claim_number: str | None = None  # REF*F8 of a replacement or void
+    batch_id: UUID
+    interchange_control_number: str
+    total_charge: Money
+    lines: tuple[SubmittedLine, ...]
+
+
+class ClaimAccepted(_ClaimEvent):
+    event_type: ClassVar[str] = "rcm.claim.claim_accepted"
+
+    patient_control_number: str
+    payer_claim_number: str  # REF*1K of the 277CA
+
+
+class ClaimRejected(_ClaimEvent):
+    """The claim waits in the rejection work queue until a correction or a biller's fix resubmits it."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_rejected"
+
+    patient_control_number: str
+    stage: RejectionStage
+    problems: tuple[Problem, ...]
+
+
+class ClaimStatusUpdated(_ClaimEvent):
+    """A 277's answer to the claim's follow-up inquiry (276)."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_status_updated"
+
+    payer_claim_number: str | None = None
+    statuses: tuple[PayerStatus, ...]
+    as_of: date
+
+
+class ClaimReplaced(_ClaimEvent):
+    """A correction after acceptance: `replacement_claim_id` goes out as frequency 7 naming this claim's
+    payer claim number."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_replaced"
+
+    replacement_claim_id: UUID
+    encounter_version: int
+
+
+class ClaimVoided(_ClaimEvent):
+    """The claim is withdrawn: before submission it is simply never sent; after acceptance a frequency-8
+    void claim is sent (`void_sent`)."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_voided"
+
+    encounter_id: UUID
+    reason: VoidReason
+    void_sent: bool = False

@@ -38,6 +38,16 @@ def _context(table: str, key: str, column: str) -> str:
     return f"{table}:{key}:{column}"
 
 
+def _sealed(cipher: FieldCipher, table: str, key: str, content: dict[str, Any]) -> str:
+    """A row's encrypted `content` column: its JSON, bound to the table and row."""
+    return cipher.encrypt(serialization.dumps(content), context=_context(table, key, "content"))
+
+
+def _opened(cipher: FieldCipher, table: str, key: str, ciphertext: str) -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(cipher.decrypt(ciphertext, context=_context(table, key, "content")))
+    return content
+
+
 def _codes_column(codes: frozenset[str]) -> str:
     return f",{','.join(sorted(codes))}," if codes else ""
 
@@ -55,9 +65,7 @@ class SqlPatients:
         row = await self._session.get(PatientCopyRow, str(patient_id))
         if row is None:
             return None
-        content = json.loads(
-            self._cipher.decrypt(row.content_encrypted, context=_context("patient_demographics", row.patient_id, "content"))
-        )
+        content = _opened(self._cipher, "patient_demographics", row.patient_id, row.content_encrypted)
         person = serialization.person_from_json(content["person"])
         assert person is not None  # a patient copy always has its person
         return PatientCopy(
@@ -76,9 +84,7 @@ class SqlPatients:
         await self._session.merge(
             PatientCopyRow(
                 patient_id=key,
-                content_encrypted=self._cipher.encrypt(
-                    serialization.dumps(content), context=_context("patient_demographics", key, "content")
-                ),
+                content_encrypted=_sealed(self._cipher, "patient_demographics", key, content),
                 merged_into_id=str(patient.merged_into) if patient.merged_into else None,
                 updated_at=now,
             )
@@ -95,9 +101,7 @@ class SqlCoverages:
         row = await self._session.get(CoverageCopyRow, str(coverage_id))
         if row is None:
             return None
-        content = json.loads(
-            self._cipher.decrypt(row.content_encrypted, context=_context("coverage_membership", row.coverage_id, "content"))
-        )
+        content = _opened(self._cipher, "coverage_membership", row.coverage_id, row.content_encrypted)
         return CoverageCopy(
             coverage_id=coverage_id,
             patient_id=UUID(row.patient_id),
@@ -122,9 +126,7 @@ class SqlCoverages:
                 relationship=coverage.relationship,
                 effective_date=coverage.effective_date,
                 termination_date=coverage.termination_date,
-                content_encrypted=self._cipher.encrypt(
-                    serialization.dumps(content), context=_context("coverage_membership", key, "content")
-                ),
+                content_encrypted=_sealed(self._cipher, "coverage_membership", key, content),
                 updated_at=now,
             )
         )
@@ -315,16 +317,12 @@ class SqlClaims:
             held=claim.held is not None,
             blocking_rules=_codes_column(frozenset(blocking)),
             revision=claim.revision,
-            content_encrypted=self._cipher.encrypt(
-                serialization.dumps(content), context=_context("claim", key, "content")
-            ),
+            content_encrypted=_sealed(self._cipher, "claim", key, content),
             created_at=claim.timeline[0].at,
         )
 
     def _claim(self, row: ClaimRow) -> Claim:
-        content: dict[str, Any] = json.loads(
-            self._cipher.decrypt(row.content_encrypted, context=_context("claim", row.id, "content"))
-        )
+        content = _opened(self._cipher, "claim", row.id, row.content_encrypted)
         return Claim(
             id=UUID(row.id),
             encounter_id=UUID(row.encounter_id),

@@ -150,10 +150,10 @@ async def test_a_claim_reads_back_with_its_lines_scrub_and_timeline_and_a_stale_
         second = await uow.claims.get(claim.id)
         assert first is not None
         assert second is not None
-        first.void(NOW, "api:biller-1")
+        first.void("withdrawn", NOW, "api:biller-1")
         first.events.clear()
         await uow.claims.save(first)
-        second.void(NOW, "api:biller-2")
+        second.void("withdrawn", NOW, "api:biller-2")
         second.events.clear()
         with pytest.raises(ConcurrentUpdate):
             await uow.claims.save(second)

@@ -86,7 +86,7 @@ def test_a_claim_goes_from_draft_to_accepted_with_each_step_and_its_cause_on_the
     batch = uuid.uuid4()
 
     claim.scrubbed(CLEAN, NOW, "scrub:rules-v1")
-    claim.submit(batch, NOW, "batch:send")
+    claim.submit(batch, "000000417", NOW, "batch:send")
     claim.accept("PAYER123", NOW, "event:277ca-file")
 
     assert claim.state == "accepted"
@@ -97,7 +97,7 @@ def test_a_claim_goes_from_draft_to_accepted_with_each_step_and_its_cause_on_the
         ("ready", "submitted", "batch:send"),
         ("submitted", "accepted", "event:277ca-file"),
     ]
-    assert claim.events[-2:] == [events.ClaimSubmitted(batch), events.ClaimAccepted("PAYER123")]
+    assert claim.events[-2:] == [events.ClaimSubmitted(batch, "000000417"), events.ClaimAccepted("PAYER123")]
 
 
 def test_a_blocking_rule_holds_the_claim_naming_it_until_a_scrub_passes() -> None:
@@ -126,10 +126,10 @@ def test_a_standing_override_releases_a_blocking_rule_and_a_warning_never_blocks
     ("state", "move"),
     [
         ("draft", lambda c: c.accept("X", NOW, "api:biller-1")),
-        ("submitted", lambda c: c.void(NOW, "api:biller-1")),
+        ("submitted", lambda c: c.void("withdrawn", NOW, "api:biller-1")),
         ("voided", lambda c: c.scrubbed(CLEAN, NOW, "api:biller-1")),
-        ("replaced", lambda c: c.void(NOW, "api:biller-1")),
-        ("accepted", lambda c: c.submit(uuid.uuid4(), NOW, "api:biller-1")),
+        ("replaced", lambda c: c.void("withdrawn", NOW, "api:biller-1")),
+        ("accepted", lambda c: c.submit(uuid.uuid4(), "000000001", NOW, "api:biller-1")),
     ],
 )
 def test_an_illegal_transition_is_refused_and_changes_nothing(state: str, move: Any) -> None:
@@ -177,9 +177,9 @@ def test_a_held_claim_keeps_its_state_is_not_submitted_until_released_and_a_sent
         "held: charge held the encounter: NCCI_PAIR_MODIFIER_REQUIRED",
     )
     with pytest.raises(ClaimError, match="release it first"):
-        claim.submit(uuid.uuid4(), NOW, "batch:1")
+        claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
     claim.release(NOW, "api:biller-1")
-    claim.submit(uuid.uuid4(), NOW, "batch:1")
+    claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
     with pytest.raises(ClaimError, match="a submitted claim cannot be held"):
         claim.hold("late", NOW, "api:biller-1")
     with pytest.raises(ClaimError, match="not held"):
@@ -191,6 +191,21 @@ def test_an_unsent_claim_follows_its_coverages_order_and_a_sent_one_keeps_what_i
     claim.follow_coverage_order("secondary")
     assert claim.responsibility == "S"
     claim.scrubbed(CLEAN, NOW, "scrub:1")
-    claim.submit(uuid.uuid4(), NOW, "batch:1")
+    claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
     claim.follow_coverage_order("primary")
     assert claim.responsibility == "S"
+
+
+def test_a_rejected_claim_names_the_problems_on_its_timeline_and_goes_again_once_scrubbed() -> None:
+    claim = built()
+    claim.scrubbed(CLEAN, NOW, "scrub:1")
+    claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
+    unknown_member = events.Problem("A7:562", "Entity's Identification Number", "check the member id")
+
+    claim.reject("277CA", (unknown_member,), NOW, "event:277ca-1")
+
+    assert (claim.state, claim.timeline[-1].note) == ("rejected", "277CA: A7:562")
+    assert claim.events[-1] == events.ClaimRejected("277CA", (unknown_member,))
+    claim.scrubbed(CLEAN, NOW, "api:biller-1")
+    claim.submit(uuid.uuid4(), "000000002", NOW, "batch:2")
+    assert claim.state == "submitted"

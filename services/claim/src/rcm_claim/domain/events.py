@@ -4,7 +4,19 @@ turns each into the contract's event when the claim is stored."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
+
+VoidReason = Literal["encounter_voided", "encounter_corrected", "withdrawn"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why the payer or the clearinghouse rejected a claim: the code, its meaning and what usually fixes it."""
+
+    code: str
+    meaning: str
+    suggested_fix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +32,7 @@ class ClaimScrubFailed:
 @dataclass(frozen=True, slots=True)
 class ClaimSubmitted:
     batch_id: UUID
+    interchange_control_number: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +42,8 @@ class ClaimAccepted:
 
 @dataclass(frozen=True, slots=True)
 class ClaimRejected:
-    stage: str  # "999" or "277CA"
-    codes: tuple[str, ...]
+    stage: Literal["999", "277CA"]
+    problems: tuple[Problem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,9 @@ class ClaimReplaced:
 @dataclass(frozen=True, slots=True)
 class ClaimVoided:
     """The claim was withdrawn (before submission), or a void (frequency 8) was sent for it."""
+
+    reason: VoidReason
+    void_sent: bool = False
 
 
 DomainEvent = (

@@ -18,6 +18,7 @@ from typing import Final, Literal
 from uuid import UUID
 
 from rcm_claim.domain import events
+from rcm_claim.domain.events import Problem, VoidReason
 from rcm_claim.domain.findings import Override, ScrubRecord
 
 ClaimState = Literal["draft", "scrub_failed", "ready", "submitted", "accepted", "rejected", "replaced", "voided"]
@@ -189,24 +190,25 @@ class Claim:
         if self.state in HOLDABLE and order in ORDER_RESPONSIBILITY:
             self.responsibility = ORDER_RESPONSIBILITY[order]
 
-    def submit(self, batch_id: UUID, now: datetime, cause: str) -> None:
+    def submit(self, batch_id: UUID, interchange_control_number: str, now: datetime, cause: str) -> None:
         if self.held is not None:
             raise ClaimError("a held claim is not submitted: release it first")
         self._move("submitted", now, cause, f"batch {batch_id}")
-        self.events.append(events.ClaimSubmitted(batch_id))
+        self.events.append(events.ClaimSubmitted(batch_id, interchange_control_number))
 
     def accept(self, payer_claim_number: str, now: datetime, cause: str) -> None:
         self._move("accepted", now, cause, f"payer claim number {payer_claim_number}")
         self.payer_claim_number = payer_claim_number
         self.events.append(events.ClaimAccepted(payer_claim_number))
 
-    def reject(self, stage: str, codes: tuple[str, ...], now: datetime, cause: str) -> None:
-        self._move("rejected", now, cause, f"{stage}: {', '.join(codes)}")
-        self.events.append(events.ClaimRejected(stage, codes))
+    def reject(self, stage: Literal["999", "277CA"], problems: tuple[Problem, ...], now: datetime, cause: str) -> None:
+        self._move("rejected", now, cause, f"{stage}: {', '.join(problem.code for problem in problems)}")
+        self.events.append(events.ClaimRejected(stage, problems))
 
-    def void(self, now: datetime, cause: str) -> None:
-        self._move("voided", now, cause)
-        self.events.append(events.ClaimVoided())
+    def void(self, reason: VoidReason, now: datetime, cause: str) -> None:
+        """Withdraw a claim the payer does not have (a void claim for one it has is sent by the service)."""
+        self._move("voided", now, cause, reason.replace("_", " "))
+        self.events.append(events.ClaimVoided(reason))
 
     def replaced_by(self, replacement_id: UUID, now: datetime, cause: str) -> None:
         self._move("replaced", now, cause, f"replaced by claim {replacement_id}")

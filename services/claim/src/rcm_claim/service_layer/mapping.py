@@ -1,12 +1,88 @@
-"""The one mapper from claim's domain to its contract: the unit of work calls it for each domain event its
-aggregates recorded, as each aggregate is stored. Add a case for each domain event as they arrive."""
+"""The one mapper from claim's domain to its contract: the unit of work calls it for each domain event a
+claim recorded, as the claim is stored, so each integration event carries the claim as it was saved."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rcm_claim.domain import events
+from rcm_claim.domain.model import Claim
+from rcm_common.events import claim as contract
 from rcm_common.events.base import IntegrationEvent
 
 
 def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
-    raise TypeError(f"no contract event is mapped for {type(event).__name__} of {type(aggregate).__name__}")
+    if not isinstance(aggregate, Claim):
+        raise TypeError(f"claim publishes the events of claims, not of {type(aggregate).__name__}")
+    claim = aggregate
+    subject = {"claim_id": claim.id, "patient_id": claim.patient_id, "payer_id": claim.payer_id}
+    match event:
+        case events.ClaimCreated():
+            return contract.ClaimCreated(
+                **subject,
+                encounter_id=claim.encounter_id,
+                encounter_version=claim.encounter_version,
+                coverage_id=claim.coverage_id,
+                responsibility=claim.responsibility,
+                patient_control_number=claim.patient_control_number,
+                frequency=claim.frequency,
+                date_of_service=claim.date_of_service,
+                total_charge=claim.total_charge,
+            )
+        case events.ClaimScrubFailed(rules=rules):
+            findings = claim.scrub.findings if claim.scrub is not None else ()
+            return contract.ClaimScrubFailed(
+                **subject,
+                blocking_rules=rules,
+                findings=tuple(
+                    contract.ScrubFinding(
+                        rule=f.rule, version=f.version, severity=f.severity, message=f.message, line=f.line
+                    )
+                    for f in findings
+                ),
+            )
+        case events.ClaimSubmitted(batch_id=batch_id, interchange_control_number=control_number):
+            return contract.ClaimSubmitted(
+                **subject,
+                encounter_id=claim.encounter_id,
+                encounter_version=claim.encounter_version,
+                coverage_id=claim.coverage_id,
+                patient_control_number=claim.patient_control_number,
+                frequency=claim.frequency,
+                replaces_payer_claim_number=claim.replaces_payer_claim_number,
+                batch_id=batch_id,
+                interchange_control_number=control_number,
+                total_charge=claim.total_charge,
+                lines=tuple(
+                    contract.SubmittedLine(
+                        line_control_number=line.control_number,
+                        procedure_code=line.procedure_code,
+                        modifiers=line.modifiers,
+                        units=line.units,
+                        date_of_service=line.date_of_service,
+                        charge=line.charge,
+                        expected_allowed=line.expected_allowed,
+                    )
+                    for line in claim.lines
+                ),
+            )
+        case events.ClaimAccepted(payer_claim_number=number):
+            return contract.ClaimAccepted(
+                **subject, patient_control_number=claim.patient_control_number, payer_claim_number=number
+            )
+        case events.ClaimRejected(stage=stage, problems=problems):
+            return contract.ClaimRejected(
+                **subject,
+                patient_control_number=claim.patient_control_number,
+                stage=stage,
+                problems=tuple(
+                    contract.Problem(code=p.code, meaning=p.meaning, suggested_fix=p.suggested_fix) for p in problems
+                ),
+            )
+        case events.ClaimReplaced(replacement_id=replacement_id):
+            return contract.ClaimReplaced(
+                **subject, replacement_claim_id=replacement_id, encounter_version=claim.encounter_version
+            )
+        case events.ClaimVoided(reason=reason, void_sent=void_sent):
+            return contract.ClaimVoided(**subject, encounter_id=claim.encounter_id, reason=reason, void_sent=void_sent)
+    raise TypeError(f"no contract event is mapped for {type(event).__name__}")

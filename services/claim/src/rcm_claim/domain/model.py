@@ -11,7 +11,7 @@ read top to bottom.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Final, Literal
@@ -114,8 +114,11 @@ class Claim:
         coverage_order: str,
         now: datetime,
         cause: str,
+        frequency: Frequency = "1",
+        replaces_payer_claim_number: str | None = None,
     ) -> Claim:
-        """The draft claim of an encounter version at the payer of its coverage."""
+        """The draft claim of an encounter version at the payer of its coverage: an original (frequency 1), or
+        a replacement (7) naming the payer's claim number of the claim it replaces."""
         if encounter.payer_id is None or encounter.coverage_id is None:
             raise ClaimError("a self-pay encounter makes no claim")
         if coverage_order not in ORDER_RESPONSIBILITY:
@@ -136,6 +139,8 @@ class Claim:
             billing_provider_npi=encounter.billing_provider_npi,
             rendering_provider_npi=encounter.rendering_provider_npi,
             referring_provider_npi=encounter.referring_provider_npi,
+            frequency=frequency,
+            replaces_payer_claim_number=replaces_payer_claim_number,
             lines=tuple(
                 ClaimLine(
                     number=number,
@@ -155,6 +160,27 @@ class Claim:
         claim.timeline.append(Transition(now, None, "draft", cause, f"encounter version {encounter.version}"))
         claim.events.append(events.ClaimCreated())
         return claim
+
+    def void_claim(self, claim_id: UUID, now: datetime, cause: str) -> Claim:
+        """The frequency-8 claim that asks the payer to void this one: the same services, naming this claim's
+        payer claim number (REF*F8) when the payer has given it."""
+        control = patient_control_number(claim_id)
+        void = replace(
+            self,
+            id=claim_id,
+            patient_control_number=control,
+            lines=tuple(replace(line, control_number=f"{control}{line.number:02d}") for line in self.lines),
+            state="draft",
+            frequency="8",
+            replaces_payer_claim_number=self.payer_claim_number,
+            payer_claim_number=None,
+            scrub=None,
+            held=None,
+            revision=0,
+            timeline=[Transition(now, None, "draft", cause, f"voids claim {self.patient_control_number}")],
+            events=[events.ClaimCreated()],
+        )
+        return void
 
     @property
     def overrides(self) -> tuple[Override, ...]:
@@ -205,10 +231,12 @@ class Claim:
         self._move("rejected", now, cause, f"{stage}: {', '.join(problem.code for problem in problems)}")
         self.events.append(events.ClaimRejected(stage, problems))
 
-    def void(self, reason: VoidReason, now: datetime, cause: str) -> None:
-        """Withdraw a claim the payer does not have (a void claim for one it has is sent by the service)."""
-        self._move("voided", now, cause, reason.replace("_", " "))
-        self.events.append(events.ClaimVoided(reason))
+    def void(self, reason: VoidReason, now: datetime, cause: str, *, void_claim: Claim | None = None) -> None:
+        """Withdraw the claim: one the payer does not have is simply never sent; for one it has accepted,
+        `void_claim` (frequency 8) goes to the payer in its place."""
+        note = reason.replace("_", " ") + (f"; void claim {void_claim.id}" if void_claim is not None else "")
+        self._move("voided", now, cause, note)
+        self.events.append(events.ClaimVoided(reason, void_sent=void_claim is not None))
 
     def replaced_by(self, replacement_id: UUID, now: datetime, cause: str) -> None:
         self._move("replaced", now, cause, f"replaced by claim {replacement_id}")

@@ -1,0 +1,93 @@
+"""What a corrected or voided encounter does to the claim that billed it, as a payer expects it.
+
+Before the payer has the claim (draft, scrub_failed, ready, rejected) it is simply voided, and a correction
+builds a new original. Once the payer has accepted it, a correction at the same payer and coverage goes as
+a replacement (frequency 7) naming the payer's claim number, and a void, or a correction that moves the
+encounter to another payer or to self-pay, goes as a void claim (frequency 8) before any new original. While
+the payer has the claim and has not answered (submitted), the new claim is built and held until the answer
+comes, so nothing reaches the payer out of order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from rcm_claim.domain.events import VoidReason
+from rcm_claim.domain.model import HOLDABLE, Claim, EncounterVersion
+
+FINAL = frozenset({"voided", "replaced"})
+
+
+@dataclass(slots=True)
+class Succession:
+    """The claims a correction or void changed (to save) and built (to add)."""
+
+    changed: list[Claim] = field(default_factory=list)
+    built: list[Claim] = field(default_factory=list)
+
+
+def live_claim(claims: list[Claim]) -> Claim | None:
+    """The encounter's claim still in play: the latest that is neither voided nor replaced."""
+    live = [claim for claim in claims if claim.state not in FINAL]
+    return max(live, key=lambda claim: claim.encounter_version, default=None)
+
+
+def corrected(
+    live: Claim | None,
+    encounter: EncounterVersion,
+    coverage_order: str,
+    new_id: Callable[[], UUID],
+    now: datetime,
+    cause: str,
+) -> Succession:
+    """A new version of the encounter: the claims it changes and builds (nothing for a self-pay version
+    beyond withdrawing the claim in play)."""
+    billable = encounter.coverage_id is not None and encounter.payer_id is not None
+    same_payer = live is not None and (live.coverage_id, live.payer_id) == (encounter.coverage_id, encounter.payer_id)
+    if live is not None and live.state == "accepted" and billable and same_payer:
+        replacement = Claim.build(
+            claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause,
+            frequency="7", replaces_payer_claim_number=live.payer_claim_number,
+        )  # fmt: skip
+        live.replaced_by(replacement.id, now, cause)
+        return Succession(changed=[live], built=[replacement])
+    if live is not None and live.state == "submitted" and billable and same_payer:
+        replacement = Claim.build(
+            claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause,
+            frequency="7",
+        )  # fmt: skip
+        replacement.hold(_awaiting_answer(live), now, cause)
+        return Succession(built=[replacement])
+    succession = withdrawn(live, "encounter_corrected", new_id, now, cause) if live is not None else Succession()
+    if billable:
+        original = Claim.build(
+            claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause
+        )
+        if live is not None and live.state == "submitted":
+            original.hold(_awaiting_answer(live), now, cause)
+        succession.built.append(original)
+    return succession
+
+
+def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: datetime, cause: str) -> Succession:
+    """The encounter's claim withdrawn: voided if the payer does not have it, else a void claim (frequency 8),
+    held while the payer has not answered the claim it voids."""
+    if live.state in HOLDABLE:
+        live.void(reason, now, cause)
+        return Succession(changed=[live])
+    if live.state == "accepted":
+        void_claim = live.void_claim(new_id(), now, cause)
+        live.void(reason, now, cause, void_claim=void_claim)
+        return Succession(changed=[live], built=[void_claim])
+    if live.state == "submitted":
+        void_claim = live.void_claim(new_id(), now, cause)
+        void_claim.hold(_awaiting_answer(live), now, cause)
+        return Succession(built=[void_claim])
+    return Succession()
+
+
+def _awaiting_answer(claim: Claim) -> str:
+    return f"waits for the payer's answer to claim {claim.patient_control_number}"

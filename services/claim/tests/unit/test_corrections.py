@@ -1,0 +1,129 @@
+"""A corrected or voided encounter changes its claim as a payer expects: unsent claims are voided and
+rebuilt, accepted ones are replaced (frequency 7) or voided with a void claim (frequency 8), and claims the
+payer has not answered yet are followed by a held claim."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from rcm_claim.domain import events
+from rcm_claim.domain.corrections import corrected, live_claim, withdrawn
+from rcm_claim.domain.findings import ScrubRecord
+from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+DAY = date(2026, 11, 2)
+ENCOUNTER = EncounterVersion(
+    encounter_id=uuid.uuid4(),
+    version=1,
+    patient_id=uuid.uuid4(),
+    coverage_id=uuid.uuid4(),
+    payer_id="ACME01",
+    date_of_service=DAY,
+    place_of_service="11",
+    diagnoses=("I10",),
+    lines=(EncounterLine("99214", (), Decimal(1), DAY, Decimal("185.00"), (1,)),),
+    billing_provider_npi="1234567893",
+)
+VERSION_2 = dataclasses.replace(
+    ENCOUNTER, version=2, lines=(EncounterLine("99213", (), Decimal(1), DAY, Decimal("125.00"), (1,)),)
+)
+
+
+def claim_in(state: str) -> Claim:
+    claim = Claim.build(claim_id=uuid.uuid4(), encounter=ENCOUNTER, coverage_order="primary", now=NOW, cause="e:1")
+    if state != "draft":
+        claim.scrubbed(ScrubRecord((), ()), NOW, "scrub")
+    if state in ("submitted", "accepted"):
+        claim.submit(uuid.uuid4(), "000000001", NOW, "batch")
+    if state == "accepted":
+        claim.accept("ACME777", NOW, "277ca")
+    claim.events.clear()
+    return claim
+
+
+def test_an_unsent_claim_is_voided_and_the_correction_built_as_a_new_original() -> None:
+    live = claim_in("ready")
+
+    succession = corrected(live, VERSION_2, "primary", uuid.uuid4, NOW, "event:corrected")
+
+    assert succession.changed == [live]
+    assert (live.state, live.events) == ("voided", [events.ClaimVoided("encounter_corrected")])
+    [original] = succession.built
+    assert (original.frequency, original.encounter_version, original.state, original.held) == ("1", 2, "draft", None)
+
+
+def test_an_accepted_claim_is_replaced_by_a_frequency_7_claim_naming_the_payers_number() -> None:
+    live = claim_in("accepted")
+
+    succession = corrected(live, VERSION_2, "primary", uuid.uuid4, NOW, "event:corrected")
+
+    [replacement] = succession.built
+    assert (replacement.frequency, replacement.replaces_payer_claim_number) == ("7", "ACME777")
+    assert replacement.lines[0].procedure_code == "99213"
+    assert (live.state, live.events) == ("replaced", [events.ClaimReplaced(replacement.id)])
+
+
+def test_a_correction_to_another_payer_voids_the_accepted_claim_and_bills_the_new_payer() -> None:
+    live = claim_in("accepted")
+    moved = dataclasses.replace(VERSION_2, coverage_id=uuid.uuid4(), payer_id="SUMMT1")
+
+    succession = corrected(live, moved, "primary", uuid.uuid4, NOW, "event:corrected")
+
+    void_claim, original = succession.built
+    assert (void_claim.frequency, void_claim.replaces_payer_claim_number, void_claim.payer_id) == (
+        "8",
+        "ACME777",
+        "ACME01",
+    )
+    assert void_claim.lines[0].procedure_code == "99214"
+    assert void_claim.patient_control_number != live.patient_control_number
+    assert (original.frequency, original.payer_id) == ("1", "SUMMT1")
+    assert live.events == [events.ClaimVoided("encounter_corrected", void_sent=True)]
+
+
+def test_a_claim_the_payer_has_not_answered_is_followed_by_a_held_claim() -> None:
+    live = claim_in("submitted")
+
+    replaced = corrected(live, VERSION_2, "primary", uuid.uuid4, NOW, "event:corrected")
+    voided = withdrawn(live, "encounter_voided", uuid.uuid4, NOW, "event:voided")
+
+    assert (replaced.changed, voided.changed, live.state) == ([], [], "submitted")
+    [replacement] = replaced.built
+    [void_claim] = voided.built
+    waiting = f"waits for the payer's answer to claim {live.patient_control_number}"
+    assert (replacement.frequency, replacement.held) == ("7", waiting)
+    assert (void_claim.frequency, void_claim.held) == ("8", waiting)
+
+
+def test_a_self_pay_correction_withdraws_the_unsent_claim_and_builds_nothing() -> None:
+    live = claim_in("scrub_failed")
+    self_pay = dataclasses.replace(VERSION_2, coverage_id=None, payer_id=None)
+
+    succession = corrected(live, self_pay, "primary", uuid.uuid4, NOW, "event:corrected")
+
+    assert (succession.changed, succession.built, live.state) == ([live], [], "voided")
+
+
+def test_a_void_withdraws_an_unsent_claim_sends_a_void_claim_for_an_accepted_one_and_leaves_a_final_one() -> None:
+    unsent, accepted, final = claim_in("draft"), claim_in("accepted"), claim_in("ready")
+    final.void("withdrawn", NOW, "api:biller-1")
+
+    assert withdrawn(unsent, "encounter_voided", uuid.uuid4, NOW, "e").built == []
+    assert unsent.state == "voided"
+    [void_claim] = withdrawn(accepted, "encounter_voided", uuid.uuid4, NOW, "e").built
+    assert (void_claim.frequency, accepted.state) == ("8", "voided")
+    nothing = withdrawn(final, "encounter_voided", uuid.uuid4, NOW, "e")
+    assert (nothing.changed, nothing.built) == ([], [])
+
+
+def test_the_live_claim_is_the_latest_neither_voided_nor_replaced() -> None:
+    old, newer = claim_in("ready"), claim_in("draft")
+    old.void("encounter_corrected", NOW, "e")
+    newer.encounter_version = 2
+
+    assert live_claim([old, newer]) is newer
+    assert live_claim([old]) is None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
@@ -82,6 +82,17 @@ class AuditContext:
     roles: frozenset[str]
     purpose: str
     correlation_id: str
+
+
+def consumer_audit(service: str) -> Callable[[], AuditContext]:
+    """Who a service's event consumer is in the audit log (`system:<service>-consumer`, acting for payment),
+    for the handlers that read or change PHI; each batch takes the correlation id it was given."""
+    actor = f"system:{service}-consumer"
+
+    def context() -> AuditContext:
+        return AuditContext(actor, frozenset(), "payment", get_correlation_id() or uuid.uuid4().hex)
+
+    return context
 
 
 def audit_context(request: Request) -> AuditContext:

@@ -11,7 +11,7 @@ A service's composition root reads, in order:
     charge = Charge(settings=settings, **kernel_parts(settings, broker=broker), unit_of_work=SqlChargeUnitOfWork,
                     publishes=Publication(CHARGE_EVENTS, event_mapper(code_sets.diagnoses)), clock=clock,
                     evaluator=EncounterEvaluator(code_sets, clock))
-    charge.subscribe({REGISTRATION_EVENTS: event_handlers(charge.evaluator)}, audit=consumer_audit)
+    charge.subscribe({REGISTRATION_EVENTS: event_handlers(charge.evaluator)}, audit=consumer_audit("charge"))
 
 and its app is `service_app(charge, CHARGE_APP)`.
 """
@@ -133,8 +133,8 @@ class Kernel(Generic[S, U]):
         )
 
     def subscribe(self, subscriptions: Subscriptions[U], *, audit: Callable[[], AuditContext] | None = None) -> None:
-        """One consumer per topic, in the service's consumer group, applying each batch in one unit of work
-        (with `audit` naming who the consumer acts as, where its handlers read or change PHI)."""
+        """One consumer per topic, each in its own consumer group (`<service>.<topic>`), applying each batch in
+        one unit of work (with `audit` naming who the consumer acts as, where its handlers read or change PHI)."""
 
         def consumer_uow() -> U:
             return self.uow(audit=audit() if audit is not None else None)

@@ -160,7 +160,10 @@ class EventConsumer(Generic[U]):
         self._pauses = 0
 
     def subscribe(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
-        """Attach to the broker as a batch subscriber in consumer group `name`, acknowledging by hand."""
+        """Attach to the broker as a batch subscriber, acknowledging by hand, in the consumer group
+        `<name>.<topic>` (`claim.rcm.charge.events`): a group per topic a service reads, so one topic's
+        rebalance never pauses the others, and the embedded broker, whose coordinator does not settle a group
+        whose members read different topics, serves every service."""
 
         async def on_batch(message: KafkaMessage) -> None:
             raw = message.raw_message
@@ -189,7 +192,7 @@ class EventConsumer(Generic[U]):
 
         broker.subscriber(
             self.topic,
-            group_id=self.name,
+            group_id=f"{self.name}.{self.topic}",
             batch=True,
             max_records=settings.consumer_batch_size,
             batch_timeout_ms=50,

@@ -15,8 +15,9 @@ from rcm_charge.adapters.unit_of_work import SqlChargeUnitOfWork
 from rcm_charge.config import ChargeSettings
 from rcm_charge.domain.code_sets import CodeSets
 from rcm_charge.service_layer.evaluation import EncounterEvaluator
-from rcm_charge.service_layer.handlers import consumer_audit, event_handlers
+from rcm_charge.service_layer.handlers import event_handlers
 from rcm_charge.service_layer.mapping import event_mapper
+from rcm_common.audit import consumer_audit
 from rcm_common.kernel import Kernel, kernel_parts
 from rcm_common.topics import CHARGE_EVENTS, REGISTRATION_EVENTS
 from rcm_common.types import Clock, utcnow
@@ -57,5 +58,5 @@ def bootstrap(
         clock=clock,
         evaluator=evaluator,
     )
-    charge.subscribe({REGISTRATION_EVENTS: event_handlers(evaluator)}, audit=consumer_audit)
+    charge.subscribe({REGISTRATION_EVENTS: event_handlers(evaluator)}, audit=consumer_audit("charge"))
     return charge

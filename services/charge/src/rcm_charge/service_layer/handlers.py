@@ -13,10 +13,8 @@ from rcm_charge.domain.copies import CoverageCopy
 from rcm_charge.service_layer.evaluation import EncounterEvaluator
 from rcm_charge.service_layer.projection import PROJECTION
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
-from rcm_common.audit import AuditContext
 from rcm_common.events import registration as registration_contract
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.logs import get_correlation_id
 from rcm_common.messaging import EventHandler
 from rcm_common.replica import CoverageState, replica_handlers
 
@@ -32,12 +30,6 @@ WAITING_FOR_REGISTRATION = frozenset(
         "DATE_OF_SERVICE_BEFORE_BIRTH",
     }
 )
-CONSUMER_ACTOR = "system:charge-consumer"
-
-
-def consumer_audit() -> AuditContext:
-    """Who the consumer is in the audit log when registration's events release a held encounter."""
-    return AuditContext(CONSUMER_ACTOR, frozenset(), "payment", get_correlation_id() or uuid.uuid4().hex)
 
 
 def event_handlers(evaluator: EncounterEvaluator) -> dict[type[IntegrationEvent], EventHandler[ChargeUnitOfWork]]:

@@ -71,7 +71,7 @@ class SqlPatients:
         return PatientCopy(
             patient_id=patient_id,
             person=person,
-            address=serialization.address_from_json(content["address"]),
+            address=Address(**content["address"]),
             merged_into=UUID(row.merged_into_id) if row.merged_into_id else None,
         )
 
@@ -79,7 +79,7 @@ class SqlPatients:
         key = str(patient.patient_id)
         content = {
             "person": serialization.person_to_json(patient.person),
-            "address": serialization.address_to_json(patient.address),
+            "address": asdict(patient.address),
         }
         await self._session.merge(
             PatientCopyRow(

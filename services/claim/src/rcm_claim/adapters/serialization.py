@@ -40,10 +40,6 @@ def person_from_json(data: dict[str, Any] | None) -> Person | None:
     return Person(data["last_name"], data["first_name"], _date(data["birth_date"]), data["sex"])
 
 
-def address_to_json(address: Address | None) -> dict[str, Any] | None:
-    return None if address is None else asdict(address)
-
-
 def address_from_json(data: dict[str, Any] | None) -> Address | None:
     return None if data is None else Address(**data)
 

@@ -34,7 +34,7 @@ class PatientCopy:
 
     patient_id: UUID
     person: Person
-    address: Address | None
+    address: Address
     merged_into: UUID | None = None
 
 

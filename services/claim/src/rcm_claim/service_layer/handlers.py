@@ -1,0 +1,212 @@
+"""The events claim consumes. Registration's keep the copies of patients and coverages; eligibility's keep
+the latest answer per coverage and the prior authorisations; each scrubs again the patient's claims the
+payer does not have. Charge's build, rebuild, hold and withdraw claims. Each handler runs in the consumer's
+unit of work: the copies, the claims, their audit records and their events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from rcm_claim.domain.copies import Authorization, EligibilityAnswer, EligibilityStatus
+from rcm_claim.domain.corrections import Succession, corrected, live_claim, withdrawn
+from rcm_claim.domain.model import HOLDABLE, EncounterLine, EncounterVersion
+from rcm_claim.service_layer.projection import PROJECTION
+from rcm_claim.service_layer.scrubbing import Scrubber
+from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
+from rcm_common.envelope import Envelope
+from rcm_common.events import charge as charge_contract
+from rcm_common.events import eligibility as eligibility_contract
+from rcm_common.events import registration as registration_contract
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.messaging import EventHandler
+from rcm_common.replica import replica_handlers
+
+Handlers = dict[type[IntegrationEvent], EventHandler[ClaimUnitOfWork]]
+# AAA reject reasons that mean the payer does not know the member (X12 005010X279A1, AAA03).
+MEMBER_UNKNOWN = frozenset({"72", "73", "75", "76"})
+
+
+def cause_of(envelope: Envelope) -> str:
+    """A timeline step's cause: the event that made it, by its id."""
+    return f"event:{envelope.event_id}"
+
+
+def registration_handlers(scrubber: Scrubber) -> Handlers:
+    """Registration's events keep the copies (`rcm_common.replica`, a merge moving the merged patient's
+    claims to the survivor); then the patient's unsent claims are scrubbed again, the event their cause."""
+
+    async def move_claims(uow: ClaimUnitOfWork, merge: registration_contract.PatientsMerged) -> None:
+        for claim_id in await uow.claims.repoint(merge.merged_patient_id, merge.surviving_patient_id):
+            uow.record_access("update", "claim", claim_id, merge.surviving_patient_id)
+
+    async def patient_concerned(event: IntegrationEvent, uow: ClaimUnitOfWork) -> UUID | None:
+        """The patient whose claims the event may change, as the copies now say."""
+        match event:
+            case registration_contract.PatientsMerged():
+                return event.surviving_patient_id
+            case registration_contract.PatientRegistered() | registration_contract.PatientUpdated():
+                return event.patient_id
+            case (
+                registration_contract.CoverageAdded()
+                | registration_contract.CoverageUpdated()
+                | registration_contract.CoverageEnded()
+            ):
+                coverage = await uow.coverages.get(event.coverage_id)
+                return coverage.patient_id if coverage is not None else None
+        return None
+
+    def then_rescrub(keep_copy: EventHandler[ClaimUnitOfWork]) -> EventHandler[ClaimUnitOfWork]:
+        async def handle(event: IntegrationEvent, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
+            await keep_copy(event, envelope, uow)
+            if (patient_id := await patient_concerned(event, uow)) is not None:
+                await scrubber.rescrub(uow, await uow.claims.for_patient(patient_id), cause_of(envelope))
+
+        return handle
+
+    replica = replica_handlers(PROJECTION, scrubber.clock, after_merge=move_claims)
+    return {event_type: then_rescrub(keep_copy) for event_type, keep_copy in replica.items()}
+
+
+def eligibility_handlers(scrubber: Scrubber) -> Handlers:
+    """Eligibility's answers and authorisations: kept, then the coverage's unsent claims scrubbed again."""
+
+    async def rescrub_coverage(uow: ClaimUnitOfWork, patient_id: UUID, coverage_id: UUID, cause: str) -> None:
+        claims = [claim for claim in await uow.claims.for_patient(patient_id) if claim.coverage_id == coverage_id]
+        await scrubber.rescrub(uow, claims, cause)
+
+    async def on_verified(
+        event: eligibility_contract.EligibilityVerified, envelope: Envelope, uow: ClaimUnitOfWork
+    ) -> None:
+        benefits = event.benefits
+        answer = EligibilityAnswer(
+            event.coverage_id, "active" if benefits.active else "inactive", event.checked_at, event.date_of_service,
+            benefits.plan_begin, benefits.plan_end,
+        )  # fmt: skip
+        if await uow.eligibility.record(answer):
+            await rescrub_coverage(uow, event.patient_id, event.coverage_id, cause_of(envelope))
+
+    async def on_failed(
+        event: eligibility_contract.EligibilityCheckFailed, envelope: Envelope, uow: ClaimUnitOfWork
+    ) -> None:
+        answer = EligibilityAnswer(event.coverage_id, status_of_failure(event), event.checked_at, event.date_of_service)
+        if await uow.eligibility.record(answer):
+            await rescrub_coverage(uow, event.patient_id, event.coverage_id, cause_of(envelope))
+
+    async def on_authorization(
+        event: eligibility_contract.PriorAuthorizationRecorded, envelope: Envelope, uow: ClaimUnitOfWork
+    ) -> None:
+        await uow.authorizations.save(
+            Authorization(
+                authorization_id=event.authorization_id,
+                coverage_id=event.coverage_id,
+                number=event.authorization_number,
+                procedure_codes=frozenset(event.procedure_codes),
+                start_date=event.start_date,
+                end_date=event.end_date,
+                units_authorized=event.units_authorized,
+            )
+        )
+        await rescrub_coverage(uow, event.patient_id, event.coverage_id, cause_of(envelope))
+
+    return {
+        eligibility_contract.EligibilityVerified: on_verified,
+        eligibility_contract.EligibilityCheckFailed: on_failed,
+        eligibility_contract.PriorAuthorizationRecorded: on_authorization,
+    }
+
+
+def status_of_failure(event: eligibility_contract.EligibilityCheckFailed) -> EligibilityStatus:
+    """What a failed check says of the coverage: inactive, the member unknown to the payer, or nothing (the
+    payer never answered, or refused for a reason that says nothing of the member)."""
+    if event.kind == "coverage_inactive":
+        return "inactive"
+    if event.kind == "payer_rejected" and any(error.code in MEMBER_UNKNOWN for error in event.errors):
+        return "not_found"
+    return "unanswered"
+
+
+def charge_handlers(scrubber: Scrubber) -> Handlers:
+    """Charge's events: a captured encounter becomes a claim at its coverage's payer; a correction or a void
+    changes the claim in play as the payer expects (`domain.corrections`); a hold keeps it out of batches.
+    An event for a version the service has already billed changes nothing, so a redelivery is harmless."""
+
+    async def apply(uow: ClaimUnitOfWork, succession: Succession, cause: str) -> None:
+        for claim in succession.changed:
+            await uow.claims.save(claim)
+            uow.record_access("update", "claim", claim.id, claim.patient_id)
+        for claim in succession.built:
+            await scrubber.scrub(uow, claim, cause)
+            await uow.claims.add(claim)
+            uow.record_access("create", "claim", claim.id, claim.patient_id)
+
+    async def coverage_order(uow: ClaimUnitOfWork, coverage_id: UUID | None) -> str:
+        coverage = await uow.coverages.get(coverage_id) if coverage_id is not None else None
+        return coverage.order if coverage is not None else "primary"  # a scrub names a coverage not yet on file
+
+    async def on_charges(
+        event: charge_contract.ChargesCaptured | charge_contract.ChargesCorrected,
+        envelope: Envelope,
+        uow: ClaimUnitOfWork,
+    ) -> None:
+        claims = await uow.claims.for_encounter(event.encounter_id)
+        if any(claim.encounter_version >= event.version for claim in claims):
+            return
+        encounter = encounter_version(event)
+        order = await coverage_order(uow, event.coverage_id)
+        now, cause = scrubber.clock(), cause_of(envelope)
+        await apply(uow, corrected(live_claim(claims), encounter, order, uuid.uuid4, now, cause), cause)
+
+    async def on_held(event: charge_contract.ChargesHeld, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
+        live = live_claim(await uow.claims.for_encounter(event.encounter_id))
+        if live is None or live.encounter_version != event.version or live.state not in HOLDABLE or live.held:
+            return
+        reason = f"charge is correcting the encounter ({', '.join(event.issue_codes) or 'no issue named'})"
+        live.hold(reason, scrubber.clock(), cause_of(envelope))
+        await uow.claims.save(live)
+        uow.record_access("update", "claim", live.id, live.patient_id)
+
+    async def on_voided(event: charge_contract.ChargesVoided, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
+        live = live_claim(await uow.claims.for_encounter(event.encounter_id))
+        if live is None:
+            return
+        cause = cause_of(envelope)
+        await apply(uow, withdrawn(live, "encounter_voided", uuid.uuid4, scrubber.clock(), cause), cause)
+
+    return {
+        charge_contract.ChargesCaptured: on_charges,
+        charge_contract.ChargesCorrected: on_charges,
+        charge_contract.ChargesHeld: on_held,
+        charge_contract.ChargesVoided: on_voided,
+    }
+
+
+def encounter_version(event: charge_contract.ChargesCaptured | charge_contract.ChargesCorrected) -> EncounterVersion:
+    """What a claim keeps of one version of a captured encounter: diagnoses in their pointer order."""
+    return EncounterVersion(
+        encounter_id=event.encounter_id,
+        version=event.version,
+        patient_id=event.patient_id,
+        coverage_id=event.coverage_id,
+        payer_id=event.payer_id,
+        date_of_service=event.date_of_service,
+        place_of_service=event.place_of_service,
+        diagnoses=tuple(diagnosis.code for diagnosis in sorted(event.diagnoses, key=lambda d: d.pointer)),
+        lines=tuple(
+            EncounterLine(
+                procedure_code=line.procedure_code,
+                modifiers=line.modifiers,
+                units=line.units,
+                date_of_service=line.date_of_service,
+                charge=line.charge,
+                diagnosis_pointers=line.diagnosis_pointers,
+                expected_allowed=line.expected_allowed,
+                ndc=line.ndc,
+            )
+            for line in sorted(event.lines, key=lambda line: line.line_number)
+        ),
+        billing_provider_npi=event.billing_provider_npi,
+        rendering_provider_npi=event.rendering_provider_npi,
+        referring_provider_npi=event.referring_provider_npi,
+    )

@@ -1,0 +1,201 @@
+"""Test support shared by claim's tests: in-memory fakes of its ports, the practice's directories, and
+charge's and registration's events as they arrive."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+from uuid import UUID
+
+from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
+from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.model import Claim, ClaimState
+from rcm_claim.service_layer.mapping import to_integration_event
+from rcm_common.errors import ConcurrentUpdate
+from rcm_common.events.charge import ChargesCaptured
+from rcm_common.testing import (
+    InMemoryCoverageCopies,
+    InMemoryMerges,
+    InMemoryPatientCopies,
+    RecordedStore,
+    RecordingUnitOfWork,
+)
+from rcm_common.topics import CLAIM_EVENTS
+from rcm_common.uow import Publication
+
+BILLING_NPI: Final = "1234567893"
+RENDERING_NPI: Final = "1497758544"
+PRACTICE: Final = ProviderDirectory(
+    BillingProvider("Springfield Family Medicine", BILLING_NPI, "371234567", "207Q00000X",
+                    Address("100 Main St", "Springfield", "IL", "627011234")),
+    (Provider("Osler", "William", RENDERING_NPI, "207R00000X"),),
+)  # fmt: skip
+
+
+class FakeEligibility:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, EligibilityAnswer] = {}
+
+    async def latest(self, coverage_id: UUID) -> EligibilityAnswer | None:
+        return self.rows.get(coverage_id)
+
+    async def record(self, answer: EligibilityAnswer) -> bool:
+        kept = self.rows.get(answer.coverage_id)
+        if kept is not None and kept.checked_at > answer.checked_at:
+            return False
+        self.rows[answer.coverage_id] = answer
+        return True
+
+
+class FakeAuthorizations:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Authorization] = {}
+
+    async def for_coverage(self, coverage_id: UUID) -> list[Authorization]:
+        found = [a for a in self.rows.values() if a.coverage_id == coverage_id]
+        return sorted(found, key=lambda a: (a.start_date, str(a.authorization_id)))
+
+    async def save(self, authorization: Authorization) -> None:
+        self.rows[authorization.authorization_id] = authorization
+
+
+class FakeClaims:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Claim] = {}
+
+    async def get(self, claim_id: UUID, *, for_update: bool = False) -> Claim | None:
+        found = self.rows.get(claim_id)
+        return copy.deepcopy(found) if found else None
+
+    async def add(self, claim: Claim) -> None:
+        claim.revision = 1
+        self._store(claim)
+
+    async def save(self, claim: Claim) -> None:
+        if self.rows[claim.id].revision != claim.revision:
+            raise ConcurrentUpdate("The claim was changed by someone else meanwhile.")
+        claim.revision += 1
+        self._store(claim)
+
+    async def for_encounter(self, encounter_id: UUID) -> list[Claim]:
+        return self._matching(lambda claim: claim.encounter_id == encounter_id)
+
+    async def for_patient(self, patient_id: UUID) -> list[Claim]:
+        return self._matching(lambda claim: claim.patient_id == patient_id)
+
+    async def in_state(
+        self, state: ClaimState, *, rule: str | None = None, payer_id: str | None = None, limit: int = 100,
+        offset: int = 0,
+    ) -> list[Claim]:  # fmt: skip
+        def waiting(claim: Claim) -> bool:
+            held_by = claim.scrub.blocking_rules if claim.scrub is not None else ()
+            return (
+                claim.state == state
+                and (rule is None or rule in held_by)
+                and (payer_id is None or claim.payer_id == payer_id)
+            )
+
+        found = sorted(self._matching(waiting), key=lambda claim: (claim.timeline[-1].at, str(claim.id)))
+        return found[offset : offset + limit]
+
+    async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
+        moved = await self.for_patient(merged_patient_id)
+        for claim in moved:
+            claim.patient_id = surviving_patient_id
+            await self.save(claim)
+        return [claim.id for claim in moved]
+
+    def _matching(self, keep: Any) -> list[Claim]:
+        found = [claim for claim in self.rows.values() if keep(claim)]
+        return [copy.deepcopy(claim) for claim in sorted(found, key=lambda claim: claim.timeline[0].at)]
+
+    def _store(self, claim: Claim) -> None:
+        stored = copy.deepcopy(claim)
+        stored.events.clear()
+        self.rows[claim.id] = stored
+
+
+class FakeDirectories:
+    def __init__(self) -> None:
+        self.provider_directory: ProviderDirectory | None = PRACTICE
+        self.payer_profiles: dict[str, PayerProfile] = {payer.payer_id: payer for payer in default_payers()}
+
+    async def providers(self) -> ProviderDirectory | None:
+        return self.provider_directory
+
+    async def replace_providers(self, directory: ProviderDirectory, by: str, now: datetime) -> None:
+        self.provider_directory = directory
+
+    async def payers(self) -> list[PayerProfile]:
+        return sorted(self.payer_profiles.values(), key=lambda payer: payer.payer_id)
+
+    async def payer(self, payer_id: str) -> PayerProfile | None:
+        return self.payer_profiles.get(payer_id)
+
+    async def replace_payers(self, payers: Sequence[PayerProfile], now: datetime) -> None:
+        self.payer_profiles = {payer.payer_id: payer for payer in payers}
+
+
+@dataclass
+class FakeStore(RecordedStore):
+    """What a fake unit of work commits into: shared by every unit of work of one test."""
+
+    patients: InMemoryPatientCopies[PatientCopy] = field(default_factory=InMemoryPatientCopies)
+    merges: InMemoryMerges = field(default_factory=InMemoryMerges)
+    coverages: InMemoryCoverageCopies[CoverageCopy] = field(default_factory=InMemoryCoverageCopies)
+    eligibility: FakeEligibility = field(default_factory=FakeEligibility)
+    authorizations: FakeAuthorizations = field(default_factory=FakeAuthorizations)
+    claims: FakeClaims = field(default_factory=FakeClaims)
+    directories: FakeDirectories = field(default_factory=FakeDirectories)
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+class FakeUnitOfWork(RecordingUnitOfWork):
+    """Writes through to the store at once, but publishes events and audit records only on commit; rolls the
+    store back when left uncommitted."""
+
+    def __init__(self, store: FakeStore) -> None:
+        super().__init__(store, "claim", Publication(CLAIM_EVENTS, to_integration_event))
+        self.patients = store.patients
+        self.merges = store.merges
+        self.coverages = store.coverages
+        self.eligibility = store.eligibility
+        self.authorizations = store.authorizations
+        self.claims = self.tracked(store.claims)
+        self.directories = store.directories
+
+
+def charges_captured(
+    patient_id: UUID, coverage_id: UUID | None, *, codes: Sequence[str] = ("99214",), payer_id: str | None = "ACME01",
+    day: date = date(2026, 11, 2), **changes: Any,
+) -> ChargesCaptured:  # fmt: skip
+    """A captured encounter as charge publishes it: one line per code at $185.00, each pointing at I10."""
+    lines = [
+        {"line_number": number, "procedure_code": code, "units": "1", "diagnosis_pointers": [1],
+         "date_of_service": day.isoformat(), "charge": "185.00"}
+        for number, code in enumerate(codes, start=1)
+    ]  # fmt: skip
+    fields: dict[str, Any] = {
+        "encounter_id": str(uuid.uuid4()),
+        "version": 1,
+        "patient_id": str(patient_id),
+        "coverage_id": str(coverage_id) if coverage_id else None,
+        "payer_id": payer_id if coverage_id else None,
+        "date_of_service": day.isoformat(),
+        "place_of_service": "11",
+        "billing_provider_npi": BILLING_NPI,
+        "rendering_provider_npi": RENDERING_NPI,
+        "icd10cm_edition": "2027",
+        "diagnoses": [{"pointer": 1, "code": "I10", "description": "Essential (primary) hypertension"}],
+        "lines": lines,
+        "total_charge": str(Decimal("185.00") * len(lines)),
+    }
+    return ChargesCaptured.model_validate(fields | changes)

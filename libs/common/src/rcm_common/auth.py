@@ -47,7 +47,9 @@ _RESOURCES: Final = (
 )
 READ_SCOPES: Final = frozenset({f"{r}:read" for r in _RESOURCES} | {"reports:read", "audit:read"})
 WRITE_SCOPES: Final = frozenset(f"{r}:write" for r in _RESOURCES)
-ALL_SCOPES: Final = READ_SCOPES | WRITE_SCOPES | {"patients:merge", "coding:review", "pricing:write"}
+# Scopes beyond read and write: merging patients, coding review, and the reference data a practice sets up.
+SPECIAL_SCOPES: Final = frozenset({"patients:merge", "coding:review", "pricing:write", "directories:write"})
+ALL_SCOPES: Final = READ_SCOPES | WRITE_SCOPES | SPECIAL_SCOPES
 
 # Least privilege per job: each role gets what its daily work needs and nothing more.
 ROLE_SCOPES: Final[dict[str, frozenset[str]]] = {

@@ -3,28 +3,43 @@ charge's and registration's events as they arrive."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
+from pydantic import SecretStr
+
 from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.bootstrap import Claim as ClaimService
+from rcm_claim.bootstrap import bootstrap
+from rcm_claim.config import ClaimSettings
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
+from rcm_claim.entrypoints.app import create_app
+from rcm_claim.service_layer.handlers import charge_handlers, eligibility_handlers, registration_handlers
 from rcm_claim.service_layer.mapping import to_integration_event
+from rcm_common.audit import consumer_audit
+from rcm_common.envelope import new_envelope
 from rcm_common.errors import ConcurrentUpdate
+from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured
 from rcm_common.testing import (
+    UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
+    InProcessApp,
     RecordedStore,
     RecordingUnitOfWork,
+    serving,
 )
 from rcm_common.topics import CLAIM_EVENTS
 from rcm_common.uow import Publication
@@ -89,19 +104,23 @@ class FakeClaims:
     async def for_patient(self, patient_id: UUID) -> list[Claim]:
         return self._matching(lambda claim: claim.patient_id == patient_id)
 
-    async def in_state(
-        self, state: ClaimState, *, rule: str | None = None, payer_id: str | None = None, limit: int = 100,
-        offset: int = 0,
+    async def search(
+        self, *, state: ClaimState | None = None, rule: str | None = None, payer_id: str | None = None,
+        patient_id: UUID | None = None, date_from: date | None = None, date_to: date | None = None,
+        limit: int = 100, offset: int = 0,
     ) -> list[Claim]:  # fmt: skip
-        def waiting(claim: Claim) -> bool:
-            held_by = claim.scrub.blocking_rules if claim.scrub is not None else ()
+        def wanted(claim: Claim) -> bool:
+            held_by = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
             return (
-                claim.state == state
+                (state is None or claim.state == state)
                 and (rule is None or rule in held_by)
                 and (payer_id is None or claim.payer_id == payer_id)
+                and (patient_id is None or claim.patient_id == patient_id)
+                and (date_from is None or claim.date_of_service >= date_from)
+                and (date_to is None or claim.date_of_service <= date_to)
             )
 
-        found = sorted(self._matching(waiting), key=lambda claim: (claim.timeline[-1].at, str(claim.id)))
+        found = sorted(self._matching(wanted), key=lambda claim: (claim.timeline[-1].at, str(claim.id)))
         return found[offset : offset + limit]
 
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
@@ -199,3 +218,39 @@ def charges_captured(
         "total_charge": str(Decimal("185.00") * len(lines)),
     }
     return ChargesCaptured.model_validate(fields | changes)
+
+
+class ClaimApi(InProcessApp[ClaimService]):
+    """Claim running in process; a biller's token unless a test names other roles."""
+
+    @property
+    def claim(self) -> ClaimService:
+        return self.kernel
+
+    async def feed(self, *events: IntegrationEvent) -> None:
+        """Apply upstream events as the consumers do, each in a unit of work of its own."""
+        scrubber = self.claim.scrubber
+        handlers = registration_handlers(scrubber) | eligibility_handlers(scrubber) | charge_handlers(scrubber)
+        for event in events:
+            async with self.claim.uow(audit=consumer_audit("claim")()) as uow:
+                producer = type(event).__module__.rpartition(".")[2]  # rcm_common.events.<producer>
+                await handlers[type(event)](event, new_envelope(event, producer), uow)
+                await uow.commit()
+
+
+@contextlib.asynccontextmanager
+async def running_claim(
+    state_dir: Path, signing_keys: tuple[str, str], database_url: str = "", **settings: Any
+) -> AsyncIterator[ClaimApi]:
+    private_pem, public_pem = signing_keys
+    config = ClaimSettings(
+        environment="test",
+        state_dir=state_dir,
+        database_url=database_url,
+        kafka_bootstrap_servers=UNREACHABLE_BROKER,
+        jwt_public_key=SecretStr(public_pem),
+        **settings,
+    )
+    app = create_app(service=bootstrap(config))
+    async with serving(app, "http://claim.test") as client:
+        yield ClaimApi(app, client, private_pem, app.state.claim, default_roles=("biller",))

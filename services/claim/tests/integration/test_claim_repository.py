@@ -179,12 +179,12 @@ async def test_a_work_queue_is_oldest_first_and_filters_by_rule_and_payer(servic
         await uow.commit()
 
     async with service.uow() as uow:
-        queue = [claim.id for claim in await uow.claims.in_state("scrub_failed")]
-        by_rule = [claim.id for claim in await uow.claims.in_state("scrub_failed", rule="PRIOR_AUTH")]
+        queue = [claim.id for claim in await uow.claims.search(state="scrub_failed")]
+        by_rule = [claim.id for claim in await uow.claims.search(state="scrub_failed", rule="PRIOR_AUTH")]
         by_both = [
-            claim.id for claim in await uow.claims.in_state("scrub_failed", rule="PRIOR_AUTH", payer_id="ACME01")
+            claim.id for claim in await uow.claims.search(state="scrub_failed", rule="PRIOR_AUTH", payer_id="ACME01")
         ]
-        drafts = [claim.id for claim in await uow.claims.in_state("draft")]
+        drafts = [claim.id for claim in await uow.claims.search(state="draft")]
         for_patient = await uow.claims.for_patient(patient_id)
         for_encounter = await uow.claims.for_encounter(ready.encounter_id)
     assert queue == [held[1].id, held[2].id, held[3].id]

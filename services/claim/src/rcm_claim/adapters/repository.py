@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -260,17 +260,26 @@ class SqlClaims:
         query = select(ClaimRow).where(col(ClaimRow.patient_id) == str(patient_id))
         return self._claims((await self._session.scalars(query.order_by(col(ClaimRow.created_at)))).all())
 
-    async def in_state(
-        self, state: ClaimState, *, rule: str | None = None, payer_id: str | None = None, limit: int = 100,
-        offset: int = 0,
+    async def search(
+        self, *, state: ClaimState | None = None, rule: str | None = None, payer_id: str | None = None,
+        patient_id: UUID | None = None, date_from: date | None = None, date_to: date | None = None,
+        limit: int = 100, offset: int = 0,
     ) -> list[Claim]:  # fmt: skip
-        """A work queue: the claims in a state, longest waiting first, optionally only those held by a rule
-        or at a payer."""
-        query = select(ClaimRow).where(col(ClaimRow.state) == state)
+        """Claims the longest in their state first, narrowed by state, the rule holding them, payer, patient
+        and date of service: the work queues and the claim list."""
+        query = select(ClaimRow)
+        if state is not None:
+            query = query.where(col(ClaimRow.state) == state)
         if rule is not None:
             query = query.where(col(ClaimRow.blocking_rules).contains(f",{rule},"))
         if payer_id is not None:
             query = query.where(col(ClaimRow.payer_id) == payer_id)
+        if patient_id is not None:
+            query = query.where(col(ClaimRow.patient_id) == str(patient_id))
+        if date_from is not None:
+            query = query.where(col(ClaimRow.date_of_service) >= date_from)
+        if date_to is not None:
+            query = query.where(col(ClaimRow.date_of_service) <= date_to)
         query = query.order_by(col(ClaimRow.state_since), col(ClaimRow.id)).limit(limit).offset(offset)
         return self._claims((await self._session.scalars(query)).all())
 

@@ -4,7 +4,7 @@ unit tests."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -52,10 +52,20 @@ class Claims(Protocol):
 
     async def for_patient(self, patient_id: UUID) -> list[Claim]: ...
 
-    async def in_state(
-        self, state: ClaimState, *, rule: str | None = None, payer_id: str | None = None, limit: int = 100,
+    async def search(
+        self,
+        *,
+        state: ClaimState | None = None,
+        rule: str | None = None,
+        payer_id: str | None = None,
+        patient_id: UUID | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        limit: int = 100,
         offset: int = 0,
-    ) -> list[Claim]: ...  # fmt: skip
+    ) -> list[Claim]:
+        """Claims the longest in their state first, narrowed by each filter given."""
+        ...  # fmt: skip
 
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]: ...
 

@@ -1,0 +1,274 @@
+"""What claim takes and answers with over HTTP: the directories as documents (the same shape in and out),
+and claims as a biller reads them. A claim's view carries its codes, amounts, findings and timeline; the
+patient's names, member id and diagnoses' meaning stay in the copies and never appear here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.findings import ScrubRecord, Severity
+from rcm_claim.domain.model import Claim, ClaimLine, ClaimState, Frequency, Responsibility
+from rcm_common.types import Money, Quantity
+
+_Text = Annotated[str, Field(max_length=200)]
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AddressDocument(_Document):
+    line1: Annotated[str, Field(max_length=55)]
+    line2: Annotated[str, Field(max_length=55)] = ""
+    city: Annotated[str, Field(max_length=30)]
+    state: Annotated[str, Field(max_length=2)]
+    postal_code: Annotated[str, Field(max_length=9)]
+
+    def domain(self) -> Address:
+        return Address(self.line1, self.city, self.state, self.postal_code, self.line2)
+
+    @classmethod
+    def of(cls, address: Address) -> AddressDocument:
+        return cls(line1=address.line1, line2=address.line2, city=address.city, state=address.state,
+                   postal_code=address.postal_code)  # fmt: skip
+
+
+class BillingProviderDocument(_Document):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    npi: Annotated[str, Field(max_length=10)]
+    tax_id: Annotated[str, Field(max_length=9)]
+    taxonomy: Annotated[str, Field(max_length=10)]
+    address: AddressDocument
+    pay_to: AddressDocument | None = None
+
+
+class ProviderDocument(_Document):
+    last_name: Annotated[str, Field(max_length=60)]
+    first_name: Annotated[str, Field(max_length=35)] = ""
+    npi: Annotated[str, Field(max_length=10)]
+    taxonomy: Annotated[str, Field(max_length=10)] = ""
+
+
+class ProviderDirectoryDocument(_Document):
+    """The practice's billing provider (2010AA) and its rendering and referring providers."""
+
+    billing: BillingProviderDocument
+    providers: Annotated[list[ProviderDocument], Field(max_length=5000)] = []
+
+    def domain(self) -> ProviderDirectory:
+        billing = self.billing
+        return ProviderDirectory(
+            billing=BillingProvider(
+                billing.name, billing.npi, billing.tax_id, billing.taxonomy, billing.address.domain(),
+                billing.pay_to.domain() if billing.pay_to is not None else None,
+            ),
+            providers=tuple(Provider(p.last_name, p.first_name, p.npi, p.taxonomy) for p in self.providers),
+        )  # fmt: skip
+
+    @classmethod
+    def of(cls, directory: ProviderDirectory) -> ProviderDirectoryDocument:
+        billing = directory.billing
+        return cls(
+            billing=BillingProviderDocument(
+                name=billing.name, npi=billing.npi, tax_id=billing.tax_id, taxonomy=billing.taxonomy,
+                address=AddressDocument.of(billing.address),
+                pay_to=AddressDocument.of(billing.pay_to) if billing.pay_to is not None else None,
+            ),
+            providers=[
+                ProviderDocument(last_name=p.last_name, first_name=p.first_name, npi=p.npi, taxonomy=p.taxonomy)
+                for p in directory.providers
+            ],
+        )  # fmt: skip
+
+
+class PayerDocument(_Document):
+    """How a payer is billed: SBR09, its windows, its batches and the codes it requires authorised."""
+
+    payer_id: Annotated[str, Field(max_length=80)]
+    name: _Text
+    filing_indicator: Annotated[str, Field(max_length=2)]
+    timely_filing_days: int
+    follow_up_days: int
+    batch_size: int
+    batch_interval_seconds: int
+    eligibility_max_age_days: int = 30
+    prior_authorization_codes: Annotated[list[Annotated[str, Field(max_length=5)]], Field(max_length=2000)] = []
+
+    def domain(self) -> PayerProfile:
+        return PayerProfile(
+            payer_id=self.payer_id,
+            name=self.name,
+            filing_indicator=self.filing_indicator,
+            timely_filing_days=self.timely_filing_days,
+            follow_up_days=self.follow_up_days,
+            batch_size=self.batch_size,
+            batch_interval_seconds=self.batch_interval_seconds,
+            prior_authorization_codes=frozenset(self.prior_authorization_codes),
+            eligibility_max_age_days=self.eligibility_max_age_days,
+        )
+
+    @classmethod
+    def of(cls, payer: PayerProfile) -> PayerDocument:
+        return cls(
+            payer_id=payer.payer_id,
+            name=payer.name,
+            filing_indicator=payer.filing_indicator,
+            timely_filing_days=payer.timely_filing_days,
+            follow_up_days=payer.follow_up_days,
+            batch_size=payer.batch_size,
+            batch_interval_seconds=payer.batch_interval_seconds,
+            eligibility_max_age_days=payer.eligibility_max_age_days,
+            prior_authorization_codes=sorted(payer.prior_authorization_codes),
+        )
+
+
+class DirectorySummary(BaseModel):
+    stored: int
+
+
+class LinePublic(BaseModel):
+    number: int
+    control_number: str
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: Quantity
+    date_of_service: date
+    charge: Money
+    diagnosis_pointers: tuple[int, ...]
+    expected_allowed: Money | None
+    ndc: str | None
+
+    @classmethod
+    def of(cls, line: ClaimLine) -> LinePublic:
+        return cls.model_validate(line, from_attributes=True)
+
+
+class FindingPublic(BaseModel):
+    rule: str
+    version: int
+    severity: Severity
+    message: str
+    line: int | None
+    overridden: bool
+
+
+class OverridePublic(BaseModel):
+    rule: str
+    reason: str
+    by: str
+    at: datetime
+
+
+class ScrubPublic(BaseModel):
+    """The latest scrub: which rules ran at which version (provenance) and what they found."""
+
+    rules_ran: list[str]  # "CODE@version"
+    findings: list[FindingPublic]
+    overrides: list[OverridePublic]
+    blocking_rules: tuple[str, ...]
+    authorization_number: str | None
+
+    @classmethod
+    def of(cls, record: ScrubRecord) -> ScrubPublic:
+        overridden = {override.rule for override in record.overrides}
+        return cls(
+            rules_ran=[f"{run.rule}@{run.version}" for run in record.ran],
+            findings=[
+                FindingPublic(
+                    rule=f.rule,
+                    version=f.version,
+                    severity=f.severity,
+                    message=f.message,
+                    line=f.line,
+                    overridden=f.rule in overridden,
+                )
+                for f in record.findings
+            ],
+            overrides=[OverridePublic(rule=o.rule, reason=o.reason, by=o.by, at=o.at) for o in record.overrides],
+            blocking_rules=record.blocking_rules,
+            authorization_number=record.authorization_number,
+        )
+
+
+class StepPublic(BaseModel):
+    at: datetime
+    from_state: ClaimState | None
+    to_state: ClaimState
+    cause: str
+    note: str
+
+
+class ClaimSummary(BaseModel):
+    id: UUID
+    state: ClaimState
+    payer_id: str
+    patient_id: UUID
+    encounter_id: UUID
+    encounter_version: int
+    patient_control_number: str
+    frequency: Frequency
+    date_of_service: date
+    total_charge: Money
+    held: str | None
+    blocking_rules: tuple[str, ...]
+    since: datetime  # when the claim entered its state
+
+    @classmethod
+    def of(cls, claim: Claim) -> ClaimSummary:
+        return cls(
+            id=claim.id,
+            state=claim.state,
+            payer_id=claim.payer_id,
+            patient_id=claim.patient_id,
+            encounter_id=claim.encounter_id,
+            encounter_version=claim.encounter_version,
+            patient_control_number=claim.patient_control_number,
+            frequency=claim.frequency,
+            date_of_service=claim.date_of_service,
+            total_charge=claim.total_charge,
+            held=claim.held,
+            blocking_rules=claim.scrub.blocking_rules if claim.scrub is not None else (),
+            since=claim.timeline[-1].at,
+        )
+
+
+class ClaimPublic(ClaimSummary):
+    coverage_id: UUID
+    responsibility: Responsibility
+    place_of_service: str
+    billing_provider_npi: str
+    rendering_provider_npi: str | None
+    referring_provider_npi: str | None
+    payer_claim_number: str | None
+    replaces_payer_claim_number: str | None
+    lines: list[LinePublic]
+    scrub: ScrubPublic | None
+    timeline: list[StepPublic]
+    revision: int
+
+    @classmethod
+    def of(cls, claim: Claim) -> ClaimPublic:
+        record = claim.scrub
+        return cls(
+            **ClaimSummary.of(claim).model_dump(),
+            coverage_id=claim.coverage_id,
+            responsibility=claim.responsibility,
+            place_of_service=claim.place_of_service,
+            billing_provider_npi=claim.billing_provider_npi,
+            rendering_provider_npi=claim.rendering_provider_npi,
+            referring_provider_npi=claim.referring_provider_npi,
+            payer_claim_number=claim.payer_claim_number,
+            replaces_payer_claim_number=claim.replaces_payer_claim_number,
+            lines=[LinePublic.of(line) for line in claim.lines],
+            scrub=ScrubPublic.of(record) if record is not None else None,
+            timeline=[
+                StepPublic(at=s.at, from_state=s.from_state, to_state=s.to_state, cause=s.cause, note=s.note)
+                for s in claim.timeline
+            ],
+            revision=claim.revision,
+        )

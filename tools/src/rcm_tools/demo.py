@@ -1,10 +1,12 @@
 """`rcm demo`: drive the running stack the way a front desk would, then prove the events came out.
 
 It registers synthetic patients and their primary coverage over HTTP and, with the charge service running,
-loads the practice's chargemaster and contract rates and captures each patient's coded visit. It then reads
-`rcm.registration.events` back from the broker (and, with those services running, the EligibilityVerified
-each new coverage leads to on `rcm.eligibility.events` and the ChargesCaptured of each visit on
-`rcm.charge.events`) and prints each event without PHI: type, subject, identifiers and amounts.
+loads the practice's chargemaster and contract rates and captures each patient's coded visit; with the
+claim service running, it first gives claim the practice's providers and the simulator's payers. It then
+reads `rcm.registration.events` back from the broker (and, with those services running, the
+EligibilityVerified each new coverage leads to on `rcm.eligibility.events`, the ChargesCaptured of each
+visit on `rcm.charge.events` and the ClaimCreated of each on `rcm.claim.events`) and prints each event
+without PHI: type, subject, identifiers and amounts.
 Idempotency keys derive from the seed, so running the demo twice on one stack registers nobody twice.
 """
 
@@ -23,12 +25,15 @@ from typing import Any, Final
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.service_layer.views import PayerDocument
 from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
 from rcm_common.events.base import IntegrationEvent, UnknownEventType, event_model
 from rcm_common.events.charge import ChargesCaptured
+from rcm_common.events.claim import ClaimCreated, ClaimScrubFailed
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified
 from rcm_common.events.registration import CoverageAdded, PatientRegistered
-from rcm_common.topics import CHARGE_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
 from rcm_tools import practice
 from rcm_tools.errors import ToolError
 from rcm_tools.progress import ProgressBar
@@ -59,8 +64,11 @@ class DemoPlan:
     charge_url: str | None = None
     """The charge service runs here: each patient's visit is captured and must lead to a ChargesCaptured."""
     charge_token: str = ""
-    """A token that may load price lists and capture charges (the practice's set-up is an admin's)."""
-    billing_npi: str = "1234567893"
+    """A token that may set the practice up (price lists, directories: an admin's) and capture charges."""
+    claim_url: str | None = None
+    """The claim service runs here: it gets the practice's directories, and each visit must lead to a
+    ClaimCreated."""
+    billing_npi: str = practice.BILLING_NPI
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class ReadBackEvent:
     event_type: str
     subject: str
     summary: str
+    about: str
+    """The identifier the demo knows the event by: its subject, or the patient a claim's event names."""
 
     def line(self) -> str:
         return f"{self.event_type:<38} subject={self.subject}  {self.summary}".rstrip()
@@ -100,13 +110,18 @@ async def run_demo(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None
         topics.append(ELIGIBILITY_EVENTS)
     position = {registration.patient_id: index for index, registration in enumerate(registrations)}
     if plan.charge_url is not None:
+        if plan.claim_url is not None:
+            await set_up_claims(plan, transport=transport)
         encounters = await capture_visits(plan, registrations, transport=transport)
         position |= {encounter_id: index for index, encounter_id in enumerate(encounters)}
         expected[ChargesCaptured.event_type] = caused
         topics.append(CHARGE_EVENTS)
+        if plan.claim_url is not None:
+            expected[ClaimCreated.event_type] = caused
+            topics.append(CLAIM_EVENTS)
     events = await read_back(plan.bootstrap_servers, topics, position.keys(), expected, within=plan.read_timeout)
     # Partitions interleave patients; a stable sort keeps each patient's own events in their order.
-    events.sort(key=lambda event: position[event.subject])
+    events.sort(key=lambda event: position[event.about])
     for event in events:
         print(event.line())
 
@@ -180,6 +195,21 @@ async def capture_visits(
     return encounters
 
 
+async def set_up_claims(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    """Give the claim service the practice's providers and the simulator's four payers, replacing what it had."""
+    payers = [PayerDocument.of(payer).model_dump(mode="json") for payer in default_payers()]
+    async with httpx.AsyncClient(
+        base_url=plan.claim_url or "",
+        headers={"Authorization": f"Bearer {plan.charge_token}"},
+        timeout=10.0,
+        transport=transport,
+    ) as client:
+        for path, document in (("/providers", practice.PROVIDER_DIRECTORY), ("/payers", payers)):
+            response = await client.put(path, json=document)
+            if not response.is_success:
+                raise DemoError(f"PUT {path} answered {response.status_code}: {_problem(response)}")
+
+
 async def read_back(
     servers: str, topics: Sequence[str], subjects: Collection[str], expected: Mapping[str, int], *, within: float
 ) -> list[ReadBackEvent]:
@@ -236,6 +266,13 @@ def summarize(event: IntegrationEvent) -> str:
             f"patient={event.patient_id} lines={codes} total={event.total_charge} "
             f"expected={event.expected_reimbursement or '-'}"
         )
+    if isinstance(event, ClaimCreated):
+        return (
+            f"patient={event.patient_id} payer={event.payer_id} clm01={event.patient_control_number} "
+            f"sbr01={event.responsibility} total={event.total_charge}"
+        )
+    if isinstance(event, ClaimScrubFailed):
+        return f"patient={event.patient_id} payer={event.payer_id} rules={','.join(event.blocking_rules)}"
     if isinstance(event, EligibilityCheckFailed):
         codes = ",".join(error.code for error in event.errors) or "-"
         return f"payer={event.payer_id} kind={event.kind} aaa={codes} retry_scheduled={event.retry_scheduled}"
@@ -247,13 +284,18 @@ def _about(record: ConsumerRecord[bytes, bytes], subjects: Collection[str]) -> R
         envelope = Envelope.from_headers(decode_headers(record.headers))
     except InvalidMessage:
         return None  # not an enveloped event: nothing the demo caused
-    if envelope.subject not in subjects:
-        return None
     try:
-        summary = summarize(decode_event(envelope, record.value or b""))
+        event = decode_event(envelope, record.value or b"")
     except (UnknownEventType, InvalidMessage) as exc:
-        summary = f"(unreadable: {type(exc).__name__})"
-    return ReadBackEvent(str(envelope.event_id), envelope.event_type, envelope.subject, summary)
+        if envelope.subject not in subjects:
+            return None
+        return ReadBackEvent(str(envelope.event_id), envelope.event_type, envelope.subject,
+                             f"(unreadable: {type(exc).__name__})", envelope.subject)  # fmt: skip
+    # A claim's events are keyed by the claim, which the demo never saw: they are known by their patient.
+    about = envelope.subject if envelope.subject in subjects else str(getattr(event, "patient_id", ""))
+    if about not in subjects:
+        return None
+    return ReadBackEvent(str(envelope.event_id), envelope.event_type, envelope.subject, summarize(event), about)
 
 
 async def _create(client: httpx.AsyncClient, path: str, body: Mapping[str, Any], *, key: str) -> str:

@@ -1,5 +1,6 @@
-"""The synthetic practice's price lists and visits, for the demo: what a small primary-care office charges,
-what each of the clearinghouse simulator's payers allows, and the coded visits its patients come for.
+"""The synthetic practice's price lists, providers and visits, for the demo: what a small primary-care office
+charges, what each of the clearinghouse simulator's payers allows, who bills and who renders its services,
+and the coded visits its patients come for.
 
 The amounts are invented (of the order of a 2026 office's), CPT codes are shipped as numbers only, and
 every visit codes cleanly against the shipped code sets, so each becomes a ChargesCaptured.
@@ -46,8 +47,26 @@ _VISITS: Final = (
 )
 
 
-def visit_body(index: int, *, patient_id: str, coverage_id: str, day: date, npi: str) -> dict[str, Any]:
-    """The `POST /encounters` body of the patient's visit on `day`."""
+BILLING_NPI: Final = "1234567893"
+RENDERING_NPI: Final = "1245319599"
+# The practice's provider directory as the claim service takes it (`PUT /providers`): the group that bills
+# (2010AA, with its nine-digit ZIP) and the physician who sees the patients (2310B).
+PROVIDER_DIRECTORY: Final[dict[str, Any]] = {
+    "billing": {
+        "name": "Maple Street Family Practice",
+        "npi": BILLING_NPI,
+        "tax_id": "371234567",
+        "taxonomy": "207Q00000X",
+        "address": {"line1": "100 Maple Street", "city": "Springfield", "state": "IL", "postal_code": "627011234"},
+    },
+    "providers": [{"last_name": "Whitfield", "first_name": "Anna", "npi": RENDERING_NPI, "taxonomy": "207Q00000X"}],
+}
+
+
+def visit_body(
+    index: int, *, patient_id: str, coverage_id: str, day: date, npi: str, rendering_npi: str = RENDERING_NPI
+) -> dict[str, Any]:
+    """The `POST /encounters` body of the patient's visit on `day`, billed by `npi`."""
     diagnoses, lines = _VISITS[index % len(_VISITS)]
     return {
         "patient_id": patient_id,
@@ -55,7 +74,7 @@ def visit_body(index: int, *, patient_id: str, coverage_id: str, day: date, npi:
         "date_of_service": day.isoformat(),
         "place_of_service": "11",
         "billing_provider_npi": npi,
-        "rendering_provider_npi": npi,
+        "rendering_provider_npi": rendering_npi,
         "diagnoses": list(diagnoses),
         "lines": [
             {"code": code, "modifiers": list(modifiers), "units": 1, "diagnosis_pointers": list(pointers)}

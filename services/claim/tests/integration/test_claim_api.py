@@ -157,3 +157,61 @@ async def test_bad_requests_get_problem_json(api: ClaimApi, path: str, status: i
     assert answer.status_code == status
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert "not-a-uuid" not in str(answer.json().get("errors", []))  # the field is named, its value is not
+
+
+async def test_a_biller_overrides_a_blocking_rule_with_a_reason_on_the_claim_as_read(api: ClaimApi) -> None:
+    await set_up_directories(api)
+    claim_id = await a_claim(api, "72148")
+    read = await api.client.get(f"/claims/{claim_id}", headers=api.auth())
+    body = {"rule": "PRIOR_AUTH", "reason": "authorised by telephone, reference 4471"}
+
+    stale = await api.client.post(f"/claims/{claim_id}/overrides", json=body, headers=api.auth(if_match='"v9"'))
+    quiet = await api.client.post(
+        f"/claims/{claim_id}/overrides",
+        json={**body, "rule": "DUPLICATE_CLAIM"},
+        headers=api.auth(if_match=read.headers["ETag"]),
+    )
+    unguarded = await api.client.post(f"/claims/{claim_id}/overrides", json=body, headers=api.auth())
+    done = await api.client.post(
+        f"/claims/{claim_id}/overrides", json=body, headers=api.auth(if_match=read.headers["ETag"])
+    )
+
+    assert (stale.status_code, unguarded.status_code) == (412, 422)
+    assert quiet.status_code == 422
+    assert quiet.json()["errors"] == [
+        {"field": "rule", "message": "rule DUPLICATE_CLAIM did not fire on the claim's latest scrub"}
+    ]
+    assert done.status_code == 200, done.text
+    claim = done.json()
+    assert (claim["state"], claim["blocking_rules"], done.headers["ETag"]) == ("ready", [], '"v2"')
+    assert claim["scrub"]["overrides"][0]["reason"] == body["reason"]
+    assert claim["timeline"][-1]["cause"] == "api:biller-1"
+    changes = await api.rows("SELECT actor FROM audit_log WHERE resource_type = 'claim' AND action = 'update'")
+    assert [row["actor"] for row in changes] == ["biller-1"]
+
+
+async def test_a_claim_is_held_released_and_scrubbed_again_on_request(api: ClaimApi) -> None:
+    await set_up_directories(api)
+    claim_id = await a_claim(api)
+
+    held = await api.client.post(
+        f"/claims/{claim_id}/hold", json={"reason": "waiting for the operative note"}, headers=api.auth(if_match='"v1"')
+    )
+    held_again = await api.client.post(
+        f"/claims/{claim_id}/hold", json={"reason": "again"}, headers=api.auth(if_match='"v2"')
+    )
+    released = await api.client.post(f"/claims/{claim_id}/release", headers=api.auth(if_match='"v3"'))
+    not_held = await api.client.post(f"/claims/{claim_id}/release", headers=api.auth(if_match='"v4"'))
+    scrubbed = await api.client.post(f"/claims/{claim_id}/rescrub", headers=api.auth(if_match='"v4"'))
+    collector = await api.client.post(f"/claims/{claim_id}/rescrub", headers=api.auth("collector", if_match='"v5"'))
+
+    assert held.status_code == 200, held.text
+    assert held.json()["held"] == "waiting for the operative note"
+    assert held_again.status_code == 200  # a new reason replaces the old while the claim stays held
+    assert released.status_code == 200
+    assert released.json()["held"] is None
+    assert not_held.status_code == 409
+    assert not_held.json()["detail"] == "the claim is not held."
+    assert scrubbed.status_code == 200
+    assert scrubbed.json()["state"] == "ready"
+    assert collector.status_code == 403

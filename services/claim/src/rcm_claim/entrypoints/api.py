@@ -7,11 +7,11 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from rcm_claim.bootstrap import Claim
 from rcm_claim.domain.model import ClaimState
-from rcm_claim.service_layer import claims, directories
+from rcm_claim.service_layer import claims, commands, directories
 from rcm_claim.service_layer.views import (
     ClaimPublic,
     ClaimSummary,
@@ -21,7 +21,7 @@ from rcm_claim.service_layer.views import (
 )
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
-from rcm_common.http import etag
+from rcm_common.http import etag, expected_version
 
 router = APIRouter()
 
@@ -33,6 +33,9 @@ def _claim_service(request: Request) -> Claim:
 
 ClaimDep = Annotated[Claim, Depends(_claim_service)]
 ClaimsRead = Annotated[Principal, Depends(require_scopes("claims:read"))]
+ClaimsWrite = Annotated[Principal, Depends(require_scopes("claims:write"))]
+# Required: no change lands on a claim its author has not seen (412 when it changed since the read).
+IfMatch = Annotated[str, Header(description='The ETag of the claim as read, such as "v3"')]
 DirectoriesWrite = Annotated[Principal, Depends(require_scopes("directories:write"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -69,9 +72,7 @@ async def get_claim(
 ) -> ClaimPublic:
     """Its lines, its latest scrub (the rules that ran, their findings, the overrides) and its timeline, each
     step with its cause; with its ETag."""
-    view = await claims.get_claim(claim_id, service.uow(audit=audit))
-    response.headers["ETag"] = etag(view.revision)
-    return view
+    return _tagged(await claims.get_claim(claim_id, service.uow(audit=audit)), response)
 
 
 @router.get(
@@ -90,6 +91,78 @@ async def scrub_queue(
     return await claims.list_claims(
         service.uow(audit=audit), state="scrub_failed", rule=rule, payer_id=payer_id, limit=limit, offset=offset
     )
+
+
+def _revision(if_match: str) -> int:
+    revision = expected_version(if_match)
+    assert revision is not None, "a header given is never None"
+    return revision
+
+
+def _tagged(view: ClaimPublic, response: Response) -> ClaimPublic:
+    response.headers["ETag"] = etag(view.revision)
+    return view
+
+
+@router.post("/claims/{claim_id}/overrides", response_model=ClaimPublic, tags=["claims"], summary="Override a rule")
+async def override_rule(
+    claim_id: UUID,
+    body: commands.OverrideRule,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:
+    """Let one rule's findings on the claim pass, with a reason (audited): a warning, or a blocking rule that
+    may be overridden (422 names a rule that did not fire or may only be fixed at its cause). The override
+    lasts while the same findings stand; the claim is ready once no blocking rule does."""
+    view = await claims.override_rule(
+        claim_id, body.rule, body.reason, service.uow(audit=audit), service.scrubber, by=principal.subject,
+        revision=_revision(if_match),
+    )  # fmt: skip
+    return _tagged(view, response)
+
+
+@router.post("/claims/{claim_id}/hold", response_model=ClaimPublic, tags=["claims"], summary="Hold a claim")
+async def hold_claim(
+    claim_id: UUID,
+    body: commands.HoldClaim,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:
+    """Keep a claim the payer does not have out of every batch until it is released (409 once it is sent)."""
+    view = await claims.hold(
+        claim_id, body.reason, service.uow(audit=audit), service.scrubber, by=principal.subject,
+        revision=_revision(if_match),
+    )  # fmt: skip
+    return _tagged(view, response)
+
+
+@router.post("/claims/{claim_id}/release", response_model=ClaimPublic, tags=["claims"], summary="Release a held claim")
+async def release_claim(
+    claim_id: UUID, principal: ClaimsWrite, audit: AuditContextDep, service: ClaimDep, response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:  # fmt: skip
+    view = await claims.release(
+        claim_id, service.uow(audit=audit), service.scrubber, by=principal.subject, revision=_revision(if_match)
+    )
+    return _tagged(view, response)
+
+
+@router.post("/claims/{claim_id}/rescrub", response_model=ClaimPublic, tags=["claims"], summary="Scrub a claim again")
+async def rescrub_claim(
+    claim_id: UUID, principal: ClaimsWrite, audit: AuditContextDep, service: ClaimDep, response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:  # fmt: skip
+    """Run the rules again now over what the service holds (it does so by itself whenever a fact changes)."""
+    view = await claims.rescrub(
+        claim_id, service.uow(audit=audit), service.scrubber, by=principal.subject, revision=_revision(if_match)
+    )
+    return _tagged(view, response)
 
 
 # ---------------------------------------------------------------- directories

@@ -1,15 +1,20 @@
-"""Reading claims: one with its lines, scrub and timeline, a filtered page, and the scrub work queue. Each
-read of a claim is audited (a claim names a patient's services)."""
+"""Reading claims (one with its lines, scrub and timeline; a filtered page; the scrub work queue) and a
+biller's changes to one (an override, a hold and its release, a scrub on demand). Each read and change of a
+claim is audited (a claim names a patient's services); a change names the revision its author read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
-from rcm_claim.domain.model import ClaimState
+from rcm_claim.domain.model import HOLDABLE, Claim, ClaimError, ClaimState
+from rcm_claim.domain.scrubber import ScrubError, overridden
+from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_claim.service_layer.views import ClaimPublic, ClaimSummary
-from rcm_common.errors import NotFound
+from rcm_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 
 
 async def get_claim(claim_id: UUID, uow: ClaimUnitOfWork) -> ClaimPublic:
@@ -45,3 +50,76 @@ async def list_claims(
             uow.record_access("read", "claim", claim.id, claim.patient_id)
         await uow.commit()
     return [ClaimSummary.of(claim) for claim in found]
+
+
+async def override_rule(
+    claim_id: UUID, rule: str, reason: str, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str, revision: int
+) -> ClaimPublic:
+    """A biller lets one rule's findings pass, with a reason; the claim is ready once no blocking rule stands.
+    The override lasts while the same findings stand (`domain.findings.Override`)."""
+
+    def let_pass(claim: Claim) -> None:
+        if claim.scrub is None:
+            raise Conflict("The claim has not been scrubbed yet.")
+        try:
+            record = overridden(claim.scrub, scrubber.rules, rule=rule, reason=reason, by=by, at=scrubber.clock())
+        except ScrubError as error:
+            raise ValidationFailed([{"field": "rule", "message": str(error)}]) from None
+        claim.scrubbed(record, scrubber.clock(), f"api:{by}")
+
+    return await _change(claim_id, uow, revision, let_pass)
+
+
+async def hold(
+    claim_id: UUID, reason: str, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str, revision: int
+) -> ClaimPublic:
+    return await _change(claim_id, uow, revision, lambda claim: claim.hold(reason, scrubber.clock(), f"api:{by}"))
+
+
+async def release(claim_id: UUID, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str, revision: int) -> ClaimPublic:
+    return await _change(claim_id, uow, revision, lambda claim: claim.release(scrubber.clock(), f"api:{by}"))
+
+
+async def rescrub(claim_id: UUID, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str, revision: int) -> ClaimPublic:
+    """Scrub the claim again now, as the service would after an upstream change."""
+
+    async def scrub_again(claim: Claim, checked_uow: ClaimUnitOfWork) -> None:
+        if claim.state not in HOLDABLE:
+            raise Conflict(f"A {claim.state} claim is with the payer: it is not scrubbed again.")
+        await scrubber.scrub(checked_uow, claim, f"api:{by}")
+
+    async with uow:
+        claim = await _claim_to_change(uow, claim_id, revision)
+        await scrub_again(claim, uow)
+        return await _store(uow, claim)
+
+
+def refuse_stale(claim: Claim, revision: int) -> None:
+    """A change names the revision its author read: one made on a claim changed since is refused."""
+    if revision != claim.revision:
+        raise PreconditionFailed("The claim changed since it was read (its revision differs); read it again.")
+
+
+async def _change(claim_id: UUID, uow: ClaimUnitOfWork, revision: int, change: Callable[[Claim], None]) -> ClaimPublic:
+    async with uow:
+        claim = await _claim_to_change(uow, claim_id, revision)
+        try:
+            change(claim)
+        except ClaimError as error:
+            raise Conflict(f"{error}.") from None
+        return await _store(uow, claim)
+
+
+async def _claim_to_change(uow: ClaimUnitOfWork, claim_id: UUID, revision: int) -> Claim:
+    claim = await uow.claims.get(claim_id, for_update=True)
+    if claim is None:
+        raise NotFound("There is no claim with this id.")
+    refuse_stale(claim, revision)
+    return claim
+
+
+async def _store(uow: ClaimUnitOfWork, claim: Claim) -> ClaimPublic:
+    await uow.claims.save(claim)
+    uow.record_access("update", "claim", claim.id, claim.patient_id)
+    await uow.commit()
+    return ClaimPublic.of(claim)

@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("date_of_service", sa.Date(), nullable=False),
         sa.Column("plan_begin", sa.Date(), nullable=True),
         sa.Column("plan_end", sa.Date(), nullable=True),
+        sa.Column("reject_codes", sa.String(length=100), nullable=False),
         sa.PrimaryKeyConstraint("coverage_id"),
     )
     op.create_table(

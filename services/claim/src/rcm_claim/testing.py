@@ -120,7 +120,7 @@ class FakeClaims:
                 and (date_to is None or claim.date_of_service <= date_to)
             )
 
-        found = sorted(self._matching(wanted), key=lambda claim: (claim.timeline[-1].at, str(claim.id)))
+        found = sorted(self._matching(wanted), key=lambda claim: (claim.in_state_since, str(claim.id)))
         return found[offset : offset + limit]
 
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
@@ -190,6 +190,10 @@ class FakeUnitOfWork(RecordingUnitOfWork):
         self.authorizations = store.authorizations
         self.claims = self.tracked(store.claims)
         self.directories = store.directories
+        self.locked: list[UUID] = []
+
+    async def lock_patient(self, patient_id: UUID) -> None:
+        self.locked.append(patient_id)
 
 
 def charges_captured(

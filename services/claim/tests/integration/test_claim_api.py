@@ -101,7 +101,7 @@ async def test_a_claim_reads_with_its_scrub_and_timeline_and_waits_in_the_scrub_
     assert read.headers["ETag"] == '"v1"'
     claim = read.json()
     assert (claim["state"], claim["blocking_rules"]) == ("scrub_failed", ["PRIOR_AUTH"])
-    assert "PRIOR_AUTH@1" in claim["scrub"]["rules_ran"]
+    assert "PRIOR_AUTH@2" in claim["scrub"]["rules_ran"]
     assert [step["to_state"] for step in claim["timeline"]] == ["draft", "scrub_failed"]
     assert all(step["cause"].startswith("event:") for step in claim["timeline"])
     assert [item["id"] for item in queue.json()] == [claim_id]

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rcm_claim.domain.rules import RULES
+from rcm_claim.service_layer import directories
 from rcm_claim.service_layer.handlers import (
     Handlers,
     charge_handlers,
@@ -277,3 +278,113 @@ async def test_a_handler_that_fails_changes_nothing() -> None:
 
     assert store.claims.rows == {}
     assert len(store.published) == before
+
+
+async def test_of_two_claims_for_one_service_the_first_stands_and_voiding_it_releases_the_second() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = await registered(store)
+    first, second = charges_captured(patient_id, coverage_id), charges_captured(patient_id, coverage_id)
+
+    await deliver(store, first, second)
+    await deliver(store, verified(patient_id, coverage_id, checked_at=NOW.isoformat()))  # every claim scrubbed again
+
+    states = {claim.encounter_id: claim.state for claim in store.claims.rows.values()}
+    assert (states[first.encounter_id], states[second.encounter_id]) == ("ready", "scrub_failed")
+    await deliver(
+        store,
+        charge_contract.ChargesVoided(
+            encounter_id=first.encounter_id, version=2, patient_id=patient_id, reason="duplicate"
+        ),
+    )
+    states = {claim.encounter_id: claim.state for claim in store.claims.rows.values()}
+    assert (states[first.encounter_id], states[second.encounter_id]) == ("voided", "ready")
+
+
+async def test_a_check_no_payer_answered_never_replaces_what_a_payer_said() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = await registered(store)
+    await deliver(
+        store, charges_captured(patient_id, coverage_id), check_failed(patient_id, coverage_id, "payer_rejected", "75")
+    )
+
+    later = check_failed(patient_id, coverage_id, "payer_rejected", "42")
+    await deliver(store, later)
+
+    [claim] = store.claims.rows.values()
+    assert claim.state == "scrub_failed"
+    assert store.eligibility.rows[coverage_id].reject_codes == ("75",)
+
+
+async def test_a_rejected_claim_goes_again_only_for_a_change_to_what_it_carries() -> None:
+    store = FakeStore()
+    patient = sample_patient_registered()
+    coverage = sample_coverage_added(patient.patient_id)
+    await deliver(store, patient, coverage, verified(patient.patient_id, coverage.coverage_id))
+    await deliver(store, charges_captured(patient.patient_id, coverage.coverage_id))
+    [claim] = store.claims.rows.values()
+    claim.state = "rejected"  # as a 277CA would have left it
+
+    phone = registration_contract.PatientUpdated.model_validate(
+        patient.model_dump() | {"phone": "802-555-0143", "changed_fields": ["phone"]}
+    )
+    await deliver(store, phone, verified(patient.patient_id, coverage.coverage_id, checked_at=NOW.isoformat()))
+    assert store.claims.rows[claim.id].state == "rejected"
+
+    name = registration_contract.PatientUpdated.model_validate(
+        patient.model_dump() | {"last_name": "Doe-Smith", "changed_fields": ["last_name"]}
+    )
+    await deliver(store, name)
+    assert store.claims.rows[claim.id].state == "ready"
+
+
+async def test_events_naming_a_merged_patient_reach_the_survivors_claims() -> None:
+    store = FakeStore()
+    merged_id, coverage_id = await registered(store)
+    survivor = sample_patient_registered()
+    await deliver(
+        store,
+        survivor,
+        registration_contract.PatientsMerged(
+            surviving_patient_id=survivor.patient_id, merged_patient_id=merged_id, moved_coverage_ids=(coverage_id,)
+        ),
+    )
+
+    await deliver(store, charges_captured(merged_id, coverage_id, codes=("72148",)))
+    [claim] = store.claims.rows.values()
+    assert (claim.patient_id, claim.state) == (survivor.patient_id, "scrub_failed")
+
+    await deliver(store, authorization(merged_id, coverage_id))
+    assert store.claims.rows[claim.id].state == "ready"
+
+
+async def test_a_hold_leaves_the_time_the_claim_entered_its_state() -> None:
+    store = FakeStore()
+    patient_id, coverage_id = await registered(store)
+    captured = charges_captured(patient_id, coverage_id)
+    await deliver(store, captured)
+    [claim] = store.claims.rows.values()
+    entered = claim.in_state_since
+
+    async with store.uow() as uow:
+        held = await uow.claims.get(claim.id)
+        assert held is not None
+        held.hold("waiting for a note", NOW + timedelta(hours=3), "api:biller-1")
+        await uow.claims.save(held)
+        await uow.commit()
+
+    assert store.claims.rows[claim.id].in_state_since == entered
+
+
+async def test_a_directory_fix_releases_every_claim_it_held_however_many(monkeypatch: Any) -> None:
+    store = FakeStore()
+    patient_id, coverage_id = await registered(store)
+    payers = list(store.directories.payer_profiles.values())
+    store.directories.payer_profiles.pop("ACME01")
+    await deliver(store, *(charges_captured(patient_id, coverage_id, codes=(code,)) for code in
+                           ("99211", "99212", "99213", "99214", "99215")))  # fmt: skip
+    assert {claim.state for claim in store.claims.rows.values()} == {"scrub_failed"}
+    monkeypatch.setattr(directories, "RESCRUB_PAGE", 2)
+
+    await directories.replace_payers(payers, store.uow(), SCRUBBER, by="admin-1")
+
+    assert {claim.state for claim in store.claims.rows.values()} == {"ready"}

@@ -127,3 +127,57 @@ def test_the_live_claim_is_the_latest_neither_voided_nor_replaced() -> None:
 
     assert live_claim([old, newer]) is newer
     assert live_claim([old]) is None
+
+
+VERSION_3 = dataclasses.replace(VERSION_2, version=3)
+
+
+def test_a_second_correction_after_acceptance_is_still_a_replacement_naming_the_payers_number() -> None:
+    original = claim_in("accepted")
+    [replacement] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
+    replacement.events.clear()
+
+    live = live_claim([original, replacement])
+    succession = corrected(live, VERSION_3, "primary", uuid.uuid4, NOW, "e:3")
+
+    assert live is replacement
+    assert (replacement.state, succession.changed) == ("voided", [replacement])
+    [again] = succession.built
+    assert (again.frequency, again.replaces_payer_claim_number, again.encounter_version) == ("7", "ACME777", 3)
+
+
+def test_a_void_after_an_unsent_replacement_sends_a_void_of_the_payers_claim() -> None:
+    original = claim_in("accepted")
+    [replacement] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
+
+    succession = withdrawn(replacement, "encounter_voided", uuid.uuid4, NOW, "e:3")
+
+    [void_claim] = succession.built
+    assert (void_claim.frequency, void_claim.replaces_payer_claim_number) == ("8", "ACME777")
+    assert replacement.state == "voided"
+
+
+def test_a_further_correction_while_the_payer_has_not_answered_stays_held_as_a_replacement() -> None:
+    original = claim_in("submitted")
+    [waiting] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
+
+    [again] = corrected(live_claim([original, waiting]), VERSION_3, "primary", uuid.uuid4, NOW, "e:3").built
+
+    assert (again.frequency, again.held) == ("7", waiting.held)
+    assert again.held is not None
+
+
+def test_a_correction_to_another_payer_after_an_unsent_replacement_voids_at_the_old_payer_and_bills_the_new() -> None:
+    original = claim_in("accepted")
+    [replacement] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
+    moved = dataclasses.replace(VERSION_3, coverage_id=uuid.uuid4(), payer_id="SUMMT1")
+
+    void_claim, new_original = corrected(replacement, moved, "primary", uuid.uuid4, NOW, "e:3").built
+
+    assert (void_claim.frequency, void_claim.payer_id, void_claim.replaces_payer_claim_number) == (
+        "8",
+        "ACME01",
+        "ACME777",
+    )
+    assert (new_original.frequency, new_original.payer_id) == ("1", "SUMMT1")
+    assert live_claim([original, replacement, void_claim, new_original]) is new_original

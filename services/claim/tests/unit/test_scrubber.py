@@ -13,6 +13,7 @@ import pytest
 
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, Person
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
 from rcm_claim.domain.rules import RULES
 from rcm_claim.domain.scrubber import ClaimFacts, ScrubError, overridden, scrub
@@ -155,9 +156,13 @@ def test_the_subscriber_relationship_must_match_the_subscriber_on_file() -> None
     ("answer", "message"),
     [
         (EligibilityAnswer(COVERAGE_ID, "inactive", NOW, DAY), "the payer said the coverage is inactive on 2026-11-02"),
-        (EligibilityAnswer(COVERAGE_ID, "not_found", NOW, DAY),
-         "the payer does not know the member (eligibility rejected the inquiry)"),
+        (EligibilityAnswer(COVERAGE_ID, "not_found", NOW, date(2026, 11, 20), reject_codes=("75",)),
+         "the payer does not know the member (AAA 75): check the member id and name with the card"),
+        (EligibilityAnswer(COVERAGE_ID, "mismatch", NOW, DAY, reject_codes=("71",)),
+         "the payer could not match the member's details (AAA 71): correct them in registration"),
         (EligibilityAnswer(COVERAGE_ID, "active", NOW, DAY, plan_end=date(2026, 10, 31)),
+         "the payer's plan dates do not hold 2026-11-02"),
+        (EligibilityAnswer(COVERAGE_ID, "inactive", NOW, date(2026, 12, 1), plan_end=date(2026, 10, 31)),
          "the payer said the coverage is inactive on 2026-11-02"),
     ],
 )  # fmt: skip
@@ -186,7 +191,11 @@ def test_no_eligibility_answer_or_a_stale_one_is_a_warning_that_does_not_block()
     for answer, message in [
         (None, "no eligibility answer from the payer is on file for the coverage"),
         (unanswered, "no eligibility answer from the payer is on file for the coverage"),
-        (stale, "the eligibility answer is 31 days old; ACME01 trusts 30"),
+        (stale, "the eligibility answer of 2026-10-10 is older than the 30 days ACME01 trusts"),
+        (
+            EligibilityAnswer(COVERAGE_ID, "inactive", NOW, date(2026, 12, 1)),
+            "the latest eligibility answer is for 2026-12-01, another date of service",
+        ),
     ]:
         record = scrub(facts(claim(), eligibility=answer), RULES)
         assert [(f.rule, f.severity, f.message) for f in record.findings] == [
@@ -221,13 +230,19 @@ def test_an_authorisation_out_of_date_for_another_coverage_or_code_does_not_coun
     ]
 
 
+def ready(subject: Claim) -> Claim:
+    """The claim as it stands once scrubbed clean: ready for its batch, holding its services."""
+    subject.scrubbed(ScrubRecord((), ()), NOW, "scrub")
+    return subject
+
+
 def test_an_authorisation_used_up_by_another_claim_blocks_naming_the_units_left() -> None:
-    earlier = claim(line("72148", charge="900.00", day=date(2026, 10, 20)))
+    earlier = ready(claim(line("72148", charge="900.00", day=date(2026, 10, 20))))
     subject = claim(line("72148", charge="900.00"))
 
     found = fired(facts(subject, authorizations=(authorization(units=1),), other_claims=(earlier,)))
 
-    assert found["PRIOR_AUTH"] == ["authorisation AUTH-778 has 0 of the 1 units 72148 bills left"]
+    assert found["PRIOR_AUTH"] == ["the authorisation on file for 72148 has 0 of its 1 units left"]
     earlier.state = "voided"
     assert "PRIOR_AUTH" not in fired(facts(subject, authorizations=(authorization(),), other_claims=(earlier,)))
 
@@ -241,11 +256,23 @@ def test_timely_filing_blocks_past_the_window_and_warns_in_its_last_week() -> No
     late = fired(facts(subject, today=late_day, eligibility=checked))
     near = scrub(facts(subject, today=near_day, eligibility=checked), RULES)
 
-    assert late["TIMELY_FILING"] == ["the claim is 91 days after its date of service; ACME01 accepts claims within 90"]
+    assert late["TIMELY_FILING"] == ["ACME01's timely-filing window closed on 2027-01-31"]
     assert "TIMELY_FILING_NEAR" not in late
     assert [(f.rule, f.severity, f.message) for f in near.findings] == [
-        ("TIMELY_FILING_NEAR", "warning", "5 days are left in ACME01's timely-filing window")
+        ("TIMELY_FILING_NEAR", "warning", "ACME01's timely-filing window closes on 2027-01-31")
     ]
+
+
+def test_medicare_takes_claims_for_one_calendar_year_after_the_date_of_service() -> None:
+    """42 CFR 424.44(a)(1): a year to the day, across a leap day as well."""
+    subject = claim(line("99214"), payer="MCARE1")
+    checked = EligibilityAnswer(COVERAGE_ID, "active", datetime(2027, 11, 2, tzinfo=UTC), DAY)
+
+    on_the_day = fired(facts(subject, today=date(2027, 11, 2), eligibility=checked))
+    a_day_late = fired(facts(subject, today=date(2027, 11, 3), eligibility=checked))
+
+    assert "TIMELY_FILING" not in on_the_day
+    assert a_day_late["TIMELY_FILING"] == ["MCARE1's timely-filing window closed on 2027-11-02"]
 
 
 def test_diagnosis_pointers_must_point_at_one_to_four_diagnoses_on_the_claim() -> None:
@@ -271,32 +298,49 @@ def test_line_amounts_must_be_positive_cents_and_units() -> None:
 
 
 def test_a_duplicate_of_another_standing_claim_names_it_and_a_modifier_or_another_payer_is_not_one() -> None:
-    other = claim(line("99214"), line("36415"))
+    other = ready(claim(line("99214"), line("36415")))
     subject = claim(line("99214"), line("36415", modifiers=("76",)))
 
-    found = fired(facts(subject, other_claims=(other, claim(line("99214"), payer="MCARE1"))))
+    found = fired(facts(subject, other_claims=(other, ready(claim(line("99214"), payer="MCARE1")))))
 
     assert found["DUPLICATE_CLAIM"] == [
         f"99214 on 2026-11-02 duplicates line 1 of claim {other.id} ({other.patient_control_number})"
     ]
     same_encounter = dataclasses.replace(other, encounter_id=subject.encounter_id)
     assert "DUPLICATE_CLAIM" not in fired(facts(subject, other_claims=(same_encounter,)))
+    blocked_too = claim(line("99214"))
+    assert "DUPLICATE_CLAIM" not in fired(facts(subject, other_claims=(blocked_too,)))  # a held claim holds nothing
 
 
 def test_medicare_pays_a_subsequent_wellness_visit_after_eleven_full_months_and_the_initial_once() -> None:
-    last = claim(line("G0439", day=date(2026, 1, 15)), payer="MCARE1", date_of_service=date(2026, 1, 15))
+    last = ready(claim(line("G0439", day=date(2026, 1, 15)), payer="MCARE1", date_of_service=date(2026, 1, 15)))
     early = claim(line("G0439"), payer="MCARE1")
     due = claim(line("G0439", day=date(2027, 1, 1)), payer="MCARE1", date_of_service=date(2027, 1, 1))
     initial = claim(line("G0438"), payer="MCARE1")
 
     assert fired(facts(early, other_claims=(last,)))["MCARE1_AWV_FREQUENCY"] == [
-        "G0439 is due from 2027-01-01: the last annual wellness visit was on 2026-01-15"
+        "G0439 is within 11 full months of the annual wellness visit of 2026-01-15"
     ]
     assert "MCARE1_AWV_FREQUENCY" not in fired(facts(due, other_claims=(last,), today=date(2027, 1, 5)))
     assert fired(facts(initial, other_claims=(last,)))["MCARE1_AWV_FREQUENCY"] == [
-        "G0438 is once in a lifetime; an annual wellness visit was billed on 2026-01-15"
+        "G0438 is once in a lifetime; an annual wellness visit was billed for 2026-01-15"
     ]
     assert "MCARE1_AWV_FREQUENCY" not in fired(facts(early))
+
+
+def test_a_wellness_visit_entered_late_for_an_earlier_date_and_one_after_the_welcome_visit_are_caught() -> None:
+    later = ready(claim(line("G0439", day=date(2026, 12, 1)), payer="MCARE1", date_of_service=date(2026, 12, 1)))
+    entered_late = claim(line("G0439"), payer="MCARE1")
+    welcome = ready(claim(line("G0402", day=date(2026, 3, 10)), payer="MCARE1", date_of_service=date(2026, 3, 10)))
+    both = claim(line("G0438"), line("G0439"), payer="MCARE1")
+
+    assert fired(facts(entered_late, other_claims=(later,)))["MCARE1_AWV_FREQUENCY"] == [
+        "G0439 is within 11 full months of the annual wellness visit of 2026-12-01"
+    ]
+    assert fired(facts(claim(line("G0438"), payer="MCARE1"), other_claims=(welcome,)))["MCARE1_AWV_FREQUENCY"] == [
+        "G0438 comes 12 months after the welcome visit (G0402) of 2026-03-10"
+    ]
+    assert len(fired(facts(both))["MCARE1_AWV_FREQUENCY"]) == 2
 
 
 def test_acme_pays_telehealth_only_with_modifier_95() -> None:
@@ -349,10 +393,17 @@ def test_an_override_is_refused_when_the_rule_is_unknown_fixed_only_at_its_cause
 
 
 def test_a_finding_never_names_the_patient() -> None:
-    subject = claim(line("72148", charge="0.00", pointers=(5,)))
-    everything = facts(subject, eligibility=EligibilityAnswer(COVERAGE_ID, "inactive", NOW, DAY), patient=PATIENT)
+    subject = claim(line("72148", charge="0.00", pointers=(5,), units="2"))
+    used = ready(claim(line("72148", charge="900.00", day=date(2026, 10, 20))))
+    everything = facts(
+        subject,
+        eligibility=EligibilityAnswer(COVERAGE_ID, "inactive", NOW, DAY),
+        patient=PATIENT,
+        authorizations=(authorization(units=2),),
+        other_claims=(used,),
+    )
 
     messages = " ".join(finding.message for finding in scrub(everything, RULES).findings)
 
     assert messages
-    assert not {"Doe", "Jane", "W123456789", "1960"} & set(messages.replace(";", " ").replace(",", " ").split())
+    assert not [secret for secret in ("Doe", "Jane", "W123456789", "1960-04-01", "AUTH-778") if secret in messages]

@@ -151,6 +151,7 @@ class SqlEligibility:
             date_of_service=row.date_of_service,
             plan_begin=row.plan_begin,
             plan_end=row.plan_end,
+            reject_codes=tuple(sorted(_codes(row.reject_codes))),
         )
 
     async def record(self, answer: EligibilityAnswer) -> bool:
@@ -166,6 +167,7 @@ class SqlEligibility:
                 date_of_service=answer.date_of_service,
                 plan_begin=answer.plan_begin,
                 plan_end=answer.plan_end,
+                reject_codes=_codes_column(frozenset(answer.reject_codes)),
             )
         )
         await self._session.flush()
@@ -318,7 +320,7 @@ class SqlClaims:
             coverage_id=str(claim.coverage_id),
             payer_id=claim.payer_id,
             state=claim.state,
-            state_since=claim.timeline[-1].at,
+            state_since=claim.in_state_since,
             date_of_service=claim.date_of_service,
             patient_control_number=claim.patient_control_number,
             frequency=claim.frequency,

@@ -59,6 +59,7 @@ class EligibilityAnswerRow(SQLModel, table=True):
     date_of_service: date
     plan_begin: date | None = None
     plan_end: date | None = None
+    reject_codes: str = Field(default="", max_length=100)  # ",75," the AAA03 codes of a refusal
 
 
 class AuthorizationRow(SQLModel, table=True):

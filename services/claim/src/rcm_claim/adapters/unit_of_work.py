@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from sqlalchemy import text
+
 from rcm_claim.adapters.repository import (
     SqlAuthorizations,
     SqlClaims,
@@ -10,6 +14,7 @@ from rcm_claim.adapters.repository import (
     SqlEligibility,
     SqlPatients,
 )
+from rcm_common.db import is_postgres
 from rcm_common.merges import SqlMerges
 from rcm_common.uow import SqlUnitOfWork
 
@@ -32,3 +37,13 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.authorizations = SqlAuthorizations(self.session, self.cipher)
         self.claims = self.tracked(SqlClaims(self.session, self.cipher))
         self.directories = SqlDirectories(self.session)
+
+    async def lock_patient(self, patient_id: UUID) -> None:
+        """Take the patient for the rest of the transaction. Each topic has its own consumer, so a charge and an
+        authorisation for one patient may be handled at once; on PostgreSQL (read committed) the second waits
+        here until the first commits, so neither scrubs without seeing the other. SQLite's write transactions
+        are serial already."""
+        if is_postgres(self.session):
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"claim:patient:{patient_id}"}
+            )

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from rcm_claim.domain.directories import Address
 
-EligibilityStatus = Literal["active", "inactive", "not_found", "unanswered"]
+EligibilityStatus = Literal["active", "inactive", "not_found", "mismatch", "unanswered"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +55,11 @@ class CoverageCopy:
 
 @dataclass(frozen=True, slots=True)
 class EligibilityAnswer:
-    """The latest answer about a coverage: what the payer said, and when.
+    """The latest answer about a coverage: what the payer said, for which date of service, and when.
 
-    `not_found` is a payer's AAA rejection (the member is unknown); `unanswered` is a check that failed
-    before any payer answered (the clearinghouse down, a response that could not be read)."""
+    `not_found` is a payer's AAA rejection saying the member is unknown, `mismatch` one saying the member's
+    details do not match its records (`reject_codes` are the AAA03 codes); `unanswered` is a check that
+    failed before any payer answered (the clearinghouse down, a response that could not be read)."""
 
     coverage_id: UUID
     status: EligibilityStatus
@@ -66,6 +67,15 @@ class EligibilityAnswer:
     date_of_service: date
     plan_begin: date | None = None
     plan_end: date | None = None
+    reject_codes: tuple[str, ...] = ()
+
+    def speaks_for(self, day: date) -> bool:
+        """True when the answer is about `day`: it was asked for that date of service, or the plan's dates
+        it gave leave the day out."""
+        outside_plan = (self.plan_begin is not None and day < self.plan_begin) or (
+            self.plan_end is not None and day > self.plan_end
+        )
+        return self.date_of_service == day or outside_plan
 
     def active_on(self, day: date) -> bool:
         """True when the payer said the coverage is active and the plan's dates, if given, hold the day."""

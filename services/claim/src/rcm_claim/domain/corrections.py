@@ -30,8 +30,9 @@ class Succession:
 
 
 def live_claim(claims: list[Claim]) -> Claim | None:
-    """The encounter's claim still in play: the latest that is neither voided nor replaced."""
-    live = [claim for claim in claims if claim.state not in FINAL]
+    """The encounter's claim still in play: the latest that is neither voided nor replaced, nor a void claim
+    (a withdrawal on its way to the payer bills nothing)."""
+    live = [claim for claim in claims if claim.state not in FINAL and claim.frequency != "8"]
     return max(live, key=lambda claim: claim.encounter_version, default=None)
 
 
@@ -47,6 +48,9 @@ def corrected(
     beyond withdrawing the claim in play)."""
     billable = encounter.coverage_id is not None and encounter.payer_id is not None
     same_payer = live is not None and (live.coverage_id, live.payer_id) == (encounter.coverage_id, encounter.payer_id)
+    if live is not None and _stands_in(live):
+        return _follow_unsent_correction(live, encounter if billable else None, same_payer, coverage_order,
+                                         new_id, now, cause)  # fmt: skip
     if live is not None and live.state == "accepted" and billable and same_payer:
         replacement = Claim.build(
             claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause,
@@ -75,6 +79,8 @@ def corrected(
 def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: datetime, cause: str) -> Succession:
     """The encounter's claim withdrawn: voided if the payer does not have it, else a void claim (frequency 8),
     held while the payer has not answered the claim it voids."""
+    if _stands_in(live):
+        return _follow_unsent_correction(live, None, False, "primary", new_id, now, cause)
     if live.state in HOLDABLE:
         live.void(reason, now, cause)
         return Succession(changed=[live])
@@ -87,6 +93,43 @@ def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: 
         void_claim.hold(_awaiting_answer(live), now, cause)
         return Succession(built=[void_claim])
     return Succession()
+
+
+def _stands_in(claim: Claim) -> bool:
+    """An unsent replacement: it stands in for the claim the payer has, whose number it carries."""
+    return claim.state in HOLDABLE and claim.frequency == "7"
+
+
+def _follow_unsent_correction(
+    pending: Claim,
+    encounter: EncounterVersion | None,
+    same_payer: bool,
+    coverage_order: str,
+    new_id: Callable[[], UUID],
+    now: datetime,
+    cause: str,
+) -> Succession:
+    """A further correction (or a void) while a replacement is still unsent: that replacement is voided, and
+    what takes its place still answers the claim the payer has: a new replacement (7) at the same payer, else
+    a void (8), with the same REF*F8 and the same hold. A correction to another payer then builds a new
+    original there."""
+    pending.void("encounter_corrected", now, cause)
+    succession = Succession(changed=[pending])
+    if encounter is not None and same_payer:
+        successor = Claim.build(
+            claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause,
+            frequency="7", replaces_payer_claim_number=pending.replaces_payer_claim_number,
+        )  # fmt: skip
+    else:
+        successor = pending.void_claim(new_id(), now, cause, voids=pending.replaces_payer_claim_number)
+    if pending.held is not None:
+        successor.hold(pending.held, now, cause)
+    succession.built.append(successor)
+    if encounter is not None and not same_payer:
+        succession.built.append(
+            Claim.build(claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause)
+        )
+    return succession
 
 
 def _awaiting_answer(claim: Claim) -> str:

@@ -161,9 +161,10 @@ class Claim:
         claim.events.append(events.ClaimCreated())
         return claim
 
-    def void_claim(self, claim_id: UUID, now: datetime, cause: str) -> Claim:
-        """The frequency-8 claim that asks the payer to void this one: the same services, naming this claim's
-        payer claim number (REF*F8) when the payer has given it."""
+    def void_claim(self, claim_id: UUID, now: datetime, cause: str, *, voids: str | None = None) -> Claim:
+        """The frequency-8 claim that asks the payer to void this one: the same services, naming the payer's
+        claim number (REF*F8): this claim's once the payer has given it, or `voids` where this claim stands in
+        for another the payer has."""
         control = patient_control_number(claim_id)
         void = replace(
             self,
@@ -172,7 +173,7 @@ class Claim:
             lines=tuple(replace(line, control_number=f"{control}{line.number:02d}") for line in self.lines),
             state="draft",
             frequency="8",
-            replaces_payer_claim_number=self.payer_claim_number,
+            replaces_payer_claim_number=voids or self.payer_claim_number,
             payer_claim_number=None,
             scrub=None,
             held=None,
@@ -181,6 +182,12 @@ class Claim:
             events=[events.ClaimCreated()],
         )
         return void
+
+    @property
+    def in_state_since(self) -> datetime:
+        """When the claim entered its state: holds, releases and re-scrubs within a state do not count, so a
+        work queue keeps the longest waiting first."""
+        return next(step.at for step in reversed(self.timeline) if step.from_state != step.to_state)
 
     @property
     def overrides(self) -> tuple[Override, ...]:

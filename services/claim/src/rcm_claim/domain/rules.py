@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
+from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.scrubber import ClaimFacts, Flag, Rule
 from rcm_common.identifiers import npi_valid
 
@@ -21,6 +22,7 @@ MAX_POINTERS: Final = 4  # SV107: four diagnosis code pointers
 TIMELY_FILING_WARNING_DAYS: Final = 7
 TELEHEALTH_PLACES: Final = frozenset({"02", "10"})  # telehealth outside and in the patient's home
 ANNUAL_WELLNESS_VISITS: Final = frozenset({"G0438", "G0439"})
+WELCOME_VISIT: Final = "G0402"  # the initial preventive physical examination
 _DRUG_CODE: Final = re.compile(r"J[0-9]{4}")
 _CENT: Final = Decimal("0.01")
 
@@ -81,9 +83,14 @@ def coverage_inactive(facts: ClaimFacts) -> Iterator[Flag]:
         yield Flag(f"the coverage does not hold {day.isoformat()}: registration's dates exclude it")
     if answer is None or answer.status == "unanswered":
         return
+    codes = f" (AAA {', '.join(answer.reject_codes)})" if answer.reject_codes else ""
     if answer.status == "not_found":
-        yield Flag("the payer does not know the member (eligibility rejected the inquiry)")
-    elif not answer.active_on(day):
+        yield Flag(f"the payer does not know the member{codes}: check the member id and name with the card")
+    elif answer.status == "mismatch":
+        yield Flag(f"the payer could not match the member's details{codes}: correct them in registration")
+    elif answer.status == "active" and not answer.active_on(day):
+        yield Flag(f"the payer's plan dates do not hold {day.isoformat()}")
+    elif answer.status == "inactive" and answer.speaks_for(day):
         yield Flag(f"the payer said the coverage is inactive on {day.isoformat()}")
 
 
@@ -91,10 +98,15 @@ def coverage_unverified(facts: ClaimFacts) -> Iterator[Flag]:
     answer = facts.eligibility
     if answer is None or answer.status == "unanswered":
         yield Flag("no eligibility answer from the payer is on file for the coverage")
-    elif facts.payer is not None and (age := (facts.today - answer.checked_at.date()).days) > (
+    elif facts.payer is not None and (facts.today - answer.checked_at.date()).days > (
         limit := facts.payer.eligibility_max_age_days
     ):
-        yield Flag(f"the eligibility answer is {age} days old; {facts.claim.payer_id} trusts {limit}")
+        checked = answer.checked_at.date().isoformat()
+        yield Flag(f"the eligibility answer of {checked} is older than the {limit} days {facts.claim.payer_id} trusts")
+    elif answer.status == "inactive" and not answer.speaks_for(facts.claim.date_of_service):
+        yield Flag(
+            f"the latest eligibility answer is for {answer.date_of_service.isoformat()}, another date of service"
+        )
 
 
 def prior_authorization(facts: ClaimFacts) -> Iterator[Flag]:
@@ -113,26 +125,37 @@ def prior_authorization(facts: ClaimFacts) -> Iterator[Flag]:
             )
         elif left < line.units:
             yield Flag(
-                f"authorisation {authorization.number} has {left} of the {line.units} units"
-                f" {line.procedure_code} bills left",
+                f"the authorisation on file for {line.procedure_code} has {left} of its {line.units} units left",
                 line.number,
             )
 
 
 def timely_filing(facts: ClaimFacts) -> Iterator[Flag]:
-    if facts.payer is not None and (days := _days_since_service(facts)) > facts.payer.timely_filing_days:
-        yield Flag(
-            f"the claim is {days} days after its date of service; {facts.payer.payer_id} accepts claims"
-            f" within {facts.payer.timely_filing_days}"
-        )
+    """Past the payer's window the claim is denied (CARC 29). The message names the deadline, not a count of
+    days, so it reads the same tomorrow and an override of it stands."""
+    if facts.payer is not None and facts.today > (
+        deadline := filing_deadline(facts.payer, facts.claim.date_of_service)
+    ):
+        yield Flag(f"{facts.payer.payer_id}'s timely-filing window closed on {deadline.isoformat()}")
 
 
 def timely_filing_near(facts: ClaimFacts) -> Iterator[Flag]:
     if facts.payer is None:
         return
-    left = facts.payer.timely_filing_days - _days_since_service(facts)
-    if 0 <= left <= TIMELY_FILING_WARNING_DAYS:
-        yield Flag(f"{left} days are left in {facts.payer.payer_id}'s timely-filing window")
+    deadline = filing_deadline(facts.payer, facts.claim.date_of_service)
+    if 0 <= (deadline - facts.today).days <= TIMELY_FILING_WARNING_DAYS:
+        yield Flag(f"{facts.payer.payer_id}'s timely-filing window closes on {deadline.isoformat()}")
+
+
+def filing_deadline(payer: PayerProfile, day: date) -> date:
+    """The last day a claim for `day` may be filed: Medicare's is one calendar year after the date of service
+    (42 CFR 424.44(a)(1)); other payers count the days of their window."""
+    if payer.filing_indicator == "MB":
+        try:
+            return day.replace(year=day.year + 1)
+        except ValueError:  # 29 February: the year after has none
+            return date(day.year + 1, 2, 28)
+    return day + timedelta(days=payer.timely_filing_days)
 
 
 def diagnosis_pointers(facts: ClaimFacts) -> Iterator[Flag]:
@@ -188,28 +211,34 @@ def duplicate_claim(facts: ClaimFacts) -> Iterator[Flag]:
 
 
 def annual_wellness_visit_once_a_year(facts: ClaimFacts) -> Iterator[Flag]:
-    """Medicare pays the initial annual wellness visit (G0438) once in a lifetime, and a subsequent one
-    (G0439) when at least 11 full months have passed after the month of the last (42 CFR 410.15; MLN6775421)."""
-    earlier = [
-        line.date_of_service
+    """Medicare pays the initial annual wellness visit (G0438) once in a lifetime and not within 12 months of
+    the welcome visit (G0402), and a subsequent one (G0439) only after 11 full months have passed following
+    the month of the last wellness visit (42 CFR 410.15; MLN6775421). Visits on other claims count whichever
+    was entered first, and so do the claim's own other lines."""
+    visits = [
+        (line.procedure_code, line.date_of_service)
         for other in facts.standing_claims()
         if other.payer_id == facts.claim.payer_id
         for line in other.lines
-        if line.procedure_code in ANNUAL_WELLNESS_VISITS
+        if line.procedure_code in ANNUAL_WELLNESS_VISITS | {WELCOME_VISIT}
     ]
-    for line in facts.claim.lines:
-        if line.procedure_code not in ANNUAL_WELLNESS_VISITS:
+    own = [(line.number, line.procedure_code, line.date_of_service) for line in facts.claim.lines]
+    for number, code, day in own:
+        if code not in ANNUAL_WELLNESS_VISITS:
             continue
-        before = [day for day in earlier if day < line.date_of_service]
-        if line.procedure_code == "G0438" and before:
+        others = visits + [(c, d) for n, c, d in own if n != number and c in ANNUAL_WELLNESS_VISITS | {WELCOME_VISIT}]
+        wellness = sorted(d for c, d in others if c in ANNUAL_WELLNESS_VISITS)
+        welcome = [d for c, d in others if c == WELCOME_VISIT and d <= day < _a_year_after(d)]
+        if welcome:
+            yield Flag(f"{code} comes 12 months after the welcome visit (G0402) of {welcome[0].isoformat()}", number)
+        elif code == "G0438" and (before := [d for d in wellness if d <= day]):
             yield Flag(
-                f"G0438 is once in a lifetime; an annual wellness visit was billed on {max(before)}", line.number
+                f"G0438 is once in a lifetime; an annual wellness visit was billed for {before[-1].isoformat()}", number
             )
-        elif before and line.date_of_service < (due := _first_day_eleven_full_months_after(max(before))):
+        elif close := [d for d in wellness if d <= day < _first_day_eleven_full_months_after(d)
+                       or day <= d < _first_day_eleven_full_months_after(day)]:  # fmt: skip
             yield Flag(
-                f"{line.procedure_code} is due from {due.isoformat()}: the last annual wellness visit was on"
-                f" {max(before).isoformat()}",
-                line.number,
+                f"{code} is within 11 full months of the annual wellness visit of {close[0].isoformat()}", number
             )
 
 
@@ -231,22 +260,23 @@ def drug_line_ndc(facts: ClaimFacts) -> Iterator[Flag]:
 
 
 RULES: Final[tuple[Rule, ...]] = (
-    Rule("PAYER_KNOWN", 1, "blocking", "the payer is in the payer directory", payer_known, overridable=False),
+    Rule("PAYER_KNOWN", 1, "blocking", "the payer is in the payer directory", payer_known, overridable=False,
+         checks_voids=True),
     Rule("PROVIDERS", 1, "blocking", "billing and rendering providers on file, NPIs valid", providers_on_file,
-         overridable=False),
+         overridable=False, checks_voids=True),
     Rule("PATIENT_SUBSCRIBER", 1, "blocking", "patient and subscriber complete and consistent",
          patient_and_subscriber, overridable=False),
-    Rule("COVERAGE_INACTIVE", 1, "blocking", "the payer covers the date of service", coverage_inactive),
-    Rule("COVERAGE_UNVERIFIED", 1, "warning", "a recent eligibility answer is on file", coverage_unverified),
-    Rule("PRIOR_AUTH", 1, "blocking", "prior authorisation on file, in date, with units left", prior_authorization),
-    Rule("TIMELY_FILING", 1, "blocking", "within the payer's timely-filing window", timely_filing),
-    Rule("TIMELY_FILING_NEAR", 1, "warning", "a week or less left to file", timely_filing_near),
+    Rule("COVERAGE_INACTIVE", 2, "blocking", "the payer covers the date of service", coverage_inactive),
+    Rule("COVERAGE_UNVERIFIED", 2, "warning", "a recent eligibility answer is on file", coverage_unverified),
+    Rule("PRIOR_AUTH", 2, "blocking", "prior authorisation on file, in date, with units left", prior_authorization),
+    Rule("TIMELY_FILING", 2, "blocking", "within the payer's timely-filing window", timely_filing),
+    Rule("TIMELY_FILING_NEAR", 2, "warning", "a week or less left to file", timely_filing_near),
     Rule("DIAGNOSIS_POINTERS", 1, "blocking", "1 to 12 diagnoses, each line pointing at 1 to 4 of them",
-         diagnosis_pointers, overridable=False),
+         diagnosis_pointers, overridable=False, checks_voids=True),
     Rule("LINE_AMOUNTS", 1, "blocking", "positive charges in cents and positive units", line_amounts,
-         overridable=False),
-    Rule("DUPLICATE_CLAIM", 1, "blocking", "no other standing claim bills the same service", duplicate_claim),
-    Rule("MCARE1_AWV_FREQUENCY", 1, "blocking", "annual wellness visits at Medicare's frequency",
+         overridable=False, checks_voids=True),
+    Rule("DUPLICATE_CLAIM", 2, "blocking", "no other standing claim bills the same service", duplicate_claim),
+    Rule("MCARE1_AWV_FREQUENCY", 2, "blocking", "annual wellness visits at Medicare's frequency",
          annual_wellness_visit_once_a_year, payers=frozenset({"MCARE1"})),
     Rule("ACME01_TELEHEALTH_95", 1, "blocking", "telehealth lines carry modifier 95", telehealth_modifier,
          payers=frozenset({"ACME01"})),
@@ -255,8 +285,11 @@ RULES: Final[tuple[Rule, ...]] = (
 )  # fmt: skip
 
 
-def _days_since_service(facts: ClaimFacts) -> int:
-    return (facts.today - facts.claim.date_of_service).days
+def _a_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return date(day.year + 1, 3, 1)
 
 
 def _first_day_eleven_full_months_after(day: date) -> date:

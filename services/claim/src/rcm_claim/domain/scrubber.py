@@ -19,7 +19,9 @@ from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord, Severity
 from rcm_claim.domain.model import Claim, ClaimLine
 
-FINAL_STATES = frozenset({"voided", "replaced"})
+# The claims that hold their services: those ready to go or with the payer. A claim still blocked holds
+# nothing, so two claims for one service never block each other: the one that cleared first stands.
+STANDING_STATES = frozenset({"ready", "submitted", "accepted"})
 _ZERO = Decimal(0)
 
 
@@ -51,10 +53,14 @@ class ClaimFacts:
     other_claims: tuple[Claim, ...] = ()  # the patient's other claims, in any state
 
     def standing_claims(self) -> Iterator[Claim]:
-        """The patient's other claims that still count: not voided or replaced, and not an earlier build of
-        this claim's own encounter."""
+        """The patient's other claims that hold their services: ready or with the payer, not a void claim,
+        and not a build of this claim's own encounter."""
         for other in self.other_claims:
-            if other.state not in FINAL_STATES and other.encounter_id != self.claim.encounter_id:
+            if (
+                other.state in STANDING_STATES
+                and other.frequency != "8"
+                and other.encounter_id != self.claim.encounter_id
+            ):
                 yield other
 
     def units_used(self, authorization: Authorization) -> Decimal:
@@ -99,18 +105,21 @@ class Rule:
     check: Check
     payers: frozenset[str] | None = None  # None: every payer
     overridable: bool = True
+    checks_voids: bool = False  # a void claim (frequency 8) is checked only for what makes it a readable 837P
 
-    def applies_to(self, payer_id: str) -> bool:
-        return self.payers is None or payer_id in self.payers
+    def applies_to(self, claim: Claim) -> bool:
+        if claim.frequency == "8" and not self.checks_voids:
+            return False
+        return self.payers is None or claim.payer_id in self.payers
 
 
 def scrub(facts: ClaimFacts, rules: tuple[Rule, ...]) -> ScrubRecord:
-    """Run every rule that applies to the claim's payer; keep the claim's overrides still covering what
-    fired."""
+    """Run every rule that applies to the claim (its payer; a void claim only the structural rules); keep the
+    claim's overrides still covering what fired."""
     ran: list[RuleRun] = []
     findings: list[Finding] = []
     for rule in rules:
-        if not rule.applies_to(facts.claim.payer_id):
+        if not rule.applies_to(facts.claim):
             continue
         ran.append(RuleRun(rule.code, rule.version))
         for flag in rule.check(facts):

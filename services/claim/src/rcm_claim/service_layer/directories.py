@@ -73,9 +73,12 @@ async def payers(uow: ClaimUnitOfWork) -> list[PayerProfile]:
 
 
 async def rescrub_unsent(uow: ClaimUnitOfWork, scrubber: Scrubber, cause: str) -> None:
-    """Scrub again every claim the payer does not have, a page at a time."""
-    for state in sorted(HOLDABLE):
+    """Scrub again every claim the payer does not have (rejected ones wait for their own fix). All are read
+    before any is scrubbed: a scrub moves a claim between states, so paging while scrubbing would skip some."""
+    unsent = []
+    for state in sorted(HOLDABLE - {"rejected"}):
         offset = 0
         while page := await uow.claims.search(state=state, limit=RESCRUB_PAGE, offset=offset):
-            await scrubber.rescrub(uow, page, cause)
+            unsent += page
             offset += len(page)
+    await scrubber.rescrub(uow, unsent, cause)

@@ -6,6 +6,7 @@ unit of work: the copies, the claims, their audit records and their events commi
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from uuid import UUID
 
@@ -24,8 +25,17 @@ from rcm_common.messaging import EventHandler
 from rcm_common.replica import replica_handlers
 
 Handlers = dict[type[IntegrationEvent], EventHandler[ClaimUnitOfWork]]
-# AAA reject reasons that mean the payer does not know the member (X12 005010X279A1, AAA03).
-MEMBER_UNKNOWN = frozenset({"72", "73", "75", "76"})
+# AAA03 reject reasons of a 271 (005010X279A1) that speak of the member: unknown to the payer (patient or
+# subscriber not found, an invalid id or name, not in the plan named), or known but not matching the details
+# sent (birth date, patient id or name, gender, a duplicate id). Any other reason says nothing of the member.
+MEMBER_UNKNOWN = frozenset({"67", "72", "73", "75", "77", "78"})
+MEMBER_MISMATCH = frozenset({"58", "64", "65", "66", "71", "74", "76"})
+# What a claim carries of a patient and a coverage: a change to one of these may fix a payer's rejection.
+BILLED_PATIENT_FIELDS = frozenset({"first_name", "last_name", "birth_date", "sex", "address"})
+BILLED_COVERAGE_FIELDS = frozenset(
+    {"payer_id", "member_id", "group_number", "relationship", "subscriber", "order", "effective_date",
+     "termination_date"}
+)  # fmt: skip
 
 
 def cause_of(envelope: Envelope) -> str:
@@ -61,7 +71,9 @@ def registration_handlers(scrubber: Scrubber) -> Handlers:
         async def handle(event: IntegrationEvent, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
             await keep_copy(event, envelope, uow)
             if (patient_id := await patient_concerned(event, uow)) is not None:
-                await scrubber.rescrub(uow, await uow.claims.for_patient(patient_id), cause_of(envelope))
+                await uow.lock_patient(patient_id)
+                claims = await uow.claims.for_patient(patient_id)
+                await scrubber.rescrub(uow, claims, cause_of(envelope), rejected_too=may_fix_a_rejection(event))
 
         return handle
 
@@ -69,10 +81,26 @@ def registration_handlers(scrubber: Scrubber) -> Handlers:
     return {event_type: then_rescrub(keep_copy) for event_type, keep_copy in replica.items()}
 
 
+def may_fix_a_rejection(event: IntegrationEvent) -> bool:
+    """A correction of what a claim carries of the patient or the coverage: rejected claims are scrubbed again
+    (and so resubmitted) for such a change, and for no other, so an unrelated change never resends a claim
+    with the defect the payer rejected."""
+    match event:
+        case registration_contract.PatientUpdated():
+            return bool(BILLED_PATIENT_FIELDS.intersection(event.changed_fields))
+        case registration_contract.CoverageUpdated():
+            return bool(BILLED_COVERAGE_FIELDS.intersection(event.changed_fields))
+    return False
+
+
 def eligibility_handlers(scrubber: Scrubber) -> Handlers:
-    """Eligibility's answers and authorisations: kept, then the coverage's unsent claims scrubbed again."""
+    """Eligibility's answers and authorisations: kept, then the coverage's unsent claims scrubbed again. The
+    claims are found by the coverage's patient as the copies now say, so a merge read first is followed."""
 
     async def rescrub_coverage(uow: ClaimUnitOfWork, patient_id: UUID, coverage_id: UUID, cause: str) -> None:
+        coverage = await uow.coverages.get(coverage_id)
+        patient_id = coverage.patient_id if coverage is not None else patient_id
+        await uow.lock_patient(patient_id)
         claims = [claim for claim in await uow.claims.for_patient(patient_id) if claim.coverage_id == coverage_id]
         await scrubber.rescrub(uow, claims, cause)
 
@@ -90,7 +118,12 @@ def eligibility_handlers(scrubber: Scrubber) -> Handlers:
     async def on_failed(
         event: eligibility_contract.EligibilityCheckFailed, envelope: Envelope, uow: ClaimUnitOfWork
     ) -> None:
-        answer = EligibilityAnswer(event.coverage_id, status_of_failure(event), event.checked_at, event.date_of_service)
+        status = status_of_failure(event)
+        if status == "unanswered" and await uow.eligibility.latest(event.coverage_id) is not None:
+            return  # a check no payer answered never replaces what a payer said
+        codes = tuple(error.code for error in event.errors if error.code in MEMBER_UNKNOWN | MEMBER_MISMATCH)
+        answer = EligibilityAnswer(event.coverage_id, status, event.checked_at, event.date_of_service,
+                                   reject_codes=codes)  # fmt: skip
         if await uow.eligibility.record(answer):
             await rescrub_coverage(uow, event.patient_id, event.coverage_id, cause_of(envelope))
 
@@ -118,12 +151,16 @@ def eligibility_handlers(scrubber: Scrubber) -> Handlers:
 
 
 def status_of_failure(event: eligibility_contract.EligibilityCheckFailed) -> EligibilityStatus:
-    """What a failed check says of the coverage: inactive, the member unknown to the payer, or nothing (the
-    payer never answered, or refused for a reason that says nothing of the member)."""
+    """What a failed check says of the coverage: inactive, the member unknown to the payer, the member's
+    details not matching, or nothing (the payer never answered, or refused for a reason that says nothing of
+    the member)."""
+    codes = {error.code for error in event.errors} if event.kind == "payer_rejected" else set()
     if event.kind == "coverage_inactive":
         return "inactive"
-    if event.kind == "payer_rejected" and any(error.code in MEMBER_UNKNOWN for error in event.errors):
+    if codes & MEMBER_UNKNOWN:
         return "not_found"
+    if codes & MEMBER_MISMATCH:
+        return "mismatch"
     return "unanswered"
 
 
@@ -132,7 +169,9 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
     changes the claim in play as the payer expects (`domain.corrections`); a hold keeps it out of batches.
     An event for a version the service has already billed changes nothing, so a redelivery is harmless."""
 
-    async def apply(uow: ClaimUnitOfWork, succession: Succession, cause: str) -> None:
+    async def apply(uow: ClaimUnitOfWork, patient_id: UUID, succession: Succession, cause: str) -> None:
+        """Store what changed and scrub and store what was built; then scrub the patient's other unsent claims
+        again, as a claim built or withdrawn may clear or take a service they were checked against."""
         for claim in succession.changed:
             await uow.claims.save(claim)
             uow.record_access("update", "claim", claim.id, claim.patient_id)
@@ -140,6 +179,14 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
             await scrubber.scrub(uow, claim, cause)
             await uow.claims.add(claim)
             uow.record_access("create", "claim", claim.id, claim.patient_id)
+        touched = {claim.id for claim in (*succession.changed, *succession.built)}
+        others = [claim for claim in await uow.claims.for_patient(patient_id) if claim.id not in touched]
+        await scrubber.rescrub(uow, others, cause)
+
+    async def billed_patient(uow: ClaimUnitOfWork, patient_id: UUID) -> UUID:
+        """The patient a claim is billed under: the survivor where registration merged this one away."""
+        patient = await uow.patients.get(patient_id)
+        return patient.merged_into if patient is not None and patient.merged_into is not None else patient_id
 
     async def coverage_order(uow: ClaimUnitOfWork, coverage_id: UUID | None) -> str:
         coverage = await uow.coverages.get(coverage_id) if coverage_id is not None else None
@@ -150,15 +197,20 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
         envelope: Envelope,
         uow: ClaimUnitOfWork,
     ) -> None:
+        patient_id = await billed_patient(uow, event.patient_id)
+        await uow.lock_patient(patient_id)
         claims = await uow.claims.for_encounter(event.encounter_id)
         if any(claim.encounter_version >= event.version for claim in claims):
             return
-        encounter = encounter_version(event)
+        encounter = dataclasses.replace(encounter_version(event), patient_id=patient_id)
         order = await coverage_order(uow, event.coverage_id)
         now, cause = scrubber.clock(), cause_of(envelope)
-        await apply(uow, corrected(live_claim(claims), encounter, order, uuid.uuid4, now, cause), cause)
+        succession = corrected(live_claim(claims), encounter, order, uuid.uuid4, now, cause)
+        await apply(uow, patient_id, succession, cause)
 
     async def on_held(event: charge_contract.ChargesHeld, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
+        if event.patient_id is not None:
+            await uow.lock_patient(await billed_patient(uow, event.patient_id))
         live = live_claim(await uow.claims.for_encounter(event.encounter_id))
         if live is None or live.encounter_version != event.version or live.state not in HOLDABLE or live.held:
             return
@@ -168,11 +220,14 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
         uow.record_access("update", "claim", live.id, live.patient_id)
 
     async def on_voided(event: charge_contract.ChargesVoided, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
+        if event.patient_id is not None:
+            await uow.lock_patient(await billed_patient(uow, event.patient_id))
         live = live_claim(await uow.claims.for_encounter(event.encounter_id))
         if live is None:
             return
         cause = cause_of(envelope)
-        await apply(uow, withdrawn(live, "encounter_voided", uuid.uuid4, scrubber.clock(), cause), cause)
+        succession = withdrawn(live, "encounter_voided", uuid.uuid4, scrubber.clock(), cause)
+        await apply(uow, live.patient_id, succession, cause)
 
     return {
         charge_contract.ChargesCaptured: on_charges,

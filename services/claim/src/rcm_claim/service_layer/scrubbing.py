@@ -45,10 +45,13 @@ class Scrubber:
         """Scrub the claim and keep the outcome on it (the caller stores it)."""
         claim.scrubbed(scrub(await self.facts(uow, claim), self.rules), self.clock(), cause)
 
-    async def rescrub(self, uow: ClaimUnitOfWork, claims: Iterable[Claim], cause: str) -> None:
-        """Scrub again each claim the payer does not have, and store those the scrub changed."""
+    async def rescrub(
+        self, uow: ClaimUnitOfWork, claims: Iterable[Claim], cause: str, *, rejected_too: bool = False
+    ) -> None:
+        """Scrub again each claim the payer does not have, and store those the scrub changed. A rejected claim
+        is left as it is unless `rejected_too` (the change may be the fix of what the payer rejected)."""
         for claim in claims:
-            if claim.state not in HOLDABLE:
+            if claim.state not in HOLDABLE or (claim.state == "rejected" and not rejected_too):
                 continue
             before = (claim.state, claim.scrub, claim.responsibility)
             await self.scrub(uow, claim, cause)

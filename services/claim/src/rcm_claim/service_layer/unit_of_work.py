@@ -103,3 +103,7 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def directories(self) -> Directories: ...
+
+    async def lock_patient(self, patient_id: UUID) -> None:
+        """Serialise, until commit, the work on one patient's claims done by the consumers of other topics."""
+        ...

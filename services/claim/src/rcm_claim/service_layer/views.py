@@ -233,7 +233,7 @@ class ClaimSummary(BaseModel):
             total_charge=claim.total_charge,
             held=claim.held,
             blocking_rules=claim.scrub.blocking_rules if claim.scrub is not None else (),
-            since=claim.timeline[-1].at,
+            since=claim.in_state_since,
         )
 
 

@@ -10,7 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.service_layer.views import PayerDocument
+from rcm_common.types import utcnow
 from rcm_tools import practice
 from rcm_tools.end_to_end import client, register
 from rcm_tools.net import free_port
@@ -26,6 +27,7 @@ from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 CSV = {"Content-Type": "text/csv"}
+TODAY: Final = utcnow().date()  # the services' day: they date and scrub in UTC
 PAYERS: Final = [PayerDocument.of(payer).model_dump(mode="json") for payer in default_payers()]
 IVY: Final = {
     "first_name": "Ivy",
@@ -79,7 +81,7 @@ async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases
         captured = await coder.post(
             "/encounters",
             json={
-                "patient_id": patient_id, "coverage_id": coverage_id, "date_of_service": date.today().isoformat(),
+                "patient_id": patient_id, "coverage_id": coverage_id, "date_of_service": TODAY.isoformat(),
                 "place_of_service": "11", "billing_provider_npi": practice.BILLING_NPI,
                 "rendering_provider_npi": practice.RENDERING_NPI, "diagnoses": ["M54.16"],
                 "lines": [{"code": "72148", "units": 1, "diagnosis_pointers": [1]}],
@@ -92,7 +94,7 @@ async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases
         held = await claim_of(biller, encounter_id, "scrub_failed")
         assert held["blocking_rules"] == ["PRIOR_AUTH"]
         [finding] = [f for f in held["scrub"]["findings"] if f["rule"] == "PRIOR_AUTH"]
-        assert finding["message"] == f"72148 needs a prior authorisation on file for {date.today().isoformat()}"
+        assert finding["message"] == f"72148 needs a prior authorisation on file for {TODAY.isoformat()}"
         queue = await biller.get("/workqueues/scrub", params={"rule": "PRIOR_AUTH"})
         assert held["id"] in [item["id"] for item in queue.json()]
 
@@ -101,8 +103,8 @@ async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases
                 "/prior-authorizations",
                 json={
                     "patient_id": patient_id, "coverage_id": coverage_id, "authorization_number": "PA-E2E-72148",
-                    "procedure_codes": ["72148"], "units_authorized": 1, "start_date": date.today().isoformat(),
-                    "end_date": (date.today() + timedelta(days=30)).isoformat(),
+                    "procedure_codes": ["72148"], "units_authorized": 1, "start_date": TODAY.isoformat(),
+                    "end_date": (TODAY + timedelta(days=30)).isoformat(),
                 },
             )  # fmt: skip
             assert recorded.status_code == 201, recorded.text

@@ -114,5 +114,8 @@ async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases
     assert released["id"] == held["id"]
     assert released["scrub"]["authorization_number"] == "PA-E2E-72148"
     steps = [(step["from_state"], step["to_state"]) for step in released["timeline"]]
-    assert steps == [(None, "draft"), ("draft", "scrub_failed"), ("scrub_failed", "ready")]
+    # Between the two, the blocking rules may have changed (the visit can reach claim before the patient does).
+    assert steps[:2] == [(None, "draft"), ("draft", "scrub_failed")]
+    assert set(steps[2:-1]) <= {("scrub_failed", "scrub_failed")}
+    assert steps[-1] == ("scrub_failed", "ready")
     assert all(step["cause"].startswith("event:") for step in released["timeline"])

@@ -22,6 +22,7 @@ from aiokafka import ConsumerRecord
 from alembic import command
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+from pydantic import SecretStr
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
@@ -48,8 +49,25 @@ UNREACHABLE_BROKER = "127.0.0.1:1"
 
 R = TypeVar("R")
 K = TypeVar("K", bound=Kernel[Any, Any])
+S = TypeVar("S", bound=ServiceSettings)
 P = TypeVar("P", bound=PatientCopy)
 C = TypeVar("C", bound=CoverageCopy)
+
+
+def in_process_settings(
+    settings_class: type[S], state_dir: Path, public_pem: str, database_url: str = "", **overrides: Any
+) -> S:
+    """A service's settings for running it in a test's process: the test environment, its own state directory
+    and database (SQLite there unless `database_url` names one), a broker address nothing answers (its events
+    stay in the outbox for the test to read), and the test's signing key."""
+    fields: dict[str, Any] = {
+        "environment": "test",
+        "state_dir": state_dir,
+        "database_url": database_url,
+        "kafka_bootstrap_servers": UNREACHABLE_BROKER,
+        "jwt_public_key": SecretStr(public_pem),
+    }
+    return settings_class(**(fields | overrides))
 
 
 def fast_settings(**overrides: Any) -> ServiceSettings:

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
-from pydantic import SecretStr
-
 from rcm_charge.adapters.mpfs import load_fee_schedule
 from rcm_charge.bootstrap import Charge, bootstrap
 from rcm_charge.config import ChargeSettings
@@ -32,13 +30,13 @@ from rcm_common.envelope import new_envelope
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
-    UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
     InProcessApp,
     RecordedStore,
     RecordingUnitOfWork,
+    in_process_settings,
     serving,
 )
 from rcm_common.topics import CHARGE_EVENTS
@@ -407,14 +405,7 @@ async def running_charge(
     state_dir: Path, signing_keys: tuple[str, str], database_url: str = "", **settings: Any
 ) -> AsyncIterator[ChargeApi]:
     private_pem, public_pem = signing_keys
-    config = ChargeSettings(
-        environment="test",
-        state_dir=state_dir,
-        database_url=database_url,
-        kafka_bootstrap_servers=UNREACHABLE_BROKER,
-        jwt_public_key=SecretStr(public_pem),
-        **settings,
-    )
+    config = in_process_settings(ChargeSettings, state_dir, public_pem, database_url, **settings)
     app = create_app(charge=bootstrap(config))
     async with serving(app, "http://charge.test") as client:
         yield ChargeApi(app, client, private_pem, app.state.charge, default_roles=("coder",))

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
-from pydantic import SecretStr
-
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
@@ -32,13 +30,13 @@ from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured
 from rcm_common.testing import (
-    UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
     InProcessApp,
     RecordedStore,
     RecordingUnitOfWork,
+    in_process_settings,
     serving,
 )
 from rcm_common.topics import CLAIM_EVENTS
@@ -247,14 +245,7 @@ async def running_claim(
     state_dir: Path, signing_keys: tuple[str, str], database_url: str = "", **settings: Any
 ) -> AsyncIterator[ClaimApi]:
     private_pem, public_pem = signing_keys
-    config = ClaimSettings(
-        environment="test",
-        state_dir=state_dir,
-        database_url=database_url,
-        kafka_bootstrap_servers=UNREACHABLE_BROKER,
-        jwt_public_key=SecretStr(public_pem),
-        **settings,
-    )
+    config = in_process_settings(ClaimSettings, state_dir, public_pem, database_url, **settings)
     app = create_app(service=bootstrap(config))
     async with serving(app, "http://claim.test") as client:
         yield ClaimApi(app, client, private_pem, app.state.claim, default_roles=("biller",))

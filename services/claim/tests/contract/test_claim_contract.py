@@ -13,7 +13,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from pydantic import SecretStr
 
 from rcm_claim.bootstrap import Claim, bootstrap
 from rcm_claim.config import ClaimSettings
@@ -21,7 +20,7 @@ from rcm_claim.entrypoints.app import CLAIM_APP
 from rcm_claim.service_layer.handlers import charge_handlers, eligibility_handlers, registration_handlers
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.testing import UNREACHABLE_BROKER, replay_claimed
+from rcm_common.testing import in_process_settings, replay_claimed
 from rcm_common.topics import CHARGE_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
 
 CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "claim"
@@ -55,10 +54,7 @@ def _claimed(event_type: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def claim(tmp_path: Path) -> AsyncIterator[Claim]:
-    settings = ClaimSettings(
-        environment="test", state_dir=tmp_path, kafka_bootstrap_servers=UNREACHABLE_BROKER,
-        jwt_public_key=SecretStr(generate_keypair()[1]),
-    )  # fmt: skip
+    settings = in_process_settings(ClaimSettings, tmp_path, generate_keypair()[1])
     await asyncio.to_thread(upgrade_to_head, CLAIM_APP.migrations, settings.resolved_database_url)
     service = bootstrap(settings)
     yield service

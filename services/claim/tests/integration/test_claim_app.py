@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from rcm_claim.config import ClaimSettings
 from rcm_claim.entrypoints.app import CLAIM_APP, create_app
 from rcm_common.migrations import PLATFORM_TABLE_NAMES
-from rcm_common.testing import check_migrations, serving
+from rcm_common.testing import check_migrations, in_process_settings, serving
 
 OWNED_TABLES = frozenset(
     {
@@ -34,13 +32,7 @@ async def test_migrations_build_the_models_tables_and_downgrade_to_nothing(datab
 async def test_the_app_starts_and_answers_its_health_checks(
     database_url: str, signing_keys: tuple[str, str], tmp_path: Path
 ) -> None:
-    settings = ClaimSettings(
-        environment="test",
-        state_dir=tmp_path,
-        database_url=database_url,
-        kafka_bootstrap_servers="127.0.0.1:1",
-        jwt_public_key=SecretStr(signing_keys[1]),
-    )
+    settings = in_process_settings(ClaimSettings, tmp_path, signing_keys[1], database_url)
     async with serving(create_app(settings), "http://claim.test") as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")

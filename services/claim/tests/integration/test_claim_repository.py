@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import text
 
 from rcm_claim.adapters.payer_defaults import default_payers
@@ -27,6 +26,7 @@ from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
 from rcm_claim.entrypoints.app import CLAIM_APP
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.migrations import upgrade_to_head
+from rcm_common.testing import in_process_settings
 
 NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 DAY = date(2026, 11, 2)
@@ -34,13 +34,7 @@ DAY = date(2026, 11, 2)
 
 @pytest.fixture
 async def service(database_url: str, signing_keys: tuple[str, str], tmp_path: Path) -> AsyncIterator[ClaimService]:
-    settings = ClaimSettings(
-        environment="test",
-        state_dir=tmp_path,
-        database_url=database_url,
-        kafka_bootstrap_servers="127.0.0.1:1",
-        jwt_public_key=SecretStr(signing_keys[1]),
-    )
+    settings = in_process_settings(ClaimSettings, tmp_path, signing_keys[1], database_url)
     await asyncio.to_thread(upgrade_to_head, CLAIM_APP.migrations, settings.resolved_database_url)
     claim_service = bootstrap(settings)
     try:

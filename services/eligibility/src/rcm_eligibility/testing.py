@@ -12,18 +12,16 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
-from pydantic import SecretStr
-
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
-    UNREACHABLE_BROKER,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
     InProcessApp,
     RecordedStore,
     RecordingUnitOfWork,
+    in_process_settings,
     serving,
 )
 from rcm_common.topics import ELIGIBILITY_EVENTS
@@ -357,16 +355,8 @@ async def running_eligibility(
     state_dir: Path, signing_keys: tuple[str, str], gateway: EligibilityGateway, database_url: str = "", **settings: Any
 ) -> AsyncIterator[EligibilityApi]:
     private_pem, public_pem = signing_keys
-    config = EligibilitySettings(
-        environment="test",
-        state_dir=state_dir,
-        database_url=database_url,
-        kafka_bootstrap_servers=UNREACHABLE_BROKER,
-        jwt_public_key=SecretStr(public_pem),
-        worker_poll_seconds=0.05,
-        retry_delays_seconds=(0.2,),
-        **settings,
-    )
+    fast_worker: dict[str, Any] = {"worker_poll_seconds": 0.05, "retry_delays_seconds": (0.2,)}
+    config = in_process_settings(EligibilitySettings, state_dir, public_pem, database_url, **(fast_worker | settings))
     app = create_app(eligibility=bootstrap(config, gateway=gateway))
     async with serving(app, "http://eligibility.test") as client:
         yield EligibilityApi(

@@ -22,14 +22,13 @@ from typing import Any, Self
 from uuid import UUID
 
 import httpx
-from pydantic import SecretStr
 
 from rcm_common.aggregates import EventCollector, tracked
 from rcm_common.crypto import BlindIndex
 from rcm_common.envelope import Envelope
 from rcm_common.errors import Conflict
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.testing import UNREACHABLE_BROKER, InProcessApp, serving
+from rcm_common.testing import InProcessApp, in_process_settings, serving
 from rcm_registration.adapters.repository import mrn_with_check_digit
 from rcm_registration.bootstrap import Registration
 from rcm_registration.config import RegistrationSettings
@@ -141,14 +140,7 @@ async def running_api(
 ) -> AsyncIterator[RegistrationApi]:
     """Build the app as production does and run its lifespan."""
     private_pem, public_pem = signing_keys
-    settings = RegistrationSettings(
-        environment="test",
-        state_dir=state_dir,
-        database_url=database_url,
-        kafka_bootstrap_servers=UNREACHABLE_BROKER,
-        jwt_public_key=SecretStr(public_pem),
-        migrate_on_start=True,
-    )
+    settings = in_process_settings(RegistrationSettings, state_dir, public_pem, database_url, migrate_on_start=True)
     app = create_app(settings)
     async with serving(app, "http://registration.test") as client:
         yield RegistrationApi(

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
@@ -32,6 +32,7 @@ from rcm_common.aggregates import EventCollector, tracked
 from rcm_common.auth import mint_token
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope, new_envelope
+from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events import event_model
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.registration import Address, CoverageAdded, Guarantor, PatientRegistered, PatientsMerged
@@ -394,6 +395,47 @@ class InMemoryCoverageCopies(Generic[C]):
 
     async def save(self, coverage: C, now: datetime) -> None:
         self.rows[coverage.coverage_id] = copy.copy(coverage)
+
+
+class RevisedAggregate(Protocol):
+    """An aggregate stored with a revision, which a save names so a stale one is refused."""
+
+    id: uuid.UUID
+    revision: int
+    events: list[Any]
+
+
+A = TypeVar("A", bound=RevisedAggregate)
+
+
+class InMemoryAggregates(Generic[A]):
+    """A repository of revised aggregates for a service's fakes: each read and write is a deep copy, as a row
+    is; a save over a newer revision is refused with ConcurrentUpdate; a stored copy holds no events (they
+    left with the unit of work). A service adds the queries it makes."""
+
+    noun = "aggregate"
+
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, A] = {}
+
+    async def get(self, aggregate_id: uuid.UUID, *, for_update: bool = False) -> A | None:
+        found = self.rows.get(aggregate_id)
+        return copy.deepcopy(found) if found else None
+
+    async def add(self, aggregate: A) -> None:
+        aggregate.revision = 1
+        self._store(aggregate)
+
+    async def save(self, aggregate: A) -> None:
+        if self.rows[aggregate.id].revision != aggregate.revision:
+            raise ConcurrentUpdate(f"The {self.noun} was changed by someone else meanwhile.")
+        aggregate.revision += 1
+        self._store(aggregate)
+
+    def _store(self, aggregate: A) -> None:
+        stored = copy.deepcopy(aggregate)
+        stored.events.clear()
+        self.rows[aggregate.id] = stored
 
 
 class InMemoryMerges:

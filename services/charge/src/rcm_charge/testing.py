@@ -27,9 +27,9 @@ from rcm_charge.service_layer.mapping import event_mapper
 from rcm_charge.service_layer.unit_of_work import ImportRecord
 from rcm_common.envelope import Envelope as EventEnvelope
 from rcm_common.envelope import new_envelope
-from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
+    InMemoryAggregates,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
@@ -179,28 +179,8 @@ class FakeCoverages(InMemoryCoverageCopies[CoverageCopy]):
         self.rows[coverage.coverage_id] = replace(coverage, member_id=member_id)
 
 
-class FakeEncounters:
-    def __init__(self) -> None:
-        self.rows: dict[UUID, Encounter] = {}
-
-    async def get(self, encounter_id: UUID, *, for_update: bool = False) -> Encounter | None:
-        found = self.rows.get(encounter_id)
-        return copy.deepcopy(found) if found else None
-
-    async def add(self, encounter: Encounter) -> None:
-        encounter.revision = 1
-        self._store(encounter)
-
-    async def save(self, encounter: Encounter) -> None:
-        if self.rows[encounter.id].revision != encounter.revision:
-            raise ConcurrentUpdate("The encounter was changed by someone else meanwhile.")
-        encounter.revision += 1
-        self._store(encounter)
-
-    def _store(self, encounter: Encounter) -> None:
-        stored = copy.deepcopy(encounter)
-        stored.events.clear()
-        self.rows[encounter.id] = stored
+class FakeEncounters(InMemoryAggregates[Encounter]):
+    noun = "encounter"
 
     async def find_imported(self, natural_key: str) -> UUID | None:
         return next(

@@ -26,10 +26,10 @@ from rcm_claim.service_layer.handlers import charge_handlers, eligibility_handle
 from rcm_claim.service_layer.mapping import to_integration_event
 from rcm_common.audit import consumer_audit
 from rcm_common.envelope import new_envelope
-from rcm_common.errors import ConcurrentUpdate
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured
 from rcm_common.testing import (
+    InMemoryAggregates,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
@@ -78,23 +78,8 @@ class FakeAuthorizations:
         self.rows[authorization.authorization_id] = authorization
 
 
-class FakeClaims:
-    def __init__(self) -> None:
-        self.rows: dict[UUID, Claim] = {}
-
-    async def get(self, claim_id: UUID, *, for_update: bool = False) -> Claim | None:
-        found = self.rows.get(claim_id)
-        return copy.deepcopy(found) if found else None
-
-    async def add(self, claim: Claim) -> None:
-        claim.revision = 1
-        self._store(claim)
-
-    async def save(self, claim: Claim) -> None:
-        if self.rows[claim.id].revision != claim.revision:
-            raise ConcurrentUpdate("The claim was changed by someone else meanwhile.")
-        claim.revision += 1
-        self._store(claim)
+class FakeClaims(InMemoryAggregates[Claim]):
+    noun = "claim"
 
     async def for_encounter(self, encounter_id: UUID) -> list[Claim]:
         return self._matching(lambda claim: claim.encounter_id == encounter_id)
@@ -131,11 +116,6 @@ class FakeClaims:
     def _matching(self, keep: Any) -> list[Claim]:
         found = [claim for claim in self.rows.values() if keep(claim)]
         return [copy.deepcopy(claim) for claim in sorted(found, key=lambda claim: claim.timeline[0].at)]
-
-    def _store(self, claim: Claim) -> None:
-        stored = copy.deepcopy(claim)
-        stored.events.clear()
-        self.rows[claim.id] = stored
 
 
 class FakeDirectories:

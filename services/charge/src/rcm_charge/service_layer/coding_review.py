@@ -10,7 +10,7 @@ from uuid import UUID
 
 from rcm_charge.domain.model import EncounterError
 from rcm_charge.service_layer import commands
-from rcm_charge.service_layer.encounters import as_read, corrected
+from rcm_charge.service_layer.encounters import corrected, refuse_stale
 from rcm_charge.service_layer.evaluation import EncounterEvaluator
 from rcm_charge.service_layer.unit_of_work import ChargeUnitOfWork
 from rcm_charge.service_layer.views import EncounterPublic, ReviewPublic
@@ -37,7 +37,7 @@ async def resolve_review(
         review = encounter.open_review if encounter is not None else None
         if encounter is None or review is None or review.id != review_id:
             raise NotFound("No such open review item.")
-        as_read(encounter, cmd.revision)
+        refuse_stale(encounter, cmd.revision)
         if cmd.decision == "void":
             encounter.void(cmd.void_reason or "other", cmd.note, by=by, now=now)
         else:

@@ -79,7 +79,7 @@ async def _encounter(uow: ChargeUnitOfWork, encounter_id: UUID, *, for_update: b
     return encounter
 
 
-def as_read(encounter: Encounter, revision: int) -> None:
+def refuse_stale(encounter: Encounter, revision: int) -> None:
     """A change names the revision its author read: one made on an encounter changed since is refused, so
     nobody's correction is overwritten and no review flag is approved unseen."""
     if revision != encounter.revision:
@@ -126,7 +126,7 @@ async def correct(
     published); otherwise it waits in the review queue."""
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
-        as_read(encounter, revision)
+        refuse_stale(encounter, revision)
         await _apply_correction(uow, encounter, cmd, evaluator)
         view = EncounterPublic.of(encounter)
         await uow.commit()
@@ -138,7 +138,7 @@ async def void(
 ) -> EncounterPublic:
     async with uow:
         encounter = await _encounter(uow, encounter_id, for_update=True)
-        as_read(encounter, revision)
+        refuse_stale(encounter, revision)
         try:
             encounter.void(cmd.reason, cmd.note, by=by, now=clock())
         except EncounterError as exc:

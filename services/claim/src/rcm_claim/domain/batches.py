@@ -1,0 +1,44 @@
+"""Batches: when ready claims go to a payer, and which ones.
+
+A payer's ready claims go together once there are as many as its batch holds, or once the oldest has waited
+the payer's batch interval, whichever comes first; the oldest go first, and a batch never holds more than the
+payer's batch size. A held claim never goes. Each batch is one 837P interchange with its own interchange
+control number, which a resend after an unanswered send keeps, so the clearinghouse knows it and the claims
+are submitted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from rcm_claim.domain.directories import PayerProfile
+from rcm_claim.domain.model import Claim
+
+MAX_INTERCHANGE_CONTROL_NUMBER = 999_999_999  # ISA13: nine digits
+
+
+def claims_due(ready: Sequence[Claim], payer: PayerProfile, now: datetime) -> list[Claim]:
+    """The payer's ready claims to send now, oldest first: none until the batch is full or the oldest has
+    waited the payer's interval."""
+    waiting = sorted(
+        (
+            claim
+            for claim in ready
+            if claim.state == "ready" and claim.held is None and claim.payer_id == payer.payer_id
+        ),
+        key=lambda claim: (claim.in_state_since, str(claim.id)),
+    )
+    if not waiting:
+        return []
+    full = len(waiting) >= payer.batch_size
+    waited = now - waiting[0].in_state_since >= timedelta(seconds=payer.batch_interval_seconds)
+    return waiting[: payer.batch_size] if full or waited else []
+
+
+def next_interchange_control_number(last: int | None) -> int:
+    """ISA13 of the next interchange: one more than the last, starting at 1 and wrapping after nine digits
+    (the guide allows reuse once the clearinghouse has long forgotten the number)."""
+    if last is None or last >= MAX_INTERCHANGE_CONTROL_NUMBER:
+        return 1
+    return last + 1

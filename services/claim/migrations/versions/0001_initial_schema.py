@@ -93,6 +93,21 @@ def upgrade() -> None:
     op.create_index("ix_claim_date_of_service", "claim", ["date_of_service"])
     op.create_index("ix_claim_queue", "claim", ["state", "state_since"])
     op.create_table(
+        "claim_batch",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("payer_id", sa.String(length=80), nullable=False),
+        sa.Column("interchange_control_number", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("claim_ids", sa.Text(), nullable=False),
+        sa.Column("x12_encrypted", sa.Text(), nullable=False),
+        sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("interchange_control_number"),
+    )
+    op.create_index("ix_claim_batch_state", "claim_batch", ["state"])
+    op.create_table(
         "provider_directory",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("document", sa.Text(), nullable=False),
@@ -120,6 +135,7 @@ def downgrade() -> None:
     for table in (
         "payer_profile",
         "provider_directory",
+        "claim_batch",
         "claim",
         "authorization_on_file",
         "eligibility_answer",

@@ -18,6 +18,7 @@ from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
+from rcm_claim.domain.batches import Batch
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
@@ -118,6 +119,29 @@ class FakeClaims(InMemoryAggregates[Claim]):
         return [copy.deepcopy(claim) for claim in sorted(found, key=lambda claim: claim.timeline[0].at)]
 
 
+class FakeBatches:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Batch] = {}
+
+    async def get(self, batch_id: UUID) -> Batch | None:
+        found = self.rows.get(batch_id)
+        return copy.copy(found) if found else None
+
+    async def add(self, batch: Batch) -> None:
+        self.rows[batch.id] = copy.copy(batch)
+
+    async def save(self, batch: Batch) -> None:
+        self.rows[batch.id] = copy.copy(batch)
+
+    async def unanswered(self) -> list[Batch]:
+        waiting = [batch for batch in self.rows.values() if batch.state in ("built", "sent")]
+        return [copy.copy(batch) for batch in sorted(waiting, key=lambda batch: (batch.built_at, str(batch.id)))]
+
+    async def last_interchange_control_number(self) -> int | None:
+        latest = max(self.rows.values(), key=lambda batch: batch.built_at, default=None)
+        return latest.interchange_control_number if latest is not None else None
+
+
 class FakeDirectories:
     def __init__(self) -> None:
         self.provider_directory: ProviderDirectory | None = PRACTICE
@@ -149,6 +173,7 @@ class FakeStore(RecordedStore):
     eligibility: FakeEligibility = field(default_factory=FakeEligibility)
     authorizations: FakeAuthorizations = field(default_factory=FakeAuthorizations)
     claims: FakeClaims = field(default_factory=FakeClaims)
+    batches: FakeBatches = field(default_factory=FakeBatches)
     directories: FakeDirectories = field(default_factory=FakeDirectories)
 
     def uow(self) -> FakeUnitOfWork:
@@ -167,6 +192,7 @@ class FakeUnitOfWork(RecordingUnitOfWork):
         self.eligibility = store.eligibility
         self.authorizations = store.authorizations
         self.claims = self.tracked(store.claims)
+        self.batches = store.batches
         self.directories = store.directories
         self.locked: list[UUID] = []
 

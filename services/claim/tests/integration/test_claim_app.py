@@ -17,6 +17,7 @@ OWNED_TABLES = frozenset(
         "eligibility_answer",
         "authorization_on_file",
         "claim",
+        "claim_batch",
         "provider_directory",
         "payer_profile",
     }

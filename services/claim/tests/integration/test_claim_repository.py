@@ -19,6 +19,7 @@ from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
+from rcm_claim.domain.batches import Batch
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy, Person
 from rcm_claim.domain.directories import Address, BillingProvider, Provider, ProviderDirectory
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
@@ -225,3 +226,22 @@ async def test_the_directories_are_replaced_whole(service: ClaimService) -> None
         assert await uow.directories.payers() == sorted(payers[2:], key=lambda payer: payer.payer_id)
         assert await uow.directories.payer("ACME01") == payers[2]
         assert await uow.directories.payer("MCARE1") is None
+
+
+async def test_a_batch_is_kept_with_its_x12_encrypted_and_its_interchange_control_number(service: ClaimService) -> None:
+    first = Batch(uuid.uuid4(), "ACME01", 416, (uuid.uuid4(),), "ISA*00*...~NM1*IL*1*DOE*JANE~", NOW)
+    second = Batch(uuid.uuid4(), "ACME01", 417, (uuid.uuid4(), uuid.uuid4()), "ISA*00*...~", NOW + timedelta(minutes=1))
+    async with service.uow() as uow:
+        assert await uow.batches.last_interchange_control_number() is None
+        await uow.batches.add(first)
+        await uow.batches.add(second)
+        first.state, first.sent_at, first.attempts = "acknowledged", NOW, 1
+        await uow.batches.save(first)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        assert await uow.batches.get(first.id) == first
+        assert await uow.batches.unanswered() == [second]
+        assert await uow.batches.last_interchange_control_number() == 417
+        stored = (await uow.session.execute(text("SELECT x12_encrypted FROM claim_batch"))).scalars().all()
+    assert not [x12 for x12 in stored if "DOE" in x12]

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from rcm_claim.adapters import serialization
 from rcm_claim.adapters.tables import (
     AuthorizationRow,
+    BatchRow,
     ClaimRow,
     CoverageCopyRow,
     EligibilityAnswerRow,
@@ -24,6 +25,7 @@ from rcm_claim.adapters.tables import (
     PayerProfileRow,
     ProviderDirectoryRow,
 )
+from rcm_claim.domain.batches import Batch
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
@@ -358,6 +360,67 @@ class SqlClaims:
             held=content["held"],
             revision=row.revision,
             timeline=serialization.timeline_from_json(content["timeline"]),
+        )
+
+
+class SqlBatches:
+    """The 837P interchanges built: kept before they are sent, their X12 encrypted."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, batch_id: UUID) -> Batch | None:
+        row = await self._session.get(BatchRow, str(batch_id))
+        return None if row is None else self._batch(row)
+
+    async def add(self, batch: Batch) -> None:
+        self._session.add(self._row(batch))
+        await self._session.flush()
+
+    async def save(self, batch: Batch) -> None:
+        await self._session.merge(self._row(batch))
+        await self._session.flush()
+
+    async def unanswered(self) -> list[Batch]:
+        """Batches built or sent that no 999 has answered yet, oldest first: the sender's work."""
+        query = (
+            select(BatchRow)
+            .where(col(BatchRow.state).in_(("built", "sent")))
+            .order_by(col(BatchRow.built_at), col(BatchRow.id))
+        )
+        return [self._batch(row) for row in (await self._session.scalars(query)).all()]
+
+    async def last_interchange_control_number(self) -> int | None:
+        """The ISA13 of the batch built last (a new batch takes the next)."""
+        query = select(BatchRow.interchange_control_number).order_by(col(BatchRow.built_at).desc()).limit(1)
+        return (await self._session.scalars(query)).first()
+
+    def _row(self, batch: Batch) -> BatchRow:
+        key = str(batch.id)
+        return BatchRow(
+            id=key,
+            payer_id=batch.payer_id,
+            interchange_control_number=batch.interchange_control_number,
+            state=batch.state,
+            claim_ids=json.dumps([str(claim_id) for claim_id in batch.claim_ids]),
+            x12_encrypted=self._cipher.encrypt(batch.x12, context=_context("claim_batch", key, "x12")),
+            built_at=batch.built_at,
+            sent_at=batch.sent_at,
+            attempts=batch.attempts,
+        )
+
+    def _batch(self, row: BatchRow) -> Batch:
+        return Batch(
+            id=UUID(row.id),
+            payer_id=row.payer_id,
+            interchange_control_number=row.interchange_control_number,
+            claim_ids=tuple(UUID(claim_id) for claim_id in json.loads(row.claim_ids)),
+            x12=self._cipher.decrypt(row.x12_encrypted, context=_context("claim_batch", row.id, "x12")),
+            built_at=row.built_at,
+            state=row.state,  # type: ignore[arg-type]
+            sent_at=row.sent_at,
+            attempts=row.attempts,
         )
 
 

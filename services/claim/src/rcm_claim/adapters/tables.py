@@ -97,6 +97,22 @@ class ClaimRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_timestamp())
 
 
+class BatchRow(SQLModel, table=True):
+    """An 837P interchange as built: its claims (ids), its interchange control number, and its X12 encrypted."""
+
+    __tablename__ = "claim_batch"
+
+    id: str = Field(primary_key=True, max_length=36)
+    payer_id: str = Field(max_length=80)
+    interchange_control_number: int = Field(unique=True)
+    state: str = Field(max_length=12, index=True)
+    claim_ids: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ids: no PHI
+    x12_encrypted: str = Field(sa_column=_encrypted())
+    built_at: datetime = Field(sa_column=_timestamp())
+    sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    attempts: int
+
+
 class ProviderDirectoryRow(SQLModel, table=True):
     """The practice's provider directory: one document, replaced whole."""
 

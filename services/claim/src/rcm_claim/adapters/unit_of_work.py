@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from rcm_claim.adapters.repository import (
     SqlAuthorizations,
+    SqlBatches,
     SqlClaims,
     SqlCoverages,
     SqlDirectories,
@@ -27,6 +28,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
     eligibility: SqlEligibility
     authorizations: SqlAuthorizations
     claims: SqlClaims
+    batches: SqlBatches
     directories: SqlDirectories
 
     def _start(self) -> None:
@@ -36,6 +38,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.eligibility = SqlEligibility(self.session)
         self.authorizations = SqlAuthorizations(self.session, self.cipher)
         self.claims = self.tracked(SqlClaims(self.session, self.cipher))
+        self.batches = SqlBatches(self.session, self.cipher)
         self.directories = SqlDirectories(self.session)
 
     async def lock_patient(self, patient_id: UUID) -> None:

@@ -10,12 +10,32 @@ are submitted once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
 
 from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.model import Claim
 
 MAX_INTERCHANGE_CONTROL_NUMBER = 999_999_999  # ISA13: nine digits
+BatchState = Literal["built", "sent", "acknowledged"]
+
+
+@dataclass(slots=True)
+class Batch:
+    """One 837P interchange to one payer, stored (encrypted) before it is sent, so a send that went unanswered
+    is sent again as the same bytes with the same interchange control number."""
+
+    id: UUID
+    payer_id: str
+    interchange_control_number: int
+    claim_ids: tuple[UUID, ...]
+    x12: str  # PHI: the claims as the payer reads them
+    built_at: datetime
+    state: BatchState = "built"
+    sent_at: datetime | None = None
+    attempts: int = 0
 
 
 def claims_due(ready: Sequence[Claim], payer: PayerProfile, now: datetime) -> list[Claim]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
+from rcm_claim.domain.batches import Batch
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
@@ -70,6 +71,18 @@ class Claims(Protocol):
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]: ...
 
 
+class Batches(Protocol):
+    async def get(self, batch_id: UUID) -> Batch | None: ...
+
+    async def add(self, batch: Batch) -> None: ...
+
+    async def save(self, batch: Batch) -> None: ...
+
+    async def unanswered(self) -> list[Batch]: ...
+
+    async def last_interchange_control_number(self) -> int | None: ...
+
+
 class Directories(Protocol):
     async def providers(self) -> ProviderDirectory | None: ...
 
@@ -100,6 +113,9 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def claims(self) -> Claims: ...
+
+    @property
+    def batches(self) -> Batches: ...
 
     @property
     def directories(self) -> Directories: ...

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from rcm_common.clearinghouse import ClearinghouseUnavailable
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered, wait_until
 from rcm_common.types import utcnow
-from rcm_eligibility.adapters.clearinghouse import ClearinghouseUnavailable
 from rcm_eligibility.service_layer import handlers
 from rcm_eligibility.testing import (
     EligibilityApi,

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
+from rcm_common.clearinghouse import X12_MEDIA_TYPE
 from rcm_common.http import IdempotencyKeyDep, IdempotentRequest, create_once
-from rcm_eligibility.adapters.clearinghouse import X12_MEDIA_TYPE
 from rcm_eligibility.bootstrap import Eligibility
 from rcm_eligibility.service_layer import commands, handlers
 from rcm_eligibility.service_layer.views import (

@@ -15,9 +15,10 @@ from datetime import datetime
 from uuid import UUID
 
 from rcm_common.audit import AuditContext
+from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
 from rcm_common.logs import get_correlation_id
 from rcm_common.types import Clock, utcnow
-from rcm_eligibility.adapters.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable, EligibilityGateway
+from rcm_eligibility.adapters.clearinghouse import EligibilityGateway
 from rcm_eligibility.adapters.x12_eligibility import Asker, build_270, read_271
 from rcm_eligibility.domain.model import EligibilityCheck, RetryPolicy
 from rcm_eligibility.service_layer.unit_of_work import EligibilityUnitOfWork

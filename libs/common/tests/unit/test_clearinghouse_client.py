@@ -1,0 +1,66 @@
+"""The clearinghouse client retries what is transient (no connection, 5xx, 429, an empty answer) a bounded
+number of times, never a definite answer, and refuses at once what the clearinghouse refused (4xx)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from rcm_common.clearinghouse import (
+    API_KEY_HEADER,
+    X12_MEDIA_TYPE,
+    ClearinghouseClient,
+    ClearinghouseRefused,
+    ClearinghouseUnavailable,
+)
+
+
+def client_answering(
+    *answers: Callable[[httpx.Request], httpx.Response],
+) -> tuple[ClearinghouseClient, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answers[min(len(seen), len(answers)) - 1](request)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://clearinghouse.test")
+    return ClearinghouseClient(http, api_key="k", attempts=3, backoff_seconds=0.001, max_backoff_seconds=0.002), seen
+
+
+def status(code: int, text: str = "") -> Callable[[httpx.Request], httpx.Response]:
+    return lambda _request: httpx.Response(code, text=text)
+
+
+def dropped(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("refused", request=request)
+
+
+async def test_transient_failures_are_retried_until_an_answer_comes() -> None:
+    client, seen = client_answering(dropped, status(503), status(200, "ISA*271~"))
+
+    assert await client.exchange("/x12/eligibility", "ISA*270~") == "ISA*271~"
+    assert len(seen) == 3
+    assert seen[0].headers["Content-Type"] == X12_MEDIA_TYPE
+    assert seen[0].headers[API_KEY_HEADER] == "k"
+    assert seen[0].content == b"ISA*270~"
+
+
+async def test_the_last_transient_failure_is_reported_without_the_document() -> None:
+    client, seen = client_answering(status(200, "  "), status(429), status(502))
+
+    with pytest.raises(ClearinghouseUnavailable, match="answered 502, after 3 attempts") as failure:
+        await client.exchange("/x12/claims", "ISA*837*DOE~")
+
+    assert len(seen) == 3
+    assert "DOE" not in str(failure.value)
+
+
+async def test_a_refusal_is_never_retried() -> None:
+    client, seen = client_answering(status(400), status(200, "ISA*271~"))
+
+    with pytest.raises(ClearinghouseRefused, match="refused the request with 400"):
+        await client.exchange("/x12/eligibility", "ISA*270~")
+    assert len(seen) == 1

@@ -45,6 +45,7 @@ READ_TIMEOUT_SECONDS: Final = 30.0
 _IDEMPOTENCY_NAMESPACE: Final = uuid.UUID("5d0c4e0e-7f4b-4b7e-9a55-2f2b8f6a9d31")
 _RETRYABLE_STATUSES: Final = frozenset({502, 503, 504})
 _ATTEMPTS: Final = 3
+_RESPONSIBILITY: Final = {"P": "primary", "S": "secondary", "T": "tertiary"}  # SBR01 in words
 
 
 class DemoError(ToolError):
@@ -268,8 +269,8 @@ def summarize(event: IntegrationEvent) -> str:
         )
     if isinstance(event, ClaimCreated):
         return (
-            f"patient={event.patient_id} payer={event.payer_id} clm01={event.patient_control_number} "
-            f"sbr01={event.responsibility} total={event.total_charge}"
+            f"patient={event.patient_id} payer={event.payer_id} as={_RESPONSIBILITY[event.responsibility]} "
+            f"clm01={event.patient_control_number} total={event.total_charge}"
         )
     if isinstance(event, ClaimScrubFailed):
         return f"patient={event.patient_id} payer={event.payer_id} rules={','.join(event.blocking_rules)}"

@@ -61,7 +61,9 @@ def verified(patient_id: uuid.UUID, coverage_id: uuid.UUID, *, active: bool = Tr
     return eligibility_contract.EligibilityVerified.model_validate(fields | changes)
 
 
-def check_failed(patient_id: uuid.UUID, coverage_id: uuid.UUID, kind: str, *codes: str) -> IntegrationEvent:
+def check_failed(
+    patient_id: uuid.UUID, coverage_id: uuid.UUID, kind: str, *codes: str
+) -> eligibility_contract.EligibilityCheckFailed:
     return eligibility_contract.EligibilityCheckFailed.model_validate(
         {
             "check_id": str(uuid.uuid4()),
@@ -175,10 +177,10 @@ async def test_a_payer_that_does_not_know_the_member_blocks_until_a_later_answer
 def test_a_failed_check_says_inactive_unknown_member_or_nothing() -> None:
     patient_id, coverage_id = uuid.uuid4(), uuid.uuid4()
 
-    assert status_of_failure(check_failed(patient_id, coverage_id, "coverage_inactive")) == "inactive"  # type: ignore[arg-type]
-    assert status_of_failure(check_failed(patient_id, coverage_id, "payer_rejected", "72")) == "not_found"  # type: ignore[arg-type]
-    assert status_of_failure(check_failed(patient_id, coverage_id, "payer_rejected", "42")) == "unanswered"  # type: ignore[arg-type]
-    assert status_of_failure(check_failed(patient_id, coverage_id, "attempts_exhausted")) == "unanswered"  # type: ignore[arg-type]
+    assert status_of_failure(check_failed(patient_id, coverage_id, "coverage_inactive")) == "inactive"
+    assert status_of_failure(check_failed(patient_id, coverage_id, "payer_rejected", "72")) == "not_found"
+    assert status_of_failure(check_failed(patient_id, coverage_id, "payer_rejected", "42")) == "unanswered"
+    assert status_of_failure(check_failed(patient_id, coverage_id, "attempts_exhausted")) == "unanswered"
 
 
 async def test_registrations_changes_scrub_the_claim_again_with_the_coverages_order_and_dates() -> None:

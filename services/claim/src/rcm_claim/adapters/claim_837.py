@@ -151,7 +151,7 @@ def _member(person: Person, address: Address | None, *, member_id: str = "") -> 
         person.first_name.upper(),
         member_id,
         birth_date=person.birth_date,
-        gender=person.sex if person.sex in ("F", "M") else "U",  # type: ignore[arg-type]
+        gender="F" if person.sex == "F" else "M" if person.sex == "M" else "U",
         address=_address(address) if address is not None else None,
     )
 

@@ -81,16 +81,13 @@ async def release(claim_id: UUID, uow: ClaimUnitOfWork, scrubber: Scrubber, *, b
 
 
 async def rescrub(claim_id: UUID, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str, revision: int) -> ClaimPublic:
-    """Scrub the claim again now, as the service would after an upstream change."""
-
-    async def scrub_again(claim: Claim, checked_uow: ClaimUnitOfWork) -> None:
-        if claim.state not in HOLDABLE:
-            raise Conflict(f"A {claim.state} claim is with the payer: it is not scrubbed again.")
-        await scrubber.scrub(checked_uow, claim, f"api:{by}")
-
+    """Scrub the claim again now, as the service would after an upstream change (a rejected claim too: the
+    biller asking is the fix)."""
     async with uow:
         claim = await _claim_to_change(uow, claim_id, revision)
-        await scrub_again(claim, uow)
+        if claim.state not in HOLDABLE:
+            raise Conflict(f"A {claim.state} claim is not scrubbed again: only one the payer does not have is.")
+        await scrubber.scrub(uow, claim, f"api:{by}")
         return await _store(uow, claim)
 
 

@@ -85,9 +85,14 @@ class AuditContext:
 
 
 def consumer_audit(service: str) -> Callable[[], AuditContext]:
-    """Who a service's event consumer is in the audit log (`system:<service>-consumer`, acting for payment),
-    for the handlers that read or change PHI; each batch takes the correlation id it was given."""
-    actor = f"system:{service}-consumer"
+    """Who a service's event consumer is in the audit log (`system:<service>-consumer`), for the handlers
+    that read or change PHI."""
+    return system_audit(f"system:{service}-consumer")
+
+
+def system_audit(actor: str) -> Callable[[], AuditContext]:
+    """Who a service's own process (a consumer, a worker) is in the audit log: `actor`, acting for payment,
+    each unit of work taking the correlation id it was given or a new one."""
 
     def context() -> AuditContext:
         return AuditContext(actor, frozenset(), "payment", get_correlation_id() or uuid.uuid4().hex)

@@ -55,6 +55,24 @@ U = TypeVar("U", bound=SqlUnitOfWork)
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 """A background loop of the service's own (a worker, a sweep): runs until the event is set."""
 
+
+def periodic(name: str, interval_seconds: float, work: Callable[[], Awaitable[object]]) -> Loop:
+    """A loop doing `work` now and then every interval until stopped; a round that fails is logged (by type,
+    never its values) and the next round runs as usual, so one bad round never stops a worker."""
+
+    async def loop(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await work()
+            except Exception:
+                logger.exception("%s failed; it runs again at the next interval", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_seconds)
+
+    loop.__name__ = name
+    return loop
+
+
 Subscriptions = Mapping[str, Mapping[type[IntegrationEvent], EventHandler[U]]]
 """What a service consumes: per topic, the handler of each event it reads there."""
 

@@ -64,3 +64,35 @@ async def test_a_refusal_is_never_retried() -> None:
     with pytest.raises(ClearinghouseRefused, match="refused the request with 400"):
         await client.exchange("/x12/eligibility", "ISA*270~")
     assert len(seen) == 1
+
+
+async def test_the_mailbox_is_listed_read_and_emptied_with_the_key_and_retries() -> None:
+    listing = {"files": [{"id": "277ca-000001", "kind": "277CA", "payer_id": "ACME01",
+                          "created_at": "2026-12-06T10:00:00+00:00", "size": 12}]}  # fmt: skip
+    client, seen = client_answering(
+        dropped, lambda _r: httpx.Response(200, json=listing), status(200, "ISA*277~"), status(204)
+    )
+
+    [waiting] = await client.mailbox()
+    content = await client.mailbox_file(waiting.id)
+    await client.delete_mailbox_file(waiting.id)
+
+    assert (waiting.id, waiting.kind, waiting.payer_id, waiting.created_at.isoformat()) == (
+        "277ca-000001", "277CA", "ACME01", "2026-12-06T10:00:00+00:00",
+    )  # fmt: skip
+    assert content == "ISA*277~"
+    assert [(r.method, r.url.path) for r in seen] == [
+        ("GET", "/mailbox"), ("GET", "/mailbox"), ("GET", "/mailbox/277ca-000001"),
+        ("DELETE", "/mailbox/277ca-000001"),
+    ]  # fmt: skip
+    assert all(r.headers[API_KEY_HEADER] == "k" for r in seen)
+
+
+async def test_deleting_a_file_already_gone_is_fine_but_another_refusal_is_not() -> None:
+    gone, _ = client_answering(status(404))
+    forbidden, _ = client_answering(status(403))
+
+    await gone.delete_mailbox_file("277ca-000001")
+    with pytest.raises(ClearinghouseRefused) as refused:
+        await forbidden.delete_mailbox_file("277ca-000001")
+    assert refused.value.status == 403

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 from faststream.kafka import KafkaBroker
 
-from rcm_common.kernel import Kernel, kernel_parts
+from rcm_common.kernel import Kernel, kernel_parts, periodic
 from rcm_common.topics import ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
 from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication
@@ -35,25 +35,14 @@ class Eligibility(Kernel[EligibilitySettings, SqlEligibilityUnitOfWork]):
             stop, limit=self.settings.worker_batch_size, poll_seconds=self.settings.worker_poll_seconds
         )
 
-    async def run_sweep(self, stop: asyncio.Event) -> None:
-        """Every interval, queue checks for the appointments coming up within the sweep's window."""
-        while not stop.is_set():
-            try:
-                queued = await handlers.sweep_appointments(
-                    self.uow(),
-                    self.clock,
-                    days_ahead=self.settings.sweep_days_ahead,
-                    limit=self.settings.sweep_batch_size,
-                )
-                if queued:
-                    logger.info("appointment sweep queued %d eligibility checks", queued)
-                    self.checker.wake()
-            except Exception:
-                logger.exception("appointment sweep failed; it runs again at the next interval")
-            try:
-                await asyncio.wait_for(stop.wait(), self.settings.sweep_interval_seconds)
-            except TimeoutError:
-                continue
+    async def sweep(self) -> None:
+        """Queue checks for the appointments coming up within the sweep's window."""
+        queued = await handlers.sweep_appointments(
+            self.uow(), self.clock, days_ahead=self.settings.sweep_days_ahead, limit=self.settings.sweep_batch_size
+        )
+        if queued:
+            logger.info("appointment sweep queued %d eligibility checks", queued)
+            self.checker.wake()
 
     async def close(self) -> None:
         if self.http_client is not None:
@@ -70,16 +59,8 @@ def bootstrap(
     settings = settings or EligibilitySettings()
     http_client = None
     if gateway is None:
-        http_client = httpx.AsyncClient(
-            base_url=settings.clearinghouse_url, timeout=settings.clearinghouse_timeout_seconds
-        )
-        gateway = HttpClearinghouse(
-            http_client,
-            api_key=settings.clearinghouse_api_key.get_secret_value(),
-            attempts=settings.clearinghouse_attempts,
-            backoff_seconds=settings.clearinghouse_backoff_seconds,
-            max_backoff_seconds=settings.clearinghouse_max_backoff_seconds,
-        )
+        http_client = settings.http_client()
+        gateway = HttpClearinghouse(http_client, **settings.client_options())
     eligibility: Eligibility
     # Late binding: the checker's units of work are the service's own, made once `eligibility` exists.
     checker = Checker(
@@ -95,6 +76,9 @@ def bootstrap(
         http_client=http_client,
     )
     eligibility.subscribe({REGISTRATION_EVENTS: handlers.event_handlers(clock)})
-    eligibility.loops += [eligibility.run_worker, eligibility.run_sweep]
+    eligibility.loops += [
+        eligibility.run_worker,
+        periodic("appointment sweep", settings.sweep_interval_seconds, eligibility.sweep),
+    ]
     eligibility.closers.append(eligibility.close)
     return eligibility

@@ -4,28 +4,18 @@ worker and appointment sweep."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Final, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 
-from rcm_common.settings import ServiceSettings
+from rcm_common.clearinghouse import ClearinghouseSettings
 from rcm_eligibility.adapters.x12_eligibility import Asker
 from rcm_eligibility.domain.model import RetryPolicy
 
-# The clearinghouse simulator's documented development key; refused outside development.
-DEV_CLEARINGHOUSE_API_KEY: Final = "rcm-clearinghouse-sim-development-key"
 
-
-class EligibilitySettings(ServiceSettings):
+class EligibilitySettings(ClearinghouseSettings):
     service_name: str = "eligibility"
     http_port: int = 8002
 
-    clearinghouse_url: str = "http://127.0.0.1:8009"
-    clearinghouse_api_key: SecretStr = SecretStr(DEV_CLEARINGHOUSE_API_KEY)
-    clearinghouse_timeout_seconds: float = 10.0
-    clearinghouse_attempts: int = Field(default=4, ge=1, le=10, description="Calls per attempt, retries included.")
-    clearinghouse_backoff_seconds: float = 0.2
-    clearinghouse_max_backoff_seconds: float = 2.0
     retry_delays_seconds: tuple[float, ...] = Field(
         default=(30.0, 300.0, 1800.0),
         description="Waits before each deferred attempt after the clearinghouse or payer could not answer.",
@@ -40,22 +30,9 @@ class EligibilitySettings(ServiceSettings):
     sweep_interval_seconds: float = 300.0
     sweep_batch_size: int = 500
 
-    submitter_id: str = "RCMPLATFORM"
-    clearinghouse_receiver_id: str = "RCMCLEARINGHSE"
     provider_name: str = "RCM DEMO PRACTICE"
     provider_npi: str = "1234567893"
     trace_originator: str = "9000000001"
-    x12_usage: Literal["P", "T"] = "P"
-
-    @model_validator(mode="after")
-    def _refuse_development_clearinghouse_key(self) -> EligibilitySettings:
-        if self.environment not in ("development", "test") and (
-            self.clearinghouse_api_key.get_secret_value() == DEV_CLEARINGHOUSE_API_KEY
-        ):
-            raise ValueError(
-                f"environment {self.environment!r} refuses development defaults; set: RCM_CLEARINGHOUSE_API_KEY"
-            )
-        return self
 
     @property
     def asker(self) -> Asker:

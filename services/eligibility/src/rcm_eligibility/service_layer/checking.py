@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from rcm_common.audit import AuditContext
+from rcm_common.audit import system_audit
 from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
-from rcm_common.logs import get_correlation_id
 from rcm_common.types import Clock, utcnow
 from rcm_eligibility.adapters.clearinghouse import EligibilityGateway
 from rcm_eligibility.adapters.x12_eligibility import Asker, build_270, read_271
@@ -32,9 +30,8 @@ WORKER_ACTOR = "system:eligibility-worker"
 Outcome = Callable[[EligibilityCheck, datetime], None]
 
 
-def worker_audit() -> AuditContext:
-    """Who the worker is in the audit log when it discloses a patient's details to the clearinghouse."""
-    return AuditContext(WORKER_ACTOR, frozenset(), "payment", get_correlation_id() or uuid.uuid4().hex)
+worker_audit = system_audit(WORKER_ACTOR)
+"""Who the worker is in the audit log when it discloses a patient's details to the clearinghouse."""
 
 
 @dataclass(frozen=True, slots=True)

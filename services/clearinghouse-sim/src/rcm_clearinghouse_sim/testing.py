@@ -1,9 +1,11 @@
 """What the simulator's tests share: a clock the test moves, the default configuration with the seeded
 random denials off (tests that want them turn them on), and builders of the X12 a billing system sends
-(837P, 270, 276), written with rcm_x12's own writers."""
+(837P, 270, 276), written with rcm_x12's own writers; and, for the tests of the services that call it, the
+simulator in process behind the same calls its HTTP client makes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +13,8 @@ from itertools import count
 from typing import Any
 
 from rcm_clearinghouse_sim.config import DEV_API_KEY, ClearinghouseSettings, SimulatorConfig, load_config
+from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse
+from rcm_common.clearinghouse import ClearinghouseUnavailable, MailboxFile
 from rcm_x12.eligibility_request_writer import EligibilityInquiry, EligibilityRequest, write_270
 from rcm_x12.professional_claim_writer import (
     BillingProvider,
@@ -144,3 +148,39 @@ def quiet_config(**changes: Any) -> SimulatorConfig:
     config = load_config(ClearinghouseSettings(environment="test"))
     payers = [payer.model_copy(update={"random_denial_rate": 0.0}) for payer in config.payers]
     return config.model_copy(update={"payers": payers, **changes})
+
+
+@dataclass
+class InProcessClearinghouse:
+    """The simulator called in process, as a service's tests call it in place of its HTTP API: the same
+    clearinghouse (its ledger, mailbox and payers), without a server. `lose_answers` answers that many
+    claim uploads into the void after the simulator has taken them, as a connection dropped on the way back
+    does, so a test can check that a resend is recognised."""
+
+    clearinghouse: Clearinghouse
+    lose_answers: int = 0
+    uploads: int = 0
+
+    @classmethod
+    def quiet(cls, clock: Callable[[], datetime]) -> InProcessClearinghouse:
+        return cls(Clearinghouse(quiet_config(), clock))
+
+    async def submit_claims(self, batch_837: str) -> str:
+        self.uploads += 1
+        submission = self.clearinghouse.submit(batch_837.encode())
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise ClearinghouseUnavailable("the answer was lost on the way back")
+        return submission.acknowledgment
+
+    async def claim_status(self, request_276: str) -> str:
+        return self.clearinghouse.claim_status(request_276.encode())
+
+    async def mailbox(self) -> list[MailboxFile]:
+        return [MailboxFile(f.id, f.kind, f.payer_id, f.created_at) for f in self.clearinghouse.mailbox.files()]
+
+    async def mailbox_file(self, file_id: str) -> str:
+        return self.clearinghouse.mailbox.get(file_id).content
+
+    async def delete_mailbox_file(self, file_id: str) -> None:
+        self.clearinghouse.mailbox.delete(file_id)

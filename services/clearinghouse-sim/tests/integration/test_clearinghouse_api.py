@@ -1,7 +1,7 @@
 """The simulator over HTTP, as the platform's services call it: 270 → 271 for each member convention,
 837P → 999, 277CA in the mailbox and, after a payment run, 835s that balance; 276 → 277; the API key;
 unreadable X12, or an upload failing part-way, changing nothing; the same batch sent twice adjudicated
-once; corrected and replacement claims; a dependant's own accumulators."""
+once; corrected, replacement and void claims; a dependant's own accumulators."""
 
 from __future__ import annotations
 
@@ -45,9 +45,18 @@ def _rejection(claim: ClaimStatus) -> list[tuple[str, str]]:
 
 
 async def _status(client: httpx.AsyncClient, x12: X12, claim_id: str) -> tuple[str, str]:
-    [response] = read_claim_statuses((await client.post("/x12/claim-status", content=x12.status(claim_id))).text)
-    [code, *_] = response.claims[0].statuses[0].codes
+    [code, *_] = (await _claim_status(client, x12, claim_id)).statuses[0].codes
     return code.category, code.status
+
+
+async def _claim_status(client: httpx.AsyncClient, x12: X12, claim_id: str) -> ClaimStatus:
+    [response] = read_claim_statuses((await client.post("/x12/claim-status", content=x12.status(claim_id))).text)
+    return response.claims[0]
+
+
+async def _deductible_left_now(client: httpx.AsyncClient, x12: X12) -> Decimal | None:
+    [answer] = read_eligibility((await client.post("/x12/eligibility", content=x12.inquiry())).text)
+    return _deductible_left(answer.subscribers[0])
 
 
 def _deductible_left(member: Member) -> Decimal | None:
@@ -285,17 +294,74 @@ async def test_a_replacement_takes_the_place_of_a_claim_not_yet_paid(client: htt
     assert _deductible_left(answer.subscribers[0]) == Decimal("1417.78")  # 1500 less one 82.22, not two
 
 
-async def test_a_paid_claim_cannot_be_replaced_and_voids_are_refused(client: httpx.AsyncClient, x12: X12) -> None:
+async def test_a_paid_claim_cannot_be_replaced_or_voided(client: httpx.AsyncClient, x12: X12) -> None:
+    """Undoing a payment takes a reversal on the 835 (CLP02 22), which the simulator does not write yet."""
     await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1")))
     [original] = await _acknowledged(client)
     await _paid(client)
     number = original.payer_claim_number
 
     await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", frequency="7", payer_claim_number=number)))
-    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", frequency="8", payer_claim_number=number)))
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN2", frequency="8", payer_claim_number=number)))
 
     [_, replacement, void] = await _acknowledged(client)
-    assert (_rejection(replacement), _rejection(void)) == ([("A7", "464")], [("A3", "535")])
+    assert (_rejection(replacement), _rejection(void)) == ([("A7", "464")], [("A7", "464")])
+    assert await _paid(client) == []
+
+
+async def test_a_void_withdraws_a_claim_not_yet_paid(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", x12.line("20610"))))
+    [original] = await _acknowledged(client)
+    assert await _deductible_left_now(client, x12) == Decimal("1417.78")  # 20610 allowed 82.22
+    void = x12.claim("PCN2", x12.line("20610"), frequency="8", payer_claim_number=original.payer_claim_number)
+
+    await client.post("/x12/claims", content=x12.batch(void))
+
+    [_, voided] = await _acknowledged(client)
+    assert voided.accepted
+    assert voided.payer_claim_number not in ("", original.payer_claim_number)
+    assert await _deductible_left_now(client, x12) == Decimal("1500.00")  # given back, and the void bills nothing
+    assert await _paid(client) == []  # neither the original nor the void
+    status = await _claim_status(client, x12, "PCN1")
+    assert status.payer_claim_number == voided.payer_claim_number
+    assert [(c.category, c.status) for c in status.statuses[0].codes] == [("P1", "20")]
+
+
+async def test_a_voided_claims_lines_may_be_billed_again(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", x12.line("20610"))))
+    [original] = await _acknowledged(client)
+    void = x12.claim("PCN2", x12.line("20610"), frequency="8", payer_claim_number=original.payer_claim_number)
+    await client.post("/x12/claims", content=x12.batch(void))
+
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN3", x12.line("20610"))))
+
+    [paid] = [claim for r in await _paid(client) for claim in r.claims]
+    assert paid.claim_id == "PCN3"
+    assert [(a.group, a.reason) for a in paid.lines[0].adjustments] == [("CO", "45"), ("PR", "1")]  # not CO-18
+    assert await _deductible_left_now(client, x12) == Decimal("1417.78")  # 1500 less one 82.22, not two
+
+
+async def test_a_void_must_name_a_claim_open_to_voiding(client: httpx.AsyncClient, x12: X12) -> None:
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", x12.line("20610"))))
+    [original] = await _acknowledged(client)
+    number = original.payer_claim_number
+    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN2", frequency="8", payer_claim_number=number)))
+    [_, first_void] = await _acknowledged(client)
+
+    voids = (
+        x12.claim("UNKNOWN", frequency="8", payer_claim_number="ACME019999999999"),
+        x12.claim("AGAIN", frequency="8", payer_claim_number=number),
+        x12.claim("OFVOID", frequency="8", payer_claim_number=first_void.payer_claim_number),
+    )
+    await client.post("/x12/claims", content=x12.batch(*voids))
+    await client.post(
+        "/x12/claims", content=x12.batch(x12.claim("OTHER", frequency="8", payer_claim_number=number), payer="MCAID1")
+    )
+
+    [_, _, *rejected] = await _acknowledged(client)
+    assert [(c.patient_control_number, c.accepted, _rejection(c)) for c in rejected] == [
+        (claim_id, False, [("A7", "464")]) for claim_id in ("UNKNOWN", "AGAIN", "OFVOID", "OTHER")
+    ]
     assert await _paid(client) == []
 
 

@@ -275,7 +275,7 @@ def test_a_terminated_member_is_told_inactive() -> None:
         (claim(line(charge="200.00"), line(charge="-50.00", number=2)), True, ["402", "583"]),
         (claim(line(units=Decimal(-1))), True, ["476"]),
         (claim(line(units=Decimal(0))), True, ["476"]),
-        (claim(frequency="8", corrects="ACME010000000001"), True, ["535"]),
+        (claim(frequency="8", corrects="ACME010000000001"), True, ["464"]),
         (claim(frequency="7", corrects="ACME010000000001"), True, ["464"]),
     ],
     ids=[
@@ -290,7 +290,7 @@ def test_a_terminated_member_is_told_inactive() -> None:
         "negative-line",
         "negative-units",
         "zero-units",
-        "void",
+        "void-of-nothing-open",
         "replacement-of-nothing-open",
     ],
 )
@@ -311,6 +311,15 @@ def test_an_amount_not_above_zero_is_named_on_the_rejection() -> None:
 def test_a_clean_claim_passes_the_edits() -> None:
     assert front_end_rejection(claim(), payer_known=True) is None
     assert front_end_rejection(claim(frequency="7", corrects="ACME01X"), payer_known=True, original_open=True) is None
+    assert front_end_rejection(claim(frequency="8", corrects="ACME01X"), payer_known=True, original_open=True) is None
+
+
+def test_a_void_of_nothing_open_says_so() -> None:
+    rejection = front_end_rejection(claim(frequency="8", corrects="ACME01X"), payer_known=True)
+
+    assert rejection is not None
+    assert rejection.codes == (Status("A7", "464"),)
+    assert rejection.message.endswith("open to voiding")
 
 
 def test_the_annual_wellness_visit_is_paid_in_full() -> None:

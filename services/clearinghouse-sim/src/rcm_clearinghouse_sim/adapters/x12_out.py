@@ -42,7 +42,8 @@ class Payment:
 @dataclass(slots=True)
 class ClaimRecord:
     """One claim the clearinghouse received, as read and as decided: rejected on the 277CA, or accepted
-    with its payer claim number and adjudication, and paid once a payment run took it."""
+    with its payer claim number and adjudication, and paid once a payment run took it. An accepted void has
+    no adjudication: it bills nothing, so it is never paid."""
 
     source: ReceivedClaim
     subscriber: ClaimSubscriber
@@ -156,7 +157,8 @@ def _final_status(result: ClaimResult) -> StatusCode:
 
 def status_report(inquiry: StatusInquiry, record: ClaimRecord | None, today: date) -> ClaimStatusReport:
     """A claim's status for the 277: not found (A4:35), rejected (the 277CA's codes), in adjudication
-    (P1:20), or finalized (F1:65 paid, F2 denied, F4:104 adjudicated with nothing to pay) with amounts."""
+    (P1:20; an accepted void, never paid, stays so), or finalized (F1:65 paid, F2 denied, F4:104
+    adjudicated with nothing to pay) with amounts."""
     not_found = ClaimStatusReport(
         subscriber=inquiry.subscriber,
         trace=inquiry.trace,

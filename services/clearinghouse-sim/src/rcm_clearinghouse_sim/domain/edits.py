@@ -10,6 +10,9 @@ from rcm_clearinghouse_sim.domain.coverage import Standing, coverage_of
 from rcm_clearinghouse_sim.domain.plans import ZERO
 from rcm_common.identifiers import npi_valid
 
+CORRECTIONS = {"7": "replacement", "8": "voiding"}
+"""The CLM05-3 frequencies that correct an earlier claim (named by REF*F8), and what they do to it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Status:
@@ -37,7 +40,7 @@ def _rejection(message: str, category: str, status: str, entity: str = "", *, na
 
 def front_end_rejection(claim: Claim, *, payer_known: bool, original_open: bool = False) -> Rejection | None:
     """The first edit the claim fails, or None when it goes on to adjudication. `original_open` tells
-    whether the claim a replacement names (REF*F8) is one this payer can still replace."""
+    whether the claim a replacement or a void names (REF*F8) is one this payer can still replace or void."""
     if not payer_known:
         return _rejection("claim submitted to a payer this clearinghouse does not know", "A3", "116", "PR")
     if not claim.lines:
@@ -69,11 +72,11 @@ def _amount_rejection(claim: Claim) -> Rejection | None:
 
 
 def _correction_rejection(claim: Claim, original_open: bool) -> Rejection | None:
-    """A void is refused: reversing a claim on the 835 is not simulated. A replacement must name a claim
-    this payer and billing provider can still replace."""
-    if claim.frequency == "8":
-        return _rejection("voids (frequency 8) are not taken: reversing a claim is not simulated", "A3", "535")
-    if claim.frequency == "7" and not original_open:
-        message = "the payer claim number (REF*F8) names no claim of this payer and provider open to replacement"
+    """A replacement or a void must name a claim this payer and billing provider can still replace or void.
+    A claim already paid cannot be: undoing its payment takes a reversal on the 835 (CLP02 22), which is not
+    simulated yet, so such a replacement or void is rejected."""
+    correction = CORRECTIONS.get(claim.frequency)
+    if correction is not None and not original_open:
+        message = f"the payer claim number (REF*F8) names no claim of this payer and provider open to {correction}"
         return _rejection(message, "A7", "464")
     return None

@@ -20,7 +20,7 @@ from rcm_clearinghouse_sim.domain.accumulators import Accumulators
 from rcm_clearinghouse_sim.domain.adjudication import DuplicateKey, adjudicate, allowed_keys
 from rcm_clearinghouse_sim.domain.claims import Claim
 from rcm_clearinghouse_sim.domain.coverage import coverage_of
-from rcm_clearinghouse_sim.domain.edits import front_end_rejection
+from rcm_clearinghouse_sim.domain.edits import CORRECTIONS, front_end_rejection
 from rcm_clearinghouse_sim.domain.eligibility import answer
 from rcm_clearinghouse_sim.domain.plans import Plan
 from rcm_clearinghouse_sim.service_layer.faults import Faults
@@ -66,7 +66,7 @@ class _Ledger:
     claims: list[ClaimRecord] = field(default_factory=list)
     by_claim_id: dict[tuple[str, str], ClaimRecord] = field(default_factory=dict)
     by_payer_claim_number: dict[str, ClaimRecord] = field(default_factory=dict)
-    replaced: set[str] = field(default_factory=set)  # payer claim numbers a replacement took over
+    withdrawn: set[str] = field(default_factory=set)  # payer claim numbers a replacement or a void withdrew
     seen: set[DuplicateKey] = field(default_factory=set)  # the lines allowed so far
     accumulators: Accumulators = field(default_factory=Accumulators)
     control_number: int = 0
@@ -80,7 +80,7 @@ class _Ledger:
             claims=list(self.claims),
             by_claim_id=dict(self.by_claim_id),
             by_payer_claim_number=dict(self.by_payer_claim_number),
-            replaced=set(self.replaced),
+            withdrawn=set(self.withdrawn),
             seen=set(self.seen),
             accumulators=self.accumulators.copy(),
         )
@@ -214,11 +214,11 @@ class Clearinghouse:
 
     def _decide(self, ledger: _Ledger, record: ClaimRecord) -> set[DuplicateKey]:
         """The claim edited and, when accepted, adjudicated against its patient's accumulators (a
-        replacement first taking its original's place), all kept in the ledger. Returns the keys of the
-        lines it was allowed."""
+        replacement or a void first withdrawing its original; a void, billing nothing, is not adjudicated,
+        so never paid), all kept in the ledger. Returns the keys of the lines it was allowed."""
         claim = x12_in.claim_of(record.source, record.subscriber, record.provider)
         plan = self.plans.get(claim.payer_id)
-        original = self._original(ledger, claim) if claim.frequency == "7" else None
+        original = self._original(ledger, claim) if claim.frequency in CORRECTIONS else None
         record.rejection = front_end_rejection(claim, payer_known=plan is not None, original_open=original is not None)
         ledger.claims.append(record)
         ledger.by_claim_id[(record.payer_id, record.claim_id)] = record
@@ -228,6 +228,8 @@ class Clearinghouse:
             _withdraw(ledger, original, record)
         record.payer_claim_number = ledger.next_payer_claim_number(plan.payer_id)
         ledger.by_payer_claim_number[record.payer_claim_number] = record
+        if claim.frequency == "8":
+            return set()
         year = claim.service_date.year
         met = ledger.accumulators.met(plan.payer_id, claim.patient, year)
         coverage = coverage_of(claim.member_id, claim.service_date)
@@ -238,12 +240,12 @@ class Clearinghouse:
         return allowed_keys(claim, record.result)
 
     def _original(self, ledger: _Ledger, claim: Claim) -> ClaimRecord | None:
-        """The claim a replacement names (REF*F8), when it can still be replaced: taken in an earlier
-        upload, by the same payer from the same billing provider, not replaced already, and not paid or
-        billed to the patient on an 835 yet (undoing that takes a reversal, which the simulator does not
-        write)."""
+        """The claim a replacement or a void names (REF*F8), when it can still be replaced or voided: taken
+        in an earlier upload, adjudicated (a void is not, so it is never corrected itself), by the same payer
+        from the same billing provider, not replaced or voided already, and not paid or billed to the patient
+        on an 835 yet (undoing that takes a reversal, which the simulator does not write)."""
         original = self._ledger.by_payer_claim_number.get(claim.corrects)
-        if original is None or original.result is None or original.payer_claim_number in ledger.replaced:
+        if original is None or original.result is None or original.payer_claim_number in ledger.withdrawn:
             return None
         if (original.payer_id, original.provider.provider.npi) != (claim.payer_id, claim.billing_npi):
             return None
@@ -311,9 +313,10 @@ class Clearinghouse:
     # --- payment --------------------------------------------------------------------------------
 
     def run_payments(self, *, due_only: bool) -> list[str]:
-        """Pay every adjudicated claim not yet paid nor replaced (with `due_only`, only those accepted at
-        least the configured delay ago): one 835 per payer and payee into the mailbox, twice each when a
-        duplicate_835 fault is set. Returns the mailbox ids of the 835s."""
+        """Pay every adjudicated claim (a void never is) not yet paid nor withdrawn by a replacement or a
+        void (with `due_only`, only those accepted at least the configured delay ago): one 835 per payer
+        and payee into the mailbox, twice each when a duplicate_835 fault is set. Returns the mailbox ids of
+        the 835s."""
         now = self.clock()
         delay = self.config.payment_delay_seconds
         due = [
@@ -321,7 +324,7 @@ class Clearinghouse:
             for record in self._ledger.claims
             if record.result is not None
             and record.payment is None
-            and record.payer_claim_number not in self._ledger.replaced
+            and record.payer_claim_number not in self._ledger.withdrawn
             and (not due_only or (now - record.received).total_seconds() >= delay)
         ]
         groups: dict[tuple[str, str], list[ClaimRecord]] = {}
@@ -357,19 +360,19 @@ def _acknowledgments(ledger: _Ledger, keys: list[BatchKey]) -> str:
     return "".join(ledger.batches[key].acknowledgment for key in keys)
 
 
-def _withdraw(ledger: _Ledger, original: ClaimRecord, replacement: ClaimRecord) -> None:
-    """The original gives way to its replacement: it is never paid, its allowed lines are no longer
+def _withdraw(ledger: _Ledger, original: ClaimRecord, correction: ClaimRecord) -> None:
+    """The original gives way to its replacement or void: it is never paid, its allowed lines are no longer
     duplicates, what it put towards the accumulators is given back, and a 276 for it is answered with the
-    replacement's status."""
-    assert original.result is not None  # only an adjudicated claim can be replaced
+    correction's status."""
+    assert original.result is not None  # only an adjudicated claim can be replaced or voided
     claim = x12_in.claim_of(original.source, original.subscriber, original.provider)
-    ledger.replaced.add(original.payer_claim_number)
+    ledger.withdrawn.add(original.payer_claim_number)
     ledger.seen -= allowed_keys(claim, original.result)
     year = claim.service_date.year
     met = ledger.accumulators.met(claim.payer_id, claim.patient, year)
     given_back = met.plus(-original.result.deductible, -original.result.patient)
     ledger.accumulators.record(claim.payer_id, claim.patient, year, given_back)
-    ledger.by_claim_id[(original.payer_id, original.claim_id)] = replacement
+    ledger.by_claim_id[(original.payer_id, original.claim_id)] = correction
 
 
 def _sets(data: bytes, set_id: str) -> list[tuple[Transaction, Interchange]]:

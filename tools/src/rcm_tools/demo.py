@@ -5,8 +5,9 @@ loads the practice's chargemaster and contract rates and captures each patient's
 claim service running, it first gives claim the practice's providers and the simulator's payers. It then
 reads `rcm.registration.events` back from the broker (and, with those services running, the
 EligibilityVerified each new coverage leads to on `rcm.eligibility.events`, the ChargesCaptured of each
-visit on `rcm.charge.events` and the ClaimCreated of each on `rcm.claim.events`) and prints each event
-without PHI: type, subject, identifiers and amounts.
+visit on `rcm.charge.events`, and the ClaimCreated, ClaimSubmitted and ClaimAccepted of each on
+`rcm.claim.events`: the claim built, sent in an 837P batch and accepted by the payer's 277CA with its claim
+number) and prints each event without PHI: type, subject, identifiers and amounts.
 Idempotency keys derive from the seed, so running the demo twice on one stack registers nobody twice.
 """
 
@@ -30,7 +31,7 @@ from rcm_claim.service_layer.views import PayerDocument
 from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
 from rcm_common.events.base import IntegrationEvent, UnknownEventType, event_model
 from rcm_common.events.charge import ChargesCaptured
-from rcm_common.events.claim import ClaimCreated, ClaimScrubFailed
+from rcm_common.events.claim import ClaimAccepted, ClaimCreated, ClaimScrubFailed, ClaimSubmitted
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified
 from rcm_common.events.registration import CoverageAdded, PatientRegistered
 from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
@@ -118,7 +119,8 @@ async def run_demo(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None
         expected[ChargesCaptured.event_type] = caused
         topics.append(CHARGE_EVENTS)
         if plan.claim_url is not None:
-            expected[ClaimCreated.event_type] = caused
+            for event_type in (ClaimCreated, ClaimSubmitted, ClaimAccepted):
+                expected[event_type.event_type] = caused
             topics.append(CLAIM_EVENTS)
     events = await read_back(plan.bootstrap_servers, topics, position.keys(), expected, within=plan.read_timeout)
     # Partitions interleave patients; a stable sort keeps each patient's own events in their order.
@@ -272,6 +274,11 @@ def summarize(event: IntegrationEvent) -> str:
             f"patient={event.patient_id} payer={event.payer_id} as={_RESPONSIBILITY[event.responsibility]} "
             f"clm01={event.patient_control_number} total={event.total_charge}"
         )
+    if isinstance(event, ClaimSubmitted):
+        codes = ",".join(line.procedure_code for line in event.lines)
+        return f"clm01={event.patient_control_number} isa13={event.interchange_control_number} lines={codes}"
+    if isinstance(event, ClaimAccepted):
+        return f"clm01={event.patient_control_number} payer={event.payer_id} claim_number={event.payer_claim_number}"
     if isinstance(event, ClaimScrubFailed):
         return f"patient={event.patient_id} payer={event.payer_id} rules={','.join(event.blocking_rules)}"
     if isinstance(event, EligibilityCheckFailed):

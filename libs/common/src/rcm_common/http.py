@@ -1,4 +1,5 @@
-"""HTTP helpers every service mounts: problem+json errors, health probes and Idempotency-Key replay.
+"""HTTP helpers every service mounts: problem+json errors, bounded request bodies, health probes and
+Idempotency-Key replay.
 
 Error bodies name fields and rules, never values: FastAPI's default 422 echoes the input (and pydantic's
 messages can quote it), so it is replaced here, and unexpected errors answer with a correlation id only.
@@ -133,6 +134,11 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) if isinstance(part, int) or _SAFE_LOC_PART.fullmatch(part) else "*" for part in parts)
 
 
+def validation_message(error_type: str) -> str:
+    """What a 422 says of a value pydantic refused with an error of this type: the rule, never the value."""
+    return _VALIDATION_MESSAGES.get(error_type, "is invalid")
+
+
 def _validation_failed(exc: RequestValidationError) -> ValidationFailed:
     errors = exc.errors()
     if any(error["type"] == "json_invalid" for error in errors):
@@ -143,7 +149,7 @@ def _validation_failed(exc: RequestValidationError) -> ValidationFailed:
         [
             {
                 "field": _field_name(tuple(error["loc"])),
-                "message": _VALIDATION_MESSAGES.get(error["type"], "is invalid"),
+                "message": validation_message(error["type"]),
             }
             for error in errors
         ]
@@ -221,6 +227,32 @@ def install_problem_handlers(app: FastAPI) -> None:
     for exc_class in (RcmError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(exc_class, _on_error)
     app.user_middleware.append(Middleware(_UnexpectedErrorMiddleware))
+
+
+# --- request bodies --------------------------------------------------------------------------------
+
+
+async def read_body(request: Request, limit: int, what: str) -> bytes:
+    """The request body, refused past `limit` bytes before it is all read, or when empty; `what` names it."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationFailed([{"field": "body", "message": f"the {what} is larger than {limit} bytes"}])
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if not data.strip():
+        raise ValidationFailed([{"field": "body", "message": f"the {what} is empty"}])
+    return data
+
+
+def utf8_text(data: bytes, what: str) -> str:
+    """An uploaded text file (a spreadsheet's byte order mark dropped), refused when it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed([{"field": "body", "message": f"the {what} is not UTF-8 text"}]) from None
 
 
 # --- health ----------------------------------------------------------------------------------------

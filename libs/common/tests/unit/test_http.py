@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from rcm_common.errors import AuthenticationRequired, NotFound
+from rcm_common.errors import AuthenticationRequired, NotFound, ValidationFailed
 from rcm_common.http import (
     IdempotencyKeyDep,
     IdempotencyKeyReusedError,
@@ -31,9 +31,12 @@ from rcm_common.http import (
     health_router,
     install_problem_handlers,
     purge_idempotency_records,
+    read_body,
     remember_response,
     replay_response,
     request_fingerprint,
+    utf8_text,
+    validation_message,
 )
 from rcm_common.logs import JsonFormatter
 from rcm_common.telemetry import HttpMetrics, RequestContextMiddleware, instrument_fastapi
@@ -438,3 +441,46 @@ async def test_create_endpoint_replays_and_refuses_reuse(sessions: async_session
     assert "Idempotent-Replayed" not in first.headers
     body = _assert_problem(reused, 422, "idempotency-key-reused")
     assert body["detail"] == "Idempotency-Key was used with a different request."
+
+
+# --- request bodies --------------------------------------------------------------------------------
+
+
+def _upload(*chunks: bytes) -> Request:
+    """A request whose body arrives in `chunks`."""
+    messages = [{"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks]
+    messages.append({"type": "http.request", "body": b"", "more_body": False})
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    return Request({"type": "http", "method": "PUT", "headers": []}, receive)
+
+
+async def test_a_body_is_read_whole_within_its_limit() -> None:
+    assert await read_body(_upload(b"code,", b"charge\n"), 12, "file") == b"code,charge\n"
+
+
+@pytest.mark.parametrize(
+    ("chunks", "message"),
+    [((b"x" * 8, b"x" * 8), "the price file is larger than 12 bytes"), ((b" \r\n",), "the price file is empty")],
+)
+async def test_a_body_too_large_or_empty_is_refused(chunks: tuple[bytes, ...], message: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        await read_body(_upload(*chunks), 12, "price file")
+
+    assert refused.value.errors == [{"field": "body", "message": message}]
+
+
+def test_a_text_file_drops_a_byte_order_mark_and_is_refused_unless_utf8() -> None:
+    assert utf8_text("\ufeffcode,Peña".encode(), "file") == "code,Peña"
+    with pytest.raises(ValidationFailed) as refused:
+        utf8_text("code,Peña".encode("latin-1"), "price file")
+
+    assert refused.value.errors == [{"field": "body", "message": "the price file is not UTF-8 text"}]
+
+
+def test_a_validation_message_names_the_rule_never_the_value() -> None:
+    assert validation_message("string_too_long") == "is too long"
+    assert validation_message("int_parsing") == "must be a whole number"
+    assert validation_message("a_type_pydantic_adds_later") == "is invalid"

@@ -40,6 +40,13 @@ IMPLEMENTATION = "005010X222A1"
 _MAX_LINES = 50
 _NDC_UNITS = frozenset({"F2", "GR", "ME", "ML", "UN"})
 _MAX_DIAGNOSES = 12
+_MAX_NOTE = 80
+DELAY_REASONS = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "15"})
+"""CLM20, the delay reason code: 1 proof of eligibility unknown, 2 litigation, 3 authorisation delays, 4 delay in
+certifying the provider, 5 delay in supplying billing forms, 6 delay in delivery of custom-made appliances, 7
+third-party processing delay, 8 delay in eligibility determination, 9 original claim rejected or denied for a
+reason unrelated to the billing limitation rules, 10 administration delay in the prior approval process, 11
+other, 15 natural disaster."""
 _MAX_CLAIMS_PER_SUBSCRIBER = 100
 
 
@@ -196,10 +203,18 @@ class Claim:
     """Written (2310B) only when its NPI differs from the billing provider's."""
     other_coverage: tuple[OtherCoverage, ...] = ()
     service_facility: ServiceFacility | None = None
+    delay_reason: str = ""
+    """CLM20: why the claim is filed late (1 to 11, 15), when it is."""
+    note: str = field(default="", repr=False)  # may describe the patient's care
+    """NTE*ADD: a note to the payer."""
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.lines) <= _MAX_LINES:
             raise ValueError("a claim has one to 50 service lines")
+        if self.delay_reason and self.delay_reason not in DELAY_REASONS:
+            raise ValueError("a delay reason (CLM20) is one of 1 to 11 or 15")
+        if len(self.note) > _MAX_NOTE:
+            raise ValueError("a claim note (NTE02) has at most 80 characters")
         if not 1 <= len(self.diagnoses) <= _MAX_DIAGNOSES:
             raise ValueError("a claim has one to 12 diagnosis codes")
         if any(p > len(self.diagnoses) for line in self.lines for p in line.pointers):
@@ -385,6 +400,7 @@ def _claim(claim: Claim, billing_npi: str, composite: Composite) -> list[Element
         (
             "CLM", claim.claim_id, decimal_text(claim.total_charge), "", "",
             composite(claim.place_of_service, "B", claim.frequency), "Y", "A", "Y", "Y",
+            *(("",) * 10 + (claim.delay_reason,) if claim.delay_reason else ()),
         ),
     ]  # fmt: skip
     if claim.onset_date is not None:
@@ -395,6 +411,8 @@ def _claim(claim: Claim, billing_npi: str, composite: Composite) -> list[Element
         segments.append(("REF", "G1", claim.prior_authorization))
     if claim.payer_claim_number:
         segments.append(("REF", "F8", claim.payer_claim_number))
+    if claim.note:
+        segments.append(("NTE", "ADD", claim.note))
     principal, *others = claim.diagnoses
     segments.append(("HI", composite("ABK", principal), *[composite("ABF", code) for code in others]))
     if claim.referring is not None:

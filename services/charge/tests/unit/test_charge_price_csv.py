@@ -9,23 +9,17 @@ from decimal import Decimal
 import pytest
 
 from rcm_charge.adapters import price_csv
-from rcm_charge.adapters.price_csv import (
-    PriceFileError,
-    PriceProblem,
-    chargemaster_csv,
-    contract_rates_csv,
-    parse_chargemaster,
-    parse_contract_rates,
-)
+from rcm_charge.adapters.price_csv import chargemaster_csv, contract_rates_csv, parse_chargemaster, parse_contract_rates
 from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
+from rcm_common.csv_tables import CsvFileError, CsvProblem
 
 CODE_FORM = "a code must be CPT (5 digits, or 4 and F, T, U or M) or HCPCS Level II (a letter A-V and 4 digits)"
 CHARGE_FORM = "a charge must be an amount in dollars with at most two decimal places, such as 125.00"
 ALLOWED_FORM = "an allowed amount must be an amount in dollars with at most two decimal places, such as 125.00"
 
 
-def problems_of(text: str, parse: Callable[[str], object] = parse_chargemaster) -> list[PriceProblem]:
-    with pytest.raises(PriceFileError) as refused:
+def problems_of(text: str, parse: Callable[[str], object] = parse_chargemaster) -> list[CsvProblem]:
+    with pytest.raises(CsvFileError) as refused:
         parse(text)
     return refused.value.problems
 
@@ -126,26 +120,26 @@ def test_every_problem_of_a_chargemaster_is_reported_with_its_row_and_column() -
     )
 
     assert problems_of(text) == [
-        PriceProblem(2, "code", CODE_FORM),
-        PriceProblem(3, "charge", "a charge must be more than 0"),
-        PriceProblem(4, "charge", CHARGE_FORM),
-        PriceProblem(5, "charge", CHARGE_FORM),
-        PriceProblem(6, "charge", CHARGE_FORM),
-        PriceProblem(7, "charge", CHARGE_FORM),
-        PriceProblem(8, "charge", "a charge must be less than 10,000,000.00"),
-        PriceProblem(9, "charge", "a charge is required"),
-        PriceProblem(10, "code", "a code is required"),
-        PriceProblem(11, "modifier", "a modifier must be two letters or digits"),
-        PriceProblem(12, "modifier", "a modifier must be two letters or digits"),
-        PriceProblem(13, "location", "a location code must be 1 to 20 letters, digits, - or _"),
-        PriceProblem(14, "location", "a location code must be 1 to 20 letters, digits, - or _"),
-        PriceProblem(15, "description", "a description must be at most 200 characters"),
-        PriceProblem(
+        CsvProblem(2, "code", CODE_FORM),
+        CsvProblem(3, "charge", "a charge must be more than 0"),
+        CsvProblem(4, "charge", CHARGE_FORM),
+        CsvProblem(5, "charge", CHARGE_FORM),
+        CsvProblem(6, "charge", CHARGE_FORM),
+        CsvProblem(7, "charge", CHARGE_FORM),
+        CsvProblem(8, "charge", "a charge must be less than 10,000,000.00"),
+        CsvProblem(9, "charge", "a charge is required"),
+        CsvProblem(10, "code", "a code is required"),
+        CsvProblem(11, "modifier", "a modifier must be two letters or digits"),
+        CsvProblem(12, "modifier", "a modifier must be two letters or digits"),
+        CsvProblem(13, "location", "a location code must be 1 to 20 letters, digits, - or _"),
+        CsvProblem(14, "location", "a location code must be 1 to 20 letters, digits, - or _"),
+        CsvProblem(15, "description", "a description must be at most 200 characters"),
+        CsvProblem(
             16, "description", "a description cannot begin with =, +, -, or @, which spreadsheets run as a formula"
         ),
-        PriceProblem(17, None, "the row has more cells than the header has columns (5)"),
-        PriceProblem(19, None, "code 99214, modifier (none), location (all) is already priced in row 18"),
-        PriceProblem(23, "code", CODE_FORM),
+        CsvProblem(17, None, "the row has more cells than the header has columns (5)"),
+        CsvProblem(19, None, "code 99214, modifier (none), location (all) is already priced in row 18"),
+        CsvProblem(23, "code", CODE_FORM),
     ]
 
 
@@ -167,13 +161,13 @@ def test_every_problem_of_contract_rates_is_reported_with_its_row_and_column() -
     )
 
     assert problems_of(text, parse_contract_rates) == [
-        PriceProblem(2, "payer_id", "a payer id is required"),
-        PriceProblem(3, "payer_id", "a payer id must be at most 80 characters"),
-        PriceProblem(4, "payer_id", "a payer id cannot begin with =, +, -, or @, which spreadsheets run as a formula"),
-        PriceProblem(5, "code", CODE_FORM),
-        PriceProblem(6, "allowed", "an allowed amount is required"),
-        PriceProblem(7, "allowed", ALLOWED_FORM),
-        PriceProblem(10, None, "payer P1, code 99213, modifier (none) already has a rate in row 8"),
+        CsvProblem(2, "payer_id", "a payer id is required"),
+        CsvProblem(3, "payer_id", "a payer id must be at most 80 characters"),
+        CsvProblem(4, "payer_id", "a payer id cannot begin with =, +, -, or @, which spreadsheets run as a formula"),
+        CsvProblem(5, "code", CODE_FORM),
+        CsvProblem(6, "allowed", "an allowed amount is required"),
+        CsvProblem(7, "allowed", ALLOWED_FORM),
+        CsvProblem(10, None, "payer P1, code 99213, modifier (none) already has a rate in row 8"),
     ]
 
 
@@ -181,29 +175,29 @@ def test_the_header_must_name_known_columns_once_and_every_required_one() -> Non
     text = "Code,Price,code,,description\n99213,100,99214,,x\n"
 
     assert problems_of(text) == [
-        PriceProblem(1, "price", "unknown column; the columns are code, modifier, location, charge, description"),
-        PriceProblem(1, "code", "the column is named twice"),
-        PriceProblem(1, None, "column 4 has no name"),
-        PriceProblem(1, "charge", "the required column is missing"),
+        CsvProblem(1, None, "column 2 is unknown; the columns are code, modifier, location, charge, description"),
+        CsvProblem(1, "code", "the column is named twice"),
+        CsvProblem(1, None, "column 4 has no name"),
+        CsvProblem(1, "charge", "the required column is missing"),
     ]
     assert problems_of("payer,code\n1,99213\n", parse_contract_rates) == [
-        PriceProblem(1, "payer", "unknown column; the columns are payer_id, code, modifier, allowed"),
-        PriceProblem(1, "payer_id", "the required column is missing"),
-        PriceProblem(1, "allowed", "the required column is missing"),
+        CsvProblem(1, None, "column 1 is unknown; the columns are payer_id, code, modifier, allowed"),
+        CsvProblem(1, "payer_id", "the required column is missing"),
+        CsvProblem(1, "allowed", "the required column is missing"),
     ]
 
 
 def test_the_rows_are_still_checked_when_the_header_is_wrong() -> None:
     assert problems_of("code,charge,notes\nABCDE,100,x\n") == [
-        PriceProblem(1, "notes", "unknown column; the columns are code, modifier, location, charge, description"),
-        PriceProblem(2, "code", CODE_FORM),
+        CsvProblem(1, None, "column 3 is unknown; the columns are code, modifier, location, charge, description"),
+        CsvProblem(2, "code", CODE_FORM),
     ]
 
 
 @pytest.mark.parametrize("text", ["", "\ufeff", "\r\n", ",,\n99213,100\n"])
 def test_a_file_without_a_header_is_refused(text: str) -> None:
     assert problems_of(text) == [
-        PriceProblem(
+        CsvProblem(
             1, None, "row 1 must be the header naming the columns: code, modifier, location, charge, description"
         )
     ]
@@ -211,14 +205,14 @@ def test_a_file_without_a_header_is_refused(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["code,charge", "code,charge\r\n", "code,charge\n\n , \n"])
 def test_a_file_without_data_rows_is_refused(text: str) -> None:
-    assert problems_of(text) == [PriceProblem(1, None, "the file has no data rows")]
+    assert problems_of(text) == [CsvProblem(1, None, "the file has no data rows")]
 
 
 def test_nothing_is_imported_when_one_row_of_many_is_wrong() -> None:
     rows = [f"{99201 + n},{100 + n}" for n in range(50)]
     rows[30] = "99231,abc"
 
-    assert problems_of("code,charge\n" + "\n".join(rows)) == [PriceProblem(32, "charge", CHARGE_FORM)]
+    assert problems_of("code,charge\n" + "\n".join(rows)) == [CsvProblem(32, "charge", CHARGE_FORM)]
 
 
 def test_a_file_over_the_row_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -226,7 +220,7 @@ def test_a_file_over_the_row_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -
     rows = "code,charge\n99211,10\n\n99212,20\n99213,30\n"
 
     assert len(parse_chargemaster(rows)) == 3
-    assert problems_of(rows + "99214,40\n99215,50\n") == [PriceProblem(6, None, "the file has more than 3 data rows")]
+    assert problems_of(rows + "99214,40\n99215,50\n") == [CsvProblem(6, None, "the file has more than 3 data rows")]
 
 
 def test_the_real_row_limit_is_a_hundred_thousand() -> None:
@@ -252,7 +246,7 @@ def test_the_same_code_is_priced_apart_by_modifier_and_location() -> None:
     entries = parse_chargemaster("code,modifier,location,charge\n71046,,,90\n71046,26,,30\n71046,,WEST,95\n")
     assert len(entries) == 3
     assert problems_of("code,modifier,location,charge\nj1100,,,90\nJ1100,,,95\n") == [
-        PriceProblem(3, None, "code J1100, modifier (none), location (all) is already priced in row 2")
+        CsvProblem(3, None, "code J1100, modifier (none), location (all) is already priced in row 2")
     ]
 
 
@@ -263,7 +257,7 @@ def test_problems_never_repeat_what_an_invalid_cell_held() -> None:
 
     assert [p.column for p in problems] == ["code", "modifier", "location", "charge", "description"]
     assert all("SMITH" not in p.message and "1980" not in p.message and "Jane" not in p.message for p in problems)
-    assert str(PriceFileError(problems)) == "the price file has 5 problem(s); nothing was imported"
+    assert str(CsvFileError(problems)) == "the file has 5 problem(s); nothing was imported"
 
 
 def test_an_entry_a_spreadsheet_would_run_as_a_formula_is_written_defused() -> None:

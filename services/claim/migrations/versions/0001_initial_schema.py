@@ -1,5 +1,5 @@
 """Initial schema: claim's copies of patients, coverages, eligibility answers and prior authorisations,
-its claims, and the provider and payer directories.
+its claims and their batches, the 277CA files taken, and the provider and payer directories.
 
 The platform tables (outbox, inbox, audit log, idempotency records, merge ledger) are rcm_common's branch,
 which this revision depends on.
@@ -79,8 +79,11 @@ def upgrade() -> None:
         sa.Column("patient_control_number", sa.String(length=20), nullable=False),
         sa.Column("frequency", sa.String(length=1), nullable=False),
         sa.Column("payer_claim_number", sa.String(length=50), nullable=True),
+        sa.Column("batch_id", sa.String(length=36), nullable=True),
+        sa.Column("status_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("held", sa.Boolean(), nullable=False),
         sa.Column("blocking_rules", sa.String(length=2000), nullable=False),
+        sa.Column("rejection_codes", sa.String(length=2000), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("content_encrypted", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -92,6 +95,7 @@ def upgrade() -> None:
     op.create_index("ix_claim_payer_id", "claim", ["payer_id"])
     op.create_index("ix_claim_date_of_service", "claim", ["date_of_service"])
     op.create_index("ix_claim_queue", "claim", ["state", "state_since"])
+    op.create_index("ix_claim_batch_id", "claim", ["batch_id"])
     op.create_table(
         "claim_batch",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -103,10 +107,22 @@ def upgrade() -> None:
         sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledgment_encrypted", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("interchange_control_number"),
     )
     op.create_index("ix_claim_batch_state", "claim_batch", ["state"])
+    op.create_table(
+        "acknowledgment_file",
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("mailbox_file_id", sa.String(length=100), nullable=False),
+        sa.Column("payer_id", sa.String(length=80), nullable=False),
+        sa.Column("claims", sa.Integer(), nullable=False),
+        sa.Column("content_encrypted", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("digest"),
+    )
     op.create_table(
         "provider_directory",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -135,6 +151,7 @@ def downgrade() -> None:
     for table in (
         "payer_profile",
         "provider_directory",
+        "acknowledgment_file",
         "claim_batch",
         "claim",
         "authorization_on_file",

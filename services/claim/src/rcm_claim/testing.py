@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +18,8 @@ from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
-from rcm_claim.domain.batches import Batch
+from rcm_claim.domain.acknowledgments import AcknowledgmentFile
+from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
@@ -41,6 +42,7 @@ from rcm_common.testing import (
     serving,
 )
 from rcm_common.topics import CLAIM_EVENTS
+from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication
 
 BILLING_NPI: Final = "1234567893"
@@ -89,15 +91,17 @@ class FakeClaims(InMemoryAggregates[Claim]):
         return self._matching(lambda claim: claim.patient_id == patient_id)
 
     async def search(
-        self, *, state: ClaimState | None = None, rule: str | None = None, payer_id: str | None = None,
-        patient_id: UUID | None = None, date_from: date | None = None, date_to: date | None = None,
-        limit: int = 100, offset: int = 0,
+        self, *, state: ClaimState | None = None, rule: str | None = None, rejection_code: str | None = None,
+        payer_id: str | None = None, patient_id: UUID | None = None, date_from: date | None = None,
+        date_to: date | None = None, limit: int = 100, offset: int = 0,
     ) -> list[Claim]:  # fmt: skip
         def wanted(claim: Claim) -> bool:
             held_by = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
+            rejected_for = {p.code for p in claim.rejection.problems} if claim.rejection is not None else set()
             return (
                 (state is None or claim.state == state)
                 and (rule is None or rule in held_by)
+                and (rejection_code is None or rejection_code in rejected_for)
                 and (payer_id is None or claim.payer_id == payer_id)
                 and (patient_id is None or claim.patient_id == patient_id)
                 and (date_from is None or claim.date_of_service >= date_from)
@@ -106,6 +110,37 @@ class FakeClaims(InMemoryAggregates[Claim]):
 
         found = sorted(self._matching(wanted), key=lambda claim: (claim.in_state_since, str(claim.id)))
         return found[offset : offset + limit]
+
+    async def ready_to_batch(self, payer_id: str, limit: int) -> list[Claim]:
+        ready = self._matching(lambda c: c.payer_id == payer_id and c.state == "ready" and c.held is None)
+        return sorted(ready, key=lambda claim: (claim.in_state_since, str(claim.id)))[:limit]
+
+    async def in_batch(self, batch_id: UUID) -> list[Claim]:
+        return self._matching(lambda claim: claim.batch_id == batch_id)
+
+    async def by_patient_control_numbers(self, numbers: Collection[str]) -> list[Claim]:
+        return self._matching(lambda claim: claim.patient_control_number in numbers)
+
+    async def unanswered_since(
+        self, before: datetime, *, payer_id: str | None = None, limit: int, offset: int = 0
+    ) -> list[Claim]:
+        def waiting_since(claim: Claim) -> bool:
+            return claim.state == "submitted" and claim.in_state_since < before and payer_id in (None, claim.payer_id)
+
+        waiting = self._matching(waiting_since)
+        return sorted(waiting, key=lambda claim: (claim.in_state_since, str(claim.id)))[offset : offset + limit]
+
+    async def status_due(self, payer_id: str, accepted_before: datetime, *, limit: int) -> list[Claim]:
+        def due(claim: Claim) -> bool:
+            asked = claim.status_checked_at
+            return (
+                claim.payer_id == payer_id
+                and claim.state == "accepted"
+                and claim.in_state_since < accepted_before
+                and (asked is None or asked < accepted_before)
+            )
+
+        return sorted(self._matching(due), key=lambda claim: (claim.in_state_since, str(claim.id)))[:limit]
 
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
         moved = await self.for_patient(merged_patient_id)
@@ -141,6 +176,24 @@ class FakeBatches:
         latest = max(self.rows.values(), key=lambda batch: batch.built_at, default=None)
         return latest.interchange_control_number if latest is not None else None
 
+    async def search(
+        self, *, payer_id: str | None = None, state: BatchState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Batch]:
+        found = [b for b in self.rows.values() if payer_id in (None, b.payer_id) and state in (None, b.state)]
+        newest = sorted(found, key=lambda batch: (batch.built_at, str(batch.id)), reverse=True)
+        return [copy.copy(batch) for batch in newest[offset : offset + limit]]
+
+
+class FakeAcknowledgmentFiles:
+    def __init__(self) -> None:
+        self.rows: dict[str, AcknowledgmentFile] = {}
+
+    async def seen(self, digest: str) -> bool:
+        return digest in self.rows
+
+    async def add(self, file: AcknowledgmentFile) -> None:
+        self.rows[file.digest] = file
+
 
 class FakeDirectories:
     def __init__(self) -> None:
@@ -174,6 +227,7 @@ class FakeStore(RecordedStore):
     authorizations: FakeAuthorizations = field(default_factory=FakeAuthorizations)
     claims: FakeClaims = field(default_factory=FakeClaims)
     batches: FakeBatches = field(default_factory=FakeBatches)
+    acknowledgment_files: FakeAcknowledgmentFiles = field(default_factory=FakeAcknowledgmentFiles)
     directories: FakeDirectories = field(default_factory=FakeDirectories)
 
     def uow(self) -> FakeUnitOfWork:
@@ -193,6 +247,7 @@ class FakeUnitOfWork(RecordingUnitOfWork):
         self.authorizations = store.authorizations
         self.claims = self.tracked(store.claims)
         self.batches = store.batches
+        self.acknowledgment_files = store.acknowledgment_files
         self.directories = store.directories
         self.locked: list[UUID] = []
 
@@ -248,10 +303,19 @@ class ClaimApi(InProcessApp[ClaimService]):
 
 @contextlib.asynccontextmanager
 async def running_claim(
-    state_dir: Path, signing_keys: tuple[str, str], database_url: str = "", **settings: Any
+    state_dir: Path,
+    signing_keys: tuple[str, str],
+    database_url: str = "",
+    *,
+    gateway: Any = None,
+    clock: Clock = utcnow,
+    **settings: Any,
 ) -> AsyncIterator[ClaimApi]:
+    """Claim serving in process; its workers do not run by themselves (a test runs their rounds), and
+    `gateway` is the clearinghouse they call when they do."""
     private_pem, public_pem = signing_keys
+    settings.setdefault("run_workers", False)
     config = in_process_settings(ClaimSettings, state_dir, public_pem, database_url, **settings)
-    app = create_app(service=bootstrap(config))
+    app = create_app(service=bootstrap(config, gateway=gateway, clock=clock))
     async with serving(app, "http://claim.test") as client:
         yield ClaimApi(app, client, private_pem, app.state.claim, default_roles=("biller",))

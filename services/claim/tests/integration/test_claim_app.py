@@ -18,6 +18,7 @@ OWNED_TABLES = frozenset(
         "authorization_on_file",
         "claim",
         "claim_batch",
+        "acknowledgment_file",
         "provider_directory",
         "payer_profile",
     }

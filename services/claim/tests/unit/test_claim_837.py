@@ -11,12 +11,12 @@ from decimal import Decimal
 
 import pytest
 
-from rcm_claim.adapters.claim_837 import BillableClaim, Parties, claim_batch
+from rcm_claim.adapters.claim_837 import BillableClaim, Parties, claim_as_sent, claim_batch
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy, Person
 from rcm_claim.domain.directories import Address
 from rcm_claim.domain.findings import ScrubRecord
-from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion, Frequency
+from rcm_claim.domain.model import BillingNotes, Claim, EncounterLine, EncounterVersion, Frequency
 from rcm_claim.testing import BILLING_NPI, PRACTICE, RENDERING_NPI
 from rcm_x12.professional_claim_writer import Contact, write_837p
 from rcm_x12.testing import assert_accepted_by_pyx12, segments_of
@@ -86,3 +86,25 @@ def test_a_batch_refuses_a_claim_for_another_payer() -> None:
 
     with pytest.raises(ValueError, match="one payer"):
         claim_batch([other], reference="B1", payer=ACME, providers=PRACTICE, parties=PARTIES)
+
+
+def test_one_claim_as_sent_is_its_batch_with_only_its_own_subscriber_loop_and_claim() -> None:
+    mine = billable(relationship="spouse")
+    mine.claim.annotate(BillingNotes("PA-PHONE-7", "7", "CORRECTED DOB ON FILE"), NOW, "api:biller-1")
+    others = [billable(), billable(relationship="child")]
+    batch = claim_batch([others[0], mine, others[1]], reference="B0417", payer=ACME, providers=PRACTICE,
+                        parties=PARTIES)  # fmt: skip
+    text = write_837p(batch, ENVELOPE)
+
+    alone = claim_as_sent(text, mine.claim.patient_control_number)
+
+    assert_accepted_by_pyx12(alone)
+    segments = [tuple(segment) for segment in segments_of(alone)]
+    assert [s[1] for s in segments if s[0] == "CLM"] == [mine.claim.patient_control_number]
+    assert [s[1:4] for s in segments if s[0] == "HL"] == [("1", "", "20"), ("2", "1", "22"), ("3", "2", "23")]
+    assert ("REF", "G1", "PA-PHONE-7") in segments
+    assert ("NTE", "ADD", "CORRECTED DOB ON FILE") in segments
+    assert [s[20] for s in segments if s[0] == "CLM"] == ["7"]  # CLM20, the delay reason
+    assert alone.startswith(text[:106])  # the interchange header as sent
+    with pytest.raises(KeyError):
+        claim_as_sent(text, "CNOTINTHISBATCH01")

@@ -14,6 +14,7 @@ from rcm_claim.domain import events
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
 from rcm_claim.domain.model import (
     TRANSITIONS,
+    BillingNotes,
     Claim,
     ClaimError,
     EncounterLine,
@@ -86,7 +87,8 @@ def test_a_claim_goes_from_draft_to_accepted_with_each_step_and_its_cause_on_the
     batch = uuid.uuid4()
 
     claim.scrubbed(CLEAN, NOW, "scrub:rules-v1")
-    claim.submit(batch, "000000417", NOW, "batch:send")
+    claim.batch(batch, NOW, "batch:send")
+    claim.submit("000000417", NOW, "batch:send")
     claim.accept("PAYER123", NOW, "event:277ca-file")
 
     assert claim.state == "accepted"
@@ -94,7 +96,8 @@ def test_a_claim_goes_from_draft_to_accepted_with_each_step_and_its_cause_on_the
     assert [(t.from_state, t.to_state, t.cause) for t in claim.timeline] == [
         (None, "draft", "event:charges-captured-1"),
         ("draft", "ready", "scrub:rules-v1"),
-        ("ready", "submitted", "batch:send"),
+        ("ready", "batched", "batch:send"),
+        ("batched", "submitted", "batch:send"),
         ("submitted", "accepted", "event:277ca-file"),
     ]
     assert claim.events[-2:] == [events.ClaimSubmitted(batch, "000000417"), events.ClaimAccepted("PAYER123")]
@@ -129,7 +132,7 @@ def test_a_standing_override_releases_a_blocking_rule_and_a_warning_never_blocks
         ("submitted", lambda c: c.void("withdrawn", NOW, "api:biller-1")),
         ("voided", lambda c: c.scrubbed(CLEAN, NOW, "api:biller-1")),
         ("replaced", lambda c: c.void("withdrawn", NOW, "api:biller-1")),
-        ("accepted", lambda c: c.submit(uuid.uuid4(), "000000001", NOW, "api:biller-1")),
+        ("accepted", lambda c: c.submit("000000001", NOW, "api:biller-1")),
     ],
 )
 def test_an_illegal_transition_is_refused_and_changes_nothing(state: str, move: Any) -> None:
@@ -177,9 +180,10 @@ def test_a_held_claim_keeps_its_state_is_not_submitted_until_released_and_a_sent
         "held: charge held the encounter: NCCI_PAIR_MODIFIER_REQUIRED",
     )
     with pytest.raises(ClaimError, match="release it first"):
-        claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
+        claim.batch(uuid.uuid4(), NOW, "batch:1")
     claim.release(NOW, "api:biller-1")
-    claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
+    claim.batch(uuid.uuid4(), NOW, "batch:1")
+    claim.submit("000000001", NOW, "batch:1")
     with pytest.raises(ClaimError, match="a submitted claim cannot be held"):
         claim.hold("late", NOW, "api:biller-1")
     with pytest.raises(ClaimError, match="not held"):
@@ -191,7 +195,8 @@ def test_an_unsent_claim_follows_its_coverages_order_and_a_sent_one_keeps_what_i
     claim.follow_coverage_order("secondary")
     assert claim.responsibility == "S"
     claim.scrubbed(CLEAN, NOW, "scrub:1")
-    claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
+    claim.batch(uuid.uuid4(), NOW, "batch:1")
+    claim.submit("000000001", NOW, "batch:1")
     claim.follow_coverage_order("primary")
     assert claim.responsibility == "S"
 
@@ -199,7 +204,8 @@ def test_an_unsent_claim_follows_its_coverages_order_and_a_sent_one_keeps_what_i
 def test_a_rejected_claim_names_the_problems_on_its_timeline_and_goes_again_once_scrubbed() -> None:
     claim = built()
     claim.scrubbed(CLEAN, NOW, "scrub:1")
-    claim.submit(uuid.uuid4(), "000000001", NOW, "batch:1")
+    claim.batch(uuid.uuid4(), NOW, "batch:1")
+    claim.submit("000000001", NOW, "batch:1")
     unknown_member = events.Problem("A7:562", "Entity's Identification Number", "check the member id")
 
     claim.reject("277CA", (unknown_member,), NOW, "event:277ca-1")
@@ -207,5 +213,21 @@ def test_a_rejected_claim_names_the_problems_on_its_timeline_and_goes_again_once
     assert (claim.state, claim.timeline[-1].note) == ("rejected", "277CA: A7:562")
     assert claim.events[-1] == events.ClaimRejected("277CA", (unknown_member,))
     claim.scrubbed(CLEAN, NOW, "api:biller-1")
-    claim.submit(uuid.uuid4(), "000000002", NOW, "batch:2")
+    claim.batch(uuid.uuid4(), NOW, "batch:2")
+    claim.submit("000000002", NOW, "batch:2")
     assert claim.state == "submitted"
+
+
+def test_billing_notes_are_set_before_the_payer_has_the_claim_and_name_what_changed() -> None:
+    claim = built()
+    claim.scrubbed(ScrubRecord(CLEAN.ran, (), (), "PA-ON-FILE"), NOW, "scrub:1")
+    assert claim.authorization_number == "PA-ON-FILE"
+
+    claim.annotate(BillingNotes(prior_authorization_number="PA-BY-PHONE", note="SEE RECORDS"), NOW, "api:biller-1")
+
+    assert claim.authorization_number == "PA-BY-PHONE"
+    assert claim.timeline[-1].note == "set prior authorisation, note"
+    claim.batch(uuid.uuid4(), NOW, "batch:1")
+    with pytest.raises(ClaimError, match="with the payer as it was sent"):
+        claim.annotate(BillingNotes(), NOW, "api:biller-1")
+    assert claim.billing_notes.note == "SEE RECORDS"

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from rcm_claim.domain import events
-from rcm_claim.domain.corrections import corrected, live_claim, withdrawn
+from rcm_claim.domain.corrections import after_answer, corrected, live_claim, withdrawn
 from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
 
@@ -38,7 +38,8 @@ def claim_in(state: str) -> Claim:
     if state != "draft":
         claim.scrubbed(ScrubRecord((), ()), NOW, "scrub")
     if state in ("submitted", "accepted"):
-        claim.submit(uuid.uuid4(), "000000001", NOW, "batch")
+        claim.batch(uuid.uuid4(), NOW, "batch")
+        claim.submit("000000001", NOW, "batch")
     if state == "accepted":
         claim.accept("ACME777", NOW, "277ca")
     claim.events.clear()
@@ -181,3 +182,46 @@ def test_a_correction_to_another_payer_after_an_unsent_replacement_voids_at_the_
     )
     assert (new_original.frequency, new_original.payer_id) == ("1", "SUMMT1")
     assert live_claim([original, replacement, void_claim, new_original]) is new_original
+
+
+def test_once_the_payer_accepts_the_claim_a_held_replacement_names_its_number_and_the_claim_is_replaced() -> None:
+    original = claim_in("submitted")
+    [replacement] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
+    original.accept("ACME900", NOW, "277ca:1")
+
+    changed = after_answer(original, [replacement], NOW, "277ca:1")
+
+    assert changed == [original, replacement]
+    assert (replacement.held, replacement.frequency, replacement.replaces_payer_claim_number) == (None, "7", "ACME900")
+    assert original.state == "replaced"
+
+
+def test_once_the_payer_accepts_the_claim_a_held_void_goes_and_the_claim_is_voided_with_the_void_sent() -> None:
+    original = claim_in("submitted")
+    [void_claim] = withdrawn(original, "encounter_voided", uuid.uuid4, NOW, "e:2").built
+    original.accept("ACME900", NOW, "277ca:1")
+
+    after_answer(original, [void_claim], NOW, "277ca:1")
+
+    assert (void_claim.held, void_claim.replaces_payer_claim_number) == (None, "ACME900")
+    assert original.state == "voided"
+    assert original.events[-1] == events.ClaimVoided("encounter_voided", void_sent=True)
+
+
+def test_once_the_payer_rejects_the_claim_a_held_void_has_nothing_to_void() -> None:
+    original = claim_in("submitted")
+    [void_claim] = withdrawn(original, "encounter_voided", uuid.uuid4, NOW, "e:2").built
+    original.reject("277CA", (events.Problem("A3:33", "not found"),), NOW, "277ca:1")
+
+    after_answer(original, [void_claim], NOW, "277ca:1")
+
+    assert (original.state, void_claim.state) == ("voided", "voided")
+
+
+def test_an_answer_no_claim_waits_for_changes_nothing() -> None:
+    original = claim_in("submitted")
+    original.accept("ACME900", NOW, "277ca:1")
+    unrelated = claim_in("ready")
+
+    assert after_answer(original, [unrelated], NOW, "277ca:1") == []
+    assert original.state == "accepted"

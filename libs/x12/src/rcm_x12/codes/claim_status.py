@@ -79,7 +79,16 @@ STATUS_CODES = {
     "104": "Processed according to plan provisions.",
     "107": "Processed according to contract provisions.",
     "116": "Claim submitted to incorrect payer.",
+    "178": "Submitted charges.",
     "187": "Date(s) of service.",
+    "254": "Principal diagnosis code.",
+    "400": "Claim is out of balance.",
+    "402": "Amount must be greater than zero.",
+    "464": "Payer Assigned Claim Control Number.",
+    "476": "Missing or invalid units of service.",
+    "535": "Claim Frequency Code.",
+    "562": "Entity's National Provider Identifier (NPI).",
+    "583": "Line Item Charge Amount.",
 }
 """STC01-2, the most common claim status codes (code list 508 has hundreds)."""
 

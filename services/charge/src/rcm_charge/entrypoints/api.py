@@ -9,21 +9,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from rcm_charge.adapters.price_csv import (
-    PriceFileError,
-    chargemaster_csv,
-    contract_rates_csv,
-    parse_chargemaster,
-    parse_contract_rates,
-)
+from rcm_charge.adapters.price_csv import chargemaster_csv, contract_rates_csv, parse_chargemaster, parse_contract_rates
 from rcm_charge.adapters.x12_import import ImportRefused, read_837p_claims
 from rcm_charge.bootstrap import Charge
 from rcm_charge.service_layer import claim_import, coding_review, commands, encounters, price_lists
 from rcm_charge.service_layer.views import EncounterPublic, ImportReport, PriceFileSummary, ReviewPublic
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
+from rcm_common.csv_tables import CsvFileError, refusal
 from rcm_common.errors import ValidationFailed
-from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version
+from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version, read_body, utf8_text
 
 router = APIRouter()
 
@@ -41,28 +36,6 @@ ChargesRead = Annotated[Principal, Depends(require_scopes("charges:read"))]
 ChargesWrite = Annotated[Principal, Depends(require_scopes("charges:write"))]
 CodingReview = Annotated[Principal, Depends(require_scopes("coding:review"))]
 PricingWrite = Annotated[Principal, Depends(require_scopes("pricing:write"))]
-
-
-async def _body(request: Request, limit: int, what: str) -> bytes:
-    """The request body, refused past `limit` bytes before it is all read."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ValidationFailed([{"field": "body", "message": f"the {what} is larger than {limit} bytes"}])
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    if not data.strip():
-        raise ValidationFailed([{"field": "body", "message": f"the {what} is empty"}])
-    return data
-
-
-def _text(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed([{"field": "body", "message": f"the {what} is not UTF-8 text"}]) from None
 
 
 # Required: no change lands on an encounter its author has not seen (412 when it changed since the read).
@@ -86,14 +59,11 @@ P = TypeVar("P")
 async def _price_file(request: Request, charge: Charge, what: str, parse: Callable[[str], list[P]]) -> list[P]:
     """A price list's CSV body parsed whole: any problem refuses it with every problem named by row and column
     (the first 200), and nothing is stored."""
-    text = _text(await _body(request, charge.settings.max_import_bytes, what), what)
+    text = utf8_text(await read_body(request, charge.settings.max_import_bytes, what), what)
     try:
         return parse(text)
-    except PriceFileError as exc:
-        raise ValidationFailed(
-            [{"field": f"row {p.row} {p.column}".strip(), "message": p.message} for p in exc.problems[:200]],
-            detail=f"The file has {len(exc.problems)} problems; nothing was stored.",
-        ) from None
+    except CsvFileError as exc:
+        raise refusal(exc) from None
 
 
 CSV_BODY: Final = {"requestBody": {"required": True, "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}}
@@ -308,7 +278,7 @@ async def import_837p(
     """Each claim becomes an encounter, matched to a registered coverage by payer and member id, priced and
     validated; the report says how many claims and lines were captured, held and why, or skipped. The same
     file imported again answers with its first report (`replayed`) and creates nothing."""
-    data = await _body(request, charge.settings.max_import_bytes, "837P file")
+    data = await read_body(request, charge.settings.max_import_bytes, "837P file")
     try:
         read = read_837p_claims(data)
     except ImportRefused as exc:

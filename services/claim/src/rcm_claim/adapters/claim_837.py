@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
 
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy, Person
 from rcm_claim.domain.directories import Address, PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim
 from rcm_x12 import professional_claim_writer as x837
+from rcm_x12 import read
 from rcm_x12 import writer as x12
+from rcm_x12.structure import validate
 
+TRANSACTION_CONTROL_NUMBER: Final = 1  # one transaction set per interchange: ST02 0001
 PATIENT_RELATIONSHIP = {"spouse": "01", "child": "19", "other": "G8"}  # PAT01 of a dependant patient
 MAX_CLAIMS_PER_SUBSCRIBER = 100
 
@@ -40,6 +45,67 @@ class Parties:
     submitter: x12.TradingPartner
     contact: x837.Contact
     receiver: x12.TradingPartner
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who the platform is on its 837Ps: the submitter (ISA06, 1000A with whom to call) and the clearinghouse
+    receiving them (ISA08, 1000B), and whether the interchange is production or test (ISA15)."""
+
+    submitter_id: str
+    submitter_name: str
+    contact: str
+    phone: str
+    receiver_id: str
+    receiver_name: str
+    usage: Literal["P", "T"] = "P"
+
+    @property
+    def parties(self) -> Parties:
+        return Parties(
+            submitter=x12.TradingPartner(self.submitter_name, self.submitter_id),
+            contact=x837.Contact(self.contact, phone=self.phone),
+            receiver=x12.TradingPartner(self.receiver_name, self.receiver_id),
+        )
+
+
+class UnwritableBatch(ValueError):
+    """The writer or the structural validator refused the batch; the message names segments and elements
+    only, never values."""
+
+
+def write_batch(
+    claims: Sequence[BillableClaim],
+    *,
+    reference: str,
+    interchange_control_number: int,
+    payer: PayerProfile,
+    providers: ProviderDirectory,
+    sender: Sender,
+    now: datetime,
+) -> str:
+    """The claims as one 837P interchange to the clearinghouse, checked against the guide's structure by
+    `rcm_x12`'s validator before anything is stored or sent."""
+    envelope = x12.Envelope(
+        sender.submitter_id,
+        sender.receiver_id,
+        interchange_control_number,
+        interchange_control_number,
+        TRANSACTION_CONTROL_NUMBER,
+        now,
+        usage=sender.usage,
+    )
+    try:
+        text = x837.write_837p(
+            claim_batch(claims, reference=reference, payer=payer, providers=providers, parties=sender.parties),
+            envelope,
+        )
+    except ValueError as exc:  # X12Error and the writer's own checks: their messages name rules, not values
+        raise UnwritableBatch(str(exc)) from None
+    checked = validate(read(text))
+    if not checked.ok:
+        raise UnwritableBatch("; ".join(checked.problems[:5]))
+    return text
 
 
 def claim_batch(
@@ -74,15 +140,7 @@ def _subscriber_claims(
     group: Sequence[BillableClaim], payer: PayerProfile, providers: ProviderDirectory
 ) -> x837.SubscriberClaims:
     first = group[0]
-    coverage, patient = first.coverage, first.patient
-    patient_member = _member(patient.person, patient.address)
-    if coverage.relationship == "self" or coverage.subscriber is None:
-        subscriber = _member(patient.person, patient.address, member_id=coverage.member_id)
-        dependent = None
-    else:
-        subscriber = _member(coverage.subscriber, None, member_id=coverage.member_id)
-        relationship = PATIENT_RELATIONSHIP.get(coverage.relationship, "G8")
-        dependent = x837.Dependent(patient_member, relationship)
+    subscriber, dependent = subscriber_and_dependent(first.patient, first.coverage)
     return x837.SubscriberClaims(
         subscriber=subscriber,
         payer=x12.Payer(payer.name.upper(), payer.payer_id),
@@ -91,6 +149,16 @@ def _subscriber_claims(
         filing_indicator=payer.filing_indicator,
         dependent=dependent,
     )
+
+
+def subscriber_and_dependent(patient: PatientCopy, coverage: CoverageCopy) -> tuple[x12.Member, x837.Dependent | None]:
+    """The subscriber (2010BA, with the member id) and, when the patient is not the subscriber, the patient
+    as a dependant (2000C, with the relationship: 01 spouse, 19 child, G8 other)."""
+    if coverage.relationship == "self" or coverage.subscriber is None:
+        return _member(patient.person, patient.address, member_id=coverage.member_id), None
+    subscriber = _member(coverage.subscriber, None, member_id=coverage.member_id)
+    relationship = PATIENT_RELATIONSHIP.get(coverage.relationship, "G8")
+    return subscriber, x837.Dependent(_member(patient.person, patient.address), relationship)
 
 
 def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
@@ -116,7 +184,9 @@ def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
         ),
         frequency=claim.frequency,
         payer_claim_number=claim.replaces_payer_claim_number or "",
-        prior_authorization=(claim.scrub.authorization_number or "") if claim.scrub is not None else "",
+        prior_authorization=claim.authorization_number or "",
+        delay_reason=claim.billing_notes.delay_reason_code or "",
+        note=claim.billing_notes.note or "",
         rendering=(
             x12.Provider(
                 rendering.last_name, rendering.npi, first_name=rendering.first_name, taxonomy=rendering.taxonomy
@@ -159,3 +229,50 @@ def _member(person: Person, address: Address | None, *, member_id: str = "") -> 
 def _address(address: Address) -> x12.Address:
     return x12.Address(address.line1.upper(), address.city.upper(), address.state, address.postal_code,
                        line2=address.line2.upper())  # fmt: skip
+
+
+def claim_as_sent(batch_x12: str, patient_control_number: str) -> str:
+    """One claim as it went in its batch: the batch's envelopes, header and billing provider (2000A), and only
+    this claim's subscriber loop (2000B, with 2000C for a dependant) and its 2300 claim, the other patients'
+    claims left out as the minimum a disclosure needs. The subscriber level is renumbered HL 2 (and the
+    patient HL 3) and SE01 recounted; every segment kept is byte for byte as sent."""
+    element, terminator = batch_x12[3], batch_x12[105]
+    segments = [segment.strip("\r\n") for segment in batch_x12.split(terminator) if segment.strip("\r\n")]
+    st = next(i for i, segment in enumerate(segments) if segment.startswith(f"ST{element}"))
+    se = next(i for i, segment in enumerate(segments) if segment.startswith(f"SE{element}"))
+    body = segments[st + 1 : se]
+    levels = [i for i, segment in enumerate(body) if _hl_level(segment, element) == "22"]
+    head = body[: levels[0]]
+    for start, end in zip(levels, [*levels[1:], len(body)], strict=True):
+        kept = _claim_in_loop(body[start:end], patient_control_number, element)
+        if kept is not None:
+            transaction = [segments[st], *head, *kept]
+            trailer = element.join(("SE", str(len(transaction) + 1), segments[se].split(element)[2]))
+            kept_segments = [*segments[:st], *transaction, trailer, *segments[se + 1 :]]
+            return terminator.join(kept_segments) + terminator
+    raise KeyError("the batch holds no claim with this patient control number")
+
+
+def _hl_level(segment: str, element: str) -> str | None:
+    parts = segment.split(element)
+    return parts[3] if parts[0] == "HL" and len(parts) > 3 else None
+
+
+def _claim_in_loop(loop: list[str], patient_control_number: str, element: str) -> list[str] | None:
+    """The subscriber loop with only the named claim, its levels renumbered; None when it is not here."""
+    claims = [i for i, segment in enumerate(loop) if segment.startswith(f"CLM{element}")]
+    for start, end in zip(claims, [*claims[1:], len(loop)], strict=True):
+        if loop[start].split(element)[1] == patient_control_number:
+            return [_renumbered(segment, element) for segment in loop[: claims[0]]] + loop[start:end]
+    return None
+
+
+def _renumbered(segment: str, element: str) -> str:
+    parts = segment.split(element)
+    if parts[0] != "HL":
+        return segment
+    if parts[3] == "22":
+        parts[1:3] = ["2", "1"]
+    elif parts[3] == "23":
+        parts[1:3] = ["3", "2"]
+    return element.join(parts)

@@ -4,18 +4,19 @@ so a ciphertext copied into another row does not decrypt."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from rcm_claim.adapters import serialization
 from rcm_claim.adapters.tables import (
+    AcknowledgmentFileRow,
     AuthorizationRow,
     BatchRow,
     ClaimRow,
@@ -25,10 +26,11 @@ from rcm_claim.adapters.tables import (
     PayerProfileRow,
     ProviderDirectoryRow,
 )
-from rcm_claim.domain.batches import Batch
+from rcm_claim.domain.acknowledgments import AcknowledgmentFile
+from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
-from rcm_claim.domain.model import Claim, ClaimState
+from rcm_claim.domain.model import BillingNotes, Claim, ClaimState
 from rcm_common.crypto import FieldCipher
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
@@ -265,13 +267,15 @@ class SqlClaims:
         return self._claims((await self._session.scalars(query.order_by(col(ClaimRow.created_at)))).all())
 
     async def search(
-        self, *, state: ClaimState | None = None, rule: str | None = None, payer_id: str | None = None,
-        patient_id: UUID | None = None, date_from: date | None = None, date_to: date | None = None,
-        limit: int = 100, offset: int = 0,
+        self, *, state: ClaimState | None = None, rule: str | None = None, rejection_code: str | None = None,
+        payer_id: str | None = None, patient_id: UUID | None = None, date_from: date | None = None,
+        date_to: date | None = None, limit: int = 100, offset: int = 0,
     ) -> list[Claim]:  # fmt: skip
-        """Claims the longest in their state first, narrowed by state, the rule holding them, payer, patient
-        and date of service: the work queues and the claim list."""
+        """Claims the longest in their state first, narrowed by state, the rule holding them, the code of their
+        last rejection, payer, patient and date of service: the work queues and the claim list."""
         query = select(ClaimRow)
+        if rejection_code is not None:
+            query = query.where(col(ClaimRow.rejection_codes).contains(f",{rejection_code},"))
         if state is not None:
             query = query.where(col(ClaimRow.state) == state)
         if rule is not None:
@@ -285,6 +289,52 @@ class SqlClaims:
         if date_to is not None:
             query = query.where(col(ClaimRow.date_of_service) <= date_to)
         query = query.order_by(col(ClaimRow.state_since), col(ClaimRow.id)).limit(limit).offset(offset)
+        return self._claims((await self._session.scalars(query)).all())
+
+    async def ready_to_batch(self, payer_id: str, limit: int) -> list[Claim]:
+        """The payer's ready claims not held, the longest waiting first: the next batch's candidates."""
+        query = (
+            select(ClaimRow)
+            .where(col(ClaimRow.payer_id) == payer_id, col(ClaimRow.state) == "ready", col(ClaimRow.held).is_(False))
+            .order_by(col(ClaimRow.state_since), col(ClaimRow.id))
+            .limit(limit)
+        )
+        return self._claims((await self._session.scalars(query)).all())
+
+    async def in_batch(self, batch_id: UUID) -> list[Claim]:
+        query = select(ClaimRow).where(col(ClaimRow.batch_id) == str(batch_id)).order_by(col(ClaimRow.id))
+        return self._claims((await self._session.scalars(query)).all())
+
+    async def by_patient_control_numbers(self, numbers: Collection[str]) -> list[Claim]:
+        """The claims a payer's answer names by CLM01."""
+        query = select(ClaimRow).where(col(ClaimRow.patient_control_number).in_(list(numbers)))
+        return self._claims((await self._session.scalars(query)).all())
+
+    async def unanswered_since(
+        self, before: datetime, *, payer_id: str | None = None, limit: int, offset: int = 0
+    ) -> list[Claim]:
+        """Claims submitted before `before` that no 277CA has answered: the follow-up work queue."""
+        query = select(ClaimRow).where(col(ClaimRow.state) == "submitted", col(ClaimRow.state_since) < before)
+        if payer_id is not None:
+            query = query.where(col(ClaimRow.payer_id) == payer_id)
+        query = query.order_by(col(ClaimRow.state_since), col(ClaimRow.id)).limit(limit).offset(offset)
+        return self._claims((await self._session.scalars(query)).all())
+
+    async def status_due(self, payer_id: str, accepted_before: datetime, *, limit: int) -> list[Claim]:
+        """The payer's accepted claims unpaid since before `accepted_before` and not asked about since then:
+        the ones a 276 asks about next, the longest waiting first."""
+        asked_before = or_(col(ClaimRow.status_checked_at).is_(None), col(ClaimRow.status_checked_at) < accepted_before)
+        query = (
+            select(ClaimRow)
+            .where(
+                col(ClaimRow.payer_id) == payer_id,
+                col(ClaimRow.state) == "accepted",
+                col(ClaimRow.state_since) < accepted_before,
+                asked_before,
+            )
+            .order_by(col(ClaimRow.state_since), col(ClaimRow.id))
+            .limit(limit)
+        )
         return self._claims((await self._session.scalars(query)).all())
 
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
@@ -312,6 +362,8 @@ class SqlClaims:
             "held": claim.held,
             "scrub": serialization.scrub_to_json(claim.scrub),
             "timeline": serialization.timeline_to_json(claim.timeline),
+            "rejection": serialization.rejection_to_json(claim.rejection),
+            "billing_notes": asdict(claim.billing_notes),
         }
         blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
         return ClaimRow(
@@ -327,8 +379,13 @@ class SqlClaims:
             patient_control_number=claim.patient_control_number,
             frequency=claim.frequency,
             payer_claim_number=claim.payer_claim_number,
+            batch_id=str(claim.batch_id) if claim.batch_id is not None else None,
+            status_checked_at=claim.status_checked_at,
             held=claim.held is not None,
             blocking_rules=_codes_column(frozenset(blocking)),
+            rejection_codes=_codes_column(
+                frozenset(p.code for p in claim.rejection.problems) if claim.rejection is not None else frozenset()
+            ),
             revision=claim.revision,
             content_encrypted=_sealed(self._cipher, "claim", key, content),
             created_at=claim.timeline[0].at,
@@ -356,10 +413,14 @@ class SqlClaims:
             frequency=row.frequency,  # type: ignore[arg-type]
             replaces_payer_claim_number=content["replaces_payer_claim_number"],
             payer_claim_number=row.payer_claim_number,
+            batch_id=UUID(row.batch_id) if row.batch_id is not None else None,
+            status_checked_at=row.status_checked_at,
             scrub=serialization.scrub_from_json(content["scrub"]),
             held=content["held"],
             revision=row.revision,
             timeline=serialization.timeline_from_json(content["timeline"]),
+            rejection=serialization.rejection_from_json(content["rejection"]),
+            billing_notes=BillingNotes(**content["billing_notes"]),
         )
 
 
@@ -391,6 +452,18 @@ class SqlBatches:
         )
         return [self._batch(row) for row in (await self._session.scalars(query)).all()]
 
+    async def search(
+        self, *, payer_id: str | None = None, state: BatchState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Batch]:
+        """Batches, the newest first."""
+        query = select(BatchRow)
+        if payer_id is not None:
+            query = query.where(col(BatchRow.payer_id) == payer_id)
+        if state is not None:
+            query = query.where(col(BatchRow.state) == state)
+        query = query.order_by(col(BatchRow.built_at).desc(), col(BatchRow.id)).limit(limit).offset(offset)
+        return [self._batch(row) for row in (await self._session.scalars(query)).all()]
+
     async def last_interchange_control_number(self) -> int | None:
         """The ISA13 of the batch built last (a new batch takes the next)."""
         query = select(BatchRow.interchange_control_number).order_by(col(BatchRow.built_at).desc()).limit(1)
@@ -408,6 +481,12 @@ class SqlBatches:
             built_at=batch.built_at,
             sent_at=batch.sent_at,
             attempts=batch.attempts,
+            answered_at=batch.answered_at,
+            acknowledgment_encrypted=(
+                self._cipher.encrypt(batch.acknowledgment, context=_context("claim_batch", key, "acknowledgment"))
+                if batch.acknowledgment is not None
+                else None
+            ),
         )
 
     def _batch(self, row: BatchRow) -> Batch:
@@ -421,7 +500,42 @@ class SqlBatches:
             state=row.state,  # type: ignore[arg-type]
             sent_at=row.sent_at,
             attempts=row.attempts,
+            answered_at=row.answered_at,
+            acknowledgment=self._opened_acknowledgment(row),
         )
+
+    def _opened_acknowledgment(self, row: BatchRow) -> str | None:
+        if row.acknowledgment_encrypted is None:
+            return None
+        return self._cipher.decrypt(
+            row.acknowledgment_encrypted, context=_context("claim_batch", row.id, "acknowledgment")
+        )
+
+
+class SqlAcknowledgmentFiles:
+    """The 277CA files taken from the mailbox, known by their content's digest."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def seen(self, digest: str) -> bool:
+        return await self._session.get(AcknowledgmentFileRow, digest) is not None
+
+    async def add(self, file: AcknowledgmentFile) -> None:
+        self._session.add(
+            AcknowledgmentFileRow(
+                digest=file.digest,
+                mailbox_file_id=file.mailbox_file_id,
+                payer_id=file.payer_id,
+                claims=file.claims,
+                content_encrypted=self._cipher.encrypt(
+                    file.content, context=_context("acknowledgment_file", file.digest, "content")
+                ),
+                received_at=file.received_at,
+            )
+        )
+        await self._session.flush()
 
 
 class SqlDirectories:

@@ -12,8 +12,9 @@ from uuid import UUID
 
 from rcm_claim.domain.copies import Person
 from rcm_claim.domain.directories import Address
+from rcm_claim.domain.events import Problem
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
-from rcm_claim.domain.model import ClaimLine, Transition
+from rcm_claim.domain.model import ClaimLine, Rejection, Transition
 
 
 def _default(value: object) -> str:
@@ -77,6 +78,17 @@ def timeline_from_json(data: list[dict[str, Any]]) -> list[Transition]:
         )
         for step in data
     ]
+
+
+def rejection_to_json(rejection: Rejection | None) -> dict[str, Any] | None:
+    return None if rejection is None else asdict(rejection)
+
+
+def rejection_from_json(data: dict[str, Any] | None) -> Rejection | None:
+    if data is None:
+        return None
+    problems = tuple(Problem(p["code"], p["meaning"], p["suggested_fix"]) for p in data["problems"])
+    return Rejection(data["stage"], problems, datetime.fromisoformat(data["at"]))
 
 
 def scrub_to_json(record: ScrubRecord | None) -> dict[str, Any] | None:

@@ -90,8 +90,11 @@ class ClaimRow(SQLModel, table=True):
     patient_control_number: str = Field(max_length=20, unique=True)
     frequency: str = Field(max_length=1)
     payer_claim_number: str | None = Field(default=None, max_length=50)
+    batch_id: str | None = Field(default=None, max_length=36, index=True)
+    status_checked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))  # the last 276
     held: bool  # kept out of batches
     blocking_rules: str = Field(default="", max_length=2000)  # ",RULE,RULE," for the scrub queue's filter
+    rejection_codes: str = Field(default="", max_length=2000)  # ",A3:33," for the rejection queue's filter
     revision: int
     content_encrypted: str = Field(sa_column=_encrypted())  # diagnoses, lines, providers, scrub, timeline
     created_at: datetime = Field(sa_column=_timestamp())
@@ -111,6 +114,22 @@ class BatchRow(SQLModel, table=True):
     built_at: datetime = Field(sa_column=_timestamp())
     sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     attempts: int
+    answered_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    acknowledgment_encrypted: str | None = Field(default=None, sa_column=_encrypted(nullable=True))  # the 999
+
+
+class AcknowledgmentFileRow(SQLModel, table=True):
+    """A 277CA taken from the clearinghouse's mailbox, known by its content's SHA-256 so that the same file
+    picked up again changes nothing; its X12 encrypted (it names patients)."""
+
+    __tablename__ = "acknowledgment_file"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    mailbox_file_id: str = Field(max_length=100)
+    payer_id: str = Field(max_length=80)
+    claims: int  # how many claims it answered
+    content_encrypted: str = Field(sa_column=_encrypted())
+    received_at: datetime = Field(sa_column=_timestamp())
 
 
 class ProviderDirectoryRow(SQLModel, table=True):

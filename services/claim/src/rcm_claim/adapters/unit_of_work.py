@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlalchemy import text
 
 from rcm_claim.adapters.repository import (
+    SqlAcknowledgmentFiles,
     SqlAuthorizations,
     SqlBatches,
     SqlClaims,
@@ -29,6 +30,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
     authorizations: SqlAuthorizations
     claims: SqlClaims
     batches: SqlBatches
+    acknowledgment_files: SqlAcknowledgmentFiles
     directories: SqlDirectories
 
     def _start(self) -> None:
@@ -39,6 +41,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.authorizations = SqlAuthorizations(self.session, self.cipher)
         self.claims = self.tracked(SqlClaims(self.session, self.cipher))
         self.batches = SqlBatches(self.session, self.cipher)
+        self.acknowledgment_files = SqlAcknowledgmentFiles(self.session, self.cipher)
         self.directories = SqlDirectories(self.session)
 
     async def lock_patient(self, patient_id: UUID) -> None:

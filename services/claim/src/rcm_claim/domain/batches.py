@@ -19,7 +19,9 @@ from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.model import Claim
 
 MAX_INTERCHANGE_CONTROL_NUMBER = 999_999_999  # ISA13: nine digits
-BatchState = Literal["built", "sent", "acknowledged"]
+BatchState = Literal["built", "sent", "acknowledged", "refused"]
+"""built: stored, not sent yet; sent: sent at least once without an answer; acknowledged: the 999 came;
+refused: the clearinghouse refused the file itself (it could not read it), so its claims are rejected."""
 
 
 @dataclass(slots=True)
@@ -36,6 +38,26 @@ class Batch:
     state: BatchState = "built"
     sent_at: datetime | None = None
     attempts: int = 0
+    answered_at: datetime | None = None
+    acknowledgment: str | None = None  # the 999 as it came (it echoes segment positions, not values)
+
+    def attempted(self, now: datetime) -> None:
+        """A send went unanswered: the next one is the same interchange again."""
+        self.state = "sent"
+        self.sent_at = now
+        self.attempts += 1
+
+    def answered(self, acknowledgment: str, now: datetime) -> None:
+        self.state = "acknowledged"
+        self.acknowledgment = acknowledgment
+        self.answered_at = now
+        self.sent_at = self.sent_at or now
+        self.attempts += 1
+
+    def refused(self, now: datetime) -> None:
+        self.state = "refused"
+        self.answered_at = now
+        self.attempts += 1
 
 
 def claims_due(ready: Sequence[Claim], payer: PayerProfile, now: datetime) -> list[Claim]:

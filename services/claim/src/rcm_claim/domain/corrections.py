@@ -16,7 +16,7 @@ from datetime import datetime
 from uuid import UUID
 
 from rcm_claim.domain.events import VoidReason
-from rcm_claim.domain.model import HOLDABLE, Claim, EncounterVersion
+from rcm_claim.domain.model import AWAITING_ANSWER, HOLDABLE, Claim, EncounterVersion
 
 FINAL = frozenset({"voided", "replaced"})
 
@@ -58,7 +58,7 @@ def corrected(
         )  # fmt: skip
         live.replaced_by(replacement.id, now, cause)
         return Succession(changed=[live], built=[replacement])
-    if live is not None and live.state == "submitted" and billable and same_payer:
+    if live is not None and live.state in AWAITING_ANSWER and billable and same_payer:
         replacement = Claim.build(
             claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause,
             frequency="7",
@@ -70,7 +70,7 @@ def corrected(
         original = Claim.build(
             claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause
         )
-        if live is not None and live.state == "submitted":
+        if live is not None and live.state in AWAITING_ANSWER:
             original.hold(_awaiting_answer(live), now, cause)
         succession.built.append(original)
     return succession
@@ -88,11 +88,39 @@ def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: 
         void_claim = live.void_claim(new_id(), now, cause)
         live.void(reason, now, cause, void_claim=void_claim)
         return Succession(changed=[live], built=[void_claim])
-    if live.state == "submitted":
+    if live.state in AWAITING_ANSWER:
         void_claim = live.void_claim(new_id(), now, cause)
         void_claim.hold(_awaiting_answer(live), now, cause)
         return Succession(built=[void_claim])
     return Succession()
+
+
+def after_answer(answered: Claim, encounter_claims: list[Claim], now: datetime, cause: str) -> list[Claim]:
+    """The payer answered a claim that corrections were waiting for: the claims held for that answer go now,
+    and the answered claim gives way to them. Accepted, a replacement or void names the payer's claim number
+    and the claim becomes replaced or voided; rejected (the payer never took it), a replacement goes as an
+    original, a void has nothing left to void, and the claim is withdrawn. Returns every claim changed."""
+    waiting = [claim for claim in encounter_claims if claim.held == _awaiting_answer(answered)]
+    if not waiting:
+        return []
+    for claim in waiting:
+        claim.release(now, cause)
+        if answered.state == "accepted" and claim.frequency in ("7", "8"):
+            claim.replaces_payer_claim_number = answered.payer_claim_number
+        elif claim.frequency == "7":
+            claim.become_original()
+        elif claim.frequency == "8":
+            claim.void("withdrawn", now, cause)
+    replacement = next((claim for claim in waiting if claim.frequency == "7"), None)
+    void = next((claim for claim in waiting if claim.frequency == "8"), None)
+    reason: VoidReason = "encounter_voided" if len(waiting) == 1 and void is not None else "encounter_corrected"
+    if answered.state == "accepted" and replacement is not None:
+        answered.replaced_by(replacement.id, now, cause)
+    elif answered.state == "accepted" and void is not None:
+        answered.void(reason, now, cause, void_claim=void)
+    else:
+        answered.void(reason, now, cause)
+    return [answered, *waiting]
 
 
 def _stands_in(claim: Claim) -> bool:

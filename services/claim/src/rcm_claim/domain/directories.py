@@ -143,8 +143,11 @@ def checked_payer_directory(payers: Iterable[PayerProfile]) -> tuple[PayerProfil
             problems.append((f"{where}.batch_interval_seconds", "batches go every 1 second to 1 day"))
         if not 1 <= payer.eligibility_max_age_days <= 365:
             problems.append((f"{where}.eligibility_max_age_days", "an eligibility answer is trusted 1 to 365 days"))
-        if unreadable := sorted(c for c in payer.prior_authorization_codes if not _PROCEDURE_CODE.fullmatch(c)):
-            problems.append((f"{where}.prior_authorization_codes", f"not CPT or HCPCS codes: {', '.join(unreadable)}"))
+        if unreadable := sum(not _PROCEDURE_CODE.fullmatch(code) for code in payer.prior_authorization_codes):
+            codes = len(payer.prior_authorization_codes)
+            problems.append(
+                (f"{where}.prior_authorization_codes", f"{unreadable} of {codes} are not CPT or HCPCS codes")
+            )
     if problems:
         raise DirectoryError(problems)
     return found

@@ -20,6 +20,15 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusReport:
+    """One status a payer gave a claim on a 277 (STC01): the category and status codes, and their meaning."""
+
+    category: str
+    status: str
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimCreated:
     """A draft claim was built from an encounter version."""
 
@@ -47,6 +56,13 @@ class ClaimRejected:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimStatusUpdated:
+    """The payer's 277 answer to a 276 about the claim."""
+
+    statuses: tuple[StatusReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimReplaced:
     replacement_id: UUID
 
@@ -60,5 +76,12 @@ class ClaimVoided:
 
 
 DomainEvent = (
-    ClaimCreated | ClaimScrubFailed | ClaimSubmitted | ClaimAccepted | ClaimRejected | ClaimReplaced | ClaimVoided
+    ClaimCreated
+    | ClaimScrubFailed
+    | ClaimSubmitted
+    | ClaimAccepted
+    | ClaimRejected
+    | ClaimStatusUpdated
+    | ClaimReplaced
+    | ClaimVoided
 )

@@ -1,8 +1,9 @@
 """The claim aggregate: one 837P claim for one encounter version at one payer, and its state machine.
 
 A claim is built as a `draft` from a captured encounter, scrubbed (`ready`, or `scrub_failed` while a blocking
-rule stands), gathered into a batch and `submitted`, then `accepted` by the payer's 277CA (with the payer's
-claim number) or `rejected` (by the 999 or the 277CA, until a fix resubmits it). A correction after
+rule stands), gathered into a stored batch (`batched`: on its way, out of reach of holds and rebuilds),
+`submitted` once the clearinghouse's 999 accepts its transaction set, then `accepted` by the payer's 277CA
+(with the payer's claim number) or `rejected` (by the 999 or the 277CA, until a fix resubmits it). A correction after
 acceptance makes a replacement claim (frequency 7) and the original `replaced`; a void makes it `voided`.
 Every transition is timestamped with its cause (the event that caused it, or the API call and who made it),
 and a transition the machine does not allow is refused, so a claim's history is always one a biller can
@@ -18,10 +19,12 @@ from typing import Final, Literal
 from uuid import UUID
 
 from rcm_claim.domain import events
-from rcm_claim.domain.events import Problem, VoidReason
+from rcm_claim.domain.events import Problem, StatusReport, VoidReason
 from rcm_claim.domain.findings import Override, ScrubRecord
 
-ClaimState = Literal["draft", "scrub_failed", "ready", "submitted", "accepted", "rejected", "replaced", "voided"]
+ClaimState = Literal[
+    "draft", "scrub_failed", "ready", "batched", "submitted", "accepted", "rejected", "replaced", "voided"
+]
 Responsibility = Literal["P", "S", "T"]  # SBR01: primary, secondary, tertiary
 Frequency = Literal["1", "7", "8"]  # CLM05-3: original, replacement, void
 
@@ -29,13 +32,16 @@ Frequency = Literal["1", "7", "8"]  # CLM05-3: original, replacement, void
 TRANSITIONS: Final[dict[ClaimState, frozenset[ClaimState]]] = {
     "draft": frozenset({"ready", "scrub_failed", "voided"}),
     "scrub_failed": frozenset({"ready", "scrub_failed", "voided"}),
-    "ready": frozenset({"submitted", "scrub_failed", "ready", "voided"}),
+    "ready": frozenset({"batched", "scrub_failed", "ready", "voided"}),
+    "batched": frozenset({"submitted", "rejected"}),
     "submitted": frozenset({"accepted", "rejected"}),
     "rejected": frozenset({"ready", "scrub_failed", "voided"}),
     "accepted": frozenset({"replaced", "voided"}),
     "replaced": frozenset(),
     "voided": frozenset(),
 }
+# The states of a claim the payer has, or may have, and has not answered: a correction waits for the answer.
+AWAITING_ANSWER: Final[frozenset[ClaimState]] = frozenset({"batched", "submitted"})
 # The states of a claim not yet with the payer: it may be held, rebuilt, or take a coverage's new order.
 HOLDABLE: Final[frozenset[ClaimState]] = frozenset({"draft", "scrub_failed", "ready", "rejected"})
 ORDER_RESPONSIBILITY: Final[dict[str, Responsibility]] = {"primary": "P", "secondary": "S", "tertiary": "T"}
@@ -74,6 +80,25 @@ class Transition:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class BillingNotes:
+    """What a biller sets on the claim for the payer: a prior authorisation number the payer gave (REF*G1, in
+    place of the one found on file), why the claim is filed late (CLM20), and a note (NTE*ADD)."""
+
+    prior_authorization_number: str | None = None
+    delay_reason_code: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why the clearinghouse (999) or the payer (277CA) last rejected the claim, kept until it goes again."""
+
+    stage: Literal["999", "277CA"]
+    problems: tuple[Problem, ...]
+    at: datetime
+
+
 @dataclass(slots=True)
 class Claim:
     id: UUID
@@ -95,6 +120,10 @@ class Claim:
     frequency: Frequency = "1"
     replaces_payer_claim_number: str | None = None
     payer_claim_number: str | None = None
+    batch_id: UUID | None = None  # the batch that carries it, once batched
+    status_checked_at: datetime | None = None  # when a 276 last asked the payer about it
+    rejection: Rejection | None = None
+    billing_notes: BillingNotes = field(default_factory=lambda: BillingNotes())
     scrub: ScrubRecord | None = None
     held: str | None = None  # why the claim is kept out of batches, while it is
     revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
@@ -175,6 +204,9 @@ class Claim:
             frequency="8",
             replaces_payer_claim_number=voids or self.payer_claim_number,
             payer_claim_number=None,
+            batch_id=None,
+            status_checked_at=None,
+            rejection=None,
             scrub=None,
             held=None,
             revision=0,
@@ -182,6 +214,13 @@ class Claim:
             events=[events.ClaimCreated()],
         )
         return void
+
+    def become_original(self) -> None:
+        """A replacement whose original the payer rejected replaces nothing: it goes as an original."""
+        if self.state not in HOLDABLE:
+            raise ClaimError(f"a {self.state} claim is with the payer as it was sent")
+        self.frequency = "1"
+        self.replaces_payer_claim_number = None
 
     @property
     def in_state_since(self) -> datetime:
@@ -205,6 +244,30 @@ class Claim:
                 self.events.append(events.ClaimScrubFailed(blocking))
         self.scrub = record
 
+    def annotate(self, notes: BillingNotes, now: datetime, cause: str) -> None:
+        """Set what the biller tells the payer on the claim, while the payer does not have it."""
+        if self.state not in HOLDABLE:
+            raise ClaimError(f"a {self.state} claim is with the payer as it was sent")
+        before = self.billing_notes
+        changed = [
+            label
+            for label, old, new in (
+                ("prior authorisation", before.prior_authorization_number, notes.prior_authorization_number),
+                ("delay reason", before.delay_reason_code, notes.delay_reason_code),
+                ("note", before.note, notes.note),
+            )
+            if old != new
+        ]
+        self.billing_notes = notes
+        note = "set " + ", ".join(changed) if changed else "billing notes unchanged"
+        self.timeline.append(Transition(now, self.state, self.state, cause, note))
+
+    @property
+    def authorization_number(self) -> str | None:
+        """REF*G1: the number the biller set, else the one the scrub found on file."""
+        found = self.scrub.authorization_number if self.scrub is not None else None
+        return self.billing_notes.prior_authorization_number or found
+
     def hold(self, reason: str, now: datetime, cause: str) -> None:
         """Keep the claim out of every batch until it is released; its state stays as it is."""
         if self.state not in HOLDABLE:
@@ -223,11 +286,28 @@ class Claim:
         if self.state in HOLDABLE and order in ORDER_RESPONSIBILITY:
             self.responsibility = ORDER_RESPONSIBILITY[order]
 
-    def submit(self, batch_id: UUID, interchange_control_number: str, now: datetime, cause: str) -> None:
+    def batch(self, batch_id: UUID, now: datetime, cause: str) -> None:
+        """Put the ready claim in a stored batch: from now on it is on its way and nothing rebuilds it."""
         if self.held is not None:
-            raise ClaimError("a held claim is not submitted: release it first")
-        self._move("submitted", now, cause, f"batch {batch_id}")
-        self.events.append(events.ClaimSubmitted(batch_id, interchange_control_number))
+            raise ClaimError("a held claim is not batched: release it first")
+        self._move("batched", now, cause, f"batch {batch_id}")
+        self.batch_id = batch_id
+        self.rejection = None
+
+    def submit(self, interchange_control_number: str, now: datetime, cause: str) -> None:
+        """The clearinghouse's 999 accepted the claim's transaction set: it is with the payer."""
+        self._refuse_illegal("submitted")
+        if self.batch_id is None:
+            raise ClaimError("a claim is submitted in a batch")
+        self._move("submitted", now, cause, f"interchange {interchange_control_number}")
+        self.events.append(events.ClaimSubmitted(self.batch_id, interchange_control_number))
+
+    def status_reported(self, statuses: tuple[StatusReport, ...], now: datetime, cause: str) -> None:
+        """The payer's answer to a 276: kept on the timeline and published; the state stays as it is."""
+        self.status_checked_at = now
+        note = "; ".join(f"{s.category}:{s.status}" for s in statuses) or "no status"
+        self.timeline.append(Transition(now, self.state, self.state, cause, f"277 status {note}"))
+        self.events.append(events.ClaimStatusUpdated(statuses))
 
     def accept(self, payer_claim_number: str, now: datetime, cause: str) -> None:
         self._move("accepted", now, cause, f"payer claim number {payer_claim_number}")
@@ -236,6 +316,7 @@ class Claim:
 
     def reject(self, stage: Literal["999", "277CA"], problems: tuple[Problem, ...], now: datetime, cause: str) -> None:
         self._move("rejected", now, cause, f"{stage}: {', '.join(problem.code for problem in problems)}")
+        self.rejection = Rejection(stage, problems, now)
         self.events.append(events.ClaimRejected(stage, problems))
 
     def void(self, reason: VoidReason, now: datetime, cause: str, *, void_claim: Claim | None = None) -> None:
@@ -249,9 +330,12 @@ class Claim:
         self._move("replaced", now, cause, f"replaced by claim {replacement_id}")
         self.events.append(events.ClaimReplaced(replacement_id))
 
-    def _move(self, to_state: ClaimState, now: datetime, cause: str, note: str = "") -> None:
+    def _refuse_illegal(self, to_state: ClaimState) -> None:
         if to_state not in TRANSITIONS[self.state]:
             raise ClaimError(f"a {self.state} claim cannot become {to_state}")
+
+    def _move(self, to_state: ClaimState, now: datetime, cause: str, note: str = "") -> None:
+        self._refuse_illegal(to_state)
         self.timeline.append(Transition(now, self.state, to_state, cause, note))
         self.state = to_state
 

@@ -21,7 +21,7 @@ from rcm_claim.domain.model import Claim, ClaimLine
 
 # The claims that hold their services: those ready to go or with the payer. A claim still blocked holds
 # nothing, so two claims for one service never block each other: the one that cleared first stands.
-STANDING_STATES = frozenset({"ready", "submitted", "accepted"})
+STANDING_STATES = frozenset({"ready", "batched", "submitted", "accepted"})
 _ZERO = Decimal(0)
 
 

@@ -3,16 +3,31 @@ every change is audited by the service layer; the directories are replaced whole
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Annotated, Any, Final, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
+from rcm_claim.adapters.claim_837 import claim_as_sent
+from rcm_claim.adapters.directory_csv import (
+    MAX_PAYER_ROWS,
+    parse_payer_directory,
+    parse_provider_directory,
+    payer_directory_csv,
+    provider_directory_csv,
+)
 from rcm_claim.bootstrap import Claim
+from rcm_claim.domain.batches import BatchState
+from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import ClaimState
-from rcm_claim.service_layer import claims, commands, directories
+from rcm_claim.service_layer import batches, claims, commands, directories
 from rcm_claim.service_layer.views import (
+    BatchPublic,
+    BatchSummary,
     ClaimPublic,
     ClaimSummary,
     DirectorySummary,
@@ -21,7 +36,9 @@ from rcm_claim.service_layer.views import (
 )
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
-from rcm_common.http import etag, expected_version
+from rcm_common.clearinghouse import X12_MEDIA_TYPE
+from rcm_common.csv_tables import CsvFileError, refusal
+from rcm_common.http import etag, expected_version, read_body, utf8_text
 
 router = APIRouter()
 
@@ -41,6 +58,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PayerId = Annotated[str | None, Query(min_length=2, max_length=80, pattern=r"^[A-Z0-9]+$")]
 RuleCode = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Z0-9_]+$")]
+RejectionCode = Annotated[str | None, Query(max_length=20, pattern=r"^[A-Z0-9]{1,4}:[A-Z0-9]{1,8}$|^REFUSED$")]
 
 
 # ---------------------------------------------------------------- claims
@@ -91,6 +109,102 @@ async def scrub_queue(
     return await claims.list_claims(
         service.uow(audit=audit), state="scrub_failed", rule=rule, payer_id=payer_id, limit=limit, offset=offset
     )
+
+
+@router.get(
+    "/workqueues/rejections", response_model=list[ClaimSummary], tags=["work queues"],
+    summary="Claims the clearinghouse or the payer rejected",
+)  # fmt: skip
+async def rejection_queue(
+    _principal: ClaimsRead,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    code: RejectionCode = None,
+    payer_id: PayerId = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[ClaimSummary]:
+    """The `rejected` claims, the longest waiting first, each with its rejection's codes in words and the
+    usual fix; `code` keeps those rejected for it (a 277CA's "A3:33", a 999's "IK4:7"). A correction upstream
+    or a biller's fix (a rescrub once the cause is fixed) sends a claim again."""
+    return await claims.list_claims(
+        service.uow(audit=audit), state="rejected", rejection_code=code, payer_id=payer_id, limit=limit,
+        offset=offset,
+    )  # fmt: skip
+
+
+@router.get(
+    "/workqueues/follow-up", response_model=list[ClaimSummary], tags=["work queues"],
+    summary="Submitted claims with no 277CA",
+)  # fmt: skip
+async def follow_up_queue(
+    _principal: ClaimsRead,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    payer_id: PayerId = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[ClaimSummary]:
+    """Claims submitted longer ago than the service's acknowledgment wait (`RCM_ACKNOWLEDGMENT_WAIT_HOURS`,
+    48 by default) that no 277CA has answered, the longest waiting first. (Accepted claims the payer has not
+    paid are asked about on a 276 by the service itself, after the payer's follow-up days.)"""
+    before = service.clock() - timedelta(hours=service.settings.acknowledgment_wait_hours)
+    return await claims.follow_up_queue(
+        service.uow(audit=audit), unanswered_before=before, payer_id=payer_id, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/claims/{claim_id}/837", tags=["claims"], summary="The claim's 837P as sent",
+    response_class=Response, responses={200: {"content": {X12_MEDIA_TYPE: {}}}},
+)  # fmt: skip
+async def claim_837(claim_id: UUID, _principal: ClaimsRead, audit: AuditContextDep, service: ClaimDep) -> Response:
+    """The claim as its last batch carried it: the batch's envelopes and billing provider with this claim's
+    subscriber loop alone (other patients' claims are left out). Audited as an export; 409 before it is sent."""
+    text = await claims.claim_as_sent(claim_id, service.uow(audit=audit), claim_as_sent)
+    return Response(content=text, media_type=X12_MEDIA_TYPE)
+
+
+@router.patch("/claims/{claim_id}", response_model=ClaimPublic, tags=["claims"], summary="Set the billing notes")
+async def annotate_claim(
+    claim_id: UUID,
+    body: commands.AnnotateClaim,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:
+    """The claim-level fields a biller sets for the payer: a prior authorisation number the payer gave
+    (REF*G1, in place of the one found on file), a delay reason code (CLM20) and a note (NTE). Only fields
+    sent change (null clears one); 409 once the payer has the claim."""
+    changes = body.model_dump(exclude_unset=True)
+    view = await claims.annotate(
+        claim_id, changes, service.uow(audit=audit), service.scrubber, by=principal.subject,
+        revision=_revision(if_match),
+    )  # fmt: skip
+    return _tagged(view, response)
+
+
+# ---------------------------------------------------------------- batches
+
+
+@router.get("/batches", response_model=list[BatchSummary], tags=["batches"], summary="837P batches, newest first")
+async def list_batches(
+    _principal: ClaimsRead,
+    service: ClaimDep,
+    payer_id: PayerId = None,
+    state: BatchState | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[BatchSummary]:
+    return await batches.list_batches(service.uow(), payer_id=payer_id, state=state, limit=limit, offset=offset)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchPublic, tags=["batches"], summary="One batch")
+async def get_batch(batch_id: UUID, _principal: ClaimsRead, service: ClaimDep) -> BatchPublic:
+    """The batch (its payer, ISA13, state, attempts and times) and the state each claim it carried is in now."""
+    return await batches.get_batch(batch_id, service.uow())
 
 
 def _revision(if_match: str) -> int:
@@ -167,40 +281,152 @@ async def rescrub_claim(
 
 # ---------------------------------------------------------------- directories
 
+CSV_MEDIA_TYPE: Final = "text/csv"
+MAX_DIRECTORY_BYTES: Final = 20_000_000  # a thousand payers, each with its prior authorisation codes
+_PROVIDER_DOCUMENT: Final = TypeAdapter(ProviderDirectoryDocument)
+_PAYER_DOCUMENTS: Final = TypeAdapter(Annotated[list[PayerDocument], Field(max_length=MAX_PAYER_ROWS)])
+_CSV_ANSWER: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}
+}
+_VARY: Final = {"Vary": "Accept"}  # a directory is answered as JSON or CSV: a cache keeps them apart
+_PROVIDER_COLUMNS: Final = """As CSV (`Content-Type: text/csv`, UTF-8, header row first, columns in any order), a
+row per provider: `role` (`billing` for the practice, one row; `provider` for a rendering or referring provider),
+`npi`, `taxonomy`; the billing row `name`, `tax_id` (nine digits), `address_line1`, `address_line2`,
+`address_city`, `address_state`, `address_postal_code` (ZIP+4, nine digits) and, where payments go elsewhere,
+`pay_to_line1`, `pay_to_line2`, `pay_to_city`, `pay_to_state`, `pay_to_postal_code`; a provider row
+`last_name`, `first_name`. A column of the other role is left blank."""
+_PAYER_COLUMNS: Final = """As CSV (`Content-Type: text/csv`, UTF-8, header row first, columns in any order), a row per
+payer: `payer_id`, `name`, `filing_indicator`, `timely_filing_days`, `follow_up_days`, `batch_size`,
+`batch_interval_seconds`, optional `eligibility_max_age_days` (30 when blank) and
+`prior_authorization_codes` (CPT or HCPCS codes in one cell, separated by spaces, commas or semicolons)."""
+_CSV_REFUSED: Final = """A CSV with any problem is refused whole (422) with every problem by row (the header is row
+1) and column, such as `row 3 npi`, never repeating a cell; a cell may not begin with =, +, - or @."""
+
+_T = TypeVar("_T")
+_D = TypeVar("_D")
+
+
+def _directory_body(json_schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI of a directory's request body: the JSON document, or a CSV file (the route says its columns)."""
+    content = {"application/json": {"schema": json_schema}, CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def _is_csv(media_type: str) -> bool:
+    return media_type.partition(";")[0].strip().lower() == CSV_MEDIA_TYPE
+
+
+def _wants_csv(request: Request) -> bool:
+    """Whether `Accept` asks for CSV; JSON is the answer otherwise."""
+    return any(_is_csv(accepted) for accepted in request.headers.get("accept", "").split(","))
+
+
+async def _directory(
+    request: Request, what: str, from_csv: Callable[[str], _T], from_json: Callable[[bytes], _T]
+) -> _T:
+    """The directory in the body, CSV or JSON by its Content-Type, refused whole (422) with every problem: by row
+    and column in a CSV, by field in JSON."""
+    data = await read_body(request, MAX_DIRECTORY_BYTES, what)
+    if not _is_csv(request.headers.get("content-type", "")):
+        return from_json(data)
+    try:
+        return from_csv(utf8_text(data, what))
+    except CsvFileError as error:
+        raise refusal(error) from None
+
+
+def _json_document(adapter: TypeAdapter[_D], data: bytes) -> _D:
+    """The JSON document, or the 422 FastAPI gives a body it parses itself (fields and rules, never values)."""
+    try:
+        return adapter.validate_json(data)
+    except ValidationError as invalid:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in invalid.errors()]) from None
+
+
+def _providers_json(data: bytes) -> ProviderDirectory:
+    return _json_document(_PROVIDER_DOCUMENT, data).domain()
+
+
+def _payers_json(data: bytes) -> list[PayerProfile]:
+    return [payer.domain() for payer in _json_document(_PAYER_DOCUMENTS, data)]
+
 
 @router.put(
-    "/providers", response_model=DirectorySummary, tags=["directories"], summary="Replace the practice's providers"
+    "/providers",
+    response_model=DirectorySummary,
+    tags=["directories"],
+    summary="Replace the practice's providers",
+    description=f"""The billing provider and the rendering and referring providers, replaced whole, as JSON or
+CSV. A directory with any problem (an NPI's check digit, a tax id, a taxonomy, the billing provider's ZIP+4) is
+refused with every problem listed, and nothing changes. Claims waiting for a provider fix are scrubbed again.
+
+{_PROVIDER_COLUMNS}
+
+{_CSV_REFUSED}""",
+    openapi_extra=_directory_body({"$ref": "#/components/schemas/ProviderDirectoryDocument"}),
 )
 async def put_providers(
-    body: ProviderDirectoryDocument, principal: DirectoriesWrite, audit: AuditContextDep, service: ClaimDep
+    request: Request, principal: DirectoriesWrite, audit: AuditContextDep, service: ClaimDep
 ) -> DirectorySummary:
-    """The billing provider and the rendering and referring providers, replaced whole. A document with any
-    problem (an NPI's check digit, a tax id, a taxonomy, the billing provider's ZIP+4) is refused with every
-    problem listed, and nothing changes. Claims waiting for a provider fix are scrubbed again."""
+    directory = await _directory(request, "provider directory", parse_provider_directory, _providers_json)
     return await directories.replace_providers(
-        body.domain(), service.uow(audit=audit), service.scrubber, by=principal.subject
+        directory, service.uow(audit=audit), service.scrubber, by=principal.subject
     )
 
 
-@router.get("/providers", response_model=ProviderDirectoryDocument, tags=["directories"], summary="The providers")
-async def get_providers(_principal: ClaimsRead, service: ClaimDep) -> ProviderDirectoryDocument:
-    return ProviderDirectoryDocument.of(await directories.providers(service.uow()))
+@router.get(
+    "/providers",
+    response_model=ProviderDirectoryDocument,
+    tags=["directories"],
+    summary="The providers",
+    description=f"JSON, or CSV when `Accept` asks for `text/csv`, as `PUT /providers` takes it.\n\n{_PROVIDER_COLUMNS}",
+    responses=_CSV_ANSWER,
+)
+async def get_providers(
+    request: Request, response: Response, _principal: ClaimsRead, service: ClaimDep
+) -> ProviderDirectoryDocument | Response:
+    directory = await directories.providers(service.uow())
+    if _wants_csv(request):
+        return Response(provider_directory_csv(directory), media_type=CSV_MEDIA_TYPE, headers=_VARY)
+    response.headers.update(_VARY)
+    return ProviderDirectoryDocument.of(directory)
 
 
-@router.put("/payers", response_model=DirectorySummary, tags=["directories"], summary="Replace the payer directory")
+@router.put(
+    "/payers",
+    response_model=DirectorySummary,
+    tags=["directories"],
+    summary="Replace the payer directory",
+    description=f"""Every payer billed, replaced whole, as JSON or CSV; refused whole with every problem listed.
+Claims waiting for a payer setting are scrubbed again.
+
+{_PAYER_COLUMNS}
+
+{_CSV_REFUSED}""",
+    openapi_extra=_directory_body(
+        {"type": "array", "maxItems": MAX_PAYER_ROWS, "items": {"$ref": "#/components/schemas/PayerDocument"}}
+    ),
+)
 async def put_payers(
-    body: Annotated[list[PayerDocument], Body(max_length=1000)],
-    principal: DirectoriesWrite,
-    audit: AuditContextDep,
-    service: ClaimDep,
+    request: Request, principal: DirectoriesWrite, audit: AuditContextDep, service: ClaimDep
 ) -> DirectorySummary:
-    """Every payer billed, replaced whole; refused whole with every problem listed. Claims waiting for a
-    payer setting are scrubbed again."""
-    return await directories.replace_payers(
-        [payer.domain() for payer in body], service.uow(audit=audit), service.scrubber, by=principal.subject
-    )
+    payers = await _directory(request, "payer directory", parse_payer_directory, _payers_json)
+    return await directories.replace_payers(payers, service.uow(audit=audit), service.scrubber, by=principal.subject)
 
 
-@router.get("/payers", response_model=list[PayerDocument], tags=["directories"], summary="The payer directory")
-async def get_payers(_principal: ClaimsRead, service: ClaimDep) -> list[PayerDocument]:
-    return [PayerDocument.of(payer) for payer in await directories.payers(service.uow())]
+@router.get(
+    "/payers",
+    response_model=list[PayerDocument],
+    tags=["directories"],
+    summary="The payer directory",
+    description=f"JSON, or CSV when `Accept` asks for `text/csv`, as `PUT /payers` takes it.\n\n{_PAYER_COLUMNS}",
+    responses=_CSV_ANSWER,
+)
+async def get_payers(
+    request: Request, response: Response, _principal: ClaimsRead, service: ClaimDep
+) -> list[PayerDocument] | Response:
+    payers = await directories.payers(service.uow())
+    if _wants_csv(request):
+        return Response(payer_directory_csv(payers), media_type=CSV_MEDIA_TYPE, headers=_VARY)
+    response.headers.update(_VARY)
+    return [PayerDocument.of(payer) for payer in payers]

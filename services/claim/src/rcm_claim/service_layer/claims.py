@@ -1,12 +1,14 @@
-"""Reading claims (one with its lines, scrub and timeline; a filtered page; the scrub work queue) and a
-biller's changes to one (an override, a hold and its release, a scrub on demand). Each read and change of a
+"""Reading claims (one with its lines, scrub and timeline; one as its batch sent it; a filtered page; the scrub,
+rejection and follow-up work queues) and a biller's changes to one (the notes it carries to the payer, an
+override, a hold and its release, a scrub on demand). Each read and change of a
 claim is audited (a claim names a patient's services); a change names the revision its author read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from rcm_claim.domain.model import HOLDABLE, Claim, ClaimError, ClaimState
@@ -32,6 +34,7 @@ async def list_claims(
     *,
     state: ClaimState | None = None,
     rule: str | None = None,
+    rejection_code: str | None = None,
     payer_id: str | None = None,
     patient_id: UUID | None = None,
     date_from: date | None = None,
@@ -40,16 +43,57 @@ async def list_claims(
     offset: int,
 ) -> list[ClaimSummary]:
     """Claims the longest in their state first, narrowed by each filter given (the scrub work queue is the
-    `scrub_failed` claims, by the rule holding them)."""
+    `scrub_failed` claims, by the rule holding them; the rejection queue the `rejected`, by a code)."""
     async with uow:
         found = await uow.claims.search(
-            state=state, rule=rule, payer_id=payer_id, patient_id=patient_id, date_from=date_from,
-            date_to=date_to, limit=limit, offset=offset,
+            state=state, rule=rule, rejection_code=rejection_code, payer_id=payer_id, patient_id=patient_id,
+            date_from=date_from, date_to=date_to, limit=limit, offset=offset,
         )  # fmt: skip
         for claim in found:
             uow.record_access("read", "claim", claim.id, claim.patient_id)
         await uow.commit()
     return [ClaimSummary.of(claim) for claim in found]
+
+
+async def follow_up_queue(
+    uow: ClaimUnitOfWork, *, unanswered_before: datetime, payer_id: str | None, limit: int, offset: int
+) -> list[ClaimSummary]:
+    """Submitted claims no 277CA has answered since before `unanswered_before`, the longest waiting first:
+    each needs a call to the clearinghouse or the payer."""
+    async with uow:
+        found = await uow.claims.unanswered_since(unanswered_before, payer_id=payer_id, limit=limit, offset=offset)
+        for claim in found:
+            uow.record_access("read", "claim", claim.id, claim.patient_id)
+        await uow.commit()
+    return [ClaimSummary.of(claim) for claim in found]
+
+
+async def claim_as_sent(claim_id: UUID, uow: ClaimUnitOfWork, extract: Callable[[str, str], str]) -> str:
+    """The claim's X12 as its last batch sent it (`extract` keeps it alone from the batch); audited as an
+    export, since the X12 names the patient and the diagnoses."""
+    async with uow:
+        claim = await uow.claims.get(claim_id)
+        if claim is None:
+            raise NotFound("There is no claim with this id.")
+        batch = await uow.batches.get(claim.batch_id) if claim.batch_id is not None else None
+        if batch is None:
+            raise Conflict("The claim has not been sent yet: it is in no batch.")
+        uow.record_access("export", "claim", claim.id, claim.patient_id)
+        await uow.commit()
+    return extract(batch.x12, claim.patient_control_number)
+
+
+async def annotate(
+    claim_id: UUID, changes: dict[str, str | None], uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str,
+    revision: int,
+) -> ClaimPublic:  # fmt: skip
+    """Set what the biller tells the payer on a claim the payer does not have yet: the fields named in
+    `changes` take their new values, the others keep theirs."""
+
+    def set_notes(claim: Claim) -> None:
+        claim.annotate(dataclasses.replace(claim.billing_notes, **changes), scrubber.clock(), f"api:{by}")
+
+    return await _change(claim_id, uow, revision, set_notes)
 
 
 async def override_rule(

@@ -79,6 +79,15 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
                     contract.Problem(code=p.code, meaning=p.meaning, suggested_fix=p.suggested_fix) for p in problems
                 ),
             )
+        case events.ClaimStatusUpdated(statuses=statuses):
+            return contract.ClaimStatusUpdated(
+                **subject,
+                payer_claim_number=claim.payer_claim_number,
+                statuses=tuple(
+                    contract.PayerStatus(category=s.category, status=s.status, meaning=s.meaning) for s in statuses
+                ),
+                as_of=claim.status_checked_at.date() if claim.status_checked_at else claim.in_state_since.date(),
+            )
         case events.ClaimReplaced(replacement_id=replacement_id):
             return contract.ClaimReplaced(
                 **subject, replacement_claim_id=replacement_id, encounter_version=claim.encounter_version

@@ -3,12 +3,13 @@ unit tests."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
-from rcm_claim.domain.batches import Batch
+from rcm_claim.domain.acknowledgments import AcknowledgmentFile
+from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
@@ -58,6 +59,7 @@ class Claims(Protocol):
         *,
         state: ClaimState | None = None,
         rule: str | None = None,
+        rejection_code: str | None = None,
         payer_id: str | None = None,
         patient_id: UUID | None = None,
         date_from: date | None = None,
@@ -70,6 +72,24 @@ class Claims(Protocol):
 
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]: ...
 
+    async def ready_to_batch(self, payer_id: str, limit: int) -> list[Claim]:
+        """The payer's ready claims not held, the longest waiting first."""
+        ...
+
+    async def in_batch(self, batch_id: UUID) -> list[Claim]: ...
+
+    async def by_patient_control_numbers(self, numbers: Collection[str]) -> list[Claim]: ...
+
+    async def unanswered_since(
+        self, before: datetime, *, payer_id: str | None = None, limit: int, offset: int = 0
+    ) -> list[Claim]:
+        """Claims submitted before `before` with no 277CA answer, the longest waiting first."""
+        ...
+
+    async def status_due(self, payer_id: str, accepted_before: datetime, *, limit: int) -> list[Claim]:
+        """The payer's claims accepted before `accepted_before` and not asked about since."""
+        ...
+
 
 class Batches(Protocol):
     async def get(self, batch_id: UUID) -> Batch | None: ...
@@ -81,6 +101,16 @@ class Batches(Protocol):
     async def unanswered(self) -> list[Batch]: ...
 
     async def last_interchange_control_number(self) -> int | None: ...
+
+    async def search(
+        self, *, payer_id: str | None = None, state: BatchState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Batch]: ...
+
+
+class AcknowledgmentFiles(Protocol):
+    async def seen(self, digest: str) -> bool: ...
+
+    async def add(self, file: AcknowledgmentFile) -> None: ...
 
 
 class Directories(Protocol):
@@ -116,6 +146,9 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def batches(self) -> Batches: ...
+
+    @property
+    def acknowledgment_files(self) -> AcknowledgmentFiles: ...
 
     @property
     def directories(self) -> Directories: ...

@@ -5,14 +5,15 @@ patient's names, member id and diagnoses' meaning stay in the copies and never a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.findings import ScrubRecord, Severity
-from rcm_claim.domain.model import Claim, ClaimLine, ClaimState, Frequency, Responsibility
+from rcm_claim.domain.model import Claim, ClaimLine, ClaimState, Frequency, Rejection, Responsibility
 from rcm_common.types import Money, Quantity
 
 _Text = Annotated[str, Field(max_length=200)]
@@ -203,6 +204,27 @@ class StepPublic(BaseModel):
     note: str
 
 
+class ProblemPublic(BaseModel):
+    code: str
+    meaning: str
+    suggested_fix: str | None
+
+
+class RejectionPublic(BaseModel):
+    stage: Literal["999", "277CA"]
+    problems: list[ProblemPublic]
+    at: datetime
+
+    @classmethod
+    def of(cls, rejection: Rejection) -> RejectionPublic:
+        return cls(
+            stage=rejection.stage,
+            problems=[ProblemPublic(code=p.code, meaning=p.meaning, suggested_fix=p.suggested_fix)
+                      for p in rejection.problems],
+            at=rejection.at,
+        )  # fmt: skip
+
+
 class ClaimSummary(BaseModel):
     id: UUID
     state: ClaimState
@@ -216,6 +238,7 @@ class ClaimSummary(BaseModel):
     total_charge: Money
     held: str | None
     blocking_rules: tuple[str, ...]
+    rejection: RejectionPublic | None
     since: datetime  # when the claim entered its state
 
     @classmethod
@@ -233,6 +256,7 @@ class ClaimSummary(BaseModel):
             total_charge=claim.total_charge,
             held=claim.held,
             blocking_rules=claim.scrub.blocking_rules if claim.scrub is not None else (),
+            rejection=RejectionPublic.of(claim.rejection) if claim.rejection is not None else None,
             since=claim.in_state_since,
         )
 
@@ -246,6 +270,8 @@ class ClaimPublic(ClaimSummary):
     referring_provider_npi: str | None
     payer_claim_number: str | None
     replaces_payer_claim_number: str | None
+    batch_id: UUID | None
+    status_checked_at: datetime | None
     lines: list[LinePublic]
     scrub: ScrubPublic | None
     timeline: list[StepPublic]
@@ -264,6 +290,8 @@ class ClaimPublic(ClaimSummary):
             referring_provider_npi=claim.referring_provider_npi,
             payer_claim_number=claim.payer_claim_number,
             replaces_payer_claim_number=claim.replaces_payer_claim_number,
+            batch_id=claim.batch_id,
+            status_checked_at=claim.status_checked_at,
             lines=[LinePublic.of(line) for line in claim.lines],
             scrub=ScrubPublic.of(record) if record is not None else None,
             timeline=[
@@ -271,4 +299,49 @@ class ClaimPublic(ClaimSummary):
                 for s in claim.timeline
             ],
             revision=claim.revision,
+        )
+
+
+class BatchSummary(BaseModel):
+    id: UUID
+    payer_id: str
+    interchange_control_number: str  # ISA13
+    state: BatchState
+    claims: int
+    built_at: datetime
+    sent_at: datetime | None
+    answered_at: datetime | None
+    attempts: int
+
+    @classmethod
+    def of(cls, batch: Batch) -> BatchSummary:
+        return cls(
+            id=batch.id,
+            payer_id=batch.payer_id,
+            interchange_control_number=f"{batch.interchange_control_number:09d}",
+            state=batch.state,
+            claims=len(batch.claim_ids),
+            built_at=batch.built_at,
+            sent_at=batch.sent_at,
+            answered_at=batch.answered_at,
+            attempts=batch.attempts,
+        )
+
+
+class BatchClaim(BaseModel):
+    id: UUID
+    patient_control_number: str
+    state: ClaimState
+
+
+class BatchPublic(BatchSummary):
+    claim_states: list[BatchClaim]
+
+    @classmethod
+    def with_claims(cls, batch: Batch, claims: list[Claim]) -> BatchPublic:
+        return cls(
+            **BatchSummary.of(batch).model_dump(),
+            claim_states=[
+                BatchClaim(id=c.id, patient_control_number=c.patient_control_number, state=c.state) for c in claims
+            ],
         )

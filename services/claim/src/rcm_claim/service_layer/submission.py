@@ -1,0 +1,244 @@
+"""Submission: ready claims gathered per payer into 837P batches, stored, sent, and settled by the 999.
+
+A round builds every batch that is due (`domain.batches.claims_due`) in one transaction: the claims become
+`batched` and the batch is stored, its X12 encrypted, with its interchange control number, before anything
+is sent. Each unanswered batch is then sent with no transaction open; a send that goes unanswered leaves the
+batch to be sent again as the same bytes, and the clearinghouse answers a known interchange with its first
+999, so no claim reaches the payer twice. The 999 settles the batch in one transaction: the claims of an
+accepted transaction set are `submitted` (ClaimSubmitted), those of a rejected one `rejected` with the
+IK3/IK4 problems in words. A batch the clearinghouse refuses to read at all is refused, its claims rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+from uuid import UUID
+
+from rcm_claim.domain.acknowledgments import SetVerdict
+from rcm_claim.domain.batches import Batch, claims_due, next_interchange_control_number
+from rcm_claim.domain.copies import CoverageCopy, PatientCopy
+from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
+from rcm_claim.domain.events import Problem
+from rcm_claim.domain.model import Claim
+from rcm_claim.service_layer.answers import settle_followers
+from rcm_claim.service_layer.scrubbing import Scrubber
+from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
+from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
+from rcm_common.types import Clock
+
+logger = logging.getLogger(__name__)
+
+BATCH_CAUSE: Final = "worker:submission"
+REFUSED: Final = Problem(
+    "REFUSED",
+    "The clearinghouse refused the batch file itself and sent no 999",
+    "Check the clearinghouse key and the submitter settings, then rescrub the claim to send it again.",
+)
+
+
+Billable = tuple[Claim, PatientCopy, CoverageCopy]
+"""A claim with the copies of the patient and coverage it is billed with."""
+
+
+class BatchWriter(Protocol):
+    def __call__(
+        self,
+        claims: Sequence[Billable],
+        *,
+        reference: str,
+        interchange_control_number: int,
+        payer: PayerProfile,
+        providers: ProviderDirectory,
+    ) -> str:
+        """The claims as one 837P interchange; ValueError naming segments and elements when it cannot be."""
+        ...
+
+
+class AcknowledgmentReader(Protocol):
+    def __call__(self, acknowledgment_999: str, control_numbers: list[str]) -> list[SetVerdict]: ...
+
+
+class ClaimsGateway(Protocol):
+    async def submit_claims(self, batch_837: str) -> str:
+        """The 999 answering the batch."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRound:
+    built: int
+    sent: int
+    claims_submitted: int
+    claims_rejected: int
+
+
+@dataclass
+class Submitter:
+    uow: Callable[[], ClaimUnitOfWork]
+    gateway: ClaimsGateway
+    write: BatchWriter
+    read_999: AcknowledgmentReader
+    scrubber: Scrubber
+    clock: Clock
+
+    async def run_once(self) -> SubmissionRound:
+        """Build what is due, then send every batch not yet answered, the oldest first."""
+        built = await self.build_batches()
+        async with self.uow() as uow:
+            waiting = await uow.batches.unanswered()
+        submitted = rejected = sent = 0
+        for batch in waiting:
+            outcome = await self.send(batch.id)
+            if outcome is not None:
+                sent += 1
+                submitted += outcome[0]
+                rejected += outcome[1]
+        return SubmissionRound(len(built), sent, submitted, rejected)
+
+    async def build_batches(self) -> list[UUID]:
+        """Store a batch for every payer whose ready claims are due, in one transaction."""
+        now = self.clock()
+        built: list[UUID] = []
+        async with self.uow() as uow:
+            providers = await uow.directories.providers()
+            if providers is None:
+                return []
+            last = await uow.batches.last_interchange_control_number()
+            for payer in await uow.directories.payers():
+                ready = await self._still_ready(uow, await uow.claims.ready_to_batch(payer.payer_id, payer.batch_size))
+                due = claims_due(ready, payer, now)
+                billable = await self._billable(uow, due)
+                if not billable:
+                    continue
+                control_number = next_interchange_control_number(last)
+                batch_id = uuid.uuid4()
+                text = self._written(billable, batch_id, control_number, payer, providers)
+                if text is None:
+                    for claim in (claim for claim, _, _ in billable if claim.held is not None):
+                        await uow.claims.save(claim)
+                    continue
+                last = control_number
+                for claim, _, _ in billable:
+                    claim.batch(batch_id, now, BATCH_CAUSE)
+                    await uow.claims.save(claim)
+                batch = Batch(batch_id, payer.payer_id, control_number, tuple(c.id for c, _, _ in billable), text, now)
+                await uow.batches.add(batch)
+                built.append(batch_id)
+                logger.info("built batch %s for payer %s: %d claims", batch_id, payer.payer_id, len(billable))
+            await uow.commit()
+        return built
+
+    async def _still_ready(self, uow: ClaimUnitOfWork, ready: list[Claim]) -> list[Claim]:
+        """The claims still ready once those that became ready on an earlier day are scrubbed again (a day
+        later a filing window may have closed or an eligibility answer grown stale)."""
+        today = self.clock().date()
+        stale = [claim for claim in ready if claim.in_state_since.date() < today]
+        await self.scrubber.rescrub(uow, stale, BATCH_CAUSE)
+        return [claim for claim in ready if claim.state == "ready" and claim.held is None]
+
+    async def _billable(self, uow: ClaimUnitOfWork, claims: list[Claim]) -> list[Billable]:
+        """Each claim with the patient and coverage copies it is billed with; a claim missing one stays ready
+        (the scrub holds such a claim, so this is a copy lost since)."""
+        billable = []
+        for claim in claims:
+            patient = await uow.patients.get(claim.patient_id)
+            coverage = await uow.coverages.get(claim.coverage_id)
+            if patient is None or coverage is None:
+                logger.warning("claim %s left out of its batch: its patient or coverage copy is missing", claim.id)
+                continue
+            billable.append((claim, patient, coverage))
+        return billable
+
+    def _written(
+        self,
+        billable: list[Billable],
+        batch_id: UUID,
+        control_number: int,
+        payer: PayerProfile,
+        providers: ProviderDirectory,
+    ) -> str | None:
+        """The batch's X12, or None after holding each claim the writer refuses (found by writing each
+        alone), so one unwritable claim never stops its payer's others: they go in the next round."""
+        try:
+            return self.write(billable, reference=batch_id.hex, interchange_control_number=control_number,
+                              payer=payer, providers=providers)  # fmt: skip
+        except ValueError:
+            pass
+        now = self.clock()
+        for item in billable:
+            try:
+                self.write([item], reference=batch_id.hex, interchange_control_number=control_number,
+                           payer=payer, providers=providers)  # fmt: skip
+            except ValueError as exc:
+                item[0].hold(f"the 837P cannot be written: {exc}", now, BATCH_CAUSE)
+                logger.warning("claim %s held: the 837P writer refused it", item[0].id)
+        return None
+
+    async def send(self, batch_id: UUID) -> tuple[int, int] | None:
+        """Send the stored batch (again, if it went unanswered) and settle it by its 999. Returns the claims
+        submitted and rejected, or None while the clearinghouse does not answer."""
+        async with self.uow() as uow:
+            batch = await uow.batches.get(batch_id)
+        if batch is None or batch.state not in ("built", "sent"):
+            return None
+        try:
+            acknowledgment = await self.gateway.submit_claims(batch.x12)
+        except ClearinghouseUnavailable as exc:
+            logger.warning("batch %s unanswered (%s): it goes again with the same ISA13", batch_id, exc)
+            await self._attempted(batch_id)
+            return None
+        except ClearinghouseRefused as exc:
+            logger.error("batch %s refused by the clearinghouse (%s)", batch_id, exc)
+            return await self._settle(batch_id, None)
+        return await self._settle(batch_id, acknowledgment)
+
+    async def _attempted(self, batch_id: UUID) -> None:
+        async with self.uow() as uow:
+            batch = await uow.batches.get(batch_id)
+            if batch is not None and batch.state in ("built", "sent"):
+                batch.attempted(self.clock())
+                await uow.batches.save(batch)
+                await uow.commit()
+
+    async def _settle(self, batch_id: UUID, acknowledgment: str | None) -> tuple[int, int]:
+        """The batch answered: its claims submitted or rejected as the 999 says (all rejected when refused).
+        A 999 that cannot be read is kept unapplied: the batch is sent again and the answer read again."""
+        now = self.clock()
+        cause = f"batch:{batch_id}"
+        verdicts: list[SetVerdict] | None = None
+        if acknowledgment is not None:
+            try:
+                verdicts = self.read_999(acknowledgment, [f"{1:04d}"])
+            except ValueError:
+                logger.error("batch %s: the 999 could not be read; the batch goes again", batch_id)
+                await self._attempted(batch_id)
+                return (0, 0)
+        submitted = rejected = 0
+        async with self.uow() as uow:
+            batch = await uow.batches.get(batch_id)
+            if batch is None or batch.state not in ("built", "sent"):
+                return (0, 0)
+            if acknowledgment is None:
+                batch.refused(now)
+            else:
+                batch.answered(acknowledgment, now)
+            verdict = verdicts[0] if verdicts else SetVerdict("", False, (REFUSED,))
+            for claim in await uow.claims.in_batch(batch_id):
+                if claim.state != "batched":
+                    continue
+                if verdict.accepted:
+                    claim.submit(f"{batch.interchange_control_number:09d}", now, cause)
+                    submitted += 1
+                else:
+                    claim.reject("999", verdict.problems or (REFUSED,), now, cause)
+                    rejected += 1
+                    await settle_followers(uow, claim, now, cause)
+                await uow.claims.save(claim)
+            await uow.batches.save(batch)
+            await uow.commit()
+        logger.info("batch %s answered: %d submitted, %d rejected", batch_id, submitted, rejected)
+        return (submitted, rejected)

@@ -60,6 +60,19 @@ PROVIDER_DIRECTORY: Final[dict[str, Any]] = {
         "address": {"line1": "100 Maple Street", "city": "Springfield", "state": "IL", "postal_code": "627011234"},
     },
     "providers": [{"last_name": "Whitfield", "first_name": "Anna", "npi": RENDERING_NPI, "taxonomy": "207Q00000X"}],
+    "facilities": [
+        {
+            "location": "HOSP",
+            "name": "Springfield Memorial Hospital",
+            "npi": "1497758544",
+            "address": {
+                "line1": "701 N First Street",
+                "city": "Springfield",
+                "state": "IL",
+                "postal_code": "627810001",
+            },
+        }
+    ],
 }
 
 

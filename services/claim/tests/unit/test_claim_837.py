@@ -14,7 +14,7 @@ import pytest
 from rcm_claim.adapters.claim_837 import BillableClaim, Parties, claim_as_sent, claim_batch
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy, Person
-from rcm_claim.domain.directories import Address
+from rcm_claim.domain.directories import Address, Facility
 from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import BillingNotes, Claim, EncounterLine, EncounterVersion, Frequency
 from rcm_claim.testing import BILLING_NPI, PRACTICE, RENDERING_NPI
@@ -78,6 +78,30 @@ def test_a_batch_of_claims_is_an_837p_the_guide_accepts() -> None:
     assert clm01 == [b.claim.patient_control_number for b in claims]
     assert ("REF", "6R", f"{claims[0].claim.patient_control_number}01") in segments
     assert "NM1*IL*1*DOE*JANE" in text  # the 837P names the patient; nothing else the service sends does
+
+
+def test_a_service_at_a_hospital_names_the_facility_in_2310c_and_one_at_the_office_does_not() -> None:
+    hospital = Facility("HOSP", "Springfield General", Address("800 E Carpenter St", "Springfield", "IL", "627690001"),
+                        "1245319599")  # fmt: skip
+    office = Facility("MAIN", "Office", PRACTICE.billing.address)
+    directory = dataclasses.replace(PRACTICE, facilities=(hospital, office))
+    at_hospital, at_office = billable(), billable()
+    at_hospital = dataclasses.replace(
+        at_hospital, claim=dataclasses.replace(at_hospital.claim, place_of_service="22", location="HOSP")
+    )
+    at_office = dataclasses.replace(at_office, claim=dataclasses.replace(at_office.claim, location="MAIN"))
+
+    text = write_837p(
+        claim_batch([at_hospital, at_office], reference="B1", payer=ACME, providers=directory, parties=PARTIES),
+        ENVELOPE,
+    )
+
+    assert_accepted_by_pyx12(text)
+    segments = [tuple(segment) for segment in segments_of(text)]
+    assert [s for s in segments if s[:2] == ("NM1", "77")] == [
+        ("NM1", "77", "2", "SPRINGFIELD GENERAL", "", "", "", "", "XX", "1245319599")
+    ]
+    assert ("N4", "SPRINGFIELD", "IL", "627690001") in segments
 
 
 def test_a_batch_refuses_a_claim_for_another_payer() -> None:

@@ -14,12 +14,14 @@ from rcm_claim.domain.directories import (
     Address,
     BillingProvider,
     DirectoryError,
+    Facility,
     PayerProfile,
     Provider,
     ProviderDirectory,
     checked_payer_directory,
     checked_provider_directory,
 )
+from rcm_claim.testing import PRACTICE
 
 OFFICE = Address("100 Main St", "Springfield", "IL", "627011234")
 CLINIC = BillingProvider("Springfield Family Medicine", "1234567893", "371234567", "207Q00000X", OFFICE)
@@ -57,7 +59,7 @@ def test_a_provider_directory_is_refused_with_every_problem_where_it_is() -> Non
         "billing.taxonomy": "a provider taxonomy is ten characters ending in X (NUCC)",
         "billing.address": "an address has a street line and a city",
         "billing.address.state": "a state is its two-letter postal code",
-        "billing.address.postal_code": "the billing provider's ZIP is the nine-digit ZIP+4 (2010AA N403)",
+        "billing.address.postal_code": "the ZIP is the nine-digit ZIP+4 (N403 of 2010AA and 2310C)",
         "providers.1.last_name": "a provider's last name is required",
         "providers.1.taxonomy": "a provider taxonomy is ten characters ending in X (NUCC)",
         "providers.1.npi": "the NPI is listed already at providers.0",
@@ -123,3 +125,29 @@ def test_the_default_payers_are_the_simulators_four_filed_as_their_plans_are() -
         assert profile.filing_indicator == plans[profile.payer_id]["claim_filing"]
         assert profile.timely_filing_days == plans[profile.payer_id]["timely_filing_days"]
         assert profile.prior_authorization_codes == set(plans[profile.payer_id].get("prior_auth_codes") or ())
+
+
+def test_facilities_are_checked_with_the_providers_each_location_once_with_a_full_address() -> None:
+    hospital = Facility("HOSP", "Springfield General", Address("800 E Carpenter St", "Springfield", "IL", "627690001"))
+    directory = dataclasses.replace(
+        PRACTICE,
+        facilities=(
+            hospital,
+            dataclasses.replace(hospital, npi="1245319590"),
+            Facility("ER 2", " ", Address("1 Way", "Springfield", "IL", "62769")),
+        ),
+    )
+
+    with pytest.raises(DirectoryError) as error:
+        checked_provider_directory(directory)
+
+    assert dict(error.value.problems) == {
+        "facilities.1.location": "the location is listed already at facilities.0",
+        "facilities.1.npi": "an NPI is ten digits with a valid check digit",
+        "facilities.2.location": "a location code is 1 to 20 letters, digits, - or _",
+        "facilities.2.name": "a service facility's name is required",
+        "facilities.2.address.postal_code": "the ZIP is the nine-digit ZIP+4 (N403 of 2010AA and 2310C)",
+    }
+    assert (
+        checked_provider_directory(dataclasses.replace(PRACTICE, facilities=(hospital,))).facility("HOSP") == hospital
+    )

@@ -18,7 +18,7 @@ from rcm_claim.adapters.directory_csv import (
     provider_directory_csv,
 )
 from rcm_claim.adapters.payer_defaults import default_payers
-from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.directories import Address, BillingProvider, Facility, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.testing import PRACTICE
 from rcm_common.csv_tables import CsvFileError, CsvProblem
 
@@ -45,6 +45,8 @@ def test_a_provider_directory_written_reads_back_the_same() -> None:
             pay_to=Address("PO Box 9", "Springfield", "IL", "62705"),
         ),
         (Provider("Osler", "William", "1497758544", "207R00000X"), Provider("Nightingale", "", "1003000001")),
+        (Facility("HOSP", "Springfield General", Address("800 E Carpenter St", "Springfield", "IL", "627690001"),
+                  "1245319599"),),
     )  # fmt: skip
 
     text = provider_directory_csv(directory)
@@ -52,9 +54,10 @@ def test_a_provider_directory_written_reads_back_the_same() -> None:
     assert text.splitlines() == [
         HEADER,
         'billing,"Springfield ""Family"" Medicine, LLC",,,1234567893,371234567,207Q00000X,100 Main St,Suite 2,'
-        "Springfield,IL,627011234,PO Box 9,,Springfield,IL,62705",
-        OSLER + "," * 10,
-        "provider,,Nightingale,,1003000001,,," + "," * 9,
+        "Springfield,IL,627011234,PO Box 9,,Springfield,IL,62705,",
+        OSLER + "," * 11,
+        "provider,,Nightingale,,1003000001,,," + "," * 10,
+        "facility,Springfield General,,,1245319599,,,800 E Carpenter St,,Springfield,IL,627690001,,,,,,HOSP",
     ]
     assert parse_provider_directory(text) == directory
 
@@ -96,25 +99,27 @@ def test_every_problem_of_a_provider_file_is_listed_by_row_and_column_together()
             "provider,," + "x" * 61 + ",,1003000035",
             BILLING,  # row 8: a second billing row
             "provider,,,Mary,1003000043",
-            "provider,,Smith,John,1003000050,,,,,,,,,,,,,extra",
+            "provider,,Smith,John,1003000050,,,,,,,,,,,,,,extra",
         ]
     )
 
     assert problems_of(text) == [
         CsvProblem(2, "npi", "an NPI is ten digits with a valid check digit"),
-        CsvProblem(2, "address_postal_code", "the billing provider's ZIP is the nine-digit ZIP+4 (2010AA N403)"),
+        CsvProblem(2, "address_postal_code", "the ZIP is the nine-digit ZIP+4 (N403 of 2010AA and 2310C)"),
         CsvProblem(3, "last_name", FORMULA),
         CsvProblem(4, "taxonomy", "a provider taxonomy is ten characters ending in X (NUCC)"),
         CsvProblem(4, "npi", "the NPI is listed already at row 3"),
         CsvProblem(5, "tax_id", "only the billing row has this column"),
-        CsvProblem(5, "address_line1", "only the billing row has this column"),
+        CsvProblem(5, "address_line1", "only the billing or a facility row has this column"),
         CsvProblem(
-            6, "role", "the role is billing (the practice, one row) or provider (a rendering or referring provider)"
+            6,
+            "role",
+            "the role is billing (the practice, one row), provider (a rendering or referring provider) or facility",
         ),
         CsvProblem(7, "last_name", "is too long"),
         CsvProblem(8, "role", "row 2 is the billing provider; a file has one"),
         CsvProblem(9, "last_name", "is required"),
-        CsvProblem(10, None, "the row has more cells than the header has columns (17)"),
+        CsvProblem(10, None, "the row has more cells than the header has columns (18)"),
     ]
 
 

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, Person
-from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.directories import (
+    Address,
+    BillingProvider,
+    Facility,
+    PayerProfile,
+    Provider,
+    ProviderDirectory,
+)
 from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
 from rcm_claim.domain.rules import RULES
@@ -341,6 +348,22 @@ def test_a_wellness_visit_entered_late_for_an_earlier_date_and_one_after_the_wel
         "G0438 comes 12 months after the welcome visit (G0402) of 2026-03-10"
     ]
     assert len(fired(facts(both))["MCARE1_AWV_FREQUENCY"]) == 2
+
+
+def test_a_hospital_place_of_service_needs_the_encounters_location_as_a_facility_on_file() -> None:
+    hospital = Facility("HOSP", "Springfield General", Address("800 E Carpenter St", "Springfield", "IL", "627690001"))
+    with_hospital = dataclasses.replace(DIRECTORY, facilities=(hospital,))
+
+    assert fired(facts(claim(place_of_service="22"), providers=with_hospital))["SERVICE_FACILITY"] == [
+        "POS 22 needs the service facility (2310C): the encounter names no location"
+    ]
+    assert fired(facts(claim(place_of_service="21", location="ER2"), providers=with_hospital))["SERVICE_FACILITY"] == [
+        "POS 21 needs the service facility (2310C): location ER2 is not a facility in the provider directory"
+    ]
+    assert "SERVICE_FACILITY" not in fired(
+        facts(claim(place_of_service="22", location="HOSP"), providers=with_hospital)
+    )
+    assert "SERVICE_FACILITY" not in fired(facts(claim(place_of_service="11")))
 
 
 def test_acme_pays_telehealth_only_with_modifier_95() -> None:

@@ -3,8 +3,9 @@ coverages, and the practice's provider directory (`rcm_x12`'s writer checks what
 
 The subscriber loop (2000B/2010BA) names the coverage's subscriber: the patient when the relationship is
 self, else the subscriber registration recorded, with the patient in 2000C (PAT01 01 spouse, 19 child, G8
-other). A claim's prior authorisation (REF*G1) is the one its scrub found, and a replacement or void names
-the payer's claim number (REF*F8). A drug line's NDC quantity is its units (CTP04, unit UN): the charge
+other). A claim's prior authorisation (REF*G1) is the biller's, else the one its scrub found; a replacement or
+void names the payer's claim number (REF*F8); a service given at one of the practice's facilities away from
+the billing provider's address names it (2310C). A drug line's NDC quantity is its units (CTP04, unit UN): the charge
 service records no separate drug quantity yet.
 """
 
@@ -162,6 +163,7 @@ def subscriber_and_dependent(patient: PatientCopy, coverage: CoverageCopy) -> tu
 
 
 def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
+    facility = _service_facility(claim, providers)
     rendering = providers.provider(claim.rendering_provider_npi) if claim.rendering_provider_npi else None
     referring = providers.provider(claim.referring_provider_npi) if claim.referring_provider_npi else None
     return x837.Claim(
@@ -186,6 +188,7 @@ def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
         payer_claim_number=claim.replaces_payer_claim_number or "",
         prior_authorization=claim.authorization_number or "",
         delay_reason=claim.billing_notes.delay_reason_code or "",
+        service_facility=facility,
         note=claim.billing_notes.note or "",
         rendering=(
             x12.Provider(
@@ -200,6 +203,15 @@ def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
             else None
         ),
     )
+
+
+def _service_facility(claim: Claim, providers: ProviderDirectory) -> x837.ServiceFacility | None:
+    """2310C: the facility of the claim's location, when it is not the billing provider's own address (the
+    guide leaves 2310C out then)."""
+    facility = providers.facility(claim.location)
+    if facility is None or facility.address == providers.billing.address:
+        return None
+    return x837.ServiceFacility(facility.name.upper(), _address(facility.address), facility.npi)
 
 
 def _billing_provider(providers: ProviderDirectory, contact: x837.Contact) -> x837.BillingProvider:

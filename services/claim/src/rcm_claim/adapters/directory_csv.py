@@ -22,13 +22,14 @@ from rcm_claim.domain.directories import (
     Address,
     BillingProvider,
     DirectoryError,
+    Facility,
     PayerProfile,
     Provider,
     ProviderDirectory,
     checked_payer_directory,
     checked_provider_directory,
 )
-from rcm_claim.service_layer.views import BillingProviderDocument, PayerDocument, ProviderDocument
+from rcm_claim.service_layer.views import BillingProviderDocument, FacilityDocument, PayerDocument, ProviderDocument
 from rcm_common.csv_tables import (
     CsvProblem,
     CsvRow,
@@ -55,8 +56,10 @@ __all__ = [
 _ADDRESS_PARTS: Final = ("line1", "line2", "city", "state", "postal_code")
 _ADDRESS: Final = tuple(f"address_{part}" for part in _ADDRESS_PARTS)
 _PAY_TO: Final = tuple(f"pay_to_{part}" for part in _ADDRESS_PARTS)
-PROVIDER_COLUMNS: Final = ("role", "name", "last_name", "first_name", "npi", "tax_id", "taxonomy", *_ADDRESS, *_PAY_TO)
-_BILLING_COLUMNS: Final = ("name", "tax_id", *_ADDRESS, *_PAY_TO)  # a person's row leaves these blank
+PROVIDER_COLUMNS: Final = (
+    "role", "name", "last_name", "first_name", "npi", "tax_id", "taxonomy", *_ADDRESS, *_PAY_TO, "location",
+)  # fmt: skip
+_FACILITY_BLANK: Final = ("last_name", "first_name", "tax_id", "taxonomy", *_PAY_TO)  # a facility's row leaves these
 _PERSON_COLUMNS: Final = ("last_name", "first_name")  # the billing row leaves these blank
 _PROVIDER_REQUIRED: Final = frozenset(
     {"role", "name", "last_name", "npi", "tax_id", "taxonomy", "address_line1", "address_city", "address_state",
@@ -70,9 +73,9 @@ PAYER_COLUMNS: Final = (
 _PAYER_REQUIRED: Final = frozenset(PAYER_COLUMNS) - {"eligibility_max_age_days", "prior_authorization_codes"}
 MAX_PROVIDER_ROWS: Final = 5001  # the billing provider and the 5,000 providers a JSON document may list
 MAX_PAYER_ROWS: Final = 1000  # as many payers as a JSON document may list
-ROLES: Final = ("billing", "provider")
+ROLES: Final = ("billing", "provider", "facility")
 _CODE_SEPARATORS: Final = re.compile(r"[\s,;]+")
-_POSITION: Final = re.compile(r"(?:providers|payers)\.\d+")  # how a domain problem names another row
+_POSITION: Final = re.compile(r"(?:providers|facilities|payers)\.\d+")  # how a domain problem names another row
 # Checked in place of a billing row that is missing or unreadable, so the providers are checked all the same;
 # what is wrong with it is no row's.
 _NO_BILLING: Final = BillingProvider("", "", "", "", Address("", "", "", ""))
@@ -82,11 +85,12 @@ _D = TypeVar("_D", bound=BaseModel)
 
 def parse_provider_directory(text: str) -> ProviderDirectory:
     """The directory of a CSV file with a row per provider: one `billing` row (the practice, 2010AA, with its
-    address and optional pay-to address) and a `provider` row per rendering or referring provider (a person);
-    or CsvFileError with every problem."""
+    address and optional pay-to address), a `provider` row per rendering or referring provider (a person), and
+    a `facility` row per service facility (2310C, by its `location` code); or CsvFileError with every problem."""
     problems: list[CsvProblem] = []
     billing: list[tuple[CsvRow, BillingProvider | None]] = []
     people: list[tuple[CsvRow, Provider | None]] = []
+    places: list[tuple[CsvRow, Facility | None]] = []
     for row in read_rows(text, PROVIDER_COLUMNS, _PROVIDER_REQUIRED, problems, max_rows=MAX_PROVIDER_ROWS):
         _refuse_formulas(row)
         match row.take("role", _role, None):
@@ -94,13 +98,21 @@ def parse_provider_directory(text: str) -> ProviderDirectory:
                 billing.append((row, _billing_provider(row)))
             case "provider":
                 people.append((row, _provider(row)))
-    _note_billing_rows([row for row, _ in billing], bool(people), problems)
+            case "facility":
+                places.append((row, _facility(row)))
+    _note_billing_rows([row for row, _ in billing], bool(people or places), problems)
     providers = [(row, provider) for row, provider in people if provider is not None]
+    facilities = [(row, facility) for row, facility in places if facility is not None]
     rows = {f"providers.{index}": row for index, (row, _) in enumerate(providers)}
+    rows |= {f"facilities.{index}": row for index, (row, _) in enumerate(facilities)}
     billing_row, billing_provider = billing[0] if billing else (None, None)
     if billing_row is not None and billing_provider is not None:
         rows["billing"] = billing_row
-    directory = ProviderDirectory(billing_provider or _NO_BILLING, tuple(provider for _, provider in providers))
+    directory = ProviderDirectory(
+        billing_provider or _NO_BILLING,
+        tuple(provider for _, provider in providers),
+        tuple(facility for _, facility in facilities),
+    )
     try:
         checked_provider_directory(directory)
     except DirectoryError as error:
@@ -133,7 +145,11 @@ def parse_payer_directory(text: str) -> tuple[PayerProfile, ...]:
 def provider_directory_csv(directory: ProviderDirectory) -> str:
     """The directory as CSV, the billing row first and the providers in their order, as
     `parse_provider_directory` reads it back."""
-    rows = [_billing_cells(directory.billing), *({"role": "provider"} | _person_cells(p) for p in directory.providers)]
+    rows = [
+        _billing_cells(directory.billing),
+        *({"role": "provider"} | _person_cells(provider) for provider in directory.providers),
+        *(_facility_cells(facility) for facility in directory.facilities),
+    ]
     return write_csv(
         PROVIDER_COLUMNS, (tuple(defused(row.get(column, "")) for column in PROVIDER_COLUMNS) for row in rows)
     )
@@ -147,7 +163,9 @@ def payer_directory_csv(payers: Iterable[PayerProfile]) -> str:
 
 def _role(cell: str) -> str:
     if (role := cell.lower()) not in ROLES:
-        raise InvalidCell("the role is billing (the practice, one row) or provider (a rendering or referring provider)")
+        raise InvalidCell(
+            "the role is billing (the practice, one row), provider (a rendering or referring provider) or facility"
+        )
     return role
 
 
@@ -163,6 +181,7 @@ def _not_a_formula(cell: str) -> None:
 
 def _billing_provider(row: CsvRow) -> BillingProvider | None:
     _leave_blank(row, _PERSON_COLUMNS, "only a provider row has a person's name")
+    _leave_blank(row, ("location",), "only a facility row has a location")
     fields: dict[str, Any] = _filled(row, ("name", "npi", "tax_id", "taxonomy"))
     fields["address"] = _filled(row, _ADDRESS_PARTS, "address_")
     if pay_to := _filled(row, _ADDRESS_PARTS, "pay_to_"):
@@ -176,11 +195,21 @@ def _billing_provider(row: CsvRow) -> BillingProvider | None:
 
 
 def _provider(row: CsvRow) -> Provider | None:
-    _leave_blank(row, _BILLING_COLUMNS, "only the billing row has this column")
+    _leave_blank(row, ("tax_id", *_PAY_TO), "only the billing row has this column")
+    _leave_blank(row, ("name", *_ADDRESS, "location"), "only the billing or a facility row has this column")
     fields = _filled(row, ("last_name", "first_name", "npi", "taxonomy"))
     if (document := _document(row, ProviderDocument, fields, PROVIDER_COLUMNS)) is None:
         return None
     return Provider(document.last_name, document.first_name, document.npi, document.taxonomy)
+
+
+def _facility(row: CsvRow) -> Facility | None:
+    _leave_blank(row, _FACILITY_BLANK, "a facility row has a location, a name, an address and an NPI only")
+    fields: dict[str, Any] = _filled(row, ("location", "name", "npi"))
+    fields["address"] = _filled(row, _ADDRESS_PARTS, "address_")
+    if (document := _document(row, FacilityDocument, fields, PROVIDER_COLUMNS)) is None:
+        return None
+    return document.domain()
 
 
 def _leave_blank(row: CsvRow, columns: Iterable[str], message: str) -> None:
@@ -239,6 +268,11 @@ def _billing_cells(billing: BillingProvider) -> dict[str, str]:
 
 def _address_cells(prefix: str, address: Address) -> dict[str, str]:
     return {prefix + part: value for part, value in dataclasses.asdict(address).items()}
+
+
+def _facility_cells(facility: Facility) -> dict[str, str]:
+    return {"role": "facility", "location": facility.location, "name": facility.name, "npi": facility.npi,
+            **_address_cells("address_", facility.address)}  # fmt: skip
 
 
 def _person_cells(provider: Provider) -> dict[str, str]:

@@ -29,7 +29,14 @@ from rcm_claim.adapters.tables import (
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
 from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
-from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.directories import (
+    Address,
+    BillingProvider,
+    Facility,
+    PayerProfile,
+    Provider,
+    ProviderDirectory,
+)
 from rcm_claim.domain.model import BillingNotes, Claim, ClaimState
 from rcm_common.crypto import FieldCipher
 from rcm_common.db import is_postgres
@@ -353,6 +360,7 @@ class SqlClaims:
         content = {
             "responsibility": claim.responsibility,
             "place_of_service": claim.place_of_service,
+            "location": claim.location,
             "diagnoses": list(claim.diagnoses),
             "lines": serialization.lines_to_json(claim.lines),
             "billing_provider_npi": claim.billing_provider_npi,
@@ -404,6 +412,7 @@ class SqlClaims:
             patient_control_number=row.patient_control_number,
             date_of_service=row.date_of_service,
             place_of_service=content["place_of_service"],
+            location=content["location"],
             diagnoses=tuple(content["diagnoses"]),
             lines=serialization.lines_from_json(content["lines"]),
             billing_provider_npi=content["billing_provider_npi"],
@@ -608,4 +617,7 @@ def _provider_directory(data: dict[str, Any]) -> ProviderDirectory:
             pay_to=serialization.address_from_json(billing["pay_to"]),
         ),
         providers=tuple(Provider(**provider) for provider in data["providers"]),
+        facilities=tuple(
+            Facility(f["location"], f["name"], Address(**f["address"]), f["npi"]) for f in data["facilities"]
+        ),
     )

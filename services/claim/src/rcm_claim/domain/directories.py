@@ -2,7 +2,10 @@
 
 A claim names its billing provider (2010AA: the organisation, its NPI, tax id, taxonomy, a nine-digit ZIP
 and, where payments go elsewhere, the pay-to address) and its rendering and referring providers (2310B,
-2310A: a person's name, NPI and taxonomy). A payer profile says how the payer is billed: its claim filing
+2310A: a person's name, NPI and taxonomy). Each of the practice's locations where services are given away
+from the billing provider's address (a hospital, a surgery centre, a nursing facility) is a service
+facility (2310C: its name, address and, where it has one, NPI), found by the location code charge records
+on the encounter. A payer profile says how the payer is billed: its claim filing
 indicator (SBR09), its timely-filing window, when an unpaid claim is followed up, and how claims are
 batched. Each directory is replaced whole from one document; a document with any problem is refused whole,
 every problem listed with where it is.
@@ -29,6 +32,7 @@ _TAX_ID: Final = re.compile(r"[0-9]{9}")
 _ZIP_PLUS_4: Final = re.compile(r"[0-9]{9}")
 _STATE: Final = re.compile(r"[A-Z]{2}")
 _PAYER_ID: Final = re.compile(r"[A-Z0-9]{2,80}")
+_LOCATION: Final = re.compile(r"[A-Za-z0-9_-]{1,20}")  # as charge records it on an encounter
 _PROCEDURE_CODE: Final = re.compile(r"[0-9A-Z][0-9]{3}[0-9A-Z]")  # a CPT or HCPCS Level II code
 
 
@@ -70,12 +74,26 @@ class Provider:
 
 
 @dataclass(frozen=True, slots=True)
+class Facility:
+    """A service facility (2310C): where services are given, by the practice's code for the location."""
+
+    location: str
+    name: str
+    address: Address
+    npi: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderDirectory:
     billing: BillingProvider
     providers: tuple[Provider, ...]
+    facilities: tuple[Facility, ...] = ()
 
     def provider(self, npi: str) -> Provider | None:
         return next((provider for provider in self.providers if provider.npi == npi), None)
+
+    def facility(self, location: str | None) -> Facility | None:
+        return next((facility for facility in self.facilities if facility.location == location), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +130,7 @@ def checked_provider_directory(directory: ProviderDirectory) -> ProviderDirector
         _taxonomy(problems, f"{where}.taxonomy", provider.taxonomy, required=False)
         if (first := seen.setdefault(provider.npi, index)) != index:
             problems.append((f"{where}.npi", f"the NPI is listed already at providers.{first}"))
+    _facilities(problems, directory.facilities)
     if problems:
         raise DirectoryError(problems)
     return directory
@@ -153,6 +172,22 @@ def checked_payer_directory(payers: Iterable[PayerProfile]) -> tuple[PayerProfil
     return found
 
 
+def _facilities(problems: list[tuple[str, str]], facilities: tuple[Facility, ...]) -> None:
+    """Each location once, named, with a full address (2310C N403 is nine digits) and, if any, a valid NPI."""
+    seen: dict[str, int] = {}
+    for index, facility in enumerate(facilities):
+        where = f"facilities.{index}"
+        if not _LOCATION.fullmatch(facility.location):
+            problems.append((f"{where}.location", "a location code is 1 to 20 letters, digits, - or _"))
+        elif (first := seen.setdefault(facility.location, index)) != index:
+            problems.append((f"{where}.location", f"the location is listed already at facilities.{first}"))
+        if not facility.name.strip():
+            problems.append((f"{where}.name", "a service facility's name is required"))
+        if facility.npi:
+            _npi(problems, f"{where}.npi", facility.npi)
+        _address(problems, f"{where}.address", facility.address, zip_plus_4=True)
+
+
 def _npi(problems: list[tuple[str, str]], where: str, npi: str) -> None:
     if not npi_valid(npi):
         problems.append((where, "an NPI is ten digits with a valid check digit"))
@@ -169,6 +204,6 @@ def _address(problems: list[tuple[str, str]], where: str, address: Address, *, z
     if not _STATE.fullmatch(address.state):
         problems.append((f"{where}.state", "a state is its two-letter postal code"))
     if zip_plus_4 and not _ZIP_PLUS_4.fullmatch(address.postal_code):
-        problems.append((f"{where}.postal_code", "the billing provider's ZIP is the nine-digit ZIP+4 (2010AA N403)"))
+        problems.append((f"{where}.postal_code", "the ZIP is the nine-digit ZIP+4 (N403 of 2010AA and 2310C)"))
     elif not zip_plus_4 and not re.fullmatch(r"[0-9]{5}(?:[0-9]{4})?", address.postal_code):
         problems.append((f"{where}.postal_code", "a ZIP code is five or nine digits"))

@@ -116,6 +116,7 @@ class Claim:
     billing_provider_npi: str
     rendering_provider_npi: str | None = None
     referring_provider_npi: str | None = None
+    location: str | None = None  # the practice's code for where the service was given
     state: ClaimState = "draft"
     frequency: Frequency = "1"
     replaces_payer_claim_number: str | None = None
@@ -168,6 +169,7 @@ class Claim:
             billing_provider_npi=encounter.billing_provider_npi,
             rendering_provider_npi=encounter.rendering_provider_npi,
             referring_provider_npi=encounter.referring_provider_npi,
+            location=encounter.location,
             frequency=frequency,
             replaces_payer_claim_number=replaces_payer_claim_number,
             lines=tuple(
@@ -369,6 +371,7 @@ class EncounterVersion:
     billing_provider_npi: str
     rendering_provider_npi: str | None = None
     referring_provider_npi: str | None = None
+    location: str | None = None
 
 
 def patient_control_number(claim_id: UUID) -> str:

@@ -21,6 +21,9 @@ MAX_LINES: Final = 50  # 2400 LX repeats at most 50 times per claim
 MAX_POINTERS: Final = 4  # SV107: four diagnosis code pointers
 TIMELY_FILING_WARNING_DAYS: Final = 7
 TELEHEALTH_PLACES: Final = frozenset({"02", "10"})  # telehealth outside and in the patient's home
+# Places of service a claim is rejected for without its service facility (2310C): inpatient and outpatient
+# hospital, emergency room, skilled nursing facility.
+FACILITY_PLACES: Final = frozenset({"21", "22", "23", "31"})  # telehealth outside and in the patient's home
 ANNUAL_WELLNESS_VISITS: Final = frozenset({"G0438", "G0439"})
 WELCOME_VISIT: Final = "G0402"  # the initial preventive physical examination
 _DRUG_CODE: Final = re.compile(r"J[0-9]{4}")
@@ -48,6 +51,21 @@ def providers_on_file(facts: ClaimFacts) -> Iterator[Flag]:
             yield Flag(f"rendering provider NPI {rendering} is not in the provider directory")
     if claim.referring_provider_npi is not None and not npi_valid(claim.referring_provider_npi):
         yield Flag(f"referring provider NPI {claim.referring_provider_npi} fails its check digit")
+
+
+def service_facility(facts: ClaimFacts) -> Iterator[Flag]:
+    """A service given at a hospital, emergency room or nursing facility (POS 21, 22, 23, 31) names that
+    facility in 2310C: the encounter's location must be one the provider directory lists as a facility."""
+    claim, directory = facts.claim, facts.providers
+    if claim.place_of_service not in FACILITY_PLACES or directory is None:
+        return
+    if claim.location is None:
+        yield Flag(f"POS {claim.place_of_service} needs the service facility (2310C): the encounter names no location")
+    elif directory.facility(claim.location) is None:
+        yield Flag(
+            f"POS {claim.place_of_service} needs the service facility (2310C): location {claim.location} is not "
+            "a facility in the provider directory"
+        )
 
 
 def patient_and_subscriber(facts: ClaimFacts) -> Iterator[Flag]:
@@ -266,6 +284,8 @@ RULES: Final[tuple[Rule, ...]] = (
          overridable=False, checks_voids=True),
     Rule("PATIENT_SUBSCRIBER", 1, "blocking", "patient and subscriber complete and consistent",
          patient_and_subscriber, overridable=False),
+    Rule("SERVICE_FACILITY", 1, "blocking", "a facility's place of service names the facility (2310C)",
+         service_facility, overridable=False),
     Rule("COVERAGE_INACTIVE", 2, "blocking", "the payer covers the date of service", coverage_inactive),
     Rule("COVERAGE_UNVERIFIED", 2, "warning", "a recent eligibility answer is on file", coverage_unverified),
     Rule("PRIOR_AUTH", 2, "blocking", "prior authorisation on file, in date, with units left", prior_authorization),

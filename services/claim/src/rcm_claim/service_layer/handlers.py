@@ -264,4 +264,5 @@ def encounter_version(event: charge_contract.ChargesCaptured | charge_contract.C
         billing_provider_npi=event.billing_provider_npi,
         rendering_provider_npi=event.rendering_provider_npi,
         referring_provider_npi=event.referring_provider_npi,
+        location=event.location,
     )

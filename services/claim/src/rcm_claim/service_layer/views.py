@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from rcm_claim.domain.batches import Batch, BatchState
-from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
+from rcm_claim.domain.directories import Address, BillingProvider, Facility, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.findings import ScrubRecord, Severity
 from rcm_claim.domain.model import Claim, ClaimLine, ClaimState, Frequency, Rejection, Responsibility
 from rcm_common.types import Money, Quantity
@@ -55,11 +55,28 @@ class ProviderDocument(_Document):
     taxonomy: Annotated[str, Field(max_length=10)] = ""
 
 
+class FacilityDocument(_Document):
+    location: Annotated[str, Field(max_length=20)]
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    address: AddressDocument
+    npi: Annotated[str, Field(max_length=10)] = ""
+
+    def domain(self) -> Facility:
+        return Facility(self.location, self.name, self.address.domain(), self.npi)
+
+    @classmethod
+    def of(cls, facility: Facility) -> FacilityDocument:
+        return cls(location=facility.location, name=facility.name, address=AddressDocument.of(facility.address),
+                   npi=facility.npi)  # fmt: skip
+
+
 class ProviderDirectoryDocument(_Document):
-    """The practice's billing provider (2010AA) and its rendering and referring providers."""
+    """The practice's billing provider (2010AA), its rendering and referring providers, and the service
+    facilities (2310C) of its locations away from the billing provider's address."""
 
     billing: BillingProviderDocument
     providers: Annotated[list[ProviderDocument], Field(max_length=5000)] = []
+    facilities: Annotated[list[FacilityDocument], Field(max_length=500)] = []
 
     def domain(self) -> ProviderDirectory:
         billing = self.billing
@@ -69,6 +86,7 @@ class ProviderDirectoryDocument(_Document):
                 billing.pay_to.domain() if billing.pay_to is not None else None,
             ),
             providers=tuple(Provider(p.last_name, p.first_name, p.npi, p.taxonomy) for p in self.providers),
+            facilities=tuple(facility.domain() for facility in self.facilities),
         )  # fmt: skip
 
     @classmethod
@@ -84,6 +102,7 @@ class ProviderDirectoryDocument(_Document):
                 ProviderDocument(last_name=p.last_name, first_name=p.first_name, npi=p.npi, taxonomy=p.taxonomy)
                 for p in directory.providers
             ],
+            facilities=[FacilityDocument.of(facility) for facility in directory.facilities],
         )  # fmt: skip
 
 

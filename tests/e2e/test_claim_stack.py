@@ -1,15 +1,25 @@
 """End to end: registration, eligibility, charge, claim and the clearinghouse simulator as their own processes
-beside the embedded broker, on free loopback ports. A front desk registers an Acme patient, eligibility
-verifies the coverage with the simulator, a coder captures an MRI of the lumbar spine (72148, which Acme
-authorises in advance): claim builds the claim and holds it naming PRIOR_AUTH; the front desk records the
-authorisation in eligibility, and claim releases the claim by itself, carrying the number for REF*G1."""
+beside the embedded broker, on free loopback ports, the claims going out in real 837P batches over HTTP and
+answered by the simulator's 999s and 277CAs from its mailbox.
+
+- An Acme patient's 99214 is built, scrubbed, batched, submitted and accepted with the payer's claim number,
+  each step on its timeline with its cause, and its 837P as sent is one pyx12 accepts.
+- An MRI of the lumbar spine (72148, which Acme authorises in advance) is held naming PRIOR_AUTH; recording
+  the authorisation in eligibility releases it by itself, and it goes out with REF*G1.
+- The clearinghouse dropping the first send: the batch goes again with the same interchange control number,
+  and the claim is submitted once.
+- A member the payer does not know, sent with a biller's override of the eligibility rule, is rejected on the
+  277CA and waits in the rejection queue with the STC codes in words.
+- A drug line with its NDC goes with 2410 LIN/CTP, a visit at the hospital (POS 22) with 2310C.
+- A correction after acceptance goes as a frequency-7 replacement naming the payer's claim number; a void
+  before payment as frequency 8, and the simulator never pays the original."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, Final
 
@@ -20,15 +30,24 @@ from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.service_layer.views import PayerDocument
 from rcm_common.types import utcnow
 from rcm_tools import practice
-from rcm_tools.end_to_end import client, register
+from rcm_tools.end_to_end import client, register, simulator
 from rcm_tools.net import free_port
 from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
+from rcm_x12 import read
+from rcm_x12.testing import assert_accepted_by_pyx12
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 CSV = {"Content-Type": "text/csv"}
 TODAY: Final = utcnow().date()  # the services' day: they date and scrub in UTC
-PAYERS: Final = [PayerDocument.of(payer).model_dump(mode="json") for payer in default_payers()]
+# Batches go every second here, so a claim is sent as soon as it is ready.
+PAYERS: Final = [
+    PayerDocument.of(payer).model_dump(mode="json") | {"batch_interval_seconds": 1} for payer in default_payers()
+]
+# One call per send, so a dropped send is left to the stored batch's resend, which is what is shown here.
+WORKERS: Final = {
+    "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_CLEARINGHOUSE_ATTEMPTS": "1",
+}  # fmt: skip
 IVY: Final = {
     "first_name": "Ivy",
     "last_name": "Marsh",
@@ -48,51 +67,91 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", free_port()),
     ]
     local = LocalStack(tmp_path_factory.mktemp("stack"), services)
-    local.up(environ=dict(os.environ), broker_port=free_port(), ready_timeout=90)
+    local.up(environ=dict(os.environ) | WORKERS, broker_port=free_port(), ready_timeout=90)
     try:
+        asyncio.run(set_up_practice(local))
         yield local
     finally:
         local.down()
 
 
-async def claim_of(biller: httpx.AsyncClient, encounter_id: str, want: str, within: float = 30) -> dict[str, Any]:
-    """The encounter's claim once it is in state `want`, read over HTTP."""
-    async with asyncio.timeout(within):
-        while True:
-            for listed in (await biller.get("/claims", params={"state": want})).json():
-                if listed["encounter_id"] == encounter_id:
-                    read = await biller.get(f"/claims/{listed['id']}")
-                    found: dict[str, Any] = read.json()
-                    return found
-            await asyncio.sleep(0.2)
-
-
-async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases_it(stack: LocalStack) -> None:
+async def set_up_practice(stack: LocalStack) -> None:
+    """The practice's providers, facilities and payers in claim; its prices, with the MRI and a drug, in charge."""
     async with client(stack, "claim", "admin") as admin:
         for path, document in (("/providers", practice.PROVIDER_DIRECTORY), ("/payers", PAYERS)):
             assert (await admin.put(path, json=document)).status_code == 200
+    prices = practice.CHARGEMASTER_CSV + "72148,,,900.00,MRI lumbar spine\nJ1100,,,12.00,Dexamethasone 1 mg\n"
     async with client(stack, "charge", "admin") as practice_admin:
-        for path, text in (("/chargemaster", practice.CHARGEMASTER_CSV + "72148,,,900.00,MRI lumbar spine\n"),
-                           ("/contract-rates", practice.contract_rates_csv())):  # fmt: skip
+        for path, text in (("/chargemaster", prices), ("/contract-rates", practice.contract_rates_csv())):
             assert (await practice_admin.put(path, content=text, headers=CSV)).status_code == 200
-    patient_id, coverage_id = await register(stack, IVY, f"ACM{uuid.uuid4().hex[:9].upper()}")
 
+
+async def capture(stack: LocalStack, patient_id: str, coverage_id: str, *lines: dict[str, Any], **fields: Any) -> str:
+    """A coder captures a visit today at the office; returns the encounter id."""
+    body = {
+        "patient_id": patient_id, "coverage_id": coverage_id, "date_of_service": TODAY.isoformat(),
+        "place_of_service": "11", "billing_provider_npi": practice.BILLING_NPI,
+        "rendering_provider_npi": practice.RENDERING_NPI, "diagnoses": ["I10"],
+        "lines": list(lines) or [{"code": "99214", "units": 1, "diagnosis_pointers": [1]}],
+    } | fields  # fmt: skip
     async with client(stack, "charge", "coder") as coder:
-        captured = await coder.post(
-            "/encounters",
-            json={
-                "patient_id": patient_id, "coverage_id": coverage_id, "date_of_service": TODAY.isoformat(),
-                "place_of_service": "11", "billing_provider_npi": practice.BILLING_NPI,
-                "rendering_provider_npi": practice.RENDERING_NPI, "diagnoses": ["M54.16"],
-                "lines": [{"code": "72148", "units": 1, "diagnosis_pointers": [1]}],
-            },
-        )  # fmt: skip
-        assert captured.status_code == 201, captured.text
-        encounter_id = captured.json()["id"]
+        captured = await coder.post("/encounters", json=body)
+    assert captured.status_code == 201, captured.text
+    encounter_id: str = captured.json()["id"]
+    return encounter_id
+
+
+async def as_sent(biller: httpx.AsyncClient, claim: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The claim's 837P as its batch sent it, checked by pyx12, as segments."""
+    sent = await biller.get(f"/claims/{claim['id']}/837")
+    assert sent.status_code == 200, sent.text
+    assert_accepted_by_pyx12(sent.text)
+    [interchange] = read(sent.text)
+    return [tuple(segment) for group in interchange.groups for t in group.transactions for segment in t.segments]
+
+
+def member_id() -> str:
+    return f"ACM{uuid.uuid4().hex[:9].upper()}"
+
+
+async def claim_of(
+    biller: httpx.AsyncClient,
+    encounter_id: str,
+    want: str,
+    *,
+    frequency: str | None = None,
+    where: Callable[[dict[str, Any]], bool] = lambda _claim: True,
+    within: float = 45,
+) -> dict[str, Any]:
+    """The encounter's claim in state `want` (of `frequency`, when given) once `where` holds of it, read over
+    HTTP; when none comes in time, an AssertionError naming the states the encounter's claims are in."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                for listed in (await biller.get("/claims", params={"state": want, "limit": 500})).json():
+                    if listed["encounter_id"] == encounter_id and frequency in (None, listed["frequency"]):
+                        found: dict[str, Any] = (await biller.get(f"/claims/{listed['id']}")).json()
+                        if where(found):
+                            return found
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        listed = (await biller.get("/claims", params={"limit": 500})).json()
+        states = [(c["state"], c["frequency"], c["blocking_rules"], c["held"]) for c in listed
+                  if c["encounter_id"] == encounter_id]  # fmt: skip
+        raise AssertionError(f"no {want} claim of the encounter after {within} s: {states}") from None
+
+
+async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases_it(stack: LocalStack) -> None:
+    patient_id, coverage_id = await register(stack, IVY, member_id())
+    encounter_id = await capture(
+        stack, patient_id, coverage_id, {"code": "72148", "units": 1, "diagnosis_pointers": [1]}, diagnoses=["M54.16"]
+    )
 
     async with client(stack, "claim", "biller") as biller:
-        held = await claim_of(biller, encounter_id, "scrub_failed")
-        assert held["blocking_rules"] == ["PRIOR_AUTH"]
+        # The visit may reach claim before the patient does: until then other rules hold it too.
+        held = await claim_of(
+            biller, encounter_id, "scrub_failed", where=lambda claim: claim["blocking_rules"] == ["PRIOR_AUTH"]
+        )
         [finding] = [f for f in held["scrub"]["findings"] if f["rule"] == "PRIOR_AUTH"]
         assert finding["message"] == f"72148 needs a prior authorisation on file for {TODAY.isoformat()}"
         queue = await biller.get("/workqueues/scrub", params={"rule": "PRIOR_AUTH"})
@@ -109,13 +168,153 @@ async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases
             )  # fmt: skip
             assert recorded.status_code == 201, recorded.text
 
-        released = await claim_of(biller, encounter_id, "ready")
+        accepted = await claim_of(biller, encounter_id, "accepted")
+        segments = await as_sent(biller, accepted)
 
-    assert released["id"] == held["id"]
-    assert released["scrub"]["authorization_number"] == "PA-E2E-72148"
-    steps = [(step["from_state"], step["to_state"]) for step in released["timeline"]]
+    assert accepted["id"] == held["id"]
+    assert accepted["scrub"]["authorization_number"] == "PA-E2E-72148"
+    assert ("REF", "G1", "PA-E2E-72148") in segments
+    steps = [(step["from_state"], step["to_state"]) for step in accepted["timeline"]]
     # Between the two, the blocking rules may have changed (the visit can reach claim before the patient does).
     assert steps[:2] == [(None, "draft"), ("draft", "scrub_failed")]
-    assert set(steps[2:-1]) <= {("scrub_failed", "scrub_failed")}
-    assert steps[-1] == ("scrub_failed", "ready")
-    assert all(step["cause"].startswith("event:") for step in released["timeline"])
+    released = steps.index(("scrub_failed", "ready"))
+    assert set(steps[2:released]) <= {("scrub_failed", "scrub_failed")}
+    assert steps[released:] == [("scrub_failed", "ready"), ("ready", "batched"), ("batched", "submitted"),
+                                ("submitted", "accepted")]  # fmt: skip
+    assert all(step["cause"].startswith("event:") for step in accepted["timeline"][: released + 1])
+
+
+async def test_a_visit_is_submitted_and_accepted_with_the_payers_claim_number(stack: LocalStack) -> None:
+    patient_id, coverage_id = await register(stack, IVY, member_id())
+    encounter_id = await capture(stack, patient_id, coverage_id)
+
+    async with client(stack, "claim", "biller") as biller:
+        claim = await claim_of(biller, encounter_id, "accepted")
+        segments = await as_sent(biller, claim)
+        batch = (await biller.get(f"/batches/{claim['batch_id']}")).json()
+
+    assert claim["payer_claim_number"].startswith("ACME01")
+    steps = [(step["from_state"], step["to_state"], step["cause"].split(":")[0]) for step in claim["timeline"]]
+    assert steps[0] == (None, "draft", "event")
+    assert steps[-3:] == [("ready", "batched", "worker"), ("batched", "submitted", "batch"),
+                          ("submitted", "accepted", "277ca")]  # fmt: skip
+    assert claim["timeline"][0]["cause"] != claim["timeline"][-1]["cause"]
+    assert [s[1] for s in segments if s[0] == "CLM"] == [claim["patient_control_number"]]
+    assert (batch["state"], batch["payer_id"]) == ("acknowledged", "ACME01")
+    assert claim["id"] in [c["id"] for c in batch["claim_states"]]
+
+
+async def test_a_dropped_send_goes_again_with_the_same_interchange_and_the_claim_is_submitted_once(
+    stack: LocalStack,
+) -> None:
+    async with simulator(stack) as sim:
+        fault = {"endpoint": "claims", "kind": "drop", "times": 1}
+        assert (await sim.put("/faults", json={"faults": [fault]})).status_code == 200
+        try:
+            patient_id, coverage_id = await register(stack, IVY, member_id())
+            encounter_id = await capture(stack, patient_id, coverage_id)
+            async with client(stack, "claim", "biller") as biller:
+                claim = await claim_of(biller, encounter_id, "accepted")
+                batch = (await biller.get(f"/batches/{claim['batch_id']}")).json()
+            remaining = (await sim.get("/faults")).json()["faults"]
+        finally:
+            await sim.delete("/faults")
+
+    assert remaining == []  # the drop was spent on this claim's batch
+    assert (batch["state"], batch["attempts"]) == ("acknowledged", 2)
+    submitted = [step for step in claim["timeline"] if step["to_state"] == "submitted"]
+    assert len(submitted) == 1
+    assert submitted[0]["note"] == f"interchange {batch['interchange_control_number']}"
+
+
+async def test_a_member_the_payer_does_not_know_is_rejected_on_the_277ca_into_the_rejection_queue(
+    stack: LocalStack,
+) -> None:
+    patient_id, coverage_id = await register(stack, IVY, f"NOTFOUND{uuid.uuid4().hex[:6].upper()}")
+    encounter_id = await capture(stack, patient_id, coverage_id)
+
+    async with client(stack, "claim", "biller") as biller:
+        blocked = await claim_of(biller, encounter_id, "scrub_failed")
+        assert "COVERAGE_INACTIVE" in blocked["blocking_rules"]
+        read_back = await biller.get(f"/claims/{blocked['id']}")
+        overridden = await biller.post(
+            f"/claims/{blocked['id']}/overrides",
+            json={"rule": "COVERAGE_INACTIVE", "reason": "member id confirmed by phone with the plan"},
+            headers={"If-Match": read_back.headers["ETag"]},
+        )
+        assert overridden.status_code == 200, overridden.text
+        rejected = await claim_of(biller, encounter_id, "rejected")
+        queue = (await biller.get("/workqueues/rejections", params={"code": "A3:33"})).json()
+
+    assert rejected["rejection"]["stage"] == "277CA"
+    [problem] = rejected["rejection"]["problems"]
+    assert problem["code"] == "A3:33"
+    assert (
+        problem["meaning"] == "Acknowledgement/Returned as unprocessable claim: Subscriber and subscriber id not found."
+    )
+    assert problem["suggested_fix"]
+    assert rejected["id"] in [item["id"] for item in queue]
+
+
+async def test_a_drug_line_goes_with_its_ndc_and_a_hospital_visit_with_its_facility(stack: LocalStack) -> None:
+    patient_id, coverage_id = await register(stack, IVY, member_id())
+    drug = await capture(
+        stack, patient_id, coverage_id,
+        {"code": "99214", "units": 1, "diagnosis_pointers": [1]},
+        {"code": "J1100", "units": 4, "diagnosis_pointers": [1], "ndc": "00009047413"},
+    )  # fmt: skip
+    inpatient, inpatient_coverage = await register(stack, IVY, member_id())
+    hospital = await capture(stack, inpatient, inpatient_coverage, place_of_service="22", location="HOSP")
+
+    async with client(stack, "claim", "biller") as biller:
+        drug_lines = await as_sent(biller, await claim_of(biller, drug, "accepted"))
+        at_hospital = await as_sent(biller, await claim_of(biller, hospital, "accepted"))
+
+    assert ("LIN", "", "N4", "00009047413") in drug_lines
+    assert ("CTP", "", "", "", "4", "UN") in drug_lines
+    [facility] = [s for s in at_hospital if s[:2] == ("NM1", "77")]
+    assert facility[3] == "SPRINGFIELD MEMORIAL HOSPITAL"
+    assert not any(s[:2] == ("NM1", "77") for s in drug_lines)
+
+
+async def test_a_correction_after_acceptance_replaces_and_a_void_before_payment_is_never_paid(
+    stack: LocalStack,
+) -> None:
+    patient_id, coverage_id = await register(stack, IVY, member_id())
+    corrected_visit = await capture(stack, patient_id, coverage_id)
+    voided_visit = await capture(
+        stack, patient_id, coverage_id, {"code": "99213", "units": 1, "diagnosis_pointers": [1]}
+    )
+    async with client(stack, "claim", "biller") as biller:
+        first = await claim_of(biller, corrected_visit, "accepted")
+        doomed = await claim_of(biller, voided_visit, "accepted")
+
+    async with client(stack, "charge", "coder") as coder:
+        for encounter_id, change in (
+            (corrected_visit, ("PATCH", f"/encounters/{corrected_visit}", {"diagnoses": ["I10", "E11.9"]})),
+            (voided_visit, ("POST", f"/encounters/{voided_visit}/void", {"reason": "entered_in_error"})),
+        ):
+            read_back = await coder.get(f"/encounters/{encounter_id}")
+            method, path, body = change
+            done = await coder.request(method, path, json=body, headers={"If-Match": read_back.headers["ETag"]})
+            assert done.status_code == 200, done.text
+
+    async with client(stack, "claim", "biller") as biller:
+        replaced = await claim_of(biller, corrected_visit, "replaced")
+        voided = await claim_of(biller, voided_visit, "voided")
+        replacement = await claim_of(biller, corrected_visit, "accepted", frequency="7")
+        void = await claim_of(biller, voided_visit, "accepted", frequency="8")
+        replacement_sent = await as_sent(biller, replacement)
+        void_sent = await as_sent(biller, void)
+
+    assert (replaced["id"], voided["id"]) == (first["id"], doomed["id"])
+    assert replacement["frequency"] == "7"
+    assert ("REF", "F8", first["payer_claim_number"]) in replacement_sent
+    assert void["frequency"] == "8"
+    assert ("REF", "F8", doomed["payer_claim_number"]) in void_sent
+    async with simulator(stack) as sim:
+        paid = (await sim.post("/payment-runs")).json()["files"]
+        remittances = [(await sim.get(f"/mailbox/{file_id}")).text for file_id in paid]
+    assert remittances  # the others' claims were paid
+    assert not any(doomed["patient_control_number"] in text for text in remittances)
+    assert not any(void["patient_control_number"] in text for text in remittances)

@@ -11,18 +11,16 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Final
 
-import httpx
 import pytest
 
 from rcm_common.topics import ELIGIBILITY_EVENTS
 from rcm_tools import end_to_end
-from rcm_tools.end_to_end import client, events_until
+from rcm_tools.end_to_end import client, events_until, simulator
 from rcm_tools.net import free_port
 from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
-SIM_KEY = {"X-Api-Key": "rcm-clearinghouse-sim-development-key"}
 # Quick deferred retries, so an outage's second attempt comes within the test's patience.
 ENVIRONMENT = {"RCM_RETRY_DELAYS_SECONDS": "[1.0, 1.0]", "RCM_CLEARINGHOUSE_BACKOFF_SECONDS": "0.05"}
 
@@ -59,10 +57,6 @@ async def register(local: LocalStack, member_id: str) -> str:
 
 async def eligibility_events(servers: str, subject: str, until: str, within: float = 30) -> list[dict[str, Any]]:
     return await events_until(servers, ELIGIBILITY_EVENTS, subject, until, within)
-
-
-def simulator(local: LocalStack) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{local.port_of(CLEARINGHOUSE)}", headers=SIM_KEY, timeout=20)
 
 
 async def test_registering_a_patient_with_coverage_leads_to_eligibility_verified(stack: tuple[LocalStack, str]) -> None:

@@ -1,5 +1,6 @@
 """What the end-to-end tests share: a front desk registering a patient with coverage over HTTP on the running
-stack, and reading one producer's events about one subject back from the broker."""
+stack, a client of the clearinghouse simulator, and reading one producer's events about one subject back from
+the broker."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from rcm_tools.stack import LocalStack
+from rcm_common.clearinghouse import API_KEY_HEADER, DEV_CLEARINGHOUSE_API_KEY
+from rcm_tools.stack import CLEARINGHOUSE, LocalStack
 from rcm_tools.tokens import mint_local_token
 
 
@@ -22,6 +24,15 @@ def client(local: LocalStack, service: str, role: str, **headers: str) -> httpx.
     return httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{local.port_of(service)}",
         headers={"Authorization": f"Bearer {token}", **headers},
+        timeout=20,
+    )
+
+
+def simulator(local: LocalStack) -> httpx.AsyncClient:
+    """A client of the stack's clearinghouse simulator, with its development key (faults, mailbox, payment runs)."""
+    return httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{local.port_of(CLEARINGHOUSE)}",
+        headers={API_KEY_HEADER: DEV_CLEARINGHOUSE_API_KEY},
         timeout=20,
     )
 

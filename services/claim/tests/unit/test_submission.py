@@ -29,6 +29,7 @@ from rcm_common.clearinghouse import ClearinghouseRefused
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCorrected
 from rcm_common.testing import envelope_for, sample_coverage_added, sample_patient_registered
+from rcm_common.uow import AccessRecord
 from rcm_x12 import read
 from rcm_x12.acknowledgment_writer import write_999
 from rcm_x12.structure_acknowledgment import acknowledge
@@ -100,6 +101,7 @@ async def test_a_999_rejecting_the_set_rejects_its_claims_with_the_problems_in_w
     assert missing.meaning.startswith("Required segment missing: segment SBR")
     assert "ClaimRejected" in store.published_types()
     assert "ClaimSubmitted" not in store.published_types()
+    assert AccessRecord("disclose", "claim", str(claim.id), str(claim.patient_id)) in store.accesses
 
 
 async def test_a_file_the_clearinghouse_refuses_rejects_its_claims_and_is_not_sent_again() -> None:

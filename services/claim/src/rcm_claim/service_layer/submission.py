@@ -125,6 +125,7 @@ class Submitter:
                 for claim, _, _ in billable:
                     claim.batch(batch_id, now, BATCH_CAUSE)
                     await uow.claims.save(claim)
+                    uow.record_access("disclose", "claim", claim.id, claim.patient_id)
                 batch = Batch(batch_id, payer.payer_id, control_number, tuple(c.id for c, _, _ in billable), text, now)
                 await uow.batches.add(batch)
                 built.append(batch_id)

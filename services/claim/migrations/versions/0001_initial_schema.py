@@ -1,5 +1,6 @@
 """Initial schema: claim's copies of patients, coverages, eligibility answers and prior authorisations,
-its claims and their batches, the 277CA files taken, and the provider and payer directories.
+its claims and their batches with the interchange counter, the 277CA files taken, and the provider and
+payer directories.
 
 The platform tables (outbox, inbox, audit log, idempotency records, merge ledger) are rcm_common's branch,
 which this revision depends on.
@@ -110,9 +111,15 @@ def upgrade() -> None:
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("acknowledgment_encrypted", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("interchange_control_number"),
     )
     op.create_index("ix_claim_batch_state", "claim_batch", ["state"])
+    op.create_index("ix_claim_batch_interchange_control_number", "claim_batch", ["interchange_control_number"])
+    op.create_table(
+        "interchange_counter",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "acknowledgment_file",
         sa.Column("digest", sa.String(length=64), nullable=False),
@@ -152,6 +159,7 @@ def downgrade() -> None:
         "payer_profile",
         "provider_directory",
         "acknowledgment_file",
+        "interchange_counter",
         "claim_batch",
         "claim",
         "authorization_on_file",

@@ -19,7 +19,7 @@ from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
-from rcm_claim.domain.batches import Batch, BatchState
+from rcm_claim.domain.batches import Batch, BatchState, next_interchange_control_number
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
@@ -112,7 +112,7 @@ class FakeClaims(InMemoryAggregates[Claim]):
         return found[offset : offset + limit]
 
     async def ready_to_batch(self, payer_id: str, limit: int) -> list[Claim]:
-        ready = self._matching(lambda c: c.payer_id == payer_id and c.state == "ready" and c.held is None)
+        ready = self._matching(lambda c: c.payer_id == payer_id and c.state == "ready" and not c.kept_back)
         return sorted(ready, key=lambda claim: (claim.in_state_since, str(claim.id)))[:limit]
 
     async def in_batch(self, batch_id: UUID) -> list[Claim]:
@@ -157,6 +157,7 @@ class FakeClaims(InMemoryAggregates[Claim]):
 class FakeBatches:
     def __init__(self) -> None:
         self.rows: dict[UUID, Batch] = {}
+        self.last_interchange_control_number: int | None = None
 
     async def get(self, batch_id: UUID) -> Batch | None:
         found = self.rows.get(batch_id)
@@ -172,9 +173,9 @@ class FakeBatches:
         waiting = [batch for batch in self.rows.values() if batch.state in ("built", "sent")]
         return [copy.copy(batch) for batch in sorted(waiting, key=lambda batch: (batch.built_at, str(batch.id)))]
 
-    async def last_interchange_control_number(self) -> int | None:
-        latest = max(self.rows.values(), key=lambda batch: batch.built_at, default=None)
-        return latest.interchange_control_number if latest is not None else None
+    async def next_interchange_control_number(self) -> int:
+        self.last_interchange_control_number = next_interchange_control_number(self.last_interchange_control_number)
+        return self.last_interchange_control_number
 
     async def search(
         self, *, payer_id: str | None = None, state: BatchState | None = None, limit: int = 100, offset: int = 0

@@ -19,6 +19,7 @@ OWNED_TABLES = frozenset(
         "claim",
         "claim_batch",
         "acknowledgment_file",
+        "interchange_counter",
         "provider_directory",
         "payer_profile",
     }

@@ -232,7 +232,7 @@ async def test_a_batch_is_kept_with_its_x12_encrypted_and_its_interchange_contro
     first = Batch(uuid.uuid4(), "ACME01", 416, (uuid.uuid4(),), "ISA*00*...~NM1*IL*1*DOE*JANE~", NOW)
     second = Batch(uuid.uuid4(), "ACME01", 417, (uuid.uuid4(), uuid.uuid4()), "ISA*00*...~", NOW + timedelta(minutes=1))
     async with service.uow() as uow:
-        assert await uow.batches.last_interchange_control_number() is None
+        assert [await uow.batches.next_interchange_control_number() for _ in range(2)] == [1, 2]
         await uow.batches.add(first)
         await uow.batches.add(second)
         first.state, first.sent_at, first.attempts = "acknowledged", NOW, 1
@@ -242,6 +242,9 @@ async def test_a_batch_is_kept_with_its_x12_encrypted_and_its_interchange_contro
     async with service.uow() as uow:
         assert await uow.batches.get(first.id) == first
         assert await uow.batches.unanswered() == [second]
-        assert await uow.batches.last_interchange_control_number() == 417
+        assert await uow.batches.next_interchange_control_number() == 3  # the numbers given live on
+        await uow.commit()
+    async with service.uow() as uow:
+        assert await uow.batches.next_interchange_control_number() == 4
         stored = (await uow.session.execute(text("SELECT x12_encrypted FROM claim_batch"))).scalars().all()
     assert not [x12 for x12 in stored if "DOE" in x12]

@@ -9,10 +9,12 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from rcm_claim.domain import events
 from rcm_claim.domain.corrections import after_answer, corrected, live_claim, withdrawn
 from rcm_claim.domain.findings import ScrubRecord
-from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
+from rcm_claim.domain.model import Claim, ClaimError, EncounterLine, EncounterVersion
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 DAY = date(2026, 11, 2)
@@ -86,7 +88,7 @@ def test_a_correction_to_another_payer_voids_the_accepted_claim_and_bills_the_ne
     assert live.events == [events.ClaimVoided("encounter_corrected", void_sent=True)]
 
 
-def test_a_claim_the_payer_has_not_answered_is_followed_by_a_held_claim() -> None:
+def test_a_claim_the_payer_has_not_answered_is_followed_by_a_claim_waiting_for_the_answer() -> None:
     live = claim_in("submitted")
 
     replaced = corrected(live, VERSION_2, "primary", uuid.uuid4, NOW, "event:corrected")
@@ -95,9 +97,9 @@ def test_a_claim_the_payer_has_not_answered_is_followed_by_a_held_claim() -> Non
     assert (replaced.changed, voided.changed, live.state) == ([], [], "submitted")
     [replacement] = replaced.built
     [void_claim] = voided.built
-    waiting = f"waits for the payer's answer to claim {live.patient_control_number}"
-    assert (replacement.frequency, replacement.held) == ("7", waiting)
-    assert (void_claim.frequency, void_claim.held) == ("8", waiting)
+    assert (replacement.frequency, replacement.waits_for, replacement.held) == ("7", live.id, None)
+    assert (void_claim.frequency, void_claim.waits_for, void_claim.held) == ("8", live.id, None)
+    assert replacement.timeline[-1].note == f"waits for the payer's answer to claim {live.patient_control_number}"
 
 
 def test_a_self_pay_correction_withdraws_the_unsent_claim_and_builds_nothing() -> None:
@@ -158,14 +160,60 @@ def test_a_void_after_an_unsent_replacement_sends_a_void_of_the_payers_claim() -
     assert replacement.state == "voided"
 
 
-def test_a_further_correction_while_the_payer_has_not_answered_stays_held_as_a_replacement() -> None:
+def test_a_further_correction_while_the_payer_has_not_answered_still_waits_as_a_replacement() -> None:
     original = claim_in("submitted")
     [waiting] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
 
     [again] = corrected(live_claim([original, waiting]), VERSION_3, "primary", uuid.uuid4, NOW, "e:3").built
 
-    assert (again.frequency, again.held) == ("7", waiting.held)
-    assert again.held is not None
+    assert (again.frequency, again.waits_for) == ("7", original.id)
+    assert (waiting.state, waiting.waits_for) == ("voided", None)
+
+
+def test_a_correction_then_a_void_while_the_payer_has_not_answered_leave_one_void_to_go_once_it_accepts() -> None:
+    original = claim_in("submitted")
+    [first] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
+    [void_claim] = withdrawn(first, "encounter_voided", uuid.uuid4, NOW, "e:3").built
+    original.accept("ACME900", NOW, "277ca:1")
+
+    changed = after_answer(original, [first, void_claim], NOW, "277ca:1")
+
+    assert changed == [original, void_claim]
+    assert (void_claim.waits_for, void_claim.replaces_payer_claim_number) == (None, "ACME900")
+    assert original.state == "voided"
+    assert original.events[-1] == events.ClaimVoided("encounter_voided", void_sent=True)
+
+
+def test_a_rejected_replacement_leaves_what_waits_for_it_replacing_or_voiding_the_claim_the_payer_still_has() -> None:
+    original = claim_in("accepted")
+    [replacement] = corrected(original, VERSION_2, "primary", uuid.uuid4, NOW, "e:2").built
+    replacement.scrubbed(ScrubRecord((), ()), NOW, "scrub")
+    replacement.batch(uuid.uuid4(), NOW, "batch")
+    replacement.submit("000000002", NOW, "batch")
+    [again] = corrected(replacement, VERSION_3, "primary", uuid.uuid4, NOW, "e:3").built
+    [void_claim] = withdrawn(replacement, "encounter_voided", uuid.uuid4, NOW, "e:4").built
+    assert (again.replaces_payer_claim_number, void_claim.replaces_payer_claim_number) == ("ACME777", "ACME777")
+    replacement.reject("277CA", (events.Problem("A7:464", "no such claim"),), NOW, "277ca:1")
+
+    after_answer(replacement, [again], NOW, "277ca:1")
+
+    assert (again.frequency, again.replaces_payer_claim_number, again.waits_for) == ("7", "ACME777", None)
+    assert replacement.state == "voided"
+    assert void_claim.replaces_payer_claim_number == "ACME777"
+
+
+def test_a_biller_cannot_release_a_claim_that_waits_for_the_payers_answer_nor_cut_the_wait_by_a_hold() -> None:
+    original = claim_in("submitted")
+    [void_claim] = withdrawn(original, "encounter_voided", uuid.uuid4, NOW, "e:2").built
+
+    with pytest.raises(ClaimError, match="waits for the payer's answer"):
+        void_claim.release(NOW, "api:biller-1")
+    void_claim.hold("checking with the payer", NOW, "api:biller-1")
+    void_claim.release(NOW, "api:biller-1")
+    original.accept("ACME900", NOW, "277ca:1")
+    after_answer(original, [void_claim], NOW, "277ca:1")
+
+    assert (void_claim.replaces_payer_claim_number, original.state) == ("ACME900", "voided")
 
 
 def test_a_correction_to_another_payer_after_an_unsent_replacement_voids_at_the_old_payer_and_bills_the_new() -> None:

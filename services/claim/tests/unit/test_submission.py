@@ -65,15 +65,15 @@ def submitter(store: FakeStore, gateway: Any, clock: Clock) -> Submitter:
     return Submitter(store.uow, gateway, write, set_verdicts, Scrubber(RULES, clock), clock)
 
 
-async def a_ready_claim(store: FakeStore, clock: Clock, **changes: Any) -> None:
+async def a_ready_claim(store: FakeStore, clock: Clock, payer: str = "ACME01") -> None:
     scrubber = Scrubber(RULES, clock)
     handlers = registration_handlers(scrubber) | charge_handlers(scrubber)
     patient = sample_patient_registered()
-    coverage = sample_coverage_added(patient.patient_id)
+    coverage = sample_coverage_added(patient.patient_id, payer_id=payer)
     events: list[IntegrationEvent] = [
         patient,
         coverage,
-        charges_captured(patient.patient_id, coverage.coverage_id, day=clock.now.date(), **changes),
+        charges_captured(patient.patient_id, coverage.coverage_id, day=clock.now.date(), payer_id=payer),
     ]
     for event in events:
         async with store.uow() as uow:
@@ -175,7 +175,7 @@ async def test_the_claims_held_for_a_rejected_claim_go_as_originals_and_the_reje
         await charge_handlers(Scrubber(RULES, clock))[ChargesCorrected](event, envelope_for(event), uow)
         await uow.commit()
     [replacement] = [claim for claim in store.claims.rows.values() if claim.encounter_version == 2]
-    assert (replacement.frequency, replacement.held is not None) == ("7", True)
+    assert (replacement.frequency, replacement.waits_for) == ("7", original.id)
     unknown_member = Problem("A3:33", "Acknowledgement/Returned as unprocessable claim", "check the member id")
 
     async with store.uow() as uow:
@@ -185,4 +185,60 @@ async def test_the_claims_held_for_a_rejected_claim_go_as_originals_and_the_reje
 
     went = store.claims.rows[replacement.id]
     assert store.claims.rows[original.id].state == "voided"
-    assert (went.frequency, went.held, went.replaces_payer_claim_number) == ("1", None, None)
+    assert (went.frequency, went.waits_for, went.replaces_payer_claim_number) == ("1", None, None)
+
+
+class Answering:
+    """A clearinghouse answering each batch with a fixed reply, or refusing it with a status."""
+
+    def __init__(self, reply: str = "", status: int | None = None) -> None:
+        self.reply, self.status, self.sent = reply, status, 0
+
+    async def submit_claims(self, batch_837: str) -> str:
+        self.sent += 1
+        if self.status is not None:
+            raise ClearinghouseRefused(self.status)
+        return self.reply
+
+
+async def test_an_answer_with_no_999_for_the_batch_leaves_it_to_be_sent_again() -> None:
+    store, clock = FakeStore(), Clock(START)
+    await a_ready_claim(store, clock)
+    clock.advance(61)
+    ta1_only = "ISA*00*          *00*          *ZZ*RCMCLEARSIM    *ZZ*RCMPLATFORM    *261105*0900*^*00501*000000009*0*P*:~TA1*000000001*261105*0900*A*000~IEA*0*000000009~"
+    other_interchange = Tampering(lambda text: text.replace("*1*", "*7*", 1))  # its 999 names GS06 7, not 1
+
+    await submitter(store, Answering(ta1_only), clock).run_once()
+    await submitter(store, other_interchange, clock).run_once()
+
+    [claim] = store.claims.rows.values()
+    [batch] = store.batches.rows.values()
+    assert (claim.state, batch.state, batch.attempts) == ("batched", "sent", 2)
+
+
+async def test_a_clearinghouse_refusing_the_caller_rather_than_the_file_rejects_nothing() -> None:
+    store, clock = FakeStore(), Clock(START)
+    await a_ready_claim(store, clock)
+    clock.advance(61)
+    unauthorised = Answering(status=401)
+
+    await submitter(store, unauthorised, clock).run_once()
+    await submitter(store, unauthorised, clock).run_once()
+
+    [claim] = store.claims.rows.values()
+    [batch] = store.batches.rows.values()
+    assert (claim.state, batch.state, unauthorised.sent) == ("batched", "sent", 2)
+
+
+async def test_batches_for_several_payers_in_one_round_take_interchange_numbers_never_given_before() -> None:
+    store, clock = FakeStore(), Clock(START)
+    gateway = InProcessClearinghouse.quiet(clock)
+    for _round in range(3):
+        await a_ready_claim(store, clock)
+        await a_ready_claim(store, clock, payer="SUMMT1")
+        clock.advance(61)
+        await submitter(store, gateway, clock).run_once()
+
+    numbers = sorted(batch.interchange_control_number for batch in store.batches.rows.values())
+    assert numbers == [1, 2, 3, 4, 5, 6]
+    assert {claim.state for claim in store.claims.rows.values()} == {"submitted"}

@@ -23,19 +23,22 @@ from rcm_x12.codes.acknowledgment import (
 from rcm_x12.codes.claim_status import REJECTED_CATEGORIES
 
 
-def set_verdicts(acknowledgment_999: str, control_numbers: list[str]) -> list[SetVerdict]:
-    """The 999's verdict on each transaction set sent (by ST02). A set the 999 does not name takes its
-    group's verdict (AK9): a group rejected whole rejects every set in it."""
-    groups = read_acknowledgments(acknowledgment_999).implementation
+def set_verdicts(acknowledgment_999: str, group_control_number: str, control_numbers: list[str]) -> list[SetVerdict]:
+    """The 999's verdict on each transaction set sent (by ST02) in the functional group `group_control_number`
+    (GS06, which the 999's AK102 names). A set the 999 does not name takes its group's verdict (AK9): a group
+    rejected whole rejects every set in it. An answer with no 999 for that group (a TA1 alone, a 999 for
+    another interchange) is a ValueError: it says nothing of these claims."""
+    groups = [
+        group
+        for group in read_acknowledgments(acknowledgment_999).implementation
+        if group.functional_id == "HC" and group.group_control_number == group_control_number
+    ]
+    if not groups:
+        raise ValueError("the answer holds no 999 for the batch's functional group")
     named = {response.control_number: response for group in groups for response in group.responses}
-    verdicts = []
-    for number in control_numbers:
-        response = named.get(number)
-        if response is not None:
-            verdicts.append(_set_verdict(response))
-        else:
-            verdicts.append(_group_verdict(number, groups))
-    return verdicts
+    return [
+        _set_verdict(named[number]) if number in named else _group_verdict(number, groups) for number in control_numbers
+    ]
 
 
 def _set_verdict(response: TransactionSetResponse) -> SetVerdict:
@@ -60,7 +63,7 @@ def _set_verdict(response: TransactionSetResponse) -> SetVerdict:
 
 
 def _group_verdict(control_number: str, groups: list[ImplementationAcknowledgment]) -> SetVerdict:
-    if any(group.code in ("A", "E") for group in groups):
+    if all(group.code in ("A", "E") for group in groups):
         return SetVerdict(control_number, True)
     codes = [code for group in groups for code in group.group_errors] or ["R"]
     problems = tuple(

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Literal
 
+from rcm_claim.domain.batches import TRANSACTION_SET_CONTROL_NUMBER
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy, Person
 from rcm_claim.domain.directories import Address, PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim
@@ -24,7 +25,6 @@ from rcm_x12 import read
 from rcm_x12 import writer as x12
 from rcm_x12.structure import validate
 
-TRANSACTION_CONTROL_NUMBER: Final = 1  # one transaction set per interchange: ST02 0001
 PATIENT_RELATIONSHIP = {"spouse": "01", "child": "19", "other": "G8"}  # PAT01 of a dependant patient
 MAX_CLAIMS_PER_SUBSCRIBER = 100
 
@@ -92,7 +92,7 @@ def write_batch(
         sender.receiver_id,
         interchange_control_number,
         interchange_control_number,
-        TRANSACTION_CONTROL_NUMBER,
+        TRANSACTION_SET_CONTROL_NUMBER,
         now,
         usage=sender.usage,
     )

@@ -22,12 +22,13 @@ from rcm_claim.adapters.tables import (
     ClaimRow,
     CoverageCopyRow,
     EligibilityAnswerRow,
+    InterchangeCounterRow,
     PatientCopyRow,
     PayerProfileRow,
     ProviderDirectoryRow,
 )
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
-from rcm_claim.domain.batches import Batch, BatchState
+from rcm_claim.domain.batches import Batch, BatchState, next_interchange_control_number
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import (
     Address,
@@ -43,6 +44,7 @@ from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 
 _PROVIDER_DIRECTORY_ROW = 1  # the practice has one directory
+_COUNTER_ROW = 1  # one interchange counter
 
 
 def _context(table: str, key: str, column: str) -> str:
@@ -299,7 +301,7 @@ class SqlClaims:
         return self._claims((await self._session.scalars(query)).all())
 
     async def ready_to_batch(self, payer_id: str, limit: int) -> list[Claim]:
-        """The payer's ready claims not held, the longest waiting first: the next batch's candidates."""
+        """The payer's ready claims not kept back, the longest waiting first: the next batch's candidates."""
         query = (
             select(ClaimRow)
             .where(col(ClaimRow.payer_id) == payer_id, col(ClaimRow.state) == "ready", col(ClaimRow.held).is_(False))
@@ -368,6 +370,7 @@ class SqlClaims:
             "referring_provider_npi": claim.referring_provider_npi,
             "replaces_payer_claim_number": claim.replaces_payer_claim_number,
             "held": claim.held,
+            "waits_for": str(claim.waits_for) if claim.waits_for is not None else None,
             "scrub": serialization.scrub_to_json(claim.scrub),
             "timeline": serialization.timeline_to_json(claim.timeline),
             "rejection": serialization.rejection_to_json(claim.rejection),
@@ -389,7 +392,7 @@ class SqlClaims:
             payer_claim_number=claim.payer_claim_number,
             batch_id=str(claim.batch_id) if claim.batch_id is not None else None,
             status_checked_at=claim.status_checked_at,
-            held=claim.held is not None,
+            held=claim.kept_back,
             blocking_rules=_codes_column(frozenset(blocking)),
             rejection_codes=_codes_column(
                 frozenset(p.code for p in claim.rejection.problems) if claim.rejection is not None else frozenset()
@@ -426,6 +429,7 @@ class SqlClaims:
             status_checked_at=row.status_checked_at,
             scrub=serialization.scrub_from_json(content["scrub"]),
             held=content["held"],
+            waits_for=UUID(content["waits_for"]) if content["waits_for"] is not None else None,
             revision=row.revision,
             timeline=serialization.timeline_from_json(content["timeline"]),
             rejection=serialization.rejection_from_json(content["rejection"]),
@@ -473,10 +477,19 @@ class SqlBatches:
         query = query.order_by(col(BatchRow.built_at).desc(), col(BatchRow.id)).limit(limit).offset(offset)
         return [self._batch(row) for row in (await self._session.scalars(query)).all()]
 
-    async def last_interchange_control_number(self) -> int | None:
-        """The ISA13 of the batch built last (a new batch takes the next)."""
-        query = select(BatchRow.interchange_control_number).order_by(col(BatchRow.built_at).desc()).limit(1)
-        return (await self._session.scalars(query)).first()
+    async def next_interchange_control_number(self) -> int:
+        """The next ISA13, taken for this transaction: the counter row is locked until it commits (PostgreSQL;
+        SQLite's write transactions are serial), so none is ever given twice."""
+        query = select(InterchangeCounterRow).where(col(InterchangeCounterRow.id) == _COUNTER_ROW)
+        if is_postgres(self._session):
+            query = query.with_for_update()
+        counter = (await self._session.scalars(query)).one_or_none()
+        if counter is None:
+            counter = InterchangeCounterRow(id=_COUNTER_ROW, last=0)
+            self._session.add(counter)
+        counter.last = next_interchange_control_number(counter.last or None)
+        await self._session.flush()
+        return counter.last
 
     def _row(self, batch: Batch) -> BatchRow:
         key = str(batch.id)

@@ -92,7 +92,7 @@ class ClaimRow(SQLModel, table=True):
     payer_claim_number: str | None = Field(default=None, max_length=50)
     batch_id: str | None = Field(default=None, max_length=36, index=True)
     status_checked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))  # the last 276
-    held: bool  # kept out of batches
+    held: bool  # kept out of batches: held, or waiting for the payer's answer to another claim
     blocking_rules: str = Field(default="", max_length=2000)  # ",RULE,RULE," for the scrub queue's filter
     rejection_codes: str = Field(default="", max_length=2000)  # ",A3:33," for the rejection queue's filter
     revision: int
@@ -107,7 +107,7 @@ class BatchRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     payer_id: str = Field(max_length=80)
-    interchange_control_number: int = Field(unique=True)
+    interchange_control_number: int = Field(index=True)  # unique but for a wrap after nine digits
     state: str = Field(max_length=12, index=True)
     claim_ids: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ids: no PHI
     x12_encrypted: str = Field(sa_column=_encrypted())
@@ -116,6 +116,16 @@ class BatchRow(SQLModel, table=True):
     attempts: int
     answered_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     acknowledgment_encrypted: str | None = Field(default=None, sa_column=_encrypted(nullable=True))  # the 999
+
+
+class InterchangeCounterRow(SQLModel, table=True):
+    """The last interchange control number (ISA13) given out, one row: read for update, so no two batches or
+    inquiries ever take the same one, whichever process builds them."""
+
+    __tablename__ = "interchange_counter"
+
+    id: int = Field(primary_key=True)
+    last: int
 
 
 class AcknowledgmentFileRow(SQLModel, table=True):

@@ -2,9 +2,9 @@
 
 A payer's ready claims go together once there are as many as its batch holds, or once the oldest has waited
 the payer's batch interval, whichever comes first; the oldest go first, and a batch never holds more than the
-payer's batch size. A held claim never goes. Each batch is one 837P interchange with its own interchange
-control number, which a resend after an unanswered send keeps, so the clearinghouse knows it and the claims
-are submitted once.
+payer's batch size. A held claim, or one waiting for the payer's answer to another, never goes. Each batch is
+one 837P interchange with its own interchange control number, which a resend after an unanswered send keeps,
+so the clearinghouse knows it and the claims are submitted once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.model import Claim
 
 MAX_INTERCHANGE_CONTROL_NUMBER = 999_999_999  # ISA13: nine digits
+TRANSACTION_SET_CONTROL_NUMBER = 1  # a batch is one interchange, one group (GS06 = ISA13) and one set: ST02 0001
 BatchState = Literal["built", "sent", "acknowledged", "refused"]
 """built: stored, not sent yet; sent: sent at least once without an answer; acknowledged: the 999 came;
 refused: the clearinghouse refused the file itself (it could not read it), so its claims are rejected."""
@@ -67,7 +68,7 @@ def claims_due(ready: Sequence[Claim], payer: PayerProfile, now: datetime) -> li
         (
             claim
             for claim in ready
-            if claim.state == "ready" and claim.held is None and claim.payer_id == payer.payer_id
+            if claim.state == "ready" and not claim.kept_back and claim.payer_id == payer.payer_id
         ),
         key=lambda claim: (claim.in_state_since, str(claim.id)),
     )
@@ -80,7 +81,7 @@ def claims_due(ready: Sequence[Claim], payer: PayerProfile, now: datetime) -> li
 
 def next_interchange_control_number(last: int | None) -> int:
     """ISA13 of the next interchange: one more than the last, starting at 1 and wrapping after nine digits
-    (the guide allows reuse once the clearinghouse has long forgotten the number)."""
+    (a billion interchanges later: the clearinghouse has long forgotten the number by then)."""
     if last is None or last >= MAX_INTERCHANGE_CONTROL_NUMBER:
         return 1
     return last + 1

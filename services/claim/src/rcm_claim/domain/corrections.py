@@ -59,11 +59,12 @@ def corrected(
         live.replaced_by(replacement.id, now, cause)
         return Succession(changed=[live], built=[replacement])
     if live is not None and live.state in AWAITING_ANSWER and billable and same_payer:
+        # Should the payer reject `live`, a replacement of a replacement still replaces what the payer has.
         replacement = Claim.build(
             claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause,
-            frequency="7",
+            frequency="7", replaces_payer_claim_number=live.replaces_payer_claim_number,
         )  # fmt: skip
-        replacement.hold(_awaiting_answer(live), now, cause)
+        replacement.wait_for_answer(live, now, cause)
         return Succession(built=[replacement])
     succession = withdrawn(live, "encounter_corrected", new_id, now, cause) if live is not None else Succession()
     if billable:
@@ -71,14 +72,14 @@ def corrected(
             claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause
         )
         if live is not None and live.state in AWAITING_ANSWER:
-            original.hold(_awaiting_answer(live), now, cause)
+            original.wait_for_answer(live, now, cause)
         succession.built.append(original)
     return succession
 
 
 def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: datetime, cause: str) -> Succession:
     """The encounter's claim withdrawn: voided if the payer does not have it, else a void claim (frequency 8),
-    held while the payer has not answered the claim it voids."""
+    waiting while the payer has not answered the claim it voids."""
     if _stands_in(live):
         return _follow_unsent_correction(live, None, False, "primary", new_id, now, cause)
     if live.state in HOLDABLE:
@@ -89,34 +90,39 @@ def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: 
         live.void(reason, now, cause, void_claim=void_claim)
         return Succession(changed=[live], built=[void_claim])
     if live.state in AWAITING_ANSWER:
-        void_claim = live.void_claim(new_id(), now, cause)
-        void_claim.hold(_awaiting_answer(live), now, cause)
+        void_claim = live.void_claim(new_id(), now, cause, voids=live.replaces_payer_claim_number)
+        void_claim.wait_for_answer(live, now, cause)
         return Succession(built=[void_claim])
     return Succession()
 
 
 def after_answer(answered: Claim, encounter_claims: list[Claim], now: datetime, cause: str) -> list[Claim]:
-    """The payer answered a claim that corrections were waiting for: the claims held for that answer go now,
-    and the answered claim gives way to them. Accepted, a replacement or void names the payer's claim number
-    and the claim becomes replaced or voided; rejected (the payer never took it), a replacement goes as an
-    original, a void has nothing left to void, and the claim is withdrawn. Returns every claim changed."""
-    waiting = [claim for claim in encounter_claims if claim.held == _awaiting_answer(answered)]
+    """The payer answered a claim that corrections were waiting for: the claims waiting for that answer go now,
+    and the answered claim gives way to them. Returns every claim changed.
+
+    Accepted, a replacement or void names the answered claim's payer claim number and the claim becomes
+    replaced or voided. Rejected, the payer never took it: what the payer still has is the claim it replaced,
+    if it was a replacement, so a replacement or void waiting keeps that claim's number (given it when built);
+    if it was an original, a replacement goes as an original and a void has nothing left to void. The
+    rejected claim is withdrawn either way, so it leaves the rejection queue."""
+    waiting = [c for c in encounter_claims if c.waits_for == answered.id and c.state not in FINAL]
     if not waiting:
         return []
+    accepted = answered.state == "accepted"
     for claim in waiting:
-        claim.release(now, cause)
-        if answered.state == "accepted" and claim.frequency in ("7", "8"):
+        claim.answer_came(now, cause)
+        if accepted and claim.frequency in ("7", "8"):
             claim.replaces_payer_claim_number = answered.payer_claim_number
-        elif claim.frequency == "7":
+        elif claim.frequency == "7" and claim.replaces_payer_claim_number is None:
             claim.become_original()
-        elif claim.frequency == "8":
+        elif claim.frequency == "8" and claim.replaces_payer_claim_number is None:
             claim.void("withdrawn", now, cause)
     replacement = next((claim for claim in waiting if claim.frequency == "7"), None)
-    void = next((claim for claim in waiting if claim.frequency == "8"), None)
+    void = next((claim for claim in waiting if claim.frequency == "8" and claim.state != "voided"), None)
     reason: VoidReason = "encounter_voided" if len(waiting) == 1 and void is not None else "encounter_corrected"
-    if answered.state == "accepted" and replacement is not None:
+    if accepted and replacement is not None:
         answered.replaced_by(replacement.id, now, cause)
-    elif answered.state == "accepted" and void is not None:
+    elif accepted and void is not None:
         answered.void(reason, now, cause, void_claim=void)
     else:
         answered.void(reason, now, cause)
@@ -139,8 +145,9 @@ def _follow_unsent_correction(
 ) -> Succession:
     """A further correction (or a void) while a replacement is still unsent: that replacement is voided, and
     what takes its place still answers the claim the payer has: a new replacement (7) at the same payer, else
-    a void (8), with the same REF*F8 and the same hold. A correction to another payer then builds a new
-    original there."""
+    a void (8), with the same REF*F8, the same hold and the same wait for the payer's answer. A correction to
+    another payer then builds a new original there, which waits as well."""
+    held, waits_for = pending.held, pending.waits_for
     pending.void("encounter_corrected", now, cause)
     succession = Succession(changed=[pending])
     if encounter is not None and same_payer:
@@ -150,15 +157,13 @@ def _follow_unsent_correction(
         )  # fmt: skip
     else:
         successor = pending.void_claim(new_id(), now, cause, voids=pending.replaces_payer_claim_number)
-    if pending.held is not None:
-        successor.hold(pending.held, now, cause)
+    if held is not None:
+        successor.hold(held, now, cause)
     succession.built.append(successor)
     if encounter is not None and not same_payer:
         succession.built.append(
             Claim.build(claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause)
         )
+    for claim in succession.built:
+        claim.waits_for = waits_for
     return succession
-
-
-def _awaiting_answer(claim: Claim) -> str:
-    return f"waits for the payer's answer to claim {claim.patient_control_number}"

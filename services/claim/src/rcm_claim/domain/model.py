@@ -126,7 +126,8 @@ class Claim:
     rejection: Rejection | None = None
     billing_notes: BillingNotes = field(default_factory=lambda: BillingNotes())
     scrub: ScrubRecord | None = None
-    held: str | None = None  # why the claim is kept out of batches, while it is
+    held: str | None = None  # why a person or charge keeps the claim out of batches, while they do
+    waits_for: UUID | None = None  # the claim whose answer from the payer this one waits for before it goes
     revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -211,6 +212,7 @@ class Claim:
             rejection=None,
             scrub=None,
             held=None,
+            waits_for=None,
             revision=0,
             timeline=[Transition(now, None, "draft", cause, f"voids claim {self.patient_control_number}")],
             events=[events.ClaimCreated()],
@@ -279,9 +281,25 @@ class Claim:
 
     def release(self, now: datetime, cause: str) -> None:
         if self.held is None:
-            raise ClaimError("the claim is not held")
+            waiting = " (it waits for the payer's answer to another claim, which releases it)" if self.waits_for else ""
+            raise ClaimError(f"the claim is not held{waiting}")
         self.held = None
         self.timeline.append(Transition(now, self.state, self.state, cause, "released"))
+
+    def wait_for_answer(self, other: Claim, now: datetime, cause: str) -> None:
+        """Go only once the payer has answered `other` (a correction or void of a claim the payer has)."""
+        self.waits_for = other.id
+        note = f"waits for the payer's answer to claim {other.patient_control_number}"
+        self.timeline.append(Transition(now, self.state, self.state, cause, note))
+
+    def answer_came(self, now: datetime, cause: str) -> None:
+        self.waits_for = None
+        self.timeline.append(Transition(now, self.state, self.state, cause, "the payer's answer came"))
+
+    @property
+    def kept_back(self) -> bool:
+        """Out of every batch: held by someone, or waiting for the payer's answer to another claim."""
+        return self.held is not None or self.waits_for is not None
 
     def follow_coverage_order(self, order: str) -> None:
         """Take the coverage's order as registration now says it (SBR01), while the claim is unsent."""
@@ -292,6 +310,8 @@ class Claim:
         """Put the ready claim in a stored batch: from now on it is on its way and nothing rebuilds it."""
         if self.held is not None:
             raise ClaimError("a held claim is not batched: release it first")
+        if self.waits_for is not None:
+            raise ClaimError("the claim waits for the payer's answer to another claim")
         self._move("batched", now, cause, f"batch {batch_id}")
         self.batch_id = batch_id
         self.rejection = None
@@ -326,6 +346,8 @@ class Claim:
         `void_claim` (frequency 8) goes to the payer in its place."""
         note = reason.replace("_", " ") + (f"; void claim {void_claim.id}" if void_claim is not None else "")
         self._move("voided", now, cause, note)
+        self.held = None
+        self.waits_for = None
         self.events.append(events.ClaimVoided(reason, void_sent=void_claim is not None))
 
     def replaced_by(self, replacement_id: UUID, now: datetime, cause: str) -> None:

@@ -41,11 +41,16 @@ class Acknowledger:
     clock: Clock
 
     async def run_once(self) -> int:
-        """Apply every 277CA waiting in the mailbox; returns how many claims they answered."""
+        """Apply every 277CA waiting in the mailbox; returns how many claims they answered. A file that fails
+        is logged and left for the next round, and the files after it are taken all the same."""
         answered = 0
         for file in await self.gateway.mailbox():
-            if file.kind == "277CA":
+            if file.kind != "277CA":
+                continue
+            try:
                 answered += await self.take(file)
+            except Exception:
+                logger.exception("277CA %s could not be applied; it stays in the mailbox for the next round", file.id)
         return answered
 
     async def take(self, file: MailboxFile) -> int:

@@ -14,7 +14,10 @@ from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 
 
 async def settle_followers(uow: ClaimUnitOfWork, answered: Claim, now: datetime, cause: str) -> None:
-    """Let go the claims held for `answered`'s answer, storing them; `answered` itself is the caller's to store."""
+    """Let go the claims waiting for `answered`'s answer, storing them; `answered` itself is the caller's to
+    store. The patient is taken first, as the consumers take it: a correction being applied meanwhile either
+    committed its waiting claim before (and it is found here) or reads the answer after (and waits for none)."""
+    await uow.lock_patient(answered.patient_id)
     others = [claim for claim in await uow.claims.for_encounter(answered.encounter_id) if claim.id != answered.id]
     for claim in after_answer(answered, others, now, cause):
         if claim is not answered:

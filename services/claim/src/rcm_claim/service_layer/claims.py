@@ -88,12 +88,15 @@ async def annotate(
     revision: int,
 ) -> ClaimPublic:  # fmt: skip
     """Set what the biller tells the payer on a claim the payer does not have yet: the fields named in
-    `changes` take their new values, the others keep theirs."""
-
-    def set_notes(claim: Claim) -> None:
-        claim.annotate(dataclasses.replace(claim.billing_notes, **changes), scrubber.clock(), f"api:{by}")
-
-    return await _change(claim_id, uow, revision, set_notes)
+    `changes` take their new values, the others keep theirs; then the claim is scrubbed again."""
+    async with uow:
+        claim = await _claim_to_change(uow, claim_id, revision)
+        try:
+            claim.annotate(dataclasses.replace(claim.billing_notes, **changes), scrubber.clock(), f"api:{by}")
+        except ClaimError as error:
+            raise Conflict(f"{error}.") from None
+        await scrubber.scrub(uow, claim, f"api:{by}")
+        return await _store(uow, claim)
 
 
 async def override_rule(

@@ -24,7 +24,8 @@ class AnnotateClaim(_Command):
         str | None, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9-]+$")
     ] = None
     delay_reason_code: Literal["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "15"] | None = None
-    note: Annotated[str | None, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9 .,;:'/()&+-]+$")] = None
+    # No X12 delimiter (* ~ : ^) can be written into NTE02.
+    note: Annotated[str | None, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9 .,;'/()&+-]+$")] = None
 
 
 class HoldClaim(_Command):

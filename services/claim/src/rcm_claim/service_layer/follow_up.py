@@ -1,13 +1,13 @@
 """Follow-up: a claim the payer accepted and has not paid after the payer's follow-up days is asked about on a
 276, one per payer and round, and the 277's statuses go on each claim's timeline (ClaimStatusUpdated). A claim
 is asked about again only once another follow-up period has passed. The inquiry changes nothing at the
-payer, so a call that goes unanswered is simply made again in the next round.
+payer, so a call that goes unanswered is simply made again in the next round. Its ISA13 comes from the same
+counter as the batches', and each claim asked about is audited as a disclosure to the clearinghouse.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -73,12 +73,14 @@ class FollowUp:
                 coverage = await uow.coverages.get(claim.coverage_id)
                 if patient is not None and coverage is not None:
                     billable.append((claim, patient, coverage))
-        if providers is None or not billable:
-            return 0
+                    uow.record_access("disclose", "claim", claim.id, claim.patient_id)
+            if providers is None or not billable:
+                return 0
+            control_number = await uow.batches.next_interchange_control_number()
+            await uow.commit()
         try:
-            # An inquiry's ISA13 is random: nothing keys on it, and the batches' sequence stays gap-free.
-            request = self.write(billable, reference=f"S{now:%Y%m%d%H%M%S}", payer=payer, providers=providers,
-                                 interchange_control_number=secrets.randbelow(999_999_999) + 1)  # fmt: skip
+            request = self.write(billable, reference=f"S{control_number:09d}", payer=payer, providers=providers,
+                                 interchange_control_number=control_number)  # fmt: skip
             answers = self.read_277(await self.gateway.claim_status(request))
         except (ClearinghouseUnavailable, ClearinghouseRefused, ValueError) as exc:
             logger.warning("the 276 to payer %s went unanswered (%s); it goes again next round", payer.payer_id, exc)

@@ -19,7 +19,7 @@ from typing import Final, Protocol
 from uuid import UUID
 
 from rcm_claim.domain.acknowledgments import SetVerdict
-from rcm_claim.domain.batches import Batch, claims_due, next_interchange_control_number
+from rcm_claim.domain.batches import TRANSACTION_SET_CONTROL_NUMBER, Batch, claims_due
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.events import Problem
@@ -33,6 +33,7 @@ from rcm_common.types import Clock
 logger = logging.getLogger(__name__)
 
 BATCH_CAUSE: Final = "worker:submission"
+REFUSING_THE_FILE: Final = frozenset({400, 422})  # the file itself cannot be taken; other 4xx are not its fault
 REFUSED: Final = Problem(
     "REFUSED",
     "The clearinghouse refused the batch file itself and sent no 999",
@@ -59,7 +60,12 @@ class BatchWriter(Protocol):
 
 
 class AcknowledgmentReader(Protocol):
-    def __call__(self, acknowledgment_999: str, control_numbers: list[str]) -> list[SetVerdict]: ...
+    def __call__(
+        self, acknowledgment_999: str, group_control_number: str, control_numbers: list[str]
+    ) -> list[SetVerdict]:
+        """The 999's verdict on each of the group's transaction sets; ValueError when the answer holds no 999
+        for that group (a TA1 alone, a 999 for another interchange)."""
+        ...
 
 
 class ClaimsGateway(Protocol):
@@ -92,7 +98,11 @@ class Submitter:
             waiting = await uow.batches.unanswered()
         submitted = rejected = sent = 0
         for batch in waiting:
-            outcome = await self.send(batch.id)
+            try:
+                outcome = await self.send(batch.id)
+            except Exception:
+                logger.exception("batch %s could not be sent or settled; it goes again next round", batch.id)
+                continue
             if outcome is not None:
                 sent += 1
                 submitted += outcome[0]
@@ -107,21 +117,19 @@ class Submitter:
             providers = await uow.directories.providers()
             if providers is None:
                 return []
-            last = await uow.batches.last_interchange_control_number()
             for payer in await uow.directories.payers():
                 ready = await self._still_ready(uow, await uow.claims.ready_to_batch(payer.payer_id, payer.batch_size))
                 due = claims_due(ready, payer, now)
                 billable = await self._billable(uow, due)
                 if not billable:
                     continue
-                control_number = next_interchange_control_number(last)
+                control_number = await uow.batches.next_interchange_control_number()
                 batch_id = uuid.uuid4()
                 text = self._written(billable, batch_id, control_number, payer, providers)
                 if text is None:
                     for claim in (claim for claim, _, _ in billable if claim.held is not None):
                         await uow.claims.save(claim)
                     continue
-                last = control_number
                 for claim, _, _ in billable:
                     claim.batch(batch_id, now, BATCH_CAUSE)
                     await uow.claims.save(claim)
@@ -139,7 +147,7 @@ class Submitter:
         today = self.clock().date()
         stale = [claim for claim in ready if claim.in_state_since.date() < today]
         await self.scrubber.rescrub(uow, stale, BATCH_CAUSE)
-        return [claim for claim in ready if claim.state == "ready" and claim.held is None]
+        return [claim for claim in ready if claim.state == "ready" and not claim.kept_back]
 
     async def _billable(self, uow: ClaimUnitOfWork, claims: list[Claim]) -> list[Billable]:
         """Each claim with the patient and coverage copies it is billed with; a claim missing one stays ready
@@ -167,8 +175,9 @@ class Submitter:
         try:
             return self.write(billable, reference=batch_id.hex, interchange_control_number=control_number,
                               payer=payer, providers=providers)  # fmt: skip
-        except ValueError:
-            pass
+        except ValueError as exc:
+            logger.error("the batch for payer %s could not be written (%s); its claims are written one by one",
+                         payer.payer_id, exc)  # fmt: skip
         now = self.clock()
         for item in billable:
             try:
@@ -193,6 +202,11 @@ class Submitter:
             await self._attempted(batch_id)
             return None
         except ClearinghouseRefused as exc:
+            if exc.status not in REFUSING_THE_FILE:
+                # The key, the address or the clearinghouse is wrong, not the file: the batch waits for a fix.
+                logger.error("batch %s: the clearinghouse answered %d; it goes again next round", batch_id, exc.status)
+                await self._attempted(batch_id)
+                return None
             logger.error("batch %s refused by the clearinghouse (%s)", batch_id, exc)
             return await self._settle(batch_id, None)
         return await self._settle(batch_id, acknowledgment)
@@ -212,10 +226,13 @@ class Submitter:
         cause = f"batch:{batch_id}"
         verdicts: list[SetVerdict] | None = None
         if acknowledgment is not None:
+            async with self.uow() as uow:
+                sent = await uow.batches.get(batch_id)
+            group = str(sent.interchange_control_number) if sent is not None else ""
             try:
-                verdicts = self.read_999(acknowledgment, [f"{1:04d}"])
-            except ValueError:
-                logger.error("batch %s: the 999 could not be read; the batch goes again", batch_id)
+                verdicts = self.read_999(acknowledgment, group, [f"{TRANSACTION_SET_CONTROL_NUMBER:04d}"])
+            except ValueError as exc:
+                logger.error("batch %s: no 999 for it in the answer (%s); the batch goes again", batch_id, exc)
                 await self._attempted(batch_id)
                 return (0, 0)
         submitted = rejected = 0

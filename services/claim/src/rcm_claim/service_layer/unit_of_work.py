@@ -100,7 +100,9 @@ class Batches(Protocol):
 
     async def unanswered(self) -> list[Batch]: ...
 
-    async def last_interchange_control_number(self) -> int | None: ...
+    async def next_interchange_control_number(self) -> int:
+        """The next ISA13, never given twice."""
+        ...
 
     async def search(
         self, *, payer_id: str | None = None, state: BatchState | None = None, limit: int = 100, offset: int = 0

@@ -4,6 +4,7 @@ patient's names, member id and diagnoses' meaning stay in the copies and never a
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -223,6 +224,12 @@ class StepPublic(BaseModel):
     note: str
 
 
+class BillingNotesPublic(BaseModel):
+    prior_authorization_number: str | None
+    delay_reason_code: str | None
+    note: str | None
+
+
 class ProblemPublic(BaseModel):
     code: str
     meaning: str
@@ -256,6 +263,7 @@ class ClaimSummary(BaseModel):
     date_of_service: date
     total_charge: Money
     held: str | None
+    waits_for: UUID | None  # the claim whose answer from the payer this one waits for
     blocking_rules: tuple[str, ...]
     rejection: RejectionPublic | None
     since: datetime  # when the claim entered its state
@@ -274,6 +282,7 @@ class ClaimSummary(BaseModel):
             date_of_service=claim.date_of_service,
             total_charge=claim.total_charge,
             held=claim.held,
+            waits_for=claim.waits_for,
             blocking_rules=claim.scrub.blocking_rules if claim.scrub is not None else (),
             rejection=RejectionPublic.of(claim.rejection) if claim.rejection is not None else None,
             since=claim.in_state_since,
@@ -291,6 +300,7 @@ class ClaimPublic(ClaimSummary):
     replaces_payer_claim_number: str | None
     batch_id: UUID | None
     status_checked_at: datetime | None
+    billing_notes: BillingNotesPublic
     lines: list[LinePublic]
     scrub: ScrubPublic | None
     timeline: list[StepPublic]
@@ -311,6 +321,7 @@ class ClaimPublic(ClaimSummary):
             replaces_payer_claim_number=claim.replaces_payer_claim_number,
             batch_id=claim.batch_id,
             status_checked_at=claim.status_checked_at,
+            billing_notes=BillingNotesPublic.model_validate(dataclasses.asdict(claim.billing_notes)),
             lines=[LinePublic.of(line) for line in claim.lines],
             scrub=ScrubPublic.of(record) if record is not None else None,
             timeline=[

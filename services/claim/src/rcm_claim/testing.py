@@ -125,7 +125,11 @@ class FakeClaims(InMemoryAggregates[Claim]):
         self, before: datetime, *, payer_id: str | None = None, limit: int, offset: int = 0
     ) -> list[Claim]:
         def waiting_since(claim: Claim) -> bool:
-            return claim.state == "submitted" and claim.in_state_since < before and payer_id in (None, claim.payer_id)
+            return (
+                claim.state in ("batched", "submitted")
+                and claim.in_state_since < before
+                and payer_id in (None, claim.payer_id)
+            )
 
         waiting = self._matching(waiting_since)
         return sorted(waiting, key=lambda claim: (claim.in_state_since, str(claim.id)))[offset : offset + limit]

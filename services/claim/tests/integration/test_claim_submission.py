@@ -285,3 +285,26 @@ async def test_batches_list_newest_first_and_one_reads_with_its_claims_states(cy
     assert [(c["id"], c["state"]) for c in one.json()["claim_states"]] == [(first, "accepted")]
     assert second != first
     assert missing.status_code == 404
+
+
+async def test_claims_with_no_answer_after_the_acknowledgment_wait_are_follow_up_work(cycle: Cycle) -> None:
+    unacknowledged = await an_encounter(cycle)
+    cycle.clock.advance(BATCH_INTERVAL)
+    await cycle.api.claim.submitter.run_once()
+    [lost] = await cycle.clearinghouse.mailbox()
+    await cycle.clearinghouse.delete_mailbox_file(lost.id)  # its 277CA never comes
+    unanswered = await an_encounter(cycle, "99213")
+    cycle.clearinghouse.lose_answers = 99  # nor does this one's 999
+    await cycle.submit_and_acknowledge()
+
+    early = await cycle.api.client.get("/workqueues/follow-up", headers=cycle.api.auth())
+    cycle.clock.advance(49 * 3600)
+    late = await cycle.api.client.get("/workqueues/follow-up", headers=cycle.api.auth())
+    elsewhere = await cycle.api.client.get("/workqueues/follow-up?payer_id=SUMMT1", headers=cycle.api.auth())
+
+    assert early.json() == []
+    assert [(item["id"], item["state"]) for item in late.json()] == [
+        (unacknowledged, "submitted"),
+        (unanswered, "batched"),
+    ]
+    assert elsewhere.json() == []

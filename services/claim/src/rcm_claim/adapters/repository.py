@@ -322,8 +322,11 @@ class SqlClaims:
     async def unanswered_since(
         self, before: datetime, *, payer_id: str | None = None, limit: int, offset: int = 0
     ) -> list[Claim]:
-        """Claims submitted before `before` that no 277CA has answered: the follow-up work queue."""
-        query = select(ClaimRow).where(col(ClaimRow.state) == "submitted", col(ClaimRow.state_since) < before)
+        """Claims sent before `before` that no 277CA has answered (submitted), or that no 999 has (batched, a
+        clearinghouse not answering): the follow-up work queue."""
+        query = select(ClaimRow).where(
+            col(ClaimRow.state).in_(("batched", "submitted")), col(ClaimRow.state_since) < before
+        )
         if payer_id is not None:
             query = query.where(col(ClaimRow.payer_id) == payer_id)
         query = query.order_by(col(ClaimRow.state_since), col(ClaimRow.id)).limit(limit).offset(offset)

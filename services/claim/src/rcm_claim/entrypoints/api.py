@@ -135,7 +135,7 @@ async def rejection_queue(
 
 @router.get(
     "/workqueues/follow-up", response_model=list[ClaimSummary], tags=["work queues"],
-    summary="Submitted claims with no 277CA",
+    summary="Claims sent with no answer",
 )  # fmt: skip
 async def follow_up_queue(
     _principal: ClaimsRead,
@@ -145,8 +145,8 @@ async def follow_up_queue(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[ClaimSummary]:
-    """Claims submitted longer ago than the service's acknowledgment wait (`RCM_ACKNOWLEDGMENT_WAIT_HOURS`,
-    48 by default) that no 277CA has answered, the longest waiting first. (Accepted claims the payer has not
+    """Claims sent longer ago than the service's acknowledgment wait (`RCM_ACKNOWLEDGMENT_WAIT_HOURS`, 48 by
+    default) that no 999 (still `batched`) or no 277CA (`submitted`) has answered, the longest waiting first. (Accepted claims the payer has not
     paid are asked about on a 276 by the service itself, after the payer's follow-up days.)"""
     before = service.clock() - timedelta(hours=service.settings.acknowledgment_wait_hours)
     return await claims.follow_up_queue(

@@ -58,8 +58,8 @@ async def list_claims(
 async def follow_up_queue(
     uow: ClaimUnitOfWork, *, unanswered_before: datetime, payer_id: str | None, limit: int, offset: int
 ) -> list[ClaimSummary]:
-    """Submitted claims no 277CA has answered since before `unanswered_before`, the longest waiting first:
-    each needs a call to the clearinghouse or the payer."""
+    """Claims sent before `unanswered_before` that no 999 (batched) or 277CA (submitted) has answered, the
+    longest waiting first: each needs a call to the clearinghouse or the payer."""
     async with uow:
         found = await uow.claims.unanswered_since(unanswered_before, payer_id=payer_id, limit=limit, offset=offset)
         for claim in found:

@@ -83,7 +83,7 @@ class Claims(Protocol):
     async def unanswered_since(
         self, before: datetime, *, payer_id: str | None = None, limit: int, offset: int = 0
     ) -> list[Claim]:
-        """Claims submitted before `before` with no 277CA answer, the longest waiting first."""
+        """Claims batched or submitted before `before` with no answer (999 or 277CA), the longest waiting first."""
         ...
 
     async def status_due(self, payer_id: str, accepted_before: datetime, *, limit: int) -> list[Claim]:

@@ -205,7 +205,10 @@ async def test_an_answer_with_no_999_for_the_batch_leaves_it_to_be_sent_again() 
     store, clock = FakeStore(), Clock(START)
     await a_ready_claim(store, clock)
     clock.advance(61)
-    ta1_only = "ISA*00*          *00*          *ZZ*RCMCLEARSIM    *ZZ*RCMPLATFORM    *261105*0900*^*00501*000000009*0*P*:~TA1*000000001*261105*0900*A*000~IEA*0*000000009~"
+    ta1_only = (
+        "ISA*00*          *00*          *ZZ*RCMCLEARSIM    *ZZ*RCMPLATFORM    *261105*0900*^*00501*000000009*0*P*:~"
+        "TA1*000000001*261105*0900*A*000~IEA*0*000000009~"
+    )
     other_interchange = Tampering(lambda text: text.replace("*1*", "*7*", 1))  # its 999 names GS06 7, not 1
 
     await submitter(store, Answering(ta1_only), clock).run_once()

@@ -146,8 +146,9 @@ async def follow_up_queue(
     offset: Offset = 0,
 ) -> list[ClaimSummary]:
     """Claims sent longer ago than the service's acknowledgment wait (`RCM_ACKNOWLEDGMENT_WAIT_HOURS`, 48 by
-    default) that no 999 (still `batched`) or no 277CA (`submitted`) has answered, the longest waiting first. (Accepted claims the payer has not
-    paid are asked about on a 276 by the service itself, after the payer's follow-up days.)"""
+    default) that no 999 (still `batched`) or no 277CA (`submitted`) has answered, the longest waiting first.
+    (Accepted claims the payer has not paid are asked about on a 276 by the service itself, after the payer's
+    follow-up days.)"""
     before = service.clock() - timedelta(hours=service.settings.acknowledgment_wait_hours)
     return await claims.follow_up_queue(
         service.uow(audit=audit), unanswered_before=before, payer_id=payer_id, limit=limit, offset=offset

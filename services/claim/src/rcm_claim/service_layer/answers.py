@@ -25,14 +25,17 @@ async def settle_followers(uow: ClaimUnitOfWork, answered: Claim, now: datetime,
             uow.record_access("update", "claim", claim.id, claim.patient_id)
 
 
+async def claims_named(uow: ClaimUnitOfWork, patient_control_numbers: list[str]) -> dict[str, Claim]:
+    """The claims an answer names, by their CLM01."""
+    found = await uow.claims.by_patient_control_numbers(patient_control_numbers)
+    return {claim.patient_control_number: claim for claim in found}
+
+
 async def apply_claim_answers(uow: ClaimUnitOfWork, answers: list[ClaimAnswer], now: datetime, cause: str) -> int:
     """Each submitted claim the 277CA names accepted (with the payer's claim number) or rejected (with the
     STC codes in words); a claim answered already, or an answer neither accepting nor rejecting, changes
     nothing. Returns how many claims changed."""
-    claims = {
-        c.patient_control_number: c
-        for c in await uow.claims.by_patient_control_numbers([a.patient_control_number for a in answers])
-    }
+    claims = await claims_named(uow, [answer.patient_control_number for answer in answers])
     changed = 0
     for answer in answers:
         claim = claims.get(answer.patient_control_number)
@@ -55,10 +58,7 @@ async def apply_status_answers(
     uow: ClaimUnitOfWork, answers: list[ClaimStatusAnswer], now: datetime, cause: str
 ) -> int:
     """Each claim a 277 answers gets its statuses on its timeline and ClaimStatusUpdated; returns how many."""
-    claims = {
-        c.patient_control_number: c
-        for c in await uow.claims.by_patient_control_numbers([a.patient_control_number for a in answers])
-    }
+    claims = await claims_named(uow, [answer.patient_control_number for answer in answers])
     changed = 0
     for answer in answers:
         claim = claims.get(answer.patient_control_number)

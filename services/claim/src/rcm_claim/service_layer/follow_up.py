@@ -8,32 +8,20 @@ counter as the batches', and each claim asked about is audited as a disclosure t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from rcm_claim.domain.acknowledgments import ClaimStatusAnswer
-from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
+from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.service_layer.answers import apply_status_answers
-from rcm_claim.service_layer.submission import Billable
+from rcm_claim.service_layer.submission import ClaimsWriter
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
 from rcm_common.types import Clock
 
 logger = logging.getLogger(__name__)
-
-
-class StatusRequestWriter(Protocol):
-    def __call__(
-        self,
-        claims: Sequence[Billable],
-        *,
-        reference: str,
-        interchange_control_number: int,
-        payer: PayerProfile,
-        providers: ProviderDirectory,
-    ) -> str: ...
 
 
 class StatusGateway(Protocol):
@@ -50,7 +38,7 @@ class StatusReader(Protocol):
 class FollowUp:
     uow: Callable[[], ClaimUnitOfWork]
     gateway: StatusGateway
-    write: StatusRequestWriter
+    write: ClaimsWriter  # the 276
     read_277: StatusReader
     clock: Clock
     batch_size: int = 50

@@ -45,7 +45,10 @@ Billable = tuple[Claim, PatientCopy, CoverageCopy]
 """A claim with the copies of the patient and coverage it is billed with."""
 
 
-class BatchWriter(Protocol):
+class ClaimsWriter(Protocol):
+    """Writes claims to one payer as X12 with the interchange control number given: the 837P batch, or the
+    276 asking about them."""
+
     def __call__(
         self,
         claims: Sequence[Billable],
@@ -55,7 +58,7 @@ class BatchWriter(Protocol):
         payer: PayerProfile,
         providers: ProviderDirectory,
     ) -> str:
-        """The claims as one 837P interchange; ValueError naming segments and elements when it cannot be."""
+        """The X12; ValueError naming segments and elements when it cannot be written."""
         ...
 
 
@@ -86,7 +89,7 @@ class SubmissionRound:
 class Submitter:
     uow: Callable[[], ClaimUnitOfWork]
     gateway: ClaimsGateway
-    write: BatchWriter
+    write: ClaimsWriter  # the 837P
     read_999: AcknowledgmentReader
     scrubber: Scrubber
     clock: Clock

@@ -102,6 +102,7 @@ bench: install
 	$(RCM) bench outbox
 	$(RCM) bench x12
 	$(RCM) bench charge
+	$(RCM) bench claim
 
 bench-x12: install
 	$(RCM) bench x12

@@ -17,7 +17,7 @@ from typing import Final
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
 from rcm_tools import contracts, scaffold
-from rcm_tools.benchmarks import charge_capture, outbox_relay, x12
+from rcm_tools.benchmarks import charge_capture, claim_submission, outbox_relay, x12
 from rcm_tools.broker import bootstrap_servers
 from rcm_tools.demo import DEFAULT_PATIENTS, DEFAULT_SEED, READ_TIMEOUT_SECONDS, DemoPlan, run_demo
 from rcm_tools.errors import ToolError
@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     benchmarks.add_parser(
         "charge", parents=[charge_capture.arguments()], help="encounters captured/s on SQLite and PostgreSQL"
     ).set_defaults(handler=charge_capture.run_benchmark)
+    benchmarks.add_parser(
+        "claim",
+        parents=[claim_submission.arguments()],
+        help="ChargesCaptured in to ClaimSubmitted out, claims/s on SQLite and PostgreSQL",
+    ).set_defaults(handler=claim_submission.run_benchmark)
     return parser
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
@@ -127,6 +127,25 @@ def _link_hash(fields: Mapping[Any, Any]) -> str:
     return hashlib.sha256((fields["prev_hash"] + canonical).encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    """An audit record as a handler asked for it: who is named is filled in from the audit context."""
+
+    action: str
+    resource_type: str
+    resource_id: str | None
+    patient_id: str | None
+
+    @classmethod
+    def of(cls, action: str, resource_type: str, resource_id: object | None, patient_id: object | None) -> AccessRecord:
+        return cls(
+            action,
+            resource_type,
+            None if resource_id is None else str(resource_id),
+            None if patient_id is None else str(patient_id),
+        )
+
+
 async def append_audit(
     session: AsyncSession,
     ctx: AuditContext,
@@ -136,7 +155,17 @@ async def append_audit(
     resource_id: str | None,
     patient_id: str | None,
 ) -> AuditRecord:
-    """Chain a record onto the log inside the caller's transaction; the caller's commit makes it durable.
+    """Chain one record onto the log inside the caller's transaction (`append_audits`)."""
+    [record] = await append_audits(session, ctx, [AccessRecord(action, resource_type, resource_id, patient_id)])
+    return record
+
+
+async def append_audits(
+    session: AsyncSession, ctx: AuditContext, accesses: Sequence[AccessRecord]
+) -> list[AuditRecord]:
+    """Chain the records onto the log, in order, inside the caller's transaction; the caller's commit makes
+    them durable. The tip is read once and the records written in one flush, however many a transaction
+    made (a consumer's batch makes hundreds).
 
     Appends are serialised so that no two records claim the same predecessor: PostgreSQL takes a
     transaction-scoped advisory lock (READ COMMITTED, the default, then reads the newest committed tip);
@@ -146,22 +175,27 @@ async def append_audit(
     if connection.dialect.name == "postgresql":
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
     tip = await session.scalar(select(AUDIT_TABLE.c.hash).order_by(AUDIT_TABLE.c.id.desc()).limit(1))
-    fields: dict[str, Any] = {
-        "occurred_at": datetime.now(UTC),
-        "actor": ctx.actor,
-        "actor_roles": ",".join(sorted(ctx.roles)),
-        "action": action,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "patient_id": patient_id,
-        "purpose": ctx.purpose,
-        "correlation_id": ctx.correlation_id,
-        "prev_hash": tip or GENESIS_HASH,
-    }
-    record = AuditRecord(**fields, hash=_link_hash(fields))
-    session.add(record)
+    previous = tip or GENESIS_HASH
+    records = []
+    for access in accesses:
+        fields: dict[str, Any] = {
+            "occurred_at": datetime.now(UTC),
+            "actor": ctx.actor,
+            "actor_roles": ",".join(sorted(ctx.roles)),
+            "action": access.action,
+            "resource_type": access.resource_type,
+            "resource_id": access.resource_id,
+            "patient_id": access.patient_id,
+            "purpose": ctx.purpose,
+            "correlation_id": ctx.correlation_id,
+            "prev_hash": previous,
+        }
+        record = AuditRecord(**fields, hash=_link_hash(fields))
+        records.append(record)
+        previous = record.hash
+    session.add_all(records)
     await session.flush()
-    return record
+    return records
 
 
 @dataclass(frozen=True)

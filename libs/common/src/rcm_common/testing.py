@@ -29,6 +29,7 @@ from sqlmodel import SQLModel
 
 from rcm_common import audit, http, inbox, merges, outbox
 from rcm_common.aggregates import EventCollector, tracked
+from rcm_common.audit import AccessRecord
 from rcm_common.auth import mint_token
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope, new_envelope
@@ -42,7 +43,7 @@ from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.replica import CoverageCopy, PatientCopy
 from rcm_common.schema_check import schema_differences, schema_snapshot
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS, ServiceSettings
-from rcm_common.uow import AccessRecord, Publication, SqlUnitOfWork
+from rcm_common.uow import Publication, SqlUnitOfWork
 
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 UNREACHABLE_BROKER = "127.0.0.1:1"

@@ -16,7 +16,7 @@ from typing import Protocol, Self, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rcm_common.aggregates import EventCollector, EventMapper, tracked
-from rcm_common.audit import AuditContext, append_audit
+from rcm_common.audit import AccessRecord, AuditContext, append_audits
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.http import IdempotentRequest, remember_response
 from rcm_common.outbox import outbox_row
@@ -51,25 +51,6 @@ class UnitOfWork(Protocol):
     def respond(self, status_code: int, resource_id: object) -> None: ...
 
     async def commit(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class AccessRecord:
-    """An audit record as a handler asked for it: who is named is filled in from the audit context."""
-
-    action: str
-    resource_type: str
-    resource_id: str | None
-    patient_id: str | None
-
-    @classmethod
-    def of(cls, action: str, resource_type: str, resource_id: object | None, patient_id: object | None) -> AccessRecord:
-        return cls(
-            action,
-            resource_type,
-            None if resource_id is None else str(resource_id),
-            None if patient_id is None else str(patient_id),
-        )
 
 
 class SqlUnitOfWork:
@@ -155,15 +136,7 @@ class SqlUnitOfWork:
         if self._accesses:
             if self._audit is None:
                 raise RuntimeError("PHI access recorded without an audit context")
-            for access in self._accesses:
-                await append_audit(
-                    self.session,
-                    self._audit,
-                    action=access.action,
-                    resource_type=access.resource_type,
-                    resource_id=access.resource_id,
-                    patient_id=access.patient_id,
-                )
+            await append_audits(self.session, self._audit, self._accesses)
         events = self.events.collect()
         if self._publication is not None:
             topic = self._publication.topic

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from rcm_common.aggregates import EventCollector, tracked
+from rcm_common.audit import AccessRecord
 from rcm_common.envelope import current_causation_id
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.testing import RecordedStore, RecordingUnitOfWork, sample_patient_registered
-from rcm_common.uow import AccessRecord, Publication
+from rcm_common.uow import Publication
 
 
 @dataclass(frozen=True, slots=True)

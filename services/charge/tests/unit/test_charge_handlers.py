@@ -28,13 +28,13 @@ from rcm_charge.testing import (
     registered,
     text_of,
 )
+from rcm_common.audit import AccessRecord
 from rcm_common.errors import ConcurrentUpdate, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from rcm_common.events import charge as contract
 from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 from rcm_common.types import utcnow
-from rcm_common.uow import AccessRecord
 from rcm_x12.professional_claim_writer import Dependent
 
 EVALUATOR = EncounterEvaluator(fake_code_sets(), utcnow)

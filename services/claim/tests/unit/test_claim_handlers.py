@@ -19,6 +19,7 @@ from rcm_claim.service_layer.handlers import (
 )
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.testing import FakeStore, charges_captured
+from rcm_common.audit import AccessRecord
 from rcm_common.envelope import Envelope
 from rcm_common.events import charge as charge_contract
 from rcm_common.events import claim as claim_contract
@@ -26,7 +27,6 @@ from rcm_common.events import eligibility as eligibility_contract
 from rcm_common.events import registration as registration_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import envelope_for, sample_coverage_added, sample_patient_registered
-from rcm_common.uow import AccessRecord
 
 NOW = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
 DAY = date(2026, 11, 2)

@@ -25,11 +25,11 @@ from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.submission import Submitter
 from rcm_claim.testing import FakeStore, charges_captured
 from rcm_clearinghouse_sim.testing import Clock, InProcessClearinghouse
+from rcm_common.audit import AccessRecord
 from rcm_common.clearinghouse import ClearinghouseRefused
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCorrected
 from rcm_common.testing import envelope_for, sample_coverage_added, sample_patient_registered
-from rcm_common.uow import AccessRecord
 from rcm_x12 import read
 from rcm_x12.acknowledgment_writer import write_999
 from rcm_x12.structure_acknowledgment import acknowledge

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from rcm_common.audit import AccessRecord
 from rcm_common.clearinghouse import ClearinghouseUnavailable
 from rcm_common.errors import Conflict, NotFound, ValidationFailed
 from rcm_common.events import eligibility as contract
@@ -17,7 +18,6 @@ from rcm_common.events import registration as reg
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 from rcm_common.types import utcnow
-from rcm_common.uow import AccessRecord
 from rcm_eligibility.adapters.x12_eligibility import Asker
 from rcm_eligibility.domain.model import RetryPolicy
 from rcm_eligibility.service_layer import commands, handlers

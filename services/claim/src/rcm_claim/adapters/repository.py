@@ -1,5 +1,10 @@
 """SQL repositories for claim's unit of work. Encrypted columns are bound to their table, row and column,
-so a ciphertext copied into another row does not decrypt."""
+so a ciphertext copied into another row does not decrypt.
+
+The copies (patients, coverages, eligibility answers, authorisations) and the directories are read at most
+once per unit of work (`Reads`): a consumer's batch builds and scrubs hundreds of claims against them, and
+reading each again per claim was most of its round trips. A save keeps what it wrote; taking a patient's
+lock forgets the copies read before it, so work done under the lock sees what committed before it."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, cast
 from uuid import UUID
 
 from sqlalchemy import delete, or_, update
@@ -69,12 +74,33 @@ def _codes(column: str) -> frozenset[str]:
     return frozenset(code for code in column.split(",") if code)
 
 
+class Reads:
+    """What one unit of work has read, by kind and key, so it is read once; `forget_copies` drops the copies."""
+
+    def __init__(self) -> None:
+        self.copies: dict[tuple[str, object], Any] = {}
+        self.directories: dict[object, Any] = {}
+
+    def forget_copies(self) -> None:
+        self.copies.clear()
+
+
+_UNREAD: Final = object()
+
+
 class SqlPatients:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, reads: Reads) -> None:
         self._session = session
         self._cipher = cipher
+        self._reads = reads
 
     async def get(self, patient_id: UUID) -> PatientCopy | None:
+        found = self._reads.copies.get(("patient", patient_id), _UNREAD)
+        if found is _UNREAD:
+            found = self._reads.copies[("patient", patient_id)] = await self._read(patient_id)
+        return cast("PatientCopy | None", found)
+
+    async def _read(self, patient_id: UUID) -> PatientCopy | None:
         row = await self._session.get(PatientCopyRow, str(patient_id))
         if row is None:
             return None
@@ -102,15 +128,23 @@ class SqlPatients:
                 updated_at=now,
             )
         )
-        await self._session.flush()  # visible to `get` in this unit of work
+        await self._session.flush()
+        self._reads.copies[("patient", patient.patient_id)] = patient
 
 
 class SqlCoverages:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, reads: Reads) -> None:
         self._session = session
         self._cipher = cipher
+        self._reads = reads
 
     async def get(self, coverage_id: UUID) -> CoverageCopy | None:
+        found = self._reads.copies.get(("coverage", coverage_id), _UNREAD)
+        if found is _UNREAD:
+            found = self._reads.copies[("coverage", coverage_id)] = await self._read(coverage_id)
+        return cast("CoverageCopy | None", found)
+
+    async def _read(self, coverage_id: UUID) -> CoverageCopy | None:
         row = await self._session.get(CoverageCopyRow, str(coverage_id))
         if row is None:
             return None
@@ -144,16 +178,24 @@ class SqlCoverages:
             )
         )
         await self._session.flush()
+        self._reads.copies[("coverage", coverage.coverage_id)] = coverage
 
 
 class SqlEligibility:
     """The latest answer per coverage: an answer checked before the one kept is ignored, so events read
     out of order never put an older answer over a newer one."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, reads: Reads) -> None:
         self._session = session
+        self._reads = reads
 
     async def latest(self, coverage_id: UUID) -> EligibilityAnswer | None:
+        found = self._reads.copies.get(("eligibility", coverage_id), _UNREAD)
+        if found is _UNREAD:
+            found = self._reads.copies[("eligibility", coverage_id)] = await self._read(coverage_id)
+        return cast("EligibilityAnswer | None", found)
+
+    async def _read(self, coverage_id: UUID) -> EligibilityAnswer | None:
         row = await self._session.get(EligibilityAnswerRow, str(coverage_id))
         if row is None:
             return None
@@ -184,15 +226,23 @@ class SqlEligibility:
             )
         )
         await self._session.flush()
+        self._reads.copies[("eligibility", answer.coverage_id)] = answer
         return True
 
 
 class SqlAuthorizations:
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, reads: Reads) -> None:
         self._session = session
         self._cipher = cipher
+        self._reads = reads
 
     async def for_coverage(self, coverage_id: UUID) -> list[Authorization]:
+        found = self._reads.copies.get(("authorizations", coverage_id), _UNREAD)
+        if found is _UNREAD:
+            found = self._reads.copies[("authorizations", coverage_id)] = await self._read(coverage_id)
+        return list(cast("list[Authorization]", found))
+
+    async def _read(self, coverage_id: UUID) -> list[Authorization]:
         query = (
             select(AuthorizationRow)
             .where(col(AuthorizationRow.coverage_id) == str(coverage_id))
@@ -216,6 +266,7 @@ class SqlAuthorizations:
             )
         )
         await self._session.flush()
+        self._reads.copies.pop(("authorizations", authorization.coverage_id), None)
 
     def _authorization(self, row: AuthorizationRow) -> Authorization:
         return Authorization(
@@ -566,28 +617,38 @@ class SqlAcknowledgmentFiles:
 class SqlDirectories:
     """The provider directory (one document) and the payer directory (a row per payer), each replaced whole."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, reads: Reads) -> None:
         self._session = session
+        self._reads = reads
 
     async def providers(self) -> ProviderDirectory | None:
-        row = await self._session.get(ProviderDirectoryRow, _PROVIDER_DIRECTORY_ROW)
-        return None if row is None else _provider_directory(json.loads(row.document))
+        found = self._reads.directories.get("providers", _UNREAD)
+        if found is _UNREAD:
+            row = await self._session.get(ProviderDirectoryRow, _PROVIDER_DIRECTORY_ROW)
+            found = None if row is None else _provider_directory(json.loads(row.document))
+            self._reads.directories["providers"] = found
+        return cast("ProviderDirectory | None", found)
 
     async def replace_providers(self, directory: ProviderDirectory, by: str, now: datetime) -> None:
         document = serialization.dumps(asdict(directory))
         await self._session.merge(ProviderDirectoryRow(id=_PROVIDER_DIRECTORY_ROW, document=document, updated_by=by,
                                                        updated_at=now))  # fmt: skip
         await self._session.flush()
+        self._reads.directories["providers"] = directory
 
     async def payers(self) -> list[PayerProfile]:
         rows = (await self._session.scalars(select(PayerProfileRow).order_by(col(PayerProfileRow.payer_id)))).all()
         return [_payer(row) for row in rows]
 
     async def payer(self, payer_id: str) -> PayerProfile | None:
-        row = await self._session.get(PayerProfileRow, payer_id)
-        return None if row is None else _payer(row)
+        found = self._reads.directories.get(("payer", payer_id), _UNREAD)
+        if found is _UNREAD:
+            row = await self._session.get(PayerProfileRow, payer_id)
+            found = self._reads.directories[("payer", payer_id)] = None if row is None else _payer(row)
+        return cast("PayerProfile | None", found)
 
     async def replace_payers(self, payers: Sequence[PayerProfile], now: datetime) -> None:
+        self._reads.directories = {k: v for k, v in self._reads.directories.items() if k == "providers"}
         await self._session.execute(delete(PayerProfileRow))
         self._session.add_all(
             PayerProfileRow(

@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlalchemy import text
 
 from rcm_claim.adapters.repository import (
+    Reads,
     SqlAcknowledgmentFiles,
     SqlAuthorizations,
     SqlBatches,
@@ -32,24 +33,27 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
     batches: SqlBatches
     acknowledgment_files: SqlAcknowledgmentFiles
     directories: SqlDirectories
+    reads: Reads
 
     def _start(self) -> None:
-        self.patients = SqlPatients(self.session, self.cipher)
+        self.reads = Reads()
+        self.patients = SqlPatients(self.session, self.cipher, self.reads)
         self.merges = SqlMerges(self.session)
-        self.coverages = SqlCoverages(self.session, self.cipher)
-        self.eligibility = SqlEligibility(self.session)
-        self.authorizations = SqlAuthorizations(self.session, self.cipher)
+        self.coverages = SqlCoverages(self.session, self.cipher, self.reads)
+        self.eligibility = SqlEligibility(self.session, self.reads)
+        self.authorizations = SqlAuthorizations(self.session, self.cipher, self.reads)
         self.claims = self.tracked(SqlClaims(self.session, self.cipher))
         self.batches = SqlBatches(self.session, self.cipher)
         self.acknowledgment_files = SqlAcknowledgmentFiles(self.session, self.cipher)
-        self.directories = SqlDirectories(self.session)
+        self.directories = SqlDirectories(self.session, self.reads)
 
     async def lock_patient(self, patient_id: UUID) -> None:
         """Take the patient for the rest of the transaction. Each topic has its own consumer, so a charge and an
         authorisation for one patient may be handled at once; on PostgreSQL (read committed) the second waits
         here until the first commits, so neither scrubs without seeing the other. SQLite's write transactions
-        are serial already."""
+        are serial already. What was read of the copies before is read again after: it may have changed."""
         if is_postgres(self.session):
             await self.session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"claim:patient:{patient_id}"}
             )
+            self.reads.forget_copies()

@@ -248,3 +248,32 @@ async def test_a_batch_is_kept_with_its_x12_encrypted_and_its_interchange_contro
         assert await uow.batches.next_interchange_control_number() == 4
         stored = (await uow.session.execute(text("SELECT x12_encrypted FROM claim_batch"))).scalars().all()
     assert not [x12 for x12 in stored if "DOE" in x12]
+
+
+async def test_a_unit_of_work_reads_a_copy_once_and_again_after_taking_the_patients_lock(
+    service: ClaimService, database_url: str
+) -> None:
+    patient = PatientCopy(uuid.uuid4(), Person("Doe", "Jane", date(1980, 1, 2), "F"),
+                          Address("1 Elm St", "Springfield", "IL", "62704"))  # fmt: skip
+    async with service.uow() as uow:
+        await uow.patients.save(patient, NOW)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        first = await uow.patients.get(patient.patient_id)
+        await uow.session.execute(
+            text("UPDATE patient_demographics SET merged_into_id = :other WHERE patient_id = :id"),
+            {"other": str(uuid.uuid4()), "id": str(patient.patient_id)},
+        )
+        again = await uow.patients.get(patient.patient_id)
+        await uow.lock_patient(patient.patient_id)
+        under_lock = await uow.patients.get(patient.patient_id)
+
+    assert first is again  # read once
+    assert first is not None
+    assert first.merged_into is None
+    assert under_lock is not None
+    if database_url:  # PostgreSQL: the lock may follow another transaction's commit, so copies are read again
+        assert under_lock.merged_into is not None
+    else:  # SQLite: the transaction was the only writer from its start, so what it read stands
+        assert under_lock is first

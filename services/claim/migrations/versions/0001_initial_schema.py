@@ -114,12 +114,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_claim_batch_state", "claim_batch", ["state"])
     op.create_index("ix_claim_batch_interchange_control_number", "claim_batch", ["interchange_control_number"])
-    op.create_table(
+    counter = op.create_table(
         "interchange_counter",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.bulk_insert(counter, [{"id": 1, "last": 0}])  # one row, there before any two builders race for it
     op.create_table(
         "acknowledgment_file",
         sa.Column("digest", sa.String(length=64), nullable=False),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -133,6 +133,7 @@ def test_the_live_claim_is_the_latest_neither_voided_nor_replaced() -> None:
 
 
 VERSION_3 = dataclasses.replace(VERSION_2, version=3)
+LATER = NOW + timedelta(minutes=5)
 
 
 def test_a_second_correction_after_acceptance_is_still_a_replacement_naming_the_payers_number() -> None:
@@ -273,3 +274,47 @@ def test_an_answer_no_claim_waits_for_changes_nothing() -> None:
 
     assert after_answer(original, [unrelated], NOW, "277ca:1") == []
     assert original.state == "accepted"
+
+
+def test_a_correction_back_to_the_payer_supersedes_the_void_waiting_beside_it() -> None:
+    original = claim_in("submitted")
+    self_pay = dataclasses.replace(VERSION_2, coverage_id=None, payer_id=None)
+    [void_claim] = corrected(original, self_pay, "primary", uuid.uuid4, NOW, "e:2").built
+    [replacement] = corrected(live_claim([original, void_claim]), VERSION_3, "primary", uuid.uuid4, LATER, "e:3").built
+    original.accept("ACME900", LATER, "277ca:1")
+
+    after_answer(original, [void_claim, replacement], LATER, "277ca:1")
+
+    assert void_claim.state == "voided"  # superseded: it never goes
+    assert (replacement.frequency, replacement.replaces_payer_claim_number, replacement.waits_for) == (
+        "7",
+        "ACME900",
+        None,
+    )
+    assert original.state == "replaced"
+
+
+def test_an_encounter_moved_away_and_back_while_the_payer_answers_goes_as_a_replacement_not_a_second_original() -> None:
+    original = claim_in("submitted")
+    elsewhere = dataclasses.replace(VERSION_2, coverage_id=uuid.uuid4(), payer_id="SUMMT1")
+    void_claim, summit = corrected(original, elsewhere, "primary", uuid.uuid4, NOW, "e:2").built
+    succession = corrected(live_claim([original, void_claim, summit]), VERSION_3, "primary", uuid.uuid4, LATER, "e:3")
+    [back] = succession.built
+    assert (summit.state, back.frequency, back.waits_for) == ("voided", "1", original.id)
+    original.accept("ACME900", LATER, "277ca:1")
+
+    after_answer(original, [void_claim, summit, back], LATER, "277ca:1")
+
+    assert (back.frequency, back.replaces_payer_claim_number) == ("7", "ACME900")
+    assert void_claim.state == "voided"
+    assert original.state == "replaced"
+
+
+def test_a_void_the_rejection_leaves_nothing_to_void_still_says_the_encounter_was_voided() -> None:
+    original = claim_in("submitted")
+    [void_claim] = withdrawn(original, "encounter_voided", uuid.uuid4, NOW, "e:2").built
+    original.reject("277CA", (events.Problem("A3:33", "not found"),), NOW, "277ca:1")
+
+    after_answer(original, [void_claim], NOW, "277ca:1")
+
+    assert original.events[-1] == events.ClaimVoided("encounter_voided")

@@ -245,3 +245,22 @@ async def test_batches_for_several_payers_in_one_round_take_interchange_numbers_
     numbers = sorted(batch.interchange_control_number for batch in store.batches.rows.values())
     assert numbers == [1, 2, 3, 4, 5, 6]
     assert {claim.state for claim in store.claims.rows.values()} == {"submitted"}
+
+
+async def test_an_interchange_the_clearinghouse_rejects_on_a_ta1_rejects_its_claims_with_the_note_in_words() -> None:
+    store, clock = FakeStore(), Clock(START)
+    await a_ready_claim(store, clock)
+    clock.advance(61)
+    ta1_rejected = (
+        "ISA*00*          *00*          *ZZ*RCMCLEARSIM    *ZZ*RCMPLATFORM    *261105*0900*^*00501*000000009*0*P*:~"
+        "TA1*0001*261105*0900*R*024~IEA*0*000000009~"
+    )
+
+    await submitter(store, Answering(ta1_rejected), clock).run_once()
+
+    [claim] = store.claims.rows.values()
+    assert claim.state == "rejected"
+    assert claim.rejection is not None
+    assert [(p.code, p.meaning) for p in claim.rejection.problems] == [
+        ("TA1:024", "Invalid Interchange Content (e.g., Invalid GS Segment)")
+    ]

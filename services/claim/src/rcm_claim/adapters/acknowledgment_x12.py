@@ -25,13 +25,23 @@ from rcm_x12.codes.claim_status import REJECTED_CATEGORIES
 
 def set_verdicts(acknowledgment_999: str, group_control_number: str, control_numbers: list[str]) -> list[SetVerdict]:
     """The 999's verdict on each transaction set sent (by ST02) in the functional group `group_control_number`
-    (GS06, which the 999's AK102 names). A set the 999 does not name takes its group's verdict (AK9): a group
-    rejected whole rejects every set in it. An answer with no 999 for that group (a TA1 alone, a 999 for
-    another interchange) is a ValueError: it says nothing of these claims."""
+    (GS06, which the 999's AK102 names; the batch's GS06 is its ISA13). A set the 999 does not name takes its
+    group's verdict (AK9): a group rejected whole rejects every set in it. A TA1 rejecting the interchange
+    (TA104 R) rejects every set, with TA105 in words. An answer saying nothing of the group (a TA1 accepting
+    it alone, a 999 for another interchange) is a ValueError: it says nothing of these claims."""
+    answer = read_acknowledgments(acknowledgment_999)
+    refusals = [
+        ta1 for ta1 in answer.interchange if ta1.code == "R" and _same(ta1.control_number, group_control_number)
+    ]
+    if refusals:
+        problem = Problem(
+            f"TA1:{refusals[0].note_code}", refusals[0].note or "The interchange was rejected", STRUCTURE_FIX
+        )
+        return [SetVerdict(number, False, (problem,)) for number in control_numbers]
     groups = [
         group
-        for group in read_acknowledgments(acknowledgment_999).implementation
-        if group.functional_id == "HC" and group.group_control_number == group_control_number
+        for group in answer.implementation
+        if group.functional_id == "HC" and _same(group.group_control_number, group_control_number)
     ]
     if not groups:
         raise ValueError("the answer holds no 999 for the batch's functional group")
@@ -39,6 +49,11 @@ def set_verdicts(acknowledgment_999: str, group_control_number: str, control_num
     return [
         _set_verdict(named[number]) if number in named else _group_verdict(number, groups) for number in control_numbers
     ]
+
+
+def _same(control_number: str, ours: str) -> bool:
+    """Control numbers compared as numbers: some echo ours with leading zeros."""
+    return control_number.strip().isdigit() and ours.isdigit() and int(control_number) == int(ours)
 
 
 def _set_verdict(response: TransactionSetResponse) -> SetVerdict:

@@ -8,6 +8,7 @@ lock forgets the copies read before it, so work done under the lock sees what co
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
@@ -226,7 +227,8 @@ class SqlEligibility:
             )
         )
         await self._session.flush()
-        self._reads.copies[("eligibility", answer.coverage_id)] = answer
+        kept = dataclasses.replace(answer, reject_codes=tuple(sorted(set(answer.reject_codes))))  # as stored
+        self._reads.copies[("eligibility", answer.coverage_id)] = kept
         return True
 
 

@@ -47,6 +47,7 @@ def corrected(
     """A new version of the encounter: the claims it changes and builds (nothing for a self-pay version
     beyond withdrawing the claim in play)."""
     billable = encounter.coverage_id is not None and encounter.payer_id is not None
+    inherited_wait = live.waits_for if live is not None else None  # an unsent claim waiting passes its wait on
     same_payer = live is not None and (live.coverage_id, live.payer_id) == (encounter.coverage_id, encounter.payer_id)
     if live is not None and _stands_in(live):
         return _follow_unsent_correction(live, encounter if billable else None, same_payer, coverage_order,
@@ -73,6 +74,8 @@ def corrected(
         )
         if live is not None and live.state in AWAITING_ANSWER:
             original.wait_for_answer(live, now, cause)
+        elif inherited_wait is not None:
+            original.waits_for = inherited_wait
         succession.built.append(original)
     return succession
 
@@ -100,29 +103,44 @@ def after_answer(answered: Claim, encounter_claims: list[Claim], now: datetime, 
     """The payer answered a claim that corrections were waiting for: the claims waiting for that answer go now,
     and the answered claim gives way to them. Returns every claim changed.
 
-    Accepted, a replacement or void names the answered claim's payer claim number and the claim becomes
-    replaced or voided. Rejected, the payer never took it: what the payer still has is the claim it replaced,
-    if it was a replacement, so a replacement or void waiting keeps that claim's number (given it when built);
-    if it was an original, a replacement goes as an original and a void has nothing left to void. The
-    rejected claim is withdrawn either way, so it leaves the rejection queue."""
+    What the payer holds after its answer decides what goes: the answered claim's number when accepted; when
+    rejected, the number of the claim it replaced, if it was a replacement, else nothing. Holding one, a
+    waiting void or replacement names it, and a waiting original for the same payer and coverage (the
+    encounter moved away and back) goes as a replacement of it; a bill for that payer supersedes a void
+    waiting beside it, and only the latest bill goes. Holding none, a replacement goes as an original and a
+    void has nothing to void. The answered claim becomes replaced or voided (void sent) when accepted, and
+    is withdrawn when rejected, so it leaves the rejection queue."""
     waiting = [c for c in encounter_claims if c.waits_for == answered.id and c.state not in FINAL]
     if not waiting:
         return []
-    accepted = answered.state == "accepted"
+    only_voids = all(claim.frequency == "8" for claim in waiting)
+    reason: VoidReason = "encounter_voided" if only_voids else "encounter_corrected"
+    holds = answered.payer_claim_number if answered.state == "accepted" else answered.replaces_payer_claim_number
+    here = [
+        c
+        for c in waiting
+        if c.frequency != "8" and (c.payer_id, c.coverage_id) == (answered.payer_id, answered.coverage_id)
+    ]
+    latest_here = max(here, key=lambda claim: claim.timeline[0].at, default=None)
     for claim in waiting:
         claim.answer_came(now, cause)
-        if accepted and claim.frequency in ("7", "8"):
-            claim.replaces_payer_claim_number = answered.payer_claim_number
-        elif claim.frequency == "7" and claim.replaces_payer_claim_number is None:
+        superseded = latest_here is not None and holds is not None and claim is not latest_here
+        if superseded and (claim.frequency == "8" or claim in here):
+            claim.void("encounter_corrected", now, cause)
+        elif holds is not None and claim.frequency in ("7", "8"):
+            claim.replaces_payer_claim_number = holds
+        elif holds is not None and claim is latest_here:
+            claim.become_replacement(holds)
+        elif claim.frequency == "7":
             claim.become_original()
-        elif claim.frequency == "8" and claim.replaces_payer_claim_number is None:
+        elif claim.frequency == "8":
             claim.void("withdrawn", now, cause)
-    replacement = next((claim for claim in waiting if claim.frequency == "7"), None)
-    void = next((claim for claim in waiting if claim.frequency == "8" and claim.state != "voided"), None)
-    reason: VoidReason = "encounter_voided" if len(waiting) == 1 and void is not None else "encounter_corrected"
-    if accepted and replacement is not None:
+    going = [claim for claim in waiting if claim.state != "voided"]
+    replacement = next((claim for claim in going if claim.frequency == "7"), None)
+    void = next((claim for claim in going if claim.frequency == "8"), None)
+    if answered.state == "accepted" and replacement is not None:
         answered.replaced_by(replacement.id, now, cause)
-    elif accepted and void is not None:
+    elif answered.state == "accepted" and void is not None:
         answered.void(reason, now, cause, void_claim=void)
     else:
         answered.void(reason, now, cause)

@@ -226,6 +226,13 @@ class Claim:
         self.frequency = "1"
         self.replaces_payer_claim_number = None
 
+    def become_replacement(self, payer_claim_number: str) -> None:
+        """An unsent original for a payer that, it turns out, has the encounter's claim: it replaces that one."""
+        if self.state not in HOLDABLE:
+            raise ClaimError(f"a {self.state} claim is with the payer as it was sent")
+        self.frequency = "7"
+        self.replaces_payer_claim_number = payer_claim_number
+
     @property
     def in_state_since(self) -> datetime:
         """When the claim entered its state: holds, releases and re-scrubs within a state do not count, so a

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from rcm_claim.domain.copies import Authorization, EligibilityAnswer, EligibilityStatus
 from rcm_claim.domain.corrections import Succession, corrected, live_claim, withdrawn
-from rcm_claim.domain.model import HOLDABLE, EncounterLine, EncounterVersion
+from rcm_claim.domain.model import HOLDABLE, Claim, EncounterLine, EncounterVersion
 from rcm_claim.service_layer.projection import PROJECTION
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
@@ -208,10 +208,17 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
         succession = corrected(live_claim(claims), encounter, order, uuid.uuid4, now, cause)
         await apply(uow, patient_id, succession, cause)
 
+    async def encounter_claim_locked(uow: ClaimUnitOfWork, encounter_id: UUID) -> Claim | None:
+        """The encounter's claim in play, read again under its patient's lock (charge's held and voided events
+        may not name the patient, so the claims tell whose lock to take)."""
+        live = live_claim(await uow.claims.for_encounter(encounter_id))
+        if live is None:
+            return None
+        await uow.lock_patient(live.patient_id)
+        return live_claim(await uow.claims.for_encounter(encounter_id))
+
     async def on_held(event: charge_contract.ChargesHeld, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
-        if event.patient_id is not None:
-            await uow.lock_patient(await billed_patient(uow, event.patient_id))
-        live = live_claim(await uow.claims.for_encounter(event.encounter_id))
+        live = await encounter_claim_locked(uow, event.encounter_id)
         if live is None or live.encounter_version != event.version or live.state not in HOLDABLE or live.held:
             return
         reason = f"charge is correcting the encounter ({', '.join(event.issue_codes) or 'no issue named'})"
@@ -220,9 +227,7 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
         uow.record_access("update", "claim", live.id, live.patient_id)
 
     async def on_voided(event: charge_contract.ChargesVoided, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
-        if event.patient_id is not None:
-            await uow.lock_patient(await billed_patient(uow, event.patient_id))
-        live = live_claim(await uow.claims.for_encounter(event.encounter_id))
+        live = await encounter_claim_locked(uow, event.encounter_id)
         if live is None:
             return
         cause = cause_of(envelope)

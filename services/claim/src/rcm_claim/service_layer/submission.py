@@ -33,7 +33,7 @@ from rcm_common.types import Clock
 logger = logging.getLogger(__name__)
 
 BATCH_CAUSE: Final = "worker:submission"
-REFUSING_THE_FILE: Final = frozenset({400, 422})  # the file itself cannot be taken; other 4xx are not its fault
+REFUSING_THE_FILE: Final = frozenset({400, 413, 422})  # the file itself cannot be taken; other 4xx are not its fault
 REFUSED: Final = Problem(
     "REFUSED",
     "The clearinghouse refused the batch file itself and sent no 999",

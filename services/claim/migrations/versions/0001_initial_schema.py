@@ -81,6 +81,7 @@ def upgrade() -> None:
         sa.Column("frequency", sa.String(length=1), nullable=False),
         sa.Column("payer_claim_number", sa.String(length=50), nullable=True),
         sa.Column("batch_id", sa.String(length=36), nullable=True),
+        sa.Column("waits_for", sa.String(length=36), nullable=True),
         sa.Column("status_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("held", sa.Boolean(), nullable=False),
         sa.Column("blocking_rules", sa.String(length=2000), nullable=False),
@@ -97,6 +98,7 @@ def upgrade() -> None:
     op.create_index("ix_claim_date_of_service", "claim", ["date_of_service"])
     op.create_index("ix_claim_queue", "claim", ["state", "state_since"])
     op.create_index("ix_claim_batch_id", "claim", ["batch_id"])
+    op.create_index("ix_claim_waits_for", "claim", ["waits_for"])
     op.create_table(
         "claim_batch",
         sa.Column("id", sa.String(length=36), nullable=False),

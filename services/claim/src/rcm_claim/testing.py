@@ -118,6 +118,9 @@ class FakeClaims(InMemoryAggregates[Claim]):
     async def in_batch(self, batch_id: UUID) -> list[Claim]:
         return self._matching(lambda claim: claim.batch_id == batch_id)
 
+    async def waiting_for(self, claim_ids: Collection[UUID]) -> list[Claim]:
+        return self._matching(lambda claim: claim.waits_for in claim_ids)
+
     async def by_patient_control_numbers(self, numbers: Collection[str]) -> list[Claim]:
         return self._matching(lambda claim: claim.patient_control_number in numbers)
 
@@ -258,6 +261,9 @@ class FakeUnitOfWork(RecordingUnitOfWork):
 
     async def lock_patient(self, patient_id: UUID) -> None:
         self.locked.append(patient_id)
+
+    async def lock_patients(self, patient_ids: Collection[UUID]) -> None:
+        self.locked.extend(sorted(set(patient_ids), key=str))
 
 
 def charges_captured(

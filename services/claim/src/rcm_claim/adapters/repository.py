@@ -367,6 +367,15 @@ class SqlClaims:
         query = select(ClaimRow).where(col(ClaimRow.batch_id) == str(batch_id)).order_by(col(ClaimRow.id))
         return self._claims((await self._session.scalars(query)).all())
 
+    async def waiting_for(self, claim_ids: Collection[UUID]) -> list[Claim]:
+        """The claims waiting for the payer's answer to any of these, oldest first."""
+        query = (
+            select(ClaimRow)
+            .where(col(ClaimRow.waits_for).in_([str(claim_id) for claim_id in claim_ids]))
+            .order_by(col(ClaimRow.created_at), col(ClaimRow.id))
+        )
+        return self._claims((await self._session.scalars(query)).all())
+
     async def by_patient_control_numbers(self, numbers: Collection[str]) -> list[Claim]:
         """The claims a payer's answer names by CLM01."""
         query = select(ClaimRow).where(col(ClaimRow.patient_control_number).in_(list(numbers)))
@@ -426,7 +435,6 @@ class SqlClaims:
             "referring_provider_npi": claim.referring_provider_npi,
             "replaces_payer_claim_number": claim.replaces_payer_claim_number,
             "held": claim.held,
-            "waits_for": str(claim.waits_for) if claim.waits_for is not None else None,
             "scrub": serialization.scrub_to_json(claim.scrub),
             "timeline": serialization.timeline_to_json(claim.timeline),
             "rejection": serialization.rejection_to_json(claim.rejection),
@@ -447,6 +455,7 @@ class SqlClaims:
             frequency=claim.frequency,
             payer_claim_number=claim.payer_claim_number,
             batch_id=str(claim.batch_id) if claim.batch_id is not None else None,
+            waits_for=str(claim.waits_for) if claim.waits_for is not None else None,
             status_checked_at=claim.status_checked_at,
             held=claim.kept_back,
             blocking_rules=_codes_column(frozenset(blocking)),
@@ -485,7 +494,7 @@ class SqlClaims:
             status_checked_at=row.status_checked_at,
             scrub=serialization.scrub_from_json(content["scrub"]),
             held=content["held"],
-            waits_for=UUID(content["waits_for"]) if content["waits_for"] is not None else None,
+            waits_for=UUID(row.waits_for) if row.waits_for is not None else None,
             revision=row.revision,
             timeline=serialization.timeline_from_json(content["timeline"]),
             rejection=serialization.rejection_from_json(content["rejection"]),

@@ -91,6 +91,7 @@ class ClaimRow(SQLModel, table=True):
     frequency: str = Field(max_length=1)
     payer_claim_number: str | None = Field(default=None, max_length=50)
     batch_id: str | None = Field(default=None, max_length=36, index=True)
+    waits_for: str | None = Field(default=None, max_length=36, index=True)  # the claim whose answer it waits for
     status_checked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))  # the last 276
     held: bool  # kept out of batches: held, or waiting for the payer's answer to another claim
     blocking_rules: str = Field(default="", max_length=2000)  # ",RULE,RULE," for the scrub queue's filter

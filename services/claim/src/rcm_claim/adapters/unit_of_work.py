@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import text
@@ -52,8 +53,16 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         authorisation for one patient may be handled at once; on PostgreSQL (read committed) the second waits
         here until the first commits, so neither scrubs without seeing the other. SQLite's write transactions
         are serial already. What was read of the copies before is read again after: it may have changed."""
-        if is_postgres(self.session):
+        await self.lock_patients([patient_id])
+
+    async def lock_patients(self, patient_ids: Collection[UUID]) -> None:
+        """Take the patients in one statement, in the order of their keys, so two takers never deadlock."""
+        if is_postgres(self.session) and patient_ids:
+            keys = sorted({f"claim:patient:{patient_id}" for patient_id in patient_ids})
             await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"claim:patient:{patient_id}"}
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(CAST(:keys AS text[])) AS key"
+                ),
+                {"keys": keys},
             )
             self.reads.forget_copies()

@@ -5,7 +5,9 @@ statuses. When a claim that a correction or void was waiting for is answered, th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from rcm_claim.domain.acknowledgments import ClaimAnswer, ClaimStatusAnswer
 from rcm_claim.domain.corrections import after_answer
@@ -13,13 +15,26 @@ from rcm_claim.domain.model import Claim
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 
 
-async def settle_followers(uow: ClaimUnitOfWork, answered: Claim, now: datetime, cause: str) -> None:
+async def followers_of(uow: ClaimUnitOfWork, answered: Sequence[Claim]) -> dict[UUID, list[Claim]]:
+    """The claims waiting for each answered claim's answer, by the claim they wait for. The patients are taken
+    first, all at once, as the consumers take them: a correction being applied meanwhile either committed its
+    waiting claim before (and it is found here) or reads the answer after (and waits for none)."""
+    if not answered:
+        return {}
+    await uow.lock_patients([claim.patient_id for claim in answered])
+    waiting: dict[UUID, list[Claim]] = {}
+    for claim in await uow.claims.waiting_for([claim.id for claim in answered]):
+        assert claim.waits_for is not None  # found by what it waits for
+        waiting.setdefault(claim.waits_for, []).append(claim)
+    return waiting
+
+
+async def settle_followers(
+    uow: ClaimUnitOfWork, answered: Claim, followers: list[Claim], now: datetime, cause: str
+) -> None:
     """Let go the claims waiting for `answered`'s answer, storing them; `answered` itself is the caller's to
-    store. The patient is taken first, as the consumers take it: a correction being applied meanwhile either
-    committed its waiting claim before (and it is found here) or reads the answer after (and waits for none)."""
-    await uow.lock_patient(answered.patient_id)
-    others = [claim for claim in await uow.claims.for_encounter(answered.encounter_id) if claim.id != answered.id]
-    for claim in after_answer(answered, others, now, cause):
+    store."""
+    for claim in after_answer(answered, followers, now, cause):
         if claim is not answered:
             await uow.claims.save(claim)
             uow.record_access("update", "claim", claim.id, claim.patient_id)
@@ -36,6 +51,7 @@ async def apply_claim_answers(uow: ClaimUnitOfWork, answers: list[ClaimAnswer], 
     STC codes in words); a claim answered already, or an answer neither accepting nor rejecting, changes
     nothing. Returns how many claims changed."""
     claims = await claims_named(uow, [answer.patient_control_number for answer in answers])
+    followers = await followers_of(uow, [claim for claim in claims.values() if claim.state == "submitted"])
     changed = 0
     for answer in answers:
         claim = claims.get(answer.patient_control_number)
@@ -47,7 +63,7 @@ async def apply_claim_answers(uow: ClaimUnitOfWork, answers: list[ClaimAnswer], 
             continue  # an acceptance without the payer's number: wait for the payer's own 277CA
         else:
             claim.reject("277CA", answer.problems, now, cause)
-        await settle_followers(uow, claim, now, cause)
+        await settle_followers(uow, claim, followers.get(claim.id, []), now, cause)
         await uow.claims.save(claim)
         uow.record_access("update", "claim", claim.id, claim.patient_id)
         changed += 1

@@ -24,7 +24,7 @@ from rcm_claim.domain.copies import CoverageCopy, PatientCopy
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.events import Problem
 from rcm_claim.domain.model import Claim
-from rcm_claim.service_layer.answers import settle_followers
+from rcm_claim.service_layer.answers import followers_of, settle_followers
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
@@ -248,16 +248,16 @@ class Submitter:
             else:
                 batch.answered(acknowledgment, now)
             verdict = verdicts[0] if verdicts else SetVerdict("", False, (REFUSED,))
-            for claim in await uow.claims.in_batch(batch_id):
-                if claim.state != "batched":
-                    continue
+            carried = [claim for claim in await uow.claims.in_batch(batch_id) if claim.state == "batched"]
+            followers = await followers_of(uow, carried)
+            for claim in carried:
                 if verdict.accepted:
                     claim.submit(f"{batch.interchange_control_number:09d}", now, cause)
                     submitted += 1
                 else:
                     claim.reject("999", verdict.problems or (REFUSED,), now, cause)
                     rejected += 1
-                    await settle_followers(uow, claim, now, cause)
+                    await settle_followers(uow, claim, followers.get(claim.id, []), now, cause)
                 await uow.claims.save(claim)
             await uow.batches.save(batch)
             await uow.commit()

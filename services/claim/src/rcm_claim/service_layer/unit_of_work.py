@@ -80,6 +80,10 @@ class Claims(Protocol):
 
     async def by_patient_control_numbers(self, numbers: Collection[str]) -> list[Claim]: ...
 
+    async def waiting_for(self, claim_ids: Collection[UUID]) -> list[Claim]:
+        """The claims waiting for the payer's answer to any of these."""
+        ...
+
     async def unanswered_since(
         self, before: datetime, *, payer_id: str | None = None, limit: int, offset: int = 0
     ) -> list[Claim]:
@@ -157,4 +161,8 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
 
     async def lock_patient(self, patient_id: UUID) -> None:
         """Serialise, until commit, the work on one patient's claims done by the consumers of other topics."""
+        ...
+
+    async def lock_patients(self, patient_ids: Collection[UUID]) -> None:
+        """Take several patients at once, in one order every taker follows, so two takers never deadlock."""
         ...

@@ -39,7 +39,7 @@ from rcm_common.db import create_engine, create_session_factory, ping
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.http import IdempotentRequest, health_router, install_problem_handlers, purge_idempotency_records
 from rcm_common.logs import configure_logging
-from rcm_common.messaging import EventConsumer, EventHandler, KafkaMessagePublisher, create_broker
+from rcm_common.messaging import BatchPreparation, EventConsumer, EventHandler, KafkaMessagePublisher, create_broker
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.outbox import OutboxRelay, purge_sent
 from rcm_common.settings import ServiceSettings
@@ -150,9 +150,16 @@ class Kernel(Generic[S, U]):
             clock=self.clock,
         )
 
-    def subscribe(self, subscriptions: Subscriptions[U], *, audit: Callable[[], AuditContext] | None = None) -> None:
+    def subscribe(
+        self,
+        subscriptions: Subscriptions[U],
+        *,
+        audit: Callable[[], AuditContext] | None = None,
+        prepare: Mapping[str, BatchPreparation[U]] | None = None,
+    ) -> None:
         """One consumer per topic, each in its own consumer group (`<service>.<topic>`), applying each batch in
-        one unit of work (with `audit` naming who the consumer acts as, where its handlers read or change PHI)."""
+        one unit of work (with `audit` naming who the consumer acts as, where its handlers read or change PHI,
+        and `prepare` what is done once per batch of a topic before its handlers run)."""
 
         def consumer_uow() -> U:
             return self.uow(audit=audit() if audit is not None else None)
@@ -166,6 +173,7 @@ class Kernel(Generic[S, U]):
                 dead_letters=KafkaMessagePublisher(self.broker),
                 max_retries=self.settings.consumer_max_retries,
                 retry_base_seconds=self.settings.consumer_retry_base_seconds,
+                prepare=(prepare or {}).get(topic),
             )
             consumer.subscribe(self.broker, self.settings)
             self.consumers.append(consumer)

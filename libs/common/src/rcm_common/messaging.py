@@ -135,6 +135,11 @@ def _is_permanent(exc: BaseException) -> bool:
     return isinstance(exc, InvalidMessage) or (isinstance(exc, RcmError) and not _is_transient(exc))
 
 
+BatchPreparation = Callable[[Sequence[IntegrationEvent], U], Awaitable[None]]
+"""What a service does once per batch before its handlers run, in the batch's unit of work: take the locks
+and read in a few set-based queries what the handlers would otherwise read one event at a time."""
+
+
 class EventConsumer(Generic[U]):
     """Applies integration events from one topic to a service's datastore, effectively once."""
 
@@ -148,8 +153,10 @@ class EventConsumer(Generic[U]):
         dead_letters: MessagePublisher,
         max_retries: int = 3,
         retry_base_seconds: float = 0.2,
+        prepare: BatchPreparation[U] | None = None,
     ) -> None:
         self.name = name
+        self._prepare = prepare
         self.topic = topic
         self._handlers = {(model.event_type, model.event_version): h for model, h in handlers.items()}
         self._handled_types = {model.event_type for model in handlers}
@@ -271,6 +278,8 @@ class EventConsumer(Generic[U]):
     async def _apply(self, items: Sequence[_Incoming]) -> int:
         async with self._uow_factory() as uow:
             fresh = await claim_events(uow.session, self.name, [str(i.envelope.event_id) for i in items])
+            if self._prepare is not None:
+                await self._prepare([i.event for i in items if str(i.envelope.event_id) in fresh], uow)
             for item in items:
                 if str(item.envelope.event_id) not in fresh:
                     continue

@@ -8,7 +8,7 @@ import copy
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -380,6 +380,9 @@ class InMemoryPatientCopies(Generic[P]):
         found = self.rows.get(patient_id)
         return copy.copy(found) if found else None
 
+    async def read_many(self, patient_ids: Collection[uuid.UUID]) -> None:
+        """Nothing to do: the rows are in memory already (a SQL repository reads them at once)."""
+
     async def save(self, patient: P, now: datetime) -> None:
         self.rows[patient.patient_id] = copy.copy(patient)
 
@@ -393,6 +396,9 @@ class InMemoryCoverageCopies(Generic[C]):
     async def get(self, coverage_id: uuid.UUID) -> C | None:
         found = self.rows.get(coverage_id)
         return copy.copy(found) if found else None
+
+    async def read_many(self, coverage_ids: Collection[uuid.UUID]) -> None:
+        """Nothing to do: the rows are in memory already (a SQL repository reads them at once)."""
 
     async def save(self, coverage: C, now: datetime) -> None:
         self.rows[coverage.coverage_id] = copy.copy(coverage)

@@ -20,7 +20,12 @@ from rcm_claim.domain.model import Claim as ClaimAggregate
 from rcm_claim.domain.rules import RULES
 from rcm_claim.service_layer.acknowledgments import Acknowledger
 from rcm_claim.service_layer.follow_up import FollowUp
-from rcm_claim.service_layer.handlers import charge_handlers, eligibility_handlers, registration_handlers
+from rcm_claim.service_layer.handlers import (
+    charge_handlers,
+    eligibility_handlers,
+    prepare_charges,
+    registration_handlers,
+)
 from rcm_claim.service_layer.mapping import to_integration_event
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.submission import Submitter
@@ -116,6 +121,7 @@ def bootstrap(
             CHARGE_EVENTS: charge_handlers(scrubber),
         },
         audit=consumer_audit("claim"),
+        prepare={CHARGE_EVENTS: prepare_charges},
     )
     if settings.run_workers:
         claim.loops += [

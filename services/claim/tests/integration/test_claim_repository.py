@@ -277,3 +277,35 @@ async def test_a_unit_of_work_reads_a_copy_once_and_again_after_taking_the_patie
         assert under_lock.merged_into is not None
     else:  # SQLite: the transaction was the only writer from its start, so what it read stands
         assert under_lock is first
+
+
+async def test_a_batch_reads_its_patients_survivors_and_coverages_at_once_and_answers_alike(
+    service: ClaimService,
+) -> None:
+    survivor = PatientCopy(uuid.uuid4(), Person("Roe", "Ann", date(1970, 5, 6), "F"),
+                           Address("2 Oak St", "Springfield", "IL", "62704"))  # fmt: skip
+    merged = dataclasses.replace(survivor, patient_id=uuid.uuid4(), merged_into=survivor.patient_id)
+    coverage = CoverageCopy(uuid.uuid4(), survivor.patient_id, "ACME01", "W1", "primary", "self", date(2026, 1, 1))
+    bare = uuid.uuid4()
+    authorization = Authorization(uuid.uuid4(), coverage.coverage_id, "PA-1", frozenset({"72148"}),
+                                  date(2026, 1, 1), date(2026, 12, 31), 2)  # fmt: skip
+    async with service.uow() as uow:
+        for patient in (survivor, merged):
+            await uow.patients.save(patient, NOW)
+        await uow.coverages.save(coverage, NOW)
+        await uow.authorizations.save(authorization)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        await uow.read_for_batch({merged.patient_id, uuid.uuid4()}, {coverage.coverage_id, bare})
+        read = (
+            await uow.patients.get(merged.patient_id),
+            await uow.patients.get(survivor.patient_id),
+            await uow.coverages.get(coverage.coverage_id),
+            await uow.coverages.get(bare),
+            await uow.eligibility.latest(coverage.coverage_id),
+            await uow.authorizations.for_coverage(coverage.coverage_id),
+            await uow.authorizations.for_coverage(bare),
+        )
+
+    assert read == (merged, survivor, coverage, None, None, [authorization], [])

@@ -101,10 +101,22 @@ class SqlPatients:
             found = self._reads.copies[("patient", patient_id)] = await self._read(patient_id)
         return cast("PatientCopy | None", found)
 
+    async def read_many(self, patient_ids: Collection[UUID]) -> None:
+        """Read the patients not read yet in one query; `get` then answers from what was read."""
+        wanted = [i for i in set(patient_ids) if ("patient", i) not in self._reads.copies]
+        if not wanted:
+            return
+        query = select(PatientCopyRow).where(col(PatientCopyRow.patient_id).in_([str(i) for i in wanted]))
+        found = {UUID(row.patient_id): self._copy(row) for row in (await self._session.scalars(query)).all()}
+        for patient_id in wanted:
+            self._reads.copies[("patient", patient_id)] = found.get(patient_id)
+
     async def _read(self, patient_id: UUID) -> PatientCopy | None:
         row = await self._session.get(PatientCopyRow, str(patient_id))
-        if row is None:
-            return None
+        return None if row is None else self._copy(row)
+
+    def _copy(self, row: PatientCopyRow) -> PatientCopy:
+        patient_id = UUID(row.patient_id)
         content = _opened(self._cipher, "patient_demographics", row.patient_id, row.content_encrypted)
         person = serialization.person_from_json(content["person"])
         assert person is not None  # a patient copy always has its person
@@ -145,10 +157,22 @@ class SqlCoverages:
             found = self._reads.copies[("coverage", coverage_id)] = await self._read(coverage_id)
         return cast("CoverageCopy | None", found)
 
+    async def read_many(self, coverage_ids: Collection[UUID]) -> None:
+        """Read the coverages not read yet in one query; `get` then answers from what was read."""
+        wanted = [i for i in set(coverage_ids) if ("coverage", i) not in self._reads.copies]
+        if not wanted:
+            return
+        query = select(CoverageCopyRow).where(col(CoverageCopyRow.coverage_id).in_([str(i) for i in wanted]))
+        found = {UUID(row.coverage_id): self._copy(row) for row in (await self._session.scalars(query)).all()}
+        for coverage_id in wanted:
+            self._reads.copies[("coverage", coverage_id)] = found.get(coverage_id)
+
     async def _read(self, coverage_id: UUID) -> CoverageCopy | None:
         row = await self._session.get(CoverageCopyRow, str(coverage_id))
-        if row is None:
-            return None
+        return None if row is None else self._copy(row)
+
+    def _copy(self, row: CoverageCopyRow) -> CoverageCopy:
+        coverage_id = UUID(row.coverage_id)
         content = _opened(self._cipher, "coverage_membership", row.coverage_id, row.content_encrypted)
         return CoverageCopy(
             coverage_id=coverage_id,
@@ -196,12 +220,24 @@ class SqlEligibility:
             found = self._reads.copies[("eligibility", coverage_id)] = await self._read(coverage_id)
         return cast("EligibilityAnswer | None", found)
 
+    async def read_many(self, coverage_ids: Collection[UUID]) -> None:
+        """Read the answers not read yet in one query; `latest` then answers from what was read."""
+        wanted = [i for i in set(coverage_ids) if ("eligibility", i) not in self._reads.copies]
+        if not wanted:
+            return
+        query = select(EligibilityAnswerRow).where(col(EligibilityAnswerRow.coverage_id).in_([str(i) for i in wanted]))
+        found = {UUID(row.coverage_id): self._answer(row) for row in (await self._session.scalars(query)).all()}
+        for coverage_id in wanted:
+            self._reads.copies[("eligibility", coverage_id)] = found.get(coverage_id)
+
     async def _read(self, coverage_id: UUID) -> EligibilityAnswer | None:
         row = await self._session.get(EligibilityAnswerRow, str(coverage_id))
-        if row is None:
-            return None
+        return None if row is None else self._answer(row)
+
+    @staticmethod
+    def _answer(row: EligibilityAnswerRow) -> EligibilityAnswer:
         return EligibilityAnswer(
-            coverage_id=coverage_id,
+            coverage_id=UUID(row.coverage_id),
             status=row.status,  # type: ignore[arg-type]
             checked_at=row.checked_at,
             date_of_service=row.date_of_service,
@@ -243,6 +279,22 @@ class SqlAuthorizations:
         if found is _UNREAD:
             found = self._reads.copies[("authorizations", coverage_id)] = await self._read(coverage_id)
         return list(cast("list[Authorization]", found))
+
+    async def read_many(self, coverage_ids: Collection[UUID]) -> None:
+        """Read the coverages' authorisations not read yet in one query; `for_coverage` then answers."""
+        wanted = [i for i in set(coverage_ids) if ("authorizations", i) not in self._reads.copies]
+        if not wanted:
+            return
+        query = (
+            select(AuthorizationRow)
+            .where(col(AuthorizationRow.coverage_id).in_([str(i) for i in wanted]))
+            .order_by(col(AuthorizationRow.start_date), col(AuthorizationRow.authorization_id))
+        )
+        found: dict[UUID, list[Authorization]] = {coverage_id: [] for coverage_id in wanted}
+        for row in (await self._session.scalars(query)).all():
+            found[UUID(row.coverage_id)].append(self._authorization(row))
+        for coverage_id, authorizations in found.items():
+            self._reads.copies[("authorizations", coverage_id)] = authorizations
 
     async def _read(self, coverage_id: UUID) -> list[Authorization]:
         query = (

@@ -38,6 +38,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
 
     def _start(self) -> None:
         self.reads = Reads()
+        self._locked: set[UUID] = set()
         self.patients = SqlPatients(self.session, self.cipher, self.reads)
         self.merges = SqlMerges(self.session)
         self.coverages = SqlCoverages(self.session, self.cipher, self.reads)
@@ -56,9 +57,12 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         await self.lock_patients([patient_id])
 
     async def lock_patients(self, patient_ids: Collection[UUID]) -> None:
-        """Take the patients in one statement, in the order of their keys, so two takers never deadlock."""
-        if is_postgres(self.session) and patient_ids:
-            keys = sorted({f"claim:patient:{patient_id}" for patient_id in patient_ids})
+        """Take the patients in one statement, in the order of their keys, so two takers never deadlock. A
+        patient taken already in this transaction is not taken again, and what was read stands."""
+        new = set(patient_ids) - self._locked
+        self._locked |= new
+        if is_postgres(self.session) and new:
+            keys = sorted(f"claim:patient:{patient_id}" for patient_id in new)
             await self.session.execute(
                 text(
                     "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(CAST(:keys AS text[])) AS key"
@@ -66,3 +70,18 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
                 {"keys": keys},
             )
             self.reads.forget_copies()
+
+    async def read_for_batch(self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID]) -> None:
+        """Take a consumer batch's patients (and the survivors of any merged away) and read their copies, the
+        coverages' copies, eligibility answers and authorisations in one query each, so the handlers that
+        follow read them from memory rather than one event at a time."""
+        await self.lock_patients(patient_ids)
+        await self.patients.read_many(patient_ids)
+        copies = [await self.patients.get(patient_id) for patient_id in patient_ids]
+        survivors = {copy.merged_into for copy in copies if copy is not None and copy.merged_into is not None}
+        if survivors - self._locked:
+            await self.lock_patients(survivors)  # forgets what was read: read again under every lock
+            await self.patients.read_many({*patient_ids, *survivors})
+        await self.coverages.read_many(coverage_ids)
+        await self.eligibility.read_many(coverage_ids)
+        await self.authorizations.read_many(coverage_ids)

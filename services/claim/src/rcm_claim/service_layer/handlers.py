@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from uuid import UUID
 
 from rcm_claim.domain.copies import Authorization, EligibilityAnswer, EligibilityStatus
@@ -25,6 +26,8 @@ from rcm_common.messaging import EventHandler
 from rcm_common.replica import replica_handlers
 
 Handlers = dict[type[IntegrationEvent], EventHandler[ClaimUnitOfWork]]
+ENCOUNTER_CHARGES = (charge_contract.ChargesCaptured, charge_contract.ChargesCorrected)
+CHARGE_EVENT_TYPES = (*ENCOUNTER_CHARGES, charge_contract.ChargesHeld, charge_contract.ChargesVoided)
 # AAA03 reject reasons of a 271 (005010X279A1) that speak of the member: unknown to the payer (patient or
 # subscriber not found, an invalid id or name, not in the plan named), or known but not matching the details
 # sent (birth date, patient id or name, gender, a duplicate id). Any other reason says nothing of the member.
@@ -240,6 +243,16 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
         charge_contract.ChargesHeld: on_held,
         charge_contract.ChargesVoided: on_voided,
     }
+
+
+async def prepare_charges(events: Sequence[IntegrationEvent], uow: ClaimUnitOfWork) -> None:
+    """Before a batch of charge's events: its patients taken and their copies read in a few queries."""
+    charges = [event for event in events if isinstance(event, CHARGE_EVENT_TYPES)]
+    patients = {event.patient_id for event in charges if event.patient_id is not None}
+    coverages = {
+        event.coverage_id for event in charges if isinstance(event, ENCOUNTER_CHARGES) and event.coverage_id is not None
+    }
+    await uow.read_for_batch(patients, coverages)
 
 
 def encounter_version(event: charge_contract.ChargesCaptured | charge_contract.ChargesCorrected) -> EncounterVersion:

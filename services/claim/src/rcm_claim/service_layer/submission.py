@@ -153,8 +153,10 @@ class Submitter:
         return [claim for claim in ready if claim.state == "ready" and not claim.kept_back]
 
     async def _billable(self, uow: ClaimUnitOfWork, claims: list[Claim]) -> list[Billable]:
-        """Each claim with the patient and coverage copies it is billed with; a claim missing one stays ready
-        (the scrub holds such a claim, so this is a copy lost since)."""
+        """Each claim with the patient and coverage copies it is billed with, read at once; a claim missing one
+        stays ready (the scrub holds such a claim, so this is a copy lost since)."""
+        await uow.patients.read_many([claim.patient_id for claim in claims])
+        await uow.coverages.read_many([claim.coverage_id for claim in claims])
         billable = []
         for claim in claims:
             patient = await uow.patients.get(claim.patient_id)

@@ -20,11 +20,19 @@ from rcm_common.uow import UnitOfWork
 class Patients(Protocol):
     async def get(self, patient_id: UUID) -> PatientCopy | None: ...
 
+    async def read_many(self, patient_ids: Collection[UUID]) -> None:
+        """Read these at once, so `get` answers each from memory for the rest of the unit of work."""
+        ...
+
     async def save(self, patient: PatientCopy, now: datetime) -> None: ...
 
 
 class Coverages(Protocol):
     async def get(self, coverage_id: UUID) -> CoverageCopy | None: ...
+
+    async def read_many(self, coverage_ids: Collection[UUID]) -> None:
+        """Read these at once, so `get` answers each from memory for the rest of the unit of work."""
+        ...
 
     async def save(self, coverage: CoverageCopy, now: datetime) -> None: ...
 
@@ -165,4 +173,8 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
 
     async def lock_patients(self, patient_ids: Collection[UUID]) -> None:
         """Take several patients at once, in one order every taker follows, so two takers never deadlock."""
+        ...
+
+    async def read_for_batch(self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID]) -> None:
+        """Take a batch's patients and read what its handlers will read of them, in a few queries."""
         ...

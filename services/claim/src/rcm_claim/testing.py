@@ -265,7 +265,9 @@ class FakeUnitOfWork(RecordingUnitOfWork):
     async def lock_patients(self, patient_ids: Collection[UUID]) -> None:
         self.locked.extend(sorted(set(patient_ids), key=str))
 
-    async def read_for_batch(self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID]) -> None:
+    async def read_for_batch(
+        self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID], encounter_ids: Collection[UUID]
+    ) -> None:
         await self.lock_patients(patient_ids)  # the fakes read from memory already
 
 

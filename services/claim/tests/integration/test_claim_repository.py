@@ -297,7 +297,7 @@ async def test_a_batch_reads_its_patients_survivors_and_coverages_at_once_and_an
         await uow.commit()
 
     async with service.uow() as uow:
-        await uow.read_for_batch({merged.patient_id, uuid.uuid4()}, {coverage.coverage_id, bare})
+        await uow.read_for_batch({merged.patient_id, uuid.uuid4()}, {coverage.coverage_id, bare}, set())
         read = (
             await uow.patients.get(merged.patient_id),
             await uow.patients.get(survivor.patient_id),
@@ -309,3 +309,34 @@ async def test_a_batch_reads_its_patients_survivors_and_coverages_at_once_and_an
         )
 
     assert read == (merged, survivor, coverage, None, None, [authorization], [])
+
+
+async def test_a_patients_claims_read_once_follow_what_the_unit_of_work_stores_and_are_handed_out_detached(
+    service: ClaimService,
+) -> None:
+    patient_id, survivor_id = uuid.uuid4(), uuid.uuid4()
+    first = a_claim(patient_id)
+    async with service.uow() as uow:
+        await uow.claims.add(first)
+        await uow.commit()
+
+    async with service.uow() as uow:
+        [read] = await uow.claims.for_patient(patient_id)
+        second = a_claim(patient_id, at=NOW + timedelta(minutes=1))
+        await uow.claims.add(second)
+        read.hold("checking", NOW, "api:biller-1")
+        untouched = await uow.claims.for_patient(patient_id)
+        await uow.claims.save(read)
+        after_save = await uow.claims.for_patient(patient_id)
+        await uow.claims.repoint(patient_id, survivor_id)
+        moved = await uow.claims.for_patient(survivor_id)
+        left = await uow.claims.for_patient(patient_id)
+        by_encounter = await uow.claims.for_encounter(second.encounter_id)
+        await uow.commit()
+
+    assert [(c.id, c.held) for c in untouched] == [(first.id, None), (second.id, None)]  # detached copies
+    assert [(c.id, c.held, c.revision) for c in after_save] == [(first.id, "checking", 2), (second.id, None, 1)]
+    assert ([c.id for c in moved], left) == ([first.id, second.id], [])
+    assert [(c.id, c.patient_id) for c in by_encounter] == [(second.id, survivor_id)]
+    async with service.uow() as uow:
+        assert [c.id for c in await uow.claims.for_patient(survivor_id)] == [first.id, second.id]

@@ -76,14 +76,24 @@ def _codes(column: str) -> frozenset[str]:
 
 
 class Reads:
-    """What one unit of work has read, by kind and key, so it is read once; `forget_copies` drops the copies."""
+    """What one unit of work has read, by kind and key, so it is read once; `forget_copies` drops all but the
+    directories.
+    A patient's or an encounter's claims, once read, are all of them: `SqlClaims` keeps them as it stores
+    claims, and hands out detached copies, as a query would."""
 
     def __init__(self) -> None:
         self.copies: dict[tuple[str, object], Any] = {}
         self.directories: dict[object, Any] = {}
+        self.claims_of_patient: dict[UUID, dict[UUID, Claim]] = {}
+        self.claims_of_encounter: dict[UUID, dict[UUID, Claim]] = {}
+        self.patient_of_claim: dict[UUID, UUID] = {}
 
     def forget_copies(self) -> None:
+        """Forget what another transaction may have changed: the copies and the claims."""
         self.copies.clear()
+        self.claims_of_patient.clear()
+        self.claims_of_encounter.clear()
+        self.patient_of_claim.clear()
 
 
 _UNREAD: Final = object()
@@ -338,11 +348,44 @@ class SqlAuthorizations:
 
 class SqlClaims:
     """Claims. A save names the revision it read: when another transaction saved the claim since, nothing is
-    written and ConcurrentUpdate is raised (the caller reads it again)."""
+    written and ConcurrentUpdate is raised (the caller reads it again). A patient's and an encounter's claims
+    are read once per unit of work (`read_many` reads a batch's at once) and kept as they are stored."""
 
-    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, reads: Reads) -> None:
         self._session = session
         self._cipher = cipher
+        self._reads = reads
+
+    async def read_many(self, patient_ids: Collection[UUID], encounter_ids: Collection[UUID]) -> None:
+        """Read the claims of these patients and encounters in one query, for `for_patient` and
+        `for_encounter` to answer from memory."""
+        patients = [i for i in set(patient_ids) if i not in self._reads.claims_of_patient]
+        encounters = [i for i in set(encounter_ids) if i not in self._reads.claims_of_encounter]
+        if not patients and not encounters:
+            return
+        query = select(ClaimRow).where(
+            or_(
+                col(ClaimRow.patient_id).in_([str(i) for i in patients]),
+                col(ClaimRow.encounter_id).in_([str(i) for i in encounters]),
+            )
+        )
+        found = self._claims((await self._session.scalars(query)).all())
+        self._reads.claims_of_patient.update({patient_id: {} for patient_id in patients})
+        self._reads.claims_of_encounter.update({encounter_id: {} for encounter_id in encounters})
+        for claim in found:
+            self._remember(claim)
+
+    def _remember(self, claim: Claim) -> None:
+        """Keep the claim as stored in the groups read, moving it when its patient changed (a merge)."""
+        kept = _detached(claim)
+        before = self._reads.patient_of_claim.get(claim.id)
+        if before is not None and before != claim.patient_id:
+            self._reads.claims_of_patient.get(before, {}).pop(claim.id, None)
+        self._reads.patient_of_claim[claim.id] = claim.patient_id
+        if claim.patient_id in self._reads.claims_of_patient:
+            self._reads.claims_of_patient[claim.patient_id][claim.id] = kept
+        if claim.encounter_id in self._reads.claims_of_encounter:
+            self._reads.claims_of_encounter[claim.encounter_id][claim.id] = kept
 
     async def get(self, claim_id: UUID, *, for_update: bool = False) -> Claim | None:
         query = select(ClaimRow).where(col(ClaimRow.id) == str(claim_id))
@@ -355,6 +398,7 @@ class SqlClaims:
         claim.revision = 1
         self._session.add(self._row(claim))
         await self._session.flush()
+        self._remember(claim)
 
     async def save(self, claim: Claim) -> None:
         row = self._row(claim)
@@ -369,16 +413,19 @@ class SqlClaims:
             raise ConcurrentUpdate("The claim was changed by someone else meanwhile; read it and try again.")
         claim.revision += 1
         await self._session.flush()
+        self._remember(claim)
 
     async def for_encounter(self, encounter_id: UUID) -> list[Claim]:
         """Every claim built for the encounter, oldest first."""
-        query = select(ClaimRow).where(col(ClaimRow.encounter_id) == str(encounter_id))
-        return self._claims((await self._session.scalars(query.order_by(col(ClaimRow.created_at)))).all())
+        if encounter_id not in self._reads.claims_of_encounter:
+            await self.read_many((), (encounter_id,))
+        return _oldest_first(self._reads.claims_of_encounter[encounter_id])
 
     async def for_patient(self, patient_id: UUID) -> list[Claim]:
         """The patient's claims in any state, for the rules that look across claims."""
-        query = select(ClaimRow).where(col(ClaimRow.patient_id) == str(patient_id))
-        return self._claims((await self._session.scalars(query.order_by(col(ClaimRow.created_at)))).all())
+        if patient_id not in self._reads.claims_of_patient:
+            await self.read_many((patient_id,), ())
+        return _oldest_first(self._reads.claims_of_patient[patient_id])
 
     async def search(
         self, *, state: ClaimState | None = None, rule: str | None = None, rejection_code: str | None = None,
@@ -552,6 +599,18 @@ class SqlClaims:
             rejection=serialization.rejection_from_json(content["rejection"]),
             billing_notes=BillingNotes(**content["billing_notes"]),
         )
+
+
+def _detached(claim: Claim) -> Claim:
+    """A copy of the claim its holder may change without changing the original: its lists are its own, and
+    everything else in it is immutable or replaced whole when it changes."""
+    return dataclasses.replace(claim, timeline=list(claim.timeline), events=[])
+
+
+def _oldest_first(claims: dict[UUID, Claim]) -> list[Claim]:
+    return [
+        _detached(claim) for claim in sorted(claims.values(), key=lambda claim: (claim.timeline[0].at, str(claim.id)))
+    ]
 
 
 class SqlBatches:

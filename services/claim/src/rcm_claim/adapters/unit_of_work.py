@@ -44,7 +44,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.coverages = SqlCoverages(self.session, self.cipher, self.reads)
         self.eligibility = SqlEligibility(self.session, self.reads)
         self.authorizations = SqlAuthorizations(self.session, self.cipher, self.reads)
-        self.claims = self.tracked(SqlClaims(self.session, self.cipher))
+        self.claims = self.tracked(SqlClaims(self.session, self.cipher, self.reads))
         self.batches = SqlBatches(self.session, self.cipher)
         self.acknowledgment_files = SqlAcknowledgmentFiles(self.session, self.cipher)
         self.directories = SqlDirectories(self.session, self.reads)
@@ -71,10 +71,12 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
             )
             self.reads.forget_copies()
 
-    async def read_for_batch(self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID]) -> None:
-        """Take a consumer batch's patients (and the survivors of any merged away) and read their copies, the
-        coverages' copies, eligibility answers and authorisations in one query each, so the handlers that
-        follow read them from memory rather than one event at a time."""
+    async def read_for_batch(
+        self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID], encounter_ids: Collection[UUID]
+    ) -> None:
+        """Take a consumer batch's patients (and the survivors of any merged away) and read their copies and
+        claims, the coverages' copies, eligibility answers and authorisations, and the encounters' claims, in
+        one query each, so the handlers that follow read them from memory rather than one event at a time."""
         await self.lock_patients(patient_ids)
         await self.patients.read_many(patient_ids)
         copies = [await self.patients.get(patient_id) for patient_id in patient_ids]
@@ -85,3 +87,4 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         await self.coverages.read_many(coverage_ids)
         await self.eligibility.read_many(coverage_ids)
         await self.authorizations.read_many(coverage_ids)
+        await self.claims.read_many({*patient_ids, *survivors}, encounter_ids)

@@ -246,13 +246,14 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
 
 
 async def prepare_charges(events: Sequence[IntegrationEvent], uow: ClaimUnitOfWork) -> None:
-    """Before a batch of charge's events: its patients taken and their copies read in a few queries."""
+    """Before a batch of charge's events: its patients taken, and their copies and claims and the encounters'
+    claims read, in a few queries."""
     charges = [event for event in events if isinstance(event, CHARGE_EVENT_TYPES)]
     patients = {event.patient_id for event in charges if event.patient_id is not None}
     coverages = {
         event.coverage_id for event in charges if isinstance(event, ENCOUNTER_CHARGES) and event.coverage_id is not None
     }
-    await uow.read_for_batch(patients, coverages)
+    await uow.read_for_batch(patients, coverages, {event.encounter_id for event in charges})
 
 
 def encounter_version(event: charge_contract.ChargesCaptured | charge_contract.ChargesCorrected) -> EncounterVersion:

@@ -175,6 +175,8 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
         """Take several patients at once, in one order every taker follows, so two takers never deadlock."""
         ...
 
-    async def read_for_batch(self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID]) -> None:
+    async def read_for_batch(
+        self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID], encounter_ids: Collection[UUID]
+    ) -> None:
         """Take a batch's patients and read what its handlers will read of them, in a few queries."""
         ...

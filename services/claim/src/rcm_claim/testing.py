@@ -111,6 +111,10 @@ class FakeClaims(InMemoryAggregates[Claim]):
         found = sorted(self._matching(wanted), key=lambda claim: (claim.in_state_since, str(claim.id)))
         return found[offset : offset + limit]
 
+    async def save_many(self, claims: Sequence[Claim]) -> None:
+        for claim in claims:
+            await self.save(claim)
+
     async def ready_to_batch(self, payer_id: str, limit: int) -> list[Claim]:
         ready = self._matching(lambda c: c.payer_id == payer_id and c.state == "ready" and not c.kept_back)
         return sorted(ready, key=lambda claim: (claim.in_state_since, str(claim.id)))[:limit]

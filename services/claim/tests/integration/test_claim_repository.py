@@ -340,3 +340,41 @@ async def test_a_patients_claims_read_once_follow_what_the_unit_of_work_stores_a
     assert [(c.id, c.patient_id) for c in by_encounter] == [(second.id, survivor_id)]
     async with service.uow() as uow:
         assert [c.id for c in await uow.claims.for_patient(survivor_id)] == [first.id, second.id]
+
+
+async def test_claims_saved_together_are_all_saved_or_none_when_one_changed_meanwhile(service: ClaimService) -> None:
+    first, second = a_claim(uuid.uuid4()), a_claim(uuid.uuid4())
+    async with service.uow() as uow:
+        await uow.claims.add(first)
+        await uow.claims.add(second)
+        await uow.commit()
+    async with service.uow() as uow:
+        read = [await uow.claims.get(first.id), await uow.claims.get(second.id)]
+    async with service.uow() as uow:
+        meanwhile = await uow.claims.get(second.id)
+        assert meanwhile is not None
+        meanwhile.hold("someone else", NOW, "api:biller-2")
+        await uow.claims.save(meanwhile)
+        await uow.commit()
+
+    stale = [claim for claim in read if claim is not None]
+    for claim in stale:
+        claim.hold("batching", NOW, "api:biller-1")
+    async with service.uow() as uow:
+        with pytest.raises(ConcurrentUpdate):
+            await uow.claims.save_many(stale)
+    fresh = [claim for claim in [await _read(service, first.id)] if claim is not None]
+    fresh[0].hold("batching", NOW, "api:biller-1")
+    async with service.uow() as uow:
+        await uow.claims.save_many(fresh)
+        await uow.commit()
+
+    assert [(c.held, c.revision) for c in [await _read(service, first.id), await _read(service, second.id)] if c] == [
+        ("batching", 2),
+        ("someone else", 2),
+    ]
+
+
+async def _read(service: ClaimService, claim_id: uuid.UUID) -> Claim | None:
+    async with service.uow() as uow:
+        return await uow.claims.get(claim_id)

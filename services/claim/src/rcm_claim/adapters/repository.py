@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, Final, cast
 from uuid import UUID
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -414,6 +414,33 @@ class SqlClaims:
         claim.revision += 1
         await self._session.flush()
         self._remember(claim)
+
+    async def save_many(self, claims: Sequence[Claim]) -> None:
+        """Save the claims in one statement, each naming the revision it read; when any was saved by another
+        transaction since, ConcurrentUpdate is raised and nothing is written. The rows still at the revisions
+        read are taken first (for update, on PostgreSQL; SQLite's write transactions are serial), so none can
+        change between that check and the write."""
+        if not claims:
+            return
+        unchanged = select(ClaimRow.id).where(
+            tuple_(col(ClaimRow.id), col(ClaimRow.revision)).in_([(str(c.id), c.revision) for c in claims])
+        )
+        if is_postgres(self._session):
+            unchanged = unchanged.with_for_update()
+        if len((await self._session.scalars(unchanged)).all()) != len(claims):
+            raise ConcurrentUpdate("A claim was changed by someone else meanwhile; read it and try again.")
+        table = ClaimRow.__table__  # type: ignore[attr-defined]
+        columns = [name for name in ClaimRow.model_fields if name != "id"]
+        statement = update(table).where(table.c.id == bindparam("the_id")).values({n: bindparam(n) for n in columns})
+        rows = []
+        for claim in claims:
+            row = self._row(claim)
+            rows.append({name: getattr(row, name) for name in columns} | {"revision": claim.revision + 1,
+                                                                          "the_id": row.id})  # fmt: skip
+        await self._session.execute(statement, rows)
+        for claim in claims:
+            claim.revision += 1
+            self._remember(claim)
 
     async def for_encounter(self, encounter_id: UUID) -> list[Claim]:
         """Every claim built for the encounter, oldest first."""

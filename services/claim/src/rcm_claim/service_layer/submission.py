@@ -130,13 +130,12 @@ class Submitter:
                 batch_id = uuid.uuid4()
                 text = self._written(billable, batch_id, control_number, payer, providers)
                 if text is None:
-                    for claim in (claim for claim, _, _ in billable if claim.held is not None):
-                        await uow.claims.save(claim)
+                    await uow.claims.save_many([claim for claim, _, _ in billable if claim.held is not None])
                     continue
                 for claim, _, _ in billable:
                     claim.batch(batch_id, now, BATCH_CAUSE)
-                    await uow.claims.save(claim)
                     uow.record_access("disclose", "claim", claim.id, claim.patient_id)
+                await uow.claims.save_many([claim for claim, _, _ in billable])
                 batch = Batch(batch_id, payer.payer_id, control_number, tuple(c.id for c, _, _ in billable), text, now)
                 await uow.batches.add(batch)
                 built.append(batch_id)
@@ -260,7 +259,7 @@ class Submitter:
                     claim.reject("999", verdict.problems or (REFUSED,), now, cause)
                     rejected += 1
                     await settle_followers(uow, claim, followers.get(claim.id, []), now, cause)
-                await uow.claims.save(claim)
+            await uow.claims.save_many(carried)
             await uow.batches.save(batch)
             await uow.commit()
         logger.info("batch %s answered: %d submitted, %d rejected", batch_id, submitted, rejected)

@@ -395,9 +395,10 @@ class SqlClaims:
         return None if row is None else self._claim(row)
 
     async def add(self, claim: Claim) -> None:
+        """Add the claim; its row is written with the transaction's others at the next flush (a query or the
+        commit), so a consumer's batch inserts its claims together."""
         claim.revision = 1
         self._session.add(self._row(claim))
-        await self._session.flush()
         self._remember(claim)
 
     async def save(self, claim: Claim) -> None:

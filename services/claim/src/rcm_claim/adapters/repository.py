@@ -565,7 +565,7 @@ class SqlClaims:
             "scrub": serialization.scrub_to_json(claim.scrub),
             "timeline": serialization.timeline_to_json(claim.timeline),
             "rejection": serialization.rejection_to_json(claim.rejection),
-            "billing_notes": asdict(claim.billing_notes),
+            "billing_notes": serialization.flat(claim.billing_notes),
         }
         blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
         return ClaimRow(

@@ -402,12 +402,13 @@ class SqlClaims:
         self._remember(claim)
 
     async def save(self, claim: Claim) -> None:
-        row = self._row(claim)
-        row.revision = claim.revision + 1
+        values = self._values(claim)
+        values["revision"] = claim.revision + 1
+        key = values.pop("id")
         changed = await self._session.execute(
             update(ClaimRow)
-            .where(col(ClaimRow.id) == row.id, col(ClaimRow.revision) == claim.revision)
-            .values({name: getattr(row, name) for name in ClaimRow.model_fields if name != "id"})
+            .where(col(ClaimRow.id) == key, col(ClaimRow.revision) == claim.revision)
+            .values(values)
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]
@@ -433,11 +434,7 @@ class SqlClaims:
         table = ClaimRow.__table__  # type: ignore[attr-defined]
         columns = [name for name in ClaimRow.model_fields if name != "id"]
         statement = update(table).where(table.c.id == bindparam("the_id")).values({n: bindparam(n) for n in columns})
-        rows = []
-        for claim in claims:
-            row = self._row(claim)
-            rows.append({name: getattr(row, name) for name in columns} | {"revision": claim.revision + 1,
-                                                                          "the_id": row.id})  # fmt: skip
+        rows = [self._values(claim) | {"revision": claim.revision + 1, "the_id": str(claim.id)} for claim in claims]
         await self._session.execute(statement, rows)
         for claim in claims:
             claim.revision += 1
@@ -550,6 +547,10 @@ class SqlClaims:
         return [self._claim(row) for row in rows]
 
     def _row(self, claim: Claim) -> ClaimRow:
+        return ClaimRow(**self._values(claim))
+
+    def _values(self, claim: Claim) -> dict[str, Any]:
+        """The claim's columns by name: for a row to add, or straight into an update."""
         key = str(claim.id)
         content = {
             "responsibility": claim.responsibility,
@@ -568,7 +569,7 @@ class SqlClaims:
             "billing_notes": serialization.flat(claim.billing_notes),
         }
         blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
-        return ClaimRow(
+        return dict(
             id=key,
             encounter_id=str(claim.encounter_id),
             encounter_version=claim.encounter_version,

@@ -378,3 +378,25 @@ async def test_claims_saved_together_are_all_saved_or_none_when_one_changed_mean
 async def _read(service: ClaimService, claim_id: uuid.UUID) -> Claim | None:
     async with service.uow() as uow:
         return await uow.claims.get(claim_id)
+
+
+async def test_a_claim_added_is_there_for_a_save_and_for_a_read_after_another_patients_lock(
+    service: ClaimService,
+) -> None:
+    patient_id = uuid.uuid4()
+    added, also_added = a_claim(patient_id), a_claim(patient_id, at=NOW + timedelta(minutes=1))
+    async with service.uow() as uow:
+        await uow.read_for_batch({patient_id}, set(), {added.encounter_id})
+        await uow.claims.add(added)
+        await uow.claims.add(also_added)
+        added.hold("charge holds it", NOW, "event:held")
+        await uow.claims.save(added)
+        also_added.hold("charge holds it", NOW, "event:held")
+        await uow.claims.save_many([also_added, also_added])
+        await uow.lock_patient(uuid.uuid4())  # on PostgreSQL: what was read is forgotten, and read again
+        by_encounter = await uow.claims.for_encounter(added.encounter_id)
+        by_patient = await uow.claims.for_patient(patient_id)
+        await uow.commit()
+
+    assert [(c.id, c.held, c.revision) for c in by_encounter] == [(added.id, "charge holds it", 2)]
+    assert [(c.id, c.revision) for c in by_patient] == [(added.id, 2), (also_added.id, 2)]

@@ -363,6 +363,7 @@ class SqlClaims:
         encounters = [i for i in set(encounter_ids) if i not in self._reads.claims_of_encounter]
         if not patients and not encounters:
             return
+        await self._write_added()
         query = select(ClaimRow).where(
             or_(
                 col(ClaimRow.patient_id).in_([str(i) for i in patients]),
@@ -395,13 +396,20 @@ class SqlClaims:
         return None if row is None else self._claim(row)
 
     async def add(self, claim: Claim) -> None:
-        """Add the claim; its row is written with the transaction's others at the next flush (a query or the
-        commit), so a consumer's batch inserts its claims together."""
+        """Add the claim; its row is written with the transaction's other new rows at the next flush (before
+        a save, a read of claims from the database, a lock, or the commit), so a consumer's batch inserts its
+        claims together."""
         claim.revision = 1
         self._session.add(self._row(claim))
         self._remember(claim)
 
+    async def _write_added(self) -> None:
+        """Write the claims added and not written yet (the session does not flush by itself before a query)."""
+        if self._session.new:
+            await self._session.flush()
+
     async def save(self, claim: Claim) -> None:
+        await self._write_added()
         values = self._values(claim)
         values["revision"] = claim.revision + 1
         key = values.pop("id")
@@ -422,8 +430,10 @@ class SqlClaims:
         transaction since, ConcurrentUpdate is raised and nothing is written. The rows still at the revisions
         read are taken first (for update, on PostgreSQL; SQLite's write transactions are serial), so none can
         change between that check and the write."""
+        claims = list({claim.id: claim for claim in claims}.values())  # each once, as last changed
         if not claims:
             return
+        await self._write_added()
         unchanged = select(ClaimRow.id).where(
             tuple_(col(ClaimRow.id), col(ClaimRow.revision)).in_([(str(c.id), c.revision) for c in claims])
         )
@@ -434,7 +444,12 @@ class SqlClaims:
         table = ClaimRow.__table__  # type: ignore[attr-defined]
         columns = [name for name in ClaimRow.model_fields if name != "id"]
         statement = update(table).where(table.c.id == bindparam("the_id")).values({n: bindparam(n) for n in columns})
-        rows = [self._values(claim) | {"revision": claim.revision + 1, "the_id": str(claim.id)} for claim in claims]
+        rows = []
+        for claim in claims:
+            values = self._values(claim)
+            values["the_id"] = values.pop("id")  # the key the update finds the row by, not a column it sets
+            values["revision"] = claim.revision + 1
+            rows.append(values)
         await self._session.execute(statement, rows)
         for claim in claims:
             claim.revision += 1

@@ -62,6 +62,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         new = set(patient_ids) - self._locked
         self._locked |= new
         if is_postgres(self.session) and new:
+            await self.session.flush()  # what this transaction added is read back once the memo is forgotten
             keys = sorted(f"claim:patient:{patient_id}" for patient_id in new)
             await self.session.execute(
                 text(
@@ -70,6 +71,11 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
                 {"keys": keys},
             )
             self.reads.forget_copies()
+
+    async def commit(self) -> None:
+        """Commit; the patients' locks end with the transaction."""
+        await super().commit()
+        self._locked.clear()
 
     async def read_for_batch(
         self, patient_ids: Collection[UUID], coverage_ids: Collection[UUID], encounter_ids: Collection[UUID]

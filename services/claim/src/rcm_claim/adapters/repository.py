@@ -376,6 +376,13 @@ class SqlClaims:
         for claim in found:
             self._remember(claim)
 
+    async def patients_of_encounters(self, encounter_ids: Collection[UUID]) -> set[UUID]:
+        """Whose claims these encounters' claims are (a batch takes those patients with its own)."""
+        if not encounter_ids:
+            return set()
+        query = select(ClaimRow.patient_id).where(col(ClaimRow.encounter_id).in_([str(i) for i in encounter_ids]))
+        return {UUID(patient_id) for patient_id in (await self._session.scalars(query.distinct())).all()}
+
     def _remember(self, claim: Claim) -> None:
         """Keep the claim as stored in the groups read, moving it when its patient changed (a merge)."""
         kept = _detached(claim)

@@ -96,8 +96,9 @@ def validation_rate(encounters: int) -> float:
     return encounters / (time.perf_counter() - started)
 
 
-async def _baseline_rate(factory: async_sessionmaker[AsyncSession], transactions: int) -> float:
-    """Transactions per second of a bare unit of work writing one event each."""
+async def baseline_rate(factory: async_sessionmaker[AsyncSession], transactions: int) -> float:
+    """Transactions per second of a bare unit of work writing one event each: the baseline the services'
+    benchmarks are read against."""
     started = time.perf_counter()
     for _ in range(transactions):
         async with SqlUnitOfWork(factory, producer="bench", publication=announcing("rcm.bench.events")) as uow:
@@ -134,7 +135,7 @@ async def capture_rate(database_url: str, state_dir: Path, encounters: int) -> d
     await asyncio.to_thread(upgrade_to_head, CHARGE_APP.migrations, settings.resolved_database_url)
     charge = bootstrap(settings)
     try:
-        baseline = await _baseline_rate(charge.session_factory, encounters)
+        baseline = await baseline_rate(charge.session_factory, encounters)
         pairs = await _registered(charge, 50)
         started = time.perf_counter()
         for index in range(encounters):

@@ -27,7 +27,6 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.bootstrap import Claim, bootstrap
@@ -44,8 +43,6 @@ from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import (
     UNREACHABLE_BROKER,
-    announce,
-    announcing,
     postgres_available,
     query_rows,
     sample_coverage_added,
@@ -53,7 +50,7 @@ from rcm_common.testing import (
     throwaway_postgres_database,
 )
 from rcm_common.topics import CHARGE_EVENTS, REGISTRATION_EVENTS
-from rcm_common.uow import SqlUnitOfWork
+from rcm_tools.benchmarks.charge_capture import baseline_rate
 from rcm_tools.errors import ToolError
 
 DAY = date(2026, 11, 2)  # the encounters' date of service, in the 2027 ICD-10-CM edition the events name
@@ -68,16 +65,6 @@ CODES = (("99213",), ("99214",))  # office visits: no payer asks a prior authori
 ROUND_SECONDS = max(payer.batch_interval_seconds for payer in default_payers()) + 1
 """How far the clock moves before each submission round: past every payer's batch interval."""
 BENCH_AUDIT = system_audit("system:bench")
-
-
-async def _baseline_rate(factory: async_sessionmaker[AsyncSession], transactions: int) -> float:
-    """Transactions per second of a bare unit of work writing one event each."""
-    started = time.perf_counter()
-    for _ in range(transactions):
-        async with SqlUnitOfWork(factory, producer="bench", publication=announcing("rcm.bench.events")) as uow:
-            announce(uow, sample_patient_registered())
-            await uow.commit()
-    return transactions / (time.perf_counter() - started)
 
 
 def _records(topic: str, events: Sequence[IntegrationEvent], producer: str) -> list[ConsumerRecord[Any, Any]]:
@@ -172,7 +159,7 @@ async def submission_rate(database_url: str, state_dir: Path, claims: int) -> di
     gateway = _TimedGateway(InProcessClearinghouse.quiet(clock))
     claim = bootstrap(settings, gateway=gateway, clock=clock)
     try:
-        baseline = await _baseline_rate(claim.session_factory, claims)
+        baseline = await baseline_rate(claim.session_factory, claims)
         charges = await _set_up(claim, claims)
 
         started = time.perf_counter()

@@ -61,6 +61,18 @@ class Sender:
     receiver_name: str
     usage: Literal["P", "T"] = "P"
 
+    def envelope(self, interchange_control_number: int, now: datetime) -> x12.Envelope:
+        """The envelope of one interchange holding one group (GS06 = ISA13) and one transaction set."""
+        return x12.Envelope(
+            self.submitter_id,
+            self.receiver_id,
+            interchange_control_number,
+            interchange_control_number,
+            TRANSACTION_SET_CONTROL_NUMBER,
+            now,
+            usage=self.usage,
+        )
+
     @property
     def parties(self) -> Parties:
         return Parties(
@@ -87,15 +99,7 @@ def write_batch(
 ) -> str:
     """The claims as one 837P interchange to the clearinghouse, checked against the guide's structure by
     `rcm_x12`'s validator before anything is stored or sent."""
-    envelope = x12.Envelope(
-        sender.submitter_id,
-        sender.receiver_id,
-        interchange_control_number,
-        interchange_control_number,
-        TRANSACTION_SET_CONTROL_NUMBER,
-        now,
-        usage=sender.usage,
-    )
+    envelope = sender.envelope(interchange_control_number, now)
     try:
         text = x837.write_837p(
             claim_batch(claims, reference=reference, payer=payer, providers=providers, parties=sender.parties),

@@ -31,11 +31,7 @@ def write_status_request(
         provider=x12.Provider(billing.name.upper(), billing.npi),
         inquiries=tuple(_inquiry(billable) for billable in claims),
     )
-    envelope = x12.Envelope(
-        sender.submitter_id, sender.receiver_id, interchange_control_number, interchange_control_number, 1, now,
-        usage=sender.usage,
-    )  # fmt: skip
-    return write_276(request, envelope)
+    return write_276(request, sender.envelope(interchange_control_number, now))
 
 
 def _inquiry(billable: BillableClaim) -> StatusInquiry:

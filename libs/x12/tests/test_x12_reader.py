@@ -87,7 +87,8 @@ def test_a_truncated_file_is_read_as_far_as_it_goes() -> None:
     ("data", "message"),
     [
         (b"", "does not begin with an ISA segment"),
-        (b"ST*835*0001~BPR*I~", "does not begin with an ISA segment"),
+        (b"ST*835*0001", "no segment terminator after its ST"),
+        (b"ST*835*0001~BPR*I~SE*3*0001~GS*HP~", "must begin with ST"),
         (b"ISA*00*  *00", "fewer than 16 elements"),
         (interchange().replace("GS*HC", "GS*HC").replace("005010X222A1~ST", "004010X098A1~ST"), "004010"),
         (interchange("B#T*1~"), "invalid identifier"),

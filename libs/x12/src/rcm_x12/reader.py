@@ -193,6 +193,8 @@ def read(data: bytes | str) -> list[Interchange]:
 
 
 def _read(text: str) -> list[Interchange]:
+    if _BARE_SET.match(text):
+        return [_bare_sets(text)]
     delimiters, start = find_delimiters(text)
     segments = split_segments(text, delimiters, start)
     try:
@@ -212,6 +214,90 @@ def _read(text: str) -> list[Interchange]:
 
 def _element(segment: Segment, index: int) -> str:
     return segment[index] if len(segment) > index else ""
+
+
+# A bare transaction set, as payer portals export an 835: ST, its separator, a set id of three digits.
+_BARE_SET = re.compile(r"\A[\s\ufeff]*ST([^\w\s])\d{3}\1")
+_COMPONENT_CANDIDATES = ":>^|\\<"
+# The functional group (GS01) each set belongs in, for the sets a bare file may hold.
+_FUNCTIONAL_IDS = {"835": "HP", "837": "HC", "277": "HN", "276": "HR", "270": "HS", "271": "HB", "999": "FA"}
+BARE_SET_FINDING = (
+    "envelope: the data is a bare transaction set (ST to SE, no ISA or GS): its sender, receiver and "
+    "control numbers are unknown, and its delimiters were taken from the ST segment"
+)
+
+
+def bare_set_delimiters(text: str, start: int) -> Delimiters:
+    """The delimiters of a bare set: the element separator follows ST; the segment terminator is the first
+    character after the ST segment's elements that is neither a letter, a digit nor a separator; the
+    component separator is the first likely one found in the data (`:` when none is), since nothing
+    declares it."""
+    element = text[start + 2]
+    index = start + 3
+    while index < len(text) and (text[index].isalnum() or text[index] in (element, " ")):
+        index += 1
+    if index >= len(text):
+        raise X12Error("the bare transaction set has no segment terminator after its ST", segment="ST", position=1)
+    terminator = text[index]
+    if terminator == "\r" and text[index + 1 : index + 2] == "\n":
+        terminator = "\n"
+    component = next(
+        (mark for mark in _COMPONENT_CANDIDATES if mark not in (element, terminator) and mark in text), ":"
+    )
+    return Delimiters(element=element, component=component, repetition=None, segment=terminator)
+
+
+def _bare_sets(text: str) -> Interchange:
+    """One or more bare transaction sets as an interchange with no envelope: each ST to its SE (or to the
+    end, cut short), in one functional group of the first set's kind; the missing envelope is a finding."""
+    start = len(text) - len(text.lstrip(" \t\r\n\ufeff"))
+    delimiters = bare_set_delimiters(text, start)
+    segments = split_segments(text, delimiters, start)
+    findings = [BARE_SET_FINDING]
+    transactions: list[Transaction] = []
+    index = 0
+    while index < len(segments):
+        st = segments[index]
+        if st[0].strip() != "ST":
+            raise X12Error(
+                "a bare transaction set's segments must begin with ST", segment=st[0][:3], position=index + 1
+            )
+        end = next((i for i in range(index + 1, len(segments)) if segments[i][0].strip() == "SE"), None)
+        if end is None:
+            findings.append(f"ST at position {index + 1} has no SE segment: the set may be cut short")
+            transactions.append(_transaction_of(st, segments[index + 1 :], index, complete=False))
+            break
+        control = _element(st, 2).strip()
+        _check_trailer(findings, segments[end], end, count=end - index + 1, what="segments", control=control,
+                       opener="ST02")  # fmt: skip
+        transactions.append(_transaction_of(st, segments[index + 1 : end], index))
+        index = end + 1
+    first = transactions[0]
+    group = FunctionalGroup(
+        functional_id=_FUNCTIONAL_IDS.get(first.set_id, ""),
+        sender="",
+        receiver="",
+        date="",
+        time="",
+        control_number="",
+        version=first.implementation,
+        transactions=transactions,
+    )
+    return Interchange(
+        sender_qualifier="",
+        sender="",
+        receiver_qualifier="",
+        receiver="",
+        date="",
+        time="",
+        control_number="",
+        version="00501",
+        acknowledgment_requested=False,
+        usage="P",
+        delimiters=delimiters,
+        groups=[group],
+        findings=findings,
+    )
 
 
 class _Walk:

@@ -17,7 +17,15 @@ from decimal import Decimal
 from rcm_x12.codes.remittance import CLAIM_STATUS
 from rcm_x12.elements import Party, Procedure, date_of, money, number, party_of, procedure_of
 from rcm_x12.errors import X12Error
-from rcm_x12.reader import Interchange, Segment, Transaction, collector_paused, read, transaction_sets
+from rcm_x12.reader import (
+    BARE_SET_FINDING,
+    Interchange,
+    Segment,
+    Transaction,
+    collector_paused,
+    read,
+    transaction_sets,
+)
 
 _ZERO = Decimal("0.00")
 _ONE = Decimal("1")
@@ -165,7 +173,8 @@ class ProviderAdjustment:
 
 @dataclass(frozen=True, slots=True)
 class Remittance:
-    """One 835 transaction set. payer, trace_number and interchange_control_number identify it."""
+    """One 835 transaction set. payer, trace_number and interchange_control_number identify it; a bare set
+    (exported with no ISA) has no interchange control number and says so in its findings."""
 
     interchange_control_number: str
     control_number: str  # ST02
@@ -339,7 +348,8 @@ class _Reading:
         self.segments = transaction.segments
         self.base = transaction.position + 1  # the position of segments[0]
         self.component = interchange.delimiters.component
-        self.findings: list[str] = []
+        # A bare set (no ISA) has no interchange control number: it is known by its payer and TRN02 alone.
+        self.findings: list[str] = [BARE_SET_FINDING] if BARE_SET_FINDING in interchange.findings else []
 
     def remittance(self) -> Remittance:
         segments, base, findings = self.segments, self.base, self.findings

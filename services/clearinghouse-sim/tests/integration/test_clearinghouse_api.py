@@ -425,3 +425,13 @@ async def test_every_270_of_an_upload_is_answered(client: httpx.AsyncClient, x12
 
     answers = read_eligibility(response.text)
     assert [member.active for answer in answers for member in answer.subscribers] == [True, False]
+
+
+async def test_a_bare_transaction_set_is_refused_as_no_interchange(client: httpx.AsyncClient) -> None:
+    refused = await client.post(
+        "/x12/claims",
+        content=b"ST*837*0001*005010X222A1~BHT*0019*00*1*20260310*1200*CH~SE*3*0001~",
+    )
+
+    assert refused.status_code == 400
+    assert "does not begin with an ISA segment" in refused.json()["detail"]

@@ -167,7 +167,7 @@ class Clearinghouse:
         edited, acknowledged on a 277CA per payer and adjudicated. An interchange sent before (same sender,
         same ISA13) gets its first 999 again and nothing else happens to it; the new interchanges of the
         upload make a new batch."""
-        interchanges = read(data)
+        interchanges = _enveloped(data)
         ledger = self._ledger.copy()
         keys = [_batch_key(interchange) for interchange in interchanges]
         if all(key in ledger.batches for key in keys):
@@ -375,8 +375,17 @@ def _withdraw(ledger: _Ledger, original: ClaimRecord, correction: ClaimRecord) -
     ledger.by_claim_id[(original.payer_id, original.claim_id)] = correction
 
 
+def _enveloped(data: bytes) -> list[Interchange]:
+    """The upload's interchanges; a bare transaction set (no ISA), which a portal may export but no
+    clearinghouse takes in, is refused."""
+    interchanges = read(data)
+    if any(interchange.control_number == "" for interchange in interchanges):
+        raise X12Error("not an X12 interchange: the data does not begin with an ISA segment")
+    return interchanges
+
+
 def _sets(data: bytes, set_id: str) -> list[tuple[Transaction, Interchange]]:
-    found = list(transaction_sets(read(data), set_id))
+    found = list(transaction_sets(_enveloped(data), set_id))
     if not found:
         raise X12Error(f"the interchange holds no {set_id} transaction set")
     return found

@@ -25,6 +25,7 @@ from rcm_claim.service_layer.handlers import (
     eligibility_handlers,
     prepare_charges,
     registration_handlers,
+    take_patients_named,
 )
 from rcm_claim.service_layer.mapping import to_integration_event
 from rcm_claim.service_layer.scrubbing import Scrubber
@@ -121,7 +122,11 @@ def bootstrap(
             CHARGE_EVENTS: charge_handlers(scrubber),
         },
         audit=consumer_audit("claim"),
-        prepare={CHARGE_EVENTS: prepare_charges},
+        prepare={
+            REGISTRATION_EVENTS: take_patients_named,
+            ELIGIBILITY_EVENTS: take_patients_named,
+            CHARGE_EVENTS: prepare_charges,
+        },
     )
     if settings.run_workers:
         claim.loops += [

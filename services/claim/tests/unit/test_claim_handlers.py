@@ -16,6 +16,7 @@ from rcm_claim.service_layer.handlers import (
     eligibility_handlers,
     registration_handlers,
     status_of_failure,
+    take_patients_named,
 )
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.testing import FakeStore, charges_captured
@@ -390,3 +391,16 @@ async def test_a_directory_fix_releases_every_claim_it_held_however_many(monkeyp
     await directories.replace_payers(payers, store.uow(), SCRUBBER, by="admin-1")
 
     assert {claim.state for claim in store.claims.rows.values()} == {"ready"}
+
+
+async def test_a_batch_of_registration_or_eligibility_events_takes_every_patient_it_names_at_once() -> None:
+    store = FakeStore()
+    first, second = sample_patient_registered(), sample_patient_registered()
+    merged = registration_contract.PatientsMerged(
+        surviving_patient_id=first.patient_id, merged_patient_id=second.patient_id, moved_coverage_ids=()
+    )
+    uow = store.uow()
+
+    await take_patients_named([second, first, merged], uow)
+
+    assert uow.locked == sorted({first.patient_id, second.patient_id}, key=str)

@@ -245,6 +245,17 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
     }
 
 
+PATIENT_FIELDS = ("patient_id", "merged_patient_id", "surviving_patient_id")
+
+
+async def take_patients_named(events: Sequence[IntegrationEvent], uow: ClaimUnitOfWork) -> None:
+    """Before a batch of registration's or eligibility's events: every patient they name taken at once, in
+    the order every consumer takes patients in, so two of claim's consumers never wait on each other in a
+    circle (each handler's own lock is then already held)."""
+    named = {getattr(event, name, None) for event in events for name in PATIENT_FIELDS}
+    await uow.lock_patients({patient_id for patient_id in named if isinstance(patient_id, UUID)})
+
+
 async def prepare_charges(events: Sequence[IntegrationEvent], uow: ClaimUnitOfWork) -> None:
     """Before a batch of charge's events: its patients taken, and their copies and claims and the encounters'
     claims read, in a few queries."""

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rcm_common.aggregates import EventCollector, EventMapper, tracked
 from rcm_common.audit import AccessRecord, AuditContext, append_audits
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.http import IdempotentRequest, remember_response
-from rcm_common.outbox import outbox_row
+from rcm_common.outbox import OutboxMessage, outbox_values
 from rcm_common.types import Clock, utcnow
 
 R = TypeVar("R")
@@ -140,7 +141,11 @@ class SqlUnitOfWork:
         events = self.events.collect()
         if self._publication is not None:
             topic = self._publication.topic
-            self.session.add_all([outbox_row(topic, event, envelope) for event, envelope in events])
+            if events:
+                await self.session.execute(
+                    insert(OutboxMessage.__table__),  # type: ignore[attr-defined]
+                    [outbox_values(topic, event, envelope) for event, envelope in events],
+                )
         if self._idempotency is not None and self._response is not None:
             status_code, resource_id = self._response
             remember_response(

@@ -31,6 +31,7 @@ from rcm_common import audit, http, inbox, merges, outbox
 from rcm_common.aggregates import EventCollector, tracked
 from rcm_common.audit import AccessRecord
 from rcm_common.auth import mint_token
+from rcm_common.control_numbers import next_control_number
 from rcm_common.db import create_engine, create_session_factory
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.errors import ConcurrentUpdate
@@ -385,6 +386,17 @@ class InMemoryPatientCopies(Generic[P]):
 
     async def save(self, patient: P, now: datetime) -> None:
         self.rows[patient.patient_id] = copy.copy(patient)
+
+
+class InMemoryControlNumbers:
+    """The control number sequences for a service's fakes, counting as `SqlControlNumbers` does."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    async def next(self, name: str) -> int:
+        self.last[name] = next_control_number(self.last.get(name, 0))
+        return self.last[name]
 
 
 class InMemoryCoverageCopies(Generic[C]):

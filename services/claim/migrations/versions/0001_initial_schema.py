@@ -1,5 +1,5 @@
 """Initial schema: claim's copies of patients, coverages, eligibility answers and prior authorisations,
-its claims and their batches with the interchange counter, the 277CA files taken, and the provider and
+its claims and their batches with the interchange control numbers, the 277CA files taken, and the provider and
 payer directories.
 
 The platform tables (outbox, inbox, audit log, idempotency records, merge ledger) are rcm_common's branch,
@@ -116,13 +116,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_claim_batch_state", "claim_batch", ["state"])
     op.create_index("ix_claim_batch_interchange_control_number", "claim_batch", ["interchange_control_number"])
-    counter = op.create_table(
-        "interchange_counter",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("last", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+    control_number = op.create_table(
+        "control_number",
+        sa.Column("name", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
     )
-    op.bulk_insert(counter, [{"id": 1, "last": 0}])  # one row, there before any two builders race for it
+    # The interchanges' sequence (rcm_common.control_numbers), there before any two builders race for it.
+    op.bulk_insert(control_number, [{"name": "ISA13", "value": 0}])
     op.create_table(
         "acknowledgment_file",
         sa.Column("digest", sa.String(length=64), nullable=False),
@@ -162,7 +163,7 @@ def downgrade() -> None:
         "payer_profile",
         "provider_directory",
         "acknowledgment_file",
-        "interchange_counter",
+        "control_number",
         "claim_batch",
         "claim",
         "authorization_on_file",

@@ -19,7 +19,7 @@ from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
-from rcm_claim.domain.batches import Batch, BatchState, next_interchange_control_number
+from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
@@ -32,6 +32,7 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured
 from rcm_common.testing import (
     InMemoryAggregates,
+    InMemoryControlNumbers,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
@@ -168,7 +169,6 @@ class FakeClaims(InMemoryAggregates[Claim]):
 class FakeBatches:
     def __init__(self) -> None:
         self.rows: dict[UUID, Batch] = {}
-        self.last_interchange_control_number: int | None = None
 
     async def get(self, batch_id: UUID) -> Batch | None:
         found = self.rows.get(batch_id)
@@ -183,10 +183,6 @@ class FakeBatches:
     async def unanswered(self) -> list[Batch]:
         waiting = [batch for batch in self.rows.values() if batch.state in ("built", "sent")]
         return [copy.copy(batch) for batch in sorted(waiting, key=lambda batch: (batch.built_at, str(batch.id)))]
-
-    async def next_interchange_control_number(self) -> int:
-        self.last_interchange_control_number = next_interchange_control_number(self.last_interchange_control_number)
-        return self.last_interchange_control_number
 
     async def search(
         self, *, payer_id: str | None = None, state: BatchState | None = None, limit: int = 100, offset: int = 0
@@ -240,6 +236,7 @@ class FakeStore(RecordedStore):
     claims: FakeClaims = field(default_factory=FakeClaims)
     batches: FakeBatches = field(default_factory=FakeBatches)
     acknowledgment_files: FakeAcknowledgmentFiles = field(default_factory=FakeAcknowledgmentFiles)
+    control_numbers: InMemoryControlNumbers = field(default_factory=InMemoryControlNumbers)
     directories: FakeDirectories = field(default_factory=FakeDirectories)
 
     def uow(self) -> FakeUnitOfWork:
@@ -260,6 +257,7 @@ class FakeUnitOfWork(RecordingUnitOfWork):
         self.claims = self.tracked(store.claims)
         self.batches = store.batches
         self.acknowledgment_files = store.acknowledgment_files
+        self.control_numbers = store.control_numbers
         self.directories = store.directories
         self.locked: list[UUID] = []
 

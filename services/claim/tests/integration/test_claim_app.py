@@ -19,7 +19,7 @@ OWNED_TABLES = frozenset(
         "claim",
         "claim_batch",
         "acknowledgment_file",
-        "interchange_counter",
+        "control_number",
         "provider_directory",
         "payer_profile",
     }

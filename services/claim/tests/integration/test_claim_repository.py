@@ -19,7 +19,7 @@ from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
-from rcm_claim.domain.batches import Batch
+from rcm_claim.domain.batches import INTERCHANGES, Batch
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy, Person
 from rcm_claim.domain.directories import Address, BillingProvider, Provider, ProviderDirectory
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
@@ -232,7 +232,7 @@ async def test_a_batch_is_kept_with_its_x12_encrypted_and_its_interchange_contro
     first = Batch(uuid.uuid4(), "ACME01", 416, (uuid.uuid4(),), "ISA*00*...~NM1*IL*1*DOE*JANE~", NOW)
     second = Batch(uuid.uuid4(), "ACME01", 417, (uuid.uuid4(), uuid.uuid4()), "ISA*00*...~", NOW + timedelta(minutes=1))
     async with service.uow() as uow:
-        assert [await uow.batches.next_interchange_control_number() for _ in range(2)] == [1, 2]
+        assert [await uow.control_numbers.next(INTERCHANGES) for _ in range(2)] == [1, 2]
         await uow.batches.add(first)
         await uow.batches.add(second)
         first.state, first.sent_at, first.attempts = "acknowledged", NOW, 1
@@ -242,10 +242,10 @@ async def test_a_batch_is_kept_with_its_x12_encrypted_and_its_interchange_contro
     async with service.uow() as uow:
         assert await uow.batches.get(first.id) == first
         assert await uow.batches.unanswered() == [second]
-        assert await uow.batches.next_interchange_control_number() == 3  # the numbers given live on
+        assert await uow.control_numbers.next(INTERCHANGES) == 3  # the numbers given live on
         await uow.commit()
     async with service.uow() as uow:
-        assert await uow.batches.next_interchange_control_number() == 4
+        assert await uow.control_numbers.next(INTERCHANGES) == 4
         stored = (await uow.session.execute(text("SELECT x12_encrypted FROM claim_batch"))).scalars().all()
     assert not [x12 for x12 in stored if "DOE" in x12]
 

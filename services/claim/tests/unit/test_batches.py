@@ -1,5 +1,5 @@
 """When ready claims go to their payer: once the batch is full or the oldest has waited the payer's interval,
-the oldest first, never more than a batch holds, never a held claim; and the interchange control numbers."""
+the oldest first, never more than a batch holds, never a held claim."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from rcm_claim.adapters.payer_defaults import default_payers
-from rcm_claim.domain.batches import claims_due, next_interchange_control_number
+from rcm_claim.domain.batches import claims_due
 from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
 
@@ -50,7 +50,3 @@ def test_a_held_claim_another_payers_and_one_not_ready_never_go() -> None:
     blocked.state = "scrub_failed"
 
     assert claims_due([held, elsewhere, blocked, due], ACME, NOW) == [due]
-
-
-def test_interchange_control_numbers_count_up_and_wrap_after_nine_digits() -> None:
-    assert [next_interchange_control_number(n) for n in (None, 1, 416, 999_999_999)] == [1, 2, 417, 1]

@@ -15,6 +15,7 @@ from uuid import UUID
 from rcm_common.envelope import Envelope, new_envelope
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import (
+    InMemoryControlNumbers,
     InMemoryCoverageCopies,
     InMemoryMerges,
     InMemoryPatientCopies,
@@ -250,15 +251,6 @@ class FakeAllowedAmounts:
 
 
 @dataclass
-class FakeControlNumbers:
-    value: int = 0
-
-    async def next(self, name: str) -> int:
-        self.value += 1
-        return self.value
-
-
-@dataclass
 class FakeStore(RecordedStore):
     """What a fake unit of work commits into: shared by every unit of work of one test."""
 
@@ -269,7 +261,7 @@ class FakeStore(RecordedStore):
     authorizations: FakeAuthorizations = field(default_factory=FakeAuthorizations)
     appointments: FakeAppointments = field(default_factory=FakeAppointments)
     allowed_amounts: FakeAllowedAmounts = field(default_factory=FakeAllowedAmounts)
-    control_numbers: FakeControlNumbers = field(default_factory=FakeControlNumbers)
+    control_numbers: InMemoryControlNumbers = field(default_factory=InMemoryControlNumbers)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)

@@ -28,13 +28,12 @@ from rcm_claim.adapters.tables import (
     ClaimRow,
     CoverageCopyRow,
     EligibilityAnswerRow,
-    InterchangeCounterRow,
     PatientCopyRow,
     PayerProfileRow,
     ProviderDirectoryRow,
 )
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
-from rcm_claim.domain.batches import Batch, BatchState, next_interchange_control_number
+from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import (
     Address,
@@ -50,7 +49,6 @@ from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 
 _PROVIDER_DIRECTORY_ROW = 1  # the practice has one directory
-_COUNTER_ROW = 1  # one interchange counter
 
 
 def _context(table: str, key: str, column: str) -> str:
@@ -703,20 +701,6 @@ class SqlBatches:
             query = query.where(col(BatchRow.state) == state)
         query = query.order_by(col(BatchRow.built_at).desc(), col(BatchRow.id)).limit(limit).offset(offset)
         return [self._batch(row) for row in (await self._session.scalars(query)).all()]
-
-    async def next_interchange_control_number(self) -> int:
-        """The next ISA13, taken for this transaction: the counter row is locked until it commits (PostgreSQL;
-        SQLite's write transactions are serial), so none is ever given twice."""
-        query = select(InterchangeCounterRow).where(col(InterchangeCounterRow.id) == _COUNTER_ROW)
-        if is_postgres(self._session):
-            query = query.with_for_update()
-        counter = (await self._session.scalars(query)).one_or_none()
-        if counter is None:
-            counter = InterchangeCounterRow(id=_COUNTER_ROW, last=0)
-            self._session.add(counter)
-        counter.last = next_interchange_control_number(counter.last or None)
-        await self._session.flush()
-        return counter.last
 
     def _row(self, batch: Batch) -> BatchRow:
         key = str(batch.id)

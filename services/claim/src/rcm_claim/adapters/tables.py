@@ -119,16 +119,6 @@ class BatchRow(SQLModel, table=True):
     acknowledgment_encrypted: str | None = Field(default=None, sa_column=_encrypted(nullable=True))  # the 999
 
 
-class InterchangeCounterRow(SQLModel, table=True):
-    """The last interchange control number (ISA13) given out, one row: read for update, so no two batches or
-    inquiries ever take the same one, whichever process builds them."""
-
-    __tablename__ = "interchange_counter"
-
-    id: int = Field(primary_key=True)
-    last: int
-
-
 class AcknowledgmentFileRow(SQLModel, table=True):
     """A 277CA taken from the clearinghouse's mailbox, known by its content's SHA-256 so that the same file
     picked up again changes nothing; its X12 encrypted (it names patients)."""

@@ -18,6 +18,7 @@ from rcm_claim.adapters.repository import (
     SqlEligibility,
     SqlPatients,
 )
+from rcm_common.control_numbers import SqlControlNumbers
 from rcm_common.db import is_postgres
 from rcm_common.merges import SqlMerges
 from rcm_common.uow import SqlUnitOfWork
@@ -33,6 +34,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
     claims: SqlClaims
     batches: SqlBatches
     acknowledgment_files: SqlAcknowledgmentFiles
+    control_numbers: SqlControlNumbers
     directories: SqlDirectories
     reads: Reads
 
@@ -47,6 +49,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.claims = self.tracked(SqlClaims(self.session, self.cipher, self.reads))
         self.batches = SqlBatches(self.session, self.cipher)
         self.acknowledgment_files = SqlAcknowledgmentFiles(self.session, self.cipher)
+        self.control_numbers = SqlControlNumbers(self.session)
         self.directories = SqlDirectories(self.session, self.reads)
 
     async def lock_patient(self, patient_id: UUID) -> None:

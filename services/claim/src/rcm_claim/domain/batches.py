@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Final, Literal
 from uuid import UUID
 
 from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.model import Claim
 
-MAX_INTERCHANGE_CONTROL_NUMBER = 999_999_999  # ISA13: nine digits
+INTERCHANGES: Final = "ISA13"  # the sequence claim's interchanges (its batches and 276s) number from
 TRANSACTION_SET_CONTROL_NUMBER = 1  # a batch is one interchange, one group (GS06 = ISA13) and one set: ST02 0001
 BatchState = Literal["built", "sent", "acknowledged", "refused"]
 """built: stored, not sent yet; sent: sent at least once without an answer; acknowledged: the 999 came;
@@ -77,11 +77,3 @@ def claims_due(ready: Sequence[Claim], payer: PayerProfile, now: datetime) -> li
     full = len(waiting) >= payer.batch_size
     waited = now - waiting[0].in_state_since >= timedelta(seconds=payer.batch_interval_seconds)
     return waiting[: payer.batch_size] if full or waited else []
-
-
-def next_interchange_control_number(last: int | None) -> int:
-    """ISA13 of the next interchange: one more than the last, starting at 1 and wrapping after nine digits
-    (a billion interchanges later: the clearinghouse has long forgotten the number by then)."""
-    if last is None or last >= MAX_INTERCHANGE_CONTROL_NUMBER:
-        return 1
-    return last + 1

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from rcm_claim.domain.acknowledgments import ClaimStatusAnswer
+from rcm_claim.domain.batches import INTERCHANGES
 from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.service_layer.answers import apply_status_answers
 from rcm_claim.service_layer.submission import ClaimsWriter
@@ -64,7 +65,7 @@ class FollowUp:
                     uow.record_access("disclose", "claim", claim.id, claim.patient_id)
             if providers is None or not billable:
                 return 0
-            control_number = await uow.batches.next_interchange_control_number()
+            control_number = await uow.control_numbers.next(INTERCHANGES)
             await uow.commit()
         try:
             request = self.write(billable, reference=f"S{control_number:09d}", payer=payer, providers=providers,

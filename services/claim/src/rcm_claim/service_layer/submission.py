@@ -19,7 +19,7 @@ from typing import Final, Protocol
 from uuid import UUID
 
 from rcm_claim.domain.acknowledgments import SetVerdict
-from rcm_claim.domain.batches import TRANSACTION_SET_CONTROL_NUMBER, Batch, claims_due
+from rcm_claim.domain.batches import INTERCHANGES, TRANSACTION_SET_CONTROL_NUMBER, Batch, claims_due
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.events import Problem
@@ -126,7 +126,7 @@ class Submitter:
                 billable = await self._billable(uow, due)
                 if not billable:
                     continue
-                control_number = await uow.batches.next_interchange_control_number()
+                control_number = await uow.control_numbers.next(INTERCHANGES)
                 batch_id = uuid.uuid4()
                 text = self._written(billable, batch_id, control_number, payer, providers)
                 if text is None:

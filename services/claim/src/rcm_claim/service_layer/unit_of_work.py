@@ -13,6 +13,7 @@ from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
+from rcm_common.control_numbers import ControlNumbers
 from rcm_common.replica import Merges
 from rcm_common.uow import UnitOfWork
 
@@ -116,10 +117,6 @@ class Batches(Protocol):
 
     async def unanswered(self) -> list[Batch]: ...
 
-    async def next_interchange_control_number(self) -> int:
-        """The next ISA13, never given twice."""
-        ...
-
     async def search(
         self, *, payer_id: str | None = None, state: BatchState | None = None, limit: int = 100, offset: int = 0
     ) -> list[Batch]: ...
@@ -167,6 +164,9 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def acknowledgment_files(self) -> AcknowledgmentFiles: ...
+
+    @property
+    def control_numbers(self) -> ControlNumbers: ...
 
     @property
     def directories(self) -> Directories: ...

@@ -19,7 +19,6 @@ from rcm_eligibility.adapters import serialization
 from rcm_eligibility.adapters.tables import (
     AllowedAmountRow,
     AppointmentRow,
-    ControlNumberRow,
     CoverageCopyRow,
     EligibilityCheckRow,
     PatientCopyRow,
@@ -370,21 +369,6 @@ class SqlAllowedAmounts:
             AllowedAmountRow(payer_id=payer_id, procedure_code=procedure_code, amount=amount, updated_at=now)
         )
         await self._session.flush()  # visible to `get` in this unit of work
-
-
-class SqlControlNumbers:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def next(self, name: str) -> int:
-        """The next ISA13, unique per sender; wraps after 999,999,999 as the standard allows."""
-        row = await self._session.get(ControlNumberRow, name, with_for_update=is_postgres(self._session))
-        if row is None:
-            row = ControlNumberRow(name=name, value=0)
-            self._session.add(row)
-        row.value = row.value % 999_999_999 + 1
-        await self._session.flush()
-        return row.value
 
 
 def _context(table: str, key: str) -> str:

@@ -105,12 +105,3 @@ class AllowedAmountRow(SQLModel, table=True):
     procedure_code: str = Field(primary_key=True, max_length=5)
     amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     updated_at: datetime = Field(sa_column=_timestamp())
-
-
-class ControlNumberRow(SQLModel, table=True):
-    """The last interchange control number (ISA13) sent; bumped inside the transaction that uses it."""
-
-    __tablename__ = "control_number"
-
-    name: str = Field(primary_key=True, max_length=20)
-    value: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rcm_common.control_numbers import SqlControlNumbers
 from rcm_common.merges import SqlMerges
 from rcm_common.uow import SqlUnitOfWork
 from rcm_eligibility.adapters.repository import (
@@ -9,7 +10,6 @@ from rcm_eligibility.adapters.repository import (
     SqlAppointments,
     SqlAuthorizations,
     SqlChecks,
-    SqlControlNumbers,
     SqlCoverages,
     SqlPatients,
 )

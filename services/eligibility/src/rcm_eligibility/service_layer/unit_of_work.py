@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
+from rcm_common.control_numbers import ControlNumbers
 from rcm_common.replica import Merges
 from rcm_common.uow import UnitOfWork
 from rcm_eligibility.domain.appointment import Appointment
@@ -73,10 +74,6 @@ class AllowedAmounts(Protocol):
     async def get(self, payer_id: str, procedure_code: str) -> Decimal | None: ...
 
     async def put(self, payer_id: str, procedure_code: str, amount: Decimal, now: datetime) -> None: ...
-
-
-class ControlNumbers(Protocol):
-    async def next(self, name: str) -> int: ...
 
 
 class EligibilityUnitOfWork(UnitOfWork, Protocol):

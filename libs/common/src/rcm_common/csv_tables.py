@@ -16,9 +16,11 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from rcm_common.errors import ValidationFailed
+
+CSV_MEDIA_TYPE: Final = "text/csv"
 
 __all__ = [
     "CsvFileError",

@@ -37,7 +37,7 @@ from rcm_claim.service_layer.views import (
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
 from rcm_common.clearinghouse import X12_MEDIA_TYPE
-from rcm_common.csv_tables import CsvFileError, refusal
+from rcm_common.csv_tables import CSV_MEDIA_TYPE, CsvFileError, refusal
 from rcm_common.http import etag, expected_version, read_body, utf8_text
 
 router = APIRouter()
@@ -282,7 +282,6 @@ async def rescrub_claim(
 
 # ---------------------------------------------------------------- directories
 
-CSV_MEDIA_TYPE: Final = "text/csv"
 MAX_DIRECTORY_BYTES: Final = 20_000_000  # a thousand payers, each with its prior authorisation codes
 _PROVIDER_DOCUMENT: Final = TypeAdapter(ProviderDirectoryDocument)
 _PAYER_DOCUMENTS: Final = TypeAdapter(Annotated[list[PayerDocument], Field(max_length=MAX_PAYER_ROWS)])
@@ -291,11 +290,13 @@ _CSV_ANSWER: Final[dict[int | str, dict[str, Any]]] = {
 }
 _VARY: Final = {"Vary": "Accept"}  # a directory is answered as JSON or CSV: a cache keeps them apart
 _PROVIDER_COLUMNS: Final = """As CSV (`Content-Type: text/csv`, UTF-8, header row first, columns in any order), a
-row per provider: `role` (`billing` for the practice, one row; `provider` for a rendering or referring provider),
-`npi`, `taxonomy`; the billing row `name`, `tax_id` (nine digits), `address_line1`, `address_line2`,
-`address_city`, `address_state`, `address_postal_code` (ZIP+4, nine digits) and, where payments go elsewhere,
-`pay_to_line1`, `pay_to_line2`, `pay_to_city`, `pay_to_state`, `pay_to_postal_code`; a provider row
-`last_name`, `first_name`. A column of the other role is left blank."""
+row per provider: `role` (`billing` for the practice, one row; `provider` for a rendering or referring provider;
+`facility` for a service facility), `npi`, `taxonomy`; the billing row `name`, `tax_id` (nine digits),
+`address_line1`, `address_line2`, `address_city`, `address_state`, `address_postal_code` (ZIP+4, nine digits)
+and, where payments go elsewhere, `pay_to_line1`, `pay_to_line2`, `pay_to_city`, `pay_to_state`,
+`pay_to_postal_code`; a provider row `last_name`, `first_name`; a facility row `location` (the practice's code
+for it, as charge records it), `name`, `npi` (optional) and the `address_*` columns (ZIP+4). A column of another
+role is left blank."""
 _PAYER_COLUMNS: Final = """As CSV (`Content-Type: text/csv`, UTF-8, header row first, columns in any order), a row per
 payer: `payer_id`, `name`, `filing_indicator`, `timely_filing_days`, `follow_up_days`, `batch_size`,
 `batch_interval_seconds`, optional `eligibility_max_age_days` (30 when blank) and

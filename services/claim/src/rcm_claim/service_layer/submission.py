@@ -102,7 +102,7 @@ class Submitter:
         submitted = rejected = sent = 0
         for batch in waiting:
             try:
-                outcome = await self.send(batch.id)
+                outcome = await self.send(batch)
             except Exception:
                 logger.exception("batch %s could not be sent or settled; it goes again next round", batch.id)
                 continue
@@ -192,13 +192,10 @@ class Submitter:
                 logger.warning("claim %s held: the 837P writer refused it", item[0].id)
         return None
 
-    async def send(self, batch_id: UUID) -> tuple[int, int] | None:
+    async def send(self, batch: Batch) -> tuple[int, int] | None:
         """Send the stored batch (again, if it went unanswered) and settle it by its 999. Returns the claims
         submitted and rejected, or None while the clearinghouse does not answer."""
-        async with self.uow() as uow:
-            batch = await uow.batches.get(batch_id)
-        if batch is None or batch.state not in ("built", "sent"):
-            return None
+        batch_id = batch.id
         try:
             acknowledgment = await self.gateway.submit_claims(batch.x12)
         except ClearinghouseUnavailable as exc:
@@ -212,8 +209,8 @@ class Submitter:
                 await self._attempted(batch_id)
                 return None
             logger.error("batch %s refused by the clearinghouse (%s)", batch_id, exc)
-            return await self._settle(batch_id, None)
-        return await self._settle(batch_id, acknowledgment)
+            return await self._settle(batch, None)
+        return await self._settle(batch, acknowledgment)
 
     async def _attempted(self, batch_id: UUID) -> None:
         async with self.uow() as uow:
@@ -223,16 +220,16 @@ class Submitter:
                 await uow.batches.save(batch)
                 await uow.commit()
 
-    async def _settle(self, batch_id: UUID, acknowledgment: str | None) -> tuple[int, int]:
+    async def _settle(self, sent: Batch, acknowledgment: str | None) -> tuple[int, int]:
         """The batch answered: its claims submitted or rejected as the 999 says (all rejected when refused).
-        A 999 that cannot be read is kept unapplied: the batch is sent again and the answer read again."""
+        A 999 that cannot be read is kept unapplied: the batch is sent again and the answer read again. The
+        batch is read again to settle it, so a batch another round settled meanwhile is left as it is."""
+        batch_id = sent.id
         now = self.clock()
         cause = f"batch:{batch_id}"
         verdicts: list[SetVerdict] | None = None
         if acknowledgment is not None:
-            async with self.uow() as uow:
-                sent = await uow.batches.get(batch_id)
-            group = str(sent.interchange_control_number) if sent is not None else ""
+            group = str(sent.interchange_control_number)
             try:
                 verdicts = self.read_999(acknowledgment, group, [f"{TRANSACTION_SET_CONTROL_NUMBER:04d}"])
             except ValueError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from faststream.kafka import KafkaBroker
@@ -18,8 +18,8 @@ from rcm_claim.config import ClaimSettings
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy
 from rcm_claim.domain.model import Claim as ClaimAggregate
 from rcm_claim.domain.rules import RULES
-from rcm_claim.service_layer.acknowledgments import Acknowledger
-from rcm_claim.service_layer.follow_up import FollowUp
+from rcm_claim.service_layer.acknowledgments import Acknowledger, MailboxGateway
+from rcm_claim.service_layer.follow_up import FollowUp, StatusGateway
 from rcm_claim.service_layer.handlers import (
     charge_handlers,
     eligibility_handlers,
@@ -29,7 +29,7 @@ from rcm_claim.service_layer.handlers import (
 )
 from rcm_claim.service_layer.mapping import to_integration_event
 from rcm_claim.service_layer.scrubbing import Scrubber
-from rcm_claim.service_layer.submission import Submitter
+from rcm_claim.service_layer.submission import ClaimsGateway, Submitter
 from rcm_common.audit import consumer_audit, system_audit
 from rcm_common.kernel import Kernel, kernel_parts, periodic
 from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
@@ -37,8 +37,8 @@ from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication
 
 
-class ClaimGateway(HttpClearinghouse):
-    """What the workers need of the clearinghouse: claims, claim status and the mailbox."""
+class ClearinghouseGateway(ClaimsGateway, MailboxGateway, StatusGateway, Protocol):
+    """All the workers ask of the clearinghouse: the 837P's 999, the mailbox's 277CAs, the 276's 277."""
 
 
 @dataclass
@@ -81,7 +81,7 @@ def bootstrap(
     settings: ClaimSettings | None = None,
     *,
     broker: KafkaBroker | None = None,
-    gateway: Any = None,
+    gateway: ClearinghouseGateway | None = None,
     clock: Clock = utcnow,
 ) -> Claim:
     """The service; `gateway` stands in for the clearinghouse's HTTP API where a test gives one."""
@@ -90,7 +90,7 @@ def bootstrap(
     http_client = None
     if gateway is None:
         http_client = settings.http_client()
-        gateway = ClaimGateway(http_client, **settings.client_options())
+        gateway = HttpClearinghouse(http_client, **settings.client_options())
     sender = sender_of(settings)
     claim: Claim
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
-from typing import Any
+from typing import Any, Self
 
 from rcm_clearinghouse_sim.config import DEV_API_KEY, ClearinghouseSettings, SimulatorConfig, load_config
 from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse
@@ -162,7 +162,7 @@ class InProcessClearinghouse:
     uploads: int = 0
 
     @classmethod
-    def quiet(cls, clock: Callable[[], datetime]) -> InProcessClearinghouse:
+    def quiet(cls, clock: Callable[[], datetime]) -> Self:
         return cls(Clearinghouse(quiet_config(), clock))
 
     async def submit_claims(self, batch_837: str) -> str:

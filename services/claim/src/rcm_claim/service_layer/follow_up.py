@@ -17,7 +17,7 @@ from rcm_claim.domain.acknowledgments import ClaimStatusAnswer
 from rcm_claim.domain.batches import INTERCHANGES
 from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.service_layer.answers import apply_status_answers
-from rcm_claim.service_layer.submission import ClaimsWriter
+from rcm_claim.service_layer.submission import ClaimsWriter, with_copies
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
 from rcm_common.types import Clock
@@ -56,13 +56,9 @@ class FollowUp:
         async with self.uow() as uow:
             providers = await uow.directories.providers()
             due = await uow.claims.status_due(payer.payer_id, accepted_before, limit=self.batch_size)
-            billable = []
-            for claim in due:
-                patient = await uow.patients.get(claim.patient_id)
-                coverage = await uow.coverages.get(claim.coverage_id)
-                if patient is not None and coverage is not None:
-                    billable.append((claim, patient, coverage))
-                    uow.record_access("disclose", "claim", claim.id, claim.patient_id)
+            billable = await with_copies(uow, due)
+            for claim, _, _ in billable:
+                uow.record_access("disclose", "claim", claim.id, claim.patient_id)
             if providers is None or not billable:
                 return 0
             control_number = await uow.control_numbers.next(INTERCHANGES)

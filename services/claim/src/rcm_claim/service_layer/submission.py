@@ -77,6 +77,22 @@ class ClaimsGateway(Protocol):
         ...
 
 
+async def with_copies(uow: ClaimUnitOfWork, claims: list[Claim]) -> list[Billable]:
+    """Each claim with the patient and coverage copies its X12 names, read at once. A claim missing one is
+    left out (the scrub holds such a claim, so this is a copy lost since) and stays as it is."""
+    await uow.patients.read_many([claim.patient_id for claim in claims])
+    await uow.coverages.read_many([claim.coverage_id for claim in claims])
+    billable = []
+    for claim in claims:
+        patient = await uow.patients.get(claim.patient_id)
+        coverage = await uow.coverages.get(claim.coverage_id)
+        if patient is None or coverage is None:
+            logger.warning("claim %s left out: its patient or coverage copy is missing", claim.id)
+            continue
+        billable.append((claim, patient, coverage))
+    return billable
+
+
 @dataclass(frozen=True, slots=True)
 class SubmissionRound:
     built: int
@@ -123,7 +139,7 @@ class Submitter:
             for payer in await uow.directories.payers():
                 ready = await self._still_ready(uow, await uow.claims.ready_to_batch(payer.payer_id, payer.batch_size))
                 due = claims_due(ready, payer, now)
-                billable = await self._billable(uow, due)
+                billable = await with_copies(uow, due)
                 if not billable:
                     continue
                 control_number = await uow.control_numbers.next(INTERCHANGES)
@@ -150,21 +166,6 @@ class Submitter:
         stale = [claim for claim in ready if claim.in_state_since.date() < today]
         await self.scrubber.rescrub(uow, stale, BATCH_CAUSE)
         return [claim for claim in ready if claim.state == "ready" and not claim.kept_back]
-
-    async def _billable(self, uow: ClaimUnitOfWork, claims: list[Claim]) -> list[Billable]:
-        """Each claim with the patient and coverage copies it is billed with, read at once; a claim missing one
-        stays ready (the scrub holds such a claim, so this is a copy lost since)."""
-        await uow.patients.read_many([claim.patient_id for claim in claims])
-        await uow.coverages.read_many([claim.coverage_id for claim in claims])
-        billable = []
-        for claim in claims:
-            patient = await uow.patients.get(claim.patient_id)
-            coverage = await uow.coverages.get(claim.coverage_id)
-            if patient is None or coverage is None:
-                logger.warning("claim %s left out of its batch: its patient or coverage copy is missing", claim.id)
-                continue
-            billable.append((claim, patient, coverage))
-        return billable
 
     def _written(
         self,

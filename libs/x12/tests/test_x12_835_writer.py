@@ -1,6 +1,7 @@
 """The 835 writer: an 835 reads back through the remittance reader to the remittance written, pyx12 accepts
 the 835s, an 835 that does not balance is refused naming the claim by position, any balanced remittance round
-trips, and a delimiter in a value is refused naming the place, never the value."""
+trips, reversals (every amount negated) and provider adjustments of either sign among them, and a delimiter in
+a value is refused naming the place, never the value, or replaced when the envelope asks."""
 
 from __future__ import annotations
 
@@ -354,12 +355,13 @@ def test_an_unbalanced_835_is_refused_naming_the_claim_by_position(advice: Remit
         (lambda: replace(FULL, payer=replace(PAYER, address=None)), "address"),
         (lambda: replace(FULL, payer_contacts=CONTACTS[1:]), "PER\\*BL"),
         (lambda: replace(FULL, provider_adjustments=(replace(RECOUPMENT, fiscal_period_date=None),)), "PLB02"),
+        (lambda: replace(FULL, provider_adjustments=(replace(RECOUPMENT, amount=D("0.00")),)), "PLB04.* zero"),
         (lambda: remittance(), "claims or provider adjustments"),
     ],
     ids=[
         "float", "cents", "negative", "non with money", "money without non", "ach bank", "status", "filing",
         "subscriber id", "group", "statement", "modifiers", "nan", "payer address", "technical contact", "plb date",
-        "empty",
+        "zero plb", "empty",
     ],
 )  # fmt: skip
 def test_what_an_835_cannot_hold_is_refused_when_made(make: Any, message: str) -> None:
@@ -419,6 +421,139 @@ def test_any_balanced_remittance_round_trips(claims: tuple[PaidClaim, ...], reco
 
 def by_group(adjustments: tuple[Adjustment, ...]) -> list[Adjustment]:
     return sorted(adjustments, key=lambda adjustment: adjustment.group)
+
+
+def negated(adjustments: tuple[Adjustment, ...]) -> tuple[Adjustment, ...]:
+    return tuple(replace(adjustment, amount=-adjustment.amount) for adjustment in adjustments)
+
+
+def reversal_of(claim: PaidClaim) -> PaidClaim:
+    """The claim's payment taken back as the guide says (1.10.2.8): CLP02 22, the same CLP01 and CLP07, the
+    charge, payment, patient responsibility, every adjustment (original group codes) and the lines' charges,
+    payments and allowed amounts negated; units and codes as they were."""
+    return replace(
+        claim,
+        status="22",
+        charge=-claim.charge,
+        paid=-claim.paid,
+        patient_responsibility=-claim.patient_responsibility,
+        adjustments=negated(claim.adjustments),
+        amounts=(),
+        lines=tuple(
+            replace(
+                line,
+                charge=-line.charge,
+                paid=-line.paid,
+                allowed=None if line.allowed is None else -line.allowed,
+                adjustments=negated(line.adjustments),
+            )
+            for line in claim.lines
+        ),
+    )
+
+
+CORRECTED = replace(
+    PAID_CLAIM,
+    paid=D("100.00"),
+    amounts=(Amount("I", D("1.25")),),
+    lines=(
+        replace(LINES[0], paid=D("110.00"), allowed=D("130.00"), adjustments=(
+            Adjustment("CO", "45", D("20.00"), None), Adjustment("PR", "2", D("20.00"), None),
+        )),
+        LINES[1],
+    ),
+)  # fmt: skip
+"""PAID_CLAIM paid again after its reversal: 10.00 more allowed on its first line, and 1.25 interest."""
+
+
+def test_a_reversal_and_its_correction_read_back_with_every_amount_negated() -> None:
+    """The payment taken back (-90.00) and made again (100.00), interest (PLB L6 -1.25), a recovery (WO
+    15.00) and the 3.75 the payment cannot cover carried forward (FB -3.75): nothing paid, BPR*H."""
+    reversal = reversal_of(PAID_CLAIM)
+    interest = replace(INTEREST, reference="ICN-1", amount=D("-1.25"))
+    forward = ProviderAdjustment("1234567893", date(2026, 12, 31), "FB", "EFT0002", D("-3.75"))
+
+    text = write_835(remittance(reversal, CORRECTED, provider_adjustments=(interest, RECOUPMENT, forward)), ENVELOPE)
+
+    assert "IK3" not in assert_accepted_by_pyx12(text)
+    [read_back] = read_remittances(text)
+    assert read_back.balance_problems() == []
+    assert (read_back.payment.total_paid, read_back.payment.handling_code, read_back.payment.method) == (
+        D("0.00"), "H", "NON"
+    )  # fmt: skip
+    taken, again = read_back.claims
+    assert (taken.is_reversal, again.is_reversal) == (True, False)
+    assert (taken.claim_id, taken.payer_claim_number) == (again.claim_id, again.payer_claim_number)
+    assert (taken.charge, taken.paid, taken.patient_responsibility) == (D("-185.50"), D("-90.00"), D("-20.00"))
+    assert taken.adjustments == (Adjustment("OA", "23", D("-10.00"), None),)
+    assert [(line.charge, line.paid, line.allowed, line.units_paid) for line in taken.lines] == [
+        (D("-150.00"), D("-100.00"), D("-120.00"), D(1)),
+        (D("-35.50"), D("0.00"), None, D("2.5")),
+    ]
+    assert [line.adjustments for line in taken.lines] == [negated(line.adjustments) for line in LINES]
+    assert [(a.qualifier, a.amount) for a in again.amounts] == [("I", D("1.25"))]
+    assert (again.paid, again.lines[0].allowed) == (D("100.00"), D("130.00"))
+    assert read_back.provider_adjustments == (interest, RECOUPMENT, forward)
+    segments = segments_of(text)
+    assert find(segments, "CLP")[0][:8] == ["CLP", "PCN-1", "22", "-185.5", "-90", "-20", "12", "ICN-1"]
+    assert find(segments, "SVC")[0] == ["SVC", "HC:99214:25:59", "-150", "-100", "", "1"]
+    assert ["AMT", "B6", "-120"] in segments
+    assert find(segments, "PLB") == [
+        ["PLB", "1234567893", "20261231", "L6:ICN-1", "-1.25", "WO:ICN-9", "15", "FB:EFT0002", "-3.75"]
+    ]
+
+
+def test_a_reversal_alone_is_paid_nothing() -> None:
+    """A claim taken back with nothing else to pay: BPR02 0 with BPR01 H and NON, the balance carried forward
+    (PLB FB negative), as a payment is never negative."""
+    reversal = reversal_of(PAID_CLAIM)
+    forward = ProviderAdjustment("1234567893", date(2026, 12, 31), "FB", "CHECK3", reversal.paid)
+
+    text = write_835(remittance(reversal, provider_adjustments=(forward,)), ENVELOPE)
+
+    assert "IK3" not in assert_accepted_by_pyx12(text)
+    assert find(segments_of(text), "BPR") == [["BPR", "H", "0", "C", "NON", *[""] * 11, "20260323"]]
+    assert read_remittances(text)[0].balance_problems() == []
+    with pytest.raises(ValueError, match="never negative"):
+        write_835(remittance(reversal), ENVELOPE)
+
+
+@settings(max_examples=40, deadline=None)
+@given(claims=balanced_claims())
+def test_any_balanced_remittance_and_its_reversal_round_trip(claims: tuple[PaidClaim, ...]) -> None:
+    """Claims paid and the same claims taken back in one 835 balance to nothing paid, and read back with
+    every amount negated."""
+    reversals = tuple(reversal_of(claim) for claim in claims)
+    payment = PaymentInfo(D("0.00"), "NON", date(2026, 3, 23), "T", "1123456789")
+
+    [read_back] = read_remittances(write_835(remittance(*claims, *reversals, payment=payment), ENVELOPE))
+
+    assert read_back.balance_problems() == []
+    taken = read_back.claims[len(claims) :]
+    assert [(c.status, c.charge, c.paid, c.patient_responsibility, by_group(c.adjustments)) for c in taken] == [
+        ("22", -c.charge, -c.paid, -c.patient_responsibility, by_group(negated(c.adjustments))) for c in claims
+    ]
+    assert [[(line.charge, line.paid, by_group(line.adjustments)) for line in c.lines] for c in taken] == [
+        [(-line.charge, -line.paid, by_group(negated(line.adjustments))) for line in c.lines] for c in claims
+    ]
+
+
+def test_a_delimiter_is_replaced_when_the_envelope_asks_for_it() -> None:
+    replacing = replace(ENVELOPE, on_delimiter="replace", replacement="-")
+    advice = replace(
+        FULL,
+        payer=replace(PAYER, payer_id="BHP*01"),
+        claims=(PAID_CLAIM, replace(DENIED, claim_id="PCN:2~X"), REVERSAL),
+        provider_adjustments=(replace(RECOUPMENT, reference="ICN^9"), INTEREST),
+    )
+
+    segments = segments_of(write_835(advice, replacing))
+
+    assert find(segments, "REF", "2U") == [["REF", "2U", "BHP-01"]]
+    assert [clp[1] for clp in find(segments, "CLP")] == ["PCN-1", "PCN-2-X", "PCN-0"]
+    assert find(segments, "PLB")[0][3] == "WO:ICN-9"
+    with pytest.raises(X12Error, match="REF02 of the header holds"):
+        write_835(advice, ENVELOPE)
 
 
 @pytest.mark.parametrize("mark", DELIMITER_MARKS)

@@ -51,6 +51,12 @@ class DenialConfig(_Model):
 
 
 class RemitterConfig(_Model):
+    """How the payer pays (method, banks, address, contact) and its remittance practice: prompt-pay
+    interest (`interest_annual_rate` a year, for the days a payment comes more than `interest_after_days`
+    after the claim was received), and the share of paid claims it reprocesses (reversed and paid again on
+    a later 835, each allowed amount changed by `reprocess_allowed_change`). The defaults reprocess
+    nothing, so the figures of a configuration that leaves them out do not change."""
+
     method: Literal["ACH", "CHK"]
     tax_id: str
     address_line: str
@@ -62,6 +68,29 @@ class RemitterConfig(_Model):
     sender_account: str = ""
     receiver_routing: str = ""
     receiver_account: str = ""
+    interest_after_days: int = Field(default=30, ge=0)
+    interest_annual_rate: Decimal = Field(default=Decimal("0"), ge=0, le=1)
+    reprocess_share: float = Field(default=0.0, ge=0, le=1)
+    reprocess_allowed_change: Decimal = Field(default=Decimal("0"), ge=-1, le=1)
+
+    def remitter(self) -> Remitter:
+        return Remitter(
+            method=self.method,
+            tax_id=self.tax_id,
+            address_line=self.address_line,
+            city=self.city,
+            state=self.state,
+            postal_code=self.postal_code,
+            phone=self.phone,
+            sender_routing=self.sender_routing,
+            sender_account=self.sender_account,
+            receiver_routing=self.receiver_routing,
+            receiver_account=self.receiver_account,
+            interest_after_days=self.interest_after_days,
+            interest_rate=self.interest_annual_rate,
+            reprocess_share=self.reprocess_share,
+            reprocess_allowed_change=self.reprocess_allowed_change,
+        )
 
 
 class PayerConfig(_Model):
@@ -113,7 +142,7 @@ class PayerConfig(_Model):
             timely_filing_days=self.timely_filing_days,
             random_denial_rate=self.random_denial_rate,
             random_denials=tuple(Denial(d.carc, d.rarc) for d in self.random_denials),
-            remitter=Remitter(**self.remittance.model_dump()),
+            remitter=self.remittance.remitter(),
         )
 
 

@@ -1,10 +1,13 @@
 """What the simulator's tests share: a clock the test moves, the default configuration with the seeded
-random denials off (tests that want them turn them on), and builders of the X12 a billing system sends
-(837P, 270, 276), written with rcm_x12's own writers; and, for the tests of the services that call it, the
-simulator in process behind the same calls its HTTP client makes."""
+random denials off (tests that want them turn them on) and with a payer's remittance practice changed, and
+builders of the X12 a billing system sends (837P, 270, 276), written with rcm_x12's own writers; and, for
+the tests of the services that call it, the simulator in process behind the same calls its HTTP client
+makes, and an 835 of as many claims as a benchmark needs (`large_remittance`), with what each claim billed
+so that a test can make the claims it pays."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +30,7 @@ from rcm_x12.professional_claim_writer import (
     SubscriberClaims,
     write_837p,
 )
+from rcm_x12.remittance_reader import read_remittances
 from rcm_x12.status_request_writer import StatusInquiry, StatusRequest, write_276
 from rcm_x12.writer import Address, Envelope, Member, Payer, Provider, TradingPartner
 
@@ -150,6 +154,18 @@ def quiet_config(**changes: Any) -> SimulatorConfig:
     return config.model_copy(update={"payers": payers, **changes})
 
 
+def with_remittance(config: SimulatorConfig, payer_id: str | None = None, **practice: Any) -> SimulatorConfig:
+    """The configuration with a payer's remittance settings changed (every payer's when `payer_id` is None),
+    e.g. `reprocess_share=1.0` or `interest_after_days=0`."""
+    payers = [
+        payer.model_copy(update={"remittance": payer.remittance.model_copy(update=practice)})
+        if payer_id in (None, payer.id)
+        else payer
+        for payer in config.payers
+    ]
+    return config.model_copy(update={"payers": payers})
+
+
 @dataclass
 class InProcessClearinghouse:
     """The simulator called in process, as a service's tests call it in place of its HTTP API: the same
@@ -184,3 +200,154 @@ class InProcessClearinghouse:
 
     async def delete_mailbox_file(self, file_id: str) -> None:
         self.clearinghouse.mailbox.delete(file_id)
+
+
+# --- a large 835 -----------------------------------------------------------------------------------------
+
+_LINE_MENU = (
+    ("99213", (), "1", "150.00"),
+    ("99214", ("25",), "1", "210.00"),
+    ("36415", (), "1", "20.00"),
+    ("80053", (), "1", "45.00"),
+    ("85025", (), "1", "32.00"),
+    ("93000", (), "1", "60.00"),
+    ("71046", (), "1", "95.00"),
+    ("97110", ("GP",), "2", "140.00"),
+)
+"""What the claims of a large 835 bill: code, modifiers, units and charge (office visits, labs, an ECG, an
+X-ray, therapy), none needing prior authorisation."""
+_CLAIMS_PER_SET = 5000
+"""The 837 guide's recommended limit of claims in one transaction set."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemittedLine:
+    """A service line as the claim billed it (and the 835 echoes it): REF*6R, code, modifiers, units, date,
+    charge; and what the 835 says of it (allowed amount, None when denied, and payment)."""
+
+    control_number: str
+    procedure: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    service_date: date
+    charge: Decimal
+    allowed: Decimal | None
+    paid: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RemittedClaim:
+    """A claim of the 835: CLM01 (CLP01), the payer and its claim number (CLP07, as the 277CA gave it), the
+    member id, CLM05-3, the total charge, its lines and what the 835 paid (CLP04) and left the patient
+    (CLP05)."""
+
+    claim_id: str
+    payer_id: str
+    payer_claim_number: str
+    member_id: str = field(repr=False)
+    frequency: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    lines: tuple[RemittedLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LargeRemittance:
+    """One 835 interchange (`text`) paying every claim of `claims` to one payee (`payee_npi`, the billing
+    provider), by one payer, under TRN02 `trace_number`; `claims_837` is the 837P the simulator was sent
+    (two or more interchanges of at most 5,000 claims), for a test that would send the claims itself."""
+
+    text: str
+    trace_number: str
+    payer_id: str
+    payee_npi: str
+    claims: tuple[RemittedClaim, ...]
+    claims_837: str
+
+
+def large_claim_batch(
+    claims: int,
+    *,
+    payer_id: str = "ACME01",
+    seed: int = 2026,
+    provider: BillingProvider = BILLING,
+    claim_id_prefix: str = "BIG",
+) -> str:
+    """An 837P upload of `claims` claims of one billing provider to one payer, each for its own member
+    (member ids W000000001...), so that none is a duplicate of another; one to three lines each, drawn from
+    the seed, REF*6R `<claim id>-<line>`. At most 5,000 claims a transaction set, one set an interchange."""
+    draw = random.Random(f"{seed}:large-835")
+    x12 = X12()
+    subscribers = []
+    for number in range(1, claims + 1):
+        claim_id = f"{claim_id_prefix}{number:07d}"
+        picks = draw.sample(_LINE_MENU, draw.randint(1, 3))
+        lines = tuple(
+            ServiceLine(
+                code, Decimal(charge), Decimal(units), SERVICE_DATE, modifiers=modifiers,
+                control_number=f"{claim_id}-{line}",
+            )
+            for line, (code, modifiers, units, charge) in enumerate(picks, 1)
+        )  # fmt: skip
+        member = x12.member(f"W{number:09d}")
+        subscribers.append(SubscriberClaims(member, Payer("SOME PAYER", payer_id), (X12.claim(claim_id, *lines),)))
+    text = []
+    for start in range(0, claims, _CLAIMS_PER_SET):
+        batch = ProfessionalClaimBatch(
+            f"BIG{start // _CLAIMS_PER_SET + 1}",
+            SUBMITTER,
+            Contact("EDI DESK", phone="2175550199"),
+            CLEARINGHOUSE,
+            (ProviderClaims(provider, tuple(subscribers[start : start + _CLAIMS_PER_SET])),),
+        )
+        text.append(write_837p(batch, x12.envelope()))
+    return "".join(text)
+
+
+def large_remittance(
+    claims: int = 10_000,
+    *,
+    payer_id: str = "ACME01",
+    seed: int = 2026,
+    provider: BillingProvider = BILLING,
+    claim_id_prefix: str = "BIG",
+) -> LargeRemittance:
+    """An 835 of `claims` claims (10,000 by default), as the simulator writes it: the claims of
+    `large_claim_batch` sent to a simulator of the default configuration with `seed` (its seeded random
+    denials on, so some claims are denied) and paid in one run. Deterministic: the same arguments make the
+    same 835. About five seconds for 10,000 claims."""
+    config = load_config(ClearinghouseSettings(environment="test")).model_copy(update={"seed": seed})
+    clearinghouse = Clearinghouse(config, Clock())
+    batch = large_claim_batch(claims, payer_id=payer_id, seed=seed, provider=provider, claim_id_prefix=claim_id_prefix)
+    clearinghouse.submit(batch.encode())
+    [file_id] = clearinghouse.run_payments(due_only=False)
+    text = clearinghouse.mailbox.get(file_id).content
+    [remittance] = read_remittances(text)
+    paid = tuple(
+        RemittedClaim(
+            claim_id=claim.claim_id,
+            payer_id=payer_id,
+            payer_claim_number=claim.payer_claim_number,
+            member_id=claim.patient.identifier if claim.patient else "",
+            frequency=claim.frequency,
+            charge=claim.charge,
+            paid=claim.paid,
+            patient_responsibility=claim.patient_responsibility,
+            lines=tuple(
+                RemittedLine(
+                    line.control_number,
+                    line.procedure.code,
+                    line.procedure.modifiers,
+                    line.units_billed,
+                    line.service_date or SERVICE_DATE,
+                    line.charge,
+                    line.allowed,
+                    line.paid,
+                )
+                for line in claim.lines
+            ),
+        )
+        for claim in remittance.claims
+    )
+    return LargeRemittance(text, remittance.trace_number, payer_id, provider.npi, paid, batch)

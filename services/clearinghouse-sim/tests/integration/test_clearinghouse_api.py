@@ -294,21 +294,6 @@ async def test_a_replacement_takes_the_place_of_a_claim_not_yet_paid(client: htt
     assert _deductible_left(answer.subscribers[0]) == Decimal("1417.78")  # 1500 less one 82.22, not two
 
 
-async def test_a_paid_claim_cannot_be_replaced_or_voided(client: httpx.AsyncClient, x12: X12) -> None:
-    """Undoing a payment takes a reversal on the 835 (CLP02 22), which the simulator does not write yet."""
-    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1")))
-    [original] = await _acknowledged(client)
-    await _paid(client)
-    number = original.payer_claim_number
-
-    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", frequency="7", payer_claim_number=number)))
-    await client.post("/x12/claims", content=x12.batch(x12.claim("PCN2", frequency="8", payer_claim_number=number)))
-
-    [_, replacement, void] = await _acknowledged(client)
-    assert (_rejection(replacement), _rejection(void)) == ([("A7", "464")], [("A7", "464")])
-    assert await _paid(client) == []
-
-
 async def test_a_void_withdraws_a_claim_not_yet_paid(client: httpx.AsyncClient, x12: X12) -> None:
     await client.post("/x12/claims", content=x12.batch(x12.claim("PCN1", x12.line("20610"))))
     [original] = await _acknowledged(client)

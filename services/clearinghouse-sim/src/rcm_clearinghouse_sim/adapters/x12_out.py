@@ -11,14 +11,16 @@ from rcm_clearinghouse_sim.domain.adjudication import ClaimResult, LineResult
 from rcm_clearinghouse_sim.domain.coverage import Standing
 from rcm_clearinghouse_sim.domain.edits import Rejection
 from rcm_clearinghouse_sim.domain.eligibility import EligibilityAnswer
-from rcm_clearinghouse_sim.domain.plans import Plan
+from rcm_clearinghouse_sim.domain.plans import ZERO, Plan
+from rcm_clearinghouse_sim.domain.remittance import ProviderAdjustment
 from rcm_x12.claim_acknowledgment_writer import AcknowledgedClaim, ClaimRejection, StatusCode
 from rcm_x12.claim_status_writer import ClaimStatusReport
 from rcm_x12.eligibility_request_writer import EligibilityInquiry
 from rcm_x12.eligibility_response_writer import BenefitInfo, CoverageAnswer, RequestRejection
-from rcm_x12.professional_claim_reader import ClaimProvider, ClaimSubscriber, ReceivedClaim
-from rcm_x12.remittance_reader import Adjustment, Contact
+from rcm_x12.professional_claim_reader import ClaimLine, ClaimProvider, ClaimSubscriber, ReceivedClaim
+from rcm_x12.remittance_reader import Adjustment, Amount, Contact
 from rcm_x12.remittance_writer import PaidClaim, PaidLine, PaymentInfo, RemittanceAdvice
+from rcm_x12.remittance_writer import ProviderAdjustment as PaymentAdjustment
 from rcm_x12.status_request_writer import StatusInquiry
 from rcm_x12.writer import Address, Member, Payer, Provider
 
@@ -33,17 +35,21 @@ routes to), correct and resubmit."""
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """How a claim was paid: the 835's trace (check or EFT number), date and the claim's adjudication."""
+    """The claim's last remittance: the 835's trace (check or EFT number) and date; `revised` when that 835
+    reversed an earlier payment of it (and paid it again, unless it was voided)."""
 
     trace_number: str
     paid_on: date
+    revised: bool = False
 
 
 @dataclass(slots=True)
 class ClaimRecord:
     """One claim the clearinghouse received, as read and as decided: rejected on the 277CA, or accepted
-    with its payer claim number and adjudication, and paid once a payment run took it. An accepted void has
-    no adjudication: it bills nothing, so it is never paid."""
+    with its payer claim number and adjudication (the one last paid, once reprocessed), and paid once a
+    payment run took it. An accepted void has no adjudication: it bills nothing, so it is never paid; its
+    `payment` is the 835 that reversed the claim it voided, when that one had been paid. `recouped` is what
+    overpayment recoveries have asked back of the claim's payment."""
 
     source: ReceivedClaim
     subscriber: ClaimSubscriber
@@ -55,6 +61,7 @@ class ClaimRecord:
     payer_claim_number: str = ""
     result: ClaimResult | None = None
     payment: Payment | None = None
+    recouped: Decimal = ZERO
 
     @property
     def claim_id(self) -> str:
@@ -157,8 +164,10 @@ def _final_status(result: ClaimResult) -> StatusCode:
 
 def status_report(inquiry: StatusInquiry, record: ClaimRecord | None, today: date) -> ClaimStatusReport:
     """A claim's status for the 277: not found (A4:35), rejected (the 277CA's codes), in adjudication
-    (P1:20; an accepted void, never paid, stays so), or finalized (F1:65 paid, F2 denied, F4:104
-    adjudicated with nothing to pay) with amounts."""
+    (P1:20; an accepted void stays so, unless it voided a paid claim and that claim's reversal is on an
+    835), finalized (F1:65 paid, F2 denied, F4:104 adjudicated with nothing to pay) with amounts, or
+    finalized and revised (F3:101, processed as an adjustment to a previous claim) once an 835 reversed its
+    payment: with what it pays now (nothing, for a void)."""
     not_found = ClaimStatusReport(
         subscriber=inquiry.subscriber,
         trace=inquiry.trace,
@@ -176,23 +185,26 @@ def status_report(inquiry: StatusInquiry, record: ClaimRecord | None, today: dat
     if record.rejection is not None:
         return replace(found, codes=_status_codes(record.rejection))
     found = replace(found, payer_claim_number=record.payer_claim_number)
-    if record.result is None or record.payment is None:
-        return replace(found, codes=(StatusCode("P1", "20", "", ""),))
     payment = record.payment
+    if payment is None or (record.result is None and not payment.revised):
+        return replace(found, codes=(StatusCode("P1", "20", "", ""),))
+    if record.result is None or payment.revised:
+        codes = (StatusCode("F3", "101", "", ""),)
+    else:
+        codes = (_final_status(record.result),)
     return replace(
         found,
-        codes=(_final_status(record.result),),
+        codes=codes,
         status_date=payment.paid_on,
-        paid=record.result.paid,
+        paid=record.result.paid if record.result else ZERO,
         adjudication_date=record.received.date(),
         payment_date=payment.paid_on,
         check_number=payment.trace_number,
     )
 
 
-def _paid_line(result: LineResult, record: ClaimRecord) -> PaidLine:
+def _paid_line(result: LineResult, source: ClaimLine) -> PaidLine:
     line = result.line
-    source = next(s for s in record.source.lines if s.number == line.number)
     return PaidLine(
         procedure=line.procedure,
         charge=line.charge,
@@ -208,15 +220,20 @@ def _paid_line(result: LineResult, record: ClaimRecord) -> PaidLine:
     )
 
 
-def paid_claim(record: ClaimRecord, plan: Plan) -> PaidClaim:
-    result = record.result
+def paid_claim(
+    record: ClaimRecord, plan: Plan, result: ClaimResult | None = None, interest: Decimal = ZERO
+) -> PaidClaim:
+    """The claim as the 835 reports it: with its adjudication, or `result` (its reversal, or its
+    adjudication once reprocessed), and the interest paid on it (AMT*I) when late."""
+    result = result if result is not None else record.result
     assert result is not None  # only adjudicated claims are paid
-    lines = tuple(_paid_line(line, record) for line in result.lines)
+    sources = {line.number: line for line in record.source.lines}
+    lines = tuple(_paid_line(line, sources[line.line.number]) for line in result.lines)
     subscriber = record.subscriber
     return PaidClaim(
         claim_id=record.claim_id,
         status=result.status,
-        charge=sum((line.charge for line in lines), Decimal("0.00")),
+        charge=sum((line.charge for line in lines), ZERO),
         paid=result.paid,
         payer_claim_number=record.payer_claim_number,
         patient=record.patient,
@@ -228,16 +245,26 @@ def paid_claim(record: ClaimRecord, plan: Plan) -> PaidClaim:
         statement_start=record.service_date,
         statement_end=record.service_end,
         received=record.received.date(),
+        amounts=(Amount("I", interest),) if interest else (),
         lines=lines,
     )
 
 
 def remittance(
-    plan: Plan, payee: Provider, claims: tuple[PaidClaim, ...], trace: str, paid_on: date
+    plan: Plan,
+    payee: Provider,
+    claims: tuple[PaidClaim, ...],
+    trace: str,
+    paid_on: date,
+    adjustments: tuple[ProviderAdjustment, ...] = (),
 ) -> RemittanceAdvice:
-    """One 835: the claims of one payee paid by one payer in one run, by the payer's method."""
+    """One 835: the claims of one payee paid by one payer in one run, by the payer's method, less the
+    provider adjustments (PLB, by the payee's NPI; the fiscal period is 31 December of the year of payment,
+    which the guide asks for when the payer does not know the provider's fiscal year). The adjustments must
+    leave the payment at zero or more; nothing paid is BPR*H ... NON."""
     r = plan.remitter
-    total = sum((claim.paid for claim in claims), Decimal("0.00"))
+    total = sum((claim.paid for claim in claims), ZERO) - sum((a.amount for a in adjustments), ZERO)
+    fiscal_year_end = date(paid_on.year, 12, 31)
     payment = PaymentInfo(
         total,
         r.method if total else "NON",
@@ -255,5 +282,8 @@ def remittance(
         payer_contacts=(Contact("BL", "EDI SUPPORT", (("TE", r.phone),)),),
         payee=payee,
         claims=claims,
+        provider_adjustments=tuple(
+            PaymentAdjustment(payee.npi, fiscal_year_end, a.reason, a.reference, a.amount) for a in adjustments
+        ),
         production_date=paid_on,
     )

@@ -72,9 +72,9 @@ def _amount_rejection(claim: Claim) -> Rejection | None:
 
 
 def _correction_rejection(claim: Claim, original_open: bool) -> Rejection | None:
-    """A replacement or a void must name a claim this payer and billing provider can still replace or void.
-    A claim already paid cannot be: undoing its payment takes a reversal on the 835 (CLP02 22), which is not
-    simulated yet, so such a replacement or void is rejected."""
+    """A replacement or a void must name a claim this payer and billing provider can still replace or void:
+    one adjudicated, and not replaced or voided already. A claim already paid can be: its payment is then
+    reversed on the payer's next 835 (CLP02 22)."""
     correction = CORRECTIONS.get(claim.frequency)
     if correction is not None and not original_open:
         message = f"the payer claim number (REF*F8) names no claim of this payer and provider open to {correction}"

@@ -28,7 +28,11 @@ class Denial:
 @dataclass(frozen=True, slots=True)
 class Remitter:
     """How the payer pays and names itself on its 835s: method, EIN (TRN03 is "1" and it), address and
-    technical contact, and for ACH both banks' routing numbers and accounts."""
+    technical contact, and for ACH both banks' routing numbers and accounts. And what it does after paying:
+    interest at `interest_rate` a year on a payment made more than `interest_after_days` after the claim
+    was received (prompt-pay rules: Medicare's is 30 days), and a `reprocess_share` of the claims it pays
+    taken back and paid again with each allowed amount changed by `reprocess_allowed_change` (a fraction:
+    a corrected fee schedule)."""
 
     method: Literal["ACH", "CHK"]
     tax_id: str
@@ -41,6 +45,10 @@ class Remitter:
     sender_account: str = ""
     receiver_routing: str = ""
     receiver_account: str = ""
+    interest_after_days: int = 30
+    interest_rate: Decimal = Decimal("0")
+    reprocess_share: float = 0.0
+    reprocess_allowed_change: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True, slots=True)

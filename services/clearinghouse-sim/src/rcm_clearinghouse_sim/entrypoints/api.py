@@ -8,9 +8,10 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rcm_clearinghouse_sim.bootstrap import Simulator
@@ -179,6 +180,74 @@ class PaymentRun(BaseModel):
 async def payment_run(clearinghouse: ClearinghouseDep) -> PaymentRun:
     """Pay every adjudicated claim not yet paid, now, whatever the configured delay."""
     return PaymentRun(files=clearinghouse.run_payments(due_only=False))
+
+
+class ReprocessingRequest(BaseModel):
+    """Why the payer reprocesses the claim (kept with it, never logged) and the change to its allowed
+    amounts (a fraction: "0.05" allows 5% more, "-0.1" 10% less; the payer's configured one when left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=80)
+    allowed_change: Decimal | None = Field(default=None, ge=-1, le=1, decimal_places=4)
+
+
+class QueuedReprocessing(BaseModel):
+    payer_claim_number: str
+    payer_id: str
+    reason: str
+    allowed_change: Decimal
+    queued_at: datetime
+
+
+class RecoupmentRequest(BaseModel):
+    """The overpayment to recover, in dollars and cents ("12.34")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, max_digits=11, decimal_places=2)
+
+
+class QueuedRecoupment(BaseModel):
+    payer_claim_number: str
+    payer_id: str
+    amount: Decimal
+    queued_at: datetime
+
+
+@router.post("/claims/{payer_claim_number}/reprocessings", status_code=202, tags=["payments"])
+async def reprocess(
+    clearinghouse: ClearinghouseDep,
+    payer_claim_number: str,
+    body: Annotated[ReprocessingRequest | None, Body()] = None,
+) -> QueuedReprocessing:
+    """The payer reprocesses a paid claim: on its next 835 for the payee, the payment reversed (CLP02 22,
+    every amount negated) and the claim paid again right after with its allowed amounts changed. 404 for an
+    unknown payer claim number, 409 for a claim not paid on an 835, replaced, voided or already queued."""
+    request = body or ReprocessingRequest()
+    queued = clearinghouse.reprocess(payer_claim_number, request.reason, request.allowed_change)
+    assert queued.allowed_change is not None  # a reprocessing asked for pays the claim again
+    return QueuedReprocessing(
+        payer_claim_number=payer_claim_number,
+        payer_id=queued.original.payer_id,
+        reason=queued.reason,
+        allowed_change=queued.allowed_change,
+        queued_at=queued.due_from,
+    )
+
+
+@router.post("/claims/{payer_claim_number}/recoupments", status_code=202, tags=["payments"])
+async def recoup(clearinghouse: ClearinghouseDep, payer_claim_number: str, body: RecoupmentRequest) -> QueuedRecoupment:
+    """The payer recovers an overpayment of a paid claim from its next 835 for the payee (PLB WO, by the
+    payer claim number). 404 for an unknown payer claim number, 409 for a claim not paid, replaced, voided
+    or queued for reversal, or an amount more than is left of its payment."""
+    queued = clearinghouse.recoup(payer_claim_number, body.amount)
+    return QueuedRecoupment(
+        payer_claim_number=payer_claim_number,
+        payer_id=queued.claim.payer_id,
+        amount=queued.amount,
+        queued_at=queued.queued_at,
+    )
 
 
 class FaultSpec(BaseModel):

@@ -1,6 +1,8 @@
 """The clearinghouse: it answers 270s at once, takes 837P batches (a 999 back at once, a 277CA per payer in
 the mailbox, the claims adjudicated), answers 276s from the claims' current state, and runs payment (an
-835 per payer and payee into the mailbox). All state is in memory, for the life of the process.
+835 per payer and payee into the mailbox). On the 835s the payers also take back payments (reversals, for
+a paid claim voided, replaced or reprocessed), pay interest on late payments and recover overpayments,
+carrying forward what a payment cannot cover. All state is in memory, for the life of the process.
 
 Every method reads its whole input before it changes anything, and an 837P upload is built whole (records,
 999s, 277CAs) on a copy of the ledger that replaces it only at the end, so unreadable X12 or a failure
@@ -11,20 +13,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
 from itertools import count
+from typing import Literal
 
 from rcm_clearinghouse_sim.adapters import x12_in, x12_out
 from rcm_clearinghouse_sim.adapters.x12_out import ClaimRecord, Payment
 from rcm_clearinghouse_sim.config import SimulatorConfig
 from rcm_clearinghouse_sim.domain.accumulators import Accumulators
-from rcm_clearinghouse_sim.domain.adjudication import DuplicateKey, adjudicate, allowed_keys
+from rcm_clearinghouse_sim.domain.adjudication import ClaimResult, DuplicateKey, adjudicate, allowed_keys
 from rcm_clearinghouse_sim.domain.claims import Claim
 from rcm_clearinghouse_sim.domain.coverage import coverage_of
 from rcm_clearinghouse_sim.domain.edits import CORRECTIONS, front_end_rejection
 from rcm_clearinghouse_sim.domain.eligibility import answer
-from rcm_clearinghouse_sim.domain.plans import Plan
+from rcm_clearinghouse_sim.domain.plans import ZERO, Plan
+from rcm_clearinghouse_sim.domain.remittance import (
+    INTEREST,
+    RECOUPMENT,
+    ProviderAdjustment,
+    forward_balance,
+    late_payment_interest,
+    readjudicated,
+    reprocess_drawn,
+    reversal,
+)
 from rcm_clearinghouse_sim.service_layer.faults import Faults
 from rcm_clearinghouse_sim.service_layer.mailbox import FileKind, Mailbox
+from rcm_common.errors import Conflict, NotFound
 from rcm_common.types import Clock
 from rcm_x12 import Interchange, Transaction, read
 from rcm_x12.acknowledgment_writer import write_999
@@ -47,6 +63,8 @@ BatchKey = tuple[str, str, str]
 """ISA05, ISA06 and ISA13: an interchange sent again has the same."""
 MailboxEntry = tuple[FileKind, str, str]
 """A file for the mailbox (kind, payer id, content), put there once its upload is kept."""
+PayeeKey = tuple[str, str]
+"""Payer id and billing NPI: one 835 a payment run, and the provider adjustments that wait for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +73,40 @@ class Submission:
 
     batch_id: str
     acknowledgment: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Reprocessing:
+    """A paid claim whose payment the payer takes back on its next 835 for the payee (a reversal, CLP02 22,
+    due from `due_from`). Reprocessed (`allowed_change` given), the claim is paid again re-adjudicated right
+    after the reversal; voided or replaced (`successor`, whose arrival it waits for), it is not: a
+    replacement is paid on its own, right after."""
+
+    original: ClaimRecord
+    due_from: datetime
+    reason: str
+    allowed_change: Decimal | None = None
+    successor: ClaimRecord | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Recoupment:
+    """An overpayment the payer recovers from the payee's next 835 (PLB WO, by the claim's number)."""
+
+    claim: ClaimRecord
+    amount: Decimal
+    queued_at: datetime
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Remitted:
+    """One claim payment of an 835: a claim paid for the first time, the reversal of a payment, or the
+    payment again once reprocessed (the last two from `reprocessing`)."""
+
+    record: ClaimRecord
+    result: ClaimResult
+    kind: Literal["payment", "reversal", "correction"]
+    reprocessing: Reprocessing | None = None
 
 
 @dataclass(slots=True)
@@ -69,6 +121,9 @@ class _Ledger:
     withdrawn: set[str] = field(default_factory=set)  # payer claim numbers a replacement or a void withdrew
     seen: set[DuplicateKey] = field(default_factory=set)  # the lines allowed so far
     accumulators: Accumulators = field(default_factory=Accumulators)
+    reprocessings: list[Reprocessing] = field(default_factory=list)  # payments to take back, oldest first
+    recoupments: list[Recoupment] = field(default_factory=list)  # overpayments to recover, oldest first
+    forward: dict[PayeeKey, tuple[ProviderAdjustment, ...]] = field(default_factory=dict)  # balances to take
     control_number: int = 0
     batch_number: int = 0
     claim_number: int = 0
@@ -83,6 +138,9 @@ class _Ledger:
             withdrawn=set(self.withdrawn),
             seen=set(self.seen),
             accumulators=self.accumulators.copy(),
+            reprocessings=list(self.reprocessings),
+            recoupments=list(self.recoupments),
+            forward=dict(self.forward),
         )
 
     def next_control_number(self) -> int:
@@ -214,8 +272,9 @@ class Clearinghouse:
 
     def _decide(self, ledger: _Ledger, record: ClaimRecord) -> set[DuplicateKey]:
         """The claim edited and, when accepted, adjudicated against its patient's accumulators (a
-        replacement or a void first withdrawing its original; a void, billing nothing, is not adjudicated,
-        so never paid), all kept in the ledger. Returns the keys of the lines it was allowed."""
+        replacement or a void first withdrawing its original, and queueing the reversal of the original's
+        payment when it was paid; a void, billing nothing, is not adjudicated, so never paid), all kept in
+        the ledger. Returns the keys of the lines it was allowed."""
         claim = x12_in.claim_of(record.source, record.subscriber, record.provider)
         plan = self.plans.get(claim.payer_id)
         original = self._original(ledger, claim) if claim.frequency in CORRECTIONS else None
@@ -228,6 +287,8 @@ class Clearinghouse:
             _withdraw(ledger, original, record)
         record.payer_claim_number = ledger.next_payer_claim_number(plan.payer_id)
         ledger.by_payer_claim_number[record.payer_claim_number] = record
+        if original is not None and _paid_or_billed(original):
+            _take_back(ledger, original, record)
         if claim.frequency == "8":
             return set()
         year = claim.service_date.year
@@ -242,15 +303,14 @@ class Clearinghouse:
     def _original(self, ledger: _Ledger, claim: Claim) -> ClaimRecord | None:
         """The claim a replacement or a void names (REF*F8), when it can still be replaced or voided: taken
         in an earlier upload, adjudicated (a void is not, so it is never corrected itself), by the same payer
-        from the same billing provider, not replaced or voided already, and not paid or billed to the patient
-        on an 835 yet (undoing that takes a reversal, which the simulator does not write)."""
+        from the same billing provider, and not replaced or voided already. It may have been paid: its
+        payment is then reversed on the next 835."""
         original = self._ledger.by_payer_claim_number.get(claim.corrects)
         if original is None or original.result is None or original.payer_claim_number in ledger.withdrawn:
             return None
         if (original.payer_id, original.provider.provider.npi) != (claim.payer_id, claim.billing_npi):
             return None
-        remitted = original.payment is not None and (original.result.paid or original.result.patient)
-        return None if remitted else original
+        return original
 
     def _acknowledge(
         self, ledger: _Ledger, batch_id: str, interchange: Interchange, batch: ClaimBatch, records: list[ClaimRecord]
@@ -314,37 +374,150 @@ class Clearinghouse:
 
     def run_payments(self, *, due_only: bool) -> list[str]:
         """Pay every adjudicated claim (a void never is) not yet paid nor withdrawn by a replacement or a
-        void (with `due_only`, only those accepted at least the configured delay ago): one 835 per payer
-        and payee into the mailbox, twice each when a duplicate_835 fault is set. Returns the mailbox ids of
-        the 835s."""
+        void, and take back the payments queued for reversal (with `due_only`, only the claims accepted and
+        the reversals queued at least the configured delay ago): one 835 per payer and payee into the
+        mailbox, twice each when a duplicate_835 fault is set. Returns the mailbox ids of the 835s."""
         now = self.clock()
-        delay = self.config.payment_delay_seconds
+        ledger = self._ledger
         due = [
             record
-            for record in self._ledger.claims
+            for record in ledger.claims
             if record.result is not None
             and record.payment is None
-            and record.payer_claim_number not in self._ledger.withdrawn
-            and (not due_only or (now - record.received).total_seconds() >= delay)
+            and record.payer_claim_number not in ledger.withdrawn
+            and (not due_only or self._due(record.received, now))
         ]
-        groups: dict[tuple[str, str], list[ClaimRecord]] = {}
-        for record in due:
-            groups.setdefault((record.payer_id, record.provider.provider.npi), []).append(record)
+        taken_back = [p for p in ledger.reprocessings if not due_only or self._due(p.due_from, now)]
+        groups = _remittance_groups(due, taken_back)
         if not groups:
             return []
         copies = 2 if self.faults.take_duplicate_835() else 1
         ids = []
-        for (payer_id, _npi), records in groups.items():
-            plan = self.plans[payer_id]
-            trace = f"{payer_id}{next(self._trace_numbers):08d}"
-            claims = tuple(x12_out.paid_claim(record, plan) for record in records)
-            advice = x12_out.remittance(plan, records[0].provider.provider, claims, trace, now.date())
-            text = write_835(advice, self._envelope(records[0].sender, self._ledger))
-            for record in records:
-                record.payment = Payment(trace, now.date())
-            ids += [self.mailbox.put("835", payer_id, text, now).id for _ in range(copies)]
-            logger.info("payment run: 835 trace %s for payer %s with %d claims", trace, payer_id, len(records))
+        for key, entries in groups.items():
+            text = self._remit(key, entries, now)
+            ids += [self.mailbox.put("835", key[0], text, now).id for _ in range(copies)]
         return ids
+
+    def _due(self, since: datetime, now: datetime) -> bool:
+        return (now - since).total_seconds() >= self.config.payment_delay_seconds
+
+    def _remit(self, key: PayeeKey, entries: list[_Remitted], now: datetime) -> str:
+        """The 835 of one payer to one payee: the claims' payments and reversals; interest on each claim
+        paid late (AMT*I, PLB L6 by its payer claim number); the overpayments to recover (PLB WO) and the
+        balance carried from an earlier 835 (PLB FB); and, when all that comes to less than nothing, the rest
+        carried forward (PLB FB, by this 835's trace) so the payment is never negative. The ledger changes
+        only once the 835 is written."""
+        ledger = self._ledger
+        plan = self.plans[key[0]]
+        trace = f"{key[0]}{next(self._trace_numbers):08d}"
+        claims, adjustments = [], []
+        for entry in entries:
+            interest = self._interest(entry, plan, now)
+            claims.append(x12_out.paid_claim(entry.record, plan, entry.result, interest))
+            if interest:
+                adjustments.append(ProviderAdjustment(INTEREST, entry.record.payer_claim_number, -interest))
+        recoupments = [r for r in ledger.recoupments if _payee(r.claim) == key]
+        adjustments += [ProviderAdjustment(RECOUPMENT, r.claim.payer_claim_number, r.amount) for r in recoupments]
+        adjustments += ledger.forward.get(key, ())
+        carried = forward_balance(sum((c.paid for c in claims), ZERO), adjustments, trace)
+        if carried is not None:
+            adjustments.append(carried)
+        payee = entries[0].record.provider.provider
+        advice = x12_out.remittance(plan, payee, tuple(claims), trace, now.date(), tuple(adjustments))
+        text = write_835(advice, self._envelope(entries[0].record.sender, ledger))
+        for entry in entries:
+            self._after_remittance(entry, plan, Payment(trace, now.date(), revised=entry.kind != "payment"), now)
+        ledger.recoupments = [r for r in ledger.recoupments if all(r is not taken for taken in recoupments)]
+        ledger.forward[key] = (replace(carried, amount=-carried.amount),) if carried is not None else ()
+        reversals = sum(entry.kind == "reversal" for entry in entries)
+        logger.info(
+            "payment run: 835 trace %s for payer %s with %d claims (%d reversals) and %d provider adjustments",
+            trace, key[0], len(entries), reversals, len(adjustments),
+        )  # fmt: skip
+        return text
+
+    def _interest(self, entry: _Remitted, plan: Plan, now: datetime) -> Decimal:
+        """Prompt-pay interest on a claim's first payment when it is late; none on a reversal or on the
+        payment again after one (the interest already paid is neither taken back nor paid twice)."""
+        if entry.kind != "payment":
+            return ZERO
+        r = plan.remitter
+        return late_payment_interest(
+            entry.result.paid,
+            entry.record.received.date(),
+            now.date(),
+            after_days=r.interest_after_days,
+            annual_rate=r.interest_rate,
+        )
+
+    def _after_remittance(self, entry: _Remitted, plan: Plan, payment: Payment, now: datetime) -> None:
+        """The ledger after the claim payment went out: a claim paid (and, for the seeded share, queued to
+        be reprocessed); a reversal done (a void's status then tells so); the claim's adjudication now the
+        one paid again."""
+        ledger, record = self._ledger, entry.record
+        if entry.kind == "payment":
+            record.payment = payment
+            share = plan.remitter.reprocess_share
+            if _paid_or_billed(record) and reprocess_drawn(self.seed, record.payer_claim_number, share):
+                change = plan.remitter.reprocess_allowed_change
+                ledger.reprocessings.append(Reprocessing(record, now, "seeded", change))
+        elif entry.kind == "reversal":
+            done = entry.reprocessing
+            ledger.reprocessings = [p for p in ledger.reprocessings if p is not done]
+            if done is not None and done.successor is not None and done.successor.result is None:
+                done.successor.payment = payment  # a void: nothing more to come
+        else:
+            record.result, record.payment = entry.result, payment
+
+    # --- payers' actions on demand --------------------------------------------------------------
+
+    def reprocess(
+        self, payer_claim_number: str, reason: str = "", allowed_change: Decimal | None = None
+    ) -> Reprocessing:
+        """Queue a paid claim for reprocessing: its payment reversed on the payer's next 835 for the payee,
+        and paid again right after with each allowed amount changed by `allowed_change` (the payer's
+        configured change when not given). 404 for a number no claim has; 409 for a claim not paid, voided or
+        replaced, or already queued."""
+        record = self._paid(payer_claim_number)
+        if any(p.original is record for p in self._ledger.reprocessings):
+            raise Conflict("The claim's payment is already queued to be taken back on the next 835.")
+        change = (
+            allowed_change
+            if allowed_change is not None
+            else self.plans[record.payer_id].remitter.reprocess_allowed_change
+        )
+        queued = Reprocessing(record, self.clock(), reason, change)
+        self._ledger.reprocessings.append(queued)
+        logger.info("payer %s: a claim queued for reprocessing", record.payer_id)
+        return queued
+
+    def recoup(self, payer_claim_number: str, amount: Decimal) -> Recoupment:
+        """Queue an overpayment recovery of a paid claim, taken on the payer's next 835 for the payee (PLB
+        WO). 404 for a number no claim has; 409 for a claim not paid, voided or replaced, whose payment is
+        queued to be taken back, or when the amount is more than is left of its payment to recover."""
+        record = self._paid(payer_claim_number)
+        assert record.result is not None  # a paid claim is adjudicated
+        if any(p.original is record for p in self._ledger.reprocessings):
+            raise Conflict("The claim's payment is queued to be taken back whole on the next 835.")
+        if amount > record.result.paid - record.recouped:
+            raise Conflict("The amount is more than is left of the claim's payment to recover.")
+        record.recouped += amount
+        queued = Recoupment(record, amount, self.clock())
+        self._ledger.recoupments.append(queued)
+        logger.info("payer %s: an overpayment recovery queued", record.payer_id)
+        return queued
+
+    def _paid(self, payer_claim_number: str) -> ClaimRecord:
+        """The claim with this payer claim number, when its payment can be taken back: it was paid or billed
+        to the patient on an 835, and has not been replaced or voided since."""
+        record = self._ledger.by_payer_claim_number.get(payer_claim_number)
+        if record is None:
+            raise NotFound("No claim has this payer claim number.")
+        if payer_claim_number in self._ledger.withdrawn:
+            raise Conflict("The claim was replaced or voided: there is no payment of it left to take back.")
+        if not _paid_or_billed(record):
+            raise Conflict("The claim has not been paid on an 835 (or paid nothing): there is nothing to take back.")
+        return record
 
 
 def _sender(interchange: Interchange) -> tuple[str, str]:
@@ -358,6 +531,61 @@ def _batch_key(interchange: Interchange) -> BatchKey:
 def _acknowledgments(ledger: _Ledger, keys: list[BatchKey]) -> str:
     """The 999s of an upload's interchanges, in their order, each as it was first answered."""
     return "".join(ledger.batches[key].acknowledgment for key in keys)
+
+
+def _paid_or_billed(record: ClaimRecord) -> bool:
+    """The claim was on an 835 and moved money: paid, or billed to the patient. Only then is there a payment
+    to reverse; a denial is simply superseded."""
+    return (
+        record.payment is not None and record.result is not None and bool(record.result.paid or record.result.patient)
+    )
+
+
+def _payee(record: ClaimRecord) -> PayeeKey:
+    return (record.payer_id, record.provider.provider.npi)
+
+
+def _take_back(ledger: _Ledger, original: ClaimRecord, successor: ClaimRecord) -> None:
+    """Queue the reversal of a paid claim's payment for the void or replacement that withdrew it, due with
+    the successor; it takes the place of a reprocessing or recovery of the original not yet on an 835 (the
+    reversal takes the whole payment back)."""
+    ledger.reprocessings = [p for p in ledger.reprocessings if p.original is not original]
+    ledger.recoupments = [r for r in ledger.recoupments if r.claim is not original]
+    reason = "replaced" if successor.source.frequency == "7" else "voided"
+    ledger.reprocessings.append(Reprocessing(original, successor.received, reason, successor=successor))
+
+
+def _remittance_groups(due: list[ClaimRecord], taken_back: list[Reprocessing]) -> dict[PayeeKey, list[_Remitted]]:
+    """The claim payments of each payer's 835 to each payee: first the payments taken back (each reversal
+    followed by the claim paid again when reprocessed, as the guide recommends: one 835, reversal first),
+    then the claims paid for the first time, a replacement right after the reversal of the claim it
+    replaced (the two come due together: the reversal is due from the replacement's arrival)."""
+    before: dict[int, Reprocessing] = {id(p.successor): p for p in taken_back if p.successor is not None}
+    due_ids = {id(record) for record in due}
+    groups: dict[PayeeKey, list[_Remitted]] = {}
+    for queued in taken_back:
+        if queued.successor is not None and id(queued.successor) in due_ids:
+            continue  # goes right before its replacement
+        entries = groups.setdefault(_payee(queued.original), [])
+        entries += _taken_back(queued)
+    for record in due:
+        assert record.result is not None  # only adjudicated claims are due
+        entries = groups.setdefault(_payee(record), [])
+        if (replaced := before.get(id(record))) is not None:
+            entries += _taken_back(replaced)
+        entries.append(_Remitted(record, record.result, "payment"))
+    return groups
+
+
+def _taken_back(queued: Reprocessing) -> list[_Remitted]:
+    """The reversal of the claim's payment and, when reprocessed, its payment again re-adjudicated."""
+    original = queued.original
+    assert original.result is not None  # only a paid claim is taken back
+    entries = [_Remitted(original, reversal(original.result), "reversal", queued)]
+    if queued.allowed_change is not None:
+        corrected = readjudicated(original.result, queued.allowed_change)
+        entries.append(_Remitted(original, corrected, "correction", queued))
+    return entries
 
 
 def _withdraw(ledger: _Ledger, original: ClaimRecord, correction: ClaimRecord) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import httpx
 from pydantic import Field, SecretStr, model_validator
@@ -75,6 +75,16 @@ class MailboxFile:
     kind: str
     payer_id: str
     created_at: datetime
+
+
+class MailboxGateway(Protocol):
+    """The clearinghouse's mailbox as the workers that empty it see it (claim's 277CAs, remittance's 835s)."""
+
+    async def mailbox(self) -> list[MailboxFile]: ...
+
+    async def mailbox_file(self, file_id: str) -> str: ...
+
+    async def delete_mailbox_file(self, file_id: str) -> None: ...
 
 
 class ClearinghouseUnavailable(Exception):

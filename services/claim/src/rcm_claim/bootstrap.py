@@ -18,7 +18,7 @@ from rcm_claim.config import ClaimSettings
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy
 from rcm_claim.domain.model import Claim as ClaimAggregate
 from rcm_claim.domain.rules import RULES
-from rcm_claim.service_layer.acknowledgments import Acknowledger, MailboxGateway
+from rcm_claim.service_layer.acknowledgments import Acknowledger
 from rcm_claim.service_layer.follow_up import FollowUp, StatusGateway
 from rcm_claim.service_layer.handlers import (
     charge_handlers,
@@ -31,6 +31,7 @@ from rcm_claim.service_layer.mapping import to_integration_event
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.submission import ClaimsGateway, Submitter
 from rcm_common.audit import consumer_audit, system_audit
+from rcm_common.clearinghouse import MailboxGateway
 from rcm_common.kernel import Kernel, kernel_parts, periodic
 from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
 from rcm_common.types import Clock, utcnow

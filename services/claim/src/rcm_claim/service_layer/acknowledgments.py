@@ -15,18 +15,10 @@ from typing import Protocol
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile, ClaimAnswer
 from rcm_claim.service_layer.answers import apply_claim_answers
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
-from rcm_common.clearinghouse import MailboxFile
+from rcm_common.clearinghouse import MailboxFile, MailboxGateway
 from rcm_common.types import Clock
 
 logger = logging.getLogger(__name__)
-
-
-class MailboxGateway(Protocol):
-    async def mailbox(self) -> list[MailboxFile]: ...
-
-    async def mailbox_file(self, file_id: str) -> str: ...
-
-    async def delete_mailbox_file(self, file_id: str) -> None: ...
 
 
 class AnswerReader(Protocol):

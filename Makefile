@@ -103,6 +103,7 @@ bench: install
 	$(RCM) bench x12
 	$(RCM) bench charge
 	$(RCM) bench claim
+	$(RCM) bench remittance
 
 bench-x12: install
 	$(RCM) bench x12

@@ -19,18 +19,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Final
 
 import httpx
 import pytest
 
-from rcm_claim.adapters.payer_defaults import default_payers
-from rcm_claim.service_layer.views import PayerDocument
-from rcm_common.types import utcnow
-from rcm_tools import practice
-from rcm_tools.end_to_end import client, register, simulator
+from rcm_tools.end_to_end import TODAY, capture, claim_of, client, member_id, register, set_up_practice, simulator
 from rcm_tools.net import free_port
 from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
 from rcm_x12 import read
@@ -38,12 +34,6 @@ from rcm_x12.testing import assert_accepted_by_pyx12
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
-CSV = {"Content-Type": "text/csv"}
-TODAY: Final = utcnow().date()  # the services' day: they date and scrub in UTC
-# Batches go every second here, so a claim is sent as soon as it is ready.
-PAYERS: Final = [
-    PayerDocument.of(payer).model_dump(mode="json") | {"batch_interval_seconds": 1} for payer in default_payers()
-]
 # One call per send, so a dropped send is left to the stored batch's resend, which is what is shown here.
 WORKERS: Final = {
     "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_CLEARINGHOUSE_ATTEMPTS": "1",
@@ -75,32 +65,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         local.down()
 
 
-async def set_up_practice(stack: LocalStack) -> None:
-    """The practice's providers, facilities and payers in claim; its prices, with the MRI and a drug, in charge."""
-    async with client(stack, "claim", "admin") as admin:
-        for path, document in (("/providers", practice.PROVIDER_DIRECTORY), ("/payers", PAYERS)):
-            assert (await admin.put(path, json=document)).status_code == 200
-    prices = practice.CHARGEMASTER_CSV + "72148,,,900.00,MRI lumbar spine\nJ1100,,,12.00,Dexamethasone 1 mg\n"
-    async with client(stack, "charge", "admin") as practice_admin:
-        for path, text in (("/chargemaster", prices), ("/contract-rates", practice.contract_rates_csv())):
-            assert (await practice_admin.put(path, content=text, headers=CSV)).status_code == 200
-
-
-async def capture(stack: LocalStack, patient_id: str, coverage_id: str, *lines: dict[str, Any], **fields: Any) -> str:
-    """A coder captures a visit today at the office; returns the encounter id."""
-    body = {
-        "patient_id": patient_id, "coverage_id": coverage_id, "date_of_service": TODAY.isoformat(),
-        "place_of_service": "11", "billing_provider_npi": practice.BILLING_NPI,
-        "rendering_provider_npi": practice.RENDERING_NPI, "diagnoses": ["I10"],
-        "lines": list(lines) or [{"code": "99214", "units": 1, "diagnosis_pointers": [1]}],
-    } | fields  # fmt: skip
-    async with client(stack, "charge", "coder") as coder:
-        captured = await coder.post("/encounters", json=body)
-    assert captured.status_code == 201, captured.text
-    encounter_id: str = captured.json()["id"]
-    return encounter_id
-
-
 async def as_sent(biller: httpx.AsyncClient, claim: dict[str, Any]) -> list[tuple[str, ...]]:
     """The claim's 837P as its batch sent it, checked by pyx12, as segments."""
     sent = await biller.get(f"/claims/{claim['id']}/837")
@@ -108,37 +72,6 @@ async def as_sent(biller: httpx.AsyncClient, claim: dict[str, Any]) -> list[tupl
     assert_accepted_by_pyx12(sent.text)
     [interchange] = read(sent.text)
     return [tuple(segment) for group in interchange.groups for t in group.transactions for segment in t.segments]
-
-
-def member_id() -> str:
-    return f"ACM{uuid.uuid4().hex[:9].upper()}"
-
-
-async def claim_of(
-    biller: httpx.AsyncClient,
-    encounter_id: str,
-    want: str,
-    *,
-    frequency: str | None = None,
-    where: Callable[[dict[str, Any]], bool] = lambda _claim: True,
-    within: float = 45,
-) -> dict[str, Any]:
-    """The encounter's claim in state `want` (of `frequency`, when given) once `where` holds of it, read over
-    HTTP; when none comes in time, an AssertionError naming the states the encounter's claims are in."""
-    try:
-        async with asyncio.timeout(within):
-            while True:
-                for listed in (await biller.get("/claims", params={"state": want, "limit": 500})).json():
-                    if listed["encounter_id"] == encounter_id and frequency in (None, listed["frequency"]):
-                        found: dict[str, Any] = (await biller.get(f"/claims/{listed['id']}")).json()
-                        if where(found):
-                            return found
-                await asyncio.sleep(0.2)
-    except TimeoutError:
-        listed = (await biller.get("/claims", params={"limit": 500})).json()
-        states = [(c["state"], c["frequency"], c["blocking_rules"], c["held"]) for c in listed
-                  if c["encounter_id"] == encounter_id]  # fmt: skip
-        raise AssertionError(f"no {want} claim of the encounter after {within} s: {states}") from None
 
 
 async def test_a_missing_authorisation_holds_the_claim_and_recording_it_releases_it(stack: LocalStack) -> None:

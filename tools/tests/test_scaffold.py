@@ -58,11 +58,11 @@ def test_a_new_service_is_registered_with_its_port_in_each_place(repository: Pat
 
 
 def test_a_service_the_stack_already_lists_takes_the_port_given(repository: Path) -> None:
-    scaffold(repository, "remittance", 8015)
+    scaffold(repository, "collections", 8016)
 
     stack = (repository / "tools" / "src" / "rcm_tools" / "stack.py").read_text()
-    assert 'ServiceSpec("remittance", "rcm_remittance", 8015)' in stack
-    assert stack.count('ServiceSpec("remittance"') == 1
+    assert 'ServiceSpec("collections", "rcm_collections", 8016)' in stack
+    assert stack.count('ServiceSpec("collections"') == 1
 
 
 @pytest.mark.parametrize(

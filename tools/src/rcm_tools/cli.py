@@ -17,7 +17,7 @@ from typing import Final
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
 from rcm_tools import contracts, scaffold
-from rcm_tools.benchmarks import charge_capture, claim_submission, outbox_relay, x12
+from rcm_tools.benchmarks import charge_capture, claim_submission, outbox_relay, remittance_posting, x12
 from rcm_tools.broker import bootstrap_servers
 from rcm_tools.demo import DEFAULT_PATIENTS, DEFAULT_SEED, READ_TIMEOUT_SECONDS, DemoPlan, run_demo
 from rcm_tools.errors import ToolError
@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[claim_submission.arguments()],
         help="ChargesCaptured in to ClaimSubmitted out, claims/s on SQLite and PostgreSQL",
     ).set_defaults(handler=claim_submission.run_benchmark)
+    benchmarks.add_parser(
+        "remittance",
+        parents=[remittance_posting.arguments()],
+        help="a 10,000-claim 835 taken in and posted, claim payments/s on SQLite and PostgreSQL",
+    ).set_defaults(handler=remittance_posting.run_benchmark)
     return parser
 
 

@@ -514,6 +514,7 @@ OPENAPI_DOCUMENTS: Final[dict[str, Callable[[], Json]]] = {
         _openapi, "rcm_clearinghouse_sim.entrypoints.app", "rcm_clearinghouse_sim.config.ClearinghouseSettings"
     ),
     "claim": partial(_openapi, "rcm_claim.entrypoints.app", "rcm_claim.config.ClaimSettings"),
+    "remittance": partial(_openapi, "rcm_remittance.entrypoints.app", "rcm_remittance.config.RemittanceSettings"),
 }
 
 

@@ -1,5 +1,6 @@
-"""What the end-to-end tests share: a front desk registering a patient with coverage over HTTP on the running
-stack, a client of the clearinghouse simulator, and reading one producer's events about one subject back from
+"""What the end-to-end tests share: the practice set up in claim and charge, a front desk registering a patient
+with coverage and a coder capturing a visit over HTTP on the running stack, a biller waiting for a claim's
+state, a client of the clearinghouse simulator, and reading one producer's events about one subject back from
 the broker."""
 
 from __future__ import annotations
@@ -7,15 +8,27 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.service_layer.views import PayerDocument
 from rcm_common.clearinghouse import API_KEY_HEADER, DEV_CLEARINGHOUSE_API_KEY
+from rcm_common.types import utcnow
+from rcm_tools import practice
 from rcm_tools.stack import CLEARINGHOUSE, LocalStack
 from rcm_tools.tokens import mint_local_token
+
+CSV: Final = {"Content-Type": "text/csv"}
+TODAY: Final = utcnow().date()  # the services' day: they date and scrub in UTC
+# Batches go every second here, so a claim is sent as soon as it is ready.
+PAYERS: Final = [
+    PayerDocument.of(payer).model_dump(mode="json") | {"batch_interval_seconds": 1} for payer in default_payers()
+]
 
 
 def client(local: LocalStack, service: str, role: str, **headers: str) -> httpx.AsyncClient:
@@ -83,3 +96,60 @@ async def events_until(servers: str, topic: str, subject: str, until: str, withi
     finally:
         await consumer.stop()
     return found
+
+
+async def set_up_practice(stack: LocalStack) -> None:
+    """The practice's providers, facilities and payers in claim; its prices, with the MRI and a drug, in charge."""
+    async with client(stack, "claim", "admin") as admin:
+        for path, document in (("/providers", practice.PROVIDER_DIRECTORY), ("/payers", PAYERS)):
+            assert (await admin.put(path, json=document)).status_code == 200
+    prices = practice.CHARGEMASTER_CSV + "72148,,,900.00,MRI lumbar spine\nJ1100,,,12.00,Dexamethasone 1 mg\n"
+    async with client(stack, "charge", "admin") as practice_admin:
+        for path, text in (("/chargemaster", prices), ("/contract-rates", practice.contract_rates_csv())):
+            assert (await practice_admin.put(path, content=text, headers=CSV)).status_code == 200
+
+
+async def capture(stack: LocalStack, patient_id: str, coverage_id: str, *lines: dict[str, Any], **fields: Any) -> str:
+    """A coder captures a visit today at the office; returns the encounter id."""
+    body = {
+        "patient_id": patient_id, "coverage_id": coverage_id, "date_of_service": TODAY.isoformat(),
+        "place_of_service": "11", "billing_provider_npi": practice.BILLING_NPI,
+        "rendering_provider_npi": practice.RENDERING_NPI, "diagnoses": ["I10"],
+        "lines": list(lines) or [{"code": "99214", "units": 1, "diagnosis_pointers": [1]}],
+    } | fields  # fmt: skip
+    async with client(stack, "charge", "coder") as coder:
+        captured = await coder.post("/encounters", json=body)
+    assert captured.status_code == 201, captured.text
+    encounter_id: str = captured.json()["id"]
+    return encounter_id
+
+
+def member_id() -> str:
+    return f"ACM{uuid.uuid4().hex[:9].upper()}"
+
+
+async def claim_of(
+    biller: httpx.AsyncClient,
+    encounter_id: str,
+    want: str,
+    *,
+    frequency: str | None = None,
+    where: Callable[[dict[str, Any]], bool] = lambda _claim: True,
+    within: float = 45,
+) -> dict[str, Any]:
+    """The encounter's claim in state `want` (of `frequency`, when given) once `where` holds of it, read over
+    HTTP; when none comes in time, an AssertionError naming the states the encounter's claims are in."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                for listed in (await biller.get("/claims", params={"state": want, "limit": 500})).json():
+                    if listed["encounter_id"] == encounter_id and frequency in (None, listed["frequency"]):
+                        found: dict[str, Any] = (await biller.get(f"/claims/{listed['id']}")).json()
+                        if where(found):
+                            return found
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        listed = (await biller.get("/claims", params={"limit": 500})).json()
+        states = [(c["state"], c["frequency"], c["blocking_rules"], c["held"]) for c in listed
+                  if c["encounter_id"] == encounter_id]  # fmt: skip
+        raise AssertionError(f"no {want} claim of the encounter after {within} s: {states}") from None

@@ -1,6 +1,6 @@
 """Integration events, one module per producing service; importing this package registers them all."""
 
-from rcm_common.events import charge, claim, eligibility, registration
+from rcm_common.events import charge, claim, eligibility, registration, remittance
 from rcm_common.events.base import EVENT_REGISTRY, IntegrationEvent, UnknownEventType, event_model
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "eligibility",
     "event_model",
     "registration",
+    "remittance",
 ]

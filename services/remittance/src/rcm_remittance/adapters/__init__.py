@@ -1,0 +1,1 @@
+"""Remittance's adapters: tables, repositories, clients."""

@@ -1,0 +1,117 @@
+"""Reading 835 files: the X12 codec's typed 835 mapped onto the service's advice types.
+
+A file the codec cannot read whole (cut short, broken envelope, an element that is not a number) is refused
+with the codec's message, which names segments and positions, never values. Names and member ids (NM1*QC,
+NM1*IL) are not carried over: matching uses the claim's own numbers, and the raw file is kept encrypted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from rcm_remittance.domain.advice import (
+    Adjustment,
+    ClaimPaymentAdvice,
+    LineAdvice,
+    ProviderAdjustmentAdvice,
+    RemittanceAdvice,
+    UnreadableFile,
+)
+from rcm_x12 import remittance_reader as x12
+from rcm_x12.errors import X12Error
+
+
+def read_835(data: bytes) -> list[RemittanceAdvice]:
+    """Every 835 transaction set of the file, in order."""
+    try:
+        remittances = x12.read_remittances(data)
+    except X12Error as error:
+        raise UnreadableFile(str(error)) from None
+    except UnicodeDecodeError:
+        raise UnreadableFile("the file is not text: an 835 is ASCII X12") from None
+    return [advice_of(position, remittance) for position, remittance in enumerate(remittances)]
+
+
+def advice_of(position: int, remittance: x12.Remittance) -> RemittanceAdvice:
+    payment = remittance.payment
+    return RemittanceAdvice(
+        position=position,
+        payer_id=remittance.payer.identifier or remittance.originating_company or remittance.payer.name,
+        payer_name=remittance.payer.name,
+        trace_number=remittance.trace_number,
+        interchange_control_number=remittance.interchange_control_number,
+        handling_code=payment.handling_code,
+        total_paid=payment.total_paid,
+        credit_debit=payment.credit_debit,
+        payment_method=payment.method,
+        payment_date=payment.payment_date or remittance.production_date,
+        claims=tuple(_claim(claim) for claim in remittance.claims),
+        provider_adjustments=tuple(
+            ProviderAdjustmentAdvice(a.reason, a.reference, a.amount, a.fiscal_period_date)
+            for a in remittance.provider_adjustments
+        ),
+        findings=remittance.findings,
+        balance_problems=tuple(remittance.balance_problems()),
+    )
+
+
+def _adjustments(adjustments: tuple[x12.Adjustment, ...]) -> tuple[Adjustment, ...]:
+    return tuple(Adjustment(a.group, a.reason, a.amount) for a in adjustments)
+
+
+def _claim(claim: x12.Claim) -> ClaimPaymentAdvice:
+    return ClaimPaymentAdvice(
+        patient_control_number=claim.claim_id,
+        status=claim.status,
+        charge=claim.charge,
+        paid=claim.paid,
+        patient_responsibility=claim.patient_responsibility,
+        payer_claim_number=claim.payer_claim_number,
+        frequency=claim.frequency,
+        statement_start=claim.statement_start,
+        statement_end=claim.statement_end,
+        adjustments=_adjustments(claim.adjustments),
+        remark_codes=claim.remark_codes,
+        lines=tuple(_line(line) for line in claim.lines),
+    )
+
+
+def _line(line: x12.ServiceLine) -> LineAdvice:
+    billed = line.original_procedure
+    return LineAdvice(
+        procedure_code=line.procedure.code,
+        modifiers=line.procedure.modifiers,
+        billed_code=billed.code if billed is not None else None,
+        billed_modifiers=billed.modifiers if billed is not None else (),
+        units_paid=line.units_paid,
+        units_billed=line.units_billed,
+        service_date=line.service_date or line.service_start,
+        charge=line.charge,
+        paid=line.paid,
+        allowed_amount=line.allowed,
+        control_number=line.control_number,
+        adjustments=_adjustments(line.adjustments),
+        remark_codes=tuple(remark.code for remark in line.remarks),
+    )
+
+
+class RecentReads:
+    """`read_835` remembering its last few files by their digest: the poster reads again the file the intake
+    read a moment before, and a 10,000-claim 835 takes as long to read as to post. What is read is frozen, so
+    it is shared safely; only `keep` files are held, so memory stays bounded."""
+
+    def __init__(self, keep: int = 2) -> None:
+        self._keep = keep
+        self._recent: OrderedDict[bytes, list[RemittanceAdvice]] = OrderedDict()
+
+    def __call__(self, data: bytes) -> list[RemittanceAdvice]:
+        digest = hashlib.sha256(data).digest()
+        found = self._recent.get(digest)
+        if found is None:
+            found = read_835(data)
+            self._recent[digest] = found
+            while len(self._recent) > self._keep:
+                self._recent.popitem(last=False)
+        self._recent.move_to_end(digest)
+        return list(found)

@@ -1,0 +1,486 @@
+"""The SQL repositories: claim copies, 835 files, remittances and claim payments.
+
+Claim payments are written a batch at a time (one multi-row insert per batch of a file), and the copies they
+match are read a batch at a time (one query by CLP01, one by CLP07), so a 10,000-claim 835 takes a few dozen
+statements, not tens of thousands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from rcm_common.crypto import FieldCipher
+from rcm_remittance.adapters.serialization import (
+    copy_lines_json,
+    copy_lines_of,
+    payment_detail_json,
+    payment_detail_of,
+)
+from rcm_remittance.adapters.tables import (
+    ClaimCopyRow,
+    ClaimPaymentRow,
+    ProviderAdjustmentRow,
+    RemittanceFileRow,
+    RemittanceRow,
+)
+from rcm_remittance.domain.advice import ProviderAdjustmentAdvice, RemittanceAdvice
+from rcm_remittance.domain.copies import ClaimCopy
+from rcm_remittance.domain.model import ClaimPayment, PaymentKey, PaymentState, Remittance, RemittanceState
+
+_IN_CHUNK = 500  # values per IN list: well under SQLite's and PostgreSQL's limits
+
+
+def _context(table: str, key: str, column: str) -> str:
+    return f"{table}:{key}:{column}"
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+class SqlClaimCopies:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, claim_id: UUID) -> ClaimCopy | None:
+        row = await self._session.get(ClaimCopyRow, str(claim_id))
+        return self._copy(row) if row is not None else None
+
+    async def save(self, copy: ClaimCopy, now: datetime) -> None:
+        key = str(copy.claim_id)
+        values: dict[str, Any] = {
+            "claim_id": key,
+            "patient_id": str(copy.patient_id),
+            "payer_id": copy.payer_id,
+            "coverage_id": str(copy.coverage_id),
+            "patient_control_number": copy.patient_control_number,
+            "payer_claim_number": copy.payer_claim_number,
+            "replaces_payer_claim_number": copy.replaces_payer_claim_number,
+            "frequency": copy.frequency,
+            "state": copy.state,
+            "total_charge": copy.total_charge,
+            "lines_encrypted": self._cipher.encrypt(
+                copy_lines_json(copy.lines), context=_context("claim_copy", key, "lines")
+            ),
+            "updated_at": now,
+        }
+        row = await self._session.get(ClaimCopyRow, key)
+        if row is None:
+            self._session.add(ClaimCopyRow(**values))
+            return
+        for name, value in values.items():
+            setattr(row, name, value)
+
+    async def for_matching(
+        self, control_numbers: Collection[str], payer_claim_numbers: Collection[str]
+    ) -> list[ClaimCopy]:
+        """The copies a batch of claim payments names, by CLP01 or by CLP07."""
+        rows: dict[str, ClaimCopyRow] = {}
+        for column, values in (
+            (ClaimCopyRow.patient_control_number, sorted(control_numbers)),
+            (ClaimCopyRow.payer_claim_number, sorted(v for v in payer_claim_numbers if v)),
+        ):
+            for chunk in _chunks(values):
+                for row in (await self._session.scalars(select(ClaimCopyRow).where(col(column).in_(chunk)))).all():
+                    rows[row.claim_id] = row
+        return [self._copy(row) for row in rows.values()]
+
+    async def with_charge(self, payer_id: str, charge: Any) -> list[ClaimCopy]:
+        """The payer's claims with this total charge: candidates for a poster."""
+        query = select(ClaimCopyRow).where(
+            col(ClaimCopyRow.payer_id) == payer_id, col(ClaimCopyRow.total_charge) == charge
+        )
+        return [self._copy(row) for row in (await self._session.scalars(query.limit(50))).all()]
+
+    def _copy(self, row: ClaimCopyRow) -> ClaimCopy:
+        return ClaimCopy(
+            claim_id=UUID(row.claim_id),
+            patient_id=UUID(row.patient_id),
+            payer_id=row.payer_id,
+            coverage_id=UUID(row.coverage_id),
+            patient_control_number=row.patient_control_number,
+            frequency=row.frequency,
+            total_charge=row.total_charge,
+            lines=copy_lines_of(
+                self._cipher.decrypt(row.lines_encrypted, context=_context("claim_copy", row.claim_id, "lines"))
+            ),
+            state=row.state,  # type: ignore[arg-type]
+            payer_claim_number=row.payer_claim_number,
+            replaces_payer_claim_number=row.replaces_payer_claim_number,
+        )
+
+
+class SqlFiles:
+    """The 835 files as they came, encrypted, known by their digest."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def with_digest(self, digest: str) -> UUID | None:
+        found = await self._session.scalar(
+            select(col(RemittanceFileRow.id)).where(col(RemittanceFileRow.digest) == digest)
+        )
+        return UUID(found) if found is not None else None
+
+    async def add(self, file_id: UUID, digest: str, source: str, content: bytes, now: datetime) -> None:
+        key = str(file_id)
+        text = content.decode("latin-1")  # X12 is ASCII; latin-1 keeps any byte as it came
+        self._session.add(
+            RemittanceFileRow(
+                id=key,
+                digest=digest,
+                source=source,
+                content_encrypted=self._cipher.encrypt(text, context=_context("remittance_file", key, "content")),
+                received_at=now,
+            )
+        )
+
+    async def content(self, file_id: UUID) -> bytes:
+        row = await self._session.get(RemittanceFileRow, str(file_id))
+        if row is None:
+            raise LookupError(f"no file {file_id}")
+        text = self._cipher.decrypt(row.content_encrypted, context=_context("remittance_file", row.id, "content"))
+        return text.encode("latin-1")
+
+
+class SqlRemittances:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, remittance: Remittance) -> None:
+        advice = remittance.advice
+        key = str(remittance.remittance_id)
+        self._session.add(
+            RemittanceRow(
+                id=key,
+                file_id=str(remittance.file_id),
+                position=advice.position,
+                payer_id=advice.payer_id,
+                payer_name=advice.payer_name,
+                trace_number=advice.trace_number,
+                interchange_control_number=advice.interchange_control_number,
+                handling_code=advice.handling_code,
+                payment_method=advice.payment_method,
+                payment_date=advice.payment_date,
+                total_paid=advice.total_paid,
+                credit_debit=advice.credit_debit,
+                claim_count=remittance.claim_count,
+                provider_adjustment_total=advice.provider_adjustment_total,
+                state=remittance.state,
+                claims_done=0,
+                posted=0,
+                unmatched=0,
+                duplicates=0,
+                balance_problems=json.dumps(list(advice.balance_problems)),
+                findings=json.dumps(list(advice.findings)),
+                received_at=remittance.received_at,
+            )
+        )
+        for position, adjustment in enumerate(advice.provider_adjustments):
+            self._session.add(
+                ProviderAdjustmentRow(
+                    remittance_id=key,
+                    position=position,
+                    reason=adjustment.reason,
+                    reference=adjustment.reference,
+                    amount=adjustment.amount,
+                    fiscal_period_date=adjustment.fiscal_period_date,
+                )
+            )
+
+    async def with_keys(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], UUID]:
+        """The remittances known already by payer, TRN02 and ISA13."""
+        if not keys:
+            return {}
+        columns = (
+            col(RemittanceRow.payer_id),
+            col(RemittanceRow.trace_number),
+            col(RemittanceRow.interchange_control_number),
+        )
+        query = select(col(RemittanceRow.id), *columns).where(tuple_(*columns).in_(list(keys)))
+        return {(payer, trace, isa13): UUID(id_) for id_, payer, trace, isa13 in (await self._session.execute(query))}
+
+    async def get(self, remittance_id: UUID, *, for_update: bool = False) -> Remittance | None:
+        query = select(RemittanceRow).where(col(RemittanceRow.id) == str(remittance_id))
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._session.scalars(query.execution_options(populate_existing=True))).first()
+        return await self._remittance(row) if row is not None else None
+
+    async def save(self, remittance: Remittance) -> None:
+        key = str(remittance.remittance_id)
+        await self._session.execute(
+            update(RemittanceRow)
+            .where(col(RemittanceRow.id) == key)
+            .values(
+                state=remittance.state,
+                claims_done=remittance.claims_done,
+                posted=remittance.posted,
+                unmatched=remittance.unmatched,
+                duplicates=remittance.duplicates,
+                posted_at=remittance.posted_at,
+                released_by=remittance.released_by,
+                release_reason=remittance.release_reason,
+            )
+        )
+        for position, claim_id in enumerate(remittance.adjustment_claims):
+            if claim_id is not None:
+                await self._session.execute(
+                    update(ProviderAdjustmentRow)
+                    .where(
+                        col(ProviderAdjustmentRow.remittance_id) == key, col(ProviderAdjustmentRow.position) == position
+                    )
+                    .values(claim_id=str(claim_id))
+                )
+
+    async def postable(self) -> list[UUID]:
+        """The remittances waiting to be posted, oldest first (a held one waits for a poster instead)."""
+        query = (
+            select(col(RemittanceRow.id))
+            .where(col(RemittanceRow.state).in_(("received", "posting")))
+            .order_by(col(RemittanceRow.received_at), col(RemittanceRow.position))
+        )
+        return [UUID(id_) for id_ in (await self._session.scalars(query)).all()]
+
+    async def of_file(self, file_id: UUID) -> list[UUID]:
+        query = select(col(RemittanceRow.id)).where(col(RemittanceRow.file_id) == str(file_id))
+        return [UUID(id_) for id_ in (await self._session.scalars(query.order_by(col(RemittanceRow.position)))).all()]
+
+    async def search(
+        self,
+        *,
+        payer_id: str | None = None,
+        state: RemittanceState | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Remittance]:
+        query = select(RemittanceRow)
+        if payer_id is not None:
+            query = query.where(col(RemittanceRow.payer_id) == payer_id)
+        if state is not None:
+            query = query.where(col(RemittanceRow.state) == state)
+        if date_from is not None:
+            query = query.where(col(RemittanceRow.payment_date) >= date_from)
+        if date_to is not None:
+            query = query.where(col(RemittanceRow.payment_date) <= date_to)
+        query = query.order_by(col(RemittanceRow.received_at).desc(), col(RemittanceRow.id)).limit(limit).offset(offset)
+        return [await self._remittance(row) for row in (await self._session.scalars(query)).all()]
+
+    async def _remittance(self, row: RemittanceRow) -> Remittance:
+        adjustments = (
+            await self._session.scalars(
+                select(ProviderAdjustmentRow)
+                .where(col(ProviderAdjustmentRow.remittance_id) == row.id)
+                .order_by(col(ProviderAdjustmentRow.position))
+            )
+        ).all()
+        advice = RemittanceAdvice(
+            position=row.position,
+            payer_id=row.payer_id,
+            payer_name=row.payer_name,
+            trace_number=row.trace_number,
+            interchange_control_number=row.interchange_control_number,
+            handling_code=row.handling_code,
+            total_paid=row.total_paid,
+            credit_debit=row.credit_debit,
+            payment_method=row.payment_method,
+            payment_date=row.payment_date,
+            claims=(),
+            provider_adjustments=tuple(
+                ProviderAdjustmentAdvice(a.reason, a.reference, a.amount, a.fiscal_period_date) for a in adjustments
+            ),
+            findings=tuple(json.loads(row.findings)),
+            balance_problems=tuple(json.loads(row.balance_problems)),
+        )
+        return Remittance(
+            remittance_id=UUID(row.id),
+            file_id=UUID(row.file_id),
+            advice=advice,
+            claim_count=row.claim_count,
+            received_at=row.received_at,
+            state=row.state,  # type: ignore[arg-type]
+            claims_done=row.claims_done,
+            posted=row.posted,
+            unmatched=row.unmatched,
+            duplicates=row.duplicates,
+            posted_at=row.posted_at,
+            released_by=row.released_by,
+            release_reason=row.release_reason,
+            adjustment_claims=tuple(UUID(a.claim_id) if a.claim_id else None for a in adjustments),
+        )
+
+
+class SqlClaimPayments:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def posted_keys(self, keys: Collection[PaymentKey]) -> set[PaymentKey]:
+        """Which of these claim payments are kept already (from this file or another)."""
+        found: set[PaymentKey] = set()
+        columns = (
+            col(ClaimPaymentRow.payer_id),
+            col(ClaimPaymentRow.trace_number),
+            col(ClaimPaymentRow.patient_control_number),
+            col(ClaimPaymentRow.payer_claim_number),
+            col(ClaimPaymentRow.status),
+            col(ClaimPaymentRow.occurrence),
+        )
+        for chunk in _chunks(sorted(keys)):
+            rows = await self._session.execute(select(*columns).where(tuple_(*columns).in_(list(chunk))))
+            found |= {PaymentKey(*row) for row in rows}
+        return found
+
+    async def add_many(self, payments: Sequence[ClaimPayment], positions: Sequence[int]) -> None:
+        """Insert the batch's claim payments in one statement."""
+        if payments:
+            await self._session.execute(
+                insert(ClaimPaymentRow.__table__),  # type: ignore[attr-defined]
+                [self._values(payment, position) for payment, position in zip(payments, positions, strict=True)],
+            )
+
+    async def save(self, payment: ClaimPayment) -> None:
+        values = self._values(payment, None)
+        del values["id"], values["position"]
+        await self._session.execute(
+            update(ClaimPaymentRow).where(col(ClaimPaymentRow.id) == str(payment.payment_id)).values(**values)
+        )
+
+    async def get(self, payment_id: UUID, *, for_update: bool = False) -> ClaimPayment | None:
+        query = select(ClaimPaymentRow).where(col(ClaimPaymentRow.id) == str(payment_id))
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._session.scalars(query.execution_options(populate_existing=True))).first()
+        return self._payment(row) if row is not None else None
+
+    async def reversible(self, keys: Collection[tuple[str, str, str]]) -> list[ClaimPayment]:
+        """The posted, unreversed payments a reversal may take back: same payer, CLP01 and CLP07, not itself a
+        reversal; the earliest first."""
+        if not keys:
+            return []
+        columns = (
+            col(ClaimPaymentRow.payer_id),
+            col(ClaimPaymentRow.patient_control_number),
+            col(ClaimPaymentRow.payer_claim_number),
+        )
+        query = (
+            select(ClaimPaymentRow)
+            .where(
+                tuple_(*columns).in_(list(keys)),
+                col(ClaimPaymentRow.state) == "posted",
+                col(ClaimPaymentRow.status) != "22",
+                col(ClaimPaymentRow.reversed_by_id).is_(None),
+            )
+            .order_by(col(ClaimPaymentRow.posted_at), col(ClaimPaymentRow.position))
+            .execution_options(populate_existing=True)
+        )
+        return [self._payment(row) for row in (await self._session.scalars(query)).all()]
+
+    async def search(
+        self,
+        *,
+        claim_id: UUID | None = None,
+        remittance_id: UUID | None = None,
+        state: PaymentState | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[ClaimPayment]:
+        query = select(ClaimPaymentRow)
+        if claim_id is not None:
+            query = query.where(col(ClaimPaymentRow.claim_id) == str(claim_id))
+        if remittance_id is not None:
+            query = query.where(col(ClaimPaymentRow.remittance_id) == str(remittance_id))
+        if state is not None:
+            query = query.where(col(ClaimPaymentRow.state) == state)
+        if remittance_id is not None:  # the 835's order
+            query = query.order_by(col(ClaimPaymentRow.position))
+        else:  # posted first to last
+            query = query.order_by(
+                col(ClaimPaymentRow.posted_at), col(ClaimPaymentRow.remittance_id), col(ClaimPaymentRow.position)
+            )
+        return [self._payment(row) for row in (await self._session.scalars(query.limit(limit).offset(offset))).all()]
+
+    async def totals(self, remittance_id: UUID) -> dict[str, Any]:
+        """The remittance's kept claim payments: how many and their paid sum, by state."""
+        query = (
+            select(col(ClaimPaymentRow.state), func.count(), func.coalesce(func.sum(col(ClaimPaymentRow.paid)), 0))
+            .where(col(ClaimPaymentRow.remittance_id) == str(remittance_id))
+            .group_by(col(ClaimPaymentRow.state))
+        )
+        return {state: (count, paid) for state, count, paid in await self._session.execute(query)}
+
+    def _values(self, payment: ClaimPayment, position: int | None) -> dict[str, Any]:
+        advice, key = payment.advice, str(payment.payment_id)
+        return {
+            "id": key,
+            "remittance_id": str(payment.remittance_id),
+            "position": position,
+            "payer_id": payment.payer_id,
+            "trace_number": payment.trace_number,
+            "patient_control_number": advice.patient_control_number,
+            "payer_claim_number": advice.payer_claim_number,
+            "status": advice.status,
+            "occurrence": payment.occurrence,
+            "payment_date": payment.payment_date,
+            "charge": advice.charge,
+            "paid": advice.paid,
+            "patient_responsibility": advice.patient_responsibility,
+            "state": payment.state,
+            "claim_id": str(payment.claim_id) if payment.claim_id else None,
+            "patient_id": str(payment.patient_id) if payment.patient_id else None,
+            "matched_by": payment.matched_by,
+            "unmatched_reason": payment.unmatched_reason,
+            "candidates": json.dumps([str(claim_id) for claim_id in payment.candidates]),
+            "reverses_id": str(payment.reverses_id) if payment.reverses_id else None,
+            "reversed_by_id": str(payment.reversed_by_id) if payment.reversed_by_id else None,
+            "posted_at": payment.posted_at,
+            "posted_by": payment.posted_by,
+            "detail_encrypted": self._cipher.encrypt(
+                payment_detail_json(advice, payment.line_matches), context=_context("claim_payment", key, "detail")
+            ),
+        }
+
+    def _payment(self, row: ClaimPaymentRow) -> ClaimPayment:
+        detail = self._cipher.decrypt(row.detail_encrypted, context=_context("claim_payment", row.id, "detail"))
+        advice, line_matches = payment_detail_of(
+            detail,
+            patient_control_number=row.patient_control_number,
+            status=row.status,
+            charge=row.charge,
+            paid=row.paid,
+            patient_responsibility=row.patient_responsibility,
+            payer_claim_number=row.payer_claim_number,
+        )
+        return ClaimPayment(
+            payment_id=UUID(row.id),
+            remittance_id=UUID(row.remittance_id),
+            payer_id=row.payer_id,
+            trace_number=row.trace_number,
+            payment_date=row.payment_date,
+            advice=advice,
+            occurrence=row.occurrence,
+            state=row.state,  # type: ignore[arg-type]
+            claim_id=UUID(row.claim_id) if row.claim_id else None,
+            patient_id=UUID(row.patient_id) if row.patient_id else None,
+            matched_by=row.matched_by,  # type: ignore[arg-type]
+            line_matches=line_matches,
+            unmatched_reason=row.unmatched_reason,
+            candidates=tuple(UUID(claim_id) for claim_id in json.loads(row.candidates)),
+            reverses_id=UUID(row.reverses_id) if row.reverses_id else None,
+            reversed_by_id=UUID(row.reversed_by_id) if row.reversed_by_id else None,
+            posted_at=row.posted_at,
+            posted_by=row.posted_by,
+        )

@@ -1,0 +1,1 @@
+"""Remittance's HTTP API and app."""

@@ -1,0 +1,1 @@
+"""Remittance's handlers of commands and events."""

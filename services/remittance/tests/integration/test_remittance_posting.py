@@ -1,0 +1,279 @@
+"""Posting over a real database: an 835 uploaded is posted to the claims the claim service's events described,
+each payment once, however often and however the file comes again; a reversal takes a payment back whole; a
+file that does not balance waits for a poster; and what cannot be read is refused, changing nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rcm_common.events.claim import ClaimAccepted, ClaimSubmitted
+from rcm_remittance.testing import (
+    RemittanceApi,
+    accepted_event,
+    paid_claim,
+    remittance_835,
+    running_remittance,
+    submitted,
+)
+from rcm_x12.corpus import default_root
+
+CORPUS = default_root()
+
+
+@pytest.fixture
+async def api(tmp_path: Path, signing_keys: tuple[str, str], database_url: str) -> AsyncIterator[RemittanceApi]:
+    async with running_remittance(tmp_path, signing_keys, database_url) as running:
+        yield running
+
+
+async def test_a_payment_is_posted_to_its_claim_and_each_line_with_the_patient_share_split(api: RemittanceApi) -> None:
+    claim = submitted()
+    await api.feed(claim, ClaimAccepted(
+        claim_id=claim.claim_id, patient_id=claim.patient_id, payer_id="ACME01",
+        patient_control_number=claim.patient_control_number, payer_claim_number="ACME555",
+    ))  # fmt: skip
+    paid = paid_claim(claim, payer_claim_number="ACME555", deductible="50.00")
+    answer = await api.upload(remittance_835([paid]))
+
+    [posted] = await api.published("rcm.remittance.payment_posted")
+    assert posted["claim_id"] == str(claim.claim_id)
+    assert posted["remittance_id"] == answer["remittance_id"]
+    assert posted["charge"] == "150.00"
+    assert posted["allowed"] == "100.00"
+    # 99213: allowed 90.00, 50.00 deductible, 20% of 40.00 coinsurance; 36415: allowed 10.00, 2.00 coinsurance
+    assert posted["patient_share"] == {"deductible": "50.00", "coinsurance": "10.00", "copay": "0.00", "other": "0.00"}
+    assert posted["paid"] == "40.00"
+    assert posted["adjustments_by_group"] == {"CO": "50.00", "PR": "60.00"}
+    assert [line["line_control_number"] for line in posted["lines"]] == [
+        line.line_control_number for line in claim.lines
+    ]
+    assert Decimal(posted["paid"]) + sum(Decimal(v) for v in posted["adjustments_by_group"].values()) == Decimal(
+        posted["charge"]
+    )
+    [received] = await api.published("rcm.remittance.remittance_received")
+    assert (received["held"], received["claim_count"], received["total_paid"]) == (False, 1, "40.00")
+    remittance = (await api.client.get(f"/remittances/{answer['remittance_id']}", headers=api.auth())).json()
+    assert (remittance["state"], remittance["posted"], remittance["balance"]["balanced"]) == ("posted", 1, True)
+
+
+async def accepted(api: RemittanceApi, *claims: ClaimSubmitted) -> None:
+    """The claims as the claim service told of them: submitted, then accepted with a payer claim number."""
+    for claim in claims:
+        await api.feed(claim, accepted_event(claim))
+
+
+def payer_number(claim: ClaimSubmitted) -> str:
+    return accepted_event(claim).payer_claim_number
+
+
+async def test_the_same_file_five_times_and_again_in_another_interchange_posts_once(api: RemittanceApi) -> None:
+    claims = [submitted(), submitted()]
+    await accepted(api, *claims)
+    paid = [paid_claim(claim, payer_claim_number=payer_number(claim)) for claim in claims]
+    content = remittance_835(paid, interchange_control_number=7)
+    answers = [await api.upload(content) for _ in range(5)]
+    assert {answer["remittance_id"] for answer in answers} == {answers[0]["remittance_id"]}
+    assert [answer["duplicate"] for answer in answers] == [False, True, True, True, True]
+
+    resent = await api.upload(remittance_835(paid, interchange_control_number=8))  # the payer sends it again
+    assert resent["remittance_id"] != answers[0]["remittance_id"]
+    again = (await api.client.get(f"/remittances/{resent['remittance_id']}", headers=api.auth())).json()
+    assert (again["state"], again["posted"], again["duplicates"]) == ("posted", 0, 2)
+    assert len(await api.published("rcm.remittance.payment_posted")) == 2
+    assert (await api.rows("SELECT count(*) AS n FROM claim_payment"))[0]["n"] == 2
+
+
+async def test_a_reversal_takes_the_payment_back_whole_and_the_corrected_payment_follows(api: RemittanceApi) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    number = payer_number(claim)
+    await api.upload(remittance_835([paid_claim(claim, payer_claim_number=number)], trace="CHK1"))
+    reversal = paid_claim(claim, payer_claim_number=number, negate=True)
+    corrected = paid_claim(claim, payer_claim_number=number, allowed=("95.00", "10.00"))
+    await api.upload(remittance_835([reversal, corrected], trace="CHK2", interchange_control_number=2))
+
+    types = [t for t in await api.outbox_types() if t.endswith(("payment_posted", "claim_payment_reversed"))]
+    assert types == ["rcm.remittance.payment_posted", "rcm.remittance.claim_payment_reversed",
+                     "rcm.remittance.payment_posted"]  # fmt: skip
+    first, corrected_posting = await api.published("rcm.remittance.payment_posted")
+    [reversed_] = await api.published("rcm.remittance.claim_payment_reversed")
+    assert reversed_["reversed_payment_id"] == first["payment_id"]
+    assert reversed_["paid"] == "-" + first["paid"]
+    assert corrected_posting["allowed"] == "105.00"
+    payments = (await api.client.get(f"/payments?claim_id={claim.claim_id}", headers=api.auth())).json()
+    assert [p["claim_status"] for p in payments] == ["1", "22", "1"]
+    assert payments[0]["reversed_by_payment_id"] == payments[1]["id"]
+    net = sum(Decimal(p["paid"]) for p in payments)
+    assert net == Decimal(corrected_posting["paid"])  # the claim stands at the corrected amounts
+
+
+async def test_a_file_that_does_not_balance_is_held_until_a_poster_releases_it(api: RemittanceApi) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    content = remittance_835([paid_claim(claim, payer_claim_number=payer_number(claim))])
+    short = content.replace(b"BPR*I*80*C*CHK", b"BPR*I*78*C*CHK")
+    assert short != content
+    answer = await api.upload(short)
+    held = (await api.client.get(f"/remittances/{answer['remittance_id']}", headers=api.auth())).json()
+    assert (held["state"], held["balance"]["balanced"], held["posted"]) == ("held", False, 0)
+    assert "BPR02 78.00 is not the claims' payments 80.00" in held["balance"]["problems"][0]
+    [received] = await api.published("rcm.remittance.remittance_received")
+    assert received["held"] is True
+    assert await api.published("rcm.remittance.payment_posted") == []
+
+    url = f"/remittances/{answer['remittance_id']}/release"
+    released = await api.client.post(url, json={"reason": "the payer's letter explains the 2.00"}, headers=api.auth())
+    assert released.status_code == 200, released.text
+    await api.remittance.poster.run_once()
+    assert len(await api.published("rcm.remittance.payment_posted")) == 1
+    again = await api.client.post(url, json={"reason": "twice"}, headers=api.auth())
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"ISA*00*          *00*", "refused"),
+        (b"not an X12 file at all", "refused"),
+    ],
+)
+async def test_unreadable_files_are_refused_and_nothing_is_kept(
+    api: RemittanceApi, content: bytes, message: str
+) -> None:
+    response = await api.client.post("/remittances", content=content, headers=api.auth())
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert message in response.json()["detail"]
+    assert await api.rows("SELECT id FROM remittance_file") == []
+
+
+async def test_a_cut_off_835_and_an_837_are_refused_naming_why(api: RemittanceApi) -> None:
+    claim = submitted()
+    content = remittance_835([paid_claim(claim)])
+    cut = content[: content.index(b"SVC")]
+    response = await api.client.post("/remittances", content=cut, headers=api.auth())
+    assert response.status_code == 422, response.text
+    claim_837 = (CORPUS / "LinuxForHealth-x12/demo-file/demo.837").read_bytes()
+    response = await api.client.post("/remittances", content=claim_837, headers=api.auth())
+    assert response.status_code == 422
+    assert "holds no 835" in response.json()["detail"]
+    assert await api.rows("SELECT id FROM remittance_file") == []
+    assert await api.outbox_types() == []
+
+
+async def test_a_payment_for_no_known_claim_waits_unmatched_until_a_poster_matches_it(api: RemittanceApi) -> None:
+    claim = submitted()
+    answer = await api.upload(remittance_835([paid_claim(claim, payer_claim_number="ACMEX1")]))
+    [waiting] = (await api.client.get("/unmatched", headers=api.auth())).json()
+    assert waiting["remittance_id"] == answer["remittance_id"]
+    assert "no claim has control number" in waiting["unmatched_reason"]
+    [unmatched_event] = await api.published("rcm.remittance.remittance_unmatched")
+    assert unmatched_event["payment_id"] == waiting["id"]
+
+    unknown = await api.client.post(f"/unmatched/{waiting['id']}/match", json={"claim_id": str(claim.claim_id)},
+                                    headers=api.auth())  # fmt: skip
+    assert unknown.status_code == 404  # the claim is not known here yet
+    await api.feed(claim)
+    matched = await api.client.post(f"/unmatched/{waiting['id']}/match", json={"claim_id": str(claim.claim_id)},
+                                    headers=api.auth())  # fmt: skip
+    assert matched.status_code == 200, matched.text
+    assert (matched.json()["state"], matched.json()["matched_by"]) == ("posted", "poster")
+    [posted] = await api.published("rcm.remittance.payment_posted")
+    assert posted["claim_id"] == str(claim.claim_id)
+    twice = await api.client.post(f"/unmatched/{waiting['id']}/match", json={"claim_id": str(claim.claim_id)},
+                                  headers=api.auth())  # fmt: skip
+    assert twice.status_code == 409
+    nobody = await api.client.post(f"/unmatched/{uuid.uuid4()}/match", json={"claim_id": str(claim.claim_id)},
+                                   headers=api.auth())  # fmt: skip
+    assert nobody.status_code == 404
+    assert nobody.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_denial_says_its_category_and_what_to_do(api: RemittanceApi) -> None:
+    claim = submitted(lines=(("72148", "900.00", "650.00"),))
+    await accepted(api, claim)
+    await api.upload(remittance_835([paid_claim(claim, payer_claim_number=payer_number(claim), denial=("CO", "197"))]))
+    [denied] = await api.published("rcm.remittance.claim_denied")
+    assert (denied["whole_claim"], denied["category"], denied["amount_denied"]) == (True, "authorisation", "900.00")
+    assert "REF*G1" in denied["suggested_action"]
+    assert denied["denials"][0]["reason"] == "197"
+    [posted] = await api.published("rcm.remittance.payment_posted")
+    assert (posted["claim_status"], posted["paid"]) == ("4", "0.00")
+
+
+async def test_an_allowed_amount_below_the_contract_is_an_underpayment(api: RemittanceApi) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    paid = paid_claim(claim, payer_claim_number=payer_number(claim), allowed=("80.00", "10.00"))
+    await api.upload(remittance_835([paid]))
+    [under] = await api.published("rcm.remittance.underpayment_detected")
+    assert (under["expected_allowed"], under["allowed"], under["shortfall"]) == ("90.00", "80.00", "10.00")
+    assert [line["procedure_code"] for line in under["lines"]] == ["99213"]
+
+
+async def test_provider_adjustments_are_kept_and_linked_to_the_claims_they_name(api: RemittanceApi) -> None:
+    claims = [submitted(), submitted()]
+    await accepted(api, *claims)
+    paid = [paid_claim(claim, payer_claim_number=payer_number(claim)) for claim in claims]
+    recouped = payer_number(claims[1])
+    content = remittance_835(paid, provider_adjustments=(("WO", recouped, "12.00"), ("L6", "", "-1.50")))
+    answer = await api.upload(content)
+    adjustments = await api.published("rcm.remittance.provider_adjustment_posted")
+    assert [(a["reason"], a["amount"], a["claim_id"]) for a in adjustments] == [
+        ("WO", "12.00", str(claims[1].claim_id)),
+        ("L6", "-1.50", None),
+    ]
+    remittance = (await api.client.get(f"/remittances/{answer['remittance_id']}", headers=api.auth())).json()
+    assert remittance["total_paid"] == "149.50"  # two claims paid 80.00 each, less 12.00 recouped, plus 1.50 interest
+    posted = sum(Decimal(p["paid"]) for p in remittance["payments"])
+    plb = sum(Decimal(a["amount"]) for a in remittance["provider_adjustments"])
+    assert posted - plb == Decimal(remittance["total_paid"])
+
+
+async def test_a_crash_between_batches_loses_nothing_and_posts_nothing_twice(api: RemittanceApi) -> None:
+    claims = [submitted(lines=(("99213", "125.00", "90.00"),)) for _ in range(23)]
+    await api.feed(*claims)
+    content = remittance_835(
+        [paid_claim(claim) for claim in claims],
+        provider_adjustments=(("L6", claims[3].patient_control_number, "-2.25"),),
+    )
+    response = await api.client.post("/remittances", content=content, headers=api.auth())
+    assert response.status_code == 202
+    commits = 0
+
+    def crashing_uow() -> Any:
+        """The poster's unit of work, which dies (as a kill would) before the third batch commits."""
+        uow = api.remittance.poster.uow()
+        commit = uow.commit
+
+        async def die_at_the_third() -> None:
+            nonlocal commits
+            commits += 1
+            if commits == 3:
+                raise SystemExit("killed")
+            await commit()
+
+        uow.commit = die_at_the_third  # type: ignore[method-assign]
+        return uow
+
+    crashing = dataclasses.replace(api.remittance.poster, uow=crashing_uow, batch_size=5)
+    with pytest.raises(SystemExit):
+        await crashing.run_once()
+    [remittance] = await api.rows("SELECT state, claims_done FROM remittance")
+    assert remittance == {"state": "posting", "claims_done": 10}  # two batches of five kept, the third lost
+
+    await dataclasses.replace(api.remittance.poster, batch_size=5).run_once()
+    posted = await api.published("rcm.remittance.payment_posted")
+    assert sorted(p["claim_id"] for p in posted) == sorted(str(c.claim_id) for c in claims)
+    [total] = await api.rows("SELECT total_paid FROM remittance")
+    paid = sum(Decimal(p["paid"]) for p in posted)
+    [interest] = await api.published("rcm.remittance.provider_adjustment_posted")
+    assert paid - Decimal(interest["amount"]) == Decimal(str(total["total_paid"]))
+    assert interest["claim_id"] == str(claims[3].claim_id)

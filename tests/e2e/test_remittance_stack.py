@@ -1,0 +1,127 @@
+"""End to end: registration, eligibility, charge, claim, remittance and the clearinghouse simulator as their own
+processes beside the embedded broker. A visit captured over HTTP becomes a claim, the simulator adjudicates it
+and, a few seconds later, leaves an 835 in its mailbox; remittance takes it, posts it to the claim and each of
+its lines, and says so on the broker.
+
+- An Acme patient's 99214 is paid: PaymentPosted with the patient's share split, matched to the claim and
+  each line.
+- An MRI (72148, which Acme authorises in advance) sent under a biller's override of the authorisation rule is
+  denied by the payer: ClaimDenied, CO-197, category authorisation, with the step to take."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, Final
+
+import pytest
+
+from rcm_common.topics import REMITTANCE_EVENTS
+from rcm_tools.end_to_end import capture, claim_of, client, events_until, member_id, register, set_up_practice
+from rcm_tools.net import free_port
+from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
+
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+
+# The simulator pays a claim 5 s after accepting it (its default configuration); the mailboxes are read often.
+WORKERS: Final = {
+    "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
+}  # fmt: skip
+OLIVE: Final = {
+    "first_name": "Olive",
+    "last_name": "Thorne",
+    "birth_date": "1966-09-02",
+    "sex": "F",
+    "address": {"line1": "12 Mill St", "city": "Montpelier", "state": "VT", "postal_code": "05602"},
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, str]]:
+    services = [
+        ServiceSpec("registration", "rcm_registration", free_port()),
+        ServiceSpec("eligibility", "rcm_eligibility", free_port()),
+        ServiceSpec("charge", "rcm_charge", free_port()),
+        ServiceSpec("claim", "rcm_claim", free_port()),
+        ServiceSpec("remittance", "rcm_remittance", free_port()),
+        ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", free_port()),
+    ]
+    local = LocalStack(tmp_path_factory.mktemp("stack"), services)
+    broker_port = free_port()
+    local.up(environ=dict(os.environ) | WORKERS, broker_port=broker_port, ready_timeout=90)
+    try:
+        asyncio.run(set_up_practice(local))
+        yield local, f"127.0.0.1:{broker_port}"
+    finally:
+        local.down()
+
+
+async def payments_of(local: LocalStack, claim_id: str, within: float = 45) -> list[dict[str, Any]]:
+    """The claim's payments as remittance posted them, once there is one."""
+    async with client(local, "remittance", "biller") as biller, asyncio.timeout(within):
+        while True:
+            payments: list[dict[str, Any]] = (await biller.get("/payments", params={"claim_id": claim_id})).json()
+            if payments:
+                return payments
+            await asyncio.sleep(0.3)
+
+
+async def test_a_paid_visit_is_posted_to_its_claim_and_lines_with_the_patients_share(
+    stack: tuple[LocalStack, str],
+) -> None:
+    local, servers = stack
+    patient_id, coverage_id = await register(local, OLIVE, member_id())
+    encounter_id = await capture(local, patient_id, coverage_id)
+    async with client(local, "claim", "biller") as biller:
+        claim = await claim_of(biller, encounter_id, "accepted")
+
+    [payment] = await payments_of(local, claim["id"])
+    events = await events_until(servers, REMITTANCE_EVENTS, claim["id"], "rcm.remittance.payment_posted")
+    [posted] = events
+
+    assert (payment["state"], payment["matched_by"]) == ("posted", "patient_control_number")
+    assert payment["payer_claim_number"] == claim["payer_claim_number"]
+    assert posted["payment_id"] == payment["id"]
+    assert posted["patient_id"] == patient_id
+    assert [line["line_control_number"] for line in posted["lines"]] == [
+        line["control_number"] for line in claim["lines"]
+    ]
+    share = posted["patient_share"]
+    assert sum(Decimal(v) for v in share.values()) == Decimal(posted["patient_responsibility"])
+    assert (share["copay"], share["deductible"]) == ("25.00", "0.00")  # Acme's office visits owe the copay alone
+    assert Decimal(posted["paid"]) + sum(Decimal(v) for v in posted["adjustments_by_group"].values()) == Decimal(
+        posted["charge"]
+    )
+
+
+async def test_an_mri_sent_without_its_authorisation_is_denied_co_197_in_the_authorisation_category(
+    stack: tuple[LocalStack, str],
+) -> None:
+    local, servers = stack
+    patient_id, coverage_id = await register(local, OLIVE, member_id())
+    encounter_id = await capture(
+        local, patient_id, coverage_id, {"code": "72148", "units": 1, "diagnosis_pointers": [1]}, diagnoses=["M54.16"]
+    )
+    async with client(local, "claim", "biller") as biller:
+        held = await claim_of(
+            biller, encounter_id, "scrub_failed", where=lambda claim: claim["blocking_rules"] == ["PRIOR_AUTH"]
+        )
+        read_back = await biller.get(f"/claims/{held['id']}")
+        overridden = await biller.post(
+            f"/claims/{held['id']}/overrides",
+            json={"rule": "PRIOR_AUTH", "reason": "retro-authorisation requested by phone"},
+            headers={"If-Match": read_back.headers["ETag"]},
+        )
+        assert overridden.status_code == 200, overridden.text
+        await claim_of(biller, encounter_id, "accepted")
+
+    events = await events_until(servers, REMITTANCE_EVENTS, held["id"], "rcm.remittance.claim_denied", within=45)
+    assert [event["type"] for event in events] == ["rcm.remittance.payment_posted", "rcm.remittance.claim_denied"]
+    posted, denied = events
+    assert (posted["claim_status"], posted["paid"]) == ("4", "0.00")
+    assert (denied["whole_claim"], denied["category"]) == (True, "authorisation")
+    [denial] = denied["denials"]
+    assert (denial["group"], denial["reason"], denial["procedure_code"]) == ("CO", "197", "72148")
+    assert denied["suggested_action"]

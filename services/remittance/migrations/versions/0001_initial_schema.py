@@ -1,5 +1,5 @@
 """Initial schema: remittance's claim copies, the 835 files as they came, the remittances (one per 835
-transaction set) with their PLB adjustments, and the claim payments.
+transaction set) with their PLB adjustments, the claim payments, and the bank deposits.
 
 The platform tables (outbox, inbox, audit log, idempotency records, merge ledger) are rcm_common's branch,
 which this revision depends on.
@@ -139,9 +139,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("remittance_id", "position"),
     )
     op.create_index("ix_provider_adjustment_claim_id", "provider_adjustment", ["claim_id"])
+    op.create_table(
+        "deposit",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("deposit_date", sa.Date(), nullable=False),
+        _money("amount"),
+        sa.Column("trace_number", sa.String(length=50), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("trace_number", "deposit_date", "amount", name="uq_deposit_line"),
+    )
+    op.create_index("ix_deposit_deposit_date", "deposit", ["deposit_date"])
+    op.create_index("ix_deposit_trace_number", "deposit", ["trace_number"])
 
 
 def downgrade() -> None:
+    op.drop_table("deposit")
     op.drop_table("provider_adjustment")
     op.drop_table("claim_payment")
     op.drop_table("remittance")

@@ -13,7 +13,7 @@ from rcm_remittance.config import RemittanceSettings
 from rcm_remittance.entrypoints.app import REMITTANCE_APP, create_app
 
 OWNED_TABLES = (
-    frozenset({"claim_copy", "remittance_file", "remittance", "claim_payment", "provider_adjustment"})
+    frozenset({"claim_copy", "remittance_file", "remittance", "claim_payment", "provider_adjustment", "deposit"})
     | PLATFORM_TABLE_NAMES
 )
 

@@ -277,3 +277,58 @@ async def test_a_crash_between_batches_loses_nothing_and_posts_nothing_twice(api
     [interest] = await api.published("rcm.remittance.provider_adjustment_posted")
     assert paid - Decimal(interest["amount"]) == Decimal(str(total["total_paid"]))
     assert interest["claim_id"] == str(claims[3].claim_id)
+
+
+async def test_deposits_pair_with_remittances_by_trace_and_amount_and_the_rest_is_listed(api: RemittanceApi) -> None:
+    claims = [submitted(), submitted()]
+    await accepted(api, *claims)
+    for number, claim in enumerate(claims, 1):
+        paid = paid_claim(claim, payer_claim_number=payer_number(claim))
+        await api.upload(remittance_835([paid], trace=f"EFT{number}", interchange_control_number=number))
+
+    def line(trace: str, amount: str) -> dict[str, str]:
+        return {"deposit_date": "2026-11-21", "amount": amount, "trace_number": trace}
+
+    paired = await api.client.post("/deposits", json=line("EFT1", "80.00"), headers=api.auth())
+    assert paired.status_code == 201, paired.text
+    assert paired.json()["remittance_id"] is not None
+    short = await api.client.post("/deposits", json=line("EFT2", "75.00"), headers=api.auth())
+    assert short.json()["unexplained"] == "the remittances with this trace pay 80.00"
+    stray = await api.client.post("/deposits", json=line("CHK999", "12.00"), headers=api.auth())
+    assert stray.json()["unexplained"] == "no remittance has this trace"
+    again = await api.client.post("/deposits", json=line("EFT1", "80.00"), headers=api.auth())
+    assert again.status_code == 409
+
+    report = (
+        await api.client.get("/reconciliation?date_from=2026-11-01&date_to=2026-11-30", headers=api.auth())
+    ).json()
+    assert report["matched"] == 1
+    assert [r["trace_number"] for r in report["remittances_without_deposit"]] == ["EFT2"]
+    assert sorted(d["trace_number"] for d in report["deposits_without_remittance"]) == ["CHK999", "EFT2"]
+
+
+async def test_a_retried_deposit_with_its_idempotency_key_answers_as_the_first(api: RemittanceApi) -> None:
+    body = {"deposit_date": "2026-11-21", "amount": "10.00", "trace_number": "EFT77"}
+    first = await api.client.post("/deposits", json=body, headers=api.auth(idempotency_key="dep-1"))
+    retried = await api.client.post("/deposits", json=body, headers=api.auth(idempotency_key="dep-1"))
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert first.json()["id"] == retried.json()["id"]
+    assert len(await api.rows("SELECT id FROM deposit")) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"deposit_date": "2026-11-21", "amount": "-5.00", "trace_number": "EFT1"},
+        {"deposit_date": "2026-11-21", "amount": "0", "trace_number": "EFT1"},
+        {"deposit_date": "2026-11-21", "amount": "5.001", "trace_number": "EFT1"},
+        {"deposit_date": "2026-11-21", "amount": "5.00", "trace_number": "EFT 1;--"},
+        {"deposit_date": "2099-01-01", "amount": "5.00", "trace_number": "EFT1"},
+        {"deposit_date": "2026-11-21", "amount": "5.00"},
+    ],
+)
+async def test_a_bad_deposit_is_refused_and_nothing_is_kept(api: RemittanceApi, body: dict[str, str]) -> None:
+    response = await api.client.post("/deposits", json=body, headers=api.auth())
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await api.rows("SELECT id FROM deposit") == []

@@ -27,12 +27,14 @@ from rcm_remittance.adapters.serialization import (
 from rcm_remittance.adapters.tables import (
     ClaimCopyRow,
     ClaimPaymentRow,
+    DepositRow,
     ProviderAdjustmentRow,
     RemittanceFileRow,
     RemittanceRow,
 )
 from rcm_remittance.domain.advice import ProviderAdjustmentAdvice, RemittanceAdvice
 from rcm_remittance.domain.copies import ClaimCopy
+from rcm_remittance.domain.deposits import Deposit
 from rcm_remittance.domain.model import ClaimPayment, PaymentKey, PaymentState, Remittance, RemittanceState
 
 _IN_CHUNK = 500  # values per IN list: well under SQLite's and PostgreSQL's limits
@@ -252,6 +254,14 @@ class SqlRemittances:
             .order_by(col(RemittanceRow.received_at), col(RemittanceRow.position))
         )
         return [UUID(id_) for id_ in (await self._session.scalars(query)).all()]
+
+    async def with_traces(self, traces: Collection[str]) -> list[Remittance]:
+        """The remittances paid under these TRN02s (the traces deposits show)."""
+        found = []
+        for chunk in _chunks(sorted(traces)):
+            query = select(RemittanceRow).where(col(RemittanceRow.trace_number).in_(chunk))
+            found += [await self._remittance(row) for row in (await self._session.scalars(query)).all()]
+        return found
 
     async def of_file(self, file_id: UUID) -> list[UUID]:
         query = select(col(RemittanceRow.id)).where(col(RemittanceRow.file_id) == str(file_id))
@@ -484,3 +494,42 @@ class SqlClaimPayments:
             posted_at=row.posted_at,
             posted_by=row.posted_by,
         )
+
+
+class SqlDeposits:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, deposit: Deposit) -> None:
+        self._session.add(
+            DepositRow(
+                id=str(deposit.deposit_id),
+                deposit_date=deposit.deposit_date,
+                amount=deposit.amount,
+                trace_number=deposit.trace_number,
+                recorded_at=deposit.recorded_at,
+                recorded_by=deposit.recorded_by,
+            )
+        )
+        await self._session.flush()  # the same line twice fails here, in the caller's transaction
+
+    async def get(self, deposit_id: UUID) -> Deposit | None:
+        row = await self._session.get(DepositRow, str(deposit_id))
+        return _deposit(row) if row is not None else None
+
+    async def between(self, date_from: date, date_to: date) -> list[Deposit]:
+        query = select(DepositRow).where(
+            col(DepositRow.deposit_date) >= date_from, col(DepositRow.deposit_date) <= date_to
+        )
+        return [_deposit(row) for row in (await self._session.scalars(query)).all()]
+
+    async def with_traces(self, traces: Collection[str]) -> list[Deposit]:
+        found = []
+        for chunk in _chunks(sorted(traces)):
+            query = select(DepositRow).where(col(DepositRow.trace_number).in_(chunk))
+            found += [_deposit(row) for row in (await self._session.scalars(query)).all()]
+        return found
+
+
+def _deposit(row: DepositRow) -> Deposit:
+    return Deposit(UUID(row.id), row.deposit_date, row.amount, row.trace_number, row.recorded_at, row.recorded_by)

@@ -152,3 +152,17 @@ class ProviderAdjustmentRow(SQLModel, table=True):
     amount: Decimal = Field(sa_column=_money())
     fiscal_period_date: date | None = None
     claim_id: str | None = Field(default=None, max_length=36, index=True)
+
+
+class DepositRow(SQLModel, table=True):
+    """A bank deposit line: date, amount and trace. The same line twice is refused (its natural key)."""
+
+    __tablename__ = "deposit"
+    __table_args__ = (UniqueConstraint("trace_number", "deposit_date", "amount", name="uq_deposit_line"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    deposit_date: date = Field(index=True)
+    amount: Decimal = Field(sa_column=_money())
+    trace_number: str = Field(max_length=50, index=True)
+    recorded_at: datetime = Field(sa_column=_timestamp())
+    recorded_by: str = Field(max_length=200)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from rcm_common.uow import SqlUnitOfWork
-from rcm_remittance.adapters.repository import SqlClaimCopies, SqlClaimPayments, SqlFiles, SqlRemittances
+from rcm_remittance.adapters.repository import (
+    SqlClaimCopies,
+    SqlClaimPayments,
+    SqlDeposits,
+    SqlFiles,
+    SqlRemittances,
+)
 
 
 class SqlRemittanceUnitOfWork(SqlUnitOfWork):
@@ -13,9 +19,11 @@ class SqlRemittanceUnitOfWork(SqlUnitOfWork):
     files: SqlFiles
     remittances: SqlRemittances
     payments: SqlClaimPayments
+    deposits: SqlDeposits
 
     def _start(self) -> None:
         self.copies = SqlClaimCopies(self.session, self.cipher)
         self.files = SqlFiles(self.session, self.cipher)
         self.remittances = self.tracked(SqlRemittances(self.session))
         self.payments = self.tracked(SqlClaimPayments(self.session, self.cipher))
+        self.deposits = SqlDeposits(self.session)

@@ -3,8 +3,9 @@ or an 835 and every change is audited by the service layer."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,12 +14,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
 from rcm_common.clearinghouse import X12_MEDIA_TYPE
-from rcm_common.http import read_body
+from rcm_common.errors import ValidationFailed
+from rcm_common.http import IdempotencyKeyDep, create_once, read_body
+from rcm_common.types import Money
 from rcm_remittance.bootstrap import Remittance
 from rcm_remittance.domain.model import RemittanceState
-from rcm_remittance.service_layer import remittances
+from rcm_remittance.service_layer import deposits, remittances
 from rcm_remittance.service_layer.intake import take_in
-from rcm_remittance.service_layer.views import ClaimPaymentPublic, Intake, RemittancePublic, RemittanceSummary
+from rcm_remittance.service_layer.views import (
+    ClaimPaymentPublic,
+    DepositPublic,
+    Intake,
+    ReconciliationPublic,
+    RemittancePublic,
+    RemittanceSummary,
+)
 
 router = APIRouter()
 
@@ -46,6 +56,16 @@ class Release(_Body):
 
 class Match(_Body):
     claim_id: UUID
+
+
+class DepositLine(_Body):
+    """A line of the bank statement: the payer's money as it arrived."""
+
+    deposit_date: date
+    amount: Annotated[Money, Field(gt=0, le=Decimal("9999999999.99"))]
+    trace_number: str = Field(
+        min_length=1, max_length=50, pattern=r"^[A-Za-z0-9-]+$", description="The EFT trace or the check number."
+    )
 
 
 @router.post(
@@ -173,3 +193,64 @@ async def match(
     return await remittances.match(
         service.uow(audit=audit), payment_id, body.claim_id, service.rules, service.clock, principal.subject
     )
+
+
+@router.post(
+    "/deposits", status_code=201, response_model=DepositPublic, tags=["deposits"], summary="Record a bank deposit"
+)
+async def record_deposit(
+    body: DepositLine,
+    principal: RemittanceWrite,
+    audit: AuditContextDep,
+    service: RemittanceDep,
+    key: IdempotencyKeyDep,
+    response: Response,
+) -> Any:
+    """A deposit line from the bank: paired with the remittance of the same trace (TRN02) and amount (BPR02), or
+    said why not. The same line (trace, date and amount) twice is a 409; an `Idempotency-Key` makes a retried
+    request answer as the first did."""
+    if body.deposit_date > service.clock().date() + timedelta(days=1):
+        raise ValidationFailed([{"field": "deposit_date", "message": "a deposit cannot be dated in the future"}])
+    result = await create_once(
+        service.session_factory,
+        f"POST /deposits {principal.subject}",
+        key,
+        body,
+        lambda idem: deposits.record_deposit(
+            service.uow(audit=audit, idempotency=idem), body.deposit_date, body.amount, body.trace_number,
+            principal.subject, service.clock,
+        ),
+        lambda deposit_id: deposits.get_deposit(service.uow(audit=audit), deposit_id),
+    )  # fmt: skip
+    if isinstance(result, DepositPublic):
+        response.headers["Location"] = f"/deposits/{result.id}"
+    return result
+
+
+@router.get("/deposits/{deposit_id}", response_model=DepositPublic, tags=["deposits"], summary="Read one")
+async def get_deposit(
+    deposit_id: UUID, _principal: RemittanceRead, audit: AuditContextDep, service: RemittanceDep
+) -> DepositPublic:
+    return await deposits.get_deposit(service.uow(audit=audit), deposit_id)
+
+
+@router.get(
+    "/reconciliation", response_model=ReconciliationPublic, tags=["deposits"], summary="Deposits against remittances"
+)
+async def reconciliation(
+    _principal: RemittanceRead,
+    audit: AuditContextDep,
+    service: RemittanceDep,
+    date_from: Annotated[
+        date | None, Query(description="first deposit and payment date; 90 days ago by default")
+    ] = None,
+    date_to: Annotated[date | None, Query(description="last deposit and payment date; today by default")] = None,
+) -> ReconciliationPublic:
+    """Remittances paid in the period whose money has not reached the bank, and deposits no remittance explains
+    (with why: no remittance has the trace, or it pays another amount)."""
+    today = service.clock().date()
+    date_to = date_to or today
+    date_from = date_from or date_to - timedelta(days=90)
+    if date_from > date_to:
+        raise ValidationFailed([{"field": "date_from", "message": "the period begins after it ends"}])
+    return await deposits.reconciliation(service.uow(audit=audit), date_from, date_to)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from rcm_common.uow import UnitOfWork
 from rcm_remittance.domain.copies import ClaimCopy
+from rcm_remittance.domain.deposits import Deposit
 from rcm_remittance.domain.model import ClaimPayment, PaymentKey, PaymentState, Remittance, RemittanceState
 
 
@@ -45,6 +46,8 @@ class Remittances(Protocol):
     async def postable(self) -> list[UUID]: ...
 
     async def of_file(self, file_id: UUID) -> list[UUID]: ...
+
+    async def with_traces(self, traces: Collection[str]) -> list[Remittance]: ...
 
     async def search(
         self,
@@ -82,6 +85,16 @@ class ClaimPayments(Protocol):
     async def totals(self, remittance_id: UUID) -> dict[str, Any]: ...
 
 
+class Deposits(Protocol):
+    async def add(self, deposit: Deposit) -> None: ...
+
+    async def get(self, deposit_id: UUID) -> Deposit | None: ...
+
+    async def between(self, date_from: date, date_to: date) -> list[Deposit]: ...
+
+    async def with_traces(self, traces: Collection[str]) -> list[Deposit]: ...
+
+
 class RemittanceUnitOfWork(UnitOfWork, Protocol):
     @property
     def copies(self) -> ClaimCopies: ...
@@ -94,3 +107,6 @@ class RemittanceUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def payments(self) -> ClaimPayments: ...
+
+    @property
+    def deposits(self) -> Deposits: ...

@@ -3,6 +3,7 @@ they posted, in words."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rcm_common.types import Money, Quantity
 from rcm_remittance.domain.codes import PROVIDER_ADJUSTMENT_REASONS, CodeBook
+from rcm_remittance.domain.deposits import Deposit, Unexplained
 from rcm_remittance.domain.model import ClaimPayment, PaymentState, Remittance, RemittanceState
 from rcm_remittance.domain.posting import DescribedAdjustment, PatientShare, posting_of
 from rcm_x12.codes.remittance import CLAIM_STATUS
@@ -247,3 +249,50 @@ class Intake(_View):
     remittance_ids: list[UUID]
     file_id: UUID
     duplicate: bool
+
+
+class DepositPublic(_View):
+    """A bank deposit line, with the remittance it pairs with, or why it pairs with none."""
+
+    id: UUID
+    deposit_date: date
+    amount: Money
+    trace_number: str
+    remittance_id: UUID | None
+    unexplained: str | None
+    recorded_at: datetime
+    recorded_by: str
+
+    @classmethod
+    def of(cls, deposit: Deposit, remittance_id: UUID | None, unexplained: str | None) -> DepositPublic:
+        return cls(
+            id=deposit.deposit_id,
+            deposit_date=deposit.deposit_date,
+            amount=deposit.amount,
+            trace_number=deposit.trace_number,
+            remittance_id=remittance_id,
+            unexplained=unexplained,
+            recorded_at=deposit.recorded_at,
+            recorded_by=deposit.recorded_by,
+        )
+
+
+class ReconciliationPublic(_View):
+    """Deposits paired with remittances by trace and amount; what is left on either side."""
+
+    matched: int
+    remittances_without_deposit: list[RemittanceSummary]
+    deposits_without_remittance: list[DepositPublic]
+
+    @classmethod
+    def of(
+        cls,
+        matched: Sequence[tuple[Deposit, Remittance]],
+        remittances: Sequence[Remittance],
+        deposits: Sequence[Unexplained],
+    ) -> ReconciliationPublic:
+        return cls(
+            matched=len(matched),
+            remittances_without_deposit=[RemittanceSummary.of(r) for r in remittances],
+            deposits_without_remittance=[DepositPublic.of(u.deposit, None, u.reason) for u in deposits],
+        )

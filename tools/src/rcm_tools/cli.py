@@ -195,6 +195,7 @@ def _demo(args: argparse.Namespace) -> int:
         else None,
         charge_token=mint_local_token(args.state_dir, role="admin", subject="rcm-demo-practice", ttl_seconds=900),
         claim_url=f"http://{LOOPBACK}:{stack.port_of('claim')}" if any(s.name == "claim" for s in services) else None,
+        expect_remittance=any(spec.name == "remittance" for spec in services),
     )
     return asyncio.run(run_demo(plan))
 

@@ -367,6 +367,7 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "provider_adjustment_total": "-0.54",
         "held": False,
         "balance_problems": [],
+        "repeats_remittance_id": None,
     },
     PaymentPosted: {
         **_PAYMENT,

@@ -7,7 +7,8 @@ reads `rcm.registration.events` back from the broker (and, with those services r
 EligibilityVerified each new coverage leads to on `rcm.eligibility.events`, the ChargesCaptured of each
 visit on `rcm.charge.events`, and the ClaimCreated, ClaimSubmitted and ClaimAccepted of each on
 `rcm.claim.events`: the claim built, sent in an 837P batch and accepted by the payer's 277CA with its claim
-number) and prints each event without PHI: type, subject, identifiers and amounts.
+number; with the remittance service running, the PaymentPosted of each on `rcm.remittance.events`: the
+payer's 835 posted to the claim) and prints each event without PHI: type, subject, identifiers and amounts.
 Idempotency keys derive from the seed, so running the demo twice on one stack registers nobody twice.
 """
 
@@ -34,7 +35,8 @@ from rcm_common.events.charge import ChargesCaptured
 from rcm_common.events.claim import ClaimAccepted, ClaimCreated, ClaimScrubFailed, ClaimSubmitted
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified
 from rcm_common.events.registration import CoverageAdded, PatientRegistered
-from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_common.events.remittance import ClaimDenied, PaymentPosted, UnderpaymentDetected
+from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS, REMITTANCE_EVENTS
 from rcm_tools import practice
 from rcm_tools.errors import ToolError
 from rcm_tools.progress import ProgressBar
@@ -70,6 +72,8 @@ class DemoPlan:
     claim_url: str | None = None
     """The claim service runs here: it gets the practice's directories, and each visit must lead to a
     ClaimCreated."""
+    expect_remittance: bool = False
+    """The remittance service runs: each claim's 835 must be posted (PaymentPosted)."""
     billing_npi: str = practice.BILLING_NPI
 
 
@@ -122,6 +126,9 @@ async def run_demo(plan: DemoPlan, *, transport: httpx.AsyncBaseTransport | None
             for event_type in (ClaimCreated, ClaimSubmitted, ClaimAccepted):
                 expected[event_type.event_type] = caused
             topics.append(CLAIM_EVENTS)
+            if plan.expect_remittance:
+                expected[PaymentPosted.event_type] = caused
+                topics.append(REMITTANCE_EVENTS)
     events = await read_back(plan.bootstrap_servers, topics, position.keys(), expected, within=plan.read_timeout)
     # Partitions interleave patients; a stable sort keeps each patient's own events in their order.
     events.sort(key=lambda event: position[event.about])
@@ -279,6 +286,17 @@ def summarize(event: IntegrationEvent) -> str:
         return f"clm01={event.patient_control_number} isa13={event.interchange_control_number} lines={codes}"
     if isinstance(event, ClaimAccepted):
         return f"clm01={event.patient_control_number} payer={event.payer_id} claim_number={event.payer_claim_number}"
+    if isinstance(event, PaymentPosted):
+        share = event.patient_share
+        return (
+            f"claim={event.claim_id} status={event.claim_status} paid={event.paid} allowed={event.allowed} "
+            f"deductible={share.deductible} coinsurance={share.coinsurance} copay={share.copay}"
+        )
+    if isinstance(event, UnderpaymentDetected):
+        return f"claim={event.claim_id} expected_allowed={event.expected_allowed} allowed={event.allowed}"
+    if isinstance(event, ClaimDenied):
+        reasons = ",".join(f"{d.group}-{d.reason}" for d in event.denials)
+        return f"claim={event.claim_id} category={event.category} reasons={reasons} denied={event.amount_denied}"
     if isinstance(event, ClaimScrubFailed):
         return f"patient={event.patient_id} payer={event.payer_id} rules={','.join(event.blocking_rules)}"
     if isinstance(event, EligibilityCheckFailed):

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("source", sa.String(length=120), nullable=False),
+        sa.Column("remittance_ids", sa.Text(), nullable=False),
         sa.Column("content_encrypted", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -61,6 +62,7 @@ def upgrade() -> None:
         sa.Column("payer_name", sa.String(length=60), nullable=False),
         sa.Column("trace_number", sa.String(length=50), nullable=False),
         sa.Column("interchange_control_number", sa.String(length=9), nullable=False),
+        sa.Column("figures", sa.String(length=64), nullable=False),
         sa.Column("handling_code", sa.String(length=2), nullable=False),
         sa.Column("payment_method", sa.String(length=3), nullable=False),
         sa.Column("payment_date", sa.Date(), nullable=True),
@@ -79,11 +81,16 @@ def upgrade() -> None:
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("released_by", sa.String(length=200), nullable=True),
         sa.Column("release_reason", sa.String(length=500), nullable=True),
+        sa.Column("repeats_id", sa.String(length=36), nullable=True),
+        sa.Column("failure", sa.String(length=300), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("payer_id", "trace_number", "interchange_control_number", name="uq_remittance_key"),
+        sa.UniqueConstraint(
+            "payer_id", "trace_number", "interchange_control_number", "figures", name="uq_remittance_key"
+        ),
     )
     op.create_index("ix_remittance_file_id", "remittance", ["file_id"])
     op.create_index("ix_remittance_queue", "remittance", ["state", "received_at"])
+    op.create_index("ix_remittance_trace", "remittance", ["payer_id", "trace_number"])
     op.create_table(
         "claim_payment",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -127,6 +134,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_claim_payment_reversible", "claim_payment", ["payer_id", "patient_control_number", "payer_claim_number"]
     )
+    op.create_index("uq_claim_payment_reverses", "claim_payment", ["reverses_id"], unique=True)
     op.create_table(
         "provider_adjustment",
         sa.Column("remittance_id", sa.String(length=36), nullable=False),

@@ -155,12 +155,17 @@ def remittance_835(
     provider_adjustments: Sequence[tuple[str, str, str]] = (),
     paid_on: date = PAID_ON,
 ) -> bytes:
-    """One 835 paying `claims` by check, less the PLB adjustments (reason, reference, amount)."""
+    """One 835 paying `claims` by check, less the PLB adjustments (reason, reference, amount). One that would pay
+    less than nothing (a reversal alone) carries the rest forward to the payer's next 835 (PLB FB), as payers do."""
+    fiscal = date(paid_on.year, 12, 31)
     adjustments = tuple(
-        ProviderAdjustment(PAYEE.npi, date(paid_on.year, 12, 31), reason, reference, Decimal(amount))
+        ProviderAdjustment(PAYEE.npi, fiscal, reason, reference, Decimal(amount))
         for reason, reference, amount in provider_adjustments
     )
     total = sum((claim.paid for claim in claims), Decimal("0.00")) - sum((a.amount for a in adjustments), Decimal(0))
+    if total < 0:
+        adjustments += (ProviderAdjustment(PAYEE.npi, fiscal, "FB", trace, total),)
+        total = Decimal("0.00")
     advice = RemittanceAdvice(
         payment=PaymentInfo(total, "CHK" if total else "NON", paid_on, trace, "1999999999"),
         payer=Payer("ACME HEALTH PLAN", payer_id, Address("PO BOX 1", "HARTFORD", "CT", "06101")),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from rcm_common.events.claim import ClaimAccepted, ClaimSubmitted
 from rcm_remittance.testing import (
@@ -332,3 +333,189 @@ async def test_a_bad_deposit_is_refused_and_nothing_is_kept(api: RemittanceApi, 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert await api.rows("SELECT id FROM deposit") == []
+
+
+async def test_a_set_sent_again_in_another_interchange_repeats_no_payment_and_no_provider_adjustment(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    paid = [paid_claim(claim, payer_claim_number=payer_number(claim))]
+    plb = (("WO", "OLDCLAIM1", "12.00"), ("L6", payer_number(claim), "-1.50"))
+    first = await api.upload(remittance_835(paid, interchange_control_number=7, provider_adjustments=plb))
+    again = await api.upload(remittance_835(paid, interchange_control_number=8, provider_adjustments=plb))
+
+    assert len(await api.published("rcm.remittance.provider_adjustment_posted")) == 2
+    assert len(await api.published("rcm.remittance.payment_posted")) == 1
+    received = await api.published("rcm.remittance.remittance_received")
+    assert [r["repeats_remittance_id"] for r in received] == [None, first["remittance_id"]]
+    repeat = (await api.client.get(f"/remittances/{again['remittance_id']}", headers=api.auth())).json()
+    assert (repeat["state"], repeat["duplicates"], repeat["repeats_remittance_id"]) == (
+        "posted", 1, first["remittance_id"],
+    )  # fmt: skip
+    deposit = {"deposit_date": "2026-11-21", "amount": "69.50", "trace_number": "TRACE0001"}
+    assert (await api.client.post("/deposits", json=deposit, headers=api.auth())).status_code == 201
+    report = (
+        await api.client.get("/reconciliation?date_from=2026-11-01&date_to=2026-11-30", headers=api.auth())
+    ).json()
+    assert (report["matched"], report["remittances_without_deposit"]) == (1, [])  # one check, expected once
+
+
+async def test_a_reversal_that_comes_before_its_payment_is_posted_once_the_payment_is(api: RemittanceApi) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    number = payer_number(claim)
+    await api.upload(remittance_835([paid_claim(claim, payer_claim_number=number, negate=True)], trace="CHK2"))
+    [waiting] = (await api.client.get("/unmatched", headers=api.auth())).json()
+    assert "negates no payment posted here" in waiting["unmatched_reason"]
+
+    await api.upload(remittance_835([paid_claim(claim, payer_claim_number=number)], trace="CHK1"))
+    payments = (await api.client.get(f"/payments?claim_id={claim.claim_id}", headers=api.auth())).json()
+    paid, reversal = sorted(payments, key=lambda p: p["claim_status"] == "22")
+    assert (paid["claim_status"], reversal["claim_status"]) == ("1", "22")
+    assert reversal["reverses_payment_id"] == paid["id"]
+    assert sum(Decimal(p["paid"]) for p in payments) == 0
+    events = [e["type"].rsplit(".", 1)[1] for e in await api.published_events() if e.get("claim_id")]
+    assert events == ["payment_posted", "claim_payment_reversed"]  # the payment, then what takes it back
+    assert (await api.client.get("/unmatched", headers=api.auth())).json() == []
+
+
+async def test_a_reversal_takes_back_only_the_payment_it_negates_whatever_order_the_files_come_in(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    number = payer_number(claim)
+    at_80 = paid_claim(claim, payer_claim_number=number)
+    at_84 = paid_claim(claim, payer_claim_number=number, allowed=("95.00", "10.00"))
+    at_88 = paid_claim(claim, payer_claim_number=number, allowed=("100.00", "10.00"))
+    undo_80 = paid_claim(claim, payer_claim_number=number, negate=True)
+    undo_84 = paid_claim(claim, payer_claim_number=number, allowed=("95.00", "10.00"), negate=True)
+    await api.upload(remittance_835([at_80], trace="CHK1"))
+    await api.upload(remittance_835([undo_84, at_88], trace="CHK3"))  # the second reprocessing, taken first
+    await api.upload(remittance_835([undo_80, at_84], trace="CHK2"))
+
+    payments = (await api.client.get(f"/payments?claim_id={claim.claim_id}", headers=api.auth())).json()
+    standing = [p for p in payments if p["claim_status"] != "22" and p["reversed_by_payment_id"] is None]
+    assert [p["paid"] for p in standing] == ["88.00"]
+    assert sum(Decimal(p["paid"]) for p in payments) == Decimal("88.00")
+    by_id = {p["id"]: p for p in payments}
+    for reversal in (p for p in payments if p["claim_status"] == "22"):
+        assert Decimal(by_id[reversal["reverses_payment_id"]]["paid"]) == -Decimal(reversal["paid"])
+
+
+async def test_a_poster_may_post_the_reversal_of_a_payment_made_before_this_service_kept_them(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    await api.upload(remittance_835([paid_claim(claim, payer_claim_number=payer_number(claim), negate=True)]))
+    [waiting] = (await api.client.get("/unmatched", headers=api.auth())).json()
+    matched = await api.client.post(
+        f"/unmatched/{waiting['id']}/match", json={"claim_id": str(claim.claim_id)}, headers=api.auth()
+    )
+    assert matched.status_code == 200, matched.text
+    [reversed_] = await api.published("rcm.remittance.claim_payment_reversed")
+    assert (reversed_["reversed_payment_id"], reversed_["paid"]) == (None, "-80.00")
+
+
+async def test_the_same_bytes_again_answer_with_the_sets_they_held_even_when_those_came_before(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    content = remittance_835([paid_claim(claim)])
+    first = await api.upload(content)
+    resaved = content + b"\r\n"  # the same interchange, saved again with a line break
+    second = await api.upload(resaved)
+    third = await api.upload(resaved)
+    assert first["remittance_id"] == second["remittance_id"] == third["remittance_id"]
+    assert (second["duplicate"], third["duplicate"]) == (False, True)
+
+
+async def test_a_remittance_that_cannot_be_posted_is_marked_failed_and_the_others_are_posted(
+    api: RemittanceApi,
+) -> None:
+    claims = [submitted(), submitted()]
+    await accepted(api, *claims)
+    await api.upload(remittance_835([paid_claim(claims[0], payer_claim_number=payer_number(claims[0]))], trace="T1"))
+    async with api.remittance.session_factory() as session:  # its file no longer holds what it claims
+        await session.execute(text("UPDATE remittance SET state = 'received', claim_count = 5"))
+        await session.commit()
+    await api.upload(remittance_835([paid_claim(claims[1], payer_claim_number=payer_number(claims[1]))], trace="T2"))
+
+    states = {row["trace_number"]: (row["state"], row["failure"]) for row in
+              await api.rows("SELECT trace_number, state, failure FROM remittance")}  # fmt: skip
+    assert states["T2"] == ("posted", None)
+    assert states["T1"][0] == "failed"
+    assert "holds 1 claim payments, not 5" in states["T1"][1]
+    failed = (await api.client.get("/remittances?state=failed", headers=api.auth())).json()
+    assert [r["trace_number"] for r in failed] == ["T1"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        (b"BPR*I*80*C*CHK", b"BPR*I*80*C*CHECK", "BPR04"),
+        (b"BPR*I*80*", b"BPR*I*80000000000*", "BPR02"),
+    ],
+)
+async def test_a_value_longer_or_larger_than_the_guide_allows_is_refused_naming_the_element(
+    api: RemittanceApi, old: bytes, new: bytes, named: str
+) -> None:
+    content = remittance_835([paid_claim(submitted())]).replace(old, new, 1)
+    response = await api.client.post("/remittances", content=content, headers=api.auth())
+    assert response.status_code == 422, response.text
+    assert named in response.json()["detail"]
+    assert await api.rows("SELECT id FROM remittance_file") == []
+
+
+async def test_a_control_number_longer_than_clm01_can_be_is_refused(api: RemittanceApi) -> None:
+    claim = submitted()
+    content = remittance_835([dataclasses.replace(paid_claim(claim), claim_id="X" * 40)])
+    response = await api.client.post("/remittances", content=content, headers=api.auth())
+    assert response.status_code == 422
+    assert "CLP01 of transaction set 1, claim payment 1 is longer than 38 characters" in response.json()["detail"]
+
+
+async def test_a_payment_that_came_before_its_claims_copy_is_posted_once_the_copy_comes(api: RemittanceApi) -> None:
+    claim, stranger = submitted(), submitted()
+    await api.upload(remittance_835([paid_claim(claim), paid_claim(stranger)]))
+    assert len((await api.client.get("/unmatched", headers=api.auth())).json()) == 2
+    await api.feed(claim)  # the claim service's event, late
+    await api.remittance.poster.run_once()
+
+    [still_waiting] = (await api.client.get("/unmatched", headers=api.auth())).json()
+    assert still_waiting["patient_control_number"] == stranger.patient_control_number
+    [posted] = await api.published("rcm.remittance.payment_posted")
+    assert posted["claim_id"] == str(claim.claim_id)
+
+
+async def test_reading_the_raw_835_is_audited_against_each_patient_it_names(api: RemittanceApi) -> None:
+    claims = [submitted(), submitted()]
+    await accepted(api, *claims)
+    answer = await api.upload(remittance_835([paid_claim(c, payer_claim_number=payer_number(c)) for c in claims]))
+    raw = await api.client.get(f"/remittances/{answer['remittance_id']}/835", headers=api.auth(subject="poster-7"))
+    assert raw.status_code == 200
+    assert raw.content.startswith(b"ISA*")
+    audited = await api.rows(
+        "SELECT patient_id FROM audit_log WHERE action = 'export' AND actor = 'poster-7' ORDER BY patient_id"
+    )
+    assert [row["patient_id"] for row in audited] == sorted(str(c.patient_id) for c in claims)
+
+
+async def test_a_set_with_a_known_payer_trace_and_interchange_that_pays_otherwise_is_kept_and_held(
+    api: RemittanceApi,
+) -> None:
+    claims = [submitted(), submitted()]
+    await accepted(api, *claims)
+    first = await api.upload(remittance_835([paid_claim(claims[0], payer_claim_number=payer_number(claims[0]))]))
+    other = await api.upload(remittance_835([paid_claim(claims[1], payer_claim_number=payer_number(claims[1]))]))
+    assert other["remittance_id"] != first["remittance_id"]  # the same key, other money: never passed over
+    held = (await api.client.get(f"/remittances/{other['remittance_id']}", headers=api.auth())).json()
+    assert held["state"] == "held"
+    assert "came before with other figures" in held["balance"]["problems"][0]
+    await api.client.post(
+        f"/remittances/{other['remittance_id']}/release", json={"reason": "payer confirmed both"}, headers=api.auth()
+    )
+    await api.remittance.poster.run_once()
+    assert len(await api.published("rcm.remittance.payment_posted")) == 2

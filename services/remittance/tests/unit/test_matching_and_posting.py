@@ -75,7 +75,7 @@ def test_a_claim_is_found_by_its_control_number_else_by_the_payers_claim_number(
     assert by_number.claim is claim
 
 
-def test_a_payer_claim_number_two_payers_use_goes_to_this_payers_claim_and_nothing_else_is_guessed() -> None:
+def test_a_payer_claim_number_stands_for_a_claim_of_this_payer_and_charge_only() -> None:
     ours, theirs = claim_copy(copy_line("L1", "99213")), claim_copy(copy_line("L1", "99213"), payer="SUMMT1")
     found = find_claim(payment(line("99213"), control="UNKNOWN"), "SUMMT1", CopyIndex([ours, theirs]))
     assert isinstance(found, ClaimMatch)
@@ -83,6 +83,11 @@ def test_a_payer_claim_number_two_payers_use_goes_to_this_payers_claim_and_nothi
     nothing = find_claim(payment(line("99213"), control="UNKNOWN", number="NONE"), "ACME01", CopyIndex([ours]))
     assert isinstance(nothing, NoMatch)
     assert candidates(payment(line("99213"), control="X"), "ACME01", [ours, theirs]) == (ours.claim_id,)
+    another_payer = find_claim(payment(line("99213"), control="UNKNOWN"), "BETA02", CopyIndex([ours]))
+    another_charge = find_claim(payment(line("99213", charge="900.00"), control="UNKNOWN"), "ACME01", CopyIndex([ours]))
+    assert isinstance(another_payer, NoMatch)
+    assert isinstance(another_charge, NoMatch)
+    assert another_charge.candidates == (ours.claim_id,)
 
 
 def test_lines_match_by_control_number_then_by_code_date_modifiers_and_units() -> None:
@@ -132,7 +137,7 @@ def test_a_denied_claim_names_its_largest_denials_category_and_the_biller_step()
         line("99213", charge="100.00", paid="0.00", allowed=None, adjustments=(Adjustment("CO", "16", D("100.00")),)),
         status="4",
     )
-    found = denials_of(denied, posting_of(denied, ("L1", "L2"), CURATED))
+    found = denials_of(denied, posting_of(denied, ("L1", "L2"), CURATED), CURATED)
     assert found is not None
     assert (found.whole_claim, found.category, found.amount) == (True, "authorisation", D("1000.00"))
     assert [d.category for d in found.denials] == ["authorisation", "missing_information"]
@@ -145,14 +150,14 @@ def test_a_line_paid_nothing_for_a_coding_reason_is_a_denial_but_the_patients_sh
         line("36415", paid="0.00", allowed=None, adjustments=(Adjustment("PR", "1", D("100.00")),)),
         line("80053", paid="0.00", allowed=None, adjustments=(Adjustment("OA", "23", D("100.00")),)),
     )
-    found = denials_of(advice, posting_of(advice, ("L1", "L2", "L3", "L4"), CURATED))
+    found = denials_of(advice, posting_of(advice, ("L1", "L2", "L3", "L4"), CURATED), CURATED)
     assert found is not None
     assert (found.whole_claim, found.category, [d.line_control_number for d in found.denials]) == (
         False,
         "bundling",
         ["L2"],
     )
-    assert denials_of(payment(line("99213")), posting_of(payment(line("99213")), ("L1",), CURATED)) is None
+    assert denials_of(payment(line("99213")), posting_of(payment(line("99213")), ("L1",), CURATED), CURATED) is None
 
 
 def test_an_allowed_amount_below_the_contract_beyond_the_tolerance_is_an_underpayment() -> None:
@@ -165,3 +170,27 @@ def test_an_allowed_amount_below_the_contract_beyond_the_tolerance_is_an_underpa
     assert found is not None  # 0.50 short of 80.00 is within both; 1.00 short of 10.00 is 10%
     assert [(under.line_control_number, under.shortfall) for under in found.lines] == [("L2", D("1.00"))]
     assert underpayment_of(advice, posting, claim, Tolerance(D("5.00"), D("0.50"))) is None
+
+
+def test_a_claim_denied_with_the_patient_liable_is_a_denial_and_a_predetermination_is_not() -> None:
+    adjustments = (Adjustment("PR", "27", D("100.00")),)
+    denied = payment(line("99213", paid="0.00", allowed=None, adjustments=adjustments), status="4")
+    found = denials_of(denied, posting_of(denied, ("L1",), CURATED), CURATED)
+    assert found is not None
+    assert (found.category, found.denials[0].group) == ("eligibility", "PR")
+    priced = payment(
+        line("99213", paid="0.00", allowed=None, adjustments=(Adjustment("CO", "96", D("100.00")),)), status="25"
+    )
+    assert denials_of(priced, posting_of(priced, ("L1",), CURATED), CURATED) is None
+
+
+def test_an_oa_duplicate_line_is_a_denial_and_a_secondary_is_never_an_underpayment() -> None:
+    advice = payment(
+        line("99213"), line("36415", paid="0.00", allowed=None, adjustments=(Adjustment("OA", "18", D("100.00")),))
+    )
+    found = denials_of(advice, posting_of(advice, ("L1", "L2"), CURATED), CURATED)
+    assert found is not None
+    assert found.category == "duplicate"
+    claim = claim_copy(copy_line("L1", "99213", expected="80.00"))
+    secondary = payment(line("99213", allowed="50.00", paid="40.00"), status="2")
+    assert underpayment_of(secondary, posting_of(secondary, ("L1",), CURATED), claim, Tolerance(D("1"), D("0"))) is None

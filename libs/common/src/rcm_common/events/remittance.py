@@ -143,11 +143,12 @@ class ClaimDenied(_ClaimPaymentEvent):
 
 class ClaimPaymentReversed(_ClaimPaymentEvent):
     """The payer took back an earlier payment (CLP02 22): `reversed_payment_id` is undone whole, and the amounts
-    here are the reversal's, negative. The corrected payment usually follows as a PaymentPosted."""
+    here are the reversal's, negative. The corrected payment usually follows as a PaymentPosted. The id is None
+    only when a poster posted the reversal of a payment made before this service kept them."""
 
     event_type: ClassVar[str] = "rcm.remittance.claim_payment_reversed"
 
-    reversed_payment_id: UUID
+    reversed_payment_id: UUID | None
     payer_claim_number: str
     charge: Money
     paid: Money
@@ -185,7 +186,9 @@ class _RemittanceEvent(IntegrationEvent):
 
 class RemittanceReceived(_RemittanceEvent):
     """An 835 transaction set taken in. A set that does not balance is `held` for review, with each difference
-    named, and nothing of it is posted until a poster releases it."""
+    named, and nothing of it is posted until a poster releases it. A set whose payer and trace came before
+    under another interchange (a payer sending a file again) names the first as `repeats_remittance_id`: what
+    it repeats is not posted again, and its total is not money of its own."""
 
     event_type: ClassVar[str] = "rcm.remittance.remittance_received"
 
@@ -198,6 +201,7 @@ class RemittanceReceived(_RemittanceEvent):
     provider_adjustment_total: Money
     held: bool
     balance_problems: tuple[str, ...] = ()
+    repeats_remittance_id: UUID | None = None
 
 
 class ProviderAdjustmentPosted(_RemittanceEvent):

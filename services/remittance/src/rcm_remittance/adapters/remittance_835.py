@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from decimal import Decimal
+from typing import Final
 
 from rcm_remittance.domain.advice import (
     Adjustment,
@@ -21,16 +23,55 @@ from rcm_remittance.domain.advice import (
 from rcm_x12 import remittance_reader as x12
 from rcm_x12.errors import X12Error
 
+_LONGEST_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12,2): what a column of money holds
+# The longest each kept element may be, as the 835 guide allows it (and the columns hold).
+_LONGEST: Final = {"TRN02": 50, "BPR01": 2, "BPR03": 1, "BPR04": 3, "payer id (N104 or REF*2U)": 80}
+_LONGEST_CLAIM: Final = {"CLP01": 38, "CLP02": 2, "CLP07": 50}
+_LONGEST_PLB: Final = {"PLB03-1": 2, "PLB03-2": 50}
+
 
 def read_835(data: bytes) -> list[RemittanceAdvice]:
-    """Every 835 transaction set of the file, in order."""
+    """Every 835 transaction set of the file, in order; a value longer or larger than the guide allows is
+    refused naming the element and where it is, as an unreadable file is."""
     try:
         remittances = x12.read_remittances(data)
     except X12Error as error:
         raise UnreadableFile(str(error)) from None
     except UnicodeDecodeError:
         raise UnreadableFile("the file is not text: an 835 is ASCII X12") from None
-    return [advice_of(position, remittance) for position, remittance in enumerate(remittances)]
+    advices = [advice_of(position, remittance) for position, remittance in enumerate(remittances)]
+    for advice in advices:
+        refuse_oversized(advice)
+    return advices
+
+
+def refuse_oversized(advice: RemittanceAdvice) -> None:
+    where = f"transaction set {advice.position + 1}"
+    _check(
+        {"TRN02": advice.trace_number, "BPR01": advice.handling_code, "BPR03": advice.credit_debit,
+         "BPR04": advice.payment_method, "payer id (N104 or REF*2U)": advice.payer_id},
+        _LONGEST, where,
+    )  # fmt: skip
+    amounts = [("BPR02", advice.total_paid)]
+    for number, claim in enumerate(advice.claims, 1):
+        at = f"{where}, claim payment {number}"
+        _check({"CLP01": claim.patient_control_number, "CLP02": claim.status,
+                "CLP07": claim.payer_claim_number}, _LONGEST_CLAIM, at)  # fmt: skip
+        amounts += [(f"CLP03 of {at}", claim.charge), (f"CLP04 of {at}", claim.paid),
+                    (f"CLP05 of {at}", claim.patient_responsibility)]  # fmt: skip
+    for number, adjustment in enumerate(advice.provider_adjustments, 1):
+        at = f"{where}, provider adjustment {number}"
+        _check({"PLB03-1": adjustment.reason, "PLB03-2": adjustment.reference}, _LONGEST_PLB, at)
+        amounts.append((f"PLB04 of {at}", adjustment.amount))
+    for name, amount in amounts:
+        if abs(amount) > _LONGEST_AMOUNT:
+            raise UnreadableFile(f"{name} is larger than an amount can be ({_LONGEST_AMOUNT})")
+
+
+def _check(values: dict[str, str], longest: dict[str, int], where: str) -> None:
+    for name, value in values.items():
+        if len(value) > longest[name]:
+            raise UnreadableFile(f"{name} of {where} is longer than {longest[name]} characters")
 
 
 def advice_of(position: int, remittance: x12.Remittance) -> RemittanceAdvice:
@@ -38,7 +79,7 @@ def advice_of(position: int, remittance: x12.Remittance) -> RemittanceAdvice:
     return RemittanceAdvice(
         position=position,
         payer_id=remittance.payer.identifier or remittance.originating_company or remittance.payer.name,
-        payer_name=remittance.payer.name,
+        payer_name=remittance.payer.name[:60],  # N102 allows 60
         trace_number=remittance.trace_number,
         interchange_control_number=remittance.interchange_control_number,
         handling_code=payment.handling_code,

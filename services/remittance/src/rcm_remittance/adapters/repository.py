@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from rcm_common.crypto import FieldCipher
+from rcm_common.errors import ConcurrentUpdate
 from rcm_remittance.adapters.serialization import (
     copy_lines_json,
     copy_lines_of,
@@ -129,13 +131,19 @@ class SqlFiles:
         self._session = session
         self._cipher = cipher
 
-    async def with_digest(self, digest: str) -> UUID | None:
-        found = await self._session.scalar(
-            select(col(RemittanceFileRow.id)).where(col(RemittanceFileRow.digest) == digest)
+    async def with_digest(self, digest: str) -> tuple[UUID, list[UUID]] | None:
+        """The file with these bytes, and the remittances its sets were, new or known before."""
+        query = select(col(RemittanceFileRow.id), col(RemittanceFileRow.remittance_ids)).where(
+            col(RemittanceFileRow.digest) == digest
         )
-        return UUID(found) if found is not None else None
+        found = (await self._session.execute(query)).first()
+        if found is None:
+            return None
+        return UUID(found[0]), [UUID(id_) for id_ in json.loads(found[1])]
 
-    async def add(self, file_id: UUID, digest: str, source: str, content: bytes, now: datetime) -> None:
+    async def add(
+        self, file_id: UUID, digest: str, source: str, content: bytes, remittance_ids: list[UUID], now: datetime
+    ) -> None:
         key = str(file_id)
         text = content.decode("latin-1")  # X12 is ASCII; latin-1 keeps any byte as it came
         self._session.add(
@@ -143,6 +151,7 @@ class SqlFiles:
                 id=key,
                 digest=digest,
                 source=source,
+                remittance_ids=json.dumps([str(id_) for id_ in remittance_ids]),
                 content_encrypted=self._cipher.encrypt(text, context=_context("remittance_file", key, "content")),
                 received_at=now,
             )
@@ -172,6 +181,7 @@ class SqlRemittances:
                 payer_name=advice.payer_name,
                 trace_number=advice.trace_number,
                 interchange_control_number=advice.interchange_control_number,
+                figures=remittance.figures,
                 handling_code=advice.handling_code,
                 payment_method=advice.payment_method,
                 payment_date=advice.payment_date,
@@ -187,6 +197,7 @@ class SqlRemittances:
                 balance_problems=json.dumps(list(advice.balance_problems)),
                 findings=json.dumps(list(advice.findings)),
                 received_at=remittance.received_at,
+                repeats_id=str(remittance.repeats) if remittance.repeats else None,
             )
         )
         for position, adjustment in enumerate(advice.provider_adjustments):
@@ -201,8 +212,8 @@ class SqlRemittances:
                 )
             )
 
-    async def with_keys(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], UUID]:
-        """The remittances known already by payer, TRN02 and ISA13."""
+    async def with_keys(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict[str, UUID]]:
+        """The remittances known already by payer, TRN02 and ISA13, each key's by their figures."""
         if not keys:
             return {}
         columns = (
@@ -210,8 +221,50 @@ class SqlRemittances:
             col(RemittanceRow.trace_number),
             col(RemittanceRow.interchange_control_number),
         )
-        query = select(col(RemittanceRow.id), *columns).where(tuple_(*columns).in_(list(keys)))
-        return {(payer, trace, isa13): UUID(id_) for id_, payer, trace, isa13 in (await self._session.execute(query))}
+        query = select(col(RemittanceRow.id), col(RemittanceRow.figures), *columns).where(
+            tuple_(*columns).in_(list(keys))
+        )
+        found: dict[tuple[str, str, str], dict[str, UUID]] = {}
+        for id_, figures, payer, trace, isa13 in await self._session.execute(query):
+            found.setdefault((payer, trace, isa13), {})[figures] = UUID(id_)
+        return found
+
+    async def first_with_traces(self, traces: Collection[tuple[str, str]]) -> dict[tuple[str, str], UUID]:
+        """The first remittance received of each payer and TRN02 known already."""
+        if not traces:
+            return {}
+        columns = (col(RemittanceRow.payer_id), col(RemittanceRow.trace_number))
+        query = (
+            select(col(RemittanceRow.id), *columns)
+            .where(tuple_(*columns).in_(list(traces)), col(RemittanceRow.repeats_id).is_(None))
+            .order_by(col(RemittanceRow.received_at))
+        )
+        found: dict[tuple[str, str], UUID] = {}
+        for id_, payer, trace in await self._session.execute(query):
+            found.setdefault((payer, trace), UUID(id_))
+        return found
+
+    async def adjustments_kept_before(self, remittance: Remittance) -> list[tuple[str, str, Decimal]]:
+        """The PLB adjustments (reason, reference, amount) the other posted remittances of this payer and TRN02
+        kept: a set sent again repeats them."""
+        query = (
+            select(
+                col(ProviderAdjustmentRow.reason),
+                col(ProviderAdjustmentRow.reference),
+                col(ProviderAdjustmentRow.amount),
+            )
+            .join(RemittanceRow, col(RemittanceRow.id) == col(ProviderAdjustmentRow.remittance_id))
+            .where(
+                col(RemittanceRow.payer_id) == remittance.advice.payer_id,
+                col(RemittanceRow.trace_number) == remittance.advice.trace_number,
+                col(RemittanceRow.id) != str(remittance.remittance_id),
+                col(RemittanceRow.state) == "posted",
+            )
+        )
+        return [
+            (reason, reference, Decimal(str(amount)))
+            for reason, reference, amount in await self._session.execute(query)
+        ]
 
     async def get(self, remittance_id: UUID, *, for_update: bool = False) -> Remittance | None:
         query = select(RemittanceRow).where(col(RemittanceRow.id) == str(remittance_id))
@@ -234,6 +287,7 @@ class SqlRemittances:
                 posted_at=remittance.posted_at,
                 released_by=remittance.released_by,
                 release_reason=remittance.release_reason,
+                failure=remittance.failure,
             )
         )
         for position, claim_id in enumerate(remittance.adjustment_claims):
@@ -262,10 +316,6 @@ class SqlRemittances:
             query = select(RemittanceRow).where(col(RemittanceRow.trace_number).in_(chunk))
             found += [await self._remittance(row) for row in (await self._session.scalars(query)).all()]
         return found
-
-    async def of_file(self, file_id: UUID) -> list[UUID]:
-        query = select(col(RemittanceRow.id)).where(col(RemittanceRow.file_id) == str(file_id))
-        return [UUID(id_) for id_ in (await self._session.scalars(query.order_by(col(RemittanceRow.position)))).all()]
 
     async def search(
         self,
@@ -319,6 +369,7 @@ class SqlRemittances:
             remittance_id=UUID(row.id),
             file_id=UUID(row.file_id),
             advice=advice,
+            figures=row.figures,
             claim_count=row.claim_count,
             received_at=row.received_at,
             state=row.state,  # type: ignore[arg-type]
@@ -330,6 +381,8 @@ class SqlRemittances:
             released_by=row.released_by,
             release_reason=row.release_reason,
             adjustment_claims=tuple(UUID(a.claim_id) if a.claim_id else None for a in adjustments),
+            repeats=UUID(row.repeats_id) if row.repeats_id else None,
+            failure=row.failure,
         )
 
 
@@ -394,7 +447,70 @@ class SqlClaimPayments:
                 col(ClaimPaymentRow.status) != "22",
                 col(ClaimPaymentRow.reversed_by_id).is_(None),
             )
-            .order_by(col(ClaimPaymentRow.posted_at), col(ClaimPaymentRow.position))
+            .order_by(col(ClaimPaymentRow.posted_at), col(ClaimPaymentRow.position), col(ClaimPaymentRow.id))
+            .with_for_update()  # on PostgreSQL: no other transaction takes the same payment back meanwhile
+            .execution_options(populate_existing=True)
+        )
+        return [self._payment(row) for row in (await self._session.scalars(query)).all()]
+
+    async def mark_reversed(self, payment: ClaimPayment) -> None:
+        """Record the reversal that took the payment back, unless another did first (then ConcurrentUpdate)."""
+        written = await self._session.execute(
+            update(ClaimPaymentRow)
+            .where(col(ClaimPaymentRow.id) == str(payment.payment_id), col(ClaimPaymentRow.reversed_by_id).is_(None))
+            .values(reversed_by_id=str(payment.reversed_by_id))
+        )
+        if written.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate("The claim payment was taken back by another reversal meanwhile.")
+
+    async def patients_of_file(self, file_id: UUID) -> list[UUID]:
+        """The patients the claim payments of a file were posted to: whom reading the file concerns."""
+        query = (
+            select(col(ClaimPaymentRow.patient_id))
+            .join(RemittanceRow, col(RemittanceRow.id) == col(ClaimPaymentRow.remittance_id))
+            .where(col(RemittanceRow.file_id) == str(file_id), col(ClaimPaymentRow.patient_id).is_not(None))
+            .distinct()
+        )
+        return sorted(UUID(patient_id) for patient_id in (await self._session.scalars(query)).all() if patient_id)
+
+    async def rematchable(self, limit: int) -> list[ClaimPayment]:
+        """Unmatched claim payments (not reversals) whose CLP01 or CLP07 a claim copy now has."""
+        known_control = select(col(ClaimCopyRow.patient_control_number))
+        known_number = select(col(ClaimCopyRow.payer_claim_number)).where(
+            col(ClaimCopyRow.payer_claim_number).is_not(None)
+        )
+        query = (
+            select(ClaimPaymentRow)
+            .where(
+                col(ClaimPaymentRow.state) == "unmatched",
+                col(ClaimPaymentRow.status) != "22",
+                or_(
+                    col(ClaimPaymentRow.patient_control_number).in_(known_control),
+                    col(ClaimPaymentRow.payer_claim_number).in_(known_number),
+                ),
+            )
+            .limit(limit)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return [self._payment(row) for row in (await self._session.scalars(query)).all()]
+
+    async def waiting_reversals(self, keys: Collection[tuple[str, str, str]]) -> list[ClaimPayment]:
+        """The unmatched reversals of these payers' claims (payer, CLP01, CLP07), the earliest first."""
+        columns = (
+            col(ClaimPaymentRow.payer_id),
+            col(ClaimPaymentRow.patient_control_number),
+            col(ClaimPaymentRow.payer_claim_number),
+        )
+        query = (
+            select(ClaimPaymentRow)
+            .where(
+                tuple_(*columns).in_(list(keys)),
+                col(ClaimPaymentRow.state) == "unmatched",
+                col(ClaimPaymentRow.status) == "22",
+            )
+            .order_by(col(ClaimPaymentRow.remittance_id), col(ClaimPaymentRow.position))
+            .with_for_update()
             .execution_options(populate_existing=True)
         )
         return [self._payment(row) for row in (await self._session.scalars(query)).all()]
@@ -417,6 +533,10 @@ class SqlClaimPayments:
             query = query.where(col(ClaimPaymentRow.state) == state)
         if remittance_id is not None:  # the 835's order
             query = query.order_by(col(ClaimPaymentRow.position))
+        elif state == "unmatched":  # as they came: by their remittance's arrival, then the 835's order
+            query = query.join(RemittanceRow, col(RemittanceRow.id) == col(ClaimPaymentRow.remittance_id)).order_by(
+                col(RemittanceRow.received_at), col(RemittanceRow.id), col(ClaimPaymentRow.position)
+            )
         else:  # posted first to last
             query = query.order_by(
                 col(ClaimPaymentRow.posted_at), col(ClaimPaymentRow.remittance_id), col(ClaimPaymentRow.position)

@@ -56,6 +56,7 @@ class RemittanceFileRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     digest: str = Field(max_length=64, unique=True)
     source: str = Field(max_length=120)  # "upload" or "mailbox:<file id>"
+    remittance_ids: str = Field(sa_column=_text())  # JSON list: its sets' remittances, new or known before
     content_encrypted: str = Field(sa_column=_text())
     received_at: datetime = Field(sa_column=_timestamp())
 
@@ -65,8 +66,9 @@ class RemittanceRow(SQLModel, table=True):
 
     __tablename__ = "remittance"
     __table_args__ = (
-        UniqueConstraint("payer_id", "trace_number", "interchange_control_number", name="uq_remittance_key"),
+        UniqueConstraint("payer_id", "trace_number", "interchange_control_number", "figures", name="uq_remittance_key"),
         Index("ix_remittance_queue", "state", "received_at"),
+        Index("ix_remittance_trace", "payer_id", "trace_number"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -76,6 +78,7 @@ class RemittanceRow(SQLModel, table=True):
     payer_name: str = Field(max_length=60)
     trace_number: str = Field(max_length=50)
     interchange_control_number: str = Field(max_length=9)  # "" for a bare transaction set
+    figures: str = Field(max_length=64)  # the digest of what it pays: its key's set only when they agree
     handling_code: str = Field(max_length=2)
     payment_method: str = Field(max_length=3)
     payment_date: date | None = None
@@ -94,6 +97,8 @@ class RemittanceRow(SQLModel, table=True):
     posted_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     released_by: str | None = Field(default=None, max_length=200)
     release_reason: str | None = Field(default=None, max_length=500)
+    repeats_id: str | None = Field(default=None, max_length=36)  # the first remittance of this payer and TRN02
+    failure: str | None = Field(default=None, max_length=300)  # why posting it failed, for a person
 
 
 class ClaimPaymentRow(SQLModel, table=True):
@@ -112,6 +117,7 @@ class ClaimPaymentRow(SQLModel, table=True):
             name="uq_claim_payment_key",
         ),
         Index("ix_claim_payment_reversible", "payer_id", "patient_control_number", "payer_claim_number"),
+        Index("uq_claim_payment_reverses", "reverses_id", unique=True),  # a payment is taken back once
     )
 
     id: str = Field(primary_key=True, max_length=36)

@@ -9,6 +9,7 @@ CLP07 and CLP02 (the payer in both because trace numbers are only unique per pay
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,7 @@ from decimal import Decimal
 ZERO = Decimal("0.00")
 REVERSAL = "22"  # CLP02: the reversal of a previous payment
 DENIED = "4"
-PROCESSED = frozenset({"1", "2", "3", "19", "20", "21"})  # adjudicated and paid what was due
+PREDETERMINATION = "25"  # pricing only: nothing is paid, nothing denied
 
 
 class UnreadableFile(ValueError):
@@ -137,3 +138,13 @@ class RemittanceAdvice:
     @property
     def provider_adjustment_total(self) -> Decimal:
         return sum((a.amount for a in self.provider_adjustments), ZERO)
+
+    @property
+    def figures(self) -> str:
+        """A digest of what the set pays: BPR02, the PLB, and each claim payment's numbers and amounts. Two sets
+        with one payer, TRN02 and ISA13 are the same set only when their figures are the same too."""
+        parts = [str(self.total_paid), *(f"{a.reason}|{a.reference}|{a.amount}" for a in self.provider_adjustments)]
+        parts += [
+            f"{c.patient_control_number}|{c.status}|{c.payer_claim_number}|{c.charge}|{c.paid}" for c in self.claims
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -45,12 +45,13 @@ class Reconciliation:
 
 def reconcile(deposits: Sequence[Deposit], remittances: Sequence[Remittance]) -> Reconciliation:
     """Pair deposits and remittances by trace and amount, the earliest with the earliest. Only remittances that
-    move money to the practice (BPR02 above zero, a credit) are expected at the bank."""
+    move money to the practice (BPR02 above zero, a credit) are expected at the bank, and a set a payer sent
+    again only once."""
     waiting: defaultdict[tuple[str, Decimal], list[Remittance]] = defaultdict(list)
     by_trace: defaultdict[str, list[Remittance]] = defaultdict(list)
     for remittance in sorted(remittances, key=lambda r: r.received_at):
         advice = remittance.advice
-        if advice.total_paid > 0 and advice.credit_debit == "C":
+        if advice.total_paid > 0 and advice.credit_debit == "C" and remittance.repeats is None:
             waiting[(advice.trace_number, advice.total_paid)].append(remittance)
             by_trace[advice.trace_number].append(remittance)
     matched, unexplained = [], []

@@ -58,19 +58,19 @@ class CopyIndex:
 
 
 def find_claim(advice: ClaimPaymentAdvice, payer_id: str, index: CopyIndex) -> ClaimMatch | NoMatch:
-    """The claim the payment names by CLP01, else by CLP07 (the payer's own number, preferring the claim sent
-    to this payer when two payers happen to use the same number)."""
+    """The claim the payment names by CLP01 (ours, unique to the claim), else by CLP07: the payer's own number,
+    which only stands for a claim sent to this payer for this charge (two payers may use the same numbers)."""
     claim = index.by_control_number(advice.patient_control_number)
     if claim is not None:
         return ClaimMatch(claim, "patient_control_number", match_lines(advice.lines, claim.lines))
     named = index.by_payer_claim_number(advice.payer_claim_number) if advice.payer_claim_number else []
-    if len(named) > 1:
-        named = [copy for copy in named if copy.payer_id == payer_id]
-    if len(named) == 1:
-        return ClaimMatch(named[0], "payer_claim_number", match_lines(advice.lines, named[0].lines))
+    fitting = [copy for copy in named if copy.payer_id == payer_id and copy.total_charge == advice.charge]
+    if len(fitting) == 1:
+        return ClaimMatch(fitting[0], "payer_claim_number", match_lines(advice.lines, fitting[0].lines))
     if named:
         return NoMatch(
-            f"payer claim number {advice.payer_claim_number} names {len(named)} claims",
+            f"payer claim number {advice.payer_claim_number} names {len(named)} claims, "
+            f"{len(fitting)} of them sent to this payer for this charge",
             tuple(copy.claim_id for copy in named),
         )
     return NoMatch(f"no claim has control number {advice.patient_control_number} or this payer claim number")

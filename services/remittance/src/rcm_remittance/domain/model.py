@@ -28,7 +28,7 @@ from rcm_remittance.domain.posting import (
     underpayment_of,
 )
 
-RemittanceState = Literal["received", "held", "posting", "posted"]
+RemittanceState = Literal["received", "held", "posting", "posted", "failed"]
 PaymentState = Literal["posted", "unmatched"]
 
 
@@ -42,6 +42,7 @@ class RemittanceError(Exception):
 @dataclass(frozen=True, slots=True)
 class Received:
     held: bool
+    repeats: UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ class Remittance:
     remittance_id: UUID
     file_id: UUID
     advice: RemittanceAdvice  # its claim payments only while it is received: they are read from the file
+    figures: str  # the digest of what it pays (`RemittanceAdvice.figures`), part of its key
     claim_count: int
     received_at: datetime
     state: RemittanceState
@@ -107,13 +109,20 @@ class Remittance:
     released_by: str | None = None
     release_reason: str | None = None
     adjustment_claims: tuple[UUID | None, ...] = ()  # the claim each PLB adjustment names, once posted
+    repeats: UUID | None = None  # the remittance first received with this payer and TRN02, when this repeats it
+    failure: str | None = None  # why posting stopped, when it failed
     events: list[Any] = field(default_factory=list)
 
     @classmethod
-    def receive(cls, remittance_id: UUID, file_id: UUID, advice: RemittanceAdvice, now: datetime) -> Remittance:
+    def receive(
+        cls, remittance_id: UUID, file_id: UUID, advice: RemittanceAdvice, now: datetime, *, repeats: UUID | None
+    ) -> Remittance:
         held = bool(advice.balance_problems)
-        remittance = cls(remittance_id, file_id, advice, len(advice.claims), now, "held" if held else "received")
-        remittance.events.append(Received(held))
+        state: RemittanceState = "held" if held else "received"
+        remittance = cls(
+            remittance_id, file_id, advice, advice.figures, len(advice.claims), now, state, repeats=repeats
+        )
+        remittance.events.append(Received(held, repeats))
         return remittance
 
     @property
@@ -125,10 +134,16 @@ class Remittance:
         return self.state in ("received", "posting")
 
     def release(self, by: str, reason: str) -> None:
-        """A poster has reviewed a held file's differences and posts it as the payer sent it."""
-        if self.state != "held":
-            raise RemittanceError(f"the remittance is {self.state}, not held: only a held one is released")
-        self.state, self.released_by, self.release_reason = "received", by, reason
+        """A poster has reviewed a held file's differences and posts it as the payer sent it; or has had the
+        reason a failed one stopped seen to, and has its posting go on from where it stopped."""
+        if self.state not in ("held", "failed"):
+            raise RemittanceError(f"the remittance is {self.state}: only a held or failed one is released")
+        self.state = "posting" if self.claims_done else "received"
+        self.released_by, self.release_reason, self.failure = by, reason, None
+
+    def fail(self, reason: str) -> None:
+        """Posting met what trying again will not mend: it stops, kept as far as it got, for a person."""
+        self.state, self.failure = "failed", reason
 
     def worked(self, payments: int, posted: int, unmatched: int, duplicates: int) -> None:
         """A batch of claim payments is done: posted, left unmatched, or found posted already."""
@@ -140,15 +155,19 @@ class Remittance:
         self.unmatched += unmatched
         self.duplicates += duplicates
 
-    def finish(self, adjustment_claims: tuple[UUID | None, ...], now: datetime) -> None:
-        """Every claim payment is worked: keep the PLB adjustments, linked to the claims they name."""
+    def finish(self, adjustment_claims: tuple[UUID | None, ...], kept_before: tuple[bool, ...], now: datetime) -> None:
+        """Every claim payment is worked: keep the PLB adjustments, linked to the claims they name, and announce
+        those not kept before (by a remittance this one repeats)."""
         if not self.postable:
             raise RemittanceError(f"the remittance is {self.state}: it cannot be finished")
         if self.claims_done != self.claim_count:
             raise RemittanceError(f"{self.claim_count - self.claims_done} claim payments are not worked yet")
         self.state, self.posted_at, self.adjustment_claims = "posted", now, adjustment_claims
-        for adjustment, claim_id in zip(self.advice.provider_adjustments, adjustment_claims, strict=True):
-            self.events.append(ProviderAdjustmentKept(adjustment, claim_id))
+        for adjustment, claim_id, repeated in zip(
+            self.advice.provider_adjustments, adjustment_claims, kept_before, strict=True
+        ):
+            if not repeated:
+                self.events.append(ProviderAdjustmentKept(adjustment, claim_id))
 
 
 @dataclass(eq=False)
@@ -211,7 +230,7 @@ class ClaimPayment:
             self.events.append(Reversed(self.reverses_id, posting))
             return
         self.events.append(Posted(posting))
-        denials = denials_of(self.advice, posting)
+        denials = denials_of(self.advice, posting, codes)
         if denials is not None:
             self.events.append(Denied(denials))
         underpayment = underpayment_of(self.advice, posting, match.claim, tolerance)

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rcm_remittance.domain.advice import DENIED, PROCESSED, ZERO, Adjustment, ClaimPaymentAdvice, LineAdvice
+from rcm_remittance.domain.advice import DENIED, PREDETERMINATION, ZERO, Adjustment, ClaimPaymentAdvice, LineAdvice
 from rcm_remittance.domain.codes import SUGGESTED_ACTIONS, Category, CodeBook
 from rcm_remittance.domain.copies import ClaimCopy
 
 NOT_DENIALS: frozenset[Category] = frozenset({"contractual", "patient_responsibility"})
+"""Categories that are not denials: the contract's write-off and the patient's cost sharing (PR-1, 2, 3)."""
+PRIOR_PAYER = "23"  # the prior payer's part of a secondary claim: what it paid, not a denial
+PRIMARY = frozenset({"1", "19"})  # processed as primary: the contract's expected allowed applies
 PATIENT_SHARE_REASONS = {"1": "deductible", "2": "coinsurance", "3": "copay"}
 
 
@@ -144,22 +147,21 @@ class Denials:
     denials: tuple[Denial, ...]
 
 
-def denials_of(advice: ClaimPaymentAdvice, posting: Posting) -> Denials | None:
-    """The claim's denials: all of a denied claim's (CLP02 4) adjustments but the contract's and the patient's,
-    or those of lines paid nothing for another reason (CO or PI: an OA line of a secondary claim is the prior
-    payer's part, not a denial). The largest names the category a biller works it under."""
+def denials_of(advice: ClaimPaymentAdvice, posting: Posting, codes: CodeBook) -> Denials | None:
+    """The claim's denials. A denied claim (CLP02 4): every adjustment but the contract's write-off and the
+    patient's cost sharing (a PR-27 denial leaves the patient liable, and is an eligibility denial all the same).
+    A line paid nothing: its adjustments that are neither contractual, nor the patient's cost sharing, nor the
+    prior payer's part on a secondary claim (OA-23). The largest names the category a biller works it under. A
+    predetermination (CLP02 25) pays nothing by design and denies nothing."""
+    if advice.status == PREDETERMINATION:
+        return None
     whole = advice.status == DENIED
     found: list[Denial] = []
     if whole:
-        found += _denials(
-            posting.adjustments[: len(advice.adjustments)], None, None, advice.remark_codes, ("CO", "PI", "OA")
-        )
+        found += _denials(posting.adjustments[: len(advice.adjustments)], None, None, advice.remark_codes, codes)
     for line in posting.lines:
         if whole or (line.paid == ZERO and line.charge > ZERO):
-            groups = ("CO", "PI", "OA") if whole else ("CO", "PI")
-            found += _denials(
-                line.adjustments, line.line_control_number, line.procedure_code, line.remark_codes, groups
-            )
+            found += _denials(line.adjustments, line.line_control_number, line.procedure_code, line.remark_codes, codes)
     if not found:
         return None
     largest = max(found, key=lambda denial: denial.amount)
@@ -177,15 +179,17 @@ def _denials(
     line_control_number: str | None,
     procedure_code: str | None,
     remark_codes: tuple[str, ...],
-    groups: tuple[str, ...],
+    codes: CodeBook,
 ) -> list[Denial]:
-    return [
-        Denial(
-            line_control_number, procedure_code, a.group, a.reason, a.description, remark_codes, a.category, a.amount
-        )
-        for a in adjustments
-        if a.group in groups and a.category not in NOT_DENIALS and a.amount > ZERO
-    ]
+    found = []
+    for a in adjustments:
+        category = codes.reason(a.reason).category  # a PR adjustment's own reason, not "the patient's"
+        if a.amount > ZERO and category not in NOT_DENIALS and a.reason != PRIOR_PAYER:
+            found.append(
+                Denial(line_control_number, procedure_code, a.group, a.reason, a.description, remark_codes, category,
+                       a.amount)
+            )  # fmt: skip
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,9 +236,10 @@ class Underpayment:
 def underpayment_of(
     advice: ClaimPaymentAdvice, posting: Posting, claim: ClaimCopy, tolerance: Tolerance
 ) -> Underpayment | None:
-    """The matched lines a processed payment allowed below the contract by more than the tolerance; a denied
-    line is a denial, not an underpayment."""
-    if advice.status not in PROCESSED:
+    """The matched lines a payment as primary allowed below the contract by more than the tolerance; a denied
+    line is a denial, not an underpayment, and a secondary's allowed (less the prior payer's part) is not the
+    contract's."""
+    if advice.status not in PRIMARY:
         return None
     expected = {line.control_number: line.expected_allowed for line in claim.lines}
     short = []

@@ -3,11 +3,15 @@
 The file is read whole before anything is kept: one that is cut short, unreadable or holds no 835 is refused
 and changes nothing. Then, in one transaction, the file is stored encrypted and each of its transaction sets
 not known already (by payer, TRN02 and ISA13) becomes a remittance, received or, when its figures do not add
-up, held. Posting its claim payments is the poster's work, in batches (`posting.py`).
+up, held. A set whose payer and TRN02 came before under another ISA13 (a payer sending a file again, or a
+portal export of one received through the clearinghouse) is kept as a repeat of the first: its claim payments
+and PLB adjustments that were posted already are not posted or announced again, and no deposit is expected
+for it. Posting its claim payments is the poster's work, in batches (`posting.py`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -24,6 +28,10 @@ from rcm_remittance.domain.model import Remittance
 from rcm_remittance.service_layer.unit_of_work import RemittanceUnitOfWork
 
 Reader = Callable[[bytes], list[RemittanceAdvice]]
+_CONFLICT = (
+    "a remittance with this payer, trace (TRN02) and interchange number (ISA13) came before with other figures: "
+    "check with the payer which is right before releasing this one"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +62,20 @@ async def take_in(uow: RemittanceUnitOfWork, content: bytes, source: str, read: 
         raise refused("it holds no 835 transaction set")
     try:
         return await _keep(uow, digest, content, source, advices, clock())
-    except IntegrityError:  # the same file, or the same set, kept at this moment by another request
+    except IntegrityError:  # the same file, or one of its sets, kept at this moment by another request
         known_file = await _known_file(uow, digest)
-        if known_file is None:
-            raise
-        return known_file
+        if known_file is not None:
+            return known_file
+        return await _keep(uow, digest, content, source, advices, clock())  # its sets are known now
 
 
 async def _known_file(uow: RemittanceUnitOfWork, digest: str) -> Intake | None:
     async with uow:
-        file_id = await uow.files.with_digest(digest)
-        if file_id is None:
-            return None
-        return Intake(file_id, tuple(await uow.remittances.of_file(file_id)), (), known_file=True)
+        found = await uow.files.with_digest(digest)
+    if found is None:
+        return None
+    file_id, remittance_ids = found
+    return Intake(file_id, tuple(remittance_ids), (), known_file=True)
 
 
 async def _keep(
@@ -75,22 +84,28 @@ async def _keep(
     file_id = uuid.uuid4()
     async with uow:
         known = await uow.remittances.with_keys([_key(advice) for advice in advices])
-        await uow.files.add(file_id, digest, source, content, now)
+        traces = await uow.remittances.first_with_traces([(a.payer_id, a.trace_number) for a in advices])
         ids, new = [], []
         for advice in advices:
-            existing = known.get(_key(advice))
+            same_key = known.setdefault(_key(advice), {})
+            existing = same_key.get(advice.figures)
             if existing is not None:
                 ids.append(existing)
                 continue
-            remittance = Remittance.receive(uuid.uuid4(), file_id, advice, now)
+            if same_key:  # a payer, TRN02 and ISA13 seen before, paying otherwise: kept, and held for a person
+                advice = dataclasses.replace(advice, balance_problems=(*advice.balance_problems, _CONFLICT))
+            repeats = traces.get((advice.payer_id, advice.trace_number))
+            remittance = Remittance.receive(uuid.uuid4(), file_id, advice, now, repeats=repeats)
             await uow.remittances.add(remittance)
-            known[_key(advice)] = remittance.remittance_id
+            same_key[advice.figures] = remittance.remittance_id
+            traces.setdefault((advice.payer_id, advice.trace_number), remittance.remittance_id)
             ids.append(remittance.remittance_id)
             new.append(remittance.remittance_id)
+        await uow.files.add(file_id, digest, source, content, ids, now)
         uow.record_access("create", "remittance_file", file_id, None)
         await uow.commit()
     return Intake(file_id, tuple(ids), tuple(new), known_file=False)
 
 
 def _key(advice: RemittanceAdvice) -> tuple[str, str, str]:
-    return (advice.payer_id, advice.trace_number, advice.interchange_control_number)
+    return (advice.payer_id, advice.trace_number, advice.interchange_control_number)  # DESIGN §4

@@ -4,6 +4,7 @@ aggregates recorded, as each aggregate is stored."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from rcm_common.events import remittance as contract
 from rcm_common.events.base import IntegrationEvent
@@ -15,8 +16,8 @@ from rcm_x12.codes.remittance import CLAIM_STATUS
 
 def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
     match aggregate, event:
-        case model.Remittance(), model.Received(held=held):
-            return _received(aggregate, held)
+        case model.Remittance(), model.Received(held=held, repeats=repeats):
+            return _received(aggregate, held, repeats)
         case model.Remittance(), model.ProviderAdjustmentKept(adjustment=adjustment, claim_id=claim_id):
             return contract.ProviderAdjustmentPosted(
                 remittance_id=aggregate.remittance_id,
@@ -111,7 +112,7 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
     raise TypeError(f"no contract event is mapped for {type(event).__name__} of {type(aggregate).__name__}")
 
 
-def _received(remittance: model.Remittance, held: bool) -> contract.RemittanceReceived:
+def _received(remittance: model.Remittance, held: bool, repeats: UUID | None) -> contract.RemittanceReceived:
     advice = remittance.advice
     return contract.RemittanceReceived(
         remittance_id=remittance.remittance_id,
@@ -126,6 +127,7 @@ def _received(remittance: model.Remittance, held: bool) -> contract.RemittanceRe
         provider_adjustment_total=advice.provider_adjustment_total,
         held=held,
         balance_problems=advice.balance_problems,
+        repeats_remittance_id=repeats,
     )
 
 

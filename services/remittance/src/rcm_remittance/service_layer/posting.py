@@ -13,16 +13,27 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from rcm_common.errors import ConcurrentUpdate
 from rcm_common.types import Clock
 from rcm_remittance.domain.advice import ClaimPaymentAdvice, RemittanceAdvice
 from rcm_remittance.domain.codes import CodeBook
-from rcm_remittance.domain.matching import ClaimMatch, CopyIndex, NoMatch, by_hand, candidates, find_claim
+from rcm_remittance.domain.matching import (
+    ClaimMatch,
+    CopyIndex,
+    NoMatch,
+    by_hand,
+    candidates,
+    find_claim,
+    match_lines,
+)
 from rcm_remittance.domain.model import ClaimPayment, Remittance, RemittanceError
 from rcm_remittance.domain.posting import Tolerance
 from rcm_remittance.service_layer.intake import Reader
@@ -31,6 +42,8 @@ from rcm_remittance.service_layer.unit_of_work import RemittanceUnitOfWork
 logger = logging.getLogger(__name__)
 
 ReversalKey = tuple[str, str, str]  # payer, CLP01, CLP07: what a reversal shares with the payment it takes back
+WAITING_REVERSAL = "it negates no payment posted here: it waits for the payment it takes back"
+REMATCHED_AT_ONCE = 500  # unmatched claim payments a round looks at again
 
 
 @dataclass
@@ -51,13 +64,53 @@ class Poster:
     actor: str = "system:remittance-poster"
 
     async def run_once(self) -> int:
-        """Post every remittance waiting; returns how many claim payments were posted."""
+        """Post every remittance waiting; returns how many claim payments were posted. A remittance that cannot
+        be posted does not stop the others: one that fails for a reason trying again will not mend is marked
+        failed, with the reason, for a person; one that met a passing conflict is tried again next round."""
         async with self.uow() as uow:
             waiting = await uow.remittances.postable()
-        posted = 0
+        posted = await self.rematch()
         for remittance_id in waiting:
-            posted += await self.post(remittance_id)
+            try:
+                posted += await self.post(remittance_id)
+            except (ConcurrentUpdate, OperationalError, InterfaceError):
+                logger.warning("remittance %s met a passing conflict; it is posted again next round", remittance_id)
+            except Exception as error:
+                logger.exception("remittance %s cannot be posted; it is marked failed", remittance_id)
+                await self._mark_failed(remittance_id, error)
         return posted
+
+    async def rematch(self) -> int:
+        """Post the unmatched claim payments whose claim is known now: an 835 may come before the claim
+        service's events about its claims have reached this service. A reversal still waits for its payment."""
+        async with self.uow() as uow:
+            waiting = await uow.payments.rematchable(REMATCHED_AT_ONCE)
+            if not waiting:
+                return 0
+            index = CopyIndex(
+                await uow.copies.for_matching(
+                    {p.advice.patient_control_number for p in waiting}, {p.advice.payer_claim_number for p in waiting}
+                )
+            )
+            posted = []
+            for payment in waiting:
+                found = find_claim(payment.advice, payment.payer_id, index)
+                if isinstance(found, ClaimMatch):
+                    payment.post(found, self.rules.codes, self.rules.tolerance, self.clock(), by=self.actor)
+                    await uow.payments.save(payment)
+                    uow.record_access("update", "claim_payment", payment.payment_id, payment.patient_id)
+                    posted.append(payment)
+            await self._post_waiting_reversals(uow, posted, index, self.clock())
+            await uow.commit()
+        return len(posted)
+
+    async def _mark_failed(self, remittance_id: UUID, error: Exception) -> None:
+        async with self.uow() as uow:
+            remittance = await uow.remittances.get(remittance_id, for_update=True)
+            if remittance is not None and remittance.postable:
+                remittance.fail(f"{type(error).__name__}: {str(error)[:200]}")
+                await uow.remittances.save(remittance)
+                await uow.commit()
 
     async def post(self, remittance_id: UUID) -> int:
         """Post the remittance's claim payments from where posting stopped, a batch per transaction."""
@@ -78,8 +131,13 @@ class Poster:
                 batch = advice.claims[start : start + self.batch_size]
                 if batch:
                     posted += await self._post_batch(uow, locked, batch, occurrences, start)
+                elif locked.claims_done < locked.claim_count:
+                    raise RemittanceError(
+                        f"its file holds {len(advice.claims)} claim payments, not {locked.claim_count}"
+                    )
                 if locked.claims_done == locked.claim_count:
-                    locked.finish(await self._adjustment_claims(uow, advice), self.clock())
+                    kept_before = await _kept_before(uow, locked)
+                    locked.finish(await self._adjustment_claims(uow, advice), kept_before, self.clock())
                 await uow.remittances.save(locked)
                 await uow.commit()
             if locked.state == "posted":
@@ -134,11 +192,10 @@ class Poster:
         for payment in fresh:
             if payment.advice.is_reversal:
                 original = _reversed_payment(payment, reversible)
-                if original is not None:
-                    await self._post_reversal(uow, payment, original, index, now)
+                if original is not None and await self._post_reversal(uow, payment, original, index, now):
                     taken_back.append(original)
-                    continue
-                payment.leave_unmatched("it reverses a payment not posted here", ())
+                else:
+                    payment.leave_unmatched(WAITING_REVERSAL, ())
                 continue
             found = find_claim(payment.advice, advice.payer_id, index)
             if isinstance(found, NoMatch):
@@ -151,7 +208,10 @@ class Poster:
         fresh_ids = {payment.payment_id for payment in fresh}
         for original in taken_back:
             if original.payment_id not in fresh_ids:
-                await uow.payments.save(original)
+                await uow.payments.mark_reversed(original)
+        await self._post_waiting_reversals(
+            uow, [p for p in fresh if p.state == "posted" and not p.advice.is_reversal], index, now
+        )
         posted = sum(1 for payment in fresh if payment.state == "posted")
         remittance.worked(len(batch), posted, len(fresh) - posted, len(batch) - len(fresh))
         return posted
@@ -159,10 +219,28 @@ class Poster:
     async def _reversible(
         self, uow: RemittanceUnitOfWork, reversals: Sequence[ClaimPayment]
     ) -> defaultdict[ReversalKey, list[ClaimPayment]]:
+        """The posted payments not yet taken back that these reversals may take back, locked until commit."""
         found: defaultdict[ReversalKey, list[ClaimPayment]] = defaultdict(list)
         for payment in await uow.payments.reversible({_reversal_key(p) for p in reversals}):
             found[_reversal_key(payment)].append(payment)
         return found
+
+    async def _post_waiting_reversals(
+        self, uow: RemittanceUnitOfWork, posted: Sequence[ClaimPayment], index: CopyIndex, now: datetime
+    ) -> None:
+        """Reversals that came before the payments they take back (a held file released after the correction's,
+        say) waited unmatched: each that negates a payment just posted is posted now, after it."""
+        keys = {_reversal_key(payment) for payment in posted}
+        if not keys:
+            return
+        just_posted: defaultdict[ReversalKey, list[ClaimPayment]] = defaultdict(list)
+        for payment in posted:
+            just_posted[_reversal_key(payment)].append(payment)
+        for reversal in await uow.payments.waiting_reversals(keys):
+            original = _reversed_payment(reversal, just_posted)
+            if original is not None and await self._post_reversal(uow, reversal, original, index, now):
+                await uow.payments.save(reversal)
+                await uow.payments.mark_reversed(original)
 
     async def _post_reversal(
         self,
@@ -171,17 +249,20 @@ class Poster:
         original: ClaimPayment,
         index: CopyIndex,
         now: datetime,
-    ) -> None:
-        """A reversal goes to the claim its original was posted to, whoever matched that."""
+    ) -> bool:
+        """A reversal goes to the claim its original was posted to, whoever matched that; its own lines are
+        matched to the claim's (a payer may reverse at the claim level only). False when that claim is gone."""
         claim = index.by_control_number(reversal.advice.patient_control_number)
         if claim is None or claim.claim_id != original.claim_id:
             claim = await uow.copies.get(original.claim_id) if original.claim_id is not None else None
         if claim is None:
-            reversal.leave_unmatched("the claim its original payment was posted to is not known here", ())
-            return
-        match = ClaimMatch(claim, original.matched_by or "patient_control_number", original.line_matches)
+            return False
+        match = ClaimMatch(
+            claim, original.matched_by or "patient_control_number", match_lines(reversal.advice.lines, claim.lines)
+        )
         reversal.post(match, self.rules.codes, self.rules.tolerance, now, by=self.actor, reverses=original)
         uow.record_access("create", "claim_payment", reversal.payment_id, reversal.patient_id)
+        return True
 
     async def _leave_unmatched(self, uow: RemittanceUnitOfWork, payment: ClaimPayment, found: NoMatch) -> None:
         named = found.candidates
@@ -204,6 +285,20 @@ class Poster:
         return tuple(linked)
 
 
+async def _kept_before(uow: RemittanceUnitOfWork, remittance: Remittance) -> tuple[bool, ...]:
+    """Which of the remittance's PLB adjustments a remittance of the same payer and TRN02 kept already (each
+    one earlier adjustment answers for one repeat)."""
+    if remittance.repeats is None:
+        return (False,) * len(remittance.advice.provider_adjustments)
+    earlier = Counter(await uow.remittances.adjustments_kept_before(remittance))
+    flags = []
+    for adjustment in remittance.advice.provider_adjustments:
+        key = (adjustment.reason, adjustment.reference, adjustment.amount)
+        flags.append(earlier[key] > 0)
+        earlier[key] -= 1
+    return tuple(flags)
+
+
 def _occurrences(claims: Sequence[ClaimPaymentAdvice]) -> list[int]:
     """Each claim payment's occurrence: how many before it in the remittance carry the same numbers."""
     seen: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -222,15 +317,21 @@ def _reversal_key(payment: ClaimPayment) -> ReversalKey:
 def _reversed_payment(
     reversal: ClaimPayment, reversible: defaultdict[ReversalKey, list[ClaimPayment]]
 ) -> ClaimPayment | None:
-    """The payment a reversal takes back: the one whose amounts it negates, else the latest not taken back."""
+    """The payment a reversal takes back: the earliest of the claim's payments not taken back whose charge,
+    payment and patient responsibility it negates exactly. Another would be a guess; the reversal waits."""
     waiting = reversible.get(_reversal_key(reversal), [])
-    exact = [
-        p for p in waiting if p.advice.paid == -reversal.advice.paid and p.advice.charge == -reversal.advice.charge
-    ]
-    chosen = exact[0] if exact else (waiting[-1] if waiting else None)
+    chosen = next((p for p in waiting if negates(reversal.advice, p.advice)), None)
     if chosen is not None:
         waiting.remove(chosen)
     return chosen
+
+
+def negates(reversal: ClaimPaymentAdvice, original: ClaimPaymentAdvice) -> bool:
+    return (reversal.charge, reversal.paid, reversal.patient_responsibility) == (
+        -original.charge,
+        -original.paid,
+        -original.patient_responsibility,
+    )
 
 
 async def match_by_hand(
@@ -242,9 +343,9 @@ async def match_by_hand(
         return None
     original = None
     if payment.advice.is_reversal:
-        waiting = [p for p in await uow.payments.reversible({_reversal_key(payment)}) if p.claim_id == claim_id]
-        original = waiting[-1] if waiting else None
+        waiting = await uow.payments.reversible({_reversal_key(payment)})
+        original = next((p for p in waiting if p.claim_id == claim_id and negates(payment.advice, p.advice)), None)
     payment.post(by_hand(payment.advice, claim), rules.codes, rules.tolerance, now, by=by, reverses=original)
     if original is not None:
-        await uow.payments.save(original)
+        await uow.payments.mark_reversed(original)
     return payment

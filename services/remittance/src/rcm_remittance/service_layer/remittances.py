@@ -48,13 +48,16 @@ async def get_remittance(
 
 
 async def raw_835(uow: RemittanceUnitOfWork, remittance_id: UUID) -> bytes:
-    """The file the remittance came in, as it came; it names patients, so the read is audited."""
+    """The file the remittance came in, as it came; it names patients, so the read is audited against each
+    patient its claim payments were posted to."""
     async with uow:
         remittance = await uow.remittances.get(remittance_id)
         if remittance is None:
             raise NotFound(NO_REMITTANCE)
         content = await uow.files.content(remittance.file_id)
-        uow.record_access("read", "remittance_file", remittance.file_id, None)
+        patients: list[UUID | None] = [*await uow.payments.patients_of_file(remittance.file_id)]
+        for patient_id in patients or [None]:  # the file names them all: each read is audited against each
+            uow.record_access("export", "remittance_file", remittance.file_id, patient_id)
         await uow.commit()
         return content
 

@@ -39,6 +39,8 @@ class RemittanceSummary(_View):
     duplicates: int
     received_at: datetime
     posted_at: datetime | None
+    repeats_remittance_id: UUID | None  # the remittance first received with this payer and trace
+    failure: str | None  # why posting it stopped, when it failed
 
     @classmethod
     def of(cls, remittance: Remittance) -> RemittanceSummary:
@@ -61,6 +63,8 @@ class RemittanceSummary(_View):
             duplicates=remittance.duplicates,
             received_at=remittance.received_at,
             posted_at=remittance.posted_at,
+            repeats_remittance_id=remittance.repeats,
+            failure=remittance.failure,
         )
 
 

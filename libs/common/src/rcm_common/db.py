@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import DateTime, Dialect, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -89,3 +90,21 @@ async def ping(engine: AsyncEngine) -> None:
     """Raise when the database cannot answer a trivial query (the readiness check)."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+PASSING_SQLSTATES: Final = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
+"""PostgreSQL's errors that trying again may mend: a serialization failure, a deadlock, a lock not granted, a
+server shutting down or restarting (with the connection exceptions, class 08)."""
+
+
+def is_transient_database_error(exc: BaseException) -> bool:
+    """Whether the database error is one that passes: a lost connection, a deadlock, a serialization failure,
+    a lock not granted. asyncpg's come as a plain DBAPIError naming its SQLSTATE, not an OperationalError."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(code, str) and (code in PASSING_SQLSTATES or code.startswith("08"))

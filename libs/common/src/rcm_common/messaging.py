@@ -29,6 +29,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from rcm_common.db import is_transient_database_error
 from rcm_common.envelope import Envelope, InvalidMessage, current_causation_id, decode_event, decode_headers
 from rcm_common.errors import ConcurrentUpdate, RcmError
 from rcm_common.events.base import IntegrationEvent
@@ -127,7 +128,7 @@ _TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutE
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, _TRANSIENT_ERRORS)
+    return isinstance(exc, _TRANSIENT_ERRORS) or is_transient_database_error(exc)
 
 
 def _is_permanent(exc: BaseException) -> bool:

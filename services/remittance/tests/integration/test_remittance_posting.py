@@ -447,7 +447,7 @@ async def test_a_remittance_that_cannot_be_posted_is_marked_failed_and_the_other
               await api.rows("SELECT trace_number, state, failure FROM remittance")}  # fmt: skip
     assert states["T2"] == ("posted", None)
     assert states["T1"][0] == "failed"
-    assert "holds 1 claim payments, not 5" in states["T1"][1]
+    assert "its file no longer reads as it did when it was taken in" in states["T1"][1]
     failed = (await api.client.get("/remittances?state=failed", headers=api.auth())).json()
     assert [r["trace_number"] for r in failed] == ["T1"]
 
@@ -519,3 +519,91 @@ async def test_a_set_with_a_known_payer_trace_and_interchange_that_pays_otherwis
     )
     await api.remittance.poster.run_once()
     assert len(await api.published("rcm.remittance.payment_posted")) == 2
+
+
+async def test_a_provider_adjustment_is_announced_once_whichever_of_a_set_and_its_resend_posts_first(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    paid = [paid_claim(claim, payer_claim_number=payer_number(claim))]
+    plb = (("WO", "OLDCLAIM1", "12.00"),)
+    unbalanced = [  # both held: the resend is released and posted before the first
+        remittance_835(paid, interchange_control_number=n, provider_adjustments=plb).replace(b"BPR*I*68*", b"BPR*I*67*")
+        for n in (7, 8)
+    ]
+    first, resend = [await api.upload(content) for content in unbalanced]
+    for remittance_id in (resend["remittance_id"], first["remittance_id"]):
+        url = f"/remittances/{remittance_id}/release"
+        assert (await api.client.post(url, json={"reason": "checked"}, headers=api.auth())).status_code == 200
+        await api.remittance.poster.run_once()
+    assert len(await api.published("rcm.remittance.provider_adjustment_posted")) == 1
+    assert len(await api.published("rcm.remittance.payment_posted")) == 1
+
+
+async def test_a_payment_reversed_in_its_own_file_is_not_taken_back_again_by_a_reversal_that_waited(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    number = payer_number(claim)
+    await api.upload(remittance_835([paid_claim(claim, payer_claim_number=number, negate=True)], trace="R0"))
+    undone = [paid_claim(claim, payer_claim_number=number), paid_claim(claim, payer_claim_number=number, negate=True)]
+    await api.upload(remittance_835(undone, trace="T1"))
+
+    assert {row["state"] for row in await api.rows("SELECT state FROM remittance")} == {"posted"}
+    assert len(await api.published("rcm.remittance.claim_payment_reversed")) == 1
+    [waiting] = (await api.client.get("/unmatched", headers=api.auth())).json()  # one reversal too many: a person
+    assert waiting["claim_status"] == "22"
+
+
+async def test_payments_that_waited_for_their_claim_are_posted_in_the_order_they_came(api: RemittanceApi) -> None:
+    claim = submitted()
+    number = payer_number(claim)
+    await api.upload(remittance_835([paid_claim(claim, payer_claim_number=number)], trace="CHK1"))
+    reprocessed = [
+        paid_claim(claim, payer_claim_number=number, negate=True),
+        paid_claim(claim, payer_claim_number=number, allowed=("95.00", "10.00")),
+    ]
+    await api.upload(remittance_835(reprocessed, trace="CHK2"))
+    await accepted(api, claim)  # the claim service's events, late
+    await api.remittance.poster.run_once()
+
+    events = [(e["type"].rsplit(".", 1)[1], e["paid"]) for e in await api.published_events() if e.get("claim_id")]
+    assert events == [("payment_posted", "80.00"), ("claim_payment_reversed", "-80.00"), ("payment_posted", "84.00")]
+
+
+async def test_a_reversal_waiting_for_a_payment_a_poster_matches_by_hand_is_posted_after_it(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    await accepted(api, claim)
+    garbled = [  # the payer garbled CLP01 and CLP07: nothing matches by itself
+        dataclasses.replace(paid_claim(claim, payer_claim_number="GARBLED1", negate=negate), claim_id="XX1")
+        for negate in (False, True)
+    ]
+    await api.upload(remittance_835(garbled[:1], trace="CHK1"))
+    await api.upload(remittance_835(garbled[1:], trace="CHK2"))
+    [payment] = [w for w in (await api.client.get("/unmatched", headers=api.auth())).json() if w["claim_status"] == "1"]
+    url = f"/unmatched/{payment['id']}/match"
+    assert (await api.client.post(url, json={"claim_id": str(claim.claim_id)}, headers=api.auth())).status_code == 200
+    await api.remittance.poster.run_once()
+
+    assert (await api.client.get("/unmatched", headers=api.auth())).json() == []
+    [reversed_] = await api.published("rcm.remittance.claim_payment_reversed")
+    assert reversed_["reversed_payment_id"] == payment["id"]
+
+
+async def test_an_adjustment_group_that_is_not_one_and_an_overlong_interchange_number_are_refused(
+    api: RemittanceApi,
+) -> None:
+    claim = submitted()
+    content = remittance_835([paid_claim(claim)])
+    for bad, named in (
+        (content.replace(b"CAS*CO*45", b"CAS*XX*45", 1), "CAS01"),
+        (content.replace(b"*000000001*0*P*", b"*0000000012345*0*P*", 1), "ISA13"),
+    ):
+        response = await api.client.post("/remittances", content=bad, headers=api.auth())
+        assert response.status_code == 422, response.text
+        assert named in response.json()["detail"]
+    assert await api.rows("SELECT id FROM remittance_file") == []

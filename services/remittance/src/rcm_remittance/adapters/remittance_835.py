@@ -25,7 +25,10 @@ from rcm_x12.errors import X12Error
 
 _LONGEST_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12,2): what a column of money holds
 # The longest each kept element may be, as the 835 guide allows it (and the columns hold).
-_LONGEST: Final = {"TRN02": 50, "BPR01": 2, "BPR03": 1, "BPR04": 3, "payer id (N104 or REF*2U)": 80}
+_LONGEST: Final = {
+    "ISA13": 9, "TRN02": 50, "BPR01": 2, "BPR03": 1, "BPR04": 3, "payer id (N104 or REF*2U)": 80,
+}  # fmt: skip
+_GROUPS: Final = frozenset({"CO", "CR", "OA", "PI", "PR"})  # CAS01
 _LONGEST_CLAIM: Final = {"CLP01": 38, "CLP02": 2, "CLP07": 50}
 _LONGEST_PLB: Final = {"PLB03-1": 2, "PLB03-2": 50}
 
@@ -48,10 +51,12 @@ def read_835(data: bytes) -> list[RemittanceAdvice]:
 def refuse_oversized(advice: RemittanceAdvice) -> None:
     where = f"transaction set {advice.position + 1}"
     _check(
-        {"TRN02": advice.trace_number, "BPR01": advice.handling_code, "BPR03": advice.credit_debit,
-         "BPR04": advice.payment_method, "payer id (N104 or REF*2U)": advice.payer_id},
+        {"ISA13": advice.interchange_control_number, "TRN02": advice.trace_number, "BPR01": advice.handling_code,
+         "BPR03": advice.credit_debit, "BPR04": advice.payment_method, "payer id (N104 or REF*2U)": advice.payer_id},
         _LONGEST, where,
     )  # fmt: skip
+    if not advice.trace_number:
+        raise UnreadableFile(f"TRN02 of {where} is empty: the trace is what the payment is known by")
     amounts = [("BPR02", advice.total_paid)]
     for number, claim in enumerate(advice.claims, 1):
         at = f"{where}, claim payment {number}"
@@ -59,6 +64,8 @@ def refuse_oversized(advice: RemittanceAdvice) -> None:
                 "CLP07": claim.payer_claim_number}, _LONGEST_CLAIM, at)  # fmt: skip
         amounts += [(f"CLP03 of {at}", claim.charge), (f"CLP04 of {at}", claim.paid),
                     (f"CLP05 of {at}", claim.patient_responsibility)]  # fmt: skip
+        if any(a.group not in _GROUPS for a in claim.all_adjustments):
+            raise UnreadableFile(f"a CAS01 of {at} is not a claim adjustment group code (CO, CR, OA, PI, PR)")
     for number, adjustment in enumerate(advice.provider_adjustments, 1):
         at = f"{where}, provider adjustment {number}"
         _check({"PLB03-1": adjustment.reason, "PLB03-2": adjustment.reference}, _LONGEST_PLB, at)

@@ -473,27 +473,51 @@ class SqlClaimPayments:
         )
         return sorted(UUID(patient_id) for patient_id in (await self._session.scalars(query)).all() if patient_id)
 
-    async def rematchable(self, limit: int) -> list[ClaimPayment]:
-        """Unmatched claim payments (not reversals) whose CLP01 or CLP07 a claim copy now has."""
-        known_control = select(col(ClaimCopyRow.patient_control_number))
-        known_number = select(col(ClaimCopyRow.payer_claim_number)).where(
-            col(ClaimCopyRow.payer_claim_number).is_not(None)
+    async def rematchable(self, limit: int) -> list[UUID]:
+        """Unmatched claim payments that may be posted now, in the order they came: a payment whose CLP01 a
+        claim copy has, or whose CLP07 a copy of this payer and charge has; a reversal of whose amounts a
+        payment of the same claim numbers holds the negation (posted, or itself about to be)."""
+        copy = ClaimCopyRow.__table__.alias("copy")  # type: ignore[attr-defined]
+        original = ClaimPaymentRow.__table__.alias("original")  # type: ignore[attr-defined]
+        payment = ClaimPaymentRow.__table__.c  # type: ignore[attr-defined]
+        claim_known = (
+            select(1)
+            .select_from(copy)
+            .where(
+                or_(
+                    copy.c.patient_control_number == payment.patient_control_number,
+                    (copy.c.payer_claim_number == payment.payer_claim_number)
+                    & (copy.c.payer_id == payment.payer_id)
+                    & (copy.c.total_charge == payment.charge),
+                )
+            )
+            .exists()
+        )
+        payment_known = (
+            select(1)
+            .select_from(original)
+            .where(
+                original.c.payer_id == payment.payer_id,
+                original.c.patient_control_number == payment.patient_control_number,
+                original.c.payer_claim_number == payment.payer_claim_number,
+                original.c.status != "22",
+                original.c.reversed_by_id.is_(None),
+                original.c.charge == -payment.charge,
+                original.c.paid == -payment.paid,
+            )
+            .exists()
         )
         query = (
-            select(ClaimPaymentRow)
+            select(payment.id)
+            .join(RemittanceRow, col(RemittanceRow.id) == payment.remittance_id)
             .where(
-                col(ClaimPaymentRow.state) == "unmatched",
-                col(ClaimPaymentRow.status) != "22",
-                or_(
-                    col(ClaimPaymentRow.patient_control_number).in_(known_control),
-                    col(ClaimPaymentRow.payer_claim_number).in_(known_number),
-                ),
+                payment.state == "unmatched",
+                or_((payment.status != "22") & claim_known, (payment.status == "22") & payment_known),
             )
+            .order_by(col(RemittanceRow.received_at), col(RemittanceRow.id), payment.position)
             .limit(limit)
-            .with_for_update()
-            .execution_options(populate_existing=True)
         )
-        return [self._payment(row) for row in (await self._session.scalars(query)).all()]
+        return [UUID(id_) for id_ in (await self._session.scalars(query)).all()]
 
     async def waiting_reversals(self, keys: Collection[tuple[str, str, str]]) -> list[ClaimPayment]:
         """The unmatched reversals of these payers' claims (payer, CLP01, CLP07), the earliest first."""
@@ -509,7 +533,8 @@ class SqlClaimPayments:
                 col(ClaimPaymentRow.state) == "unmatched",
                 col(ClaimPaymentRow.status) == "22",
             )
-            .order_by(col(ClaimPaymentRow.remittance_id), col(ClaimPaymentRow.position))
+            .join(RemittanceRow, col(RemittanceRow.id) == col(ClaimPaymentRow.remittance_id))
+            .order_by(col(RemittanceRow.received_at), col(RemittanceRow.id), col(ClaimPaymentRow.position))
             .with_for_update()
             .execution_options(populate_existing=True)
         )
@@ -539,7 +564,9 @@ class SqlClaimPayments:
             )
         else:  # posted first to last
             query = query.order_by(
-                col(ClaimPaymentRow.posted_at), col(ClaimPaymentRow.remittance_id), col(ClaimPaymentRow.position)
+                col(ClaimPaymentRow.posted_at).asc().nulls_last(),
+                col(ClaimPaymentRow.remittance_id),
+                col(ClaimPaymentRow.position),
             )
         return [self._payment(row) for row in (await self._session.scalars(query.limit(limit).offset(offset))).all()]
 

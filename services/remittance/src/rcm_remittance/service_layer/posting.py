@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
+from rcm_common.db import is_transient_database_error
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.types import Clock
 from rcm_remittance.domain.advice import ClaimPaymentAdvice, RemittanceAdvice
@@ -67,42 +66,59 @@ class Poster:
         """Post every remittance waiting; returns how many claim payments were posted. A remittance that cannot
         be posted does not stop the others: one that fails for a reason trying again will not mend is marked
         failed, with the reason, for a person; one that met a passing conflict is tried again next round."""
+        posted = await self.rematch()
         async with self.uow() as uow:
             waiting = await uow.remittances.postable()
-        posted = await self.rematch()
         for remittance_id in waiting:
             try:
                 posted += await self.post(remittance_id)
-            except (ConcurrentUpdate, OperationalError, InterfaceError):
-                logger.warning("remittance %s met a passing conflict; it is posted again next round", remittance_id)
             except Exception as error:
+                if isinstance(error, ConcurrentUpdate) or is_transient_database_error(error):
+                    logger.warning("remittance %s met a passing conflict; it is posted again next round", remittance_id)
+                    continue
                 logger.exception("remittance %s cannot be posted; it is marked failed", remittance_id)
                 await self._mark_failed(remittance_id, error)
         return posted
 
     async def rematch(self) -> int:
-        """Post the unmatched claim payments whose claim is known now: an 835 may come before the claim
-        service's events about its claims have reached this service. A reversal still waits for its payment."""
+        """Post the unmatched claim payments that can be now, in the order they came (their remittance's
+        arrival, then the 835's): a payment whose claim has become known (an 835 may come before the claim
+        service's events reach this service), a reversal whose payment has been posted (by hand, or released
+        late). Each in a transaction of its own: one that cannot be posted holds up nothing, and stays."""
         async with self.uow() as uow:
-            waiting = await uow.payments.rematchable(REMATCHED_AT_ONCE)
-            if not waiting:
+            candidates = await uow.payments.rematchable(REMATCHED_AT_ONCE)
+        posted = 0
+        for payment_id in candidates:
+            try:
+                posted += await self._rematch(payment_id)
+            except Exception:
+                logger.exception("unmatched claim payment %s could not be posted; it stays unmatched", payment_id)
+        return posted
+
+    async def _rematch(self, payment_id: UUID) -> int:
+        async with self.uow() as uow:
+            payment = await uow.payments.get(payment_id, for_update=True)
+            if payment is None or payment.state != "unmatched":
                 return 0
+            now, advice = self.clock(), payment.advice
             index = CopyIndex(
-                await uow.copies.for_matching(
-                    {p.advice.patient_control_number for p in waiting}, {p.advice.payer_claim_number for p in waiting}
-                )
+                await uow.copies.for_matching({advice.patient_control_number}, {advice.payer_claim_number})
             )
-            posted = []
-            for payment in waiting:
-                found = find_claim(payment.advice, payment.payer_id, index)
-                if isinstance(found, ClaimMatch):
-                    payment.post(found, self.rules.codes, self.rules.tolerance, self.clock(), by=self.actor)
-                    await uow.payments.save(payment)
-                    uow.record_access("update", "claim_payment", payment.payment_id, payment.patient_id)
-                    posted.append(payment)
-            await self._post_waiting_reversals(uow, posted, index, self.clock())
+            if advice.is_reversal:
+                original = _reversed_payment(payment, await self._reversible(uow, [payment]))
+                if original is None or not await self._post_reversal(uow, payment, original, index, now):
+                    return 0
+                await uow.payments.save(payment)
+                await uow.payments.mark_reversed(original)
+            else:
+                found = find_claim(advice, payment.payer_id, index)
+                if not isinstance(found, ClaimMatch):
+                    return 0
+                payment.post(found, self.rules.codes, self.rules.tolerance, now, by=self.actor)
+                await uow.payments.save(payment)
+                uow.record_access("update", "claim_payment", payment.payment_id, payment.patient_id)
             await uow.commit()
-        return len(posted)
+        return 1
 
     async def _mark_failed(self, remittance_id: UUID, error: Exception) -> None:
         async with self.uow() as uow:
@@ -153,9 +169,9 @@ class Poster:
     def _advice_of(self, remittance: Remittance, content: bytes) -> RemittanceAdvice:
         """The remittance's transaction set, read again from its file (which was read whole at intake)."""
         advices = self.read(content)
-        advice = advices[remittance.advice.position]
-        if (advice.payer_id, advice.trace_number) != (remittance.advice.payer_id, remittance.advice.trace_number):
-            raise RemittanceError(f"remittance {remittance.remittance_id} is not where its file had it")
+        advice = advices[remittance.advice.position] if remittance.advice.position < len(advices) else None
+        if advice is None or (advice.figures, len(advice.claims)) != (remittance.figures, remittance.claim_count):
+            raise RemittanceError("its file no longer reads as it did when it was taken in")
         return advice
 
     async def _post_batch(
@@ -278,7 +294,7 @@ class Poster:
         linked: list[UUID | None] = []
         for adjustment in advice.provider_adjustments:
             claim = index.by_control_number(adjustment.reference)
-            named = index.by_payer_claim_number(adjustment.reference)
+            named = [c for c in index.by_payer_claim_number(adjustment.reference) if c.payer_id == advice.payer_id]
             if claim is None and len(named) == 1:
                 claim = named[0]
             linked.append(claim.claim_id if claim is not None else None)
@@ -286,10 +302,8 @@ class Poster:
 
 
 async def _kept_before(uow: RemittanceUnitOfWork, remittance: Remittance) -> tuple[bool, ...]:
-    """Which of the remittance's PLB adjustments a remittance of the same payer and TRN02 kept already (each
-    one earlier adjustment answers for one repeat)."""
-    if remittance.repeats is None:
-        return (False,) * len(remittance.advice.provider_adjustments)
+    """Which of the remittance's PLB adjustments another posted remittance of the same payer and TRN02 kept
+    already (each earlier adjustment answers for one repeat), whichever of the two was received first."""
     earlier = Counter(await uow.remittances.adjustments_kept_before(remittance))
     flags = []
     for adjustment in remittance.advice.provider_adjustments:
@@ -320,7 +334,7 @@ def _reversed_payment(
     """The payment a reversal takes back: the earliest of the claim's payments not taken back whose charge,
     payment and patient responsibility it negates exactly. Another would be a guess; the reversal waits."""
     waiting = reversible.get(_reversal_key(reversal), [])
-    chosen = next((p for p in waiting if negates(reversal.advice, p.advice)), None)
+    chosen = next((p for p in waiting if p.reversed_by_id is None and negates(reversal.advice, p.advice)), None)
     if chosen is not None:
         waiting.remove(chosen)
     return chosen

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from rcm_tools import cli
-from rcm_tools.benchmarks import claim_submission
+from rcm_tools.benchmarks import runs
 
 
 async def _no_postgres() -> bool:
@@ -18,7 +18,7 @@ async def _no_postgres() -> bool:
 def test_every_claim_is_submitted_and_the_line_holds_the_figures(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(claim_submission, "postgres_available", _no_postgres)
+    monkeypatch.setattr(runs, "postgres_available", _no_postgres)
 
     assert cli.main(["bench", "claim", "--claims", "8", "--timeout", "120"]) == 0
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from rcm_tools import cli
-from rcm_tools.benchmarks import remittance_posting
+from rcm_tools.benchmarks import runs
 
 
 async def _no_postgres() -> bool:
@@ -18,7 +18,7 @@ async def _no_postgres() -> bool:
 def test_every_claim_payment_is_posted_and_the_line_holds_the_figures(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(remittance_posting, "postgres_available", _no_postgres)
+    monkeypatch.setattr(runs, "postgres_available", _no_postgres)
 
     assert cli.main(["bench", "remittance", "--claims", "30", "--timeout", "120"]) == 0
 

@@ -65,6 +65,29 @@ _PAYMENT: Final[dict[str, Any]] = {
     "trace_number": _TRACE,
 }
 _NO_SHARE: Final = {"deductible": "0.00", "coinsurance": "0.00", "copay": "0.00", "other": "0.00"}
+
+
+def _paid_line(
+    control: str, code: str, modifiers: list[str], amounts: tuple[str, str, str, str, str]
+) -> dict[str, Any]:
+    """A line as PaymentPosted carries it: charge, paid, allowed, its CO-45 and its coinsurance (PR-2)."""
+    charge, paid, allowed, contractual, coinsurance = amounts
+    return {
+        "line_control_number": control, "procedure_code": code, "modifiers": modifiers,
+        "billed_procedure_code": None, "units_paid": "1", "date_of_service": "2026-11-02", "charge": charge,
+        "paid": paid, "allowed": allowed,
+        "adjustments": [
+            {"group": "CO", "reason": "45", "category": "contractual", "amount": contractual,
+             "description": "The charge exceeds the fee schedule, maximum allowable or contracted fee."},
+            {"group": "PR", "reason": "2", "category": "patient_responsibility", "amount": coinsurance,
+             "description": "The patient's coinsurance."},
+        ],
+        "remark_codes": [], "patient_share": {**_NO_SHARE, "coinsurance": coinsurance},
+    }  # fmt: skip
+
+
+_VISIT_LINE: Final = _paid_line(f"{_CLM01}01", "99214", ["25"], ("185.00", "104.96", "131.20", "53.80", "26.24"))
+_GLUCOSE_LINE: Final = _paid_line(f"{_CLM01}02", "82962", [], ("30.00", "16.40", "20.50", "9.50", "4.10"))
 _CHARGES: Final[dict[str, Any]] = {
     "encounter_id": _ENCOUNTER_ID,
     "version": 1,
@@ -381,97 +404,9 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "patient_responsibility": "30.34",
         "patient_share": {**_NO_SHARE, "coinsurance": "30.34"},
         "adjustments_by_group": {"CO": "63.30", "PR": "30.34"},
-        "adjustments": [
-            {
-                "group": "CO",
-                "reason": "45",
-                "description": "The charge exceeds the fee schedule, maximum allowable or contracted fee.",
-                "category": "contractual",
-                "amount": "53.80",
-            },
-            {
-                "group": "PR",
-                "reason": "2",
-                "description": "The patient's coinsurance.",
-                "category": "patient_responsibility",
-                "amount": "26.24",
-            },
-            {
-                "group": "CO",
-                "reason": "45",
-                "description": "The charge exceeds the fee schedule, maximum allowable or contracted fee.",
-                "category": "contractual",
-                "amount": "9.50",
-            },
-            {
-                "group": "PR",
-                "reason": "2",
-                "description": "The patient's coinsurance.",
-                "category": "patient_responsibility",
-                "amount": "4.10",
-            },
-        ],
+        "adjustments": [*_VISIT_LINE["adjustments"], *_GLUCOSE_LINE["adjustments"]],
         "remark_codes": [],
-        "lines": [
-            {
-                "line_control_number": f"{_CLM01}01",
-                "procedure_code": "99214",
-                "modifiers": ["25"],
-                "billed_procedure_code": None,
-                "units_paid": "1",
-                "date_of_service": "2026-11-02",
-                "charge": "185.00",
-                "paid": "104.96",
-                "allowed": "131.20",
-                "adjustments": [
-                    {
-                        "group": "CO",
-                        "reason": "45",
-                        "description": "The charge exceeds the fee schedule, maximum allowable or contracted fee.",
-                        "category": "contractual",
-                        "amount": "53.80",
-                    },
-                    {
-                        "group": "PR",
-                        "reason": "2",
-                        "description": "The patient's coinsurance.",
-                        "category": "patient_responsibility",
-                        "amount": "26.24",
-                    },
-                ],
-                "remark_codes": [],
-                "patient_share": {**_NO_SHARE, "coinsurance": "26.24"},
-            },
-            {
-                "line_control_number": f"{_CLM01}02",
-                "procedure_code": "82962",
-                "modifiers": [],
-                "billed_procedure_code": None,
-                "units_paid": "1",
-                "date_of_service": "2026-11-02",
-                "charge": "30.00",
-                "paid": "16.40",
-                "allowed": "20.50",
-                "adjustments": [
-                    {
-                        "group": "CO",
-                        "reason": "45",
-                        "description": "The charge exceeds the fee schedule, maximum allowable or contracted fee.",
-                        "category": "contractual",
-                        "amount": "9.50",
-                    },
-                    {
-                        "group": "PR",
-                        "reason": "2",
-                        "description": "The patient's coinsurance.",
-                        "category": "patient_responsibility",
-                        "amount": "4.10",
-                    },
-                ],
-                "remark_codes": [],
-                "patient_share": {**_NO_SHARE, "coinsurance": "4.10"},
-            },
-        ],
+        "lines": [_VISIT_LINE, _GLUCOSE_LINE],
     },
     ClaimDenied: {
         **_PAYMENT,

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,15 +41,13 @@ from rcm_common.messaging import EventConsumer
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import (
     UNREACHABLE_BROKER,
-    postgres_available,
     query_rows,
     sample_coverage_added,
     sample_patient_registered,
-    throwaway_postgres_database,
 )
 from rcm_common.topics import CHARGE_EVENTS, REGISTRATION_EVENTS
 from rcm_tools.benchmarks.charge_capture import baseline_rate
-from rcm_tools.errors import ToolError
+from rcm_tools.benchmarks.runs import on_each_database, positive, print_within, timeout_argument
 
 DAY = date(2026, 11, 2)  # the encounters' date of service, in the 2027 ICD-10-CM edition the events name
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # the same day: every claim is ready the day it is built
@@ -201,43 +197,19 @@ async def submission_rate(database_url: str, state_dir: Path, claims: int) -> di
 
 async def run(claims: int) -> dict[str, object]:
     figures: dict[str, object] = {"benchmark": "claim_submission", "claims": claims}
-    with tempfile.TemporaryDirectory() as scratch:
-        figures["sqlite"] = await submission_rate("", Path(scratch), claims)
-        if await postgres_available():
-            async with throwaway_postgres_database() as url:
-                figures["postgresql"] = await submission_rate(url, Path(scratch), claims)
-        else:
-            figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
-    return figures
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return value
+    return figures | await on_each_database(lambda url, scratch: submission_rate(url, scratch, claims))
 
 
 def arguments() -> argparse.ArgumentParser:
     """The options of `rcm bench claim`, shared with `python -m rcm_tools.benchmarks.claim_submission`."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--claims", type=_positive, default=2_000, help="encounters to bill per database")
-    parser.add_argument(
-        "--timeout", type=_positive, default=900, help="seconds before the run gives up (default: %(default)s)"
-    )
+    parser.add_argument("--claims", type=positive, default=2_000, help="encounters to bill per database")
+    timeout_argument(parser)
     return parser
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    async def bounded() -> dict[str, object]:
-        try:
-            async with asyncio.timeout(args.timeout):
-                return await run(args.claims)
-        except TimeoutError:
-            raise ToolError(f"the claim benchmark did not finish within {args.timeout}s; try fewer --claims") from None
-
-    print(json.dumps(asyncio.run(bounded())))
-    return 0
+    return print_within(args.timeout, "claim", lambda: run(args.claims))
 
 
 if __name__ == "__main__":

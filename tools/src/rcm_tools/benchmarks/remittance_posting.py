@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +24,7 @@ from rcm_common.audit import system_audit
 from rcm_common.auth import generate_keypair
 from rcm_common.envelope import new_envelope
 from rcm_common.migrations import upgrade_to_head
-from rcm_common.testing import UNREACHABLE_BROKER, postgres_available, query_rows, throwaway_postgres_database
+from rcm_common.testing import UNREACHABLE_BROKER, query_rows
 from rcm_remittance.bootstrap import Remittance, bootstrap
 from rcm_remittance.config import RemittanceSettings
 from rcm_remittance.entrypoints.app import REMITTANCE_APP
@@ -34,7 +32,7 @@ from rcm_remittance.service_layer.handlers import claim_handlers
 from rcm_remittance.service_layer.intake import take_in
 from rcm_remittance.testing import accepted_event, paid_claim, remittance_835, submitted
 from rcm_tools.benchmarks.charge_capture import baseline_rate
-from rcm_tools.errors import ToolError
+from rcm_tools.benchmarks.runs import on_each_database, positive, print_within, timeout_argument
 
 BENCH_AUDIT = system_audit("system:bench")
 SET_UP_BATCH = 1_000  # claim copies written per transaction while setting up
@@ -110,45 +108,19 @@ async def posting_rate(database_url: str, state_dir: Path, claims: int) -> dict[
 
 async def run(claims: int) -> dict[str, object]:
     figures: dict[str, object] = {"benchmark": "remittance_posting", "claims": claims}
-    with tempfile.TemporaryDirectory() as scratch:
-        figures["sqlite"] = await posting_rate("", Path(scratch), claims)
-        if await postgres_available():
-            async with throwaway_postgres_database() as url:
-                figures["postgresql"] = await posting_rate(url, Path(scratch), claims)
-        else:
-            figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
-    return figures
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return value
+    return figures | await on_each_database(lambda url, scratch: posting_rate(url, scratch, claims))
 
 
 def arguments() -> argparse.ArgumentParser:
     """The options of `rcm bench remittance`, shared with `python -m rcm_tools.benchmarks.remittance_posting`."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--claims", type=_positive, default=10_000, help="claim payments in the 835")
-    parser.add_argument(
-        "--timeout", type=_positive, default=900, help="seconds before the run gives up (default: %(default)s)"
-    )
+    parser.add_argument("--claims", type=positive, default=10_000, help="claim payments in the 835")
+    timeout_argument(parser)
     return parser
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    async def bounded() -> dict[str, object]:
-        try:
-            async with asyncio.timeout(args.timeout):
-                return await run(args.claims)
-        except TimeoutError:
-            raise ToolError(
-                f"the remittance benchmark did not finish within {args.timeout}s; try fewer --claims"
-            ) from None
-
-    print(json.dumps(asyncio.run(bounded())))
-    return 0
+    return print_within(args.timeout, "remittance", lambda: run(args.claims))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""What the service benchmarks share: a measure taken on SQLite and, where it answers, on a throwaway
+PostgreSQL database; a positive count option; and one JSON line printed within a time limit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from rcm_common.testing import postgres_available, throwaway_postgres_database
+from rcm_tools.errors import ToolError
+
+Measure = Callable[[str, Path], Awaitable[dict[str, float]]]
+"""Figures of one database: its URL ("" for a SQLite file in the scratch directory given)."""
+
+
+async def on_each_database(measure: Measure) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        figures["sqlite"] = await measure("", Path(scratch))
+        if await postgres_available():
+            async with throwaway_postgres_database() as url:
+                figures["postgresql"] = await measure(url, Path(scratch))
+        else:
+            figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
+    return figures
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def timeout_argument(parser: argparse.ArgumentParser, default: int = 900) -> None:
+    parser.add_argument(
+        "--timeout", type=positive, default=default, help="seconds before the run gives up (default: %(default)s)"
+    )
+
+
+def print_within(timeout: int, benchmark: str, figures: Callable[[], Awaitable[dict[str, object]]]) -> int:
+    """Print the figures as one JSON line, or give up after `timeout` seconds saying so."""
+
+    async def bounded() -> dict[str, object]:
+        try:
+            async with asyncio.timeout(timeout):
+                return await figures()
+        except TimeoutError:
+            raise ToolError(f"the {benchmark} benchmark did not finish within {timeout}s; try a smaller run") from None
+
+    print(json.dumps(asyncio.run(bounded())))
+    return 0

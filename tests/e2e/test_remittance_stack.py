@@ -4,9 +4,10 @@ and, a few seconds later, leaves an 835 in its mailbox; remittance takes it, pos
 its lines, and says so on the broker.
 
 - An Acme patient's 99214 is paid: PaymentPosted with the patient's share split, matched to the claim and
-  each line.
+  each line; the claim hears it and is paid, then closed with the copay moved to the patient.
 - An MRI (72148, which Acme authorises in advance) sent under a biller's override of the authorisation rule is
-  denied by the payer: ClaimDenied, CO-197, category authorisation, with the step to take."""
+  denied by the payer: ClaimDenied, CO-197, category authorisation, with the step to take; the claim is
+  denied with the denial in words on it."""
 
 from __future__ import annotations
 
@@ -68,6 +69,16 @@ async def payments_of(local: LocalStack, claim_id: str, within: float = 45) -> l
             await asyncio.sleep(0.3)
 
 
+async def claim_once(local: LocalStack, claim_id: str, states: set[str], within: float = 30) -> dict[str, Any]:
+    """The claim as the claim service shows it, once it is in one of `states`."""
+    async with client(local, "claim", "biller") as biller, asyncio.timeout(within):
+        while True:
+            claim: dict[str, Any] = (await biller.get(f"/claims/{claim_id}")).json()
+            if claim["state"] in states:
+                return claim
+            await asyncio.sleep(0.3)
+
+
 async def test_a_paid_visit_is_posted_to_its_claim_and_lines_with_the_patients_share(
     stack: tuple[LocalStack, str],
 ) -> None:
@@ -94,6 +105,14 @@ async def test_a_paid_visit_is_posted_to_its_claim_and_lines_with_the_patients_s
     assert Decimal(posted["paid"]) + sum(Decimal(v) for v in posted["adjustments_by_group"].values()) == Decimal(
         posted["charge"]
     )
+    heard = await claim_once(local, claim["id"], {"closed", "partially_paid"})
+    steps = [
+        (step["from_state"], step["to_state"]) for step in heard["timeline"] if step["from_state"] != step["to_state"]
+    ]
+    assert ("accepted", "paid") in steps
+    assert ("paid", "closed") in steps  # the copay moves to the patient; an underpayment, if any, reopens it
+    [adjudication] = heard["adjudications"]
+    assert (adjudication["payment_id"], adjudication["paid"]) == (payment["id"], posted["paid"])
 
 
 async def test_an_mri_sent_without_its_authorisation_is_denied_co_197_in_the_authorisation_category(
@@ -125,3 +144,6 @@ async def test_an_mri_sent_without_its_authorisation_is_denied_co_197_in_the_aut
     [denial] = denied["denials"]
     assert (denial["group"], denial["reason"], denial["procedure_code"]) == ("CO", "197", "72148")
     assert denied["suggested_action"]
+    heard = await claim_once(local, held["id"], {"denied"})
+    assert heard["denial"]["category"] == "authorisation"
+    assert heard["denial"]["reasons"] == ["CO-197"]

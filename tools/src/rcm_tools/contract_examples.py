@@ -15,14 +15,19 @@ from rcm_common.events import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured, ChargesCorrected, ChargesHeld, ChargesVoided
 from rcm_common.events.claim import (
     ClaimAccepted,
+    ClaimClosed,
     ClaimCreated,
+    ClaimPaid,
+    ClaimPartiallyPaid,
     ClaimRejected,
+    ClaimReopened,
     ClaimReplaced,
     ClaimScrubFailed,
     ClaimStatusUpdated,
     ClaimSubmitted,
     ClaimVoided,
 )
+from rcm_common.events.claim import ClaimDenied as ClaimDeniedByPayer
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
 from rcm_common.events.registration import (
     CoverageAdded,
@@ -375,6 +380,42 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "statuses": [{"category": "F1", "status": "65", "meaning": "Finalized/Payment: Claim has been paid."}],
         "as_of": "2026-12-04",
     },
+    ClaimPaid: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "payer_claim_number": "PSH2026110400917",
+        "claim_status": "1",
+        "paid": "121.36",
+        "allowed": "151.70",
+        "patient_responsibility": "30.34",
+    },
+    ClaimPartiallyPaid: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "payer_claim_number": "PSH2026110400917",
+        "claim_status": "1",
+        "paid": "104.96",
+        "allowed": "131.20",
+        "patient_responsibility": "26.24",
+        "reasons": [f"lines denied: {_CLM01}02"],
+    },
+    ClaimDeniedByPayer: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "whole_claim": False,
+        "category": "bundling",
+        "suggested_action": "Check the NCCI edits: when the service was separate and distinct, send a corrected "
+        "claim with the right modifier (59, XE, XS, XP, XU) or appeal; else write off.",
+        "amount_denied": "30.00",
+        "reasons": ["CO-97"],
+    },
+    ClaimClosed: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "reason": "moved_to_patient",
+        "patient_responsibility": "30.34",
+    },
+    ClaimReopened: {**_CLAIM, "note": f"the payer reversed payment {_PAYMENT['payment_id']}"},
     ClaimReplaced: {**_CLAIM, "replacement_claim_id": "6c2f8a1d-4e9b-4d37-b5a0-1e7c3f9d2a86", "encounter_version": 2},
     ClaimVoided: {**_CLAIM, "encounter_id": _ENCOUNTER_ID, "reason": "encounter_voided", "void_sent": False},
     RemittanceReceived: {
@@ -407,6 +448,8 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "adjustments": [*_VISIT_LINE["adjustments"], *_GLUCOSE_LINE["adjustments"]],
         "remark_codes": [],
         "lines": [_VISIT_LINE, _GLUCOSE_LINE],
+        "denied_lines": [],
+        "underpaid_by": None,
     },
     ClaimDenied: {
         **_PAYMENT,

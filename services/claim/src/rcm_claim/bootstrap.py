@@ -25,6 +25,7 @@ from rcm_claim.service_layer.handlers import (
     eligibility_handlers,
     prepare_charges,
     registration_handlers,
+    remittance_handlers,
     take_patients_named,
 )
 from rcm_claim.service_layer.mapping import to_integration_event
@@ -33,7 +34,7 @@ from rcm_claim.service_layer.submission import ClaimsGateway, Submitter
 from rcm_common.audit import consumer_audit, system_audit
 from rcm_common.clearinghouse import MailboxGateway
 from rcm_common.kernel import Kernel, kernel_parts, periodic
-from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS, REMITTANCE_EVENTS
 from rcm_common.types import Clock, utcnow
 from rcm_common.uow import Publication
 
@@ -121,12 +122,14 @@ def bootstrap(
             REGISTRATION_EVENTS: registration_handlers(scrubber),
             ELIGIBILITY_EVENTS: eligibility_handlers(scrubber),
             CHARGE_EVENTS: charge_handlers(scrubber),
+            REMITTANCE_EVENTS: remittance_handlers(clock),
         },
         audit=consumer_audit("claim"),
         prepare={
             REGISTRATION_EVENTS: take_patients_named,
             ELIGIBILITY_EVENTS: take_patients_named,
             CHARGE_EVENTS: prepare_charges,
+            REMITTANCE_EVENTS: take_patients_named,
         },
     )
     if settings.run_workers:

@@ -17,11 +17,16 @@ import pytest
 from rcm_claim.bootstrap import Claim, bootstrap
 from rcm_claim.config import ClaimSettings
 from rcm_claim.entrypoints.app import CLAIM_APP
-from rcm_claim.service_layer.handlers import charge_handlers, eligibility_handlers, registration_handlers
+from rcm_claim.service_layer.handlers import (
+    charge_handlers,
+    eligibility_handlers,
+    registration_handlers,
+    remittance_handlers,
+)
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import in_process_settings, replay_claimed
-from rcm_common.topics import CHARGE_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
+from rcm_common.topics import CHARGE_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS, REMITTANCE_EVENTS
 
 CLAIMED = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "claim"
 STORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -44,6 +49,11 @@ STORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "rcm.charge.charges_held",
         "rcm.charge.charges_voided",
     )),
+    (REMITTANCE_EVENTS, "remittance", (  # about a claim this database never built: read, and passed over
+        "rcm.remittance.payment_posted",
+        "rcm.remittance.claim_denied",
+        "rcm.remittance.claim_payment_reversed",
+    )),
 )  # fmt: skip
 
 
@@ -64,7 +74,10 @@ async def claim(tmp_path: Path) -> AsyncIterator[Claim]:
 def test_claim_claims_an_example_of_every_event_it_handles(claim: Claim) -> None:
     claimed = {path.parent.name for path in CLAIMED.glob("*/v1.json")}
     handled = (
-        registration_handlers(claim.scrubber) | eligibility_handlers(claim.scrubber) | charge_handlers(claim.scrubber)
+        registration_handlers(claim.scrubber)
+        | eligibility_handlers(claim.scrubber)
+        | charge_handlers(claim.scrubber)
+        | remittance_handlers(claim.clock)
     )
     assert claimed == {model.event_type for model in handled} == {t for _, _, story in STORIES for t in story}
 

@@ -147,7 +147,7 @@ async def test_a_payer_added_to_the_directory_releases_the_claims_it_held(api: C
     [
         ("/claims/6d0c0b6e-2f6e-4c38-9b7e-0f1f6a1e9c11", 404),
         ("/claims/not-a-uuid", 422),
-        ("/claims?state=paid", 422),
+        ("/claims?state=settled", 422),
         ("/workqueues/scrub?rule=prior auth", 422),
     ],
 )

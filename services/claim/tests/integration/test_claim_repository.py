@@ -20,6 +20,7 @@ from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
+from rcm_claim.domain.adjudication import Adjudication, Denial
 from rcm_claim.domain.batches import INTERCHANGES, Batch
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy, Person
 from rcm_claim.domain.directories import Address, BillingProvider, Provider, ProviderDirectory
@@ -404,3 +405,23 @@ async def test_a_claim_added_is_there_for_a_save_and_for_a_read_after_another_pa
 
     assert [(c.id, c.held, c.revision) for c in by_encounter] == [(added.id, "charge holds it", 2)]
     assert [(c.id, c.revision) for c in by_patient] == [(added.id, 2), (also_added.id, 2)]
+
+
+async def test_a_claims_payments_denial_and_underpayment_read_back_as_stored(service: ClaimService) -> None:
+    claim = a_claim(uuid.uuid4())
+    claim.scrubbed(ScrubRecord((), ()), NOW, "scrub:1")
+    claim.batch(uuid.uuid4(), NOW, "batch")
+    claim.submit("000000001", NOW, "batch")
+    claim.accept("ACME1", NOW, "277ca")
+    posted = Adjudication(uuid.uuid4(), "TRACE1", "ACME1", "1", Decimal("185.00"), Decimal("0.00"),
+                          Decimal("131.20"), Decimal("131.20"), (), ("C1-01",), Decimal("3.10"), NOW)  # fmt: skip
+    claim.adjudicated(posted, NOW, "event:p1")
+    claim.denied(Denial(posted.payment_id, False, "coding", "Check the codes.", Decimal("54.00"), ("CO-4",)),
+                 NOW, "event:d1")  # fmt: skip
+    claim.events.clear()
+    async with service.uow() as uow:
+        await uow.claims.add(claim)
+        await uow.commit()
+    async with service.uow() as uow:
+        stored = await uow.claims.get(claim.id)
+    assert stored == claim

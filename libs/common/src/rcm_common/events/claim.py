@@ -4,9 +4,11 @@ A claim's life as others need it: built (ClaimCreated), held by the scrubber (Cl
 (ClaimSubmitted, which carries everything the remittance service needs to match an 835 without asking:
 CLM01, the frequency, the total and each line's control number, code, modifiers, units, date, charge and
 expected allowed), answered (ClaimAccepted with the payer's claim number, or ClaimRejected with the
-problems in words), followed up (ClaimStatusUpdated from a 277), replaced by a correction (ClaimReplaced)
-or withdrawn (ClaimVoided). No names, member ids or diagnoses travel here; scrub findings and rejection
-problems name fields and codes only.
+problems in words), followed up (ClaimStatusUpdated from a 277), adjudicated as the payer's 835 posted it
+(ClaimPaid, ClaimPartiallyPaid, ClaimDenied), closed once no insurance balance is left (ClaimClosed) or
+reopened when the payer takes its payment back (ClaimReopened),
+replaced by a correction (ClaimReplaced) or withdrawn (ClaimVoided). No names, member ids or diagnoses
+travel here; scrub findings and rejection problems name fields and codes only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ Frequency = Annotated[Literal["1", "7", "8"], OpenEnum(unknown_reads_as=None)]  
 Responsibility = Annotated[Literal["P", "S", "T"], OpenEnum(unknown_reads_as=None)]  # SBR01
 RejectionStage = Annotated[Literal["999", "277CA"], OpenEnum(unknown_reads_as=None)]
 Severity = Annotated[Literal["blocking", "warning"], OpenEnum(unknown_reads_as="blocking")]
+ClosedReason = Annotated[Literal["paid_in_full", "moved_to_patient"], OpenEnum(unknown_reads_as=None)]
 VoidReason = Annotated[
     Literal["encounter_voided", "encounter_corrected", "withdrawn", "other"], OpenEnum(unknown_reads_as="other")
 ]
@@ -156,3 +159,62 @@ class ClaimVoided(_ClaimEvent):
     encounter_id: UUID
     reason: VoidReason
     void_sent: bool = False
+
+
+class _Adjudicated(_ClaimEvent):
+    payment_id: UUID  # remittance's claim payment
+    payer_claim_number: str
+    claim_status: str  # CLP02
+    paid: Money
+    allowed: Money
+    patient_responsibility: Money
+
+
+class ClaimPaid(_Adjudicated):
+    """The payer paid the claim as billed: no line denied, nothing allowed below the contract."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_paid"
+
+
+class ClaimPartiallyPaid(_Adjudicated):
+    """The payer paid the claim in part: some lines denied, or allowed below the contract's expected allowed.
+    The claim stays open, a work item, until the rest is recovered or let go."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_partially_paid"
+
+    reasons: tuple[str, ...]
+
+
+class ClaimDenied(_ClaimEvent):
+    """The payer denied the claim, or some of its lines: the denial in the denial work queue, with its category
+    (the largest denial's), what a biller does next, the amount at stake, and each reason as GROUP-CARC."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_denied"
+
+    payment_id: UUID
+    whole_claim: bool
+    category: str
+    suggested_action: str
+    amount_denied: Money
+    reasons: tuple[str, ...]
+
+
+class ClaimClosed(_ClaimEvent):
+    """No insurance balance is left on the claim: paid in full, or the rest moved to the patient
+    (`patient_responsibility`, which collections bills). Closed again after a reversal and a corrected payment,
+    the later ClaimClosed (its own `payment_id`) stands in place of the earlier."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_closed"
+
+    payment_id: UUID
+    reason: ClosedReason
+    patient_responsibility: Money
+
+
+class ClaimReopened(_ClaimEvent):
+    """The payer took back the payment that closed or decided the claim and none stands: what was moved to the
+    patient on it no longer stands either, and the payer's new answer is awaited."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_reopened"
+
+    note: str

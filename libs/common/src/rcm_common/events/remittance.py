@@ -113,6 +113,8 @@ class PaymentPosted(_ClaimPaymentEvent):
     adjustments: tuple[AdjustmentPosted, ...]  # the claim's own and its lines', in order
     remark_codes: tuple[str, ...] = ()
     lines: tuple[LinePosted, ...] = ()
+    denied_lines: tuple[str, ...] = ()  # lines paid nothing for a denial (a ClaimDenied follows), by control number
+    underpaid_by: Money | None = None  # allowed below the contract by more than the tolerance (as UnderpaymentDetected)
 
 
 class Denial(_Part):

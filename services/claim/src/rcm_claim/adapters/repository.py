@@ -13,6 +13,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Final, cast
 from uuid import UUID
 
@@ -587,6 +588,10 @@ class SqlClaims:
             "timeline": serialization.timeline_to_json(claim.timeline),
             "rejection": serialization.rejection_to_json(claim.rejection),
             "billing_notes": serialization.flat(claim.billing_notes),
+            "adjudications": serialization.adjudications_to_json(claim.adjudications),
+            "denials": serialization.denials_to_json(claim.denials),
+            "underpaid_by": claim.underpaid_by,
+            "settled_as": claim.settled_as,
         }
         blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
         return dict(
@@ -647,6 +652,10 @@ class SqlClaims:
             timeline=serialization.timeline_from_json(content["timeline"]),
             rejection=serialization.rejection_from_json(content["rejection"]),
             billing_notes=BillingNotes(**content["billing_notes"]),
+            adjudications=serialization.adjudications_from_json(content.get("adjudications", [])),
+            denials=serialization.denials_from_json(content.get("denials", [])),
+            underpaid_by=Decimal(content["underpaid_by"]) if content.get("underpaid_by") is not None else None,
+            settled_as=content.get("settled_as", ""),
         )
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from rcm_claim.domain.adjudication import Adjudication, Denial
 from rcm_claim.domain.copies import Person
 from rcm_claim.domain.directories import Address
 from rcm_claim.domain.events import Problem
@@ -134,4 +135,47 @@ def scrub_from_json(data: dict[str, Any] | None) -> ScrubRecord | None:
             for override in data["overrides"]
         ),
         authorization_number=data["authorization_number"],
+    )
+
+
+def adjudications_to_json(adjudications: tuple[Adjudication, ...]) -> list[dict[str, Any]]:
+    return [flat(adjudication) for adjudication in adjudications]
+
+
+def adjudications_from_json(data: list[dict[str, Any]]) -> tuple[Adjudication, ...]:
+    return tuple(
+        Adjudication(
+            payment_id=UUID(a["payment_id"]),
+            trace_number=a["trace_number"],
+            payer_claim_number=a["payer_claim_number"],
+            claim_status=a["claim_status"],
+            charge=Decimal(a["charge"]),
+            paid=Decimal(a["paid"]),
+            allowed=Decimal(a["allowed"]),
+            patient_responsibility=Decimal(a["patient_responsibility"]),
+            paid_lines=tuple(a["paid_lines"]),
+            denied_lines=tuple(a["denied_lines"]),
+            underpaid_by=Decimal(a["underpaid_by"]) if a["underpaid_by"] is not None else None,
+            posted_at=datetime.fromisoformat(a["posted_at"]),
+            reversed=a["reversed"],
+        )
+        for a in data
+    )
+
+
+def denials_to_json(denials: tuple[Denial, ...]) -> list[dict[str, Any]]:
+    return [flat(denial) for denial in denials]
+
+
+def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
+    return tuple(
+        Denial(
+            payment_id=UUID(d["payment_id"]),
+            whole_claim=d["whole_claim"],
+            category=d["category"],
+            suggested_action=d["suggested_action"],
+            amount=Decimal(d["amount"]),
+            reasons=tuple(d["reasons"]),
+        )
+        for d in data
     )

@@ -84,7 +84,7 @@ class ClaimRow(SQLModel, table=True):
     patient_id: str = Field(max_length=36, index=True)
     coverage_id: str = Field(max_length=36)
     payer_id: str = Field(max_length=80, index=True)
-    state: str = Field(max_length=12)
+    state: str = Field(max_length=16)  # "partially_paid" the longest
     state_since: datetime = Field(sa_column=_timestamp())
     date_of_service: date = Field(index=True)
     patient_control_number: str = Field(max_length=20, unique=True)

@@ -1,7 +1,8 @@
 """What a corrected or voided encounter does to the claim that billed it, as a payer expects it.
 
 Before the payer has the claim (draft, scrub_failed, ready, rejected) it is simply voided, and a correction
-builds a new original. Once the payer has accepted it, a correction at the same payer and coverage goes as
+builds a new original. Once the payer has accepted it (or paid or denied it), a correction at the same payer
+and coverage goes as
 a replacement (frequency 7) naming the payer's claim number, and a void, or a correction that moves the
 encounter to another payer or to self-pay, goes as a void claim (frequency 8) before any new original. While
 the payer has the claim and has not answered (submitted), the new claim is built and held until the answer
@@ -16,7 +17,7 @@ from datetime import datetime
 from uuid import UUID
 
 from rcm_claim.domain.events import VoidReason
-from rcm_claim.domain.model import AWAITING_ANSWER, HOLDABLE, Claim, EncounterVersion
+from rcm_claim.domain.model import ANSWERED, AWAITING_ANSWER, HOLDABLE, Claim, EncounterVersion
 
 FINAL = frozenset({"voided", "replaced"})
 
@@ -52,7 +53,7 @@ def corrected(
     if live is not None and _stands_in(live):
         return _follow_unsent_correction(live, encounter if billable else None, same_payer, coverage_order,
                                          new_id, now, cause)  # fmt: skip
-    if live is not None and live.state == "accepted" and billable and same_payer:
+    if live is not None and live.state in ANSWERED and billable and same_payer:
         replacement = Claim.build(
             claim_id=new_id(), encounter=encounter, coverage_order=coverage_order, now=now, cause=cause,
             frequency="7", replaces_payer_claim_number=live.payer_claim_number,
@@ -88,7 +89,7 @@ def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: 
     if live.state in HOLDABLE:
         live.void(reason, now, cause)
         return Succession(changed=[live])
-    if live.state == "accepted":
+    if live.state in ANSWERED:
         void_claim = live.void_claim(new_id(), now, cause)
         live.void(reason, now, cause, void_claim=void_claim)
         return Succession(changed=[live], built=[void_claim])

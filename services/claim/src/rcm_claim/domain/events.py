@@ -4,8 +4,11 @@ turns each into the contract's event when the claim is stored."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 from uuid import UUID
+
+from rcm_claim.domain.adjudication import Adjudication, Denial
 
 VoidReason = Literal["encounter_voided", "encounter_corrected", "withdrawn"]
 
@@ -75,6 +78,34 @@ class ClaimVoided:
     void_sent: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimPaid:
+    adjudication: Adjudication
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPartiallyPaid:
+    adjudication: Adjudication
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDenied:
+    denial: Denial
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimClosed:
+    payment_id: UUID
+    reason: Literal["paid_in_full", "moved_to_patient"]
+    patient_responsibility: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimReopened:
+    note: str
+
+
 DomainEvent = (
     ClaimCreated
     | ClaimScrubFailed
@@ -84,4 +115,9 @@ DomainEvent = (
     | ClaimStatusUpdated
     | ClaimReplaced
     | ClaimVoided
+    | ClaimPaid
+    | ClaimPartiallyPaid
+    | ClaimDenied
+    | ClaimClosed
+    | ClaimReopened
 )

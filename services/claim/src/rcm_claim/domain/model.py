@@ -3,8 +3,11 @@
 A claim is built as a `draft` from a captured encounter, scrubbed (`ready`, or `scrub_failed` while a blocking
 rule stands), gathered into a stored batch (`batched`: on its way, out of reach of holds and rebuilds),
 `submitted` once the clearinghouse's 999 accepts its transaction set, then `accepted` by the payer's 277CA
-(with the payer's claim number) or `rejected` (by the 999 or the 277CA, until a fix resubmits it). A correction after
-acceptance makes a replacement claim (frequency 7) and the original `replaced`; a void makes it `voided`.
+(with the payer's claim number) or `rejected` (by the 999 or the 277CA, until a fix resubmits it). The payer's
+835, as remittance posts it, makes it `paid`, `partially_paid` (lines denied, or allowed below the contract)
+or `denied`; a reversal of that payment reopens it (`accepted` again, awaiting the payer's new answer); once no
+insurance balance is left it is `closed`. A correction after acceptance makes a replacement claim (frequency
+7) and the original `replaced`; a void makes it `voided`.
 Every transition is timestamped with its cause (the event that caused it, or the API call and who made it),
 and a transition the machine does not allow is refused, so a claim's history is always one a biller can
 read top to bottom.
@@ -19,11 +22,24 @@ from typing import Final, Literal
 from uuid import UUID
 
 from rcm_claim.domain import events
+from rcm_claim.domain.adjudication import NOT_OUR_CLAIM, Adjudication, Denial, settlement_of
 from rcm_claim.domain.events import Problem, StatusReport, VoidReason
 from rcm_claim.domain.findings import Override, ScrubRecord
 
 ClaimState = Literal[
-    "draft", "scrub_failed", "ready", "batched", "submitted", "accepted", "rejected", "replaced", "voided"
+    "draft",
+    "scrub_failed",
+    "ready",
+    "batched",
+    "submitted",
+    "accepted",
+    "rejected",
+    "paid",
+    "partially_paid",
+    "denied",
+    "closed",
+    "replaced",
+    "voided",
 ]
 Responsibility = Literal["P", "S", "T"]  # SBR01: primary, secondary, tertiary
 Frequency = Literal["1", "7", "8"]  # CLM05-3: original, replacement, void
@@ -36,16 +52,30 @@ TRANSITIONS: Final[dict[ClaimState, frozenset[ClaimState]]] = {
     "batched": frozenset({"submitted", "rejected"}),
     "submitted": frozenset({"accepted", "rejected"}),
     "rejected": frozenset({"ready", "scrub_failed", "voided"}),
-    "accepted": frozenset({"replaced", "voided"}),
+    "accepted": frozenset({"paid", "partially_paid", "denied", "replaced", "voided"}),
+    # Adjudicated, the latest standing payment decides: each may become any other, or accepted again.
+    **{
+        state: frozenset({"accepted", "paid", "partially_paid", "denied", "closed", "replaced", "voided"})
+        for state in ("paid", "partially_paid", "denied", "closed")
+    },
     "replaced": frozenset(),
     "voided": frozenset(),
 }
+# The states of a claim the payer has adjudicated on an 835.
+ADJUDICATED: Final[frozenset[ClaimState]] = frozenset({"paid", "partially_paid", "denied", "closed"})
+# The states of a claim the payer has and has answered: a correction replaces it, a void voids it (frequency 7
+# or 8 naming the payer's claim number); once paid, the money follows the payer's 835 (its reversal).
+ANSWERED: Final[frozenset[ClaimState]] = frozenset({"accepted", *ADJUDICATED})
 # The states of a claim the payer has, or may have, and has not answered: a correction waits for the answer.
 AWAITING_ANSWER: Final[frozenset[ClaimState]] = frozenset({"batched", "submitted"})
 # The states of a claim not yet with the payer: it may be held, rebuilt, or take a coverage's new order.
 HOLDABLE: Final[frozenset[ClaimState]] = frozenset({"draft", "scrub_failed", "ready", "rejected"})
 ORDER_RESPONSIBILITY: Final[dict[str, Responsibility]] = {"primary": "P", "secondary": "S", "tertiary": "T"}
 MAX_PATIENT_CONTROL_NUMBER: Final = 20  # CLM01
+NOT_OUR_CLAIM_ACTION: Final = (
+    "Confirm the patient's coverage and its order, and bill the payer that should pay (or the one the claim was "
+    "forwarded to)."
+)
 
 
 class ClaimError(Exception):
@@ -128,6 +158,10 @@ class Claim:
     scrub: ScrubRecord | None = None
     held: str | None = None  # why a person or charge keeps the claim out of batches, while they do
     waits_for: UUID | None = None  # the claim whose answer from the payer this one waits for before it goes
+    adjudications: tuple[Adjudication, ...] = ()  # the payer's 835 payments, as remittance posted them
+    denials: tuple[Denial, ...] = ()  # each payment's denial in words, as remittance sent it
+    underpaid_by: Decimal | None = None  # allowed below the contract by this much: an underpayment work item
+    settled_as: str = ""  # what its standing payments last made of it: state, deciding payment, patient's share
     revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -213,6 +247,10 @@ class Claim:
             scrub=None,
             held=None,
             waits_for=None,
+            adjudications=(),
+            denials=(),
+            underpaid_by=None,
+            settled_as="",
             revision=0,
             timeline=[Transition(now, None, "draft", cause, f"voids claim {self.patient_control_number}")],
             events=[events.ClaimCreated()],
@@ -339,9 +377,12 @@ class Claim:
         self.events.append(events.ClaimStatusUpdated(statuses))
 
     def accept(self, payer_claim_number: str, now: datetime, cause: str) -> None:
+        """The 277CA accepted the claim; payments the payer's 835 posted before it now decide its state."""
         self._move("accepted", now, cause, f"payer claim number {payer_claim_number}")
-        self.payer_claim_number = payer_claim_number
+        self.payer_claim_number = self.payer_claim_number or payer_claim_number
         self.events.append(events.ClaimAccepted(payer_claim_number))
+        if self.standing_payments:
+            self._settle(now, cause, "the payments posted before the 277CA")
 
     def reject(self, stage: Literal["999", "277CA"], problems: tuple[Problem, ...], now: datetime, cause: str) -> None:
         self._move("rejected", now, cause, f"{stage}: {', '.join(problem.code for problem in problems)}")
@@ -360,6 +401,120 @@ class Claim:
     def replaced_by(self, replacement_id: UUID, now: datetime, cause: str) -> None:
         self._move("replaced", now, cause, f"replaced by claim {replacement_id}")
         self.events.append(events.ClaimReplaced(replacement_id))
+
+    @property
+    def standing_payments(self) -> list[Adjudication]:
+        """The payments the payer has not taken back, in the order they were posted."""
+        return [a for a in self.adjudications if not a.reversed]
+
+    @property
+    def denial(self) -> Denial | None:
+        """The denial to work (the denial queue's item): the latest of a standing payment's, while the claim is
+        denied or partially paid."""
+        if self.state not in ("denied", "partially_paid"):
+            return None
+        standing = [a.payment_id for a in self.standing_payments]
+        kept = [d for d in self.denials if d.payment_id in standing]
+        return max(kept, key=lambda d: standing.index(d.payment_id), default=None)
+
+    def adjudicated(self, adjudication: Adjudication, now: datetime, cause: str) -> None:
+        """The payer's 835 posted a payment to the claim: the standing payments decide its state. A claim
+        replaced or voided meanwhile keeps the payment without moving (the money follows the payer's 835); one
+        being fixed after a rejection is held, so it is not sent again before a person looks; one not yet
+        accepted settles when the 277CA comes."""
+        self.adjudications += (adjudication,)
+        if adjudication.payer_claim_number:  # what a replacement or void cites is the 835's number
+            self.payer_claim_number = adjudication.payer_claim_number
+        note = f"835 trace {adjudication.trace_number}: paid {adjudication.paid} of {adjudication.charge}"
+        if self.state in HOLDABLE:
+            self.held = self.held or "the payer paid it on an 835 while it was being fixed: check before resending"
+        if self.state not in ("accepted", *ADJUDICATED):
+            self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}, posted while {self.state}"))
+            return
+        self._settle(now, cause, note)
+
+    def payment_reversed(
+        self, payment_id: UUID | None, amounts: tuple[Decimal, Decimal, Decimal], now: datetime, cause: str
+    ) -> None:
+        """The payer took a payment back: the standing payments decide again. Without an id (a poster posted the
+        reversal of a payment made before remittance kept them) it takes back only a payment whose charge,
+        payment and patient responsibility (`amounts`, negative) it negates exactly; anything else is a note."""
+        standing = self.standing_payments
+        if payment_id is not None:
+            taken = next((a for a in standing if a.payment_id == payment_id), None)
+        else:
+            taken = next((a for a in standing if a.negates(*amounts)), None)
+        if taken is None:
+            note = f"the payer reversed payment {payment_id or 'of another claim number'}, not one standing here"
+            self.timeline.append(Transition(now, self.state, self.state, cause, note))
+            return
+        self.adjudications = tuple(replace(a, reversed=True) if a is taken else a for a in self.adjudications)
+        note = f"the payer reversed payment {taken.payment_id}"
+        if self.state in ADJUDICATED:
+            self._settle(now, cause, note)
+        else:
+            self.timeline.append(Transition(now, self.state, self.state, cause, note))
+
+    def denied(self, denial: Denial, now: datetime, cause: str) -> None:
+        """A payment's denial in words, for the denial work queue. A second word on the same payment (a
+        redelivery, or remittance's reasons for a CLP02 23 the claim already denied) adds its reasons and
+        publishes nothing again; a denial of a payment not standing is passed over."""
+        existing = next((d for d in self.denials if d.payment_id == denial.payment_id), None)
+        if existing is not None:
+            self.denials = tuple(d.with_reasons(denial.reasons) if d is existing else d for d in self.denials)
+            return
+        if denial.payment_id not in {a.payment_id for a in self.standing_payments}:
+            return
+        self.denials += (denial,)
+        if self.denial == denial:
+            note = f"denied ({denial.category}): {', '.join(denial.reasons)}, {denial.amount} at stake"
+            self.timeline.append(Transition(now, self.state, self.state, cause, note))
+            self.events.append(events.ClaimDenied(denial))
+
+    def _settle(self, now: datetime, cause: str, note: str) -> None:
+        """The claim's state from its standing payments (`adjudication.settlement_of`), with the events that say
+        what became of it: nothing new is published when the same payments decide it as before; a claim
+        leaving `closed` (or left with no payment) says it is reopened, and a denial that decides again is
+        raised again."""
+        settlement = settlement_of(self.standing_payments)
+        was, latest = self.state, settlement.latest
+        self.underpaid_by = settlement.underpaid_by
+        if settlement.outcome is None or latest is None:
+            self.settled_as = ""
+            if was not in ADJUDICATED:  # a predetermination alone: nothing was decided, nothing is undone
+                self.timeline.append(Transition(now, was, was, cause, f"{note}; {'; '.join(settlement.reasons)}"))
+                return
+            self._move("accepted", now, cause, f"{note}: no payment stands, the payer's new answer is awaited")
+            self.events.append(events.ClaimReopened(note))
+            return
+        target = "closed" if settlement.closes else settlement.outcome
+        settled_as = f"{target}|{latest.payment_id}|{settlement.patient_responsibility}|{settlement.reasons}"
+        if (was, self.settled_as) == (target, settled_as):  # the same payment decides it as before
+            self.timeline.append(Transition(now, was, was, cause, note))
+            return
+        self.settled_as = settled_as
+        self._move(settlement.outcome, now, cause, note + "".join(f"; {r}" for r in settlement.reasons))
+        if settlement.outcome == "paid":
+            self.events.append(events.ClaimPaid(latest))
+        elif settlement.outcome == "partially_paid":
+            self.events.append(events.ClaimPartiallyPaid(latest, settlement.reasons))
+        known = any(d.payment_id == latest.payment_id for d in self.denials)
+        if settlement.outcome == "denied" and latest.claim_status == NOT_OUR_CLAIM:
+            self.denied(Denial(latest.payment_id, True, "coordination_of_benefits", NOT_OUR_CLAIM_ACTION,
+                               latest.charge, ("CLP02-23",)), now, cause)  # fmt: skip
+        denial = self.denial
+        undecided_before = settlement.outcome != "paid" and was not in ("denied", "partially_paid")
+        if denial is not None and undecided_before and (known or denial.payment_id != latest.payment_id):
+            self.events.append(events.ClaimDenied(denial))  # kept before it decided the claim: raised now
+        if settlement.closes:
+            reason: Literal["paid_in_full", "moved_to_patient"] = (
+                "moved_to_patient" if settlement.patient_responsibility > 0 else "paid_in_full"
+            )
+            patient = settlement.patient_responsibility
+            self._move("closed", now, cause, f"{reason.replace('_', ' ')} ({patient})")
+            self.events.append(events.ClaimClosed(latest.payment_id, reason, patient))
+        elif was == "closed":
+            self.events.append(events.ClaimReopened(note))
 
     def _refuse_illegal(self, to_state: ClaimState) -> None:
         if to_state not in TRANSITIONS[self.state]:

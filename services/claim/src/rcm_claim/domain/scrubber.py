@@ -19,9 +19,10 @@ from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord, Severity
 from rcm_claim.domain.model import Claim, ClaimLine
 
-# The claims that hold their services: those ready to go or with the payer. A claim still blocked holds
-# nothing, so two claims for one service never block each other: the one that cleared first stands.
-STANDING_STATES = frozenset({"ready", "batched", "submitted", "accepted"})
+# The claims that hold their services: those ready to go, with the payer, or answered by it (a service denied
+# and billed again is a duplicate to the payer). A claim still blocked holds nothing, so two claims for one
+# service never block each other: the one that cleared first stands.
+STANDING_STATES = frozenset({"ready", "batched", "submitted", "accepted", "paid", "partially_paid", "denied", "closed"})
 _ZERO = Decimal(0)
 
 

@@ -11,9 +11,11 @@ import uuid
 from collections.abc import Sequence
 from uuid import UUID
 
+from rcm_claim.domain.adjudication import Adjudication, Denial
 from rcm_claim.domain.copies import Authorization, EligibilityAnswer, EligibilityStatus
 from rcm_claim.domain.corrections import Succession, corrected, live_claim, withdrawn
 from rcm_claim.domain.model import HOLDABLE, Claim, EncounterLine, EncounterVersion
+from rcm_claim.service_layer.answers import followers_of, settle_followers
 from rcm_claim.service_layer.projection import PROJECTION
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
@@ -21,9 +23,11 @@ from rcm_common.envelope import Envelope
 from rcm_common.events import charge as charge_contract
 from rcm_common.events import eligibility as eligibility_contract
 from rcm_common.events import registration as registration_contract
+from rcm_common.events import remittance as remittance_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.messaging import EventHandler
 from rcm_common.replica import replica_handlers
+from rcm_common.types import Clock
 
 Handlers = dict[type[IntegrationEvent], EventHandler[ClaimUnitOfWork]]
 ENCOUNTER_CHARGES = (charge_contract.ChargesCaptured, charge_contract.ChargesCorrected)
@@ -296,3 +300,83 @@ def encounter_version(event: charge_contract.ChargesCaptured | charge_contract.C
         referring_provider_npi=event.referring_provider_npi,
         location=event.location,
     )
+
+
+def remittance_handlers(clock: Clock) -> Handlers:
+    """Remittance's events: the payer's 835 as posted decides the claim (paid, partially paid or denied, closed
+    when no insurance balance is left, reopened when its payment is taken back), and puts its denial in words on
+    it for the denial queue. A payment for a claim still awaiting its 277CA accepts it with the 835's claim
+    number first, letting go the claims that waited for the payer's answer. A payment already on the claim (a
+    redelivery) changes nothing."""
+
+    async def claim_of(uow: ClaimUnitOfWork, claim_id: UUID) -> Claim | None:
+        claim = await uow.claims.get(claim_id)
+        if claim is not None:
+            await uow.lock_patient(claim.patient_id)  # a correction of the encounter waits, or is seen
+            claim = await uow.claims.get(claim_id, for_update=True)
+        return claim
+
+    async def store(uow: ClaimUnitOfWork, claim: Claim) -> None:
+        await uow.claims.save(claim)
+        uow.record_access("update", "claim", claim.id, claim.patient_id)
+
+    async def posted(event: remittance_contract.PaymentPosted, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
+        claim = await claim_of(uow, event.claim_id)
+        if claim is None or any(a.payment_id == event.payment_id for a in claim.adjudications):
+            return
+        now, cause = clock(), cause_of(envelope)
+        if claim.state == "submitted" and event.payer_claim_number:
+            followers = await followers_of(uow, [claim])
+            claim.accept(event.payer_claim_number, now, cause)
+            await settle_followers(uow, claim, followers.get(claim.id, []), now, cause)
+        claim.adjudicated(
+            Adjudication(
+                payment_id=event.payment_id,
+                trace_number=event.trace_number,
+                payer_claim_number=event.payer_claim_number,
+                claim_status=event.claim_status,
+                charge=event.charge,
+                paid=event.paid,
+                allowed=event.allowed,
+                patient_responsibility=event.patient_responsibility,
+                paid_lines=tuple(line.line_control_number or line.procedure_code for line in event.lines if line.paid),
+                denied_lines=event.denied_lines,
+                underpaid_by=event.underpaid_by,
+                posted_at=now,
+            ),
+            now,
+            cause,
+        )
+        await store(uow, claim)
+
+    async def denied(event: remittance_contract.ClaimDenied, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
+        claim = await claim_of(uow, event.claim_id)
+        if claim is None:
+            return
+        now = clock()
+        denial = Denial(
+            payment_id=event.payment_id,
+            whole_claim=event.whole_claim,
+            category=event.category,
+            suggested_action=event.suggested_action,
+            amount=event.amount_denied,
+            reasons=tuple(dict.fromkeys(f"{d.group}-{d.reason}" for d in event.denials)),
+        )
+        claim.denied(denial, now, cause_of(envelope))
+        await store(uow, claim)
+
+    async def reversed_(
+        event: remittance_contract.ClaimPaymentReversed, envelope: Envelope, uow: ClaimUnitOfWork
+    ) -> None:
+        claim = await claim_of(uow, event.claim_id)
+        if claim is None:
+            return
+        amounts = (event.charge, event.paid, event.patient_responsibility)
+        claim.payment_reversed(event.reversed_payment_id, amounts, clock(), cause_of(envelope))
+        await store(uow, claim)
+
+    return {
+        remittance_contract.PaymentPosted: posted,
+        remittance_contract.ClaimDenied: denied,
+        remittance_contract.ClaimPaymentReversed: reversed_,
+    }

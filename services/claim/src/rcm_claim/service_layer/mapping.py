@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rcm_claim.domain import events
+from rcm_claim.domain.adjudication import Adjudication
 from rcm_claim.domain.model import Claim
 from rcm_common.events import claim as contract
 from rcm_common.events.base import IntegrationEvent
@@ -94,4 +95,35 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
             )
         case events.ClaimVoided(reason=reason, void_sent=void_sent):
             return contract.ClaimVoided(**subject, encounter_id=claim.encounter_id, reason=reason, void_sent=void_sent)
+        case events.ClaimPaid(adjudication=adjudication):
+            return contract.ClaimPaid(**subject, **_adjudicated(adjudication))
+        case events.ClaimPartiallyPaid(adjudication=adjudication, reasons=reasons):
+            return contract.ClaimPartiallyPaid(**subject, **_adjudicated(adjudication), reasons=reasons)
+        case events.ClaimDenied(denial=denial):
+            return contract.ClaimDenied(
+                **subject,
+                payment_id=denial.payment_id,
+                whole_claim=denial.whole_claim,
+                category=denial.category,
+                suggested_action=denial.suggested_action,
+                amount_denied=denial.amount,
+                reasons=denial.reasons,
+            )
+        case events.ClaimClosed(payment_id=payment_id, reason=reason, patient_responsibility=patient_responsibility):
+            return contract.ClaimClosed(
+                **subject, payment_id=payment_id, reason=reason, patient_responsibility=patient_responsibility
+            )
+        case events.ClaimReopened(note=note):
+            return contract.ClaimReopened(**subject, note=note)
     raise TypeError(f"no contract event is mapped for {type(event).__name__}")
+
+
+def _adjudicated(adjudication: Adjudication) -> dict[str, Any]:
+    return {
+        "payment_id": adjudication.payment_id,
+        "payer_claim_number": adjudication.payer_claim_number,
+        "claim_status": adjudication.claim_status,
+        "paid": adjudication.paid,
+        "allowed": adjudication.allowed,
+        "patient_responsibility": adjudication.patient_responsibility,
+    }

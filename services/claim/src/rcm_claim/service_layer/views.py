@@ -289,6 +289,32 @@ class ClaimSummary(BaseModel):
         )
 
 
+class AdjudicationPublic(BaseModel):
+    """A payment the payer's 835 posted to the claim (remittance's claim payment), reversed or standing."""
+
+    payment_id: UUID
+    trace_number: str
+    claim_status: str
+    charge: Money
+    paid: Money
+    allowed: Money
+    patient_responsibility: Money
+    paid_lines: list[str]
+    denied_lines: list[str]
+    underpaid_by: Money | None
+    posted_at: datetime
+    reversed: bool
+
+
+class DenialPublic(BaseModel):
+    payment_id: UUID
+    whole_claim: bool
+    category: str
+    suggested_action: str
+    amount: Money
+    reasons: list[str]
+
+
 class ClaimPublic(ClaimSummary):
     coverage_id: UUID
     responsibility: Responsibility
@@ -303,6 +329,9 @@ class ClaimPublic(ClaimSummary):
     billing_notes: BillingNotesPublic
     lines: list[LinePublic]
     scrub: ScrubPublic | None
+    adjudications: list[AdjudicationPublic]
+    denial: DenialPublic | None
+    underpaid_by: Money | None
     timeline: list[StepPublic]
     revision: int
 
@@ -324,6 +353,18 @@ class ClaimPublic(ClaimSummary):
             billing_notes=BillingNotesPublic.model_validate(dataclasses.asdict(claim.billing_notes)),
             lines=[LinePublic.of(line) for line in claim.lines],
             scrub=ScrubPublic.of(record) if record is not None else None,
+            adjudications=[
+                AdjudicationPublic.model_validate(
+                    dataclasses.asdict(a) | {"paid_lines": list(a.paid_lines), "denied_lines": list(a.denied_lines)}
+                )
+                for a in claim.adjudications
+            ],
+            denial=(
+                DenialPublic.model_validate(dataclasses.asdict(claim.denial) | {"reasons": list(claim.denial.reasons)})
+                if claim.denial is not None
+                else None
+            ),
+            underpaid_by=claim.underpaid_by,
             timeline=[
                 StepPublic(at=s.at, from_state=s.from_state, to_state=s.to_state, cause=s.cause, note=s.note)
                 for s in claim.timeline

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
@@ -54,6 +55,8 @@ class ProviderAdjustmentKept:
 @dataclass(frozen=True, slots=True)
 class Posted:
     posting: Posting
+    denied_lines: tuple[str, ...]  # the lines paid nothing for a denial, by control number (else code)
+    underpaid_by: Decimal | None  # allowed below the contract by more than the tolerance
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,11 +232,20 @@ class ClaimPayment:
                 self.reverses_id = reverses.payment_id
             self.events.append(Reversed(self.reverses_id, posting))
             return
-        self.events.append(Posted(posting))
         denials = denials_of(self.advice, posting, codes)
+        underpayment = underpayment_of(self.advice, posting, match.claim, tolerance)
+        denied_lines: tuple[str, ...] = ()
+        if denials is not None and denials.whole_claim:  # every line the claim payment carries
+            denied_lines = tuple(
+                dict.fromkeys(line.line_control_number or line.procedure_code for line in posting.lines)
+            )
+        elif denials is not None:
+            denied_lines = tuple(
+                dict.fromkeys(d.line_control_number or d.procedure_code or "" for d in denials.denials)
+            )
+        self.events.append(Posted(posting, denied_lines, underpayment.shortfall if underpayment is not None else None))
         if denials is not None:
             self.events.append(Denied(denials))
-        underpayment = underpayment_of(self.advice, posting, match.claim, tolerance)
         if underpayment is not None:
             self.events.append(Underpaid(underpayment))
 

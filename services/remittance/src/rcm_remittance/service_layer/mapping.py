@@ -30,7 +30,7 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
                 fiscal_period_date=adjustment.fiscal_period_date,
                 claim_id=claim_id,
             )
-        case model.ClaimPayment(), model.Posted(posting=posting):
+        case model.ClaimPayment(), model.Posted(posting=posting, denied_lines=denied_lines, underpaid_by=underpaid_by):
             return contract.PaymentPosted(
                 **_claim_payment(aggregate),
                 payment_date=aggregate.payment_date,
@@ -46,6 +46,8 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
                 adjustments=_adjustments(posting.adjustments),
                 remark_codes=posting.remark_codes,
                 lines=tuple(_line(line) for line in posting.lines),
+                denied_lines=denied_lines,
+                underpaid_by=underpaid_by,
             )
         case model.ClaimPayment(), model.Denied(denials=denials):
             return contract.ClaimDenied(

@@ -1,0 +1,103 @@
+"""What the payer's 835 did to a claim, as the remittance service posted it: each payment (an adjudication)
+with the lines it paid and denied, and each payment's denial in words. The claim's state follows from all the
+payments that stand (none reversed), in the order they were posted (`settlement_of`):
+
+- each line's latest word decides it: denied (by a line denial, or a whole-claim denial, CLP02 4, or 23: not
+  the payer's claim) or paid (a later payment supersedes a denial, as a reconsideration or an overturned
+  appeal does, and pays only the lines it names: a claim split into parts is decided by all of them);
+- every line denied: `denied`; some lines denied, or an allowed amount below the contract: `partially_paid`;
+  else `paid`, and closed when every paying payment was processed and not forwarded to another payer (CLP02
+  1, 2, 3), with the patient's responsibility summed over them;
+- a predetermination (CLP02 25) prices and pays nothing, and decides nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+Outcome = Literal["paid", "partially_paid", "denied"]
+DENIED = "4"
+NOT_OUR_CLAIM = "23"  # the payer says another should pay it, and forwarded it
+WHOLE_CLAIM_DENIALS = frozenset({DENIED, NOT_OUR_CLAIM})
+PREDETERMINATION = "25"
+CLOSING_STATUSES = frozenset({"1", "2", "3"})  # processed, and not forwarded to another payer
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class Adjudication:
+    payment_id: UUID
+    trace_number: str  # the 835's TRN02
+    payer_claim_number: str  # CLP07
+    claim_status: str  # CLP02
+    charge: Decimal
+    paid: Decimal
+    allowed: Decimal
+    patient_responsibility: Decimal
+    paid_lines: tuple[str, ...]  # the lines it paid something on, by control number
+    denied_lines: tuple[str, ...]  # the lines it paid nothing for a denial, as remittance judged them
+    underpaid_by: Decimal | None  # allowed below the contract, as remittance judged it
+    posted_at: datetime
+    reversed: bool = False
+
+    def negates(self, charge: Decimal, paid: Decimal, patient_responsibility: Decimal) -> bool:
+        """Whether a reversal of these amounts takes this payment back exactly."""
+        return (self.charge, self.paid, self.patient_responsibility) == (-charge, -paid, -patient_responsibility)
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    payment_id: UUID
+    whole_claim: bool
+    category: str
+    suggested_action: str
+    amount: Decimal
+    reasons: tuple[str, ...]  # GROUP-CARC, e.g. CO-197
+
+    def with_reasons(self, reasons: Sequence[str]) -> Denial:
+        return Denial(self.payment_id, self.whole_claim, self.category, self.suggested_action, self.amount,
+                      tuple(dict.fromkeys((*self.reasons, *reasons))))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What the standing payments make of the claim: its outcome (None when no payment decides), whether no
+    insurance balance is left, why it is not simply paid, the patient's responsibility, the shortfall against
+    the contract, and the payment the events name (the latest deciding)."""
+
+    outcome: Outcome | None
+    closes: bool
+    reasons: tuple[str, ...]
+    patient_responsibility: Decimal
+    underpaid_by: Decimal | None
+    latest: Adjudication | None
+
+
+def settlement_of(standing: Sequence[Adjudication]) -> Settlement:
+    deciding = [a for a in standing if a.claim_status != PREDETERMINATION]
+    if not deciding:
+        return Settlement(None, False, ("a predetermination: priced, nothing paid",), ZERO, None, None)
+    latest = deciding[-1]
+    last_word: dict[str, bool] = {}  # line: denied by its latest mention, whichever payment made it
+    for payment in deciding:
+        last_word |= {line: True for line in payment.denied_lines} | {line: False for line in payment.paid_lines}
+    paying = [a for a in deciding if a.claim_status not in WHOLE_CLAIM_DENIALS]
+    if (last_word and all(last_word.values())) or (not last_word and latest.claim_status in WHOLE_CLAIM_DENIALS):
+        why = ("not the payer's claim: forwarded to another payer",) if latest.claim_status == NOT_OUR_CLAIM else ()
+        return Settlement("denied", False, why, latest.patient_responsibility, None, latest)
+    open_denied = [line for line, denied in last_word.items() if denied]
+    underpaid = sum((a.underpaid_by for a in paying if a.underpaid_by is not None), ZERO)
+    reasons: list[str] = []
+    if open_denied:
+        reasons.append(f"lines denied: {', '.join(open_denied)}")
+    if underpaid:
+        reasons.append(f"allowed {underpaid} below the contract")
+    outcome: Outcome = "partially_paid" if reasons else "paid"
+    closes = outcome == "paid" and all(a.claim_status in CLOSING_STATUSES for a in paying)
+    patient = sum((a.patient_responsibility for a in paying), ZERO)
+    return Settlement(outcome, closes, tuple(reasons), patient, underpaid or None, latest)

@@ -89,7 +89,7 @@ async def test_a_paid_visit_is_posted_to_its_claim_and_lines_with_the_patients_s
         claim = await claim_of(biller, encounter_id, "accepted")
 
     [payment] = await payments_of(local, claim["id"])
-    events = await events_until(servers, REMITTANCE_EVENTS, claim["id"], "rcm.remittance.payment_posted")
+    events = await events_until(servers, REMITTANCE_EVENTS, claim["id"], "rcm.remittance.payment_posted", within=60)
     [posted] = events
 
     assert (payment["state"], payment["matched_by"]) == ("posted", "patient_control_number")

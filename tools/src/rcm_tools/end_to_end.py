@@ -83,7 +83,10 @@ async def events_until(servers: str, topic: str, subject: str, until: str, withi
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:
+        await consumer.topics()  # the cluster's metadata fetched now, so the topic's partitions are all known
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            raise AssertionError(f"the broker at {servers} has no topic {topic}")
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         async with asyncio.timeout(within):

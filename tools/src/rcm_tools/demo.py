@@ -30,9 +30,18 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.service_layer.views import PayerDocument
 from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
+from rcm_common.events import claim as claim_events
 from rcm_common.events.base import IntegrationEvent, UnknownEventType, event_model
 from rcm_common.events.charge import ChargesCaptured
-from rcm_common.events.claim import ClaimAccepted, ClaimCreated, ClaimScrubFailed, ClaimSubmitted
+from rcm_common.events.claim import (
+    ClaimAccepted,
+    ClaimClosed,
+    ClaimCreated,
+    ClaimPaid,
+    ClaimPartiallyPaid,
+    ClaimScrubFailed,
+    ClaimSubmitted,
+)
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified
 from rcm_common.events.registration import CoverageAdded, PatientRegistered
 from rcm_common.events.remittance import ClaimDenied, PaymentPosted, UnderpaymentDetected
@@ -292,6 +301,12 @@ def summarize(event: IntegrationEvent) -> str:
             f"claim={event.claim_id} status={event.claim_status} paid={event.paid} allowed={event.allowed} "
             f"deductible={share.deductible} coinsurance={share.coinsurance} copay={share.copay}"
         )
+    if isinstance(event, ClaimPaid | ClaimPartiallyPaid):
+        return f"status={event.claim_status} paid={event.paid} patient={event.patient_responsibility}"
+    if isinstance(event, ClaimClosed):
+        return f"reason={event.reason} to_patient={event.patient_responsibility}"
+    if isinstance(event, claim_events.ClaimDenied):
+        return f"category={event.category} reasons={','.join(event.reasons)} denied={event.amount_denied}"
     if isinstance(event, UnderpaymentDetected):
         return f"claim={event.claim_id} expected_allowed={event.expected_allowed} allowed={event.allowed}"
     if isinstance(event, ClaimDenied):

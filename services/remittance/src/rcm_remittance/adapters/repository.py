@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select, tuple_, update
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -271,7 +271,7 @@ class SqlRemittances:
         if for_update:
             query = query.with_for_update()
         row = (await self._session.scalars(query.execution_options(populate_existing=True))).first()
-        return await self._remittance(row) if row is not None else None
+        return (await self._remittances([row]))[0] if row is not None else None
 
     async def save(self, remittance: Remittance) -> None:
         key = str(remittance.remittance_id)
@@ -311,11 +311,12 @@ class SqlRemittances:
 
     async def with_traces(self, traces: Collection[str]) -> list[Remittance]:
         """The remittances paid under these TRN02s (the traces deposits show)."""
-        found = []
+        rows: list[RemittanceRow] = []
         for chunk in _chunks(sorted(traces)):
-            query = select(RemittanceRow).where(col(RemittanceRow.trace_number).in_(chunk))
-            found += [await self._remittance(row) for row in (await self._session.scalars(query)).all()]
-        return found
+            rows += (
+                await self._session.scalars(select(RemittanceRow).where(col(RemittanceRow.trace_number).in_(chunk)))
+            ).all()
+        return await self._remittances(rows)
 
     async def search(
         self,
@@ -337,16 +338,22 @@ class SqlRemittances:
         if date_to is not None:
             query = query.where(col(RemittanceRow.payment_date) <= date_to)
         query = query.order_by(col(RemittanceRow.received_at).desc(), col(RemittanceRow.id)).limit(limit).offset(offset)
-        return [await self._remittance(row) for row in (await self._session.scalars(query)).all()]
+        return await self._remittances((await self._session.scalars(query)).all())
 
-    async def _remittance(self, row: RemittanceRow) -> Remittance:
-        adjustments = (
-            await self._session.scalars(
+    async def _remittances(self, rows: Sequence[RemittanceRow]) -> list[Remittance]:
+        """The remittances of these rows, their PLB adjustments read in one query for them all."""
+        adjustments: dict[str, list[ProviderAdjustmentRow]] = {row.id: [] for row in rows}
+        for chunk in _chunks(list(adjustments)):
+            query = (
                 select(ProviderAdjustmentRow)
-                .where(col(ProviderAdjustmentRow.remittance_id) == row.id)
-                .order_by(col(ProviderAdjustmentRow.position))
+                .where(col(ProviderAdjustmentRow.remittance_id).in_(chunk))
+                .order_by(col(ProviderAdjustmentRow.remittance_id), col(ProviderAdjustmentRow.position))
             )
-        ).all()
+            for adjustment in (await self._session.scalars(query)).all():
+                adjustments[adjustment.remittance_id].append(adjustment)
+        return [self._remittance(row, adjustments[row.id]) for row in rows]
+
+    def _remittance(self, row: RemittanceRow, adjustments: Sequence[ProviderAdjustmentRow]) -> Remittance:
         advice = RemittanceAdvice(
             position=row.position,
             payer_id=row.payer_id,
@@ -519,27 +526,6 @@ class SqlClaimPayments:
         )
         return [UUID(id_) for id_ in (await self._session.scalars(query)).all()]
 
-    async def waiting_reversals(self, keys: Collection[tuple[str, str, str]]) -> list[ClaimPayment]:
-        """The unmatched reversals of these payers' claims (payer, CLP01, CLP07), the earliest first."""
-        columns = (
-            col(ClaimPaymentRow.payer_id),
-            col(ClaimPaymentRow.patient_control_number),
-            col(ClaimPaymentRow.payer_claim_number),
-        )
-        query = (
-            select(ClaimPaymentRow)
-            .where(
-                tuple_(*columns).in_(list(keys)),
-                col(ClaimPaymentRow.state) == "unmatched",
-                col(ClaimPaymentRow.status) == "22",
-            )
-            .join(RemittanceRow, col(RemittanceRow.id) == col(ClaimPaymentRow.remittance_id))
-            .order_by(col(RemittanceRow.received_at), col(RemittanceRow.id), col(ClaimPaymentRow.position))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return [self._payment(row) for row in (await self._session.scalars(query)).all()]
-
     async def search(
         self,
         *,
@@ -569,15 +555,6 @@ class SqlClaimPayments:
                 col(ClaimPaymentRow.position),
             )
         return [self._payment(row) for row in (await self._session.scalars(query.limit(limit).offset(offset))).all()]
-
-    async def totals(self, remittance_id: UUID) -> dict[str, Any]:
-        """The remittance's kept claim payments: how many and their paid sum, by state."""
-        query = (
-            select(col(ClaimPaymentRow.state), func.count(), func.coalesce(func.sum(col(ClaimPaymentRow.paid)), 0))
-            .where(col(ClaimPaymentRow.remittance_id) == str(remittance_id))
-            .group_by(col(ClaimPaymentRow.state))
-        )
-        return {state: (count, paid) for state, count, paid in await self._session.execute(query)}
 
     def _values(self, payment: ClaimPayment, position: int | None) -> dict[str, Any]:
         advice, key = payment.advice, str(payment.payment_id)

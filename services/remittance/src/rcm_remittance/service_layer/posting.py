@@ -63,12 +63,13 @@ class Poster:
     actor: str = "system:remittance-poster"
 
     async def run_once(self) -> int:
-        """Post every remittance waiting; returns how many claim payments were posted. A remittance that cannot
-        be posted does not stop the others: one that fails for a reason trying again will not mend is marked
-        failed, with the reason, for a person; one that met a passing conflict is tried again next round."""
-        posted = await self.rematch()
+        """Post every remittance waiting, then what waited unmatched and can be posted now; returns how many
+        claim payments were posted. A remittance that cannot be posted does not stop the others: one that fails
+        for a reason trying again will not mend is marked failed, with the reason, for a person; one that met a
+        passing conflict is tried again next round."""
         async with self.uow() as uow:
             waiting = await uow.remittances.postable()
+        posted = 0
         for remittance_id in waiting:
             try:
                 posted += await self.post(remittance_id)
@@ -78,13 +79,14 @@ class Poster:
                     continue
                 logger.exception("remittance %s cannot be posted; it is marked failed", remittance_id)
                 await self._mark_failed(remittance_id, error)
-        return posted
+        return posted + await self.rematch()
 
     async def rematch(self) -> int:
         """Post the unmatched claim payments that can be now, in the order they came (their remittance's
         arrival, then the 835's): a payment whose claim has become known (an 835 may come before the claim
-        service's events reach this service), a reversal whose payment has been posted (by hand, or released
-        late). Each in a transaction of its own: one that cannot be posted holds up nothing, and stays."""
+        service's events reach this service), a reversal whose payment has been posted (just now, by hand, or
+        from a file released late), so a reversal always follows the payment it takes back. Each in a
+        transaction of its own: one that cannot be posted holds up nothing, and stays."""
         async with self.uow() as uow:
             candidates = await uow.payments.rematchable(REMATCHED_AT_ONCE)
         posted = 0
@@ -147,10 +149,6 @@ class Poster:
                 batch = advice.claims[start : start + self.batch_size]
                 if batch:
                     posted += await self._post_batch(uow, locked, batch, occurrences, start)
-                elif locked.claims_done < locked.claim_count:
-                    raise RemittanceError(
-                        f"its file holds {len(advice.claims)} claim payments, not {locked.claim_count}"
-                    )
                 if locked.claims_done == locked.claim_count:
                     kept_before = await _kept_before(uow, locked)
                     locked.finish(await self._adjustment_claims(uow, advice), kept_before, self.clock())
@@ -225,9 +223,6 @@ class Poster:
         for original in taken_back:
             if original.payment_id not in fresh_ids:
                 await uow.payments.mark_reversed(original)
-        await self._post_waiting_reversals(
-            uow, [p for p in fresh if p.state == "posted" and not p.advice.is_reversal], index, now
-        )
         posted = sum(1 for payment in fresh if payment.state == "posted")
         remittance.worked(len(batch), posted, len(fresh) - posted, len(batch) - len(fresh))
         return posted
@@ -240,23 +235,6 @@ class Poster:
         for payment in await uow.payments.reversible({_reversal_key(p) for p in reversals}):
             found[_reversal_key(payment)].append(payment)
         return found
-
-    async def _post_waiting_reversals(
-        self, uow: RemittanceUnitOfWork, posted: Sequence[ClaimPayment], index: CopyIndex, now: datetime
-    ) -> None:
-        """Reversals that came before the payments they take back (a held file released after the correction's,
-        say) waited unmatched: each that negates a payment just posted is posted now, after it."""
-        keys = {_reversal_key(payment) for payment in posted}
-        if not keys:
-            return
-        just_posted: defaultdict[ReversalKey, list[ClaimPayment]] = defaultdict(list)
-        for payment in posted:
-            just_posted[_reversal_key(payment)].append(payment)
-        for reversal in await uow.payments.waiting_reversals(keys):
-            original = _reversed_payment(reversal, just_posted)
-            if original is not None and await self._post_reversal(uow, reversal, original, index, now):
-                await uow.payments.save(reversal)
-                await uow.payments.mark_reversed(original)
 
     async def _post_reversal(
         self,

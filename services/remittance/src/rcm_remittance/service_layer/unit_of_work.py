@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from rcm_common.uow import UnitOfWork
@@ -80,8 +80,6 @@ class ClaimPayments(Protocol):
 
     async def mark_reversed(self, payment: ClaimPayment) -> None: ...
 
-    async def waiting_reversals(self, keys: Collection[tuple[str, str, str]]) -> list[ClaimPayment]: ...
-
     async def rematchable(self, limit: int) -> list[UUID]: ...
 
     async def patients_of_file(self, file_id: UUID) -> list[UUID]: ...
@@ -95,8 +93,6 @@ class ClaimPayments(Protocol):
         limit: int = 100,
         offset: int = 0,
     ) -> list[ClaimPayment]: ...
-
-    async def totals(self, remittance_id: UUID) -> dict[str, Any]: ...
 
 
 class Deposits(Protocol):

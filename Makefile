@@ -60,6 +60,21 @@ $(ASYNCAPI_PARSER): tools/asyncapi/package-lock.json
 		npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm is not installed: the AsyncAPI parser's check of contracts/asyncapi is skipped" >&2; fi
 
+# The claim service's tests read its appeal letters back with poppler's pdftotext and pdftoppm. Where pdftoppm is
+# on the PATH this prerequisite is empty and costs nothing; where it is not, apt-get installs poppler-utils when
+# it can (root), else the reason is printed and those tests fail saying what to install.
+POPPLER_UTILS := $(if $(shell command -v pdftoppm 2>/dev/null),,poppler-utils)
+
+poppler-utils:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing poppler-utils (pdftoppm, pdftotext) for the claim service's appeal letter tests" >&2; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get install -y -qq --no-install-recommends poppler-utils \
+			|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils; }; } >/dev/null \
+			|| echo "apt-get could not install poppler-utils: the appeal letter tests will fail" >&2; \
+	else echo "pdftoppm is missing and only root with apt-get can install it here: install poppler-utils" \
+		"(the appeal letter tests fail without it)" >&2; fi
+
 $(LOCKFILE):
 	@echo "$(LOCKFILE) is missing: run 'make lock' and commit it" >&2; exit 1
 
@@ -77,7 +92,7 @@ status: install
 	$(RCM) status
 
 # pytest exits 5 when it collects nothing: like any non-zero exit, that fails the target.
-test: install $(ASYNCAPI_PARSER)
+test: install $(ASYNCAPI_PARSER) $(POPPLER_UTILS)
 	$(RUN) pytest
 
 lint: install

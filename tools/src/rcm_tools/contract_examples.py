@@ -15,6 +15,7 @@ from rcm_common.events import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured, ChargesCorrected, ChargesHeld, ChargesVoided
 from rcm_common.events.claim import (
     ClaimAccepted,
+    ClaimAppealed,
     ClaimClosed,
     ClaimCreated,
     ClaimPaid,
@@ -26,6 +27,8 @@ from rcm_common.events.claim import (
     ClaimStatusUpdated,
     ClaimSubmitted,
     ClaimVoided,
+    ClaimWriteOffRequested,
+    PatientResponsibilityTransferred,
 )
 from rcm_common.events.claim import ClaimDenied as ClaimDeniedByPayer
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
@@ -63,6 +66,10 @@ _CLAIM: Final[dict[str, Any]] = {
 }
 _REMITTANCE_ID = "9e4b2d7a-1c5f-4a83-b6e2-7d0c3f8a1b59"
 _TRACE = "PSH0000417"
+_N54: Final = {
+    "code": "N54",
+    "description": "The claim does not match the services that were precertified or authorised.",
+}
 _PAYMENT: Final[dict[str, Any]] = {
     **_CLAIM,
     "payment_id": "2f7a9c1e-8b3d-4e65-a4c2-6d1b9e0f3a78",
@@ -416,6 +423,31 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "patient_responsibility": "30.34",
     },
     ClaimReopened: {**_CLAIM, "note": f"the payer reversed payment {_PAYMENT['payment_id']}"},
+    ClaimAppealed: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "appeal_number": 1,
+        "level": 1,
+        "category": "authorisation",
+        "reasons": ["CO-197"],
+        "amount_at_stake": "412.00",
+        "deadline": "2027-05-31",
+    },
+    PatientResponsibilityTransferred: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "amount": "85.00",
+        "basis": "waiver_on_file",
+        "category": "medical_necessity",
+        "reasons": ["CO-50"],
+    },
+    ClaimWriteOffRequested: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "amount": "30.00",
+        "category": "bundling",
+        "reasons": ["CO-97"],
+    },
     ClaimReplaced: {**_CLAIM, "replacement_claim_id": "6c2f8a1d-4e9b-4d37-b5a0-1e7c3f9d2a86", "encounter_version": 2},
     ClaimVoided: {**_CLAIM, "encounter_id": _ENCOUNTER_ID, "reason": "encounter_voided", "void_sent": False},
     RemittanceReceived: {
@@ -466,6 +498,7 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
                 "reason": "197",
                 "description": "No precertification, authorisation or notification on file.",
                 "remark_codes": ["N54"],
+                "remarks": [_N54],
                 "category": "authorisation",
                 "amount": "185.00",
             },
@@ -476,6 +509,7 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
                 "reason": "197",
                 "description": "No precertification, authorisation or notification on file.",
                 "remark_codes": ["N54"],
+                "remarks": [_N54],
                 "category": "authorisation",
                 "amount": "30.00",
             },

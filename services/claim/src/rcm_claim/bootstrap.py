@@ -10,6 +10,7 @@ import httpx
 from faststream.kafka import KafkaBroker
 
 from rcm_claim.adapters.acknowledgment_x12 import claim_answers, set_verdicts, status_answers
+from rcm_claim.adapters.appeal_letter import AppealTemplates, load_appeal_templates
 from rcm_claim.adapters.claim_837 import BillableClaim, Sender, write_batch
 from rcm_claim.adapters.clearinghouse import HttpClearinghouse
 from rcm_claim.adapters.status_276 import write_status_request
@@ -49,6 +50,7 @@ class Claim(Kernel[ClaimSettings, SqlClaimUnitOfWork]):
     submit claims, read the 277CAs and follow unpaid claims up."""
 
     scrubber: Scrubber
+    appeal_templates: AppealTemplates  # the practice's appeal letters, checked when the service starts
     submitter: Submitter
     acknowledger: Acknowledger
     follow_up: FollowUp
@@ -88,7 +90,7 @@ def bootstrap(
 ) -> Claim:
     """The service; `gateway` stands in for the clearinghouse's HTTP API where a test gives one."""
     settings = settings or ClaimSettings()
-    scrubber = Scrubber(RULES, clock)
+    scrubber = Scrubber(RULES, clock, settings.risk_settings())
     http_client = None
     if gateway is None:
         http_client = settings.http_client()
@@ -116,6 +118,7 @@ def bootstrap(
         acknowledger=Acknowledger(worker_uow, gateway, claim_answers, clock),
         follow_up=FollowUp(worker_uow, gateway, write_276, status_answers, clock, settings.status_batch_size),
         http_client=http_client,
+        appeal_templates=load_appeal_templates(settings.appeal_templates_dir),
     )
     claim.subscribe(
         {

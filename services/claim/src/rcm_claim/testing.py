@@ -8,7 +8,7 @@ import copy
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -19,17 +19,28 @@ from rcm_claim.bootstrap import Claim as ClaimService
 from rcm_claim.bootstrap import bootstrap
 from rcm_claim.config import ClaimSettings
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
+from rcm_claim.domain.adjudication import ZERO, Adjudication
 from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
+from rcm_claim.domain.denial_risk import DecidedService, services_decided
 from rcm_claim.domain.directories import Address, BillingProvider, PayerProfile, Provider, ProviderDirectory
-from rcm_claim.domain.model import Claim, ClaimState
+from rcm_claim.domain.findings import ScrubRecord
+from rcm_claim.domain.model import NOT_FILED, Claim, ClaimState, EncounterLine, EncounterVersion
 from rcm_claim.entrypoints.app import create_app
-from rcm_claim.service_layer.handlers import charge_handlers, eligibility_handlers, registration_handlers
+from rcm_claim.service_layer.handlers import (
+    charge_handlers,
+    eligibility_handlers,
+    registration_handlers,
+    remittance_handlers,
+)
 from rcm_claim.service_layer.mapping import to_integration_event
 from rcm_common.audit import consumer_audit
 from rcm_common.envelope import new_envelope
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured
+from rcm_common.events.remittance import AdjustmentPosted, LinePosted, PatientShare, PaymentPosted, Remark
+from rcm_common.events.remittance import ClaimDenied as RemittanceClaimDenied
+from rcm_common.events.remittance import Denial as RemittanceDenial
 from rcm_common.testing import (
     InMemoryAggregates,
     InMemoryControlNumbers,
@@ -154,6 +165,28 @@ class FakeClaims(InMemoryAggregates[Claim]):
 
         return sorted(self._matching(due), key=lambda claim: (claim.in_state_since, str(claim.id)))[:limit]
 
+    async def with_open_denials(
+        self, *, category: str | None = None, payer_id: str | None = None, limit: int
+    ) -> list[Claim]:
+        found = [
+            (claim.denied_on(denial), str(claim.id), claim)
+            for claim in self._matching(lambda claim: claim.open_denial is not None)
+            if (denial := claim.open_denial) is not None
+            and category in (None, denial.category)
+            and payer_id in (None, claim.payer_id)
+        ]
+        return [claim for *_, claim in sorted(found, key=lambda found: found[:2])][:limit]
+
+    async def not_filed(self, payer_id: str, *, serviced_on_or_before: date, limit: int) -> list[Claim]:
+        def unfiled(claim: Claim) -> bool:
+            return (
+                claim.payer_id == payer_id
+                and claim.state in NOT_FILED
+                and claim.date_of_service <= serviced_on_or_before
+            )
+
+        return sorted(self._matching(unfiled), key=lambda claim: (claim.date_of_service, str(claim.id)))[:limit]
+
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
         moved = await self.for_patient(merged_patient_id)
         for claim in moved:
@@ -164,6 +197,27 @@ class FakeClaims(InMemoryAggregates[Claim]):
     def _matching(self, keep: Any) -> list[Claim]:
         found = [claim for claim in self.rows.values() if keep(claim)]
         return [copy.deepcopy(claim) for claim in sorted(found, key=lambda claim: claim.timeline[0].at)]
+
+
+class FakeDecidedServices:
+    """The denial-risk history in memory, its diagnosis categories kept as they are."""
+
+    def __init__(self) -> None:
+        self.by_claim: dict[UUID, list[DecidedService]] = {}
+
+    def diagnosis_key(self, category: str) -> str:
+        return category
+
+    async def record(self, claim: Claim) -> None:
+        self.by_claim[claim.id] = [service for _, service in services_decided(claim)]
+
+    async def for_payer(self, payer_id: str, *, since: date) -> tuple[DecidedService, ...]:
+        return tuple(
+            service
+            for services in self.by_claim.values()
+            for service in services
+            if service.payer_id == payer_id and service.decided_on > since
+        )
 
 
 class FakeBatches:
@@ -238,6 +292,7 @@ class FakeStore(RecordedStore):
     acknowledgment_files: FakeAcknowledgmentFiles = field(default_factory=FakeAcknowledgmentFiles)
     control_numbers: InMemoryControlNumbers = field(default_factory=InMemoryControlNumbers)
     directories: FakeDirectories = field(default_factory=FakeDirectories)
+    decided_services: FakeDecidedServices = field(default_factory=FakeDecidedServices)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
@@ -259,6 +314,7 @@ class FakeUnitOfWork(RecordingUnitOfWork):
         self.acknowledgment_files = store.acknowledgment_files
         self.control_numbers = store.control_numbers
         self.directories = store.directories
+        self.decided_services = store.decided_services
         self.locked: list[UUID] = []
 
     async def lock_patient(self, patient_id: UUID) -> None:
@@ -311,7 +367,10 @@ class ClaimApi(InProcessApp[ClaimService]):
     async def feed(self, *events: IntegrationEvent) -> None:
         """Apply upstream events as the consumers do, each in a unit of work of its own."""
         scrubber = self.claim.scrubber
-        handlers = registration_handlers(scrubber) | eligibility_handlers(scrubber) | charge_handlers(scrubber)
+        handlers = (
+            registration_handlers(scrubber) | eligibility_handlers(scrubber) | charge_handlers(scrubber)
+            | remittance_handlers(self.claim.clock)
+        )  # fmt: skip
         for event in events:
             async with self.claim.uow(audit=consumer_audit("claim")()) as uow:
                 producer = type(event).__module__.rpartition(".")[2]  # rcm_common.events.<producer>
@@ -337,3 +396,107 @@ async def running_claim(
     app = create_app(service=bootstrap(config, gateway=gateway, clock=clock))
     async with serving(app, "http://claim.test") as client:
         yield ClaimApi(app, client, private_pem, app.state.claim, default_roles=("biller",))
+
+
+# A claim the payer accepted and the payments an 835 may post to it, for the tests of what follows adjudication.
+ADJUDICATED_AT: Final = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+ENCOUNTER = EncounterVersion(
+    encounter_id=uuid.uuid4(), version=1, patient_id=uuid.uuid4(), coverage_id=uuid.uuid4(), payer_id="ACME01",
+    date_of_service=date(2026, 11, 2), place_of_service="11", diagnoses=("I10",),
+    lines=(EncounterLine("99214", (), Decimal(1), date(2026, 11, 2), Decimal("185.00"), (1,)),),
+    billing_provider_npi="1234567893",
+)  # fmt: skip
+
+
+def accepted_claim() -> Claim:
+    """A claim of `ENCOUNTER` at ACME01, accepted with the payer's claim number ACME777."""
+    claim = Claim.build(
+        claim_id=uuid.uuid4(), encounter=ENCOUNTER, coverage_order="primary", now=ADJUDICATED_AT, cause="e:1"
+    )
+    claim.scrubbed(ScrubRecord((), ()), ADJUDICATED_AT, "scrub")
+    claim.batch(uuid.uuid4(), ADJUDICATED_AT, "batch")
+    claim.submit("000000001", ADJUDICATED_AT, "batch")
+    claim.accept("ACME777", ADJUDICATED_AT, "277ca")
+    claim.events.clear()
+    return claim
+
+
+def payment(
+    status: str = "1",
+    *,
+    paid: str = "104.96",
+    patient: str = "26.24",
+    paid_lines: tuple[str, ...] = ("L1",),
+    denied: tuple[str, ...] = (),
+    underpaid_by: str | None = None,
+) -> Adjudication:
+    """A payment of the accepted claim as remittance posts it: paid as primary by default, its line named L1."""
+    if status in ("4", "23"):  # a whole-claim denial: every line denied, nothing paid (as remittance sends it)
+        paid, patient, denied = "0.00", "0.00", denied or ("L1",)
+    return Adjudication(
+        uuid.uuid4(), "TRACE1", "ACME777", status, Decimal("185.00"), Decimal(paid), Decimal("131.20"),
+        Decimal(patient), paid_lines if Decimal(paid) else (), denied, Decimal(underpaid_by) if underpaid_by else None,
+        ADJUDICATED_AT,
+    )  # fmt: skip
+
+
+def payment_posted(
+    claim: Claim, *, denied: bool = False, payment_id: UUID | None = None, status: str | None = None
+) -> PaymentPosted:
+    """The payer's payment of a claim as remittance posts it: every line paid 80% of its charge with the rest
+    written off as contractual (CO-45), or, `denied`, every line denied for a missing authorisation (CO-197, N54;
+    CLP02 4)."""
+    lines = []
+    for line in claim.lines:
+        paid = ZERO if denied else (line.charge * Decimal("0.80")).quantize(Decimal("0.01"))
+        adjustment = _adjustment("197" if denied else "45", line.charge - paid, denied=denied)
+        lines.append(
+            LinePosted(
+                line_control_number=line.control_number, procedure_code=line.procedure_code, modifiers=line.modifiers,
+                units_paid=line.units, date_of_service=line.date_of_service, charge=line.charge, paid=paid,
+                allowed=ZERO if denied else paid, adjustments=(adjustment,), remark_codes=("N54",) if denied else (),
+                patient_share=_NO_SHARE,
+            )
+        )  # fmt: skip
+    paid = sum((line.paid for line in lines), ZERO)
+    return PaymentPosted(
+        claim_id=claim.id, patient_id=claim.patient_id, payer_id=claim.payer_id, payment_id=payment_id or uuid.uuid4(),
+        remittance_id=uuid.uuid4(), trace_number="TRACE1", payment_date=ADJUDICATED_AT.date(),
+        claim_status=status or ("4" if denied else "1"), claim_status_meaning="denied" if denied else "primary",
+        payer_claim_number=claim.payer_claim_number or "ACME777", charge=claim.total_charge, paid=paid,
+        allowed=paid, patient_responsibility=ZERO, patient_share=_NO_SHARE,
+        adjustments_by_group={"CO": claim.total_charge - paid},
+        adjustments=tuple(adjustment for line in lines for adjustment in line.adjustments), lines=tuple(lines),
+        denied_lines=tuple(line.control_number for line in claim.lines) if denied else (),
+    )  # fmt: skip
+
+
+def claim_denied(posted: PaymentPosted) -> RemittanceClaimDenied:
+    """Remittance's word on a denied payment: each line's CO-197 with N54, in words."""
+    return RemittanceClaimDenied(
+        claim_id=posted.claim_id, patient_id=posted.patient_id, payer_id=posted.payer_id,
+        payment_id=posted.payment_id, remittance_id=posted.remittance_id, trace_number=posted.trace_number,
+        whole_claim=posted.claim_status == "4", category="authorisation",
+        suggested_action="Obtain or find the authorisation and appeal with it, or send a corrected claim.",
+        amount_denied=posted.charge - posted.paid,
+        denials=tuple(
+            RemittanceDenial(
+                line_control_number=line.line_control_number, procedure_code=line.procedure_code, group="CO",
+                reason="197", description=_CO_197, remark_codes=("N54",), remarks=(_N54,), category="authorisation",
+                amount=line.charge - line.paid,
+            )
+            for line in posted.lines
+        ),
+    )  # fmt: skip
+
+
+_CO_197: Final = "Precertification/authorization/notification/pre-treatment absent."
+_N54: Final = Remark(
+    code="N54", description="Claim information is inconsistent with pre-certified/authorized services."
+)
+_NO_SHARE: Final = PatientShare(deductible=ZERO, coinsurance=ZERO, copay=ZERO, other=ZERO)
+
+
+def _adjustment(reason: str, amount: Decimal, *, denied: bool) -> AdjustmentPosted:
+    return AdjustmentPosted(group="CO", reason=reason, description=_CO_197 if denied else "Contractual obligation.",
+                            category="authorisation" if denied else "contractual", amount=amount)  # fmt: skip

@@ -19,6 +19,7 @@ OWNED_TABLES = frozenset(
         "claim",
         "claim_batch",
         "acknowledgment_file",
+        "decided_service",
         "control_number",
         "provider_directory",
         "payer_profile",

@@ -46,7 +46,10 @@ async def test_a_directory_read_as_csv_is_taken_back_unchanged(api: ClaimApi) ->
     assert payers.headers["content-type"].startswith("text/csv")
     assert providers.headers["vary"] == "Accept"
     assert providers.text.splitlines()[1].startswith("billing,Springfield Family Medicine,,,1234567893,371234567,")
-    assert "ACME01,Acme Health Plan,12,90,30,500,5,30,70551 70552 70553 72148 74177" in payers.text.splitlines()
+    assert (
+        "ACME01,Acme Health Plan,12,90,30,500,5,30,70551 70552 70553 72148 74177,180,PO BOX 3003,"
+        "ATTN APPEALS DEPARTMENT,HARTFORD,CT,06101"
+    ) in payers.text.splitlines()
 
     admin = api.auth("admin") | CSV
     stored_providers = await api.client.put("/providers", content=providers.text, headers=admin)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,49 +17,15 @@ from rcm_claim.domain import events
 from rcm_claim.domain.adjudication import Adjudication, Denial
 from rcm_claim.domain.corrections import corrected, withdrawn
 from rcm_claim.domain.findings import ScrubRecord
-from rcm_claim.domain.model import Claim, EncounterLine, EncounterVersion
+from rcm_claim.domain.model import Claim
 from rcm_claim.service_layer.handlers import remittance_handlers
-from rcm_claim.testing import FakeStore
+from rcm_claim.testing import ADJUDICATED_AT as NOW
+from rcm_claim.testing import ENCOUNTER, FakeStore, accepted_claim, payment
 from rcm_common.events import remittance as remittance_contract
 from rcm_common.testing import envelope_for
 
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 NEGATED = (Decimal("-185.00"), Decimal("-104.96"), Decimal("-26.24"))  # a reversal of `payment()`
 EXAMPLES = Path(__file__).resolve().parents[4] / "contracts" / "examples" / "claim"
-DAY = date(2026, 11, 2)
-ENCOUNTER = EncounterVersion(
-    encounter_id=uuid.uuid4(), version=1, patient_id=uuid.uuid4(), coverage_id=uuid.uuid4(), payer_id="ACME01",
-    date_of_service=DAY, place_of_service="11", diagnoses=("I10",),
-    lines=(EncounterLine("99214", (), Decimal(1), DAY, Decimal("185.00"), (1,)),), billing_provider_npi="1234567893",
-)  # fmt: skip
-
-
-def accepted_claim() -> Claim:
-    claim = Claim.build(claim_id=uuid.uuid4(), encounter=ENCOUNTER, coverage_order="primary", now=NOW, cause="e:1")
-    claim.scrubbed(ScrubRecord((), ()), NOW, "scrub")
-    claim.batch(uuid.uuid4(), NOW, "batch")
-    claim.submit("000000001", NOW, "batch")
-    claim.accept("ACME777", NOW, "277ca")
-    claim.events.clear()
-    return claim
-
-
-def payment(
-    status: str = "1",
-    *,
-    paid: str = "104.96",
-    patient: str = "26.24",
-    paid_lines: tuple[str, ...] = ("L1",),
-    denied: tuple[str, ...] = (),
-    underpaid_by: str | None = None,
-) -> Adjudication:
-    if status in ("4", "23"):  # a whole-claim denial: every line denied, nothing paid (as remittance sends it)
-        paid, patient, denied = "0.00", "0.00", denied or ("L1",)
-    return Adjudication(
-        uuid.uuid4(), "TRACE1", "ACME777", status, Decimal("185.00"), Decimal(paid), Decimal("131.20"),
-        Decimal(patient), paid_lines if Decimal(paid) else (), denied, Decimal(underpaid_by) if underpaid_by else None,
-        NOW,
-    )  # fmt: skip
 
 
 def denial_of(posted: Adjudication, category: str = "bundling", reason: str = "CO-97") -> Denial:

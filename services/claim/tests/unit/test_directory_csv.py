@@ -54,10 +54,10 @@ def test_a_provider_directory_written_reads_back_the_same() -> None:
     assert text.splitlines() == [
         HEADER,
         'billing,"Springfield ""Family"" Medicine, LLC",,,1234567893,371234567,207Q00000X,100 Main St,Suite 2,'
-        "Springfield,IL,627011234,PO Box 9,,Springfield,IL,62705,",
-        OSLER + "," * 11,
-        "provider,,Nightingale,,1003000001,,," + "," * 10,
-        "facility,Springfield General,,,1245319599,,,800 E Carpenter St,,Springfield,IL,627690001,,,,,,HOSP",
+        "Springfield,IL,627011234,PO Box 9,,Springfield,IL,62705,,",
+        OSLER + "," * 12,
+        "provider,,Nightingale,,1003000001,,," + "," * 11,
+        "facility,Springfield General,,,1245319599,,,800 E Carpenter St,,Springfield,IL,627690001,,,,,,HOSP,",
     ]
     assert parse_provider_directory(text) == directory
 
@@ -69,7 +69,8 @@ def test_the_payers_written_read_back_the_same_with_their_codes() -> None:
 
     assert text.splitlines()[:2] == [
         PAYERS_HEADER,
-        "ACME01,Acme Health Plan,12,90,30,500,5,30,70551 70552 70553 72148 74177",
+        "ACME01,Acme Health Plan,12,90,30,500,5,30,70551 70552 70553 72148 74177,180,PO BOX 3003,"
+        "ATTN APPEALS DEPARTMENT,HARTFORD,CT,06101",
     ]
     assert set(parse_payer_directory(text)) == set(payers)
 
@@ -99,7 +100,7 @@ def test_every_problem_of_a_provider_file_is_listed_by_row_and_column_together()
             "provider,," + "x" * 61 + ",,1003000035",
             BILLING,  # row 8: a second billing row
             "provider,,,Mary,1003000043",
-            "provider,,Smith,John,1003000050,,,,,,,,,,,,,,extra",
+            "provider,,Smith,John,1003000050,,,,,,,,,,,,,,,extra",
         ]
     )
 
@@ -119,7 +120,7 @@ def test_every_problem_of_a_provider_file_is_listed_by_row_and_column_together()
         CsvProblem(7, "last_name", "is too long"),
         CsvProblem(8, "role", "row 2 is the billing provider; a file has one"),
         CsvProblem(9, "last_name", "is required"),
-        CsvProblem(10, None, "the row has more cells than the header has columns (18)"),
+        CsvProblem(10, None, "the row has more cells than the header has columns (19)"),
     ]
 
 
@@ -218,4 +219,4 @@ def test_a_name_a_spreadsheet_would_run_as_a_formula_is_written_defused() -> Non
         .splitlines()[1]
         .startswith("billing,'=Clinic,")
     )
-    assert payer_directory_csv([payer]).splitlines()[1] == "ACME01,'+Acme,12,90,30,500,60,30,"
+    assert payer_directory_csv([payer]).splitlines()[1] == "ACME01,'+Acme,12,90,30,500,60,30,,,,,,,"

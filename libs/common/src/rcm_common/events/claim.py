@@ -6,9 +6,10 @@ CLM01, the frequency, the total and each line's control number, code, modifiers,
 expected allowed), answered (ClaimAccepted with the payer's claim number, or ClaimRejected with the
 problems in words), followed up (ClaimStatusUpdated from a 277), adjudicated as the payer's 835 posted it
 (ClaimPaid, ClaimPartiallyPaid, ClaimDenied), closed once no insurance balance is left (ClaimClosed) or
-reopened when the payer takes its payment back (ClaimReopened),
-replaced by a correction (ClaimReplaced) or withdrawn (ClaimVoided). No names, member ids or diagnoses
-travel here; scrub findings and rejection problems name fields and codes only.
+reopened when the payer takes its payment back (ClaimReopened), replaced by a correction (ClaimReplaced) or
+withdrawn (ClaimVoided); a denial appealed (ClaimAppealed), moved to the patient
+(PatientResponsibilityTransferred) or written off (ClaimWriteOffRequested), the last two for collections. No
+names, member ids or diagnoses travel here; scrub findings and rejection problems name fields and codes only.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ Frequency = Annotated[Literal["1", "7", "8"], OpenEnum(unknown_reads_as=None)]  
 Responsibility = Annotated[Literal["P", "S", "T"], OpenEnum(unknown_reads_as=None)]  # SBR01
 RejectionStage = Annotated[Literal["999", "277CA"], OpenEnum(unknown_reads_as=None)]
 Severity = Annotated[Literal["blocking", "warning"], OpenEnum(unknown_reads_as="blocking")]
-ClosedReason = Annotated[Literal["paid_in_full", "moved_to_patient"], OpenEnum(unknown_reads_as=None)]
+ClosedReason = Annotated[
+    Literal["paid_in_full", "moved_to_patient", "written_off", "denial_accepted"], OpenEnum(unknown_reads_as=None)
+]
+TransferBasis = Annotated[Literal["not_contractual", "waiver_on_file"], OpenEnum(unknown_reads_as=None)]
 VoidReason = Annotated[
     Literal["encounter_voided", "encounter_corrected", "withdrawn", "other"], OpenEnum(unknown_reads_as="other")
 ]
@@ -200,8 +204,10 @@ class ClaimDenied(_ClaimEvent):
 
 
 class ClaimClosed(_ClaimEvent):
-    """No insurance balance is left on the claim: paid in full, or the rest moved to the patient
-    (`patient_responsibility`, which collections bills). Closed again after a reversal and a corrected payment,
+    """No insurance balance is left on the claim: paid in full, the rest moved to the patient, a denial written
+    off, or a denial accepted as the payer's last word. `patient_responsibility` is the patient's whole share of
+    the claim (the 835's, and any denied amount moved to the patient); collections bills it from PaymentPosted
+    and PatientResponsibilityTransferred, not from here. Closed again after a reversal and a corrected payment,
     the later ClaimClosed (its own `payment_id`) stands in place of the earlier."""
 
     event_type: ClassVar[str] = "rcm.claim.claim_closed"
@@ -218,3 +224,43 @@ class ClaimReopened(_ClaimEvent):
     event_type: ClassVar[str] = "rcm.claim.claim_reopened"
 
     note: str
+
+
+class ClaimAppealed(_ClaimEvent):
+    """A biller appealed the denial the payment `payment_id` carried; the payer's next 835 for the claim decides
+    it. The argument and the letter stay with the claim service (they may describe the patient's care)."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_appealed"
+
+    payment_id: UUID
+    appeal_number: int
+    level: Annotated[int, Field(ge=1, le=3)]
+    category: str
+    reasons: tuple[str, ...]  # GROUP-CARC
+    amount_at_stake: Money
+    deadline: date | None  # the payer's appeal window, when known
+
+
+class PatientResponsibilityTransferred(_ClaimEvent):
+    """A biller moved a denied amount to the patient, for collections to bill: on what basis (the payer's group
+    was not the provider's liability, or a waiver such as an ABN was signed before the service), the denial by its
+    payment and reasons."""
+
+    event_type: ClassVar[str] = "rcm.claim.patient_responsibility_transferred"
+
+    payment_id: UUID
+    amount: Money
+    basis: TransferBasis
+    category: str
+    reasons: tuple[str, ...]
+
+
+class ClaimWriteOffRequested(_ClaimEvent):
+    """A biller wrote off a denied amount: collections posts it as an adjustment, by the denial's category."""
+
+    event_type: ClassVar[str] = "rcm.claim.claim_write_off_requested"
+
+    payment_id: UUID
+    amount: Money
+    category: str
+    reasons: tuple[str, ...]

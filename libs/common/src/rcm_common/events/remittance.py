@@ -117,6 +117,13 @@ class PaymentPosted(_ClaimPaymentEvent):
     underpaid_by: Money | None = None  # allowed below the contract by more than the tolerance (as UnderpaymentDetected)
 
 
+class Remark(_Part):
+    """A remittance advice remark code (RARC) in words."""
+
+    code: str
+    description: str
+
+
 class Denial(_Part):
     """One denied amount: the line it denies (None for the claim as a whole), its CARC and RARCs in words."""
 
@@ -126,6 +133,7 @@ class Denial(_Part):
     reason: str
     description: str
     remark_codes: tuple[str, ...] = ()
+    remarks: tuple[Remark, ...] = ()  # the remark codes in words
     category: DenialCategory
     amount: Money
 

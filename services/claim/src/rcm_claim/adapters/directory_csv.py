@@ -56,21 +56,26 @@ __all__ = [
 _ADDRESS_PARTS: Final = ("line1", "line2", "city", "state", "postal_code")
 _ADDRESS: Final = tuple(f"address_{part}" for part in _ADDRESS_PARTS)
 _PAY_TO: Final = tuple(f"pay_to_{part}" for part in _ADDRESS_PARTS)
+_APPEALS: Final = tuple(f"appeals_{part}" for part in _ADDRESS_PARTS)
 PROVIDER_COLUMNS: Final = (
-    "role", "name", "last_name", "first_name", "npi", "tax_id", "taxonomy", *_ADDRESS, *_PAY_TO, "location",
+    "role", "name", "last_name", "first_name", "npi", "tax_id", "taxonomy", *_ADDRESS, *_PAY_TO, "location", "phone",
 )  # fmt: skip
-_FACILITY_BLANK: Final = ("last_name", "first_name", "tax_id", "taxonomy", *_PAY_TO)  # a facility's row leaves these
+# A facility's row leaves these blank.
+_FACILITY_BLANK: Final = ("last_name", "first_name", "tax_id", "taxonomy", *_PAY_TO, "phone")
 _PERSON_COLUMNS: Final = ("last_name", "first_name")  # the billing row leaves these blank
 _PROVIDER_REQUIRED: Final = frozenset(
     {"role", "name", "last_name", "npi", "tax_id", "taxonomy", "address_line1", "address_city", "address_state",
      "address_postal_code"}
 )  # fmt: skip
-PAYER_COLUMNS: Final = (
+_PAYER_FIELDS: Final = (
     "payer_id", "name", "filing_indicator", "timely_filing_days", "follow_up_days", "batch_size",
-    "batch_interval_seconds", "eligibility_max_age_days", "prior_authorization_codes",
+    "batch_interval_seconds", "eligibility_max_age_days", "prior_authorization_codes", "appeal_days",
 )  # fmt: skip
-# The document has defaults for the others: 30 days, no codes.
-_PAYER_REQUIRED: Final = frozenset(PAYER_COLUMNS) - {"eligibility_max_age_days", "prior_authorization_codes"}
+PAYER_COLUMNS: Final = (*_PAYER_FIELDS, *_APPEALS)
+# The document has defaults for the others: 30 days, no codes, no appeal window or address.
+_PAYER_REQUIRED: Final = frozenset(PAYER_COLUMNS) - {
+    "eligibility_max_age_days", "prior_authorization_codes", "appeal_days", *_APPEALS
+}  # fmt: skip
 MAX_PROVIDER_ROWS: Final = 5001  # the billing provider and the 5,000 providers a JSON document may list
 MAX_PAYER_ROWS: Final = 1000  # as many payers as a JSON document may list
 ROLES: Final = ("billing", "provider", "facility")
@@ -128,7 +133,9 @@ def parse_payer_directory(text: str) -> tuple[PayerProfile, ...]:
     read: list[tuple[CsvRow, PayerProfile]] = []
     for row in read_rows(text, PAYER_COLUMNS, _PAYER_REQUIRED, problems, max_rows=MAX_PAYER_ROWS):
         _refuse_formulas(row)
-        fields: dict[str, Any] = _filled(row, PAYER_COLUMNS)
+        fields: dict[str, Any] = _filled(row, _PAYER_FIELDS)
+        if appeals := _filled(row, _ADDRESS_PARTS, "appeals_"):
+            fields["appeals_address"] = appeals
         if codes := fields.get("prior_authorization_codes"):
             fields["prior_authorization_codes"] = [code for code in _CODE_SEPARATORS.split(codes) if code]
         if (document := _document(row, PayerDocument, fields, PAYER_COLUMNS)) is not None:
@@ -182,7 +189,7 @@ def _not_a_formula(cell: str) -> None:
 def _billing_provider(row: CsvRow) -> BillingProvider | None:
     _leave_blank(row, _PERSON_COLUMNS, "only a provider row has a person's name")
     _leave_blank(row, ("location",), "only a facility row has a location")
-    fields: dict[str, Any] = _filled(row, ("name", "npi", "tax_id", "taxonomy"))
+    fields: dict[str, Any] = _filled(row, ("name", "npi", "tax_id", "taxonomy", "phone"))
     fields["address"] = _filled(row, _ADDRESS_PARTS, "address_")
     if pay_to := _filled(row, _ADDRESS_PARTS, "pay_to_"):
         fields["pay_to"] = pay_to
@@ -190,12 +197,12 @@ def _billing_provider(row: CsvRow) -> BillingProvider | None:
         return None
     return BillingProvider(
         document.name, document.npi, document.tax_id, document.taxonomy, document.address.domain(),
-        document.pay_to.domain() if document.pay_to is not None else None,
+        document.pay_to.domain() if document.pay_to is not None else None, document.phone,
     )  # fmt: skip
 
 
 def _provider(row: CsvRow) -> Provider | None:
-    _leave_blank(row, ("tax_id", *_PAY_TO), "only the billing row has this column")
+    _leave_blank(row, ("tax_id", *_PAY_TO, "phone"), "only the billing row has this column")
     _leave_blank(row, ("name", *_ADDRESS, "location"), "only the billing or a facility row has this column")
     fields = _filled(row, ("last_name", "first_name", "npi", "taxonomy"))
     if (document := _document(row, ProviderDocument, fields, PROVIDER_COLUMNS)) is None:
@@ -262,7 +269,7 @@ def _billing_cells(billing: BillingProvider) -> dict[str, str]:
     pay_to = _address_cells("pay_to_", billing.pay_to) if billing.pay_to is not None else {}
     return {
         "role": "billing", "name": billing.name, "npi": billing.npi, "tax_id": billing.tax_id,
-        "taxonomy": billing.taxonomy, **_address_cells("address_", billing.address), **pay_to,
+        "taxonomy": billing.taxonomy, **_address_cells("address_", billing.address), **pay_to, "phone": billing.phone,
     }  # fmt: skip
 
 
@@ -281,9 +288,12 @@ def _person_cells(provider: Provider) -> dict[str, str]:
 
 
 def _payer_cells(payer: PayerProfile) -> tuple[str, ...]:
+    appeals = _address_cells("appeals_", payer.appeals_address) if payer.appeals_address is not None else {}
     cells = (
         payer.payer_id, payer.name, payer.filing_indicator, str(payer.timely_filing_days), str(payer.follow_up_days),
         str(payer.batch_size), str(payer.batch_interval_seconds), str(payer.eligibility_max_age_days),
         " ".join(sorted(payer.prior_authorization_codes)),
+        str(payer.appeal_days) if payer.appeal_days is not None else "",
+        *(appeals.get(column, "") for column in _APPEALS),
     )  # fmt: skip
     return tuple(defused(cell) for cell in cells)

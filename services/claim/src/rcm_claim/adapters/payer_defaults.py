@@ -3,14 +3,17 @@ file them (`data/payers.json`), checked as any payer document is."""
 
 from __future__ import annotations
 
-import json
 from importlib.resources import files
 
+from pydantic import TypeAdapter
+
 from rcm_claim.domain.directories import PayerProfile, checked_payer_directory
+from rcm_claim.service_layer.views import PayerDocument
+
+_DOCUMENTS = TypeAdapter(list[PayerDocument])
 
 
 def default_payers() -> tuple[PayerProfile, ...]:
-    rows = json.loads(files("rcm_claim.adapters.data").joinpath("payers.json").read_text(encoding="utf-8"))
-    return checked_payer_directory(
-        PayerProfile(**row | {"prior_authorization_codes": frozenset(row["prior_authorization_codes"])}) for row in rows
-    )
+    """The payers, read as a payer directory document is."""
+    text = files("rcm_claim.adapters.data").joinpath("payers.json").read_text(encoding="utf-8")
+    return checked_payer_directory(document.domain() for document in _DOCUMENTS.validate_json(text))

@@ -28,14 +28,17 @@ from rcm_claim.adapters.tables import (
     BatchRow,
     ClaimRow,
     CoverageCopyRow,
+    DecidedServiceRow,
     EligibilityAnswerRow,
     PatientCopyRow,
     PayerProfileRow,
     ProviderDirectoryRow,
 )
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
+from rcm_claim.domain.adjudication import PREDETERMINATION
 from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
+from rcm_claim.domain.denial_risk import DecidedService, services_decided
 from rcm_claim.domain.directories import (
     Address,
     BillingProvider,
@@ -44,8 +47,8 @@ from rcm_claim.domain.directories import (
     Provider,
     ProviderDirectory,
 )
-from rcm_claim.domain.model import BillingNotes, Claim, ClaimState
-from rcm_common.crypto import FieldCipher
+from rcm_claim.domain.model import NOT_FILED, BillingNotes, Claim, ClaimState
+from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 
@@ -556,6 +559,33 @@ class SqlClaims:
         )
         return self._claims((await self._session.scalars(query)).all())
 
+    async def with_open_denials(
+        self, *, category: str | None = None, payer_id: str | None = None, limit: int
+    ) -> list[Claim]:
+        """The claims with a denial no biller has resolved yet (the denial queue), the earliest denied first."""
+        query = select(ClaimRow).where(col(ClaimRow.denial_category).is_not(None))
+        if category is not None:
+            query = query.where(col(ClaimRow.denial_category) == category)
+        if payer_id is not None:
+            query = query.where(col(ClaimRow.payer_id) == payer_id)
+        query = query.order_by(col(ClaimRow.denied_on), col(ClaimRow.id)).limit(limit)
+        return self._claims((await self._session.scalars(query)).all())
+
+    async def not_filed(self, payer_id: str, *, serviced_on_or_before: date, limit: int) -> list[Claim]:
+        """The payer's claims it has not taken yet (not sent, or rejected) for services on or before a date: those
+        whose timely-filing window closes soonest, the oldest service first."""
+        query = (
+            select(ClaimRow)
+            .where(
+                col(ClaimRow.payer_id) == payer_id,
+                col(ClaimRow.state).in_(NOT_FILED),
+                col(ClaimRow.date_of_service) <= serviced_on_or_before,
+            )
+            .order_by(col(ClaimRow.date_of_service), col(ClaimRow.id))
+            .limit(limit)
+        )
+        return self._claims((await self._session.scalars(query)).all())
+
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]:
         """Move the merged patient's claims to the survivor; returns their ids."""
         moved = await self.for_patient(merged_patient_id)
@@ -592,7 +622,10 @@ class SqlClaims:
             "denials": serialization.denials_to_json(claim.denials),
             "underpaid_by": claim.underpaid_by,
             "settled_as": claim.settled_as,
+            "resolutions": serialization.resolutions_to_json(claim.resolutions),
+            "appeals": serialization.appeals_to_json(claim.appeals),
         }
+        denial = claim.open_denial
         blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
         return dict(
             id=key,
@@ -615,6 +648,8 @@ class SqlClaims:
             rejection_codes=_codes_column(
                 frozenset(p.code for p in claim.rejection.problems) if claim.rejection is not None else frozenset()
             ),
+            denial_category=denial.category if denial is not None else None,
+            denied_on=claim.denied_on(denial) if denial is not None else None,
             revision=claim.revision,
             content_encrypted=_sealed(self._cipher, "claim", key, content),
             created_at=claim.timeline[0].at,
@@ -656,6 +691,8 @@ class SqlClaims:
             denials=serialization.denials_from_json(content.get("denials", [])),
             underpaid_by=Decimal(content["underpaid_by"]) if content.get("underpaid_by") is not None else None,
             settled_as=content.get("settled_as", ""),
+            resolutions=serialization.resolutions_from_json(content.get("resolutions", [])),
+            appeals=serialization.appeals_from_json(content.get("appeals", [])),
         )
 
 
@@ -780,6 +817,61 @@ class SqlAcknowledgmentFiles:
         await self._session.flush()
 
 
+class SqlDecidedServices:
+    """The lines payers decided, the denial-risk warning's history: a claim's rows are replaced whenever its
+    standing payments or their denial change, so they always say what the claim's payments say now. The diagnosis
+    category is stored as a keyed digest (`diagnosis_key`), which the scrub compares against."""
+
+    def __init__(self, session: AsyncSession, blind_index: BlindIndex) -> None:
+        self._session = session
+        self._blind_index = blind_index
+        self._by_payer: dict[tuple[str, date], tuple[DecidedService, ...]] = {}
+
+    def diagnosis_key(self, category: str) -> str:
+        return self._blind_index.exact_digest(category)
+
+    async def record(self, claim: Claim) -> None:
+        """Keep what the claim's standing payments decided of its lines, in place of what was kept before."""
+        await self._session.execute(delete(DecidedServiceRow).where(col(DecidedServiceRow.claim_id) == str(claim.id)))
+        deciding = next((a for a in reversed(claim.standing_payments) if a.claim_status != PREDETERMINATION), None)
+        decided = services_decided(claim)
+        if deciding is None or not decided:
+            return
+        self._session.add_all(
+            DecidedServiceRow(
+                payment_id=str(deciding.payment_id),
+                line_number=line_number,
+                claim_id=str(claim.id),
+                payer_id=service.payer_id,
+                procedure_code=service.procedure_code,
+                modifiers=",".join(sorted(service.modifiers)),
+                diagnosis_digest=self.diagnosis_key(service.diagnosis_category),
+                decided_on=service.decided_on,
+                denied=service.denied,
+                reasons=",".join(service.reasons),
+            )
+            for line_number, service in decided
+        )
+        self._by_payer = {}
+
+    async def for_payer(self, payer_id: str, *, since: date) -> tuple[DecidedService, ...]:
+        """The payer's services decided after `since`, read once per unit of work (every claim to the payer scrubbed
+        in it shares the one tuple)."""
+        key = (payer_id, since)
+        if key not in self._by_payer:
+            query = select(DecidedServiceRow).where(
+                col(DecidedServiceRow.payer_id) == payer_id, col(DecidedServiceRow.decided_on) > since
+            )
+            rows = (await self._session.scalars(query)).all()
+            self._by_payer[key] = tuple(
+                DecidedService(UUID(row.claim_id), row.payer_id, row.procedure_code,
+                               tuple(row.modifiers.split(",")) if row.modifiers else (), row.diagnosis_digest,
+                               row.decided_on, row.denied, tuple(row.reasons.split(",")) if row.reasons else ())
+                for row in rows
+            )  # fmt: skip
+        return self._by_payer[key]
+
+
 class SqlDirectories:
     """The provider directory (one document) and the payer directory (a row per payer), each replaced whole."""
 
@@ -827,6 +919,8 @@ class SqlDirectories:
                 batch_interval_seconds=payer.batch_interval_seconds,
                 eligibility_max_age_days=payer.eligibility_max_age_days,
                 prior_authorization_codes=_codes_column(payer.prior_authorization_codes),
+                appeal_days=payer.appeal_days,
+                appeals_address=serialization.dumps(asdict(payer.appeals_address)) if payer.appeals_address else None,
                 updated_at=now,
             )
             for payer in payers
@@ -845,6 +939,8 @@ def _payer(row: PayerProfileRow) -> PayerProfile:
         batch_interval_seconds=row.batch_interval_seconds,
         prior_authorization_codes=_codes(row.prior_authorization_codes),
         eligibility_max_age_days=row.eligibility_max_age_days,
+        appeal_days=row.appeal_days,
+        appeals_address=Address(**json.loads(row.appeals_address)) if row.appeals_address is not None else None,
     )
 
 
@@ -858,6 +954,7 @@ def _provider_directory(data: dict[str, Any]) -> ProviderDirectory:
             taxonomy=billing["taxonomy"],
             address=Address(**billing["address"]),
             pay_to=serialization.address_from_json(billing["pay_to"]),
+            phone=billing.get("phone", ""),
         ),
         providers=tuple(Provider(**provider) for provider in data["providers"]),
         facilities=tuple(

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from rcm_claim.domain.adjudication import Adjudication, Denial
 from rcm_claim.domain.copies import Person
+from rcm_claim.domain.denial_work import Appeal, Resolution
 from rcm_claim.domain.directories import Address
 from rcm_claim.domain.events import Problem
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord
@@ -98,12 +99,33 @@ def rejection_from_json(data: dict[str, Any] | None) -> Rejection | None:
     return Rejection(data["stage"], problems, datetime.fromisoformat(data["at"]))
 
 
+def _finding_to_json(finding: Finding) -> dict[str, Any]:
+    """A finding, its evidence (claim ids) only when it has some: one without is stored as before."""
+    data: dict[str, Any] = {"rule": finding.rule, "version": finding.version, "severity": finding.severity,
+                            "message": finding.message, "line": finding.line}  # fmt: skip
+    if finding.evidence:
+        data["evidence"] = [str(claim_id) for claim_id in finding.evidence]
+    return data
+
+
+def _finding_from_json(data: dict[str, Any]) -> Finding:
+    """A stored finding; one stored before findings had evidence reads with none."""
+    return Finding(
+        rule=data["rule"],
+        version=data["version"],
+        severity=data["severity"],
+        message=data["message"],
+        line=data["line"],
+        evidence=tuple(UUID(claim_id) for claim_id in data.get("evidence", ())),
+    )
+
+
 def scrub_to_json(record: ScrubRecord | None) -> dict[str, Any] | None:
     if record is None:
         return None
     return {
         "ran": [flat(run) for run in record.ran],
-        "findings": [flat(finding) for finding in record.findings],
+        "findings": [_finding_to_json(finding) for finding in record.findings],
         "overrides": [
             {
                 "rule": override.rule,
@@ -123,7 +145,7 @@ def scrub_from_json(data: dict[str, Any] | None) -> ScrubRecord | None:
         return None
     return ScrubRecord(
         ran=tuple(RuleRun(**run) for run in data["ran"]),
-        findings=tuple(Finding(**finding) for finding in data["findings"]),
+        findings=tuple(_finding_from_json(finding) for finding in data["findings"]),
         overrides=tuple(
             Override(
                 rule=override["rule"],
@@ -176,6 +198,56 @@ def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
             suggested_action=d["suggested_action"],
             amount=Decimal(d["amount"]),
             reasons=tuple(d["reasons"]),
+            words=tuple(d.get("words", ())),
         )
         for d in data
+    )
+
+
+def resolutions_to_json(resolutions: tuple[Resolution, ...]) -> list[dict[str, Any]]:
+    return [flat(resolution) for resolution in resolutions]
+
+
+def resolutions_from_json(data: list[dict[str, Any]]) -> tuple[Resolution, ...]:
+    return tuple(
+        Resolution(
+            payment_id=UUID(r["payment_id"]),
+            kind=r["kind"],
+            reason=r["reason"],
+            amount=Decimal(r["amount"]),
+            by=r["by"],
+            at=datetime.fromisoformat(r["at"]),
+            replacement_id=UUID(r["replacement_id"]) if r["replacement_id"] is not None else None,
+            appeal_number=r["appeal_number"],
+        )
+        for r in data
+    )
+
+
+def appeals_to_json(appeals: tuple[Appeal, ...]) -> list[dict[str, Any]]:
+    return [flat(appeal) for appeal in appeals]
+
+
+def appeals_from_json(data: list[dict[str, Any]]) -> tuple[Appeal, ...]:
+    return tuple(
+        Appeal(
+            number=a["number"],
+            level=a["level"],
+            payment_id=UUID(a["payment_id"]),
+            category=a["category"],
+            reasons=tuple(a["reasons"]),
+            reason=a["reason"],
+            argument=a["argument"],
+            attachments=tuple(a["attachments"]),
+            amount_at_stake=Decimal(a["amount_at_stake"]),
+            paid_before=Decimal(a["paid_before"]),
+            by=a["by"],
+            at=datetime.fromisoformat(a["at"]),
+            deadline=_date(a["deadline"]),
+            outcome=a["outcome"],
+            decided_by=UUID(a["decided_by"]) if a["decided_by"] is not None else None,
+            decided_at=datetime.fromisoformat(a["decided_at"]) if a["decided_at"] is not None else None,
+            recovered=Decimal(a["recovered"]) if a["recovered"] is not None else None,
+        )
+        for a in data
     )

@@ -96,6 +96,8 @@ class ClaimRow(SQLModel, table=True):
     held: bool  # kept out of batches: held, or waiting for the payer's answer to another claim
     blocking_rules: str = Field(default="", max_length=2000)  # ",RULE,RULE," for the scrub queue's filter
     rejection_codes: str = Field(default="", max_length=2000)  # ",A3:33," for the rejection queue's filter
+    denial_category: str | None = Field(default=None, max_length=40, index=True)  # an open denial's, for its queue
+    denied_on: date | None = None  # when that denial was posted: its appeal window runs from it
     revision: int
     content_encrypted: str = Field(sa_column=_encrypted())  # diagnoses, lines, providers, scrub, timeline
     created_at: datetime = Field(sa_column=_timestamp())
@@ -156,4 +158,26 @@ class PayerProfileRow(SQLModel, table=True):
     batch_interval_seconds: int
     eligibility_max_age_days: int
     prior_authorization_codes: str = Field(max_length=4000)  # ",CODE,CODE,"
+    appeal_days: int | None = None  # the payer's appeal window after a denial
+    appeals_address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON: an Address
     updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class DecidedServiceRow(SQLModel, table=True):
+    """A claim line as a payer's payment decided it (paid or denied, and why), the denial-risk warning's history.
+    The line's diagnosis category is kept only as a keyed digest: codes and payers in the clear say nothing of a
+    patient's condition."""
+
+    __tablename__ = "decided_service"
+    __table_args__ = (Index("ix_decided_service_payer", "payer_id", "decided_on"),)
+
+    payment_id: str = Field(primary_key=True, max_length=36)
+    line_number: int = Field(primary_key=True)
+    claim_id: str = Field(max_length=36, index=True)
+    payer_id: str = Field(max_length=80)
+    procedure_code: str = Field(max_length=5)
+    modifiers: str = Field(max_length=20)  # "26,59": sorted, comma-separated
+    diagnosis_digest: str = Field(max_length=64)
+    decided_on: date
+    denied: bool
+    reasons: str = Field(max_length=400)  # "CO-197,N54": the denial's reasons, for the evidence

@@ -14,6 +14,7 @@ from rcm_claim.adapters.repository import (
     SqlBatches,
     SqlClaims,
     SqlCoverages,
+    SqlDecidedServices,
     SqlDirectories,
     SqlEligibility,
     SqlPatients,
@@ -36,6 +37,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
     acknowledgment_files: SqlAcknowledgmentFiles
     control_numbers: SqlControlNumbers
     directories: SqlDirectories
+    decided_services: SqlDecidedServices
     reads: Reads
 
     def _start(self) -> None:
@@ -51,6 +53,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.acknowledgment_files = SqlAcknowledgmentFiles(self.session, self.cipher)
         self.control_numbers = SqlControlNumbers(self.session)
         self.directories = SqlDirectories(self.session, self.reads)
+        self.decided_services = SqlDecidedServices(self.session, self.blind_index)
 
     async def lock_patient(self, patient_id: UUID) -> None:
         """Take the patient for the rest of the transaction. Each topic has its own consumer, so a charge and an

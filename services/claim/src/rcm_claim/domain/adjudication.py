@@ -58,10 +58,12 @@ class Denial:
     suggested_action: str
     amount: Decimal
     reasons: tuple[str, ...]  # GROUP-CARC, e.g. CO-197
+    words: tuple[str, ...] = ()  # each CARC and RARC in words: "CO-197: Precertification ... absent."
 
-    def with_reasons(self, reasons: Sequence[str]) -> Denial:
+    def with_reasons(self, reasons: Sequence[str], words: Sequence[str] = ()) -> Denial:
         return Denial(self.payment_id, self.whole_claim, self.category, self.suggested_action, self.amount,
-                      tuple(dict.fromkeys((*self.reasons, *reasons))))  # fmt: skip
+                      tuple(dict.fromkeys((*self.reasons, *reasons))),
+                      tuple(dict.fromkeys((*self.words, *words))))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,15 @@ from datetime import datetime
 from uuid import UUID
 
 from rcm_claim.domain.events import VoidReason
-from rcm_claim.domain.model import ANSWERED, AWAITING_ANSWER, HOLDABLE, Claim, EncounterVersion
+from rcm_claim.domain.model import (
+    ANSWERED,
+    AWAITING_ANSWER,
+    HOLDABLE,
+    ORDER_RESPONSIBILITY,
+    Claim,
+    EncounterLine,
+    EncounterVersion,
+)
 
 FINAL = frozenset({"voided", "replaced"})
 
@@ -79,6 +87,29 @@ def corrected(
             original.waits_for = inherited_wait
         succession.built.append(original)
     return succession
+
+
+def resubmission(answered: Claim, new_id: Callable[[], UUID], now: datetime, cause: str) -> Claim:
+    """The answered claim sent again, its services as billed, as a replacement (frequency 7) of the payer's claim:
+    what a biller sends once a denial's cause is fixed outside the encounter (an authorisation obtained, a
+    coverage corrected). The original is then replaced by it."""
+    encounter = EncounterVersion(
+        encounter_id=answered.encounter_id, version=answered.encounter_version, patient_id=answered.patient_id,
+        coverage_id=answered.coverage_id, payer_id=answered.payer_id, date_of_service=answered.date_of_service,
+        place_of_service=answered.place_of_service, diagnoses=answered.diagnoses,
+        lines=tuple(
+            EncounterLine(line.procedure_code, line.modifiers, line.units, line.date_of_service, line.charge,
+                          line.diagnosis_pointers, line.expected_allowed, line.ndc)
+            for line in answered.lines
+        ),
+        billing_provider_npi=answered.billing_provider_npi, rendering_provider_npi=answered.rendering_provider_npi,
+        referring_provider_npi=answered.referring_provider_npi, location=answered.location,
+    )  # fmt: skip
+    order = next(name for name, code in ORDER_RESPONSIBILITY.items() if code == answered.responsibility)
+    return Claim.build(
+        claim_id=new_id(), encounter=encounter, coverage_order=order, now=now, cause=cause, frequency="7",
+        replaces_payer_claim_number=answered.payer_claim_number,
+    )  # fmt: skip
 
 
 def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: datetime, cause: str) -> Succession:

@@ -5,10 +5,11 @@ and, where payments go elsewhere, the pay-to address) and its rendering and refe
 2310A: a person's name, NPI and taxonomy). Each of the practice's locations where services are given away
 from the billing provider's address (a hospital, a surgery centre, a nursing facility) is a service
 facility (2310C: its name, address and, where it has one, NPI), found by the location code charge records
-on the encounter. A payer profile says how the payer is billed: its claim filing
-indicator (SBR09), its timely-filing window, when an unpaid claim is followed up, and how claims are
-batched. Each directory is replaced whole from one document; a document with any problem is refused whole,
-every problem listed with where it is.
+on the encounter, and the practice's phone number goes on its appeal letters. A payer profile says how the
+payer is billed: its claim filing indicator (SBR09), its timely-filing window, when an unpaid claim is
+followed up, how claims are batched, and how long after a denial it takes an appeal, and where. Each
+directory is replaced whole from one document; a document with any problem is refused whole, every problem
+listed with where it is.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ FILING_INDICATORS: Final = frozenset(
 _TAXONOMY: Final = re.compile(r"[0-9]{3}[0-9A-Z]{6}X")  # NUCC provider taxonomy: ten characters ending X
 _TAX_ID: Final = re.compile(r"[0-9]{9}")
 _ZIP_PLUS_4: Final = re.compile(r"[0-9]{9}")
+_PHONE: Final = re.compile(r"[0-9]{10}")
 _STATE: Final = re.compile(r"[A-Z]{2}")
 _PAYER_ID: Final = re.compile(r"[A-Z0-9]{2,80}")
 _LOCATION: Final = re.compile(r"[A-Za-z0-9_-]{1,20}")  # as charge records it on an encounter
@@ -61,6 +63,7 @@ class BillingProvider:
     taxonomy: str
     address: Address
     pay_to: Address | None = None
+    phone: str = ""  # ten digits: the practice's number on its appeal letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,8 @@ class PayerProfile:
     batch_interval_seconds: int
     prior_authorization_codes: frozenset[str] = frozenset()  # the codes the payer will not pay unauthorised
     eligibility_max_age_days: int = 30  # an eligibility answer older than this is re-verified before billing
+    appeal_days: int | None = None  # how long after a denial the payer takes an appeal
+    appeals_address: Address | None = None  # where the payer takes appeals by mail
 
 
 def checked_provider_directory(directory: ProviderDirectory) -> ProviderDirectory:
@@ -121,6 +126,8 @@ def checked_provider_directory(directory: ProviderDirectory) -> ProviderDirector
     _address(problems, "billing.address", billing.address, zip_plus_4=True)
     if billing.pay_to is not None:
         _address(problems, "billing.pay_to", billing.pay_to, zip_plus_4=False)
+    if billing.phone and not _PHONE.fullmatch(billing.phone):
+        problems.append(("billing.phone", "a phone number is ten digits, without punctuation"))
     seen: dict[str, int] = {}
     for index, provider in enumerate(directory.providers):
         where = f"providers.{index}"
@@ -162,6 +169,10 @@ def checked_payer_directory(payers: Iterable[PayerProfile]) -> tuple[PayerProfil
             problems.append((f"{where}.batch_interval_seconds", "batches go every 1 second to 1 day"))
         if not 1 <= payer.eligibility_max_age_days <= 365:
             problems.append((f"{where}.eligibility_max_age_days", "an eligibility answer is trusted 1 to 365 days"))
+        if payer.appeal_days is not None and not 1 <= payer.appeal_days <= 3650:
+            problems.append((f"{where}.appeal_days", "the appeal window is 1 to 3,650 days"))
+        if payer.appeals_address is not None:
+            _address(problems, f"{where}.appeals_address", payer.appeals_address, zip_plus_4=False)
         if unreadable := sum(not _PROCEDURE_CODE.fullmatch(code) for code in payer.prior_authorization_codes):
             codes = len(payer.prior_authorization_codes)
             problems.append(

@@ -9,8 +9,13 @@ from typing import Literal
 from uuid import UUID
 
 from rcm_claim.domain.adjudication import Adjudication, Denial
+from rcm_claim.domain.denial_work import Appeal
 
 VoidReason = Literal["encounter_voided", "encounter_corrected", "withdrawn"]
+# Why a denied amount may be billed to the patient: the payer put it in the patient's or no one's group (PR, OA),
+# or the patient signed a waiver (an ABN for Medicare) before the service; a CO denial is otherwise the provider's.
+TransferBasis = Literal["not_contractual", "waiver_on_file"]
+ClosedReason = Literal["paid_in_full", "moved_to_patient", "written_off", "denial_accepted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +102,30 @@ class ClaimDenied:
 @dataclass(frozen=True, slots=True)
 class ClaimClosed:
     payment_id: UUID
-    reason: Literal["paid_in_full", "moved_to_patient"]
+    reason: ClosedReason
     patient_responsibility: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAppealed:
+    appeal: Appeal
+
+
+@dataclass(frozen=True, slots=True)
+class PatientResponsibilityTransferred:
+    """A biller moved a denied amount to the patient (collections bills it): the denial, and on what basis."""
+
+    denial: Denial
+    amount: Decimal
+    basis: TransferBasis
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimWriteOffRequested:
+    """A biller wrote off a denied amount: collections posts the adjustment."""
+
+    denial: Denial
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,4 +147,7 @@ DomainEvent = (
     | ClaimDenied
     | ClaimClosed
     | ClaimReopened
+    | ClaimAppealed
+    | PatientResponsibilityTransferred
+    | ClaimWriteOffRequested
 )

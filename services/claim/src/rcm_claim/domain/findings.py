@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
 
 Severity = Literal["blocking", "warning"]
 
@@ -30,10 +31,11 @@ class Finding:
     severity: Severity
     message: str
     line: int | None = None  # the claim line it is about, or None for the claim as a whole
+    evidence: tuple[UUID, ...] = ()  # the claims it rests on (DENIAL_RISK: the payer's denied claims), sorted
 
     @property
     def key(self) -> tuple[int | None, str]:
-        """What makes two scrubs' findings the same finding: the line and the message."""
+        """What makes two scrubs' findings the same finding: the line and the message (not the evidence)."""
         return (self.line, self.message)
 
 

@@ -22,8 +22,17 @@ from typing import Final, Literal
 from uuid import UUID
 
 from rcm_claim.domain import events
-from rcm_claim.domain.adjudication import NOT_OUR_CLAIM, Adjudication, Denial, settlement_of
-from rcm_claim.domain.events import Problem, StatusReport, VoidReason
+from rcm_claim.domain.adjudication import NOT_OUR_CLAIM, PREDETERMINATION, ZERO, Adjudication, Denial, settlement_of
+from rcm_claim.domain.denial_work import (
+    LEVEL_NAMES,
+    Appeal,
+    DenialWorkError,
+    Resolution,
+    ResolutionKind,
+    appeal_deadline,
+    refuse_appeal,
+)
+from rcm_claim.domain.events import ClosedReason, Problem, StatusReport, TransferBasis, VoidReason
 from rcm_claim.domain.findings import Override, ScrubRecord
 
 ClaimState = Literal[
@@ -70,6 +79,8 @@ ANSWERED: Final[frozenset[ClaimState]] = frozenset({"accepted", *ADJUDICATED})
 AWAITING_ANSWER: Final[frozenset[ClaimState]] = frozenset({"batched", "submitted"})
 # The states of a claim not yet with the payer: it may be held, rebuilt, or take a coverage's new order.
 HOLDABLE: Final[frozenset[ClaimState]] = frozenset({"draft", "scrub_failed", "ready", "rejected"})
+# The states of a claim the payer has not taken (a timely-filing window still runs): not yet with it, or on its way.
+NOT_FILED: Final[frozenset[ClaimState]] = HOLDABLE | {"batched"}
 ORDER_RESPONSIBILITY: Final[dict[str, Responsibility]] = {"primary": "P", "secondary": "S", "tertiary": "T"}
 MAX_PATIENT_CONTROL_NUMBER: Final = 20  # CLM01
 NOT_OUR_CLAIM_ACTION: Final = (
@@ -162,6 +173,8 @@ class Claim:
     denials: tuple[Denial, ...] = ()  # each payment's denial in words, as remittance sent it
     underpaid_by: Decimal | None = None  # allowed below the contract by this much: an underpayment work item
     settled_as: str = ""  # what its standing payments last made of it: state, deciding payment, patient's share
+    resolutions: tuple[Resolution, ...] = ()  # what billers did with its denials
+    appeals: tuple[Appeal, ...] = ()
     revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -251,6 +264,8 @@ class Claim:
             denials=(),
             underpaid_by=None,
             settled_as="",
+            resolutions=(),
+            appeals=(),
             revision=0,
             timeline=[Transition(now, None, "draft", cause, f"voids claim {self.patient_control_number}")],
             events=[events.ClaimCreated()],
@@ -432,6 +447,8 @@ class Claim:
             self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}, posted while {self.state}"))
             return
         self._settle(now, cause, note)
+        if adjudication.claim_status != PREDETERMINATION:
+            self._decide_appeals(adjudication.payment_id, now, cause)
 
     def payment_reversed(
         self, payment_id: UUID | None, amounts: tuple[Decimal, Decimal, Decimal], now: datetime, cause: str
@@ -461,7 +478,9 @@ class Claim:
         publishes nothing again; a denial of a payment not standing is passed over."""
         existing = next((d for d in self.denials if d.payment_id == denial.payment_id), None)
         if existing is not None:
-            self.denials = tuple(d.with_reasons(denial.reasons) if d is existing else d for d in self.denials)
+            self.denials = tuple(
+                d.with_reasons(denial.reasons, denial.words) if d is existing else d for d in self.denials
+            )
             return
         if denial.payment_id not in {a.payment_id for a in self.standing_payments}:
             return
@@ -470,6 +489,118 @@ class Claim:
             note = f"denied ({denial.category}): {', '.join(denial.reasons)}, {denial.amount} at stake"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
             self.events.append(events.ClaimDenied(denial))
+
+    @property
+    def open_denial(self) -> Denial | None:
+        """The denial to work while no biller has resolved it (the denial queue's item)."""
+        denial = self.denial
+        if denial is None or any(r.payment_id == denial.payment_id for r in self.resolutions):
+            return None
+        return denial
+
+    def denied_on(self, denial: Denial) -> date:
+        """When the payer's denial reached the practice: the day its payment was posted."""
+        return next(a.posted_at.date() for a in self.adjudications if a.payment_id == denial.payment_id)
+
+    @property
+    def paid_total(self) -> Decimal:
+        return sum((a.paid for a in self.standing_payments), ZERO)
+
+    def appeal(
+        self,
+        *,
+        level: int,
+        reason: str,
+        argument: str,
+        attachments: tuple[str, ...],
+        appeal_days: int | None,
+        by: str,
+        now: datetime,
+    ) -> Appeal:
+        """Appeal the open denial to the payer (ClaimAppealed): the item leaves the denial queue until the payer's
+        next 835 for the claim decides it. Refused for a claim with no denial to appeal, and for a level already
+        appealed or not yet reached (`denial_work.refuse_appeal`)."""
+        denial = self._denial_to_resolve("appealed")
+        try:
+            refuse_appeal(self.appeals, level)
+        except DenialWorkError as error:
+            raise ClaimError(str(error)) from None
+        appeal = Appeal(
+            number=len(self.appeals) + 1, level=level, payment_id=denial.payment_id, category=denial.category,
+            reasons=denial.reasons, reason=reason, argument=argument, attachments=attachments,
+            amount_at_stake=denial.amount, paid_before=self.paid_total, by=by, at=now,
+            deadline=appeal_deadline(self.denied_on(denial), appeal_days),
+        )  # fmt: skip
+        self.appeals += (appeal,)
+        self.resolutions += (Resolution(denial.payment_id, "appealed", reason, denial.amount, by, now,
+                                        appeal_number=appeal.number),)  # fmt: skip
+        late = appeal.deadline is not None and now.date() > appeal.deadline
+        note = f"{LEVEL_NAMES[level]} {appeal.number} of {denial.amount} denied" + (
+            f", past the payer's window ({appeal.deadline})" if late else ""
+        )
+        self.timeline.append(Transition(now, self.state, self.state, f"api:{by}", note))
+        self.events.append(events.ClaimAppealed(appeal))
+        return appeal
+
+    def resolve_denial(
+        self, kind: ResolutionKind, reason: str, *, by: str, now: datetime, basis: TransferBasis | None = None
+    ) -> None:
+        """Resolve the open denial without the payer: move its amount to the patient (PatientResponsibility-
+        Transferred, on a basis that allows it), write it off (ClaimWriteOffRequested) or accept it as the payer's
+        last word. No insurance balance is left then, so the claim is closed, unless an underpayment stays open."""
+        if kind not in ("transferred_to_patient", "written_off", "accepted"):
+            raise ClaimError(f"a denial is {kind.replace('_', ' ')} by its own request, not by a resolution")
+        denial = self._denial_to_resolve(kind)
+        amount = denial.amount
+        moved = ZERO
+        closed_as: ClosedReason
+        if kind == "transferred_to_patient":
+            if basis is None:
+                raise ClaimError("a transfer to the patient says its basis: not_contractual or waiver_on_file")
+            if basis == "not_contractual" and any(r.startswith("CO-") for r in denial.reasons):
+                raise ClaimError(
+                    f"the payer denied it as the provider's liability ({', '.join(denial.reasons)}): the patient "
+                    "may be billed only with a waiver signed before the service (an ABN for Medicare)"
+                )
+            self.events.append(events.PatientResponsibilityTransferred(denial, amount, basis))
+            moved, closed_as = amount, "moved_to_patient"
+        elif kind == "written_off":
+            self.events.append(events.ClaimWriteOffRequested(denial, amount))
+            closed_as = "written_off"
+        else:
+            closed_as = "denial_accepted"
+        self.resolutions += (Resolution(denial.payment_id, kind, reason, amount, by, now),)
+        cause, note = f"api:{by}", f"denial {kind.replace('_', ' ')} ({amount}): {reason}"
+        if self.underpaid_by is not None:
+            self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}; the underpayment stays open"))
+            return
+        patient = settlement_of(self.standing_payments).patient_responsibility + moved
+        self._move("closed", now, cause, note)
+        self.events.append(events.ClaimClosed(denial.payment_id, closed_as, patient))
+
+    def corrected_for_denial(self, replacement_id: UUID, reason: str, *, by: str, now: datetime) -> None:
+        """The biller fixed the denial's cause and sends the claim again as a replacement (frequency 7)."""
+        denial = self._denial_to_resolve("corrected")
+        self.resolutions += (Resolution(denial.payment_id, "corrected", reason, denial.amount, by, now,
+                                        replacement_id=replacement_id),)  # fmt: skip
+        self.replaced_by(replacement_id, now, f"api:{by}")
+
+    def _denial_to_resolve(self, kind: str) -> Denial:
+        denial = self.open_denial
+        if denial is None:
+            resolved = self.denial is not None
+            why = "its denial is already being worked" if resolved else f"a {self.state} claim has no denial"
+            raise ClaimError(f"the claim cannot be {kind.replace('_', ' ')}: {why}")
+        return denial
+
+    def _decide_appeals(self, payment_id: UUID, now: datetime, cause: str) -> None:
+        """A payment posted after an appeal decides it, from what the claim became."""
+        pending = [a for a in self.appeals if a.outcome == "pending" and a.payment_id != payment_id]
+        for appeal in pending:
+            decided = appeal.decided(self.state, self.paid_total, payment_id, now)
+            self.appeals = tuple(decided if a is appeal else a for a in self.appeals)
+            note = f"appeal {appeal.number} {decided.outcome.replace('_', ' ')}: {decided.recovered} recovered"
+            self.timeline.append(Transition(now, self.state, self.state, cause, note))
 
     def _settle(self, now: datetime, cause: str, note: str) -> None:
         """The claim's state from its standing payments (`adjudication.settlement_of`), with the events that say
@@ -507,9 +638,7 @@ class Claim:
         if denial is not None and undecided_before and (known or denial.payment_id != latest.payment_id):
             self.events.append(events.ClaimDenied(denial))  # kept before it decided the claim: raised now
         if settlement.closes:
-            reason: Literal["paid_in_full", "moved_to_patient"] = (
-                "moved_to_patient" if settlement.patient_responsibility > 0 else "paid_in_full"
-            )
+            reason: ClosedReason = "moved_to_patient" if settlement.patient_responsibility > 0 else "paid_in_full"
             patient = settlement.patient_responsibility
             self._move("closed", now, cause, f"{reason.replace('_', ' ')} ({patient})")
             self.events.append(events.ClaimClosed(latest.payment_id, reason, patient))

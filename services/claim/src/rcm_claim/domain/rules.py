@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
+from rcm_claim.domain.denial_risk import RiskKey, denial_risk, line_diagnosis_category
 from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.scrubber import ClaimFacts, Flag, Rule
 from rcm_common.identifiers import npi_valid
@@ -228,6 +229,23 @@ def duplicate_claim(facts: ClaimFacts) -> Iterator[Flag]:
                 )
 
 
+def denial_risk_warning(facts: ClaimFacts) -> Iterator[Flag]:
+    """A line of a kind the payer has often denied lately (its code, modifiers and diagnosis category, from
+    the practice's own decided claims, smoothed toward the payer's rate: `domain/denial_risk.py`) is likely
+    denied again: a warning naming the counts and the usual reason, with the denied claims as evidence."""
+    if not facts.denial_history:
+        return
+    claim = facts.claim
+    for line in claim.lines:
+        category = line_diagnosis_category(claim.diagnoses, line.diagnosis_pointers)
+        if category is None:  # DIAGNOSIS_POINTERS holds the claim
+            continue
+        key = RiskKey(claim.payer_id, line.procedure_code, line.modifiers, facts.diagnosis_key(category))
+        risk = denial_risk(key, facts.denial_history, facts.risk_settings, facts.today)
+        if risk is not None:
+            yield Flag(risk.message, line.number, evidence=risk.denied_claim_ids)
+
+
 def annual_wellness_visit_once_a_year(facts: ClaimFacts) -> Iterator[Flag]:
     """Medicare pays the initial annual wellness visit (G0438) once in a lifetime and not within 12 months of
     the welcome visit (G0402), and a subsequent one (G0439) only after 11 full months have passed following
@@ -296,6 +314,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("LINE_AMOUNTS", 1, "blocking", "positive charges in cents and positive units", line_amounts,
          overridable=False, checks_voids=True),
     Rule("DUPLICATE_CLAIM", 2, "blocking", "no other standing claim bills the same service", duplicate_claim),
+    Rule("DENIAL_RISK", 1, "warning", "no line of a kind the payer has often denied lately", denial_risk_warning),
     Rule("MCARE1_AWV_FREQUENCY", 2, "blocking", "annual wellness visits at Medicare's frequency",
          annual_wellness_visit_once_a_year, payers=frozenset({"MCARE1"})),
     Rule("ACME01_TELEHEALTH_95", 1, "blocking", "telehealth lines carry modifier 95", telehealth_modifier,

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, Person
+from rcm_claim.domain.denial_risk import DEFAULT_RISK_SETTINGS, DecidedService, RiskSettings
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.findings import Finding, Override, RuleRun, ScrubRecord, Severity
 from rcm_claim.domain.model import Claim, ClaimLine
@@ -33,10 +35,12 @@ class ScrubError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Flag:
-    """What a rule's check reports: a message naming fields and codes (never the patient) and the line."""
+    """What a rule's check reports: a message naming fields and codes (never the patient), the line, and the
+    claims it rests on (evidence), if any."""
 
     message: str
     line: int | None = None
+    evidence: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,11 @@ class ClaimFacts:
     eligibility: EligibilityAnswer | None
     authorizations: tuple[Authorization, ...] = ()
     other_claims: tuple[Claim, ...] = ()  # the patient's other claims, in any state
+    # The payer's services decided within the risk window (decided_on after today - window_days), from every
+    # patient's claims: what the DENIAL_RISK rule estimates from. One tuple per payer, shared by its claims.
+    denial_history: tuple[DecidedService, ...] = ()
+    risk_settings: RiskSettings = DEFAULT_RISK_SETTINGS  # the practice's, wired by the service layer
+    diagnosis_key: Callable[[str], str] = str  # how the history keys a diagnosis category (a keyed digest)
 
     def standing_claims(self) -> Iterator[Claim]:
         """The patient's other claims that hold their services: ready or with the payer, not a void claim,
@@ -124,7 +133,7 @@ def scrub(facts: ClaimFacts, rules: tuple[Rule, ...]) -> ScrubRecord:
             continue
         ran.append(RuleRun(rule.code, rule.version))
         for flag in rule.check(facts):
-            findings.append(Finding(rule.code, rule.version, rule.severity, flag.message, flag.line))
+            findings.append(Finding(rule.code, rule.version, rule.severity, flag.message, flag.line, flag.evidence))
     found = tuple(findings)
     standing = tuple(override for override in facts.claim.overrides if override.covers(found))
     return ScrubRecord(tuple(ran), found, standing, _authorization_number(facts))

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Final, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -24,8 +24,10 @@ from rcm_claim.bootstrap import Claim
 from rcm_claim.domain.batches import BatchState
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import ClaimState
-from rcm_claim.service_layer import batches, claims, commands, directories
+from rcm_claim.service_layer import batches, claims, commands, denials, directories
+from rcm_claim.service_layer.denial_views import DeadlinePublic, DenialQueue
 from rcm_claim.service_layer.views import (
+    AppealPublic,
     BatchPublic,
     BatchSummary,
     ClaimPublic,
@@ -58,6 +60,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PayerId = Annotated[str | None, Query(min_length=2, max_length=80, pattern=r"^[A-Z0-9]+$")]
 RuleCode = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Z0-9_]+$")]
+DenialCategoryQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")]
 RejectionCode = Annotated[str | None, Query(max_length=20, pattern=r"^[A-Z0-9]{1,4}:[A-Z0-9]{1,8}$|^REFUSED$")]
 
 
@@ -152,6 +155,122 @@ async def follow_up_queue(
     before = service.clock() - timedelta(hours=service.settings.acknowledgment_wait_hours)
     return await claims.follow_up_queue(
         service.uow(audit=audit), unanswered_before=before, payer_id=payer_id, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/workqueues/denials", response_model=DenialQueue, tags=["work queues"],
+    summary="Open denials by category, the nearest appeal deadline first",
+)  # fmt: skip
+async def denial_queue(
+    _principal: ClaimsRead,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    category: DenialCategoryQuery = None,
+    payer_id: PayerId = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> DenialQueue:
+    """The denials no biller has resolved yet, grouped by category (eligibility, authorisation, coding, medical
+    necessity, timely filing, duplicate, coordination of benefits, bundling, missing information, ...), each with
+    its CARCs and RARCs in words, the suggested action, the amount at stake and the payer's appeal deadline; the
+    nearest deadline first, then the largest amount. Resolve one with `POST /claims/{id}/denial-resolutions` or
+    `POST /claims/{id}/appeals`."""
+    return await denials.denial_queue(
+        service.uow(audit=audit), category=category, payer_id=payer_id, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/workqueues/deadlines", response_model=list[DeadlinePublic], tags=["work queues"],
+    summary="Timely-filing and appeal deadlines coming or passed",
+)  # fmt: skip
+async def deadline_queue(
+    _principal: ClaimsRead,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    payer_id: PayerId = None,
+    within_days: Annotated[int | None, Query(ge=0, le=365)] = None,
+    limit: Limit = 100,
+) -> list[DeadlinePublic]:
+    """Claims the payer has not taken whose timely-filing window (date of service + the payer's days) closes
+    within `within_days` (`RCM_DEADLINE_WARNING_DAYS`, 14, by default), and open denials whose appeal window
+    (denial + the payer's days) does; the soonest first. One already passed is flagged, with its likely
+    write-off."""
+    warning_days = service.settings.deadline_warning_days if within_days is None else within_days
+    return await denials.deadlines(
+        service.uow(audit=audit), today=service.clock().date(), warning_days=warning_days, payer_id=payer_id,
+        limit=limit,
+    )  # fmt: skip
+
+
+@router.post(
+    "/claims/{claim_id}/denial-resolutions", response_model=ClaimPublic, tags=["claims"],
+    summary="Resolve the claim's open denial",
+)  # fmt: skip
+async def resolve_denial(
+    claim_id: UUID,
+    body: commands.ResolveDenial,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:
+    """`corrected`: the claim goes again as a replacement (frequency 7, REF*F8), with the prior authorisation
+    number or note given, scrubbed like any claim; `transferred_to_patient` (with its `basis`: a CO denial is the
+    provider's liability unless a waiver is on file) and `written_off` are published for collections;
+    `accepted` takes the denial as the payer's last word. The claim is closed once no insurance balance is
+    left. 409 when the claim has no open denial or the resolution is not allowed."""
+    view = await denials.resolve_denial(
+        claim_id, body, service.uow(audit=audit), service.scrubber, by=principal.subject,
+        revision=_revision(if_match),
+    )  # fmt: skip
+    return _tagged(view, response)
+
+
+@router.post(
+    "/claims/{claim_id}/appeals", response_model=AppealPublic, status_code=201, tags=["claims"],
+    summary="Appeal the claim's open denial",
+)  # fmt: skip
+async def appeal_claim(
+    claim_id: UUID,
+    body: commands.AppealClaim,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> AppealPublic:
+    """Record an appeal (level 1 to 3, the reason, the argument, the documents sent with it by reference) and
+    publish ClaimAppealed; its letter is at `Location`. The payer's next 835 for the claim decides it. 409 for a
+    claim with no open denial (a paid claim), a level already appealed, or one whose level below was not
+    decided."""
+    made = await denials.appeal(
+        claim_id, body, service.uow(audit=audit), service.scrubber, by=principal.subject, revision=_revision(if_match)
+    )
+    response.headers["Location"] = f"/claims/{claim_id}/appeals/{made.number}/letter.pdf"
+    return made
+
+
+@router.get(
+    "/claims/{claim_id}/appeals/{number}/letter.pdf", tags=["claims"], summary="An appeal's letter",
+    response_class=Response, responses={200: {"content": {"application/pdf": {}}}},
+)  # fmt: skip
+async def appeal_letter(
+    claim_id: UUID,
+    number: Annotated[int, Path(ge=1, le=100)],
+    _principal: ClaimsRead,
+    audit: AuditContextDep,
+    service: ClaimDep,
+) -> Response:
+    """The appeal letter as a PDF, from the practice's template for the denial's category: the payer's appeals
+    address, the claim's facts, the denial in words, the argument, the enclosures and the practice's contact.
+    Audited as an export (it names the patient)."""
+    pdf = await denials.appeal_letter(claim_id, number, service.uow(audit=audit), service.appeal_templates)
+    filename = f"appeal-{number}.pdf"
+    return Response(
+        content=pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
     )
 
 

@@ -90,13 +90,13 @@ async def annotate(
     """Set what the biller tells the payer on a claim the payer does not have yet: the fields named in
     `changes` take their new values, the others keep theirs; then the claim is scrubbed again."""
     async with uow:
-        claim = await _claim_to_change(uow, claim_id, revision)
+        claim = await claim_to_change(uow, claim_id, revision)
         try:
             claim.annotate(dataclasses.replace(claim.billing_notes, **changes), scrubber.clock(), f"api:{by}")
         except ClaimError as error:
             raise Conflict(f"{error}.") from None
         await scrubber.scrub(uow, claim, f"api:{by}")
-        return await _store(uow, claim)
+        return await store(uow, claim)
 
 
 async def override_rule(
@@ -131,11 +131,11 @@ async def rescrub(claim_id: UUID, uow: ClaimUnitOfWork, scrubber: Scrubber, *, b
     """Scrub the claim again now, as the service would after an upstream change (a rejected claim too: the
     biller asking is the fix)."""
     async with uow:
-        claim = await _claim_to_change(uow, claim_id, revision)
+        claim = await claim_to_change(uow, claim_id, revision)
         if claim.state not in HOLDABLE:
             raise Conflict(f"A {claim.state} claim is not scrubbed again: only one the payer does not have is.")
         await scrubber.scrub(uow, claim, f"api:{by}")
-        return await _store(uow, claim)
+        return await store(uow, claim)
 
 
 def refuse_stale(claim: Claim, revision: int) -> None:
@@ -146,23 +146,28 @@ def refuse_stale(claim: Claim, revision: int) -> None:
 
 async def _change(claim_id: UUID, uow: ClaimUnitOfWork, revision: int, change: Callable[[Claim], None]) -> ClaimPublic:
     async with uow:
-        claim = await _claim_to_change(uow, claim_id, revision)
+        claim = await claim_to_change(uow, claim_id, revision)
         try:
             change(claim)
         except ClaimError as error:
             raise Conflict(f"{error}.") from None
-        return await _store(uow, claim)
+        return await store(uow, claim)
 
 
-async def _claim_to_change(uow: ClaimUnitOfWork, claim_id: UUID, revision: int) -> Claim:
-    claim = await uow.claims.get(claim_id, for_update=True)
+async def claim_to_change(uow: ClaimUnitOfWork, claim_id: UUID, revision: int) -> Claim:
+    """The claim read for a change at the revision its author read, its patient taken first as the consumers
+    take it, so a change never lands in the middle of an encounter's correction or a payment's posting."""
+    claim = await uow.claims.get(claim_id)
+    if claim is not None:
+        await uow.lock_patient(claim.patient_id)
+        claim = await uow.claims.get(claim_id, for_update=True)
     if claim is None:
         raise NotFound("There is no claim with this id.")
     refuse_stale(claim, revision)
     return claim
 
 
-async def _store(uow: ClaimUnitOfWork, claim: Claim) -> ClaimPublic:
+async def store(uow: ClaimUnitOfWork, claim: Claim) -> ClaimPublic:
     await uow.claims.save(claim)
     uow.record_access("update", "claim", claim.id, claim.patient_id)
     await uow.commit()

@@ -30,3 +30,30 @@ class AnnotateClaim(_Command):
 
 class HoldClaim(_Command):
     reason: Annotated[str, Field(min_length=3, max_length=500)]
+
+
+class ResolveDenial(_Command):
+    """How a biller resolves a claim's open denial (an appeal has its own request): `corrected` sends the claim
+    again as a replacement (with the authorisation number or note the fix needs), `transferred_to_patient` bills
+    the amount to the patient (`basis`: the payer's group was not contractual, or a waiver is on file),
+    `written_off` lets it go, and `accepted` takes the denial as the payer's last word."""
+
+    kind: Literal["corrected", "transferred_to_patient", "written_off", "accepted"]
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    basis: Literal["not_contractual", "waiver_on_file"] | None = None
+    prior_authorization_number: Annotated[
+        str | None, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9-]+$")
+    ] = None
+    note: Annotated[str | None, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9 .,;'/()&+-]+$")] = None
+
+
+class AppealClaim(_Command):
+    """An appeal of the claim's open denial: its level, the biller's short reason and argument, and the
+    documents sent with it, named by reference (the documents themselves stay in the practice's records)."""
+
+    level: Annotated[int, Field(ge=1, le=3)]
+    reason: Annotated[str, Field(min_length=3, max_length=200)]
+    argument: Annotated[str, Field(min_length=10, max_length=10_000)]
+    attachments: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]], Field(max_length=20)
+    ] = []

@@ -318,6 +318,7 @@ def remittance_handlers(clock: Clock) -> Handlers:
 
     async def store(uow: ClaimUnitOfWork, claim: Claim) -> None:
         await uow.claims.save(claim)
+        await uow.decided_services.record(claim)
         uow.record_access("update", "claim", claim.id, claim.patient_id)
 
     async def posted(event: remittance_contract.PaymentPosted, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
@@ -361,6 +362,12 @@ def remittance_handlers(clock: Clock) -> Handlers:
             suggested_action=event.suggested_action,
             amount=event.amount_denied,
             reasons=tuple(dict.fromkeys(f"{d.group}-{d.reason}" for d in event.denials)),
+            words=tuple(
+                dict.fromkeys(
+                    [f"{d.group}-{d.reason}: {d.description}" for d in event.denials]
+                    + [f"{r.code}: {r.description}" for d in event.denials for r in d.remarks]
+                )
+            ),
         )
         claim.denied(denial, now, cause_of(envelope))
         await store(uow, claim)

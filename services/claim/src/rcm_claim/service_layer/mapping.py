@@ -115,6 +115,21 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
             )
         case events.ClaimReopened(note=note):
             return contract.ClaimReopened(**subject, note=note)
+        case events.ClaimAppealed(appeal=appeal):
+            return contract.ClaimAppealed(
+                **subject, payment_id=appeal.payment_id, appeal_number=appeal.number, level=appeal.level,
+                category=appeal.category, reasons=appeal.reasons, amount_at_stake=appeal.amount_at_stake,
+                deadline=appeal.deadline,
+            )  # fmt: skip
+        case events.PatientResponsibilityTransferred(denial=denial, amount=amount, basis=basis):
+            return contract.PatientResponsibilityTransferred(
+                **subject, payment_id=denial.payment_id, amount=amount, basis=basis, category=denial.category,
+                reasons=denial.reasons,
+            )  # fmt: skip
+        case events.ClaimWriteOffRequested(denial=denial, amount=amount):
+            return contract.ClaimWriteOffRequested(
+                **subject, payment_id=denial.payment_id, amount=amount, category=denial.category, reasons=denial.reasons
+            )
     raise TypeError(f"no contract event is mapped for {type(event).__name__}")
 
 

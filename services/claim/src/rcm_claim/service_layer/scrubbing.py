@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from rcm_claim.domain.denial_risk import DEFAULT_RISK_SETTINGS, RiskSettings
 from rcm_claim.domain.model import HOLDABLE, Claim
 from rcm_claim.domain.scrubber import ClaimFacts, Rule, scrub
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
@@ -20,6 +22,7 @@ from rcm_common.types import Clock
 class Scrubber:
     rules: tuple[Rule, ...]
     clock: Clock
+    risk_settings: RiskSettings = DEFAULT_RISK_SETTINGS
 
     async def facts(self, uow: ClaimUnitOfWork, claim: Claim) -> ClaimFacts:
         """What the claim's rules read, as the service holds it now; an unsent claim takes its coverage's
@@ -29,9 +32,11 @@ class Scrubber:
         if coverage is not None:
             claim.follow_coverage_order(coverage.order)
         others = [other for other in await uow.claims.for_patient(claim.patient_id) if other.id != claim.id]
+        today = self.clock().date()
+        since = today - timedelta(days=self.risk_settings.window_days)
         return ClaimFacts(
             claim=claim,
-            today=self.clock().date(),
+            today=today,
             payer=await uow.directories.payer(claim.payer_id),
             providers=await uow.directories.providers(),
             patient=patient.person if patient is not None else None,
@@ -39,6 +44,9 @@ class Scrubber:
             eligibility=await uow.eligibility.latest(claim.coverage_id),
             authorizations=tuple(await uow.authorizations.for_coverage(claim.coverage_id)),
             other_claims=tuple(others),
+            denial_history=await uow.decided_services.for_payer(claim.payer_id, since=since),
+            risk_settings=self.risk_settings,
+            diagnosis_key=uow.decided_services.diagnosis_key,
         )
 
     async def scrub(self, uow: ClaimUnitOfWork, claim: Claim, cause: str) -> None:

@@ -11,6 +11,7 @@ from uuid import UUID
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
 from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
+from rcm_claim.domain.denial_risk import DecidedService
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimState
 from rcm_common.control_numbers import ControlNumbers
@@ -85,6 +86,12 @@ class Claims(Protocol):
 
     async def repoint(self, merged_patient_id: UUID, surviving_patient_id: UUID) -> list[UUID]: ...
 
+    async def with_open_denials(
+        self, *, category: str | None = None, payer_id: str | None = None, limit: int
+    ) -> list[Claim]: ...
+
+    async def not_filed(self, payer_id: str, *, serviced_on_or_before: date, limit: int) -> list[Claim]: ...
+
     async def ready_to_batch(self, payer_id: str, limit: int) -> list[Claim]:
         """The payer's ready claims not held, the longest waiting first."""
         ...
@@ -106,6 +113,17 @@ class Claims(Protocol):
     async def status_due(self, payer_id: str, accepted_before: datetime, *, limit: int) -> list[Claim]:
         """The payer's claims accepted before `accepted_before` and not asked about since."""
         ...
+
+
+class DecidedServices(Protocol):
+    def diagnosis_key(self, category: str) -> str:
+        """How the history keys a diagnosis category (a keyed digest: no condition kept in the clear)."""
+        ...
+
+    async def record(self, claim: Claim) -> None:
+        """Keep what the claim's standing payments decided of its lines, in place of what was kept before."""
+
+    async def for_payer(self, payer_id: str, *, since: date) -> tuple[DecidedService, ...]: ...
 
 
 class Batches(Protocol):
@@ -170,6 +188,9 @@ class ClaimUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def directories(self) -> Directories: ...
+
+    @property
+    def decided_services(self) -> DecidedServices: ...
 
     async def lock_patient(self, patient_id: UUID) -> None:
         """Serialise, until commit, the work on one patient's claims done by the consumers of other topics."""

@@ -11,7 +11,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rcm_claim.domain.adjudication import Denial
 from rcm_claim.domain.batches import Batch, BatchState
+from rcm_claim.domain.denial_work import Appeal, AppealOutcome, ResolutionKind
 from rcm_claim.domain.directories import Address, BillingProvider, Facility, PayerProfile, Provider, ProviderDirectory
 from rcm_claim.domain.findings import ScrubRecord, Severity
 from rcm_claim.domain.model import Claim, ClaimLine, ClaimState, Frequency, Rejection, Responsibility
@@ -47,6 +49,7 @@ class BillingProviderDocument(_Document):
     taxonomy: Annotated[str, Field(max_length=10)]
     address: AddressDocument
     pay_to: AddressDocument | None = None
+    phone: Annotated[str, Field(max_length=10)] = ""
 
 
 class ProviderDocument(_Document):
@@ -84,7 +87,7 @@ class ProviderDirectoryDocument(_Document):
         return ProviderDirectory(
             billing=BillingProvider(
                 billing.name, billing.npi, billing.tax_id, billing.taxonomy, billing.address.domain(),
-                billing.pay_to.domain() if billing.pay_to is not None else None,
+                billing.pay_to.domain() if billing.pay_to is not None else None, billing.phone,
             ),
             providers=tuple(Provider(p.last_name, p.first_name, p.npi, p.taxonomy) for p in self.providers),
             facilities=tuple(facility.domain() for facility in self.facilities),
@@ -98,6 +101,7 @@ class ProviderDirectoryDocument(_Document):
                 name=billing.name, npi=billing.npi, tax_id=billing.tax_id, taxonomy=billing.taxonomy,
                 address=AddressDocument.of(billing.address),
                 pay_to=AddressDocument.of(billing.pay_to) if billing.pay_to is not None else None,
+                phone=billing.phone,
             ),
             providers=[
                 ProviderDocument(last_name=p.last_name, first_name=p.first_name, npi=p.npi, taxonomy=p.taxonomy)
@@ -108,7 +112,8 @@ class ProviderDirectoryDocument(_Document):
 
 
 class PayerDocument(_Document):
-    """How a payer is billed: SBR09, its windows, its batches and the codes it requires authorised."""
+    """How a payer is billed: SBR09, its windows, its batches, the codes it requires authorised, and how long
+    after a denial it takes an appeal, and where."""
 
     payer_id: Annotated[str, Field(max_length=80)]
     name: _Text
@@ -119,6 +124,8 @@ class PayerDocument(_Document):
     batch_interval_seconds: int
     eligibility_max_age_days: int = 30
     prior_authorization_codes: Annotated[list[Annotated[str, Field(max_length=5)]], Field(max_length=2000)] = []
+    appeal_days: int | None = None
+    appeals_address: AddressDocument | None = None
 
     def domain(self) -> PayerProfile:
         return PayerProfile(
@@ -131,6 +138,8 @@ class PayerDocument(_Document):
             batch_interval_seconds=self.batch_interval_seconds,
             prior_authorization_codes=frozenset(self.prior_authorization_codes),
             eligibility_max_age_days=self.eligibility_max_age_days,
+            appeal_days=self.appeal_days,
+            appeals_address=self.appeals_address.domain() if self.appeals_address is not None else None,
         )
 
     @classmethod
@@ -145,6 +154,8 @@ class PayerDocument(_Document):
             batch_interval_seconds=payer.batch_interval_seconds,
             eligibility_max_age_days=payer.eligibility_max_age_days,
             prior_authorization_codes=sorted(payer.prior_authorization_codes),
+            appeal_days=payer.appeal_days,
+            appeals_address=AddressDocument.of(payer.appeals_address) if payer.appeals_address is not None else None,
         )
 
 
@@ -176,6 +187,7 @@ class FindingPublic(BaseModel):
     message: str
     line: int | None
     overridden: bool
+    evidence_claim_ids: list[UUID] = []  # the claims it rests on (DENIAL_RISK: the payer's denied claims)
 
 
 class OverridePublic(BaseModel):
@@ -207,6 +219,7 @@ class ScrubPublic(BaseModel):
                     message=f.message,
                     line=f.line,
                     overridden=f.rule in overridden,
+                    evidence_claim_ids=list(f.evidence),
                 )
                 for f in record.findings
             ],
@@ -312,7 +325,62 @@ class DenialPublic(BaseModel):
     category: str
     suggested_action: str
     amount: Money
+    reasons: list[str]  # GROUP-CARC
+    in_words: list[str]  # each CARC and RARC with its meaning
+    resolved: bool  # a biller has resolved it (an appeal awaits the payer, or it was corrected, moved or let go)
+
+    @classmethod
+    def of(cls, denial: Denial, *, resolved: bool) -> DenialPublic:
+        return cls(
+            payment_id=denial.payment_id, whole_claim=denial.whole_claim, category=denial.category,
+            suggested_action=denial.suggested_action, amount=denial.amount, reasons=list(denial.reasons),
+            in_words=list(denial.words), resolved=resolved,
+        )  # fmt: skip
+
+
+class ResolutionPublic(BaseModel):
+    """What a biller did with a denial: corrected (a replacement), appealed, transferred to the patient, written
+    off, or accepted; why, by whom, when."""
+
+    payment_id: UUID
+    kind: ResolutionKind
+    reason: str
+    amount: Money
+    by: str
+    at: datetime
+    replacement_id: UUID | None
+    appeal_number: int | None
+
+
+class AppealPublic(BaseModel):
+    """An appeal to the payer and, once its next 835 for the claim came, the payer's decision."""
+
+    number: int
+    level: int
+    payment_id: UUID
+    category: str
     reasons: list[str]
+    reason: str
+    argument: str
+    attachments: list[str]
+    amount_at_stake: Money
+    by: str
+    at: datetime
+    deadline: date | None
+    outcome: AppealOutcome
+    decided_by_payment_id: UUID | None
+    decided_at: datetime | None
+    recovered: Money | None
+
+    @classmethod
+    def of(cls, appeal: Appeal) -> AppealPublic:
+        return cls(
+            number=appeal.number, level=appeal.level, payment_id=appeal.payment_id, category=appeal.category,
+            reasons=list(appeal.reasons), reason=appeal.reason, argument=appeal.argument,
+            attachments=list(appeal.attachments), amount_at_stake=appeal.amount_at_stake, by=appeal.by, at=appeal.at,
+            deadline=appeal.deadline, outcome=appeal.outcome, decided_by_payment_id=appeal.decided_by,
+            decided_at=appeal.decided_at, recovered=appeal.recovered,
+        )  # fmt: skip
 
 
 class ClaimPublic(ClaimSummary):
@@ -331,6 +399,8 @@ class ClaimPublic(ClaimSummary):
     scrub: ScrubPublic | None
     adjudications: list[AdjudicationPublic]
     denial: DenialPublic | None
+    resolutions: list[ResolutionPublic]
+    appeals: list[AppealPublic]
     underpaid_by: Money | None
     timeline: list[StepPublic]
     revision: int
@@ -360,10 +430,10 @@ class ClaimPublic(ClaimSummary):
                 for a in claim.adjudications
             ],
             denial=(
-                DenialPublic.model_validate(dataclasses.asdict(claim.denial) | {"reasons": list(claim.denial.reasons)})
-                if claim.denial is not None
-                else None
+                DenialPublic.of(claim.denial, resolved=claim.open_denial is None) if claim.denial is not None else None
             ),
+            resolutions=[ResolutionPublic.model_validate(dataclasses.asdict(r)) for r in claim.resolutions],
+            appeals=[AppealPublic.of(appeal) for appeal in claim.appeals],
             underpaid_by=claim.underpaid_by,
             timeline=[
                 StepPublic(at=s.at, from_state=s.from_state, to_state=s.to_state, cause=s.cause, note=s.note)

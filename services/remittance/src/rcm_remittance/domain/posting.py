@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from rcm_remittance.domain.advice import DENIED, PREDETERMINATION, ZERO, Adjustment, ClaimPaymentAdvice, LineAdvice
-from rcm_remittance.domain.codes import SUGGESTED_ACTIONS, Category, CodeBook
+from rcm_remittance.domain.codes import SUGGESTED_ACTIONS, Category, CodeBook, RemarkCode
 from rcm_remittance.domain.copies import ClaimCopy
 
 NOT_DENIALS: frozenset[Category] = frozenset({"contractual", "patient_responsibility"})
@@ -133,7 +133,7 @@ class Denial:
     group: str
     reason: str
     description: str
-    remark_codes: tuple[str, ...]
+    remarks: tuple[RemarkCode, ...]  # the RARCs, in words
     category: Category
     amount: Decimal
 
@@ -182,11 +182,12 @@ def _denials(
     codes: CodeBook,
 ) -> list[Denial]:
     found = []
+    remarks = tuple(codes.remark(code) for code in remark_codes)
     for a in adjustments:
         category = codes.reason(a.reason).category  # a PR adjustment's own reason, not "the patient's"
         if a.amount > ZERO and category not in NOT_DENIALS and a.reason != PRIOR_PAYER:
             found.append(
-                Denial(line_control_number, procedure_code, a.group, a.reason, a.description, remark_codes, category,
+                Denial(line_control_number, procedure_code, a.group, a.reason, a.description, remarks, category,
                        a.amount)
             )  # fmt: skip
     return found

@@ -63,7 +63,8 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
                         group=d.group,
                         reason=d.reason,
                         description=d.description,
-                        remark_codes=d.remark_codes,
+                        remark_codes=tuple(remark.code for remark in d.remarks),
+                        remarks=tuple(contract.Remark(code=r.code, description=r.description) for r in d.remarks),
                         category=d.category,
                         amount=d.amount,
                     )

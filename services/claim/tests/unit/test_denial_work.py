@@ -1,0 +1,178 @@
+"""A denial worked by a biller, as plain Python: resolved by a transfer to the patient (on a basis that allows it),
+a write-off or an acceptance, each closing the claim; appealed, level by level, and decided by the payer's next
+payment (overturned, partly, upheld); refused when there is nothing to appeal or the level is taken."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from rcm_claim.domain import events
+from rcm_claim.domain.adjudication import Adjudication, Denial
+from rcm_claim.domain.model import Claim, ClaimError
+from rcm_claim.testing import ADJUDICATED_AT as NOW
+from rcm_claim.testing import accepted_claim, payment
+
+LATER = NOW + timedelta(days=20)
+
+
+def denied_claim(reason: str = "CO-197", category: str = "authorisation") -> tuple[Claim, Adjudication]:
+    claim = accepted_claim()
+    posted = payment("4")
+    claim.adjudicated(posted, NOW, "event:p1")
+    words = (f"{reason}: the payer's words for it.", "N54: a remark in words.")
+    claim.denied(Denial(posted.payment_id, True, category, "Obtain it.", Decimal("185.00"), (reason,), words), NOW,
+                 "event:d1")  # fmt: skip
+    claim.events.clear()
+    return claim, posted
+
+
+def appeal(claim: Claim, level: int = 1) -> None:
+    claim.appeal(level=level, reason="authorised by phone", argument="The authorisation was obtained before the "
+                 "service.", attachments=("auth-letter.pdf",), appeal_days=180, by="biller", now=LATER)  # fmt: skip
+
+
+def test_a_denial_is_open_until_a_biller_resolves_it() -> None:
+    claim, posted = denied_claim()
+    assert claim.open_denial is not None
+    assert claim.open_denial.payment_id == posted.payment_id
+    assert claim.denied_on(claim.open_denial) == NOW.date()
+
+
+def test_moving_a_contractual_denial_to_the_patient_needs_a_waiver_on_file() -> None:
+    claim, _ = denied_claim()
+    with pytest.raises(ClaimError, match="provider's liability"):
+        claim.resolve_denial("transferred_to_patient", "patient asked", by="biller", now=LATER, basis="not_contractual")
+    with pytest.raises(ClaimError, match="basis"):
+        claim.resolve_denial("transferred_to_patient", "patient asked", by="biller", now=LATER)
+    assert (claim.state, claim.resolutions, claim.events) == ("denied", (), [])
+
+
+def test_a_transfer_on_a_waiver_bills_the_patient_and_closes_the_claim() -> None:
+    claim, posted = denied_claim("CO-50", "medical_necessity")
+    claim.resolve_denial("transferred_to_patient", "ABN signed 2026-11-01", by="biller", now=LATER,
+                         basis="waiver_on_file")  # fmt: skip
+    denial = claim.denials[0]
+    assert claim.events == [
+        events.PatientResponsibilityTransferred(denial, Decimal("185.00"), "waiver_on_file"),
+        events.ClaimClosed(posted.payment_id, "moved_to_patient", Decimal("185.00")),
+    ]
+    assert (claim.state, claim.open_denial, claim.resolutions[0].kind) == ("closed", None, "transferred_to_patient")
+    assert claim.timeline[-1].cause == "api:biller"
+
+
+def test_a_patient_responsibility_denial_moves_to_the_patient_without_a_waiver() -> None:
+    claim, _ = denied_claim("PR-204", "patient_responsibility")
+    claim.resolve_denial("transferred_to_patient", "not a covered benefit", by="biller", now=LATER,
+                         basis="not_contractual")  # fmt: skip
+    assert claim.state == "closed"
+
+
+def test_a_write_off_is_published_for_collections_and_closes_the_claim() -> None:
+    claim, posted = denied_claim("CO-97", "bundling")
+    claim.resolve_denial("written_off", "bundled under NCCI, no modifier applies", by="biller", now=LATER)
+    assert claim.events == [
+        events.ClaimWriteOffRequested(claim.denials[0], Decimal("185.00")),
+        events.ClaimClosed(posted.payment_id, "written_off", Decimal("0.00")),
+    ]
+
+
+def test_an_accepted_denial_closes_the_claim_and_moves_nothing() -> None:
+    claim, posted = denied_claim("CO-18", "duplicate")
+    claim.resolve_denial("accepted", "the original claim was paid", by="biller", now=LATER)
+    assert claim.events == [events.ClaimClosed(posted.payment_id, "denial_accepted", Decimal("0.00"))]
+    with pytest.raises(ClaimError, match="closed claim has no denial"):
+        claim.resolve_denial("written_off", "again", by="biller", now=LATER)
+
+
+def test_a_resolved_denial_leaves_an_underpayment_open() -> None:
+    claim = accepted_claim()
+    posted = payment(denied=("L2",), underpaid_by="20.00")
+    claim.adjudicated(posted, NOW, "event:p1")
+    claim.denied(Denial(posted.payment_id, False, "bundling", "Check.", Decimal("30.00"), ("CO-97",)), NOW, "e:d")
+    claim.events.clear()
+    claim.resolve_denial("written_off", "bundled", by="biller", now=LATER)
+    assert (claim.state, claim.open_denial) == ("partially_paid", None)
+    assert [type(e) for e in claim.events] == [events.ClaimWriteOffRequested]
+
+
+def test_an_appeal_takes_the_denial_out_of_the_queue_and_is_published() -> None:
+    claim, posted = denied_claim()
+    appeal(claim)
+    made = claim.appeals[0]
+    assert (made.number, made.level, made.payment_id, made.outcome) == (1, 1, posted.payment_id, "pending")
+    assert made.deadline == NOW.date() + timedelta(days=180)
+    assert claim.open_denial is None
+    assert claim.state == "denied"
+    assert claim.events == [events.ClaimAppealed(made)]
+
+
+def test_an_appeal_of_a_paid_claim_is_refused() -> None:
+    claim = accepted_claim()
+    claim.adjudicated(payment(), NOW, "event:p1")
+    with pytest.raises(ClaimError, match="closed claim has no denial"):
+        appeal(claim)
+    assert claim.appeals == ()
+
+
+def test_a_second_appeal_at_the_same_level_is_refused() -> None:
+    claim, _ = denied_claim()
+    appeal(claim)
+    with pytest.raises(ClaimError, match="already being worked"):
+        appeal(claim)
+    again = denied_claim()[0]
+    with pytest.raises(ClaimError, match="follows a first-level appeal"):
+        appeal(again, level=2)
+    assert (again.appeals, again.events) == ((), [])
+
+
+def test_the_payer_overturns_an_appeal_by_reprocessing_the_claim() -> None:
+    claim, denied_payment = denied_claim()
+    appeal(claim)
+    claim.payment_reversed(denied_payment.payment_id, (Decimal(0), Decimal(0), Decimal(0)), LATER, "event:r1")
+    assert claim.appeals[0].outcome == "pending"  # a reversal alone decides nothing
+    claim.adjudicated(payment(), LATER, "event:p2")
+    decided = claim.appeals[0]
+    assert (decided.outcome, decided.recovered, claim.state) == ("overturned", Decimal("104.96"), "closed")
+
+
+def test_an_upheld_appeal_opens_the_new_denial_for_a_second_level() -> None:
+    claim, _ = denied_claim()
+    appeal(claim)
+    again = payment("4")
+    claim.adjudicated(again, LATER, "event:p2")
+    claim.denied(Denial(again.payment_id, True, "authorisation", "Obtain it.", Decimal("185.00"), ("CO-197",)), LATER,
+                 "event:d2")  # fmt: skip
+    assert claim.appeals[0].outcome == "upheld"
+    assert claim.open_denial is not None
+    assert claim.open_denial.payment_id == again.payment_id
+    appeal(claim, level=2)
+    assert [a.level for a in claim.appeals] == [1, 2]
+
+
+def test_an_appeal_paid_in_part_is_partly_overturned() -> None:
+    claim, _ = denied_claim()
+    appeal(claim)
+    claim.adjudicated(payment(paid="50.00", denied=("L2",)), LATER, "event:p2")
+    assert (claim.appeals[0].outcome, claim.appeals[0].recovered) == ("partly_overturned", Decimal("50.00"))
+
+
+def test_a_denial_corrected_replaces_the_claim() -> None:
+    claim, _ = denied_claim()
+    replacement = uuid.uuid4()
+    claim.corrected_for_denial(replacement, "authorisation obtained", by="biller", now=LATER)
+    assert claim.state == "replaced"
+    assert claim.resolutions[0].replacement_id == replacement
+    assert claim.events == [events.ClaimReplaced(replacement)]
+
+
+def test_an_appeal_after_the_window_is_recorded_and_says_so() -> None:
+    claim, _ = denied_claim()
+    claim.appeal(level=1, reason="late", argument="Good cause: the denial letter came late.", attachments=(),
+                 appeal_days=10, by="biller", now=NOW + timedelta(days=30))  # fmt: skip
+    assert "past the payer's window" in claim.timeline[-1].note
+    assert claim.appeals[0].at.tzinfo is UTC or claim.appeals[0].at == NOW + timedelta(days=30)
+    assert isinstance(claim.appeals[0].at, datetime)

@@ -30,6 +30,7 @@ from rcm_claim.service_layer.handlers import (
     take_patients_named,
 )
 from rcm_claim.service_layer.mapping import to_integration_event
+from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.submission import ClaimsGateway, Submitter
 from rcm_common.audit import consumer_audit, system_audit
@@ -50,6 +51,7 @@ class Claim(Kernel[ClaimSettings, SqlClaimUnitOfWork]):
     submit claims, read the 277CAs and follow unpaid claims up."""
 
     scrubber: Scrubber
+    next_payers: NextPayers
     appeal_templates: AppealTemplates  # the practice's appeal letters, checked when the service starts
     submitter: Submitter
     acknowledger: Acknowledger
@@ -114,6 +116,7 @@ def bootstrap(
         publishes=Publication(CLAIM_EVENTS, to_integration_event),
         clock=clock,
         scrubber=scrubber,
+        next_payers=NextPayers(scrubber),
         submitter=Submitter(worker_uow, gateway, write, set_verdicts, scrubber, clock),
         acknowledger=Acknowledger(worker_uow, gateway, claim_answers, clock),
         follow_up=FollowUp(worker_uow, gateway, write_276, status_answers, clock, settings.status_batch_size),
@@ -125,7 +128,7 @@ def bootstrap(
             REGISTRATION_EVENTS: registration_handlers(scrubber),
             ELIGIBILITY_EVENTS: eligibility_handlers(scrubber),
             CHARGE_EVENTS: charge_handlers(scrubber),
-            REMITTANCE_EVENTS: remittance_handlers(clock),
+            REMITTANCE_EVENTS: remittance_handlers(scrubber),
         },
         audit=consumer_audit("claim"),
         prepare={

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from rcm_claim.adapters.payer_defaults import default_payers
@@ -64,6 +64,11 @@ PRACTICE: Final = ProviderDirectory(
                     Address("100 Main St", "Springfield", "IL", "627011234")),
     (Provider("Osler", "William", RENDERING_NPI, "207R00000X"),),
 )  # fmt: skip
+
+
+class FakeCoverages(InMemoryCoverageCopies[CoverageCopy]):
+    async def for_patient(self, patient_id: UUID) -> list[CoverageCopy]:
+        return [copy.copy(coverage) for coverage in self.rows.values() if coverage.patient_id == patient_id]
 
 
 class FakeEligibility:
@@ -284,7 +289,7 @@ class FakeStore(RecordedStore):
 
     patients: InMemoryPatientCopies[PatientCopy] = field(default_factory=InMemoryPatientCopies)
     merges: InMemoryMerges = field(default_factory=InMemoryMerges)
-    coverages: InMemoryCoverageCopies[CoverageCopy] = field(default_factory=InMemoryCoverageCopies)
+    coverages: FakeCoverages = field(default_factory=lambda: FakeCoverages())
     eligibility: FakeEligibility = field(default_factory=FakeEligibility)
     authorizations: FakeAuthorizations = field(default_factory=FakeAuthorizations)
     claims: FakeClaims = field(default_factory=FakeClaims)
@@ -369,7 +374,7 @@ class ClaimApi(InProcessApp[ClaimService]):
         scrubber = self.claim.scrubber
         handlers = (
             registration_handlers(scrubber) | eligibility_handlers(scrubber) | charge_handlers(scrubber)
-            | remittance_handlers(self.claim.clock)
+            | remittance_handlers(scrubber)
         )  # fmt: skip
         for event in events:
             async with self.claim.uow(audit=consumer_audit("claim")()) as uow:
@@ -443,29 +448,38 @@ def payment(
 def payment_posted(
     claim: Claim, *, denied: bool = False, payment_id: UUID | None = None, status: str | None = None
 ) -> PaymentPosted:
-    """The payer's payment of a claim as remittance posts it: every line paid 80% of its charge with the rest
-    written off as contractual (CO-45), or, `denied`, every line denied for a missing authorisation (CO-197, N54;
-    CLP02 4)."""
+    """The payer's payment of a claim as remittance posts it: each line allowed 80% of its charge (the rest
+    written off as contractual, CO-45) and paid 80% of that, the patient owing the other 20% as coinsurance
+    (PR-2); or, `denied`, every line denied for a missing authorisation (CO-197, N54; CLP02 4)."""
     lines = []
     for line in claim.lines:
-        paid = ZERO if denied else (line.charge * Decimal("0.80")).quantize(Decimal("0.01"))
-        adjustment = _adjustment("197" if denied else "45", line.charge - paid, denied=denied)
+        allowed = ZERO if denied else _cents(line.charge * Decimal("0.80"))
+        paid = _cents(allowed * Decimal("0.80"))
+        share = allowed - paid
+        adjustments = (
+            (_adjustment("CO", "197", line.charge),)
+            if denied
+            else (_adjustment("CO", "45", line.charge - allowed), _adjustment("PR", "2", share))
+        )
         lines.append(
             LinePosted(
                 line_control_number=line.control_number, procedure_code=line.procedure_code, modifiers=line.modifiers,
                 units_paid=line.units, date_of_service=line.date_of_service, charge=line.charge, paid=paid,
-                allowed=ZERO if denied else paid, adjustments=(adjustment,), remark_codes=("N54",) if denied else (),
-                patient_share=_NO_SHARE,
+                allowed=allowed, adjustments=adjustments, remark_codes=("N54",) if denied else (),
+                patient_share=_share(share),
             )
         )  # fmt: skip
-    paid = sum((line.paid for line in lines), ZERO)
+    paid, share = (
+        sum((line.paid for line in lines), ZERO),
+        sum((line.patient_share.coinsurance for line in lines), ZERO),
+    )
     return PaymentPosted(
         claim_id=claim.id, patient_id=claim.patient_id, payer_id=claim.payer_id, payment_id=payment_id or uuid.uuid4(),
         remittance_id=uuid.uuid4(), trace_number="TRACE1", payment_date=ADJUDICATED_AT.date(),
         claim_status=status or ("4" if denied else "1"), claim_status_meaning="denied" if denied else "primary",
         payer_claim_number=claim.payer_claim_number or "ACME777", charge=claim.total_charge, paid=paid,
-        allowed=paid, patient_responsibility=ZERO, patient_share=_NO_SHARE,
-        adjustments_by_group={"CO": claim.total_charge - paid},
+        allowed=sum((line.allowed for line in lines), ZERO), patient_responsibility=share, patient_share=_share(share),
+        adjustments_by_group={"CO": claim.total_charge - paid - share, **({"PR": share} if share else {})},
         adjustments=tuple(adjustment for line in lines for adjustment in line.adjustments), lines=tuple(lines),
         denied_lines=tuple(line.control_number for line in claim.lines) if denied else (),
     )  # fmt: skip
@@ -494,9 +508,21 @@ _CO_197: Final = "Precertification/authorization/notification/pre-treatment abse
 _N54: Final = Remark(
     code="N54", description="Claim information is inconsistent with pre-certified/authorized services."
 )
-_NO_SHARE: Final = PatientShare(deductible=ZERO, coinsurance=ZERO, copay=ZERO, other=ZERO)
+_DESCRIPTIONS: Final = {
+    "197": (_CO_197, "authorisation"),
+    "45": ("Charge exceeds fee schedule/maximum allowable.", "contractual"),
+    "2": ("Coinsurance Amount.", "patient_responsibility"),
+}
 
 
-def _adjustment(reason: str, amount: Decimal, *, denied: bool) -> AdjustmentPosted:
-    return AdjustmentPosted(group="CO", reason=reason, description=_CO_197 if denied else "Contractual obligation.",
-                            category="authorisation" if denied else "contractual", amount=amount)  # fmt: skip
+def _adjustment(group: Literal["CO", "PR"], reason: str, amount: Decimal) -> AdjustmentPosted:
+    description, category = _DESCRIPTIONS[reason]
+    return AdjustmentPosted(group=group, reason=reason, description=description, category=category, amount=amount)
+
+
+def _share(coinsurance: Decimal) -> PatientShare:
+    return PatientShare(deductible=ZERO, coinsurance=coinsurance, copay=ZERO, other=ZERO)
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"))

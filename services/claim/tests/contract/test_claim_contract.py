@@ -77,7 +77,7 @@ def test_claim_claims_an_example_of_every_event_it_handles(claim: Claim) -> None
         registration_handlers(claim.scrubber)
         | eligibility_handlers(claim.scrubber)
         | charge_handlers(claim.scrubber)
-        | remittance_handlers(claim.clock)
+        | remittance_handlers(claim.scrubber)
     )
     assert claimed == {model.event_type for model in handled} == {t for _, _, story in STORIES for t in story}
 

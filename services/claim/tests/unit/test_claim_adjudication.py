@@ -18,7 +18,9 @@ from rcm_claim.domain.adjudication import Adjudication, Denial
 from rcm_claim.domain.corrections import corrected, withdrawn
 from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim
+from rcm_claim.domain.rules import RULES
 from rcm_claim.service_layer.handlers import remittance_handlers
+from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.testing import ADJUDICATED_AT as NOW
 from rcm_claim.testing import ENCOUNTER, FakeStore, accepted_claim, payment
 from rcm_common.events import remittance as remittance_contract
@@ -169,7 +171,7 @@ async def test_remittances_events_move_the_claim_and_publish_what_became_of_it()
     async with store.uow() as uow:
         await uow.claims.add(claim)
         await uow.commit()
-    handlers = remittance_handlers(lambda: NOW)
+    handlers = remittance_handlers(Scrubber(RULES, lambda: NOW))
     remittance = json.loads((EXAMPLES / "rcm.remittance.payment_posted" / "v1.json").read_text())
     posted = remittance_contract.PaymentPosted.model_validate(remittance | {"claim_id": str(claim.id)})
     for event in (posted, posted):  # the second is a redelivery: nothing changes
@@ -196,7 +198,7 @@ async def test_a_payment_before_the_277ca_accepts_the_claim_with_the_835s_claim_
     example = json.loads((EXAMPLES / "rcm.remittance.payment_posted" / "v1.json").read_text())
     posted = remittance_contract.PaymentPosted.model_validate(example | {"claim_id": str(claim.id)})
     async with store.uow() as uow:
-        await remittance_handlers(lambda: NOW)[type(posted)](posted, envelope_for(posted), uow)
+        await remittance_handlers(Scrubber(RULES, lambda: NOW))[type(posted)](posted, envelope_for(posted), uow)
         await uow.commit()
     [stored] = [c for c in store.claims.rows.values()]
     assert (stored.state, stored.payer_claim_number) == ("closed", posted.payer_claim_number)

@@ -196,7 +196,9 @@ async def test_registrations_changes_scrub_the_claim_again_with_the_coverages_or
 
     await deliver(store, updated)
     [claim] = store.claims.rows.values()
-    assert (claim.responsibility, claim.state) == ("S", "ready")
+    assert (claim.responsibility, claim.state) == ("S", "scrub_failed")  # a secondary's claim waits for the primary
+    assert claim.scrub is not None
+    assert claim.scrub.blocking_rules == ("PRIOR_PAYERS",)
 
     ended = registration_contract.CoverageEnded(
         patient_id=patient_id, coverage_id=coverage.coverage_id, termination_date=date(2026, 10, 31), reason="ended"
@@ -205,7 +207,7 @@ async def test_registrations_changes_scrub_the_claim_again_with_the_coverages_or
     claim = store.claims.rows[claim.id]
     assert claim.state == "scrub_failed"
     assert claim.scrub is not None
-    assert claim.scrub.blocking_rules == ("COVERAGE_INACTIVE",)
+    assert claim.scrub.blocking_rules == ("COVERAGE_INACTIVE", "PRIOR_PAYERS")
     assert claim.timeline[-1].cause == f"event:{envelope.event_id}"
 
 

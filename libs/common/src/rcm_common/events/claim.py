@@ -28,7 +28,8 @@ Responsibility = Annotated[Literal["P", "S", "T"], OpenEnum(unknown_reads_as=Non
 RejectionStage = Annotated[Literal["999", "277CA"], OpenEnum(unknown_reads_as=None)]
 Severity = Annotated[Literal["blocking", "warning"], OpenEnum(unknown_reads_as="blocking")]
 ClosedReason = Annotated[
-    Literal["paid_in_full", "moved_to_patient", "written_off", "denial_accepted"], OpenEnum(unknown_reads_as=None)
+    Literal["paid_in_full", "moved_to_patient", "next_payer_billed", "written_off", "denial_accepted"],
+    OpenEnum(unknown_reads_as=None),
 ]
 TransferBasis = Annotated[Literal["not_contractual", "waiver_on_file"], OpenEnum(unknown_reads_as=None)]
 VoidReason = Annotated[
@@ -204,11 +205,13 @@ class ClaimDenied(_ClaimEvent):
 
 
 class ClaimClosed(_ClaimEvent):
-    """No insurance balance is left on the claim: paid in full, the rest moved to the patient, a denial written
-    off, or a denial accepted as the payer's last word. `patient_responsibility` is the patient's whole share of
-    the claim (the 835's, and any denied amount moved to the patient); collections bills it from PaymentPosted
-    and PatientResponsibilityTransferred, not from here. Closed again after a reversal and a corrected payment,
-    the later ClaimClosed (its own `payment_id`) stands in place of the earlier."""
+    """No insurance balance is left on the claim: paid in full, the rest moved to the patient, the rest billed to
+    the patient's next payer (`next_payer_billed`: a secondary or tertiary claim follows, and what this payer's
+    835 called the patient's is not the patient's until the last payer has answered), a denial written off, or a
+    denial accepted as the payer's last word. `patient_responsibility` is what this payer left: the patient's
+    share of the claim (the 835's, and any denied amount moved to the patient), or the next payer's to answer;
+    collections bills from PaymentPosted and PatientResponsibilityTransferred, not from here. Closed again after
+    a reversal and a corrected payment, the later ClaimClosed (its own `payment_id`) stands in place of the earlier."""
 
     event_type: ClassVar[str] = "rcm.claim.claim_closed"
 

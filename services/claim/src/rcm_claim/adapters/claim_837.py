@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from rcm_claim.domain.adjudication import Adjustment, PriorLine, PriorPayer
 from rcm_claim.domain.batches import TRANSACTION_SET_CONTROL_NUMBER
 from rcm_claim.domain.copies import CoverageCopy, PatientCopy, Person
 from rcm_claim.domain.directories import Address, PayerProfile, ProviderDirectory
@@ -23,9 +24,11 @@ from rcm_claim.domain.model import Claim
 from rcm_x12 import professional_claim_writer as x837
 from rcm_x12 import read
 from rcm_x12 import writer as x12
+from rcm_x12.remittance_reader import Adjustment as CasAdjustment
 from rcm_x12.structure import validate
 
 PATIENT_RELATIONSHIP = {"spouse": "01", "child": "19", "other": "G8"}  # PAT01 of a dependant patient
+SUBSCRIBER_RELATIONSHIP = {"self": "18", **PATIENT_RELATIONSHIP}  # SBR02 of an earlier payer's coverage (2320)
 MAX_CLAIMS_PER_SUBSCRIBER = 100
 
 
@@ -168,6 +171,7 @@ def subscriber_and_dependent(patient: PatientCopy, coverage: CoverageCopy) -> tu
 
 def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
     facility = _service_facility(claim, providers)
+    prior_lines = {(prior.payer_id, line.line_number): line for prior in claim.prior_payers for line in prior.lines}
     rendering = providers.provider(claim.rendering_provider_npi) if claim.rendering_provider_npi else None
     referring = providers.provider(claim.referring_provider_npi) if claim.referring_provider_npi else None
     return x837.Claim(
@@ -185,9 +189,15 @@ def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
                 control_number=line.control_number,
                 ndc=line.ndc or "",
                 ndc_quantity=line.units if line.ndc else None,
+                adjudications=tuple(
+                    _line_adjudication(prior, paid)
+                    for prior in claim.prior_payers
+                    if (paid := prior_lines.get((prior.payer_id, line.number))) is not None
+                ),
             )
             for line in claim.lines
         ),
+        other_coverage=tuple(_other_coverage(prior) for prior in claim.prior_payers),
         frequency=claim.frequency,
         payer_claim_number=claim.replaces_payer_claim_number or "",
         prior_authorization=claim.authorization_number or "",
@@ -207,6 +217,32 @@ def _claim(claim: Claim, providers: ProviderDirectory) -> x837.Claim:
             else None
         ),
     )
+
+
+def _other_coverage(prior: PriorPayer) -> x837.OtherCoverage:
+    """2320-2330B: an earlier payer of the claim, whom it covers, and what it paid and adjusted, and when."""
+    return x837.OtherCoverage(
+        subscriber=_member(prior.subscriber, None, member_id=prior.member_id),
+        payer=x12.Payer(prior.payer_name.upper(), prior.payer_id),
+        responsibility=prior.responsibility,
+        relationship=SUBSCRIBER_RELATIONSHIP.get(prior.relationship, "G8"),
+        filing_indicator=prior.filing_indicator,
+        paid=prior.paid,
+        adjustments=_cas(prior.adjustments),
+        adjudication_date=prior.paid_on,
+    )
+
+
+def _line_adjudication(prior: PriorPayer, line: PriorLine) -> x837.LineAdjudication:
+    """2430: how an earlier payer paid one line (SVD), adjusted it (CAS), and when (DTP*573)."""
+    return x837.LineAdjudication(
+        payer_id=prior.payer_id, paid=line.paid, procedure=line.procedure_code, units=line.units,
+        adjudication_date=prior.paid_on, modifiers=line.modifiers, adjustments=_cas(line.adjustments),
+    )  # fmt: skip
+
+
+def _cas(adjustments: tuple[Adjustment, ...]) -> tuple[CasAdjustment, ...]:
+    return tuple(CasAdjustment(a.group, a.reason, a.amount) for a in adjustments)
 
 
 def _service_facility(claim: Claim, providers: ProviderDirectory) -> x837.ServiceFacility | None:

@@ -179,6 +179,14 @@ class SqlCoverages:
         for coverage_id in wanted:
             self._reads.copies[("coverage", coverage_id)] = found.get(coverage_id)
 
+    async def for_patient(self, patient_id: UUID) -> list[CoverageCopy]:
+        """The patient's coverages, whatever their order and dates."""
+        query = select(CoverageCopyRow).where(col(CoverageCopyRow.patient_id) == str(patient_id))
+        found = [self._copy(row) for row in (await self._session.scalars(query)).all()]
+        for coverage in found:
+            self._reads.copies[("coverage", coverage.coverage_id)] = coverage
+        return found
+
     async def _read(self, coverage_id: UUID) -> CoverageCopy | None:
         row = await self._session.get(CoverageCopyRow, str(coverage_id))
         return None if row is None else self._copy(row)
@@ -624,6 +632,7 @@ class SqlClaims:
             "settled_as": claim.settled_as,
             "resolutions": serialization.resolutions_to_json(claim.resolutions),
             "appeals": serialization.appeals_to_json(claim.appeals),
+            "prior_payers": serialization.prior_payers_to_json(claim.prior_payers),
         }
         denial = claim.open_denial
         blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
@@ -693,6 +702,7 @@ class SqlClaims:
             settled_as=content.get("settled_as", ""),
             resolutions=serialization.resolutions_from_json(content.get("resolutions", [])),
             appeals=serialization.appeals_from_json(content.get("appeals", [])),
+            prior_payers=serialization.prior_payers_from_json(content.get("prior_payers", [])),
         )
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from rcm_claim.domain.adjudication import Adjudication, Denial
+from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, LinePayment, PriorLine, PriorPayer
 from rcm_claim.domain.copies import Person
 from rcm_claim.domain.denial_work import Appeal, Resolution
 from rcm_claim.domain.directories import Address
@@ -161,7 +161,16 @@ def scrub_from_json(data: dict[str, Any] | None) -> ScrubRecord | None:
 
 
 def adjudications_to_json(adjudications: tuple[Adjudication, ...]) -> list[dict[str, Any]]:
-    return [flat(adjudication) for adjudication in adjudications]
+    return [asdict(adjudication) for adjudication in adjudications]
+
+
+def _adjustments(data: list[dict[str, Any]]) -> tuple[Adjustment, ...]:
+    return tuple(Adjustment(a["group"], a["reason"], Decimal(a["amount"])) for a in data)
+
+
+def _line_payment(line: dict[str, Any]) -> LinePayment:
+    return LinePayment(line["control_number"], line["procedure_code"], tuple(line["modifiers"]),
+                       Decimal(line["units"]), Decimal(line["paid"]), _adjustments(line["adjustments"]))  # fmt: skip
 
 
 def adjudications_from_json(data: list[dict[str, Any]]) -> tuple[Adjudication, ...]:
@@ -180,8 +189,51 @@ def adjudications_from_json(data: list[dict[str, Any]]) -> tuple[Adjudication, .
             underpaid_by=Decimal(a["underpaid_by"]) if a["underpaid_by"] is not None else None,
             posted_at=datetime.fromisoformat(a["posted_at"]),
             reversed=a["reversed"],
+            paid_on=_date(a.get("paid_on")),
+            claim_adjustments=_adjustments(a.get("claim_adjustments", [])),
+            line_payments=tuple(_line_payment(line) for line in a.get("line_payments", [])),
         )
         for a in data
+    )
+
+
+def prior_payers_to_json(payers: tuple[PriorPayer, ...]) -> list[dict[str, Any]]:
+    return [asdict(payer) for payer in payers]
+
+
+def prior_payers_from_json(data: list[dict[str, Any]]) -> tuple[PriorPayer, ...]:
+    return tuple(
+        PriorPayer(
+            payer_id=p["payer_id"],
+            payer_name=p["payer_name"],
+            filing_indicator=p["filing_indicator"],
+            responsibility=p["responsibility"],
+            relationship=p["relationship"],
+            member_id=p["member_id"],
+            subscriber=Person(
+                p["subscriber"]["last_name"],
+                p["subscriber"]["first_name"],
+                _date(p["subscriber"]["birth_date"]),
+                p["subscriber"]["sex"],
+            ),
+            payer_claim_number=p["payer_claim_number"],
+            payment_id=UUID(p["payment_id"]),
+            paid=Decimal(p["paid"]),
+            paid_on=date.fromisoformat(p["paid_on"]),
+            adjustments=_adjustments(p["adjustments"]),
+            lines=tuple(
+                PriorLine(
+                    line["line_number"],
+                    line["procedure_code"],
+                    tuple(line["modifiers"]),
+                    Decimal(line["units"]),
+                    Decimal(line["paid"]),
+                    _adjustments(line["adjustments"]),
+                )
+                for line in p["lines"]
+            ),
+        )
+        for p in data
     )
 
 

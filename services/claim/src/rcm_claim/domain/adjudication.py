@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
+
+from rcm_claim.domain.copies import Person
 
 Outcome = Literal["paid", "partially_paid", "denied"]
 DENIED = "4"
@@ -27,6 +29,28 @@ WHOLE_CLAIM_DENIALS = frozenset({DENIED, NOT_OUR_CLAIM})
 PREDETERMINATION = "25"
 CLOSING_STATUSES = frozenset({"1", "2", "3"})  # processed, and not forwarded to another payer
 ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One CAS adjustment as the payer gave it: group (CO, PR, OA, PI, CR), reason (CARC) and amount."""
+
+    group: str
+    reason: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LinePayment:
+    """How the payer paid one of the claim's lines (SVC and its CAS), matched by its control number: what a
+    claim to the next payer reports of it (2430)."""
+
+    control_number: str
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +68,44 @@ class Adjudication:
     underpaid_by: Decimal | None  # allowed below the contract, as remittance judged it
     posted_at: datetime
     reversed: bool = False
+    paid_on: date | None = None  # the 835's payment date (BPR16): the date the next payer is told (DTP*573)
+    claim_adjustments: tuple[Adjustment, ...] = ()  # the claim's own CAS, beside its lines'
+    line_payments: tuple[LinePayment, ...] = ()  # each line matched by its control number
 
     def negates(self, charge: Decimal, paid: Decimal, patient_responsibility: Decimal) -> bool:
         """Whether a reversal of these amounts takes this payment back exactly."""
         return (self.charge, self.paid, self.patient_responsibility) == (-charge, -paid, -patient_responsibility)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorLine:
+    """What an earlier payer did with one line (2430): by the line's number on the claim."""
+
+    line_number: int
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PriorPayer:
+    """An earlier payer of the claim, as the next payer must be told of it (2320, 2330A, 2330B, 2430)."""
+
+    payer_id: str
+    payer_name: str
+    filing_indicator: str  # its SBR09
+    responsibility: str  # its SBR01: P or S
+    relationship: str  # the patient to that coverage's subscriber: self, spouse, child, other
+    member_id: str
+    subscriber: Person  # the patient when the relationship is self
+    payer_claim_number: str
+    payment_id: UUID
+    paid: Decimal
+    paid_on: date
+    adjustments: tuple[Adjustment, ...]  # the claim-level CAS
+    lines: tuple[PriorLine, ...]  # empty when the 835's lines could not be matched: all CAS is claim-level
 
 
 @dataclass(frozen=True, slots=True)

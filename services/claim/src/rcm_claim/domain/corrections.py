@@ -17,15 +17,7 @@ from datetime import datetime
 from uuid import UUID
 
 from rcm_claim.domain.events import VoidReason
-from rcm_claim.domain.model import (
-    ANSWERED,
-    AWAITING_ANSWER,
-    HOLDABLE,
-    ORDER_RESPONSIBILITY,
-    Claim,
-    EncounterLine,
-    EncounterVersion,
-)
+from rcm_claim.domain.model import ANSWERED, AWAITING_ANSWER, HOLDABLE, ORDER_RESPONSIBILITY, Claim, EncounterVersion
 
 FINAL = frozenset({"voided", "replaced"})
 
@@ -37,11 +29,15 @@ class Succession:
     changed: list[Claim] = field(default_factory=list)
     built: list[Claim] = field(default_factory=list)
 
+    def then(self, other: Succession) -> Succession:
+        return Succession([*self.changed, *other.changed], [*self.built, *other.built])
+
 
 def live_claim(claims: list[Claim]) -> Claim | None:
     """The encounter's claim still in play: the latest that is neither voided nor replaced, nor a void claim
-    (a withdrawal on its way to the payer bills nothing)."""
-    live = [claim for claim in claims if claim.state not in FINAL and claim.frequency != "8"]
+    (a withdrawal on its way to the payer bills nothing), nor a claim to a next payer (it follows the payer
+    before it)."""
+    live = [claim for claim in claims if claim.state not in FINAL and claim.frequency != "8" and not claim.prior_payers]
     return max(live, key=lambda claim: claim.encounter_version, default=None)
 
 
@@ -93,23 +89,18 @@ def resubmission(answered: Claim, new_id: Callable[[], UUID], now: datetime, cau
     """The answered claim sent again, its services as billed, as a replacement (frequency 7) of the payer's claim:
     what a biller sends once a denial's cause is fixed outside the encounter (an authorisation obtained, a
     coverage corrected). The original is then replaced by it."""
-    encounter = EncounterVersion(
-        encounter_id=answered.encounter_id, version=answered.encounter_version, patient_id=answered.patient_id,
-        coverage_id=answered.coverage_id, payer_id=answered.payer_id, date_of_service=answered.date_of_service,
-        place_of_service=answered.place_of_service, diagnoses=answered.diagnoses,
-        lines=tuple(
-            EncounterLine(line.procedure_code, line.modifiers, line.units, line.date_of_service, line.charge,
-                          line.diagnosis_pointers, line.expected_allowed, line.ndc)
-            for line in answered.lines
-        ),
-        billing_provider_npi=answered.billing_provider_npi, rendering_provider_npi=answered.rendering_provider_npi,
-        referring_provider_npi=answered.referring_provider_npi, location=answered.location,
-    )  # fmt: skip
+    encounter = answered.billed_encounter()
     order = next(name for name, code in ORDER_RESPONSIBILITY.items() if code == answered.responsibility)
     return Claim.build(
         claim_id=new_id(), encounter=encounter, coverage_order=order, now=now, cause=cause, frequency="7",
         replaces_payer_claim_number=answered.payer_claim_number,
     )  # fmt: skip
+
+
+def next_payer_claims(claims: list[Claim]) -> list[Claim]:
+    """The encounter's claims to a secondary or tertiary payer still in play: a correction or void of the
+    encounter withdraws them, since they report an adjudication the payer before them will make again."""
+    return [claim for claim in claims if claim.prior_payers and claim.state not in FINAL and claim.frequency != "8"]
 
 
 def withdrawn(live: Claim, reason: VoidReason, new_id: Callable[[], UUID], now: datetime, cause: str) -> Succession:

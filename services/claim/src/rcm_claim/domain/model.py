@@ -22,7 +22,15 @@ from typing import Final, Literal
 from uuid import UUID
 
 from rcm_claim.domain import events
-from rcm_claim.domain.adjudication import NOT_OUR_CLAIM, PREDETERMINATION, ZERO, Adjudication, Denial, settlement_of
+from rcm_claim.domain.adjudication import (
+    NOT_OUR_CLAIM,
+    PREDETERMINATION,
+    ZERO,
+    Adjudication,
+    Denial,
+    PriorPayer,
+    settlement_of,
+)
 from rcm_claim.domain.denial_work import (
     LEVEL_NAMES,
     Appeal,
@@ -175,6 +183,7 @@ class Claim:
     settled_as: str = ""  # what its standing payments last made of it: state, deciding payment, patient's share
     resolutions: tuple[Resolution, ...] = ()  # what billers did with its denials
     appeals: tuple[Appeal, ...] = ()
+    prior_payers: tuple[PriorPayer, ...] = ()  # on a claim to a secondary or tertiary payer, the earlier payers'
     revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -285,6 +294,21 @@ class Claim:
             raise ClaimError(f"a {self.state} claim is with the payer as it was sent")
         self.frequency = "7"
         self.replaces_payer_claim_number = payer_claim_number
+
+    def billed_encounter(self) -> EncounterVersion:
+        """The encounter version the claim bills, as the claim holds it: what a claim built from it bills again."""
+        return EncounterVersion(
+            encounter_id=self.encounter_id, version=self.encounter_version, patient_id=self.patient_id,
+            coverage_id=self.coverage_id, payer_id=self.payer_id, date_of_service=self.date_of_service,
+            place_of_service=self.place_of_service, diagnoses=self.diagnoses,
+            lines=tuple(
+                EncounterLine(line.procedure_code, line.modifiers, line.units, line.date_of_service, line.charge,
+                              line.diagnosis_pointers, line.expected_allowed, line.ndc)
+                for line in self.lines
+            ),
+            billing_provider_npi=self.billing_provider_npi, rendering_provider_npi=self.rendering_provider_npi,
+            referring_provider_npi=self.referring_provider_npi, location=self.location,
+        )  # fmt: skip
 
     @property
     def in_state_since(self) -> datetime:
@@ -432,11 +456,12 @@ class Claim:
         kept = [d for d in self.denials if d.payment_id in standing]
         return max(kept, key=lambda d: standing.index(d.payment_id), default=None)
 
-    def adjudicated(self, adjudication: Adjudication, now: datetime, cause: str) -> None:
+    def adjudicated(self, adjudication: Adjudication, now: datetime, cause: str, *, next_payer: bool = False) -> None:
         """The payer's 835 posted a payment to the claim: the standing payments decide its state. A claim
         replaced or voided meanwhile keeps the payment without moving (the money follows the payer's 835); one
         being fixed after a rejection is held, so it is not sent again before a person looks; one not yet
-        accepted settles when the 277CA comes."""
+        accepted settles when the 277CA comes. With a `next_payer` (a secondary or tertiary coverage on the
+        date of service), what this payer leaves is billed to it rather than moved to the patient."""
         self.adjudications += (adjudication,)
         if adjudication.payer_claim_number:  # what a replacement or void cites is the 835's number
             self.payer_claim_number = adjudication.payer_claim_number
@@ -446,7 +471,7 @@ class Claim:
         if self.state not in ("accepted", *ADJUDICATED):
             self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}, posted while {self.state}"))
             return
-        self._settle(now, cause, note)
+        self._settle(now, cause, note, next_payer=next_payer)
         if adjudication.claim_status != PREDETERMINATION:
             self._decide_appeals(adjudication.payment_id, now, cause)
 
@@ -602,7 +627,7 @@ class Claim:
             note = f"appeal {appeal.number} {decided.outcome.replace('_', ' ')}: {decided.recovered} recovered"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
 
-    def _settle(self, now: datetime, cause: str, note: str) -> None:
+    def _settle(self, now: datetime, cause: str, note: str, *, next_payer: bool = False) -> None:
         """The claim's state from its standing payments (`adjudication.settlement_of`), with the events that say
         what became of it: nothing new is published when the same payments decide it as before; a claim
         leaving `closed` (or left with no payment) says it is reopened, and a denial that decides again is
@@ -638,8 +663,10 @@ class Claim:
         if denial is not None and undecided_before and (known or denial.payment_id != latest.payment_id):
             self.events.append(events.ClaimDenied(denial))  # kept before it decided the claim: raised now
         if settlement.closes:
-            reason: ClosedReason = "moved_to_patient" if settlement.patient_responsibility > 0 else "paid_in_full"
             patient = settlement.patient_responsibility
+            reason: ClosedReason = (
+                "paid_in_full" if patient <= 0 else "next_payer_billed" if next_payer else "moved_to_patient"
+            )
             self._move("closed", now, cause, f"{reason.replace('_', ' ')} ({patient})")
             self.events.append(events.ClaimClosed(latest.payment_id, reason, patient))
         elif was == "closed":

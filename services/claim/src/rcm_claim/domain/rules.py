@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
+from rcm_claim.domain.coordination import missing_prior_payers
 from rcm_claim.domain.denial_risk import RiskKey, denial_risk, line_diagnosis_category
 from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.scrubber import ClaimFacts, Flag, Rule
@@ -29,6 +30,7 @@ ANNUAL_WELLNESS_VISITS: Final = frozenset({"G0438", "G0439"})
 WELCOME_VISIT: Final = "G0402"  # the initial preventive physical examination
 _DRUG_CODE: Final = re.compile(r"J[0-9]{4}")
 _CENT: Final = Decimal("0.01")
+ORDER_NAMES: Final = {"P": "primary", "S": "secondary", "T": "tertiary"}
 
 
 def payer_known(facts: ClaimFacts) -> Iterator[Flag]:
@@ -229,6 +231,15 @@ def duplicate_claim(facts: ClaimFacts) -> Iterator[Flag]:
                 )
 
 
+def prior_payers_reported(facts: ClaimFacts) -> Iterator[Flag]:
+    """A claim to a secondary or tertiary payer reports each earlier payer's adjudication (2320, 2330B, 2430):
+    the next payer pays from it, and without it denies the claim (CO-22, coordination of benefits)."""
+    this = ORDER_NAMES[facts.claim.responsibility]
+    for order in missing_prior_payers(facts.claim):
+        yield Flag(f"a claim to the {this} payer needs the {ORDER_NAMES[order]} payer's adjudication (2320/2430): "
+                   "bill it after that payer's 835")  # fmt: skip
+
+
 def denial_risk_warning(facts: ClaimFacts) -> Iterator[Flag]:
     """A line of a kind the payer has often denied lately (its code, modifiers and diagnosis category, from
     the practice's own decided claims, smoothed toward the payer's rate: `domain/denial_risk.py`) is likely
@@ -314,6 +325,8 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("LINE_AMOUNTS", 1, "blocking", "positive charges in cents and positive units", line_amounts,
          overridable=False, checks_voids=True),
     Rule("DUPLICATE_CLAIM", 2, "blocking", "no other standing claim bills the same service", duplicate_claim),
+    Rule("PRIOR_PAYERS", 1, "blocking", "a secondary or tertiary claim reports the earlier payers' adjudication",
+         prior_payers_reported, overridable=False),
     Rule("DENIAL_RISK", 1, "warning", "no line of a kind the payer has often denied lately", denial_risk_warning),
     Rule("MCARE1_AWV_FREQUENCY", 2, "blocking", "annual wellness visits at Medicare's frequency",
          annual_wellness_visit_once_a_year, payers=frozenset({"MCARE1"})),

@@ -24,7 +24,7 @@ from rcm_claim.bootstrap import Claim
 from rcm_claim.domain.batches import BatchState
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import ClaimState
-from rcm_claim.service_layer import batches, claims, commands, denials, directories
+from rcm_claim.service_layer import batches, claims, commands, denials, directories, next_payers
 from rcm_claim.service_layer.denial_views import DeadlinePublic, DenialQueue
 from rcm_claim.service_layer.views import (
     AppealPublic,
@@ -251,6 +251,30 @@ async def appeal_claim(
     )
     response.headers["Location"] = f"/claims/{claim_id}/appeals/{made.number}/letter.pdf"
     return made
+
+
+@router.post(
+    "/claims/{claim_id}/next-payer", response_model=ClaimPublic, status_code=201, tags=["claims"],
+    summary="Bill the patient's next payer",
+)  # fmt: skip
+async def bill_next_payer(
+    claim_id: UUID,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:
+    """A claim to the patient's secondary (or tertiary) coverage on the date of service, carrying this claim's
+    payer's adjudication (2320, 2330B, 2430), scrubbed and sent like any claim. The service does this by itself
+    when a payment leaves a balance and the next coverage is on file; this is for a coverage added after. 409
+    (nothing changed) when the claim's payer has not paid its part (no adjudication to report), the patient has no
+    next coverage, or a claim to it is in play."""
+    view = await next_payers.bill_next_payer(
+        claim_id, service.uow(audit=audit), service.next_payers, by=principal.subject, revision=_revision(if_match)
+    )
+    response.headers["Location"] = f"/claims/{view.id}"
+    return _tagged(view, response)
 
 
 @router.get(

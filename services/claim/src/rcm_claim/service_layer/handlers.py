@@ -9,13 +9,17 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
-from rcm_claim.domain.adjudication import Adjudication, Denial
+from rcm_claim.domain import events
+from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, LinePayment
+from rcm_claim.domain.coordination import next_coverage
 from rcm_claim.domain.copies import Authorization, EligibilityAnswer, EligibilityStatus
-from rcm_claim.domain.corrections import Succession, corrected, live_claim, withdrawn
+from rcm_claim.domain.corrections import Succession, corrected, live_claim, next_payer_claims, withdrawn
 from rcm_claim.domain.model import HOLDABLE, Claim, EncounterLine, EncounterVersion
 from rcm_claim.service_layer.answers import followers_of, settle_followers
+from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.projection import PROJECTION
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
@@ -27,7 +31,6 @@ from rcm_common.events import remittance as remittance_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.messaging import EventHandler
 from rcm_common.replica import replica_handlers
-from rcm_common.types import Clock
 
 Handlers = dict[type[IntegrationEvent], EventHandler[ClaimUnitOfWork]]
 ENCOUNTER_CHARGES = (charge_contract.ChargesCaptured, charge_contract.ChargesCorrected)
@@ -213,6 +216,8 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
         order = await coverage_order(uow, event.coverage_id)
         now, cause = scrubber.clock(), cause_of(envelope)
         succession = corrected(live_claim(claims), encounter, order, uuid.uuid4, now, cause)
+        for following in next_payer_claims(claims):
+            succession = succession.then(withdrawn(following, "encounter_corrected", uuid.uuid4, now, cause))
         await apply(uow, patient_id, succession, cause)
 
     async def encounter_claim_locked(uow: ClaimUnitOfWork, encounter_id: UUID) -> Claim | None:
@@ -237,8 +242,10 @@ def charge_handlers(scrubber: Scrubber) -> Handlers:
         live = await encounter_claim_locked(uow, event.encounter_id)
         if live is None:
             return
-        cause = cause_of(envelope)
-        succession = withdrawn(live, "encounter_voided", uuid.uuid4, scrubber.clock(), cause)
+        cause, now = cause_of(envelope), scrubber.clock()
+        succession = withdrawn(live, "encounter_voided", uuid.uuid4, now, cause)
+        for following in next_payer_claims(await uow.claims.for_encounter(event.encounter_id)):
+            succession = succession.then(withdrawn(following, "encounter_voided", uuid.uuid4, now, cause))
         await apply(uow, live.patient_id, succession, cause)
 
     return {
@@ -302,12 +309,57 @@ def encounter_version(event: charge_contract.ChargesCaptured | charge_contract.C
     )
 
 
-def remittance_handlers(clock: Clock) -> Handlers:
+def adjudication_of(event: remittance_contract.PaymentPosted, now: datetime) -> Adjudication:
+    """What the claim keeps of a posted payment: its amounts, the lines it paid and denied, and how it paid each
+    line and adjusted the claim, which a claim to the next payer reports."""
+    on_lines = [adjustment for line in event.lines for adjustment in line.adjustments]
+    claim_level = list(event.adjustments)
+    for adjustment in on_lines:  # the event lists the claim's own adjustments and its lines', in order
+        if adjustment in claim_level:
+            claim_level.remove(adjustment)
+    return Adjudication(
+        payment_id=event.payment_id,
+        trace_number=event.trace_number,
+        payer_claim_number=event.payer_claim_number,
+        claim_status=event.claim_status,
+        charge=event.charge,
+        paid=event.paid,
+        allowed=event.allowed,
+        patient_responsibility=event.patient_responsibility,
+        paid_lines=tuple(line.line_control_number or line.procedure_code for line in event.lines if line.paid),
+        denied_lines=event.denied_lines,
+        underpaid_by=event.underpaid_by,
+        posted_at=now,
+        paid_on=event.payment_date,
+        claim_adjustments=tuple(_adjustment(a) for a in claim_level),
+        line_payments=tuple(
+            LinePayment(
+                line.line_control_number,
+                line.procedure_code,
+                line.modifiers,
+                line.units_paid,
+                line.paid,
+                tuple(_adjustment(a) for a in line.adjustments),
+            )
+            for line in event.lines
+            if line.line_control_number is not None
+        ),
+    )
+
+
+def _adjustment(adjustment: remittance_contract.AdjustmentPosted) -> Adjustment:
+    return Adjustment(adjustment.group or "OA", adjustment.reason, adjustment.amount)
+
+
+def remittance_handlers(scrubber: Scrubber) -> Handlers:
     """Remittance's events: the payer's 835 as posted decides the claim (paid, partially paid or denied, closed
     when no insurance balance is left, reopened when its payment is taken back), and puts its denial in words on
-    it for the denial queue. A payment for a claim still awaiting its 277CA accepts it with the 835's claim
-    number first, letting go the claims that waited for the payer's answer. A payment already on the claim (a
-    redelivery) changes nothing."""
+    it for the denial queue. What a paying payer leaves goes to the patient's next payer on the date of service,
+    when there is one, as a claim carrying this payer's adjudication (`NextPayers`). A payment for a claim still
+    awaiting its 277CA accepts it with the 835's claim number first, letting go the claims that waited for the
+    payer's answer. A payment already on the claim (a redelivery) changes nothing."""
+
+    clock, next_payers = scrubber.clock, NextPayers(scrubber)
 
     async def claim_of(uow: ClaimUnitOfWork, claim_id: UUID) -> Claim | None:
         claim = await uow.claims.get(claim_id)
@@ -330,25 +382,12 @@ def remittance_handlers(clock: Clock) -> Handlers:
             followers = await followers_of(uow, [claim])
             claim.accept(event.payer_claim_number, now, cause)
             await settle_followers(uow, claim, followers.get(claim.id, []), now, cause)
-        claim.adjudicated(
-            Adjudication(
-                payment_id=event.payment_id,
-                trace_number=event.trace_number,
-                payer_claim_number=event.payer_claim_number,
-                claim_status=event.claim_status,
-                charge=event.charge,
-                paid=event.paid,
-                allowed=event.allowed,
-                patient_responsibility=event.patient_responsibility,
-                paid_lines=tuple(line.line_control_number or line.procedure_code for line in event.lines if line.paid),
-                denied_lines=event.denied_lines,
-                underpaid_by=event.underpaid_by,
-                posted_at=now,
-            ),
-            now,
-            cause,
-        )
+        following = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
+        claim.adjudicated(adjudication_of(event, now), now, cause, next_payer=following is not None)
+        billed_on = [e for e in claim.events if isinstance(e, events.ClaimClosed) and e.reason == "next_payer_billed"]
         await store(uow, claim)
+        if following is not None and billed_on:
+            await next_payers.bill(uow, claim, following, now, cause)
 
     async def denied(event: remittance_contract.ClaimDenied, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
         claim = await claim_of(uow, event.claim_id)

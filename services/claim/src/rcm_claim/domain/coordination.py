@@ -1,0 +1,98 @@
+"""Coordination of benefits: after the primary payer pays, what it left goes to the secondary, then the tertiary.
+
+A claim to the next payer (SBR01 S, or T) carries every earlier payer's adjudication, as the 837P's 2320 and
+2330 loops and each line's 2430 report it: who that payer is and whom it covers (the member, the subscriber,
+the relationship), its claim number, what it paid (AMT*D), its claim-level adjustments (CAS) and date (DTP*573),
+and per line what it paid and adjusted (SVD, CAS). The next payer pays from those (the earlier payer's part is
+OA-23 on its 835), so a claim to it without them is one it cannot adjudicate: the scrubber holds it
+(`rules.prior_payers_reported`).
+
+The next payer is the patient's coverage of the next order (secondary after primary, tertiary after
+secondary) that covers the date of service. What the last payer leaves is the patient's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+from rcm_claim.domain.adjudication import Adjudication, LinePayment, PriorLine, PriorPayer
+from rcm_claim.domain.copies import CoverageCopy, Person
+from rcm_claim.domain.model import ORDER_RESPONSIBILITY, Claim, ClaimError
+
+NEXT_ORDER: Final = {"P": "secondary", "S": "tertiary"}
+EARLIER: Final = {"P": (), "S": ("P",), "T": ("P", "S")}  # the payers that adjudicate before each
+
+
+def next_coverage(claim: Claim, coverages: Iterable[CoverageCopy]) -> CoverageCopy | None:
+    """The patient's coverage that pays after the claim's payer: the next order, covering the date of service."""
+    order = NEXT_ORDER.get(claim.responsibility)
+    day = claim.date_of_service
+    return next(
+        (
+            coverage
+            for coverage in sorted(coverages, key=lambda c: (c.effective_date, str(c.coverage_id)))
+            if coverage.order == order
+            and coverage.coverage_id != claim.coverage_id
+            and coverage.effective_date <= day
+            and (coverage.termination_date is None or day <= coverage.termination_date)
+        ),
+        None,
+    )
+
+
+def prior_payer(
+    claim: Claim, payment: Adjudication, coverage: CoverageCopy, person: Person, payer_name: str, filing: str
+) -> PriorPayer:
+    """The claim's payer as the next payer is told of it, from the payment that decided the claim. Lines the
+    835 matched by control number report their own payment; when any could not be matched, every adjustment is
+    reported at the claim level (AMT*D and the CAS still add up to the charge)."""
+    by_control = {line.control_number: line for line in payment.line_payments}
+    lines: tuple[PriorLine, ...] = ()
+    adjustments = payment.claim_adjustments
+    if all(line.control_number in by_control for line in claim.lines):
+        lines = tuple(_prior_line(line.number, by_control[line.control_number]) for line in claim.lines)
+    else:
+        adjustments += tuple(adjustment for line in payment.line_payments for adjustment in line.adjustments)
+    subscriber = coverage.subscriber if coverage.relationship != "self" and coverage.subscriber else person
+    return PriorPayer(
+        payer_id=claim.payer_id, payer_name=payer_name, filing_indicator=filing, responsibility=claim.responsibility,
+        relationship=coverage.relationship, member_id=coverage.member_id, subscriber=subscriber,
+        payer_claim_number=payment.payer_claim_number, payment_id=payment.payment_id, paid=payment.paid,
+        paid_on=payment.paid_on or payment.posted_at.date(), adjustments=adjustments, lines=lines,
+    )  # fmt: skip
+
+
+def _prior_line(number: int, paid: LinePayment) -> PriorLine:
+    return PriorLine(number, paid.procedure_code, paid.modifiers, paid.units, paid.paid, paid.adjustments)
+
+
+def next_payer_claim(
+    claim: Claim, coverage: CoverageCopy, prior: PriorPayer, new_id: Callable[[], UUID], now: datetime, cause: str
+) -> Claim:
+    """The claim to the next payer: the same services at the next coverage, with every earlier payer's
+    adjudication (this claim's and those it carried)."""
+    if coverage.order not in ORDER_RESPONSIBILITY or coverage.order == "primary":
+        raise ClaimError(f"a claim after the {claim.responsibility} payer goes to a secondary or tertiary coverage")
+    billed = claim.billed_encounter()
+    unpriced = tuple(
+        dataclasses.replace(line, expected_allowed=None) for line in billed.lines
+    )  # the primary's contract
+    encounter = dataclasses.replace(
+        billed, coverage_id=coverage.coverage_id, payer_id=coverage.payer_id, lines=unpriced
+    )
+    following = Claim.build(claim_id=new_id(), encounter=encounter, coverage_order=coverage.order, now=now, cause=cause)
+    following.prior_payers = (*claim.prior_payers, prior)
+    following.timeline[-1] = dataclasses.replace(
+        following.timeline[-1], note=f"after {claim.payer_id} paid {prior.paid} on claim {claim.patient_control_number}"
+    )
+    return following
+
+
+def missing_prior_payers(claim: Claim) -> tuple[str, ...]:
+    """The earlier payers (P, S) a claim to a secondary or tertiary payer does not report."""
+    reported = {prior.responsibility for prior in claim.prior_payers}
+    return tuple(order for order in EARLIER[claim.responsibility] if order not in reported)

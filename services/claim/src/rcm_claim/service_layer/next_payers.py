@@ -1,0 +1,109 @@
+"""Billing the next payer: once a payer has paid its part, a claim to the patient's secondary (then tertiary)
+coverage carries that payer's adjudication (`domain.coordination`), scrubbed and sent like any claim. The claim
+service does it by itself when a payment closes a claim with what it left billed to the next payer; a biller may
+ask for it (`POST /claims/{id}/next-payer`) for a claim paid before the patient's next coverage was on file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from rcm_claim.domain.adjudication import PREDETERMINATION, WHOLE_CLAIM_DENIALS, Adjudication
+from rcm_claim.domain.coordination import next_coverage, next_payer_claim, prior_payer
+from rcm_claim.domain.copies import CoverageCopy
+from rcm_claim.domain.corrections import FINAL
+from rcm_claim.domain.model import ANSWERED, HOLDABLE, Claim, ClaimError
+from rcm_claim.service_layer.claims import claim_to_change
+from rcm_claim.service_layer.scrubbing import Scrubber
+from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
+from rcm_claim.service_layer.views import ClaimPublic
+from rcm_common.errors import Conflict
+
+# The states a claim is in once its payer has paid its part: what it left may go to the next payer.
+PAID_ITS_PART = frozenset({"paid", "closed"})
+
+
+@dataclass(frozen=True, slots=True)
+class NextPayers:
+    scrubber: Scrubber
+    new_id: Callable[[], UUID] = field(default=uuid.uuid4)
+
+    async def bill(
+        self, uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy, now: datetime, cause: str
+    ) -> Claim:
+        """Build, scrub and store the claim to `coverage`'s payer with the claim's adjudication; raises ClaimError
+        when the claim's payer has not paid its part or something the claim needs is not on file. A claim to that
+        payer already in play gives way: one not sent yet is withdrawn, one the payer has is replaced (frequency
+        7, the payer having adjudicated the earlier payer's part anew), one on its way is held for a person."""
+        payment = self._paying(claim)
+        payer = await uow.directories.payer(claim.payer_id)
+        billed_coverage = await uow.coverages.get(claim.coverage_id)
+        patient = await uow.patients.get(claim.patient_id)
+        if payer is None or billed_coverage is None or patient is None:
+            raise ClaimError("the claim's payer, coverage or patient is not on file: the next payer cannot be told")
+        prior = prior_payer(claim, payment, billed_coverage, patient.person, payer.name, payer.filing_indicator)
+        following = next_payer_claim(claim, coverage, prior, self.new_id, now, cause)
+        for earlier in await self._in_play(uow, claim, coverage):
+            if earlier.state in HOLDABLE:
+                earlier.void("withdrawn", now, cause)
+            elif earlier.state in ANSWERED and earlier.payer_claim_number:
+                following.frequency, following.replaces_payer_claim_number = "7", earlier.payer_claim_number
+                earlier.replaced_by(following.id, now, cause)
+            else:
+                following.hold("an earlier claim to this payer awaits its answer: check before sending", now, cause)
+            await uow.claims.save(earlier)
+            uow.record_access("update", "claim", earlier.id, earlier.patient_id)
+        await self.scrubber.scrub(uow, following, cause)
+        await uow.claims.add(following)
+        uow.record_access("create", "claim", following.id, following.patient_id)
+        return following
+
+    async def bill_on_request(self, uow: ClaimUnitOfWork, claim: Claim, by: str) -> Claim:
+        """A biller's request to bill the next payer: refused (ClaimError) unless the claim's payer has paid its
+        part, the patient has a next coverage on the date of service and no claim to it is in play already."""
+        coverage = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
+        if coverage is None:
+            raise ClaimError("the patient has no coverage of the next order on the date of service")
+        if await self._in_play(uow, claim, coverage):
+            raise ClaimError("a claim to the next payer is in play already")
+        now = self.scrubber.clock()
+        return await self.bill(uow, claim, coverage, now, f"api:{by}")
+
+    @staticmethod
+    def _paying(claim: Claim) -> Adjudication:
+        """The payment whose adjudication the next payer is told of: the latest standing one that paid the claim."""
+        paying = [a for a in claim.standing_payments if a.claim_status not in (*WHOLE_CLAIM_DENIALS, PREDETERMINATION)]
+        if claim.state not in PAID_ITS_PART or not paying:
+            raise ClaimError(
+                f"a {claim.state} claim's payer has not paid its part: a claim to the next payer carries that "
+                "payer's adjudication"
+            )
+        return paying[-1]
+
+    @staticmethod
+    async def _in_play(uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy) -> list[Claim]:
+        return [
+            other
+            for other in await uow.claims.for_encounter(claim.encounter_id)
+            if other.coverage_id == coverage.coverage_id and other.state not in FINAL and other.frequency != "8"
+        ]
+
+
+async def bill_next_payer(
+    claim_id: UUID, uow: ClaimUnitOfWork, next_payers: NextPayers, *, by: str, revision: int
+) -> ClaimPublic:
+    """A biller's request to bill the next payer of a paid claim: the new claim, or 409 (nothing changed) when
+    the claim's payer has not paid its part, the patient has no next coverage, or a claim to it is in play."""
+    async with uow:
+        claim = await claim_to_change(uow, claim_id, revision)
+        try:
+            following = await next_payers.bill_on_request(uow, claim, by)
+        except ClaimError as error:
+            raise Conflict(f"{error}.") from None
+        uow.record_access("read", "claim", claim.id, claim.patient_id)
+        await uow.commit()
+    return ClaimPublic.of(following)

@@ -1,0 +1,163 @@
+"""Coordination of benefits with fakes: the primary's payment closes its claim with the rest billed to the
+secondary, whose claim carries the primary's adjudication (2320, 2330B, 2430 in its 837P) and is scrubbed like
+any claim; without a next coverage the rest is the patient's; a claim to a secondary without the primary's
+adjudication is held by PRIOR_PAYERS; a correction of the encounter withdraws the secondary's claim; and a
+biller's request to bill the next payer is refused until the primary has paid its part."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from rcm_claim.adapters.claim_837 import BillableClaim, Sender, write_batch
+from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.domain.model import Claim, ClaimError
+from rcm_claim.domain.rules import RULES
+from rcm_claim.service_layer.handlers import (
+    Handlers,
+    charge_handlers,
+    eligibility_handlers,
+    registration_handlers,
+    remittance_handlers,
+)
+from rcm_claim.service_layer.next_payers import NextPayers
+from rcm_claim.service_layer.scrubbing import Scrubber
+from rcm_claim.testing import PRACTICE, FakeStore, charges_captured, payment_posted
+from rcm_common.events import claim as claim_contract
+from rcm_common.events.base import IntegrationEvent
+from rcm_common.testing import envelope_for, sample_coverage_added, sample_patient_registered
+from rcm_x12.testing import assert_accepted_by_pyx12, segments_of
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+SCRUBBER = Scrubber(RULES, lambda: NOW)
+HANDLERS: Handlers = (
+    registration_handlers(SCRUBBER) | eligibility_handlers(SCRUBBER) | charge_handlers(SCRUBBER)
+    | remittance_handlers(SCRUBBER)
+)  # fmt: skip
+SENDER = Sender("RCMSUBMITTER", "RCM DEMO PRACTICE", "BILLING OFFICE", "5555550100", "CLEARINGHOUSE", "RCM CH")
+
+
+async def deliver(store: FakeStore, *events: IntegrationEvent) -> None:
+    for event in events:
+        async with store.uow() as uow:
+            await HANDLERS[type(event)](event, envelope_for(event), uow)
+            await uow.commit()
+
+
+async def practice(store: FakeStore) -> None:
+    async with store.uow() as uow:
+        await uow.directories.replace_payers(default_payers(), NOW)
+        await uow.directories.replace_providers(PRACTICE, "admin", NOW)
+        await uow.commit()
+
+
+async def accepted_with(store: FakeStore, *orders: tuple[str, str]) -> Claim:
+    """A patient with a coverage per (payer, order), and the accepted claim of an encounter at the first."""
+    await practice(store)
+    patient = sample_patient_registered()
+    coverages = [
+        sample_coverage_added(patient.patient_id, payer_id=payer, order=order, member_id=f"{payer}-778812")
+        for payer, order in orders
+    ]
+    captured = charges_captured(patient.patient_id, coverages[0].coverage_id, codes=("99214", "81002"),
+                                payer_id=orders[0][0], day=date(2026, 11, 2))  # fmt: skip
+    await deliver(store, patient, *coverages, captured)
+    [built] = store.claims.rows.values()
+    async with store.uow() as uow:
+        claim = await uow.claims.get(built.id)
+        assert claim is not None
+        assert claim.state == "ready", claim.scrub
+        claim.batch(uuid.uuid4(), NOW, "test")
+        claim.submit("000000001", NOW, "test")
+        claim.accept("ACME20261125", NOW, "test")
+        await uow.claims.save(claim)
+        await uow.commit()
+    return claim
+
+
+async def test_the_primarys_payment_bills_the_secondary_with_its_adjudication() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+
+    posted = payment_posted(primary)
+    await deliver(store, posted)
+
+    claims = {claim.payer_id: claim for claim in store.claims.rows.values()}
+    assert claims["ACME01"].state == "closed"
+    closed = [e for e in store.published if isinstance(e, claim_contract.ClaimClosed)]
+    assert [(e.reason, e.patient_responsibility) for e in closed] == [("next_payer_billed", Decimal("59.20"))]
+    secondary = claims["MCAID1"]
+    assert (secondary.responsibility, secondary.frequency, secondary.state) == ("S", "1", "ready")
+    [prior] = secondary.prior_payers
+    assert (prior.payer_id, prior.responsibility, prior.paid, prior.payer_claim_number) == (
+        "ACME01", "P", posted.paid, posted.payer_claim_number,
+    )  # fmt: skip
+    assert [(line.line_number, line.paid) for line in prior.lines] == [(1, Decimal("118.40")), (2, Decimal("118.40"))]
+    assert prior.adjustments == ()  # every adjustment is on a line the 835 matched
+    assert all(line.expected_allowed is None for line in secondary.lines)
+
+
+async def test_the_secondary_claims_837_reports_the_primary_in_2320_2330b_and_2430() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    await deliver(store, payment_posted(primary))
+    secondary = next(claim for claim in store.claims.rows.values() if claim.payer_id == "MCAID1")
+    patient = store.patients.rows[secondary.patient_id]
+    coverage = store.coverages.rows[secondary.coverage_id]
+    payer = next(payer for payer in default_payers() if payer.payer_id == "MCAID1")
+
+    text = write_batch([BillableClaim(secondary, patient, coverage)], reference="B1", interchange_control_number=7,
+                       payer=payer, providers=PRACTICE, sender=SENDER, now=NOW)  # fmt: skip
+
+    segments = ["*".join(segment).rstrip("*") for segment in segments_of(text)]
+    assert any(s.startswith("SBR*S*18") for s in segments)
+    assert any(s.startswith("SBR*P*18") for s in segments)  # 2320: the primary
+    assert "AMT*D*236.8" in segments
+    assert any(s.startswith("NM1*PR*2*ACME HEALTH PLAN*****PI*ACME01") for s in segments)
+    assert [s for s in segments if s.startswith("SVD*ACME01")] == ["SVD*ACME01*118.4*HC:99214**1",
+                                                                   "SVD*ACME01*118.4*HC:81002**1"]  # fmt: skip
+    assert segments.count("CAS*CO*45*37") == 2
+    assert segments.count("CAS*PR*2*29.6") == 2
+    assert segments.count("DTP*573*D8*20261125") >= 3  # 2330B and each 2430
+    assert_accepted_by_pyx12(text)
+
+
+async def test_without_a_next_coverage_the_rest_is_the_patients() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"))
+    await deliver(store, payment_posted(primary))
+    assert len(store.claims.rows) == 1
+    assert [e.reason for e in store.published if isinstance(e, claim_contract.ClaimClosed)] == ["moved_to_patient"]
+
+
+async def test_a_secondary_claim_without_the_primarys_adjudication_is_held_and_a_request_is_refused() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    async with store.uow() as uow:
+        with pytest.raises(ClaimError, match="has not paid its part"):
+            await NextPayers(SCRUBBER).bill_on_request(uow, primary, "biller")
+    assert len(store.claims.rows) == 1
+
+    patient = next(iter(store.patients.rows))
+    secondary_coverage = next(c for c in store.coverages.rows.values() if c.order == "secondary")
+    direct = charges_captured(patient, secondary_coverage.coverage_id, payer_id="MCAID1", day=date(2026, 11, 3))
+    await deliver(store, direct)
+    held = next(claim for claim in store.claims.rows.values() if claim.encounter_id == direct.encounter_id)
+    assert held.state == "scrub_failed"
+    assert held.scrub is not None
+    assert held.scrub.blocking_rules == ("PRIOR_PAYERS",)
+
+
+async def test_a_correction_of_the_encounter_withdraws_the_secondarys_claim() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    await deliver(store, payment_posted(primary))
+    corrected = charges_captured(primary.patient_id, primary.coverage_id, codes=("99213", "81002"),
+                                 day=date(2026, 11, 2), encounter_id=str(primary.encounter_id), version=2)  # fmt: skip
+    await deliver(store, corrected)
+    states = sorted((claim.payer_id, claim.frequency, claim.state) for claim in store.claims.rows.values())
+    assert ("MCAID1", "1", "voided") in states
+    assert ("ACME01", "7", "ready") in states

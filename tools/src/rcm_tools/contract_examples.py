@@ -28,6 +28,7 @@ from rcm_common.events.claim import (
     ClaimSubmitted,
     ClaimVoided,
     ClaimWriteOffRequested,
+    DenialResolutionWithdrawn,
     PatientResponsibilityTransferred,
 )
 from rcm_common.events.claim import ClaimDenied as ClaimDeniedByPayer
@@ -440,6 +441,14 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "basis": "waiver_on_file",
         "category": "medical_necessity",
         "reasons": ["CO-50"],
+    },
+    DenialResolutionWithdrawn: {
+        **_CLAIM,
+        "payment_id": _PAYMENT["payment_id"],
+        "kind": "written_off",
+        "amount": "30.00",
+        "category": "bundling",
+        "reasons": ["CO-97"],
     },
     ClaimWriteOffRequested: {
         **_CLAIM,

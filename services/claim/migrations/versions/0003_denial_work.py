@@ -31,12 +31,9 @@ def upgrade() -> None:
         sa.Column("line_number", sa.Integer(), primary_key=True),
         sa.Column("claim_id", sa.String(length=36), nullable=False),
         sa.Column("payer_id", sa.String(length=80), nullable=False),
-        sa.Column("procedure_code", sa.String(length=5), nullable=False),
-        sa.Column("modifiers", sa.String(length=20), nullable=False),
-        sa.Column("diagnosis_digest", sa.String(length=64), nullable=False),
         sa.Column("decided_on", sa.Date(), nullable=False),
         sa.Column("denied", sa.Boolean(), nullable=False),
-        sa.Column("reasons", sa.String(length=400), nullable=False),
+        sa.Column("content_encrypted", sa.Text(), nullable=False),
     )
     op.create_index("ix_decided_service_claim_id", "decided_service", ["claim_id"])
     op.create_index("ix_decided_service_payer", "decided_service", ["payer_id", "decided_on"])

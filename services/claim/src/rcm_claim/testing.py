@@ -187,6 +187,7 @@ class FakeClaims(InMemoryAggregates[Claim]):
             return (
                 claim.payer_id == payer_id
                 and claim.state in NOT_FILED
+                and claim.frequency != "8"
                 and claim.date_of_service <= serviced_on_or_before
             )
 
@@ -210,11 +211,8 @@ class FakeDecidedServices:
     def __init__(self) -> None:
         self.by_claim: dict[UUID, list[DecidedService]] = {}
 
-    def diagnosis_key(self, category: str) -> str:
-        return category
-
     async def record(self, claim: Claim) -> None:
-        self.by_claim[claim.id] = [service for _, service in services_decided(claim)]
+        self.by_claim[claim.id] = [service for *_, service in services_decided(claim)]
 
     async def for_payer(self, payer_id: str, *, since: date) -> tuple[DecidedService, ...]:
         return tuple(

@@ -109,7 +109,7 @@ async def test_the_denial_queue_groups_open_denials_with_their_deadline_and_word
     assert group["category"] == "authorisation"
     assert [item["claim_id"] for item in group["items"]] == [str(large.id), str(small.id)]
     item = group["items"][0]
-    assert item["appeal_deadline"] == "2027-05-30"  # posted 2026-12-01, ACME01 allows 180 days
+    assert item["appeal_deadline"] == "2027-05-24"  # the 835 is dated 2026-11-25; ACME01 allows 180 days
     assert item["reasons"] == ["CO-197"]
     assert "CO-197: Precertification/authorization/notification/pre-treatment absent." in item["in_words"]
     assert any(words.startswith("N54: ") for words in item["in_words"])
@@ -148,7 +148,7 @@ async def test_a_write_off_closes_the_claim_and_a_transfer_without_a_waiver_is_r
     )  # fmt: skip
     assert refused.status_code == 409
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert "provider's liability" in refused.json()["detail"]
+    assert "may not be billed for CO-197" in refused.json()["detail"]
     unchanged, same_tag = await read(api, claim.id)
     assert (unchanged["state"], unchanged["resolutions"], same_tag) == ("denied", [], tag)
 

@@ -4,6 +4,7 @@ payment (overturned, partly, upheld); refused when there is nothing to appeal or
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -42,13 +43,23 @@ def test_a_denial_is_open_until_a_biller_resolves_it() -> None:
     assert claim.denied_on(claim.open_denial) == NOW.date()
 
 
-def test_moving_a_contractual_denial_to_the_patient_needs_a_waiver_on_file() -> None:
-    claim, _ = denied_claim()
-    with pytest.raises(ClaimError, match="provider's liability"):
+def test_moving_a_contractual_denial_to_the_patient_is_refused_waiver_or_not() -> None:
+    claim, _ = denied_claim()  # CO-197: no authorisation, the provider's by contract
+    with pytest.raises(ClaimError, match="may not be billed for CO-197: only PR amounts"):
         claim.resolve_denial("transferred_to_patient", "patient asked", by="biller", now=LATER, basis="not_contractual")
+    with pytest.raises(ClaimError, match="a waiver makes only a non-covered"):
+        claim.resolve_denial("transferred_to_patient", "patient asked", by="biller", now=LATER, basis="waiver_on_file")
     with pytest.raises(ClaimError, match="basis"):
         claim.resolve_denial("transferred_to_patient", "patient asked", by="biller", now=LATER)
     assert (claim.state, claim.resolutions, claim.events) == ("denied", (), [])
+
+
+@pytest.mark.parametrize("reason", ["OA-18", "PI-204", "CO-29", "CLP02-23"])
+def test_no_waiver_moves_a_denial_the_patient_owes_nothing_for(reason: str) -> None:
+    claim, _ = denied_claim(reason, "other")
+    for basis in ("not_contractual", "waiver_on_file"):
+        with pytest.raises(ClaimError, match=f"may not be billed for {reason}"):
+            claim.resolve_denial("transferred_to_patient", "asked", by="biller", now=LATER, basis=basis)
 
 
 def test_a_transfer_on_a_waiver_bills_the_patient_and_closes_the_claim() -> None:
@@ -176,3 +187,80 @@ def test_an_appeal_after_the_window_is_recorded_and_says_so() -> None:
     assert "past the payer's window" in claim.timeline[-1].note
     assert claim.appeals[0].at.tzinfo is UTC or claim.appeals[0].at == NOW + timedelta(days=30)
     assert isinstance(claim.appeals[0].at, datetime)
+
+
+def line_denied_claim() -> tuple[Claim, Adjudication, Denial]:
+    """A claim whose L1 was paid and L2 denied CO-97 for 30.00 (bundled)."""
+    claim = accepted_claim()
+    posted = payment(denied=("L2",))
+    claim.adjudicated(posted, NOW, "event:p1")
+    denial = Denial(posted.payment_id, False, "bundling", "Check.", Decimal("30.00"), ("CO-97",),
+                    line_amounts=(("L2", Decimal("30.00")),))  # fmt: skip
+    claim.denied(denial, NOW, "event:d1")
+    claim.events.clear()
+    return claim, posted, denial
+
+
+def test_a_reprocessed_claim_withdraws_the_write_off_and_the_denial_is_worked_again() -> None:
+    claim, posted, denial = line_denied_claim()
+    claim.resolve_denial("written_off", "bundled", by="biller", now=LATER)
+    assert claim.state == "closed"
+    claim.events.clear()
+
+    claim.payment_reversed(posted.payment_id, (Decimal(0), Decimal(0), Decimal(0)), LATER, "event:r1")
+    again = payment(denied=("L2",))
+    claim.adjudicated(again, LATER, "event:p2")
+    claim.denied(dataclasses.replace(denial, payment_id=again.payment_id), LATER, "event:d2")
+
+    withdrawn = [e for e in claim.events if isinstance(e, events.DenialResolutionWithdrawn)]
+    assert [(e.resolution.kind, e.resolution.amount) for e in withdrawn] == [("written_off", Decimal("30.00"))]
+    assert claim.state == "partially_paid"
+    assert claim.open_denial is not None
+    assert claim.open_denial.payment_id == again.payment_id
+
+
+def test_a_transfer_is_withdrawn_when_the_payer_pays_the_denied_line() -> None:
+    claim, _, _ = line_denied_claim()
+    claim.denials = tuple(dataclasses.replace(d, reasons=("PR-204",)) for d in claim.denials)
+    claim.resolve_denial("transferred_to_patient", "not a benefit", by="biller", now=LATER, basis="not_contractual")
+    claim.events.clear()
+
+    claim.adjudicated(payment(paid="24.00", paid_lines=("L2",), patient="0.00"), LATER, "event:p2")
+
+    assert [type(e) for e in claim.events if isinstance(e, events.DenialResolutionWithdrawn)] == [
+        events.DenialResolutionWithdrawn
+    ]
+    assert claim.open_denial is None
+
+
+def test_a_denial_the_payer_paid_since_is_not_open_and_cannot_be_moved_to_the_patient() -> None:
+    claim, _ = denied_claim("PR-204", "patient_responsibility")
+    claim.adjudicated(payment(paid_lines=("L1",)), LATER, "event:p2")
+    assert claim.open_denial is None
+    with pytest.raises(ClaimError, match="no denial"):
+        claim.resolve_denial("transferred_to_patient", "asked", by="biller", now=LATER, basis="not_contractual")
+
+
+def test_an_appeal_upheld_by_letter_opens_the_denial_for_the_next_level() -> None:
+    claim, _ = denied_claim()
+    appeal(claim)
+    with pytest.raises(ClaimError, match="already being worked"):
+        claim.resolve_denial("written_off", "give up", by="biller", now=LATER)
+
+    claim.appeal_answered_by_letter(1, "upheld", "letter of 2026-12-20", by="biller", now=LATER)
+
+    assert claim.appeals[0].outcome == "upheld"
+    assert claim.open_denial is not None
+    appeal(claim, level=2)
+    with pytest.raises(ClaimError, match="not awaiting"):
+        claim.appeal_answered_by_letter(1, "dismissed", "again", by="biller", now=LATER)
+
+
+def test_a_payment_for_another_part_of_a_split_claim_does_not_decide_the_appeal() -> None:
+    claim, posted, _ = line_denied_claim()
+    appeal(claim)
+    claim.adjudicated(payment(paid="80.00", paid_lines=("L3",)), LATER, "event:p2")
+    assert claim.appeals[0].outcome == "pending"
+    claim.adjudicated(payment(paid="24.00", paid_lines=("L2",)), LATER, "event:p3")
+    assert claim.appeals[0].outcome in ("overturned", "partly_overturned")
+    assert posted.denied_lines == ("L2",)

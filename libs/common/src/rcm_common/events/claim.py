@@ -8,7 +8,8 @@ problems in words), followed up (ClaimStatusUpdated from a 277), adjudicated as 
 (ClaimPaid, ClaimPartiallyPaid, ClaimDenied), closed once no insurance balance is left (ClaimClosed) or
 reopened when the payer takes its payment back (ClaimReopened), replaced by a correction (ClaimReplaced) or
 withdrawn (ClaimVoided); a denial appealed (ClaimAppealed), moved to the patient
-(PatientResponsibilityTransferred) or written off (ClaimWriteOffRequested), the last two for collections. No
+(PatientResponsibilityTransferred) or written off (ClaimWriteOffRequested), the last two for collections, which
+DenialResolutionWithdrawn undoes when the payer changes the denial. No
 names, member ids or diagnoses travel here; scrub findings and rejection problems name fields and codes only.
 """
 
@@ -264,6 +265,20 @@ class ClaimWriteOffRequested(_ClaimEvent):
     event_type: ClassVar[str] = "rcm.claim.claim_write_off_requested"
 
     payment_id: UUID
+    amount: Money
+    category: str
+    reasons: tuple[str, ...]
+
+
+class DenialResolutionWithdrawn(_ClaimEvent):
+    """A transfer to the patient or a write-off no longer stands: the payer took back the payment whose denial it
+    resolved, or paid lines of it since. Collections undoes `amount` (the transfer billed to the patient, or the
+    write-off); what is still denied comes back to the denial queue."""
+
+    event_type: ClassVar[str] = "rcm.claim.denial_resolution_withdrawn"
+
+    payment_id: UUID
+    kind: Annotated[Literal["transferred_to_patient", "written_off"], OpenEnum(unknown_reads_as=None)]
     amount: Money
     category: str
     reasons: tuple[str, ...]

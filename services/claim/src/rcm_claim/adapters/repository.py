@@ -35,7 +35,6 @@ from rcm_claim.adapters.tables import (
     ProviderDirectoryRow,
 )
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile
-from rcm_claim.domain.adjudication import PREDETERMINATION
 from rcm_claim.domain.batches import Batch, BatchState
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, PatientCopy
 from rcm_claim.domain.denial_risk import DecidedService, services_decided
@@ -48,7 +47,7 @@ from rcm_claim.domain.directories import (
     ProviderDirectory,
 )
 from rcm_claim.domain.model import NOT_FILED, BillingNotes, Claim, ClaimState
-from rcm_common.crypto import BlindIndex, FieldCipher
+from rcm_common.crypto import FieldCipher
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 
@@ -587,6 +586,7 @@ class SqlClaims:
             .where(
                 col(ClaimRow.payer_id) == payer_id,
                 col(ClaimRow.state).in_(NOT_FILED),
+                col(ClaimRow.frequency) != "8",
                 col(ClaimRow.date_of_service) <= serviced_on_or_before,
             )
             .order_by(col(ClaimRow.date_of_service), col(ClaimRow.id))
@@ -829,40 +829,33 @@ class SqlAcknowledgmentFiles:
 
 class SqlDecidedServices:
     """The lines payers decided, the denial-risk warning's history: a claim's rows are replaced whenever its
-    standing payments or their denial change, so they always say what the claim's payments say now. The diagnosis
-    category is stored as a keyed digest (`diagnosis_key`), which the scrub compares against."""
+    standing payments or their denial change, so they always say what the claim's payments say now."""
 
-    def __init__(self, session: AsyncSession, blind_index: BlindIndex) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
-        self._blind_index = blind_index
+        self._cipher = cipher
         self._by_payer: dict[tuple[str, date], tuple[DecidedService, ...]] = {}
-
-    def diagnosis_key(self, category: str) -> str:
-        return self._blind_index.exact_digest(category)
 
     async def record(self, claim: Claim) -> None:
         """Keep what the claim's standing payments decided of its lines, in place of what was kept before."""
+        self._by_payer = {}
         await self._session.execute(delete(DecidedServiceRow).where(col(DecidedServiceRow.claim_id) == str(claim.id)))
-        deciding = next((a for a in reversed(claim.standing_payments) if a.claim_status != PREDETERMINATION), None)
-        decided = services_decided(claim)
-        if deciding is None or not decided:
-            return
         self._session.add_all(
             DecidedServiceRow(
-                payment_id=str(deciding.payment_id),
+                payment_id=str(payment_id),
                 line_number=line_number,
                 claim_id=str(claim.id),
                 payer_id=service.payer_id,
-                procedure_code=service.procedure_code,
-                modifiers=",".join(sorted(service.modifiers)),
-                diagnosis_digest=self.diagnosis_key(service.diagnosis_category),
                 decided_on=service.decided_on,
                 denied=service.denied,
-                reasons=",".join(service.reasons),
+                content_encrypted=_sealed(
+                    self._cipher, "decided_service", f"{payment_id}:{line_number}",
+                    {"procedure_code": service.procedure_code, "modifiers": list(service.modifiers),
+                     "diagnosis_category": service.diagnosis_category, "reasons": list(service.reasons)},
+                ),
             )
-            for line_number, service in decided
-        )
-        self._by_payer = {}
+            for line_number, payment_id, service in services_decided(claim)
+        )  # fmt: skip
 
     async def for_payer(self, payer_id: str, *, since: date) -> tuple[DecidedService, ...]:
         """The payer's services decided after `since`, read once per unit of work (every claim to the payer scrubbed
@@ -872,14 +865,15 @@ class SqlDecidedServices:
             query = select(DecidedServiceRow).where(
                 col(DecidedServiceRow.payer_id) == payer_id, col(DecidedServiceRow.decided_on) > since
             )
-            rows = (await self._session.scalars(query)).all()
-            self._by_payer[key] = tuple(
-                DecidedService(UUID(row.claim_id), row.payer_id, row.procedure_code,
-                               tuple(row.modifiers.split(",")) if row.modifiers else (), row.diagnosis_digest,
-                               row.decided_on, row.denied, tuple(row.reasons.split(",")) if row.reasons else ())
-                for row in rows
-            )  # fmt: skip
+            self._by_payer[key] = tuple(self._service(row) for row in (await self._session.scalars(query)).all())
         return self._by_payer[key]
+
+    def _service(self, row: DecidedServiceRow) -> DecidedService:
+        content = _opened(self._cipher, "decided_service", f"{row.payment_id}:{row.line_number}", row.content_encrypted)
+        return DecidedService(
+            UUID(row.claim_id), row.payer_id, content["procedure_code"], tuple(content["modifiers"]),
+            content["diagnosis_category"], row.decided_on, row.denied, tuple(content["reasons"]),
+        )  # fmt: skip
 
 
 class SqlDirectories:

@@ -238,7 +238,7 @@ def prior_payers_from_json(data: list[dict[str, Any]]) -> tuple[PriorPayer, ...]
 
 
 def denials_to_json(denials: tuple[Denial, ...]) -> list[dict[str, Any]]:
-    return [flat(denial) for denial in denials]
+    return [flat(denial) | {"line_amounts": [list(pair) for pair in denial.line_amounts]} for denial in denials]
 
 
 def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
@@ -251,6 +251,7 @@ def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
             amount=Decimal(d["amount"]),
             reasons=tuple(d["reasons"]),
             words=tuple(d.get("words", ())),
+            line_amounts=tuple((line, Decimal(amount)) for line, amount in d.get("line_amounts", ())),
         )
         for d in data
     )
@@ -271,6 +272,7 @@ def resolutions_from_json(data: list[dict[str, Any]]) -> tuple[Resolution, ...]:
             at=datetime.fromisoformat(r["at"]),
             replacement_id=UUID(r["replacement_id"]) if r["replacement_id"] is not None else None,
             appeal_number=r["appeal_number"],
+            withdrawn=r.get("withdrawn", False),
         )
         for r in data
     )
@@ -296,6 +298,7 @@ def appeals_from_json(data: list[dict[str, Any]]) -> tuple[Appeal, ...]:
             by=a["by"],
             at=datetime.fromisoformat(a["at"]),
             deadline=_date(a["deadline"]),
+            lines=tuple(a.get("lines", ())),
             outcome=a["outcome"],
             decided_by=UUID(a["decided_by"]) if a["decided_by"] is not None else None,
             decided_at=datetime.fromisoformat(a["decided_at"]) if a["decided_at"] is not None else None,

@@ -164,9 +164,10 @@ class PayerProfileRow(SQLModel, table=True):
 
 
 class DecidedServiceRow(SQLModel, table=True):
-    """A claim line as a payer's payment decided it (paid or denied, and why), the denial-risk warning's history.
-    The line's diagnosis category is kept only as a keyed digest: codes and payers in the clear say nothing of a
-    patient's condition."""
+    """A claim line as a payer's payment decided it (paid or denied), the denial-risk warning's history: what was
+    billed and why it was denied (the procedure code and modifiers, the diagnosis category, the reasons) is
+    ciphertext, since a code tells a patient's condition; the payer, the day and the verdict are in the clear for
+    the window's query."""
 
     __tablename__ = "decided_service"
     __table_args__ = (Index("ix_decided_service_payer", "payer_id", "decided_on"),)
@@ -175,9 +176,6 @@ class DecidedServiceRow(SQLModel, table=True):
     line_number: int = Field(primary_key=True)
     claim_id: str = Field(max_length=36, index=True)
     payer_id: str = Field(max_length=80)
-    procedure_code: str = Field(max_length=5)
-    modifiers: str = Field(max_length=20)  # "26,59": sorted, comma-separated
-    diagnosis_digest: str = Field(max_length=64)
     decided_on: date
     denied: bool
-    reasons: str = Field(max_length=400)  # "CO-197,N54": the denial's reasons, for the evidence
+    content_encrypted: str = Field(sa_column=_encrypted())  # procedure code, modifiers, diagnosis category, reasons

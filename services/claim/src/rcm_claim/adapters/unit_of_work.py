@@ -53,7 +53,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.acknowledgment_files = SqlAcknowledgmentFiles(self.session, self.cipher)
         self.control_numbers = SqlControlNumbers(self.session)
         self.directories = SqlDirectories(self.session, self.reads)
-        self.decided_services = SqlDecidedServices(self.session, self.blind_index)
+        self.decided_services = SqlDecidedServices(self.session, self.cipher)
 
     async def lock_patient(self, patient_id: UUID) -> None:
         """Take the patient for the rest of the transaction. Each topic has its own consumer, so a charge and an

@@ -14,7 +14,7 @@ payments that stand (none reversed), in the order they were posted (`settlement_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -117,11 +117,11 @@ class Denial:
     amount: Decimal
     reasons: tuple[str, ...]  # GROUP-CARC, e.g. CO-197
     words: tuple[str, ...] = ()  # each CARC and RARC in words: "CO-197: Precertification ... absent."
+    line_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # denied by line control number (None: the claim)
 
     def with_reasons(self, reasons: Sequence[str], words: Sequence[str] = ()) -> Denial:
-        return Denial(self.payment_id, self.whole_claim, self.category, self.suggested_action, self.amount,
-                      tuple(dict.fromkeys((*self.reasons, *reasons))),
-                      tuple(dict.fromkeys((*self.words, *words))))  # fmt: skip
+        return replace(self, reasons=tuple(dict.fromkeys((*self.reasons, *reasons))),
+                       words=tuple(dict.fromkeys((*self.words, *words))))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +138,27 @@ class Settlement:
     latest: Adjudication | None
 
 
+def deciding_payments(standing: Sequence[Adjudication]) -> list[Adjudication]:
+    """The standing payments that decide something: all but predeterminations."""
+    return [a for a in standing if a.claim_status != PREDETERMINATION]
+
+
+def line_verdicts(deciding: Sequence[Adjudication]) -> dict[str, tuple[bool, Adjudication]]:
+    """Each line's latest word over the deciding payments, in the order they were posted: denied or not, and the
+    payment that said it (lines by control number, as the payments name them)."""
+    verdicts: dict[str, tuple[bool, Adjudication]] = {}
+    for payment in deciding:
+        verdicts |= {line: (True, payment) for line in payment.denied_lines}
+        verdicts |= {line: (False, payment) for line in payment.paid_lines}
+    return verdicts
+
+
 def settlement_of(standing: Sequence[Adjudication]) -> Settlement:
-    deciding = [a for a in standing if a.claim_status != PREDETERMINATION]
+    deciding = deciding_payments(standing)
     if not deciding:
         return Settlement(None, False, ("a predetermination: priced, nothing paid",), ZERO, None, None)
     latest = deciding[-1]
-    last_word: dict[str, bool] = {}  # line: denied by its latest mention, whichever payment made it
-    for payment in deciding:
-        last_word |= {line: True for line in payment.denied_lines} | {line: False for line in payment.paid_lines}
+    last_word = {line: denied for line, (denied, _) in line_verdicts(deciding).items()}
     paying = [a for a in deciding if a.claim_status not in WHOLE_CLAIM_DENIALS]
     if (last_word and all(last_word.values())) or (not last_word and latest.claim_status in WHOLE_CLAIM_DENIALS):
         why = ("not the payer's claim: forwarded to another payer",) if latest.claim_status == NOT_OUR_CLAIM else ()

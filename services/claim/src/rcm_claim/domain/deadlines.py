@@ -39,16 +39,32 @@ class Deadline:
         return self.days_left < 0
 
 
-def timely_filing_due(claim: Claim, payer: PayerProfile) -> date:
-    """The last day the payer takes the claim: the date of service plus the payer's timely-filing days."""
-    return claim.date_of_service + timedelta(days=payer.timely_filing_days)
+def filing_deadline(payer: PayerProfile, day: date) -> date:
+    """The last day a claim for `day` may be filed: Medicare's is one calendar year after the date of service
+    (42 CFR 424.44(a)(1)); other payers count the days of their window."""
+    if payer.filing_indicator == "MB":
+        try:
+            return day.replace(year=day.year + 1)
+        except ValueError:  # 29 February: the year after has none
+            return date(day.year + 1, 2, 28)
+    return day + timedelta(days=payer.timely_filing_days)
+
+
+def earliest_service_at_risk(payer: PayerProfile, last_day: date) -> date:
+    """The latest date of service whose filing window may close by `last_day` (a day's slack for Medicare's
+    calendar year), so a query finds every claim `filing_deadlines` might raise."""
+    window = 366 if payer.filing_indicator == "MB" else payer.timely_filing_days
+    return last_day - timedelta(days=window) + timedelta(days=1)
 
 
 def filing_deadlines(claims: Iterable[Claim], payer: PayerProfile, today: date, warning_days: int) -> list[Deadline]:
-    """The unfiled claims whose timely-filing window closes within `warning_days`, or has closed."""
+    """The unfiled claims whose timely-filing window closes within `warning_days`, or has closed (a void claim
+    bills nothing, so it has no window to miss)."""
     found = []
     for claim in claims:
-        due = timely_filing_due(claim, payer)
+        if claim.frequency == "8":
+            continue
+        due = filing_deadline(payer, claim.date_of_service)
         days_left = (due - today).days
         if days_left <= warning_days:
             lost = claim.total_charge if days_left < 0 else None

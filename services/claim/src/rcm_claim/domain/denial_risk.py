@@ -39,7 +39,7 @@ from fractions import Fraction
 from typing import Final
 from uuid import UUID
 
-from rcm_claim.domain.adjudication import PREDETERMINATION, WHOLE_CLAIM_DENIALS
+from rcm_claim.domain.adjudication import WHOLE_CLAIM_DENIALS, deciding_payments, line_verdicts
 from rcm_claim.domain.model import Claim
 
 _CATEGORY_LENGTH: Final = 3  # an ICD-10-CM category: a letter and two characters, M54 of M54.50
@@ -61,8 +61,7 @@ def line_diagnosis_category(diagnoses: Sequence[str], pointers: Sequence[int]) -
 @dataclass(frozen=True, slots=True)
 class RiskKey:
     """A kind of service as a payer decides it: payer, procedure code, modifiers (in any order: they are
-    kept sorted) and the diagnosis category of the line's first pointed diagnosis, as the service keys it
-    (`ClaimFacts.diagnosis_key`: stored, a keyed digest of it, so no condition is kept in the clear)."""
+    kept sorted) and the diagnosis category of the line's first pointed diagnosis."""
 
     payer_id: str
     procedure_code: str
@@ -87,7 +86,7 @@ class DecidedService:
     payer_id: str
     procedure_code: str
     modifiers: tuple[str, ...]
-    diagnosis_category: str  # the line's first pointed diagnosis's ICD-10-CM category (M54), keyed as RiskKey says
+    diagnosis_category: str  # the ICD-10-CM category of the line's first pointed diagnosis: M54
     decided_on: date
     denied: bool
     reasons: tuple[str, ...] = ()
@@ -227,27 +226,27 @@ def _tally(history: Sequence[DecidedService], payer_id: str, after: date, until:
     return window
 
 
-def services_decided(claim: Claim) -> list[tuple[int, DecidedService]]:
+def services_decided(claim: Claim) -> list[tuple[int, UUID, DecidedService]]:
     """The claim's lines as its standing payments last decided them (each line's latest word, as the claim's
-    settlement reads it; a whole-claim denial naming no line denies them all), dated by the latest deciding
-    payment, with the reasons of that payment's denial: the history the warning reads. A void claim, or one
-    no payment decides (none, or only a predetermination), decided nothing. Each comes with its line's number."""
-    deciding = [a for a in claim.standing_payments if a.claim_status != PREDETERMINATION]
+    settlement reads it; a whole-claim denial naming no line denies them all), each dated by the payment that
+    said it, with that payment's denial reasons: the history the warning reads. Each comes with its line's number
+    and that payment. A void claim, or one no payment decides (none, or only a predetermination), decided
+    nothing."""
+    deciding = deciding_payments(claim.standing_payments)
     if claim.frequency == "8" or not deciding:
         return []
+    verdicts = line_verdicts(deciding)
     latest = deciding[-1]
-    last_word: dict[str, bool] = {}
-    for payment in deciding:
-        last_word |= {line: True for line in payment.denied_lines} | {line: False for line in payment.paid_lines}
-    everything_denied = not last_word and latest.claim_status in WHOLE_CLAIM_DENIALS
-    reasons = next((d.reasons for d in claim.denials if d.payment_id == latest.payment_id), ())
+    whole_claim = not verdicts and latest.claim_status in WHOLE_CLAIM_DENIALS
     found = []
     for line in claim.lines:
         category = line_diagnosis_category(claim.diagnoses, line.diagnosis_pointers)
-        decided = last_word.get(line.control_number, everything_denied if not last_word else None)
-        if category is None or decided is None:
-            continue
-        service = DecidedService(claim.id, claim.payer_id, line.procedure_code, line.modifiers, category,
-                                 latest.posted_at.date(), decided, reasons if decided else ())  # fmt: skip
-        found.append((line.number, service))
+        denied, payment = verdicts.get(line.control_number, (whole_claim, latest))
+        if category is None or (verdicts and line.control_number not in verdicts):
+            continue  # lines the payments could not be told apart by say nothing of each kind
+        reasons = next((d.reasons for d in claim.denials if d.payment_id == payment.payment_id), ()) if denied else ()
+        decided_on = payment.paid_on or payment.posted_at.date()
+        service = DecidedService(claim.id, claim.payer_id, line.procedure_code, line.modifiers, category, decided_on,
+                                 denied, reasons)  # fmt: skip
+        found.append((line.number, payment.payment_id, service))
     return found

@@ -15,16 +15,25 @@ takes back the old payment before it posts the new one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Final, Literal
 from uuid import UUID
 
+from rcm_claim.domain.adjudication import ZERO, Adjudication, Denial, deciding_payments, line_verdicts
+
 ResolutionKind = Literal["corrected", "appealed", "transferred_to_patient", "written_off", "accepted"]
-AppealOutcome = Literal["pending", "overturned", "partly_overturned", "upheld"]
+AppealOutcome = Literal["pending", "overturned", "partly_overturned", "upheld", "dismissed", "withdrawn"]
 APPEAL_LEVELS: Final = (1, 2, 3)
 LEVEL_NAMES: Final = {1: "first-level appeal", 2: "second-level appeal", 3: "third-level appeal"}
+# The resolutions that leave no insurance balance, and the reason a claim closed by them gives.
+CLOSING_RESOLUTIONS: Final[dict[str, Literal["moved_to_patient", "written_off", "denial_accepted"]]] = {
+    "transferred_to_patient": "moved_to_patient",
+    "written_off": "written_off",
+    "accepted": "denial_accepted",
+}
 
 
 class DenialWorkError(ValueError):
@@ -43,6 +52,7 @@ class Resolution:
     at: datetime
     replacement_id: UUID | None = None  # the replacement a correction built
     appeal_number: int | None = None  # the appeal an appeal made
+    withdrawn: bool = False  # undone: the payer took back or paid what it resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +72,31 @@ class Appeal:
     by: str
     at: datetime
     deadline: date | None  # the payer's appeal window, when the payer directory gives one
+    lines: tuple[str, ...] = ()  # the lines appealed, by control number (none told apart: the whole claim)
     outcome: AppealOutcome = "pending"
     decided_by: UUID | None = None  # the payment that decided it
     decided_at: datetime | None = None
     recovered: Decimal | None = None  # what the payer paid more after it
 
-    def decided(self, state: str, paid_now: Decimal, payment_id: UUID, at: datetime) -> Appeal:
-        """The appeal as the payment that answered it decided it, from the claim's state after that payment
-        and what the standing payments pay now."""
-        recovered = paid_now - self.paid_before
+    def answered_by(self, payment: Adjudication) -> bool:
+        """Whether a payment answers the appeal: it names an appealed line, or the payer told no lines apart."""
+        named = {*payment.paid_lines, *payment.denied_lines}
+        return not self.lines or not named or bool(named & set(self.lines))
+
+    def decided(self, state: str, paid_now: Decimal, payment: Adjudication, at: datetime) -> Appeal:
+        """The appeal as the payment that answered it decided it, from the claim's state after that payment and
+        what it paid on the appealed lines (when it paid them line by line; else what the claim's standing
+        payments pay more than when the appeal was made)."""
+        on_lines = [line.paid for line in payment.line_payments if line.control_number in self.lines]
+        recovered = sum(on_lines, ZERO) if on_lines else max(paid_now - self.paid_before, ZERO)
         outcome: AppealOutcome = (
             "overturned" if state in ("paid", "closed") else "partly_overturned" if recovered > 0 else "upheld"
         )
-        return replace(self, outcome=outcome, decided_by=payment_id, decided_at=at, recovered=recovered)
+        return replace(self, outcome=outcome, decided_by=payment.payment_id, decided_at=at, recovered=recovered)
+
+    def decided_by_letter(self, outcome: AppealOutcome, at: datetime) -> Appeal:
+        """The payer's decision by letter, with no payment: upheld, or the appeal withdrawn or dismissed."""
+        return replace(self, outcome=outcome, decided_at=at, recovered=ZERO)
 
 
 def appeal_deadline(denied_on: date, appeal_days: int | None) -> date | None:
@@ -94,3 +116,85 @@ def refuse_appeal(appeals: tuple[Appeal, ...], level: int) -> None:
     below = [appeal for appeal in appeals if appeal.level == level - 1]
     if level > 1 and not below:
         raise DenialWorkError(f"a {LEVEL_NAMES[level]} follows a {LEVEL_NAMES[level - 1]} the payer upheld")
+
+
+# CO reasons a waiver signed before the service makes the patient's: a service the plan does not cover or deems
+# not necessary (CO-50, 55, 56, 96, 167, 204). Any other CO reason (no authorisation, timely filing, coding,
+# bundling, a duplicate) is the provider's by contract, waiver or not; OA, PI and CR amounts are nobody's to bill
+# the patient; only PR amounts are the patient's without one. Medicare's ABN works through the GA modifier (the
+# payer then gives PR-50): a CO-50 there means the claim needs correcting first, though the rule lets it pass.
+WAIVER_REASONS: Final = frozenset({"CO-50", "CO-55", "CO-56", "CO-96", "CO-167", "CO-204"})
+
+
+def refuse_transfer(reasons: tuple[str, ...], basis: str | None) -> None:
+    """A denial moves to the patient only when every reason is the patient's (`not_contractual`: PR), or a waiver
+    on file makes it so (`waiver_on_file`: PR or a reason in WAIVER_REASONS)."""
+    if basis not in ("not_contractual", "waiver_on_file"):
+        raise DenialWorkError("a transfer to the patient says its basis: not_contractual or waiver_on_file")
+    waiver = basis == "waiver_on_file"
+    if refused := [r for r in reasons if not (r.startswith("PR-") or (waiver and r in WAIVER_REASONS))]:
+        why = (
+            "only PR amounts are the patient's without a waiver"
+            if basis == "not_contractual"
+            else "a waiver makes only a non-covered or not-necessary service the patient's (CO-50, 55, 56, 96, "
+            "167, 204)"
+        )
+        raise DenialWorkError(f"the patient may not be billed for {', '.join(refused)}: {why}")
+
+
+def outstanding(denial: Denial, standing: Sequence[Adjudication]) -> Decimal:
+    """What of a denial is still denied: its lines whose latest word is still its payment's denial (a later
+    payment that paid a line, or a reversal of its payment, takes it out), and its claim-level amounts while any
+    of its lines is. Lines no payment told apart: the denial stands while its payment is the latest word."""
+    deciding = deciding_payments(standing)
+    payment = next((a for a in deciding if a.payment_id == denial.payment_id), None)
+    if payment is None:
+        return ZERO
+    verdicts = line_verdicts(deciding)
+    if not verdicts:
+        return denial.amount if payment is deciding[-1] else ZERO
+    still = {line for line, (denied, said_by) in verdicts.items() if denied and said_by is payment}
+    if not still:
+        return ZERO
+    if not denial.line_amounts:
+        return denial.amount
+    return sum((amount for line, amount in denial.line_amounts if line is None or line in still), ZERO)
+
+
+def outstanding_denials(denials: Sequence[Denial], standing: Sequence[Adjudication]) -> list[Denial]:
+    """The standing payments' denials with something still denied, each at what still is, in payment order."""
+    order = [payment.payment_id for payment in standing]
+    kept = sorted((d for d in denials if d.payment_id in order), key=lambda d: order.index(d.payment_id))
+    return [replace(d, amount=left) for d in kept if (left := outstanding(d, standing)) > 0]
+
+
+def resolution_in_force(
+    resolutions: Sequence[Resolution], appeals: Sequence[Appeal], payment_id: UUID
+) -> Resolution | None:
+    """What stands for a denial: the latest resolution of it not withdrawn, an appeal only while the payer has
+    not decided it (an appeal decided against the practice leaves the denial to work again)."""
+    for resolution in reversed(resolutions):
+        if resolution.payment_id != payment_id or resolution.withdrawn:
+            continue
+        if resolution.kind == "appealed":
+            made = next(appeal for appeal in appeals if appeal.number == resolution.appeal_number)
+            if made.outcome != "pending":
+                continue
+        return resolution
+    return None
+
+
+def outdated(
+    resolutions: Sequence[Resolution], denials: Sequence[Denial], standing: Sequence[Adjudication]
+) -> list[Resolution]:
+    """The transfers, write-offs and acceptances whose denial no longer stands as they resolved it: its payment
+    taken back, or lines of it paid by a later payment. Their money is undone, and what is still denied is worked
+    again."""
+    by_payment = {denial.payment_id: denial for denial in denials}
+    return [
+        r
+        for r in resolutions
+        if r.kind in ("transferred_to_patient", "written_off", "accepted")
+        and not r.withdrawn
+        and outstanding(by_payment[r.payment_id], standing) != r.amount
+    ]

@@ -9,7 +9,7 @@ from typing import Literal
 from uuid import UUID
 
 from rcm_claim.domain.adjudication import Adjudication, Denial
-from rcm_claim.domain.denial_work import Appeal
+from rcm_claim.domain.denial_work import Appeal, Resolution
 
 VoidReason = Literal["encounter_voided", "encounter_corrected", "withdrawn"]
 # Why a denied amount may be billed to the patient: the payer put it in the patient's or no one's group (PR, OA),
@@ -133,6 +133,14 @@ class ClaimReopened:
     note: str
 
 
+@dataclass(frozen=True, slots=True)
+class DenialResolutionWithdrawn:
+    """A transfer to the patient or a write-off undone: the payer took back or paid the denial it resolved."""
+
+    denial: Denial
+    resolution: Resolution
+
+
 DomainEvent = (
     ClaimCreated
     | ClaimScrubFailed
@@ -150,4 +158,5 @@ DomainEvent = (
     | ClaimAppealed
     | PatientResponsibilityTransferred
     | ClaimWriteOffRequested
+    | DenialResolutionWithdrawn
 )

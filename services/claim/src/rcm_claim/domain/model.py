@@ -29,16 +29,22 @@ from rcm_claim.domain.adjudication import (
     Adjudication,
     Denial,
     PriorPayer,
+    Settlement,
     settlement_of,
 )
 from rcm_claim.domain.denial_work import (
+    CLOSING_RESOLUTIONS,
     LEVEL_NAMES,
     Appeal,
     DenialWorkError,
     Resolution,
     ResolutionKind,
     appeal_deadline,
+    outdated,
+    outstanding_denials,
     refuse_appeal,
+    refuse_transfer,
+    resolution_in_force,
 )
 from rcm_claim.domain.events import ClosedReason, Problem, StatusReport, TransferBasis, VoidReason
 from rcm_claim.domain.findings import Override, ScrubRecord
@@ -448,13 +454,11 @@ class Claim:
 
     @property
     def denial(self) -> Denial | None:
-        """The denial to work (the denial queue's item): the latest of a standing payment's, while the claim is
-        denied or partially paid."""
+        """The denial on the claim: the latest of a standing payment's with something still denied (at what
+        still is), while the claim is denied or partially paid."""
         if self.state not in ("denied", "partially_paid"):
             return None
-        standing = [a.payment_id for a in self.standing_payments]
-        kept = [d for d in self.denials if d.payment_id in standing]
-        return max(kept, key=lambda d: standing.index(d.payment_id), default=None)
+        return next(reversed(outstanding_denials(self.denials, self.standing_payments)), None)
 
     def adjudicated(self, adjudication: Adjudication, now: datetime, cause: str, *, next_payer: bool = False) -> None:
         """The payer's 835 posted a payment to the claim: the standing payments decide its state. A claim
@@ -473,7 +477,7 @@ class Claim:
             return
         self._settle(now, cause, note, next_payer=next_payer)
         if adjudication.claim_status != PREDETERMINATION:
-            self._decide_appeals(adjudication.payment_id, now, cause)
+            self._decide_appeals(adjudication, now, cause)
 
     def payment_reversed(
         self, payment_id: UUID | None, amounts: tuple[Decimal, Decimal, Decimal], now: datetime, cause: str
@@ -510,22 +514,28 @@ class Claim:
         if denial.payment_id not in {a.payment_id for a in self.standing_payments}:
             return
         self.denials += (denial,)
-        if self.denial == denial:
+        if (current := self.denial) is not None and current.payment_id == denial.payment_id:
             note = f"denied ({denial.category}): {', '.join(denial.reasons)}, {denial.amount} at stake"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
             self.events.append(events.ClaimDenied(denial))
 
     @property
     def open_denial(self) -> Denial | None:
-        """The denial to work while no biller has resolved it (the denial queue's item)."""
-        denial = self.denial
-        if denial is None or any(r.payment_id == denial.payment_id for r in self.resolutions):
+        """The denial to work (the denial queue's item): the latest still denied that no resolution stands for
+        (an appeal stands until the payer decides it), while the claim is denied or partially paid."""
+        if self.state not in ("denied", "partially_paid"):
             return None
-        return denial
+        unresolved = [
+            denial
+            for denial in outstanding_denials(self.denials, self.standing_payments)
+            if resolution_in_force(self.resolutions, self.appeals, denial.payment_id) is None
+        ]
+        return unresolved[-1] if unresolved else None
 
     def denied_on(self, denial: Denial) -> date:
-        """When the payer's denial reached the practice: the day its payment was posted."""
-        return next(a.posted_at.date() for a in self.adjudications if a.payment_id == denial.payment_id)
+        """The day the payer denied it: its 835's payment date (the appeal window runs from the payer's date, not
+        from when the practice read the 835), else the day its payment was posted."""
+        return next(a.paid_on or a.posted_at.date() for a in self.adjudications if a.payment_id == denial.payment_id)
 
     @property
     def paid_total(self) -> Decimal:
@@ -554,6 +564,7 @@ class Claim:
             number=len(self.appeals) + 1, level=level, payment_id=denial.payment_id, category=denial.category,
             reasons=denial.reasons, reason=reason, argument=argument, attachments=attachments,
             amount_at_stake=denial.amount, paid_before=self.paid_total, by=by, at=now,
+            lines=next(a.denied_lines for a in self.adjudications if a.payment_id == denial.payment_id),
             deadline=appeal_deadline(self.denied_on(denial), appeal_days),
         )  # fmt: skip
         self.appeals += (appeal,)
@@ -570,38 +581,77 @@ class Claim:
     def resolve_denial(
         self, kind: ResolutionKind, reason: str, *, by: str, now: datetime, basis: TransferBasis | None = None
     ) -> None:
-        """Resolve the open denial without the payer: move its amount to the patient (PatientResponsibility-
-        Transferred, on a basis that allows it), write it off (ClaimWriteOffRequested) or accept it as the payer's
-        last word. No insurance balance is left then, so the claim is closed, unless an underpayment stays open."""
+        """Resolve the open denial without the payer: move what is still denied to the patient (Patient-
+        ResponsibilityTransferred, on a basis that allows it), write it off (ClaimWriteOffRequested) or accept it
+        as the payer's last word. Once every denial still standing is resolved so, and no underpayment is open,
+        no insurance balance is left: the claim is closed."""
         if kind not in ("transferred_to_patient", "written_off", "accepted"):
             raise ClaimError(f"a denial is {kind.replace('_', ' ')} by its own request, not by a resolution")
         denial = self._denial_to_resolve(kind)
-        amount = denial.amount
-        moved = ZERO
-        closed_as: ClosedReason
         if kind == "transferred_to_patient":
-            if basis is None:
-                raise ClaimError("a transfer to the patient says its basis: not_contractual or waiver_on_file")
-            if basis == "not_contractual" and any(r.startswith("CO-") for r in denial.reasons):
-                raise ClaimError(
-                    f"the payer denied it as the provider's liability ({', '.join(denial.reasons)}): the patient "
-                    "may be billed only with a waiver signed before the service (an ABN for Medicare)"
-                )
-            self.events.append(events.PatientResponsibilityTransferred(denial, amount, basis))
-            moved, closed_as = amount, "moved_to_patient"
+            try:
+                refuse_transfer(denial.reasons, basis)
+            except DenialWorkError as error:
+                raise ClaimError(str(error)) from None
+            assert basis is not None, "refuse_transfer refuses a transfer without its basis"
+            self.events.append(events.PatientResponsibilityTransferred(denial, denial.amount, basis))
         elif kind == "written_off":
-            self.events.append(events.ClaimWriteOffRequested(denial, amount))
-            closed_as = "written_off"
-        else:
-            closed_as = "denial_accepted"
-        self.resolutions += (Resolution(denial.payment_id, kind, reason, amount, by, now),)
-        cause, note = f"api:{by}", f"denial {kind.replace('_', ' ')} ({amount}): {reason}"
-        if self.underpaid_by is not None:
-            self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}; the underpayment stays open"))
+            self.events.append(events.ClaimWriteOffRequested(denial, denial.amount))
+        self.resolutions += (Resolution(denial.payment_id, kind, reason, denial.amount, by, now),)
+        cause, note = f"api:{by}", f"denial {kind.replace('_', ' ')} ({denial.amount}): {reason}"
+        if not self._rest_resolved():
+            left = "the underpayment stays open" if self.underpaid_by is not None else "another denial stays open"
+            self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}; {left}"))
             return
-        patient = settlement_of(self.standing_payments).patient_responsibility + moved
+        self._close_resolved(now, cause, note)
+
+    def appeal_answered_by_letter(
+        self, number: int, outcome: Literal["upheld", "dismissed", "withdrawn"], note: str, *, by: str, now: datetime
+    ) -> None:
+        """The payer's answer to an appeal by letter (upheld or dismissed, with no 835), or the practice's
+        withdrawal of it: the appeal is decided, and its denial is worked again (a higher level may follow)."""
+        appeal = next((a for a in self.appeals if a.number == number), None)
+        if appeal is None or appeal.outcome != "pending":
+            raise ClaimError(f"appeal {number} is not awaiting the payer's decision")
+        self.appeals = tuple(appeal.decided_by_letter(outcome, now) if a is appeal else a for a in self.appeals)
+        self.timeline.append(Transition(now, self.state, self.state, f"api:{by}", f"appeal {number} {outcome}: {note}"))
+
+    def _rest_resolved(self) -> bool:
+        """Whether billers resolved every denial still standing (not by an appeal, which awaits the payer), with
+        no underpayment open: then no insurance balance is left."""
+        standing = outstanding_denials(self.denials, self.standing_payments)
+        in_force = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
+        return (
+            bool(standing)
+            and self.underpaid_by is None
+            and all(r is not None and r.kind in CLOSING_RESOLUTIONS for r in in_force)
+        )
+
+    def _close_resolved(self, now: datetime, cause: str, note: str) -> None:
+        """Close the claim its billers resolved: by the latest resolution, with the patient's share the 835s gave
+        and the amounts moved to the patient."""
+        settlement = settlement_of(self.standing_payments)
+        standing = outstanding_denials(self.denials, self.standing_payments)
+        resolutions = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
+        final = [r for r in resolutions if r is not None]
+        moved = sum((r.amount for r in final if r.kind == "transferred_to_patient"), ZERO)
+        latest = max(final, key=lambda r: r.at)
         self._move("closed", now, cause, note)
-        self.events.append(events.ClaimClosed(denial.payment_id, closed_as, patient))
+        self.settled_as = self._settled_as("closed", settlement, resolved=True)
+        self.events.append(events.ClaimClosed(latest.payment_id, CLOSING_RESOLUTIONS[latest.kind],
+                                              settlement.patient_responsibility + moved))  # fmt: skip
+
+    def _withdraw_outdated(self, now: datetime, cause: str) -> None:
+        """Undo the transfers, write-offs and acceptances whose denial no longer stands as resolved (the payer took
+        its payment back, or paid lines of it): DenialResolutionWithdrawn for the money, and what is still denied
+        is worked again."""
+        for resolution in outdated(self.resolutions, self.denials, self.standing_payments):
+            self.resolutions = tuple(replace(r, withdrawn=True) if r is resolution else r for r in self.resolutions)
+            denial = next(d for d in self.denials if d.payment_id == resolution.payment_id)
+            note = f"{resolution.kind.replace('_', ' ')} of {resolution.amount} withdrawn: the payer changed the denial"
+            self.timeline.append(Transition(now, self.state, self.state, cause, note))
+            if resolution.kind != "accepted":
+                self.events.append(events.DenialResolutionWithdrawn(denial, resolution))
 
     def corrected_for_denial(self, replacement_id: UUID, reason: str, *, by: str, now: datetime) -> None:
         """The biller fixed the denial's cause and sends the claim again as a replacement (frequency 7)."""
@@ -618,11 +668,14 @@ class Claim:
             raise ClaimError(f"the claim cannot be {kind.replace('_', ' ')}: {why}")
         return denial
 
-    def _decide_appeals(self, payment_id: UUID, now: datetime, cause: str) -> None:
-        """A payment posted after an appeal decides it, from what the claim became."""
-        pending = [a for a in self.appeals if a.outcome == "pending" and a.payment_id != payment_id]
+    def _decide_appeals(self, payment: Adjudication, now: datetime, cause: str) -> None:
+        """A payment posted after an appeal decides it, from what the claim became, when it answers the appealed
+        lines (or the whole claim): another part of a claim the payer split decides nothing of the appeal."""
+        pending = [a for a in self.appeals if a.outcome == "pending" and a.payment_id != payment.payment_id]
         for appeal in pending:
-            decided = appeal.decided(self.state, self.paid_total, payment_id, now)
+            if not appeal.answered_by(payment):
+                continue
+            decided = appeal.decided(self.state, self.paid_total, payment, now)
             self.appeals = tuple(decided if a is appeal else a for a in self.appeals)
             note = f"appeal {appeal.number} {decided.outcome.replace('_', ' ')}: {decided.recovered} recovered"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
@@ -643,8 +696,10 @@ class Claim:
             self._move("accepted", now, cause, f"{note}: no payment stands, the payer's new answer is awaited")
             self.events.append(events.ClaimReopened(note))
             return
-        target = "closed" if settlement.closes else settlement.outcome
-        settled_as = f"{target}|{latest.payment_id}|{settlement.patient_responsibility}|{settlement.reasons}"
+        self._withdraw_outdated(now, cause)
+        resolved = settlement.outcome in ("denied", "partially_paid") and self._rest_resolved()
+        target = "closed" if settlement.closes or resolved else settlement.outcome
+        settled_as = self._settled_as(target, settlement, resolved=resolved)
         if (was, self.settled_as) == (target, settled_as):  # the same payment decides it as before
             self.timeline.append(Transition(now, was, was, cause, note))
             return
@@ -658,7 +713,7 @@ class Claim:
         if settlement.outcome == "denied" and latest.claim_status == NOT_OUR_CLAIM:
             self.denied(Denial(latest.payment_id, True, "coordination_of_benefits", NOT_OUR_CLAIM_ACTION,
                                latest.charge, ("CLP02-23",)), now, cause)  # fmt: skip
-        denial = self.denial
+        denial = self.open_denial
         undecided_before = settlement.outcome != "paid" and was not in ("denied", "partially_paid")
         if denial is not None and undecided_before and (known or denial.payment_id != latest.payment_id):
             self.events.append(events.ClaimDenied(denial))  # kept before it decided the claim: raised now
@@ -669,8 +724,16 @@ class Claim:
             )
             self._move("closed", now, cause, f"{reason.replace('_', ' ')} ({patient})")
             self.events.append(events.ClaimClosed(latest.payment_id, reason, patient))
+        elif resolved:
+            self._close_resolved(now, cause, "every denial standing is resolved")
         elif was == "closed":
             self.events.append(events.ClaimReopened(note))
+
+    @staticmethod
+    def _settled_as(target: ClaimState, settlement: Settlement, *, resolved: bool) -> str:
+        """What decided the claim, to tell a settlement that changes nothing from one that does."""
+        latest = settlement.latest.payment_id if settlement.latest is not None else None
+        return f"{target}|{latest}|{settlement.patient_responsibility}|{settlement.reasons}|{resolved}"
 
     def _refuse_illegal(self, to_state: ClaimState) -> None:
         if to_state not in TRANSITIONS[self.state]:

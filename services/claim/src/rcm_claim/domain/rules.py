@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Final
 
 from rcm_claim.domain.coordination import missing_prior_payers
+from rcm_claim.domain.deadlines import filing_deadline
 from rcm_claim.domain.denial_risk import RiskKey, denial_risk, line_diagnosis_category
-from rcm_claim.domain.directories import PayerProfile
 from rcm_claim.domain.scrubber import ClaimFacts, Flag, Rule
 from rcm_common.identifiers import npi_valid
 
@@ -168,17 +168,6 @@ def timely_filing_near(facts: ClaimFacts) -> Iterator[Flag]:
         yield Flag(f"{facts.payer.payer_id}'s timely-filing window closes on {deadline.isoformat()}")
 
 
-def filing_deadline(payer: PayerProfile, day: date) -> date:
-    """The last day a claim for `day` may be filed: Medicare's is one calendar year after the date of service
-    (42 CFR 424.44(a)(1)); other payers count the days of their window."""
-    if payer.filing_indicator == "MB":
-        try:
-            return day.replace(year=day.year + 1)
-        except ValueError:  # 29 February: the year after has none
-            return date(day.year + 1, 2, 28)
-    return day + timedelta(days=payer.timely_filing_days)
-
-
 def diagnosis_pointers(facts: ClaimFacts) -> Iterator[Flag]:
     """HI holds 1 to 12 diagnoses; each line points at one to four of them (SV107), each once."""
     count = len(facts.claim.diagnoses)
@@ -251,7 +240,7 @@ def denial_risk_warning(facts: ClaimFacts) -> Iterator[Flag]:
         category = line_diagnosis_category(claim.diagnoses, line.diagnosis_pointers)
         if category is None:  # DIAGNOSIS_POINTERS holds the claim
             continue
-        key = RiskKey(claim.payer_id, line.procedure_code, line.modifiers, facts.diagnosis_key(category))
+        key = RiskKey(claim.payer_id, line.procedure_code, line.modifiers, category)
         risk = denial_risk(key, facts.denial_history, facts.risk_settings, facts.today)
         if risk is not None:
             yield Flag(risk.message, line.number, evidence=risk.denied_claim_ids)

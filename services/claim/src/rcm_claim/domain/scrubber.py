@@ -60,7 +60,6 @@ class ClaimFacts:
     # patient's claims: what the DENIAL_RISK rule estimates from. One tuple per payer, shared by its claims.
     denial_history: tuple[DecidedService, ...] = ()
     risk_settings: RiskSettings = DEFAULT_RISK_SETTINGS  # the practice's, wired by the service layer
-    diagnosis_key: Callable[[str], str] = str  # how the history keys a diagnosis category (a keyed digest)
 
     def standing_claims(self) -> Iterator[Claim]:
         """The patient's other claims that hold their services: ready or with the payer, not a void claim,

@@ -192,6 +192,7 @@ async def deadline_queue(
     payer_id: PayerId = None,
     within_days: Annotated[int | None, Query(ge=0, le=365)] = None,
     limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[DeadlinePublic]:
     """Claims the payer has not taken whose timely-filing window (date of service + the payer's days) closes
     within `within_days` (`RCM_DEADLINE_WARNING_DAYS`, 14, by default), and open denials whose appeal window
@@ -200,7 +201,7 @@ async def deadline_queue(
     warning_days = service.settings.deadline_warning_days if within_days is None else within_days
     return await denials.deadlines(
         service.uow(audit=audit), today=service.clock().date(), warning_days=warning_days, payer_id=payer_id,
-        limit=limit,
+        limit=limit, offset=offset,
     )  # fmt: skip
 
 
@@ -246,11 +247,36 @@ async def appeal_claim(
     publish ClaimAppealed; its letter is at `Location`. The payer's next 835 for the claim decides it. 409 for a
     claim with no open denial (a paid claim), a level already appealed, or one whose level below was not
     decided."""
-    made = await denials.appeal(
+    made, revision = await denials.appeal(
         claim_id, body, service.uow(audit=audit), service.scrubber, by=principal.subject, revision=_revision(if_match)
     )
     response.headers["Location"] = f"/claims/{claim_id}/appeals/{made.number}/letter.pdf"
+    response.headers["ETag"] = etag(revision)  # the claim's, for its next change
     return made
+
+
+@router.post(
+    "/claims/{claim_id}/appeals/{number}/answer", response_model=ClaimPublic, tags=["claims"],
+    summary="The payer's answer to an appeal by letter",
+)  # fmt: skip
+async def answer_appeal(
+    claim_id: UUID,
+    number: Annotated[int, Path(ge=1, le=100)],
+    body: commands.AppealAnswer,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:
+    """A payer that upholds or dismisses an appeal by letter sends no 835: the biller records it here (or the
+    practice's withdrawal of the appeal), and the denial is back in the queue for a higher level or another
+    resolution. An 835 answering the appeal decides it by itself. 409 when the appeal is not pending."""
+    view = await denials.answer_appeal(
+        claim_id, number, body, service.uow(audit=audit), service.scrubber, by=principal.subject,
+        revision=_revision(if_match),
+    )  # fmt: skip
+    return _tagged(view, response)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Command(BaseModel):
@@ -46,6 +46,15 @@ class ResolveDenial(_Command):
     ] = None
     note: Annotated[str | None, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9 .,;'/()&+-]+$")] = None
 
+    @model_validator(mode="after")
+    def refuse_fields_of_another_kind(self) -> ResolveDenial:
+        """A field that does not go with the kind is refused, not passed over: the biller meant something."""
+        if (self.basis is not None) != (self.kind == "transferred_to_patient"):
+            raise ValueError("basis goes with a transfer to the patient, and only with it")
+        if self.kind != "corrected" and (self.prior_authorization_number is not None or self.note is not None):
+            raise ValueError("a prior authorisation number or note goes with a correction only")
+        return self
+
 
 class AppealClaim(_Command):
     """An appeal of the claim's open denial: its level, the biller's short reason and argument, and the
@@ -57,3 +66,10 @@ class AppealClaim(_Command):
     attachments: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]], Field(max_length=20)
     ] = []
+
+
+class AppealAnswer(_Command):
+    """The payer's answer to an appeal that came by letter rather than on an 835, or the practice's withdrawal."""
+
+    outcome: Literal["upheld", "dismissed", "withdrawn"]
+    note: Annotated[str, Field(min_length=3, max_length=500)]

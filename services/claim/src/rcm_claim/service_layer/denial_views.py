@@ -43,8 +43,8 @@ class DenialItem(BaseModel):
 
 
 class DenialGroup(BaseModel):
-    """The open denials of one category (eligibility, authorisation, coding, ...), the nearest deadline and the
-    largest amount first."""
+    """The open denials of one category (eligibility, authorisation, coding, ...) on the page, the nearest deadline
+    and the largest amount first; `count` and `amount_at_stake` are the whole category's."""
 
     category: str
     count: int

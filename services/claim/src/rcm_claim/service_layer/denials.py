@@ -23,12 +23,12 @@ from rcm_claim.adapters.appeal_letter import (
 from rcm_claim.domain.adjudication import ZERO
 from rcm_claim.domain.copies import Person
 from rcm_claim.domain.corrections import resubmission
-from rcm_claim.domain.deadlines import Deadline, appeal_deadlines, filing_deadlines
+from rcm_claim.domain.deadlines import Deadline, appeal_deadlines, earliest_service_at_risk, filing_deadlines
 from rcm_claim.domain.denial_work import Appeal, appeal_deadline
 from rcm_claim.domain.directories import Address, PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimError
 from rcm_claim.service_layer.claims import claim_to_change, store
-from rcm_claim.service_layer.commands import AppealClaim, ResolveDenial
+from rcm_claim.service_layer.commands import AppealAnswer, AppealClaim, ResolveDenial
 from rcm_claim.service_layer.denial_views import DeadlinePublic, DenialGroup, DenialItem, DenialQueue
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
@@ -53,20 +53,23 @@ async def denial_queue(
         for claim, _ in page:
             uow.record_access("read", "claim", claim.id, claim.patient_id)
         await uow.commit()
-    groups: dict[str, list[DenialItem]] = {}
+    totals: dict[str, list[DenialItem]] = {}
+    for _, item in items:
+        totals.setdefault(item.category, []).append(item)
+    on_page: dict[str, list[DenialItem]] = {}
     for _, item in page:
-        groups.setdefault(item.category, []).append(item)
+        on_page.setdefault(item.category, []).append(item)
     return DenialQueue(
         count=len(items),
         amount_at_stake=sum((item.amount_at_stake for _, item in items), ZERO),
         groups=[
             DenialGroup(
                 category=name,
-                count=len(group),
-                amount_at_stake=sum((item.amount_at_stake for item in group), ZERO),
+                count=len(totals[name]),
+                amount_at_stake=sum((item.amount_at_stake for item in totals[name]), ZERO),
                 items=group,
             )
-            for name, group in groups.items()
+            for name, group in on_page.items()
         ],
     )
 
@@ -124,9 +127,9 @@ async def _send_corrected(
 
 async def appeal(
     claim_id: UUID, command: AppealClaim, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str, revision: int
-) -> AppealPublic:
-    """Appeal the claim's open denial (ClaimAppealed); 409 for a claim with no denial to appeal, or a level
-    already appealed or not reached."""
+) -> tuple[AppealPublic, int]:
+    """Appeal the claim's open denial (ClaimAppealed): the appeal, and the claim's revision now; 409 for a claim
+    with no denial to appeal, or a level already appealed or not reached."""
     async with uow:
         claim = await claim_to_change(uow, claim_id, revision)
         payer = await uow.directories.payer(claim.payer_id)
@@ -138,12 +141,26 @@ async def appeal(
             )  # fmt: skip
         except ClaimError as error:
             raise Conflict(f"{error}.") from None
-        await store(uow, claim)
-    return AppealPublic.of(made)
+        view = await store(uow, claim)
+    return AppealPublic.of(made), view.revision
+
+
+async def answer_appeal(
+    claim_id: UUID, number: int, command: AppealAnswer, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str,
+    revision: int,
+) -> ClaimPublic:  # fmt: skip
+    """Record the payer's answer to an appeal by letter, or its withdrawal; 409 when it is not pending."""
+    async with uow:
+        claim = await claim_to_change(uow, claim_id, revision)
+        try:
+            claim.appeal_answered_by_letter(number, command.outcome, command.note, by=by, now=scrubber.clock())
+        except ClaimError as error:
+            raise Conflict(f"{error}.") from None
+        return await store(uow, claim)
 
 
 async def deadlines(
-    uow: ClaimUnitOfWork, *, today: date, warning_days: int, payer_id: str | None, limit: int
+    uow: ClaimUnitOfWork, *, today: date, warning_days: int, payer_id: str | None, limit: int, offset: int = 0
 ) -> list[DeadlinePublic]:
     """Every timely-filing and appeal deadline within `warning_days` of `today`, or passed: the soonest first."""
     async with uow:
@@ -153,7 +170,7 @@ async def deadlines(
         for payer in payers.values():
             if payer_id is not None and payer.payer_id != payer_id:
                 continue
-            serviced_by = today + timedelta(days=warning_days - payer.timely_filing_days)
+            serviced_by = earliest_service_at_risk(payer, today + timedelta(days=warning_days))
             unfiled = await uow.claims.not_filed(payer.payer_id, serviced_on_or_before=serviced_by, limit=MAX_QUEUE)
             read |= {claim.id: claim for claim in unfiled}
             found += filing_deadlines(unfiled, payer, today, warning_days)
@@ -161,7 +178,7 @@ async def deadlines(
         read |= {claim.id: claim for claim in denied}
         found += appeal_deadlines(denied, payers, today, warning_days)
         found.sort(key=lambda d: (d.due, -d.amount, str(d.claim_id)))
-        page = found[:limit]
+        page = found[offset : offset + limit]
         for claim_id in dict.fromkeys(deadline.claim_id for deadline in page):
             uow.record_access("read", "claim", claim_id, read[claim_id].patient_id)
         await uow.commit()

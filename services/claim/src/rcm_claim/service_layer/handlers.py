@@ -401,6 +401,7 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
             suggested_action=event.suggested_action,
             amount=event.amount_denied,
             reasons=tuple(dict.fromkeys(f"{d.group}-{d.reason}" for d in event.denials)),
+            line_amounts=tuple((d.line_control_number, d.amount) for d in event.denials),
             words=tuple(
                 dict.fromkeys(
                     [f"{d.group}-{d.reason}: {d.description}" for d in event.denials]

@@ -126,6 +126,11 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
                 **subject, payment_id=denial.payment_id, amount=amount, basis=basis, category=denial.category,
                 reasons=denial.reasons,
             )  # fmt: skip
+        case events.DenialResolutionWithdrawn(denial=denial, resolution=resolution):
+            return contract.DenialResolutionWithdrawn(
+                **subject, payment_id=denial.payment_id, kind=resolution.kind, amount=resolution.amount,
+                category=denial.category, reasons=denial.reasons,
+            )  # fmt: skip
         case events.ClaimWriteOffRequested(denial=denial, amount=amount):
             return contract.ClaimWriteOffRequested(
                 **subject, payment_id=denial.payment_id, amount=amount, category=denial.category, reasons=denial.reasons

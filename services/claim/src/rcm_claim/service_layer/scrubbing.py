@@ -46,7 +46,6 @@ class Scrubber:
             other_claims=tuple(others),
             denial_history=await uow.decided_services.for_payer(claim.payer_id, since=since),
             risk_settings=self.risk_settings,
-            diagnosis_key=uow.decided_services.diagnosis_key,
         )
 
     async def scrub(self, uow: ClaimUnitOfWork, claim: Claim, cause: str) -> None:

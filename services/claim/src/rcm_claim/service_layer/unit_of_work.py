@@ -118,10 +118,6 @@ class Claims(Protocol):
 
 
 class DecidedServices(Protocol):
-    def diagnosis_key(self, category: str) -> str:
-        """How the history keys a diagnosis category (a keyed digest: no condition kept in the clear)."""
-        ...
-
     async def record(self, claim: Claim) -> None:
         """Keep what the claim's standing payments decided of its lines, in place of what was kept before."""
 

@@ -58,6 +58,7 @@ PROVIDER_DIRECTORY: Final[dict[str, Any]] = {
         "tax_id": "371234567",
         "taxonomy": "207Q00000X",
         "address": {"line1": "100 Maple Street", "city": "Springfield", "state": "IL", "postal_code": "627011234"},
+        "phone": "2175550100",  # the billing office, on the practice's appeal letters (555-01xx: fictional)
     },
     "providers": [{"last_name": "Whitfield", "first_name": "Anna", "npi": RENDERING_NPI, "taxonomy": "207Q00000X"}],
     "facilities": [

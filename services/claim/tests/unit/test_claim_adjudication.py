@@ -19,10 +19,10 @@ from rcm_claim.domain.corrections import corrected, withdrawn
 from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim
 from rcm_claim.domain.rules import RULES
-from rcm_claim.service_layer.handlers import remittance_handlers
+from rcm_claim.service_layer.handlers import adjudication_of, remittance_handlers
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.testing import ADJUDICATED_AT as NOW
-from rcm_claim.testing import ENCOUNTER, FakeStore, accepted_claim, payment
+from rcm_claim.testing import ENCOUNTER, FakeStore, accepted_claim, payment, payment_posted
 from rcm_common.events import remittance as remittance_contract
 from rcm_common.testing import envelope_for
 
@@ -290,3 +290,12 @@ def test_a_denial_kept_before_the_277ca_is_raised_when_it_decides_the_claim() ->
     claim.accept("ACME777", NOW, "277ca")
     assert claim.state == "denied"
     assert [type(e).__name__ for e in claim.events] == ["ClaimAccepted", "ClaimDenied"]
+
+
+def test_a_line_allowed_to_the_deductible_is_decided_paid_though_nothing_was_paid() -> None:
+    claim = accepted_claim()
+    posted = payment_posted(claim)
+    line = posted.lines[0].model_copy(update={"paid": Decimal("0.00")})
+    kept = adjudication_of(posted.model_copy(update={"lines": (line,)}), NOW)
+    assert kept.paid_lines == (claim.lines[0].control_number,)
+    assert kept.line_payments[0].paid == Decimal("0.00")

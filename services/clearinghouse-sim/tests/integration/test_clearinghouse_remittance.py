@@ -399,3 +399,53 @@ def _only_payer_claim_number(simulator: Simulator) -> str:
     [claim] = read_claim_statuses(file.content)[0].claims
     assert claim.payer_claim_number
     return claim.payer_claim_number
+
+
+# ACME01 authorises 72148 in advance: sent without an authorisation, it is denied CO-197.
+
+
+async def test_an_appeal_overturned_pays_the_denied_claim_on_the_next_835(client: httpx.AsyncClient, x12: X12) -> None:
+    mri = x12.line("72148", "900.00")
+    await _submit(client, x12.batch(x12.claim("PCN1", mri)))
+    [denied] = (await _pay_one(client)).claims
+    number = await _payer_claim_number(client, "PCN1")
+    assert (denied.status, _adjustments(denied)) == ("4", [("CO", "197", D("900.00"))])
+
+    decided = await _post(client, f"/claims/{number}/appeal-decisions", {"decision": "overturned", "reason": "auth"})
+
+    assert decided.status_code == 202
+    [paid] = (await _pay_one(client)).claims  # nothing was paid: no reversal, the claim paid as decided anew
+    assert (paid.claim_id, paid.status, paid.payer_claim_number) == ("PCN1", "1", number)
+    # allowed 289.66, all to the new member's deductible: processed as primary, the patient's to pay
+    assert _adjustments(paid) == [("CO", "45", D("610.34")), ("PR", "1", D("289.66"))]
+    assert await _paid(client) == []
+    again = await _post(client, f"/claims/{number}/appeal-decisions", {"decision": "overturned"})
+    assert again.status_code == 409  # nothing denied any more
+
+
+async def test_an_appeal_overturned_on_a_claim_paid_in_part_reverses_and_pays_it_again(
+    client: httpx.AsyncClient, x12: X12
+) -> None:
+    await _submit(client, x12.batch(x12.claim("PCN1", x12.line("99213", "150.00"), x12.line("72148", "900.00"))))
+    [partly] = (await _pay_one(client)).claims
+    number = await _payer_claim_number(client, "PCN1")
+    assert partly.paid == D("96.61")
+
+    assert (await _post(client, f"/claims/{number}/appeal-decisions", {"decision": "overturned"})).status_code == 202
+
+    reversed_, corrected = (await _pay_one(client)).claims
+    assert (reversed_.status, reversed_.paid) == ("22", D("-96.61"))
+    assert corrected.status == "1"
+    assert corrected.lines[0] == partly.lines[0]  # the line paid before, as it was
+    assert [(a.group, a.reason) for a in corrected.lines[1].adjustments] == [("CO", "45"), ("PR", "1")]
+
+
+async def test_an_appeal_decision_needs_a_denial_decided_on_an_835(client: httpx.AsyncClient, x12: X12) -> None:
+    assert (
+        await _post(client, "/claims/ACME019999999999/appeal-decisions", {"decision": "overturned"})
+    ).status_code == 404
+    await _submit(client, x12.batch(x12.claim("PCN1", x12.line("72148", "900.00"))))
+    number = await _payer_claim_number(client, "PCN1")
+    not_yet = await _post(client, f"/claims/{number}/appeal-decisions", {"decision": "overturned"})
+    upheld = await _post(client, f"/claims/{number}/appeal-decisions", {"decision": "upheld"})
+    assert (not_yet.status_code, upheld.status_code) == (409, 422)

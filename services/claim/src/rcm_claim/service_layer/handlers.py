@@ -326,7 +326,12 @@ def adjudication_of(event: remittance_contract.PaymentPosted, now: datetime) -> 
         paid=event.paid,
         allowed=event.allowed,
         patient_responsibility=event.patient_responsibility,
-        paid_lines=tuple(line.line_control_number or line.procedure_code for line in event.lines if line.paid),
+        # A line the payer processed without denying it (paid, or allowed to the deductible) is decided paid.
+        paid_lines=tuple(
+            line.line_control_number or line.procedure_code
+            for line in event.lines
+            if (line.line_control_number or line.procedure_code) not in event.denied_lines
+        ),
         denied_lines=event.denied_lines,
         underpaid_by=event.underpaid_by,
         posted_at=now,

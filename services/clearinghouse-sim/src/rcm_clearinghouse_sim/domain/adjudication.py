@@ -133,6 +133,22 @@ def adjudicate(
     return ClaimResult(status, tuple(results)), met
 
 
+def overturned(claim: Claim, result: ClaimResult, plan: Plan, met: Met) -> tuple[ClaimResult, Met]:
+    """The claim as the payer decides it on an appeal it overturns: each denied line priced as if the denial had
+    not applied (the authorisation found, the service judged necessary), the lines it paid as they were, and
+    what the member has met after it."""
+    lines = []
+    for line, prior, before in zip(claim.lines, _prior_shares(claim), result.lines, strict=True):
+        if not before.denied:
+            lines.append(before)
+            continue
+        priced, deductible_credit, out_of_pocket_credit = _priced(line, plan, met, prior)
+        met = met.plus(deductible_credit, out_of_pocket_credit)
+        lines.append(priced)
+    status = _STATUS.get(claim.responsibility, "1") if claim.prior else "1"
+    return ClaimResult(status, tuple(lines)), met
+
+
 def duplicate_key(claim: Claim, line: Line) -> DuplicateKey:
     return (
         claim.payer_id,

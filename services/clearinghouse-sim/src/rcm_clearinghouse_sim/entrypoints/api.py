@@ -236,6 +236,26 @@ async def reprocess(
     )
 
 
+class AppealDecision(BaseModel):
+    """The payer's decision on an appeal of its denial: overturned (the only one that changes an 835; an appeal
+    upheld is answered by letter), and why (kept, never logged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["overturned"]
+    reason: str = Field(default="", max_length=80)
+
+
+@router.post("/claims/{payer_claim_number}/appeal-decisions", status_code=202, tags=["payments"])
+async def decide_appeal(clearinghouse: ClearinghouseDep, payer_claim_number: str, body: AppealDecision) -> Response:
+    """The payer overturns its denial on appeal: the denied lines are priced anew and paid on its next 835 for
+    the payee (after a reversal of what it paid before, if anything). 404 for an unknown payer claim number,
+    409 for a claim not decided on an 835 yet, replaced, voided, queued for a reversal, or with nothing
+    denied."""
+    clearinghouse.overturn(payer_claim_number, body.reason)
+    return Response(status_code=202)
+
+
 @router.post("/claims/{payer_claim_number}/recoupments", status_code=202, tags=["payments"])
 async def recoup(clearinghouse: ClearinghouseDep, payer_claim_number: str, body: RecoupmentRequest) -> QueuedRecoupment:
     """The payer recovers an overpayment of a paid claim from its next 835 for the payee (PLB WO, by the

@@ -22,7 +22,13 @@ from rcm_clearinghouse_sim.adapters import x12_in, x12_out
 from rcm_clearinghouse_sim.adapters.x12_out import ClaimRecord, Payment
 from rcm_clearinghouse_sim.config import SimulatorConfig
 from rcm_clearinghouse_sim.domain.accumulators import Accumulators
-from rcm_clearinghouse_sim.domain.adjudication import ClaimResult, DuplicateKey, adjudicate, allowed_keys
+from rcm_clearinghouse_sim.domain.adjudication import (
+    ClaimResult,
+    DuplicateKey,
+    adjudicate,
+    allowed_keys,
+    overturned,
+)
 from rcm_clearinghouse_sim.domain.claims import Claim
 from rcm_clearinghouse_sim.domain.coverage import coverage_of
 from rcm_clearinghouse_sim.domain.edits import CORRECTIONS, front_end_rejection
@@ -87,6 +93,7 @@ class Reprocessing:
     reason: str
     allowed_change: Decimal | None = None
     successor: ClaimRecord | None = None
+    decided_again: ClaimResult | None = None  # an appeal overturned: the claim paid again as decided anew
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -491,6 +498,37 @@ class Clearinghouse:
         logger.info("payer %s: a claim queued for reprocessing", record.payer_id)
         return queued
 
+    def overturn(self, payer_claim_number: str, reason: str = "") -> None:
+        """The payer overturns its denial on appeal: the denied lines are priced as if the denial had not applied,
+        and paid on its next 835 for the payee. A claim it paid nothing on is simply paid then (a new claim
+        payment under the same number); one it paid in part has that payment reversed first and is paid again
+        as decided anew. 404 for an unknown number; 409 for a claim not yet decided on an 835, replaced or
+        voided, queued for a reversal already, or with no line denied."""
+        ledger = self._ledger
+        record = ledger.by_payer_claim_number.get(payer_claim_number)
+        if record is None:
+            raise NotFound("No claim has this payer claim number.")
+        if payer_claim_number in ledger.withdrawn:
+            raise Conflict("The claim was replaced or voided: there is no denial of it left to overturn.")
+        if record.result is None or record.payment is None:
+            raise Conflict("The claim has not been decided on an 835 yet: there is no denial to overturn.")
+        if not any(line.denied for line in record.result.lines):
+            raise Conflict("No line of the claim was denied: there is nothing to overturn.")
+        if any(p.original is record for p in ledger.reprocessings):
+            raise Conflict("The claim's payment is already queued to be taken back on the next 835.")
+        claim = x12_in.claim_of(record.source, record.subscriber, record.provider)
+        plan = self.plans[record.payer_id]
+        year = claim.service_date.year
+        decided, met = overturned(claim, record.result, plan, ledger.accumulators.met(plan.payer_id, claim.patient,
+                                                                                     year))  # fmt: skip
+        ledger.accumulators.record(plan.payer_id, claim.patient, year, met)
+        ledger.seen |= allowed_keys(claim, decided)
+        if _paid_or_billed(record):
+            ledger.reprocessings.append(Reprocessing(record, self.clock(), reason or "appeal", decided_again=decided))
+        else:
+            record.result, record.payment = decided, None  # paid on the next 835 as a new claim payment
+        logger.info("payer %s: a denial overturned on appeal", record.payer_id)
+
     def recoup(self, payer_claim_number: str, amount: Decimal) -> Recoupment:
         """Queue an overpayment recovery of a paid claim, taken on the payer's next 835 for the payee (PLB
         WO). 404 for a number no claim has; 409 for a claim not paid, voided or replaced, whose payment is
@@ -582,7 +620,9 @@ def _taken_back(queued: Reprocessing) -> list[_Remitted]:
     original = queued.original
     assert original.result is not None  # only a paid claim is taken back
     entries = [_Remitted(original, reversal(original.result), "reversal", queued)]
-    if queued.allowed_change is not None:
+    if queued.decided_again is not None:
+        entries.append(_Remitted(original, queued.decided_again, "correction", queued))
+    elif queued.allowed_change is not None:
         corrected = readjudicated(original.result, queued.allowed_change)
         entries.append(_Remitted(original, corrected, "correction", queued))
     return entries

@@ -43,6 +43,7 @@ from rcm_common.topics import CLAIM_EVENTS, REMITTANCE_EVENTS
 from rcm_tools.end_to_end import (
     TODAY,
     capture,
+    change_claim,
     claim_of,
     client,
     events_until,
@@ -157,26 +158,12 @@ async def mri_denied_for_want_of_authorisation(local: LocalStack, person: dict[s
         held = await claim_of(
             biller, encounter_id, "scrub_failed", where=lambda claim: claim["blocking_rules"] == ["PRIOR_AUTH"]
         )
-        overridden = await changed(
+        overridden = await change_claim(
             biller, held["id"], "overrides", {"rule": "PRIOR_AUTH", "reason": "retro-authorisation requested by phone"}
         )
         assert overridden.status_code == 200, overridden.text
         await claim_in(biller, held["id"], {"denied"})
     return patient_id, coverage_id, held["id"]
-
-
-async def changed(biller: httpx.AsyncClient, claim_id: str, action: str, body: dict[str, Any]) -> httpx.Response:
-    """`POST /claims/{id}/{action}` with If-Match the claim's ETag as just read, read again and sent again while the
-    claim changes in between (412): the consumers scrub it again as eligibility's and registration's events come."""
-    for _ in range(5):
-        read_back = await biller.get(f"/claims/{claim_id}")
-        answer = await biller.post(
-            f"/claims/{claim_id}/{action}", json=body, headers={"If-Match": read_back.headers["ETag"]}
-        )
-        if answer.status_code != 412:
-            return answer
-        await asyncio.sleep(POLL_SECONDS)
-    return answer
 
 
 def segments_as_sent(text: str) -> list[tuple[str, ...]]:
@@ -238,7 +225,7 @@ async def test_a_co_197_denial_is_corrected_with_the_authorisation_and_the_repla
             )  # fmt: skip
             assert recorded.status_code == 201, recorded.text
         correction = {"kind": "corrected", "reason": "retro-authorisation granted"}
-        resolved = await changed(
+        resolved = await change_claim(
             biller, claim_id, "denial-resolutions", correction | {"prior_authorization_number": authorisation}
         )
         assert resolved.status_code == 200, resolved.text
@@ -290,7 +277,7 @@ async def test_an_appeal_letter_goes_out_and_the_payer_overturns_the_denial_on_a
     async with client(local, "claim", "biller") as biller:
         await denial_item(biller, claim_id)
         claim = (await biller.get(f"/claims/{claim_id}")).json()
-        appealed = await changed(
+        appealed = await change_claim(
             biller, claim_id, "appeals",
             {
                 "level": 1, "reason": "red-flag findings exempt the MRI from authorisation", "argument": argument,

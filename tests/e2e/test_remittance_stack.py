@@ -20,7 +20,16 @@ from typing import Any, Final
 import pytest
 
 from rcm_common.topics import REMITTANCE_EVENTS
-from rcm_tools.end_to_end import capture, claim_of, client, events_until, member_id, register, set_up_practice
+from rcm_tools.end_to_end import (
+    capture,
+    change_claim,
+    claim_of,
+    client,
+    events_until,
+    member_id,
+    register,
+    set_up_practice,
+)
 from rcm_tools.net import free_port
 from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
 
@@ -127,11 +136,8 @@ async def test_an_mri_sent_without_its_authorisation_is_denied_co_197_in_the_aut
         held = await claim_of(
             biller, encounter_id, "scrub_failed", where=lambda claim: claim["blocking_rules"] == ["PRIOR_AUTH"]
         )
-        read_back = await biller.get(f"/claims/{held['id']}")
-        overridden = await biller.post(
-            f"/claims/{held['id']}/overrides",
-            json={"rule": "PRIOR_AUTH", "reason": "retro-authorisation requested by phone"},
-            headers={"If-Match": read_back.headers["ETag"]},
+        overridden = await change_claim(
+            biller, held["id"], "overrides", {"rule": "PRIOR_AUTH", "reason": "retro-authorisation requested by phone"}
         )
         assert overridden.status_code == 200, overridden.text
         await claim_of(biller, encounter_id, "accepted")

@@ -156,3 +156,17 @@ async def claim_of(
         states = [(c["state"], c["frequency"], c["blocking_rules"], c["held"]) for c in listed
                   if c["encounter_id"] == encounter_id]  # fmt: skip
         raise AssertionError(f"no {want} claim of the encounter after {within} s: {states}") from None
+
+
+async def change_claim(biller: httpx.AsyncClient, claim_id: str, action: str, body: dict[str, Any]) -> httpx.Response:
+    """`POST /claims/{id}/{action}` with If-Match the claim's ETag as just read, read again and sent again while the
+    claim changes in between (412): the consumers scrub it again as eligibility's and registration's events come."""
+    for _ in range(5):
+        read_back = await biller.get(f"/claims/{claim_id}")
+        answer = await biller.post(
+            f"/claims/{claim_id}/{action}", json=body, headers={"If-Match": read_back.headers["ETag"]}
+        )
+        if answer.status_code != 412:
+            return answer
+        await asyncio.sleep(0.5)
+    return answer

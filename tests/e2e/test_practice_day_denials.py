@@ -1,0 +1,139 @@
+"""End to end: a day of the synthetic practice, and the denial queue it leaves. Registration, eligibility, charge,
+claim, remittance and the clearinghouse simulator run as their own processes beside the embedded broker.
+
+The synthetic practice's patients (the demo's, across the simulator's four payers) are registered and their
+visits captured over HTTP; the simulator denies a third of the lines from each payer's own list of denials (its
+packaged share is 3 to 4%, too few to see a queue in a test's day). Once every claim is decided, the denial
+queue groups the denials by category, each item with its reasons in words, the amount at stake and the payer's
+appeal deadline, the nearest deadline first and the largest amount first within a day; the queue is printed, as
+a billing manager reads it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from rcm_clearinghouse_sim.testing import quiet_config
+from rcm_tools import practice
+from rcm_tools.end_to_end import TODAY, client, set_up_practice
+from rcm_tools.net import free_port
+from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
+from rcm_tools.synthetic import synthetic_patients
+
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+
+PATIENTS: Final = 24
+DENIAL_RATE: Final = 0.34
+WORKERS: Final = {
+    "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
+}  # fmt: skip
+DECIDED: Final = frozenset({"paid", "partially_paid", "denied", "closed"})
+APPEAL_DAYS: Final = {"MCARE1": 120, "MCAID1": 90, "ACME01": 180, "SUMMT1": 60}  # the payer directory's
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    services = [
+        ServiceSpec("registration", "rcm_registration", free_port()),
+        ServiceSpec("eligibility", "rcm_eligibility", free_port()),
+        ServiceSpec("charge", "rcm_charge", free_port()),
+        ServiceSpec("claim", "rcm_claim", free_port()),
+        ServiceSpec("remittance", "rcm_remittance", free_port()),
+        ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", free_port()),
+    ]
+    state = tmp_path_factory.mktemp("stack")
+    config = quiet_config()
+    denying = [payer.model_copy(update={"random_denial_rate": DENIAL_RATE}) for payer in config.payers]
+    payers = Path(state) / "simulator.json"
+    payers.write_text(config.model_copy(update={"payers": denying}).model_dump_json())
+    local = LocalStack(state / "run", services)
+    environ = dict(os.environ) | WORKERS | {"RCM_CLEARINGHOUSE_CONFIG": str(payers)}
+    local.up(environ=environ, broker_port=free_port(), ready_timeout=90)
+    try:
+        asyncio.run(set_up_practice(local))
+        yield local
+    finally:
+        local.down()
+
+
+async def a_day_of_the_practice(local: LocalStack) -> list[str]:
+    """The demo's patients registered and each one's visit of today captured; returns the patients' ids."""
+    patients = synthetic_patients(PATIENTS, seed=1507, plan_year=TODAY.year)
+    registered = []
+    async with client(local, "registration", "front_desk") as desk, client(local, "charge", "coder") as coder:
+        for index, patient in enumerate(patients):
+            created = await desk.post("/patients", json=patient.registration_body())
+            assert created.status_code == 201, created.text
+            patient_id = created.json()["id"]
+            coverage = await desk.post(f"/patients/{patient_id}/coverages", json=patient.coverage_body())
+            assert coverage.status_code == 201, coverage.text
+            body = practice.visit_body(
+                index, patient_id=patient_id, coverage_id=coverage.json()["id"], day=TODAY, npi=practice.BILLING_NPI
+            )
+            captured = await coder.post("/encounters", json=body)
+            assert captured.status_code == 201, captured.text
+            registered.append(patient_id)
+    return registered
+
+
+async def decided_claims(local: LocalStack, patients: list[str], within: float = 120) -> list[dict[str, Any]]:
+    """Every patient's claim, read whole, once the payer has decided it (paid, partially paid, denied or closed)
+    and remittance's word on each denial (ClaimDenied, after its PaymentPosted) has reached it."""
+    async with client(local, "claim", "biller") as biller:
+        async with asyncio.timeout(within):
+            while True:
+                listed = (await biller.get("/claims", params={"limit": 500})).json()
+                mine = [claim for claim in listed if claim["patient_id"] in patients]
+                if len(mine) == len(patients) and all(claim["state"] in DECIDED for claim in mine):
+                    read = [(await biller.get(f"/claims/{claim['id']}")).json() for claim in mine]
+                    unexplained = [c for c in read if c["state"] == "denied" and c["denial"] is None]
+                    if not unexplained:
+                        return read
+                await asyncio.sleep(0.5)
+
+
+async def test_a_days_denials_wait_in_the_queue_by_category_with_amounts_and_deadlines(stack: LocalStack) -> None:
+    patients = await a_day_of_the_practice(stack)
+    claims = await decided_claims(stack, patients)
+    async with client(stack, "claim", "biller") as biller:
+        queue = (await biller.get("/workqueues/denials", params={"limit": 500})).json()
+
+    print_queue(queue)
+    denied_claims = [claim for claim in claims if claim["denial"] is not None]  # an underpayment alone is no denial
+    items = [item for group in queue["groups"] for item in group["items"]]
+    assert queue["count"] == len(items) == len(denied_claims) > 0
+    assert {item["claim_id"] for item in items} == {claim["id"] for claim in denied_claims}
+    assert len(queue["groups"]) >= 2, "a day's denials fall in more than one category"
+    assert Decimal(queue["amount_at_stake"]) == sum((Decimal(item["amount_at_stake"]) for item in items), Decimal(0))
+    for group in queue["groups"]:
+        assert {item["category"] for item in group["items"]} == {group["category"]}
+        assert Decimal(group["amount_at_stake"]) == sum(Decimal(i["amount_at_stake"]) for i in group["items"])
+    for item in items:
+        denied_on = date.fromisoformat(item["denied_on"])
+        assert item["appeal_deadline"] == (denied_on + timedelta(days=APPEAL_DAYS[item["payer_id"]])).isoformat()
+        assert Decimal(item["amount_at_stake"]) > 0
+        assert item["reasons"]
+        assert all(any(words.startswith(reason + ":") for words in item["in_words"]) for reason in item["reasons"])
+        assert item["suggested_action"]
+    for group in queue["groups"]:
+        order = [(item["appeal_deadline"], -Decimal(item["amount_at_stake"])) for item in group["items"]]
+        assert order == sorted(order)  # the nearest deadline first, then the largest amount
+
+
+def print_queue(queue: dict[str, Any]) -> None:
+    """The queue as a billing manager reads it: each category with its count and amount, then its items."""
+    print(f"\ndenial queue: {queue['count']} claims, {queue['amount_at_stake']} at stake")
+    for group in queue["groups"]:
+        print(f"  {group['category']}: {group['count']} claims, {group['amount_at_stake']} at stake")
+        for item in group["items"]:
+            print(
+                f"    {item['patient_control_number']} {item['payer_id']:<6} {', '.join(item['reasons']):<14}"
+                f" {item['amount_at_stake']:>8} appeal by {item['appeal_deadline']}"
+            )

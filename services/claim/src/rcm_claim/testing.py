@@ -38,7 +38,14 @@ from rcm_common.audit import consumer_audit
 from rcm_common.envelope import new_envelope
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.events.charge import ChargesCaptured
-from rcm_common.events.remittance import AdjustmentPosted, LinePosted, PatientShare, PaymentPosted, Remark
+from rcm_common.events.remittance import (
+    AdjustmentPosted,
+    ClaimPaymentReversed,
+    LinePosted,
+    PatientShare,
+    PaymentPosted,
+    Remark,
+)
 from rcm_common.events.remittance import ClaimDenied as RemittanceClaimDenied
 from rcm_common.events.remittance import Denial as RemittanceDenial
 from rcm_common.testing import (
@@ -480,6 +487,20 @@ def payment_posted(
         adjustments_by_group={"CO": claim.total_charge - paid - share, **({"PR": share} if share else {})},
         adjustments=tuple(adjustment for line in lines for adjustment in line.adjustments), lines=tuple(lines),
         denied_lines=tuple(line.control_number for line in claim.lines) if denied else (),
+    )  # fmt: skip
+
+
+def payment_reversed(posted: PaymentPosted) -> ClaimPaymentReversed:
+    """The payer taking a posted payment back (CLP02 22), every amount negated."""
+    share = posted.patient_share
+    return ClaimPaymentReversed(
+        claim_id=posted.claim_id, patient_id=posted.patient_id, payer_id=posted.payer_id, payment_id=uuid.uuid4(),
+        remittance_id=uuid.uuid4(), trace_number="TRACE2", reversed_payment_id=posted.payment_id,
+        payer_claim_number=posted.payer_claim_number, charge=-posted.charge, paid=-posted.paid,
+        patient_responsibility=-posted.patient_responsibility,
+        patient_share=PatientShare(deductible=-share.deductible, coinsurance=-share.coinsurance, copay=-share.copay,
+                                   other=-share.other),
+        adjustments_by_group={group: -amount for group, amount in posted.adjustments_by_group.items()},
     )  # fmt: skip
 
 

@@ -221,16 +221,25 @@ def test_a_reprocessed_claim_withdraws_the_write_off_and_the_denial_is_worked_ag
 
 def test_a_transfer_is_withdrawn_when_the_payer_pays_the_denied_line() -> None:
     claim, _, _ = line_denied_claim()
-    claim.denials = tuple(dataclasses.replace(d, reasons=("PR-204",)) for d in claim.denials)
-    claim.resolve_denial("transferred_to_patient", "not a benefit", by="biller", now=LATER, basis="not_contractual")
+    claim.denials = tuple(dataclasses.replace(d, reasons=("CO-50",)) for d in claim.denials)
+    claim.resolve_denial("transferred_to_patient", "ABN signed", by="biller", now=LATER, basis="waiver_on_file")
     claim.events.clear()
 
     claim.adjudicated(payment(paid="24.00", paid_lines=("L2",), patient="0.00"), LATER, "event:p2")
 
-    assert [type(e) for e in claim.events if isinstance(e, events.DenialResolutionWithdrawn)] == [
-        events.DenialResolutionWithdrawn
-    ]
+    [withdrawn] = [e for e in claim.events if isinstance(e, events.DenialResolutionWithdrawn)]
+    assert (withdrawn.resolution.kind, withdrawn.resolution.money) == ("transferred_to_patient", Decimal("30.00"))
     assert claim.open_denial is None
+
+
+def test_a_pr_denial_is_the_patients_on_the_835_already_so_a_transfer_moves_nothing() -> None:
+    claim, posted, _ = line_denied_claim()  # L1 paid, 26.24 coinsurance; L2 denied PR-204 (not in CLP05 here)
+    claim.denials = tuple(
+        dataclasses.replace(d, reasons=("PR-204",), patient_owes=Decimal("30.00")) for d in claim.denials
+    )
+    claim.resolve_denial("transferred_to_patient", "not a benefit", by="biller", now=LATER, basis="not_contractual")
+    assert claim.events == [events.ClaimClosed(posted.payment_id, "moved_to_patient", Decimal("26.24"))]
+    assert claim.resolutions[0].money == Decimal("0.00")
 
 
 def test_a_denial_the_payer_paid_since_is_not_open_and_cannot_be_moved_to_the_patient() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from rcm_claim.adapters.claim_837 import BillableClaim, Sender, write_batch
 from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.domain.corrections import resubmission
 from rcm_claim.domain.model import Claim, ClaimError
 from rcm_claim.domain.rules import RULES
 from rcm_claim.service_layer.handlers import (
@@ -25,7 +26,7 @@ from rcm_claim.service_layer.handlers import (
 )
 from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.scrubbing import Scrubber
-from rcm_claim.testing import PRACTICE, FakeStore, charges_captured, payment_posted
+from rcm_claim.testing import PRACTICE, FakeStore, charges_captured, payment_posted, payment_reversed
 from rcm_common.events import claim as claim_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import envelope_for, sample_coverage_added, sample_patient_registered
@@ -161,3 +162,136 @@ async def test_a_correction_of_the_encounter_withdraws_the_secondarys_claim() ->
     states = sorted((claim.payer_id, claim.frequency, claim.state) for claim in store.claims.rows.values())
     assert ("MCAID1", "1", "voided") in states
     assert ("ACME01", "7", "ready") in states
+
+
+def secondary_of(store: FakeStore) -> Claim:
+    return next(claim for claim in store.claims.rows.values() if claim.payer_id == "MCAID1")
+
+
+def written(store: FakeStore, claim: Claim) -> str:
+    """The claim's 837P as a batch to its payer would carry it (the writer checks that the amounts balance)."""
+    patient, coverage = store.patients.rows[claim.patient_id], store.coverages.rows[claim.coverage_id]
+    payer = next(payer for payer in default_payers() if payer.payer_id == claim.payer_id)
+    return write_batch([BillableClaim(claim, patient, coverage)], reference="B1", interchange_control_number=7,
+                       payer=payer, providers=PRACTICE, sender=SENDER, now=NOW)  # fmt: skip
+
+
+async def test_a_line_the_835_did_not_match_is_reported_at_the_claim_level_and_the_837_balances() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    posted = payment_posted(primary)
+    unmatched = posted.lines[1].model_copy(update={"line_control_number": None})
+    await deliver(store, posted.model_copy(update={"lines": (posted.lines[0], unmatched)}))
+
+    [prior] = secondary_of(store).prior_payers
+    assert (prior.paid, prior.lines) == (posted.paid, ())
+    assert sum((a.amount for a in prior.adjustments), Decimal(0)) == posted.charge - posted.paid
+    assert "AMT*D*236.8" in written(store, secondary_of(store))
+
+
+async def test_a_primary_paid_in_two_payments_is_reported_whole() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    first = payment_posted(primary)
+    line_1, line_2 = first.lines
+    denied_2 = line_2.model_copy(update={"paid": Decimal("0.00"), "allowed": Decimal("0.00"), "adjustments": (
+        line_2.adjustments[0].model_copy(update={"reason": "197", "amount": line_2.charge}),)})  # fmt: skip
+    await deliver(store, first.model_copy(update={
+        "lines": (line_1, denied_2), "adjustments": (*line_1.adjustments, *denied_2.adjustments), "paid": line_1.paid,
+        "denied_lines": (line_2.line_control_number,),
+        "patient_responsibility": line_1.patient_share.coinsurance,
+    }))  # fmt: skip
+    reconsidered = payment_posted(primary)
+    await deliver(store, reconsidered.model_copy(update={
+        "lines": (line_2,), "adjustments": line_2.adjustments, "charge": line_2.charge, "paid": line_2.paid,
+        "patient_responsibility": line_2.patient_share.coinsurance,
+    }))  # fmt: skip
+
+    [prior] = secondary_of(store).prior_payers
+    assert prior.paid == line_1.paid + line_2.paid
+    assert [line.paid for line in prior.lines] == [line_1.paid, line_2.paid]
+    assert "AMT*D*236.8" in written(store, secondary_of(store))
+
+
+async def test_a_reversal_of_the_primarys_payment_withdraws_the_secondarys_claim_and_a_repayment_rebills() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    posted = payment_posted(primary)
+    await deliver(store, posted)
+    first_secondary = secondary_of(store)
+
+    await deliver(store, payment_reversed(posted))
+
+    assert store.claims.rows[first_secondary.id].state == "voided"
+    await deliver(store, payment_posted(primary))
+    live = [c for c in store.claims.rows.values() if c.payer_id == "MCAID1" and c.state not in ("voided", "replaced")]
+    assert [(claim.frequency, claim.state) for claim in live] == [("1", "ready")]
+
+
+async def test_a_new_secondary_waits_for_the_payers_answer_to_the_one_on_its_way() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    await deliver(store, payment_posted(primary))
+    on_its_way = secondary_of(store)
+    async with store.uow() as uow:
+        claim = await uow.claims.get(on_its_way.id)
+        assert claim is not None
+        claim.batch(uuid.uuid4(), NOW, "test")
+        claim.submit("000000002", NOW, "test")
+        await uow.claims.save(claim)
+        await uow.commit()
+        primary_now = await uow.claims.get(primary.id)
+    assert primary_now is not None
+    async with store.uow() as uow:
+        await NextPayers(SCRUBBER).bill(uow, primary_now, store.coverages.rows[on_its_way.coverage_id], NOW, "test")
+        await uow.commit()
+    waiting = [c for c in store.claims.rows.values() if c.payer_id == "MCAID1" and c.waits_for == on_its_way.id]
+    assert len(waiting) == 1
+
+
+async def test_a_next_payer_that_cannot_be_billed_leaves_the_payment_posted_with_a_note() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    async with store.uow() as uow:
+        await uow.directories.replace_payers([p for p in default_payers() if p.payer_id != "ACME01"], NOW)
+        await uow.commit()
+
+    await deliver(store, payment_posted(primary))
+
+    claim = store.claims.rows[primary.id]
+    assert (claim.state, len(claim.adjudications), len(store.claims.rows)) == ("closed", 1, 1)
+    assert claim.timeline[-1].note.startswith("the next payer was not billed")
+
+
+async def test_a_biller_bills_a_next_payer_added_later_once_and_only_once() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"))
+    await deliver(store, payment_posted(primary))
+    await deliver(store, sample_coverage_added(primary.patient_id, payer_id="MCAID1", order="secondary",
+                                               member_id="MCAID1-778812"))  # fmt: skip
+    async with store.uow() as uow:
+        claim = await uow.claims.get(primary.id)
+        assert claim is not None
+        built = await NextPayers(SCRUBBER).bill_on_request(uow, claim, "biller")
+        await uow.commit()
+    assert (built.payer_id, built.responsibility, built.state) == ("MCAID1", "S", "ready")
+    async with store.uow() as uow:
+        with pytest.raises(ClaimError, match="in play already"):
+            await NextPayers(SCRUBBER).bill_on_request(uow, claim, "biller")
+    assert len(store.claims.rows) == 2
+
+
+async def test_a_denied_secondary_corrected_keeps_the_primarys_adjudication() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    await deliver(store, payment_posted(primary))
+    secondary = secondary_of(store)
+    async with store.uow() as uow:
+        claim = await uow.claims.get(secondary.id)
+        assert claim is not None
+        claim.batch(uuid.uuid4(), NOW, "test")
+        claim.submit("000000002", NOW, "test")
+        claim.accept("MCAID20261125", NOW, "test")
+        replacement = resubmission(claim, uuid.uuid4, NOW, "test")
+    assert replacement.prior_payers == secondary.prior_payers
+    assert replacement.frequency == "7"

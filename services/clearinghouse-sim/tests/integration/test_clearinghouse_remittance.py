@@ -17,8 +17,10 @@ from rcm_clearinghouse_sim.entrypoints.app import create_app
 from rcm_clearinghouse_sim.testing import API_HEADERS, X12, Clock, quiet_config, with_remittance
 from rcm_x12.claim_status_reader import ClaimStatus, read_claim_statuses
 from rcm_x12.eligibility_response_reader import read_eligibility
-from rcm_x12.remittance_reader import Claim, ProviderAdjustment, Remittance, read_remittances
+from rcm_x12.professional_claim_writer import OtherCoverage
+from rcm_x12.remittance_reader import Adjustment, Claim, ProviderAdjustment, Remittance, read_remittances
 from rcm_x12.testing import assert_accepted_by_pyx12
+from rcm_x12.writer import Payer
 
 D = Decimal
 BILLING_NPI = "1234567893"
@@ -449,3 +451,27 @@ async def test_an_appeal_decision_needs_a_denial_decided_on_an_835(client: httpx
     not_yet = await _post(client, f"/claims/{number}/appeal-decisions", {"decision": "overturned"})
     upheld = await _post(client, f"/claims/{number}/appeal-decisions", {"decision": "upheld"})
     assert (not_yet.status_code, upheld.status_code) == (409, 422)
+
+
+async def test_a_tertiary_claim_is_paid_after_the_secondary_not_the_primary(
+    client: httpx.AsyncClient, x12: X12
+) -> None:
+    """The primary left the patient 50.00; the secondary paid 30.00 of that and left 20.00: the tertiary pays from
+    what the secondary left (the last 2320 that adjudicated), never more."""
+    day = date(2026, 3, 1)
+    primary = OtherCoverage(
+        x12.member(), Payer("ACME HEALTH PLAN", "ACME01"), "P", paid=D("100.00"),
+        adjustments=(Adjustment("PR", "2", D("50.00")),), adjudication_date=day,
+    )  # fmt: skip
+    secondary = OtherCoverage(
+        x12.member(), Payer("SUMMIT HEALTH", "SUMMT1"), "S", paid=D("30.00"),
+        adjustments=(Adjustment("OA", "23", D("100.00")), Adjustment("PR", "2", D("20.00"))), adjudication_date=day,
+    )  # fmt: skip
+    tertiary = x12.claim("PCN1", other_coverage=(primary, secondary))
+
+    await _submit(client, x12.batch(tertiary, payer="MCAID1", responsibility="T"))
+    [paid] = (await _pay_one(client)).claims
+
+    assert paid.status == "3"
+    assert D("0.00") < paid.paid <= D("20.00")
+    assert ("OA", "23", D("130.00")) in _adjustments(paid)  # 150.00 less the 20.00 the secondary left

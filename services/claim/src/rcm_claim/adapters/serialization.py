@@ -252,6 +252,7 @@ def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
             reasons=tuple(d["reasons"]),
             words=tuple(d.get("words", ())),
             line_amounts=tuple((line, Decimal(amount)) for line, amount in d.get("line_amounts", ())),
+            patient_owes=Decimal(d.get("patient_owes", "0.00")),
         )
         for d in data
     )
@@ -273,6 +274,7 @@ def resolutions_from_json(data: list[dict[str, Any]]) -> tuple[Resolution, ...]:
             replacement_id=UUID(r["replacement_id"]) if r["replacement_id"] is not None else None,
             appeal_number=r["appeal_number"],
             withdrawn=r.get("withdrawn", False),
+            moved=Decimal(r.get("moved", "0.00")),
         )
         for r in data
     )

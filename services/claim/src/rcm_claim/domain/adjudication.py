@@ -118,6 +118,12 @@ class Denial:
     reasons: tuple[str, ...]  # GROUP-CARC, e.g. CO-197
     words: tuple[str, ...] = ()  # each CARC and RARC in words: "CO-197: Precertification ... absent."
     line_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # denied by line control number (None: the claim)
+    patient_owes: Decimal = Decimal("0.00")  # the part in the patient's group (PR): the 835 made it the patient's
+
+    @property
+    def provider_liable(self) -> Decimal:
+        """What of the amount the 835 did not make the patient's: what a transfer to the patient moves."""
+        return max(self.amount - self.patient_owes, Decimal("0.00"))
 
     def with_reasons(self, reasons: Sequence[str], words: Sequence[str] = ()) -> Denial:
         return replace(self, reasons=tuple(dict.fromkeys((*self.reasons, *reasons))),

@@ -14,8 +14,9 @@ secondary) that covers the date of service. What the last payer leaves is the pa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Final
 from uuid import UUID
 
@@ -45,24 +46,33 @@ def next_coverage(claim: Claim, coverages: Iterable[CoverageCopy]) -> CoverageCo
 
 
 def prior_payer(
-    claim: Claim, payment: Adjudication, coverage: CoverageCopy, person: Person, payer_name: str, filing: str
+    claim: Claim,
+    paying: Sequence[Adjudication],
+    coverage: CoverageCopy,
+    person: Person,
+    payer_name: str,
+    filing: str,
 ) -> PriorPayer:
-    """The claim's payer as the next payer is told of it, from the payment that decided the claim. Lines the
-    835 matched by control number report their own payment; when any could not be matched, every adjustment is
-    reported at the claim level (AMT*D and the CAS still add up to the charge)."""
-    by_control = {line.control_number: line for line in payment.line_payments}
-    lines: tuple[PriorLine, ...] = ()
-    adjustments = payment.claim_adjustments
-    if all(line.control_number in by_control for line in claim.lines):
-        lines = tuple(_prior_line(line.number, by_control[line.control_number]) for line in claim.lines)
+    """The claim's payer as the next payer is told of it, from its standing payments that paid the claim, in the
+    order they were posted (a claim the payer split, or reconsidered, is paid by several): what they paid
+    together (AMT*D), their claim-level adjustments, and each line as the latest of them to answer it (SVD and
+    its CAS). When a line was answered without its control number, the latest payment is reported alone with
+    every adjustment at the claim level, so AMT*D and the CAS still add up to the charge."""
+    latest = paying[-1]
+    answered = {line.control_number: line for payment in paying for line in payment.line_payments}
+    if all(line.control_number in answered for line in claim.lines):
+        paid = sum((payment.paid for payment in paying), Decimal("0.00"))
+        adjustments = tuple(adjustment for payment in paying for adjustment in payment.claim_adjustments)
+        lines = tuple(_prior_line(line.number, answered[line.control_number]) for line in claim.lines)
     else:
-        adjustments += tuple(adjustment for line in payment.line_payments for adjustment in line.adjustments)
+        paid, lines = latest.paid, ()
+        adjustments = (*latest.claim_adjustments, *(a for line in latest.line_payments for a in line.adjustments))
     subscriber = coverage.subscriber if coverage.relationship != "self" and coverage.subscriber else person
     return PriorPayer(
         payer_id=claim.payer_id, payer_name=payer_name, filing_indicator=filing, responsibility=claim.responsibility,
         relationship=coverage.relationship, member_id=coverage.member_id, subscriber=subscriber,
-        payer_claim_number=payment.payer_claim_number, payment_id=payment.payment_id, paid=payment.paid,
-        paid_on=payment.paid_on or payment.posted_at.date(), adjustments=adjustments, lines=lines,
+        payer_claim_number=latest.payer_claim_number, payment_id=latest.payment_id, paid=paid,
+        paid_on=latest.paid_on or latest.posted_at.date(), adjustments=adjustments, lines=lines,
     )  # fmt: skip
 
 

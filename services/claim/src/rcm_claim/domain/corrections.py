@@ -91,10 +91,12 @@ def resubmission(answered: Claim, new_id: Callable[[], UUID], now: datetime, cau
     coverage corrected). The original is then replaced by it."""
     encounter = answered.billed_encounter()
     order = next(name for name, code in ORDER_RESPONSIBILITY.items() if code == answered.responsibility)
-    return Claim.build(
+    replacement = Claim.build(
         claim_id=new_id(), encounter=encounter, coverage_order=order, now=now, cause=cause, frequency="7",
         replaces_payer_claim_number=answered.payer_claim_number,
     )  # fmt: skip
+    replacement.prior_payers = answered.prior_payers  # a next payer's claim still reports the payers before it
+    return replacement
 
 
 def next_payer_claims(claims: list[Claim]) -> list[Claim]:

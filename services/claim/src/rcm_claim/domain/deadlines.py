@@ -82,7 +82,7 @@ def appeal_deadlines(
         denial, payer = claim.open_denial, payers.get(claim.payer_id)
         if denial is None or payer is None:
             continue
-        due = appeal_deadline(claim.denied_on(denial), payer.appeal_days)
+        due = appeal_deadline(claim.appeal_window_opens(denial), payer.appeal_days)
         if due is None or (days_left := (due - today).days) > warning_days:
             continue
         lost = denial.amount if days_left < 0 else None

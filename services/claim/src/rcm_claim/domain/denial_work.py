@@ -53,6 +53,18 @@ class Resolution:
     replacement_id: UUID | None = None  # the replacement a correction built
     appeal_number: int | None = None  # the appeal an appeal made
     withdrawn: bool = False  # undone: the payer took back or paid what it resolved
+    moved: Decimal = Decimal("0.00")  # what a transfer billed the patient beyond the 835's share (the CO part)
+
+    @property
+    def money(self) -> Decimal:
+        """What it asked collections to do with money: bill the patient (a transfer's CO part) or write off."""
+        return (
+            self.moved if self.kind == "transferred_to_patient" else self.amount if self.kind == "written_off" else ZERO
+        )
+
+    @property
+    def undoes_money(self) -> bool:
+        return self.money > 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -362,6 +362,10 @@ class Claim:
         found = self.scrub.authorization_number if self.scrub is not None else None
         return self.billing_notes.prior_authorization_number or found
 
+    def noted(self, note: str, now: datetime, cause: str) -> None:
+        """A step on the timeline that changes nothing else: something a biller should know of the claim."""
+        self.timeline.append(Transition(now, self.state, self.state, cause, note))
+
     def hold(self, reason: str, now: datetime, cause: str) -> None:
         """Keep the claim out of every batch until it is released; its state stays as it is."""
         if self.state not in HOLDABLE:
@@ -532,6 +536,12 @@ class Claim:
         ]
         return unresolved[-1] if unresolved else None
 
+    def appeal_window_opens(self, denial: Denial) -> date:
+        """When the window to appeal a denial starts: the denial's day, or the day the payer decided against the
+        last appeal of it (a higher level is filed within the payer's days of that decision)."""
+        decided = [a.decided_at for a in self.appeals if a.payment_id == denial.payment_id and a.decided_at]
+        return max(decided).date() if decided else self.denied_on(denial)
+
     def denied_on(self, denial: Denial) -> date:
         """The day the payer denied it: its 835's payment date (the appeal window runs from the payer's date, not
         from when the practice read the 835), else the day its payment was posted."""
@@ -565,7 +575,7 @@ class Claim:
             reasons=denial.reasons, reason=reason, argument=argument, attachments=attachments,
             amount_at_stake=denial.amount, paid_before=self.paid_total, by=by, at=now,
             lines=next(a.denied_lines for a in self.adjudications if a.payment_id == denial.payment_id),
-            deadline=appeal_deadline(self.denied_on(denial), appeal_days),
+            deadline=appeal_deadline(self.appeal_window_opens(denial), appeal_days),
         )  # fmt: skip
         self.appeals += (appeal,)
         self.resolutions += (Resolution(denial.payment_id, "appealed", reason, denial.amount, by, now,
@@ -594,10 +604,12 @@ class Claim:
             except DenialWorkError as error:
                 raise ClaimError(str(error)) from None
             assert basis is not None, "refuse_transfer refuses a transfer without its basis"
-            self.events.append(events.PatientResponsibilityTransferred(denial, denial.amount, basis))
+            if denial.provider_liable > 0:  # a PR amount is the patient's on the 835 already: nothing moves
+                self.events.append(events.PatientResponsibilityTransferred(denial, denial.provider_liable, basis))
         elif kind == "written_off":
             self.events.append(events.ClaimWriteOffRequested(denial, denial.amount))
-        self.resolutions += (Resolution(denial.payment_id, kind, reason, denial.amount, by, now),)
+        moved = denial.provider_liable if kind == "transferred_to_patient" else ZERO
+        self.resolutions += (Resolution(denial.payment_id, kind, reason, denial.amount, by, now, moved=moved),)
         cause, note = f"api:{by}", f"denial {kind.replace('_', ' ')} ({denial.amount}): {reason}"
         if not self._rest_resolved():
             left = "the underpayment stays open" if self.underpaid_by is not None else "another denial stays open"
@@ -634,7 +646,7 @@ class Claim:
         standing = outstanding_denials(self.denials, self.standing_payments)
         resolutions = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
         final = [r for r in resolutions if r is not None]
-        moved = sum((r.amount for r in final if r.kind == "transferred_to_patient"), ZERO)
+        moved = sum((r.moved for r in final), ZERO)
         latest = max(final, key=lambda r: r.at)
         self._move("closed", now, cause, note)
         self.settled_as = self._settled_as("closed", settlement, resolved=True)
@@ -650,7 +662,7 @@ class Claim:
             denial = next(d for d in self.denials if d.payment_id == resolution.payment_id)
             note = f"{resolution.kind.replace('_', ' ')} of {resolution.amount} withdrawn: the payer changed the denial"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
-            if resolution.kind != "accepted":
+            if resolution.undoes_money:
                 self.events.append(events.DenialResolutionWithdrawn(denial, resolution))
 
     def corrected_for_denial(self, replacement_id: UUID, reason: str, *, by: str, now: datetime) -> None:

@@ -78,7 +78,7 @@ def _appeal_deadline(claim: Claim, payers: dict[str, PayerProfile]) -> date | No
     denial, payer = claim.open_denial, payers.get(claim.payer_id)
     if denial is None or payer is None:
         return None
-    return appeal_deadline(claim.denied_on(denial), payer.appeal_days)
+    return appeal_deadline(claim.appeal_window_opens(denial), payer.appeal_days)
 
 
 async def resolve_denial(

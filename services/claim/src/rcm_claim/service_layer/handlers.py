@@ -10,6 +10,7 @@ import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from rcm_claim.domain import events
@@ -17,7 +18,7 @@ from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, Line
 from rcm_claim.domain.coordination import next_coverage
 from rcm_claim.domain.copies import Authorization, EligibilityAnswer, EligibilityStatus
 from rcm_claim.domain.corrections import Succession, corrected, live_claim, next_payer_claims, withdrawn
-from rcm_claim.domain.model import HOLDABLE, Claim, EncounterLine, EncounterVersion
+from rcm_claim.domain.model import HOLDABLE, Claim, ClaimError, EncounterLine, EncounterVersion
 from rcm_claim.service_layer.answers import followers_of, settle_followers
 from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.projection import PROJECTION
@@ -312,9 +313,11 @@ def encounter_version(event: charge_contract.ChargesCaptured | charge_contract.C
 def adjudication_of(event: remittance_contract.PaymentPosted, now: datetime) -> Adjudication:
     """What the claim keeps of a posted payment: its amounts, the lines it paid and denied, and how it paid each
     line and adjusted the claim, which a claim to the next payer reports."""
-    on_lines = [adjustment for line in event.lines for adjustment in line.adjustments]
+    # The event lists the claim's own adjustments and its lines'; the lines matched by control number keep
+    # theirs, so what is left is the claim's own and the adjustments of lines no control number named.
+    on_lines = [a for line in event.lines if line.line_control_number is not None for a in line.adjustments]
     claim_level = list(event.adjustments)
-    for adjustment in on_lines:  # the event lists the claim's own adjustments and its lines', in order
+    for adjustment in on_lines:
         if adjustment in claim_level:
             claim_level.remove(adjustment)
     return Adjudication(
@@ -392,7 +395,11 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
         billed_on = [e for e in claim.events if isinstance(e, events.ClaimClosed) and e.reason == "next_payer_billed"]
         await store(uow, claim)
         if following is not None and billed_on:
-            await next_payers.bill(uow, claim, following, now, cause)
+            try:
+                await next_payers.bill(uow, claim, following, now, cause)
+            except ClaimError as error:  # the payment stands; a person bills the next payer once the cause is fixed
+                claim.noted(f"the next payer was not billed: {error}", now, cause)
+                await store(uow, claim)
 
     async def denied(event: remittance_contract.ClaimDenied, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
         claim = await claim_of(uow, event.claim_id)
@@ -407,6 +414,7 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
             amount=event.amount_denied,
             reasons=tuple(dict.fromkeys(f"{d.group}-{d.reason}" for d in event.denials)),
             line_amounts=tuple((d.line_control_number, d.amount) for d in event.denials),
+            patient_owes=sum((d.amount for d in event.denials if d.group == "PR"), Decimal("0.00")),
             words=tuple(
                 dict.fromkeys(
                     [f"{d.group}-{d.reason}: {d.description}" for d in event.denials]
@@ -424,8 +432,11 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
         if claim is None:
             return
         amounts = (event.charge, event.paid, event.patient_responsibility)
-        claim.payment_reversed(event.reversed_payment_id, amounts, clock(), cause_of(envelope))
+        now, cause = clock(), cause_of(envelope)
+        claim.payment_reversed(event.reversed_payment_id, amounts, now, cause)
         await store(uow, claim)
+        if claim.state != "closed":  # what its next payers were told no longer stands
+            await next_payers.withdraw_followers(uow, claim, now, cause)
 
     return {
         remittance_contract.PaymentPosted: posted,

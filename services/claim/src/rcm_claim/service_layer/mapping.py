@@ -128,7 +128,7 @@ def to_integration_event(aggregate: Any, event: Any) -> IntegrationEvent:
             )  # fmt: skip
         case events.DenialResolutionWithdrawn(denial=denial, resolution=resolution):
             return contract.DenialResolutionWithdrawn(
-                **subject, payment_id=denial.payment_id, kind=resolution.kind, amount=resolution.amount,
+                **subject, payment_id=denial.payment_id, kind=resolution.kind, amount=resolution.money,
                 category=denial.category, reasons=denial.reasons,
             )  # fmt: skip
         case events.ClaimWriteOffRequested(denial=denial, amount=amount):

@@ -15,7 +15,7 @@ from uuid import UUID
 from rcm_claim.domain.adjudication import PREDETERMINATION, WHOLE_CLAIM_DENIALS, Adjudication
 from rcm_claim.domain.coordination import next_coverage, next_payer_claim, prior_payer
 from rcm_claim.domain.copies import CoverageCopy
-from rcm_claim.domain.corrections import FINAL
+from rcm_claim.domain.corrections import FINAL, next_payer_claims, withdrawn
 from rcm_claim.domain.model import ANSWERED, HOLDABLE, Claim, ClaimError
 from rcm_claim.service_layer.claims import claim_to_change
 from rcm_claim.service_layer.scrubbing import Scrubber
@@ -24,7 +24,7 @@ from rcm_claim.service_layer.views import ClaimPublic
 from rcm_common.errors import Conflict
 
 # The states a claim is in once its payer has paid its part: what it left may go to the next payer.
-PAID_ITS_PART = frozenset({"paid", "closed"})
+PAID_ITS_PART = frozenset({"paid", "partially_paid", "closed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +38,15 @@ class NextPayers:
         """Build, scrub and store the claim to `coverage`'s payer with the claim's adjudication; raises ClaimError
         when the claim's payer has not paid its part or something the claim needs is not on file. A claim to that
         payer already in play gives way: one not sent yet is withdrawn, one the payer has is replaced (frequency
-        7, the payer having adjudicated the earlier payer's part anew), one on its way is held for a person."""
-        payment = self._paying(claim)
+        7, the payer having adjudicated the earlier payer's part anew), and the new one waits for the payer's answer
+        to one on its way (it then goes as its replacement, or as an original if the payer rejects it)."""
+        paying = self._paying(claim)
         payer = await uow.directories.payer(claim.payer_id)
         billed_coverage = await uow.coverages.get(claim.coverage_id)
         patient = await uow.patients.get(claim.patient_id)
         if payer is None or billed_coverage is None or patient is None:
             raise ClaimError("the claim's payer, coverage or patient is not on file: the next payer cannot be told")
-        prior = prior_payer(claim, payment, billed_coverage, patient.person, payer.name, payer.filing_indicator)
+        prior = prior_payer(claim, paying, billed_coverage, patient.person, payer.name, payer.filing_indicator)
         following = next_payer_claim(claim, coverage, prior, self.new_id, now, cause)
         for earlier in await self._in_play(uow, claim, coverage):
             if earlier.state in HOLDABLE:
@@ -54,13 +55,32 @@ class NextPayers:
                 following.frequency, following.replaces_payer_claim_number = "7", earlier.payer_claim_number
                 earlier.replaced_by(following.id, now, cause)
             else:
-                following.hold("an earlier claim to this payer awaits its answer: check before sending", now, cause)
+                following.wait_for_answer(earlier, now, cause)
+                continue
             await uow.claims.save(earlier)
             uow.record_access("update", "claim", earlier.id, earlier.patient_id)
         await self.scrubber.scrub(uow, following, cause)
         await uow.claims.add(following)
         uow.record_access("create", "claim", following.id, following.patient_id)
         return following
+
+    async def withdraw_followers(self, uow: ClaimUnitOfWork, claim: Claim, now: datetime, cause: str) -> None:
+        """The payer took back the payment its next payers' claims report: those claims are withdrawn (voided, or a
+        void claim sent when the next payer has them), to be billed again once this payer answers anew."""
+        followers = [
+            following
+            for following in next_payer_claims(await uow.claims.for_encounter(claim.encounter_id))
+            if any(prior.responsibility == claim.responsibility for prior in following.prior_payers)
+        ]
+        for following in followers:
+            succession = withdrawn(following, "withdrawn", self.new_id, now, cause)
+            for changed in succession.changed:
+                await uow.claims.save(changed)
+                uow.record_access("update", "claim", changed.id, changed.patient_id)
+            for built in succession.built:
+                await self.scrubber.scrub(uow, built, cause)
+                await uow.claims.add(built)
+                uow.record_access("create", "claim", built.id, built.patient_id)
 
     async def bill_on_request(self, uow: ClaimUnitOfWork, claim: Claim, by: str) -> Claim:
         """A biller's request to bill the next payer: refused (ClaimError) unless the claim's payer has paid its
@@ -74,15 +94,15 @@ class NextPayers:
         return await self.bill(uow, claim, coverage, now, f"api:{by}")
 
     @staticmethod
-    def _paying(claim: Claim) -> Adjudication:
-        """The payment whose adjudication the next payer is told of: the latest standing one that paid the claim."""
+    def _paying(claim: Claim) -> list[Adjudication]:
+        """The payments whose adjudication the next payer is told of: the standing ones that paid the claim."""
         paying = [a for a in claim.standing_payments if a.claim_status not in (*WHOLE_CLAIM_DENIALS, PREDETERMINATION)]
         if claim.state not in PAID_ITS_PART or not paying:
             raise ClaimError(
                 f"a {claim.state} claim's payer has not paid its part: a claim to the next payer carries that "
                 "payer's adjudication"
             )
-        return paying[-1]
+        return paying
 
     @staticmethod
     async def _in_play(uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy) -> list[Claim]:

@@ -16,8 +16,9 @@ _ZERO = Decimal("0.00")
 
 def claim_of(claim: ReceivedClaim, subscriber: ClaimSubscriber, provider: ClaimProvider) -> Claim:
     """The domain's claim; lines without a date of service are left out (the 277CA rejects a claim left
-    with none). The prior payer is the other payer that adjudicated the claim (2320 AMT*D)."""
-    prior = next((other for other in claim.other_payers if other.paid is not None), None)
+    with none). The prior payer is the last other payer that adjudicated the claim (2320 AMT*D): a tertiary
+    claim lists the primary, then the secondary, and pays after the secondary."""
+    prior = next((other for other in reversed(claim.other_payers) if other.paid is not None), None)
     return Claim(
         claim_id=claim.claim_id,
         payer_id=subscriber.payer.payer_id,

@@ -24,7 +24,6 @@ payer's rules under test."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import tempfile
@@ -49,20 +48,15 @@ from rcm_tools.end_to_end import (
     events_until,
     member_id,
     register,
-    set_up_practice,
+    revenue_cycle_stack,
     simulator,
 )
-from rcm_tools.net import free_port
-from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
+from rcm_tools.stack import LocalStack
 from rcm_x12 import read
 from rcm_x12.testing import assert_accepted_by_pyx12
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
-# The simulator pays a claim 5 s after accepting it (its default configuration); the mailboxes are read often.
-WORKERS: Final = {
-    "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
-}  # fmt: skip
 POLL_SECONDS: Final = 0.5
 WAIT_SECONDS: Final = 60.0
 MRI: Final = {"code": "72148", "units": 1, "diagnosis_pointers": [1]}
@@ -94,27 +88,9 @@ NORA: Final = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, str]]:
-    services = [
-        ServiceSpec("registration", "rcm_registration", free_port()),
-        ServiceSpec("eligibility", "rcm_eligibility", free_port()),
-        ServiceSpec("charge", "rcm_charge", free_port()),
-        ServiceSpec("claim", "rcm_claim", free_port()),
-        ServiceSpec("remittance", "rcm_remittance", free_port()),
-        ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", free_port()),
-    ]
-    state = tmp_path_factory.mktemp("stack")
     # The packaged payers without their seeded random denials (3-4% of lines), which would fail a test now and then.
-    payers = state.parent / f"{state.name}-simulator.json"
-    payers.write_text(quiet_config().model_dump_json())
-    local = LocalStack(state, services)
-    broker_port = free_port()
-    environ = dict(os.environ) | WORKERS | {"RCM_CLEARINGHOUSE_CONFIG": str(payers)}
-    local.up(environ=environ, broker_port=broker_port, ready_timeout=90)
-    try:
-        asyncio.run(set_up_practice(local))
-        yield local, f"127.0.0.1:{broker_port}"
-    finally:
-        local.down()
+    with revenue_cycle_stack(tmp_path_factory.mktemp("stack"), simulator=quiet_config()) as running:
+        yield running
 
 
 # ---------------------------------------------------------------- helpers

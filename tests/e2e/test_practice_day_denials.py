@@ -11,56 +11,39 @@ a billing manager reads it."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
+from rcm_clearinghouse_sim.config import SimulatorConfig
 from rcm_clearinghouse_sim.testing import quiet_config
 from rcm_tools import practice
-from rcm_tools.end_to_end import TODAY, client, set_up_practice
-from rcm_tools.net import free_port
-from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
+from rcm_tools.end_to_end import TODAY, client, revenue_cycle_stack
+from rcm_tools.stack import LocalStack
 from rcm_tools.synthetic import synthetic_patients
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 PATIENTS: Final = 24
 DENIAL_RATE: Final = 0.34
-WORKERS: Final = {
-    "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
-}  # fmt: skip
 DECIDED: Final = frozenset({"paid", "partially_paid", "denied", "closed"})
 APPEAL_DAYS: Final = {"MCARE1": 120, "MCAID1": 90, "ACME01": 180, "SUMMT1": 60}  # the payer directory's
 
 
+def denying() -> SimulatorConfig:
+    """The simulator's packaged payers, each denying a third of the lines from its own list of denials."""
+    config = quiet_config()
+    payers = [payer.model_copy(update={"random_denial_rate": DENIAL_RATE}) for payer in config.payers]
+    return config.model_copy(update={"payers": payers})
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    services = [
-        ServiceSpec("registration", "rcm_registration", free_port()),
-        ServiceSpec("eligibility", "rcm_eligibility", free_port()),
-        ServiceSpec("charge", "rcm_charge", free_port()),
-        ServiceSpec("claim", "rcm_claim", free_port()),
-        ServiceSpec("remittance", "rcm_remittance", free_port()),
-        ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", free_port()),
-    ]
-    state = tmp_path_factory.mktemp("stack")
-    config = quiet_config()
-    denying = [payer.model_copy(update={"random_denial_rate": DENIAL_RATE}) for payer in config.payers]
-    payers = Path(state) / "simulator.json"
-    payers.write_text(config.model_copy(update={"payers": denying}).model_dump_json())
-    local = LocalStack(state / "run", services)
-    environ = dict(os.environ) | WORKERS | {"RCM_CLEARINGHOUSE_CONFIG": str(payers)}
-    local.up(environ=environ, broker_port=free_port(), ready_timeout=90)
-    try:
-        asyncio.run(set_up_practice(local))
+    with revenue_cycle_stack(tmp_path_factory.mktemp("stack"), simulator=denying()) as (local, _servers):
         yield local
-    finally:
-        local.down()
 
 
 async def a_day_of_the_practice(local: LocalStack) -> list[str]:

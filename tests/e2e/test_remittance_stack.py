@@ -12,7 +12,6 @@ its lines, and says so on the broker.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Final
@@ -28,17 +27,12 @@ from rcm_tools.end_to_end import (
     events_until,
     member_id,
     register,
-    set_up_practice,
+    revenue_cycle_stack,
 )
-from rcm_tools.net import free_port
-from rcm_tools.stack import CLEARINGHOUSE, LocalStack, ServiceSpec
+from rcm_tools.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
-# The simulator pays a claim 5 s after accepting it (its default configuration); the mailboxes are read often.
-WORKERS: Final = {
-    "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
-}  # fmt: skip
 OLIVE: Final = {
     "first_name": "Olive",
     "last_name": "Thorne",
@@ -50,22 +44,8 @@ OLIVE: Final = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, str]]:
-    services = [
-        ServiceSpec("registration", "rcm_registration", free_port()),
-        ServiceSpec("eligibility", "rcm_eligibility", free_port()),
-        ServiceSpec("charge", "rcm_charge", free_port()),
-        ServiceSpec("claim", "rcm_claim", free_port()),
-        ServiceSpec("remittance", "rcm_remittance", free_port()),
-        ServiceSpec(CLEARINGHOUSE, "rcm_clearinghouse_sim", free_port()),
-    ]
-    local = LocalStack(tmp_path_factory.mktemp("stack"), services)
-    broker_port = free_port()
-    local.up(environ=dict(os.environ) | WORKERS, broker_port=broker_port, ready_timeout=90)
-    try:
-        asyncio.run(set_up_practice(local))
-        yield local, f"127.0.0.1:{broker_port}"
-    finally:
-        local.down()
+    with revenue_cycle_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 async def payments_of(local: LocalStack, claim_id: str, within: float = 45) -> list[dict[str, Any]]:

@@ -1,15 +1,18 @@
 """What the end-to-end tests share: the practice set up in claim and charge, a front desk registering a patient
 with coverage and a coder capturing a visit over HTTP on the running stack, a biller waiting for a claim's
-state, a client of the clearinghouse simulator, and reading one producer's events about one subject back from
-the broker."""
+state, a client of the clearinghouse simulator, reading one producer's events about one subject back from the
+broker, and the stack from registration to remittance that runs them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
@@ -17,10 +20,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.service_layer.views import PayerDocument
+from rcm_clearinghouse_sim.config import SimulatorConfig
 from rcm_common.clearinghouse import API_KEY_HEADER, DEV_CLEARINGHOUSE_API_KEY
 from rcm_common.types import utcnow
 from rcm_tools import practice
-from rcm_tools.stack import CLEARINGHOUSE, LocalStack
+from rcm_tools.net import free_port
+from rcm_tools.stack import CLEARINGHOUSE, SERVICES, LocalStack, ServiceSpec
 from rcm_tools.tokens import mint_local_token
 
 CSV: Final = {"Content-Type": "text/csv"}
@@ -170,3 +175,33 @@ async def change_claim(biller: httpx.AsyncClient, claim_id: str, action: str, bo
             return answer
         await asyncio.sleep(0.5)
     return answer
+
+
+# The simulator pays a claim 5 s after accepting it (its default configuration); the mailboxes are read often.
+FAST_WORKERS: Final = {
+    "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
+}  # fmt: skip
+REVENUE_CYCLE: Final = ("registration", "eligibility", "charge", "claim", "remittance", CLEARINGHOUSE)
+
+
+@contextlib.contextmanager
+def revenue_cycle_stack(
+    state_dir: Path, *, simulator: SimulatorConfig | None = None
+) -> Iterator[tuple[LocalStack, str]]:
+    """The services from registration to remittance and the simulator, each a process on a free port, beside the
+    embedded broker, their workers fast and the practice set up; yields the stack and the broker's address, and
+    stops them all. `simulator` replaces the simulator's packaged configuration (its payers' denials, say)."""
+    services = [ServiceSpec(spec.name, spec.module, free_port()) for spec in SERVICES if spec.name in REVENUE_CYCLE]
+    environ = dict(os.environ) | FAST_WORKERS
+    if simulator is not None:
+        config = state_dir.parent / f"{state_dir.name}-simulator.json"
+        config.write_text(simulator.model_dump_json())
+        environ["RCM_CLEARINGHOUSE_CONFIG"] = str(config)
+    local = LocalStack(state_dir, services)
+    broker_port = free_port()
+    local.up(environ=environ, broker_port=broker_port, ready_timeout=90)
+    try:
+        asyncio.run(set_up_practice(local))
+        yield local, f"127.0.0.1:{broker_port}"
+    finally:
+        local.down()

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from rcm_claim.domain import events
-from rcm_claim.domain.adjudication import Adjudication, Denial
+from rcm_claim.domain.adjudication import Adjudication, Denial, DeniedPart
 from rcm_claim.domain.model import Claim, ClaimError
 from rcm_claim.testing import ADJUDICATED_AT as NOW
 from rcm_claim.testing import accepted_claim, payment
@@ -165,7 +165,11 @@ def test_an_upheld_appeal_opens_the_new_denial_for_a_second_level() -> None:
 
 
 def test_an_appeal_paid_in_part_is_partly_overturned() -> None:
-    claim, _ = denied_claim()
+    claim = accepted_claim()
+    posted = payment("4", denied=("L1", "L2"))
+    claim.adjudicated(posted, NOW, "event:p1")
+    claim.denied(Denial(posted.payment_id, True, "authorisation", "Obtain it.", Decimal("185.00"), ("CO-197",)), NOW,
+                 "event:d1")  # fmt: skip
     appeal(claim)
     claim.adjudicated(payment(paid="50.00", denied=("L2",)), LATER, "event:p2")
     assert (claim.appeals[0].outcome, claim.appeals[0].recovered) == ("partly_overturned", Decimal("50.00"))
@@ -195,7 +199,7 @@ def line_denied_claim() -> tuple[Claim, Adjudication, Denial]:
     posted = payment(denied=("L2",))
     claim.adjudicated(posted, NOW, "event:p1")
     denial = Denial(posted.payment_id, False, "bundling", "Check.", Decimal("30.00"), ("CO-97",),
-                    line_amounts=(("L2", Decimal("30.00")),))  # fmt: skip
+                    parts=(DeniedPart("L2", "CO-97", Decimal("30.00")),))  # fmt: skip
     claim.denied(denial, NOW, "event:d1")
     claim.events.clear()
     return claim, posted, denial
@@ -221,7 +225,10 @@ def test_a_reprocessed_claim_withdraws_the_write_off_and_the_denial_is_worked_ag
 
 def test_a_transfer_is_withdrawn_when_the_payer_pays_the_denied_line() -> None:
     claim, _, _ = line_denied_claim()
-    claim.denials = tuple(dataclasses.replace(d, reasons=("CO-50",)) for d in claim.denials)
+    claim.denials = tuple(
+        dataclasses.replace(d, reasons=("CO-50",), parts=(DeniedPart("L2", "CO-50", Decimal("30.00")),))
+        for d in claim.denials
+    )
     claim.resolve_denial("transferred_to_patient", "ABN signed", by="biller", now=LATER, basis="waiver_on_file")
     claim.events.clear()
 
@@ -235,7 +242,8 @@ def test_a_transfer_is_withdrawn_when_the_payer_pays_the_denied_line() -> None:
 def test_a_pr_denial_is_the_patients_on_the_835_already_so_a_transfer_moves_nothing() -> None:
     claim, posted, _ = line_denied_claim()  # L1 paid, 26.24 coinsurance; L2 denied PR-204 (not in CLP05 here)
     claim.denials = tuple(
-        dataclasses.replace(d, reasons=("PR-204",), patient_owes=Decimal("30.00")) for d in claim.denials
+        dataclasses.replace(d, reasons=("PR-204",), parts=(DeniedPart("L2", "PR-204", Decimal("30.00")),))
+        for d in claim.denials
     )
     claim.resolve_denial("transferred_to_patient", "not a benefit", by="biller", now=LATER, basis="not_contractual")
     assert claim.events == [events.ClaimClosed(posted.payment_id, "moved_to_patient", Decimal("26.24"))]
@@ -273,3 +281,96 @@ def test_a_payment_for_another_part_of_a_split_claim_does_not_decide_the_appeal(
     claim.adjudicated(payment(paid="24.00", paid_lines=("L2",)), LATER, "event:p3")
     assert claim.appeals[0].outcome in ("overturned", "partly_overturned")
     assert posted.denied_lines == ("L2",)
+
+
+def test_a_transfer_is_withdrawn_when_the_payer_reverses_its_payment_and_none_stands() -> None:
+    claim, posted, _ = line_denied_claim()
+    claim.denials = tuple(
+        dataclasses.replace(d, reasons=("CO-50",), parts=(DeniedPart("L2", "CO-50", Decimal("30.00")),))
+        for d in claim.denials
+    )
+    claim.resolve_denial("transferred_to_patient", "ABN signed", by="biller", now=LATER, basis="waiver_on_file")
+    claim.events.clear()
+
+    claim.payment_reversed(posted.payment_id, (Decimal(0), Decimal(0), Decimal(0)), LATER, "event:r1")
+
+    assert claim.state == "accepted"
+    assert [type(e) for e in claim.events] == [events.DenialResolutionWithdrawn, events.ClaimReopened]
+
+
+def test_a_write_off_of_a_pr_denial_lets_go_nothing_the_835_billed_the_patient() -> None:
+    claim, posted = denied_claim("PR-27", "eligibility")
+    claim.denials = tuple(
+        dataclasses.replace(d, parts=(DeniedPart(None, "PR-27", Decimal("185.00")),), patient_owes=Decimal("185.00"))
+        for d in claim.denials
+    )
+    claim.resolve_denial("written_off", "coverage ended", by="biller", now=LATER)
+    assert claim.events == [events.ClaimClosed(posted.payment_id, "written_off", Decimal("0.00"))]
+    assert claim.resolutions[0].money == Decimal("0.00")
+
+
+def test_a_transfer_moves_what_is_still_denied_and_only_its_co_part() -> None:
+    claim = accepted_claim()
+    first = payment(denied=("L1", "L2"), paid="0.00", patient="80.00")
+    claim.adjudicated(first, NOW, "event:p1")
+    parts = (DeniedPart("L1", "CO-50", Decimal("100.00")), DeniedPart("L2", "PR-96", Decimal("80.00")))
+    claim.denied(Denial(first.payment_id, False, "medical_necessity", "Check.", Decimal("180.00"), ("CO-50", "PR-96"),
+                        parts=parts), NOW, "event:d1")  # fmt: skip
+    claim.adjudicated(payment(paid="60.00", paid_lines=("L2",), patient="0.00"), LATER, "event:p2")
+    claim.events.clear()
+
+    assert claim.open_denial is not None
+    assert (claim.open_denial.amount, claim.open_denial.reasons) == (Decimal("100.00"), ("CO-50",))
+    claim.resolve_denial("transferred_to_patient", "ABN signed", by="biller", now=LATER, basis="waiver_on_file")
+    [moved] = [e for e in claim.events if isinstance(e, events.PatientResponsibilityTransferred)]
+    assert moved.amount == Decimal("100.00")
+
+
+def test_a_new_payments_denial_is_worked_before_the_claim_closes_again() -> None:
+    claim, _, _ = line_denied_claim()
+    claim.resolve_denial("written_off", "bundled", by="biller", now=LATER)
+    claim.events.clear()
+
+    again = payment(denied=("L2",))
+    claim.adjudicated(again, LATER, "event:p2")  # its ClaimDenied comes after
+
+    assert claim.state == "partially_paid"
+    claim.denied(Denial(again.payment_id, False, "bundling", "Check.", Decimal("30.00"), ("CO-97",),
+                        parts=(DeniedPart("L2", "CO-97", Decimal("30.00")),)), LATER, "event:d2")  # fmt: skip
+    assert claim.open_denial is not None
+    assert claim.open_denial.payment_id == again.payment_id
+
+
+def test_a_denial_read_before_its_payment_decides_with_it() -> None:
+    claim = accepted_claim()
+    posted = payment("4")
+    claim.denied(Denial(posted.payment_id, True, "authorisation", "Obtain it.", Decimal("185.00"), ("CO-197",)), NOW,
+                 "event:d1")  # fmt: skip
+    claim.adjudicated(posted, NOW, "event:p1")
+    assert claim.open_denial is not None
+    assert [type(e) for e in claim.events] == [events.ClaimDenied]
+
+
+def test_a_reversal_read_before_its_payment_takes_it_back_when_it_comes() -> None:
+    claim = accepted_claim()
+    posted = payment()
+    claim.payment_reversed(posted.payment_id, (Decimal(0), Decimal(0), Decimal(0)), NOW, "event:r1")
+    claim.adjudicated(posted, NOW, "event:p1")
+    assert claim.state == "accepted"
+    assert claim.standing_payments == []
+
+
+def test_an_underpayment_is_accepted_and_the_claim_closes() -> None:
+    claim = accepted_claim()
+    claim.adjudicated(payment(underpaid_by="12.00"), NOW, "event:p1")
+    assert claim.open_underpayment == Decimal("12.00")
+    claim.events.clear()
+
+    claim.accept_underpayment("the payer's 2026 fee schedule", by="biller", now=LATER)
+
+    assert claim.open_underpayment is None
+    assert [(type(e), getattr(e, "reason", None)) for e in claim.events] == [
+        (events.ClaimClosed, "underpayment_accepted")
+    ]
+    with pytest.raises(ClaimError, match="no underpayment"):
+        claim.accept_underpayment("again", by="biller", now=LATER)

@@ -138,7 +138,7 @@ async def test_a_secondary_claim_without_the_primarys_adjudication_is_held_and_a
     store = FakeStore()
     primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
     async with store.uow() as uow:
-        with pytest.raises(ClaimError, match="has not paid its part"):
+        with pytest.raises(ClaimError, match="has not decided it on an 835"):
             await NextPayers(SCRUBBER).bill_on_request(uow, primary, "biller")
     assert len(store.claims.rows) == 1
 
@@ -295,3 +295,20 @@ async def test_a_denied_secondary_corrected_keeps_the_primarys_adjudication() ->
         replacement = resubmission(claim, uuid.uuid4, NOW, "test")
     assert replacement.prior_payers == secondary.prior_payers
     assert replacement.frequency == "7"
+
+
+async def test_the_first_part_of_a_split_claim_leaves_it_open_and_bills_no_one_yet() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    posted = payment_posted(primary)
+    part = posted.model_copy(update={
+        "lines": posted.lines[:1], "adjustments": posted.lines[0].adjustments, "charge": posted.lines[0].charge,
+        "paid": posted.lines[0].paid, "patient_responsibility": posted.lines[0].patient_share.coinsurance,
+    })  # fmt: skip
+
+    await deliver(store, part)
+
+    claim = store.claims.rows[primary.id]
+    assert claim.state == "partially_paid"
+    assert "lines not answered yet" in claim.timeline[-1].note
+    assert len(store.claims.rows) == 1

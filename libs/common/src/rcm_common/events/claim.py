@@ -29,7 +29,14 @@ Responsibility = Annotated[Literal["P", "S", "T"], OpenEnum(unknown_reads_as=Non
 RejectionStage = Annotated[Literal["999", "277CA"], OpenEnum(unknown_reads_as=None)]
 Severity = Annotated[Literal["blocking", "warning"], OpenEnum(unknown_reads_as="blocking")]
 ClosedReason = Annotated[
-    Literal["paid_in_full", "moved_to_patient", "next_payer_billed", "written_off", "denial_accepted"],
+    Literal[
+        "paid_in_full",
+        "moved_to_patient",
+        "next_payer_billed",
+        "written_off",
+        "denial_accepted",
+        "underpayment_accepted",
+    ],
     OpenEnum(unknown_reads_as=None),
 ]
 TransferBasis = Annotated[Literal["not_contractual", "waiver_on_file"], OpenEnum(unknown_reads_as=None)]
@@ -208,11 +215,12 @@ class ClaimDenied(_ClaimEvent):
 class ClaimClosed(_ClaimEvent):
     """No insurance balance is left on the claim: paid in full, the rest moved to the patient, the rest billed to
     the patient's next payer (`next_payer_billed`: a secondary or tertiary claim follows, and what this payer's
-    835 called the patient's is not the patient's until the last payer has answered), a denial written off, or a
-    denial accepted as the payer's last word. `patient_responsibility` is what this payer left: the patient's
-    share of the claim (the 835's, and any denied amount moved to the patient), or the next payer's to answer;
-    collections bills from PaymentPosted and PatientResponsibilityTransferred, not from here. Closed again after
-    a reversal and a corrected payment, the later ClaimClosed (its own `payment_id`) stands in place of the earlier."""
+    835 called the patient's is not the patient's until the last payer has answered), a denial written off or
+    accepted as the payer's last word, or an underpayment accepted. `patient_responsibility` is what this payer
+    left: the patient's share of the claim (the 835's, and any denied amount moved to the patient), or the next
+    payer's to answer; collections bills from PaymentPosted and PatientResponsibilityTransferred, not from here.
+    Closed again after a reversal and a corrected payment, the later ClaimClosed (its own `payment_id`) stands in
+    place of the earlier."""
 
     event_type: ClassVar[str] = "rcm.claim.claim_closed"
 
@@ -222,8 +230,9 @@ class ClaimClosed(_ClaimEvent):
 
 
 class ClaimReopened(_ClaimEvent):
-    """The payer took back the payment that closed or decided the claim and none stands: what was moved to the
-    patient on it no longer stands either, and the payer's new answer is awaited."""
+    """The payer took back the payment that closed or decided the claim, or a later one left it open again: the
+    payer's answer is awaited. It moves no money itself: the payer's reversal (remittance's ClaimPaymentReversed)
+    and DenialResolutionWithdrawn say what is undone."""
 
     event_type: ClassVar[str] = "rcm.claim.claim_reopened"
 

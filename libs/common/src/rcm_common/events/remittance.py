@@ -21,23 +21,21 @@ from rcm_common.events.base import IntegrationEvent, OpenEnum
 from rcm_common.types import Money, Quantity
 
 Group = Annotated[Literal["CO", "PR", "OA", "PI", "CR"], OpenEnum(unknown_reads_as=None)]  # CAS01
-DenialCategory = Annotated[
-    Literal[
-        "eligibility",
-        "authorisation",
-        "coding",
-        "medical_necessity",
-        "timely_filing",
-        "duplicate",
-        "coordination_of_benefits",
-        "bundling",
-        "missing_information",
-        "contractual",
-        "patient_responsibility",
-        "other",
-    ],
-    OpenEnum(unknown_reads_as="other"),
+DenialCategoryName = Literal[
+    "eligibility",
+    "authorisation",
+    "coding",
+    "medical_necessity",
+    "timely_filing",
+    "duplicate",
+    "coordination_of_benefits",
+    "bundling",
+    "missing_information",
+    "contractual",
+    "patient_responsibility",
+    "other",
 ]
+DenialCategory = Annotated[DenialCategoryName, OpenEnum(unknown_reads_as="other")]
 
 
 class _Part(BaseModel):

@@ -31,28 +31,16 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 from types import MappingProxyType
-from typing import Final, Literal, cast
+from typing import Final, Literal, cast, get_args
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from rcm_claim.domain.denial_work import LEVEL_NAMES
+from rcm_common.events.remittance import DenialCategoryName
 
-DENIAL_CATEGORIES: Final = (
-    "eligibility",
-    "authorisation",
-    "coding",
-    "medical_necessity",
-    "timely_filing",
-    "duplicate",
-    "coordination_of_benefits",
-    "bundling",
-    "missing_information",
-    "contractual",
-    "patient_responsibility",
-    "other",
-)
+DENIAL_CATEGORIES: Final[tuple[str, ...]] = get_args(DenialCategoryName)  # remittance's categories
 DEFAULT_TEMPLATE: Final = "default"
 TEMPLATE_NAMES: Final = (*DENIAL_CATEGORIES, DEFAULT_TEMPLATE)
 

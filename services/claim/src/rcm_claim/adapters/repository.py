@@ -633,6 +633,7 @@ class SqlClaims:
             "resolutions": serialization.resolutions_to_json(claim.resolutions),
             "appeals": serialization.appeals_to_json(claim.appeals),
             "prior_payers": serialization.prior_payers_to_json(claim.prior_payers),
+            "reversals_awaited": [str(payment_id) for payment_id in claim.reversals_awaited],
         }
         denial = claim.open_denial
         blocking = claim.scrub.blocking_rules if claim.scrub is not None and claim.state == "scrub_failed" else ()
@@ -703,6 +704,7 @@ class SqlClaims:
             resolutions=serialization.resolutions_from_json(content.get("resolutions", [])),
             appeals=serialization.appeals_from_json(content.get("appeals", [])),
             prior_payers=serialization.prior_payers_from_json(content.get("prior_payers", [])),
+            reversals_awaited=tuple(UUID(payment_id) for payment_id in content.get("reversals_awaited", [])),
         )
 
 

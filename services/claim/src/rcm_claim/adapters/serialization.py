@@ -10,7 +10,15 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, LinePayment, PriorLine, PriorPayer
+from rcm_claim.domain.adjudication import (
+    Adjudication,
+    Adjustment,
+    Denial,
+    DeniedPart,
+    LinePayment,
+    PriorLine,
+    PriorPayer,
+)
 from rcm_claim.domain.copies import Person
 from rcm_claim.domain.denial_work import Appeal, Resolution
 from rcm_claim.domain.directories import Address
@@ -238,7 +246,7 @@ def prior_payers_from_json(data: list[dict[str, Any]]) -> tuple[PriorPayer, ...]
 
 
 def denials_to_json(denials: tuple[Denial, ...]) -> list[dict[str, Any]]:
-    return [flat(denial) | {"line_amounts": [list(pair) for pair in denial.line_amounts]} for denial in denials]
+    return [asdict(denial) for denial in denials]
 
 
 def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
@@ -251,7 +259,7 @@ def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
             amount=Decimal(d["amount"]),
             reasons=tuple(d["reasons"]),
             words=tuple(d.get("words", ())),
-            line_amounts=tuple((line, Decimal(amount)) for line, amount in d.get("line_amounts", ())),
+            parts=tuple(DeniedPart(p["line"], p["reason"], Decimal(p["amount"])) for p in d.get("parts", ())),
             patient_owes=Decimal(d.get("patient_owes", "0.00")),
         )
         for d in data
@@ -275,6 +283,7 @@ def resolutions_from_json(data: list[dict[str, Any]]) -> tuple[Resolution, ...]:
             appeal_number=r["appeal_number"],
             withdrawn=r.get("withdrawn", False),
             moved=Decimal(r.get("moved", "0.00")),
+            underpayment=r.get("underpayment", False),
         )
         for r in data
     )

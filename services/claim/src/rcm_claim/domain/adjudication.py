@@ -14,6 +14,7 @@ payments that stand (none reversed), in the order they were posted (`settlement_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -109,6 +110,16 @@ class PriorPayer:
 
 
 @dataclass(frozen=True, slots=True)
+class DeniedPart:
+    """One denied amount of a payment: the line (by control number; None for the claim as a whole), its reason
+    (GROUP-CARC) and amount."""
+
+    line: str | None
+    reason: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Denial:
     payment_id: UUID
     whole_claim: bool
@@ -117,8 +128,20 @@ class Denial:
     amount: Decimal
     reasons: tuple[str, ...]  # GROUP-CARC, e.g. CO-197
     words: tuple[str, ...] = ()  # each CARC and RARC in words: "CO-197: Precertification ... absent."
-    line_amounts: tuple[tuple[str | None, Decimal], ...] = ()  # denied by line control number (None: the claim)
+    parts: tuple[DeniedPart, ...] = ()  # each denied amount by line and reason, as remittance gave them
     patient_owes: Decimal = Decimal("0.00")  # the part in the patient's group (PR): the 835 made it the patient's
+
+    def narrowed_to(self, lines: AbstractSet[str]) -> Denial:
+        """The denial of these lines only (and of the claim as a whole): the amount, the reasons and the
+        patient's part of what is still denied, when remittance gave its parts by line."""
+        if not self.parts:
+            return self
+        kept = tuple(part for part in self.parts if part.line is None or part.line in lines)
+        return replace(
+            self, parts=kept, amount=sum((part.amount for part in kept), Decimal("0.00")),
+            reasons=tuple(dict.fromkeys(part.reason for part in kept)) or self.reasons,
+            patient_owes=sum((part.amount for part in kept if part.reason.startswith("PR-")), Decimal("0.00")),
+        )  # fmt: skip
 
     @property
     def provider_liable(self) -> Decimal:
@@ -159,7 +182,10 @@ def line_verdicts(deciding: Sequence[Adjudication]) -> dict[str, tuple[bool, Adj
     return verdicts
 
 
-def settlement_of(standing: Sequence[Adjudication]) -> Settlement:
+def settlement_of(standing: Sequence[Adjudication], lines: Sequence[str] = ()) -> Settlement:
+    """What the standing payments make of a claim of these lines (control numbers). A line no payment answered,
+    while the payments name the claim's lines by control number, is the rest of a claim the payer split: the
+    claim stays open, partially paid, until it comes."""
     deciding = deciding_payments(standing)
     if not deciding:
         return Settlement(None, False, ("a predetermination: priced, nothing paid",), ZERO, None, None)
@@ -170,10 +196,14 @@ def settlement_of(standing: Sequence[Adjudication]) -> Settlement:
         why = ("not the payer's claim: forwarded to another payer",) if latest.claim_status == NOT_OUR_CLAIM else ()
         return Settlement("denied", False, why, latest.patient_responsibility, None, latest)
     open_denied = [line for line, denied in last_word.items() if denied]
+    told_apart = bool(last_word) and all(line in lines for line in last_word)
+    unanswered = [line for line in lines if line not in last_word] if told_apart else []
     underpaid = sum((a.underpaid_by for a in paying if a.underpaid_by is not None), ZERO)
     reasons: list[str] = []
     if open_denied:
         reasons.append(f"lines denied: {', '.join(open_denied)}")
+    if unanswered:
+        reasons.append(f"lines not answered yet: {', '.join(unanswered)}")
     if underpaid:
         reasons.append(f"allowed {underpaid} below the contract")
     outcome: Outcome = "partially_paid" if reasons else "paid"

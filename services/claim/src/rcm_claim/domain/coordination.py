@@ -106,3 +106,26 @@ def missing_prior_payers(claim: Claim) -> tuple[str, ...]:
     """The earlier payers (P, S) a claim to a secondary or tertiary payer does not report."""
     reported = {prior.responsibility for prior in claim.prior_payers}
     return tuple(order for order in EARLIER[claim.responsibility] if order not in reported)
+
+
+def unbalanced_prior_payers(claim: Claim) -> list[str]:
+    """The earlier payers whose reported amounts do not add up as the next payer checks them: the claim's charge
+    is what each paid and adjusted (CLM02 = AMT*D + the 2320 CAS + the 2430 CAS), and each line's charge what it
+    paid and adjusted on the line (SV102 = SVD02 + the 2430 CAS). A claim the payer has not answered whole (a part
+    of a split claim still to come) does not add up yet."""
+    problems = []
+    charges = {line.number: line.charge for line in claim.lines}
+    for prior in claim.prior_payers:
+        on_lines = sum((a.amount for line in prior.lines for a in line.adjustments), Decimal("0.00"))
+        claim_level = sum((a.amount for a in prior.adjustments), Decimal("0.00"))
+        if prior.paid + claim_level + on_lines != claim.total_charge:
+            problems.append(
+                f"{prior.payer_id}'s adjudication adds up to {prior.paid + claim_level + on_lines}, not the claim's "
+                f"{claim.total_charge} (AMT*D + CAS): bill again once that payer has answered every line"
+            )
+        for line in prior.lines:
+            adjusted = line.paid + sum((a.amount for a in line.adjustments), Decimal("0.00"))
+            if adjusted != charges.get(line.line_number):
+                problems.append(f"{prior.payer_id}'s payment of line {line.line_number} adds up to {adjusted}, not "
+                                "its charge (SVD02 + CAS)")  # fmt: skip
+    return problems

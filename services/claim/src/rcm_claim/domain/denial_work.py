@@ -53,14 +53,14 @@ class Resolution:
     replacement_id: UUID | None = None  # the replacement a correction built
     appeal_number: int | None = None  # the appeal an appeal made
     withdrawn: bool = False  # undone: the payer took back or paid what it resolved
-    moved: Decimal = Decimal("0.00")  # what a transfer billed the patient beyond the 835's share (the CO part)
+    moved: Decimal = Decimal("0.00")  # what a transfer billed the patient, or a write-off let go: the CO part
+    underpayment: bool = False  # an acceptance of what the payer allowed below the contract, not of a denial
 
     @property
     def money(self) -> Decimal:
-        """What it asked collections to do with money: bill the patient (a transfer's CO part) or write off."""
-        return (
-            self.moved if self.kind == "transferred_to_patient" else self.amount if self.kind == "written_off" else ZERO
-        )
+        """What it asked collections to do with money: bill the patient or write off (what the 835 did not already
+        make the patient's)."""
+        return self.moved if self.kind in ("transferred_to_patient", "written_off") else ZERO
 
     @property
     def undoes_money(self) -> bool:
@@ -95,15 +95,22 @@ class Appeal:
         named = {*payment.paid_lines, *payment.denied_lines}
         return not self.lines or not named or bool(named & set(self.lines))
 
-    def decided(self, state: str, paid_now: Decimal, payment: Adjudication, at: datetime) -> Appeal:
-        """The appeal as the payment that answered it decided it, from the claim's state after that payment and
-        what it paid on the appealed lines (when it paid them line by line; else what the claim's standing
-        payments pay more than when the appeal was made)."""
+    def decided(
+        self, standing: Sequence[Adjudication], state: str, paid_now: Decimal, payment: Adjudication, at: datetime
+    ) -> Appeal:
+        """The appeal as the payment that answered it decided it: from the appealed lines' latest word (all paid,
+        overturned; some, in part; none, upheld), or, when the payer told no lines apart, from the claim's state
+        after it; with what it paid on the appealed lines (else what the standing payments pay more than when
+        the appeal was made)."""
         on_lines = [line.paid for line in payment.line_payments if line.control_number in self.lines]
         recovered = sum(on_lines, ZERO) if on_lines else max(paid_now - self.paid_before, ZERO)
-        outcome: AppealOutcome = (
-            "overturned" if state in ("paid", "closed") else "partly_overturned" if recovered > 0 else "upheld"
-        )
+        verdicts = line_verdicts(deciding_payments(standing))
+        outcome: AppealOutcome
+        if self.lines and all(line in verdicts for line in self.lines):
+            paid = [line for line in self.lines if not verdicts[line][0]]
+            outcome = "overturned" if len(paid) == len(self.lines) else "partly_overturned" if paid else "upheld"
+        else:
+            outcome = "overturned" if state in ("paid", "closed") else "partly_overturned" if recovered else "upheld"
         return replace(self, outcome=outcome, decided_by=payment.payment_id, decided_at=at, recovered=recovered)
 
     def decided_by_letter(self, outcome: AppealOutcome, at: datetime) -> Appeal:
@@ -154,30 +161,37 @@ def refuse_transfer(reasons: tuple[str, ...], basis: str | None) -> None:
         raise DenialWorkError(f"the patient may not be billed for {', '.join(refused)}: {why}")
 
 
-def outstanding(denial: Denial, standing: Sequence[Adjudication]) -> Decimal:
-    """What of a denial is still denied: its lines whose latest word is still its payment's denial (a later
-    payment that paid a line, or a reversal of its payment, takes it out), and its claim-level amounts while any
-    of its lines is. Lines no payment told apart: the denial stands while its payment is the latest word."""
+def still_denied(denial: Denial, standing: Sequence[Adjudication]) -> Denial | None:
+    """What of a denial is still denied, narrowed to it (its amount, reasons and the patient's part): its lines
+    whose latest word is still its payment's denial (a later payment that paid a line, or a reversal of its
+    payment, takes it out), and its claim-level amounts while any of its lines is. Lines no payment told apart:
+    the denial stands while its payment is the latest word."""
     deciding = deciding_payments(standing)
     payment = next((a for a in deciding if a.payment_id == denial.payment_id), None)
     if payment is None:
-        return ZERO
+        return None
     verdicts = line_verdicts(deciding)
     if not verdicts:
-        return denial.amount if payment is deciding[-1] else ZERO
+        return denial if payment is deciding[-1] else None
     still = {line for line, (denied, said_by) in verdicts.items() if denied and said_by is payment}
     if not still:
-        return ZERO
-    if not denial.line_amounts:
-        return denial.amount
-    return sum((amount for line, amount in denial.line_amounts if line is None or line in still), ZERO)
+        return None
+    left = denial.narrowed_to(still)
+    return left if left.amount > 0 else None
+
+
+def outstanding(denial: Denial, standing: Sequence[Adjudication]) -> Decimal:
+    """The amount of a denial still denied (`still_denied`)."""
+    left = still_denied(denial, standing)
+    return left.amount if left is not None else ZERO
 
 
 def outstanding_denials(denials: Sequence[Denial], standing: Sequence[Adjudication]) -> list[Denial]:
-    """The standing payments' denials with something still denied, each at what still is, in payment order."""
+    """The standing payments' denials with something still denied, each narrowed to what still is, in payment
+    order."""
     order = [payment.payment_id for payment in standing]
     kept = sorted((d for d in denials if d.payment_id in order), key=lambda d: order.index(d.payment_id))
-    return [replace(d, amount=left) for d in kept if (left := outstanding(d, standing)) > 0]
+    return [left for d in kept if (left := still_denied(d, standing)) is not None]
 
 
 def resolution_in_force(

@@ -15,7 +15,9 @@ VoidReason = Literal["encounter_voided", "encounter_corrected", "withdrawn"]
 # Why a denied amount may be billed to the patient: the payer put it in the patient's or no one's group (PR, OA),
 # or the patient signed a waiver (an ABN for Medicare) before the service; a CO denial is otherwise the provider's.
 TransferBasis = Literal["not_contractual", "waiver_on_file"]
-ClosedReason = Literal["paid_in_full", "moved_to_patient", "next_payer_billed", "written_off", "denial_accepted"]
+ClosedReason = Literal[
+    "paid_in_full", "moved_to_patient", "next_payer_billed", "written_off", "denial_accepted", "underpayment_accepted"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,14 @@ from rcm_claim.domain import events
 from rcm_claim.domain.adjudication import (
     NOT_OUR_CLAIM,
     PREDETERMINATION,
+    WHOLE_CLAIM_DENIALS,
     ZERO,
     Adjudication,
     Denial,
     PriorPayer,
     Settlement,
+    deciding_payments,
+    line_verdicts,
     settlement_of,
 )
 from rcm_claim.domain.denial_work import (
@@ -190,6 +193,7 @@ class Claim:
     resolutions: tuple[Resolution, ...] = ()  # what billers did with its denials
     appeals: tuple[Appeal, ...] = ()
     prior_payers: tuple[PriorPayer, ...] = ()  # on a claim to a secondary or tertiary payer, the earlier payers'
+    reversals_awaited: tuple[UUID, ...] = ()  # payments the payer reversed before the claim heard of them
     revision: int = 0  # the stored revision it was read at: a save over a newer one is refused
     timeline: list[Transition] = field(default_factory=list)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -281,6 +285,7 @@ class Claim:
             settled_as="",
             resolutions=(),
             appeals=(),
+            reversals_awaited=(),
             revision=0,
             timeline=[Transition(now, None, "draft", cause, f"voids claim {self.patient_control_number}")],
             events=[events.ClaimCreated()],
@@ -470,6 +475,9 @@ class Claim:
         being fixed after a rejection is held, so it is not sent again before a person looks; one not yet
         accepted settles when the 277CA comes. With a `next_payer` (a secondary or tertiary coverage on the
         date of service), what this payer leaves is billed to it rather than moved to the patient."""
+        if adjudication.payment_id in self.reversals_awaited:  # its reversal was read first: it stands for nothing
+            self.reversals_awaited = tuple(p for p in self.reversals_awaited if p != adjudication.payment_id)
+            adjudication = replace(adjudication, reversed=True)
         self.adjudications += (adjudication,)
         if adjudication.payer_claim_number:  # what a replacement or void cites is the 835's number
             self.payer_claim_number = adjudication.payer_claim_number
@@ -480,15 +488,18 @@ class Claim:
             self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}, posted while {self.state}"))
             return
         self._settle(now, cause, note, next_payer=next_payer)
-        if adjudication.claim_status != PREDETERMINATION:
+        if adjudication.claim_status != PREDETERMINATION and not adjudication.reversed:
             self._decide_appeals(adjudication, now, cause)
 
     def payment_reversed(
-        self, payment_id: UUID | None, amounts: tuple[Decimal, Decimal, Decimal], now: datetime, cause: str
-    ) -> None:
-        """The payer took a payment back: the standing payments decide again. Without an id (a poster posted the
-        reversal of a payment made before remittance kept them) it takes back only a payment whose charge,
-        payment and patient responsibility (`amounts`, negative) it negates exactly; anything else is a note."""
+        self, payment_id: UUID | None, amounts: tuple[Decimal, Decimal, Decimal], now: datetime, cause: str, *,
+        next_payer: bool = False,
+    ) -> None:  # fmt: skip
+        """The payer took a payment back: a transfer or write-off of its denial is withdrawn whatever the claim's
+        state, and the standing payments decide again. Without an id (a poster posted the reversal of a payment
+        made before remittance kept them) it takes back only a payment whose charge, payment and patient
+        responsibility (`amounts`, negative) it negates exactly. A reversal of a payment the claim has not heard
+        of yet (the events came out of order) is kept, and takes the payment back when it comes."""
         standing = self.standing_payments
         if payment_id is not None:
             taken = next((a for a in standing if a.payment_id == payment_id), None)
@@ -496,12 +507,16 @@ class Claim:
             taken = next((a for a in standing if a.negates(*amounts)), None)
         if taken is None:
             note = f"the payer reversed payment {payment_id or 'of another claim number'}, not one standing here"
+            if payment_id is not None and all(a.payment_id != payment_id for a in self.adjudications):
+                self.reversals_awaited += (payment_id,)
+                note += ": kept until its payment is posted"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
             return
         self.adjudications = tuple(replace(a, reversed=True) if a is taken else a for a in self.adjudications)
         note = f"the payer reversed payment {taken.payment_id}"
+        self._withdraw_outdated(now, cause)
         if self.state in ADJUDICATED:
-            self._settle(now, cause, note)
+            self._settle(now, cause, note, next_payer=next_payer)
         else:
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
 
@@ -515,9 +530,13 @@ class Claim:
                 d.with_reasons(denial.reasons, denial.words) if d is existing else d for d in self.denials
             )
             return
-        if denial.payment_id not in {a.payment_id for a in self.standing_payments}:
+        known = {a.payment_id: a for a in self.adjudications}
+        if denial.payment_id in known and known[denial.payment_id].reversed:
             return
         self.denials += (denial,)
+        if denial.payment_id not in known:  # read before its payment: it decides with it
+            self.timeline.append(Transition(now, self.state, self.state, cause, "a denial kept until its payment"))
+            return
         if (current := self.denial) is not None and current.payment_id == denial.payment_id:
             note = f"denied ({denial.category}): {', '.join(denial.reasons)}, {denial.amount} at stake"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
@@ -606,13 +625,13 @@ class Claim:
             assert basis is not None, "refuse_transfer refuses a transfer without its basis"
             if denial.provider_liable > 0:  # a PR amount is the patient's on the 835 already: nothing moves
                 self.events.append(events.PatientResponsibilityTransferred(denial, denial.provider_liable, basis))
-        elif kind == "written_off":
-            self.events.append(events.ClaimWriteOffRequested(denial, denial.amount))
-        moved = denial.provider_liable if kind == "transferred_to_patient" else ZERO
+        elif kind == "written_off" and denial.provider_liable > 0:  # a PR part is the patient's, not written off
+            self.events.append(events.ClaimWriteOffRequested(denial, denial.provider_liable))
+        moved = denial.provider_liable if kind in ("transferred_to_patient", "written_off") else ZERO
         self.resolutions += (Resolution(denial.payment_id, kind, reason, denial.amount, by, now, moved=moved),)
         cause, note = f"api:{by}", f"denial {kind.replace('_', ' ')} ({denial.amount}): {reason}"
         if not self._rest_resolved():
-            left = "the underpayment stays open" if self.underpaid_by is not None else "another denial stays open"
+            left = "the underpayment stays open" if self.open_underpayment is not None else "another denial stays open"
             self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}; {left}"))
             return
         self._close_resolved(now, cause, note)
@@ -628,30 +647,82 @@ class Claim:
         self.appeals = tuple(appeal.decided_by_letter(outcome, now) if a is appeal else a for a in self.appeals)
         self.timeline.append(Transition(now, self.state, self.state, f"api:{by}", f"appeal {number} {outcome}: {note}"))
 
+    def _settlement(self) -> Settlement:
+        return settlement_of(self.standing_payments, [line.control_number for line in self.lines])
+
+    @property
+    def open_underpayment(self) -> Decimal | None:
+        """What the payer allowed below the contract while no biller has accepted it (the underpayment queue)."""
+        if self.state != "partially_paid" or self.underpaid_by is None or self._underpayment_accepted():
+            return None
+        return self.underpaid_by
+
+    def _underpayment_accepted(self) -> Resolution | None:
+        """A biller's acceptance of the underpayment as it stands now (a new payment's shortfall is a new item)."""
+        latest = self._settlement().latest
+        return next(
+            (
+                r
+                for r in reversed(self.resolutions)
+                if r.underpayment
+                and not r.withdrawn
+                and latest is not None
+                and r.payment_id == latest.payment_id
+                and r.amount == self.underpaid_by
+            ),
+            None,
+        )
+
+    def accept_underpayment(self, reason: str, *, by: str, now: datetime) -> None:
+        """Accept what the payer allowed below the contract (a fee schedule the contract did not foresee, a
+        shortfall not worth appealing): the underpayment item is resolved, and the claim closes once no denial
+        is open either."""
+        underpaid, latest = self.open_underpayment, self._settlement().latest
+        if underpaid is None or latest is None:
+            raise ClaimError(f"a {self.state} claim has no underpayment to accept")
+        self.resolutions += (Resolution(latest.payment_id, "accepted", reason, underpaid, by, now, underpayment=True),)
+        cause, note = f"api:{by}", f"underpayment of {underpaid} accepted: {reason}"
+        if self._rest_resolved():
+            self._close_resolved(now, cause, note)
+        else:
+            self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}; a denial stays open"))
+
     def _rest_resolved(self) -> bool:
-        """Whether billers resolved every denial still standing (not by an appeal, which awaits the payer), with
-        no underpayment open: then no insurance balance is left."""
+        """Whether billers resolved every denial still standing (not by an appeal, which awaits the payer) and
+        accepted any underpayment: then no insurance balance is left."""
         standing = outstanding_denials(self.denials, self.standing_payments)
         in_force = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
         return (
-            bool(standing)
-            and self.underpaid_by is None
+            (bool(standing) or self.underpaid_by is not None)
+            and (self.underpaid_by is None or self._underpayment_accepted() is not None)
+            and not self._denials_unread()
             and all(r is not None and r.kind in CLOSING_RESOLUTIONS for r in in_force)
         )
+
+    def _denials_unread(self) -> bool:
+        """Whether a standing payment denied lines (or the claim) that are still denied by it and its denial in
+        words has not come yet: remittance sends ClaimDenied after PaymentPosted, and a biller works it then."""
+        deciding = deciding_payments(self.standing_payments)
+        verdicts = line_verdicts(deciding)
+        said = {d.payment_id for d in self.denials}
+        denying = {payment.payment_id for denied, payment in verdicts.values() if denied}
+        if not verdicts and deciding and deciding[-1].claim_status in WHOLE_CLAIM_DENIALS:
+            denying.add(deciding[-1].payment_id)
+        return bool(denying - said)
 
     def _close_resolved(self, now: datetime, cause: str, note: str) -> None:
         """Close the claim its billers resolved: by the latest resolution, with the patient's share the 835s gave
         and the amounts moved to the patient."""
-        settlement = settlement_of(self.standing_payments)
+        settlement = self._settlement()
         standing = outstanding_denials(self.denials, self.standing_payments)
         resolutions = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
-        final = [r for r in resolutions if r is not None]
-        moved = sum((r.moved for r in final), ZERO)
+        final = [r for r in (*resolutions, self._underpayment_accepted()) if r is not None]
+        moved = sum((r.moved for r in final if r.kind == "transferred_to_patient"), ZERO)
         latest = max(final, key=lambda r: r.at)
+        reason: ClosedReason = "underpayment_accepted" if latest.underpayment else CLOSING_RESOLUTIONS[latest.kind]
         self._move("closed", now, cause, note)
         self.settled_as = self._settled_as("closed", settlement, resolved=True)
-        self.events.append(events.ClaimClosed(latest.payment_id, CLOSING_RESOLUTIONS[latest.kind],
-                                              settlement.patient_responsibility + moved))  # fmt: skip
+        self.events.append(events.ClaimClosed(latest.payment_id, reason, settlement.patient_responsibility + moved))
 
     def _withdraw_outdated(self, now: datetime, cause: str) -> None:
         """Undo the transfers, write-offs and acceptances whose denial no longer stands as resolved (the payer took
@@ -687,7 +758,7 @@ class Claim:
         for appeal in pending:
             if not appeal.answered_by(payment):
                 continue
-            decided = appeal.decided(self.state, self.paid_total, payment, now)
+            decided = appeal.decided(self.standing_payments, self.state, self.paid_total, payment, now)
             self.appeals = tuple(decided if a is appeal else a for a in self.appeals)
             note = f"appeal {appeal.number} {decided.outcome.replace('_', ' ')}: {decided.recovered} recovered"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
@@ -697,9 +768,10 @@ class Claim:
         what became of it: nothing new is published when the same payments decide it as before; a claim
         leaving `closed` (or left with no payment) says it is reopened, and a denial that decides again is
         raised again."""
-        settlement = settlement_of(self.standing_payments)
+        settlement = self._settlement()
         was, latest = self.state, settlement.latest
         self.underpaid_by = settlement.underpaid_by
+        self._withdraw_outdated(now, cause)
         if settlement.outcome is None or latest is None:
             self.settled_as = ""
             if was not in ADJUDICATED:  # a predetermination alone: nothing was decided, nothing is undone
@@ -708,7 +780,6 @@ class Claim:
             self._move("accepted", now, cause, f"{note}: no payment stands, the payer's new answer is awaited")
             self.events.append(events.ClaimReopened(note))
             return
-        self._withdraw_outdated(now, cause)
         resolved = settlement.outcome in ("denied", "partially_paid") and self._rest_resolved()
         target = "closed" if settlement.closes or resolved else settlement.outcome
         settled_as = self._settled_as(target, settlement, resolved=resolved)

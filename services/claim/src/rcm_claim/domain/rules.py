@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Final
 
-from rcm_claim.domain.coordination import missing_prior_payers
+from rcm_claim.domain.coordination import missing_prior_payers, unbalanced_prior_payers
 from rcm_claim.domain.deadlines import filing_deadline
 from rcm_claim.domain.denial_risk import RiskKey, denial_risk, line_diagnosis_category
 from rcm_claim.domain.scrubber import ClaimFacts, Flag, Rule
@@ -227,6 +227,8 @@ def prior_payers_reported(facts: ClaimFacts) -> Iterator[Flag]:
     for order in missing_prior_payers(facts.claim):
         yield Flag(f"a claim to the {this} payer needs the {ORDER_NAMES[order]} payer's adjudication (2320/2430): "
                    "bill it after that payer's 835")  # fmt: skip
+    for problem in unbalanced_prior_payers(facts.claim):
+        yield Flag(problem)
 
 
 def denial_risk_warning(facts: ClaimFacts) -> Iterator[Flag]:

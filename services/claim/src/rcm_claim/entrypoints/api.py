@@ -25,7 +25,7 @@ from rcm_claim.domain.batches import BatchState
 from rcm_claim.domain.directories import PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import ClaimState
 from rcm_claim.service_layer import batches, claims, commands, denials, directories, next_payers
-from rcm_claim.service_layer.denial_views import DeadlinePublic, DenialQueue
+from rcm_claim.service_layer.denial_views import DeadlinePublic, DenialQueue, UnderpaymentItem
 from rcm_claim.service_layer.views import (
     AppealPublic,
     BatchPublic,
@@ -40,6 +40,7 @@ from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
 from rcm_common.clearinghouse import X12_MEDIA_TYPE
 from rcm_common.csv_tables import CSV_MEDIA_TYPE, CsvFileError, refusal
+from rcm_common.events.remittance import DenialCategoryName
 from rcm_common.http import etag, expected_version, read_body, utf8_text
 
 router = APIRouter()
@@ -60,7 +61,9 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PayerId = Annotated[str | None, Query(min_length=2, max_length=80, pattern=r"^[A-Z0-9]+$")]
 RuleCode = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Z0-9_]+$")]
-DenialCategoryQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")]
+DenialCategoryQuery = Annotated[
+    DenialCategoryName | None, Query(description="a denial category, as remittance names it")
+]
 RejectionCode = Annotated[str | None, Query(max_length=20, pattern=r"^[A-Z0-9]{1,4}:[A-Z0-9]{1,8}$|^REFUSED$")]
 
 
@@ -205,6 +208,46 @@ async def deadline_queue(
     )  # fmt: skip
 
 
+@router.get(
+    "/workqueues/underpayments", response_model=list[UnderpaymentItem], tags=["work queues"],
+    summary="Claims the payer allowed below the contract",
+)  # fmt: skip
+async def underpayment_queue(
+    _principal: ClaimsRead,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    payer_id: PayerId = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[UnderpaymentItem]:
+    """Partially paid claims whose allowed amount fell below the contract's expected allowed by more than
+    remittance's tolerance, no biller having accepted it: the largest shortfall first. Appeal one like a denial's
+    payment (a reconsideration), or accept it with `POST /claims/{id}/underpayment-acceptance`."""
+    return await denials.underpayment_queue(service.uow(audit=audit), payer_id=payer_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/claims/{claim_id}/underpayment-acceptance", response_model=ClaimPublic, tags=["claims"],
+    summary="Accept the claim's underpayment",
+)  # fmt: skip
+async def accept_underpayment(
+    claim_id: UUID,
+    body: commands.AcceptUnderpayment,
+    principal: ClaimsWrite,
+    audit: AuditContextDep,
+    service: ClaimDep,
+    response: Response,
+    if_match: IfMatch,
+) -> ClaimPublic:
+    """Let what the payer allowed below the contract go, with why (audited, on the timeline); the claim is closed
+    (`underpayment_accepted`) once no denial is open either. 409 when the claim has no underpayment open."""
+    view = await denials.accept_underpayment(
+        claim_id, body, service.uow(audit=audit), service.scrubber, by=principal.subject,
+        revision=_revision(if_match),
+    )  # fmt: skip
+    return _tagged(view, response)
+
+
 @router.post(
     "/claims/{claim_id}/denial-resolutions", response_model=ClaimPublic, tags=["claims"],
     summary="Resolve the claim's open denial",
@@ -293,9 +336,9 @@ async def bill_next_payer(
 ) -> ClaimPublic:
     """A claim to the patient's secondary (or tertiary) coverage on the date of service, carrying this claim's
     payer's adjudication (2320, 2330B, 2430), scrubbed and sent like any claim. The service does this by itself
-    when a payment leaves a balance and the next coverage is on file; this is for a coverage added after. 409
-    (nothing changed) when the claim's payer has not paid its part (no adjudication to report), the patient has no
-    next coverage, or a claim to it is in play."""
+    when a payment leaves a balance and the next coverage is on file; this is for a coverage added after, or a
+    claim its payer denied. 409 (nothing changed) when the claim's payer has not decided it on an 835 (no
+    adjudication to report), the patient has no next coverage, or a claim to it is in play."""
     view = await next_payers.bill_next_payer(
         claim_id, service.uow(audit=audit), service.next_payers, by=principal.subject, revision=_revision(if_match)
     )

@@ -73,3 +73,10 @@ class AppealAnswer(_Command):
 
     outcome: Literal["upheld", "dismissed", "withdrawn"]
     note: Annotated[str, Field(min_length=3, max_length=500)]
+
+
+class AcceptUnderpayment(_Command):
+    """Why the practice lets an underpayment go (a fee schedule the contract did not foresee, a shortfall not worth
+    appealing)."""
+
+    reason: Annotated[str, Field(min_length=3, max_length=500)]

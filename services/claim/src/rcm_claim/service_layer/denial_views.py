@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -78,4 +78,24 @@ class DeadlinePublic(BaseModel):
             payer_id=deadline.payer_id, state=deadline.state, date_of_service=deadline.date_of_service,
             due=deadline.due, days_left=deadline.days_left, passed=deadline.passed, amount=deadline.amount,
             likely_write_off=deadline.likely_write_off,
+        )  # fmt: skip
+
+
+class UnderpaymentItem(BaseModel):
+    """A claim the payer allowed below the contract's expected allowed (remittance's UnderpaymentDetected)."""
+
+    claim_id: UUID
+    patient_control_number: str
+    payer_id: str
+    date_of_service: date
+    underpaid_by: Money
+    since: datetime  # when the claim became partially paid
+
+    @classmethod
+    def of(cls, claim: Claim) -> UnderpaymentItem:
+        underpaid = claim.open_underpayment
+        assert underpaid is not None, "the queue holds claims with an open underpayment"
+        return cls(
+            claim_id=claim.id, patient_control_number=claim.patient_control_number, payer_id=claim.payer_id,
+            date_of_service=claim.date_of_service, underpaid_by=underpaid, since=claim.in_state_since,
         )  # fmt: skip

@@ -28,8 +28,14 @@ from rcm_claim.domain.denial_work import Appeal, appeal_deadline
 from rcm_claim.domain.directories import Address, PayerProfile, ProviderDirectory
 from rcm_claim.domain.model import Claim, ClaimError
 from rcm_claim.service_layer.claims import claim_to_change, store
-from rcm_claim.service_layer.commands import AppealAnswer, AppealClaim, ResolveDenial
-from rcm_claim.service_layer.denial_views import DeadlinePublic, DenialGroup, DenialItem, DenialQueue
+from rcm_claim.service_layer.commands import AcceptUnderpayment, AppealAnswer, AppealClaim, ResolveDenial
+from rcm_claim.service_layer.denial_views import (
+    DeadlinePublic,
+    DenialGroup,
+    DenialItem,
+    DenialQueue,
+    UnderpaymentItem,
+)
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_claim.service_layer.views import AppealPublic, ClaimPublic
@@ -145,6 +151,36 @@ async def appeal(
     return AppealPublic.of(made), view.revision
 
 
+async def underpayment_queue(
+    uow: ClaimUnitOfWork, *, payer_id: str | None, limit: int, offset: int
+) -> list[UnderpaymentItem]:
+    """The partially paid claims the payer allowed below the contract, no biller having accepted it: the largest
+    shortfall first."""
+    async with uow:
+        found = await uow.claims.search(state="partially_paid", payer_id=payer_id, limit=MAX_QUEUE)
+        items = sorted(
+            ((claim, UnderpaymentItem.of(claim)) for claim in found if claim.open_underpayment is not None),
+            key=lambda pair: (-pair[1].underpaid_by, str(pair[0].id)),
+        )[offset : offset + limit]
+        for claim, _ in items:
+            uow.record_access("read", "claim", claim.id, claim.patient_id)
+        await uow.commit()
+    return [item for _, item in items]
+
+
+async def accept_underpayment(
+    claim_id: UUID, command: AcceptUnderpayment, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str, revision: int
+) -> ClaimPublic:
+    """Let the claim's underpayment go; 409 when it has none open."""
+    async with uow:
+        claim = await claim_to_change(uow, claim_id, revision)
+        try:
+            claim.accept_underpayment(command.reason, by=by, now=scrubber.clock())
+        except ClaimError as error:
+            raise Conflict(f"{error}.") from None
+        return await store(uow, claim)
+
+
 async def answer_appeal(
     claim_id: UUID, number: int, command: AppealAnswer, uow: ClaimUnitOfWork, scrubber: Scrubber, *, by: str,
     revision: int,
@@ -152,6 +188,8 @@ async def answer_appeal(
     """Record the payer's answer to an appeal by letter, or its withdrawal; 409 when it is not pending."""
     async with uow:
         claim = await claim_to_change(uow, claim_id, revision)
+        if all(appeal.number != number for appeal in claim.appeals):
+            raise NotFound("The claim has no appeal with this number.")
         try:
             claim.appeal_answered_by_letter(number, command.outcome, command.note, by=by, now=scrubber.clock())
         except ClaimError as error:

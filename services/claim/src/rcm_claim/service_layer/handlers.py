@@ -14,9 +14,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from rcm_claim.domain import events
-from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, LinePayment
+from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, DeniedPart, LinePayment
 from rcm_claim.domain.coordination import next_coverage
-from rcm_claim.domain.copies import Authorization, EligibilityAnswer, EligibilityStatus
+from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, EligibilityStatus
 from rcm_claim.domain.corrections import Succession, corrected, live_claim, next_payer_claims, withdrawn
 from rcm_claim.domain.model import HOLDABLE, Claim, ClaimError, EncounterLine, EncounterVersion
 from rcm_claim.service_layer.answers import followers_of, settle_followers
@@ -392,14 +392,25 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
             await settle_followers(uow, claim, followers.get(claim.id, []), now, cause)
         following = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
         claim.adjudicated(adjudication_of(event, now), now, cause, next_payer=following is not None)
-        billed_on = [e for e in claim.events if isinstance(e, events.ClaimClosed) and e.reason == "next_payer_billed"]
+        await follow_next_payers(uow, claim, following, now, cause)
+
+    async def follow_next_payers(
+        uow: ClaimUnitOfWork, claim: Claim, following: CoverageCopy | None, now: datetime, cause: str
+    ) -> None:
+        """Store the claim, then keep its next payers in step with what its standing payments say now: billed
+        again when they closed it with a balance for them (the claim to them built, or replacing theirs), their
+        claims withdrawn when it is open again. A next payer that cannot be billed leaves the payment posted, and
+        the claim says why."""
+        billed = any(isinstance(e, events.ClaimClosed) and e.reason == "next_payer_billed" for e in claim.events)
         await store(uow, claim)
-        if following is not None and billed_on:
+        if following is not None and billed:
             try:
                 await next_payers.bill(uow, claim, following, now, cause)
             except ClaimError as error:  # the payment stands; a person bills the next payer once the cause is fixed
                 claim.noted(f"the next payer was not billed: {error}", now, cause)
                 await store(uow, claim)
+        elif claim.state != "closed":  # what its next payers were told no longer stands
+            await next_payers.withdraw_followers(uow, claim, now, cause)
 
     async def denied(event: remittance_contract.ClaimDenied, envelope: Envelope, uow: ClaimUnitOfWork) -> None:
         claim = await claim_of(uow, event.claim_id)
@@ -413,7 +424,7 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
             suggested_action=event.suggested_action,
             amount=event.amount_denied,
             reasons=tuple(dict.fromkeys(f"{d.group}-{d.reason}" for d in event.denials)),
-            line_amounts=tuple((d.line_control_number, d.amount) for d in event.denials),
+            parts=tuple(DeniedPart(d.line_control_number, f"{d.group}-{d.reason}", d.amount) for d in event.denials),
             patient_owes=sum((d.amount for d in event.denials if d.group == "PR"), Decimal("0.00")),
             words=tuple(
                 dict.fromkeys(
@@ -433,10 +444,9 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
             return
         amounts = (event.charge, event.paid, event.patient_responsibility)
         now, cause = clock(), cause_of(envelope)
-        claim.payment_reversed(event.reversed_payment_id, amounts, now, cause)
-        await store(uow, claim)
-        if claim.state != "closed":  # what its next payers were told no longer stands
-            await next_payers.withdraw_followers(uow, claim, now, cause)
+        following = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
+        claim.payment_reversed(event.reversed_payment_id, amounts, now, cause, next_payer=following is not None)
+        await follow_next_payers(uow, claim, following, now, cause)
 
     return {
         remittance_contract.PaymentPosted: posted,

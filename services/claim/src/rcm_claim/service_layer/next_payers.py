@@ -16,15 +16,12 @@ from rcm_claim.domain.adjudication import PREDETERMINATION, WHOLE_CLAIM_DENIALS,
 from rcm_claim.domain.coordination import next_coverage, next_payer_claim, prior_payer
 from rcm_claim.domain.copies import CoverageCopy
 from rcm_claim.domain.corrections import FINAL, next_payer_claims, withdrawn
-from rcm_claim.domain.model import ANSWERED, HOLDABLE, Claim, ClaimError
+from rcm_claim.domain.model import ADJUDICATED, ANSWERED, HOLDABLE, Claim, ClaimError
 from rcm_claim.service_layer.claims import claim_to_change
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_claim.service_layer.views import ClaimPublic
 from rcm_common.errors import Conflict
-
-# The states a claim is in once its payer has paid its part: what it left may go to the next payer.
-PAID_ITS_PART = frozenset({"paid", "partially_paid", "closed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +33,7 @@ class NextPayers:
         self, uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy, now: datetime, cause: str
     ) -> Claim:
         """Build, scrub and store the claim to `coverage`'s payer with the claim's adjudication; raises ClaimError
-        when the claim's payer has not paid its part or something the claim needs is not on file. A claim to that
+        when the claim's payer has not decided it on an 835 or something the claim needs is not on file. A claim to that
         payer already in play gives way: one not sent yet is withdrawn, one the payer has is replaced (frequency
         7, the payer having adjudicated the earlier payer's part anew), and the new one waits for the payer's answer
         to one on its way (it then goes as its replacement, or as an original if the payer rejects it)."""
@@ -48,6 +45,14 @@ class NextPayers:
             raise ClaimError("the claim's payer, coverage or patient is not on file: the next payer cannot be told")
         prior = prior_payer(claim, paying, billed_coverage, patient.person, payer.name, payer.filing_indicator)
         following = next_payer_claim(claim, coverage, prior, self.new_id, now, cause)
+        for void in await self._voids_of(uow, claim, coverage):  # a withdrawal of the claim this one bills again
+            if void.state in HOLDABLE:  # not sent: superseded; the new one replaces what the payer still has
+                void.void("withdrawn", now, cause)
+                following.frequency, following.replaces_payer_claim_number = "7", void.replaces_payer_claim_number
+                await uow.claims.save(void)
+                uow.record_access("update", "claim", void.id, void.patient_id)
+            else:
+                following.hold("a void of this payer's claim awaits its answer: send this one after it", now, cause)
         for earlier in await self._in_play(uow, claim, coverage):
             if earlier.state in HOLDABLE:
                 earlier.void("withdrawn", now, cause)
@@ -95,14 +100,24 @@ class NextPayers:
 
     @staticmethod
     def _paying(claim: Claim) -> list[Adjudication]:
-        """The payments whose adjudication the next payer is told of: the standing ones that paid the claim."""
-        paying = [a for a in claim.standing_payments if a.claim_status not in (*WHOLE_CLAIM_DENIALS, PREDETERMINATION)]
-        if claim.state not in PAID_ITS_PART or not paying:
+        """The payments whose adjudication the next payer is told of: the standing ones that paid the claim, or,
+        when its payer denied it whole, that denial (a secondary often pays what the primary does not cover)."""
+        deciding = [a for a in claim.standing_payments if a.claim_status != PREDETERMINATION]
+        paying = [a for a in deciding if a.claim_status not in WHOLE_CLAIM_DENIALS]
+        if claim.state not in ADJUDICATED or not deciding:
             raise ClaimError(
-                f"a {claim.state} claim's payer has not paid its part: a claim to the next payer carries that "
-                "payer's adjudication"
+                f"a {claim.state} claim's payer has not decided it on an 835: a claim to the next payer carries "
+                "that payer's adjudication"
             )
-        return paying
+        return paying or deciding[-1:]
+
+    @staticmethod
+    async def _voids_of(uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy) -> list[Claim]:
+        return [
+            other
+            for other in await uow.claims.for_encounter(claim.encounter_id)
+            if other.coverage_id == coverage.coverage_id and other.state not in FINAL and other.frequency == "8"
+        ]
 
     @staticmethod
     async def _in_play(uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy) -> list[Claim]:
@@ -117,7 +132,7 @@ async def bill_next_payer(
     claim_id: UUID, uow: ClaimUnitOfWork, next_payers: NextPayers, *, by: str, revision: int
 ) -> ClaimPublic:
     """A biller's request to bill the next payer of a paid claim: the new claim, or 409 (nothing changed) when
-    the claim's payer has not paid its part, the patient has no next coverage, or a claim to it is in play."""
+    the claim's payer has not decided it on an 835, the patient has no next coverage, or a claim to it is in play."""
     async with uow:
         claim = await claim_to_change(uow, claim_id, revision)
         try:

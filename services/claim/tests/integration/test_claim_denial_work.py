@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,62 @@ def _tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is missing: install poppler-utils (`make test` does, as root)")
     return path
+
+
+async def test_an_underpayment_waits_in_its_queue_until_a_biller_accepts_it(api: ClaimApi) -> None:
+    claim = await accepted(api)
+    await api.feed(payment_posted(claim).model_copy(update={"underpaid_by": Decimal("12.00")}))
+
+    queue = await api.client.get("/workqueues/underpayments", headers=api.auth())
+    [item] = queue.json()
+    assert (item["claim_id"], item["underpaid_by"]) == (str(claim.id), "12.00")
+    _, tag = await read(api, claim.id)
+    accepted_ = await api.client.post(
+        f"/claims/{claim.id}/underpayment-acceptance", headers=api.auth(**{"If-Match": tag}),
+        json={"reason": "the payer's 2026 fee schedule"},
+    )  # fmt: skip
+    assert accepted_.status_code == 200, accepted_.text
+    assert accepted_.json()["state"] == "closed"
+    assert (await api.client.get("/workqueues/underpayments", headers=api.auth())).json() == []
+    again = await api.client.post(
+        f"/claims/{claim.id}/underpayment-acceptance", headers=api.auth(**{"If-Match": accepted_.headers["ETag"]}),
+        json={"reason": "again"},
+    )  # fmt: skip
+    assert again.status_code == 409
+
+
+async def test_a_next_payer_is_not_billed_before_the_payer_decides_and_nothing_changes(api: ClaimApi) -> None:
+    claim = await accepted(api)
+    view, tag = await read(api, claim.id)
+
+    refused = await api.client.post(f"/claims/{claim.id}/next-payer", headers=api.auth(**{"If-Match": tag}))
+
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "has not decided it on an 835" in refused.json()["detail"]
+    assert (await read(api, claim.id))[0] == view
+
+
+async def test_an_appeal_upheld_by_letter_puts_the_denial_back_in_the_queue(api: ClaimApi) -> None:
+    claim = await denied(api)
+    _, tag = await read(api, claim.id)
+    body = {"level": 1, "reason": "first", "argument": "The service was authorised."}
+    made = await api.client.post(f"/claims/{claim.id}/appeals", headers=api.auth(**{"If-Match": tag}), json=body)
+    assert made.status_code == 201
+    missing = await api.client.post(
+        f"/claims/{claim.id}/appeals/9/answer", headers=api.auth(**{"If-Match": made.headers["ETag"]}),
+        json={"outcome": "upheld", "note": "letter of 2026-12-20"},
+    )  # fmt: skip
+    assert missing.status_code == 404
+
+    answered = await api.client.post(
+        f"/claims/{claim.id}/appeals/1/answer", headers=api.auth(**{"If-Match": made.headers["ETag"]}),
+        json={"outcome": "upheld", "note": "letter of 2026-12-20"},
+    )  # fmt: skip
+
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["appeals"][0]["outcome"] == "upheld"
+    queue = (await api.client.get("/workqueues/denials", headers=api.auth())).json()
+    assert [item["claim_id"] for group in queue["groups"] for item in group["items"]] == [str(claim.id)]
+    wrong = await api.client.get("/workqueues/denials?category=authorization", headers=api.auth())
+    assert wrong.status_code == 422

@@ -90,6 +90,7 @@ class NextPayers:
     async def bill_on_request(self, uow: ClaimUnitOfWork, claim: Claim, by: str) -> Claim:
         """A biller's request to bill the next payer: refused (ClaimError) unless the claim's payer has paid its
         part, the patient has a next coverage on the date of service and no claim to it is in play already."""
+        self._paying(claim)  # refused first: without the payer's adjudication there is nothing to tell the next
         coverage = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
         if coverage is None:
             raise ClaimError("the patient has no coverage of the next order on the date of service")

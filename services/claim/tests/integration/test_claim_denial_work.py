@@ -20,6 +20,7 @@ from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim
 from rcm_claim.service_layer.views import PayerDocument, ProviderDirectoryDocument
 from rcm_claim.testing import PRACTICE, ClaimApi, charges_captured, claim_denied, payment_posted, running_claim
+from rcm_common.events.charge import ChargesVoided
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
 
 PAYERS = [PayerDocument.of(payer).model_dump() for payer in default_payers()]
@@ -334,3 +335,21 @@ async def test_an_appeal_upheld_by_letter_puts_the_denial_back_in_the_queue(api:
     assert [item["claim_id"] for group in queue["groups"] for item in group["items"]] == [str(claim.id)]
     wrong = await api.client.get("/workqueues/denials?category=authorization", headers=api.auth())
     assert wrong.status_code == 422
+
+
+async def test_a_correction_of_a_voided_claim_is_refused_and_changes_nothing(api: ClaimApi) -> None:
+    claim = await denied(api)
+    await api.feed(ChargesVoided(encounter_id=claim.encounter_id, version=1, patient_id=claim.patient_id,
+                                 reason="entered_in_error"))  # fmt: skip
+    view, tag = await read(api, claim.id)
+    assert view["state"] == "voided"
+
+    refused = await api.client.post(
+        f"/claims/{claim.id}/denial-resolutions", headers=api.auth(**{"If-Match": tag}),
+        json={"kind": "corrected", "reason": "authorisation obtained", "prior_authorization_number": "A1"},
+    )  # fmt: skip
+
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "a voided claim has no denial" in refused.json()["detail"]
+    assert (await read(api, claim.id))[0] == view

@@ -13,9 +13,10 @@ import pytest
 
 from rcm_claim.domain import events
 from rcm_claim.domain.adjudication import Adjudication, Denial, DeniedPart
+from rcm_claim.domain.findings import ScrubRecord
 from rcm_claim.domain.model import Claim, ClaimError
 from rcm_claim.testing import ADJUDICATED_AT as NOW
-from rcm_claim.testing import accepted_claim, payment
+from rcm_claim.testing import ENCOUNTER, accepted_claim, payment
 
 LATER = NOW + timedelta(days=20)
 
@@ -374,3 +375,65 @@ def test_an_underpayment_is_accepted_and_the_claim_closes() -> None:
     ]
     with pytest.raises(ClaimError, match="no underpayment"):
         claim.accept_underpayment("again", by="biller", now=LATER)
+
+
+def three_line_claim() -> Claim:
+    """An accepted claim of three lines, whose control numbers the payments name."""
+    line = ENCOUNTER.lines[0]
+    encounter = dataclasses.replace(ENCOUNTER, lines=(line, line, line))
+    claim = Claim.build(claim_id=uuid.uuid4(), encounter=encounter, coverage_order="primary", now=NOW, cause="e:1")
+    claim.scrubbed(ScrubRecord((), ()), NOW, "scrub")
+    claim.batch(uuid.uuid4(), NOW, "batch")
+    claim.submit("000000001", NOW, "batch")
+    claim.accept("ACME777", NOW, "277ca")
+    claim.events.clear()
+    return claim
+
+
+def test_an_accepted_underpayment_leaves_a_later_reversal_and_a_denial_alone() -> None:
+    claim, posted, _ = line_denied_claim()
+    claim.adjudications = tuple(dataclasses.replace(a, underpaid_by=Decimal("12.00")) for a in claim.adjudications)
+    claim.underpaid_by = Decimal("12.00")
+    claim.accept_underpayment("fee schedule", by="biller", now=LATER)
+    assert claim.state == "partially_paid"  # the denial on the same payment is still to work
+    assert claim.open_denial is not None
+
+    claim.payment_reversed(posted.payment_id, (Decimal(0), Decimal(0), Decimal(0)), LATER, "event:r1")
+
+    assert claim.state == "accepted"
+
+
+def test_a_split_claim_is_not_closed_by_resolving_its_first_parts_denial() -> None:
+    claim = three_line_claim()
+    first, second, third = (line.control_number for line in claim.lines)
+    part = payment(paid_lines=(first,), denied=(second,))
+    claim.adjudicated(part, NOW, "event:p1")
+    claim.denied(Denial(part.payment_id, False, "bundling", "Check.", Decimal("185.00"), ("CO-97",),
+                        parts=(DeniedPart(second, "CO-97", Decimal("185.00")),)), NOW, "event:d1")  # fmt: skip
+
+    claim.resolve_denial("written_off", "bundled", by="biller", now=LATER)
+
+    assert claim.state == "partially_paid"
+    assert any(f"lines not answered yet: {third}" in step.note for step in claim.timeline)
+
+
+def test_a_claim_level_denial_is_capped_at_the_lines_still_denied() -> None:
+    claim = three_line_claim()
+    lines = tuple(line.control_number for line in claim.lines)
+    denied = payment("4", denied=lines)
+    claim.adjudicated(denied, NOW, "event:p1")
+    claim.denied(Denial(denied.payment_id, True, "authorisation", "Obtain it.", Decimal("555.00"), ("CO-197",),
+                        parts=(DeniedPart(None, "CO-197", Decimal("555.00")),)), NOW, "event:d1")  # fmt: skip
+    claim.adjudicated(payment(paid_lines=lines[:1]), LATER, "event:p2")
+
+    assert claim.open_denial is not None
+    assert claim.open_denial.amount == Decimal("370.00")  # two lines of 185.00 still denied
+
+
+def test_a_denial_read_before_its_payment_is_raised_on_a_claim_already_partly_paid() -> None:
+    claim, _, _ = line_denied_claim()
+    claim.events.clear()
+    again = payment(denied=("L2",))
+    claim.denied(Denial(again.payment_id, False, "bundling", "Check.", Decimal("30.00"), ("CO-97",)), LATER, "e:d2")
+    claim.adjudicated(again, LATER, "event:p2")
+    assert [type(e) for e in claim.events if isinstance(e, events.ClaimDenied)] == [events.ClaimDenied]

@@ -312,3 +312,19 @@ async def test_the_first_part_of_a_split_claim_leaves_it_open_and_bills_no_one_y
     assert claim.state == "partially_paid"
     assert "lines not answered yet" in claim.timeline[-1].note
     assert len(store.claims.rows) == 1
+
+
+async def test_a_secondary_billed_by_hand_after_a_denial_stays_when_the_primary_denies_again() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    await deliver(store, payment_posted(primary, denied=True))
+    async with store.uow() as uow:
+        claim = await uow.claims.get(primary.id)
+        assert claim is not None
+        billed = await NextPayers(SCRUBBER).bill_on_request(uow, claim, "biller")
+        await uow.commit()
+    assert billed.prior_payers[0].paid == Decimal("0.00")
+
+    await deliver(store, payment_posted(primary, denied=True))
+
+    assert store.claims.rows[billed.id].state not in ("voided", "replaced")

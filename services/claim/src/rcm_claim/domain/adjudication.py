@@ -13,7 +13,7 @@ payments that stand (none reversed), in the order they were posted (`settlement_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -131,12 +131,22 @@ class Denial:
     parts: tuple[DeniedPart, ...] = ()  # each denied amount by line and reason, as remittance gave them
     patient_owes: Decimal = Decimal("0.00")  # the part in the patient's group (PR): the 835 made it the patient's
 
-    def narrowed_to(self, lines: AbstractSet[str]) -> Denial:
-        """The denial of these lines only (and of the claim as a whole): the amount, the reasons and the
-        patient's part of what is still denied, when remittance gave its parts by line."""
+    def narrowed_to(self, lines: AbstractSet[str], charges: Mapping[str, Decimal] | None = None) -> Denial:
+        """The denial of these lines only (and of the claim as a whole, at most these lines' `charges` when
+        given): the amount, the reasons and the patient's part of what is still denied, when remittance gave its
+        parts."""
         if not self.parts:
             return self
         kept = tuple(part for part in self.parts if part.line is None or part.line in lines)
+        known = charges is not None and set(lines) <= charges.keys()  # lines the payer named as the claim does
+        cap = sum((charges[line] for line in lines), Decimal("0.00")) if charges is not None and known else None
+        claim_level = sum((part.amount for part in kept if part.line is None), Decimal("0.00"))
+        if cap is not None and claim_level > cap:  # lines paid since are no longer denied at the claim level
+            scale = cap / claim_level
+            kept = tuple(
+                part if part.line is not None else replace(part, amount=(part.amount * scale).quantize(Decimal("0.01")))
+                for part in kept
+            )
         return replace(
             self, parts=kept, amount=sum((part.amount for part in kept), Decimal("0.00")),
             reasons=tuple(dict.fromkeys(part.reason for part in kept)) or self.reasons,
@@ -165,6 +175,7 @@ class Settlement:
     patient_responsibility: Decimal
     underpaid_by: Decimal | None
     latest: Adjudication | None
+    unanswered: tuple[str, ...] = ()  # lines of a claim the payer split that no part has answered yet
 
 
 def deciding_payments(standing: Sequence[Adjudication]) -> list[Adjudication]:
@@ -192,12 +203,12 @@ def settlement_of(standing: Sequence[Adjudication], lines: Sequence[str] = ()) -
     latest = deciding[-1]
     last_word = {line: denied for line, (denied, _) in line_verdicts(deciding).items()}
     paying = [a for a in deciding if a.claim_status not in WHOLE_CLAIM_DENIALS]
-    if (last_word and all(last_word.values())) or (not last_word and latest.claim_status in WHOLE_CLAIM_DENIALS):
-        why = ("not the payer's claim: forwarded to another payer",) if latest.claim_status == NOT_OUR_CLAIM else ()
-        return Settlement("denied", False, why, latest.patient_responsibility, None, latest)
-    open_denied = [line for line, denied in last_word.items() if denied]
     told_apart = bool(last_word) and all(line in lines for line in last_word)
     unanswered = [line for line in lines if line not in last_word] if told_apart else []
+    if (last_word and all(last_word.values())) or (not last_word and latest.claim_status in WHOLE_CLAIM_DENIALS):
+        why = ("not the payer's claim: forwarded to another payer",) if latest.claim_status == NOT_OUR_CLAIM else ()
+        return Settlement("denied", False, why, latest.patient_responsibility, None, latest, tuple(unanswered))
+    open_denied = [line for line, denied in last_word.items() if denied]
     underpaid = sum((a.underpaid_by for a in paying if a.underpaid_by is not None), ZERO)
     reasons: list[str] = []
     if open_denied:
@@ -209,4 +220,4 @@ def settlement_of(standing: Sequence[Adjudication], lines: Sequence[str] = ()) -
     outcome: Outcome = "partially_paid" if reasons else "paid"
     closes = outcome == "paid" and all(a.claim_status in CLOSING_STATUSES for a in paying)
     patient = sum((a.patient_responsibility for a in paying), ZERO)
-    return Settlement(outcome, closes, tuple(reasons), patient, underpaid or None, latest)
+    return Settlement(outcome, closes, tuple(reasons), patient, underpaid or None, latest, tuple(unanswered))

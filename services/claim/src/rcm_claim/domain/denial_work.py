@@ -15,7 +15,7 @@ takes back the old payment before it posts the new one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -161,11 +161,14 @@ def refuse_transfer(reasons: tuple[str, ...], basis: str | None) -> None:
         raise DenialWorkError(f"the patient may not be billed for {', '.join(refused)}: {why}")
 
 
-def still_denied(denial: Denial, standing: Sequence[Adjudication]) -> Denial | None:
+def still_denied(
+    denial: Denial, standing: Sequence[Adjudication], charges: Mapping[str, Decimal] | None = None
+) -> Denial | None:
     """What of a denial is still denied, narrowed to it (its amount, reasons and the patient's part): its lines
     whose latest word is still its payment's denial (a later payment that paid a line, or a reversal of its
-    payment, takes it out), and its claim-level amounts while any of its lines is. Lines no payment told apart:
-    the denial stands while its payment is the latest word."""
+    payment, takes it out), and its claim-level amounts while any of its lines is, at most those lines' charges
+    (`charges`, by control number). Lines no payment told apart: the denial stands while its payment is the
+    latest word."""
     deciding = deciding_payments(standing)
     payment = next((a for a in deciding if a.payment_id == denial.payment_id), None)
     if payment is None:
@@ -176,22 +179,26 @@ def still_denied(denial: Denial, standing: Sequence[Adjudication]) -> Denial | N
     still = {line for line, (denied, said_by) in verdicts.items() if denied and said_by is payment}
     if not still:
         return None
-    left = denial.narrowed_to(still)
+    left = denial.narrowed_to(still, charges)
     return left if left.amount > 0 else None
 
 
-def outstanding(denial: Denial, standing: Sequence[Adjudication]) -> Decimal:
+def outstanding(
+    denial: Denial, standing: Sequence[Adjudication], charges: Mapping[str, Decimal] | None = None
+) -> Decimal:
     """The amount of a denial still denied (`still_denied`)."""
-    left = still_denied(denial, standing)
+    left = still_denied(denial, standing, charges)
     return left.amount if left is not None else ZERO
 
 
-def outstanding_denials(denials: Sequence[Denial], standing: Sequence[Adjudication]) -> list[Denial]:
+def outstanding_denials(
+    denials: Sequence[Denial], standing: Sequence[Adjudication], charges: Mapping[str, Decimal] | None = None
+) -> list[Denial]:
     """The standing payments' denials with something still denied, each narrowed to what still is, in payment
     order."""
     order = [payment.payment_id for payment in standing]
     kept = sorted((d for d in denials if d.payment_id in order), key=lambda d: order.index(d.payment_id))
-    return [left for d in kept if (left := still_denied(d, standing)) is not None]
+    return [left for d in kept if (left := still_denied(d, standing, charges)) is not None]
 
 
 def resolution_in_force(
@@ -200,7 +207,7 @@ def resolution_in_force(
     """What stands for a denial: the latest resolution of it not withdrawn, an appeal only while the payer has
     not decided it (an appeal decided against the practice leaves the denial to work again)."""
     for resolution in reversed(resolutions):
-        if resolution.payment_id != payment_id or resolution.withdrawn:
+        if resolution.payment_id != payment_id or resolution.withdrawn or resolution.underpayment:
             continue
         if resolution.kind == "appealed":
             made = next(appeal for appeal in appeals if appeal.number == resolution.appeal_number)
@@ -211,8 +218,9 @@ def resolution_in_force(
 
 
 def outdated(
-    resolutions: Sequence[Resolution], denials: Sequence[Denial], standing: Sequence[Adjudication]
-) -> list[Resolution]:
+    resolutions: Sequence[Resolution], denials: Sequence[Denial], standing: Sequence[Adjudication],
+    charges: Mapping[str, Decimal] | None = None,
+) -> list[Resolution]:  # fmt: skip
     """The transfers, write-offs and acceptances whose denial no longer stands as they resolved it: its payment
     taken back, or lines of it paid by a later payment. Their money is undone, and what is still denied is worked
     again."""
@@ -222,5 +230,6 @@ def outdated(
         for r in resolutions
         if r.kind in ("transferred_to_patient", "written_off", "accepted")
         and not r.withdrawn
-        and outstanding(by_payment[r.payment_id], standing) != r.amount
+        and not r.underpayment  # an accepted underpayment lapses by itself when the shortfall changes
+        and outstanding(by_payment[r.payment_id], standing, charges) != r.amount
     ]

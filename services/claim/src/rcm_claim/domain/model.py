@@ -199,6 +199,11 @@ class Claim:
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @property
+    def line_charges(self) -> dict[str, Decimal]:
+        """Each line's charge by its control number, as the payer's 835 names the lines."""
+        return {line.control_number: line.charge for line in self.lines}
+
+    @property
     def total_charge(self) -> Decimal:
         return sum((line.charge for line in self.lines), Decimal("0.00"))
 
@@ -467,7 +472,7 @@ class Claim:
         still is), while the claim is denied or partially paid."""
         if self.state not in ("denied", "partially_paid"):
             return None
-        return next(reversed(outstanding_denials(self.denials, self.standing_payments)), None)
+        return next(reversed(outstanding_denials(self.denials, self.standing_payments, self.line_charges)), None)
 
     def adjudicated(self, adjudication: Adjudication, now: datetime, cause: str, *, next_payer: bool = False) -> None:
         """The payer's 835 posted a payment to the claim: the standing payments decide its state. A claim
@@ -487,7 +492,8 @@ class Claim:
         if self.state not in ("accepted", *ADJUDICATED):
             self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}, posted while {self.state}"))
             return
-        self._settle(now, cause, note, next_payer=next_payer)
+        words_first = any(d.payment_id == adjudication.payment_id for d in self.denials)
+        self._settle(now, cause, note, next_payer=next_payer, words_first=words_first)
         if adjudication.claim_status != PREDETERMINATION and not adjudication.reversed:
             self._decide_appeals(adjudication, now, cause)
 
@@ -550,7 +556,7 @@ class Claim:
             return None
         unresolved = [
             denial
-            for denial in outstanding_denials(self.denials, self.standing_payments)
+            for denial in outstanding_denials(self.denials, self.standing_payments, self.line_charges)
             if resolution_in_force(self.resolutions, self.appeals, denial.payment_id) is None
         ]
         return unresolved[-1] if unresolved else None
@@ -690,12 +696,13 @@ class Claim:
     def _rest_resolved(self) -> bool:
         """Whether billers resolved every denial still standing (not by an appeal, which awaits the payer) and
         accepted any underpayment: then no insurance balance is left."""
-        standing = outstanding_denials(self.denials, self.standing_payments)
+        standing = outstanding_denials(self.denials, self.standing_payments, self.line_charges)
         in_force = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
         return (
             (bool(standing) or self.underpaid_by is not None)
             and (self.underpaid_by is None or self._underpayment_accepted() is not None)
             and not self._denials_unread()
+            and not self._settlement().unanswered  # the rest of a split claim is still the payer's
             and all(r is not None and r.kind in CLOSING_RESOLUTIONS for r in in_force)
         )
 
@@ -714,7 +721,7 @@ class Claim:
         """Close the claim its billers resolved: by the latest resolution, with the patient's share the 835s gave
         and the amounts moved to the patient."""
         settlement = self._settlement()
-        standing = outstanding_denials(self.denials, self.standing_payments)
+        standing = outstanding_denials(self.denials, self.standing_payments, self.line_charges)
         resolutions = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
         final = [r for r in (*resolutions, self._underpayment_accepted()) if r is not None]
         moved = sum((r.moved for r in final if r.kind == "transferred_to_patient"), ZERO)
@@ -728,7 +735,7 @@ class Claim:
         """Undo the transfers, write-offs and acceptances whose denial no longer stands as resolved (the payer took
         its payment back, or paid lines of it): DenialResolutionWithdrawn for the money, and what is still denied
         is worked again."""
-        for resolution in outdated(self.resolutions, self.denials, self.standing_payments):
+        for resolution in outdated(self.resolutions, self.denials, self.standing_payments, self.line_charges):
             self.resolutions = tuple(replace(r, withdrawn=True) if r is resolution else r for r in self.resolutions)
             denial = next(d for d in self.denials if d.payment_id == resolution.payment_id)
             note = f"{resolution.kind.replace('_', ' ')} of {resolution.amount} withdrawn: the payer changed the denial"
@@ -763,7 +770,9 @@ class Claim:
             note = f"appeal {appeal.number} {decided.outcome.replace('_', ' ')}: {decided.recovered} recovered"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
 
-    def _settle(self, now: datetime, cause: str, note: str, *, next_payer: bool = False) -> None:
+    def _settle(
+        self, now: datetime, cause: str, note: str, *, next_payer: bool = False, words_first: bool = False
+    ) -> None:
         """The claim's state from its standing payments (`adjudication.settlement_of`), with the events that say
         what became of it: nothing new is published when the same payments decide it as before; a claim
         leaving `closed` (or left with no payment) says it is reopened, and a denial that decides again is
@@ -798,7 +807,10 @@ class Claim:
                                latest.charge, ("CLP02-23",)), now, cause)  # fmt: skip
         denial = self.open_denial
         undecided_before = settlement.outcome != "paid" and was not in ("denied", "partially_paid")
-        if denial is not None and undecided_before and (known or denial.payment_id != latest.payment_id):
+        read_first = words_first and denial is not None and denial.payment_id == latest.payment_id
+        if denial is not None and (
+            read_first or (undecided_before and (known or denial.payment_id != latest.payment_id))
+        ):
             self.events.append(events.ClaimDenied(denial))  # kept before it decided the claim: raised now
         if settlement.closes:
             patient = settlement.patient_responsibility

@@ -10,13 +10,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from rcm_claim.domain.adjudication import PREDETERMINATION, WHOLE_CLAIM_DENIALS, Adjudication
 from rcm_claim.domain.coordination import next_coverage, next_payer_claim, prior_payer
 from rcm_claim.domain.copies import CoverageCopy
 from rcm_claim.domain.corrections import FINAL, next_payer_claims, withdrawn
-from rcm_claim.domain.model import ADJUDICATED, ANSWERED, HOLDABLE, Claim, ClaimError
+from rcm_claim.domain.model import ADJUDICATED, ANSWERED, AWAITING_ANSWER, HOLDABLE, Claim, ClaimError
 from rcm_claim.service_layer.claims import claim_to_change
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
@@ -70,13 +71,28 @@ class NextPayers:
         return following
 
     async def withdraw_followers(self, uow: ClaimUnitOfWork, claim: Claim, now: datetime, cause: str) -> None:
-        """The payer took back the payment its next payers' claims report: those claims are withdrawn (voided, or a
-        void claim sent when the next payer has them), to be billed again once this payer answers anew."""
+        """What its next payers' claims report no longer stands (the payer took a payment back, or a later payment
+        changed what it paid): those claims are withdrawn (voided, or a void claim sent when the next payer has
+        them), to be billed again once this payer answers anew. Only the claims built from this claim's payments
+        are, and one already being voided is left to its void."""
+        encounter_claims = await uow.claims.for_encounter(claim.encounter_id)
+        mine = {a.payment_id for a in claim.adjudications}
+        standing = {a.payment_id for a in claim.standing_payments}
+        paid_now = sum(
+            (a.paid for a in claim.standing_payments if a.claim_status not in (*WHOLE_CLAIM_DENIALS, PREDETERMINATION)),
+            Decimal("0.00"),
+        )
+        being_voided = {c.waits_for for c in encounter_claims if c.frequency == "8" and c.state not in FINAL}
         followers = [
             following
-            for following in next_payer_claims(await uow.claims.for_encounter(claim.encounter_id))
-            if any(prior.responsibility == claim.responsibility for prior in following.prior_payers)
-        ]
+            for following in next_payer_claims(encounter_claims)
+            if following.id not in being_voided
+            and any(
+                prior.responsibility == claim.responsibility and prior.payment_id in mine
+                and (prior.payment_id not in standing or prior.paid != paid_now)
+                for prior in following.prior_payers
+            )
+        ]  # fmt: skip
         for following in followers:
             succession = withdrawn(following, "withdrawn", self.new_id, now, cause)
             for changed in succession.changed:
@@ -114,10 +130,14 @@ class NextPayers:
 
     @staticmethod
     async def _voids_of(uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy) -> list[Claim]:
+        """The voids of the next payer's claim not yet answered: not sent (superseded), or on their way (waited
+        for); one the payer has answered voided its claim, and a new original goes."""
         return [
             other
             for other in await uow.claims.for_encounter(claim.encounter_id)
-            if other.coverage_id == coverage.coverage_id and other.state not in FINAL and other.frequency == "8"
+            if other.coverage_id == coverage.coverage_id
+            and other.frequency == "8"
+            and (other.state in HOLDABLE or other.state in AWAITING_ANSWER)
         ]
 
     @staticmethod

@@ -437,3 +437,19 @@ def test_a_denial_read_before_its_payment_is_raised_on_a_claim_already_partly_pa
     claim.denied(Denial(again.payment_id, False, "bundling", "Check.", Decimal("30.00"), ("CO-97",)), LATER, "e:d2")
     claim.adjudicated(again, LATER, "event:p2")
     assert [type(e) for e in claim.events if isinstance(e, events.ClaimDenied)] == [events.ClaimDenied]
+
+
+def test_an_accepted_underpayment_stands_when_another_part_is_paid_in_full() -> None:
+    claim = three_line_claim()
+    first, second, third = (line.control_number for line in claim.lines)
+    claim.adjudicated(payment(paid_lines=(first, second), underpaid_by="12.00"), NOW, "event:p1")
+    claim.accept_underpayment("fee schedule", by="biller", now=LATER)
+    assert claim.state == "partially_paid"  # the third line is still the payer's
+    claim.events.clear()
+
+    claim.adjudicated(payment(paid_lines=(third,)), LATER, "event:p2")
+
+    assert claim.open_underpayment is None
+    assert [getattr(e, "reason", None) for e in claim.events if isinstance(e, events.ClaimClosed)] == [
+        "underpayment_accepted"
+    ]

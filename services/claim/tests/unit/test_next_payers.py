@@ -328,3 +328,22 @@ async def test_a_secondary_billed_by_hand_after_a_denial_stays_when_the_primary_
     await deliver(store, payment_posted(primary, denied=True))
 
     assert store.claims.rows[billed.id].state not in ("voided", "replaced")
+
+
+async def test_a_primary_paid_in_parts_one_of_them_unmatched_is_reported_whole_at_the_claim_level() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    posted = payment_posted(primary)
+    first, second = posted.lines
+    unmatched = second.model_copy(update={"line_control_number": None})
+    for line in (first, unmatched):
+        await deliver(store, posted.model_copy(update={
+            "payment_id": uuid.uuid4(), "lines": (line,), "adjustments": line.adjustments, "charge": line.charge,
+            "paid": line.paid, "patient_responsibility": line.patient_share.coinsurance,
+        }))  # fmt: skip
+
+    secondary = secondary_of(store)
+    [prior] = secondary.prior_payers
+    assert (prior.paid, prior.lines) == (posted.paid, ())
+    assert secondary.state == "ready", secondary.scrub
+    assert "AMT*D*236.8" in written(store, secondary)

@@ -56,8 +56,8 @@ def prior_payer(
     """The claim's payer as the next payer is told of it, from its standing payments that paid the claim, in the
     order they were posted (a claim the payer split, or reconsidered, is paid by several): what they paid
     together (AMT*D), their claim-level adjustments, and each line as the latest of them to answer it (SVD and
-    its CAS). When a line was answered without its control number, the latest payment is reported alone with
-    every adjustment at the claim level, so AMT*D and the CAS still add up to the charge."""
+    its CAS). When a line was answered without its control number, every adjustment of them all is reported at
+    the claim level, so AMT*D and the CAS still add up to the charge of a claim split into parts."""
     latest = paying[-1]
     answered = {line.control_number: line for payment in paying for line in payment.line_payments}
     if all(line.control_number in answered for line in claim.lines):
@@ -65,8 +65,15 @@ def prior_payer(
         adjustments = tuple(adjustment for payment in paying for adjustment in payment.claim_adjustments)
         lines = tuple(_prior_line(line.number, answered[line.control_number]) for line in claim.lines)
     else:
-        paid, lines = latest.paid, ()
-        adjustments = (*latest.claim_adjustments, *(a for line in latest.line_payments for a in line.adjustments))
+        paid, lines = sum((payment.paid for payment in paying), Decimal("0.00")), ()
+        adjustments = tuple(
+            adjustment
+            for payment in paying
+            for adjustment in (
+                *payment.claim_adjustments,
+                *(a for line in payment.line_payments for a in line.adjustments),
+            )
+        )
     subscriber = coverage.subscriber if coverage.relationship != "self" and coverage.subscriber else person
     return PriorPayer(
         payer_id=claim.payer_id, payer_name=payer_name, filing_indicator=filing, responsibility=claim.responsibility,

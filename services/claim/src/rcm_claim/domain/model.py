@@ -663,18 +663,20 @@ class Claim:
             return None
         return self.underpaid_by
 
+    def _underpaying(self) -> list[Adjudication]:
+        """The standing payments that allowed below the contract, in the order they were posted."""
+        return [a for a in self.standing_payments if a.underpaid_by is not None and a.claim_status != PREDETERMINATION]
+
     def _underpayment_accepted(self) -> Resolution | None:
-        """A biller's acceptance of the underpayment as it stands now (a new payment's shortfall is a new item)."""
-        latest = self._settlement().latest
+        """A biller's acceptance of the underpayment as it stands now: made on one of the payments that underpaid,
+        for the shortfall they leave together (another part of the claim paid in full changes nothing; a new
+        shortfall is a new item)."""
+        underpaying = {a.payment_id for a in self._underpaying()}
         return next(
             (
                 r
                 for r in reversed(self.resolutions)
-                if r.underpayment
-                and not r.withdrawn
-                and latest is not None
-                and r.payment_id == latest.payment_id
-                and r.amount == self.underpaid_by
+                if r.underpayment and not r.withdrawn and r.payment_id in underpaying and r.amount == self.underpaid_by
             ),
             None,
         )
@@ -683,9 +685,10 @@ class Claim:
         """Accept what the payer allowed below the contract (a fee schedule the contract did not foresee, a
         shortfall not worth appealing): the underpayment item is resolved, and the claim closes once no denial
         is open either."""
-        underpaid, latest = self.open_underpayment, self._settlement().latest
-        if underpaid is None or latest is None:
+        underpaid, underpaying = self.open_underpayment, self._underpaying()
+        if underpaid is None or not underpaying:
             raise ClaimError(f"a {self.state} claim has no underpayment to accept")
+        latest = underpaying[-1]
         self.resolutions += (Resolution(latest.payment_id, "accepted", reason, underpaid, by, now, underpayment=True),)
         cause, note = f"api:{by}", f"underpayment of {underpaid} accepted: {reason}"
         if self._rest_resolved():

@@ -17,6 +17,8 @@ from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.domain.corrections import resubmission
 from rcm_claim.domain.model import Claim, ClaimError
 from rcm_claim.domain.rules import RULES
+from rcm_claim.service_layer import denials
+from rcm_claim.service_layer.commands import ResolveDenial
 from rcm_claim.service_layer.handlers import (
     Handlers,
     charge_handlers,
@@ -26,7 +28,7 @@ from rcm_claim.service_layer.handlers import (
 )
 from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.scrubbing import Scrubber
-from rcm_claim.testing import PRACTICE, FakeStore, charges_captured, payment_posted, payment_reversed
+from rcm_claim.testing import PRACTICE, FakeStore, charges_captured, claim_denied, payment_posted, payment_reversed
 from rcm_common.events import claim as claim_contract
 from rcm_common.events.base import IntegrationEvent
 from rcm_common.testing import envelope_for, sample_coverage_added, sample_patient_registered
@@ -347,3 +349,30 @@ async def test_a_primary_paid_in_parts_one_of_them_unmatched_is_reported_whole_a
     assert (prior.paid, prior.lines) == (posted.paid, ())
     assert secondary.state == "ready", secondary.scrub
     assert "AMT*D*236.8" in written(store, secondary)
+
+
+async def test_a_primary_closed_by_a_write_off_bills_the_secondary_what_the_patient_owes() -> None:
+    store = FakeStore()
+    primary = await accepted_with(store, ("ACME01", "primary"), ("MCAID1", "secondary"))
+    posted = payment_posted(primary)
+    paid, denied = posted.lines
+    denied = denied.model_copy(update={
+        "paid": Decimal("0.00"), "allowed": Decimal("0.00"), "patient_share": paid.patient_share.model_copy(
+            update={"coinsurance": Decimal("0.00")}),
+        "adjustments": (denied.adjustments[0].model_copy(update={"reason": "97", "amount": denied.charge}),),
+    })  # fmt: skip
+    partly = posted.model_copy(update={
+        "lines": (paid, denied), "adjustments": (*paid.adjustments, *denied.adjustments), "paid": paid.paid,
+        "patient_responsibility": paid.patient_share.coinsurance, "denied_lines": (denied.line_control_number,),
+    })  # fmt: skip
+    await deliver(store, partly, claim_denied(partly))
+    revision = store.claims.rows[primary.id].revision
+
+    await denials.resolve_denial(primary.id, ResolveDenial(kind="written_off", reason="bundled"), store.uow(),
+                                 SCRUBBER, by="biller", revision=revision)  # fmt: skip
+
+    assert store.claims.rows[primary.id].state == "closed"
+    [secondary] = [claim for claim in store.claims.rows.values() if claim.payer_id == "MCAID1"]
+    assert secondary.prior_payers[0].paid == paid.paid
+    closed = [e for e in store.published if isinstance(e, claim_contract.ClaimClosed)]
+    assert closed[-1].reason == "next_payer_billed"

@@ -614,12 +614,13 @@ class Claim:
         return appeal
 
     def resolve_denial(
-        self, kind: ResolutionKind, reason: str, *, by: str, now: datetime, basis: TransferBasis | None = None
-    ) -> None:
+        self, kind: ResolutionKind, reason: str, *, by: str, now: datetime, basis: TransferBasis | None = None,
+        next_payer: bool = False,
+    ) -> None:  # fmt: skip
         """Resolve the open denial without the payer: move what is still denied to the patient (Patient-
         ResponsibilityTransferred, on a basis that allows it), write it off (ClaimWriteOffRequested) or accept it
         as the payer's last word. Once every denial still standing is resolved so, and no underpayment is open,
-        no insurance balance is left: the claim is closed."""
+        no insurance balance is left: the claim is closed (with what the payer left billed to a `next_payer`)."""
         if kind not in ("transferred_to_patient", "written_off", "accepted"):
             raise ClaimError(f"a denial is {kind.replace('_', ' ')} by its own request, not by a resolution")
         denial = self._denial_to_resolve(kind)
@@ -640,7 +641,7 @@ class Claim:
             left = "the underpayment stays open" if self.open_underpayment is not None else "another denial stays open"
             self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}; {left}"))
             return
-        self._close_resolved(now, cause, note)
+        self._close_resolved(now, cause, note, next_payer=next_payer)
 
     def appeal_answered_by_letter(
         self, number: int, outcome: Literal["upheld", "dismissed", "withdrawn"], note: str, *, by: str, now: datetime
@@ -681,7 +682,7 @@ class Claim:
             None,
         )
 
-    def accept_underpayment(self, reason: str, *, by: str, now: datetime) -> None:
+    def accept_underpayment(self, reason: str, *, by: str, now: datetime, next_payer: bool = False) -> None:
         """Accept what the payer allowed below the contract (a fee schedule the contract did not foresee, a
         shortfall not worth appealing): the underpayment item is resolved, and the claim closes once no denial
         is open either."""
@@ -692,7 +693,7 @@ class Claim:
         self.resolutions += (Resolution(latest.payment_id, "accepted", reason, underpaid, by, now, underpayment=True),)
         cause, note = f"api:{by}", f"underpayment of {underpaid} accepted: {reason}"
         if self._rest_resolved():
-            self._close_resolved(now, cause, note)
+            self._close_resolved(now, cause, note, next_payer=next_payer)
         else:
             self.timeline.append(Transition(now, self.state, self.state, cause, f"{note}; a denial stays open"))
 
@@ -720,9 +721,10 @@ class Claim:
             denying.add(deciding[-1].payment_id)
         return bool(denying - said)
 
-    def _close_resolved(self, now: datetime, cause: str, note: str) -> None:
+    def _close_resolved(self, now: datetime, cause: str, note: str, *, next_payer: bool = False) -> None:
         """Close the claim its billers resolved: by the latest resolution, with the patient's share the 835s gave
-        and the amounts moved to the patient."""
+        and the amounts moved to the patient; that share billed to a `next_payer` instead, unless the biller
+        moved the denial to the patient."""
         settlement = self._settlement()
         standing = outstanding_denials(self.denials, self.standing_payments, self.line_charges)
         resolutions = [resolution_in_force(self.resolutions, self.appeals, d.payment_id) for d in standing]
@@ -730,6 +732,8 @@ class Claim:
         moved = sum((r.moved for r in final if r.kind == "transferred_to_patient"), ZERO)
         latest = max(final, key=lambda r: r.at)
         reason: ClosedReason = "underpayment_accepted" if latest.underpayment else CLOSING_RESOLUTIONS[latest.kind]
+        if next_payer and settlement.patient_responsibility > 0 and not moved:
+            reason = "next_payer_billed"
         self._move("closed", now, cause, note)
         self.settled_as = self._settled_as("closed", settlement, resolved=True)
         self.events.append(events.ClaimClosed(latest.payment_id, reason, settlement.patient_responsibility + moved))
@@ -823,7 +827,7 @@ class Claim:
             self._move("closed", now, cause, f"{reason.replace('_', ' ')} ({patient})")
             self.events.append(events.ClaimClosed(latest.payment_id, reason, patient))
         elif resolved:
-            self._close_resolved(now, cause, "every denial standing is resolved")
+            self._close_resolved(now, cause, "every denial standing is resolved", next_payer=next_payer)
         elif was == "closed":
             self.events.append(events.ClaimReopened(note))
 

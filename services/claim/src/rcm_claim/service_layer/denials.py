@@ -21,7 +21,8 @@ from rcm_claim.adapters.appeal_letter import (
     appeal_letter_pdf,
 )
 from rcm_claim.domain.adjudication import ZERO
-from rcm_claim.domain.copies import Person
+from rcm_claim.domain.coordination import next_coverage
+from rcm_claim.domain.copies import CoverageCopy, Person
 from rcm_claim.domain.corrections import resubmission
 from rcm_claim.domain.deadlines import Deadline, appeal_deadlines, earliest_service_at_risk, filing_deadlines
 from rcm_claim.domain.denial_work import Appeal, appeal_deadline
@@ -36,6 +37,7 @@ from rcm_claim.service_layer.denial_views import (
     DenialQueue,
     UnderpaymentItem,
 )
+from rcm_claim.service_layer.next_payers import NextPayers, closed_for_next_payer
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_claim.service_layer.views import AppealPublic, ClaimPublic
@@ -102,14 +104,16 @@ async def resolve_denial(
     async with uow:
         claim = await claim_to_change(uow, claim_id, revision)
         now = scrubber.clock()
+        following = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
         try:
             if command.kind == "corrected":
                 await _send_corrected(uow, scrubber, claim, command, by=by, new_id=new_id)
             else:
-                claim.resolve_denial(command.kind, command.reason, by=by, now=now, basis=command.basis)
+                claim.resolve_denial(command.kind, command.reason, by=by, now=now, basis=command.basis,
+                                     next_payer=following is not None)  # fmt: skip
         except ClaimError as error:
             raise Conflict(f"{error}.") from None
-        return await store(uow, claim)
+        return await _store_billing_next_payer(uow, claim, scrubber, following, f"api:{by}")
 
 
 async def _send_corrected(
@@ -174,11 +178,26 @@ async def accept_underpayment(
     """Let the claim's underpayment go; 409 when it has none open."""
     async with uow:
         claim = await claim_to_change(uow, claim_id, revision)
+        following = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
         try:
-            claim.accept_underpayment(command.reason, by=by, now=scrubber.clock())
+            claim.accept_underpayment(command.reason, by=by, now=scrubber.clock(), next_payer=following is not None)
         except ClaimError as error:
             raise Conflict(f"{error}.") from None
-        return await store(uow, claim)
+        return await _store_billing_next_payer(uow, claim, scrubber, following, f"api:{by}")
+
+
+async def _store_billing_next_payer(
+    uow: ClaimUnitOfWork, claim: Claim, scrubber: Scrubber, following: CoverageCopy | None, cause: str
+) -> ClaimPublic:
+    """Store the claim a biller resolved and, when it closed with what its payer left for the next payer, bill
+    that payer in the same transaction."""
+    billed = closed_for_next_payer(claim)
+    await uow.claims.save(claim)
+    uow.record_access("update", "claim", claim.id, claim.patient_id)
+    if billed and following is not None:
+        await NextPayers(scrubber).bill_or_say_why(uow, claim, following, scrubber.clock(), cause)
+    await uow.commit()
+    return ClaimPublic.of(claim)
 
 
 async def answer_appeal(

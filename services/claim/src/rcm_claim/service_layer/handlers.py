@@ -13,14 +13,13 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from rcm_claim.domain import events
 from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, DeniedPart, LinePayment
 from rcm_claim.domain.coordination import next_coverage
 from rcm_claim.domain.copies import Authorization, CoverageCopy, EligibilityAnswer, EligibilityStatus
 from rcm_claim.domain.corrections import Succession, corrected, live_claim, next_payer_claims, withdrawn
-from rcm_claim.domain.model import HOLDABLE, Claim, ClaimError, EncounterLine, EncounterVersion
+from rcm_claim.domain.model import HOLDABLE, Claim, EncounterLine, EncounterVersion
 from rcm_claim.service_layer.answers import followers_of, settle_followers
-from rcm_claim.service_layer.next_payers import NextPayers
+from rcm_claim.service_layer.next_payers import NextPayers, closed_for_next_payer
 from rcm_claim.service_layer.projection import PROJECTION
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
@@ -401,14 +400,10 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
         again when they closed it with a balance for them (the claim to them built, or replacing theirs), their
         claims withdrawn when it is open again. A next payer that cannot be billed leaves the payment posted, and
         the claim says why."""
-        billed = any(isinstance(e, events.ClaimClosed) and e.reason == "next_payer_billed" for e in claim.events)
+        billed = closed_for_next_payer(claim)
         await store(uow, claim)
-        if following is not None and billed:
-            try:
-                await next_payers.bill(uow, claim, following, now, cause)
-            except ClaimError as error:  # the payment stands; a person bills the next payer once the cause is fixed
-                claim.noted(f"the next payer was not billed: {error}", now, cause)
-                await store(uow, claim)
+        if billed and following is not None:
+            await next_payers.bill_or_say_why(uow, claim, following, now, cause)
         elif claim.state != "closed":  # what its next payers were told no longer stands
             await next_payers.withdraw_followers(uow, claim, now, cause)
 

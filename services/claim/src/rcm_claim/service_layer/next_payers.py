@@ -17,12 +17,19 @@ from rcm_claim.domain.adjudication import PREDETERMINATION, WHOLE_CLAIM_DENIALS,
 from rcm_claim.domain.coordination import next_coverage, next_payer_claim, prior_payer
 from rcm_claim.domain.copies import CoverageCopy
 from rcm_claim.domain.corrections import FINAL, next_payer_claims, withdrawn
+from rcm_claim.domain.events import ClaimClosed
 from rcm_claim.domain.model import ADJUDICATED, ANSWERED, AWAITING_ANSWER, HOLDABLE, Claim, ClaimError
 from rcm_claim.service_layer.claims import claim_to_change
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_claim.service_layer.views import ClaimPublic
 from rcm_common.errors import Conflict
+
+
+def closed_for_next_payer(claim: Claim) -> bool:
+    """Whether the claim just closed with what its payer left billed to the next payer (read before it is stored,
+    which hands its events on)."""
+    return any(isinstance(e, ClaimClosed) and e.reason == "next_payer_billed" for e in claim.events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,17 @@ class NextPayers:
         await uow.claims.add(following)
         uow.record_access("create", "claim", following.id, following.patient_id)
         return following
+
+    async def bill_or_say_why(
+        self, uow: ClaimUnitOfWork, claim: Claim, coverage: CoverageCopy, now: datetime, cause: str
+    ) -> None:
+        """Bill the next payer of a claim just closed for it (the caller stored the claim); one that cannot be
+        billed leaves the claim as it is, saying why on its timeline."""
+        try:
+            await self.bill(uow, claim, coverage, now, cause)
+        except ClaimError as error:  # the payment stands; a person bills the next payer once the cause is fixed
+            claim.noted(f"the next payer was not billed: {error}", now, cause)
+            await uow.claims.save(claim)
 
     async def withdraw_followers(self, uow: ClaimUnitOfWork, claim: Claim, now: datetime, cause: str) -> None:
         """What its next payers' claims report no longer stands (the payer took a payment back, or a later payment

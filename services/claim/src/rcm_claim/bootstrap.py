@@ -118,7 +118,7 @@ def bootstrap(
         scrubber=scrubber,
         next_payers=NextPayers(scrubber),
         submitter=Submitter(worker_uow, gateway, write, set_verdicts, scrubber, clock),
-        acknowledger=Acknowledger(worker_uow, gateway, claim_answers, clock),
+        acknowledger=Acknowledger(worker_uow, gateway, claim_answers, clock, NextPayers(scrubber)),
         follow_up=FollowUp(worker_uow, gateway, write_276, status_answers, clock, settings.status_batch_size),
         http_client=http_client,
         appeal_templates=load_appeal_templates(settings.appeal_templates_dir),

@@ -14,10 +14,12 @@ import pytest
 
 from rcm_claim.adapters.claim_837 import BillableClaim, Sender, write_batch
 from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.domain.acknowledgments import ClaimAnswer
 from rcm_claim.domain.corrections import resubmission
 from rcm_claim.domain.model import Claim, ClaimError
 from rcm_claim.domain.rules import RULES
 from rcm_claim.service_layer import denials
+from rcm_claim.service_layer.answers import apply_claim_answers
 from rcm_claim.service_layer.commands import ResolveDenial
 from rcm_claim.service_layer.handlers import (
     Handlers,
@@ -376,3 +378,32 @@ async def test_a_primary_closed_by_a_write_off_bills_the_secondary_what_the_pati
     assert secondary.prior_payers[0].paid == paid.paid
     closed = [e for e in store.published if isinstance(e, claim_contract.ClaimClosed)]
     assert closed[-1].reason == "next_payer_billed"
+
+
+async def test_a_payment_read_before_the_277ca_bills_the_next_payer_once_the_277ca_accepts() -> None:
+    store = FakeStore()
+    await practice(store)
+    patient = sample_patient_registered()
+    primary_coverage = sample_coverage_added(patient.patient_id, member_id="ACME01-778812")
+    secondary_coverage = sample_coverage_added(patient.patient_id, payer_id="MCAID1", order="secondary",
+                                               member_id="MCAID1-778812")  # fmt: skip
+    captured = charges_captured(patient.patient_id, primary_coverage.coverage_id, day=date(2026, 11, 2))
+    await deliver(store, patient, primary_coverage, secondary_coverage, captured)
+    [built] = store.claims.rows.values()
+    async with store.uow() as uow:
+        claim = await uow.claims.get(built.id)
+        assert claim is not None
+        claim.batch(uuid.uuid4(), NOW, "test")
+        claim.submit("000000001", NOW, "test")
+        await uow.claims.save(claim)
+        await uow.commit()
+    await deliver(store, payment_posted(claim).model_copy(update={"payer_claim_number": ""}))  # no CLP07 to accept
+    assert store.claims.rows[built.id].state == "submitted"
+
+    async with store.uow() as uow:
+        answer = ClaimAnswer(built.patient_control_number, True, "ACME20261125")
+        assert await apply_claim_answers(uow, [answer], NOW, "277ca:test", NextPayers(SCRUBBER)) == 1
+        await uow.commit()
+
+    assert store.claims.rows[built.id].state == "closed"
+    assert [claim.payer_id for claim in store.claims.rows.values()] == ["ACME01", "MCAID1"]

@@ -21,6 +21,7 @@ from rcm_claim.domain.rules import RULES
 from rcm_claim.service_layer.acknowledgments import Acknowledger
 from rcm_claim.service_layer.answers import apply_claim_answers
 from rcm_claim.service_layer.handlers import charge_handlers, registration_handlers
+from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.submission import Submitter
 from rcm_claim.testing import FakeStore, charges_captured
@@ -149,7 +150,7 @@ async def test_a_277ca_for_claims_whose_999_is_not_applied_waits_in_the_mailbox(
     gateway.lose_answers = 1
     worker = submitter(store, gateway, clock)
     await worker.run_once()  # the simulator takes the batch; its 999 is lost on the way back
-    acknowledger = Acknowledger(store.uow, gateway, claim_answers, clock)
+    acknowledger = Acknowledger(store.uow, gateway, claim_answers, clock, NextPayers(Scrubber(RULES, clock)))
 
     waited = await acknowledger.run_once()
     [file] = await gateway.mailbox()
@@ -180,7 +181,7 @@ async def test_the_claims_held_for_a_rejected_claim_go_as_originals_and_the_reje
 
     async with store.uow() as uow:
         answer = ClaimAnswer(original.patient_control_number, False, None, (unknown_member,))
-        assert await apply_claim_answers(uow, [answer], clock(), "277ca:test") == 1
+        assert await apply_claim_answers(uow, [answer], clock(), "277ca:test", NextPayers(Scrubber(RULES, clock))) == 1
         await uow.commit()
 
     went = store.claims.rows[replacement.id]

@@ -435,13 +435,14 @@ class Claim:
         self.timeline.append(Transition(now, self.state, self.state, cause, f"277 status {note}"))
         self.events.append(events.ClaimStatusUpdated(statuses))
 
-    def accept(self, payer_claim_number: str, now: datetime, cause: str) -> None:
-        """The 277CA accepted the claim; payments the payer's 835 posted before it now decide its state."""
+    def accept(self, payer_claim_number: str, now: datetime, cause: str, *, next_payer: bool = False) -> None:
+        """The 277CA accepted the claim; payments the payer's 835 posted before it now decide its state (what they
+        leave billed to a `next_payer` when there is one)."""
         self._move("accepted", now, cause, f"payer claim number {payer_claim_number}")
         self.payer_claim_number = self.payer_claim_number or payer_claim_number
         self.events.append(events.ClaimAccepted(payer_claim_number))
         if self.standing_payments:
-            self._settle(now, cause, "the payments posted before the 277CA")
+            self._settle(now, cause, "the payments posted before the 277CA", next_payer=next_payer)
 
     def reject(self, stage: Literal["999", "277CA"], problems: tuple[Problem, ...], now: datetime, cause: str) -> None:
         self._move("rejected", now, cause, f"{stage}: {', '.join(problem.code for problem in problems)}")

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from rcm_claim.domain.acknowledgments import AcknowledgmentFile, ClaimAnswer
 from rcm_claim.service_layer.answers import apply_claim_answers
+from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_common.clearinghouse import MailboxFile, MailboxGateway
 from rcm_common.types import Clock
@@ -31,6 +32,7 @@ class Acknowledger:
     gateway: MailboxGateway
     read_277ca: AnswerReader
     clock: Clock
+    next_payers: NextPayers  # bills the next payer of a claim its payments, posted before the 277CA, now close
 
     async def run_once(self) -> int:
         """Apply every 277CA waiting in the mailbox; returns how many claims they answered. A file that fails
@@ -63,7 +65,7 @@ class Acknowledger:
             if any(claim.state == "batched" for claim in await uow.claims.by_patient_control_numbers(numbers)):
                 logger.info("277CA %s names claims whose 999 is not applied yet; it waits", file.id)
                 return 0
-            changed = await apply_claim_answers(uow, answers, now, f"277ca:{file.id}")
+            changed = await apply_claim_answers(uow, answers, now, f"277ca:{file.id}", self.next_payers)
             await uow.acknowledgment_files.add(
                 AcknowledgmentFile(digest, file.id, file.payer_id, len(answers), content, now)
             )

@@ -10,8 +10,10 @@ from datetime import datetime
 from uuid import UUID
 
 from rcm_claim.domain.acknowledgments import ClaimAnswer, ClaimStatusAnswer
+from rcm_claim.domain.coordination import next_coverage
 from rcm_claim.domain.corrections import after_answer
 from rcm_claim.domain.model import Claim
+from rcm_claim.service_layer.next_payers import NextPayers, closed_for_next_payer
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 
 
@@ -46,10 +48,13 @@ async def claims_named(uow: ClaimUnitOfWork, patient_control_numbers: list[str])
     return {claim.patient_control_number: claim for claim in found}
 
 
-async def apply_claim_answers(uow: ClaimUnitOfWork, answers: list[ClaimAnswer], now: datetime, cause: str) -> int:
+async def apply_claim_answers(
+    uow: ClaimUnitOfWork, answers: list[ClaimAnswer], now: datetime, cause: str, next_payers: NextPayers
+) -> int:
     """Each submitted claim the 277CA names accepted (with the payer's claim number) or rejected (with the
     STC codes in words); a claim answered already, or an answer neither accepting nor rejecting, changes
-    nothing. Returns how many claims changed."""
+    nothing. A claim an 835 paid before its acceptance is decided now, and its next payer billed when it is
+    closed for it. Returns how many claims changed."""
     claims = await claims_named(uow, [answer.patient_control_number for answer in answers])
     followers = await followers_of(uow, [claim for claim in claims.values() if claim.state == "submitted"])
     changed = 0
@@ -57,15 +62,20 @@ async def apply_claim_answers(uow: ClaimUnitOfWork, answers: list[ClaimAnswer], 
         claim = claims.get(answer.patient_control_number)
         if claim is None or claim.state != "submitted" or answer.accepted is None:
             continue
+        following = None
         if answer.accepted and answer.payer_claim_number:
-            claim.accept(answer.payer_claim_number, now, cause)
+            following = next_coverage(claim, await uow.coverages.for_patient(claim.patient_id))
+            claim.accept(answer.payer_claim_number, now, cause, next_payer=following is not None)
         elif answer.accepted:
             continue  # an acceptance without the payer's number: wait for the payer's own 277CA
         else:
             claim.reject("277CA", answer.problems, now, cause)
         await settle_followers(uow, claim, followers.get(claim.id, []), now, cause)
+        billed = closed_for_next_payer(claim)
         await uow.claims.save(claim)
         uow.record_access("update", "claim", claim.id, claim.patient_id)
+        if billed and following is not None:
+            await next_payers.bill_or_say_why(uow, claim, following, now, cause)
         changed += 1
     return changed
 

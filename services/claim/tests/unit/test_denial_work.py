@@ -302,8 +302,7 @@ def test_a_transfer_is_withdrawn_when_the_payer_reverses_its_payment_and_none_st
 def test_a_write_off_of_a_pr_denial_lets_go_nothing_the_835_billed_the_patient() -> None:
     claim, posted = denied_claim("PR-27", "eligibility")
     claim.denials = tuple(
-        dataclasses.replace(d, parts=(DeniedPart(None, "PR-27", Decimal("185.00")),), patient_owes=Decimal("185.00"))
-        for d in claim.denials
+        dataclasses.replace(d, parts=(DeniedPart(None, "PR-27", Decimal("185.00")),)) for d in claim.denials
     )
     claim.resolve_denial("written_off", "coverage ended", by="biller", now=LATER)
     assert claim.events == [events.ClaimClosed(posted.payment_id, "written_off", Decimal("0.00"))]

@@ -260,7 +260,6 @@ def denials_from_json(data: list[dict[str, Any]]) -> tuple[Denial, ...]:
             reasons=tuple(d["reasons"]),
             words=tuple(d.get("words", ())),
             parts=tuple(DeniedPart(p["line"], p["reason"], Decimal(p["amount"])) for p in d.get("parts", ())),
-            patient_owes=Decimal(d.get("patient_owes", "0.00")),
         )
         for d in data
     )

@@ -129,7 +129,6 @@ class Denial:
     reasons: tuple[str, ...]  # GROUP-CARC, e.g. CO-197
     words: tuple[str, ...] = ()  # each CARC and RARC in words: "CO-197: Precertification ... absent."
     parts: tuple[DeniedPart, ...] = ()  # each denied amount by line and reason, as remittance gave them
-    patient_owes: Decimal = Decimal("0.00")  # the part in the patient's group (PR): the 835 made it the patient's
 
     def narrowed_to(self, lines: AbstractSet[str], charges: Mapping[str, Decimal] | None = None) -> Denial:
         """The denial of these lines only (and of the claim as a whole, at most these lines' `charges` when
@@ -150,8 +149,12 @@ class Denial:
         return replace(
             self, parts=kept, amount=sum((part.amount for part in kept), Decimal("0.00")),
             reasons=tuple(dict.fromkeys(part.reason for part in kept)) or self.reasons,
-            patient_owes=sum((part.amount for part in kept if part.reason.startswith("PR-")), Decimal("0.00")),
         )  # fmt: skip
+
+    @property
+    def patient_owes(self) -> Decimal:
+        """The part in the patient's group (PR): the 835 made it the patient's already."""
+        return sum((part.amount for part in self.parts if part.reason.startswith("PR-")), Decimal("0.00"))
 
     @property
     def provider_liable(self) -> Decimal:

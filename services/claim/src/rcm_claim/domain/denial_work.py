@@ -62,10 +62,6 @@ class Resolution:
         make the patient's)."""
         return self.moved if self.kind in ("transferred_to_patient", "written_off") else ZERO
 
-    @property
-    def undoes_money(self) -> bool:
-        return self.money > 0
-
 
 @dataclass(frozen=True, slots=True)
 class Appeal:

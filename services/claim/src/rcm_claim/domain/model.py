@@ -748,7 +748,7 @@ class Claim:
             denial = next(d for d in self.denials if d.payment_id == resolution.payment_id)
             note = f"{resolution.kind.replace('_', ' ')} of {resolution.amount} withdrawn: the payer changed the denial"
             self.timeline.append(Transition(now, self.state, self.state, cause, note))
-            if resolution.undoes_money:
+            if resolution.money > 0:
                 self.events.append(events.DenialResolutionWithdrawn(denial, resolution))
 
     def corrected_for_denial(self, replacement_id: UUID, reason: str, *, by: str, now: datetime) -> None:

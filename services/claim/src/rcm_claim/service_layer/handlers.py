@@ -10,7 +10,6 @@ import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 from rcm_claim.domain.adjudication import Adjudication, Adjustment, Denial, DeniedPart, LinePayment
@@ -420,7 +419,6 @@ def remittance_handlers(scrubber: Scrubber) -> Handlers:
             amount=event.amount_denied,
             reasons=tuple(dict.fromkeys(f"{d.group}-{d.reason}" for d in event.denials)),
             parts=tuple(DeniedPart(d.line_control_number, f"{d.group}-{d.reason}", d.amount) for d in event.denials),
-            patient_owes=sum((d.amount for d in event.denials if d.group == "PR"), Decimal("0.00")),
             words=tuple(
                 dict.fromkeys(
                     [f"{d.group}-{d.reason}: {d.description}" for d in event.denials]

@@ -11,24 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
+from rcm_common.events.remittance import DenialCategoryName
 from rcm_remittance.domain.code_table import CARC_ROWS, RARC_ROWS
 
-Category = Literal[
-    "eligibility",
-    "authorisation",
-    "coding",
-    "medical_necessity",
-    "timely_filing",
-    "duplicate",
-    "coordination_of_benefits",
-    "bundling",
-    "missing_information",
-    "contractual",
-    "patient_responsibility",
-    "other",
-]
+Category = DenialCategoryName  # the contract's categories: what a biller works a denial under
 CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 
 # The claim adjustment group codes (CAS01): who bears the adjustment.

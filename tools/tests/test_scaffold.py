@@ -58,11 +58,11 @@ def test_a_new_service_is_registered_with_its_port_in_each_place(repository: Pat
 
 
 def test_a_service_the_stack_already_lists_takes_the_port_given(repository: Path) -> None:
-    scaffold(repository, "collections", 8016)
+    scaffold(repository, "reporting", 8017)
 
     stack = (repository / "tools" / "src" / "rcm_tools" / "stack.py").read_text()
-    assert 'ServiceSpec("collections", "rcm_collections", 8016)' in stack
-    assert stack.count('ServiceSpec("collections"') == 1
+    assert 'ServiceSpec("reporting", "rcm_reporting", 8017)' in stack
+    assert stack.count('ServiceSpec("reporting"') == 1
 
 
 @pytest.mark.parametrize(

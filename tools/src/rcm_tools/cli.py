@@ -1,4 +1,4 @@
-"""The `rcm` command: run the local stack, mint tokens for it, verify audit chains, drive the demo.
+"""The `rcm` command: run the local stack, mint tokens for it, verify audit chains and ledgers, drive the demo.
 
 Results go to stdout in short lines; errors go to stderr as one `rcm: error: ...` line with exit code 1
 (argparse uses 2 for usage errors). `rcm status` exits 3 when something is not running and ready.
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
+from rcm_collections.entrypoints.ledger_check import verify_ledger_command
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
 from rcm_tools import contracts, scaffold
@@ -94,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--service", choices=[spec.name for spec in SERVICES], help="a local service's SQLite database")
     verify.set_defaults(handler=_audit_verify)
 
+    ledger = commands.add_parser("ledger", help="collections ledger commands")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True, metavar="COMMAND")
+    check = ledger_commands.add_parser(
+        "verify", parents=[state], help="verify every account's hash-chained ledger and its invariant"
+    )
+    check.add_argument("--database-url", help="SQLAlchemy async URL of collections' database (default: the local one)")
+    check.set_defaults(handler=_ledger_verify)
+
     demo = commands.add_parser("demo", parents=[state], help="register synthetic patients and read their events back")
     demo.add_argument("--patients", type=_positive_int, default=DEFAULT_PATIENTS)
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the same seed registers the same people")
@@ -169,6 +178,11 @@ def _token(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     database_url: str = args.database_url or _local_database_url(args.state_dir, args.service)
     return asyncio.run(verify_chain_command(database_url))
+
+
+def _ledger_verify(args: argparse.Namespace) -> int:
+    database_url: str = args.database_url or _local_database_url(args.state_dir, "collections")
+    return asyncio.run(verify_ledger_command(database_url))
 
 
 def _local_database_url(state_dir: Path, service: str) -> str:

@@ -32,6 +32,17 @@ from rcm_common.events.claim import (
     PatientResponsibilityTransferred,
 )
 from rcm_common.events.claim import ClaimDenied as ClaimDeniedByPayer
+from rcm_common.events.collections import (
+    AccountPlacedWithAgency,
+    AccountRecalled,
+    BalanceWrittenOff,
+    PatientBalanceChanged,
+    PatientPaymentReceived,
+    PaymentPlanCreated,
+    PaymentPlanDefaulted,
+    RefundIssued,
+    StatementIssued,
+)
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
 from rcm_common.events.registration import (
     CoverageAdded,
@@ -77,6 +88,9 @@ _PAYMENT: Final[dict[str, Any]] = {
     "remittance_id": _REMITTANCE_ID,
     "trace_number": _TRACE,
 }
+_ACCOUNT_ID = "d2c5a8e1-7b3f-4c96-a1d4-8e6f2b9c0a37"
+_PLAN_ID = "6b9e2f4a-3c7d-4e18-b5a2-9f1c8d3e7a60"
+_PLACEMENT_ID = "f1a7c3e9-5d2b-4a86-9c4e-2b8d6f0a1e93"
 _NO_SHARE: Final = {"deductible": "0.00", "coinsurance": "0.00", "copay": "0.00", "other": "0.00"}
 
 
@@ -573,6 +587,71 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "paid": "88.40",
         "reason": "no claim has control number C7HQ2M9X4PK1RZW8T or this payer claim number",
         "candidate_claim_ids": [],
+    },
+    PatientBalanceChanged: {
+        "account_id": _ACCOUNT_ID,
+        "insurance_pending": "0.00",
+        "patient_due": "30.34",
+        "credit": "0.00",
+        "balance": "30.34",
+        "cause": "event:4c8e1a7d-9b2f-4e63-a5d1-7f0c3b9e2a48",
+    },
+    StatementIssued: {
+        "account_id": _ACCOUNT_ID,
+        "statement_id": "8e3b1d6f-2a9c-4f75-b0e4-1c7a5d9f3b26",
+        "issued_on": "2026-12-01",
+        "amount_due": "30.34",
+        "due_by": "2026-12-22",
+        "dunning_level": 1,
+    },
+    PaymentPlanCreated: {
+        "account_id": _ACCOUNT_ID,
+        "plan_id": _PLAN_ID,
+        "total": "30.34",
+        "months": 3,
+        "installment_amount": "10.11",
+        "first_due_on": "2026-12-15",
+    },
+    PaymentPlanDefaulted: {
+        "account_id": _ACCOUNT_ID,
+        "plan_id": _PLAN_ID,
+        "missed_installments": 2,
+        "remaining": "20.23",
+    },
+    PatientPaymentReceived: {
+        "account_id": _ACCOUNT_ID,
+        "payment_id": "3d7f1b9e-6c2a-4e85-a3f1-0b8d5c2e9a74",
+        "amount": "40.00",
+        "method": "card",
+        "source": "patient",
+        "agency_fee": "0.00",
+        "applied": [{"encounter_id": _ENCOUNTER_ID, "amount": "30.34"}],
+        "to_credit": "9.66",
+    },
+    RefundIssued: {
+        "account_id": _ACCOUNT_ID,
+        "refund_id": "b4e8a2c6-1f3d-4b97-8e5a-6c0d2f9b1a35",
+        "amount": "9.66",
+        "method": "check",
+    },
+    BalanceWrittenOff: {
+        "account_id": _ACCOUNT_ID,
+        "write_off_id": "5c1e9a3f-7d4b-4f26-b8c0-3a6e1d8f2b97",
+        "kind": "hardship",
+        "amount": "30.34",
+    },
+    AccountPlacedWithAgency: {
+        "account_id": _ACCOUNT_ID,
+        "placement_id": _PLACEMENT_ID,
+        "agency": "Prairie Recovery Services",
+        "amount": "30.34",
+    },
+    AccountRecalled: {
+        "account_id": _ACCOUNT_ID,
+        "placement_id": _PLACEMENT_ID,
+        "agency": "Prairie Recovery Services",
+        "reason": "the patient called to arrange a payment plan",
+        "amount": "30.34",
     },
     PatientRegistered: _PATIENT,
     PatientUpdated: {

@@ -47,8 +47,12 @@ _RESOURCES: Final = (
 )
 READ_SCOPES: Final = frozenset({f"{r}:read" for r in _RESOURCES} | {"reports:read", "audit:read"})
 WRITE_SCOPES: Final = frozenset(f"{r}:write" for r in _RESOURCES)
-# Scopes beyond read and write: merging patients, coding review, and the reference data a practice sets up.
-SPECIAL_SCOPES: Final = frozenset({"patients:merge", "coding:review", "pricing:write", "directories:write"})
+# Scopes beyond read and write: merging patients, coding review, the reference data a practice sets up, taking a
+# patient's payment (at the front desk too), and a collector's approval of a refund or write-off another person
+# asked for.
+SPECIAL_SCOPES: Final = frozenset(
+    {"patients:merge", "coding:review", "pricing:write", "directories:write", "payments:take", "collections:approve"}
+)
 ALL_SCOPES: Final = READ_SCOPES | WRITE_SCOPES | SPECIAL_SCOPES
 
 # Least privilege per job: each role gets what its daily work needs and nothing more.
@@ -62,6 +66,7 @@ ROLE_SCOPES: Final[dict[str, frozenset[str]]] = {
             "coverages:write",
             "eligibility:read",
             "eligibility:write",
+            "payments:take",
         }
     ),
     "coder": frozenset({"patients:read", "coverages:read", "charges:read", "charges:write", "coding:review"}),
@@ -75,11 +80,22 @@ ROLE_SCOPES: Final[dict[str, frozenset[str]]] = {
             "claims:write",
             "remittance:read",
             "remittance:write",
+            "collections:read",
+            "collections:write",
+            "payments:take",
             "reports:read",
         }
     ),
     "collector": frozenset(
-        {"patients:read", "coverages:read", "collections:read", "collections:write", "remittance:read"}
+        {
+            "patients:read",
+            "coverages:read",
+            "collections:read",
+            "collections:write",
+            "collections:approve",
+            "payments:take",
+            "remittance:read",
+        }
     ),
     "auditor": READ_SCOPES,
     "admin": ALL_SCOPES,

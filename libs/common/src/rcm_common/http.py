@@ -124,6 +124,7 @@ _VALIDATION_MESSAGES = {
     "model_type": "must be an object",
     "model_attributes_type": "must be an object",
     "json_invalid": "is not valid JSON",
+    "card_number": "looks like a card number: give the payment processor's reference, never the card",
 }
 # Field names and list indexes pass; anything else in a location (a client-chosen dict key) is masked.
 _SAFE_LOC_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")

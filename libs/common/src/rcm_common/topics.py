@@ -41,5 +41,6 @@ ELIGIBILITY_EVENTS: Final = events_topic("eligibility")
 CHARGE_EVENTS: Final = events_topic("charge")
 CLAIM_EVENTS: Final = events_topic("claim")
 REMITTANCE_EVENTS: Final = events_topic("remittance")
+COLLECTIONS_EVENTS: Final = events_topic("collections")
 
 ALL_TOPICS: Final = tuple(events_topic(s) for s in SERVICES) + tuple(dlq_topic(events_topic(s)) for s in SERVICES)

@@ -1,0 +1,135 @@
+"""Integration events published by the collections service on `rcm.collections.events`, keyed by the guarantor
+account. They say what the patients owe and what was done to collect it: the balance after every change, split
+into what insurance has still to answer and what is the patient's; statements; payment plans; payments,
+refunds and write-offs; agency placements and recalls. No names, addresses or card numbers travel here:
+accounts are named by id, payments by the processor's reference at most.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from rcm_common.events.base import IntegrationEvent, OpenEnum
+from rcm_common.types import Money
+
+PaymentSource = Annotated[Literal["patient", "agency"], OpenEnum(unknown_reads_as=None)]
+WriteOffKind = Annotated[Literal["small_balance", "hardship", "bad_debt"], OpenEnum(unknown_reads_as=None)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class _AccountEvent(IntegrationEvent):
+    subject_field: ClassVar[str] = "account_id"
+
+    account_id: UUID
+
+
+class PatientBalanceChanged(_AccountEvent):
+    """The account's balance after a change: `insurance_pending` is still the payers' to answer (never billed to
+    the patient), `patient_due` the patient's to pay, `credit` the patient's money not yet applied; `balance`
+    is all of it (pending + due - credit). `cause` names what changed it (`event:<id>`, `api:<subject>`,
+    `job:<name>`)."""
+
+    event_type: ClassVar[str] = "rcm.collections.patient_balance_changed"
+
+    insurance_pending: Money
+    patient_due: Money
+    credit: Money
+    balance: Money
+    cause: str
+
+
+class StatementIssued(_AccountEvent):
+    """A statement went to the guarantor; `dunning_level` 1 to 3 (first notice, second, final before an agency),
+    None when the account is on a payment plan and the statement shows the plan instead."""
+
+    event_type: ClassVar[str] = "rcm.collections.statement_issued"
+
+    statement_id: UUID
+    issued_on: date
+    amount_due: Money
+    due_by: date
+    dunning_level: int | None
+
+
+class PaymentPlanCreated(_AccountEvent):
+    event_type: ClassVar[str] = "rcm.collections.payment_plan_created"
+
+    plan_id: UUID
+    total: Money
+    months: int
+    installment_amount: Money
+    first_due_on: date
+
+
+class PaymentPlanDefaulted(_AccountEvent):
+    event_type: ClassVar[str] = "rcm.collections.payment_plan_defaulted"
+
+    plan_id: UUID
+    missed_installments: int
+    remaining: Money
+
+
+class AppliedPayment(_Part):
+    encounter_id: UUID
+    amount: Money
+
+
+class PatientPaymentReceived(_AccountEvent):
+    """A payment by the patient, or collected by the agency for them (with the agency's fee): how it was applied
+    to the visits, and what became credit."""
+
+    event_type: ClassVar[str] = "rcm.collections.patient_payment_received"
+
+    payment_id: UUID
+    amount: Money
+    method: str
+    source: PaymentSource
+    agency_fee: Money
+    applied: tuple[AppliedPayment, ...]
+    to_credit: Money
+
+
+class RefundIssued(_AccountEvent):
+    """A credit refunded to the patient, approved by a collector."""
+
+    event_type: ClassVar[str] = "rcm.collections.refund_issued"
+
+    refund_id: UUID
+    amount: Money
+    method: str
+
+
+class BalanceWrittenOff(_AccountEvent):
+    event_type: ClassVar[str] = "rcm.collections.balance_written_off"
+
+    write_off_id: UUID
+    kind: WriteOffKind
+    amount: Money
+
+
+class AccountPlacedWithAgency(_AccountEvent):
+    """The account went to a collection agency with `amount` due; statements stop until it is recalled."""
+
+    event_type: ClassVar[str] = "rcm.collections.account_placed_with_agency"
+
+    placement_id: UUID
+    agency: str
+    amount: Money
+
+
+class AccountRecalled(_AccountEvent):
+    """The account came back from the agency (`amount` is what was still due); statements resume."""
+
+    event_type: ClassVar[str] = "rcm.collections.account_recalled"
+
+    placement_id: UUID
+    agency: str
+    reason: str
+    amount: Money

@@ -1,0 +1,1 @@
+"""Collections's adapters: tables, repositories, clients."""

@@ -1,0 +1,1 @@
+"""Collections's domain: plain Python, no I/O and no framework imports."""

@@ -1,0 +1,786 @@
+"""The guarantor account: the person responsible for one or more patients' bills, and its ledger.
+
+Every change to its money is an entry on its chain (`ledger.py`), posted to one visit or, for a credit, to the
+account itself. After each change the account settles itself the same way: a visit's overpayment by the
+patient becomes the account's credit, the credit pays what is due (the oldest visit first), a held denial
+whose claim closed unresolved is adjusted off, and a change in what is insurance-pending, patient-due or credit
+is published once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+from uuid import UUID
+
+from rcm_collections.domain import events
+from rcm_collections.domain.encounter import ClaimLink, ClaimPayment, DenialHold, Encounter, ServiceItem
+from rcm_collections.domain.ledger import ZERO, Chain, EntryKind, Totals
+from rcm_collections.domain.plans import PaymentPlan, schedule
+from rcm_collections.domain.policy import AGING_BUCKETS, CollectionPolicy, HowToPay, aging_bucket
+from rcm_collections.domain.statements import (
+    DUNNING_MESSAGES,
+    PLAN_MESSAGE,
+    Addressee,
+    PlanTerms,
+    Statement,
+    StatementLine,
+)
+
+PaymentSource = Literal["patient", "agency"]
+RequestState = Literal["requested", "approved", "declined"]
+WriteOffKind = Literal["small_balance", "hardship", "bad_debt"]
+
+
+class Invalid(Exception):
+    """A request the account refuses for a value in it: the field and why (answered 422, nothing changed)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+class NotAllowed(Exception):
+    """A request the account's state does not allow now (answered 409, nothing changed)."""
+
+
+@dataclass
+class Guarantor:
+    """Who the statements go to: the patient, or the person registration names as responsible for them."""
+
+    name: str
+    address: Addressee | None
+    phone: str | None = None
+
+
+@dataclass
+class PatientPayment:
+    id: UUID
+    received_at: datetime
+    amount: Decimal
+    method: str
+    processor_reference: str | None
+    source: PaymentSource
+    agency_fee: Decimal
+    encounter_id: UUID | None
+    at_visit: bool
+    applied: list[tuple[UUID, Decimal]] = field(default_factory=list)
+    to_credit: Decimal = ZERO
+
+
+@dataclass
+class Refund:
+    id: UUID
+    amount: Decimal
+    method: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    state: RequestState = "requested"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass
+class WriteOff:
+    id: UUID
+    kind: WriteOffKind
+    amount: Decimal
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    state: RequestState = "requested"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+R = TypeVar("R", Refund, WriteOff)
+
+
+@dataclass
+class Placement:
+    id: UUID
+    agency: str
+    placed_on: date
+    amount: Decimal
+    recalled_on: date | None = None
+    recall_reason: str | None = None
+    collected: Decimal = ZERO
+    fees: Decimal = ZERO
+
+    @property
+    def active(self) -> bool:
+        return self.recalled_on is None
+
+
+@dataclass
+class StatementRecord:
+    id: UUID
+    issued_on: date
+    amount_due: Decimal
+    dunning_level: int | None
+
+
+@dataclass
+class Account:
+    id: UUID
+    guarantor: Guarantor
+    patients: set[UUID] = field(default_factory=set)
+    encounters: dict[UUID, Encounter] = field(default_factory=dict)
+    chain: Chain = field(init=False)
+    terms: Totals = field(default_factory=Totals)
+    unapplied: Decimal = ZERO
+    """The balance of entries on the account itself, not a visit: a credit is negative."""
+    reserved: Decimal = ZERO
+    """Credit set aside for refunds awaiting approval."""
+    plans: list[PaymentPlan] = field(default_factory=list)
+    statements: list[StatementRecord] = field(default_factory=list)
+    placements: list[Placement] = field(default_factory=list)
+    payments: list[PatientPayment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    write_offs: list[WriteOff] = field(default_factory=list)
+    published: tuple[Decimal, Decimal, Decimal] = (ZERO, ZERO, ZERO)
+    version: int = 0
+    events: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.chain = Chain(self.id)
+
+    # --- what it shows ---------------------------------------------------------------------------
+
+    @property
+    def balance(self) -> Decimal:
+        return self.terms.balance
+
+    @property
+    def insurance_pending(self) -> Decimal:
+        return sum((e.balance for e in self.encounters.values() if not e.settled), ZERO)
+
+    @property
+    def patient_due(self) -> Decimal:
+        return sum((e.balance for e in self.due_encounters()), ZERO)
+
+    @property
+    def credit(self) -> Decimal:
+        return max(-self.unapplied, ZERO)
+
+    @property
+    def available_credit(self) -> Decimal:
+        return max(self.credit - self.reserved, ZERO)
+
+    @property
+    def plan(self) -> PaymentPlan | None:
+        """The plan in force, if any."""
+        return next((plan for plan in self.plans if plan.state == "active"), None)
+
+    @property
+    def placement(self) -> Placement | None:
+        """The agency placement in force, if any."""
+        return next((placement for placement in self.placements if placement.active), None)
+
+    @property
+    def requests(self) -> list[Refund | WriteOff]:
+        """Refunds and write-offs asked for, decided or not."""
+        return [*self.refunds, *self.write_offs]
+
+    def due_encounters(self) -> list[Encounter]:
+        """The visits with a balance the patient owes, the oldest first."""
+        due = [e for e in self.encounters.values() if e.settled and e.balance > 0]
+        return sorted(due, key=lambda e: (e.due_since or date.max, e.date_of_service or date.max, str(e.id)))
+
+    def days_past_due(self, today: date) -> int:
+        """How long the oldest amount due has been the patient's."""
+        return max(((today - e.due_since).days for e in self.due_encounters() if e.due_since), default=0)
+
+    def aging(self, today: date) -> dict[str, Decimal]:
+        buckets = dict.fromkeys(AGING_BUCKETS, ZERO)
+        for e in self.due_encounters():
+            buckets[aging_bucket((today - (e.due_since or today)).days)] += e.balance
+        return buckets
+
+    # --- what insurance and the practice tell it --------------------------------------------------
+
+    def capture(
+        self,
+        *,
+        encounter_id: UUID,
+        patient_id: UUID,
+        version: int,
+        self_pay: bool,
+        date_of_service: date,
+        provider_npi: str | None,
+        items: tuple[ServiceItem, ...],
+        total: Decimal,
+        cause: str,
+        now: datetime,
+    ) -> None:
+        """Charges captured or corrected: the visit's charges become `total` (a correction posts the difference).
+        A version not newer than the one posted changes nothing."""
+        visit = self._visit(encounter_id, patient_id)
+        if version <= visit.version or visit.voided:
+            return
+        delta = total - visit.terms.charges
+        memo = "Charges" if visit.version == 0 else f"Charges corrected (version {version})"
+        visit.version, visit.self_pay, visit.date_of_service = version, self_pay, date_of_service
+        visit.provider_npi, visit.items = provider_npi, items
+        self._post(visit, "charge", delta, cause, f"charges:{encounter_id}", memo, now)
+        self._settle(cause, now)
+
+    def void(self, *, encounter_id: UUID, cause: str, now: datetime) -> None:
+        """The visit was withdrawn: its charges come off, and whatever the patient paid on it becomes credit."""
+        visit = self.encounters.get(encounter_id)
+        if visit is None or visit.voided:
+            return
+        self._post(visit, "charge", -visit.terms.charges, cause, f"charges:{encounter_id}", "Visit voided", now)
+        visit.voided = True
+        self._settle(cause, now)
+
+    def link_claim(
+        self,
+        *,
+        encounter_id: UUID,
+        patient_id: UUID,
+        claim_id: UUID,
+        responsibility: str,
+        payer_id: str,
+        cause: str,
+        now: datetime,
+    ) -> None:
+        visit = self._visit(encounter_id, patient_id)
+        visit.claims.setdefault(claim_id, ClaimLink(claim_id, responsibility, payer_id))
+        self._settle(cause, now)
+
+    def supersede_claim(self, *, encounter_id: UUID, claim_id: UUID, cause: str, now: datetime) -> None:
+        """The claim was replaced or voided: it no longer decides when the payers are done (its payments stand
+        until the payer takes them back)."""
+        claim = self.encounters[encounter_id].claims.get(claim_id)
+        if claim is not None:
+            claim.live = False
+            self._settle(cause, now)
+
+    def post_claim_payment(self, *, encounter_id: UUID, payment: ClaimPayment, cause: str, now: datetime) -> None:
+        visit = self.encounters[encounter_id]
+        if payment.payment_id in visit.posted:
+            return
+        visit.posted[payment.payment_id] = payment.patient_share
+        if payment.payment_id not in visit.reversed:
+            answered = payment.lines_answered
+            if answered is None or answered:
+                for held_by, hold in visit.holds.items():
+                    if hold.claim_id == payment.claim_id and held_by != payment.payment_id:
+                        hold.supersede(answered)
+            reference = f"claim-payment:{payment.payment_id}"
+            self._post(
+                visit,
+                "insurance_payment",
+                -payment.paid,
+                cause,
+                reference,
+                f"Paid by {payment.payer_id}",
+                now,
+                payment=payment.payment_id,
+            )
+            for group, amount in payment.adjustments:
+                memo = f"{group} adjustment by {payment.payer_id}"
+                self._post(visit, "adjustment", -amount, cause, reference, memo, now, payment=payment.payment_id)
+        self._settle(cause, now)
+
+    def hold_denial(
+        self,
+        *,
+        encounter_id: UUID,
+        payment_id: UUID,
+        claim_id: UUID,
+        lines: tuple[tuple[str, Decimal], ...],
+        cause: str,
+        now: datetime,
+    ) -> None:
+        """The payer denied these amounts (by line control number, "" for the claim as a whole; beyond the
+        patient's part): held on the visit while it is worked."""
+        visit = self.encounters[encounter_id]
+        hold = visit.holds.setdefault(payment_id, DenialHold(claim_id))
+        if hold.held or payment_id in visit.reversed:
+            return
+        for line, amount in lines:
+            hold.lines[line] = hold.lines.get(line, ZERO) + amount
+        amount = hold.held = sum(hold.lines.values(), ZERO)
+        memo = "Denied by the payer: held while the denial is worked"
+        self._post(visit, "adjustment", amount, cause, f"claim-payment:{payment_id}", memo, now, payment=payment_id)
+        self._settle(cause, now)
+
+    def reverse_claim_payment(self, *, encounter_id: UUID, payment_id: UUID, cause: str, now: datetime) -> None:
+        """The payer took the payment back: every entry it made (and every write-off or release of its denial)
+        is undone exactly."""
+        visit = self.encounters[encounter_id]
+        if payment_id in visit.reversed:
+            return
+        visit.reversed.add(payment_id)
+        for kind, amount in list(visit.nets.get(payment_id, {}).items()):
+            memo = "The payer took back its payment"
+            self._post(visit, kind, -amount, cause, f"claim-payment:{payment_id}", memo, now, payment=payment_id)
+        if payment_id in visit.holds:
+            visit.holds[payment_id] = DenialHold(visit.holds[payment_id].claim_id)
+        self._settle(cause, now)
+
+    def transfer_denial(
+        self, *, encounter_id: UUID, payment_id: UUID, claim_id: UUID, amount: Decimal, cause: str, now: datetime
+    ) -> None:
+        """A biller moved a denied amount to the patient: it stays on the visit, the patient's once the claim
+        closes."""
+        visit = self.encounters[encounter_id]
+        if payment_id in visit.reversed:
+            return
+        visit.holds.setdefault(payment_id, DenialHold(claim_id)).transferred += amount
+        self._settle(cause, now)
+
+    def write_off_denial(
+        self,
+        *,
+        encounter_id: UUID,
+        payment_id: UUID,
+        claim_id: UUID,
+        amount: Decimal,
+        category: str,
+        cause: str,
+        now: datetime,
+    ) -> None:
+        visit = self.encounters[encounter_id]
+        if payment_id in visit.reversed:
+            return
+        visit.holds.setdefault(payment_id, DenialHold(claim_id)).written_off += amount
+        memo = f"Denial written off by the practice ({category})"
+        self._post(visit, "write_off", -amount, cause, f"claim-payment:{payment_id}", memo, now, payment=payment_id)
+        self._settle(cause, now)
+
+    def withdraw_resolution(
+        self, *, encounter_id: UUID, payment_id: UUID, kind: str, amount: Decimal, cause: str, now: datetime
+    ) -> None:
+        """A transfer or write-off no longer stands: undone up to what of it still stands (a reversal of its
+        payment may have undone it already)."""
+        visit = self.encounters[encounter_id]
+        hold = visit.holds.get(payment_id)
+        if hold is None:
+            return
+        if kind == "written_off":
+            undo = min(amount, hold.written_off)
+            hold.written_off -= undo
+            memo = "Write-off withdrawn: the payer changed its answer"
+            self._post(visit, "write_off", undo, cause, f"claim-payment:{payment_id}", memo, now, payment=payment_id)
+        elif kind == "transferred_to_patient":
+            hold.transferred = max(hold.transferred - amount, ZERO)
+        self._settle(cause, now)
+
+    def claim_closed(
+        self, *, encounter_id: UUID, claim_id: UUID, reason: str, payment_id: UUID, cause: str, now: datetime
+    ) -> None:
+        claim = self.encounters[encounter_id].claims.get(claim_id)
+        if claim is not None:
+            claim.closed_reason, claim.closing_payment = reason, payment_id
+            self._settle(cause, now)
+
+    def claim_reopened(self, *, encounter_id: UUID, claim_id: UUID, cause: str, now: datetime) -> None:
+        claim = self.encounters[encounter_id].claims.get(claim_id)
+        if claim is not None:
+            claim.closed_reason, claim.closing_payment = None, None
+            self._settle(cause, now)
+
+    # --- what people do ---------------------------------------------------------------------------
+
+    def receive_payment(
+        self,
+        *,
+        payment_id: UUID,
+        amount: Decimal,
+        method: str,
+        processor_reference: str | None,
+        encounter_id: UUID | None,
+        at_visit: bool,
+        patient_id: UUID | None,
+        source: PaymentSource,
+        agency_fee: Decimal,
+        cause: str,
+        now: datetime,
+    ) -> PatientPayment:
+        """A payment from the patient (or the agency for them). Applied to the visit it names (a copay at the
+        visit stays on it whatever insurance says later, so a PR-3 for the same visit is not billed twice),
+        else to what is due, the oldest first; the rest becomes credit."""
+        if amount <= 0:
+            raise Invalid("amount", "A payment must be more than zero.")
+        if source == "agency":
+            placement = self.placement
+            if placement is None:
+                raise NotAllowed("The account is not with an agency: only the patient's payments can be posted.")
+            if not ZERO <= agency_fee <= amount:
+                raise Invalid("agency_fee", "The agency's fee must be between zero and the amount collected.")
+            placement.collected += amount
+            placement.fees += agency_fee
+        visit = None
+        if encounter_id is not None:
+            visit = self.encounters.get(encounter_id)
+            if visit is None and at_visit and patient_id in self.patients:
+                visit = self._visit(encounter_id, patient_id)
+            if visit is None:
+                raise Invalid("encounter_id", "The account has no such visit.")
+        elif at_visit:
+            raise Invalid("encounter_id", "A payment at the visit names the visit.")
+        payment = PatientPayment(
+            payment_id, now, amount, method, processor_reference, source, agency_fee, encounter_id, at_visit
+        )
+        reference, memo = (
+            f"patient-payment:{payment_id}",
+            f"Payment by {method}" + (" at the visit" if at_visit else ""),
+        )
+        left = amount
+        targets = [visit] if visit is not None else []
+        targets += [e for e in self.due_encounters() if e is not visit]
+        for target in targets:
+            share = left if target is visit and not target.settled else min(left, max(target.balance, ZERO))
+            if share > 0:
+                self._post(target, "patient_payment", -share, cause, reference, memo, now)
+                payment.applied.append((target.id, share))
+                left -= share
+        if left > 0:
+            self._post(None, "patient_payment", -left, cause, reference, f"{memo}: to credit", now)
+            payment.to_credit = left
+        plan = self.plan
+        if plan is not None:
+            plan.paid += min(amount, plan.remaining)
+        self.payments.append(payment)
+        self.events.append(
+            events.PaymentReceived(
+                payment_id, amount, method, source, agency_fee, tuple(payment.applied), payment.to_credit
+            )
+        )
+        self._settle(cause, now)
+        return payment
+
+    def request_refund(
+        self, *, refund_id: UUID, amount: Decimal, method: str, reason: str, requested_by: str, now: datetime
+    ) -> Refund:
+        if amount <= 0:
+            raise Invalid("amount", "A refund must be more than zero.")
+        if amount > self.available_credit:
+            raise Invalid("amount", f"The account's credit available to refund is {self.available_credit:.2f}.")
+        refund = Refund(refund_id, amount, method, reason, requested_by, now)
+        self.reserved += amount
+        self.refunds.append(refund)
+        return refund
+
+    def decide_refund(self, *, refund_id: UUID, approve: bool, decided_by: str, cause: str, now: datetime) -> Refund:
+        refund = _requested(self.refunds, refund_id, "refund")
+        if decided_by == refund.requested_by:
+            raise NotAllowed("A refund is approved by a collector other than the one who asked for it.")
+        refund.state, refund.decided_by, refund.decided_at = ("approved" if approve else "declined"), decided_by, now
+        self.reserved -= refund.amount
+        if approve:
+            memo = f"Refund by {refund.method}"
+            self._post(None, "refund", refund.amount, cause, f"refund:{refund_id}", memo, now)
+            self.events.append(events.RefundIssued(refund_id, refund.amount, refund.method))
+        self._settle(cause, now)
+        return refund
+
+    def request_write_off(
+        self,
+        *,
+        write_off_id: UUID,
+        kind: WriteOffKind,
+        amount: Decimal | None,
+        reason: str,
+        requested_by: str,
+        now: datetime,
+    ) -> WriteOff:
+        due = self.patient_due
+        if due <= 0:
+            raise NotAllowed("The account has no balance due to write off.")
+        amount = due if amount is None else amount
+        if amount <= 0 or amount > due:
+            raise Invalid("amount", f"A write-off is more than zero and at most the balance due, {due:.2f}.")
+        write_off = WriteOff(write_off_id, kind, amount, reason, requested_by, now)
+        self.write_offs.append(write_off)
+        return write_off
+
+    def decide_write_off(
+        self, *, write_off_id: UUID, approve: bool, decided_by: str, cause: str, now: datetime
+    ) -> WriteOff:
+        write_off = _requested(self.write_offs, write_off_id, "write-off")
+        if decided_by == write_off.requested_by:
+            raise NotAllowed("A write-off is approved by a collector other than the one who asked for it.")
+        write_off.state = "approved" if approve else "declined"
+        write_off.decided_by, write_off.decided_at = decided_by, now
+        if approve:
+            write_off.amount = min(write_off.amount, self.patient_due)
+            self._write_off(write_off, cause, now)
+        self._settle(cause, now)
+        return write_off
+
+    def write_off_small_balance(
+        self, *, write_off_id: UUID, policy: CollectionPolicy, today: date, cause: str, now: datetime
+    ) -> WriteOff | None:
+        """A balance under the threshold, due long enough, is let go rather than billed again."""
+        due = self.patient_due
+        if (
+            not ZERO < due < policy.small_balance_threshold
+            or self.days_past_due(today) < policy.small_balance_after_days
+        ):
+            return None
+        write_off = WriteOff(write_off_id, "small_balance", due, "under the small-balance threshold", cause, now)
+        write_off.state, write_off.decided_by, write_off.decided_at = "approved", cause, now
+        self.write_offs.append(write_off)
+        self._write_off(write_off, cause, now)
+        self._settle(cause, now)
+        return write_off
+
+    def create_plan(
+        self, *, plan_id: UUID, months: int, first_due_on: date, policy: CollectionPolicy, today: date
+    ) -> PaymentPlan:
+        due = self.patient_due
+        if due <= 0:
+            raise NotAllowed("The account has no balance due to put on a plan.")
+        if self.plan is not None:
+            raise NotAllowed("The account already has a payment plan in force.")
+        if self.placement is not None:
+            raise NotAllowed("The account is with a collection agency: recall it before offering a plan.")
+        if not policy.plan_min_months <= months <= policy.plan_max_months:
+            raise Invalid(
+                "months", f"A plan runs {policy.plan_min_months} to {policy.plan_max_months} monthly installments."
+            )
+        if not today <= first_due_on <= today + timedelta(days=45):
+            raise Invalid("first_due_on", "The first installment falls due within 45 days from today.")
+        installments = schedule(due, months, first_due_on)
+        plan = PaymentPlan(plan_id, today, due, installments)
+        self.plans.append(plan)
+        self.events.append(events.PlanCreated(plan_id, due, months, installments[0].amount, first_due_on))
+        return plan
+
+    def review_plan(self, *, policy: CollectionPolicy, today: date) -> bool:
+        """Count the installments missed since the last review; default the plan after too many. True when
+        something changed."""
+        plan = self.plan
+        if plan is None:
+            return False
+        missed = plan.newly_missed(today, policy.plan_grace_days)
+        plan.missed += missed
+        if len(plan.missed) >= policy.plan_misses_to_default:
+            plan.state = "defaulted"
+            self.events.append(events.PlanDefaulted(plan.id, len(plan.missed), plan.remaining))
+        return bool(missed)
+
+    def statement_due(self, *, policy: CollectionPolicy, today: date) -> bool:
+        """A statement goes when the account is not with an agency, owes at least the minimum, and the last
+        statement is a cycle old."""
+        if self.placement is not None or self.patient_due < policy.statement_minimum:
+            return False
+        last = self.statements[-1].issued_on if self.statements else None
+        return last is None or (today - last).days >= policy.statement_cycle_days
+
+    def issue_statement(
+        self, *, statement_id: UUID, policy: CollectionPolicy, how_to_pay: HowToPay, today: date
+    ) -> Statement:
+        if not self.statement_due(policy=policy, today=today):
+            raise NotAllowed("No statement is due for the account now.")
+        address = self.guarantor.address
+        if address is None:
+            raise NotAllowed("The guarantor has no address to send a statement to.")
+        due_by = today + timedelta(days=policy.pay_within_days)
+        lines = tuple(self._statement_line(visit, today) for visit in self.due_encounters())
+        plan, terms, level = self.plan, None, None
+        if plan is not None:
+            upcoming = plan.next_installment()
+            next_due_on = upcoming.due_on if upcoming is not None else today
+            installment = upcoming.amount if upcoming is not None else ZERO
+            left = sum(1 for i in plan.installments if i.due_on >= next_due_on)
+            terms = PlanTerms(max(plan.past_due(today), installment), next_due_on, plan.remaining, left)
+            message = PLAN_MESSAGE
+        else:
+            level = policy.dunning_level(self.days_past_due(today))
+            message = DUNNING_MESSAGES[level]
+        statement = Statement(
+            id=statement_id,
+            account_id=self.id,
+            issued_on=today,
+            due_by=due_by,
+            addressee=address,
+            lines=lines,
+            awaiting_insurance=self.insurance_pending,
+            credit=self.credit,
+            amount_due=self.patient_due,
+            aging=self.aging(today),
+            dunning_level=level,
+            message=message,
+            plan=terms,
+            payee=how_to_pay.payee,
+            pay_address=how_to_pay.address,
+            pay_phone=how_to_pay.phone,
+            pay_online=how_to_pay.online,
+        )
+        self.statements.append(StatementRecord(statement_id, today, statement.amount_due, level))
+        self.events.append(events.StatementIssued(statement_id, today, statement.amount_due, level, due_by))
+        return statement
+
+    def statements_since_recall(self) -> int:
+        recalled = max((p.recalled_on for p in self.placements if p.recalled_on), default=None)
+        return sum(1 for s in self.statements if recalled is None or s.issued_on > recalled)
+
+    def placement_due(self, *, policy: CollectionPolicy, today: date) -> bool:
+        return (
+            self.placement is None
+            and self.plan is None
+            and self.patient_due > 0
+            and self.statements_since_recall() >= policy.agency_after_statements
+            and self.days_past_due(today) >= policy.agency_after_days
+        )
+
+    def place_with_agency(
+        self, *, placement_id: UUID, policy: CollectionPolicy, today: date, by_collector: bool = False
+    ) -> Placement:
+        """Place the account with the agency: by the cycle when the policy says it is due, or by a collector's
+        decision whenever something is due and no plan or placement is in force."""
+        if self.placement is not None:
+            raise NotAllowed("The account is with an agency already.")
+        if self.plan is not None:
+            raise NotAllowed("The account has a payment plan in force.")
+        if self.patient_due <= 0:
+            raise NotAllowed("The account has no balance due to place.")
+        if not by_collector and not self.placement_due(policy=policy, today=today):
+            raise NotAllowed("The account is not due for an agency.")
+        placement = Placement(placement_id, policy.agency, today, self.patient_due)
+        self.placements.append(placement)
+        self.events.append(events.PlacedWithAgency(placement_id, placement.agency, placement.amount))
+        return placement
+
+    def recall(self, *, reason: str, today: date) -> Placement:
+        placement = self.placement
+        if placement is None:
+            raise NotAllowed("The account is not with an agency.")
+        placement.recalled_on, placement.recall_reason = today, reason
+        self.events.append(events.Recalled(placement.id, placement.agency, reason, self.patient_due))
+        return placement
+
+    # --- inside ---------------------------------------------------------------------------------------
+
+    def _visit(self, encounter_id: UUID, patient_id: UUID) -> Encounter:
+        visit = self.encounters.get(encounter_id)
+        if visit is None:
+            visit = self.encounters[encounter_id] = Encounter(encounter_id, patient_id)
+            self.patients.add(patient_id)
+        return visit
+
+    def _post(
+        self,
+        visit: Encounter | None,
+        kind: EntryKind,
+        amount: Decimal,
+        cause: str,
+        reference: str,
+        memo: str,
+        now: datetime,
+        *,
+        payment: UUID | None = None,
+    ) -> None:
+        if amount == 0:
+            return
+        self.chain.append(
+            encounter_id=None if visit is None else visit.id,
+            kind=kind,
+            amount=amount,
+            cause=cause,
+            reference=reference,
+            memo=memo,
+            posted_at=now,
+        )
+        self.terms.add(kind, amount)
+        if visit is None:
+            self.unapplied += amount
+            return
+        visit.terms.add(kind, amount)
+        if payment is not None:
+            visit.net(payment, kind, amount)
+
+    def _statement_line(self, visit: Encounter, today: date) -> StatementLine:
+        days = (today - visit.due_since).days if visit.due_since else 0
+        terms = visit.terms
+        return StatementLine(
+            encounter_id=visit.id,
+            date_of_service=visit.date_of_service,
+            provider_npi=visit.provider_npi,
+            services=tuple(item.label for item in visit.items),
+            billed=terms.charges,
+            insurance_paid=terms.insurance_payments,
+            adjustments=terms.adjustments + terms.write_offs,
+            patient_paid=terms.patient_payments,
+            patient_owes=visit.balance,
+            days_past_due=days,
+            aging=aging_bucket(days),
+        )
+
+    def _write_off(self, write_off: WriteOff, cause: str, now: datetime) -> None:
+        left = write_off.amount
+        memo = f"{write_off.kind.replace('_', '-')} write-off"
+        for visit in self.due_encounters():
+            share = min(left, visit.balance)
+            self._post(visit, "write_off", -share, cause, f"write-off:{write_off.id}", memo, now)
+            left -= share
+        self.events.append(events.WrittenOff(write_off.id, write_off.kind, write_off.amount - left))
+
+    def _settle(self, cause: str, now: datetime) -> None:
+        """Bring the account to rest after a change (see the module's docstring)."""
+        for visit in self.encounters.values():
+            for payment_id, wanted in visit.wanted_releases().items():
+                hold = visit.holds[payment_id]
+                if wanted != hold.released:
+                    memo = (
+                        "Denial stands: adjusted off" if wanted > hold.released else "Denial put back: claim reopened"
+                    )
+                    self._post(
+                        visit,
+                        "adjustment",
+                        -(wanted - hold.released),
+                        cause,
+                        f"claim-payment:{payment_id}",
+                        memo,
+                        now,
+                        payment=payment_id,
+                    )
+                    hold.released = wanted
+            if visit.settled and visit.balance < 0:
+                patients_money = min(-visit.balance, visit.terms.patient_payments)
+                if patients_money > 0:
+                    self._post(
+                        visit, "patient_payment", patients_money, cause, "credit", "Overpayment moved to credit", now
+                    )
+                    self._post(
+                        None, "patient_payment", -patients_money, cause, "credit", "Credit from an overpayment", now
+                    )
+        today = now.date()
+        for visit in self.encounters.values():
+            owes = visit.settled and visit.balance > 0
+            visit.due_since = (visit.due_since or today) if owes else None
+        available = self.available_credit
+        for visit in self.due_encounters():
+            share = min(available, visit.balance)
+            if share <= 0:
+                break
+            self._post(visit, "patient_payment", -share, cause, "credit", "Credit applied", now)
+            self._post(None, "patient_payment", share, cause, "credit", "Credit applied to a visit", now)
+            available -= share
+            if visit.balance == 0:
+                visit.due_since = None
+        plan = self.plan
+        if plan is not None and (plan.remaining == 0 or (self.patient_due == 0 and self.insurance_pending == 0)):
+            plan.state = "completed"
+        shown = (self.insurance_pending, self.patient_due, self.credit)
+        if shown != self.published:
+            self.published = shown
+            self.events.append(events.BalanceChanged(*shown, self.balance, cause))
+
+
+def _requested(requests: list[R], request_id: UUID, what: str) -> R:
+    for request in requests:
+        if request.id == request_id:
+            if request.state != "requested":
+                raise NotAllowed(f"The {what} was {request.state} already.")
+            return request
+    raise Invalid("id", f"The account has no such {what}.")

@@ -1,0 +1,1 @@
+"""Collections's HTTP API and app."""

@@ -1,0 +1,1 @@
+"""Collections's handlers of commands and events."""

@@ -1,0 +1,97 @@
+"""The daily cycle: for every account with something due or a plan or placement in force, in its own
+transaction, count the plan's missed installments (defaulting it after too many), let a small balance go,
+place a long-unpaid account with the agency, or else send the statement the cycle says is due.
+
+Running it twice on one day does nothing the second time: a statement is never sent within 28 days of the
+last, a missed installment is counted once, an account is placed once. One account that fails is logged and
+left for the next run; the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from rcm_collections.adapters.unit_of_work import SqlCollectionsUnitOfWork
+from rcm_collections.domain.account import Account
+from rcm_collections.domain.policy import CollectionPolicy, HowToPay
+from rcm_collections.service_layer.accounts import audit_change
+from rcm_collections.service_layer.views import CycleReport
+from rcm_common.types import Clock
+
+logger = logging.getLogger(__name__)
+CAUSE = "job:collections-cycle"
+
+
+@dataclass
+class Cycle:
+    uow: Callable[[], SqlCollectionsUnitOfWork]
+    policy: CollectionPolicy
+    how_to_pay: HowToPay
+    clock: Clock
+
+    async def run_once(self) -> CycleReport:
+        today = self.clock().date()
+        async with self.uow() as uow:
+            account_ids = await uow.accounts.with_patient_due()
+        report = CycleReport(
+            ran_on=today,
+            accounts_looked_at=len(account_ids),
+            statements_issued=0,
+            plans_reviewed=0,
+            plans_defaulted=0,
+            small_balances_written_off=0,
+            placed_with_agency=0,
+            failed=0,
+        )
+        for account_id in account_ids:
+            try:
+                await self._run_for(account_id, report)
+            except Exception:
+                report.failed += 1
+                logger.exception("the collections cycle failed for an account; it is looked at again next run")
+        if report.statements_issued or report.placed_with_agency or report.plans_defaulted:
+            logger.info("collections cycle: %s", report.model_dump_json())
+        return report
+
+    async def _run_for(self, account_id: UUID, report: CycleReport) -> None:
+        now = self.clock()
+        today = now.date()
+        async with self.uow() as uow:
+            account = await uow.accounts.get(account_id, for_update=True)
+            if account is None:
+                return
+            changed = self._review_plan(account, report)
+            if account.write_off_small_balance(
+                write_off_id=uuid4(), policy=self.policy, today=today, cause=CAUSE, now=now
+            ):
+                report.small_balances_written_off += 1
+                changed = True
+            elif account.placement_due(policy=self.policy, today=today):
+                placement = account.place_with_agency(placement_id=uuid4(), policy=self.policy, today=today)
+                await uow.directory.add_item(placement.id, "placement", account.id)
+                report.placed_with_agency += 1
+                changed = True
+            elif account.statement_due(policy=self.policy, today=today) and account.guarantor.address is not None:
+                statement = account.issue_statement(
+                    statement_id=uuid4(), policy=self.policy, how_to_pay=self.how_to_pay, today=today
+                )
+                await uow.statements.add(statement)
+                report.statements_issued += 1
+                changed = True
+            if changed:
+                await uow.accounts.save(account, now)
+                audit_change(uow, account)
+                await uow.commit()
+
+    def _review_plan(self, account: Account, report: CycleReport) -> bool:
+        plan = account.plan
+        if plan is None:
+            return False
+        report.plans_reviewed += 1
+        changed = account.review_plan(policy=self.policy, today=self.clock().date())
+        if plan.state == "defaulted":
+            report.plans_defaulted += 1
+        return changed

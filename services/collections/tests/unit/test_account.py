@@ -1,0 +1,355 @@
+"""The guarantor account, in plain Python: each scenario a billing team meets, with the ledger's invariant and
+chain checked after every one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
+
+from rcm_collections.domain import events
+from rcm_collections.domain.account import Account, Guarantor, Invalid, NotAllowed
+from rcm_collections.domain.encounter import ClaimPayment, PatientShare, ServiceItem
+from rcm_collections.domain.ledger import Entry, Totals, verify_account
+from rcm_collections.domain.policy import CollectionPolicy, HowToPay
+from rcm_collections.domain.statements import Addressee
+
+D = Decimal
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+DOS = date(2026, 2, 10)
+POLICY = CollectionPolicy(statement_minimum=D("5.00"), agency_after_statements=2, agency_after_days=60)
+PAY = HowToPay("Riverside Family Medicine", "12 Mill Road, Springfield, IL 62701", "(217) 555-0100", "pay.example")
+
+
+def new_account() -> Account:
+    address = Addressee("Dana Whitfield", "48 Orchard Lane", None, "Springfield", "IL", "62704")
+    return Account(uuid4(), Guarantor("Dana Whitfield", address, "217-555-0147"), patients={PATIENT})
+
+
+PATIENT = UUID("00000000-0000-4000-8000-000000000001")
+
+
+class Scenario:
+    """An account and the visit and claim ids a scenario uses, with helpers that say what upstream said."""
+
+    def __init__(self) -> None:
+        self.account = new_account()
+        self.visit = uuid4()
+        self.claim = uuid4()
+        self.all_entries: list[Entry] = []
+
+    def keep_entries(self) -> None:
+        self.all_entries += self.account.chain.appended
+        self.account.chain.appended = []
+
+    def capture(self, total: str, *, self_pay: bool = False, version: int = 1, at: datetime = NOW) -> None:
+        item = ServiceItem("99213", (), DOS, D(total))
+        self.account.capture(
+            encounter_id=self.visit, patient_id=PATIENT, version=version, self_pay=self_pay, date_of_service=DOS,
+            provider_npi="1234567893", items=(item,), total=D(total), cause="event:charges", now=at,
+        )  # fmt: skip
+        self.keep_entries()
+
+    def claim_created(self, responsibility: str = "P", claim: UUID | None = None) -> UUID:
+        claim = claim or self.claim
+        self.account.link_claim(
+            encounter_id=self.visit, patient_id=PATIENT, claim_id=claim, responsibility=responsibility,
+            payer_id="60054", cause="event:claim", now=NOW,
+        )  # fmt: skip
+        return claim
+
+    def paid(
+        self,
+        paid: str,
+        adjustments: tuple[tuple[str, str], ...] = (),
+        *,
+        deductible: str = "0.00",
+        coinsurance: str = "0.00",
+        copay: str = "0.00",
+        claim: UUID | None = None,
+        payment: UUID | None = None,
+        lines: tuple[str, ...] | None = None,
+        at: datetime = NOW,
+    ) -> UUID:
+        payment = payment or uuid4()
+        self.account.post_claim_payment(
+            encounter_id=self.visit,
+            payment=ClaimPayment(
+                payment, claim or self.claim, "60054", D(paid), tuple((g, D(a)) for g, a in adjustments),
+                PatientShare(D(deductible), D(coinsurance), D(copay)), lines_answered=lines,
+            ),
+            cause="event:paid",
+            now=at,
+        )  # fmt: skip
+        self.keep_entries()
+        return payment
+
+    def closed(self, payment: UUID, reason: str = "moved_to_patient", claim: UUID | None = None) -> None:
+        self.account.claim_closed(
+            encounter_id=self.visit, claim_id=claim or self.claim, reason=reason, payment_id=payment,
+            cause="event:closed", now=NOW,
+        )  # fmt: skip
+        self.keep_entries()
+
+    def verify(self) -> None:
+        account = self.account
+        self.keep_entries()
+        verdict = verify_account(
+            account.id, self.all_entries, tip_seq=account.chain.seq, tip_hash=account.chain.tip,
+            balance=account.balance, totals=account.terms,
+        )  # fmt: skip
+        assert verdict.ok, verdict
+        assert account.balance == account.insurance_pending + account.patient_due - account.credit + sum(
+            (v.balance for v in account.encounters.values() if v.settled and v.balance < 0), D("0")
+        )
+        t = Totals.of(self.all_entries)
+        assert t.charges - t.insurance_payments - t.adjustments - t.patient_payments - t.write_offs + t.refunds == (
+            account.balance
+        )
+
+
+def test_the_patient_share_of_an_835_is_patient_due_only_once_the_claim_closes() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("200.00"), D("0"))
+    payment = s.paid("80.00", (("CO", "60.00"),), deductible="40.00", coinsurance="20.00")
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("60.00"), D("0"))  # not billed before close
+    s.closed(payment)
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("60.00"))
+    share = s.account.encounters[s.visit].patient_share
+    assert (share.deductible, share.coinsurance) == (D("40.00"), D("20.00"))
+    changes = [e for e in s.account.events if isinstance(e, events.BalanceChanged)]
+    assert changes[-1].patient_due == D("60.00")
+    s.verify()
+
+
+def test_a_close_read_before_its_payment_bills_nothing_until_the_payment_is_posted() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    payment = uuid4()
+    s.closed(payment)
+    assert s.account.patient_due == 0
+    assert s.account.insurance_pending == D("200.00")
+    s.paid("150.00", (("CO", "30.00"),), coinsurance="20.00", payment=payment)
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("20.00"))
+    s.verify()
+
+
+def test_a_copay_at_the_visit_and_the_835s_pr3_are_not_billed_twice() -> None:
+    s = Scenario()
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference="ch_1", encounter_id=s.visit,
+        at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:frontdesk", now=NOW,
+    )  # fmt: skip
+    s.keep_entries()
+    s.capture("150.00")
+    s.claim_created()
+    payment = s.paid("75.00", (("CO", "50.00"),), copay="25.00")
+    s.closed(payment)
+    assert (s.account.patient_due, s.account.credit, s.account.insurance_pending) == (D("0"), D("0"), D("0"))
+    assert not s.account.statement_due(policy=POLICY, today=NOW.date())
+    s.verify()
+
+
+def test_an_overpayment_is_credit_applied_to_the_next_balance_or_refunded_on_approval() -> None:
+    s = Scenario()
+    s.capture("100.00", self_pay=True)
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("130.00"), method="check", processor_reference=None, encounter_id=None,
+        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:biller", now=NOW,
+    )  # fmt: skip
+    assert (s.account.patient_due, s.account.credit) == (D("0"), D("30.00"))
+    with pytest.raises(Invalid):
+        s.account.request_refund(
+            refund_id=uuid4(), amount=D("30.01"), method="check", reason="overpaid", requested_by="ann", now=NOW
+        )
+    refund = s.account.request_refund(
+        refund_id=uuid4(), amount=D("20.00"), method="check", reason="overpaid", requested_by="ann", now=NOW
+    )
+    assert s.account.available_credit == D("10.00")
+    with pytest.raises(NotAllowed):
+        s.account.decide_refund(refund_id=refund.id, approve=True, decided_by="ann", cause="api:ann", now=NOW)
+    s.account.decide_refund(refund_id=refund.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    assert any(isinstance(e, events.RefundIssued) for e in s.account.events)
+    assert s.account.credit == D("10.00")
+    second = uuid4()
+    s.account.capture(
+        encounter_id=second, patient_id=PATIENT, version=1, self_pay=True, date_of_service=DOS,
+        provider_npi=None, items=(), total=D("45.00"), cause="event:c2", now=NOW,
+    )  # fmt: skip
+    assert (s.account.patient_due, s.account.credit) == (D("35.00"), D("0"))  # the credit paid the next visit
+    s.verify()
+
+
+def test_a_reversal_moves_the_balance_back_from_patient_due_and_the_corrected_payment_settles_it() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    first = s.paid("120.00", (("CO", "50.00"),), coinsurance="30.00")
+    s.closed(first)
+    assert s.account.patient_due == D("30.00")
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="event:rev", now=NOW)
+    s.account.claim_reopened(encounter_id=s.visit, claim_id=s.claim, cause="event:reopen", now=NOW)
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("200.00"), D("0"))
+    corrected = s.paid("140.00", (("CO", "40.00"),), coinsurance="20.00")
+    s.closed(corrected)
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("20.00"))
+    s.verify()
+
+
+def test_a_denial_is_held_until_worked_then_written_off_transferred_or_accepted() -> None:
+    for resolution, owed in (("written_off", D("0")), ("transferred", D("100.00")), ("accepted", D("0"))):
+        s = Scenario()
+        s.capture("100.00")
+        s.claim_created()
+        payment = s.paid("0.00", (("CO", "100.00"),))
+        args = {"encounter_id": s.visit, "payment_id": payment, "claim_id": s.claim, "cause": "e", "now": NOW}
+        s.account.hold_denial(lines=(("L1", D("100.00")),), **args)  # type: ignore[arg-type]
+        assert s.account.insurance_pending == D("100.00")
+        if resolution == "written_off":
+            s.account.write_off_denial(amount=D("100.00"), category="authorisation", **args)  # type: ignore[arg-type]
+        elif resolution == "transferred":
+            s.account.transfer_denial(amount=D("100.00"), **args)  # type: ignore[arg-type]
+        s.closed(
+            payment,
+            {"written_off": "written_off", "transferred": "moved_to_patient"}.get(resolution, "denial_accepted"),
+        )
+        assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), owed), resolution
+        s.verify()
+
+
+def test_a_denied_claim_paid_after_appeal_is_not_counted_twice() -> None:
+    s = Scenario()
+    s.capture("100.00")
+    s.claim_created()
+    denied = s.paid("0.00", (("CO", "100.00"),))
+    s.account.hold_denial(
+        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("L1", D("100.00")),), cause="e", now=NOW
+    )
+    overturned = s.paid("70.00", (("CO", "20.00"),), coinsurance="10.00", lines=("L1",))
+    s.closed(overturned, "paid_in_full")
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("10.00"))
+    s.verify()
+
+
+def test_a_secondary_pays_what_the_primary_left_without_restating_the_primarys_adjudication() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created("P")
+    primary = s.paid("100.00", (("CO", "50.00"),), deductible="50.00")
+    s.closed(primary, "next_payer_billed")
+    assert s.account.patient_due == 0  # the next payer answers first
+    secondary = s.claim_created("S", uuid4())
+    # OA-23 (the primary's 150.00) is left out by the handler: the secondary's own adjustments only.
+    second = s.paid("40.00", (), coinsurance="10.00", claim=secondary)
+    s.closed(second, "moved_to_patient", claim=secondary)
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("10.00"))
+    s.verify()
+
+
+def test_a_payment_plan_pays_the_balance_to_zero_and_a_missed_plan_defaults() -> None:
+    s = Scenario()
+    s.capture("300.00", self_pay=True)
+    with pytest.raises(Invalid):
+        s.account.create_plan(plan_id=uuid4(), months=1, first_due_on=NOW.date(), policy=POLICY, today=NOW.date())
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    assert [i.amount for i in plan.installments] == [D("100.00")] * 3
+    statement = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=NOW.date())
+    assert statement.dunning_level is None
+    assert statement.plan is not None
+    assert statement.plan.installment_due == D("100.00")
+    for _ in range(3):
+        s.account.receive_payment(
+            payment_id=uuid4(), amount=D("100.00"), method="card", processor_reference="ch", encounter_id=None,
+            at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
+        )  # fmt: skip
+    assert s.account.patient_due == 0
+    assert plan.state == "completed"
+    s.verify()
+
+    t = Scenario()
+    t.capture("300.00", self_pay=True)
+    plan = t.account.create_plan(
+        plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    assert t.account.review_plan(policy=POLICY, today=date(2026, 3, 26))  # 15 March + 10 days' grace passed
+    assert plan.state == "active"
+    assert plan.missed == [1]
+    assert not t.account.review_plan(policy=POLICY, today=date(2026, 3, 27))  # counted once
+    t.account.review_plan(policy=POLICY, today=date(2026, 4, 26))
+    assert t.account.plans[0].state == "defaulted"
+    assert any(isinstance(e, events.PlanDefaulted) for e in t.account.events)
+
+
+def test_statements_go_every_cycle_with_firmer_notices_then_the_agency_and_a_recall_restores_them() -> None:
+    s = Scenario()
+    s.capture("80.00", self_pay=True)
+    day = NOW.date()
+    first = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day)
+    assert first.dunning_level == 1
+    assert first.amount_due == D("80.00")
+    assert not s.account.statement_due(policy=POLICY, today=day + timedelta(days=27))
+    second = s.account.issue_statement(
+        statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day + timedelta(days=31)
+    )
+    assert second.dunning_level == 2
+    assert s.account.placement_due(policy=POLICY, today=day + timedelta(days=60))
+    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=day + timedelta(days=60))
+    assert not s.account.statement_due(policy=POLICY, today=day + timedelta(days=95))
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("30.00"), method="agency", processor_reference=None, encounter_id=None,
+        at_visit=False, patient_id=None, source="agency", agency_fee=D("9.00"), cause="api:c", now=NOW,
+    )  # fmt: skip
+    assert s.account.patient_due == D("50.00")
+    assert s.account.placement is not None
+    assert s.account.placement.fees == D("9.00")
+    s.account.recall(reason="patient called to arrange payment", today=day + timedelta(days=96))
+    assert s.account.statement_due(policy=POLICY, today=day + timedelta(days=96))
+    s.verify()
+
+
+def test_bad_requests_change_nothing() -> None:
+    s = Scenario()
+    before = (s.account.chain.seq, s.account.balance, len(s.account.events))
+    with pytest.raises(Invalid):
+        s.account.receive_payment(
+            payment_id=uuid4(), amount=D("-5.00"), method="cash", processor_reference=None, encounter_id=None,
+            at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:x", now=NOW,
+        )  # fmt: skip
+    with pytest.raises(NotAllowed):
+        s.account.create_plan(plan_id=uuid4(), months=3, first_due_on=NOW.date(), policy=POLICY, today=NOW.date())
+    with pytest.raises(Invalid):
+        s.account.request_refund(
+            refund_id=uuid4(), amount=D("1.00"), method="check", reason="x", requested_by="a", now=NOW
+        )
+    assert (s.account.chain.seq, s.account.balance, len(s.account.events)) == before
+    assert not s.account.plans
+    assert not s.account.refunds
+
+
+def test_a_tampered_entry_is_named_by_its_number() -> None:
+    s = Scenario()
+    s.capture("100.00")
+    s.claim_created()
+    s.closed(s.paid("60.00", (("CO", "20.00"),), coinsurance="20.00"))
+    s.keep_entries()
+    entries = list(s.all_entries)
+    entries[1] = replace(entries[1], amount=D("-50.00"))
+    verdict = verify_account(
+        s.account.id, entries, tip_seq=s.account.chain.seq, tip_hash=s.account.chain.tip,
+        balance=s.account.balance, totals=s.account.terms,
+    )  # fmt: skip
+    assert (verdict.ok, verdict.broken_seq) == (False, 2)
+    truncated = verify_account(
+        s.account.id, s.all_entries[:-1], tip_seq=s.account.chain.seq, tip_hash=s.account.chain.tip,
+        balance=s.account.balance, totals=s.account.terms,
+    )  # fmt: skip
+    assert not truncated.ok
+    assert "ends at entry" in (truncated.reason or "")

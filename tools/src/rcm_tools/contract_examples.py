@@ -650,7 +650,7 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "account_id": _ACCOUNT_ID,
         "placement_id": _PLACEMENT_ID,
         "agency": "Prairie Recovery Services",
-        "reason": "the patient called to arrange a payment plan",
+        "reason": "payment_arranged",
         "amount": "30.34",
     },
     PatientRegistered: _PATIENT,

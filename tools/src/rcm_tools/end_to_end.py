@@ -1,7 +1,7 @@
 """What the end-to-end tests share: the practice set up in claim and charge, a front desk registering a patient
 with coverage and a coder capturing a visit over HTTP on the running stack, a biller waiting for a claim's
 state, a client of the clearinghouse simulator, reading one producer's events about one subject back from the
-broker, and the stack from registration to remittance that runs them."""
+broker, and the stack from registration to collections that runs them."""
 
 from __future__ import annotations
 
@@ -82,8 +82,22 @@ async def register(local: LocalStack, person: dict[str, Any], member_id: str) ->
     return patient_id, coverage.json()["id"]
 
 
-async def events_until(servers: str, topic: str, subject: str, until: str, within: float = 30) -> list[dict[str, Any]]:
-    """The events of `topic` about `subject`, in order, up to the first of type `until`."""
+async def events_until(
+    servers: str,
+    topic: str,
+    subject: str,
+    until: str | Callable[[list[dict[str, Any]]], bool],
+    within: float = 30,
+) -> list[dict[str, Any]]:
+    """The events of `topic` about `subject`, in order, up to the first of type `until` (or, given a test of the
+    events read so far, until it holds)."""
+    if isinstance(until, str):
+        last_type = until
+
+        def reached(found: list[dict[str, Any]]) -> bool:
+            return bool(found) and found[-1]["type"] == last_type
+
+        until = reached
     consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
     await consumer.start()
     found: list[dict[str, Any]] = []
@@ -95,7 +109,7 @@ async def events_until(servers: str, topic: str, subject: str, until: str, withi
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         async with asyncio.timeout(within):
-            while not found or found[-1]["type"] != until:
+            while not until(found):
                 for records in (await consumer.getmany(timeout_ms=300)).values():
                     for record in records:
                         headers = {k: v.decode() for k, v in record.headers}
@@ -181,14 +195,14 @@ async def change_claim(biller: httpx.AsyncClient, claim_id: str, action: str, bo
 FAST_WORKERS: Final = {
     "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
 }  # fmt: skip
-REVENUE_CYCLE: Final = ("registration", "eligibility", "charge", "claim", "remittance", CLEARINGHOUSE)
+REVENUE_CYCLE: Final = ("registration", "eligibility", "charge", "claim", "remittance", "collections", CLEARINGHOUSE)
 
 
 @contextlib.contextmanager
 def revenue_cycle_stack(
     state_dir: Path, *, simulator: SimulatorConfig | None = None
 ) -> Iterator[tuple[LocalStack, str]]:
-    """The services from registration to remittance and the simulator, each a process on a free port, beside the
+    """The services from registration to collections and the simulator, each a process on a free port, beside the
     embedded broker, their workers fast and the practice set up; yields the stack and the broker's address, and
     stops them all. `simulator` replaces the simulator's packaged configuration (its payers' denials, say)."""
     services = [ServiceSpec(spec.name, spec.module, free_port()) for spec in SERVICES if spec.name in REVENUE_CYCLE]

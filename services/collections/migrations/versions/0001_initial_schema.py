@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=12), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_index("ix_account_item_kind", "account_item", ["kind", "account_id"])
     op.create_table(
         "statement",
         sa.Column("id", sa.String(length=36), nullable=False),

@@ -12,7 +12,7 @@ from rcm_collections.domain.policy import CollectionPolicy, HowToPay
 from rcm_collections.service_layer.cycle import Cycle
 from rcm_collections.service_layer.handlers import Posting, subscriptions
 from rcm_collections.service_layer.mapping import to_integration_event
-from rcm_common.audit import consumer_audit, system_audit
+from rcm_common.audit import AuditContext, consumer_audit, system_audit
 from rcm_common.kernel import Kernel, kernel_parts, periodic
 from rcm_common.topics import COLLECTIONS_EVENTS
 from rcm_common.types import Clock, utcnow
@@ -40,8 +40,8 @@ def bootstrap(
     how_to_pay = settings.how_to_pay()
     collections: Collections
 
-    def cycle_uow() -> SqlCollectionsUnitOfWork:
-        return collections.uow(audit=cycle_audit())
+    def cycle_uow(audit: AuditContext | None) -> SqlCollectionsUnitOfWork:
+        return collections.uow(audit=audit or cycle_audit())
 
     collections = Collections(
         settings=settings,

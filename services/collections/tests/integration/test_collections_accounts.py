@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from rcm_collections.entrypoints.ledger_check import verify_ledgers
+from rcm_collections.service_layer.handlers import Posting
 from rcm_collections.testing import (
     CollectionsApi,
     MovableClock,
@@ -32,6 +33,7 @@ from rcm_collections.testing import (
     registered,
     running_collections,
 )
+from rcm_common.audit import consumer_audit
 from rcm_common.events.registration import Address, Guarantor
 
 D = Decimal
@@ -48,7 +50,7 @@ async def api(
     tmp_path: Path, signing_keys: tuple[str, str], database_url: str, clock: MovableClock
 ) -> AsyncIterator[CollectionsApi]:
     async with running_collections(
-        tmp_path, signing_keys, database_url, clock=clock, agency_after_statements=2, agency_after_days=45
+        tmp_path, signing_keys, database_url, clock=clock, agency_after_statements=3, agency_after_days=45
     ) as running:
         yield running
         async with running.collections.session_factory() as session:
@@ -184,11 +186,15 @@ async def test_an_account_past_due_goes_to_the_agency_its_statements_stop_and_a_
     api: CollectionsApi, clock: MovableClock
 ) -> None:
     _, account = await a_patient_owing(api, deductible="80.00")
-    report = (await api.client.post("/cycle-runs", headers=api.auth())).json()
-    assert report["statements_issued"] == 1
-    clock.advance(30)
-    assert (await api.client.post("/cycle-runs", headers=api.auth())).json()["statements_issued"] == 1
-    clock.advance(16)  # 46 days past due, two statements sent
+    for day in (0, 30, 30):  # a first notice, a second, the final notice, a cycle apart
+        clock.advance(day)
+        report = (await api.client.post("/cycle-runs", headers=api.auth())).json()
+        assert report["statements_issued"] == 1
+    notices = [s["dunning_level"] for s in await api.published("rcm.collections.statement_issued")]
+    assert notices == [1, 2, 3]
+    clock.advance(20)
+    assert (await api.client.post("/cycle-runs", headers=api.auth())).json()["placed_with_agency"] == 0
+    clock.advance(1)  # 81 days past due: the final notice's due date (21 days) has passed
     report = (await api.client.post("/cycle-runs", headers=api.auth())).json()
     assert (report["placed_with_agency"], report["statements_issued"]) == (1, 0)
     [placed] = await api.published("rcm.collections.account_placed_with_agency")
@@ -196,7 +202,7 @@ async def test_an_account_past_due_goes_to_the_agency_its_statements_stop_and_a_
     export = await api.client.get("/placements/export.csv", headers=api.auth())
     rows = list(csv.DictReader(io.StringIO(export.text)))
     assert [(r["account_id"], r["amount_placed"], r["guarantor_name"], r["statements_sent"]) for r in rows] == [
-        (account["id"], "80.00", "Jane Doe", "2")
+        (account["id"], "80.00", "Jane Doe", "3")
     ]
     assert rows[0]["address_line1"] == "12 Elm St"
     assert rows[0]["oldest_service_date"] == "2026-11-02"
@@ -211,7 +217,7 @@ async def test_an_account_past_due_goes_to_the_agency_its_statements_stop_and_a_
     recalled = await api.client.post(
         f"/accounts/{account['id']}/recall",
         headers=api.auth(),
-        json={"reason": "the patient called to arrange payment"},
+        json={"reason": "payment_arranged", "note": "the patient called to arrange payment"},
     )
     assert recalled.status_code == 200
     assert recalled.json()["collected"] == "30.00"
@@ -288,7 +294,7 @@ async def test_bad_input_gets_a_clear_problem_and_changes_nothing(api: Collectio
     nobody = str(uuid.uuid4())
 
     async def post(path: str, body: dict[str, Any]) -> httpx.Response:
-        return await api.client.post(path, headers=api.auth(), json=body)
+        return await api.client.post(path, headers=api.auth(idempotency_key=str(uuid.uuid4())), json=body)
 
     refusals = [
         await post("/payments", {"account_id": mine, "amount": "-5.00", "method": "cash"}),
@@ -307,7 +313,9 @@ async def test_bad_input_gets_a_clear_problem_and_changes_nothing(api: Collectio
     assert "card number" in str(refusals[2].json())
     assert "4111" not in refusals[2].text  # the input is never echoed
     paid = await api.client.post(
-        "/payments", headers=api.auth(), json={"account_id": account["id"], "amount": "20.00", "method": "cash"}
+        "/payments",
+        headers=api.auth(idempotency_key="pay-20"),
+        json={"account_id": account["id"], "amount": "20.00", "method": "cash"},
     )
     assert paid.status_code == 201
     before = (await api.rows("SELECT count(*) AS n FROM ledger_entry"), await api.outbox_types())
@@ -364,7 +372,9 @@ async def test_a_collector_cannot_approve_their_own_refund_and_roles_reach_only_
 ) -> None:
     _, account = await a_patient_owing(api, coinsurance="10.00")
     await api.client.post(
-        "/payments", headers=api.auth(), json={"account_id": account["id"], "amount": "30.00", "method": "cash"}
+        "/payments",
+        headers=api.auth(idempotency_key="pay-30"),
+        json={"account_id": account["id"], "amount": "30.00", "method": "cash"},
     )
     asked = await api.client.post(
         "/refunds", headers=api.auth(subject="collector-dee"),
@@ -392,4 +402,102 @@ async def test_aging_buckets_patient_balances_by_days_past_due(api: CollectionsA
         "over_120": "0.00",
     }
     assert aging["total"] == "50.00"
-    assert len(aging["accounts"]) == 1
+    assert len(aging["accounts"]) == 2  # each patient is their own guarantor
+
+
+async def test_an_event_parked_while_what_it_awaits_commits_is_applied_not_stranded(api: CollectionsApi) -> None:
+    """Two consumers at once: the claim's creation commits while the payment for it is being parked. On
+    PostgreSQL the two take the same lock per key; SQLite runs one writer at a time."""
+    patient = registered()
+    visit = Visit(patient.patient_id)
+    await api.feed(patient, captured(visit))
+    posted = payment_posted(visit, paid="70.00", contractual="30.00", deductible="50.00")
+    posting = Posting(api.collections.clock)
+    claim_consumer = api.collections.uow(audit=consumer_audit("collections")())
+    async with claim_consumer:
+        await posting.apply(claim_created(visit), "event:claim-created", claim_consumer)
+
+        async def remittance_consumer() -> None:
+            async with api.collections.uow(audit=consumer_audit("collections")()) as uow:
+                await posting.apply(posted, "event:payment-posted", uow)
+                await uow.commit()
+
+        paying = asyncio.create_task(remittance_consumer())
+        await asyncio.sleep(0.3)  # the payment reads before the claim's creation commits
+        await claim_consumer.commit()
+    await paying
+    await api.feed(claim_closed(visit, posted.payment_id))
+    assert await api.rows("SELECT waits_for FROM parked_event") == []
+    account = await api.account_of(visit.patient_id)
+    assert (account["patient_due"], account["terms"]["insurance_payments"]) == ("50.00", "70.00")
+
+
+async def test_a_correction_naming_another_patient_moves_the_visit_to_their_guarantors_account(
+    api: CollectionsApi,
+) -> None:
+    jane, john = registered(), registered(first_name="John")
+    visit = Visit(jane.patient_id)
+    await api.feed(jane, john, captured(visit, self_pay=True))
+    await api.feed(captured(Visit(john.patient_id, encounter_id=visit.encounter_id), self_pay=True, version=2))
+    janes, johns = await api.account_of(jane.patient_id), await api.account_of(john.patient_id)
+    assert (janes["patient_due"], len(janes["visits"])) == ("0.00", 0)
+    assert (johns["patient_due"], johns["visits"][0]["patient_id"]) == ("150.00", str(john.patient_id))
+
+
+async def test_a_copay_for_a_visit_on_another_account_goes_where_the_visit_is(api: CollectionsApi) -> None:
+    patient = registered()
+    visit = Visit(patient.patient_id)
+    await api.feed(patient, captured(visit))
+    parent = Guarantor(
+        relationship="parent", first_name="Morgan", last_name="Reyes", birth_date=date(1979, 4, 2),
+        address=Address(line1="9 Birch Ct", city="Anytown", state="PA", postal_code="19001"),
+    )  # fmt: skip
+    await api.feed(registered(patient.patient_id, guarantor=parent))  # new visits go to the parent's account now
+    copay = await api.client.post(
+        "/payments", headers=api.auth("front_desk", idempotency_key="copay-moved"),
+        json={"patient_id": str(patient.patient_id), "encounter_id": str(visit.encounter_id), "at_visit": True,
+              "amount": "25.00", "method": "card"},
+    )  # fmt: skip
+    assert copay.status_code == 201, copay.text
+    [visit_account] = await api.rows(
+        "SELECT account_id FROM encounter_account WHERE encounter_id = :e", e=str(visit.encounter_id)
+    )
+    assert copay.json()["account_id"] == visit_account["account_id"]
+
+
+async def test_payments_need_an_idempotency_key_kept_per_caller_and_refuse_card_numbers(api: CollectionsApi) -> None:
+    _, account = await a_patient_owing(api, coinsurance="40.00")
+    body = {"account_id": account["id"], "amount": "10.00", "method": "card"}
+    missing = await api.client.post("/payments", headers=api.auth(), json=body)
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [{"field": "Idempotency-Key", "message": "is required"}]
+    ann = await api.client.post("/payments", headers=api.auth(subject="ann", idempotency_key="1"), json=body)
+    bob = await api.client.post("/payments", headers=api.auth(subject="bob", idempotency_key="1"), json=body)
+    assert ann.json()["id"] != bob.json()["id"]  # two clerks' payments, both posted
+    for card in ("4111.1111.1111.1111", "4111/1111/1111/1111", "4111_1111_1111_1111", "ref 4111-1111-1111-1111"):
+        refused = await api.client.post(
+            "/payments", headers=api.auth(idempotency_key=card), json=body | {"processor_reference": card}
+        )
+        assert refused.status_code == 422, card
+    assert (await api.account_of(uuid.UUID(account["patients"][0])))["patient_due"] == "20.00"
+
+
+async def test_only_a_collector_recalls_and_a_cycle_run_is_audited_as_the_collector(api: CollectionsApi) -> None:
+    _, account = await a_patient_owing(api, deductible="80.00")
+    placed = await api.client.post(
+        f"/accounts/{account['id']}/placement", headers=api.auth(), json={"reason": "patient moved away"}
+    )
+    assert placed.status_code == 201
+    recall = {"reason": "dispute", "note": "the patient disputes the visit"}
+    assert (
+        await api.client.post(f"/accounts/{account['id']}/recall", headers=api.auth("biller"), json=recall)
+    ).status_code == 403
+    assert (
+        await api.client.post(f"/accounts/{account['id']}/recall", headers=api.auth(), json=recall)
+    ).status_code == 200
+    [recalled] = await api.published("rcm.collections.account_recalled")
+    assert recalled["reason"] == "dispute"
+    assert "disputes" not in str(await api.published("rcm.collections.account_recalled"))  # the words stay here
+    await api.client.post("/cycle-runs", headers=api.auth(subject="collector-eve"))
+    actors = await api.rows("SELECT DISTINCT actor FROM audit_log WHERE actor LIKE 'collector-eve%'")
+    assert actors == [{"actor": "collector-eve"}]

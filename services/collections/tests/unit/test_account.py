@@ -57,7 +57,8 @@ class Scenario:
         claim = claim or self.claim
         self.account.link_claim(
             encounter_id=self.visit, patient_id=PATIENT, claim_id=claim, responsibility=responsibility,
-            payer_id="60054", cause="event:claim", now=NOW,
+            payer_id="60054", encounter_version=self.account.encounters[self.visit].version or 1,
+            cause="event:claim", now=NOW,
         )  # fmt: skip
         return claim
 
@@ -72,18 +73,21 @@ class Scenario:
         claim: UUID | None = None,
         payment: UUID | None = None,
         lines: tuple[str, ...] | None = None,
+        prior: str = "0.00",
         at: datetime = NOW,
     ) -> UUID:
         payment = payment or uuid4()
+        shares = PatientShare(D(deductible), D(coinsurance), D(copay))
+        adjusted = tuple((g, D(a)) for g, a in adjustments)
+        charge = D(paid) + sum((a for _, a in adjusted), D("0")) + shares.total + D(prior)
         self.account.post_claim_payment(
             encounter_id=self.visit,
             payment=ClaimPayment(
-                payment, claim or self.claim, "60054", D(paid), tuple((g, D(a)) for g, a in adjustments),
-                PatientShare(D(deductible), D(coinsurance), D(copay)), lines_answered=lines,
+                payment, claim or self.claim, "60054", charge, D(paid), adjusted, shares, lines_answered=lines
             ),
             cause="event:paid",
             now=at,
-        )  # fmt: skip
+        )
         self.keep_entries()
         return payment
 
@@ -300,8 +304,14 @@ def test_statements_go_every_cycle_with_firmer_notices_then_the_agency_and_a_rec
         statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day + timedelta(days=31)
     )
     assert second.dunning_level == 2
-    assert s.account.placement_due(policy=POLICY, today=day + timedelta(days=60))
-    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=day + timedelta(days=60))
+    assert not s.account.placement_due(policy=POLICY, today=day + timedelta(days=60))  # no final notice yet
+    final = s.account.issue_statement(
+        statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day + timedelta(days=62)
+    )
+    assert final.dunning_level == 3
+    assert not s.account.placement_due(policy=POLICY, today=day + timedelta(days=70))  # its due date not past
+    assert s.account.placement_due(policy=POLICY, today=day + timedelta(days=83))
+    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=day + timedelta(days=83))
     assert not s.account.statement_due(policy=POLICY, today=day + timedelta(days=95))
     s.account.receive_payment(
         payment_id=uuid4(), amount=D("30.00"), method="agency", processor_reference=None, encounter_id=None,
@@ -310,7 +320,7 @@ def test_statements_go_every_cycle_with_firmer_notices_then_the_agency_and_a_rec
     assert s.account.patient_due == D("50.00")
     assert s.account.placement is not None
     assert s.account.placement.fees == D("9.00")
-    s.account.recall(reason="patient called to arrange payment", today=day + timedelta(days=96))
+    s.account.recall(reason="payment_arranged", note="called to arrange payment", today=day + timedelta(days=96))
     assert s.account.statement_due(policy=POLICY, today=day + timedelta(days=96))
     s.verify()
 
@@ -353,3 +363,158 @@ def test_a_tampered_entry_is_named_by_its_number() -> None:
     )  # fmt: skip
     assert not truncated.ok
     assert "ends at entry" in (truncated.reason or "")
+
+
+# --- what independent reviews found -------------------------------------------------------------------
+
+
+def test_a_reversal_read_before_the_claim_reopens_bills_the_patient_nothing_more() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    first = s.paid("140.00", (("CO", "30.00"),), coinsurance="30.00")
+    s.closed(first)
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="event:rev", now=NOW)
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("200.00"), D("0"))  # ClaimReopened not yet
+    s.verify()
+
+
+def test_a_reversal_posted_by_hand_takes_back_the_payment_it_negates() -> None:
+    s = Scenario()
+    s.capture("150.00")
+    s.claim_created()
+    s.closed(s.paid("100.00", (("CO", "30.00"),), coinsurance="20.00"))
+    s.account.reverse_matching(
+        encounter_id=s.visit, claim_id=s.claim, charge=D("-150.00"), paid=D("-100.00"), cause="e", now=NOW
+    )
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("150.00"), D("0"))
+    s.verify()
+
+
+def test_a_denial_answered_by_a_payment_later_taken_back_is_held_again() -> None:
+    s = Scenario()
+    s.capture("100.00")
+    s.claim_created()
+    denied = s.paid("0.00", (("CO", "100.00"),), lines=())
+    s.account.hold_denial(
+        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("L1", D("100.00")),), cause="e", now=NOW
+    )
+    appealed = s.paid("80.00", (("CO", "20.00"),), lines=("L1",))
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=appealed, cause="e", now=NOW)
+    s.closed(denied, "denial_accepted")  # the biller accepts the CO-197 after all: the provider's loss
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("0"))
+    s.verify()
+
+
+def test_a_claim_reprocessed_to_the_deductible_after_a_whole_denial_bills_the_deductible() -> None:
+    s = Scenario()
+    s.capture("100.00")
+    s.claim_created()
+    denied = s.paid("0.00", (("CO", "100.00"),), lines=())
+    s.account.hold_denial(
+        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("", D("100.00")),), cause="e", now=NOW
+    )
+    again = s.paid("0.00", deductible="100.00", lines=None)  # no line detail: it answers the claim as a whole
+    s.closed(again)
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("100.00"))
+    s.verify()
+
+
+def test_an_insurance_overpayment_is_not_the_patients_credit() -> None:
+    s = Scenario()
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference=None, encounter_id=s.visit,
+        at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:desk", now=NOW,
+    )  # fmt: skip
+    s.capture("150.00")
+    s.claim_created()
+    s.paid("75.00", (("CO", "50.00"),), copay="25.00")
+    second = s.paid("75.00", (("CO", "50.00"),), copay="25.00")  # the payer paid the claim twice
+    s.closed(second)
+    assert s.account.credit == 0  # the excess is the payer's, to be recouped, not the patient's to be refunded
+    assert s.account.encounters[s.visit].balance == D("-125.00")
+    s.verify()
+
+
+def test_a_charge_correction_waits_for_its_replacement_claim_before_billing() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    s.closed(s.paid("150.00", (("CO", "30.00"),), coinsurance="20.00"))
+    s.capture("250.00", version=2)  # ChargesCorrected read before ClaimReplaced and the new ClaimCreated
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("70.00"), D("0"))
+    s.verify()
+
+
+def test_money_paid_after_a_bad_debt_write_off_recovers_it_rather_than_becoming_credit() -> None:
+    s = Scenario()
+    s.capture("80.00", self_pay=True)
+    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    asked = s.account.request_write_off(
+        write_off_id=uuid4(), kind="bad_debt", amount=None, reason="placed", requested_by="ann", now=NOW
+    )
+    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    assert s.account.patient_due == 0
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("50.00"), method="agency", processor_reference=None, encounter_id=None,
+        at_visit=False, patient_id=None, source="agency", agency_fee=D("15.00"), cause="api:c", now=NOW,
+    )  # fmt: skip
+    assert (s.account.credit, s.account.terms.write_offs) == (D("0"), D("30.00"))
+    s.verify()
+
+
+def test_a_plan_counts_only_what_its_visits_are_paid_and_ends_when_they_are() -> None:
+    s = Scenario()
+    s.capture("300.00", self_pay=True)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    for _ in range(3):  # copays for new visits: not the plan's
+        s.account.receive_payment(
+            payment_id=uuid4(), amount=D("100.00"), method="card", processor_reference=None, encounter_id=uuid4(),
+            at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:d", now=NOW,
+        )  # fmt: skip
+    assert (plan.state, s.account.plan_remaining(plan)) == ("active", D("300.00"))
+    asked = s.account.request_write_off(
+        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
+    )
+    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    assert plan.state == "completed"  # nothing left on its visits: no default can follow
+    s.verify()
+
+
+def test_a_placement_ends_once_its_balance_is_paid_and_new_balances_are_billed() -> None:
+    s = Scenario()
+    s.capture("80.00", self_pay=True)
+    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("80.00"), method="agency", processor_reference=None, encounter_id=None,
+        at_visit=False, patient_id=None, source="agency", agency_fee=D("20.00"), cause="api:c", now=NOW,
+    )  # fmt: skip
+    assert s.account.placement is None
+    assert [e.reason for e in s.account.events if isinstance(e, events.Recalled)] == ["paid_in_full"]
+    s.visit = uuid4()
+    s.capture("40.00", self_pay=True)
+    assert s.account.statement_due(policy=POLICY, today=NOW.date())
+    s.verify()
+
+
+def test_a_visit_moves_to_another_guarantors_account_with_its_money() -> None:
+    s = Scenario()
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference=None, encounter_id=s.visit,
+        at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:desk", now=NOW,
+    )  # fmt: skip
+    s.capture("150.00")
+    other = new_account()
+    moved, carried = s.account.move_out(encounter_id=s.visit, cause="event:corrected", now=NOW)
+    other.move_in(visit=moved, carried=carried, patient_id=uuid4(), cause="event:corrected", now=NOW)
+    assert (s.account.balance, s.account.insurance_pending) == (D("0"), D("0"))
+    assert (other.balance, other.encounters[s.visit].terms.patient_payments) == (D("125.00"), D("25.00"))
+    s.verify()
+    entries = other.chain.appended
+    verdict = verify_account(
+        other.id, entries, tip_seq=other.chain.seq, tip_hash=other.chain.tip, balance=other.balance,
+        totals=other.terms,
+    )  # fmt: skip
+    assert verdict.ok

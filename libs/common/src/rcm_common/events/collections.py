@@ -18,6 +18,10 @@ from rcm_common.types import Money
 
 PaymentSource = Annotated[Literal["patient", "agency"], OpenEnum(unknown_reads_as=None)]
 WriteOffKind = Annotated[Literal["small_balance", "hardship", "bad_debt"], OpenEnum(unknown_reads_as=None)]
+RecallReasonName = Literal[
+    "paid_in_full", "payment_arranged", "dispute", "hardship", "returned_by_agency", "placed_in_error", "other"
+]
+RecallReason = Annotated[RecallReasonName, OpenEnum(unknown_reads_as="other")]
 
 
 class _Part(BaseModel):
@@ -125,11 +129,12 @@ class AccountPlacedWithAgency(_AccountEvent):
 
 
 class AccountRecalled(_AccountEvent):
-    """The account came back from the agency (`amount` is what was still due); statements resume."""
+    """The account came back from the agency (`amount` is what was still due), by a collector or by itself once
+    nothing was due (`paid_in_full`); statements resume. The collector's words stay with collections."""
 
     event_type: ClassVar[str] = "rcm.collections.account_recalled"
 
     placement_id: UUID
     agency: str
-    reason: str
+    reason: RecallReason
     amount: Money

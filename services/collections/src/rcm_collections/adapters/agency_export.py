@@ -1,8 +1,9 @@
 """The agency export: one CSV row per account placed, in the layout the canvas documents.
 
 The columns are fixed and named in a header row; money has two places and a dot; dates are ISO 8601. A
-value a spreadsheet would read as a formula (one starting with =, +, -, @, a tab or a carriage return) is
-written with a leading apostrophe, so opening the file never runs anything.
+value a spreadsheet would read as a formula (one starting, after any spaces, with =, +, -, or @, or starting with
+a tab or a carriage return) is written with a leading apostrophe, so opening the file never runs anything; a
+telephone number written +1 ... so gains an apostrophe too.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ COLUMNS: Final = (
     "last_payment_on",
     "last_payment_amount",
 )
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START: Final = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def _cell(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     text = value.isoformat() if isinstance(value, date) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    formula = text.lstrip().startswith(_FORMULA_START) or text.startswith(("\t", "\r"))
+    return "'" + text if formula else text
 
 
 def placement_csv(rows: Iterable[PlacedAccount]) -> str:

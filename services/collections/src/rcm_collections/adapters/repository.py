@@ -17,7 +17,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -324,6 +324,10 @@ class SqlDirectory:
         row = await self._session.get(EncounterAccountRow, str(encounter_id))
         return None if row is None else UUID(row.account_id)
 
+    async def move_encounter(self, encounter_id: UUID, account_id: UUID) -> None:
+        await self._session.merge(EncounterAccountRow(encounter_id=str(encounter_id), account_id=str(account_id)))
+        await self._session.flush()
+
     async def set_encounter(self, encounter_id: UUID, account_id: UUID) -> None:
         if await self._session.get(EncounterAccountRow, str(encounter_id)) is None:
             self._session.add(EncounterAccountRow(encounter_id=str(encounter_id), account_id=str(account_id)))
@@ -394,6 +398,14 @@ class SqlParkedEvents:
     def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
         self._cipher = cipher
+
+    async def serialise(self, waits_for: str) -> bool:
+        """Take this transaction's lock on the key (PostgreSQL; SQLite runs one writer at a time anyway): True
+        when a lock was taken, so what was awaited may have committed meanwhile and is worth looking for again."""
+        if not is_postgres(self._session):
+            return False
+        await self._session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": waits_for})
+        return True
 
     async def park(
         self, waits_for: str, event_type: str, event_version: int, cause: str, payload: str, now: datetime

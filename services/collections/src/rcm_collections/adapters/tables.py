@@ -104,6 +104,7 @@ class AccountItemRow(SQLModel, table=True):
     """Which account a payment, refund, write-off, plan or placement belongs to, so it is found by its own id."""
 
     __tablename__ = "account_item"
+    __table_args__ = (Index("ix_account_item_kind", "kind", "account_id"),)
 
     id: str = Field(primary_key=True, max_length=36)
     account_id: str = Field(max_length=36)

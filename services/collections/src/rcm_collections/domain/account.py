@@ -12,12 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 from uuid import UUID
 
 from rcm_collections.domain import events
-from rcm_collections.domain.encounter import ClaimLink, ClaimPayment, DenialHold, Encounter, ServiceItem
-from rcm_collections.domain.ledger import ZERO, Chain, EntryKind, Totals
+from rcm_collections.domain.encounter import (
+    ClaimLink,
+    ClaimPayment,
+    DenialHold,
+    Encounter,
+    PostedPayment,
+    ServiceItem,
+)
+from rcm_collections.domain.ledger import ENTRY_KINDS, ZERO, Chain, EntryKind, Totals
 from rcm_collections.domain.plans import PaymentPlan, schedule
 from rcm_collections.domain.policy import AGING_BUCKETS, CollectionPolicy, HowToPay, aging_bucket
 from rcm_collections.domain.statements import (
@@ -30,6 +37,10 @@ from rcm_collections.domain.statements import (
 )
 
 PaymentSource = Literal["patient", "agency"]
+RecallReason = Literal[
+    "paid_in_full", "payment_arranged", "dispute", "hardship", "returned_by_agency", "placed_in_error", "other"
+]
+MINIMUM_INSTALLMENT: Final = Decimal("10.00")
 RequestState = Literal["requested", "approved", "declined"]
 WriteOffKind = Literal["small_balance", "hardship", "bad_debt"]
 
@@ -82,6 +93,7 @@ class Refund:
     state: RequestState = "requested"
     decided_by: str | None = None
     decided_at: datetime | None = None
+    decision_note: str | None = None
 
 
 @dataclass
@@ -95,6 +107,7 @@ class WriteOff:
     state: RequestState = "requested"
     decided_by: str | None = None
     decided_at: datetime | None = None
+    decision_note: str | None = None
 
 
 R = TypeVar("R", Refund, WriteOff)
@@ -107,7 +120,11 @@ class Placement:
     placed_on: date
     amount: Decimal
     recalled_on: date | None = None
-    recall_reason: str | None = None
+    recall_reason: RecallReason | None = None
+    recall_note: str | None = None
+    """The collector's words on the recall: kept here, encrypted with the account, never published."""
+    reason: str | None = None
+    """Why a collector placed it before the policy's terms (the cycle's placements have none)."""
     collected: Decimal = ZERO
     fees: Decimal = ZERO
 
@@ -246,11 +263,12 @@ class Account:
         claim_id: UUID,
         responsibility: str,
         payer_id: str,
+        encounter_version: int,
         cause: str,
         now: datetime,
     ) -> None:
         visit = self._visit(encounter_id, patient_id)
-        visit.claims.setdefault(claim_id, ClaimLink(claim_id, responsibility, payer_id))
+        visit.claims.setdefault(claim_id, ClaimLink(claim_id, responsibility, payer_id, encounter_version))
         self._settle(cause, now)
 
     def supersede_claim(self, *, encounter_id: UUID, claim_id: UUID, cause: str, now: datetime) -> None:
@@ -265,13 +283,15 @@ class Account:
         visit = self.encounters[encounter_id]
         if payment.payment_id in visit.posted:
             return
-        visit.posted[payment.payment_id] = payment.patient_share
+        visit.posted[payment.payment_id] = PostedPayment(
+            payment.claim_id, payment.charge, payment.paid, payment.patient_share
+        )
         if payment.payment_id not in visit.reversed:
             answered = payment.lines_answered
             if answered is None or answered:
                 for held_by, hold in visit.holds.items():
                     if hold.claim_id == payment.claim_id and held_by != payment.payment_id:
-                        hold.supersede(answered)
+                        hold.supersede(payment.payment_id, answered)
             reference = f"claim-payment:{payment.payment_id}"
             self._post(
                 visit,
@@ -323,7 +343,21 @@ class Account:
             self._post(visit, kind, -amount, cause, f"claim-payment:{payment_id}", memo, now, payment=payment_id)
         if payment_id in visit.holds:
             visit.holds[payment_id] = DenialHold(visit.holds[payment_id].claim_id)
+        for hold in visit.holds.values():
+            hold.restore(payment_id)
         self._settle(cause, now)
+
+    def reverse_matching(
+        self, *, encounter_id: UUID, claim_id: UUID, charge: Decimal, paid: Decimal, cause: str, now: datetime
+    ) -> None:
+        """A reversal that names no payment (posted by hand) takes back the earliest standing payment of the
+        claim whose charge and paid it negates exactly, as the claim service matches it; none such, nothing."""
+        visit = self.encounters[encounter_id]
+        for payment_id, posted in visit.posted.items():
+            negated = (posted.charge, posted.paid) == (-charge, -paid)
+            if visit.standing(payment_id) and posted.claim_id == claim_id and negated:
+                self.reverse_claim_payment(encounter_id=encounter_id, payment_id=payment_id, cause=cause, now=now)
+                return
 
     def transfer_denial(
         self, *, encounter_id: UUID, payment_id: UUID, claim_id: UUID, amount: Decimal, cause: str, now: datetime
@@ -405,35 +439,34 @@ class Account:
         now: datetime,
     ) -> PatientPayment:
         """A payment from the patient (or the agency for them). Applied to the visit it names (a copay at the
-        visit stays on it whatever insurance says later, so a PR-3 for the same visit is not billed twice),
-        else to what is due, the oldest first; the rest becomes credit."""
+        visit stays on it until insurance answers, so the PR-3 it pays is not billed again), then to what is due,
+        the oldest first, then to what the practice wrote off of the patient's balance; the rest is credit."""
         if amount <= 0:
             raise Invalid("amount", "A payment must be more than zero.")
+        placement = self.placement
         if source == "agency":
-            placement = self.placement
             if placement is None:
                 raise NotAllowed("The account is not with an agency: only the patient's payments can be posted.")
             if not ZERO <= agency_fee <= amount:
                 raise Invalid("agency_fee", "The agency's fee must be between zero and the amount collected.")
-            placement.collected += amount
-            placement.fees += agency_fee
         visit = None
         if encounter_id is not None:
             visit = self.encounters.get(encounter_id)
-            if visit is None and at_visit and patient_id in self.patients:
-                visit = self._visit(encounter_id, patient_id)
-            if visit is None:
+            if visit is None and not (at_visit and patient_id in self.patients):
                 raise Invalid("encounter_id", "The account has no such visit.")
         elif at_visit:
             raise Invalid("encounter_id", "A payment at the visit names the visit.")
+        if visit is None and encounter_id is not None and patient_id is not None:
+            visit = self._visit(encounter_id, patient_id)  # a copay before the visit's charges are captured
+        memo = f"Payment by {method}" + (" at the visit" if at_visit else "")
+        if source == "agency" and placement is not None:
+            placement.collected += amount
+            placement.fees += agency_fee
+            memo = f"Payment collected by {placement.agency} (its fee {agency_fee:.2f})"
         payment = PatientPayment(
             payment_id, now, amount, method, processor_reference, source, agency_fee, encounter_id, at_visit
         )
-        reference, memo = (
-            f"patient-payment:{payment_id}",
-            f"Payment by {method}" + (" at the visit" if at_visit else ""),
-        )
-        left = amount
+        reference, left = f"patient-payment:{payment_id}", amount
         targets = [visit] if visit is not None else []
         targets += [e for e in self.due_encounters() if e is not visit]
         for target in targets:
@@ -442,12 +475,18 @@ class Account:
                 self._post(target, "patient_payment", -share, cause, reference, memo, now)
                 payment.applied.append((target.id, share))
                 left -= share
+        for target in self._written_off_visits():
+            share = min(left, target.patient_written_off)
+            if share > 0:
+                recovered = "Write-off recovered: paid after all"
+                self._post(target, "write_off", share, cause, reference, recovered, now)
+                self._post(target, "patient_payment", -share, cause, reference, memo, now)
+                target.patient_written_off -= share
+                payment.applied.append((target.id, share))
+                left -= share
         if left > 0:
             self._post(None, "patient_payment", -left, cause, reference, f"{memo}: to credit", now)
             payment.to_credit = left
-        plan = self.plan
-        if plan is not None:
-            plan.paid += min(amount, plan.remaining)
         self.payments.append(payment)
         self.events.append(
             events.PaymentReceived(
@@ -508,6 +547,8 @@ class Account:
         write_off = _requested(self.write_offs, write_off_id, "write-off")
         if decided_by == write_off.requested_by:
             raise NotAllowed("A write-off is approved by a collector other than the one who asked for it.")
+        if approve and self.patient_due <= 0:
+            raise NotAllowed("The account has nothing due now: decline the write-off instead.")
         write_off.state = "approved" if approve else "declined"
         write_off.decided_by, write_off.decided_at = decided_by, now
         if approve:
@@ -549,8 +590,11 @@ class Account:
             )
         if not today <= first_due_on <= today + timedelta(days=45):
             raise Invalid("first_due_on", "The first installment falls due within 45 days from today.")
+        if due / months < MINIMUM_INSTALLMENT:
+            raise Invalid("months", f"Each installment is at least {MINIMUM_INSTALLMENT:.2f}: take fewer months.")
         installments = schedule(due, months, first_due_on)
-        plan = PaymentPlan(plan_id, today, due, installments)
+        covered = tuple(visit.id for visit in self.due_encounters())
+        plan = PaymentPlan(plan_id, today, due, installments, covered)
         self.plans.append(plan)
         self.events.append(events.PlanCreated(plan_id, due, months, installments[0].amount, first_due_on))
         return plan
@@ -561,11 +605,11 @@ class Account:
         plan = self.plan
         if plan is None:
             return False
-        missed = plan.newly_missed(today, policy.plan_grace_days)
+        missed = plan.newly_missed(today, policy.plan_grace_days, self.plan_paid(plan))
         plan.missed += missed
         if len(plan.missed) >= policy.plan_misses_to_default:
-            plan.state = "defaulted"
-            self.events.append(events.PlanDefaulted(plan.id, len(plan.missed), plan.remaining))
+            plan.state, plan.ended_on = "defaulted", today
+            self.events.append(events.PlanDefaulted(plan.id, len(plan.missed), self.plan_remaining(plan)))
         return bool(missed)
 
     def statement_due(self, *, policy: CollectionPolicy, today: date) -> bool:
@@ -588,14 +632,18 @@ class Account:
         lines = tuple(self._statement_line(visit, today) for visit in self.due_encounters())
         plan, terms, level = self.plan, None, None
         if plan is not None:
-            upcoming = plan.next_installment()
+            paid = self.plan_paid(plan)
+            upcoming = plan.next_installment(paid)
             next_due_on = upcoming.due_on if upcoming is not None else today
             installment = upcoming.amount if upcoming is not None else ZERO
             left = sum(1 for i in plan.installments if i.due_on >= next_due_on)
-            terms = PlanTerms(max(plan.past_due(today), installment), next_due_on, plan.remaining, left)
+            remaining = self.plan_remaining(plan)
+            terms = PlanTerms(
+                min(max(plan.past_due(today, paid), installment), remaining), next_due_on, remaining, left
+            )
             message = PLAN_MESSAGE
         else:
-            level = policy.dunning_level(self.days_past_due(today))
+            level = self.dunning_level(policy, today)
             message = DUNNING_MESSAGES[level]
         statement = Statement(
             id=statement_id,
@@ -620,16 +668,32 @@ class Account:
         self.events.append(events.StatementIssued(statement_id, today, statement.amount_due, level, due_by))
         return statement
 
-    def statements_since_recall(self) -> int:
-        recalled = max((p.recalled_on for p in self.placements if p.recalled_on), default=None)
-        return sum(1 for s in self.statements if recalled is None or s.issued_on > recalled)
+    def dunning_statements(self) -> list[StatementRecord]:
+        """The notices sent since the account last started afresh: its last recall, or its last plan's end."""
+        restarts = [p.recalled_on for p in self.placements if p.recalled_on]
+        restarts += [p.ended_on for p in self.plans if p.ended_on]
+        since = max(restarts, default=None)
+        return [s for s in self.statements if s.dunning_level is not None and (since is None or s.issued_on > since)]
+
+    def dunning_level(self, policy: CollectionPolicy, today: date) -> int:
+        """The next notice's firmness: one step up from the last notice sent (a friendly first notice, a second,
+        then the final notice before an agency), or sooner when the oldest amount due is old enough."""
+        by_count = min(len(self.dunning_statements()) + 1, 3)
+        return max(by_count, policy.dunning_level(self.days_past_due(today)))
 
     def placement_due(self, *, policy: CollectionPolicy, today: date) -> bool:
+        """The policy's terms for an agency: enough notices sent, the last of them the final notice and its
+        due date past, the oldest amount due old enough, and no plan or placement in force."""
+        notices = self.dunning_statements()
+        final = notices[-1] if notices else None
         return (
             self.placement is None
             and self.plan is None
             and self.patient_due > 0
-            and self.statements_since_recall() >= policy.agency_after_statements
+            and len(notices) >= policy.agency_after_statements
+            and final is not None
+            and final.dunning_level == 3
+            and (today - final.issued_on).days >= policy.pay_within_days
             and self.days_past_due(today) >= policy.agency_after_days
         )
 
@@ -651,13 +715,46 @@ class Account:
         self.events.append(events.PlacedWithAgency(placement_id, placement.agency, placement.amount))
         return placement
 
-    def recall(self, *, reason: str, today: date) -> Placement:
+    def recall(self, *, reason: RecallReason, note: str | None, today: date) -> Placement:
         placement = self.placement
         if placement is None:
             raise NotAllowed("The account is not with an agency.")
-        placement.recalled_on, placement.recall_reason = today, reason
+        placement.recalled_on, placement.recall_reason, placement.recall_note = today, reason, note
         self.events.append(events.Recalled(placement.id, placement.agency, reason, self.patient_due))
         return placement
+
+    def plan_remaining(self, plan: PaymentPlan) -> Decimal:
+        """What the plan's visits still owe (insurance-pending again after a reversal, too), at most its total."""
+        owed = sum((max(self.encounters[v].balance, ZERO) for v in plan.covered if v in self.encounters), ZERO)
+        return min(owed, plan.total)
+
+    def plan_paid(self, plan: PaymentPlan) -> Decimal:
+        return plan.total - self.plan_remaining(plan)
+
+    def move_out(self, *, encounter_id: UUID, cause: str, now: datetime) -> tuple[Encounter, dict[EntryKind, Decimal]]:
+        """The visit goes to another guarantor's account (a correction named another patient): its entries are
+        reversed here, and it is handed over with what they added up to, by kind, for the other account."""
+        visit = self.encounters[encounter_id]
+        carried = {kind: visit.terms.signed(kind) for kind in ENTRY_KINDS if visit.terms.signed(kind)}
+        memo = "Visit moved to another guarantor's account"
+        for kind, amount in carried.items():
+            self._post(visit, kind, -amount, cause, f"moved:{encounter_id}", memo, now)
+        del self.encounters[encounter_id]
+        for plan in self.plans:
+            plan.covered = tuple(v for v in plan.covered if v != encounter_id)
+        self._settle(cause, now)
+        return visit, carried
+
+    def move_in(
+        self, *, visit: Encounter, carried: dict[EntryKind, Decimal], patient_id: UUID, cause: str, now: datetime
+    ) -> None:
+        visit.patient_id, visit.due_since = patient_id, None
+        self.encounters[visit.id] = visit
+        self.patients.add(patient_id)
+        memo = "Visit moved from another guarantor's account"
+        for kind, amount in carried.items():
+            self._post(visit, kind, amount, cause, f"moved:{visit.id}", memo, now)
+        self._settle(cause, now)
 
     # --- inside ---------------------------------------------------------------------------------------
 
@@ -699,6 +796,11 @@ class Account:
         if payment is not None:
             visit.net(payment, kind, amount)
 
+    def _written_off_visits(self) -> list[Encounter]:
+        """Settled visits the practice wrote some of the patient's balance off, the oldest first."""
+        found = [v for v in self.encounters.values() if v.settled and v.patient_written_off > 0]
+        return sorted(found, key=lambda v: (v.date_of_service or date.max, str(v.id)))
+
     def _statement_line(self, visit: Encounter, today: date) -> StatementLine:
         days = (today - visit.due_since).days if visit.due_since else 0
         terms = visit.terms
@@ -722,6 +824,7 @@ class Account:
         for visit in self.due_encounters():
             share = min(left, visit.balance)
             self._post(visit, "write_off", -share, cause, f"write-off:{write_off.id}", memo, now)
+            visit.patient_written_off += share
             left -= share
         self.events.append(events.WrittenOff(write_off.id, write_off.kind, write_off.amount - left))
 
@@ -746,7 +849,8 @@ class Account:
                     )
                     hold.released = wanted
             if visit.settled and visit.balance < 0:
-                patients_money = min(-visit.balance, visit.terms.patient_payments)
+                owed = visit.terms.charges if visit.self_pay or visit.voided else visit.patient_owes
+                patients_money = min(-visit.balance, max(visit.terms.patient_payments - owed, ZERO))
                 if patients_money > 0:
                     self._post(
                         visit, "patient_payment", patients_money, cause, "credit", "Overpayment moved to credit", now
@@ -769,8 +873,13 @@ class Account:
             if visit.balance == 0:
                 visit.due_since = None
         plan = self.plan
-        if plan is not None and (plan.remaining == 0 or (self.patient_due == 0 and self.insurance_pending == 0)):
-            plan.state = "completed"
+        if plan is not None and self.plan_remaining(plan) == 0:
+            plan.state, plan.ended_on = "completed", today
+        placement = self.placement
+        written_off = any(visit.patient_written_off > 0 for visit in self.encounters.values())
+        if placement is not None and self.patient_due == 0 and not written_off:  # the agency's work is done
+            placement.recalled_on, placement.recall_reason = today, "paid_in_full"
+            self.events.append(events.Recalled(placement.id, placement.agency, "paid_in_full", ZERO))
         shown = (self.insurance_pending, self.patient_due, self.credit)
         if shown != self.published:
             self.published = shown

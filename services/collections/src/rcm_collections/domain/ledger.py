@@ -122,6 +122,18 @@ class Totals:
         else:
             self.refunds += amount
 
+    def signed(self, kind: EntryKind) -> Decimal:
+        """What the entries of this kind add to the balance (a payment's are negative)."""
+        values = {
+            "charge": self.charges,
+            "insurance_payment": -self.insurance_payments,
+            "adjustment": -self.adjustments,
+            "patient_payment": -self.patient_payments,
+            "write_off": -self.write_offs,
+            "refund": self.refunds,
+        }
+        return values[kind]
+
     @property
     def balance(self) -> Decimal:
         return (

@@ -1,9 +1,9 @@
 """Payment plans: a patient-due balance paid in monthly installments.
 
-The schedule splits the balance into equal installments to the cent, the last taking what rounding left. A
-payment counts toward the plan as it comes (paying ahead is allowed); an installment is missed when, a grace
-period after its due date, the payments so far do not reach the installments due up to it. Each installment
-is missed at most once, and the plan defaults after the configured number of misses.
+The schedule splits the balance into equal installments to the cent, the last taking what rounding left. What
+the plan's visits no longer owe counts as paid toward it (paying ahead is allowed); an installment is missed
+when, a grace period after its due date, that falls short of the installments due up to it. Each installment is
+missed at most once, and the plan defaults after the configured number of misses.
 """
 
 from __future__ import annotations
@@ -44,42 +44,42 @@ def schedule(total: Decimal, months: int, first_due_on: date) -> tuple[Installme
 
 @dataclass
 class PaymentPlan:
+    """A plan over the visits due when it was made (`covered`). What is paid toward it is read from those visits'
+    balances, so every payment, credit, write-off or reversal on them counts, and nothing on other visits does."""
+
     id: UUID
     created_on: date
     total: Decimal
     installments: tuple[Installment, ...]
-    paid: Decimal = ZERO
+    covered: tuple[UUID, ...] = ()
     missed: list[int] = field(default_factory=list)
     state: PlanState = "active"
-
-    @property
-    def remaining(self) -> Decimal:
-        return max(self.total - self.paid, ZERO)
+    ended_on: date | None = None
 
     def due_through(self, day: date) -> Decimal:
         """What the schedule asks to have been paid by `day`."""
         return sum((i.amount for i in self.installments if i.due_on <= day), ZERO)
 
-    def next_installment(self) -> Installment | None:
-        """The first installment the payments so far do not cover, however late; None when all are paid."""
+    def next_installment(self, paid: Decimal) -> Installment | None:
+        """The first installment `paid` so far does not cover, however late; None when all are paid."""
         covered = ZERO
         for installment in self.installments:
             covered += installment.amount
-            if self.paid < covered:
+            if paid < covered:
                 return installment
         return None
 
-    def past_due(self, today: date) -> Decimal:
-        """What the schedule asked for by today and the payments have not met."""
-        return max(self.due_through(today) - self.paid, ZERO)
+    def past_due(self, today: date, paid: Decimal) -> Decimal:
+        """What the schedule asked for by today and `paid` has not met."""
+        return max(self.due_through(today) - paid, ZERO)
 
-    def newly_missed(self, today: date, grace_days: int) -> list[int]:
-        """Installments, not yet counted as missed, whose due date plus the grace period has passed with the
-        payments short of every installment up to them."""
+    def newly_missed(self, today: date, grace_days: int, paid: Decimal) -> list[int]:
+        """Installments, not yet counted as missed, whose due date plus the grace period has passed with `paid`
+        short of every installment up to them."""
         owed, found = ZERO, []
         for installment in self.installments:
             owed += installment.amount
             late = installment.due_on + timedelta(days=grace_days) < today
-            if late and self.paid < owed and installment.number not in self.missed:
+            if late and paid < owed and installment.number not in self.missed:
                 found.append(installment.number)
         return found

@@ -6,9 +6,10 @@ optional If-Match with the account's ETag."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -41,6 +42,7 @@ from rcm_collections.service_layer.views import (
 )
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
+from rcm_common.errors import ValidationFailed
 from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version
 
 router = APIRouter()
@@ -62,6 +64,19 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 AccountState = Literal["active", "on_plan", "placed"]
 
 
+def _required_idempotency_key(key: IdempotencyKeyDep) -> str:
+    """Money taken is posted once: a payment needs its Idempotency-Key, so a client's retry never posts twice."""
+    if key is None:
+        message = "A payment needs an Idempotency-Key, so a retry never posts it twice."
+        raise ValidationFailed([{"field": "Idempotency-Key", "message": "is required"}], message)
+    return key
+
+
+RequiredIdempotencyKey = Annotated[str, Depends(_required_idempotency_key)]
+NO_STORE: Final = {"Cache-Control": "no-store"}
+"""Statements and the agency's file name patients: no cache keeps them."""
+
+
 def _expected(if_match: str | None) -> int | None:
     return None if if_match is None else expected_version(if_match)
 
@@ -69,6 +84,7 @@ def _expected(if_match: str | None) -> int | None:
 @router.get("/accounts", response_model=list[AccountSummaryPublic], tags=["accounts"], summary="Accounts")
 async def list_accounts(
     _principal: CollectionsRead,
+    audit: AuditContextDep,
     service: CollectionsDep,
     patient_id: Annotated[UUID | None, Query(description="the account a patient's visits go to")] = None,
     state: AccountState | None = None,
@@ -78,7 +94,7 @@ async def list_accounts(
 ) -> list[AccountSummaryPublic]:
     """Balances and states, the most due first."""
     return await accounts.list_accounts(
-        service.uow(), patient_id=patient_id, state=state, min_due=min_due, limit=limit, offset=offset
+        service.uow(audit=audit), patient_id=patient_id, state=state, min_due=min_due, limit=limit, offset=offset
     )
 
 
@@ -147,9 +163,9 @@ async def get_statement_pdf(
     """The PDF the guarantor receives; audited as an export."""
     statement = await accounts.get_statement(service.uow(audit=audit), statement_id, "export")
     return Response(
-        render_statement(statement),
+        await asyncio.to_thread(render_statement, statement),  # a long statement takes a while: off the loop
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="statement-{statement_id}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="statement-{statement_id}.pdf"', **NO_STORE},
     )
 
 
@@ -167,7 +183,7 @@ async def take_payment(
     principal: TakePayments,
     audit: AuditContextDep,
     service: CollectionsDep,
-    idempotency_key: IdempotencyKeyDep,
+    idempotency_key: RequiredIdempotencyKey,
     response: Response,
 ) -> PaymentPublic | Response:
     """A patient's payment, by method and the processor's reference (never a card number): applied to the visit
@@ -183,7 +199,7 @@ async def take_payment(
         )  # fmt: skip
 
     made = await create_once(
-        service.session_factory, "collections:payments", idempotency_key, body, create,
+        service.session_factory, f"POST /payments {principal.subject}", idempotency_key, body, create,
         lambda payment_id: accounts.get_payment(uow(audit=audit), payment_id),
     )  # fmt: skip
     if isinstance(made, PaymentPublic):
@@ -208,7 +224,7 @@ async def post_agency_payment(
     principal: CollectionsWrite,
     audit: AuditContextDep,
     service: CollectionsDep,
-    idempotency_key: IdempotencyKeyDep,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> PaymentPublic | Response:
     """The agency's report of a payment for a placed account: the whole amount is credited to the patient, and
     the agency's fee is kept beside it (the practice's cost, not the patient's). 409 for an account not placed."""
@@ -221,7 +237,8 @@ async def post_agency_payment(
         )  # fmt: skip
 
     return await create_once(
-        service.session_factory, f"collections:agency-payments:{account_id}", idempotency_key, body, create,
+        service.session_factory, f"POST /accounts/{account_id}/agency-payments {principal.subject}", idempotency_key,
+        body, create,
         lambda payment_id: accounts.get_payment(uow(audit=audit), payment_id),
     )  # fmt: skip
 
@@ -245,7 +262,7 @@ async def ask_refund(
         )  # fmt: skip
 
     return await create_once(
-        service.session_factory, "collections:refunds", idempotency_key, body, create,
+        service.session_factory, f"POST /refunds {principal.subject}", idempotency_key, body, create,
         lambda refund_id: accounts.get_request(uow(audit=audit), refund_id, "refund"),
     )  # fmt: skip
 
@@ -304,7 +321,8 @@ async def ask_write_off(
         )  # fmt: skip
 
     return await create_once(
-        service.session_factory, f"collections:write-offs:{account_id}", idempotency_key, body, create,
+        service.session_factory, f"POST /accounts/{account_id}/write-offs {principal.subject}", idempotency_key,
+        body, create,
         lambda write_off_id: accounts.get_request(uow(audit=audit), write_off_id, "write_off"),
     )  # fmt: skip
 
@@ -330,7 +348,7 @@ async def decide_write_off(
 async def create_plan(
     account_id: UUID,
     body: CreatePlan,
-    _principal: CollectionsWrite,
+    principal: CollectionsWrite,
     audit: AuditContextDep,
     service: CollectionsDep,
     idempotency_key: IdempotencyKeyDep,
@@ -343,12 +361,13 @@ async def create_plan(
     async def create(idempotency: object) -> PlanPublic:
         return await accounts.create_plan(
             uow(audit=audit, idempotency=idempotency),  # type: ignore[arg-type]
-            account_id, body, service.policy, by=_principal.subject, now=service.clock(),
+            account_id, body, service.policy, by=principal.subject, now=service.clock(),
             expected=_expected(if_match),
         )  # fmt: skip
 
     return await create_once(
-        service.session_factory, f"collections:plans:{account_id}", idempotency_key, body, create,
+        service.session_factory, f"POST /accounts/{account_id}/payment-plans {principal.subject}", idempotency_key,
+        body, create,
         lambda plan_id: accounts.get_plan(uow(audit=audit), plan_id),
     )  # fmt: skip
 
@@ -375,7 +394,7 @@ async def place(
     """A collector's decision before the cycle's thresholds: statements stop. 409 for an account with nothing
     due, on a plan, or placed already."""
     return await accounts.place_with_agency(
-        service.uow(audit=audit), account_id, service.policy, now=service.clock(), expected=_expected(if_match)
+        service.uow(audit=audit), account_id, body, service.policy, now=service.clock(), expected=_expected(if_match)
     )
 
 
@@ -385,22 +404,22 @@ async def place(
 async def recall(
     account_id: UUID,
     body: Recall,
-    _principal: CollectionsWrite,
+    _principal: Approve,
     audit: AuditContextDep,
     service: CollectionsDep,
     if_match: IfMatch = None,
 ) -> PlacementPublic:
     """The account comes back (AccountRecalled): statements resume on the cycle. 409 for an account not placed."""
     return await accounts.recall(
-        service.uow(audit=audit), account_id, body.reason, now=service.clock(), expected=_expected(if_match)
+        service.uow(audit=audit), account_id, body, now=service.clock(), expected=_expected(if_match)
     )
 
 
 @router.get("/placements", response_model=list[PlacementPublic], tags=["agency"], summary="Placements")
 async def list_placements(
-    _principal: CollectionsRead, service: CollectionsDep, active: bool = True
+    _principal: CollectionsRead, audit: AuditContextDep, service: CollectionsDep, active: bool = True
 ) -> list[PlacementPublic]:
-    return await reports.placements(service.uow(), active_only=active)
+    return await reports.placements(service.uow(audit=audit), active_only=active)
 
 
 @router.get(
@@ -414,7 +433,9 @@ async def export_placements(
     service's canvas documents; audited as an export."""
     text = await reports.placement_export(service.uow(audit=audit), placed_on)
     return Response(
-        text, media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="placements.csv"'}
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="placements.csv"', **NO_STORE},
     )
 
 
@@ -425,7 +446,7 @@ async def ar_aging(_principal: CollectionsRead, service: CollectionsDep) -> Agin
 
 
 @router.post("/cycle-runs", response_model=CycleReport, tags=["reports"], summary="Run the daily cycle now")
-async def run_cycle(_principal: Approve, service: CollectionsDep) -> CycleReport:
+async def run_cycle(_principal: Approve, audit: AuditContextDep, service: CollectionsDep) -> CycleReport:
     """What the cycle does by itself every interval: plans reviewed, small balances let go, accounts placed,
-    statements sent."""
-    return await service.cycle.run_once()
+    statements sent; in the audit log under the collector who asked for it."""
+    return await service.cycle.run_once(audit)

@@ -25,6 +25,8 @@ from rcm_collections.service_layer.commands import (
     AgencyPayment,
     CreatePlan,
     Decision,
+    Place,
+    Recall,
     ReceivePayment,
     RequestRefund,
     RequestWriteOff,
@@ -41,6 +43,8 @@ from rcm_collections.service_layer.views import (
 from rcm_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 
 NO_ACCOUNT = "There is no account with this id."
+MAX_ACCOUNTS_READ = 5_000
+"""The most accounts one read across accounts decrypts (the approvals queue): requests wait on few accounts."""
 
 
 @contextmanager
@@ -77,16 +81,19 @@ async def list_accounts(
     limit: int,
     offset: int,
 ) -> list[AccountSummaryPublic]:
-    """Balances and states only: no names, so no audit record. `patient_id` finds the patient's guarantor's
-    account (where the patient's new visits go)."""
+    """Balances and states only, no names: a list by state is not audited. `patient_id` finds the patient's
+    guarantor's account (where the patient's new visits go): that lookup is about the patient, and audited."""
     async with uow:
         account_ids = None
         if patient_id is not None:
             found_id = await uow.directory.account_of_patient(patient_id)
             account_ids = [] if found_id is None else [found_id]
+            if found_id is not None:
+                uow.record_access("search", "guarantor_account", found_id, patient_id)
         found = await uow.accounts.search(
             state=state, min_due=min_due, account_ids=account_ids, limit=limit, offset=offset
         )
+        await uow.commit()
     return [AccountSummaryPublic.of(summary) for summary in found]
 
 
@@ -115,12 +122,7 @@ async def receive_payment(
     uow: SqlCollectionsUnitOfWork, command: ReceivePayment, *, by: str, now: datetime
 ) -> PaymentPublic:
     async with uow:
-        account_id = command.account_id
-        if account_id is None:
-            assert command.patient_id is not None  # the command names one of them
-            account_id = await uow.directory.account_of_patient(command.patient_id)
-            if account_id is None:
-                raise NotFound("No account is known for this patient.")
+        account_id = await payers_account(uow, command)
         account = await account_to_change(uow, account_id, None)
         payment_id = uuid4()
         with refusals():
@@ -145,6 +147,26 @@ async def receive_payment(
         uow.respond(201, payment_id)
         await uow.commit()
     return PaymentPublic.of(account.id, payment)
+
+
+async def payers_account(uow: SqlCollectionsUnitOfWork, command: ReceivePayment) -> UUID:
+    """The account a payment goes to: the one it names, else the patient's guarantor's; a payment naming a visit
+    goes where that visit is posted (a visit stays on the account it was first posted to), and one that names
+    an account the visit is not on is refused."""
+    account_id = command.account_id
+    if account_id is None:
+        assert command.patient_id is not None  # the command names one of them
+        account_id = await uow.directory.account_of_patient(command.patient_id)
+        if account_id is None:
+            raise NotFound("No account is known for this patient.")
+    if command.encounter_id is not None:
+        visit_account = await uow.directory.account_of_encounter(command.encounter_id)
+        if visit_account is not None and visit_account != account_id:
+            if command.account_id is not None:
+                message = "The visit is on another account."
+                raise ValidationFailed([{"field": "encounter_id", "message": message}], message)
+            return visit_account
+    return account_id
 
 
 async def agency_payment(
@@ -212,6 +234,7 @@ async def decide_refund(
             refund = account.decide_refund(
                 refund_id=refund_id, approve=decision.approve, decided_by=by, cause=f"api:{by}", now=now
             )
+        refund.decision_note = decision.note
         await uow.accounts.save(account, now)
         audit_change(uow, account)
         await uow.commit()
@@ -254,6 +277,7 @@ async def decide_write_off(
             write_off = account.decide_write_off(
                 write_off_id=write_off_id, approve=decision.approve, decided_by=by, cause=f"api:{by}", now=now
             )
+        write_off.decision_note = decision.note
         await uow.accounts.save(account, now)
         audit_change(uow, account)
         await uow.commit()
@@ -272,7 +296,7 @@ async def get_request(uow: SqlCollectionsUnitOfWork, request_id: UUID, kind: str
 async def open_requests(uow: SqlCollectionsUnitOfWork, *, limit: int) -> list[RequestPublic]:
     """Refunds and write-offs awaiting a collector's decision, the oldest first."""
     async with uow:
-        summaries = await uow.accounts.search(with_open_requests=True, limit=limit)
+        summaries = await uow.accounts.search(with_open_requests=True, limit=MAX_ACCOUNTS_READ)
         found: list[RequestPublic] = []
         for summary in summaries:
             account = await uow.accounts.get(summary.id)
@@ -308,7 +332,7 @@ async def create_plan(
         audit_change(uow, account)
         uow.respond(201, plan_id)
         await uow.commit()
-    return PlanPublic.of(plan)
+    return PlanPublic.of(plan, account.plan_remaining(plan))
 
 
 async def get_plan(uow: SqlCollectionsUnitOfWork, plan_id: UUID) -> PlanPublic:
@@ -317,7 +341,7 @@ async def get_plan(uow: SqlCollectionsUnitOfWork, plan_id: UUID) -> PlanPublic:
         plan = next(p for p in account.plans if p.id == plan_id)
         audit_change(uow, account, "read")
         await uow.commit()
-    return PlanPublic.of(plan)
+    return PlanPublic.of(plan, account.plan_remaining(plan))
 
 
 async def issue_statement(
@@ -357,6 +381,7 @@ async def get_statement(uow: SqlCollectionsUnitOfWork, statement_id: UUID, actio
 async def place_with_agency(
     uow: SqlCollectionsUnitOfWork,
     account_id: UUID,
+    command: Place,
     policy: CollectionPolicy,
     *,
     now: datetime,
@@ -370,6 +395,7 @@ async def place_with_agency(
             placement = account.place_with_agency(
                 placement_id=placement_id, policy=policy, today=now.date(), by_collector=True
             )
+        placement.reason = command.reason
         await uow.accounts.save(account, now)
         await uow.directory.add_item(placement_id, "placement", account.id)
         audit_change(uow, account)
@@ -378,12 +404,12 @@ async def place_with_agency(
 
 
 async def recall(
-    uow: SqlCollectionsUnitOfWork, account_id: UUID, reason: str, *, now: datetime, expected: int | None
+    uow: SqlCollectionsUnitOfWork, account_id: UUID, command: Recall, *, now: datetime, expected: int | None
 ) -> PlacementPublic:
     async with uow:
         account = await account_to_change(uow, account_id, expected)
         with refusals():
-            placement = account.recall(reason=reason, today=now.date())
+            placement = account.recall(reason=command.reason, note=command.note, today=now.date())
         await uow.accounts.save(account, now)
         audit_change(uow, account)
         await uow.commit()

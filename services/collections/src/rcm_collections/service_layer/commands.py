@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Final, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from rcm_common.types import Money
@@ -17,6 +17,7 @@ PaymentMethod = Literal["card", "cash", "check", "ach", "hsa_fsa", "online", "mo
 Amount = Annotated[Money, Field(gt=0, le=Decimal("9999999.99"))]
 Reason = Annotated[str, Field(min_length=3, max_length=500)]
 _DIGITS: Final = re.compile(r"\d{12,19}")
+_SEPARATORS: Final = re.compile(r"[ _.:#/-]")  # what a reference may hold besides letters and digits
 
 
 def _passes_luhn(digits: str) -> bool:
@@ -29,9 +30,10 @@ def _passes_luhn(digits: str) -> bool:
 
 def refuse_card_number(reference: str | None) -> str | None:
     """A processor's reference, never a card number: a run of 12 to 19 digits that passes the card check digit
-    (spaces and dashes ignored) is refused, so a card number typed in the wrong box is never stored."""
+    (whatever separators a reference may hold between them) is refused, so a card number typed in the wrong box
+    is never stored."""
     if reference is not None:
-        for run in _DIGITS.findall(re.sub(r"[ -]", "", reference)):
+        for run in _DIGITS.findall(_SEPARATORS.sub("", reference)):
             if _passes_luhn(run):
                 raise PydanticCustomError("card_number", "looks like a card number")
     return reference
@@ -85,8 +87,8 @@ class RequestRefund(_Body):
 
 
 class Decision(_Body):
-    approve: bool
-    note: str | None = Field(default=None, max_length=500)
+    approve: StrictBool
+    note: str | None = Field(default=None, max_length=500, description="Kept with the request, never published.")
 
 
 class RequestWriteOff(_Body):
@@ -101,8 +103,9 @@ class CreatePlan(_Body):
 
 
 class Recall(_Body):
-    reason: Reason
+    reason: Literal["payment_arranged", "dispute", "hardship", "returned_by_agency", "placed_in_error", "other"]
+    note: str | None = Field(default=None, max_length=500, description="Kept with the account, never published.")
 
 
 class Place(_Body):
-    reason: Reason
+    reason: Reason = Field(description="Why now, before the policy's terms; kept with the account, never published.")

@@ -19,6 +19,7 @@ from rcm_collections.domain.account import Account
 from rcm_collections.domain.policy import CollectionPolicy, HowToPay
 from rcm_collections.service_layer.accounts import audit_change
 from rcm_collections.service_layer.views import CycleReport
+from rcm_common.audit import AuditContext
 from rcm_common.types import Clock
 
 logger = logging.getLogger(__name__)
@@ -27,14 +28,16 @@ CAUSE = "job:collections-cycle"
 
 @dataclass
 class Cycle:
-    uow: Callable[[], SqlCollectionsUnitOfWork]
+    uow: Callable[[AuditContext | None], SqlCollectionsUnitOfWork]
+    """A unit of work acting as the given person, or as the cycle itself when None."""
     policy: CollectionPolicy
     how_to_pay: HowToPay
     clock: Clock
 
-    async def run_once(self) -> CycleReport:
+    async def run_once(self, audit: AuditContext | None = None) -> CycleReport:
+        """One run, in the audit log as `audit` (a collector who asked for it) or as the cycle."""
         today = self.clock().date()
-        async with self.uow() as uow:
+        async with self.uow(audit) as uow:
             account_ids = await uow.accounts.with_patient_due()
         report = CycleReport(
             ran_on=today,
@@ -48,7 +51,7 @@ class Cycle:
         )
         for account_id in account_ids:
             try:
-                await self._run_for(account_id, report)
+                await self._run_for(account_id, report, audit)
             except Exception:
                 report.failed += 1
                 logger.exception("the collections cycle failed for an account; it is looked at again next run")
@@ -56,10 +59,10 @@ class Cycle:
             logger.info("collections cycle: %s", report.model_dump_json())
         return report
 
-    async def _run_for(self, account_id: UUID, report: CycleReport) -> None:
+    async def _run_for(self, account_id: UUID, report: CycleReport, audit: AuditContext | None) -> None:
         now = self.clock()
         today = now.date()
-        async with self.uow() as uow:
+        async with self.uow(audit) as uow:
             account = await uow.accounts.get(account_id, for_update=True)
             if account is None:
                 return

@@ -30,6 +30,7 @@ from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, REGISTRATION_EVENTS, 
 from rcm_common.types import Clock
 
 ACCOUNT_NAMESPACE: Final = UUID("6f1d3c52-8a0e-4b7e-9a53-2f4d1e0c7b19")
+CLAIM_DENIED: Final = "4"  # CLP02: the payer denied the claim
 PRIOR_PAYER_REASON: Final = "23"
 """CARC 23: the prior payer's adjudication, which a secondary's 835 restates and the prior's already posted."""
 
@@ -38,15 +39,16 @@ PatientState = registration.PatientRegistered | registration.PatientUpdated
 
 
 def guarantor_digest(index: BlindIndex, patient: PatientState) -> str:
-    """Who guarantees the patient, as a keyed digest of their name and birth date: the patient themself, or the
-    guarantor registration names (a parent, say) when it names them fully. Two children of one parent, and
-    the parent's own visits, so land on one account."""
+    """Who guarantees the patient, as a keyed digest: the patient themself (by their id), or the guarantor
+    registration names in full (a parent, say: name, birth date and address), so two children of one parent
+    share an account. Registration gives a guarantor no id of their own, so a name, birth date and address are
+    what tell two guarantors apart; two people who share all of them would share an account."""
     g = patient.guarantor
     if g.relationship != "self" and g.first_name and g.last_name and g.birth_date:
-        person = (g.last_name, g.first_name, g.birth_date.isoformat())
-    else:
-        person = (patient.last_name, patient.first_name, patient.birth_date.isoformat())
-    return index.digest("guarantor|" + "|".join(person))
+        address = g.address or patient.address
+        person = (g.last_name, g.first_name, g.birth_date.isoformat(), address.line1, address.postal_code[:5])
+        return index.digest("guarantor|" + "|".join(person))
+    return index.exact_digest(f"patient|{patient.patient_id}")
 
 
 def account_id_of(digest: str) -> UUID:
@@ -78,11 +80,12 @@ def claim_payment_of(event: remittance.PaymentPosted) -> ClaimPayment:
         for line in event.lines
         if line.line_control_number is not None and line.line_control_number not in denied
     )
-    whole = not event.lines and event.paid > 0
+    whole = not event.lines and event.claim_status != CLAIM_DENIED
     return ClaimPayment(
         payment_id=event.payment_id,
         claim_id=event.claim_id,
         payer_id=event.payer_id,
+        charge=event.charge,
         paid=event.paid,
         adjustments=tuple((group, amount) for group, amount in by_group.items() if amount),
         patient_share=PatientShare(share.deductible, share.coinsurance, share.copay, share.other),
@@ -102,7 +105,9 @@ class Posting:
                 await self._patient(event, uow)
             case registration.PatientsMerged():
                 survivor = await uow.directory.account_of_patient(event.surviving_patient_id)
-                if survivor is not None:
+                if survivor is None:
+                    await self._park(f"patient:{event.surviving_patient_id}", event, cause, uow)
+                else:
                     await uow.directory.set_patient(event.merged_patient_id, survivor)
             case charge.ChargesCaptured() | charge.ChargesCorrected():
                 await self._charges(event, cause, uow)
@@ -131,10 +136,18 @@ class Posting:
     async def _charges(
         self, event: charge.ChargesCaptured | charge.ChargesCorrected, cause: str, uow: SqlCollectionsUnitOfWork
     ) -> None:
-        account = await self._account_of_visit(event.encounter_id, event.patient_id, uow)
-        if account is None:
+        """Post the visit's charges to the account it is on; a correction naming another patient first moves the
+        visit, with its money, to that patient's guarantor's account."""
+        visit_account = await uow.directory.account_of_encounter(event.encounter_id)
+        patient_account = await uow.directory.account_of_patient(event.patient_id)
+        if patient_account is None:
             await self._park(f"patient:{event.patient_id}", event, cause, uow)
             return
+        if visit_account is not None and visit_account != patient_account:
+            await self._move_visit(event.encounter_id, event.patient_id, visit_account, patient_account, cause, uow)
+        account = await self._locked(patient_account if visit_account is None else visit_account, uow)
+        if visit_account is not None and event.encounter_id not in account.encounters:
+            account = await self._locked(patient_account, uow)  # moved just now
         account.capture(
             encounter_id=event.encounter_id,
             patient_id=event.patient_id,
@@ -152,6 +165,29 @@ class Posting:
         )
         await uow.accounts.save(account, self.clock())
         await uow.directory.set_encounter(event.encounter_id, account.id)
+
+    async def _move_visit(
+        self,
+        encounter_id: UUID,
+        patient_id: UUID,
+        source: UUID,
+        target: UUID,
+        cause: str,
+        uow: SqlCollectionsUnitOfWork,
+    ) -> None:
+        """The visit is another patient's now: to their guarantor's account, if it names another patient than the
+        one it is posted for (accounts locked in id order, so two moves never wait on each other)."""
+        first, second = sorted((source, target), key=str)
+        accounts = {first: await self._locked(first, uow), second: await self._locked(second, uow)}
+        visit = accounts[source].encounters.get(encounter_id)
+        if visit is None or visit.patient_id == patient_id:
+            return
+        now = self.clock()
+        moved, carried = accounts[source].move_out(encounter_id=encounter_id, cause=cause, now=now)
+        accounts[target].move_in(visit=moved, carried=carried, patient_id=patient_id, cause=cause, now=now)
+        await uow.accounts.save(accounts[source], now)
+        await uow.accounts.save(accounts[target], now)
+        await uow.directory.move_encounter(encounter_id, target)
 
     async def _void(self, event: charge.ChargesVoided, cause: str, uow: SqlCollectionsUnitOfWork) -> None:
         account_id = await uow.directory.account_of_encounter(event.encounter_id)
@@ -174,6 +210,7 @@ class Posting:
             claim_id=event.claim_id,
             responsibility=event.responsibility or "P",
             payer_id=event.payer_id,
+            encounter_version=event.encounter_version,
             cause=cause,
             now=self.clock(),
         )
@@ -219,9 +256,10 @@ class Posting:
                 lines = tuple((d.line_control_number or "", d.amount) for d in event.denials if d.group != "PR")
                 if any(amount for _, amount in lines):
                     account.hold_denial(payment_id=event.payment_id, claim_id=claim_id, lines=lines, **where)
+            case remittance.ClaimPaymentReversed() if event.reversed_payment_id is not None:
+                account.reverse_claim_payment(payment_id=event.reversed_payment_id, **where)
             case remittance.ClaimPaymentReversed():
-                if event.reversed_payment_id is not None:
-                    account.reverse_claim_payment(payment_id=event.reversed_payment_id, **where)
+                account.reverse_matching(claim_id=claim_id, charge=event.charge, paid=event.paid, **where)
         await uow.accounts.save(account, now)
 
     async def _account_of_visit(
@@ -241,11 +279,24 @@ class Posting:
         return account
 
     async def _park(self, waits_for: str, event: IntegrationEvent, cause: str, uow: SqlCollectionsUnitOfWork) -> None:
+        """Keep the event until what it waits for arrives. Parking and releasing take the same lock per key (on
+        PostgreSQL), so an event parked while its awaited event commits is looked at again, never stranded."""
+        if await uow.parked.serialise(waits_for) and await self._arrived(waits_for, uow):
+            await self.apply(event, cause, uow)
+            return
         await uow.parked.park(
             waits_for, event.event_type, event.event_version, cause, event.model_dump_json(), self.clock()
         )
 
+    @staticmethod
+    async def _arrived(waits_for: str, uow: SqlCollectionsUnitOfWork) -> bool:
+        kind, _, key = waits_for.partition(":")
+        if kind == "patient":
+            return await uow.directory.account_of_patient(UUID(key)) is not None
+        return await uow.directory.encounter_of_claim(UUID(key)) is not None
+
     async def _release(self, waits_for: str, uow: SqlCollectionsUnitOfWork) -> None:
+        await uow.parked.serialise(waits_for)
         for parked in await uow.parked.take(waits_for):
             model = event_model(parked.event_type, parked.event_version)
             await self.apply(model.model_validate_json(parked.payload, context=READING_EVENTS), parked.cause, uow)

@@ -33,11 +33,12 @@ async def aging(uow: SqlCollectionsUnitOfWork, today: date) -> AgingPublic:
 
 async def placements(uow: SqlCollectionsUnitOfWork, *, active_only: bool) -> list[PlacementPublic]:
     async with uow:
-        found = [
-            PlacementPublic.of(account.id, placement)
-            for account, placement in await _placed(uow)
-            if placement.active or not active_only
-        ]
+        found = []
+        for account, placement in await _placed(uow):
+            if placement.active or not active_only:
+                found.append(PlacementPublic.of(account.id, placement))
+                audit_change(uow, account, "read")
+        await uow.commit()
     return sorted(found, key=lambda p: (p.placed_on, str(p.account_id)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
@@ -134,14 +135,14 @@ class PlanPublic(BaseModel):
     installments: list[InstallmentPublic]
 
     @classmethod
-    def of(cls, plan: PaymentPlan) -> PlanPublic:
+    def of(cls, plan: PaymentPlan, remaining: Decimal) -> PlanPublic:
         return cls(
             id=plan.id,
             state=plan.state,
             created_on=plan.created_on,
             total=plan.total,
-            paid=min(plan.paid, plan.total),
-            remaining=plan.remaining,
+            paid=plan.total - remaining,
+            remaining=remaining,
             missed_installments=list(plan.missed),
             installments=[InstallmentPublic.of(i) for i in plan.installments],
         )
@@ -299,8 +300,8 @@ class AccountPublic(BaseModel):
             ),
             aging=account.aging(today),
             visits=[VisitPublic.of(v) for v in visits],
-            plan=None if plan is None else PlanPublic.of(plan),
-            plans=[PlanPublic.of(p) for p in account.plans],
+            plan=None if plan is None else PlanPublic.of(plan, account.plan_remaining(plan)),
+            plans=[PlanPublic.of(p, account.plan_remaining(p)) for p in account.plans],
             statements=[
                 StatementSummaryPublic(
                     id=s.id, issued_on=s.issued_on, amount_due=s.amount_due, dunning_level=s.dunning_level

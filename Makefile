@@ -119,6 +119,7 @@ bench: install
 	$(RCM) bench charge
 	$(RCM) bench claim
 	$(RCM) bench remittance
+	$(RCM) bench collections
 
 bench-x12: install
 	$(RCM) bench x12

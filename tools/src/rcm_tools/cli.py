@@ -17,8 +17,15 @@ from typing import Final
 from rcm_collections.entrypoints.ledger_check import verify_ledger_command
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
-from rcm_tools import contracts, scaffold
-from rcm_tools.benchmarks import charge_capture, claim_submission, outbox_relay, remittance_posting, x12
+from rcm_tools import contracts, practice, scaffold
+from rcm_tools.benchmarks import (
+    charge_capture,
+    claim_submission,
+    collections_posting,
+    outbox_relay,
+    remittance_posting,
+    x12,
+)
 from rcm_tools.broker import bootstrap_servers
 from rcm_tools.demo import DEFAULT_PATIENTS, DEFAULT_SEED, READ_TIMEOUT_SECONDS, DemoPlan, run_demo
 from rcm_tools.errors import ToolError
@@ -138,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[remittance_posting.arguments()],
         help="a 10,000-claim 835 taken in and posted, claim payments/s on SQLite and PostgreSQL",
     ).set_defaults(handler=remittance_posting.run_benchmark)
+    benchmarks.add_parser(
+        "collections",
+        parents=[collections_posting.arguments()],
+        help="PaymentPosted in to PatientBalanceChanged out, payments/s on SQLite and PostgreSQL",
+    ).set_defaults(handler=collections_posting.run_benchmark)
     return parser
 
 
@@ -145,7 +157,7 @@ def _up(args: argparse.Namespace) -> int:
     services = installed_services()
     stack = LocalStack(args.state_dir, services)
     stack.up(
-        environ=os.environ,
+        environ=practice.STATEMENT_SETTINGS | dict(os.environ),
         broker_port=args.broker_port,
         ready_timeout=args.timeout,
         keep_data=args.keep_data,

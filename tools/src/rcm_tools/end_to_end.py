@@ -206,7 +206,7 @@ def revenue_cycle_stack(
     embedded broker, their workers fast and the practice set up; yields the stack and the broker's address, and
     stops them all. `simulator` replaces the simulator's packaged configuration (its payers' denials, say)."""
     services = [ServiceSpec(spec.name, spec.module, free_port()) for spec in SERVICES if spec.name in REVENUE_CYCLE]
-    environ = dict(os.environ) | FAST_WORKERS
+    environ = practice.STATEMENT_SETTINGS | dict(os.environ) | FAST_WORKERS
     if simulator is not None:
         config = state_dir.parent / f"{state_dir.name}-simulator.json"
         config.write_text(simulator.model_dump_json())

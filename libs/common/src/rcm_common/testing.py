@@ -335,9 +335,16 @@ def _claimed_record(
 ) -> ConsumerRecord[Any, Any]:
     """A consumer's claimed example (`<claimed>/<event_type>/v1.json`) as the Kafka record its producer sends."""
     payload = (claimed / event_type / "v1.json").read_bytes()
-    event = event_model(event_type, 1).model_validate_json(payload)
+    return record_of(event_model(event_type, 1).model_validate_json(payload), topic, offset, producer, payload)
+
+
+def record_of(
+    event: IntegrationEvent, topic: str, offset: int, producer: str, payload: bytes | None = None
+) -> ConsumerRecord[Any, Any]:
+    """The Kafka record a producer sends for `event` (its JSON, or `payload` as given), as a consumer reads it."""
     headers = [(name, value.encode()) for name, value in new_envelope(event, producer).to_headers().items()]
-    return ConsumerRecord(topic, 0, offset, 0, 0, event.subject.encode(), payload, None, 0, 0, headers)
+    value = payload if payload is not None else event.model_dump_json().encode()
+    return ConsumerRecord(topic, 0, offset, 0, 0, event.subject.encode(), value, None, 0, 0, headers)
 
 
 @dataclasses.dataclass

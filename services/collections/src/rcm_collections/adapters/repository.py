@@ -91,7 +91,6 @@ class SqlAccounts:
         self._session = session
         self._cipher = cipher
         self._read: dict[UUID, Account] = {}
-        self._digests: dict[UUID, str] = {}
 
     async def get(self, account_id: UUID, *, for_update: bool = False) -> Account | None:
         if account_id in self._read:
@@ -107,7 +106,6 @@ class SqlAccounts:
         account.version = row.version
         account.chain.seq, account.chain.tip = row.tip_seq, row.tip_hash
         self._read[account_id] = account
-        self._digests[account_id] = row.guarantor_digest
         return account
 
     async def add(self, account: Account, guarantor_digest: str, now: datetime) -> None:
@@ -116,7 +114,6 @@ class SqlAccounts:
         await self._session.flush()
         await self._write_entries(account)
         self._read[account.id] = account
-        self._digests[account.id] = guarantor_digest
 
     async def save(self, account: Account, now: datetime) -> None:
         values = self._values(account, now)
@@ -246,6 +243,12 @@ class SqlLedger:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def orphans(self) -> list[UUID]:
+        """Accounts that have entries and no account row (deleted from under its ledger)."""
+        known = select(AccountRow.id)
+        query = select(LedgerEntryRow.account_id).where(col(LedgerEntryRow.account_id).not_in(known)).distinct()
+        return sorted((UUID(i) for i in (await self._session.scalars(query)).all()), key=str)
 
     async def entries(self, account_id: UUID, *, limit: int | None = None, offset: int = 0) -> list[Entry]:
         query = select(LedgerEntryRow).where(col(LedgerEntryRow.account_id) == str(account_id))

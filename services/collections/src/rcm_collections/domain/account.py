@@ -512,6 +512,10 @@ class Account:
         refund = _requested(self.refunds, refund_id, "refund")
         if decided_by == refund.requested_by:
             raise NotAllowed("A refund is approved by a collector other than the one who asked for it.")
+        if approve and self.patient_due > 0:
+            raise NotAllowed(
+                f"The account owes {self.patient_due:.2f} now: decline the refund and let the credit pay it."
+            )
         refund.state, refund.decided_by, refund.decided_at = ("approved" if approve else "declined"), decided_by, now
         self.reserved -= refund.amount
         if approve:

@@ -15,9 +15,13 @@ from rcm_common.db import create_engine
 
 
 async def verify_ledgers(session: AsyncSession) -> list[Verdict]:
-    """A verdict per account, in account id order."""
+    """A verdict per account, in account id order, after one for each account whose row is gone but whose
+    entries are left."""
     ledger = SqlLedger(session)
-    verdicts = []
+    verdicts = [
+        Verdict(account_id, len(await ledger.entries(account_id)), False, None, "entries with no account")
+        for account_id in await ledger.orphans()
+    ]
     async for tip in stored_tips(session):
         entries = await ledger.entries(tip.account_id)
         verdicts.append(

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from rcm_collections.adapters.unit_of_work import SqlCollectionsUnitOfWork
-from rcm_collections.domain.account import Account
 from rcm_collections.domain.policy import CollectionPolicy, HowToPay
 from rcm_collections.service_layer.accounts import audit_change
 from rcm_collections.service_layer.views import CycleReport
@@ -66,35 +65,30 @@ class Cycle:
             account = await uow.accounts.get(account_id, for_update=True)
             if account is None:
                 return
-            changed = self._review_plan(account, report)
+            done: list[str] = []
+            plan = account.plan
+            if plan is not None:
+                done.append("plans_reviewed")
+                if account.review_plan(policy=self.policy, today=today):
+                    done += ["plans_defaulted"] if plan.state == "defaulted" else ["missed"]
             if account.write_off_small_balance(
                 write_off_id=uuid4(), policy=self.policy, today=today, cause=CAUSE, now=now
             ):
-                report.small_balances_written_off += 1
-                changed = True
+                done.append("small_balances_written_off")
             elif account.placement_due(policy=self.policy, today=today):
                 placement = account.place_with_agency(placement_id=uuid4(), policy=self.policy, today=today)
                 await uow.directory.add_item(placement.id, "placement", account.id)
-                report.placed_with_agency += 1
-                changed = True
+                done.append("placed_with_agency")
             elif account.statement_due(policy=self.policy, today=today) and account.guarantor.address is not None:
                 statement = account.issue_statement(
                     statement_id=uuid4(), policy=self.policy, how_to_pay=self.how_to_pay, today=today
                 )
                 await uow.statements.add(statement)
-                report.statements_issued += 1
-                changed = True
-            if changed:
+                done.append("statements_issued")
+            if set(done) - {"plans_reviewed"}:
                 await uow.accounts.save(account, now)
                 audit_change(uow, account)
                 await uow.commit()
-
-    def _review_plan(self, account: Account, report: CycleReport) -> bool:
-        plan = account.plan
-        if plan is None:
-            return False
-        report.plans_reviewed += 1
-        changed = account.review_plan(policy=self.policy, today=self.clock().date())
-        if plan.state == "defaulted":
-            report.plans_defaulted += 1
-        return changed
+        for figure in done:  # counted once committed
+            if figure != "missed":
+                setattr(report, figure, getattr(report, figure) + 1)

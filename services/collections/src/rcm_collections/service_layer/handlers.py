@@ -71,8 +71,8 @@ def guarantor_of(patient: PatientState) -> Guarantor:
 def claim_payment_of(event: remittance.PaymentPosted) -> ClaimPayment:
     by_group: dict[str, Decimal] = defaultdict(Decimal)
     for adjustment in event.adjustments:
-        if adjustment.group not in ("PR", None) and adjustment.reason != PRIOR_PAYER_REASON:
-            by_group[adjustment.group] += adjustment.amount
+        if adjustment.group != "PR" and adjustment.reason != PRIOR_PAYER_REASON:
+            by_group[adjustment.group or "other"] += adjustment.amount  # a group not known yet: never the patient's
     share = event.patient_share
     denied = set(event.denied_lines)
     answered = tuple(

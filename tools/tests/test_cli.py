@@ -1,12 +1,24 @@
-"""The `rcm` command line: tokens for the local stack, audit verification, status and demo without a stack."""
+"""The `rcm` command line: tokens for the local stack, audit and ledger verification, status and demo without a
+stack."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 
 import jwt
 import pytest
 
+from rcm_collections.testing import (
+    Visit,
+    captured,
+    claim_closed,
+    claim_created,
+    payment_posted,
+    registered,
+    running_collections,
+)
 from rcm_common.auth import load_verifier
 from rcm_tools import cli
 from rcm_tools.tokens import local_settings
@@ -84,3 +96,34 @@ def test_demo_without_a_stack_says_how_to_start_one(tmp_path: Path, capsys: pyte
     assert cli.main(["demo", "--state-dir", str(tmp_path)]) == 1
 
     assert "start the stack with `rcm up`" in capsys.readouterr().err
+
+
+def test_ledger_verify_names_the_first_broken_entry_of_a_tampered_account(
+    tmp_path: Path, signing_keys: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    account_id = asyncio.run(_collections_with_one_visit(tmp_path, signing_keys))
+    database = tmp_path / "collections.db"
+    capsys.readouterr()  # the service's own log lines
+
+    assert cli.main(["ledger", "verify", "--state-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("ledger ok: 1 accounts, 3 entries")
+
+    with sqlite3.connect(database) as connection:  # an insider edits a payment on the ledger
+        connection.execute("UPDATE ledger_entry SET amount = '-1.00' WHERE account_id = ? AND seq = 2", (account_id,))
+    assert cli.main(["ledger", "verify", "--state-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == (
+        f"ledger BROKEN: account {account_id} at entry 2: hash does not match the entry's contents\n"
+    )
+
+
+async def _collections_with_one_visit(state_dir: Path, signing_keys: tuple[str, str]) -> str:
+    """Collections' database in `state_dir` with one patient's visit paid by the payer, the rest theirs."""
+    patient = registered()
+    visit = Visit(patient.patient_id)
+    posted = payment_posted(visit, paid="90.00", contractual="30.00", coinsurance="30.00")
+    async with running_collections(state_dir, signing_keys) as collections:
+        await collections.feed(
+            patient, captured(visit), claim_created(visit), posted, claim_closed(visit, posted.payment_id)
+        )
+        [row] = await collections.rows("SELECT id FROM guarantor_account")
+    return str(row["id"])

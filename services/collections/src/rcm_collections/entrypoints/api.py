@@ -7,14 +7,17 @@ optional If-Match with the account's ETag."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel
 
 from rcm_collections.adapters.statement_pdf import render_statement
+from rcm_collections.adapters.unit_of_work import SqlCollectionsUnitOfWork
 from rcm_collections.bootstrap import Collections
 from rcm_collections.domain.statements import Statement
 from rcm_collections.service_layer import accounts, reports
@@ -40,12 +43,13 @@ from rcm_collections.service_layer.views import (
     RequestPublic,
     StatementSummaryPublic,
 )
-from rcm_common.audit import AuditContextDep
+from rcm_common.audit import AuditContext, AuditContextDep
 from rcm_common.auth import Principal, require_scopes
 from rcm_common.errors import ValidationFailed
-from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version
+from rcm_common.http import IdempotencyKeyDep, IdempotentRequest, create_once, etag, expected_version
 
 router = APIRouter()
+V = TypeVar("V", bound=BaseModel)
 
 
 def _collections_service(request: Request) -> Collections:
@@ -75,6 +79,27 @@ def _required_idempotency_key(key: IdempotencyKeyDep) -> str:
 RequiredIdempotencyKey = Annotated[str, Depends(_required_idempotency_key)]
 NO_STORE: Final = {"Cache-Control": "no-store"}
 """Statements and the agency's file name patients: no cache keeps them."""
+
+
+async def once(
+    service: Collections,
+    audit: AuditContext,
+    key: str | None,
+    scope: str,
+    body: BaseModel,
+    make: Callable[[SqlCollectionsUnitOfWork], Awaitable[V]],
+    reread: Callable[[SqlCollectionsUnitOfWork, UUID], Awaitable[V]],
+) -> V | Response:
+    """Make something at most once per Idempotency-Key (kept per caller, in `scope`): a repeat answers with what
+    the first made, read again."""
+
+    async def create(idempotency: IdempotentRequest | None) -> V:
+        return await make(service.uow(audit=audit, idempotency=idempotency))
+
+    async def read_again(item_id: UUID) -> V:
+        return await reread(service.uow(audit=audit), item_id)
+
+    return await create_once(service.session_factory, scope, key, body, create, read_again)
 
 
 def _expected(if_match: str | None) -> int | None:
@@ -190,17 +215,10 @@ async def take_payment(
     it names (a copay at the visit stays on its visit, so the 835's PR-3 for it is not billed again), else to
     what is due, the oldest first; the rest becomes credit, applied to the next balance or refunded. The same
     Idempotency-Key again answers with the first payment and posts nothing."""
-    uow = service.uow
-
-    async def create(idempotency: object) -> PaymentPublic:
-        return await accounts.receive_payment(
-            uow(audit=audit, idempotency=idempotency),  # type: ignore[arg-type]
-            body, by=principal.subject, now=service.clock(),
-        )  # fmt: skip
-
-    made = await create_once(
-        service.session_factory, f"POST /payments {principal.subject}", idempotency_key, body, create,
-        lambda payment_id: accounts.get_payment(uow(audit=audit), payment_id),
+    made = await once(
+        service, audit, idempotency_key, f"POST /payments {principal.subject}", body,
+        lambda uow: accounts.receive_payment(uow, body, by=principal.subject, now=service.clock()),
+        accounts.get_payment,
     )  # fmt: skip
     if isinstance(made, PaymentPublic):
         response.headers["Location"] = f"/payments/{made.id}"
@@ -228,18 +246,10 @@ async def post_agency_payment(
 ) -> PaymentPublic | Response:
     """The agency's report of a payment for a placed account: the whole amount is credited to the patient, and
     the agency's fee is kept beside it (the practice's cost, not the patient's). 409 for an account not placed."""
-    uow = service.uow
-
-    async def create(idempotency: object) -> PaymentPublic:
-        return await accounts.agency_payment(
-            uow(audit=audit, idempotency=idempotency),  # type: ignore[arg-type]
-            account_id, body, by=principal.subject, now=service.clock(),
-        )  # fmt: skip
-
-    return await create_once(
-        service.session_factory, f"POST /accounts/{account_id}/agency-payments {principal.subject}", idempotency_key,
-        body, create,
-        lambda payment_id: accounts.get_payment(uow(audit=audit), payment_id),
+    return await once(
+        service, audit, idempotency_key, f"POST /accounts/{account_id}/agency-payments {principal.subject}", body,
+        lambda uow: accounts.agency_payment(uow, account_id, body, by=principal.subject, now=service.clock()),
+        accounts.get_payment,
     )  # fmt: skip
 
 
@@ -253,17 +263,10 @@ async def ask_refund(
 ) -> RequestPublic | Response:
     """Refund credit to the patient: the amount is set aside from the credit until a collector other than the
     one asking decides (`POST /refunds/{id}/decision`). 422 for more than the credit available."""
-    uow = service.uow
-
-    async def create(idempotency: object) -> RequestPublic:
-        return await accounts.request_refund(
-            uow(audit=audit, idempotency=idempotency),  # type: ignore[arg-type]
-            body, by=principal.subject, now=service.clock(),
-        )  # fmt: skip
-
-    return await create_once(
-        service.session_factory, f"POST /refunds {principal.subject}", idempotency_key, body, create,
-        lambda refund_id: accounts.get_request(uow(audit=audit), refund_id, "refund"),
+    return await once(
+        service, audit, idempotency_key, f"POST /refunds {principal.subject}", body,
+        lambda uow: accounts.request_refund(uow, body, by=principal.subject, now=service.clock()),
+        lambda uow, refund_id: accounts.get_request(uow, refund_id, "refund"),
     )  # fmt: skip
 
 
@@ -312,18 +315,12 @@ async def ask_write_off(
 ) -> RequestPublic | Response:
     """With its reason; posted once a collector other than the one asking approves it. 409 for an account with
     nothing due; 422 for more than is due."""
-    uow = service.uow
-
-    async def create(idempotency: object) -> RequestPublic:
-        return await accounts.request_write_off(
-            uow(audit=audit, idempotency=idempotency),  # type: ignore[arg-type]
-            account_id, body, by=principal.subject, now=service.clock(), expected=_expected(if_match),
-        )  # fmt: skip
-
-    return await create_once(
-        service.session_factory, f"POST /accounts/{account_id}/write-offs {principal.subject}", idempotency_key,
-        body, create,
-        lambda write_off_id: accounts.get_request(uow(audit=audit), write_off_id, "write_off"),
+    return await once(
+        service, audit, idempotency_key, f"POST /accounts/{account_id}/write-offs {principal.subject}", body,
+        lambda uow: accounts.request_write_off(
+            uow, account_id, body, by=principal.subject, now=service.clock(), expected=_expected(if_match)
+        ),
+        lambda uow, write_off_id: accounts.get_request(uow, write_off_id, "write_off"),
     )  # fmt: skip
 
 
@@ -356,19 +353,13 @@ async def create_plan(
 ) -> PlanPublic | Response:
     """The balance due in `months` monthly installments from `first_due_on` (within 45 days); statements then
     show the plan instead of a notice. 409 for an account with nothing due, a plan in force, or with the agency."""
-    uow = service.uow
-
-    async def create(idempotency: object) -> PlanPublic:
-        return await accounts.create_plan(
-            uow(audit=audit, idempotency=idempotency),  # type: ignore[arg-type]
-            account_id, body, service.policy, by=principal.subject, now=service.clock(),
+    return await once(
+        service, audit, idempotency_key, f"POST /accounts/{account_id}/payment-plans {principal.subject}", body,
+        lambda uow: accounts.create_plan(
+            uow, account_id, body, service.policy, by=principal.subject, now=service.clock(),
             expected=_expected(if_match),
-        )  # fmt: skip
-
-    return await create_once(
-        service.session_factory, f"POST /accounts/{account_id}/payment-plans {principal.subject}", idempotency_key,
-        body, create,
-        lambda plan_id: accounts.get_plan(uow(audit=audit), plan_id),
+        ),
+        accounts.get_plan,
     )  # fmt: skip
 
 

@@ -72,6 +72,25 @@ def audit_change(uow: SqlCollectionsUnitOfWork, account: Account, action: str = 
         uow.record_access(action, "guarantor_account", account.id, patient_id)
 
 
+async def store_changed(uow: SqlCollectionsUnitOfWork, account: Account, now: datetime) -> None:
+    """Store the account with its entries and events, audit the change, and commit."""
+    await uow.accounts.save(account, now)
+    audit_change(uow, account)
+    await uow.commit()
+
+
+async def store_created(
+    uow: SqlCollectionsUnitOfWork, account: Account, item_id: UUID, kind: str, now: datetime
+) -> None:
+    """As `store_changed`, for a change that made something of its own (a payment, a refund asked for, a plan):
+    it is found by its id from now on, and a repeat of the request with its Idempotency-Key answers with it."""
+    await uow.accounts.save(account, now)
+    await uow.directory.add_item(item_id, kind, account.id)
+    audit_change(uow, account)
+    uow.respond(201, item_id)
+    await uow.commit()
+
+
 async def list_accounts(
     uow: SqlCollectionsUnitOfWork,
     *,
@@ -139,13 +158,9 @@ async def receive_payment(
                 cause=f"api:{by}",
                 now=now,
             )
-        await uow.accounts.save(account, now)
-        await uow.directory.add_item(payment_id, "payment", account.id)
         if command.encounter_id is not None:
             await uow.directory.set_encounter(command.encounter_id, account.id)
-        audit_change(uow, account)
-        uow.respond(201, payment_id)
-        await uow.commit()
+        await store_created(uow, account, payment_id, "payment", now)
     return PaymentPublic.of(account.id, payment)
 
 
@@ -189,11 +204,7 @@ async def agency_payment(
                 cause=f"api:{by}",
                 now=now,
             )
-        await uow.accounts.save(account, now)
-        await uow.directory.add_item(payment_id, "payment", account.id)
-        audit_change(uow, account)
-        uow.respond(201, payment_id)
-        await uow.commit()
+        await store_created(uow, account, payment_id, "payment", now)
     return PaymentPublic.of(account.id, payment)
 
 
@@ -217,11 +228,7 @@ async def request_refund(
                 refund_id=refund_id, amount=command.amount, method=command.method, reason=command.reason,
                 requested_by=by, now=now,
             )  # fmt: skip
-        await uow.accounts.save(account, now)
-        await uow.directory.add_item(refund_id, "refund", account.id)
-        audit_change(uow, account)
-        uow.respond(201, refund_id)
-        await uow.commit()
+        await store_created(uow, account, refund_id, "refund", now)
     return RequestPublic.of(account.id, refund)
 
 
@@ -235,9 +242,7 @@ async def decide_refund(
                 refund_id=refund_id, approve=decision.approve, decided_by=by, cause=f"api:{by}", now=now
             )
         refund.decision_note = decision.note
-        await uow.accounts.save(account, now)
-        audit_change(uow, account)
-        await uow.commit()
+        await store_changed(uow, account, now)
     return RequestPublic.of(account.id, refund)
 
 
@@ -258,11 +263,7 @@ async def request_write_off(
                 write_off_id=write_off_id, kind=command.kind, amount=command.amount, reason=command.reason,
                 requested_by=by, now=now,
             )  # fmt: skip
-        await uow.accounts.save(account, now)
-        await uow.directory.add_item(write_off_id, "write_off", account.id)
-        audit_change(uow, account)
-        uow.respond(201, write_off_id)
-        await uow.commit()
+        await store_created(uow, account, write_off_id, "write_off", now)
     return RequestPublic.of(account.id, write_off)
 
 
@@ -278,9 +279,7 @@ async def decide_write_off(
                 write_off_id=write_off_id, approve=decision.approve, decided_by=by, cause=f"api:{by}", now=now
             )
         write_off.decision_note = decision.note
-        await uow.accounts.save(account, now)
-        audit_change(uow, account)
-        await uow.commit()
+        await store_changed(uow, account, now)
     return RequestPublic.of(account.id, write_off)
 
 
@@ -327,11 +326,7 @@ async def create_plan(
                 plan_id=plan_id, months=command.months, first_due_on=command.first_due_on, policy=policy,
                 today=now.date(),
             )  # fmt: skip
-        await uow.accounts.save(account, now)
-        await uow.directory.add_item(plan_id, "plan", account.id)
-        audit_change(uow, account)
-        uow.respond(201, plan_id)
-        await uow.commit()
+        await store_created(uow, account, plan_id, "plan", now)
     return PlanPublic.of(plan, account.plan_remaining(plan))
 
 
@@ -360,9 +355,7 @@ async def issue_statement(
                 statement_id=uuid4(), policy=policy, how_to_pay=how_to_pay, today=now.date()
             )
         await uow.statements.add(statement)
-        await uow.accounts.save(account, now)
-        audit_change(uow, account)
-        await uow.commit()
+        await store_changed(uow, account, now)
     return statement
 
 
@@ -396,10 +389,7 @@ async def place_with_agency(
                 placement_id=placement_id, policy=policy, today=now.date(), by_collector=True
             )
         placement.reason = command.reason
-        await uow.accounts.save(account, now)
-        await uow.directory.add_item(placement_id, "placement", account.id)
-        audit_change(uow, account)
-        await uow.commit()
+        await store_created(uow, account, placement_id, "placement", now)
     return PlacementPublic.of(account.id, placement)
 
 
@@ -410,9 +400,7 @@ async def recall(
         account = await account_to_change(uow, account_id, expected)
         with refusals():
             placement = account.recall(reason=command.reason, note=command.note, today=now.date())
-        await uow.accounts.save(account, now)
-        audit_change(uow, account)
-        await uow.commit()
+        await store_changed(uow, account, now)
     return PlacementPublic.of(account.id, placement)
 
 

@@ -92,17 +92,24 @@ def captured(
     return charge.ChargesCaptured(**fields)
 
 
-def claim_created(visit: Visit, *, responsibility: str = "P", claim_id: uuid.UUID | None = None) -> claim.ClaimCreated:
+def claim_created(
+    visit: Visit,
+    *,
+    responsibility: str = "P",
+    claim_id: uuid.UUID | None = None,
+    version: int = 1,
+    frequency: str = "1",
+) -> claim.ClaimCreated:
     return claim.ClaimCreated(
         claim_id=claim_id or visit.claim_id,
         patient_id=visit.patient_id,
         payer_id=PAYER,
         encounter_id=visit.encounter_id,
-        encounter_version=1,
+        encounter_version=version,
         coverage_id=uuid.uuid4(),
         responsibility=responsibility,
         patient_control_number=visit.control(0)[:17],
-        frequency="1",
+        frequency=frequency,
         date_of_service=DATE_OF_SERVICE,
         total_charge=Decimal("150.00"),
     )
@@ -131,6 +138,7 @@ def payment_posted(
     claim_id: uuid.UUID | None = None,
     payment_id: uuid.UUID | None = None,
     status: str = "1",
+    line_detail: bool = True,
 ) -> remittance.PaymentPosted:
     """A claim payment of one line: paid, CO-45 for the contract, PR-1, PR-2 and PR-3 for the patient and, for a
     secondary, OA-23 for what the prior payer settled; they add up to the charge."""
@@ -159,7 +167,9 @@ def payment_posted(
         patient_share=share,
         adjustments_by_group={},
         adjustments=tuple(adjustments),
-        lines=(
+        lines=()
+        if not line_detail
+        else (
             remittance.LinePosted(
                 line_control_number=visit.control(1),
                 procedure_code="99213",
@@ -256,3 +266,38 @@ async def running_collections(
     app = create_app(service=bootstrap(config, clock=clock or MovableClock()))
     async with serving(app, "http://collections.test") as client:
         yield CollectionsApi(app, client, private_pem, app.state.collections, default_roles=("collector",))
+
+
+def denied_by_payer(
+    posted: remittance.PaymentPosted, amount: str, *, line: str | None = None
+) -> remittance.ClaimDenied:
+    """Remittance's word on the payment's denial: CO-197 for `amount`, on a line or (None) the claim as a whole."""
+    denial = remittance.Denial(
+        line_control_number=line,
+        procedure_code=None if line is None else "99213",
+        group="CO",
+        reason="197",
+        description="Precertification/authorization absent.",
+        category="authorisation",
+        amount=Decimal(amount),
+    )
+    return remittance.ClaimDenied(
+        claim_id=posted.claim_id,
+        patient_id=posted.patient_id,
+        payer_id=posted.payer_id,
+        payment_id=posted.payment_id,
+        remittance_id=posted.remittance_id,
+        trace_number=posted.trace_number,
+        whole_claim=line is None,
+        category="authorisation",
+        suggested_action="Get the authorisation and send a corrected claim",
+        amount_denied=Decimal(amount),
+        denials=(denial,),
+    )
+
+
+def claim_voided(visit: Visit, claim_id: uuid.UUID) -> claim.ClaimVoided:
+    return claim.ClaimVoided(
+        claim_id=claim_id, patient_id=visit.patient_id, payer_id=PAYER, encounter_id=visit.encounter_id,
+        reason="encounter_corrected",
+    )  # fmt: skip

@@ -9,7 +9,7 @@ import io
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from rcm_collections.testing import (
     claim_closed,
     claim_created,
     claim_reopened,
+    claim_voided,
+    denied_by_payer,
     payment_posted,
     payment_reversed,
     registered,
@@ -501,3 +503,75 @@ async def test_only_a_collector_recalls_and_a_cycle_run_is_audited_as_the_collec
     await api.client.post("/cycle-runs", headers=api.auth(subject="collector-eve"))
     actors = await api.rows("SELECT DISTINCT actor FROM audit_log WHERE actor LIKE 'collector-eve%'")
     assert actors == [{"actor": "collector-eve"}]
+
+
+async def test_a_correction_billed_to_another_payer_settles_once_the_new_claim_closes(api: CollectionsApi) -> None:
+    """The claim service's sequence for a paid claim whose visit is corrected to another coverage: the original
+    voided (a frequency-8 void claim sent, the payer takes its payment back), a new claim for the new version."""
+    patient = registered()
+    visit = Visit(patient.patient_id)
+    first = payment_posted(visit, paid="90.00", contractual="30.00", coinsurance="30.00")
+    await api.feed(patient, captured(visit), claim_created(visit), first, claim_closed(visit, first.payment_id))
+    void, second_claim = uuid.uuid4(), uuid.uuid4()
+    again = payment_posted(visit, paid="100.00", contractual="30.00", coinsurance="20.00", claim_id=second_claim)
+    await api.feed(
+        captured(visit, version=2),
+        claim_voided(visit, visit.claim_id),
+        claim_created(visit, claim_id=void, frequency="8"),
+        claim_created(visit, claim_id=second_claim, version=2),
+        payment_reversed(first),
+        again,
+        claim_closed(visit, again.payment_id, claim_id=second_claim),
+    )
+    account = await api.account_of(patient.patient_id)
+    assert (account["insurance_pending"], account["patient_due"]) == ("0.00", "20.00")
+    assert account["visits"][0]["status"] == "patient_due"
+
+
+async def test_a_charges_version_read_late_does_not_move_the_visit_back(api: CollectionsApi) -> None:
+    ann, bob = registered(), registered(first_name="Bob")
+    encounter = uuid.uuid4()
+    await api.feed(captured(Visit(ann.patient_id, encounter_id=encounter), self_pay=True))  # parked: Ann unknown
+    await api.feed(bob, captured(Visit(bob.patient_id, encounter_id=encounter), ["175.00"], self_pay=True, version=2))
+    await api.feed(ann)  # releases version 1, older than what Bob's account holds
+    anns, bobs = await api.account_of(ann.patient_id), await api.account_of(bob.patient_id)
+    assert (anns["patient_due"], bobs["patient_due"]) == ("0.00", "175.00")
+
+
+async def test_a_whole_denial_reprocessed_to_the_deductible_without_line_detail_bills_the_deductible(
+    api: CollectionsApi,
+) -> None:
+    patient = registered()
+    visit = Visit(patient.patient_id)
+    denied = payment_posted(visit, paid="0.00", contractual="150.00", status="4", line_detail=False)
+    reprocessed = payment_posted(visit, paid="0.00", contractual="0.00", deductible="150.00", line_detail=False)
+    await api.feed(
+        patient, captured(visit), claim_created(visit), denied, denied_by_payer(denied, "150.00"), reprocessed,
+        claim_closed(visit, reprocessed.payment_id),
+    )  # fmt: skip
+    account = await api.account_of(patient.patient_id)
+    assert (account["insurance_pending"], account["patient_due"]) == ("0.00", "150.00")
+
+
+async def test_a_plan_paid_month_by_month_counts_a_late_installment_as_missed(
+    api: CollectionsApi, clock: MovableClock
+) -> None:
+    _, account = await a_patient_owing(api, deductible="90.00")
+    plan = await api.client.post(
+        f"/accounts/{account['id']}/payment-plans", headers=api.auth(idempotency_key="plan-m"),
+        json={"months": 3, "first_due_on": str(clock().date() + timedelta(days=10))},
+    )  # fmt: skip
+    assert plan.status_code == 201, plan.text
+    for month in range(2):  # two installments paid on time, the cycle running between them
+        clock.advance(10 if month == 0 else 30)
+        paid = await api.client.post(
+            "/payments", headers=api.auth(idempotency_key=f"m-{month}"),
+            json={"account_id": account["id"], "amount": "30.00", "method": "card"},
+        )  # fmt: skip
+        assert paid.status_code == 201
+        assert (await api.client.post("/cycle-runs", headers=api.auth())).json()["plans_defaulted"] == 0
+    clock.advance(45)  # the third installment 15 days late: one miss
+    await api.client.post("/cycle-runs", headers=api.auth())
+    read = (await api.client.get(f"/payment-plans/{plan.json()['id']}", headers=api.auth())).json()
+    assert (read["state"], read["paid"], read["missed_installments"]) == ("active", "60.00", [3])
+    assert not await api.published("rcm.collections.payment_plan_defaulted")

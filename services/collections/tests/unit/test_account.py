@@ -383,11 +383,15 @@ def test_a_reversal_posted_by_hand_takes_back_the_payment_it_negates() -> None:
     s = Scenario()
     s.capture("150.00")
     s.claim_created()
-    s.closed(s.paid("100.00", (("CO", "30.00"),), coinsurance="20.00"))
+    first = s.paid("100.00", (("CO", "30.00"),), coinsurance="20.00")
+    second = s.paid("100.00", (("CO", "10.00"),), deductible="40.00")  # the same charge and paid: told apart by PR
+    s.closed(first)
     s.account.reverse_matching(
-        encounter_id=s.visit, claim_id=s.claim, charge=D("-150.00"), paid=D("-100.00"), cause="e", now=NOW
-    )
-    assert (s.account.insurance_pending, s.account.patient_due) == (D("150.00"), D("0"))
+        encounter_id=s.visit, claim_id=s.claim, charge=D("-150.00"), paid=D("-100.00"),
+        patient_responsibility=D("-40.00"), cause="e", now=NOW,
+    )  # fmt: skip
+    assert s.account.encounters[s.visit].reversed == {second}
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("20.00"))
     s.verify()
 
 
@@ -518,3 +522,148 @@ def test_a_visit_moves_to_another_guarantors_account_with_its_money() -> None:
         totals=other.terms,
     )  # fmt: skip
     assert verdict.ok
+
+
+# --- what a third review found ------------------------------------------------------------------------
+
+
+def test_a_claim_level_denial_is_answered_by_a_later_payment_with_line_detail() -> None:
+    s = Scenario()
+    s.capture("150.00")
+    s.claim_created()
+    denied = s.paid("0.00", (("CO", "150.00"),), lines=())
+    s.account.hold_denial(
+        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("", D("150.00")),), cause="e", now=NOW
+    )
+    won = s.paid("100.00", (("CO", "30.00"),), coinsurance="20.00", lines=("L1",))
+    s.closed(won, "paid_in_full")
+    assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("20.00"))
+    s.verify()
+
+
+def test_a_plan_whose_visit_is_back_with_insurance_misses_nothing_and_counts_what_was_paid() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    first = s.paid("100.00", (("CO", "25.00"),), coinsurance="75.00")
+    s.closed(first)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="e", now=NOW)
+    for _ in range(2):
+        s.account.receive_payment(
+            payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference=None, encounter_id=None,
+            at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
+        )  # fmt: skip
+    assert (s.account.credit, s.account.plan_paid(plan)) == (D("50.00"), D("50.00"))  # the credit counts
+    assert not s.account.review_plan(policy=POLICY, today=date(2026, 5, 1))  # nothing missed while it waits
+    assert plan.state == "active"
+    s.verify()
+
+
+def test_a_plan_statement_asks_for_what_completes_the_installment() -> None:
+    s = Scenario()
+    s.capture("300.00", self_pay=True)
+    s.account.create_plan(plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date())
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("70.00"), method="card", processor_reference=None, encounter_id=None,
+        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
+    )  # fmt: skip
+    statement = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=NOW.date())
+    assert statement.plan is not None
+    assert (statement.plan.installment_due, statement.plan.remaining) == (D("30.00"), D("230.00"))
+
+
+def test_notices_start_afresh_for_a_new_debt_after_the_old_one_is_paid() -> None:
+    s = Scenario()
+    s.capture("80.00", self_pay=True)
+    day = NOW.date()
+    for offset in (0, 31, 62):
+        s.account.issue_statement(
+            statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day + timedelta(days=offset)
+        )
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("80.00"), method="cash", processor_reference=None, encounter_id=None,
+        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p",
+        now=NOW + timedelta(days=70),
+    )  # fmt: skip
+    s.visit = uuid4()
+    s.capture("60.00", self_pay=True, at=NOW + timedelta(days=365))
+    first = s.account.issue_statement(
+        statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day + timedelta(days=365)
+    )
+    assert first.dunning_level == 1
+    assert not s.account.placement_due(policy=POLICY, today=day + timedelta(days=500))  # one notice only
+    s.verify()
+
+
+def test_the_agency_needs_the_oldest_amount_old_enough_as_well_as_the_final_notice() -> None:
+    s = Scenario()
+    s.capture("80.00", self_pay=True)
+    day = NOW.date()
+    policy = CollectionPolicy(statement_cycle_days=28, agency_after_statements=3, agency_after_days=120)
+    for offset in (0, 28, 56):
+        s.account.issue_statement(
+            statement_id=uuid4(), policy=policy, how_to_pay=PAY, today=day + timedelta(days=offset)
+        )
+    assert not s.account.placement_due(policy=policy, today=day + timedelta(days=90))  # final notice past due
+    assert s.account.placement_due(policy=policy, today=day + timedelta(days=120))
+
+
+def test_statements_go_on_for_new_visits_while_older_ones_are_with_the_agency() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    placed_visit = s.visit
+    s.visit = uuid4()
+    s.capture("120.00", self_pay=True)
+    assert s.account.statement_due(policy=POLICY, today=NOW.date())
+    statement = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=NOW.date())
+    assert (statement.amount_due, [line.encounter_id for line in statement.lines]) == (D("120.00"), [s.visit])
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("200.00"), method="agency", processor_reference=None, encounter_id=placed_visit,
+        at_visit=False, patient_id=None, source="agency", agency_fee=D("50.00"), cause="api:c", now=NOW,
+    )  # fmt: skip
+    assert (placement.recalled_on, placement.recall_reason) == (NOW.date(), "paid_in_full")
+    s.verify()
+
+
+def test_a_reversal_on_a_placed_visit_does_not_end_the_placement_as_paid() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    paid = s.paid("100.00", (("CO", "20.00"),), coinsurance="80.00")
+    s.closed(paid)
+    placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=paid, cause="e", now=NOW)
+    assert placement.active
+    assert not [e for e in s.account.events if isinstance(e, events.Recalled)]
+
+
+def test_hardship_is_let_go_for_good_and_a_voided_visit_takes_its_write_off_with_it() -> None:
+    s = Scenario()
+    s.capture("80.00", self_pay=True)
+    asked = s.account.request_write_off(
+        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
+    )
+    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.account.receive_payment(
+        payment_id=uuid4(), amount=D("30.00"), method="cash", processor_reference=None, encounter_id=None,
+        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
+    )  # fmt: skip
+    assert (s.account.credit, s.account.terms.write_offs) == (D("30.00"), D("80.00"))  # not recovered
+    s.account.void(encounter_id=s.visit, cause="event:void", now=NOW)
+    assert (s.account.balance, s.account.terms.write_offs, s.account.credit) == (D("-30.00"), D("0"), D("30.00"))
+    s.verify()
+
+
+def test_moving_a_planned_visit_away_cancels_its_plan() -> None:
+    s = Scenario()
+    s.capture("300.00", self_pay=True)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    s.account.move_out(encounter_id=s.visit, cause="event:corrected", now=NOW)
+    assert plan.state == "cancelled"
+    assert s.account.plan is None

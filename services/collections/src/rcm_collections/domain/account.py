@@ -119,6 +119,8 @@ class Placement:
     agency: str
     placed_on: date
     amount: Decimal
+    covered: tuple[UUID, ...] = ()
+    """The visits placed: what the agency collects; statements go on for visits due later."""
     recalled_on: date | None = None
     recall_reason: RecallReason | None = None
     recall_note: str | None = None
@@ -242,7 +244,10 @@ class Account:
         delta = total - visit.terms.charges
         memo = "Charges" if visit.version == 0 else f"Charges corrected (version {version})"
         visit.version, visit.self_pay, visit.date_of_service = version, self_pay, date_of_service
-        visit.provider_npi, visit.items = provider_npi, items
+        visit.provider_npi, visit.items, visit.patient_id = provider_npi, items, patient_id
+        self.patients.add(patient_id)
+        if delta < 0:
+            self._undo_write_offs(visit, -delta, "Write-off undone: the charges were lowered", cause, now)
         self._post(visit, "charge", delta, cause, f"charges:{encounter_id}", memo, now)
         self._settle(cause, now)
 
@@ -251,6 +256,7 @@ class Account:
         visit = self.encounters.get(encounter_id)
         if visit is None or visit.voided:
             return
+        self._undo_write_offs(visit, visit.terms.write_offs, "Write-off undone: the visit was voided", cause, now)
         self._post(visit, "charge", -visit.terms.charges, cause, f"charges:{encounter_id}", "Visit voided", now)
         visit.voided = True
         self._settle(cause, now)
@@ -348,13 +354,22 @@ class Account:
         self._settle(cause, now)
 
     def reverse_matching(
-        self, *, encounter_id: UUID, claim_id: UUID, charge: Decimal, paid: Decimal, cause: str, now: datetime
+        self,
+        *,
+        encounter_id: UUID,
+        claim_id: UUID,
+        charge: Decimal,
+        paid: Decimal,
+        patient_responsibility: Decimal,
+        cause: str,
+        now: datetime,
     ) -> None:
         """A reversal that names no payment (posted by hand) takes back the earliest standing payment of the
-        claim whose charge and paid it negates exactly, as the claim service matches it; none such, nothing."""
+        claim whose charge, paid and patient responsibility it negates exactly, as the claim service matches it;
+        none such, nothing."""
         visit = self.encounters[encounter_id]
         for payment_id, posted in visit.posted.items():
-            negated = (posted.charge, posted.paid) == (-charge, -paid)
+            negated = posted.negated_by(charge, paid, patient_responsibility)
             if visit.standing(payment_id) and posted.claim_id == claim_id and negated:
                 self.reverse_claim_payment(encounter_id=encounter_id, payment_id=payment_id, cause=cause, now=now)
                 return
@@ -440,7 +455,7 @@ class Account:
     ) -> PatientPayment:
         """A payment from the patient (or the agency for them). Applied to the visit it names (a copay at the
         visit stays on it until insurance answers, so the PR-3 it pays is not billed again), then to what is due,
-        the oldest first, then to what the practice wrote off of the patient's balance; the rest is credit."""
+        the oldest first, then to what the practice wrote off as bad debt (recovering it); the rest is credit."""
         if amount <= 0:
             raise Invalid("amount", "A payment must be more than zero.")
         placement = self.placement
@@ -476,11 +491,12 @@ class Account:
                 payment.applied.append((target.id, share))
                 left -= share
         for target in self._written_off_visits():
-            share = min(left, target.patient_written_off)
+            share = min(left, target.bad_debt)
             if share > 0:
-                recovered = "Write-off recovered: paid after all"
+                recovered = "Bad debt recovered: paid after all"
                 self._post(target, "write_off", share, cause, reference, recovered, now)
                 self._post(target, "patient_payment", -share, cause, reference, memo, now)
+                target.bad_debt -= share
                 target.patient_written_off -= share
                 payment.applied.append((target.id, share))
                 left -= share
@@ -607,7 +623,7 @@ class Account:
         """Count the installments missed since the last review; default the plan after too many. True when
         something changed."""
         plan = self.plan
-        if plan is None:
+        if plan is None or self.plan_waits_on_insurance(plan):
             return False
         missed = plan.newly_missed(today, policy.plan_grace_days, self.plan_paid(plan))
         plan.missed += missed
@@ -617,9 +633,9 @@ class Account:
         return bool(missed)
 
     def statement_due(self, *, policy: CollectionPolicy, today: date) -> bool:
-        """A statement goes when the account is not with an agency, owes at least the minimum, and the last
-        statement is a cycle old."""
-        if self.placement is not None or self.patient_due < policy.statement_minimum:
+        """A statement goes when what the account owes outside an agency's placement is at least the minimum,
+        and the last statement is a cycle old."""
+        if self.billable_due < policy.statement_minimum:
             return False
         last = self.statements[-1].issued_on if self.statements else None
         return last is None or (today - last).days >= policy.statement_cycle_days
@@ -633,18 +649,16 @@ class Account:
         if address is None:
             raise NotAllowed("The guarantor has no address to send a statement to.")
         due_by = today + timedelta(days=policy.pay_within_days)
-        lines = tuple(self._statement_line(visit, today) for visit in self.due_encounters())
+        lines = tuple(self._statement_line(visit, today) for visit in self.billable_encounters())
         plan, terms, level = self.plan, None, None
         if plan is not None:
             paid = self.plan_paid(plan)
             upcoming = plan.next_installment(paid)
             next_due_on = upcoming.due_on if upcoming is not None else today
-            installment = upcoming.amount if upcoming is not None else ZERO
+            through = plan.due_through(next_due_on)  # what the schedule asks by the next installment's date
             left = sum(1 for i in plan.installments if i.due_on >= next_due_on)
             remaining = self.plan_remaining(plan)
-            terms = PlanTerms(
-                min(max(plan.past_due(today, paid), installment), remaining), next_due_on, remaining, left
-            )
+            terms = PlanTerms(min(max(through - paid, ZERO), remaining), next_due_on, remaining, left)
             message = PLAN_MESSAGE
         else:
             level = self.dunning_level(policy, today)
@@ -658,7 +672,7 @@ class Account:
             lines=lines,
             awaiting_insurance=self.insurance_pending,
             credit=self.credit,
-            amount_due=self.patient_due,
+            amount_due=self.billable_due,
             aging=self.aging(today),
             dunning_level=level,
             message=message,
@@ -673,11 +687,19 @@ class Account:
         return statement
 
     def dunning_statements(self) -> list[StatementRecord]:
-        """The notices sent since the account last started afresh: its last recall, or its last plan's end."""
-        restarts = [p.recalled_on for p in self.placements if p.recalled_on]
-        restarts += [p.ended_on for p in self.plans if p.ended_on]
-        since = max(restarts, default=None)
-        return [s for s in self.statements if s.dunning_level is not None and (since is None or s.issued_on > since)]
+        """The notices sent about what is due now: since its oldest amount became the patient's, and since the
+        account last started afresh (its last recall, or its last plan's end)."""
+        starts = [p.recalled_on for p in self.placements if p.recalled_on]
+        starts += [p.ended_on for p in self.plans if p.ended_on]
+        since = max(starts, default=None)
+        owed_since = min((v.due_since for v in self.billable_encounters() if v.due_since), default=None)
+        return [
+            s
+            for s in self.statements
+            if s.dunning_level is not None
+            and (since is None or s.issued_on > since)
+            and (owed_since is None or s.issued_on >= owed_since)
+        ]
 
     def dunning_level(self, policy: CollectionPolicy, today: date) -> int:
         """The next notice's firmness: one step up from the last notice sent (a friendly first notice, a second,
@@ -714,7 +736,8 @@ class Account:
             raise NotAllowed("The account has no balance due to place.")
         if not by_collector and not self.placement_due(policy=policy, today=today):
             raise NotAllowed("The account is not due for an agency.")
-        placement = Placement(placement_id, policy.agency, today, self.patient_due)
+        placed = tuple(visit.id for visit in self.due_encounters())
+        placement = Placement(placement_id, policy.agency, today, self.patient_due, placed)
         self.placements.append(placement)
         self.events.append(events.PlacedWithAgency(placement_id, placement.agency, placement.amount))
         return placement
@@ -728,9 +751,24 @@ class Account:
         return placement
 
     def plan_remaining(self, plan: PaymentPlan) -> Decimal:
-        """What the plan's visits still owe (insurance-pending again after a reversal, too), at most its total."""
+        """What the plan's visits still owe (back with insurance after a reversal, too), less the patient's
+        credit waiting to pay them, at most the plan's total."""
         owed = sum((max(self.encounters[v].balance, ZERO) for v in plan.covered if v in self.encounters), ZERO)
-        return min(owed, plan.total)
+        return max(min(owed, plan.total) - self.available_credit, ZERO)
+
+    def plan_waits_on_insurance(self, plan: PaymentPlan) -> bool:
+        """A visit of the plan is back with insurance (a reversal): no installment is missed until it is not."""
+        return any(v in self.encounters and not self.encounters[v].settled for v in plan.covered)
+
+    @property
+    def billable_due(self) -> Decimal:
+        """What is due outside an agency's placement: what statements bill."""
+        return sum((visit.balance for visit in self.billable_encounters()), ZERO)
+
+    def billable_encounters(self) -> list[Encounter]:
+        placement = self.placement
+        placed = set(placement.covered) if placement is not None else set()
+        return [visit for visit in self.due_encounters() if visit.id not in placed]
 
     def plan_paid(self, plan: PaymentPlan) -> Decimal:
         return plan.total - self.plan_remaining(plan)
@@ -745,7 +783,10 @@ class Account:
             self._post(visit, kind, -amount, cause, f"moved:{encounter_id}", memo, now)
         del self.encounters[encounter_id]
         for plan in self.plans:
-            plan.covered = tuple(v for v in plan.covered if v != encounter_id)
+            if plan.state == "active" and encounter_id in plan.covered:
+                plan.state, plan.ended_on = "cancelled", now.date()  # its visit is another guarantor's now
+        for placement in self.placements:
+            placement.covered = tuple(v for v in placement.covered if v != encounter_id)
         self._settle(cause, now)
         return visit, carried
 
@@ -800,9 +841,32 @@ class Account:
         if payment is not None:
             visit.net(payment, kind, amount)
 
+    def _undo_write_offs(self, visit: Encounter, up_to: Decimal, memo: str, cause: str, now: datetime) -> None:
+        """The practice's write-offs on the visit taken back, up to `up_to`: what they wrote off is no longer
+        owed anyway (a void, lower charges), and must not be recovered later."""
+        undo = min(visit.patient_written_off, max(up_to, ZERO))
+        if undo > 0:
+            self._post(visit, "write_off", undo, cause, f"charges:{visit.id}", memo, now)
+            visit.patient_written_off -= undo
+            visit.bad_debt = max(visit.bad_debt - undo, ZERO)
+
+    def _end_placement_when_done(self, placement: Placement, today: date) -> None:
+        """A placement ends by itself when its visits are paid (none owes, none is back with insurance, no bad
+        debt is left to recover), or when none of them is on the account any more (moved away)."""
+        visits = [self.encounters[v] for v in placement.covered if v in self.encounters]
+        reason: RecallReason
+        if not visits:
+            reason = "placed_in_error"
+        elif all(v.settled and v.balance <= 0 and v.bad_debt == 0 for v in visits):
+            reason = "paid_in_full"
+        else:
+            return
+        placement.recalled_on, placement.recall_reason = today, reason
+        self.events.append(events.Recalled(placement.id, placement.agency, reason, ZERO))
+
     def _written_off_visits(self) -> list[Encounter]:
-        """Settled visits the practice wrote some of the patient's balance off, the oldest first."""
-        found = [v for v in self.encounters.values() if v.settled and v.patient_written_off > 0]
+        """Settled visits with bad debt written off, the oldest first."""
+        found = [v for v in self.encounters.values() if v.settled and v.bad_debt > 0]
         return sorted(found, key=lambda v: (v.date_of_service or date.max, str(v.id)))
 
     def _statement_line(self, visit: Encounter, today: date) -> StatementLine:
@@ -829,6 +893,8 @@ class Account:
             share = min(left, visit.balance)
             self._post(visit, "write_off", -share, cause, f"write-off:{write_off.id}", memo, now)
             visit.patient_written_off += share
+            if write_off.kind == "bad_debt":
+                visit.bad_debt += share
             left -= share
         self.events.append(events.WrittenOff(write_off.id, write_off.kind, write_off.amount - left))
 
@@ -880,10 +946,8 @@ class Account:
         if plan is not None and self.plan_remaining(plan) == 0:
             plan.state, plan.ended_on = "completed", today
         placement = self.placement
-        written_off = any(visit.patient_written_off > 0 for visit in self.encounters.values())
-        if placement is not None and self.patient_due == 0 and not written_off:  # the agency's work is done
-            placement.recalled_on, placement.recall_reason = today, "paid_in_full"
-            self.events.append(events.Recalled(placement.id, placement.agency, "paid_in_full", ZERO))
+        if placement is not None:
+            self._end_placement_when_done(placement, today)
         shown = (self.insurance_pending, self.patient_due, self.credit)
         if shown != self.published:
             self.published = shown

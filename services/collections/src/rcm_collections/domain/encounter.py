@@ -79,6 +79,10 @@ class PostedPayment:
     paid: Decimal
     patient_share: PatientShare
 
+    def negated_by(self, charge: Decimal, paid: Decimal, patient_responsibility: Decimal) -> bool:
+        """A reversal of exactly this payment (negative amounts), as the claim service matches one."""
+        return (self.charge, self.paid, self.patient_share.total) == (-charge, -paid, -patient_responsibility)
+
 
 @dataclass
 class ClaimLink:
@@ -117,7 +121,9 @@ class DenialHold:
     def supersede(self, payment_id: UUID, lines_answered: tuple[str, ...] | None) -> None:
         """A later payment answered these lines (None: the whole claim): their held amounts no longer wait."""
         answered = {
-            line: self.lines.pop(line) for line in list(self.lines) if lines_answered is None or line in lines_answered
+            line: self.lines.pop(line)
+            for line in list(self.lines)
+            if lines_answered is None or line in lines_answered or line == ""  # the claim-level part: answered too
         }
         if answered:
             self.superseded_by.setdefault(payment_id, {}).update(answered)
@@ -148,8 +154,10 @@ class Encounter:
     """Per claim payment, what its entries add up to by kind: a reversal undoes exactly this."""
     terms: Totals = field(default_factory=Totals)
     patient_written_off: Decimal = ZERO
-    """What the practice wrote off of the patient's own balance (small balance, hardship, bad debt): money the
-    patient pays later recovers it first."""
+    """What the practice wrote off of the patient's own balance (small balance, hardship, bad debt)."""
+    bad_debt: Decimal = ZERO
+    """Of that, what was written off as bad debt: money the patient (or the agency) pays later recovers it.
+    Hardship and small balances are let go for good."""
     due_since: date | None = None
 
     @property

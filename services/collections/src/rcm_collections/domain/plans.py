@@ -17,7 +17,7 @@ from uuid import UUID
 
 from rcm_collections.domain.ledger import ZERO
 
-PlanState = Literal["active", "completed", "defaulted"]
+PlanState = Literal["active", "completed", "defaulted", "cancelled"]
 
 
 def add_months(day: date, months: int) -> date:

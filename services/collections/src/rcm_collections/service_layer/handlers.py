@@ -31,6 +31,7 @@ from rcm_common.types import Clock
 
 ACCOUNT_NAMESPACE: Final = UUID("6f1d3c52-8a0e-4b7e-9a53-2f4d1e0c7b19")
 CLAIM_DENIED: Final = "4"  # CLP02: the payer denied the claim
+VOID_CLAIM: Final = "8"  # CLM05-3: a claim asking the payer to void an earlier one
 PRIOR_PAYER_REASON: Final = "23"
 """CARC 23: the prior payer's adjudication, which a secondary's 835 restates and the prior's already posted."""
 
@@ -144,7 +145,7 @@ class Posting:
             await self._park(f"patient:{event.patient_id}", event, cause, uow)
             return
         if visit_account is not None and visit_account != patient_account:
-            await self._move_visit(event.encounter_id, event.patient_id, visit_account, patient_account, cause, uow)
+            await self._move_visit(event, visit_account, patient_account, cause, uow)
         account = await self._locked(patient_account if visit_account is None else visit_account, uow)
         if visit_account is not None and event.encounter_id not in account.encounters:
             account = await self._locked(patient_account, uow)  # moved just now
@@ -152,7 +153,7 @@ class Posting:
             encounter_id=event.encounter_id,
             patient_id=event.patient_id,
             version=event.version,
-            self_pay=event.coverage_id is None,
+            self_pay=event.coverage_id is None or event.payer_id is None,  # as charge and claim say self-pay
             date_of_service=event.date_of_service,
             provider_npi=event.rendering_provider_npi or event.billing_provider_npi,
             items=tuple(
@@ -168,19 +169,20 @@ class Posting:
 
     async def _move_visit(
         self,
-        encounter_id: UUID,
-        patient_id: UUID,
+        event: charge.ChargesCaptured | charge.ChargesCorrected,
         source: UUID,
         target: UUID,
         cause: str,
         uow: SqlCollectionsUnitOfWork,
     ) -> None:
-        """The visit is another patient's now: to their guarantor's account, if it names another patient than the
-        one it is posted for (accounts locked in id order, so two moves never wait on each other)."""
+        """The visit is another patient's now: to their guarantor's account, when this version is newer than the
+        one posted and names another patient (an older version, read late, moves nothing). The two accounts are
+        locked in id order, so two moves between them never lock each other out."""
+        encounter_id, patient_id = event.encounter_id, event.patient_id
         first, second = sorted((source, target), key=str)
         accounts = {first: await self._locked(first, uow), second: await self._locked(second, uow)}
         visit = accounts[source].encounters.get(encounter_id)
-        if visit is None or visit.patient_id == patient_id:
+        if visit is None or visit.voided or event.version <= visit.version or visit.patient_id == patient_id:
             return
         now = self.clock()
         moved, carried = accounts[source].move_out(encounter_id=encounter_id, cause=cause, now=now)
@@ -200,9 +202,16 @@ class Posting:
         await uow.accounts.save(account, self.clock())
 
     async def _claim_created(self, event: claim.ClaimCreated, cause: str, uow: SqlCollectionsUnitOfWork) -> None:
+        """A claim for the visit. A void (frequency 8) asks the payer to take back an earlier claim: it never
+        closes, so it does not stand for the visit; only its way to the visit is kept, for what the payer says
+        of it."""
         account = await self._account_of_visit(event.encounter_id, event.patient_id, uow)
         if account is None:
             await self._park(f"patient:{event.patient_id}", event, cause, uow)
+            return
+        if event.frequency == VOID_CLAIM:
+            await uow.directory.set_claim(event.claim_id, event.encounter_id)
+            await self._release(f"claim:{event.claim_id}", uow)
             return
         account.link_claim(
             encounter_id=event.encounter_id,
@@ -259,7 +268,13 @@ class Posting:
             case remittance.ClaimPaymentReversed() if event.reversed_payment_id is not None:
                 account.reverse_claim_payment(payment_id=event.reversed_payment_id, **where)
             case remittance.ClaimPaymentReversed():
-                account.reverse_matching(claim_id=claim_id, charge=event.charge, paid=event.paid, **where)
+                account.reverse_matching(
+                    claim_id=claim_id,
+                    charge=event.charge,
+                    paid=event.paid,
+                    patient_responsibility=event.patient_responsibility,
+                    **where,
+                )
         await uow.accounts.save(account, now)
 
     async def _account_of_visit(

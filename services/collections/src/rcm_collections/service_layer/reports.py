@@ -75,7 +75,7 @@ def _placed_account(account: Account, placement: Placement) -> PlacedAccount:
         agency=placement.agency,
         placed_on=placement.placed_on,
         amount_placed=placement.amount,
-        balance_due=account.patient_due,
+        balance_due=sum((v.balance for v in account.due_encounters() if v.id in placement.covered), Decimal("0.00")),
         guarantor_name=account.guarantor.name,
         address_line1=address.line1 if address else "",
         address_line2=(address.line2 or "") if address else "",

@@ -166,11 +166,14 @@ def test_a_statement_on_a_payment_plan_shows_its_terms(tmp_path: Path) -> None:
     text = " ".join(pages_of(statement, tmp_path))
 
     for expected in (
+        "INSTALLMENT DUE",
+        "Please pay by December 1, 2026",
         "YOUR PAYMENT PLAN",
-        "Installment due $85.00",
-        "Next due date 12/01/2026",
+        "Balance due $210.00",
         "Remaining on plan $1,234.56",
         "Installments left 6",
+        "Due by 12/01/2026",
+        "Amount due $85.00",
         PLAN_MESSAGE,
     ):
         assert expected in text, expected

@@ -20,7 +20,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
-from rcm_collections.domain.statements import Addressee, PlanTerms, Statement
+from rcm_collections.domain.statements import Addressee, Statement
 
 FONT: Final = "Helvetica"
 INK: Final = (33, 33, 33)
@@ -250,11 +250,12 @@ def _write_addressee(pdf: FPDF, addressee: Addressee) -> None:
 
 
 def _write_summary(pdf: FPDF, statement: Statement) -> float:
-    """The box beside the address: the amount due and its date, and a plan's terms; returns its bottom."""
+    """The box beside the address: the amount to pay and its date (on a plan, the installment), and a plan's
+    terms; returns its bottom."""
     x, y = SUMMARY_X, WINDOW_Y - 4
     width = pdf.w - MARGIN - x
     inner = width - 10
-    rows = _plan_rows(statement.plan) if statement.plan is not None else []
+    rows = _plan_rows(statement) if statement.plan is not None else []
     height = 29 + (6 + 5 * len(rows) if rows else 0)
     pdf.set_fill_color(*PANEL)
     pdf.set_draw_color(*ACCENT)
@@ -266,13 +267,13 @@ def _write_summary(pdf: FPDF, statement: Statement) -> float:
     pdf.set_xy(x + 6, y + 3.5)
     pdf.set_font(FONT, "B", 9)
     pdf.set_text_color(*MUTED)
-    pdf.cell(inner, 4, "AMOUNT DUE", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(inner, 4, "INSTALLMENT DUE" if statement.plan else "AMOUNT DUE", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, "B", 22)
     pdf.set_text_color(*ACCENT)
-    pdf.cell(inner, 10, _money(statement.amount_due), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(inner, 10, _money(_to_pay(statement)), new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=9.5)
     pdf.set_text_color(*INK)
-    pdf.cell(inner, 5, f"Please pay by {_long_date(statement.due_by)}", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(inner, 5, f"Please pay by {_long_date(_pay_by(statement))}", new_x=XPos.LEFT, new_y=YPos.NEXT)
     if rows:
         pdf.ln(2)
         pdf.set_draw_color(*RULE)
@@ -293,13 +294,23 @@ def _write_summary(pdf: FPDF, statement: Statement) -> float:
     return y + height
 
 
-def _plan_rows(plan: PlanTerms) -> list[tuple[str, str]]:
+def _plan_rows(statement: Statement) -> list[tuple[str, str]]:
+    plan = statement.plan
+    assert plan is not None  # only a plan's statement has plan rows
     return [
-        ("Installment due", _money(plan.installment_due)),
-        ("Next due date", _us_date(plan.next_due_on)),
+        ("Balance due", _money(statement.amount_due)),
         ("Remaining on plan", _money(plan.remaining)),
         ("Installments left", str(plan.installments_left)),
     ]
+
+
+def _to_pay(statement: Statement) -> Decimal:
+    """What this statement asks to be paid now: the plan's installment, or else the amount due."""
+    return statement.plan.installment_due if statement.plan is not None else statement.amount_due
+
+
+def _pay_by(statement: Statement) -> date:
+    return statement.plan.next_due_on if statement.plan is not None else statement.due_by
 
 
 def _write_message(pdf: FPDF, statement: Statement) -> None:
@@ -357,7 +368,7 @@ def _write_balances_and_aging(pdf: FPDF, statement: Statement) -> None:
         rows.append(("Awaiting insurance", statement.awaiting_insurance, "With your insurer; not billed to you"))
     if statement.credit:
         rows.append(("Credit on account", statement.credit, None))
-    rows.append(("Amount due", statement.amount_due, None))
+    rows.append(("Balance due" if statement.plan else "Amount due", statement.amount_due, None))
     balances_height = sum(5.2 + (3.4 if note else 0) for _, _, note in rows)
     if pdf.will_page_break(max(balances_height, AGING_HEIGHT)):
         pdf.add_page()
@@ -377,7 +388,7 @@ def _write_balances_and_aging(pdf: FPDF, statement: Statement) -> None:
     x = pdf.w - MARGIN - BALANCES_WIDTH
     pdf.set_xy(x, top + 1.5)
     for label, amount, note in rows:
-        last = label == "Amount due"
+        last = label in ("Amount due", "Balance due")
         if last:
             pdf.set_draw_color(*ACCENT)
             pdf.set_line_width(0.4)
@@ -394,7 +405,7 @@ def _write_balances_and_aging(pdf: FPDF, statement: Statement) -> None:
             pdf.set_text_color(*MUTED)
             pdf.cell(BALANCES_WIDTH, 3.4, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(*INK)
-    pdf.set_y(max(aging_bottom, pdf.get_y()) + 6)
+    pdf.set_y(max(aging_bottom, pdf.get_y()) + 4)
 
 
 def _write_how_to_pay(pdf: FPDF, statement: Statement) -> None:
@@ -407,7 +418,7 @@ def _write_how_to_pay(pdf: FPDF, statement: Statement) -> None:
     pdf.set_font(FONT, size=9)
     left = _text_height(pdf, half, 4.2, mail)
     right = 6 + sum(_text_height(pdf, half, 4.2, text) for text in (statement.pay_phone, statement.pay_online))
-    if pdf.get_y() + 6.5 + 5 + max(left, right) > _stub_top(pdf) - 4:
+    if pdf.get_y() + 6.5 + 5 + max(left, right) > _stub_top(pdf) - 2:
         pdf.add_page()
     _section_title(pdf, "How to pay", keep_with=0)
     top = pdf.get_y()
@@ -477,11 +488,11 @@ def _write_stub(pdf: FPDF, statement: Statement) -> None:
     rows = [
         ("Account number", account_number(statement)),
         ("Statement date", _us_date(statement.issued_on)),
-        ("Due by", _us_date(statement.due_by)),
+        ("Due by", _us_date(_pay_by(statement))),
     ]
     if statement.plan is not None:
-        rows.append(("Installment due", _money(statement.plan.installment_due)))
-    rows.append(("Amount due", _money(statement.amount_due)))
+        rows.append(("Balance due", _money(statement.amount_due)))
+    rows.append(("Amount due", _money(_to_pay(statement))))
     row_height = 6.2
     box_top = top + 6
     pdf.set_draw_color(*RULE)

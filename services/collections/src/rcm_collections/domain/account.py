@@ -704,8 +704,9 @@ class Account:
     def dunning_level(self, policy: CollectionPolicy, today: date) -> int:
         """The next notice's firmness: one step up from the last notice sent (a friendly first notice, a second,
         then the final notice before an agency), or sooner when the oldest amount due is old enough."""
-        by_count = min(len(self.dunning_statements()) + 1, 3)
-        return max(by_count, policy.dunning_level(self.days_past_due(today)))
+        notices = self.dunning_statements()
+        after_last = min((notices[-1].dunning_level or 0) + 1, 3) if notices else 1
+        return max(after_last, policy.dunning_level(self.days_past_due(today)))
 
     def placement_due(self, *, policy: CollectionPolicy, today: date) -> bool:
         """The policy's terms for an agency: enough notices sent, the last of them the final notice and its

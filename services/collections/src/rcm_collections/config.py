@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from rcm_collections.domain.policy import MINIMUM_CYCLE_DAYS, CollectionPolicy, HowToPay
 from rcm_common.settings import ServiceSettings
@@ -48,6 +49,12 @@ class CollectionsSettings(ServiceSettings):
         default=3600.0, gt=0, description="How often the daily cycle looks for work (statements, plans, agency)."
     )
     run_cycle: bool = Field(default=True, description="Run the cycle in this process (off for an API-only replica).")
+
+    @model_validator(mode="after")
+    def due_before_the_next_statement(self) -> Self:
+        if self.pay_within_days >= self.statement_cycle_days:
+            raise ValueError("RCM_PAY_WITHIN_DAYS must be fewer than RCM_STATEMENT_CYCLE_DAYS")
+        return self
 
     def policy(self) -> CollectionPolicy:
         return CollectionPolicy(

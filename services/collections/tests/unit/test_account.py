@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -91,10 +92,12 @@ class Scenario:
         self.keep_entries()
         return payment
 
-    def closed(self, payment: UUID, reason: str = "moved_to_patient", claim: UUID | None = None) -> None:
+    def closed(
+        self, payment: UUID, reason: str = "moved_to_patient", claim: UUID | None = None, at: datetime = NOW
+    ) -> None:
         self.account.claim_closed(
             encounter_id=self.visit, claim_id=claim or self.claim, reason=reason, payment_id=payment,
-            cause="event:closed", now=NOW,
+            cause="event:closed", now=at,
         )  # fmt: skip
         self.keep_entries()
 
@@ -541,7 +544,7 @@ def test_a_claim_level_denial_is_answered_by_a_later_payment_with_line_detail() 
     s.verify()
 
 
-def test_a_plan_whose_visit_is_back_with_insurance_misses_nothing_and_counts_what_was_paid() -> None:
+def test_a_plan_whose_visit_is_back_with_insurance_misses_nothing_and_counts_the_credit_once_it_pays() -> None:
     s = Scenario()
     s.capture("200.00")
     s.claim_created()
@@ -556,9 +559,14 @@ def test_a_plan_whose_visit_is_back_with_insurance_misses_nothing_and_counts_wha
             payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference=None, encounter_id=None,
             at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
         )  # fmt: skip
-    assert (s.account.credit, s.account.plan_paid(plan)) == (D("50.00"), D("50.00"))  # the credit counts
+    assert (s.account.credit, s.account.plan_paid(plan)) == (D("50.00"), D("0"))  # waiting as credit
     assert not s.account.review_plan(policy=POLICY, today=date(2026, 5, 1))  # nothing missed while it waits
-    assert plan.state == "active"
+    assert (plan.state, plan.paused_until) == ("active", date(2026, 5, 1))
+    again = s.paid("100.00", (("CO", "25.00"),), coinsurance="75.00")
+    s.closed(again)  # the payer's word again: the credit pays the plan's visit
+    assert (s.account.credit, s.account.plan_paid(plan), s.account.patient_due) == (D("0"), D("50.00"), D("25.00"))
+    assert s.account.review_plan(policy=POLICY, today=date(2026, 6, 1))
+    assert (plan.missed, plan.state) == ([3], "active")  # March's and April's fell due in the pause
     s.verify()
 
 
@@ -667,3 +675,123 @@ def test_moving_a_planned_visit_away_cancels_its_plan() -> None:
     s.account.move_out(encounter_id=s.visit, cause="event:corrected", now=NOW)
     assert plan.state == "cancelled"
     assert s.account.plan is None
+
+
+# --- what a fourth review found -----------------------------------------------------------------------
+
+
+def _pay(s: Scenario, amount: str, *, source: str = "patient", fee: str = "0", visit: UUID | None = None) -> Any:
+    return s.account.receive_payment(
+        payment_id=uuid4(), amount=D(amount), method="agency" if source == "agency" else "card",
+        processor_reference=None, encounter_id=visit, at_visit=False, patient_id=None, source=source,  # type: ignore[arg-type]
+        agency_fee=D(fee), cause="api:p", now=NOW,
+    )  # fmt: skip
+
+
+def test_a_later_debt_while_an_older_one_is_with_the_agency_starts_at_the_first_notice() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placed = s.visit
+    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    s.visit = uuid4()
+    s.capture("120.00", self_pay=True, at=NOW + timedelta(days=150))
+    day = NOW.date() + timedelta(days=150)
+    first = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day)
+    assert (first.dunning_level, first.amount_due, sum(first.aging.values(), D("0"))) == (1, D("120.00"), D("120.00"))
+    plan = s.account.create_plan(plan_id=uuid4(), months=3, first_due_on=day, policy=POLICY, today=day)
+    assert plan.covered == (s.visit,)  # a plan for the later debt, the older one staying with the agency
+    assert s.account.placement is not None
+    assert s.account.placement.covered == (placed,)
+
+
+def test_the_agencys_money_pays_what_it_was_given_and_the_patients_what_the_statements_billed() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placed = s.visit
+    placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    s.visit = uuid4()
+    s.capture("120.00", self_pay=True)
+    by_agency = _pay(s, "120.00", source="agency", fee="30.00")
+    assert by_agency.applied == [(placed, D("120.00"))]
+    by_patient = _pay(s, "120.00")
+    assert by_patient.applied == [(s.visit, D("120.00"))]
+    _pay(s, "50.00")  # the patient pays the practice on the placed visit too: the agency is told
+    assert (placement.collected, placement.paid_directly) == (D("120.00"), D("50.00"))
+    s.verify()
+
+
+def test_the_agency_recovers_bad_debt_on_its_own_visits_first_and_then_the_placement_ends() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    asked = s.account.request_write_off(
+        write_off_id=uuid4(), kind="bad_debt", amount=None, reason="placed", requested_by="ann", now=NOW
+    )
+    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.visit = uuid4()
+    s.capture("120.00", self_pay=True)
+    collected = _pay(s, "200.00", source="agency", fee="50.00")
+    assert collected.applied[0][1] == D("200.00")  # all of it recovers the placed visit's bad debt
+    assert (placement.active, placement.recall_reason) == (False, "paid_in_full")
+    assert s.account.patient_due == D("120.00")
+    s.verify()
+
+
+def test_a_reversal_or_a_higher_charge_takes_nothing_from_what_was_paid_on_a_plan() -> None:
+    s = Scenario()
+    s.capture("300.00", self_pay=True)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    for _ in range(3):
+        _pay(s, "100.00")
+    s.capture("400.00", self_pay=True, version=2)  # corrected upwards after the plan was paid
+    assert (plan.state, s.account.plan_paid(plan), s.account.patient_due) == ("completed", D("300.00"), D("100.00"))
+    s.verify()
+
+
+def test_a_hardship_write_off_stays_when_charges_are_lowered_and_the_patients_share_is_unchanged() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    s.closed(s.paid("150.00", (("CO", "30.00"),), coinsurance="20.00"))
+    asked = s.account.request_write_off(
+        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
+    )
+    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    first = next(iter(s.account.encounters[s.visit].posted))
+    s.capture("150.00", version=2)
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="e", now=NOW)
+    replacement = s.claim_created(claim=uuid4())
+    s.account.encounters[s.visit].claims[replacement].encounter_version = 2
+    s.account.supersede_claim(encounter_id=s.visit, claim_id=s.claim, cause="e", now=NOW)
+    s.closed(s.paid("100.00", (("CO", "30.00"),), coinsurance="20.00", claim=replacement), claim=replacement)
+    assert (s.account.patient_due, s.account.terms.write_offs) == (D("0"), D("20.00"))
+    s.verify()
+
+
+def test_a_reprocessing_with_the_same_share_keeps_the_debts_age() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    first = s.paid("125.00", (("CO", "0.00"),), coinsurance="75.00")
+    s.closed(first, at=NOW)
+    since = s.account.encounters[s.visit].due_since
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="e", now=NOW + timedelta(days=100))
+    again = s.paid("125.00", coinsurance="75.00", at=NOW + timedelta(days=100))
+    s.closed(again, at=NOW + timedelta(days=100))
+    assert s.account.encounters[s.visit].due_since == since
+    assert s.account.days_past_due(NOW.date() + timedelta(days=125)) == 125
+
+
+def test_a_placement_of_visits_voided_ends_as_placed_in_error() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    s.account.void(encounter_id=s.visit, cause="event:void", now=NOW)
+    assert (placement.active, placement.recall_reason) == (False, "placed_in_error")
+
+
+def test_a_statement_due_date_must_come_before_the_next_statement() -> None:
+    with pytest.raises(ValueError, match="pay within fewer days"):
+        CollectionPolicy(statement_cycle_days=28, pay_within_days=35)

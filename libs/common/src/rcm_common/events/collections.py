@@ -119,7 +119,9 @@ class BalanceWrittenOff(_AccountEvent):
 
 
 class AccountPlacedWithAgency(_AccountEvent):
-    """The account went to a collection agency with `amount` due; statements stop until it is recalled."""
+    """Visits of the account went to a collection agency with `amount` due; statements stop for them (and go on
+    for visits due later). A later debt that joins a placement in force is published again, with the same
+    placement and the amount it added."""
 
     event_type: ClassVar[str] = "rcm.collections.account_placed_with_agency"
 

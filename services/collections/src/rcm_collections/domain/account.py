@@ -121,6 +121,8 @@ class Placement:
     amount: Decimal
     covered: tuple[UUID, ...] = ()
     """The visits placed: what the agency collects; statements go on for visits due later."""
+    paid_directly: Decimal = ZERO
+    """What the patient paid the practice on the placed visits meanwhile, for the agency's reconciliation."""
     recalled_on: date | None = None
     recall_reason: RecallReason | None = None
     recall_note: str | None = None
@@ -210,13 +212,16 @@ class Account:
         due = [e for e in self.encounters.values() if e.settled and e.balance > 0]
         return sorted(due, key=lambda e: (e.due_since or date.max, e.date_of_service or date.max, str(e.id)))
 
-    def days_past_due(self, today: date) -> int:
-        """How long the oldest amount due has been the patient's."""
-        return max(((today - e.due_since).days for e in self.due_encounters() if e.due_since), default=0)
+    def days_past_due(self, today: date, *, billable_only: bool = True) -> int:
+        """How long the oldest amount due has been the patient's: of what statements bill (not what an agency
+        holds), or of everything due."""
+        visits = self.billable_encounters() if billable_only else self.due_encounters()
+        return max(((today - e.due_since).days for e in visits if e.due_since), default=0)
 
-    def aging(self, today: date) -> dict[str, Decimal]:
+    def aging(self, today: date, *, billable_only: bool = False) -> dict[str, Decimal]:
+        """The amounts due by days past due: everything due (the practice's A/R), or what statements bill."""
         buckets = dict.fromkeys(AGING_BUCKETS, ZERO)
-        for e in self.due_encounters():
+        for e in self.billable_encounters() if billable_only else self.due_encounters():
             buckets[aging_bucket((today - (e.due_since or today)).days)] += e.balance
         return buckets
 
@@ -246,8 +251,6 @@ class Account:
         visit.version, visit.self_pay, visit.date_of_service = version, self_pay, date_of_service
         visit.provider_npi, visit.items, visit.patient_id = provider_npi, items, patient_id
         self.patients.add(patient_id)
-        if delta < 0:
-            self._undo_write_offs(visit, -delta, "Write-off undone: the charges were lowered", cause, now)
         self._post(visit, "charge", delta, cause, f"charges:{encounter_id}", memo, now)
         self._settle(cause, now)
 
@@ -256,7 +259,6 @@ class Account:
         visit = self.encounters.get(encounter_id)
         if visit is None or visit.voided:
             return
-        self._undo_write_offs(visit, visit.terms.write_offs, "Write-off undone: the visit was voided", cause, now)
         self._post(visit, "charge", -visit.terms.charges, cause, f"charges:{encounter_id}", "Visit voided", now)
         visit.voided = True
         self._settle(cause, now)
@@ -455,13 +457,15 @@ class Account:
     ) -> PatientPayment:
         """A payment from the patient (or the agency for them). Applied to the visit it names (a copay at the
         visit stays on it until insurance answers, so the PR-3 it pays is not billed again), then to what is due,
-        the oldest first, then to what the practice wrote off as bad debt (recovering it); the rest is credit."""
+        the oldest first (the agency's money to the visits it was given, the patient's to those the statements
+        bill before those with the agency), then to what the practice wrote off as bad debt (recovering it);
+        the rest is credit."""
         if amount <= 0:
             raise Invalid("amount", "A payment must be more than zero.")
-        placement = self.placement
+        placement = self.placement or (self.placements[-1] if self.placements else None)
         if source == "agency":
             if placement is None:
-                raise NotAllowed("The account is not with an agency: only the patient's payments can be posted.")
+                raise NotAllowed("The account was never with an agency: only the patient's payments can be posted.")
             if not ZERO <= agency_fee <= amount:
                 raise Invalid("agency_fee", "The agency's fee must be between zero and the amount collected.")
         visit = None
@@ -483,14 +487,19 @@ class Account:
         )
         reference, left = f"patient-payment:{payment_id}", amount
         targets = [visit] if visit is not None else []
-        targets += [e for e in self.due_encounters() if e is not visit]
+        targets += [e for e in self._payment_order(source, placement) if e is not visit]
         for target in targets:
             share = left if target is visit and not target.settled else min(left, max(target.balance, ZERO))
             if share > 0:
                 self._post(target, "patient_payment", -share, cause, reference, memo, now)
                 payment.applied.append((target.id, share))
                 left -= share
-        for target in self._written_off_visits():
+                if source == "patient" and placement is not None and placement.active:
+                    placement.paid_directly += share if target.id in placement.covered else ZERO
+        recoverable = self._written_off_visits()
+        if source == "agency" and placement is not None:  # the agency recovers only what it was given
+            recoverable = [v for v in recoverable if v.id in placement.covered]
+        for target in recoverable:
             share = min(left, target.bad_debt)
             if share > 0:
                 recovered = "Bad debt recovered: paid after all"
@@ -597,13 +606,11 @@ class Account:
     def create_plan(
         self, *, plan_id: UUID, months: int, first_due_on: date, policy: CollectionPolicy, today: date
     ) -> PaymentPlan:
-        due = self.patient_due
+        due = self.billable_due
         if due <= 0:
-            raise NotAllowed("The account has no balance due to put on a plan.")
+            raise NotAllowed("The account has no balance due to put on a plan (outside an agency's placement).")
         if self.plan is not None:
             raise NotAllowed("The account already has a payment plan in force.")
-        if self.placement is not None:
-            raise NotAllowed("The account is with a collection agency: recall it before offering a plan.")
         if not policy.plan_min_months <= months <= policy.plan_max_months:
             raise Invalid(
                 "months", f"A plan runs {policy.plan_min_months} to {policy.plan_max_months} monthly installments."
@@ -613,7 +620,7 @@ class Account:
         if due / months < MINIMUM_INSTALLMENT:
             raise Invalid("months", f"Each installment is at least {MINIMUM_INSTALLMENT:.2f}: take fewer months.")
         installments = schedule(due, months, first_due_on)
-        covered = tuple(visit.id for visit in self.due_encounters())
+        covered = tuple(visit.id for visit in self.billable_encounters())
         plan = PaymentPlan(plan_id, today, due, installments, covered)
         self.plans.append(plan)
         self.events.append(events.PlanCreated(plan_id, due, months, installments[0].amount, first_due_on))
@@ -623,9 +630,13 @@ class Account:
         """Count the installments missed since the last review; default the plan after too many. True when
         something changed."""
         plan = self.plan
-        if plan is None or self.plan_waits_on_insurance(plan):
+        if plan is None:
             return False
-        missed = plan.newly_missed(today, policy.plan_grace_days, self.plan_paid(plan))
+        if self.plan_waits_on_insurance(plan):
+            plan.paused_until = today  # what falls due while insurance answers again is not missed
+            return False
+        paid = self.plan_paid(plan) + self.available_credit  # credit waiting to pay the plan's visits counts
+        missed = plan.newly_missed(today, policy.plan_grace_days, paid)
         plan.missed += missed
         if len(plan.missed) >= policy.plan_misses_to_default:
             plan.state, plan.ended_on = "defaulted", today
@@ -673,7 +684,7 @@ class Account:
             awaiting_insurance=self.insurance_pending,
             credit=self.credit,
             amount_due=self.billable_due,
-            aging=self.aging(today),
+            aging=self.aging(today, billable_only=True),
             dunning_level=level,
             message=message,
             plan=terms,
@@ -714,9 +725,8 @@ class Account:
         notices = self.dunning_statements()
         final = notices[-1] if notices else None
         return (
-            self.placement is None
-            and self.plan is None
-            and self.patient_due > 0
+            self.plan is None
+            and self.billable_due > 0
             and len(notices) >= policy.agency_after_statements
             and final is not None
             and final.dunning_level == 3
@@ -727,20 +737,25 @@ class Account:
     def place_with_agency(
         self, *, placement_id: UUID, policy: CollectionPolicy, today: date, by_collector: bool = False
     ) -> Placement:
-        """Place the account with the agency: by the cycle when the policy says it is due, or by a collector's
-        decision whenever something is due and no plan or placement is in force."""
-        if self.placement is not None:
-            raise NotAllowed("The account is with an agency already.")
+        """Place what the statements bill with the agency: by the cycle when the policy says it is due, or by a
+        collector's decision whenever something is due and no plan is in force. With a placement in force
+        already, the later visits join it."""
         if self.plan is not None:
             raise NotAllowed("The account has a payment plan in force.")
-        if self.patient_due <= 0:
+        due = self.billable_due
+        if due <= 0:
             raise NotAllowed("The account has no balance due to place.")
         if not by_collector and not self.placement_due(policy=policy, today=today):
             raise NotAllowed("The account is not due for an agency.")
-        placed = tuple(visit.id for visit in self.due_encounters())
-        placement = Placement(placement_id, policy.agency, today, self.patient_due, placed)
-        self.placements.append(placement)
-        self.events.append(events.PlacedWithAgency(placement_id, placement.agency, placement.amount))
+        placed = tuple(visit.id for visit in self.billable_encounters())
+        placement = self.placement
+        if placement is None:
+            placement = Placement(placement_id, policy.agency, today, due, placed)
+            self.placements.append(placement)
+        else:
+            placement.covered += placed
+            placement.amount += due
+        self.events.append(events.PlacedWithAgency(placement.id, placement.agency, due))
         return placement
 
     def recall(self, *, reason: RecallReason, note: str | None, today: date) -> Placement:
@@ -752,10 +767,8 @@ class Account:
         return placement
 
     def plan_remaining(self, plan: PaymentPlan) -> Decimal:
-        """What the plan's visits still owe (back with insurance after a reversal, too), less the patient's
-        credit waiting to pay them, at most the plan's total."""
-        owed = sum((max(self.encounters[v].balance, ZERO) for v in plan.covered if v in self.encounters), ZERO)
-        return max(min(owed, plan.total) - self.available_credit, ZERO)
+        """What the plan still asks for: its total less what was paid toward it."""
+        return max(plan.total - plan.paid, ZERO)
 
     def plan_waits_on_insurance(self, plan: PaymentPlan) -> bool:
         """A visit of the plan is back with insurance (a reversal): no installment is missed until it is not."""
@@ -772,7 +785,7 @@ class Account:
         return [visit for visit in self.due_encounters() if visit.id not in placed]
 
     def plan_paid(self, plan: PaymentPlan) -> Decimal:
-        return plan.total - self.plan_remaining(plan)
+        return min(plan.paid, plan.total)
 
     def move_out(self, *, encounter_id: UUID, cause: str, now: datetime) -> tuple[Encounter, dict[EntryKind, Decimal]]:
         """The visit goes to another guarantor's account (a correction named another patient): its entries are
@@ -841,6 +854,9 @@ class Account:
         visit.terms.add(kind, amount)
         if payment is not None:
             visit.net(payment, kind, amount)
+        plan = self.plan
+        if plan is not None and kind in ("patient_payment", "write_off") and visit.id in plan.covered:
+            plan.paid -= amount  # what the patient paid, or the practice let go, on the plan's visits
 
     def _undo_write_offs(self, visit: Encounter, up_to: Decimal, memo: str, cause: str, now: datetime) -> None:
         """The practice's write-offs on the visit taken back, up to `up_to`: what they wrote off is no longer
@@ -856,14 +872,31 @@ class Account:
         debt is left to recover), or when none of them is on the account any more (moved away)."""
         visits = [self.encounters[v] for v in placement.covered if v in self.encounters]
         reason: RecallReason
-        if not visits:
-            reason = "placed_in_error"
-        elif all(v.settled and v.balance <= 0 and v.bad_debt == 0 for v in visits):
+        if not all(v.settled and v.balance <= 0 and v.bad_debt == 0 for v in visits):
+            return
+        if all(v.voided for v in visits):
+            reason = "placed_in_error"  # moved away or voided: nothing was owed after all
+        elif placement.collected + placement.paid_directly > 0:
             reason = "paid_in_full"
         else:
-            return
+            reason = "hardship" if any(v.patient_written_off > 0 for v in visits) else "other"
         placement.recalled_on, placement.recall_reason = today, reason
         self.events.append(events.Recalled(placement.id, placement.agency, reason, ZERO))
+
+    def _payment_order(self, source: PaymentSource, placement: Placement | None) -> list[Encounter]:
+        """Where money goes, the oldest first: the agency's to the visits it was given (what it collected beyond
+        them is the patient's credit); the patient's to what the statements bill, then to what is with the
+        agency."""
+        placed = placement.covered if placement is not None and placement.active else ()
+        due = self.due_encounters()
+        if source == "agency":
+            return [v for v in due if v.id in placed]
+        return sorted(due, key=lambda v: v.id in placed)
+
+    def _plan_done(self, plan: PaymentPlan) -> bool:
+        """Paid in full, or its visits settled and owing nothing (insurance paid more after all)."""
+        visits = [self.encounters[v] for v in plan.covered if v in self.encounters]
+        return plan.paid >= plan.total or all(v.settled and v.balance <= 0 for v in visits)
 
     def _written_off_visits(self) -> list[Encounter]:
         """Settled visits with bad debt written off, the oldest first."""
@@ -919,6 +952,8 @@ class Account:
                         payment=payment_id,
                     )
                     hold.released = wanted
+            if visit.settled and visit.balance < 0 and visit.patient_written_off > 0:  # lower charges, a void
+                self._undo_write_offs(visit, -visit.balance, "Write-off undone: no longer owed", cause, now)
             if visit.settled and visit.balance < 0:
                 owed = visit.terms.charges if visit.self_pay or visit.voided else visit.patient_owes
                 patients_money = min(-visit.balance, max(visit.terms.patient_payments - owed, ZERO))
@@ -931,10 +966,11 @@ class Account:
                     )
         today = now.date()
         for visit in self.encounters.values():
-            owes = visit.settled and visit.balance > 0
-            visit.due_since = (visit.due_since or today) if owes else None
+            if visit.settled:  # a visit back with insurance keeps its date: a reprocessing restarts no clock
+                visit.due_since = (visit.due_since or today) if visit.balance > 0 else None
         available = self.available_credit
-        for visit in self.due_encounters():
+        placed = self.placement.covered if self.placement is not None else ()
+        for visit in sorted(self.due_encounters(), key=lambda v: v.id in placed):  # what statements bill first
             share = min(available, visit.balance)
             if share <= 0:
                 break
@@ -944,7 +980,7 @@ class Account:
             if visit.balance == 0:
                 visit.due_since = None
         plan = self.plan
-        if plan is not None and self.plan_remaining(plan) == 0:
+        if plan is not None and self._plan_done(plan):
             plan.state, plan.ended_on = "completed", today
         placement = self.placement
         if placement is not None:

@@ -55,6 +55,10 @@ class PaymentPlan:
     missed: list[int] = field(default_factory=list)
     state: PlanState = "active"
     ended_on: date | None = None
+    paid: Decimal = ZERO
+    """What the patient paid (or the practice let go) on the plan's visits since the plan was made."""
+    paused_until: date | None = None
+    """The last day a visit of the plan was back with insurance: what fell due until then is never missed."""
 
     def due_through(self, day: date) -> Decimal:
         """What the schedule asks to have been paid by `day`."""
@@ -80,6 +84,7 @@ class PaymentPlan:
         for installment in self.installments:
             owed += installment.amount
             late = installment.due_on + timedelta(days=grace_days) < today
-            if late and paid < owed and installment.number not in self.missed:
+            paused = self.paused_until is not None and installment.due_on <= self.paused_until
+            if late and not paused and paid < owed and installment.number not in self.missed:
                 found.append(installment.number)
         return found

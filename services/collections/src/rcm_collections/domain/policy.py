@@ -54,6 +54,8 @@ class CollectionPolicy:
     def __post_init__(self) -> None:
         if self.statement_cycle_days < MINIMUM_CYCLE_DAYS:
             raise ValueError(f"statements go at most every {MINIMUM_CYCLE_DAYS} days")
+        if self.pay_within_days >= self.statement_cycle_days:
+            raise ValueError("a statement's due date comes before the next statement: pay within fewer days")
 
     def dunning_level(self, days_past_due: int) -> int:
         """1 a friendly first notice, 2 a second notice, 3 the final notice before an agency."""

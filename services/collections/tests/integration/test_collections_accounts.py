@@ -575,3 +575,29 @@ async def test_a_plan_paid_month_by_month_counts_a_late_installment_as_missed(
     read = (await api.client.get(f"/payment-plans/{plan.json()['id']}", headers=api.auth())).json()
     assert (read["state"], read["paid"], read["missed_installments"]) == ("active", "60.00", [3])
     assert not await api.published("rcm.collections.payment_plan_defaulted")
+
+
+async def test_a_later_debt_reaches_the_agency_by_joining_the_placement_in_force(
+    api: CollectionsApi, clock: MovableClock
+) -> None:
+    patient = registered()
+    first = Visit(patient.patient_id)
+    await api.feed(patient, captured(first, self_pay=True))
+    account = await api.account_of(patient.patient_id)
+    placed = await api.client.post(f"/accounts/{account['id']}/placement", headers=api.auth(), json={"reason": "moved"})
+    assert placed.status_code == 201
+    clock.advance(10)
+    await api.feed(captured(Visit(patient.patient_id), ["90.00"], self_pay=True))
+    for day in (0, 30, 30):  # three notices for the later debt
+        clock.advance(day)
+        report = (await api.client.post("/cycle-runs", headers=api.auth())).json()
+        assert (report["statements_issued"], report["failed"]) == (1, 0)
+    clock.advance(21)  # the final notice's due date passed, the debt 81 days old
+    report = (await api.client.post("/cycle-runs", headers=api.auth())).json()
+    assert (report["placed_with_agency"], report["failed"]) == (1, 0)
+    [only] = (await api.client.get("/placements", headers=api.auth())).json()
+    assert (only["id"], only["amount"]) == (placed.json()["id"], "240.00")
+    export = await api.client.get(
+        "/placements/export.csv", params={"placed_on": str(clock().date())}, headers=api.auth()
+    )
+    assert [row["balance_due"] for row in csv.DictReader(io.StringIO(export.text))] == ["240.00"]

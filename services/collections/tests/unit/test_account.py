@@ -561,12 +561,14 @@ def test_a_plan_whose_visit_is_back_with_insurance_misses_nothing_and_counts_the
         )  # fmt: skip
     assert (s.account.credit, s.account.plan_paid(plan)) == (D("50.00"), D("0"))  # waiting as credit
     assert not s.account.review_plan(policy=POLICY, today=date(2026, 5, 1))  # nothing missed while it waits
-    assert (plan.state, plan.paused_until) == ("active", date(2026, 5, 1))
+    assert (plan.state, plan.pause_started) == ("active", date(2026, 5, 1))
     again = s.paid("100.00", (("CO", "25.00"),), coinsurance="75.00")
     s.closed(again)  # the payer's word again: the credit pays the plan's visit
     assert (s.account.credit, s.account.plan_paid(plan), s.account.patient_due) == (D("0"), D("50.00"), D("25.00"))
-    assert s.account.review_plan(policy=POLICY, today=date(2026, 6, 1))
-    assert (plan.missed, plan.state) == ([3], "active")  # March's and April's fell due in the pause
+    assert not s.account.review_plan(policy=POLICY, today=date(2026, 6, 1))  # what fell due in the pause is
+    assert plan.pauses == [(date(2026, 5, 1), date(2026, 6, 1))]  # due on the day it ended, June 1
+    assert s.account.review_plan(policy=POLICY, today=date(2026, 6, 12))  # ten days' grace later: one miss
+    assert (plan.missed, plan.state) == ([3], "active")  # March's and April's are paid by the credit
     s.verify()
 
 
@@ -795,3 +797,108 @@ def test_a_placement_of_visits_voided_ends_as_placed_in_error() -> None:
 def test_a_statement_due_date_must_come_before_the_next_statement() -> None:
     with pytest.raises(ValueError, match="pay within fewer days"):
         CollectionPolicy(statement_cycle_days=28, pay_within_days=35)
+
+
+# --- what a fifth review found ------------------------------------------------------------------------
+
+
+def test_a_denial_the_practice_writes_off_is_not_paid_toward_a_plan() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    denied = s.paid("0.00", (("CO", "100.00"),), coinsurance="100.00", lines=())
+    s.account.hold_denial(
+        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("L1", D("100.00")),), cause="e", now=NOW
+    )
+    s.closed(denied, "denial_accepted")
+    plan = s.account.create_plan(plan_id=uuid4(), months=2, first_due_on=NOW.date(), policy=POLICY, today=NOW.date())
+    s.account.write_off_denial(
+        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, amount=D("100.00"), category="authorisation",
+        cause="e", now=NOW,
+    )  # fmt: skip
+    assert (plan.paid, plan.state) == (D("0"), "active")
+    s.verify()
+
+
+def test_a_plan_shrinks_with_what_its_visits_owe() -> None:
+    s = Scenario()
+    s.capture("300.00", self_pay=True)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=2, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    s.capture("100.00", self_pay=True, version=2)  # corrected down: the patient owes a third of the plan
+    _pay(s, "60.00")
+    assert s.account.plan_remaining(plan) == D("40.00")
+    assert not s.account.review_plan(policy=POLICY, today=date(2026, 3, 26))  # 60.00 paid of a 50.00 first
+    statement = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=date(2026, 3, 26))
+    assert statement.plan is not None
+    assert (statement.plan.installment_due, statement.plan.remaining) == (D("40.00"), D("40.00"))
+
+
+def test_an_insurance_overpayment_leaves_a_hardship_write_off_alone() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    first = s.paid("120.00", (("CO", "20.00"),), coinsurance="60.00")
+    s.closed(first)
+    asked = s.account.request_write_off(
+        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
+    )
+    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    duplicate = s.paid("80.00", (("CO", "0.00"),), coinsurance="0.00")  # the payer pays again by mistake
+    assert s.account.terms.write_offs == D("60.00")
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=duplicate, cause="e", now=NOW)
+    assert (s.account.patient_due, s.account.terms.write_offs) == (D("0"), D("60.00"))
+    s.verify()
+
+
+def test_what_reaches_placed_visits_besides_the_agency_is_noted_for_it() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    asked = s.account.request_write_off(
+        write_off_id=uuid4(), kind="bad_debt", amount=None, reason="placed", requested_by="ann", now=NOW
+    )
+    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    _pay(s, "200.00")  # the patient pays the practice directly: the bad debt recovered
+    assert (placement.paid_directly, placement.active, placement.recall_reason) == (
+        D("200.00"), False, "paid_in_full"
+    )  # fmt: skip
+    s.verify()
+
+
+def test_the_agencys_late_money_pays_its_visit_after_the_placement_ended() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placed = s.visit
+    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    s.account.recall(reason="returned_by_agency", note=None, today=NOW.date())
+    late = _pay(s, "100.00", source="agency", fee="25.00")
+    assert late.applied == [(placed, D("100.00"))]
+    assert s.account.encounters[placed].balance == D("100.00")
+    s.verify()
+
+
+def test_a_visit_that_owed_nothing_for_a_while_owes_afresh_from_the_day_it_owes_again() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    first = s.paid("150.00", (("CO", "0.00"),), coinsurance="50.00")
+    s.closed(first)
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="e", now=NOW)
+    s.paid("200.00", lines=None)  # reprocessed, paid in full while still reopened
+    assert s.account.encounters[s.visit].due_since is None
+    s.verify()
+
+
+def test_a_small_balance_left_with_the_agency_is_the_agencys_to_collect() -> None:
+    s = Scenario()
+    s.capture("3.00", self_pay=True)
+    s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    s.visit = uuid4()
+    s.capture("1.50", self_pay=True)
+    later = NOW.date() + timedelta(days=POLICY.small_balance_after_days)
+    written = s.account.write_off_small_balance(write_off_id=uuid4(), policy=POLICY, today=later, cause="job", now=NOW)
+    assert written is not None
+    assert (written.amount, s.account.patient_due) == (D("1.50"), D("3.00"))
+    s.verify()

@@ -36,6 +36,7 @@ COLUMNS: Final = (
     "statements_sent",
     "last_payment_on",
     "last_payment_amount",
+    "paid_to_practice",
 )
 _FORMULA_START: Final = ("=", "+", "-", "@")
 
@@ -60,6 +61,7 @@ class PlacedAccount:
     statements_sent: int
     last_payment_on: date | None
     last_payment_amount: Decimal | None
+    paid_to_practice: Decimal
 
 
 def _cell(value: object) -> str:

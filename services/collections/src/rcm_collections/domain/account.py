@@ -121,8 +121,10 @@ class Placement:
     amount: Decimal
     covered: tuple[UUID, ...] = ()
     """The visits placed: what the agency collects; statements go on for visits due later."""
-    paid_directly: Decimal = ZERO
-    """What the patient paid the practice on the placed visits meanwhile, for the agency's reconciliation."""
+    collected_on_visits: Decimal = ZERO
+    """All that paid the placed visits while placed (the agency's, the patient's, credit applied)."""
+    extended_on: date | None = None
+    """The last day a later debt joined the placement (the agency's file of that day lists the account)."""
     recalled_on: date | None = None
     recall_reason: RecallReason | None = None
     recall_note: str | None = None
@@ -135,6 +137,17 @@ class Placement:
     @property
     def active(self) -> bool:
         return self.recalled_on is None
+
+    @property
+    def days_placed(self) -> tuple[date, ...]:
+        """The days it was placed or grew (a later debt joining it): the agency's file of each day lists it."""
+        return (self.placed_on,) if self.extended_on is None else (self.placed_on, self.extended_on)
+
+    @property
+    def paid_directly(self) -> Decimal:
+        """What reached the placed visits other than through the agency (the patient paying the practice,
+        credit applied), for the agency's reconciliation."""
+        return max(self.collected_on_visits - self.collected, ZERO)
 
 
 @dataclass
@@ -494,8 +507,6 @@ class Account:
                 self._post(target, "patient_payment", -share, cause, reference, memo, now)
                 payment.applied.append((target.id, share))
                 left -= share
-                if source == "patient" and placement is not None and placement.active:
-                    placement.paid_directly += share if target.id in placement.covered else ZERO
         recoverable = self._written_off_visits()
         if source == "agency" and placement is not None:  # the agency recovers only what it was given
             recoverable = [v for v in recoverable if v.id in placement.covered]
@@ -590,7 +601,7 @@ class Account:
         self, *, write_off_id: UUID, policy: CollectionPolicy, today: date, cause: str, now: datetime
     ) -> WriteOff | None:
         """A balance under the threshold, due long enough, is let go rather than billed again."""
-        due = self.patient_due
+        due = self.billable_due  # what the statements bill: an agency's visits are its to collect
         if (
             not ZERO < due < policy.small_balance_threshold
             or self.days_past_due(today) < policy.small_balance_after_days
@@ -599,7 +610,7 @@ class Account:
         write_off = WriteOff(write_off_id, "small_balance", due, "under the small-balance threshold", cause, now)
         write_off.state, write_off.decided_by, write_off.decided_at = "approved", cause, now
         self.write_offs.append(write_off)
-        self._write_off(write_off, cause, now)
+        self._write_off(write_off, cause, now, self.billable_encounters())
         self._settle(cause, now)
         return write_off
 
@@ -633,10 +644,11 @@ class Account:
         if plan is None:
             return False
         if self.plan_waits_on_insurance(plan):
-            plan.paused_until = today  # what falls due while insurance answers again is not missed
+            plan.pause(today)  # what falls due while insurance answers again falls due when it has answered
             return False
+        plan.resume(today)
         paid = self.plan_paid(plan) + self.available_credit  # credit waiting to pay the plan's visits counts
-        missed = plan.newly_missed(today, policy.plan_grace_days, paid)
+        missed = plan.newly_missed(today, policy.plan_grace_days, paid, self.plan_scale(plan))
         plan.missed += missed
         if len(plan.missed) >= policy.plan_misses_to_default:
             plan.state, plan.ended_on = "defaulted", today
@@ -663,11 +675,11 @@ class Account:
         lines = tuple(self._statement_line(visit, today) for visit in self.billable_encounters())
         plan, terms, level = self.plan, None, None
         if plan is not None:
-            paid = self.plan_paid(plan)
-            upcoming = plan.next_installment(paid)
-            next_due_on = upcoming.due_on if upcoming is not None else today
-            through = plan.due_through(next_due_on)  # what the schedule asks by the next installment's date
-            left = sum(1 for i in plan.installments if i.due_on >= next_due_on)
+            paid, scale = self.plan_paid(plan), self.plan_scale(plan)
+            upcoming = plan.next_installment(paid, scale)
+            next_due_on = plan.due_on(upcoming) if upcoming is not None else today
+            through = plan.due_through(next_due_on, scale)  # what the schedule asks by the next installment's date
+            left = sum(1 for i in plan.installments if plan.due_on(i) >= next_due_on)
             remaining = self.plan_remaining(plan)
             terms = PlanTerms(min(max(through - paid, ZERO), remaining), next_due_on, remaining, left)
             message = PLAN_MESSAGE
@@ -755,6 +767,7 @@ class Account:
         else:
             placement.covered += placed
             placement.amount += due
+            placement.extended_on = today
         self.events.append(events.PlacedWithAgency(placement.id, placement.agency, due))
         return placement
 
@@ -763,12 +776,25 @@ class Account:
         if placement is None:
             raise NotAllowed("The account is not with an agency.")
         placement.recalled_on, placement.recall_reason, placement.recall_note = today, reason, note
-        self.events.append(events.Recalled(placement.id, placement.agency, reason, self.patient_due))
+        self.events.append(events.Recalled(placement.id, placement.agency, reason, self.placed_due(placement)))
         return placement
 
     def plan_remaining(self, plan: PaymentPlan) -> Decimal:
-        """What the plan still asks for: its total less what was paid toward it."""
-        return max(plan.total - plan.paid, ZERO)
+        """What the plan still asks for: its total less what was paid toward it, at most what its visits owe."""
+        return max(min(plan.total - self.plan_paid(plan), self._plan_owed(plan)), ZERO)
+
+    def plan_scale(self, plan: PaymentPlan) -> Decimal:
+        """How much of the schedule still stands: all of it, or, when what the plan's visits owe fell (lower
+        charges, a payer paying more), the share of the total that was paid or is still owed."""
+        standing = min(plan.total, self.plan_paid(plan) + self._plan_owed(plan))
+        return standing / plan.total if plan.total else Decimal(1)
+
+    def _plan_owed(self, plan: PaymentPlan) -> Decimal:
+        return sum((max(self.encounters[v].balance, ZERO) for v in plan.covered if v in self.encounters), ZERO)
+
+    def placed_due(self, placement: Placement) -> Decimal:
+        """What the placed visits still owe."""
+        return sum((v.balance for v in self.due_encounters() if v.id in placement.covered), ZERO)
 
     def plan_waits_on_insurance(self, plan: PaymentPlan) -> bool:
         """A visit of the plan is back with insurance (a reversal): no installment is missed until it is not."""
@@ -785,7 +811,7 @@ class Account:
         return [visit for visit in self.due_encounters() if visit.id not in placed]
 
     def plan_paid(self, plan: PaymentPlan) -> Decimal:
-        return min(plan.paid, plan.total)
+        return min(max(plan.paid, ZERO), plan.total)
 
     def move_out(self, *, encounter_id: UUID, cause: str, now: datetime) -> tuple[Encounter, dict[EntryKind, Decimal]]:
         """The visit goes to another guarantor's account (a correction named another patient): its entries are
@@ -855,8 +881,12 @@ class Account:
         if payment is not None:
             visit.net(payment, kind, amount)
         plan = self.plan
-        if plan is not None and kind in ("patient_payment", "write_off") and visit.id in plan.covered:
-            plan.paid -= amount  # what the patient paid, or the practice let go, on the plan's visits
+        patients_side = kind == "patient_payment" or (kind == "write_off" and payment is None)
+        if plan is not None and patients_side and visit.id in plan.covered:
+            plan.paid -= amount  # what the patient paid, or the practice let go of the patient's own balance
+        placement = self.placement
+        if placement is not None and kind == "patient_payment" and amount < 0 and visit.id in placement.covered:
+            placement.collected_on_visits -= amount
 
     def _undo_write_offs(self, visit: Encounter, up_to: Decimal, memo: str, cause: str, now: datetime) -> None:
         """The practice's write-offs on the visit taken back, up to `up_to`: what they wrote off is no longer
@@ -876,7 +906,7 @@ class Account:
             return
         if all(v.voided for v in visits):
             reason = "placed_in_error"  # moved away or voided: nothing was owed after all
-        elif placement.collected + placement.paid_directly > 0:
+        elif placement.collected_on_visits > 0:
             reason = "paid_in_full"
         else:
             reason = "hardship" if any(v.patient_written_off > 0 for v in visits) else "other"
@@ -887,11 +917,11 @@ class Account:
         """Where money goes, the oldest first: the agency's to the visits it was given (what it collected beyond
         them is the patient's credit); the patient's to what the statements bill, then to what is with the
         agency."""
+        if source == "agency":  # its visits, even back with insurance or after the placement ended
+            covered = placement.covered if placement is not None else ()
+            return [self.encounters[v] for v in covered if v in self.encounters and self.encounters[v].balance > 0]
         placed = placement.covered if placement is not None and placement.active else ()
-        due = self.due_encounters()
-        if source == "agency":
-            return [v for v in due if v.id in placed]
-        return sorted(due, key=lambda v: v.id in placed)
+        return sorted(self.due_encounters(), key=lambda v: v.id in placed)
 
     def _plan_done(self, plan: PaymentPlan) -> bool:
         """Paid in full, or its visits settled and owing nothing (insurance paid more after all)."""
@@ -920,10 +950,12 @@ class Account:
             aging=aging_bucket(days),
         )
 
-    def _write_off(self, write_off: WriteOff, cause: str, now: datetime) -> None:
+    def _write_off(self, write_off: WriteOff, cause: str, now: datetime, visits: list[Encounter] | None = None) -> None:
+        """Post the write-off against `visits`, else what is due (what the statements bill before what an
+        agency holds), the oldest first."""
         left = write_off.amount
         memo = f"{write_off.kind.replace('_', '-')} write-off"
-        for visit in self.due_encounters():
+        for visit in visits if visits is not None else self._payment_order("patient", self.placement):
             share = min(left, visit.balance)
             self._post(visit, "write_off", -share, cause, f"write-off:{write_off.id}", memo, now)
             visit.patient_written_off += share
@@ -953,7 +985,10 @@ class Account:
                     )
                     hold.released = wanted
             if visit.settled and visit.balance < 0 and visit.patient_written_off > 0:  # lower charges, a void
-                self._undo_write_offs(visit, -visit.balance, "Write-off undone: no longer owed", cause, now)
+                owed = visit.terms.charges if visit.self_pay or visit.voided else visit.patient_owes
+                excess = visit.terms.patient_payments + visit.patient_written_off - owed  # not the payer's excess
+                undo = min(-visit.balance, max(excess, ZERO))
+                self._undo_write_offs(visit, undo, "Write-off undone: no longer owed", cause, now)
             if visit.settled and visit.balance < 0:
                 owed = visit.terms.charges if visit.self_pay or visit.voided else visit.patient_owes
                 patients_money = min(-visit.balance, max(visit.terms.patient_payments - owed, ZERO))
@@ -966,8 +1001,10 @@ class Account:
                     )
         today = now.date()
         for visit in self.encounters.values():
-            if visit.settled:  # a visit back with insurance keeps its date: a reprocessing restarts no clock
-                visit.due_since = (visit.due_since or today) if visit.balance > 0 else None
+            if visit.balance <= 0:
+                visit.due_since = None
+            elif visit.settled:  # a visit back with insurance, still owing, keeps its date: no clock restarts
+                visit.due_since = visit.due_since or today
         available = self.available_credit
         placed = self.placement.covered if self.placement is not None else ()
         for visit in sorted(self.due_encounters(), key=lambda v: v.id in placed):  # what statements bill first

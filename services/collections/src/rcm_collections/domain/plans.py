@@ -44,8 +44,10 @@ def schedule(total: Decimal, months: int, first_due_on: date) -> tuple[Installme
 
 @dataclass
 class PaymentPlan:
-    """A plan over the visits due when it was made (`covered`). What is paid toward it is read from those visits'
-    balances, so every payment, credit, write-off or reversal on them counts, and nothing on other visits does."""
+    """A plan over the visits the statements billed when it was made (`covered`). What the patient pays on them
+    (and what the practice lets go of them) is its running `paid`. When what its visits owe falls (lower
+    charges, a payer paying more), the schedule shrinks in proportion (`scale`), so the patient is never asked
+    for more than they owe."""
 
     id: UUID
     created_on: date
@@ -57,34 +59,47 @@ class PaymentPlan:
     ended_on: date | None = None
     paid: Decimal = ZERO
     """What the patient paid (or the practice let go) on the plan's visits since the plan was made."""
-    paused_until: date | None = None
-    """The last day a visit of the plan was back with insurance: what fell due until then is never missed."""
+    pauses: list[tuple[date, date]] = field(default_factory=list)
+    """Spans in which a visit of the plan was back with insurance: an installment falling due in one falls
+    due on the day it ended instead."""
+    pause_started: date | None = None
 
-    def due_through(self, day: date) -> Decimal:
-        """What the schedule asks to have been paid by `day`."""
-        return sum((i.amount for i in self.installments if i.due_on <= day), ZERO)
+    def due_on(self, installment: Installment) -> date:
+        for start, end in self.pauses:
+            if start <= installment.due_on <= end:
+                return end
+        return installment.due_on
 
-    def next_installment(self, paid: Decimal) -> Installment | None:
-        """The first installment `paid` so far does not cover, however late; None when all are paid."""
-        covered = ZERO
+    def pause(self, today: date) -> None:
+        if self.pause_started is None:
+            self.pause_started = today
+
+    def resume(self, today: date) -> None:
+        if self.pause_started is not None:
+            self.pauses.append((self.pause_started, today))
+            self.pause_started = None
+
+    def cumulative(self, scale: Decimal = Decimal(1)) -> list[tuple[Installment, Decimal]]:
+        """Each installment with what the schedule asks to have been paid once it falls due (scaled)."""
+        running, found = ZERO, []
         for installment in self.installments:
-            covered += installment.amount
-            if paid < covered:
-                return installment
-        return None
+            running += installment.amount
+            found.append((installment, (running * scale).quantize(Decimal("0.01"))))
+        return found
 
-    def past_due(self, today: date, paid: Decimal) -> Decimal:
-        """What the schedule asked for by today and `paid` has not met."""
-        return max(self.due_through(today) - paid, ZERO)
+    def due_through(self, day: date, scale: Decimal = Decimal(1)) -> Decimal:
+        """What the schedule asks to have been paid by `day`."""
+        return max((owed for i, owed in self.cumulative(scale) if self.due_on(i) <= day), default=ZERO)
 
-    def newly_missed(self, today: date, grace_days: int, paid: Decimal) -> list[int]:
+    def next_installment(self, paid: Decimal, scale: Decimal = Decimal(1)) -> Installment | None:
+        """The first installment `paid` so far does not cover, however late; None when all are paid."""
+        return next((i for i, owed in self.cumulative(scale) if paid < owed), None)
+
+    def newly_missed(self, today: date, grace_days: int, paid: Decimal, scale: Decimal = Decimal(1)) -> list[int]:
         """Installments, not yet counted as missed, whose due date plus the grace period has passed with `paid`
         short of every installment up to them."""
-        owed, found = ZERO, []
-        for installment in self.installments:
-            owed += installment.amount
-            late = installment.due_on + timedelta(days=grace_days) < today
-            paused = self.paused_until is not None and installment.due_on <= self.paused_until
-            if late and not paused and paid < owed and installment.number not in self.missed:
-                found.append(installment.number)
-        return found
+        return [
+            i.number
+            for i, owed in self.cumulative(scale)
+            if self.due_on(i) + timedelta(days=grace_days) < today and paid < owed and i.number not in self.missed
+        ]

@@ -380,7 +380,8 @@ async def place_with_agency(
     now: datetime,
     expected: int | None,
 ) -> PlacementPublic:
-    """A collector places the account now, thresholds or not: what is due, not on a plan, not placed."""
+    """A collector places what the statements bill now, thresholds or not (not on a plan); with a placement in
+    force, those visits join it."""
     async with uow:
         account = await account_to_change(uow, account_id, expected)
         placement_id = uuid4()
@@ -388,8 +389,11 @@ async def place_with_agency(
             placement = account.place_with_agency(
                 placement_id=placement_id, policy=policy, today=now.date(), by_collector=True
             )
-        placement.reason = command.reason
-        await store_created(uow, account, placement_id, "placement", now)
+        if placement.id == placement_id:
+            placement.reason = command.reason
+            await store_created(uow, account, placement_id, "placement", now)
+        else:
+            await store_changed(uow, account, now)
     return PlacementPublic.of(account.id, placement)
 
 

@@ -76,8 +76,10 @@ class Cycle:
             ):
                 done.append("small_balances_written_off")
             elif account.placement_due(policy=self.policy, today=today):
-                placement = account.place_with_agency(placement_id=uuid4(), policy=self.policy, today=today)
-                await uow.directory.add_item(placement.id, "placement", account.id)
+                placement_id = uuid4()
+                placement = account.place_with_agency(placement_id=placement_id, policy=self.policy, today=today)
+                if placement.id == placement_id:  # a new placement, not a later debt joining one in force
+                    await uow.directory.add_item(placement.id, "placement", account.id)
                 done.append("placed_with_agency")
             elif account.statement_due(policy=self.policy, today=today) and account.guarantor.address is not None:
                 statement = account.issue_statement(

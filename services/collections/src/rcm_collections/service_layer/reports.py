@@ -47,7 +47,7 @@ async def placement_export(uow: SqlCollectionsUnitOfWork, placed_on: date | None
     rows = []
     async with uow:
         for account, placement in await _placed(uow):
-            if not placement.active or (placed_on is not None and placement.placed_on != placed_on):
+            if not placement.active or (placed_on is not None and placed_on not in placement.days_placed):
                 continue
             rows.append(_placed_account(account, placement))
             audit_change(uow, account, "export")
@@ -75,7 +75,7 @@ def _placed_account(account: Account, placement: Placement) -> PlacedAccount:
         agency=placement.agency,
         placed_on=placement.placed_on,
         amount_placed=placement.amount,
-        balance_due=sum((v.balance for v in account.due_encounters() if v.id in placement.covered), Decimal("0.00")),
+        balance_due=account.placed_due(placement),
         guarantor_name=account.guarantor.name,
         address_line1=address.line1 if address else "",
         address_line2=(address.line2 or "") if address else "",
@@ -88,4 +88,5 @@ def _placed_account(account: Account, placement: Placement) -> PlacedAccount:
         statements_sent=len(account.statements),
         last_payment_on=last_payment.received_at.date() if last_payment else None,
         last_payment_amount=last_payment.amount if last_payment else None,
+        paid_to_practice=placement.paid_directly,
     )

@@ -229,6 +229,7 @@ class PlacementPublic(BaseModel):
     recall_reason: str | None
     collected: Money
     fees: Money
+    paid_directly: Money
 
     @classmethod
     def of(cls, account_id: UUID, placement: Placement) -> PlacementPublic:
@@ -243,6 +244,7 @@ class PlacementPublic(BaseModel):
             recall_reason=placement.recall_reason,
             collected=placement.collected,
             fees=placement.fees,
+            paid_directly=placement.paid_directly,
         )
 
 

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from rcm_collections.domain import events
-from rcm_collections.domain.account import Account, Guarantor, Invalid, NotAllowed
+from rcm_collections.domain.account import Account, Guarantor, Invalid, NotAllowed, WriteOffKind
 from rcm_collections.domain.encounter import ClaimPayment, PatientShare, ServiceItem
 from rcm_collections.domain.ledger import Entry, Totals, verify_account
 from rcm_collections.domain.policy import CollectionPolicy, HowToPay
@@ -100,6 +100,20 @@ class Scenario:
             cause="event:closed", now=at,
         )  # fmt: skip
         self.keep_entries()
+
+    def write_off_due(self, kind: WriteOffKind) -> None:
+        """Everything due written off: asked for by one collector, approved by another."""
+        asked = self.account.request_write_off(
+            write_off_id=uuid4(), kind=kind, amount=None, reason=kind, requested_by="ann", now=NOW
+        )
+        self.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+
+    def hold(self, payment: UUID, amount: str, line: str = "L1") -> None:
+        """Remittance's word on the payment's denial of `amount` (on a line, or "" for the claim)."""
+        self.account.hold_denial(
+            encounter_id=self.visit, payment_id=payment, claim_id=self.claim, lines=((line, D(amount)),),
+            cause="event:denied", now=NOW,
+        )  # fmt: skip
 
     def verify(self) -> None:
         account = self.account
@@ -235,9 +249,7 @@ def test_a_denied_claim_paid_after_appeal_is_not_counted_twice() -> None:
     s.capture("100.00")
     s.claim_created()
     denied = s.paid("0.00", (("CO", "100.00"),))
-    s.account.hold_denial(
-        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("L1", D("100.00")),), cause="e", now=NOW
-    )
+    s.hold(denied, "100.00", "L1")
     overturned = s.paid("70.00", (("CO", "20.00"),), coinsurance="10.00", lines=("L1",))
     s.closed(overturned, "paid_in_full")
     assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("10.00"))
@@ -403,9 +415,7 @@ def test_a_denial_answered_by_a_payment_later_taken_back_is_held_again() -> None
     s.capture("100.00")
     s.claim_created()
     denied = s.paid("0.00", (("CO", "100.00"),), lines=())
-    s.account.hold_denial(
-        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("L1", D("100.00")),), cause="e", now=NOW
-    )
+    s.hold(denied, "100.00", "L1")
     appealed = s.paid("80.00", (("CO", "20.00"),), lines=("L1",))
     s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=appealed, cause="e", now=NOW)
     s.closed(denied, "denial_accepted")  # the biller accepts the CO-197 after all: the provider's loss
@@ -418,9 +428,7 @@ def test_a_claim_reprocessed_to_the_deductible_after_a_whole_denial_bills_the_de
     s.capture("100.00")
     s.claim_created()
     denied = s.paid("0.00", (("CO", "100.00"),), lines=())
-    s.account.hold_denial(
-        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("", D("100.00")),), cause="e", now=NOW
-    )
+    s.hold(denied, "100.00", "")
     again = s.paid("0.00", deductible="100.00", lines=None)  # no line detail: it answers the claim as a whole
     s.closed(again)
     assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("100.00"))
@@ -457,10 +465,7 @@ def test_money_paid_after_a_bad_debt_write_off_recovers_it_rather_than_becoming_
     s = Scenario()
     s.capture("80.00", self_pay=True)
     s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
-    asked = s.account.request_write_off(
-        write_off_id=uuid4(), kind="bad_debt", amount=None, reason="placed", requested_by="ann", now=NOW
-    )
-    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.write_off_due("bad_debt")
     assert s.account.patient_due == 0
     s.account.receive_payment(
         payment_id=uuid4(), amount=D("50.00"), method="agency", processor_reference=None, encounter_id=None,
@@ -482,10 +487,7 @@ def test_a_plan_counts_only_what_its_visits_are_paid_and_ends_when_they_are() ->
             at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:d", now=NOW,
         )  # fmt: skip
     assert (plan.state, s.account.plan_remaining(plan)) == ("active", D("300.00"))
-    asked = s.account.request_write_off(
-        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
-    )
-    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.write_off_due("hardship")
     assert plan.state == "completed"  # nothing left on its visits: no default can follow
     s.verify()
 
@@ -535,9 +537,7 @@ def test_a_claim_level_denial_is_answered_by_a_later_payment_with_line_detail() 
     s.capture("150.00")
     s.claim_created()
     denied = s.paid("0.00", (("CO", "150.00"),), lines=())
-    s.account.hold_denial(
-        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("", D("150.00")),), cause="e", now=NOW
-    )
+    s.hold(denied, "150.00", "")
     won = s.paid("100.00", (("CO", "30.00"),), coinsurance="20.00", lines=("L1",))
     s.closed(won, "paid_in_full")
     assert (s.account.insurance_pending, s.account.patient_due) == (D("0"), D("20.00"))
@@ -654,10 +654,7 @@ def test_a_reversal_on_a_placed_visit_does_not_end_the_placement_as_paid() -> No
 def test_hardship_is_let_go_for_good_and_a_voided_visit_takes_its_write_off_with_it() -> None:
     s = Scenario()
     s.capture("80.00", self_pay=True)
-    asked = s.account.request_write_off(
-        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
-    )
-    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.write_off_due("hardship")
     s.account.receive_payment(
         payment_id=uuid4(), amount=D("30.00"), method="cash", processor_reference=None, encounter_id=None,
         at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
@@ -726,10 +723,7 @@ def test_the_agency_recovers_bad_debt_on_its_own_visits_first_and_then_the_place
     s = Scenario()
     s.capture("200.00", self_pay=True)
     placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
-    asked = s.account.request_write_off(
-        write_off_id=uuid4(), kind="bad_debt", amount=None, reason="placed", requested_by="ann", now=NOW
-    )
-    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.write_off_due("bad_debt")
     s.visit = uuid4()
     s.capture("120.00", self_pay=True)
     collected = _pay(s, "200.00", source="agency", fee="50.00")
@@ -757,10 +751,7 @@ def test_a_hardship_write_off_stays_when_charges_are_lowered_and_the_patients_sh
     s.capture("200.00")
     s.claim_created()
     s.closed(s.paid("150.00", (("CO", "30.00"),), coinsurance="20.00"))
-    asked = s.account.request_write_off(
-        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
-    )
-    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.write_off_due("hardship")
     first = next(iter(s.account.encounters[s.visit].posted))
     s.capture("150.00", version=2)
     s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="e", now=NOW)
@@ -807,9 +798,7 @@ def test_a_denial_the_practice_writes_off_is_not_paid_toward_a_plan() -> None:
     s.capture("200.00")
     s.claim_created()
     denied = s.paid("0.00", (("CO", "100.00"),), coinsurance="100.00", lines=())
-    s.account.hold_denial(
-        encounter_id=s.visit, payment_id=denied, claim_id=s.claim, lines=(("L1", D("100.00")),), cause="e", now=NOW
-    )
+    s.hold(denied, "100.00", "L1")
     s.closed(denied, "denial_accepted")
     plan = s.account.create_plan(plan_id=uuid4(), months=2, first_due_on=NOW.date(), policy=POLICY, today=NOW.date())
     s.account.write_off_denial(
@@ -841,10 +830,7 @@ def test_an_insurance_overpayment_leaves_a_hardship_write_off_alone() -> None:
     s.claim_created()
     first = s.paid("120.00", (("CO", "20.00"),), coinsurance="60.00")
     s.closed(first)
-    asked = s.account.request_write_off(
-        write_off_id=uuid4(), kind="hardship", amount=None, reason="hardship", requested_by="ann", now=NOW
-    )
-    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.write_off_due("hardship")
     duplicate = s.paid("80.00", (("CO", "0.00"),), coinsurance="0.00")  # the payer pays again by mistake
     assert s.account.terms.write_offs == D("60.00")
     s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=duplicate, cause="e", now=NOW)
@@ -856,10 +842,7 @@ def test_what_reaches_placed_visits_besides_the_agency_is_noted_for_it() -> None
     s = Scenario()
     s.capture("200.00", self_pay=True)
     placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
-    asked = s.account.request_write_off(
-        write_off_id=uuid4(), kind="bad_debt", amount=None, reason="placed", requested_by="ann", now=NOW
-    )
-    s.account.decide_write_off(write_off_id=asked.id, approve=True, decided_by="bo", cause="api:bo", now=NOW)
+    s.write_off_due("bad_debt")
     _pay(s, "200.00")  # the patient pays the practice directly: the bad debt recovered
     assert (placement.paid_directly, placement.active, placement.recall_reason) == (
         D("200.00"), False, "paid_in_full"

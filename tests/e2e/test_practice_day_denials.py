@@ -1,12 +1,14 @@
-"""End to end: a day of the synthetic practice, and the denial queue it leaves. Registration, eligibility, charge,
-claim, remittance and the clearinghouse simulator run as their own processes beside the embedded broker.
+"""End to end: a day of the synthetic practice, the denial queue it leaves, and the patients' balances. Registration,
+eligibility, charge, claim, remittance, collections and the clearinghouse simulator run as their own processes
+beside the embedded broker.
 
 The synthetic practice's patients (the demo's, across the simulator's four payers) are registered and their
 visits captured over HTTP; the simulator denies a third of the lines from each payer's own list of denials (its
 packaged share is 3 to 4%, too few to see a queue in a test's day). Once every claim is decided, the denial
 queue groups the denials by category, each item with its reasons in words, the amount at stake and the payer's
 appeal deadline, the nearest deadline first and the largest amount first within a day; the queue is printed, as
-a billing manager reads it."""
+a billing manager reads it. Collections, meanwhile, bills each patient exactly what the payer left them on a
+claim that closed, and nothing on a claim still denied or partially paid, and every ledger verifies."""
 
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+import httpx
 import pytest
 
 from rcm_clearinghouse_sim.config import SimulatorConfig
 from rcm_clearinghouse_sim.testing import quiet_config
-from rcm_tools import practice
+from rcm_tools import cli, practice
 from rcm_tools.end_to_end import TODAY, client, revenue_cycle_stack
 from rcm_tools.stack import LocalStack
 from rcm_tools.synthetic import synthetic_patients
@@ -46,9 +49,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield local
 
 
-async def a_day_of_the_practice(local: LocalStack) -> list[str]:
+async def a_day_of_the_practice(local: LocalStack, seed: int = 1507) -> list[str]:
     """The demo's patients registered and each one's visit of today captured; returns the patients' ids."""
-    patients = synthetic_patients(PATIENTS, seed=1507, plan_year=TODAY.year)
+    patients = synthetic_patients(PATIENTS, seed=seed, plan_year=TODAY.year)
     registered = []
     async with client(local, "registration", "front_desk") as desk, client(local, "charge", "coder") as coder:
         for index, patient in enumerate(patients):
@@ -108,6 +111,44 @@ async def test_a_days_denials_wait_in_the_queue_by_category_with_amounts_and_dea
     for group in queue["groups"]:
         order = [(item["appeal_deadline"], -Decimal(item["amount_at_stake"])) for item in group["items"]]
         assert order == sorted(order)  # the nearest deadline first, then the largest amount
+
+
+async def test_collections_bills_what_the_payers_left_and_nothing_they_have_not_settled(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patients = await a_day_of_the_practice(stack, seed=2207)
+    claims = await decided_claims(stack, patients)
+    async with client(stack, "collections", "collector") as collector:
+        visits = {claim["id"]: await visit_posted(collector, claim) for claim in claims}
+    for claim in claims:
+        visit = visits[claim["id"]]
+        standing = [payment for payment in claim["adjudications"] if not payment["reversed"]]
+        if claim["state"] == "closed":  # the payer's word final: the patient owes what it left them
+            owed = sum((Decimal(payment["patient_responsibility"]) for payment in standing), Decimal(0))
+            assert (visit["status"], Decimal(visit["balance"])) == ("patient_due" if owed else "settled", owed)
+        else:  # denied or partially paid: a biller works it first, the patient is billed nothing yet
+            assert visit["status"] == "insurance_pending", (claim["state"], visit)
+    assert any(claim["state"] == "closed" for claim in claims)
+    assert any(claim["state"] != "closed" for claim in claims)
+    capsys.readouterr()
+    assert await asyncio.to_thread(cli.main, ["ledger", "verify", "--state-dir", str(stack.state_dir)]) == 0
+    assert "ledger ok" in capsys.readouterr().out
+
+
+async def visit_posted(collector: httpx.AsyncClient, claim: dict[str, Any], within: float = 60) -> dict[str, Any]:
+    """The claim's visit as collections shows it, once it has posted every payment the claim stands on (and, for
+    a claim the payer closed, heard of the close)."""
+    paid = sum((Decimal(p["paid"]) for p in claim["adjudications"] if not p["reversed"]), Decimal(0))
+    visit: dict[str, Any] = {}
+    async with asyncio.timeout(within):
+        while True:
+            [account] = (await collector.get("/accounts", params={"patient_id": claim["patient_id"]})).json()
+            read = (await collector.get(f"/accounts/{account['id']}")).json()
+            visit = next(v for v in read["visits"] if v["encounter_id"] == claim["encounter_id"])
+            posted = Decimal(visit["insurance_paid"]) == paid and len(claim["adjudications"]) > 0
+            if posted and (claim["state"] != "closed" or visit["status"] != "insurance_pending"):
+                return visit
+            await asyncio.sleep(0.5)
 
 
 def print_queue(queue: dict[str, Any]) -> None:

@@ -96,6 +96,33 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack
 # ---------------------------------------------------------------- helpers
 
 
+async def settled_visit(
+    local: LocalStack, patient_id: str, encounter_id: str, paid: Decimal, within: float = WAIT_SECONDS
+) -> dict[str, Any]:
+    """The visit as collections shows it once the payers' payments (`paid` in all) are posted and it is the
+    patient's; else an AssertionError saying where it got to."""
+    visit: dict[str, Any] = {}
+    async with client(local, "collections", "collector") as collector:
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    found = (await collector.get("/accounts", params={"patient_id": patient_id})).json()
+                    if found:
+                        account = (await collector.get(f"/accounts/{found[0]['id']}")).json()
+                        visit = next((v for v in account["visits"] if v["encounter_id"] == encounter_id), {})
+                        if (
+                            visit
+                            and Decimal(visit["insurance_paid"]) == paid
+                            and visit["status"] != "insurance_pending"
+                        ):
+                            return visit
+                    await asyncio.sleep(POLL_SECONDS)
+        except TimeoutError:
+            raise AssertionError(
+                f"visit {encounter_id} not settled with {paid} paid after {within} s: {visit}"
+            ) from None
+
+
 async def claim_in(
     biller: httpx.AsyncClient, claim_id: str, states: set[str], within: float = WAIT_SECONDS
 ) -> dict[str, Any]:
@@ -298,6 +325,12 @@ async def test_an_appeal_letter_goes_out_and_the_payer_overturns_the_denial_on_a
     assert Decimal(decided["recovered"]) >= 0  # the allowed amount went to the new patient's deductible
     assert ("denied", "paid") in [(step["from_state"], step["to_state"]) for step in paid["timeline"]]
 
+    # Collections: the denial it held is answered by the payment that won the appeal (no reversal came between),
+    # so the patient owes what that payment left them, the denied amount adjusted off only once.
+    [winning] = [p for p in paid["adjudications"] if p["payment_id"] == decided["decided_by_payment_id"]]
+    visit = await settled_visit(local, paid["patient_id"], paid["encounter_id"], Decimal(winning["paid"]))
+    assert Decimal(visit["balance"]) == Decimal(winning["patient_responsibility"])
+
 
 async def test_the_secondary_payer_is_billed_with_the_primarys_adjudication_and_pays_as_secondary(
     stack: tuple[LocalStack, str],
@@ -356,3 +389,10 @@ async def test_the_secondary_payer_is_billed_with_the_primarys_adjudication_and_
     assert secondary_closed[-1]["reason"] in ("moved_to_patient", "paid_in_full")
     [medicaid_payment] = secondary["adjudications"]
     assert medicaid_payment["payment_id"] == posted["payment_id"]
+
+    # Collections: both payers' money posted (Medicaid's OA-23 restating Acme's is not posted again), and the
+    # patient owes what the last payer left.
+    paid_by_both = Decimal(acme_payment["paid"]) + Decimal(medicaid_payment["paid"])
+    visit = await settled_visit(local, patient_id, encounter_id, paid_by_both)
+    owed = Decimal(medicaid_payment["patient_responsibility"])
+    assert (Decimal(visit["balance"]), visit["status"]) == (owed, "patient_due" if owed else "settled")

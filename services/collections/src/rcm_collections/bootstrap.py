@@ -10,7 +10,7 @@ from rcm_collections.adapters.unit_of_work import SqlCollectionsUnitOfWork
 from rcm_collections.config import CollectionsSettings
 from rcm_collections.domain.policy import CollectionPolicy, HowToPay
 from rcm_collections.service_layer.cycle import Cycle
-from rcm_collections.service_layer.handlers import Posting, subscriptions
+from rcm_collections.service_layer.handlers import Posting, read_ahead, subscriptions
 from rcm_collections.service_layer.mapping import to_integration_event
 from rcm_common.audit import AuditContext, consumer_audit, system_audit
 from rcm_common.kernel import Kernel, kernel_parts, periodic
@@ -53,7 +53,8 @@ def bootstrap(
         how_to_pay=how_to_pay,
         cycle=Cycle(cycle_uow, policy, how_to_pay, clock),
     )
-    collections.subscribe(subscriptions(Posting(clock)), audit=consumer_audit("collections"))
+    topics = subscriptions(Posting(clock))
+    collections.subscribe(topics, audit=consumer_audit("collections"), prepare=dict.fromkeys(topics, read_ahead))
     if settings.run_cycle:
         collections.loops.append(
             periodic("collections cycle", settings.cycle_interval_seconds, collections.cycle.run_once)

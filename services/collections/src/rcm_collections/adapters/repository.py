@@ -9,7 +9,7 @@ update when read for a change, so concurrent writers queue rather than fail.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +17,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, insert, text, update
+from sqlalchemy import bindparam, delete, func, insert, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -87,26 +87,35 @@ def account_state(account: Account) -> str:
 
 
 class SqlAccounts:
+    """Accounts, each read once per unit of work. A save is written at the unit of work's commit, with every
+    other account saved in it: one statement for the rows, one for their new ledger entries, each row naming
+    the version it was read at (a consumer's batch touching many accounts, or one many times, writes once)."""
+
     def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
         self._cipher = cipher
         self._read: dict[UUID, Account] = {}
+        self._pending: dict[UUID, tuple[Account, datetime]] = {}
 
     async def get(self, account_id: UUID, *, for_update: bool = False) -> Account | None:
-        if account_id in self._read:
-            return self._read[account_id]
-        query = select(AccountRow).where(col(AccountRow.id) == str(account_id))
+        if account_id not in self._read:
+            await self.read_many([account_id], for_update=for_update)
+        return self._read.get(account_id)
+
+    async def read_many(self, account_ids: Collection[UUID], *, for_update: bool = False) -> None:
+        """Read the accounts not read yet in one query (taken for update, in id order, on PostgreSQL)."""
+        wanted = sorted({str(i) for i in account_ids if i not in self._read})
+        if not wanted:
+            return
+        query = select(AccountRow).where(col(AccountRow.id).in_(wanted)).order_by(col(AccountRow.id))
         if for_update and is_postgres(self._session):
             query = query.with_for_update()
-        row = (await self._session.scalars(query)).one_or_none()
-        if row is None:
-            return None
-        content = self._cipher.decrypt(row.content_encrypted, context=_context("guarantor_account", row.id, "content"))
-        account = _ACCOUNT.validate_json(content)
-        account.version = row.version
-        account.chain.seq, account.chain.tip = row.tip_seq, row.tip_hash
-        self._read[account_id] = account
-        return account
+        for row in (await self._session.scalars(query)).all():
+            context = _context("guarantor_account", row.id, "content")
+            account = _ACCOUNT.validate_json(self._cipher.decrypt(row.content_encrypted, context=context))
+            account.version = row.version
+            account.chain.seq, account.chain.tip = row.tip_seq, row.tip_hash
+            self._read[UUID(row.id)] = account
 
     async def add(self, account: Account, guarantor_digest: str, now: datetime) -> None:
         account.version = 1
@@ -116,19 +125,36 @@ class SqlAccounts:
         self._read[account.id] = account
 
     async def save(self, account: Account, now: datetime) -> None:
-        values = self._values(account, now)
-        values.pop("id")
-        values["version"] = account.version + 1
-        changed = await self._session.execute(
-            update(AccountRow)
-            .where(col(AccountRow.id) == str(account.id), col(AccountRow.version) == account.version)
-            .values(values)
-            .execution_options(synchronize_session=False)
+        """The account is to be written at commit (`write_pending`), as it stands then."""
+        self._pending[account.id] = (account, now)
+
+    async def write_pending(self) -> None:
+        """Write the accounts saved in this unit of work and their new entries. When any was changed by another
+        transaction since it was read, ConcurrentUpdate is raised and nothing is written: the rows still at the
+        versions read are taken first (for update, on PostgreSQL; SQLite's write transactions are serial)."""
+        pending, self._pending = list(self._pending.values()), {}
+        if not pending:
+            return
+        unchanged = select(AccountRow.id).where(
+            tuple_(col(AccountRow.id), col(AccountRow.version)).in_([(str(a.id), a.version) for a, _ in pending])
         )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentUpdate("The account was changed by someone else meanwhile; read it and try again.")
-        account.version += 1
-        await self._write_entries(account)
+        if is_postgres(self._session):
+            unchanged = unchanged.with_for_update()
+        if len((await self._session.scalars(unchanged)).all()) != len(pending):
+            raise ConcurrentUpdate("An account was changed by someone else meanwhile; read it and try again.")
+        table = AccountRow.__table__  # type: ignore[attr-defined]
+        columns = [name for name in AccountRow.model_fields if name not in ("id", "guarantor_digest")]
+        statement = update(table).where(table.c.id == bindparam("the_id")).values({n: bindparam(n) for n in columns})
+        rows = []
+        for account, now in pending:
+            values = self._values(account, now)
+            values["the_id"] = values.pop("id")
+            values["version"] = account.version + 1
+            rows.append(values)
+        await self._session.execute(statement, rows)
+        for account, _ in pending:
+            account.version += 1
+        await self._write_entries(*(account for account, _ in pending))
 
     async def search(
         self,
@@ -213,8 +239,10 @@ class SqlAccounts:
             "updated_at": now,
         }
 
-    async def _write_entries(self, account: Account) -> None:
-        appended, account.chain.appended = account.chain.appended, []
+    async def _write_entries(self, *accounts: Account) -> None:
+        appended = [entry for account in accounts for entry in account.chain.appended]
+        for account in accounts:
+            account.chain.appended = []
         if not appended:
             return
         await self._session.execute(
@@ -310,6 +338,24 @@ class SqlDirectory:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def read_many(
+        self, *, claims: Collection[UUID], encounters: Collection[UUID], patients: Collection[UUID]
+    ) -> set[UUID]:
+        """Read these claims', visits' and patients' rows in a query each, so the lookups after answer from the
+        session; returns the accounts they lead to."""
+        found: set[UUID] = set()
+        visits = {str(i) for i in encounters}
+        if claims:
+            billed = select(ClaimEncounterRow).where(col(ClaimEncounterRow.claim_id).in_([str(i) for i in claims]))
+            visits |= {row.encounter_id for row in (await self._session.scalars(billed)).all()}
+        if visits:
+            posted = select(EncounterAccountRow).where(col(EncounterAccountRow.encounter_id).in_(sorted(visits)))
+            found |= {UUID(row.account_id) for row in (await self._session.scalars(posted)).all()}
+        if patients:
+            keyed = select(PatientAccountRow).where(col(PatientAccountRow.patient_id).in_([str(i) for i in patients]))
+            found |= {UUID(row.account_id) for row in (await self._session.scalars(keyed)).all()}
+        return found
 
     async def account_of_patient(self, patient_id: UUID) -> UUID | None:
         row = await self._session.get(PatientAccountRow, str(patient_id))

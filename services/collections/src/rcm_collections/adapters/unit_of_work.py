@@ -15,6 +15,12 @@ class SqlCollectionsUnitOfWork(SqlUnitOfWork):
     statements: SqlStatements
     parked: SqlParkedEvents
 
+    async def commit(self) -> None:
+        """The accounts saved in this unit of work are written first, then the events, audit records and
+        response, all in the one transaction."""
+        await self.accounts.write_pending()
+        await super().commit()
+
     def _start(self) -> None:
         self.accounts = self.tracked(SqlAccounts(self.session, self.cipher))
         self.ledger = SqlLedger(self.session)

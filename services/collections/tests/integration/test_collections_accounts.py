@@ -601,3 +601,19 @@ async def test_a_later_debt_reaches_the_agency_by_joining_the_placement_in_force
         "/placements/export.csv", params={"placed_on": str(clock().date())}, headers=api.auth()
     )
     assert [row["balance_due"] for row in csv.DictReader(io.StringIO(export.text))] == ["240.00"]
+
+
+async def test_payments_at_once_on_one_account_all_post_and_the_same_key_posts_once(api: CollectionsApi) -> None:
+    _, account = await a_patient_owing(api, coinsurance="40.00")
+
+    async def pay(key: str, amount: str) -> httpx.Response:
+        return await api.client.post(
+            "/payments", headers=api.auth("front_desk", idempotency_key=key),
+            json={"account_id": account["id"], "amount": amount, "method": "cash"},
+        )  # fmt: skip
+
+    distinct = await asyncio.gather(*(pay(f"k{i}", "5.00") for i in range(6)))
+    same = await asyncio.gather(*(pay("same", "1.00") for _ in range(4)))
+    assert [r.status_code for r in (*distinct, *same)] == [201] * 10
+    assert len({r.json()["id"] for r in same}) == 1
+    assert (await api.account_of(uuid.UUID(account["patients"][0])))["patient_due"] == "9.00"

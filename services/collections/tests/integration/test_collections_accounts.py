@@ -617,3 +617,29 @@ async def test_payments_at_once_on_one_account_all_post_and_the_same_key_posts_o
     assert [r.status_code for r in (*distinct, *same)] == [201] * 10
     assert len({r.json()["id"] for r in same}) == 1
     assert (await api.account_of(uuid.UUID(account["patients"][0])))["patient_due"] == "9.00"
+
+
+async def test_a_plan_whose_visit_goes_back_to_insurance_is_not_defaulted_by_the_daily_cycle(
+    api: CollectionsApi, clock: MovableClock
+) -> None:
+    patient = registered()
+    visit = Visit(patient.patient_id)
+    first = payment_posted(visit, paid="90.00", contractual="20.00", coinsurance="40.00")
+    await api.feed(patient, captured(visit), claim_created(visit), first, claim_closed(visit, first.payment_id))
+    account = await api.account_of(patient.patient_id)
+    made = await api.client.post(
+        f"/accounts/{account['id']}/payment-plans", headers=api.auth(idempotency_key="paused"),
+        json={"months": 2, "first_due_on": str(clock().date() + timedelta(days=5))},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    await api.feed(payment_reversed(first), claim_reopened(visit))  # the payer reprocesses the claim
+    for _ in range(12):  # the cycle every five days while insurance has it again
+        clock.advance(5)
+        assert (await api.client.post("/cycle-runs", headers=api.auth())).json()["failed"] == 0
+    again = payment_posted(visit, paid="90.00", contractual="20.00", coinsurance="40.00")
+    await api.feed(again, claim_closed(visit, again.payment_id))
+    clock.advance(1)
+    report = (await api.client.post("/cycle-runs", headers=api.auth())).json()
+    assert report["plans_defaulted"] == 0
+    plan = (await api.client.get(f"/payment-plans/{made.json()['id']}", headers=api.auth())).json()
+    assert (plan["state"], plan["missed_installments"]) == ("active", [])

@@ -301,7 +301,8 @@ def test_a_payment_plan_pays_the_balance_to_zero_and_a_missed_plan_defaults() ->
     assert t.account.review_plan(policy=POLICY, today=date(2026, 3, 26))  # 15 March + 10 days' grace passed
     assert plan.state == "active"
     assert plan.missed == [1]
-    assert not t.account.review_plan(policy=POLICY, today=date(2026, 3, 27))  # counted once
+    t.account.review_plan(policy=POLICY, today=date(2026, 3, 27))
+    assert plan.missed == [1]  # counted once
     t.account.review_plan(policy=POLICY, today=date(2026, 4, 26))
     assert t.account.plans[0].state == "defaulted"
     assert any(isinstance(e, events.PlanDefaulted) for e in t.account.events)
@@ -560,13 +561,13 @@ def test_a_plan_whose_visit_is_back_with_insurance_misses_nothing_and_counts_the
             at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
         )  # fmt: skip
     assert (s.account.credit, s.account.plan_paid(plan)) == (D("50.00"), D("0"))  # waiting as credit
-    assert not s.account.review_plan(policy=POLICY, today=date(2026, 5, 1))  # nothing missed while it waits
-    assert (plan.state, plan.pause_started) == ("active", date(2026, 5, 1))
+    s.account.review_plan(policy=POLICY, today=date(2026, 5, 1))
+    assert (plan.state, plan.missed, plan.pause_started) == ("active", [], date(2026, 5, 1))  # nothing missed
     again = s.paid("100.00", (("CO", "25.00"),), coinsurance="75.00")
     s.closed(again)  # the payer's word again: the credit pays the plan's visit
     assert (s.account.credit, s.account.plan_paid(plan), s.account.patient_due) == (D("0"), D("50.00"), D("25.00"))
-    assert not s.account.review_plan(policy=POLICY, today=date(2026, 6, 1))  # what fell due in the pause is
-    assert plan.pauses == [(date(2026, 5, 1), date(2026, 6, 1))]  # due on the day it ended, June 1
+    s.account.review_plan(policy=POLICY, today=date(2026, 6, 1))  # what fell due in the pause is due
+    assert (plan.missed, plan.pauses) == ([], [(date(2026, 5, 1), date(2026, 6, 1))])  # on the day it ended
     assert s.account.review_plan(policy=POLICY, today=date(2026, 6, 12))  # ten days' grace later: one miss
     assert (plan.missed, plan.state) == ([3], "active")  # March's and April's are paid by the credit
     s.verify()
@@ -818,7 +819,8 @@ def test_a_plan_shrinks_with_what_its_visits_owe() -> None:
     s.capture("100.00", self_pay=True, version=2)  # corrected down: the patient owes a third of the plan
     _pay(s, "60.00")
     assert s.account.plan_remaining(plan) == D("40.00")
-    assert not s.account.review_plan(policy=POLICY, today=date(2026, 3, 26))  # 60.00 paid of a 50.00 first
+    s.account.review_plan(policy=POLICY, today=date(2026, 3, 26))
+    assert plan.missed == []  # 60.00 paid of a 50.00 first
     statement = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=date(2026, 3, 26))
     assert statement.plan is not None
     assert (statement.plan.installment_due, statement.plan.remaining) == (D("40.00"), D("40.00"))
@@ -885,3 +887,63 @@ def test_a_small_balance_left_with_the_agency_is_the_agencys_to_collect() -> Non
     assert written is not None
     assert (written.amount, s.account.patient_due) == (D("1.50"), D("3.00"))
     s.verify()
+
+
+# --- what a sixth review found ------------------------------------------------------------------------
+
+
+def test_an_installment_in_its_grace_period_when_insurance_reopens_is_due_when_it_answers() -> None:
+    s = Scenario()
+    s.capture("200.00")
+    s.claim_created()
+    first = s.paid("120.00", (("CO", "20.00"),), coinsurance="60.00")
+    s.closed(first)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=2, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="e", now=NOW)
+    s.account.review_plan(policy=POLICY, today=date(2026, 3, 20))  # 15 March's grace runs to the 25th
+    again = s.paid("120.00", (("CO", "20.00"),), coinsurance="60.00")
+    s.closed(again)
+    s.account.review_plan(policy=POLICY, today=date(2026, 5, 1))
+    assert plan.missed == []  # due 1 May now, with its grace from then
+    s.account.review_plan(policy=POLICY, today=date(2026, 5, 12))
+    assert plan.missed == [1, 2]
+
+
+def test_installments_paid_as_billed_stay_paid_when_the_plan_grows_back() -> None:
+    s = Scenario()
+    s.capture("300.00", self_pay=True)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    s.capture("150.00", self_pay=True, version=2)  # the plan's schedule halves
+    _pay(s, "50.00")  # the first installment as billed
+    s.account.review_plan(policy=POLICY, today=date(2026, 3, 26))
+    s.capture("300.00", self_pay=True, version=3)  # and grows back
+    s.account.review_plan(policy=POLICY, today=date(2026, 3, 29))
+    assert plan.missed == []
+
+
+def test_what_the_patient_pays_the_practice_on_placed_visits_is_kept_for_the_agency() -> None:
+    s = Scenario()
+    s.capture("200.00", self_pay=True)
+    placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
+    _pay(s, "50.00")
+    _pay(s, "200.00", source="agency", fee="40.00")  # the agency collects all of it too: 50.00 is credit
+    assert (placement.paid_directly, s.account.credit) == (D("50.00"), D("50.00"))
+
+
+def test_a_small_installment_on_a_plan_is_billed_and_not_written_off() -> None:
+    s = Scenario()
+    s.capture("30.00", self_pay=True)
+    plan = s.account.create_plan(
+        plan_id=uuid4(), months=2, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
+    )
+    _pay(s, "26.00")
+    later = NOW.date() + timedelta(days=90)
+    assert (
+        s.account.write_off_small_balance(write_off_id=uuid4(), policy=POLICY, today=later, cause="j", now=NOW) is None
+    )
+    assert s.account.statement_due(policy=POLICY, today=later)  # 4.00 under the minimum: billed all the same
+    assert plan.state == "active"

@@ -123,8 +123,11 @@ class Placement:
     """The visits placed: what the agency collects; statements go on for visits due later."""
     collected_on_visits: Decimal = ZERO
     """All that paid the placed visits while placed (the agency's, the patient's, credit applied)."""
-    extended_on: date | None = None
-    """The last day a later debt joined the placement (the agency's file of that day lists the account)."""
+    paid_directly: Decimal = ZERO
+    """What reached the placed visits other than through the agency (the patient paying the practice, credit
+    applied), for the agency's reconciliation."""
+    extended_on: list[date] = field(default_factory=list)
+    """The days later debts joined the placement (the agency's file of each lists the account)."""
     recalled_on: date | None = None
     recall_reason: RecallReason | None = None
     recall_note: str | None = None
@@ -141,13 +144,7 @@ class Placement:
     @property
     def days_placed(self) -> tuple[date, ...]:
         """The days it was placed or grew (a later debt joining it): the agency's file of each day lists it."""
-        return (self.placed_on,) if self.extended_on is None else (self.placed_on, self.extended_on)
-
-    @property
-    def paid_directly(self) -> Decimal:
-        """What reached the placed visits other than through the agency (the patient paying the practice,
-        credit applied), for the agency's reconciliation."""
-        return max(self.collected_on_visits - self.collected, ZERO)
+        return (self.placed_on, *self.extended_on)
 
 
 @dataclass
@@ -520,6 +517,8 @@ class Account:
                 target.patient_written_off -= share
                 payment.applied.append((target.id, share))
                 left -= share
+        if source == "patient" and placement is not None:
+            placement.paid_directly += sum((a for v, a in payment.applied if v in placement.covered), ZERO)
         if left > 0:
             self._post(None, "patient_payment", -left, cause, reference, f"{memo}: to credit", now)
             payment.to_credit = left
@@ -602,6 +601,8 @@ class Account:
     ) -> WriteOff | None:
         """A balance under the threshold, due long enough, is let go rather than billed again."""
         due = self.billable_due  # what the statements bill: an agency's visits are its to collect
+        if self.plan is not None:
+            return None  # the patient is paying it on a plan
         if (
             not ZERO < due < policy.small_balance_threshold
             or self.days_past_due(today) < policy.small_balance_after_days
@@ -632,7 +633,7 @@ class Account:
             raise Invalid("months", f"Each installment is at least {MINIMUM_INSTALLMENT:.2f}: take fewer months.")
         installments = schedule(due, months, first_due_on)
         covered = tuple(visit.id for visit in self.billable_encounters())
-        plan = PaymentPlan(plan_id, today, due, installments, covered)
+        plan = PaymentPlan(plan_id, today, due, installments, covered, grace_days=policy.plan_grace_days)
         self.plans.append(plan)
         self.events.append(events.PlanCreated(plan_id, due, months, installments[0].amount, first_due_on))
         return plan
@@ -643,22 +644,27 @@ class Account:
         plan = self.plan
         if plan is None:
             return False
+        before = (plan.pause_started, len(plan.pauses), len(plan.fixed))
         if self.plan_waits_on_insurance(plan):
             plan.pause(today)  # what falls due while insurance answers again falls due when it has answered
-            return False
+            return (plan.pause_started, len(plan.pauses), len(plan.fixed)) != before
         plan.resume(today)
+        scale = self.plan_scale(plan)
+        plan.fix_due(today, scale)
         paid = self.plan_paid(plan) + self.available_credit  # credit waiting to pay the plan's visits counts
-        missed = plan.newly_missed(today, policy.plan_grace_days, paid, self.plan_scale(plan))
+        missed = plan.newly_missed(today, policy.plan_grace_days, paid, scale)
         plan.missed += missed
         if len(plan.missed) >= policy.plan_misses_to_default:
             plan.state, plan.ended_on = "defaulted", today
             self.events.append(events.PlanDefaulted(plan.id, len(plan.missed), self.plan_remaining(plan)))
-        return bool(missed)
+        return bool(missed) or (plan.pause_started, len(plan.pauses), len(plan.fixed)) != before
 
     def statement_due(self, *, policy: CollectionPolicy, today: date) -> bool:
-        """A statement goes when what the account owes outside an agency's placement is at least the minimum,
-        and the last statement is a cycle old."""
-        if self.billable_due < policy.statement_minimum:
+        """A statement goes when what the account owes outside an agency's placement is at least the minimum (or
+        anything, on a payment plan: its installment is billed however small), and the last statement is a
+        cycle old."""
+        minimum = ZERO if self.plan is not None else policy.statement_minimum
+        if self.billable_due <= ZERO or self.billable_due < minimum:
             return False
         last = self.statements[-1].issued_on if self.statements else None
         return last is None or (today - last).days >= policy.statement_cycle_days
@@ -677,9 +683,9 @@ class Account:
         if plan is not None:
             paid, scale = self.plan_paid(plan), self.plan_scale(plan)
             upcoming = plan.next_installment(paid, scale)
-            next_due_on = plan.due_on(upcoming) if upcoming is not None else today
+            next_due_on = plan.due_on(upcoming, today) if upcoming is not None else today
             through = plan.due_through(next_due_on, scale)  # what the schedule asks by the next installment's date
-            left = sum(1 for i in plan.installments if plan.due_on(i) >= next_due_on)
+            left = sum(1 for i in plan.installments if plan.due_on(i, today) >= next_due_on)
             remaining = self.plan_remaining(plan)
             terms = PlanTerms(min(max(through - paid, ZERO), remaining), next_due_on, remaining, left)
             message = PLAN_MESSAGE
@@ -767,7 +773,7 @@ class Account:
         else:
             placement.covered += placed
             placement.amount += due
-            placement.extended_on = today
+            placement.extended_on.append(today)
         self.events.append(events.PlacedWithAgency(placement.id, placement.agency, due))
         return placement
 
@@ -790,7 +796,9 @@ class Account:
         return standing / plan.total if plan.total else Decimal(1)
 
     def _plan_owed(self, plan: PaymentPlan) -> Decimal:
-        return sum((max(self.encounters[v].balance, ZERO) for v in plan.covered if v in self.encounters), ZERO)
+        """What the plan's visits owe the practice now (not those back with insurance)."""
+        visits = [self.encounters[v] for v in plan.covered if v in self.encounters]
+        return sum((max(v.balance, ZERO) for v in visits if v.settled), ZERO)
 
     def placed_due(self, placement: Placement) -> Decimal:
         """What the placed visits still owe."""
@@ -1013,6 +1021,8 @@ class Account:
                 break
             self._post(visit, "patient_payment", -share, cause, "credit", "Credit applied", now)
             self._post(None, "patient_payment", share, cause, "credit", "Credit applied to a visit", now)
+            if self.placement is not None and visit.id in self.placement.covered:
+                self.placement.paid_directly += share
             available -= share
             if visit.balance == 0:
                 visit.due_since = None

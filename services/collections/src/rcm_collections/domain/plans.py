@@ -59,14 +59,20 @@ class PaymentPlan:
     ended_on: date | None = None
     paid: Decimal = ZERO
     """What the patient paid (or the practice let go) on the plan's visits since the plan was made."""
+    grace_days: int = 10
     pauses: list[tuple[date, date]] = field(default_factory=list)
-    """Spans in which a visit of the plan was back with insurance: an installment falling due in one falls
-    due on the day it ended instead."""
+    """Spans in which a visit of the plan was back with insurance: an installment falling due in one (or still
+    in its grace period when it began) falls due on the day it ended instead."""
     pause_started: date | None = None
+    fixed: dict[int, Decimal] = field(default_factory=dict)
+    """What the schedule asked by each installment once it fell due (scaled as it stood then): a later change
+    of scale moves only what is not due yet."""
 
-    def due_on(self, installment: Installment) -> date:
-        for start, end in self.pauses:
-            if start <= installment.due_on <= end:
+    def due_on(self, installment: Installment, today: date | None = None) -> date:
+        """The installment's due date, moved to the end of a pause it fell in (an open pause runs to today)."""
+        pauses = [*self.pauses, *([(self.pause_started, today)] if self.pause_started and today else [])]
+        for start, end in pauses:
+            if start - timedelta(days=self.grace_days) <= installment.due_on <= end:
                 return end
         return installment.due_on
 
@@ -80,12 +86,20 @@ class PaymentPlan:
             self.pause_started = None
 
     def cumulative(self, scale: Decimal = Decimal(1)) -> list[tuple[Installment, Decimal]]:
-        """Each installment with what the schedule asks to have been paid once it falls due (scaled)."""
+        """Each installment with what the schedule asks to have been paid once it falls due: as fixed when it
+        fell due, else scaled as it stands now."""
         running, found = ZERO, []
         for installment in self.installments:
             running += installment.amount
-            found.append((installment, (running * scale).quantize(Decimal("0.01"))))
+            owed = self.fixed.get(installment.number, (running * scale).quantize(Decimal("0.01")))
+            found.append((installment, owed))
         return found
+
+    def fix_due(self, today: date, scale: Decimal) -> None:
+        """What fell due by today is fixed as the schedule asked it then."""
+        for installment, owed in self.cumulative(scale):
+            if self.due_on(installment) <= today:
+                self.fixed.setdefault(installment.number, owed)
 
     def due_through(self, day: date, scale: Decimal = Decimal(1)) -> Decimal:
         """What the schedule asks to have been paid by `day`."""

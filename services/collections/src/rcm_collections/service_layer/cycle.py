@@ -69,8 +69,8 @@ class Cycle:
             plan = account.plan
             if plan is not None:
                 done.append("plans_reviewed")
-                if account.review_plan(policy=self.policy, today=today):
-                    done += ["plans_defaulted"] if plan.state == "defaulted" else ["missed"]
+                if account.review_plan(policy=self.policy, today=today):  # a miss, a default, a pause: stored
+                    done += ["plans_defaulted"] if plan.state == "defaulted" else ["plan_changed"]
             if account.write_off_small_balance(
                 write_off_id=uuid4(), policy=self.policy, today=today, cause=CAUSE, now=now
             ):
@@ -92,5 +92,5 @@ class Cycle:
                 audit_change(uow, account)
                 await uow.commit()
         for figure in done:  # counted once committed
-            if figure != "missed":
+            if figure != "plan_changed":
                 setattr(report, figure, getattr(report, figure) + 1)

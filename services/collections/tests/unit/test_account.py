@@ -6,13 +6,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from rcm_collections.domain import events
-from rcm_collections.domain.account import Account, Guarantor, Invalid, NotAllowed, WriteOffKind
+from rcm_collections.domain.account import (
+    Account,
+    Guarantor,
+    Invalid,
+    NotAllowed,
+    PatientPayment,
+    PaymentSource,
+    WriteOffKind,
+)
 from rcm_collections.domain.encounter import ClaimPayment, PatientShare, ServiceItem
 from rcm_collections.domain.ledger import Entry, Totals, verify_account
 from rcm_collections.domain.policy import CollectionPolicy, HowToPay
@@ -101,6 +108,23 @@ class Scenario:
         )  # fmt: skip
         self.keep_entries()
 
+    def pay(
+        self,
+        amount: str,
+        *,
+        source: PaymentSource = "patient",
+        fee: str = "0",
+        visit: UUID | None = None,
+        at_visit: bool = False,
+        at: datetime = NOW,
+    ) -> PatientPayment:
+        """The patient's payment (a copay `at_visit`), or the agency's for them with its fee."""
+        return self.account.receive_payment(
+            payment_id=uuid4(), amount=D(amount), method="agency" if source == "agency" else "card",
+            processor_reference=None, encounter_id=visit, at_visit=at_visit,
+            patient_id=PATIENT if at_visit else None, source=source, agency_fee=D(fee), cause="api:p", now=at,
+        )  # fmt: skip
+
     def write_off_due(self, kind: WriteOffKind) -> None:
         """Everything due written off: asked for by one collector, approved by another."""
         asked = self.account.request_write_off(
@@ -163,10 +187,7 @@ def test_a_close_read_before_its_payment_bills_nothing_until_the_payment_is_post
 
 def test_a_copay_at_the_visit_and_the_835s_pr3_are_not_billed_twice() -> None:
     s = Scenario()
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference="ch_1", encounter_id=s.visit,
-        at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:frontdesk", now=NOW,
-    )  # fmt: skip
+    s.pay("25.00", visit=s.visit, at_visit=True)
     s.keep_entries()
     s.capture("150.00")
     s.claim_created()
@@ -180,10 +201,7 @@ def test_a_copay_at_the_visit_and_the_835s_pr3_are_not_billed_twice() -> None:
 def test_an_overpayment_is_credit_applied_to_the_next_balance_or_refunded_on_approval() -> None:
     s = Scenario()
     s.capture("100.00", self_pay=True)
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("130.00"), method="check", processor_reference=None, encounter_id=None,
-        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:biller", now=NOW,
-    )  # fmt: skip
+    s.pay("130.00")
     assert (s.account.patient_due, s.account.credit) == (D("0"), D("30.00"))
     with pytest.raises(Invalid):
         s.account.request_refund(
@@ -285,10 +303,7 @@ def test_a_payment_plan_pays_the_balance_to_zero_and_a_missed_plan_defaults() ->
     assert statement.plan is not None
     assert statement.plan.installment_due == D("100.00")
     for _ in range(3):
-        s.account.receive_payment(
-            payment_id=uuid4(), amount=D("100.00"), method="card", processor_reference="ch", encounter_id=None,
-            at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
-        )  # fmt: skip
+        s.pay("100.00")
     assert s.account.patient_due == 0
     assert plan.state == "completed"
     s.verify()
@@ -329,10 +344,7 @@ def test_statements_go_every_cycle_with_firmer_notices_then_the_agency_and_a_rec
     assert s.account.placement_due(policy=POLICY, today=day + timedelta(days=83))
     s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=day + timedelta(days=83))
     assert not s.account.statement_due(policy=POLICY, today=day + timedelta(days=95))
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("30.00"), method="agency", processor_reference=None, encounter_id=None,
-        at_visit=False, patient_id=None, source="agency", agency_fee=D("9.00"), cause="api:c", now=NOW,
-    )  # fmt: skip
+    s.pay("30.00", source="agency", fee="9.00")
     assert s.account.patient_due == D("50.00")
     assert s.account.placement is not None
     assert s.account.placement.fees == D("9.00")
@@ -345,10 +357,7 @@ def test_bad_requests_change_nothing() -> None:
     s = Scenario()
     before = (s.account.chain.seq, s.account.balance, len(s.account.events))
     with pytest.raises(Invalid):
-        s.account.receive_payment(
-            payment_id=uuid4(), amount=D("-5.00"), method="cash", processor_reference=None, encounter_id=None,
-            at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:x", now=NOW,
-        )  # fmt: skip
+        s.pay("-5.00")
     with pytest.raises(NotAllowed):
         s.account.create_plan(plan_id=uuid4(), months=3, first_due_on=NOW.date(), policy=POLICY, today=NOW.date())
     with pytest.raises(Invalid):
@@ -438,10 +447,7 @@ def test_a_claim_reprocessed_to_the_deductible_after_a_whole_denial_bills_the_de
 
 def test_an_insurance_overpayment_is_not_the_patients_credit() -> None:
     s = Scenario()
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference=None, encounter_id=s.visit,
-        at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:desk", now=NOW,
-    )  # fmt: skip
+    s.pay("25.00", visit=s.visit, at_visit=True)
     s.capture("150.00")
     s.claim_created()
     s.paid("75.00", (("CO", "50.00"),), copay="25.00")
@@ -468,10 +474,7 @@ def test_money_paid_after_a_bad_debt_write_off_recovers_it_rather_than_becoming_
     s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
     s.write_off_due("bad_debt")
     assert s.account.patient_due == 0
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("50.00"), method="agency", processor_reference=None, encounter_id=None,
-        at_visit=False, patient_id=None, source="agency", agency_fee=D("15.00"), cause="api:c", now=NOW,
-    )  # fmt: skip
+    s.pay("50.00", source="agency", fee="15.00")
     assert (s.account.credit, s.account.terms.write_offs) == (D("0"), D("30.00"))
     s.verify()
 
@@ -483,10 +486,7 @@ def test_a_plan_counts_only_what_its_visits_are_paid_and_ends_when_they_are() ->
         plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
     )
     for _ in range(3):  # copays for new visits: not the plan's
-        s.account.receive_payment(
-            payment_id=uuid4(), amount=D("100.00"), method="card", processor_reference=None, encounter_id=uuid4(),
-            at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:d", now=NOW,
-        )  # fmt: skip
+        s.pay("100.00", visit=uuid4(), at_visit=True)
     assert (plan.state, s.account.plan_remaining(plan)) == ("active", D("300.00"))
     s.write_off_due("hardship")
     assert plan.state == "completed"  # nothing left on its visits: no default can follow
@@ -497,10 +497,7 @@ def test_a_placement_ends_once_its_balance_is_paid_and_new_balances_are_billed()
     s = Scenario()
     s.capture("80.00", self_pay=True)
     s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("80.00"), method="agency", processor_reference=None, encounter_id=None,
-        at_visit=False, patient_id=None, source="agency", agency_fee=D("20.00"), cause="api:c", now=NOW,
-    )  # fmt: skip
+    s.pay("80.00", source="agency", fee="20.00")
     assert s.account.placement is None
     assert [e.reason for e in s.account.events if isinstance(e, events.Recalled)] == ["paid_in_full"]
     s.visit = uuid4()
@@ -511,10 +508,7 @@ def test_a_placement_ends_once_its_balance_is_paid_and_new_balances_are_billed()
 
 def test_a_visit_moves_to_another_guarantors_account_with_its_money() -> None:
     s = Scenario()
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference=None, encounter_id=s.visit,
-        at_visit=True, patient_id=PATIENT, source="patient", agency_fee=D("0"), cause="api:desk", now=NOW,
-    )  # fmt: skip
+    s.pay("25.00", visit=s.visit, at_visit=True)
     s.capture("150.00")
     other = new_account()
     moved, carried = s.account.move_out(encounter_id=s.visit, cause="event:corrected", now=NOW)
@@ -556,10 +550,7 @@ def test_a_plan_whose_visit_is_back_with_insurance_misses_nothing_and_counts_the
     )
     s.account.reverse_claim_payment(encounter_id=s.visit, payment_id=first, cause="e", now=NOW)
     for _ in range(2):
-        s.account.receive_payment(
-            payment_id=uuid4(), amount=D("25.00"), method="card", processor_reference=None, encounter_id=None,
-            at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
-        )  # fmt: skip
+        s.pay("25.00")
     assert (s.account.credit, s.account.plan_paid(plan)) == (D("50.00"), D("0"))  # waiting as credit
     s.account.review_plan(policy=POLICY, today=date(2026, 5, 1))
     assert (plan.state, plan.missed, plan.pause_started) == ("active", [], date(2026, 5, 1))  # nothing missed
@@ -577,10 +568,7 @@ def test_a_plan_statement_asks_for_what_completes_the_installment() -> None:
     s = Scenario()
     s.capture("300.00", self_pay=True)
     s.account.create_plan(plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date())
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("70.00"), method="card", processor_reference=None, encounter_id=None,
-        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
-    )  # fmt: skip
+    s.pay("70.00")
     statement = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=NOW.date())
     assert statement.plan is not None
     assert (statement.plan.installment_due, statement.plan.remaining) == (D("30.00"), D("230.00"))
@@ -594,11 +582,7 @@ def test_notices_start_afresh_for_a_new_debt_after_the_old_one_is_paid() -> None
         s.account.issue_statement(
             statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=day + timedelta(days=offset)
         )
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("80.00"), method="cash", processor_reference=None, encounter_id=None,
-        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p",
-        now=NOW + timedelta(days=70),
-    )  # fmt: skip
+    s.pay("80.00", at=NOW + timedelta(days=70))
     s.visit = uuid4()
     s.capture("60.00", self_pay=True, at=NOW + timedelta(days=365))
     first = s.account.issue_statement(
@@ -632,10 +616,7 @@ def test_statements_go_on_for_new_visits_while_older_ones_are_with_the_agency() 
     assert s.account.statement_due(policy=POLICY, today=NOW.date())
     statement = s.account.issue_statement(statement_id=uuid4(), policy=POLICY, how_to_pay=PAY, today=NOW.date())
     assert (statement.amount_due, [line.encounter_id for line in statement.lines]) == (D("120.00"), [s.visit])
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("200.00"), method="agency", processor_reference=None, encounter_id=placed_visit,
-        at_visit=False, patient_id=None, source="agency", agency_fee=D("50.00"), cause="api:c", now=NOW,
-    )  # fmt: skip
+    s.pay("200.00", source="agency", fee="50.00", visit=placed_visit)
     assert (placement.recalled_on, placement.recall_reason) == (NOW.date(), "paid_in_full")
     s.verify()
 
@@ -656,10 +637,7 @@ def test_hardship_is_let_go_for_good_and_a_voided_visit_takes_its_write_off_with
     s = Scenario()
     s.capture("80.00", self_pay=True)
     s.write_off_due("hardship")
-    s.account.receive_payment(
-        payment_id=uuid4(), amount=D("30.00"), method="cash", processor_reference=None, encounter_id=None,
-        at_visit=False, patient_id=None, source="patient", agency_fee=D("0"), cause="api:p", now=NOW,
-    )  # fmt: skip
+    s.pay("30.00")
     assert (s.account.credit, s.account.terms.write_offs) == (D("30.00"), D("80.00"))  # not recovered
     s.account.void(encounter_id=s.visit, cause="event:void", now=NOW)
     assert (s.account.balance, s.account.terms.write_offs, s.account.credit) == (D("-30.00"), D("0"), D("30.00"))
@@ -678,14 +656,6 @@ def test_moving_a_planned_visit_away_cancels_its_plan() -> None:
 
 
 # --- what a fourth review found -----------------------------------------------------------------------
-
-
-def _pay(s: Scenario, amount: str, *, source: str = "patient", fee: str = "0", visit: UUID | None = None) -> Any:
-    return s.account.receive_payment(
-        payment_id=uuid4(), amount=D(amount), method="agency" if source == "agency" else "card",
-        processor_reference=None, encounter_id=visit, at_visit=False, patient_id=None, source=source,  # type: ignore[arg-type]
-        agency_fee=D(fee), cause="api:p", now=NOW,
-    )  # fmt: skip
 
 
 def test_a_later_debt_while_an_older_one_is_with_the_agency_starts_at_the_first_notice() -> None:
@@ -711,11 +681,11 @@ def test_the_agencys_money_pays_what_it_was_given_and_the_patients_what_the_stat
     placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
     s.visit = uuid4()
     s.capture("120.00", self_pay=True)
-    by_agency = _pay(s, "120.00", source="agency", fee="30.00")
+    by_agency = s.pay("120.00", source="agency", fee="30.00")
     assert by_agency.applied == [(placed, D("120.00"))]
-    by_patient = _pay(s, "120.00")
+    by_patient = s.pay("120.00")
     assert by_patient.applied == [(s.visit, D("120.00"))]
-    _pay(s, "50.00")  # the patient pays the practice on the placed visit too: the agency is told
+    s.pay("50.00")  # the patient pays the practice on the placed visit too: the agency is told
     assert (placement.collected, placement.paid_directly) == (D("120.00"), D("50.00"))
     s.verify()
 
@@ -727,7 +697,7 @@ def test_the_agency_recovers_bad_debt_on_its_own_visits_first_and_then_the_place
     s.write_off_due("bad_debt")
     s.visit = uuid4()
     s.capture("120.00", self_pay=True)
-    collected = _pay(s, "200.00", source="agency", fee="50.00")
+    collected = s.pay("200.00", source="agency", fee="50.00")
     assert collected.applied[0][1] == D("200.00")  # all of it recovers the placed visit's bad debt
     assert (placement.active, placement.recall_reason) == (False, "paid_in_full")
     assert s.account.patient_due == D("120.00")
@@ -741,7 +711,7 @@ def test_a_reversal_or_a_higher_charge_takes_nothing_from_what_was_paid_on_a_pla
         plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
     )
     for _ in range(3):
-        _pay(s, "100.00")
+        s.pay("100.00")
     s.capture("400.00", self_pay=True, version=2)  # corrected upwards after the plan was paid
     assert (plan.state, s.account.plan_paid(plan), s.account.patient_due) == ("completed", D("300.00"), D("100.00"))
     s.verify()
@@ -817,7 +787,7 @@ def test_a_plan_shrinks_with_what_its_visits_owe() -> None:
         plan_id=uuid4(), months=2, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
     )
     s.capture("100.00", self_pay=True, version=2)  # corrected down: the patient owes a third of the plan
-    _pay(s, "60.00")
+    s.pay("60.00")
     assert s.account.plan_remaining(plan) == D("40.00")
     s.account.review_plan(policy=POLICY, today=date(2026, 3, 26))
     assert plan.missed == []  # 60.00 paid of a 50.00 first
@@ -845,7 +815,7 @@ def test_what_reaches_placed_visits_besides_the_agency_is_noted_for_it() -> None
     s.capture("200.00", self_pay=True)
     placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
     s.write_off_due("bad_debt")
-    _pay(s, "200.00")  # the patient pays the practice directly: the bad debt recovered
+    s.pay("200.00")  # the patient pays the practice directly: the bad debt recovered
     assert (placement.paid_directly, placement.active, placement.recall_reason) == (
         D("200.00"), False, "paid_in_full"
     )  # fmt: skip
@@ -858,7 +828,7 @@ def test_the_agencys_late_money_pays_its_visit_after_the_placement_ended() -> No
     placed = s.visit
     s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
     s.account.recall(reason="returned_by_agency", note=None, today=NOW.date())
-    late = _pay(s, "100.00", source="agency", fee="25.00")
+    late = s.pay("100.00", source="agency", fee="25.00")
     assert late.applied == [(placed, D("100.00"))]
     assert s.account.encounters[placed].balance == D("100.00")
     s.verify()
@@ -918,7 +888,7 @@ def test_installments_paid_as_billed_stay_paid_when_the_plan_grows_back() -> Non
         plan_id=uuid4(), months=3, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
     )
     s.capture("150.00", self_pay=True, version=2)  # the plan's schedule halves
-    _pay(s, "50.00")  # the first installment as billed
+    s.pay("50.00")  # the first installment as billed
     s.account.review_plan(policy=POLICY, today=date(2026, 3, 26))
     s.capture("300.00", self_pay=True, version=3)  # and grows back
     s.account.review_plan(policy=POLICY, today=date(2026, 3, 29))
@@ -929,8 +899,8 @@ def test_what_the_patient_pays_the_practice_on_placed_visits_is_kept_for_the_age
     s = Scenario()
     s.capture("200.00", self_pay=True)
     placement = s.account.place_with_agency(placement_id=uuid4(), policy=POLICY, today=NOW.date(), by_collector=True)
-    _pay(s, "50.00")
-    _pay(s, "200.00", source="agency", fee="40.00")  # the agency collects all of it too: 50.00 is credit
+    s.pay("50.00")
+    s.pay("200.00", source="agency", fee="40.00")  # the agency collects all of it too: 50.00 is credit
     assert (placement.paid_directly, s.account.credit) == (D("50.00"), D("50.00"))
 
 
@@ -940,7 +910,7 @@ def test_a_small_installment_on_a_plan_is_billed_and_not_written_off() -> None:
     plan = s.account.create_plan(
         plan_id=uuid4(), months=2, first_due_on=date(2026, 3, 15), policy=POLICY, today=NOW.date()
     )
-    _pay(s, "26.00")
+    s.pay("26.00")
     later = NOW.date() + timedelta(days=90)
     assert (
         s.account.write_off_small_balance(write_off_id=uuid4(), policy=POLICY, today=later, cause="j", now=NOW) is None

@@ -21,7 +21,6 @@ PHI.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -39,6 +38,7 @@ from fpdf.fonts import FontFace
 
 from rcm_claim.domain.denial_work import LEVEL_NAMES
 from rcm_common.events.remittance import DenialCategoryName
+from rcm_common.printed import dollars, latin1, long_date, us_date
 
 DENIAL_CATEGORIES: Final[tuple[str, ...]] = get_args(DenialCategoryName)  # remittance's categories
 DEFAULT_TEMPLATE: Final = "default"
@@ -53,11 +53,6 @@ INK: Final = (33, 33, 33)
 ACCENT: Final = (24, 55, 99)
 MUTED: Final = (110, 110, 110)
 SIGNATURE_SPACE: Final = 11.0  # mm left blank for the pen
-# Typography a keyboard does not type (curly quotes, dashes, the bullet), spelled in Latin-1 before anything
-# else is tried. Ligatures, the ellipsis and the like decompose to Latin-1 on their own.
-TYPOGRAPHY: Final = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2022": "*"}
-)
 
 
 class AppealTemplateError(ValueError):
@@ -235,9 +230,9 @@ def _placeholders(facts: AppealLetterFacts) -> dict[str, str]:
         "claim_number": facts.payer_claim_number,
         "patient_control_number": facts.patient_control_number,
         "date_of_service": _service_dates(facts),
-        "total_charge": _money(facts.total_charge),
-        "amount_paid": _money(facts.amount_paid),
-        "amount_at_stake": _money(facts.amount_at_stake),
+        "total_charge": dollars(facts.total_charge),
+        "amount_paid": dollars(facts.amount_paid),
+        "amount_at_stake": dollars(facts.amount_at_stake),
         "denial_reasons": " ".join(map(_sentence, (*facts.denial_reasons, *facts.remark_codes))) or "no reason code.",
         "appeal_level": _appeal_level(facts.appeal_level),
         "appeal_number": str(facts.appeal_number),
@@ -266,20 +261,8 @@ def _appeal_level(level: int) -> str:
 
 def _service_dates(facts: AppealLetterFacts) -> str:
     if facts.service_to is None or facts.service_to == facts.service_from:
-        return _us_date(facts.service_from)
-    return f"{_us_date(facts.service_from)} to {_us_date(facts.service_to)}"
-
-
-def _us_date(day: date) -> str:
-    return f"{day:%m/%d/%Y}"
-
-
-def _letter_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
-
-def _money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
+        return us_date(facts.service_from)
+    return f"{us_date(facts.service_from)} to {us_date(facts.service_to)}"
 
 
 def _reason_code(reason: str) -> str:
@@ -291,19 +274,6 @@ def _sentence(text: str) -> str:
     """The text ending as a sentence does, so reasons and the biller's words run on in a paragraph."""
     text = text.strip()
     return text if not text or text.endswith((".", "!", "?")) else f"{text}."
-
-
-def _latin1(text: str) -> str:
-    """The text in Latin-1, the only characters the core fonts have: accents kept where Latin-1 has the
-    letter, dropped where it has only the base letter ("ő" is "o"), and anything else a question mark."""
-    return "".join(map(_latin1_character, unicodedata.normalize("NFC", text.translate(TYPOGRAPHY))))
-
-
-def _latin1_character(character: str) -> str:
-    if ord(character) < 256:
-        return character
-    decomposed = unicodedata.normalize("NFKD", character).encode("latin-1", "ignore").decode("latin-1")
-    return decomposed or "?"
 
 
 # The page.
@@ -321,7 +291,7 @@ class _LetterPdf(FPDF):
 
     def normalize_text(self, text: str) -> str:
         """Every string drawn passes here: none can stop the letter with a character Latin-1 lacks."""
-        return super().normalize_text(_latin1(text))
+        return super().normalize_text(latin1(text))
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -354,7 +324,7 @@ def _write_letterhead(pdf: FPDF, facts: AppealLetterFacts) -> None:
 
 def _write_date_and_recipient(pdf: FPDF, facts: AppealLetterFacts) -> None:
     pdf.set_font(FONT, size=TEXT_SIZE)
-    _write_line(pdf, _letter_date(facts.letter_date))
+    _write_line(pdf, long_date(facts.letter_date))
     pdf.ln(LINE_HEIGHT)
     payer = facts.payer
     recipient = (payer.name, *payer.address_lines) if payer.address_lines else ("Appeals Department", payer.name)
@@ -371,10 +341,10 @@ def _write_subject(pdf: FPDF, facts: AppealLetterFacts) -> None:
     pdf.ln(1)
     rows = (
         ("Patient", facts.patient_name, "Payer claim number", facts.payer_claim_number),
-        ("Date of birth", _us_date(facts.patient_birth_date), "Our claim number", facts.patient_control_number),
-        ("Member ID", facts.member_id, "Billed", _money(facts.total_charge)),
-        ("Date of service", _service_dates(facts), "Paid", _money(facts.amount_paid)),
-        ("Appeal", f"{level} (appeal {facts.appeal_number})", "Amount at stake", _money(facts.amount_at_stake)),
+        ("Date of birth", us_date(facts.patient_birth_date), "Our claim number", facts.patient_control_number),
+        ("Member ID", facts.member_id, "Billed", dollars(facts.total_charge)),
+        ("Date of service", _service_dates(facts), "Paid", dollars(facts.amount_paid)),
+        ("Appeal", f"{level} (appeal {facts.appeal_number})", "Amount at stake", dollars(facts.amount_at_stake)),
     )
     label = FontFace(emphasis="BOLD", color=MUTED)
     pdf.set_font(FONT, size=9.5)
@@ -405,8 +375,8 @@ def _write_denied_lines(pdf: FPDF, lines: Sequence[AppealedLine]) -> None:
         table.row(("Code", "Modifiers", "DOS", "Charge", "Paid", "Denial reasons"))
         for line in lines:
             table.row((
-                line.procedure_code, " ".join(line.modifiers) or "-", _us_date(line.date_of_service),
-                _money(line.charge), _money(line.paid), ", ".join(map(_reason_code, line.reasons)) or "-",
+                line.procedure_code, " ".join(line.modifiers) or "-", us_date(line.date_of_service),
+                dollars(line.charge), dollars(line.paid), ", ".join(map(_reason_code, line.reasons)) or "-",
             ))  # fmt: skip
     pdf.ln(PARAGRAPH_SPACE)
 

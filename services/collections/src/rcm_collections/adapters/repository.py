@@ -17,7 +17,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from pydantic import TypeAdapter
-from sqlalchemy import bindparam, delete, func, insert, text, tuple_, update
+from sqlalchemy import bindparam, delete, insert, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -187,30 +187,6 @@ class SqlAccounts:
         )
         return [UUID(i) for i in (await self._session.scalars(query)).all()]
 
-    async def all_ids(self) -> list[UUID]:
-        return [
-            UUID(i) for i in (await self._session.scalars(select(AccountRow.id).order_by(col(AccountRow.id)))).all()
-        ]
-
-    async def totals(self) -> dict[str, Decimal]:
-        """Every account's balances summed: the practice's patient A/R."""
-        row = (
-            await self._session.execute(
-                select(
-                    func.coalesce(func.sum(AccountRow.insurance_pending), 0),
-                    func.coalesce(func.sum(AccountRow.patient_due), 0),
-                    func.coalesce(func.sum(AccountRow.credit), 0),
-                    func.count(),
-                )
-            )
-        ).one()
-        return {
-            "insurance_pending": Decimal(row[0]),
-            "patient_due": Decimal(row[1]),
-            "credit": Decimal(row[2]),
-            "accounts": Decimal(row[3]),
-        }
-
     def _values(self, account: Account, now: datetime) -> dict[str, Any]:
         key = str(account.id)
         content = _ACCOUNT.dump_json(account, exclude=_NOT_STORED).decode()
@@ -361,10 +337,6 @@ class SqlDirectory:
         row = await self._session.get(PatientAccountRow, str(patient_id))
         return None if row is None else UUID(row.account_id)
 
-    async def patients_of(self, account_id: UUID) -> list[UUID]:
-        query = select(PatientAccountRow.patient_id).where(col(PatientAccountRow.account_id) == str(account_id))
-        return [UUID(i) for i in (await self._session.scalars(query)).all()]
-
     async def set_patient(self, patient_id: UUID, account_id: UUID) -> None:
         await self._session.merge(PatientAccountRow(patient_id=str(patient_id), account_id=str(account_id)))
         await self._session.flush()
@@ -491,6 +463,3 @@ class SqlParkedEvents:
             )
             for row in rows
         ]
-
-    async def count(self) -> int:
-        return int(await self._session.scalar(select(func.count()).select_from(ParkedEventRow)) or 0)

@@ -11,7 +11,6 @@ creation date is the statement date; the file id is a hash of the content), and 
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Final, cast
@@ -21,6 +20,7 @@ from fpdf.enums import MethodReturnValue, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from rcm_collections.domain.statements import Addressee, Statement
+from rcm_common.printed import dollars, latin1, long_date, us_date
 
 FONT: Final = "Helvetica"
 INK: Final = (33, 33, 33)
@@ -68,11 +68,6 @@ COLUMNS: Final = (
     "You owe",
 )
 COLUMN_WIDTHS: Final = (19, 20, 43, 20, 21, 21, 19, 21)
-# Typography a keyboard does not type (curly quotes, dashes, the bullet), spelled in Latin-1 before anything
-# else is tried. Ligatures, the ellipsis and the like decompose to Latin-1 on their own.
-TYPOGRAPHY: Final = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2022": "*"}
-)
 
 
 def render_statement(statement: Statement) -> bytes:
@@ -105,20 +100,6 @@ def account_number(statement: Statement) -> str:
     return statement.account_id.hex[:8].upper()
 
 
-def _money(amount: Decimal) -> str:
-    """$1,234.56, and -$12.00 for a negative amount."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def _us_date(day: date | None) -> str:
-    return f"{day:%m/%d/%Y}" if day is not None else "-"
-
-
-def _long_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
-
 def _address_lines(addressee: Addressee) -> list[str]:
     city = f"{addressee.city}, {addressee.state} {addressee.postal_code}"
     return [line for line in (addressee.name, addressee.line1, addressee.line2, city) if line]
@@ -128,19 +109,6 @@ def _pay_address_lines(statement: Statement) -> list[str]:
     """The payee and the address to mail to, a line each where the address has line breaks."""
     lines = [line.strip() for line in statement.pay_address.splitlines()]
     return [statement.payee, *filter(None, lines)]
-
-
-def _latin1(text: str) -> str:
-    """The text in Latin-1, the only characters the core fonts have: accents kept where Latin-1 has the
-    letter, dropped where it has only the base letter ("ő" is "o"), and anything else a question mark."""
-    return "".join(map(_latin1_character, unicodedata.normalize("NFC", text.translate(TYPOGRAPHY))))
-
-
-def _latin1_character(character: str) -> str:
-    if ord(character) < 256:
-        return character
-    decomposed = unicodedata.normalize("NFKD", character).encode("latin-1", "ignore").decode("latin-1")
-    return decomposed or "?"
 
 
 # The page.
@@ -160,7 +128,7 @@ class _StatementPdf(FPDF):
 
     def normalize_text(self, text: str) -> str:
         """Every string drawn passes here: none can stop the statement with a character Latin-1 lacks."""
-        return super().normalize_text(_latin1(text))
+        return super().normalize_text(latin1(text))
 
     def header(self) -> None:
         if self.page_no() == 1:
@@ -193,7 +161,7 @@ def _write_letterhead(pdf: FPDF, statement: Statement, pages: int) -> None:
     pdf.cell(width, 7, "Patient statement", align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.ln(1.5)
     rows = (
-        ("Statement date", _long_date(statement.issued_on)),
+        ("Statement date", long_date(statement.issued_on)),
         ("Account number", account_number(statement)),
         ("Page", f"{pdf.page_no()} of {pages}"),
     )
@@ -270,10 +238,10 @@ def _write_summary(pdf: FPDF, statement: Statement) -> float:
     pdf.cell(inner, 4, "INSTALLMENT DUE" if statement.plan else "AMOUNT DUE", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, "B", 22)
     pdf.set_text_color(*ACCENT)
-    pdf.cell(inner, 10, _money(_to_pay(statement)), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(inner, 10, dollars(_to_pay(statement)), new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=9.5)
     pdf.set_text_color(*INK)
-    pdf.cell(inner, 5, f"Please pay by {_long_date(_pay_by(statement))}", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(inner, 5, f"Please pay by {long_date(_pay_by(statement))}", new_x=XPos.LEFT, new_y=YPos.NEXT)
     if rows:
         pdf.ln(2)
         pdf.set_draw_color(*RULE)
@@ -298,8 +266,8 @@ def _plan_rows(statement: Statement) -> list[tuple[str, str]]:
     plan = statement.plan
     assert plan is not None  # only a plan's statement has plan rows
     return [
-        ("Balance due", _money(statement.amount_due)),
-        ("Remaining on plan", _money(plan.remaining)),
+        ("Balance due", dollars(statement.amount_due)),
+        ("Remaining on plan", dollars(plan.remaining)),
         ("Installments left", str(plan.installments_left)),
     ]
 
@@ -349,14 +317,14 @@ def _write_visits(pdf: FPDF, statement: Statement) -> None:
         table.row(COLUMNS)
         for number, line in enumerate(lines):
             table.row((
-                _us_date(line.date_of_service), line.provider_npi or "-", ", ".join(line.services) or "-",
-                _money(line.billed), _money(line.insurance_paid), _money(line.adjustments),
-                _money(line.patient_paid), _money(line.patient_owes),
+                us_date(line.date_of_service), line.provider_npi or "-", ", ".join(line.services) or "-",
+                dollars(line.billed), dollars(line.insurance_paid), dollars(line.adjustments),
+                dollars(line.patient_paid), dollars(line.patient_owes),
             ), style=stripe if number % 2 else None)  # fmt: skip
         row = table.row(style=total)
         row.cell(f"Totals ({len(lines)} visit{'' if len(lines) == 1 else 's'})", colspan=3)
         for amount in totals:
-            row.cell(_money(amount))
+            row.cell(dollars(amount))
     pdf.ln(4)
 
 
@@ -382,7 +350,7 @@ def _write_balances_and_aging(pdf: FPDF, statement: Statement) -> None:
         width=AGING_WIDTH, align="LEFT",
     ) as table:  # fmt: skip
         table.row([label for _, label in BUCKETS])
-        table.row([_money(statement.aging.get(key, Decimal(0))) for key, _ in BUCKETS])
+        table.row([dollars(statement.aging.get(key, Decimal(0))) for key, _ in BUCKETS])
     aging_bottom = pdf.get_y()
 
     x = pdf.w - MARGIN - BALANCES_WIDTH
@@ -398,7 +366,7 @@ def _write_balances_and_aging(pdf: FPDF, statement: Statement) -> None:
         pdf.set_font(FONT, "B" if last else "", 10.5 if last else 9.5)
         pdf.set_text_color(*(ACCENT if last else INK))
         pdf.cell(BALANCES_WIDTH - 32, 5.2, label)
-        pdf.cell(32, 5.2, _money(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(32, 5.2, dollars(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if note:
             pdf.set_x(x)
             pdf.set_font(FONT, "I", 7.5)
@@ -487,12 +455,12 @@ def _write_stub(pdf: FPDF, statement: Statement) -> None:
     width = pdf.w - MARGIN - x
     rows = [
         ("Account number", account_number(statement)),
-        ("Statement date", _us_date(statement.issued_on)),
-        ("Due by", _us_date(_pay_by(statement))),
+        ("Statement date", us_date(statement.issued_on)),
+        ("Due by", us_date(_pay_by(statement))),
     ]
     if statement.plan is not None:
-        rows.append(("Balance due", _money(statement.amount_due)))
-    rows.append(("Amount due", _money(_to_pay(statement))))
+        rows.append(("Balance due", dollars(statement.amount_due)))
+    rows.append(("Amount due", dollars(_to_pay(statement))))
     row_height = 6.2
     box_top = top + 6
     pdf.set_draw_color(*RULE)

@@ -25,7 +25,7 @@ RCM = $(RUN) rcm
 # Use the machine's Python; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12
+.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools
 
 help:
 	@echo "make run        install, start the local stack, run the demo, stop the stack"
@@ -60,20 +60,23 @@ $(ASYNCAPI_PARSER): tools/asyncapi/package-lock.json
 		npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm is not installed: the AsyncAPI parser's check of contracts/asyncapi is skipped" >&2; fi
 
-# The claim service's tests read its appeal letters back with poppler's pdftotext and pdftoppm. Where pdftoppm is
-# on the PATH this prerequisite is empty and costs nothing; where it is not, apt-get installs poppler-utils when
-# it can (root), else the reason is printed and those tests fail saying what to install.
-POPPLER_UTILS := $(if $(shell command -v pdftoppm 2>/dev/null),,poppler-utils)
+# The tests look at what people look at: the appeal letters and statements are read back with poppler's pdftotext
+# and pdftoppm, and the dashboard is screenshot in headless Chromium. Where both are on the PATH this
+# prerequisite is empty and costs nothing; where one is not, apt-get installs its Debian package when it can
+# (root), else the reason is printed and those tests fail saying what to install.
+DEBIAN_TOOLS := $(strip $(if $(shell command -v pdftoppm 2>/dev/null),,poppler-utils) \
+	$(if $(shell command -v chromium 2>/dev/null),,chromium))
+DEBIAN_TOOLS_TARGET := $(if $(DEBIAN_TOOLS),debian-tools)
 
-poppler-utils:
+debian-tools:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		echo "installing poppler-utils (pdftoppm, pdftotext) for the claim service's appeal letter tests" >&2; \
+		echo "installing $(DEBIAN_TOOLS) for the tests that render letters, statements and the dashboard" >&2; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		{ apt-get install -y -qq --no-install-recommends poppler-utils \
-			|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils; }; } >/dev/null \
-			|| echo "apt-get could not install poppler-utils: the appeal letter tests will fail" >&2; \
-	else echo "pdftoppm is missing and only root with apt-get can install it here: install poppler-utils" \
-		"(the appeal letter tests fail without it)" >&2; fi
+		{ apt-get install -y -qq --no-install-recommends $(DEBIAN_TOOLS) \
+			|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_TOOLS); }; } >/dev/null \
+			|| echo "apt-get could not install $(DEBIAN_TOOLS): the tests that need them will fail" >&2; \
+	else echo "$(DEBIAN_TOOLS) missing and only root with apt-get can install them here: install them" \
+		"(the tests that render PDFs and the dashboard fail without them)" >&2; fi
 
 $(LOCKFILE):
 	@echo "$(LOCKFILE) is missing: run 'make lock' and commit it" >&2; exit 1
@@ -92,7 +95,7 @@ status: install
 	$(RCM) status
 
 # pytest exits 5 when it collects nothing: like any non-zero exit, that fails the target.
-test: install $(ASYNCAPI_PARSER) $(POPPLER_UTILS)
+test: install $(ASYNCAPI_PARSER) $(DEBIAN_TOOLS_TARGET)
 	$(RUN) pytest
 
 lint: install

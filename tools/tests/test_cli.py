@@ -10,16 +10,9 @@ from pathlib import Path
 import jwt
 import pytest
 
-from rcm_collections.testing import (
-    Visit,
-    captured,
-    claim_closed,
-    claim_created,
-    payment_posted,
-    registered,
-    running_collections,
-)
+from rcm_collections.testing import running_collections
 from rcm_common.auth import load_verifier
+from rcm_common.sample_events import Visit, captured, claim_closed, claim_created, payment_posted, registered
 from rcm_tools import cli
 from rcm_tools.tokens import local_settings
 

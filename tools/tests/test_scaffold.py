@@ -58,11 +58,16 @@ def test_a_new_service_is_registered_with_its_port_in_each_place(repository: Pat
 
 
 def test_a_service_the_stack_already_lists_takes_the_port_given(repository: Path) -> None:
-    scaffold(repository, "reporting", 8017)
+    stack_py = repository / "tools" / "src" / "rcm_tools" / "stack.py"
+    clearinghouse = "    ServiceSpec(CLEARINGHOUSE,"
+    listed = '    ServiceSpec("insights", "rcm_insights", 8008),\n'
+    stack_py.write_text(stack_py.read_text().replace(clearinghouse, listed + clearinghouse))
 
-    stack = (repository / "tools" / "src" / "rcm_tools" / "stack.py").read_text()
-    assert 'ServiceSpec("reporting", "rcm_reporting", 8017)' in stack
-    assert stack.count('ServiceSpec("reporting"') == 1
+    scaffold(repository, "insights", 8017)
+
+    stack = stack_py.read_text()
+    assert 'ServiceSpec("insights", "rcm_insights", 8017)' in stack
+    assert stack.count('ServiceSpec("insights"') == 1
 
 
 @pytest.mark.parametrize(

@@ -627,6 +627,7 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "agency_fee": "0.00",
         "applied": [{"encounter_id": _ENCOUNTER_ID, "amount": "30.34"}],
         "to_credit": "9.66",
+        "at_visit": False,
     },
     RefundIssued: {
         "account_id": _ACCOUNT_ID,
@@ -639,6 +640,7 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "write_off_id": "5c1e9a3f-7d4b-4f26-b8c0-3a6e1d8f2b97",
         "kind": "hardship",
         "amount": "30.34",
+        "applied": [{"encounter_id": _ENCOUNTER_ID, "amount": "30.34"}],
     },
     AccountPlacedWithAgency: {
         "account_id": _ACCOUNT_ID,

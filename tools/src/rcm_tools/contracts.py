@@ -516,6 +516,7 @@ OPENAPI_DOCUMENTS: Final[dict[str, Callable[[], Json]]] = {
     "claim": partial(_openapi, "rcm_claim.entrypoints.app", "rcm_claim.config.ClaimSettings"),
     "remittance": partial(_openapi, "rcm_remittance.entrypoints.app", "rcm_remittance.config.RemittanceSettings"),
     "collections": partial(_openapi, "rcm_collections.entrypoints.app", "rcm_collections.config.CollectionsSettings"),
+    "reporting": partial(_openapi, "rcm_reporting.entrypoints.app", "rcm_reporting.config.ReportingSettings"),
 }
 
 

@@ -30,21 +30,17 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from rcm_claim.adapters.payer_defaults import default_payers
 from rcm_claim.service_layer.views import PayerDocument
 from rcm_common.envelope import Envelope, InvalidMessage, decode_event, decode_headers
-from rcm_common.events import claim as claim_events
-from rcm_common.events.base import IntegrationEvent, UnknownEventType, event_model
+from rcm_common.events.base import UnknownEventType, event_model
 from rcm_common.events.charge import ChargesCaptured
 from rcm_common.events.claim import (
     ClaimAccepted,
-    ClaimClosed,
     ClaimCreated,
-    ClaimPaid,
-    ClaimPartiallyPaid,
-    ClaimScrubFailed,
     ClaimSubmitted,
 )
-from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified
+from rcm_common.events.eligibility import EligibilityVerified
 from rcm_common.events.registration import CoverageAdded, PatientRegistered
-from rcm_common.events.remittance import ClaimDenied, PaymentPosted, UnderpaymentDetected
+from rcm_common.events.remittance import PaymentPosted
+from rcm_common.events.summaries import summarize
 from rcm_common.topics import CHARGE_EVENTS, CLAIM_EVENTS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS, REMITTANCE_EVENTS
 from rcm_tools import practice
 from rcm_tools.errors import ToolError
@@ -57,7 +53,6 @@ READ_TIMEOUT_SECONDS: Final = 30.0
 _IDEMPOTENCY_NAMESPACE: Final = uuid.UUID("5d0c4e0e-7f4b-4b7e-9a55-2f2b8f6a9d31")
 _RETRYABLE_STATUSES: Final = frozenset({502, 503, 504})
 _ATTEMPTS: Final = 3
-_RESPONSIBILITY: Final = {"P": "primary", "S": "secondary", "T": "tertiary"}  # SBR01 in words
 
 
 class DemoError(ToolError):
@@ -263,61 +258,6 @@ async def read_back(
     finally:
         await consumer.stop()
     return list(events.values())
-
-
-def summarize(event: IntegrationEvent) -> str:
-    """Identifiers only: the demo's output may be pasted anywhere, so no names, dates or member ids."""
-    if isinstance(event, PatientRegistered):
-        return f"mrn={event.mrn}"
-    if isinstance(event, CoverageAdded):
-        return f"coverage={event.coverage_id} payer={event.payer_id} order={event.order}"
-    if isinstance(event, EligibilityVerified):
-        benefits = event.benefits
-        copay = next((c.amount for c in benefits.copays if c.service_type in ("98", "30")), None)
-        return (
-            f"payer={event.payer_id} plan={benefits.plan_description or '-'} copay={copay or '-'} "
-            f"deductible_remaining={benefits.deductible.remaining or '-'} "
-            f"oop_remaining={benefits.out_of_pocket.remaining or '-'}"
-        )
-    if isinstance(event, ChargesCaptured):
-        codes = ",".join(line.procedure_code for line in event.lines)
-        return (
-            f"patient={event.patient_id} lines={codes} total={event.total_charge} "
-            f"expected={event.expected_reimbursement or '-'}"
-        )
-    if isinstance(event, ClaimCreated):
-        return (
-            f"patient={event.patient_id} payer={event.payer_id} as={_RESPONSIBILITY[event.responsibility]} "
-            f"clm01={event.patient_control_number} total={event.total_charge}"
-        )
-    if isinstance(event, ClaimSubmitted):
-        codes = ",".join(line.procedure_code for line in event.lines)
-        return f"clm01={event.patient_control_number} isa13={event.interchange_control_number} lines={codes}"
-    if isinstance(event, ClaimAccepted):
-        return f"clm01={event.patient_control_number} payer={event.payer_id} claim_number={event.payer_claim_number}"
-    if isinstance(event, PaymentPosted):
-        share = event.patient_share
-        return (
-            f"claim={event.claim_id} status={event.claim_status} paid={event.paid} allowed={event.allowed} "
-            f"deductible={share.deductible} coinsurance={share.coinsurance} copay={share.copay}"
-        )
-    if isinstance(event, ClaimPaid | ClaimPartiallyPaid):
-        return f"status={event.claim_status} paid={event.paid} patient={event.patient_responsibility}"
-    if isinstance(event, ClaimClosed):
-        return f"reason={event.reason} to_patient={event.patient_responsibility}"
-    if isinstance(event, claim_events.ClaimDenied):
-        return f"category={event.category} reasons={','.join(event.reasons)} denied={event.amount_denied}"
-    if isinstance(event, UnderpaymentDetected):
-        return f"claim={event.claim_id} expected_allowed={event.expected_allowed} allowed={event.allowed}"
-    if isinstance(event, ClaimDenied):
-        reasons = ",".join(f"{d.group}-{d.reason}" for d in event.denials)
-        return f"claim={event.claim_id} category={event.category} reasons={reasons} denied={event.amount_denied}"
-    if isinstance(event, ClaimScrubFailed):
-        return f"patient={event.patient_id} payer={event.payer_id} rules={','.join(event.blocking_rules)}"
-    if isinstance(event, EligibilityCheckFailed):
-        codes = ",".join(error.code for error in event.errors) or "-"
-        return f"payer={event.payer_id} kind={event.kind} aaa={codes} retry_scheduled={event.retry_scheduled}"
-    return ""
 
 
 def _about(record: ConsumerRecord[bytes, bytes], subjects: Collection[str]) -> ReadBackEvent | None:

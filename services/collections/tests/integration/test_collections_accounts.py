@@ -20,8 +20,10 @@ from sqlalchemy import text
 
 from rcm_collections.entrypoints.ledger_check import verify_ledgers
 from rcm_collections.service_layer.handlers import Posting
-from rcm_collections.testing import (
-    CollectionsApi,
+from rcm_collections.testing import CollectionsApi, running_collections
+from rcm_common.audit import consumer_audit
+from rcm_common.events.registration import Address, Guarantor
+from rcm_common.sample_events import (
     MovableClock,
     Visit,
     captured,
@@ -33,10 +35,7 @@ from rcm_collections.testing import (
     payment_posted,
     payment_reversed,
     registered,
-    running_collections,
 )
-from rcm_common.audit import consumer_audit
-from rcm_common.events.registration import Address, Guarantor
 
 D = Decimal
 CARD = "4111 1111 1111 1111"  # a test card number: refused wherever it is typed

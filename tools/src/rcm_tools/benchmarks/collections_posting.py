@@ -26,10 +26,10 @@ from rcm_collections.config import CollectionsSettings
 from rcm_collections.entrypoints.app import COLLECTIONS_APP
 from rcm_collections.entrypoints.ledger_check import verify_ledgers
 from rcm_collections.service_layer.handlers import Posting
-from rcm_collections.testing import Visit, captured, claim_created, payment_posted, registered
 from rcm_common.audit import system_audit
 from rcm_common.auth import generate_keypair
 from rcm_common.migrations import upgrade_to_head
+from rcm_common.sample_events import Visit, captured, claim_created, payment_posted, registered
 from rcm_common.testing import UNREACHABLE_BROKER, query_rows, record_of
 from rcm_common.topics import REMITTANCE_EVENTS
 from rcm_tools.benchmarks.charge_capture import baseline_rate

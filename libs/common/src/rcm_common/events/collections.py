@@ -98,6 +98,8 @@ class PatientPaymentReceived(_AccountEvent):
     agency_fee: Money
     applied: tuple[AppliedPayment, ...]
     to_credit: Money
+    at_visit: bool = False
+    """Taken at the visit (a copay at the front desk), before insurance answered: point-of-service collections."""
 
 
 class RefundIssued(_AccountEvent):
@@ -116,6 +118,8 @@ class BalanceWrittenOff(_AccountEvent):
     write_off_id: UUID
     kind: WriteOffKind
     amount: Money
+    applied: tuple[AppliedPayment, ...] = ()
+    """The visits it was written off from, and how much from each."""
 
 
 class AccountPlacedWithAgency(_AccountEvent):

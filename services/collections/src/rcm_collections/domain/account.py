@@ -525,7 +525,7 @@ class Account:
         self.payments.append(payment)
         self.events.append(
             events.PaymentReceived(
-                payment_id, amount, method, source, agency_fee, tuple(payment.applied), payment.to_credit
+                payment_id, amount, method, source, agency_fee, tuple(payment.applied), payment.to_credit, at_visit
             )
         )
         self._settle(cause, now)
@@ -963,6 +963,7 @@ class Account:
         agency holds), the oldest first."""
         left = write_off.amount
         memo = f"{write_off.kind.replace('_', '-')} write-off"
+        applied = []
         for visit in visits if visits is not None else self._payment_order("patient", self.placement):
             share = min(left, visit.balance)
             self._post(visit, "write_off", -share, cause, f"write-off:{write_off.id}", memo, now)
@@ -970,7 +971,9 @@ class Account:
             if write_off.kind == "bad_debt":
                 visit.bad_debt += share
             left -= share
-        self.events.append(events.WrittenOff(write_off.id, write_off.kind, write_off.amount - left))
+            if share:
+                applied.append((visit.id, share))
+        self.events.append(events.WrittenOff(write_off.id, write_off.kind, write_off.amount - left, tuple(applied)))
 
     def _settle(self, cause: str, now: datetime) -> None:
         """Bring the account to rest after a change (see the module's docstring)."""

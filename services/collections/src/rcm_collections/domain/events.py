@@ -52,6 +52,7 @@ class PaymentReceived:
     agency_fee: Decimal
     applied: tuple[tuple[UUID, Decimal], ...]
     to_credit: Decimal
+    at_visit: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class WrittenOff:
     write_off_id: UUID
     kind: str
     amount: Decimal
+    applied: tuple[tuple[UUID, Decimal], ...]
 
 
 @dataclass(frozen=True, slots=True)

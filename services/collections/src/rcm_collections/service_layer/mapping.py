@@ -60,6 +60,7 @@ def to_integration_event(account: Account, event: Any) -> IntegrationEvent:
                     for encounter_id, amount in event.applied
                 ),
                 to_credit=event.to_credit,
+                at_visit=event.at_visit,
             )
         case events.RefundIssued():
             return contract.RefundIssued(
@@ -71,6 +72,10 @@ def to_integration_event(account: Account, event: Any) -> IntegrationEvent:
                 write_off_id=event.write_off_id,
                 kind=event.kind,
                 amount=event.amount,
+                applied=tuple(
+                    contract.AppliedPayment(encounter_id=encounter_id, amount=amount)
+                    for encounter_id, amount in event.applied
+                ),
             )
         case events.PlacedWithAgency():
             return contract.AccountPlacedWithAgency(

@@ -1,0 +1,1 @@
+"""Reporting's adapters: tables, repositories, clients."""

@@ -1,0 +1,1 @@
+"""Reporting's domain: plain Python, no I/O and no framework imports."""

@@ -1,0 +1,1 @@
+"""Reporting's handlers of commands and events."""

@@ -37,11 +37,13 @@ from rcm_common.events.collections import (
     AccountRecalled,
     BalanceWrittenOff,
     PatientBalanceChanged,
+    PatientCreditMoved,
     PatientPaymentReceived,
     PaymentPlanCreated,
     PaymentPlanDefaulted,
     RefundIssued,
     StatementIssued,
+    WriteOffReversed,
 )
 from rcm_common.events.eligibility import EligibilityCheckFailed, EligibilityVerified, PriorAuthorizationRecorded
 from rcm_common.events.registration import (
@@ -641,6 +643,17 @@ EXAMPLES: Final[Mapping[type[IntegrationEvent], dict[str, Any]]] = {
         "kind": "hardship",
         "amount": "30.34",
         "applied": [{"encounter_id": _ENCOUNTER_ID, "amount": "30.34"}],
+    },
+    WriteOffReversed: {
+        "account_id": _ACCOUNT_ID,
+        "encounter_id": _ENCOUNTER_ID,
+        "amount": "30.34",
+        "reason": "no_longer_owed",
+    },
+    PatientCreditMoved: {
+        "account_id": _ACCOUNT_ID,
+        "encounter_id": _ENCOUNTER_ID,
+        "amount": "-9.66",
     },
     AccountPlacedWithAgency: {
         "account_id": _ACCOUNT_ID,

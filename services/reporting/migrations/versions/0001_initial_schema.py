@@ -51,6 +51,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("encounter_id"),
     )
     op.create_table(
+        "report_visit_version",
+        _id("encounter_id"),
+        sa.Column("version", sa.Integer(), nullable=False),
+        _moment("occurred_at"),
+        _id("patient_id"),
+        sa.Column("self_pay", sa.Boolean(), nullable=False),
+        sa.Column("date_of_service", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("encounter_id", "version"),
+    )
+    op.create_table(
         "report_claim",
         _id("claim_id"),
         _id("encounter_id"),
@@ -71,6 +81,7 @@ def upgrade() -> None:
         _money("initial_denial_amount"),
         sa.Column("initial_denial_category", sa.String(length=40), nullable=True),
         sa.Column("initial_denial_reasons", sa.Text(), nullable=False),
+        _money("denied_amount"),
         sa.Column("closed_reason", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("claim_id"),
     )
@@ -189,6 +200,7 @@ def downgrade() -> None:
         "report_denial_hold",
         "report_movement",
         "report_claim",
+        "report_visit_version",
         "report_visit",
     ):
         op.drop_table(table)

@@ -22,11 +22,10 @@ class Reporting(Kernel[ReportingSettings, SqlReportingUnitOfWork]):
     reports: Reports
 
     async def dashboard(self) -> Dashboard:
-        kpis, aging, queues = (
-            await self.reports.kpis(),
-            await self.reports.aging(None),
-            await self.reports.work_queues(),
-        )
+        """The dashboard's figures, all from one reading of the facts."""
+        snapshot = await self.reports.snapshot()
+        kpis, aging = await self.reports.kpis(snapshot), await self.reports.aging(None, snapshot)
+        queues = await self.reports.work_queues(snapshot)
         return Dashboard(kpis, aging, queues, title=self.settings.dashboard_title)
 
 

@@ -5,7 +5,6 @@ date asked about decides who owes a visit and what had happened by then."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -28,6 +27,7 @@ from rcm_reporting.domain.records import (
     Resolution,
     Reversal,
     Visit,
+    VisitVersion,
 )
 
 D = Decimal
@@ -63,6 +63,7 @@ def denied_line(**changes: object) -> EventLog:
         "holds": [Hold(DENYING, CLAIM.claim_id, "2", D("100.00"), at(10))],
         "answers": [Answer(DENYING, CLAIM.claim_id, ("1",), at(10))],
         "openings": [Opening(CLAIM.claim_id, at(2), True, "built")],
+        "versions": [VisitVersion(VISIT.encounter_id, 1, at(1), VISIT.patient_id, False, VISIT.date_of_service)],
     }
     return EventLog(**(fields | changes))  # type: ignore[arg-type]
 
@@ -145,8 +146,8 @@ def test_a_covered_visit_with_no_claim_is_unbilled_and_a_self_pay_one_the_patien
     [item] = receivables(log, at(3))
     assert item.owed_by == UNBILLED
 
-    self_pay = {VISIT.encounter_id: replace(VISIT, self_pay=True)}
-    log = denied_line(visits=self_pay, claims={}, openings=[], holds=[], answers=[], movements=log.movements)
+    self_pay = [VisitVersion(VISIT.encounter_id, 1, at(1), VISIT.patient_id, True, VISIT.date_of_service)]
+    log = denied_line(versions=self_pay, claims={}, openings=[], holds=[], answers=[], movements=log.movements)
     [item] = receivables(log, at(3))
     assert item.owed_by == PATIENT
 

@@ -122,6 +122,27 @@ class BalanceWrittenOff(_AccountEvent):
     """The visits it was written off from, and how much from each."""
 
 
+class WriteOffReversed(_AccountEvent):
+    """A write-off of the patient's balance on a visit taken back, in part or whole: the patient paid a bad debt
+    after all (`recovered`: the payment that did it is its own PatientPaymentReceived), or the visit was voided or
+    its charges lowered so what was written off is no longer owed (`no_longer_owed`)."""
+
+    event_type: ClassVar[str] = "rcm.collections.write_off_reversed"
+    encounter_id: UUID
+    amount: Money
+    reason: Annotated[Literal["recovered", "no_longer_owed"], OpenEnum(unknown_reads_as=None)]
+
+
+class PatientCreditMoved(_AccountEvent):
+    """The patient's money moved between a visit and the account's credit: credit applied to a visit that came to
+    owe (`amount` > 0), or a visit's overpayment (its charges lowered, a payer paying after the patient) moved to
+    credit (`amount` < 0). The account's balance does not change."""
+
+    event_type: ClassVar[str] = "rcm.collections.patient_credit_moved"
+    encounter_id: UUID
+    amount: Money
+
+
 class AccountPlacedWithAgency(_AccountEvent):
     """Visits of the account went to a collection agency with `amount` due; statements stop for them (and go on
     for visits due later). A later debt that joins a placement in force is published again, with the same

@@ -13,8 +13,6 @@ _RESPONSIBILITY = {"P": "primary", "S": "secondary", "T": "tertiary"}  # SBR01 i
 def summarize(event: IntegrationEvent) -> str:
     """The event's identifiers, codes and amounts on one line; "" for an event with nothing more to say."""
     match event:
-        case registration.PatientRegistered():
-            return f"mrn={event.mrn}"
         case registration.CoverageAdded():
             return f"coverage={event.coverage_id} payer={event.payer_id} order={event.order}"
         case eligibility.EligibilityVerified():

@@ -516,6 +516,7 @@ class Account:
                 target.bad_debt -= share
                 target.patient_written_off -= share
                 payment.applied.append((target.id, share))
+                self.events.append(events.WriteOffUndone(target.id, share, "recovered"))
                 left -= share
         if source == "patient" and placement is not None:
             placement.paid_directly += sum((a for v, a in payment.applied if v in placement.covered), ZERO)
@@ -902,6 +903,7 @@ class Account:
         undo = min(visit.patient_written_off, max(up_to, ZERO))
         if undo > 0:
             self._post(visit, "write_off", undo, cause, f"charges:{visit.id}", memo, now)
+            self.events.append(events.WriteOffUndone(visit.id, undo, "no_longer_owed"))
             visit.patient_written_off -= undo
             visit.bad_debt = max(visit.bad_debt - undo, ZERO)
 
@@ -1010,6 +1012,7 @@ class Account:
                     self._post(
                         None, "patient_payment", -patients_money, cause, "credit", "Credit from an overpayment", now
                     )
+                    self.events.append(events.CreditMoved(visit.id, -patients_money))
         today = now.date()
         for visit in self.encounters.values():
             if visit.balance <= 0:
@@ -1024,6 +1027,7 @@ class Account:
                 break
             self._post(visit, "patient_payment", -share, cause, "credit", "Credit applied", now)
             self._post(None, "patient_payment", share, cause, "credit", "Credit applied to a visit", now)
+            self.events.append(events.CreditMoved(visit.id, share))
             if self.placement is not None and visit.id in self.placement.covered:
                 self.placement.paid_directly += share
             available -= share

@@ -71,6 +71,19 @@ class WrittenOff:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteOffUndone:
+    encounter_id: UUID
+    amount: Decimal
+    reason: str  # "recovered": paid after all; "no_longer_owed": the visit was voided or its charges lowered
+
+
+@dataclass(frozen=True, slots=True)
+class CreditMoved:
+    encounter_id: UUID
+    amount: Decimal  # > 0: the account's credit applied to the visit; < 0: the visit's overpayment moved to credit
+
+
+@dataclass(frozen=True, slots=True)
 class PlacedWithAgency:
     placement_id: UUID
     agency: str

@@ -77,6 +77,14 @@ def to_integration_event(account: Account, event: Any) -> IntegrationEvent:
                     for encounter_id, amount in event.applied
                 ),
             )
+        case events.WriteOffUndone():
+            return contract.WriteOffReversed(
+                account_id=account.id, encounter_id=event.encounter_id, amount=event.amount, reason=event.reason
+            )
+        case events.CreditMoved():
+            return contract.PatientCreditMoved(
+                account_id=account.id, encounter_id=event.encounter_id, amount=event.amount
+            )
         case events.PlacedWithAgency():
             return contract.AccountPlacedWithAgency(
                 account_id=account.id, placement_id=event.placement_id, agency=event.agency, amount=event.amount

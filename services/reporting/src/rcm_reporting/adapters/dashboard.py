@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 from typing import Final
+from urllib.parse import quote
 
 from rcm_reporting.service_layer.views import AgingPublic, KpiPublic, KpisPublic, WorkQueuesPublic
 
@@ -134,7 +135,7 @@ class Dashboard:
         if not groups:
             return '<p class="note">No initial denials.</p>'
         bars = [(g.key.replace("_", " "), float(g.denied), f"{g.denied} ({money(g.denied_amount)})") for g in groups]
-        links = [f"/kpis/denial_rate/claims?category={g.key}" for g in groups]
+        links = [f"/kpis/denial_rate/claims?category={quote(g.key)}" for g in groups]
         return horizontal_bars(bars, [self._link(link) for link in links])
 
     def _aging_table(self) -> str:
@@ -262,12 +263,12 @@ def targets_chart(kpis: Sequence[KpiPublic], base_url: str) -> str:
     scale = (width - left - 60) / 100
     for index, kpi in enumerate(shown):
         y = 10 + index * row
-        value = float(kpi.value or 0)
+        value = min(max(float(kpi.value or 0), 0.0), 100.0)
         color = {True: GOOD, False: BAD, None: NEUTRAL}[kpi.on_target]
         link = escape(base_url + kpi.drill_down, quote=True)
         parts.append(f'<a href="{link}">{_text(left - 8, y + 13, kpi.title, anchor="end")}</a>')
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{100 * scale:.1f}" height="14" fill="{GRID}"/>')
-        parts.append(f'<rect x="{left}" y="{y + 3}" width="{min(value, 100) * scale:.1f}" height="14" fill="{color}"/>')
+        parts.append(f'<rect x="{left}" y="{y + 3}" width="{value * scale:.1f}" height="14" fill="{color}"/>')
         if kpi.target is not None:
             tx = left + float(kpi.target) * scale
             parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{y}" y2="{y + 20}" stroke="{INK}" stroke-width="2"/>')

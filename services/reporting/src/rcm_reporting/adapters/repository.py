@@ -28,6 +28,7 @@ from rcm_reporting.adapters.tables import (
     ReversalRow,
     TimelineRow,
     VisitRow,
+    VisitVersionRow,
     WorkItemRow,
 )
 from rcm_reporting.domain.claims import ClaimRecord, ClaimState, Decision
@@ -42,10 +43,12 @@ from rcm_reporting.domain.records import (
     Resolution,
     Reversal,
     Visit,
+    VisitVersion,
 )
 
 FACT_TABLES = (
     VisitRow,
+    VisitVersionRow,
     ClaimRow,
     MovementRow,
     HoldRow,
@@ -105,6 +108,18 @@ class SqlFacts:
             )
         )
 
+    async def add_visit_version(self, visit: Visit, at: datetime) -> None:
+        await self.session.execute(
+            insert(VisitVersionRow).values(
+                encounter_id=str(visit.encounter_id),
+                version=visit.version,
+                occurred_at=at,
+                patient_id=str(visit.patient_id),
+                self_pay=visit.self_pay,
+                date_of_service=visit.date_of_service,
+            )
+        )
+
     # Claims ----------------------------------------------------------------------------------------------
     async def claim(self, claim_id: UUID) -> ClaimRecord | None:
         row = await self.session.get(ClaimRow, str(claim_id))
@@ -132,6 +147,7 @@ class SqlFacts:
                 initial_denial_amount=claim.initial_denial_amount,
                 initial_denial_category=claim.initial_denial_category,
                 initial_denial_reasons=",".join(claim.initial_denial_reasons),
+                denied_amount=claim.denied_amount,
                 closed_reason=claim.closed_reason,
             )
         )
@@ -339,7 +355,15 @@ class SqlFacts:
             reversals=[Reversal(UUID(r.payment_id), r.occurred_at) for r in await session.scalars(select(ReversalRow))],
             openings=[
                 Opening(UUID(r.claim_id), r.occurred_at, r.open, r.reason)
-                for r in await session.scalars(select(OpeningRow))
+                for r in await session.scalars(
+                    select(OpeningRow).order_by(col(OpeningRow.occurred_at), col(OpeningRow.event_id))
+                )
+            ],
+            versions=[
+                VisitVersion(
+                    UUID(r.encounter_id), r.version, r.occurred_at, UUID(r.patient_id), r.self_pay, r.date_of_service
+                )
+                for r in await session.scalars(select(VisitVersionRow))
             ],
         )
 
@@ -411,6 +435,7 @@ def _claim_of(row: ClaimRow) -> ClaimRecord:
         initial_denial_amount=row.initial_denial_amount,
         initial_denial_category=row.initial_denial_category,
         initial_denial_reasons=_split(row.initial_denial_reasons),
+        denied_amount=row.denied_amount,
         closed_reason=row.closed_reason,
     )
 

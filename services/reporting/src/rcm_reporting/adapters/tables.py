@@ -46,6 +46,19 @@ class VisitRow(SQLModel, table=True):
     held: bool
 
 
+class VisitVersionRow(SQLModel, table=True):
+    """Each version of a visit as charge published it, and when: A/R on a past date reads the version in force then."""
+
+    __tablename__ = "report_visit_version"
+
+    encounter_id: str = Field(primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    occurred_at: datetime = Field(sa_column=_timestamp())
+    patient_id: str = Field(max_length=36)
+    self_pay: bool
+    date_of_service: date
+
+
 class ClaimRow(SQLModel, table=True):
     __tablename__ = "report_claim"
     __table_args__ = (Index("ix_report_claim_encounter_id", "encounter_id"),)
@@ -69,6 +82,7 @@ class ClaimRow(SQLModel, table=True):
     initial_denial_amount: Decimal = Field(sa_column=_money())
     initial_denial_category: str | None = Field(default=None, max_length=40)
     initial_denial_reasons: str = Field(sa_column=Column(Text, nullable=False))  # comma-separated GROUP-CARC
+    denied_amount: Decimal = Field(sa_column=_money())  # what its latest denial denied
     closed_reason: str | None = Field(default=None, max_length=40)
 
 

@@ -67,6 +67,8 @@ class ClaimRecord:
     initial_denial_category: str | None = None
     initial_denial_reasons: tuple[str, ...] = ()
     """GROUP-CARC of each amount the first adjudication denied (CO-197, say)."""
+    denied_amount: Decimal = ZERO
+    """What its latest denial denied: the money at stake while it waits in the denial queue."""
     closed_reason: str | None = None
 
     @property
@@ -132,6 +134,7 @@ class ClaimRecord:
     def deny(self, payment_id: UUID, amount: Decimal, category: str, reasons: tuple[str, ...], at: datetime) -> None:
         first = self.first_payment_id in (None, payment_id)
         self.decide(Decision.DENIED, payment_id, at)
+        self.denied_amount = amount
         if first:
             self.initial_denial_amount += amount
             self.initial_denial_category = self.initial_denial_category or category

@@ -81,7 +81,7 @@ def coding_patterns(visits: Iterable[Visit]) -> list[ProviderPattern]:
                 high_share=high / len(own),
                 others_visits=others,
                 others_high_share=others_high / others if others else 0.0,
-                z=z,
+                z=None if z is None else round(z, 2),
                 flagged=z is not None and z >= FLAG_Z,
             )
         )
@@ -96,4 +96,4 @@ def _z(high: int, visits: int, others_high: int, others: int) -> float | None:
     spread = math.sqrt(pooled * (1 - pooled) * (1 / visits + 1 / others))
     if spread == 0:
         return 0.0
-    return round((high / visits - others_high / others) / spread, 2)
+    return (high / visits - others_high / others) / spread

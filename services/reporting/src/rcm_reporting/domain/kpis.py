@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -21,6 +21,8 @@ from rcm_reporting.domain.claims import ClaimRecord
 from rcm_reporting.domain.receivables import OVER_90, EventLog, Receivable
 from rcm_reporting.domain.records import ZERO, AccountBalance, MovementKind
 
+PAYMENTS: Final = frozenset({MovementKind.INSURANCE_PAYMENT, MovementKind.PATIENT_PAYMENT, MovementKind.REFUND})
+"""What the collection rates count as collected: payers' and patients' payments, less refunds."""
 DAYS_OF_CHARGES: Final = 90
 """Days in A/R divides by the average daily charges over this many days."""
 _SECONDS_A_DAY: Final = Decimal(86400)
@@ -144,7 +146,7 @@ DEFINITIONS: Final = {
         Definition(
             "claim_lag_days",
             "Claim lag",
-            "average of (first submission - charges captured), in days, over original claims submitted",
+            "average of (first submission - charges captured), in days, over original primary claims submitted",
             Unit.DAYS,
             Decimal(2),
             "lower",
@@ -161,7 +163,7 @@ DEFINITIONS: Final = {
         Definition(
             "patient_due_collected",
             "Patient-due collected",
-            "patient payments / (patient payments + patient balance still due + patient balances written off)",
+            "patient payments net of refunds / (the same + patient balance still due + patient balances written off)",
             Unit.PERCENT,
             Decimal(70),
             "higher",
@@ -237,7 +239,7 @@ def _money_by_visit(log: EventLog, now: datetime) -> tuple[_VisitMoney, dict[UUI
                 charges[key] += movement.amount
                 if movement.occurred_at > since:
                     recent[key] += movement.amount
-            case MovementKind.INSURANCE_PAYMENT | MovementKind.PATIENT_PAYMENT | MovementKind.REFUND:
+            case kind if kind in PAYMENTS:
                 payments[key] -= movement.amount
             case MovementKind.CONTRACTUAL:
                 contractual[key] -= movement.amount
@@ -293,7 +295,10 @@ def compute_figures(
     counted["claim_lag_days"] = [
         of_claim(c, _days_between(log.visits[c.encounter_id].captured_at, c.first_submitted_at), Decimal(1))
         for c in submitted
-        if c.frequency == "1" and c.first_submitted_at is not None and c.encounter_id in log.visits
+        if c.frequency == "1"
+        and c.responsibility == "P"
+        and c.first_submitted_at is not None
+        and c.encounter_id in log.visits
     ]
     counted["pos_collections"] = [
         of_key(m.encounter_id or m.account_id, -m.amount, ZERO, "taken at the visit")
@@ -311,8 +316,9 @@ def _patient_due_collected(log: EventLog, accounts: Sequence[AccountBalance], no
         if movement.occurred_at > now:
             continue
         where: dict[str, Any] = {"encounter_id": movement.encounter_id, "account_id": movement.account_id}
-        if movement.kind is MovementKind.PATIENT_PAYMENT:
-            rows.append(Counted(-movement.amount, -movement.amount, note="paid", **where))
+        if movement.kind in (MovementKind.PATIENT_PAYMENT, MovementKind.REFUND):
+            note = "paid" if movement.kind is MovementKind.PATIENT_PAYMENT else "refunded"
+            rows.append(Counted(-movement.amount, -movement.amount, note=note, **where))
         elif movement.kind is MovementKind.PATIENT_WRITE_OFF:
             rows.append(Counted(ZERO, -movement.amount, note="written off", **where))
     rows += [
@@ -385,14 +391,17 @@ def claims_by_state(claims: Iterable[ClaimRecord]) -> dict[str, int]:
 
 
 def matching(counted: Iterable[Counted], log: EventLog, *, payer_id: str | None, category: str | None) -> list[Counted]:
-    """A figure's items narrowed to one payer's claims, or to the claims of one initial denial category."""
+    """A figure's items narrowed to one payer's claims; for one initial denial category, every item stays in the
+    denominator and only that category's initial denials in the numerator (the category's share, as the
+    dashboard shows it)."""
     selected = []
     for item in counted:
         claim = log.claims.get(item.claim_id) if item.claim_id is not None else None
         if payer_id is not None and (claim is None or claim.payer_id != payer_id):
             continue
-        if category is not None and (claim is None or (claim.initial_denial_category or "other") != category):
-            continue
+        in_category = claim is not None and claim.initially_denied and claim.initial_denial_category == category
+        if category is not None and not in_category:
+            item = replace(item, numerator=ZERO, note="not an initial denial of this category")
         selected.append(item)
     return selected
 

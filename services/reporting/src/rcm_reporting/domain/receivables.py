@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -31,6 +31,7 @@ from rcm_reporting.domain.records import (
     Resolution,
     Reversal,
     Visit,
+    VisitVersion,
 )
 
 PATIENT: Final = "patient"
@@ -80,9 +81,15 @@ class Receivable:
     account_id: UUID | None = None
 
 
+NOT_THE_PAYERS_WORD: Final = frozenset({"replaced", "voided"})
+"""Closings that end a claim's life with the payer without its answer standing: a denial on a claim replaced by a
+corrected one (or voided) stays held, and the corrected claim's own payment settles it."""
+
+
 @dataclass(frozen=True)
 class EventLog:
-    """Everything reporting stores that A/R and the KPIs are computed from."""
+    """Everything reporting stores that A/R and the KPIs are computed from. One is read per request, and what it
+    computes for a date is kept for the rest of the request."""
 
     visits: Mapping[UUID, Visit]
     claims: Mapping[UUID, ClaimRecord]
@@ -92,6 +99,9 @@ class EventLog:
     resolutions: Sequence[Resolution] = ()
     reversals: Sequence[Reversal] = ()
     openings: Sequence[Opening] = ()
+    """In the order they happened."""
+    versions: Sequence[VisitVersion] = ()
+    _until: dict[datetime, list[Movement]] = field(default_factory=dict, repr=False, compare=False)
 
     def encounter_of(self, movement: Movement) -> UUID | None:
         if movement.encounter_id is not None:
@@ -101,18 +111,39 @@ class EventLog:
 
     def movements_until(self, as_of: datetime) -> list[Movement]:
         """Every movement up to `as_of`, with the denial remainders released by then."""
-        stored = [m for m in self.movements if m.occurred_at <= as_of]
-        return stored + denial_releases(self, as_of)
+        if as_of not in self._until:
+            stored = [m for m in self.movements if m.occurred_at <= as_of]
+            self._until[as_of] = stored + denial_releases(self, as_of)
+        return self._until[as_of]
 
     def claim_open(self, claim_id: UUID, as_of: datetime) -> bool:
         latest = _latest_opening(self.openings_by_claim.get(claim_id, ()), as_of)
         return latest is not None and latest.open
+
+    def visit_as_of(self, encounter_id: UUID, as_of: datetime) -> VisitVersion | None:
+        """The visit's version in force at `as_of` (a later correction changes nothing before it)."""
+        versions = [v for v in self.versions_of_visit.get(encounter_id, ()) if v.occurred_at <= as_of]
+        return versions[-1] if versions else None
 
     @cached_property
     def openings_by_claim(self) -> Mapping[UUID, list[Opening]]:
         grouped: dict[UUID, list[Opening]] = defaultdict(list)
         for opening in self.openings:
             grouped[opening.claim_id].append(opening)
+        return grouped
+
+    @cached_property
+    def answers_by_claim(self) -> Mapping[UUID, list[Answer]]:
+        grouped: dict[UUID, list[Answer]] = defaultdict(list)
+        for answer in self.answers:
+            grouped[answer.claim_id].append(answer)
+        return grouped
+
+    @cached_property
+    def versions_of_visit(self) -> Mapping[UUID, list[VisitVersion]]:
+        grouped: dict[UUID, list[VisitVersion]] = defaultdict(list)
+        for version in sorted(self.versions, key=lambda v: v.version):
+            grouped[version.encounter_id].append(version)
         return grouped
 
     @cached_property
@@ -126,6 +157,7 @@ class EventLog:
 
 
 def _latest_opening(openings: Iterable[Opening], as_of: datetime) -> Opening | None:
+    """The last opening or closing up to `as_of` (of those at one moment, the last recorded)."""
     latest: Opening | None = None
     for opening in openings:
         if opening.occurred_at <= as_of and (latest is None or opening.occurred_at >= latest.occurred_at):
@@ -134,25 +166,30 @@ def _latest_opening(openings: Iterable[Opening], as_of: datetime) -> Opening | N
 
 
 def denial_releases(log: EventLog, as_of: datetime) -> list[Movement]:
-    """Per denying payment whose claim stands closed on `as_of` (and that the payer had not taken back), what is
-    left of its denial: the held lines no later payment answered, less what billers moved or wrote off."""
-    reversed_at = {r.payment_id: r.occurred_at for r in log.reversals if r.occurred_at <= as_of}
+    """Per denying payment whose claim stands closed by the payer's word on `as_of` (and that the payer had not
+    taken back), what is left of its denial: the held lines no later payment answered, less what billers moved
+    or wrote off."""
+    reversed_at = {r.payment_id for r in log.reversals if r.occurred_at <= as_of}
     resolved: dict[UUID, Decimal] = defaultdict(Decimal)
     for resolution in log.resolutions:
         if resolution.occurred_at <= as_of:
             resolved[resolution.payment_id] += resolution.amount
-    answers = [a for a in log.answers if a.answered_at <= as_of and a.payment_id not in reversed_at]
     holds: dict[UUID, list[Hold]] = defaultdict(list)
     for hold in log.holds:
         if hold.held_at <= as_of and hold.payment_id not in reversed_at:
             holds[hold.payment_id].append(hold)
-    openings = log.openings_by_claim
     releases = []
     for payment_id, lines in holds.items():
         claim_id = lines[0].claim_id
-        latest = _latest_opening(openings.get(claim_id, ()), as_of)
+        closings = [o for o in log.openings_by_claim.get(claim_id, ()) if o.reason not in NOT_THE_PAYERS_WORD]
+        latest = _latest_opening(closings, as_of)
         if latest is None or latest.open:
             continue
+        answers = [
+            a
+            for a in log.answers_by_claim.get(claim_id, ())
+            if a.answered_at <= as_of and a.payment_id not in reversed_at
+        ]
         standing = sum((h.amount for h in lines if not _answered_later(h, answers)), ZERO)
         unresolved = max(standing - resolved[payment_id], ZERO)
         if unresolved:
@@ -166,9 +203,7 @@ def denial_releases(log: EventLog, as_of: datetime) -> list[Movement]:
 def _answered_later(hold: Hold, answers: Iterable[Answer]) -> bool:
     """A later payment on the claim answered the denied line: its own amounts count instead of the denial."""
     for answer in answers:
-        if answer.claim_id != hold.claim_id or answer.payment_id == hold.payment_id:
-            continue
-        if answer.answered_at <= hold.held_at:
+        if answer.payment_id == hold.payment_id or answer.answered_at <= hold.held_at:
             continue
         if answer.lines is None or hold.line in answer.lines or (hold.line == "" and answer.lines):
             return True
@@ -189,9 +224,9 @@ def receivables(log: EventLog, as_of: datetime) -> list[Receivable]:
     for encounter_id, balance in by_visit.items():
         if not balance:
             continue
-        visit = log.visits.get(encounter_id)
+        visit = log.visit_as_of(encounter_id, as_of)
         age = (as_of.date() - visit.date_of_service).days if visit is not None else None
-        claim_id, owed_by = _owed_by(log, encounter_id, as_of)
+        claim_id, owed_by = _owed_by(log, encounter_id, visit, as_of)
         items.append(
             Receivable(
                 balance=balance,
@@ -212,7 +247,7 @@ def receivables(log: EventLog, as_of: datetime) -> list[Receivable]:
     return items
 
 
-def _owed_by(log: EventLog, encounter_id: UUID, as_of: datetime) -> tuple[UUID | None, str]:
+def _owed_by(log: EventLog, encounter_id: UUID, visit: VisitVersion | None, as_of: datetime) -> tuple[UUID | None, str]:
     """The visit's latest claim built by `as_of`, and its payer while that claim (or another open one) is open
     with them; unbilled before any claim of a covered visit; the patient's otherwise."""
     built = [claim for claim in log.claims_of_visit.get(encounter_id, ()) if claim.created_at <= as_of]
@@ -221,7 +256,6 @@ def _owed_by(log: EventLog, encounter_id: UUID, as_of: datetime) -> tuple[UUID |
         return open_claims[-1].claim_id, open_claims[-1].payer_id
     if built:
         return built[-1].claim_id, PATIENT
-    visit = log.visits.get(encounter_id)
     return None, PATIENT if visit is None or visit.self_pay else UNBILLED
 
 

@@ -39,6 +39,18 @@ class Visit:
     """Held in charge's coding review: a correction is awaited before it is billed again."""
 
 
+@dataclass(frozen=True, slots=True)
+class VisitVersion:
+    """What A/R on a past date needs of the visit as it stood then: whose, self-pay or not, and when it was."""
+
+    encounter_id: UUID
+    version: int
+    occurred_at: datetime
+    patient_id: UUID
+    self_pay: bool
+    date_of_service: date
+
+
 class MovementKind(StrEnum):
     """What moved the practice's receivables, with the sign its amount carries (+ raises A/R, - lowers it)."""
 
@@ -51,7 +63,8 @@ class MovementKind(StrEnum):
     DENIAL_RELEASED = "denial_released"  # - what was left of a denial when its claim closed
     PATIENT_PAYMENT = "patient_payment"  # - the patient's (or the agency's) payment, applied or to credit
     REFUND = "refund"  # + credit paid back to the patient
-    PATIENT_WRITE_OFF = "patient_write_off"  # - small balance, hardship, bad debt
+    PATIENT_WRITE_OFF = "patient_write_off"  # - small balance, hardship, bad debt (+ when taken back)
+    CREDIT_MOVED = "credit_moved"  # the patient's money between a visit and the account's credit: nets to zero
 
 
 PAYMENT_KINDS: Final = frozenset({MovementKind.INSURANCE_PAYMENT, MovementKind.PATIENT_PAYMENT})

@@ -62,7 +62,8 @@ def work_queues(
     ]
     for state, name, description in _CLAIM_QUEUES:
         members = [claim for claim in claims if claim.state is state]
-        queues.append(WorkQueue("claim", name, description, len(members), sum((c.total_charge for c in members), ZERO)))
+        at_stake = sum((_at_stake(c) for c in members), ZERO)
+        queues.append(WorkQueue("claim", name, description, len(members), at_stake))
     queues += [
         WorkQueue(service, name, description, open_items.get(name, 0))
         for name, (service, description) in ITEM_QUEUES.items()
@@ -94,3 +95,10 @@ def work_queues(
         ),
     ]
     return queues
+
+
+def _at_stake(claim: ClaimRecord) -> Decimal:
+    """A denied or appealed claim's denied amount; any other claim's charges."""
+    if claim.state in (ClaimState.DENIED, ClaimState.APPEALED):
+        return claim.denied_amount
+    return claim.total_charge

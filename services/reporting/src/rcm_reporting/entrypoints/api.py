@@ -46,14 +46,14 @@ def moment_of(as_of: str | None) -> datetime | None:
         if len(as_of) == 10:
             return datetime.combine(date.fromisoformat(as_of), time.max, tzinfo=UTC)
         moment = datetime.fromisoformat(as_of)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        if moment.tzinfo is None:
+            raise ValueError("a moment without its offset")
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValidationFailed(
             [{"field": "as_of", "message": "is a day (YYYY-MM-DD) or a moment with its offset (ISO 8601)"}],
             "The date to report as of could not be read.",
-        )
-    return moment.astimezone(UTC)
+        ) from None
 
 
 @router.get("/kpis", response_model=KpisPublic, tags=["reports"], summary="The KPIs with their formulas")

@@ -62,7 +62,7 @@ async def _visit_charged(
         return
     before = known.total_charge if known is not None and not known.voided else ZERO
     await facts.save_visit(
-        Visit(
+        visit := Visit(
             encounter_id=event.encounter_id,
             version=event.version,
             patient_id=event.patient_id,
@@ -70,11 +70,12 @@ async def _visit_charged(
             self_pay=event.coverage_id is None or event.payer_id is None,
             date_of_service=event.date_of_service,
             captured_at=known.captured_at if known is not None else envelope.occurred_at,
-            rendering_npi=event.rendering_provider_npi or event.billing_provider_npi,
+            rendering_npi=event.rendering_provider_npi,
             total_charge=event.total_charge,
             procedure_codes=tuple(line.procedure_code for line in event.lines),
         )
     )
+    await facts.add_visit_version(visit, envelope.occurred_at)
     if event.total_charge != before:
         movement = Movement(
             envelope.occurred_at,
@@ -114,8 +115,8 @@ async def _claim_created(event: claim.ClaimCreated, envelope: Envelope, facts: S
         encounter_id=event.encounter_id,
         patient_id=event.patient_id,
         payer_id=event.payer_id,
-        responsibility=event.responsibility or "P",
-        frequency=event.frequency or "1",
+        responsibility=event.responsibility,
+        frequency=event.frequency,
         total_charge=event.total_charge,
         created_at=envelope.occurred_at,
     )
@@ -221,6 +222,7 @@ async def _payment_posted(event: remittance.PaymentPosted, envelope: Envelope, f
     whole = not event.lines and event.claim_status != CLAIM_DENIED
     await facts.add_answer(Answer(event.payment_id, event.claim_id, None if whole else answered, at))
     await facts.mark_item("unmatched_payments", event.payment_id, settle=True)
+    await facts.mark_item("held_remittances", event.remittance_id, settle=True)
 
 
 async def _payment_denied(event: remittance.ClaimDenied, envelope: Envelope, facts: SqlFacts) -> None:
@@ -260,11 +262,17 @@ async def _payment_reversed(event: remittance.ClaimPaymentReversed, envelope: En
         await facts.add_reversal(envelope.event_id, Reversal(event.reversed_payment_id, at))
     else:
         where: dict[str, Any] = {"claim_id": event.claim_id, "payment_id": event.payment_id, "payer_id": event.payer_id}
-        adjusted = sum((amount for group, amount in event.adjustments_by_group.items() if group != "PR"), ZERO)
-        undone = [Movement(at, MovementKind.INSURANCE_PAYMENT, -event.paid, **where)]
-        if adjusted:
-            undone.append(Movement(at, MovementKind.OTHER_ADJUSTMENT, -adjusted, **where))
+        groups = event.adjustments_by_group
+        other = sum((amount for group, amount in groups.items() if group not in ("PR", "CO")), ZERO)
+        undone = [
+            Movement(at, MovementKind.INSURANCE_PAYMENT, -event.paid, **where),
+            Movement(at, MovementKind.CONTRACTUAL, -groups.get("CO", ZERO), **where),
+            Movement(at, MovementKind.OTHER_ADJUSTMENT, -other, **where),
+        ]
     await facts.add_movements(envelope.event_id, [m for m in undone if m.amount])
+    # A reversal remittance could not match at first is posted under the unmatched payment's id.
+    await facts.mark_item("unmatched_payments", event.payment_id, settle=True)
+    await facts.mark_item("held_remittances", event.remittance_id, settle=True)
 
 
 async def _remittance_item(
@@ -272,6 +280,7 @@ async def _remittance_item(
 ) -> None:
     if isinstance(event, remittance.RemittanceUnmatched):
         await facts.mark_item("unmatched_payments", event.payment_id, open=True)
+        await facts.mark_item("held_remittances", event.remittance_id, settle=True)  # released: being posted
     else:
         await facts.mark_item("held_remittances", event.remittance_id, open=event.held)
 
@@ -332,6 +341,24 @@ async def _account(event: Any, envelope: Envelope, facts: SqlFacts) -> None:
             if event.to_credit:
                 movements.append(Movement(at, MovementKind.PATIENT_PAYMENT, -event.to_credit, **where))
             await facts.add_movements(event_id, movements)
+        case collections.WriteOffReversed():
+            movement = Movement(
+                at,
+                MovementKind.PATIENT_WRITE_OFF,
+                event.amount,
+                encounter_id=event.encounter_id,
+                account_id=event.account_id,
+            )
+            await facts.add_movements(event_id, [movement])
+        case collections.PatientCreditMoved():
+            where = {"account_id": event.account_id}
+            await facts.add_movements(
+                event_id,
+                [
+                    Movement(at, MovementKind.CREDIT_MOVED, -event.amount, encounter_id=event.encounter_id, **where),
+                    Movement(at, MovementKind.CREDIT_MOVED, event.amount, **where),
+                ],
+            )
         case collections.RefundIssued():
             await facts.add_movements(
                 event_id, [Movement(at, MovementKind.REFUND, event.amount, account_id=event.account_id)]
@@ -365,6 +392,8 @@ def _concerns(event: IntegrationEvent) -> list[tuple[UUID | None, UUID | None]]:
         return [(None, event.encounter_id)]
     if isinstance(event, collections.PatientPaymentReceived | collections.BalanceWrittenOff):
         return [(None, applied.encounter_id) for applied in event.applied]
+    if isinstance(event, collections.WriteOffReversed | collections.PatientCreditMoved):
+        return [(None, event.encounter_id)]
     return []
 
 
@@ -424,6 +453,8 @@ _APPLY: Final[dict[str, dict[type[IntegrationEvent], _Apply]]] = {
             collections.PatientPaymentReceived,
             collections.RefundIssued,
             collections.BalanceWrittenOff,
+            collections.WriteOffReversed,
+            collections.PatientCreditMoved,
             collections.AccountPlacedWithAgency,
             collections.AccountRecalled,
         ),

@@ -43,11 +43,14 @@ CODING_NOTE = (
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Every fact, read in one transaction at `taken_at`: the moment the reports are computed for."""
+
     log: EventLog
     accounts: list[AccountBalance]
     open_items: dict[str, int]
     patients: int
     coverages: int
+    taken_at: datetime
 
 
 class KpiUnknown(NotFound):
@@ -62,21 +65,19 @@ class Reports:
     async def snapshot(self) -> Snapshot:
         async with self.uow() as uow:
             facts = uow.facts
+            taken_at = self.clock()
             patients, coverages = await facts.patients()
             return Snapshot(
-                await facts.event_log(), await facts.accounts(), await facts.open_items(), patients, coverages
+                await facts.event_log(), await facts.accounts(), await facts.open_items(), patients, coverages, taken_at
             )
 
-    async def kpis(self) -> KpisPublic:
-        snapshot, now = await self.snapshot(), self.clock()
-        log = snapshot.log
+    async def kpis(self, snapshot: Snapshot | None = None) -> KpisPublic:
+        snapshot = snapshot or await self.snapshot()
+        log, now = snapshot.log, snapshot.taken_at
         figures = kpis.compute_figures(log, snapshot.accounts, receivables(log, now), now)
         movements = log.movements_until(now)
         charges = sum((m.amount for m in movements if m.kind is MovementKind.CHARGE), ZERO)
-        payments = -sum(
-            (m.amount for m in movements if m.kind in (MovementKind.INSURANCE_PAYMENT, MovementKind.PATIENT_PAYMENT)),
-            ZERO,
-        )
+        payments = -sum((m.amount for m in movements if m.kind in kpis.PAYMENTS), ZERO)
         return KpisPublic(
             as_of=now,
             volumes=Volumes(
@@ -103,17 +104,17 @@ class Reports:
     async def drill_down(self, name: str, *, payer_id: str | None, category: str | None) -> DrillDownPublic:
         if name not in kpis.DEFINITIONS:
             raise KpiUnknown(f"There is no KPI named {name!r}; the KPIs are {', '.join(kpis.DEFINITIONS)}.")
-        snapshot, now = await self.snapshot(), self.clock()
-        log = snapshot.log
+        snapshot = await self.snapshot()
+        log, now = snapshot.log, snapshot.taken_at
         figure = kpis.compute_figures(log, snapshot.accounts, receivables(log, now), now)[name]
         if payer_id is not None or category is not None:
             counted = kpis.matching(figure.counted, log, payer_id=payer_id, category=category)
             figure = kpis.Figure(figure.definition, tuple(counted))
         return DrillDownPublic(kpi=KpiPublic.of(figure), items=[CountedPublic.of(item) for item in figure.counted])
 
-    async def aging(self, as_of: datetime | None) -> AgingPublic:
-        snapshot = await self.snapshot()
-        moment = as_of or self.clock()
+    async def aging(self, as_of: datetime | None, snapshot: Snapshot | None = None) -> AgingPublic:
+        snapshot = snapshot or await self.snapshot()
+        moment = as_of or snapshot.taken_at
         items = receivables(snapshot.log, moment)
         by_payer = aging_rows(items, "owed_by")
         total = sum((item.balance for item in items), ZERO)
@@ -152,8 +153,8 @@ class Reports:
             ],
         )
 
-    async def work_queues(self) -> WorkQueuesPublic:
-        snapshot = await self.snapshot()
+    async def work_queues(self, snapshot: Snapshot | None = None) -> WorkQueuesPublic:
+        snapshot = snapshot or await self.snapshot()
         log = snapshot.log
         queues = work_queues(log.visits.values(), log.claims.values(), snapshot.accounts, snapshot.open_items)
-        return WorkQueuesPublic(as_of=self.clock(), queues=[WorkQueuePublic.of(queue) for queue in queues])
+        return WorkQueuesPublic(as_of=snapshot.taken_at, queues=[WorkQueuePublic.of(queue) for queue in queues])

@@ -1,40 +1,28 @@
-"""The progress bar: redrawn in place on a terminal, written once elsewhere."""
+"""The stage bars: each stage's bar is counted as it advances and kept, finished, once done; a pipe gets the
+finished bars only."""
 
 from __future__ import annotations
 
 import io
 
-from rcm_tools.progress import ProgressBar
+from rich.console import Console
+
+from rcm_tools.progress import StageBars
 
 
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_a_pipe_gets_only_the_finished_bar() -> None:
+def test_each_stage_is_counted_and_kept_once_done() -> None:
     stream = io.StringIO()
-    with ProgressBar(4, label="registering", stream=stream, width=8) as bar:
-        for _ in range(4):
-            bar.advance()
+    with StageBars(Console(file=stream, force_terminal=False, width=100)) as bars:
+        registering = bars.stage("registering patients", 3)
+        for _ in range(3):
+            registering.advance()
+        registering.done()
+        claims = bars.stage("claims decided", 4)
+        claims.advance(2)
+        claims.done()
 
-    assert stream.getvalue() == "registering [########] 4/4\n"
-
-
-def test_a_terminal_sees_every_step_redrawn_in_place() -> None:
-    stream = Terminal()
-    with ProgressBar(2, label="registering", stream=stream, width=4) as bar:
-        bar.advance()
-
-    assert stream.getvalue().split("\r") == [
-        "registering [....] 0/2",
-        "registering [##..] 1/2",
-        "registering [##..] 1/2\n",
-    ]
-
-
-def test_progress_never_passes_the_total() -> None:
-    bar = ProgressBar(3, label="x", stream=io.StringIO(), width=3)
-    bar.advance(5)
-
-    assert bar.render() == "x [###] 3/3"
+    written = stream.getvalue()
+    assert "registering patients" in written
+    assert "3/3" in written
+    assert "2/2" in written  # a stage done early ends at what it counted
+    assert "\r" not in written  # nothing redrawn in a pipe

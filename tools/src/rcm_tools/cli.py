@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
+from rich.console import Console
+
 from rcm_collections.entrypoints.ledger_check import verify_ledger_command
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
@@ -26,12 +28,9 @@ from rcm_tools.benchmarks import (
     remittance_posting,
     x12,
 )
-from rcm_tools.broker import bootstrap_servers
-from rcm_tools.demo import DEFAULT_PATIENTS, DEFAULT_SEED, READ_TIMEOUT_SECONDS, DemoPlan, run_demo
+from rcm_tools.demo import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_VISITS_PER_DAY, DemoPlan, run_demo
 from rcm_tools.errors import ToolError
-from rcm_tools.net import LOOPBACK
 from rcm_tools.stack import (
-    BROKER,
     DEFAULT_BROKER_PORT,
     READY_TIMEOUT_SECONDS,
     SERVICES,
@@ -42,8 +41,8 @@ from rcm_tools.stack import (
 from rcm_tools.tokens import ROLES, mint_local_token
 
 EXIT_NOT_READY: Final = 3
+REPORT_WIDTH: Final = 140
 _DEFAULT_STATE_DIR: Final[Path] = ServiceSettings.model_fields["state_dir"].default
-_DEMO_ROLE: Final = "front_desk"
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -110,12 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--database-url", help="SQLAlchemy async URL of collections' database (default: the local one)")
     check.set_defaults(handler=_ledger_verify)
 
-    demo = commands.add_parser("demo", parents=[state], help="register synthetic patients and read their events back")
-    demo.add_argument("--patients", type=_positive_int, default=DEFAULT_PATIENTS)
-    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the same seed registers the same people")
-    demo.add_argument(
-        "--timeout", type=_positive_float, default=READ_TIMEOUT_SECONDS, help="seconds to wait for the events"
+    demo = commands.add_parser(
+        "demo", parents=[state], help="drive a synthetic practice's revenue cycle through the stack and report it"
     )
+    demo.add_argument("--days", type=_positive_int, default=DEFAULT_DAYS, help="working days of visits, up to today")
+    demo.add_argument("--visits-per-day", type=_positive_int, default=DEFAULT_VISITS_PER_DAY)
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the same seed gives the same practice")
     demo.set_defaults(handler=_demo)
     commands.add_parser(
         "contracts", parents=[contracts.arguments()], help="regenerate contracts/ from the code (--check: report drift)"
@@ -157,7 +156,7 @@ def _up(args: argparse.Namespace) -> int:
     services = installed_services()
     stack = LocalStack(args.state_dir, services)
     stack.up(
-        environ=practice.STATEMENT_SETTINGS | dict(os.environ),
+        environ=practice.PRACTICE_SETTINGS | dict(os.environ),
         broker_port=args.broker_port,
         ready_timeout=args.timeout,
         keep_data=args.keep_data,
@@ -206,24 +205,10 @@ def _local_database_url(state_dir: Path, service: str) -> str:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    services = installed_services()
-    stack = LocalStack(args.state_dir, services)
-    plan = DemoPlan(
-        registration_url=f"http://{LOOPBACK}:{stack.port_of('registration')}",
-        bootstrap_servers=bootstrap_servers(stack.port_of(BROKER)),
-        token=mint_local_token(args.state_dir, role=_DEMO_ROLE, subject="rcm-demo", ttl_seconds=900),
-        patients=args.patients,
-        seed=args.seed,
-        read_timeout=args.timeout,
-        expect_eligibility=any(spec.name == "eligibility" for spec in services),
-        charge_url=f"http://{LOOPBACK}:{stack.port_of('charge')}"
-        if any(s.name == "charge" for s in services)
-        else None,
-        charge_token=mint_local_token(args.state_dir, role="admin", subject="rcm-demo-practice", ttl_seconds=900),
-        claim_url=f"http://{LOOPBACK}:{stack.port_of('claim')}" if any(s.name == "claim" for s in services) else None,
-        expect_remittance=any(spec.name == "remittance" for spec in services),
-    )
-    return asyncio.run(run_demo(plan))
+    plan = DemoPlan(args.state_dir, days=args.days, visits_per_day=args.visits_per_day, seed=args.seed)
+    # A pipe or a CI log has no width of its own: the report's tables get room enough for their formulas.
+    asyncio.run(run_demo(plan, Console() if sys.stdout.isatty() else Console(width=REPORT_WIDTH)))
+    return 0
 
 
 def _port(text: str) -> int:

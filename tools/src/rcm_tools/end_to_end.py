@@ -9,6 +9,8 @@ import asyncio
 import contextlib
 import json
 import os
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -25,7 +27,8 @@ from rcm_common.clearinghouse import API_KEY_HEADER, DEV_CLEARINGHOUSE_API_KEY
 from rcm_common.types import utcnow
 from rcm_tools import practice
 from rcm_tools.net import free_port
-from rcm_tools.stack import CLEARINGHOUSE, SERVICES, LocalStack, ServiceSpec
+from rcm_tools.processes import log_tail, spawn, stop_process
+from rcm_tools.stack import CLEARINGHOUSE, SERVICES, LocalStack, ServiceSpec, service_environment
 from rcm_tools.tokens import mint_local_token
 
 CSV: Final = {"Content-Type": "text/csv"}
@@ -36,9 +39,12 @@ PAYERS: Final = [
 ]
 
 
-def client(local: LocalStack, service: str, role: str, **headers: str) -> httpx.AsyncClient:
-    """A client of one running service, with a token of the role from the stack's own signing key."""
-    token = mint_local_token(local.state_dir, role=role, subject=f"e2e-{role}")
+def client(
+    local: LocalStack, service: str, role: str, *, subject: str | None = None, **headers: str
+) -> httpx.AsyncClient:
+    """A client of one running service, with a token of the role (for `subject`, `e2e-<role>` by default) from
+    the stack's own signing key."""
+    token = mint_local_token(local.state_dir, role=role, subject=subject or f"e2e-{role}")
     return httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{local.port_of(service)}",
         headers={"Authorization": f"Bearer {token}", **headers},
@@ -195,7 +201,16 @@ async def change_claim(biller: httpx.AsyncClient, claim_id: str, action: str, bo
 FAST_WORKERS: Final = {
     "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
 }  # fmt: skip
-REVENUE_CYCLE: Final = ("registration", "eligibility", "charge", "claim", "remittance", "collections", CLEARINGHOUSE)
+REVENUE_CYCLE: Final = (
+    "registration",
+    "eligibility",
+    "charge",
+    "claim",
+    "remittance",
+    "collections",
+    "reporting",
+    CLEARINGHOUSE,
+)
 
 
 @contextlib.contextmanager
@@ -206,7 +221,7 @@ def revenue_cycle_stack(
     embedded broker, their workers fast and the practice set up; yields the stack and the broker's address, and
     stops them all. `simulator` replaces the simulator's packaged configuration (its payers' denials, say)."""
     services = [ServiceSpec(spec.name, spec.module, free_port()) for spec in SERVICES if spec.name in REVENUE_CYCLE]
-    environ = practice.STATEMENT_SETTINGS | dict(os.environ) | FAST_WORKERS
+    environ = practice.PRACTICE_SETTINGS | dict(os.environ) | FAST_WORKERS
     if simulator is not None:
         config = state_dir.parent / f"{state_dir.name}-simulator.json"
         config.write_text(simulator.model_dump_json())
@@ -219,3 +234,35 @@ def revenue_cycle_stack(
         yield local, f"127.0.0.1:{broker_port}"
     finally:
         local.down()
+
+
+@contextlib.contextmanager
+def replaying_reporting(local: LocalStack, servers: str, *, name: str = "reporting-replay") -> Iterator[httpx.Client]:
+    """A second reporting service started now, beside the stack's, in consumer groups and a database of its own
+    (`name`): it reads every topic from the first offset into an empty database. Yields a client of it with a
+    biller's token once it answers as ready, and stops it."""
+    port = free_port()
+    spec = ServiceSpec("reporting", "rcm_reporting", port)
+    environment = service_environment(
+        spec, state_dir=local.state_dir, broker_port=int(servers.rsplit(":", 1)[1]),
+        inherited=dict(os.environ) | {"RCM_SERVICE_NAME": name},
+    )  # fmt: skip
+    process = spawn([sys.executable, "-m", spec.module], log_path=local.log_path(name), env=environment, detached=False)
+    token = mint_local_token(local.state_dir, role="biller", subject=f"e2e-{name}")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as http:
+            deadline = time.monotonic() + 60
+            while not _ready(http):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError(f"{name} did not get ready: {log_tail(local.log_path(name))}")
+                time.sleep(0.3)
+            yield http
+    finally:
+        stop_process(process.pid)
+
+
+def _ready(http: httpx.Client) -> bool:
+    try:
+        return http.get("/readyz").status_code == 200
+    except httpx.TransportError:
+        return False

@@ -26,14 +26,15 @@ CHARGEMASTER_CSV: Final = """code,modifier,location,charge,description
 
 _ALLOWED_SHARE: Final = {"ACME01": "0.72", "SUMMT1": "0.68", "MCARE1": "0.55", "MCAID1": "0.45"}
 
-STATEMENT_SETTINGS: Final[dict[str, str]] = {
+PRACTICE_SETTINGS: Final[dict[str, str]] = {
     "RCM_PAYEE": "Maple Street Family Practice",
     "RCM_PAY_ADDRESS": "Billing office, 100 Maple Street, Springfield, IL 62701-1234",
     "RCM_PAY_PHONE": "(217) 555-0100, Mon-Fri 8am-5pm",
     "RCM_PAY_ONLINE": "https://pay.maplestreet.example/statement",
+    "RCM_DASHBOARD_TITLE": "Maple Street Family Practice: revenue cycle",
 }
-"""What the practice's patient statements print under "how to pay", for collections on the local stack (the
-environment the stack is started in overrides them)."""
+"""The practice's settings on the local stack (the environment the stack is started in overrides them): what its
+patient statements print under "how to pay" (collections) and its dashboard's heading (reporting)."""
 
 
 def contract_rates_csv() -> str:

@@ -6,7 +6,7 @@ Nothing here is real: phone numbers use the 555-0100..0199 range reserved for fi
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Final, Literal
 
@@ -61,13 +61,16 @@ class PayerPlan:
     plan_type: str
 
 
-_PLANS: Final = (
+PLANS: Final = {
     # The clearinghouse simulator's four payers, so the demo's coverages can be checked end to end.
-    PayerPlan("ACME01", "Acme Health Plan", "PPO"),
-    PayerPlan("SUMMT1", "Summit Health", "HMO"),
-    PayerPlan("MCARE1", "Medicare Part B", "MEDICARE"),
-    PayerPlan("MCAID1", "State Medicaid", "MEDICAID"),
-)
+    plan.payer_id: plan
+    for plan in (
+        PayerPlan("ACME01", "Acme Health Plan", "PPO"),
+        PayerPlan("SUMMT1", "Summit Health", "HMO"),
+        PayerPlan("MCARE1", "Medicare Part B", "MEDICARE"),
+        PayerPlan("MCAID1", "State Medicaid", "MEDICAID"),
+    )
+}
 
 # Adults only: a minor needs a guarantor other than themself, which the demo does not model.
 _OLDEST_BIRTH_DATE: Final = date(1942, 1, 1)
@@ -138,7 +141,7 @@ def synthetic_patients(count: int, *, seed: int, plan_year: int) -> list[Synthet
 def _patient(rng: random.Random, index: int, *, seed: int, plan_year: int) -> SyntheticPatient:
     sex: Literal["F", "M"] = rng.choice(("F", "M"))
     locale = rng.choice(_LOCALES)
-    plan = rng.choice(_PLANS)
+    plan = rng.choice(tuple(PLANS.values()))
     lifespan_days = (_YOUNGEST_BIRTH_DATE - _OLDEST_BIRTH_DATE).days
     return SyntheticPatient(
         first_name=rng.choice(_FEMALE_NAMES if sex == "F" else _MALE_NAMES),
@@ -153,3 +156,13 @@ def _patient(rng: random.Random, index: int, *, seed: int, plan_year: int) -> Sy
         group_number=f"G{rng.randrange(10000, 100000)}",
         effective_date=date(plan_year, 1, 1),
     )
+
+
+def relative_of(
+    person: SyntheticPatient, rng: random.Random, *, birth_date: date, sex: Literal["F", "M"] | None = None
+) -> SyntheticPatient:
+    """Someone of `person`'s household (a child, a spouse): their surname, home, phone and plan, with a first
+    name, sex and birth date of their own."""
+    chosen: Literal["F", "M"] = rng.choice(("F", "M")) if sex is None else sex
+    names = [name for name in (_FEMALE_NAMES if chosen == "F" else _MALE_NAMES) if name != person.first_name]
+    return replace(person, first_name=rng.choice(names), sex=chosen, birth_date=birth_date)

@@ -48,7 +48,10 @@ svg text {{ font: 11px system-ui, sans-serif; fill: {INK}; }}
 
 
 def money(amount: Decimal | None) -> str:
-    return "-" if amount is None else f"${amount:,.2f}"
+    """Dollars as a billing office writes them: $1,234.50, -$50.00 for a credit."""
+    if amount is None:
+        return "-"
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
 def kpi_value(kpi: KpiPublic) -> str:

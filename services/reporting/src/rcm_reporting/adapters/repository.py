@@ -1,8 +1,9 @@
 """Reporting's facts in its database: written by the consumers as the events come, read whole by the reports.
 
-Appended facts go in with Core inserts, visible at once to later reads in the same transaction (a reversal later
-in a batch finds the payment it undoes); the records a topic's consumer folds (visits, claims, accounts, work
-items) are merged by their key.
+A consumer applies a batch of events in one transaction, and a later event of the batch reads what an earlier one
+wrote (a claim's scrub failure its creation, a reversal the payment it undoes): appended facts go in with Core
+inserts, executed at once, and the records a topic's consumer folds (visits, claims, accounts, work items,
+patients) are merged by their key and flushed at once (the sessions do not flush by themselves).
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class SqlFacts:
                 held=visit.held,
             )
         )
+        await self.session.flush()  # read back by the next event of the batch
 
     async def add_visit_version(self, visit: Visit, at: datetime) -> None:
         await self.session.execute(
@@ -151,6 +153,7 @@ class SqlFacts:
                 closed_reason=claim.closed_reason,
             )
         )
+        await self.session.flush()  # read back by the next event of the batch
 
     # Appended facts --------------------------------------------------------------------------------------
     async def add_movements(self, event_id: UUID, movements: Sequence[Movement]) -> None:
@@ -273,16 +276,19 @@ class SqlFacts:
         row = await self._patient(patient_id)
         row.registered_at = at
         await self.session.merge(row)
+        await self.session.flush()  # read back by the next event of the batch
 
     async def coverage_added(self, patient_id: UUID) -> None:
         row = await self._patient(patient_id)
         row.coverages += 1
         await self.session.merge(row)
+        await self.session.flush()  # read back by the next event of the batch
 
     async def patient_merged_away(self, patient_id: UUID) -> None:
         row = await self._patient(patient_id)
         row.merged_away = True
         await self.session.merge(row)
+        await self.session.flush()  # read back by the next event of the batch
 
     async def _patient(self, patient_id: UUID) -> PatientRow:
         row = await self.session.get(PatientRow, str(patient_id))
@@ -317,6 +323,7 @@ class SqlFacts:
                 statements=account.statements,
             )
         )
+        await self.session.flush()  # read back by the next event of the batch
 
     async def mark_item(self, queue: str, key: UUID, *, open: bool | None = None, settle: bool = False) -> None:
         """Open or close a queue's item (the latest of its own topic's events says which), or settle it for good
@@ -328,6 +335,7 @@ class SqlFacts:
             row.open = open
         row.settled = row.settled or settle
         await self.session.merge(row)
+        await self.session.flush()  # read back by the next event of the batch
 
     # Reads for the reports -------------------------------------------------------------------------------
     async def event_log(self) -> EventLog:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -310,3 +310,18 @@ def test_request_bodies_carry_what_the_apis_ask() -> None:
     assert [line["code"] for line in body["lines"]] == list(visit.coded.codes)
     behaviours = {patient.behaviour for patient in office.patients}
     assert behaviours <= set(PaymentBehaviour)
+
+
+def test_appointments_book_insured_patients_on_the_coming_working_days() -> None:
+    office = large()
+    booked = {appointment.patient.key for appointment in office.appointments}
+    insured = [p for p in office.patients if p.primary is not None and not p.primary.misregistered]
+
+    assert len(booked) == len(office.appointments) == round(len(insured) * 0.15)
+    for appointment in office.appointments:
+        assert TODAY < appointment.day <= TODAY + timedelta(days=14)
+        assert appointment.day.weekday() < 5
+        assert appointment.patient.primary is not None
+        body = appointment.body("p", "c")
+        assert body == {"patient_id": "p", "coverage_id": "c", "date_of_service": appointment.day.isoformat(),
+                        "service_type": "30"}  # fmt: skip

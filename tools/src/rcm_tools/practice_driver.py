@@ -33,6 +33,7 @@ from rcm_tools.errors import ToolError
 from rcm_tools.progress import Progress
 from rcm_tools.stack import LocalStack
 from rcm_tools.synthetic_practice import (
+    Appointment,
     Authorisation,
     Defect,
     Patient,
@@ -91,6 +92,7 @@ class DriveSummary:
     statements: int
     patient_payments: int
     copays_at_visit: int
+    appointments: int
     payment_plans: int
     placements: int
     upcoder_npi: str | None
@@ -106,6 +108,7 @@ async def drive_practice(stack: LocalStack, practice: SyntheticPractice, progres
     async with _Staff.at(stack, practice, progress) as staff:
         await staff.set_up_practice()
         await staff.register_patients()
+        await staff.book_appointments()
         await staff.capture_visits()
         await staff.work_coding_review()
         await staff.settle_claims()
@@ -142,6 +145,7 @@ class _Staff:
     accounts: dict[str, str] = field(default_factory=dict)  # account id -> the patient key of one of its patients
     coding_corrections: int = 0
     patient_payments: int = 0
+    appointments: int = 0
     copays: int = 0
     payment_plans: int = 0
     placements: int = 0
@@ -196,6 +200,28 @@ class _Staff:
             stage.advance()
 
         await _each(self.practice.patients, register)
+        stage.done()
+
+    async def book_appointments(self) -> None:
+        """The coming days' visits booked in eligibility, once it knows each coverage: its sweep checks them."""
+        stage = self.progress.stage("booking appointments", len(self.practice.appointments))
+
+        async def book(appointment: Appointment) -> None:
+            patient = appointment.patient
+            body = appointment.body(self.patient_ids[patient.key], self.coverage_ids[(patient.key, "primary")])
+            key = self._idempotency_key("appointments", f"{patient.key}:{appointment.day}")
+
+            async def booked() -> bool:
+                headers = {"Idempotency-Key": key}
+                answer = await _send(self.http.authorisations, "POST", "/appointments", json=body, headers=headers,
+                                     expect={201, 404})  # fmt: skip
+                return answer.status_code == 201  # 404: eligibility has not read the coverage yet
+
+            await _until(booked, f"eligibility's copy of the coverage of {patient.key}, to book its appointment")
+            self.appointments += 1
+            stage.advance()
+
+        await _each(self.practice.appointments, book)
         stage.done()
 
     async def capture_visits(self) -> None:
@@ -581,6 +607,7 @@ class _Staff:
             statements=sum(len(account["statements"]) for account in accounts),
             patient_payments=self.patient_payments,
             copays_at_visit=self.copays,
+            appointments=self.appointments,
             payment_plans=self.payment_plans,
             placements=self.placements,
             upcoder_npi=practice.upcoder.npi if practice.upcoder else None,
@@ -605,7 +632,8 @@ class _Staff:
 
     def _idempotency_key(self, what: str, key: str) -> str:
         practice = self.practice
-        return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"practice:{practice.seed}:{practice.today}:{what}:{key}"))
+        size = f"{len(practice.patients)}x{len(practice.visits)}"  # another size of practice is another practice
+        return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"practice:{practice.seed}:{practice.today}:{size}:{what}:{key}"))
 
     def _first_time(self, what: str) -> bool:
         """True the first time a step is asked for, so a step repeated by a loop is taken once."""

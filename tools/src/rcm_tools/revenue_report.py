@@ -63,7 +63,12 @@ async def settled_report(
 
 
 def _figures(report: RevenueReport) -> dict[str, Any]:
-    return {"kpis": report.kpis["kpis"], "states": report.kpis["claims_by_state"], "total": report.aging["total"]}
+    return {
+        "kpis": report.kpis["kpis"],
+        "states": report.kpis["claims_by_state"],
+        "aging": report.aging["by_payer"],
+        "queues": report.queues["queues"],
+    }
 
 
 def money(value: str | Decimal | None) -> str:
@@ -92,7 +97,7 @@ def print_report(report: RevenueReport, console: Console, *, title: str) -> None
     console.print(
         f"{volumes['patients']} patients, {volumes['visits']} visits, {volumes['claims']} claims; charges "
         f"{money(volumes['charges'])}, payments {money(volumes['payments'])}; A/R {money(report.aging['total'])} "
-        f"(insurance {money(report.aging['insurance'])}, patients {money(report.aging['patient'])})"
+        f"(payers' and not yet billed {money(report.aging['insurance'])}, patients' {money(report.aging['patient'])})"
     )
     states = Table(title="Claims by state")
     states.add_column("State")

@@ -84,6 +84,8 @@ RETURN_SHARE: Final = 0.3
 COVERING_SHARE: Final = 0.1
 """The share of visits another provider sees while the patient's own is away."""
 MEDICARE_AGE: Final = 65
+APPOINTMENT_SHARE: Final = 0.15
+APPOINTMENT_DAYS: Final = 10
 COMMERCIAL: Final = ("ACME01", "SUMMT1")
 """The commercial plans: neither covers Medicare's wellness visit (G0439)."""
 
@@ -476,6 +478,8 @@ class SyntheticPractice:
     upcoder: Provider | None
     patients: tuple[Patient, ...]
     visits: tuple[Visit, ...]
+    appointments: tuple[Appointment, ...]
+    """Visits booked for the coming days: eligibility checks their coverage beforehand."""
     chargemaster_csv: str
     contract_rates_csv: str
 
@@ -505,9 +509,43 @@ def synthetic_practice(
         upcoder=upcoding,
         patients=tuple(patients),
         visits=tuple(_with_defects(rng, visits, seed=seed)),
+        appointments=tuple(_appointments(rng, patients, today)),
         chargemaster_csv=CHARGEMASTER_CSV,
         contract_rates_csv=contract_rates_csv(),
     )
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A visit booked for a coming working day (the services take no appointment in the past)."""
+
+    patient: Patient
+    day: date
+
+    def body(self, patient_id: str, coverage_id: str) -> dict[str, Any]:
+        """The eligibility service's `POST /appointments` body: an office visit (service type 30)."""
+        return {"patient_id": patient_id, "coverage_id": coverage_id, "date_of_service": self.day.isoformat(),
+                "service_type": "30"}  # fmt: skip
+
+
+def _appointments(rng: random.Random, patients: list[Patient], today: date) -> list[Appointment]:
+    """A share of the insured patients booked on one of the next ten working days (drawn last, so the rest of the
+    practice is as it was without them)."""
+    days = _coming_working_days(today, APPOINTMENT_DAYS)
+    insured = [patient for patient in patients if patient.primary is not None and not patient.primary.misregistered]
+    booked = rng.sample(insured, round(len(insured) * APPOINTMENT_SHARE))
+    return sorted((Appointment(patient, rng.choice(days)) for patient in booked), key=lambda a: (a.day, a.patient.key))
+
+
+def _coming_working_days(today: date, days: int) -> list[date]:
+    """The `days` weekdays after today."""
+    found: list[date] = []
+    day = today
+    while len(found) < days:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            found.append(day)
+    return found
 
 
 def _working_days(today: date, days: int) -> list[date]:

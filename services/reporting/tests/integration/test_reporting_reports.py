@@ -14,7 +14,7 @@ import contextlib
 import tempfile
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -179,7 +179,7 @@ async def test_every_kpi_is_recomputed_by_hand_from_its_drill_down(
             assert numerator == D(figure["value"]), figure["name"]
             continue
         scale = D(90) if figure["name"] == "days_in_ar" else scales[figure["unit"]]
-        by_hand = (scale * numerator / denominator).quantize(D("0.1")) if denominator else None
+        by_hand = (scale * numerator / denominator).quantize(D("0.1"), ROUND_HALF_UP) if denominator else None
         assert (str(by_hand) if by_hand is not None else None) == figure["value"], figure["name"]
 
 

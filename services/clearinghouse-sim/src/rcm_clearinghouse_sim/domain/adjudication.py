@@ -196,7 +196,10 @@ def _denial(
         return Denial("96", "N130")
     if line.procedure in plan.auth_codes and not (line.prior_authorization or claim.prior_authorization):
         return Denial("197")
-    draw = random.Random(f"{seed}:{plan.payer_id}:{claim.claim_id}:{line.number}")  # noqa: S311 - a seeded simulation
+    # Drawn from what the claim bills, not from its CLM01 (a biller's system makes those up afresh): the same
+    # practice's same claims are denied alike on every run; a replacement draws anew.
+    visit = f"{claim.member_id}:{claim.dependant}:{line.service_date}:{line.procedure}:{line.number}"
+    draw = random.Random(f"{seed}:{plan.payer_id}:{visit}:{claim.frequency}:{claim.corrects}")  # noqa: S311 - seeded
     if plan.random_denials and draw.random() < plan.random_denial_rate:
         return draw.choice(plan.random_denials)
     return None

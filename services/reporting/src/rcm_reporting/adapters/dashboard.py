@@ -41,7 +41,7 @@ h1 {{ font-size: 22px; margin: 0 0 2px; }} h2 {{ font-size: 16px; margin: 0 0 10
 a {{ color: {INSURANCE}; text-decoration: none; }} a:hover {{ text-decoration: underline; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
 th, td {{ padding: 5px 8px; border-bottom: 1px solid {GRID}; text-align: right; white-space: nowrap; }}
-th:first-child, td:first-child {{ text-align: left; }} th {{ color: {MUTED}; font-weight: 600; }}
+th:first-child, td:first-child {{ text-align: left; white-space: normal; }} th {{ color: {MUTED}; font-weight: 600; }}
 .flag {{ color: {BAD}; font-weight: 600; }} .note {{ color: {MUTED}; font-size: 12px; margin-top: 8px; }}
 svg text {{ font: 11px system-ui, sans-serif; fill: {INK}; }}
 """
@@ -88,7 +88,7 @@ class Dashboard:
             f"<h1>{escape(self.title)}</h1>",
             f'<div class="sub">As of {as_of} &middot; {v.patients} patients, {v.visits} visits, {v.claims} claims'
             f" &middot; charges {money(v.charges)} &middot; payments {money(v.payments)} &middot; A/R "
-            f"{money(self.aging.total)} (insurance {money(self.aging.insurance)}, patients "
+            f"{money(self.aging.total)} (payers' and not yet billed {money(self.aging.insurance)}, patients' "
             f"{money(self.aging.patient)})</div>",
             '<section class="grid kpis">' + "".join(self._tile(k) for k in self.kpis.kpis) + "</section>",
             '<section class="grid two">',

@@ -239,8 +239,8 @@ def _money_by_visit(log: EventLog, now: datetime) -> tuple[_VisitMoney, dict[UUI
                 charges[key] += movement.amount
                 if movement.occurred_at > since:
                     recent[key] += movement.amount
-            case kind if kind in PAYMENTS:
-                payments[key] -= movement.amount
+            case kind if kind in PAYMENTS or kind is MovementKind.CREDIT_MOVED:
+                payments[key] -= movement.amount  # credit moved to a visit is the patient's money paying it
             case MovementKind.CONTRACTUAL:
                 contractual[key] -= movement.amount
     return _VisitMoney(charges, payments, contractual, recent), account_of
@@ -431,7 +431,7 @@ def by_service_week(log: EventLog, now: datetime, weeks: int = 12) -> list[Servi
             week_of=week,
             charges=sums[week][MovementKind.CHARGE],
             insurance_paid=-sums[week][MovementKind.INSURANCE_PAYMENT],
-            patient_paid=-sums[week][MovementKind.PATIENT_PAYMENT],
+            patient_paid=-sums[week][MovementKind.PATIENT_PAYMENT] - sums[week][MovementKind.CREDIT_MOVED],
         )
         for week in sorted(sums)[-weeks:]
     ]

@@ -186,6 +186,7 @@ class AgingPublic(_View):
     buckets: list[str]
     total: Money
     insurance: Money
+    """What payers owe on claims open with them, and what covered visits owe before their claim is built."""
     patient: Money
     by_payer: list[AgingRowPublic]
     by_patient: list[AgingRowPublic]

@@ -57,7 +57,7 @@ class Week:
 @pytest.fixture(scope="module")
 def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
     """A week of the practice driven once through the stack, for every test of this module to read."""
-    with revenue_cycle_stack(tmp_path_factory.mktemp("stack")) as (local, servers):
+    with revenue_cycle_stack(tmp_path_factory.mktemp("stack"), reporting=True) as (local, servers):
         office = synthetic_practice(seed=SEED, days=5, visits_per_day=10, today=TODAY)
         summary = asyncio.run(drive_practice(local, office, PlainProgress()))
         yield Week(local, servers, office, summary)

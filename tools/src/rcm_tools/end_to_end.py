@@ -201,26 +201,20 @@ async def change_claim(biller: httpx.AsyncClient, claim_id: str, action: str, bo
 FAST_WORKERS: Final = {
     "RCM_SUBMISSION_POLL_SECONDS": "0.3", "RCM_MAILBOX_POLL_SECONDS": "0.3", "RCM_POSTING_POLL_SECONDS": "0.2",
 }  # fmt: skip
-REVENUE_CYCLE: Final = (
-    "registration",
-    "eligibility",
-    "charge",
-    "claim",
-    "remittance",
-    "collections",
-    "reporting",
-    CLEARINGHOUSE,
-)
+REVENUE_CYCLE: Final = ("registration", "eligibility", "charge", "claim", "remittance", "collections", CLEARINGHOUSE)
+REPORTING: Final = "reporting"
 
 
 @contextlib.contextmanager
 def revenue_cycle_stack(
-    state_dir: Path, *, simulator: SimulatorConfig | None = None
+    state_dir: Path, *, simulator: SimulatorConfig | None = None, reporting: bool = False
 ) -> Iterator[tuple[LocalStack, str]]:
-    """The services from registration to collections and the simulator, each a process on a free port, beside the
+    """The services from registration to collections and the simulator (and reporting, when asked: it reads every
+    topic, which a test that does not look at it need not pay for), each a process on a free port, beside the
     embedded broker, their workers fast and the practice set up; yields the stack and the broker's address, and
     stops them all. `simulator` replaces the simulator's packaged configuration (its payers' denials, say)."""
-    services = [ServiceSpec(spec.name, spec.module, free_port()) for spec in SERVICES if spec.name in REVENUE_CYCLE]
+    wanted = (*REVENUE_CYCLE, REPORTING) if reporting else REVENUE_CYCLE
+    services = [ServiceSpec(spec.name, spec.module, free_port()) for spec in SERVICES if spec.name in wanted]
     environ = practice.PRACTICE_SETTINGS | dict(os.environ) | FAST_WORKERS
     if simulator is not None:
         config = state_dir.parent / f"{state_dir.name}-simulator.json"

@@ -16,7 +16,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from rcm_reporting.adapters.dashboard import money as dashboard_money
+from rcm_common.printed import dollars
 from rcm_tools.errors import ToolError
 
 
@@ -72,7 +72,7 @@ def _figures(report: RevenueReport) -> dict[str, Any]:
 
 
 def money(value: str | Decimal | None) -> str:
-    return "-" if value is None else dashboard_money(Decimal(value))
+    return "-" if value is None else dollars(Decimal(value))
 
 
 def kpi_figure(kpi: dict[str, Any]) -> str:

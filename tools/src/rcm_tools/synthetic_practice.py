@@ -498,7 +498,8 @@ def synthetic_practice(
     visits each."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not a secret
     upcoding = rng.choice(PROVIDERS) if upcoder else None
-    schedule, patient_count = _schedule(rng, _working_days(today, days), visits_per_day)
+    past_days = _weekdays(today, days, step=-1)[::-1]  # oldest first
+    schedule, patient_count = _schedule(rng, past_days, visits_per_day)
     patients = _patients(rng, patient_count, seed=seed, today=today)
     by_slot = rng.sample(patients, len(patients))
     visits = _visits(rng, [(day, by_slot[slot]) for day, slot in schedule], upcoding, seed=seed)
@@ -531,32 +532,21 @@ class Appointment:
 def _appointments(rng: random.Random, patients: list[Patient], today: date) -> list[Appointment]:
     """A share of the insured patients booked on one of the next ten working days (drawn last, so the rest of the
     practice is as it was without them)."""
-    days = _coming_working_days(today, APPOINTMENT_DAYS)
+    days = _weekdays(today, APPOINTMENT_DAYS, step=1)
     insured = [patient for patient in patients if patient.primary is not None and not patient.primary.misregistered]
     booked = rng.sample(insured, round(len(insured) * APPOINTMENT_SHARE))
     return sorted((Appointment(patient, rng.choice(days)) for patient in booked), key=lambda a: (a.day, a.patient.key))
 
 
-def _coming_working_days(today: date, days: int) -> list[date]:
-    """The `days` weekdays after today."""
+def _weekdays(today: date, days: int, *, step: int) -> list[date]:
+    """The `days` weekdays after today (`step` 1) or before it (`step` -1), nearest first."""
     found: list[date] = []
     day = today
     while len(found) < days:
-        day += timedelta(days=1)
+        day += timedelta(days=step)
         if day.weekday() < 5:
             found.append(day)
     return found
-
-
-def _working_days(today: date, days: int) -> list[date]:
-    """The `days` weekdays before today, oldest first."""
-    found: list[date] = []
-    day = today
-    while len(found) < days:
-        day -= timedelta(days=1)
-        if day.weekday() < 5:
-            found.append(day)
-    return found[::-1]
 
 
 def _schedule(rng: random.Random, days: list[date], visits_per_day: int) -> tuple[list[tuple[date, int]], int]:

@@ -1,5 +1,6 @@
-"""What the services' printed documents (the claim service's appeal letters, collections' statements) write the
-same way: text in the only characters the PDF core fonts have, money and dates as a US reader expects them."""
+"""What the platform's printed documents (the claim service's appeal letters, collections' statements, reporting's
+dashboard and `make run`'s report) write the same way: text in the only characters the PDF core fonts have, money
+and dates as a US reader expects them."""
 
 from __future__ import annotations
 

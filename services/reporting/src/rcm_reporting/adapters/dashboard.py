@@ -14,6 +14,7 @@ from html import escape
 from typing import Final
 from urllib.parse import quote
 
+from rcm_common.printed import dollars
 from rcm_reporting.service_layer.views import AgingPublic, KpiPublic, KpisPublic, WorkQueuesPublic
 
 INK: Final = "#1f2933"
@@ -48,10 +49,8 @@ svg text {{ font: 11px system-ui, sans-serif; fill: {INK}; }}
 
 
 def money(amount: Decimal | None) -> str:
-    """Dollars as a billing office writes them: $1,234.50, -$50.00 for a credit."""
-    if amount is None:
-        return "-"
-    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+    """Dollars as a billing office writes them ($1,234.50, -$50.00 for a credit); a dash for none."""
+    return "-" if amount is None else dollars(amount)
 
 
 def kpi_value(kpi: KpiPublic) -> str:

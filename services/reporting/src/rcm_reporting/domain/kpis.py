@@ -231,8 +231,9 @@ def _money_by_visit(log: EventLog, now: datetime) -> tuple[_VisitMoney, dict[UUI
     since = now - timedelta(days=DAYS_OF_CHARGES)
     account_of: dict[UUID | None, UUID | None] = {}
     for movement in log.movements_until(now):
-        key = log.encounter_of(movement) or movement.account_id
-        if log.encounter_of(movement) is None:
+        encounter_id = log.encounter_of(movement)
+        key = encounter_id or movement.account_id
+        if encounter_id is None:
             account_of[key] = movement.account_id
         match movement.kind:
             case MovementKind.CHARGE:

@@ -18,7 +18,6 @@ from uuid import UUID
 from rcm_common.envelope import Envelope
 from rcm_common.events import charge, claim, collections, eligibility, registration, remittance
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.events.summaries import summarize
 from rcm_common.messaging import EventHandler
 from rcm_common.topics import (
     CHARGE_EVENTS,
@@ -43,6 +42,7 @@ from rcm_reporting.domain.records import (
     Reversal,
     Visit,
 )
+from rcm_reporting.service_layer.summaries import summarize
 
 CLAIM_DENIED: Final = "4"  # CLP02: the payer denied the claim
 PRIOR_PAYER_REASON: Final = "23"

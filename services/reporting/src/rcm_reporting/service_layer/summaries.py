@@ -1,6 +1,6 @@
 """One line about an integration event, in identifiers, codes and amounts only: what a person may read in a
-terminal, a log or a report without seeing PHI (no names, birth dates, member ids or diagnoses). The demo prints
-it beside each event it reads back; reporting keeps it as each step of a claim's history."""
+terminal, a log or a report without seeing PHI (no names, birth dates, member ids or diagnoses): reporting keeps
+it as each step of a claim's history."""
 
 from __future__ import annotations
 

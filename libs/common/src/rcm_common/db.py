@@ -13,6 +13,7 @@ from typing import Any, Final
 from sqlalchemy import DateTime, Dialect, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +48,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and "poolclass" not in kwargs:
+            # One connection: every transaction takes SQLite's single write lock at BEGIN IMMEDIATE, and waiting
+            # for it in SQLite's busy handler sleeps up to 100 ms at a time after the lock is free. Waiting for the
+            # pool's one connection instead is a queue that wakes the next transaction as the last one ends.
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 30)  # as long as SQLite's own busy timeout
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
@@ -99,9 +107,10 @@ server shutting down or restarting (with the connection exceptions, class 08).""
 
 def is_transient_database_error(exc: BaseException) -> bool:
     """Whether the database error is one that passes: a lost connection, a deadlock, a serialization failure,
-    a lock not granted. asyncpg's come as a plain DBAPIError naming its SQLSTATE, not an OperationalError."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
+    a lock not granted, no connection free in time. asyncpg's come as a plain DBAPIError naming its SQLSTATE,
+    not an OperationalError."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True  # a pool timeout: every connection busy (SQLite's one), as a lock not granted
     if not isinstance(exc, DBAPIError):
         return False
     if exc.connection_invalidated:

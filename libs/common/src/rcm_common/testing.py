@@ -4,6 +4,7 @@ and a PostgreSQL database per test that is skipped, with its reason, where no se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
 import logging
@@ -116,16 +117,29 @@ async def postgres_available() -> bool:
 @asynccontextmanager
 async def throwaway_postgres_database() -> AsyncIterator[str]:
     """A fresh PostgreSQL database for one test; yields its SQLAlchemy async URL and drops it afterwards."""
-    name = f"rcm_test_{uuid.uuid4().hex[:12]}"
+    async with throwaway_postgres_databases(1) as [url]:
+        yield url
+
+
+@asynccontextmanager
+async def throwaway_postgres_databases(count: int) -> AsyncIterator[list[str]]:
+    """`count` fresh PostgreSQL databases (a stack's services each own one); yields their SQLAlchemy async URLs
+    and drops them afterwards."""
+    names = [f"rcm_test_{uuid.uuid4().hex[:12]}" for _ in range(count)]
     admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    created: list[str] = []
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            created.append(name)
+        yield [f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}" for name in names]
     finally:
-        await admin.close()
+        try:
+            for name in created:
+                with contextlib.suppress(asyncpg.PostgresError):  # one left behind must not keep the rest
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 async def wait_until(condition: Callable[[], Awaitable[bool]], *, within: float = 20, every: float = 0.05) -> None:

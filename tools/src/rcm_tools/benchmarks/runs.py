@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from rcm_common.testing import postgres_available, throwaway_postgres_database
 from rcm_tools.errors import ToolError
 
+T = TypeVar("T")
 Measure = Callable[[str, Path], Awaitable[dict[str, float]]]
 """Figures of one database: its URL ("" for a SQLite file in the scratch directory given)."""
 
@@ -54,3 +58,27 @@ def print_within(timeout: int, benchmark: str, figures: Callable[[], Awaitable[d
 
     print(json.dumps(asyncio.run(bounded())))
     return 0
+
+
+def say(line: str) -> None:
+    """A benchmark's progress, on stderr: stdout holds its one line of figures."""
+    print(line, file=sys.stderr, flush=True)
+
+
+@asynccontextmanager
+async def entered_in_thread(manager: AbstractContextManager[T]) -> AsyncIterator[T]:
+    """Enter and exit a blocking context manager (a stack starting its processes) in a thread. When the caller is
+    cancelled while it is being entered, the entering is waited for and undone, so nothing it started is left
+    running."""
+    entering = asyncio.ensure_future(asyncio.to_thread(manager.__enter__))
+    try:
+        value = await asyncio.shield(entering)
+    except asyncio.CancelledError:
+        await asyncio.wait([entering])  # a thread cannot be stopped: let it finish, then undo what it did
+        if entering.exception() is None:
+            await asyncio.to_thread(manager.__exit__, None, None, None)
+        raise
+    try:
+        yield value
+    finally:
+        await asyncio.to_thread(manager.__exit__, None, None, None)

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import os
 import subprocess
 import sys
 import time
+import uuid
+from datetime import date
+from typing import Any
 
 import httpx
 import pytest
 
 from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
+from rcm_tools.benchmarks.cycle_load import HttpCapture, Offered, Patient, Visit
 from rcm_tools.benchmarks.http_load import under_load
 from rcm_tools.benchmarks.process_load import POSTGRESQL, CpuMeter, cpu_shares
 from rcm_tools.benchmarks.revenue_cycle import latency_figures, parse_rates, paying_at_once
@@ -91,3 +97,34 @@ def test_clients_send_back_to_back_over_every_item_and_a_refusal_stops_the_load(
         asyncio.run(load(12))
     [error] = refused.value.exceptions
     assert str(error) == "GET /items/7: 500 refused"
+
+
+def test_a_coder_captures_each_visit_over_http_at_the_rate_and_a_refusal_stops_the_capture() -> None:
+    patient = Patient(uuid.uuid4(), uuid.uuid4(), "ACME01")
+    day = date(2026, 12, 4)
+    visits = [Visit(patient, day, index) for index in range(6)]
+    bodies: list[dict[str, Any]] = []
+
+    def charge(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        if body["date_of_service"] == "2026-12-05":
+            return httpx.Response(422, text="the patient has no coverage on file")
+        return httpx.Response(201, json={"id": f"encounter-{len(bodies)}"})
+
+    async def capture(visits: list[Visit], rate: float) -> Offered:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(charge), base_url="http://charge") as coder:
+            return await HttpCapture(coder).capture_at_rate(visits, rate)
+
+    offered = asyncio.run(capture(visits, rate=20))
+    assert sorted(offered.encounters) == [f"encounter-{n}" for n in range(1, 7)]
+    assert 0.25 <= offered.seconds < 2  # six at 20 a second: the last one due after 0.25 s
+    assert {(body["patient_id"], body["date_of_service"]) for body in bodies} == {
+        (str(patient.patient_id), "2026-12-04")
+    }
+    assert [body["lines"][0]["code"] for body in bodies] == ["99213", "99214"] * 3
+
+    with pytest.raises(ExceptionGroup) as refused:
+        asyncio.run(capture([*visits[:2], dataclasses.replace(visits[0], day=date(2026, 12, 5))], rate=50))
+    [error] = refused.value.exceptions
+    assert str(error) == "POST /encounters answered 422: the patient has no coverage on file"

@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Final
+from typing import Any, Final
 
+import httpx
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.structs import RecordMetadata
 
@@ -78,23 +79,70 @@ def patients_with_coverage(count: int, first: int = 0) -> Iterator[tuple[Patient
         )
 
 
-def visits(patients: Sequence[Patient]) -> Iterator[Published]:
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One patient's visit on one day: an office visit of one of two levels, coded cleanly."""
+
+    patient: Patient
+    day: date
+    index: int
+
+    def charges_captured(self) -> Published:
+        """The visit as the charge service publishes it once captured."""
+        day = self.day
+        captured = charges_captured(
+            self.patient.patient_id,
+            self.patient.coverage_id,
+            codes=(CODES[self.index % len(CODES)],),
+            payer_id=self.patient.payer_id,
+            day=day,
+            icd10cm_edition=str(day.year + (day.month >= 10)),  # the fiscal year's edition, from 1 October
+            billing_provider_npi=practice.BILLING_NPI,
+            rendering_provider_npi=practice.RENDERING_NPI,
+        )
+        return Published(CHARGE_EVENTS, captured, "charge")
+
+    def encounter_body(self) -> dict[str, Any]:
+        """The visit as a coder captures it: charge's `POST /encounters` body."""
+        return {
+            "patient_id": str(self.patient.patient_id),
+            "coverage_id": str(self.patient.coverage_id),
+            "date_of_service": self.day.isoformat(),
+            "place_of_service": "11",
+            "billing_provider_npi": practice.BILLING_NPI,
+            "rendering_provider_npi": practice.RENDERING_NPI,
+            "diagnoses": ["I10"],
+            "lines": [{"code": CODES[self.index % len(CODES)], "units": 1, "diagnosis_pointers": [1]}],
+        }
+
+
+def visits(patients: Sequence[Patient]) -> Iterator[Visit]:
     """Each patient's visits, one a day going back from yesterday, patient after patient."""
     yesterday = utcnow().date() - timedelta(days=1)
     for visit in range(VISITS_PER_PATIENT):
-        day = yesterday - timedelta(days=visit)
         for index, patient in enumerate(patients):
-            captured = charges_captured(
-                patient.patient_id,
-                patient.coverage_id,
-                codes=(CODES[index % len(CODES)],),
-                payer_id=patient.payer_id,
-                day=day,
-                icd10cm_edition=str(day.year + (day.month >= 10)),  # the fiscal year's edition, from 1 October
-                billing_provider_npi=practice.BILLING_NPI,
-                rendering_provider_npi=practice.RENDERING_NPI,
-            )
-            yield Published(CHARGE_EVENTS, captured, "charge")
+            yield Visit(patient, yesterday - timedelta(days=visit), index)
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """What a driver offered: the encounters, in order, and the seconds it took to offer them."""
+
+    encounters: list[str]
+    seconds: float
+
+
+async def at_rate(count: int, rate: float, offer: Callable[[int], Awaitable[None]]) -> float:
+    """Call `offer` for 0 to `count - 1`, spread evenly at `rate` a second; returns the seconds it took."""
+    started = time.perf_counter()
+    offered = 0
+    while offered < count:
+        due = min(count, int((time.perf_counter() - started) * rate) + 1)
+        while offered < due:
+            await offer(offered)
+            offered += 1
+        await asyncio.sleep(_TICK_SECONDS)
+    return time.perf_counter() - started
 
 
 class EventPublisher:
@@ -137,15 +185,41 @@ class EventPublisher:
             await self.send(message)
         await self.acknowledged()
 
-    async def send_at_rate(self, messages: Sequence[Published], rate: float) -> float:
-        """Send `messages` at `rate` a second, spread evenly; returns the seconds it took."""
-        started = time.perf_counter()
-        sent = 0
-        while sent < len(messages):
-            due = min(len(messages), int((time.perf_counter() - started) * rate) + 1)
-            while sent < due:
-                await self.send(messages[sent])
-                sent += 1
-            await asyncio.sleep(_TICK_SECONDS)
+    async def capture_at_rate(self, visits: Sequence[Visit], rate: float) -> Offered:
+        """Publish each visit's ChargesCaptured at `rate` a second, as the charge service would."""
+        messages = [visit.charges_captured() for visit in visits]
+
+        async def send(index: int) -> None:
+            await self.send(messages[index])
+
+        seconds = await at_rate(len(messages), rate, send)
         await self.acknowledged()
-        return time.perf_counter() - started
+        return Offered([message.event.subject for message in messages], seconds)
+
+
+class HttpCapture:
+    """A coder capturing visits over charge's HTTP API at a rate, up to `in_flight` requests at a time: charge
+    prices, validates and stores each one and publishes its ChargesCaptured through its outbox."""
+
+    def __init__(self, coder: httpx.AsyncClient, in_flight: int = 16) -> None:
+        self._coder = coder
+        self._slots = asyncio.Semaphore(in_flight)
+
+    async def capture_at_rate(self, visits: Sequence[Visit], rate: float) -> Offered:
+        encounters = [""] * len(visits)
+
+        async def capture(index: int) -> None:
+            async with self._slots:
+                answer = await self._coder.post("/encounters", json=visits[index].encounter_body())
+            if answer.status_code != 201:
+                raise RuntimeError(f"POST /encounters answered {answer.status_code}: {answer.text}")
+            encounters[index] = answer.json()["id"]
+
+        async with asyncio.TaskGroup() as capturing:
+
+            async def start(index: int) -> None:
+                capturing.create_task(capture(index))
+                await asyncio.sleep(0)
+
+            seconds = await at_rate(len(visits), rate, start)
+        return Offered(encounters, seconds)

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,12 +41,21 @@ from rcm_common.db import create_engine
 from rcm_common.testing import create_database, postgres_available, throwaway_postgres_databases
 from rcm_common.topics import ALL_TOPICS, ELIGIBILITY_EVENTS
 from rcm_tools.benchmarks.charge_capture import baseline_rate
-from rcm_tools.benchmarks.cycle_load import VISITS_PER_PATIENT, EventPublisher, Patient, patients_with_coverage, visits
+from rcm_tools.benchmarks.cycle_load import (
+    VISITS_PER_PATIENT,
+    EventPublisher,
+    HttpCapture,
+    Offered,
+    Patient,
+    Visit,
+    patients_with_coverage,
+    visits,
+)
 from rcm_tools.benchmarks.cycle_watch import CycleWatch, watch
 from rcm_tools.benchmarks.process_load import CpuMeter, consumer_lag, cpu_shares
 from rcm_tools.benchmarks.runs import entered_in_thread, positive, print_within, say, timeout_argument
 from rcm_tools.broker import ensure_topics
-from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, revenue_cycle_stack
+from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, client, revenue_cycle_stack
 from rcm_tools.stack import LocalStack
 
 DEFAULT_RATES: Final = (25, 50, 100, 200, 300, 400, 500)
@@ -61,6 +70,8 @@ RATE_KEPT: Final = 0.95
 """A step's last claims may take this much longer than its first and the rate still counts as sustained."""
 RAW_MESSAGES: Final = 20_000
 BASELINE_SECONDS: Final = 120.0
+IDLE_SECONDS: Final = 5.0
+"""How long the stack is watched doing nothing: what its polling workers and heartbeats cost by themselves."""
 SETUP_SECONDS: Final = 900.0
 FINAL_DRAIN_SECONDS: Final = 300.0
 """How long the claims still in flight after the last step may take before the unfinished count as lost."""
@@ -84,6 +95,12 @@ def paying_at_once(config: SimulatorConfig) -> SimulatorConfig:
 class Plan:
     rates: Sequence[int]
     step_seconds: int
+    mode: Literal["events", "http"] = "events"
+    """Publish ChargesCaptured as charge would, or capture each visit over charge's HTTP API."""
+
+
+class Driver(Protocol):
+    async def capture_at_rate(self, visits: Sequence[Visit], rate: float) -> Offered: ...
 
 
 def _percentile(ordered: Sequence[float], share: float) -> float:
@@ -232,19 +249,19 @@ class StepResult:
 
 async def run_step(
     rate: int,
-    messages: Sequence[Any],
+    visits: Sequence[Visit],
     *,
-    publisher: EventPublisher,
+    driver: Driver,
     state: CycleWatch,
     meter: CpuMeter,
     drain_seconds: float,
 ) -> StepResult:
-    """Offer `messages` (ChargesCaptured) at `rate` a second, then wait for their cycles to finish. The step
-    counts as sustained when the driver kept the rate, every claim finished, and the last claims took no longer
-    than the first (within a tolerance): the backlog did not grow."""
-    encounters = [str(message.event.encounter_id) for message in messages]
+    """Capture `visits` at `rate` a second, then wait for their cycles to finish. The step counts as sustained
+    when the driver kept the rate, every claim finished, and the last claims took no longer than the first
+    (within a tolerance): the backlog did not grow."""
     cpu_before, records_before, started = meter(), state.records, time.perf_counter()
-    sending = await publisher.send_at_rate(messages, rate)
+    offered = await driver.capture_at_rate(visits, rate)
+    encounters, sending = offered.encounters, offered.seconds
     deadline = time.perf_counter() + max(drain_seconds, sending)
     while time.perf_counter() < deadline:
         state.raise_if_stopped()
@@ -264,7 +281,7 @@ async def run_step(
     growth = statistics.median(latencies[-tenth:]) - statistics.median(latencies[:tenth])
     balanced_times = sorted(balanced for _, balanced in finished)
     span = (balanced_times[-1] - balanced_times[0]).total_seconds() or sending
-    unfinished, sent_per_s, records = len(encounters) - len(finished), len(messages) / sending, state.records
+    unfinished, sent_per_s, records = len(encounters) - len(finished), len(visits) / sending, state.records
     return StepResult(
         rate=rate,
         sent_per_s=sent_per_s,
@@ -311,20 +328,24 @@ async def measure(local: LocalStack, servers: str, plan: Plan, database_urls: Ma
     processes = {record.name: record.pid for record in local.run_dir.records()} | {BENCH: os.getpid()}
     databases = [url.rsplit("/", 1)[1] for url in database_urls.values() if url.startswith("postgresql")]
     meter = CpuMeter(processes, databases)
+    idle = meter()
+    await asyncio.sleep(IDLE_SECONDS)
+    figures["idle_cpu_cores"] = cpu_shares(idle, meter(), IDLE_SECONDS)
     state, stop = CycleWatch(), asyncio.Event()
     watching = asyncio.create_task(watch(servers, [t for t in ALL_TOPICS if not t.endswith(".dlq")], state, stop))
     try:
-        async with EventPublisher(servers) as publisher:
+        async with EventPublisher(servers) as publisher, client(local, "charge", "coder") as coder:
             setup = SetUp(servers, publisher, state)
+            driver: Driver = publisher if plan.mode == "events" else HttpCapture(coder)
             steps: list[StepResult] = []
             for rate in plan.rates:
                 claims = rate * plan.step_seconds
                 patients = await setup.patients(math.ceil(claims / VISITS_PER_PATIENT))
-                say(f"offering {rate} claims/s for {plan.step_seconds} s")
+                say(f"offering {rate} claims/s for {plan.step_seconds} s ({plan.mode})")
                 step = await run_step(
                     rate,
                     list(islice(visits(patients), claims)),
-                    publisher=publisher,
+                    driver=driver,
                     state=state,
                     meter=meter,
                     drain_seconds=max(60.0, 4.0 * plan.step_seconds),
@@ -397,6 +418,7 @@ async def run(plan: Plan, databases: Sequence[str]) -> dict[str, object]:
     figures: dict[str, object] = {
         "benchmark": "revenue_cycle",
         "step_seconds": plan.step_seconds,
+        "mode": plan.mode,
         "cpu_count": len(os.sched_getaffinity(0)),
     }
     services = [*REVENUE_CYCLE, REPORTING, "baseline"]
@@ -432,6 +454,12 @@ def arguments() -> argparse.ArgumentParser:
     )
     parser.add_argument("--step-seconds", type=positive, default=15, help="how long each rate is offered")
     parser.add_argument(
+        "--mode",
+        choices=("events", "http"),
+        default="events",
+        help="publish ChargesCaptured as charge would (events), or capture each visit over charge's HTTP API",
+    )
+    parser.add_argument(
         "--database", choices=("sqlite", "postgresql"), action="append", help="only this database (repeatable)"
     )
     timeout_argument(parser, default=3600)
@@ -439,7 +467,7 @@ def arguments() -> argparse.ArgumentParser:
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    plan = Plan(args.rates, args.step_seconds)
+    plan = Plan(args.rates, args.step_seconds, args.mode)
     return print_within(args.timeout, "e2e", lambda: run(plan, args.database or ("sqlite", "postgresql")))
 
 

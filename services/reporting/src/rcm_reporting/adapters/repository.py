@@ -3,7 +3,8 @@
 A consumer applies a batch of events in one transaction, and a later event of the batch reads what an earlier one
 wrote (a claim's scrub failure its creation, a reversal the payment it undoes): appended facts go in with Core
 inserts, executed at once, and the records a topic's consumer folds (visits, claims, accounts, work items,
-patients) are merged by their key and flushed at once (the sessions do not flush by themselves).
+patients) are merged by their key and written in one flush at commit; a row the batch created is read back from
+the facts' own map until then (the sessions do not flush by themselves, and their get finds only written rows).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar, cast
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from rcm_reporting.adapters.tables import (
     AccountRow,
@@ -46,6 +48,8 @@ from rcm_reporting.domain.records import (
     Visit,
     VisitVersion,
 )
+
+R = TypeVar("R", bound=SQLModel)
 
 FACT_TABLES = (
     VisitRow,
@@ -85,14 +89,33 @@ class TimelineEntry:
 class SqlFacts:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._added: dict[tuple[type[SQLModel], object], SQLModel] = {}
+        """Rows this transaction created, by their key: the session writes them at commit, and until then they are
+        read back from here (the session's get finds only rows it has written)."""
+
+    async def _get(self, model: type[R], key: object) -> R | None:
+        added = self._added.get((model, key))
+        return cast(R, added) if added is not None else await self.session.get(model, key)
+
+    async def _keep(self, row: SQLModel, key: object) -> None:
+        """Keep a folded record's row: the session writes every kept row in one flush at commit, rather than one
+        statement per event of the batch."""
+        added = self._added.get((type(row), key))
+        if added is None:
+            merged = await self.session.merge(row)
+            if inspect(merged).pending:
+                self._added[(type(row), key)] = merged
+        elif added is not row:
+            for attribute in inspect(type(row)).column_attrs:
+                setattr(added, attribute.key, getattr(row, attribute.key))
 
     # Visits ----------------------------------------------------------------------------------------------
     async def visit(self, encounter_id: UUID) -> Visit | None:
-        row = await self.session.get(VisitRow, str(encounter_id))
+        row = await self._get(VisitRow, str(encounter_id))
         return None if row is None else _visit_of(row)
 
     async def save_visit(self, visit: Visit) -> None:
-        await self.session.merge(
+        await self._keep(
             VisitRow(
                 encounter_id=str(visit.encounter_id),
                 version=visit.version,
@@ -106,9 +129,9 @@ class SqlFacts:
                 procedure_codes=",".join(visit.procedure_codes),
                 voided=visit.voided,
                 held=visit.held,
-            )
+            ),
+            str(visit.encounter_id),
         )
-        await self.session.flush()  # read back by the next event of the batch
 
     async def add_visit_version(self, visit: Visit, at: datetime) -> None:
         await self.session.execute(
@@ -124,11 +147,11 @@ class SqlFacts:
 
     # Claims ----------------------------------------------------------------------------------------------
     async def claim(self, claim_id: UUID) -> ClaimRecord | None:
-        row = await self.session.get(ClaimRow, str(claim_id))
+        row = await self._get(ClaimRow, str(claim_id))
         return None if row is None else _claim_of(row)
 
     async def save_claim(self, claim: ClaimRecord) -> None:
-        await self.session.merge(
+        await self._keep(
             ClaimRow(
                 claim_id=str(claim.claim_id),
                 encounter_id=str(claim.encounter_id),
@@ -151,9 +174,9 @@ class SqlFacts:
                 initial_denial_reasons=",".join(claim.initial_denial_reasons),
                 denied_amount=claim.denied_amount,
                 closed_reason=claim.closed_reason,
-            )
+            ),
+            str(claim.claim_id),
         )
-        await self.session.flush()  # read back by the next event of the batch
 
     # Appended facts --------------------------------------------------------------------------------------
     async def add_movements(self, event_id: UUID, movements: Sequence[Movement]) -> None:
@@ -275,23 +298,20 @@ class SqlFacts:
     async def patient_registered(self, patient_id: UUID, at: datetime) -> None:
         row = await self._patient(patient_id)
         row.registered_at = at
-        await self.session.merge(row)
-        await self.session.flush()  # read back by the next event of the batch
+        await self._keep(row, str(patient_id))
 
     async def coverage_added(self, patient_id: UUID) -> None:
         row = await self._patient(patient_id)
         row.coverages += 1
-        await self.session.merge(row)
-        await self.session.flush()  # read back by the next event of the batch
+        await self._keep(row, str(patient_id))
 
     async def patient_merged_away(self, patient_id: UUID) -> None:
         row = await self._patient(patient_id)
         row.merged_away = True
-        await self.session.merge(row)
-        await self.session.flush()  # read back by the next event of the batch
+        await self._keep(row, str(patient_id))
 
     async def _patient(self, patient_id: UUID) -> PatientRow:
-        row = await self.session.get(PatientRow, str(patient_id))
+        row = await self._get(PatientRow, str(patient_id))
         return row or PatientRow(patient_id=str(patient_id), coverages=0, merged_away=False)
 
     async def patients(self) -> tuple[int, int]:
@@ -306,11 +326,11 @@ class SqlFacts:
 
     # Accounts and work items -----------------------------------------------------------------------------
     async def account(self, account_id: UUID) -> AccountBalance | None:
-        row = await self.session.get(AccountRow, str(account_id))
+        row = await self._get(AccountRow, str(account_id))
         return None if row is None else _account_of(row)
 
     async def save_account(self, account: AccountBalance) -> None:
-        await self.session.merge(
+        await self._keep(
             AccountRow(
                 account_id=str(account.account_id),
                 insurance_pending=account.insurance_pending,
@@ -321,21 +341,20 @@ class SqlFacts:
                 on_plan=account.on_plan,
                 plan_defaulted=account.plan_defaulted,
                 statements=account.statements,
-            )
+            ),
+            str(account.account_id),
         )
-        await self.session.flush()  # read back by the next event of the batch
 
     async def mark_item(self, queue: str, key: UUID, *, open: bool | None = None, settle: bool = False) -> None:
         """Open or close a queue's item (the latest of its own topic's events says which), or settle it for good
         (another topic's event resolved it)."""
-        row = await self.session.get(WorkItemRow, (queue, str(key)))
+        row = await self._get(WorkItemRow, (queue, str(key)))
         if row is None:
             row = WorkItemRow(queue=queue, item_key=str(key), open=False, settled=False)
         if open is not None:
             row.open = open
         row.settled = row.settled or settle
-        await self.session.merge(row)
-        await self.session.flush()  # read back by the next event of the batch
+        await self._keep(row, (queue, str(key)))
 
     # Reads for the reports -------------------------------------------------------------------------------
     async def event_log(self) -> EventLog:

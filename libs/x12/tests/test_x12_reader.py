@@ -48,6 +48,18 @@ def test_line_breaks_indentation_and_a_byte_order_mark_between_segments_are_igno
     assert [s[0] for s in result.groups[0].transactions[0].segments] == ["BHT"]
 
 
+def test_empty_segments_between_terminators_are_passed_over() -> None:
+    [result] = read(interchange("BHT*0019*00*0123*20261123*1430*CH~").replace("~", "~~"))
+
+    assert [s[0] for s in result.groups[0].transactions[0].segments] == ["BHT"]
+    assert result.findings == []
+
+
+def test_of_several_invalid_segment_identifiers_the_first_is_named() -> None:
+    with pytest.raises(X12Error, match=r"invalid identifier \(at segment position 5\)"):
+        read(interchange("BHT*0019~B#T*1~ZZ*1~1AB*2~B#T*3~"))
+
+
 def test_utf16_data_is_decoded() -> None:
     [result] = read(interchange().encode("utf-16-le"))
 

@@ -366,3 +366,23 @@ def test_a_debit_and_a_service_line_without_its_code_are_read_and_noted() -> Non
 
     assert any("BPR03" in finding for finding in remittance.findings)
     assert any("no procedure code" in finding for finding in remittance.findings)
+
+
+def test_what_recurs_is_read_alike_and_each_occurrence_still_noted() -> None:
+    text = BALANCED.replace("SVC*HC>99214>25>59*1000", "SVC*HC*1000").replace(
+        "SVC*HC>J3420>RT>LT>KX>GA>VITAMIN B12", "SVC*HC"
+    )
+    text = text.replace("DTM*472*20260210", "DTM*472*20260230").replace("DTM*150*20260210", "DTM*150*20260230")
+    text = text.replace("SVC*HC>99213*-500", "SVC*HC>J3410*-500")
+    [remittance] = read_remittances(text)
+
+    first, reversal = remittance.claims
+    assert [line.procedure for line in first.lines] == [Procedure("HC", "", (), "")] * 2
+    dates = [(line.service_date, line.service_start, line.service_end) for line in first.lines]
+    assert dates == [(None, None, None), (None, None, date(2026, 2, 11))]
+    assert reversal.lines[0].procedure == first.lines[1].original_procedure == Procedure("HC", "J3410", (), "")
+    assert [finding for finding in remittance.findings if "DTM02" in finding] == [
+        "DTM02 at position 29 is not a CCYYMMDD date: read as none",
+        "DTM02 at position 35 is not a CCYYMMDD date: read as none",
+    ]
+    assert sum("no procedure code" in finding for finding in remittance.findings) == 2

@@ -3,12 +3,45 @@ N3/N4, a DTP, a composite procedure, an amount or a date is read, defined once."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar, cast
 
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import Segment, Transaction
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def frozen_factory(cls: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A constructor of the frozen, slotted dataclass `cls` several times faster than its own, for what the
+    readers build by the hundred thousand; it takes the same arguments and makes the same frozen instance.
+
+    A frozen dataclass's __init__ must get past its own __setattr__ guard, so it stores every field through
+    object.__setattr__, nine times the cost of a plain store. The factory is a mutable twin with the same
+    slots: its __init__ stores the fields plainly, then makes the instance a `cls` (the same layout, so Python
+    allows the change of class), frozen from then on."""
+    if not (isinstance(cls, type) and is_dataclass(cls) and "__slots__" in vars(cls)):
+        raise TypeError(f"{cls!r} is not a slotted dataclass")
+    slots = vars(cls)["__slots__"]
+    specs: list[tuple[str, Any, Any]] = []
+    for spec in fields(cls):
+        if not spec.init:
+            raise TypeError(f"{cls.__name__}.{spec.name} is not set by __init__: the factory cannot make it")
+        specs.append((spec.name, spec.type, field(default=spec.default, default_factory=spec.default_factory)))
+
+    def become_frozen(instance: Any) -> None:
+        instance.__class__ = cls
+
+    twin = make_dataclass(
+        f"{cls.__name__}Factory", specs, namespace={"__post_init__": become_frozen}, repr=False, eq=False, slots=True
+    )
+    if vars(twin)["__slots__"] != slots:
+        raise TypeError(f"{cls.__name__}'s slots are not its fields in order: the factory cannot make it")
+    return cast(Callable[_P, _T], twin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +96,10 @@ class Procedure:
     description: str = ""
 
 
+_party = frozen_factory(Party)
+_procedure = frozen_factory(Procedure)
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """The BHT segment: structure (BHT01), purpose (BHT02), the submitter's reference (BHT03), date, time,
@@ -94,7 +131,9 @@ def element(segment: Segment, index: int) -> str:
 
 def number(segment: Segment, index: int, position: int) -> Decimal | None:
     """An X12 R element exactly as sent (an optional minus, digits, at most one point); None when empty."""
-    value = element(segment, index)
+    value = segment[index].strip() if len(segment) > index else ""
+    if value.isascii() and value.isdigit():  # a whole number, as units and counts mostly are
+        return Decimal(value)
     if not value:
         return None
     digits = value[1:] if value[:1] == "-" else value
@@ -111,6 +150,13 @@ def money(segment: Segment, index: int, position: int) -> Decimal:
     decimal point. Made by padding or trimming the text (Decimal.quantize costs twice as much, and this runs
     for every amount of a file); a figure beyond the cents is refused, never rounded."""
     text = segment[index]
+    # The two forms nearly every amount takes, dollars and cents or whole dollars, checked first.
+    point = text.find(".")
+    if point < 0:
+        if text.isascii() and text.isdigit():
+            return Decimal(text + ".00")
+    elif point == len(text) - 3 and text.isascii() and text.replace(".", "", 1).isdigit():
+        return Decimal(text)
     digits = text[1:] if text[:1] == "-" else text
     if digits.isascii() and digits.replace(".", "", 1).isdigit():
         point = digits.find(".")
@@ -162,15 +208,18 @@ def period_of(segment: Segment, position: int, findings: list[str]) -> Period | 
 
 
 def party_of(nm1: Segment) -> Party:
-    return Party(
-        entity=element(nm1, 1),
-        entity_type=element(nm1, 2),
-        name=element(nm1, 3),
-        first_name=element(nm1, 4),
-        middle_name=element(nm1, 5),
-        suffix=element(nm1, 7),
-        id_qualifier=element(nm1, 8),
-        identifier=element(nm1, 9),
+    """An NM1's party, each element stripped as `element` reads it (an 835 has one or more a claim)."""
+    if len(nm1) < 10:
+        nm1 = nm1 + [""] * (10 - len(nm1))
+    return _party(
+        nm1[1].strip(),  # entity
+        nm1[2].strip(),  # entity_type
+        nm1[3].strip(),  # name
+        nm1[4].strip(),  # first_name
+        nm1[5].strip(),  # middle_name
+        nm1[7].strip(),  # suffix
+        nm1[8].strip(),  # id_qualifier
+        nm1[9].strip(),  # identifier
     )
 
 
@@ -198,7 +247,7 @@ def procedure_of(composite: str, component: str) -> Procedure | None:
         return None
     parts = [part.strip() for part in composite.split(component)]
     parts += [""] * (7 - len(parts))
-    return Procedure(parts[0], parts[1], tuple(modifier for modifier in parts[2:6] if modifier), parts[6])
+    return _procedure(parts[0], parts[1], tuple(modifier for modifier in parts[2:6] if modifier), parts[6])
 
 
 def header_of(transaction: Transaction, findings: list[str]) -> Header:

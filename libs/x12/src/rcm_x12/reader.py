@@ -308,9 +308,10 @@ class _Walk:
         self.segments = segments
         self.delimiters = delimiters
         ids = [segment[0] for segment in segments]
-        for segment_id in set(ids):
-            if not _SEGMENT_ID.match(segment_id):
-                raise X12Error("a segment has an invalid identifier", position=ids.index(segment_id) + 1)
+        invalid = [segment_id for segment_id in set(ids) if not _SEGMENT_ID.match(segment_id)]
+        if invalid:  # the first in the data, whatever order the set holds them in
+            first = min(ids.index(segment_id) for segment_id in invalid)
+            raise X12Error("a segment has an invalid identifier", position=first + 1)
         self.ids = ids
         self.controls = [index for index, segment_id in enumerate(ids) if segment_id in _ENVELOPE]
         self.next_control = 0

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from rcm_x12.codes.remittance import CLAIM_STATUS
-from rcm_x12.elements import Party, Procedure, date_of, money, number, party_of, procedure_of
+from rcm_x12.elements import Party, Procedure, date_of, frozen_factory, money, number, party_of, procedure_of
 from rcm_x12.errors import X12Error
 from rcm_x12.reader import (
     BARE_SET_FINDING,
@@ -219,6 +219,14 @@ class Remittance:
         return problems
 
 
+# The constructors the hot loops use: the same frozen objects, built without the frozen __init__'s cost.
+_adjustment = frozen_factory(Adjustment)
+_remark = frozen_factory(Remark)
+_amount = frozen_factory(Amount)
+_service_line = frozen_factory(ServiceLine)
+_claim = frozen_factory(Claim)
+
+
 def read_remittances(data: bytes | str) -> list[Remittance]:
     """Every 835 transaction set in the data, in order; other transaction sets are passed over."""
     with collector_paused():
@@ -265,23 +273,18 @@ def _qualifier(segment: Segment) -> str:
 def cas_adjustments(segment: Segment, position: int, into: list[Adjustment]) -> None:
     """A CAS segment's triplets (reason, amount, quantity) at CAS02-04, 05-07, ... 17-19; the 837P reader
     reads the other payers' adjustments (2320, 2430) with it too."""
-    group = _qualifier(segment)
+    length = len(segment)
+    group = segment[1] if length > 1 else ""
     if not group:
         raise X12Error("CAS01 (the group code) is missing", segment="CAS", position=position)
-    length = len(segment)
     for index in range(2, length, 3):
-        if segment[index]:
+        reason = segment[index]
+        if reason:
             if length == index + 1:
                 raise X12Error(f"CAS{index + 1:02d} is missing", segment="CAS", position=position)
-            quantity = segment[index + 2] if length > index + 2 else ""
-            into.append(
-                Adjustment(
-                    group,
-                    segment[index],
-                    money(segment, index + 1, position),
-                    _number(segment, index + 2, position) if quantity else None,
-                )
-            )
+            amount = money(segment, index + 1, position)
+            quantity = _number(segment, index + 2, position) if length > index + 2 and segment[index + 2] else None
+            into.append(_adjustment(group, reason, amount, quantity))
         elif length > index + 1 and segment[index + 1]:
             raise X12Error(f"CAS{index + 1:02d} is an amount without a reason", segment="CAS", position=position)
 
@@ -338,9 +341,22 @@ _LINE_END = _CLAIM_END | {"SVC"}  # and loop 2110
 
 class _Reading:
     """One pass over an 835's segments. Each loop (header, claim, line) reads its own segments into
-    local variables until the segment that closes it: no per-segment dispatch table, no draft objects."""
+    local variables until the segment that closes it: no per-segment dispatch table, no draft objects.
 
-    __slots__ = ("base", "component", "findings", "interchange", "segments", "transaction")
+    What a remittance repeats line after line (service dates, procedure codes, remark codes) is read once a
+    file and the same frozen object shared: fewer objects to build, and to hold."""
+
+    __slots__ = (
+        "base",
+        "component",
+        "dates",
+        "findings",
+        "interchange",
+        "procedures",
+        "remarks",
+        "segments",
+        "transaction",
+    )
 
     def __init__(self, transaction: Transaction, interchange: Interchange) -> None:
         self.transaction = transaction
@@ -350,6 +366,9 @@ class _Reading:
         self.component = interchange.delimiters.component
         # A bare set (no ISA) has no interchange control number: it is known by its payer and TRN02 alone.
         self.findings: list[str] = [BARE_SET_FINDING] if BARE_SET_FINDING in interchange.findings else []
+        self.dates: dict[str, date] = {}  # DTM02's text -> its date, for the dates read well
+        self.procedures: dict[str, Procedure] = {}  # SVC01's or SVC06's text -> its procedure, if it has a code
+        self.remarks: dict[tuple[str, str], Remark] = {}  # (LQ01, LQ02) -> the remark
 
     def remittance(self) -> Remittance:
         segments, base, findings = self.segments, self.base, self.findings
@@ -408,7 +427,7 @@ class _Reading:
 
     def claim(self, start: int) -> tuple[Claim, int]:
         """Loop 2100 from its CLP: the claim, and the index of the segment after it."""
-        segments, base, findings = self.segments, self.base, self.findings
+        segments, base = self.segments, self.base
         patient = subscriber = rendering_provider = None
         statement_start = statement_end = received = None
         amounts: list[Amount] = []
@@ -424,12 +443,8 @@ class _Reading:
                 line, index = self.line(index)
                 lines.append(line)
                 continue
-            if segment_id in _CLAIM_END:
-                break
-            if segment_id == "CAS":
-                cas_adjustments(segment, base + index, adjustments)
-            elif segment_id == "NM1":
-                entity = _qualifier(segment)
+            if segment_id == "NM1":
+                entity = segment[1] if len(segment) > 1 else ""
                 if entity == "QC":
                     patient = party_of(segment)
                 elif entity == "IL":
@@ -437,15 +452,19 @@ class _Reading:
                 elif entity == "82":
                     rendering_provider = party_of(segment)
             elif segment_id == "DTM":
-                qualifier = _qualifier(segment)
+                qualifier = segment[1] if len(segment) > 1 else ""
                 if qualifier == "232":
-                    statement_start = date_of(segment, 2, base + index, findings)
+                    statement_start = self.date(segment, base + index)
                 elif qualifier == "233":
-                    statement_end = date_of(segment, 2, base + index, findings)
+                    statement_end = self.date(segment, base + index)
                 elif qualifier == "050":
-                    received = date_of(segment, 2, base + index, findings)
+                    received = self.date(segment, base + index)
+            elif segment_id in _CLAIM_END:
+                break
+            elif segment_id == "CAS":
+                cas_adjustments(segment, base + index, adjustments)
             elif segment_id == "AMT":
-                amounts.append(Amount(_qualifier(segment), money(_pad(segment, 3), 2, base + index)))
+                amounts.append(_amount(_qualifier(segment), money(_pad(segment, 3), 2, base + index)))
             elif segment_id == "QTY":
                 quantities.append(Quantity(_qualifier(segment), _number(_pad(segment, 3), 2, base + index)))
             elif segment_id in ("MOA", "MIA"):
@@ -453,91 +472,126 @@ class _Reading:
                 remark_codes.extend(segment[i] for i in remarks if i < len(segment) and segment[i])
             index += 1
         clp, position = _pad(segments[start], 10), base + start
-        return Claim(
-            claim_id=clp[1],
-            status=clp[2],
-            charge=money(clp, 3, position),
-            paid=money(clp, 4, position),
-            patient_responsibility=money(clp, 5, position) if clp[5] else _ZERO,
-            filing_indicator=clp[6],
-            payer_claim_number=clp[7],
-            facility_code=clp[8],
-            frequency=clp[9],
-            patient=patient,
-            subscriber=subscriber,
-            rendering_provider=rendering_provider,
-            statement_start=statement_start,
-            statement_end=statement_end,
-            received=received,
-            amounts=tuple(amounts),
-            quantities=tuple(quantities),
-            remark_codes=tuple(remark_codes),
-            adjustments=tuple(adjustments),
-            lines=tuple(lines),
-        ), index
+        claim = _claim(
+            clp[1],  # claim_id
+            clp[2],  # status
+            money(clp, 3, position),  # charge
+            money(clp, 4, position),  # paid
+            money(clp, 5, position) if clp[5] else _ZERO,  # patient_responsibility
+            clp[6],  # filing_indicator
+            clp[7],  # payer_claim_number
+            clp[8],  # facility_code
+            clp[9],  # frequency
+            patient,
+            subscriber,
+            rendering_provider,
+            statement_start,
+            statement_end,
+            received,
+            tuple(amounts),
+            tuple(quantities),
+            tuple(remark_codes),
+            tuple(adjustments),
+            tuple(lines),
+        )
+        return claim, index
+
+    def date(self, dtm: Segment, position: int) -> date | None:
+        """DTM02 as `date_of` reads it, each date's text parsed once a file."""
+        text = dtm[2] if len(dtm) > 2 else ""
+        day = self.dates.get(text)
+        if day is None:
+            day = date_of(dtm, 2, position, self.findings)
+            if day is not None:
+                self.dates[text] = day
+        return day
 
     def procedure(self, svc: Segment, component: str, position: int) -> Procedure:
         """SVC01, which every service line must have: without it nothing says what was paid for. A composite
         without its code (split by a wrong separator, as some senders do) is read and noted for a person."""
-        procedure = procedure_of(svc[1], component)
+        procedure = self.procedures.get(svc[1])
         if procedure is None:
-            raise X12Error("SVC01 is missing", segment="SVC", position=position)
-        if not procedure.code:
-            self.findings.append(f"SVC01 at position {position} has no procedure code: match the line by hand")
+            procedure = procedure_of(svc[1], component)
+            if procedure is None:
+                raise X12Error("SVC01 is missing", segment="SVC", position=position)
+            if not procedure.code:
+                self.findings.append(f"SVC01 at position {position} has no procedure code: match the line by hand")
+            else:
+                self.procedures[svc[1]] = procedure
         return procedure
+
+    def original_procedure(self, composite: str, component: str) -> Procedure | None:
+        """SVC06, the procedure billed when the payer paid another; mostly absent."""
+        if not composite:
+            return None
+        procedure = self.procedures.get(composite)
+        if procedure is None:
+            procedure = procedure_of(composite, component)
+            if procedure is not None and procedure.code:
+                self.procedures[composite] = procedure
+        return procedure
+
+    def remark(self, lq: Segment) -> Remark:
+        """An LQ's remark: the same few codes recur all through a remittance."""
+        if len(lq) < 3:
+            lq = _pad(lq, 3)
+        key = (lq[1], lq[2])
+        remark = self.remarks.get(key)
+        if remark is None:
+            remark = self.remarks[key] = _remark(lq[1], lq[2])
+        return remark
 
     def line(self, start: int) -> tuple[ServiceLine, int]:
         """Loop 2110 from its SVC: the service line, and the index of the segment after it."""
-        segments, base, findings = self.segments, self.base, self.findings
-        service_date = service_start = service_end = None
+        segments, base = self.segments, self.base
+        service_date = service_start = service_end = allowed = None
         control_number = ""
-        allowed = None
         adjustments: list[Adjustment] = []
         remarks: list[Remark] = []
         index, count = start + 1, len(segments)
         while index < count:
             segment = segments[index]
             segment_id = segment[0]
-            if segment_id in _LINE_END:
-                break
-            if segment_id == "CAS":
-                cas_adjustments(segment, base + index, adjustments)
-            elif segment_id == "DTM":
-                qualifier = _qualifier(segment)
+            if segment_id == "DTM":
+                qualifier = segment[1] if len(segment) > 1 else ""
                 if qualifier == "472":
-                    service_date = date_of(segment, 2, base + index, findings)
+                    service_date = self.date(segment, base + index)
                 elif qualifier == "150":
-                    service_start = date_of(segment, 2, base + index, findings)
+                    service_start = self.date(segment, base + index)
                 elif qualifier == "151":
-                    service_end = date_of(segment, 2, base + index, findings)
+                    service_end = self.date(segment, base + index)
+            elif segment_id == "CAS":
+                cas_adjustments(segment, base + index, adjustments)
+            elif segment_id == "LQ":
+                remarks.append(self.remark(segment))
             elif segment_id == "REF":
                 if _qualifier(segment) == "6R":
                     control_number = _pad(segment, 3)[2]
             elif segment_id == "AMT":
                 if _qualifier(segment) == "B6":
                     allowed = money(_pad(segment, 3), 2, base + index)
-            elif segment_id == "LQ":
-                lq = _pad(segment, 3)
-                remarks.append(Remark(lq[1], lq[2]))
+            elif segment_id in _LINE_END:
+                break
             index += 1
         svc, position, component = _pad(segments[start], 8), base + start, self.component
         units_paid = _number(svc, 5, position) if svc[5] else _ONE
-        return ServiceLine(
-            procedure=self.procedure(svc, component, position),
-            charge=money(svc, 2, position),
-            paid=money(svc, 3, position),
-            revenue_code=svc[4],
-            units_paid=units_paid,
-            original_procedure=procedure_of(svc[6], component),
-            units_billed=_number(svc, 7, position) if svc[7] else units_paid,
-            service_date=service_date,
-            service_start=service_start,
-            service_end=service_end,
-            control_number=control_number,
-            allowed=allowed,
-            adjustments=tuple(adjustments),
-            remarks=tuple(remarks),
-        ), index
+        service_line = _service_line(
+            self.procedure(svc, component, position),
+            money(svc, 2, position),  # charge
+            money(svc, 3, position),  # paid
+            svc[4],  # revenue_code
+            units_paid,
+            self.original_procedure(svc[6], component),
+            _number(svc, 7, position) if svc[7] else units_paid,  # units_billed
+            service_date,
+            service_start,
+            service_end,
+            control_number,
+            allowed,
+            tuple(adjustments),
+            tuple(remarks),
+        )
+        return service_line, index
 
     def plb(self, segment: Segment, position: int, into: list[ProviderAdjustment]) -> None:
         """A PLB's reason/amount pairs (PLB03-04 ... PLB13-14), each with the provider and fiscal period."""

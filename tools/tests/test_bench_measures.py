@@ -65,7 +65,7 @@ def test_the_rates_go_up_each_once() -> None:
 def test_the_simulator_pays_every_claim_at_its_next_run_and_denies_none() -> None:
     packaged = load_config(ClearinghouseSettings(environment="test"))
     paying = paying_at_once(packaged)
-    assert (paying.payment_delay_seconds, paying.payment_interval_seconds) == (0, 0.25)
+    assert (paying.payment_delay_seconds, paying.payment_interval_seconds) == (0, 1.0)
     assert [payer.random_denial_rate for payer in paying.payers] == [0.0] * len(packaged.payers)
     assert [payer.id for payer in paying.payers] == [payer.id for payer in packaged.payers]
     assert any(payer.random_denial_rate > 0 for payer in packaged.payers)
@@ -110,7 +110,7 @@ def test_a_coder_captures_each_visit_over_http_at_the_rate_and_a_refusal_stops_t
         bodies.append(body)
         if body["date_of_service"] == "2026-12-05":
             return httpx.Response(422, text="the patient has no coverage on file")
-        return httpx.Response(201, json={"id": f"encounter-{len(bodies)}"})
+        return httpx.Response(201, json={"id": f"encounter-{len(bodies)}", "status": "captured"})
 
     async def capture(visits: list[Visit], rate: float) -> Offered:
         async with httpx.AsyncClient(transport=httpx.MockTransport(charge), base_url="http://charge") as coder:
@@ -118,6 +118,7 @@ def test_a_coder_captures_each_visit_over_http_at_the_rate_and_a_refusal_stops_t
 
     offered = asyncio.run(capture(visits, rate=20))
     assert sorted(offered.encounters) == [f"encounter-{n}" for n in range(1, 7)]
+    assert offered.due.keys() == set(offered.encounters)  # each cycle timed from when its visit was due
     assert 0.25 <= offered.seconds < 2  # six at 20 a second: the last one due after 0.25 s
     assert {(body["patient_id"], body["date_of_service"]) for body in bodies} == {
         (str(patient.patient_id), "2026-12-04")

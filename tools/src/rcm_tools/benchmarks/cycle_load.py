@@ -15,8 +15,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 import httpx
@@ -126,10 +126,12 @@ def visits(patients: Sequence[Patient]) -> Iterator[Visit]:
 
 @dataclass(frozen=True, slots=True)
 class Offered:
-    """What a driver offered: the encounters, in order, and the seconds it took to offer them."""
+    """What a driver offered: the encounters, in order, the seconds it took until all were taken, and, where a
+    visit was due before charge captured it, when it was due (its cycle is timed from then)."""
 
     encounters: list[str]
     seconds: float
+    due: dict[str, datetime] = field(default_factory=dict)
 
 
 async def at_rate(count: int, rate: float, offer: Callable[[int], Awaitable[None]]) -> float:
@@ -192,9 +194,10 @@ class EventPublisher:
         async def send(index: int) -> None:
             await self.send(messages[index])
 
-        seconds = await at_rate(len(messages), rate, send)
+        started = time.perf_counter()
+        await at_rate(len(messages), rate, send)
         await self.acknowledged()
-        return Offered([message.event.subject for message in messages], seconds)
+        return Offered([message.event.subject for message in messages], time.perf_counter() - started)
 
 
 class HttpCapture:
@@ -206,20 +209,26 @@ class HttpCapture:
         self._slots = asyncio.Semaphore(in_flight)
 
     async def capture_at_rate(self, visits: Sequence[Visit], rate: float) -> Offered:
+        """Each visit is due at its moment of the rate; its cycle is timed from then, so a visit that waited for a
+        free request slot (charge not keeping up) counts the wait."""
         encounters = [""] * len(visits)
+        due: dict[str, datetime] = {}
 
         async def capture(index: int) -> None:
+            offered_at = utcnow()
             async with self._slots:
                 answer = await self._coder.post("/encounters", json=visits[index].encounter_body())
-            if answer.status_code != 201:
+            if answer.status_code != 201 or answer.json()["status"] != "captured":
                 raise RuntimeError(f"POST /encounters answered {answer.status_code}: {answer.text}")
             encounters[index] = answer.json()["id"]
+            due[encounters[index]] = offered_at
 
+        started = time.perf_counter()
         async with asyncio.TaskGroup() as capturing:
 
             async def start(index: int) -> None:
                 capturing.create_task(capture(index))
                 await asyncio.sleep(0)
 
-            seconds = await at_rate(len(visits), rate, start)
-        return Offered(encounters, seconds)
+            await at_rate(len(visits), rate, start)
+        return Offered(encounters, time.perf_counter() - started, due)

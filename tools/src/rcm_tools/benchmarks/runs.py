@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -50,13 +51,21 @@ def print_within(timeout: int, benchmark: str, figures: Callable[[], Awaitable[d
     """Print the figures as one JSON line, or give up after `timeout` seconds saying so."""
 
     async def bounded() -> dict[str, object]:
+        # A SIGTERM (a job's time limit, `timeout`, a kill) cancels the run like its own time limit, so what it
+        # started (a stack's processes, in a session of their own) is stopped on the way out.
+        running = asyncio.current_task()
+        if running is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, running.cancel)
         try:
             async with asyncio.timeout(timeout):
                 return await figures()
         except TimeoutError:
             raise ToolError(f"the {benchmark} benchmark did not finish within {timeout}s; try a smaller run") from None
 
-    print(json.dumps(asyncio.run(bounded())))
+    try:
+        print(json.dumps(asyncio.run(bounded())))
+    except asyncio.CancelledError:
+        raise ToolError(f"the {benchmark} benchmark was stopped (SIGTERM); what it had started is stopped") from None
     return 0
 
 

@@ -58,7 +58,7 @@ from rcm_tools.broker import ensure_topics
 from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, client, revenue_cycle_stack
 from rcm_tools.stack import LocalStack
 
-DEFAULT_RATES: Final = (25, 50, 100, 200, 300, 400, 500)
+DEFAULT_RATES: Final = (10, 20, 30, 40, 50, 60, 80, 100, 150, 200, 300, 400, 500)
 LATENCY_RATE: Final = 100
 WORKERS: Final = {
     "RCM_SUBMISSION_POLL_SECONDS": "0.2", "RCM_MAILBOX_POLL_SECONDS": "0.2", "RCM_POSTING_POLL_SECONDS": "0.1",

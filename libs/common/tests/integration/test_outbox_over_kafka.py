@@ -22,7 +22,7 @@ from sqlmodel import col
 from rcm_common.events.base import schema_id
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, create_broker
-from rcm_common.outbox import OutboxMessage, OutboxRelay
+from rcm_common.outbox import OutboxMessage, OutboxRelay, PendingMessage
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS
 from rcm_common.telemetry import configure_tracing
 from rcm_common.testing import (
@@ -189,7 +189,7 @@ async def test_a_crash_between_the_database_commit_and_the_offset_commit_does_no
 class RelayDyingBeforeItMarks(OutboxRelay):
     """Publishes, then dies before marking the rows sent: the worst moment for a relay to crash."""
 
-    async def _mark_sent(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
+    async def _mark_sent(self, session: AsyncSession, rows: Sequence[PendingMessage]) -> None:
         raise SystemExit("relay process killed")
 
 

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import date
@@ -23,13 +22,12 @@ from typing import Any, Final
 
 import httpx
 
-from rcm_common.testing import postgres_available, throwaway_postgres_databases
 from rcm_common.topics import REGISTRATION_EVENTS
 from rcm_tools import practice
 from rcm_tools.benchmarks.cycle_watch import CycleWatch, watch
 from rcm_tools.benchmarks.process_load import CpuMeter, cpu_shares
 from rcm_tools.benchmarks.revenue_cycle import BENCH, latency_figures, wait_for_consumers
-from rcm_tools.benchmarks.runs import entered_in_thread, positive, print_within, say, timeout_argument
+from rcm_tools.benchmarks.runs import entered_in_thread, on_each_stack, positive, print_within, say, timeout_argument
 from rcm_tools.end_to_end import CSV, client
 from rcm_tools.net import free_port
 from rcm_tools.stack import SERVICES, LocalStack, ServiceSpec
@@ -181,20 +179,13 @@ async def run(patients: int, databases: Sequence[str]) -> dict[str, object]:
         "clients": CLIENTS,
         "cpu_count": len(os.sched_getaffinity(0)),
     }
-    with tempfile.TemporaryDirectory(prefix="rcm-bench-http-") as scratch:
-        if "sqlite" in databases:
-            async with _stack(Path(scratch) / "sqlite", None) as (local, servers):
-                figures["sqlite"] = await measure(local, servers, patients, ())
-        if "postgresql" in databases:
-            if not await postgres_available():
-                figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
-            else:
-                async with throwaway_postgres_databases(len(HTTP_SERVICES)) as created:
-                    urls = dict(zip(HTTP_SERVICES, created, strict=True))
-                    async with _stack(Path(scratch) / "postgresql", urls) as (local, servers):
-                        databases = [url.rsplit("/", 1)[1] for url in created]
-                        figures["postgresql"] = await measure(local, servers, patients, databases)
-    return figures
+
+    async def measure_stack(state_dir: Path, urls: dict[str, str] | None) -> dict[str, object]:
+        databases = [url.rsplit("/", 1)[1] for url in (urls or {}).values()]
+        async with _stack(state_dir, urls) as (local, servers):
+            return await measure(local, servers, patients, databases)
+
+    return figures | await on_each_stack(databases, HTTP_SERVICES, measure_stack)
 
 
 def arguments() -> argparse.ArgumentParser:

@@ -23,7 +23,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -33,12 +32,10 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rcm_clearinghouse_sim.config import ClearinghouseSettings, SimulatorConfig, load_config
-from rcm_collections.entrypoints.ledger_check import verify_ledgers
-from rcm_common.db import create_engine
-from rcm_common.testing import create_database, postgres_available, throwaway_postgres_databases
+from rcm_collections.entrypoints.ledger_check import verify_ledgers_at
+from rcm_common.testing import create_database
 from rcm_common.topics import ALL_TOPICS, ELIGIBILITY_EVENTS
 from rcm_tools.benchmarks.charge_capture import baseline_rate
 from rcm_tools.benchmarks.cycle_load import (
@@ -53,7 +50,7 @@ from rcm_tools.benchmarks.cycle_load import (
 )
 from rcm_tools.benchmarks.cycle_watch import CycleWatch, watch
 from rcm_tools.benchmarks.process_load import CpuMeter, consumer_lag, cpu_shares
-from rcm_tools.benchmarks.runs import entered_in_thread, positive, print_within, say, timeout_argument
+from rcm_tools.benchmarks.runs import entered_in_thread, on_each_stack, positive, print_within, say, timeout_argument
 from rcm_tools.broker import ensure_topics
 from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, client, revenue_cycle_stack
 from rcm_tools.stack import LocalStack
@@ -309,12 +306,7 @@ async def wait_for_cycles(state: CycleWatch, encounters: Sequence[str], within: 
 
 
 async def ledger_figures(database_url: str) -> dict[str, Any]:
-    engine = create_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            verdicts = await verify_ledgers(session)
-    finally:
-        await engine.dispose()
+    verdicts = await verify_ledgers_at(database_url)
     return {
         "accounts": len(verdicts),
         "entries": sum(v.entries for v in verdicts),
@@ -427,21 +419,13 @@ async def run(plan: Plan, databases: Sequence[str]) -> dict[str, object]:
         "cpu_count": len(os.sched_getaffinity(0)),
     }
     services = [*REVENUE_CYCLE, REPORTING, "baseline"]
-    with tempfile.TemporaryDirectory(prefix="rcm-bench-e2e-") as scratch:
-        if "sqlite" in databases:
-            state_dir = Path(scratch) / "sqlite"
-            urls = {name: f"sqlite+aiosqlite:///{state_dir / name}.db" for name in services}
-            async with _running_stack(state_dir, None) as (local, servers):
-                figures["sqlite"] = await measure(local, servers, plan, urls)
-        if "postgresql" in databases:
-            if not await postgres_available():
-                figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
-            else:
-                async with throwaway_postgres_databases(len(services)) as created:
-                    urls = dict(zip(services, created, strict=True))
-                    async with _running_stack(Path(scratch) / "postgresql", urls) as (local, servers):
-                        figures["postgresql"] = await measure(local, servers, plan, urls)
-    return figures
+
+    async def measure_stack(state_dir: Path, urls: dict[str, str] | None) -> dict[str, object]:
+        files = {name: f"sqlite+aiosqlite:///{state_dir / name}.db" for name in services}
+        async with _running_stack(state_dir, urls) as (local, servers):
+            return await measure(local, servers, plan, urls or files)
+
+    return figures | await on_each_stack(databases, services, measure_stack)
 
 
 def parse_rates(text: str) -> tuple[int, ...]:

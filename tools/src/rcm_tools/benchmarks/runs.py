@@ -9,15 +9,17 @@ import json
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from rcm_common.testing import postgres_available, throwaway_postgres_database
+from rcm_common.testing import postgres_available, throwaway_postgres_database, throwaway_postgres_databases
 from rcm_tools.errors import ToolError
 
 T = TypeVar("T")
+StackMeasure = Callable[[Path, "dict[str, str] | None"], Awaitable[dict[str, object]]]
+"""Figures of one stack: its state directory, and each service's PostgreSQL URL (None: SQLite files there)."""
 Measure = Callable[[str, Path], Awaitable[dict[str, float]]]
 """Figures of one database: its URL ("" for a SQLite file in the scratch directory given)."""
 
@@ -31,6 +33,23 @@ async def on_each_database(measure: Measure) -> dict[str, object]:
                 figures["postgresql"] = await measure(url, Path(scratch))
         else:
             figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
+    return figures
+
+
+async def on_each_stack(databases: Sequence[str], services: Sequence[str], measure: StackMeasure) -> dict[str, object]:
+    """A stack measured on SQLite files, then on a throwaway PostgreSQL database per service, as `databases` asks
+    (PostgreSQL skipped, saying why, where it does not answer)."""
+    figures: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="rcm-bench-") as scratch:
+        if "sqlite" in databases:
+            figures["sqlite"] = await measure(Path(scratch) / "sqlite", None)
+        if "postgresql" in databases:
+            if not await postgres_available():
+                figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
+            else:
+                async with throwaway_postgres_databases(len(services)) as created:
+                    urls = dict(zip(services, created, strict=True))
+                    figures["postgresql"] = await measure(Path(scratch) / "postgresql", urls)
     return figures
 
 

@@ -37,14 +37,19 @@ async def verify_ledgers(session: AsyncSession) -> list[Verdict]:
     return verdicts
 
 
-async def verify_ledger_command(database_url: str) -> int:
-    """Print one line per broken account (or one saying all is well) and return the process exit code."""
+async def verify_ledgers_at(database_url: str) -> list[Verdict]:
+    """`verify_ledgers` over the database at `database_url`, with an engine of its own."""
     engine = create_engine(database_url)
     try:
         async with AsyncSession(engine) as session:
-            verdicts = await verify_ledgers(session)
+            return await verify_ledgers(session)
     finally:
         await engine.dispose()
+
+
+async def verify_ledger_command(database_url: str) -> int:
+    """Print one line per broken account (or one saying all is well) and return the process exit code."""
+    verdicts = await verify_ledgers_at(database_url)
     broken = [v for v in verdicts if not v.ok]
     for verdict in broken:
         where = f"entry {verdict.broken_seq}" if verdict.broken_seq is not None else "its tip"

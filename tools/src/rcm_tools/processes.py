@@ -104,7 +104,10 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         _reap(pid)
-        if not _exists(pid) or _is_zombie(pid):
+        if not _exists(pid):
+            return True
+        if _is_zombie(pid):  # it exited since the reap above: collect it now (a process not ours, its parent will)
+            _reap(pid)
             return True
         if time.monotonic() >= deadline:
             return False

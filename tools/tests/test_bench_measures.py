@@ -22,7 +22,7 @@ from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
 from rcm_tools.benchmarks.cycle_load import HttpCapture, Offered, Patient, Visit
 from rcm_tools.benchmarks.http_load import under_load
 from rcm_tools.benchmarks.process_load import POSTGRESQL, CpuMeter, cpu_shares
-from rcm_tools.benchmarks.revenue_cycle import latency_figures, parse_rates, paying_at_once
+from rcm_tools.benchmarks.revenue_cycle import latency_figures, parse_rates, paying_every_claim
 
 BUSY_CHILD = (
     "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\nimport sys; sys.stdin.read()"
@@ -64,7 +64,7 @@ def test_the_rates_go_up_each_once() -> None:
 
 def test_the_simulator_pays_every_claim_at_its_next_run_and_denies_none() -> None:
     packaged = load_config(ClearinghouseSettings(environment="test"))
-    paying = paying_at_once(packaged)
+    paying = paying_every_claim(packaged)
     assert (paying.payment_delay_seconds, paying.payment_interval_seconds) == (0, 1.0)
     assert [payer.random_denial_rate for payer in paying.payers] == [0.0] * len(packaged.payers)
     assert [payer.id for payer in paying.payers] == [payer.id for payer in packaged.payers]

@@ -3,8 +3,8 @@ charges at a chosen rate, published as the services that own them would publish 
 
 Registration's PatientRegistered and CoverageAdded go out first, and the eligibility service verifies each
 coverage with the simulated payer as it would for the front desk (the patients are set up before anything is
-timed); then ChargesCaptured, as the charge service publishes it, keyed
-by the encounter with the envelope's headers. Each patient has a few visits on different days, billed to one
+timed); then ChargesCaptured, as the charge service publishes it, keyed by the encounter with the envelope's
+headers. Each patient has a few visits on different days, billed to one
 of the simulator's four payers with a member id it enrols, so no claim is another's duplicate and each is
 paid on its first submission.
 """

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -170,7 +170,21 @@ def _in_cycle_order(events: Sequence[str]) -> bool:
     return stages == sorted(stages)
 
 
-async def watch(servers: str, topics: Sequence[str], state: CycleWatch, stop: asyncio.Event) -> None:
+@contextlib.asynccontextmanager
+async def watching(servers: str, topics: Sequence[str]) -> AsyncIterator[CycleWatch]:
+    """A watcher reading `topics` from their first offsets in the background while the block runs; its own
+    failure is raised where it is waited on (`raise_if_stopped`), never over the block's."""
+    state, stop = CycleWatch(), asyncio.Event()
+    reading = asyncio.create_task(_read(servers, topics, state, stop))
+    try:
+        yield state
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await reading
+
+
+async def _read(servers: str, topics: Sequence[str], state: CycleWatch, stop: asyncio.Event) -> None:
     """Read `topics` from their first offsets into `state` until `stop` is set."""
     consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, max_poll_records=2000)
     await consumer.start()

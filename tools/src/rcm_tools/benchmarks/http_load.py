@@ -16,15 +16,15 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
 
 from rcm_common.topics import REGISTRATION_EVENTS
+from rcm_common.types import utcnow
 from rcm_tools import practice
-from rcm_tools.benchmarks.cycle_watch import CycleWatch, watch
+from rcm_tools.benchmarks.cycle_watch import CycleWatch, watching
 from rcm_tools.benchmarks.process_load import CpuMeter, cpu_shares
 from rcm_tools.benchmarks.revenue_cycle import BENCH, latency_figures, wait_for_consumers
 from rcm_tools.benchmarks.runs import entered_in_thread, on_each_stack, positive, print_within, say, timeout_argument
@@ -87,7 +87,7 @@ async def _clients(local: LocalStack, service: str, role: str) -> AsyncIterator[
 async def measure(local: LocalStack, servers: str, patients: int, databases: Sequence[str]) -> dict[str, Any]:
     processes = {record.name: record.pid for record in local.run_dir.records()} | {BENCH: os.getpid()}
     meter = CpuMeter(processes, databases)
-    people = synthetic_patients(patients, seed=2026, plan_year=date.today().year)
+    people = synthetic_patients(patients, seed=2026, plan_year=utcnow().year)
     patient_ids: list[str] = [""] * patients
     coverage_ids: list[str] = [""] * patients
 
@@ -111,15 +111,16 @@ async def measure(local: LocalStack, servers: str, patients: int, databases: Seq
             index,
             patient_id=patient_ids[index],
             coverage_id=coverage_ids[index],
-            day=date.today(),
+            day=utcnow().date(),  # the services' day: they date in UTC
             npi=practice.BILLING_NPI,
         )
-        return await http.post("/encounters", json=body)
+        answer = await http.post("/encounters", json=body)
+        if answer.is_success and answer.json()["status"] != "captured":  # held for review: nothing was captured
+            raise RuntimeError(f"POST /encounters held the visit: {answer.text}")
+        return answer
 
     figures: dict[str, Any] = {}
-    state, stop = CycleWatch(), asyncio.Event()
-    watching = asyncio.create_task(watch(servers, [REGISTRATION_EVENTS], state, stop))
-    try:
+    async with watching(servers, [REGISTRATION_EVENTS]) as state:
         async with _clients(local, "registration", "front_desk") as desks:
             say("healthz")
             figures["healthz"] = await under_load(desks, healthz, seconds=HEALTHZ_SECONDS, meter=meter)
@@ -131,9 +132,6 @@ async def measure(local: LocalStack, servers: str, patients: int, databases: Seq
         async with _clients(local, "charge", "coder") as coders:
             say(f"capturing {patients} encounters")
             figures["capture_encounter"] = await under_load(coders, capture, items=patients, meter=meter)
-    finally:
-        stop.set()
-        await watching
     return figures
 
 

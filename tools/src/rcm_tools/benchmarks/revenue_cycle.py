@@ -1,10 +1,11 @@
 """How many claims a second the whole revenue cycle carries on this machine, and how long each takes.
 
-`rcm bench e2e` starts every service (reporting too), the clearinghouse simulator paying at once and the
-embedded broker, on SQLite files and then on PostgreSQL databases. A load driver publishes registered patients
-with verified coverage, then their visits' ChargesCaptured at a stepped rate, as the charge service would; a
-watcher reads every topic. A claim's cycle is complete when collections' PatientBalanceChanged applying the
-claim's PaymentPosted exists: built, scrubbed, submitted, accepted, adjudicated, remitted, posted, balanced.
+`rcm bench e2e` starts every service (reporting too), the clearinghouse simulator paying every claim at its next
+payment run and the embedded broker, on SQLite files and then on PostgreSQL databases. A load driver publishes
+registered patients with verified coverage, then their visits' ChargesCaptured at a stepped rate, as the charge
+service would; a watcher reads every topic. A claim's cycle is complete when collections' PatientBalanceChanged
+applying the claim's PaymentPosted exists: built, scrubbed, submitted, accepted, adjudicated, remitted, posted,
+balanced.
 
 Each step offers one rate for a while, then waits for its claims to finish. A rate is sustained when the step's
 claims all finish and the last of them took no longer than the first (the backlog did not grow); stepping stops
@@ -36,7 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rcm_clearinghouse_sim.config import ClearinghouseSettings, SimulatorConfig, load_config
 from rcm_collections.entrypoints.ledger_check import verify_ledgers_at
 from rcm_common.testing import create_database
-from rcm_common.topics import ALL_TOPICS, ELIGIBILITY_EVENTS
+from rcm_common.topics import ALL_TOPICS, ELIGIBILITY_EVENTS, REGISTRATION_EVENTS
 from rcm_tools.benchmarks.charge_capture import baseline_rate
 from rcm_tools.benchmarks.cycle_load import (
     VISITS_PER_PATIENT,
@@ -48,7 +49,7 @@ from rcm_tools.benchmarks.cycle_load import (
     patients_with_coverage,
     visits,
 )
-from rcm_tools.benchmarks.cycle_watch import CycleWatch, watch
+from rcm_tools.benchmarks.cycle_watch import CycleWatch, watching
 from rcm_tools.benchmarks.process_load import CpuMeter, consumer_lag, cpu_shares
 from rcm_tools.benchmarks.runs import entered_in_thread, on_each_stack, positive, print_within, say, timeout_argument
 from rcm_tools.broker import ensure_topics
@@ -76,7 +77,7 @@ BARE_TRANSACTIONS: Final = 2_000
 BENCH: Final = "bench (driver and watcher)"
 
 
-def paying_at_once(config: SimulatorConfig) -> SimulatorConfig:
+def paying_every_claim(config: SimulatorConfig) -> SimulatorConfig:
     """The simulator's payers paying every claim at the next payment run, once a second, and denying none: every
     claim's cycle is the same length and ends with a payment. A run writes an 835 per payer, and an 835 costs
     remittance and claim a fixed amount whatever it carries: four runs a second gave about a fifth fewer claims a
@@ -206,7 +207,8 @@ class SetUp:
         started = time.perf_counter()
         await self._publisher.send_all(events)
         self._registered, self._events = self._registered + count, self._events + len(events)
-        await wait_for_consumers(self._servers, self._state, self._publisher.written, within=SETUP_SECONDS)
+        registered = {tp: end for tp, end in self._publisher.written.items() if tp.topic == REGISTRATION_EVENTS}
+        await wait_for_consumers(self._servers, self._state, registered, within=SETUP_SECONDS)
         await wait_for_answers(self._state, [str(p.coverage_id) for p in patients], within=SETUP_SECONDS)
         answered = {tp: end for tp, end in self._state.ends.items() if tp.topic == ELIGIBILITY_EVENTS}
         await wait_for_consumers(self._servers, self._state, answered, within=SETUP_SECONDS)
@@ -327,9 +329,8 @@ async def measure(local: LocalStack, servers: str, plan: Plan, database_urls: Ma
     idle, idle_from = meter(), time.perf_counter()
     await asyncio.sleep(IDLE_SECONDS)
     figures["idle_cpu_cores"] = cpu_shares(idle, meter(), time.perf_counter() - idle_from)
-    state, stop = CycleWatch(), asyncio.Event()
-    watching = asyncio.create_task(watch(servers, [t for t in ALL_TOPICS if not t.endswith(".dlq")], state, stop))
-    try:
+    events_topics = [topic for topic in ALL_TOPICS if not topic.endswith(".dlq")]
+    async with watching(servers, events_topics) as state:
         async with EventPublisher(servers) as publisher, client(local, "charge", "coder") as coder:
             setup = SetUp(servers, publisher, state)
             driver: Driver = publisher if plan.mode == "events" else HttpCapture(coder)
@@ -361,10 +362,6 @@ async def measure(local: LocalStack, servers: str, plan: Plan, database_urls: Ma
         figures["ledger"] = await ledger_figures(database_urls["collections"])
         lag = await consumer_lag(servers, state.ends)
         figures["reporting_lag_at_end"] = sum(behind for group, behind in lag.items() if group.startswith("reporting."))
-    finally:
-        stop.set()
-        with contextlib.suppress(Exception):  # its failure was raised where it was waited on
-            await watching
     return figures
 
 
@@ -400,9 +397,9 @@ def _summary(steps: Sequence[StepResult], baselines: Mapping[str, Any]) -> dict[
 async def _running_stack(
     state_dir: Path, database_urls: Mapping[str, str] | None
 ) -> AsyncIterator[tuple[LocalStack, str]]:
-    """The stack with reporting, the simulator paying at once and short worker polls (entered in a thread: it
+    """The stack with reporting, the simulator paying every claim and short worker polls (entered in a thread: it
     sets the practice up with a loop of its own)."""
-    simulator = paying_at_once(load_config(ClearinghouseSettings(environment="test")))
+    simulator = paying_every_claim(load_config(ClearinghouseSettings(environment="test")))
     manager = revenue_cycle_stack(
         state_dir, simulator=simulator, reporting=True, database_urls=database_urls, workers=WORKERS
     )

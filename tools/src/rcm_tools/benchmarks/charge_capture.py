@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
 import uuid
 from datetime import date
@@ -36,12 +35,11 @@ from rcm_common.migrations import upgrade_to_head
 from rcm_common.testing import (
     announce,
     announcing,
-    postgres_available,
     sample_patient_registered,
-    throwaway_postgres_database,
 )
 from rcm_common.uow import SqlUnitOfWork
 from rcm_tools import practice
+from rcm_tools.benchmarks.runs import on_each_database
 
 DAY = date(2026, 9, 15)  # in FY2026, the edition shipped: nothing to warn of
 NPI = "1234567893"
@@ -159,14 +157,7 @@ async def run(encounters: int) -> dict[str, object]:
         "encounters": encounters,
         "validation_only_encounters_per_s": round(validation_rate(encounters * 10)),
     }
-    with tempfile.TemporaryDirectory() as scratch:
-        figures["sqlite"] = await capture_rate("", Path(scratch), encounters)
-        if await postgres_available():
-            async with throwaway_postgres_database() as url:
-                figures["postgresql"] = await capture_rate(url, Path(scratch), encounters)
-        else:
-            figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
-    return figures
+    return figures | await on_each_database(lambda url, scratch: capture_rate(url, scratch, encounters))
 
 
 def arguments() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from rcm_common.testing import postgres_available, throwaway_postgres_database, throwaway_postgres_databases
+from rcm_common.testing import postgres_available, throwaway_postgres_databases
 from rcm_tools.errors import ToolError
 
 T = TypeVar("T")
@@ -25,15 +25,12 @@ Measure = Callable[[str, Path], Awaitable[dict[str, float]]]
 
 
 async def on_each_database(measure: Measure) -> dict[str, object]:
-    figures: dict[str, object] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        figures["sqlite"] = await measure("", Path(scratch))
-        if await postgres_available():
-            async with throwaway_postgres_database() as url:
-                figures["postgresql"] = await measure(url, Path(scratch))
-        else:
-            figures["postgresql"] = "skipped: not reachable at 127.0.0.1:5432"
-    return figures
+    """A service's measure on a SQLite file in a scratch directory, then on a throwaway PostgreSQL database."""
+
+    async def on_one(state_dir: Path, urls: dict[str, str] | None) -> dict[str, object]:
+        return dict(await measure(urls["database"] if urls else "", state_dir.parent))  # the scratch directory
+
+    return await on_each_stack(("sqlite", "postgresql"), ["database"], on_one)
 
 
 async def on_each_stack(databases: Sequence[str], services: Sequence[str], measure: StackMeasure) -> dict[str, object]:

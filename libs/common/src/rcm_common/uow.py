@@ -21,6 +21,7 @@ from rcm_common.audit import AccessRecord, AuditContext, append_audits
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.http import IdempotentRequest, remember_response
 from rcm_common.outbox import OutboxMessage, outbox_values
+from rcm_common.reference import ReferenceReads, copies_for
 from rcm_common.types import Clock, utcnow
 
 R = TypeVar("R")
@@ -100,6 +101,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
+        self.reference = ReferenceReads(self.session, copies_for(self._session_factory))
         self.events = EventCollector(self._producer, self._publication.mapper if self._publication else None)
         self._accesses: list[AccessRecord] = []
         self._response: tuple[int, str] | None = None

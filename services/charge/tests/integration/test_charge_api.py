@@ -212,6 +212,29 @@ async def test_price_lists_round_trip_and_a_bad_file_changes_nothing(api: Charge
     assert "SUMMT1,99214" in everything
 
 
+async def test_a_capture_prices_its_lines_from_the_price_lists_as_last_replaced(api: ChargeApi) -> None:
+    """Captures read the price lists from the process's copies; replacing either list reaches the next one."""
+    patient_id, coverage_id = await registered(api)
+
+    async def captured_prices(day: int) -> tuple[str, str]:
+        body = encounter_body(patient_id, coverage_id, date_of_service=f"2026-11-0{day}")
+        captured = await api.client.post("/encounters", json=body, headers=api.auth())
+        assert captured.status_code == 201, captured.text
+        (_, payload) = (await outbox_payloads(api))[-1]
+        return payload["lines"][0]["charge"], payload["lines"][0]["expected_allowed"]
+
+    assert await captured_prices(2) == ("185.00", "131.20")
+    assert await captured_prices(3) == ("185.00", "131.20")
+    admin = api.auth("admin")
+    chargemaster = CHARGEMASTER_CSV.replace("99214,,,185.00", "99214,,,190.00")
+    assert chargemaster != CHARGEMASTER_CSV
+    assert (await api.client.put("/chargemaster", content=chargemaster, headers=admin | CSV)).status_code == 200
+    assert await captured_prices(4) == ("190.00", "131.20")
+    rates = "payer_id,code,allowed\nACME01,99214,133.40\n"
+    assert (await api.client.put("/contract-rates", content=rates, headers=admin | CSV)).status_code == 200
+    assert await captured_prices(5) == ("190.00", "133.40")
+
+
 async def test_reads_and_changes_are_audited(api: ChargeApi) -> None:
     patient_id, coverage_id = await registered(api)
     created = await api.client.post("/encounters", json=encounter_body(patient_id, coverage_id), headers=api.auth())

@@ -20,6 +20,7 @@ OWNED_TABLES = frozenset(
         "chargemaster_entry",
         "contract_rate",
         "claim_import",
+        "reference_version",
     }
     | PLATFORM_TABLE_NAMES
 )

@@ -23,6 +23,7 @@ OWNED_TABLES = frozenset(
         "control_number",
         "provider_directory",
         "payer_profile",
+        "reference_version",
     }
     | PLATFORM_TABLE_NAMES
 )

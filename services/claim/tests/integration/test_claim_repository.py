@@ -233,6 +233,31 @@ async def test_the_directories_are_replaced_whole(service: ClaimService) -> None
         assert await uow.directories.payer("MCARE1") is None
 
 
+async def test_the_directories_are_kept_in_the_process_until_a_replica_replaces_them(
+    service: ClaimService, database_url: str, signing_keys: tuple[str, str], tmp_path: Path
+) -> None:
+    payers = default_payers()
+    async with service.uow() as uow:
+        await uow.directories.replace_payers(payers, NOW)
+        await uow.commit()
+    async with service.uow() as uow:
+        assert await uow.directories.payer(payers[0].payer_id) == payers[0]
+    async with service.session_factory() as session, session.begin():  # behind the process's back
+        await session.execute(text("UPDATE payer_profile SET name = 'Renamed outside'"))
+    async with service.uow() as uow:
+        assert await uow.directories.payer(payers[0].payer_id) == payers[0]  # the process's copy
+
+    other_replica = bootstrap(in_process_settings(ClaimSettings, tmp_path, signing_keys[1], database_url))
+    renamed = dataclasses.replace(payers[0], name="Renamed by a replica")
+    async with other_replica.uow() as uow:
+        await uow.directories.replace_payers([renamed, *payers[1:]], NOW)
+        await uow.commit()
+    await other_replica.engine.dispose()
+
+    async with service.uow() as uow:
+        assert await uow.directories.payer(payers[0].payer_id) == renamed
+
+
 async def test_a_batch_is_kept_with_its_x12_encrypted_and_its_interchange_control_number(service: ClaimService) -> None:
     first = Batch(uuid.uuid4(), "ACME01", 416, (uuid.uuid4(),), "ISA*00*...~NM1*IL*1*DOE*JANE~", NOW)
     second = Batch(uuid.uuid4(), "ACME01", 417, (uuid.uuid4(), uuid.uuid4()), "ISA*00*...~", NOW + timedelta(minutes=1))

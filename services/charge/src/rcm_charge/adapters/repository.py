@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from sqlalchemy import delete, update
@@ -33,6 +33,11 @@ from rcm_charge.service_layer.unit_of_work import ImportRecord
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
+from rcm_common.reference import ReferenceReads
+
+CHARGEMASTER: Final = "chargemaster"
+CONTRACT_RATES: Final = "contract_rates"
+"""The names of the price lists' versions (`rcm_common.reference`)."""
 
 
 def _context(table: str, key: str, column: str) -> str:
@@ -345,27 +350,36 @@ class SqlEncounters:
 
 
 class SqlPrices:
-    def __init__(self, session: AsyncSession) -> None:
+    """The chargemaster and the contract rates. What a capture reads of them, by code, is kept in the process
+    until either list is replaced (`rcm_common.reference`): every capture prices its lines against them."""
+
+    def __init__(self, session: AsyncSession, reference: ReferenceReads) -> None:
         self._session = session
+        self._reference = reference
 
     async def chargemaster(self, codes: Iterable[str] | None = None) -> list[ChargemasterEntry]:
+        if codes is None:
+            return [_chargemaster_entry(row) for row in await self._chargemaster_rows(None)]
+        kept = await self._reference.kept(CHARGEMASTER)
+        wanted = sorted(set(codes))
+        missing = [code for code in wanted if code not in kept]
+        if missing:
+            found: dict[str, list[ChargemasterEntry]] = {code: [] for code in missing}
+            for row in await self._chargemaster_rows(missing):
+                found[row.code].append(_chargemaster_entry(row))
+            kept.update((code, tuple(entries)) for code, entries in found.items())
+        return [entry for code in wanted for entry in kept[code]]
+
+    async def _chargemaster_rows(self, codes: list[str] | None) -> Sequence[ChargemasterRow]:
         query = select(ChargemasterRow).order_by(
             col(ChargemasterRow.code), col(ChargemasterRow.modifier), col(ChargemasterRow.location)
         )
         if codes is not None:
-            query = query.where(col(ChargemasterRow.code).in_(sorted(set(codes))))
-        return [
-            ChargemasterEntry(
-                code=row.code,
-                charge=Decimal(row.charge),
-                modifier=row.modifier or None,
-                location=row.location or None,
-                description=row.description,
-            )
-            for row in (await self._session.scalars(query)).all()
-        ]
+            query = query.where(col(ChargemasterRow.code).in_(codes))
+        return (await self._session.scalars(query)).all()
 
     async def replace_chargemaster(self, entries: list[ChargemasterEntry], now: datetime) -> None:
+        await self._reference.changed(CHARGEMASTER)
         await self._session.execute(delete(ChargemasterRow))
         self._session.add_all(
             ChargemasterRow(
@@ -381,22 +395,33 @@ class SqlPrices:
         await self._session.flush()
 
     async def rates(self, payer_id: str | None = None, codes: Iterable[str] | None = None) -> list[ContractRate]:
+        """The rates of one payer or of every payer, for the codes or for all, by payer, code and modifier."""
+        if codes is None:
+            return [_contract_rate(row) for row in await self._rate_rows(payer_id, None)]
+        kept = await self._reference.kept(CONTRACT_RATES)
+        wanted = sorted(set(codes))
+        missing = [code for code in wanted if code not in kept]
+        if missing:
+            found: dict[str, list[ContractRate]] = {code: [] for code in missing}
+            for row in await self._rate_rows(None, missing):
+                found[row.code].append(_contract_rate(row))
+            kept.update((code, tuple(rates)) for code, rates in found.items())
+        chosen = [rate for code in wanted for rate in kept[code] if payer_id is None or rate.payer_id == payer_id]
+        return sorted(chosen, key=lambda rate: (rate.payer_id, rate.code, rate.modifier or ""))
+
+    async def _rate_rows(self, payer_id: str | None, codes: list[str] | None) -> Sequence[ContractRateRow]:
         query = select(ContractRateRow).order_by(
             col(ContractRateRow.payer_id), col(ContractRateRow.code), col(ContractRateRow.modifier)
         )
         if payer_id is not None:
             query = query.where(col(ContractRateRow.payer_id) == payer_id)
         if codes is not None:
-            query = query.where(col(ContractRateRow.code).in_(sorted(set(codes))))
-        return [
-            ContractRate(
-                payer_id=row.payer_id, code=row.code, allowed=Decimal(row.allowed), modifier=row.modifier or None
-            )
-            for row in (await self._session.scalars(query)).all()
-        ]
+            query = query.where(col(ContractRateRow.code).in_(codes))
+        return (await self._session.scalars(query)).all()
 
     async def replace_rates(self, payer_ids: set[str], rates: list[ContractRate], now: datetime) -> None:
         """The contracts of the payers named are replaced whole; other payers' rates stay."""
+        await self._reference.changed(CONTRACT_RATES)
         await self._session.execute(delete(ContractRateRow).where(col(ContractRateRow.payer_id).in_(payer_ids)))
         self._session.add_all(
             ContractRateRow(
@@ -409,6 +434,22 @@ class SqlPrices:
             for rate in rates
         )
         await self._session.flush()
+
+
+def _chargemaster_entry(row: ChargemasterRow) -> ChargemasterEntry:
+    return ChargemasterEntry(
+        code=row.code,
+        charge=Decimal(row.charge),
+        modifier=row.modifier or None,
+        location=row.location or None,
+        description=row.description,
+    )
+
+
+def _contract_rate(row: ContractRateRow) -> ContractRate:
+    return ContractRate(
+        payer_id=row.payer_id, code=row.code, allowed=Decimal(row.allowed), modifier=row.modifier or None
+    )
 
 
 class SqlImports:

@@ -19,5 +19,5 @@ class SqlChargeUnitOfWork(SqlUnitOfWork):
         self.merges = SqlMerges(self.session)
         self.coverages = SqlCoverages(self.session, self.blind_index)
         self.encounters = self.tracked(SqlEncounters(self.session, self.cipher, self.blind_index))
-        self.prices = SqlPrices(self.session)
+        self.prices = SqlPrices(self.session, self.reference)
         self.imports = SqlImports(self.session)

@@ -1,10 +1,11 @@
 """SQL repositories for claim's unit of work. Encrypted columns are bound to their table, row and column,
 so a ciphertext copied into another row does not decrypt.
 
-The copies (patients, coverages, eligibility answers, authorisations) and the directories are read at most
-once per unit of work (`Reads`): a consumer's batch builds and scrubs hundreds of claims against them, and
-reading each again per claim was most of its round trips. A save keeps what it wrote; taking a patient's
-lock forgets the copies read before it, so work done under the lock sees what committed before it."""
+The copies (patients, coverages, eligibility answers, authorisations) are read at most once per unit of work
+(`Reads`): a consumer's batch builds and scrubs hundreds of claims against them, and reading each again per
+claim was most of its round trips. A save keeps what it wrote; taking a patient's lock forgets the copies read
+before it, so work done under the lock sees what committed before it. The directories, which change a few
+times a year, are kept in the process until their version moves (`rcm_common.reference`)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ from rcm_claim.domain.model import NOT_FILED, BillingNotes, Claim, ClaimState
 from rcm_common.crypto import FieldCipher
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
+from rcm_common.reference import ReferenceReads
 
 _PROVIDER_DIRECTORY_ROW = 1  # the practice has one directory
 
@@ -77,14 +79,12 @@ def _codes(column: str) -> frozenset[str]:
 
 
 class Reads:
-    """What one unit of work has read, by kind and key, so it is read once; `forget_copies` drops all but the
-    directories.
+    """What one unit of work has read, by kind and key, so it is read once; `forget_copies` drops it all.
     A patient's or an encounter's claims, once read, are all of them: `SqlClaims` keeps them as it stores
     claims, and hands out detached copies, as a query would."""
 
     def __init__(self) -> None:
         self.copies: dict[tuple[str, object], Any] = {}
-        self.directories: dict[object, Any] = {}
         self.claims_of_patient: dict[UUID, dict[UUID, Claim]] = {}
         self.claims_of_encounter: dict[UUID, dict[UUID, Claim]] = {}
         self.patient_of_claim: dict[UUID, UUID] = {}
@@ -98,6 +98,9 @@ class Reads:
 
 
 _UNREAD: Final = object()
+PROVIDER_DIRECTORY: Final = "provider_directory"
+PAYER_DIRECTORY: Final = "payer_directory"
+"""The names of the directories' versions (`rcm_common.reference`)."""
 
 
 class SqlPatients:
@@ -879,40 +882,40 @@ class SqlDecidedServices:
 
 
 class SqlDirectories:
-    """The provider directory (one document) and the payer directory (a row per payer), each replaced whole."""
+    """The provider directory (one document) and the payer directory (a row per payer), each replaced whole.
+    Both are kept in the process as read (`rcm_common.reference`): every claim's scrub reads them."""
 
-    def __init__(self, session: AsyncSession, reads: Reads) -> None:
+    def __init__(self, session: AsyncSession, reference: ReferenceReads) -> None:
         self._session = session
-        self._reads = reads
+        self._reference = reference
 
     async def providers(self) -> ProviderDirectory | None:
-        found = self._reads.directories.get("providers", _UNREAD)
-        if found is _UNREAD:
+        kept = await self._reference.kept(PROVIDER_DIRECTORY)
+        if "providers" not in kept:
             row = await self._session.get(ProviderDirectoryRow, _PROVIDER_DIRECTORY_ROW)
-            found = None if row is None else _provider_directory(json.loads(row.document))
-            self._reads.directories["providers"] = found
-        return cast("ProviderDirectory | None", found)
+            kept["providers"] = None if row is None else _provider_directory(json.loads(row.document))
+        return cast("ProviderDirectory | None", kept["providers"])
 
     async def replace_providers(self, directory: ProviderDirectory, by: str, now: datetime) -> None:
+        await self._reference.changed(PROVIDER_DIRECTORY)
         document = serialization.dumps(asdict(directory))
         await self._session.merge(ProviderDirectoryRow(id=_PROVIDER_DIRECTORY_ROW, document=document, updated_by=by,
                                                        updated_at=now))  # fmt: skip
         await self._session.flush()
-        self._reads.directories["providers"] = directory
 
     async def payers(self) -> list[PayerProfile]:
         rows = (await self._session.scalars(select(PayerProfileRow).order_by(col(PayerProfileRow.payer_id)))).all()
         return [_payer(row) for row in rows]
 
     async def payer(self, payer_id: str) -> PayerProfile | None:
-        found = self._reads.directories.get(("payer", payer_id), _UNREAD)
-        if found is _UNREAD:
+        kept = await self._reference.kept(PAYER_DIRECTORY)
+        if payer_id not in kept:
             row = await self._session.get(PayerProfileRow, payer_id)
-            found = self._reads.directories[("payer", payer_id)] = None if row is None else _payer(row)
-        return cast("PayerProfile | None", found)
+            kept[payer_id] = None if row is None else _payer(row)
+        return cast("PayerProfile | None", kept[payer_id])
 
     async def replace_payers(self, payers: Sequence[PayerProfile], now: datetime) -> None:
-        self._reads.directories = {k: v for k, v in self._reads.directories.items() if k == "providers"}
+        await self._reference.changed(PAYER_DIRECTORY)
         await self._session.execute(delete(PayerProfileRow))
         self._session.add_all(
             PayerProfileRow(

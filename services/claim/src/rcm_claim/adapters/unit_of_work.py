@@ -52,7 +52,7 @@ class SqlClaimUnitOfWork(SqlUnitOfWork):
         self.batches = SqlBatches(self.session, self.cipher)
         self.acknowledgment_files = SqlAcknowledgmentFiles(self.session, self.cipher)
         self.control_numbers = SqlControlNumbers(self.session)
-        self.directories = SqlDirectories(self.session, self.reads)
+        self.directories = SqlDirectories(self.session, self.reference)
         self.decided_services = SqlDecidedServices(self.session, self.cipher)
 
     async def lock_patient(self, patient_id: UUID) -> None:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from rcm_claim.adapters.acknowledgment_x12 import claim_answers, set_verdicts
 from rcm_claim.adapters.claim_837 import BillableClaim, write_batch
@@ -18,6 +21,7 @@ from rcm_claim.config import ClaimSettings
 from rcm_claim.domain.acknowledgments import ClaimAnswer
 from rcm_claim.domain.events import Problem
 from rcm_claim.domain.rules import RULES
+from rcm_claim.service_layer import submission
 from rcm_claim.service_layer.acknowledgments import Acknowledger
 from rcm_claim.service_layer.answers import apply_claim_answers
 from rcm_claim.service_layer.handlers import charge_handlers, registration_handlers
@@ -140,6 +144,37 @@ async def test_a_claim_the_writer_cannot_write_is_held_and_the_others_go_next_ro
     assert held.held is not None
     assert held.held.startswith("the 837P cannot be written")
     assert "1*" not in held.held
+
+
+async def test_a_large_batch_is_written_beside_the_event_loop_and_an_unwritable_claim_in_it_is_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch of LARGE_X12_CLAIMS claims or more is written in a thread, and so is each of its claims alone
+    when the batch cannot be written; the claims are held and batched on the loop all the same. A smaller
+    batch is written on the loop. Large is three claims here: 64 ready claims take long to make."""
+    monkeypatch.setattr(submission, "LARGE_X12_CLAIMS", 3)
+    store, clock = FakeStore(), Clock(START)
+    for _ in range(3):
+        await a_ready_claim(store, clock)
+    bad = next(iter(store.claims.rows.values()))
+    store.claims.rows[bad.id] = dataclasses.replace(bad, place_of_service="1*")  # a delimiter in CLM05
+    clock.advance(61)
+    on_the_loop: list[bool] = []  # each write: on the event loop's thread or not
+
+    def watched_write(claims: Sequence[Any], **kwargs: Any) -> str:
+        on_the_loop.append(threading.get_ident() == loop_thread)
+        return write(claims, **kwargs)
+
+    loop_thread = threading.get_ident()
+    worker = Submitter(store.uow, InProcessClearinghouse.quiet(clock), watched_write, set_verdicts,
+                       Scrubber(RULES, clock), clock)  # fmt: skip
+    first = await worker.run_once()
+    second = await worker.run_once()
+
+    assert (first.built, second.built, second.claims_submitted) == (0, 1, 2)
+    assert store.claims.rows[bad.id].held is not None
+    # the batch of three, then each of them alone, in threads; then the two others, on the loop
+    assert on_the_loop == [False, False, False, False, True]
 
 
 async def test_a_277ca_for_claims_whose_999_is_not_applied_waits_in_the_mailbox() -> None:

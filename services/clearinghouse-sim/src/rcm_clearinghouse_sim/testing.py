@@ -16,8 +16,9 @@ from itertools import count
 from typing import Any, Self
 
 from rcm_clearinghouse_sim.config import DEV_API_KEY, ClearinghouseSettings, SimulatorConfig, load_config
-from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse
+from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse, read_upload
 from rcm_common.clearinghouse import ClearinghouseUnavailable, MailboxFile
+from rcm_common.offload import off_the_loop
 from rcm_x12.eligibility_request_writer import EligibilityInquiry, EligibilityRequest, write_270
 from rcm_x12.professional_claim_writer import (
     BillingProvider,
@@ -183,7 +184,9 @@ class InProcessClearinghouse:
 
     async def submit_claims(self, batch_837: str) -> str:
         self.uploads += 1
-        submission = self.clearinghouse.submit(batch_837.encode())
+        data = batch_837.encode()
+        upload = await off_the_loop(read_upload, data, size=len(data))  # as the HTTP API reads it
+        submission = self.clearinghouse.take_upload(upload)
         if self.lose_answers:
             self.lose_answers -= 1
             raise ClearinghouseUnavailable("the answer was lost on the way back")

@@ -1,10 +1,12 @@
 """The simulator over HTTP, as the platform's services call it: 270 → 271 for each member convention,
 837P → 999, 277CA in the mailbox and, after a payment run, 835s that balance; 276 → 277; the API key;
-unreadable X12, or an upload failing part-way, changing nothing; the same batch sent twice adjudicated
-once; corrected, replacement and void claims; a dependant's own accumulators."""
+unreadable X12, or an upload failing part-way, changing nothing; a large upload read off the event loop
+and taken on it; the same batch sent twice adjudicated once; corrected, replacement and void claims; a
+dependant's own accumulators."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import httpx
@@ -12,8 +14,10 @@ import pytest
 
 from rcm_clearinghouse_sim.bootstrap import Simulator, bootstrap
 from rcm_clearinghouse_sim.config import ClearinghouseSettings
+from rcm_clearinghouse_sim.entrypoints import api
 from rcm_clearinghouse_sim.service_layer import clearinghouse
-from rcm_clearinghouse_sim.testing import CHILD, X12, Clock, quiet_config
+from rcm_clearinghouse_sim.testing import CHILD, X12, Clock, large_claim_batch, quiet_config
+from rcm_common.offload import LARGE_X12_BYTES
 from rcm_x12.acknowledgment_reader import read_acknowledgments
 from rcm_x12.claim_status_reader import ClaimStatus, read_claim_statuses
 from rcm_x12.eligibility_response_reader import Member, read_eligibility
@@ -228,6 +232,36 @@ async def test_unreadable_x12_is_a_400_that_changes_nothing(client: httpx.AsyncC
     assert (await client.get("/mailbox")).json() == {"files": []}
     unsupported = await client.post("/x12/claims", content=b"{}", headers={"Content-Type": "application/json"})
     assert unsupported.status_code == 415
+
+
+async def test_a_large_upload_is_read_beside_the_event_loop_and_taken_on_it(
+    client: httpx.AsyncClient, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop_thread = threading.get_ident()
+    on_the_loop: dict[str, bool] = {}
+    read, take = clearinghouse.read_upload, simulator.clearinghouse.take_upload
+
+    def watched_read(data: bytes) -> list[clearinghouse.ReadInterchange]:
+        on_the_loop["read"] = threading.get_ident() == loop_thread
+        return read(data)
+
+    def watched_take(upload: list[clearinghouse.ReadInterchange]) -> clearinghouse.Submission:
+        on_the_loop["take"] = threading.get_ident() == loop_thread
+        return take(upload)
+
+    monkeypatch.setattr(api, "read_upload", watched_read)
+    monkeypatch.setattr(simulator.clearinghouse, "take_upload", watched_take)
+    batch = large_claim_batch(300)
+    assert len(batch) >= LARGE_X12_BYTES
+
+    response = await client.post("/x12/claims", content=batch)
+
+    assert response.status_code == 200
+    assert on_the_loop == {"read": False, "take": True}  # the ledger is changed on the loop alone
+    assert len(await _acknowledged(client)) == 300
+    unreadable = await client.post("/x12/claims", content=b"ISA*00*SECRET-MEMBER~" + b" " * LARGE_X12_BYTES)
+    assert unreadable.status_code == 400
+    assert "SECRET" not in unreadable.text
 
 
 async def test_mailbox_files_are_picked_up_and_deleted(client: httpx.AsyncClient, x12: X12) -> None:

@@ -19,6 +19,7 @@ from rcm_common.auth import Principal, require_scopes
 from rcm_common.csv_tables import CSV_MEDIA_TYPE, CsvFileError, refusal
 from rcm_common.errors import ValidationFailed
 from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version, read_body, utf8_text
+from rcm_common.offload import off_the_loop
 
 router = APIRouter()
 
@@ -279,7 +280,7 @@ async def import_837p(
     file imported again answers with its first report (`replayed`) and creates nothing."""
     data = await read_body(request, charge.settings.max_import_bytes, "837P file")
     try:
-        read = read_837p_claims(data)
+        read = await off_the_loop(read_837p_claims, data, size=len(data))  # in a thread when large
     except ImportRefused as exc:
         raise ValidationFailed(
             [{"field": "body", "message": str(exc)}], detail="The file cannot be imported."

@@ -1,7 +1,8 @@
 """The 277CA mailbox worker: each 277CA the clearinghouse leaves in the mailbox is read, stored encrypted and
 applied once, in one transaction, then deleted from the mailbox. A file seen before (by its content's digest)
 is only deleted; 835s are left for the remittance service. A 277CA naming a claim whose batch's 999 is not
-applied yet is left in the mailbox for the next round, so an answer is never lost to an ordering race.
+applied yet is left in the mailbox for the next round, so an answer is never lost to an ordering race. A
+large 277CA is read off the event loop (`rcm_common.offload`), before its unit of work begins.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rcm_claim.service_layer.answers import apply_claim_answers
 from rcm_claim.service_layer.next_payers import NextPayers
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_common.clearinghouse import MailboxFile, MailboxGateway
+from rcm_common.offload import off_the_loop
 from rcm_common.types import Clock
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ class Acknowledger:
         content = await self.gateway.mailbox_file(file.id)
         digest = hashlib.sha256(content.encode()).hexdigest()
         try:
-            answers = self.read_277ca(content)
+            answers = await off_the_loop(self.read_277ca, content, size=len(content))
         except ValueError:
             logger.error("277CA %s could not be read; it stays in the mailbox for a person to look at", file.id)
             return 0

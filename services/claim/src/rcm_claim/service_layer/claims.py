@@ -17,6 +17,7 @@ from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_claim.service_layer.views import ClaimPublic, ClaimSummary
 from rcm_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from rcm_common.offload import off_the_loop
 
 
 async def get_claim(claim_id: UUID, uow: ClaimUnitOfWork) -> ClaimPublic:
@@ -69,8 +70,8 @@ async def follow_up_queue(
 
 
 async def claim_as_sent(claim_id: UUID, uow: ClaimUnitOfWork, extract: Callable[[str, str], str]) -> str:
-    """The claim's X12 as its last batch sent it (`extract` keeps it alone from the batch); audited as an
-    export, since the X12 names the patient and the diagnoses."""
+    """The claim's X12 as its last batch sent it (`extract` keeps it alone from the batch, off the event loop
+    when the batch is large); audited as an export, since the X12 names the patient and the diagnoses."""
     async with uow:
         claim = await uow.claims.get(claim_id)
         if claim is None:
@@ -80,7 +81,7 @@ async def claim_as_sent(claim_id: UUID, uow: ClaimUnitOfWork, extract: Callable[
             raise Conflict("The claim has not been sent yet: it is in no batch.")
         uow.record_access("export", "claim", claim.id, claim.patient_id)
         await uow.commit()
-    return extract(batch.x12, claim.patient_control_number)
+    return await off_the_loop(extract, batch.x12, claim.patient_control_number, size=len(batch.x12))
 
 
 async def annotate(

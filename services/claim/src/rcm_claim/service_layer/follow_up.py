@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Protocol
 
 from rcm_claim.domain.acknowledgments import ClaimStatusAnswer
@@ -20,6 +21,7 @@ from rcm_claim.service_layer.answers import apply_status_answers
 from rcm_claim.service_layer.submission import ClaimsWriter, with_copies
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
+from rcm_common.offload import LARGE_X12_CLAIMS, off_the_loop
 from rcm_common.types import Clock
 
 logger = logging.getLogger(__name__)
@@ -64,9 +66,11 @@ class FollowUp:
             control_number = await uow.control_numbers.next(INTERCHANGES)
             await uow.commit()
         try:
-            request = self.write(billable, reference=f"S{control_number:09d}", payer=payer, providers=providers,
-                                 interchange_control_number=control_number)  # fmt: skip
-            answers = self.read_277(await self.gateway.claim_status(request))
+            write = partial(self.write, reference=f"S{control_number:09d}", payer=payer, providers=providers,
+                            interchange_control_number=control_number)  # fmt: skip
+            request = await off_the_loop(write, billable, size=len(billable), large=LARGE_X12_CLAIMS)
+            answer = await self.gateway.claim_status(request)
+            answers = await off_the_loop(self.read_277, answer, size=len(answer))
         except (ClearinghouseUnavailable, ClearinghouseRefused, ValueError) as exc:
             logger.warning("the 276 to payer %s went unanswered (%s); it goes again next round", payer.payer_id, exc)
             return 0

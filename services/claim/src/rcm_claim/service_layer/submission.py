@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, Protocol
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from rcm_claim.service_layer.answers import followers_of, settle_followers
 from rcm_claim.service_layer.scrubbing import Scrubber
 from rcm_claim.service_layer.unit_of_work import ClaimUnitOfWork
 from rcm_common.clearinghouse import ClearinghouseRefused, ClearinghouseUnavailable
+from rcm_common.offload import LARGE_X12_CLAIMS, off_the_loop
 from rcm_common.types import Clock
 
 logger = logging.getLogger(__name__)
@@ -93,6 +95,17 @@ async def with_copies(uow: ClaimUnitOfWork, claims: list[Claim]) -> list[Billabl
     return billable
 
 
+def refused_alone(write: Callable[[Sequence[Billable]], str], billable: list[Billable]) -> list[tuple[Billable, str]]:
+    """The claims the writer refuses when each is written alone, with the writer's reason."""
+    refused = []
+    for item in billable:
+        try:
+            write([item])
+        except ValueError as exc:
+            refused.append((item, str(exc)))
+    return refused
+
+
 @dataclass(frozen=True, slots=True)
 class SubmissionRound:
     built: int
@@ -144,7 +157,7 @@ class Submitter:
                     continue
                 control_number = await uow.control_numbers.next(INTERCHANGES)
                 batch_id = uuid.uuid4()
-                text = self._written(billable, batch_id, control_number, payer, providers)
+                text = await self._written(billable, batch_id, control_number, payer, providers)
                 if text is None:
                     await uow.claims.save_many([claim for claim, _, _ in billable if claim.held is not None])
                     continue
@@ -167,7 +180,7 @@ class Submitter:
         await self.scrubber.rescrub(uow, stale, BATCH_CAUSE)
         return [claim for claim in ready if claim.state == "ready" and not claim.kept_back]
 
-    def _written(
+    async def _written(
         self,
         billable: list[Billable],
         batch_id: UUID,
@@ -176,21 +189,21 @@ class Submitter:
         providers: ProviderDirectory,
     ) -> str | None:
         """The batch's X12, or None after holding each claim the writer refuses (found by writing each
-        alone), so one unwritable claim never stops its payer's others: they go in the next round."""
+        alone), so one unwritable claim never stops its payer's others: they go in the next round. A large
+        batch is written off the event loop: the writer only reads the claims and copies it is given, and
+        the claims are held here, on the loop, after it."""
+        write = partial(self.write, reference=batch_id.hex, interchange_control_number=control_number,
+                        payer=payer, providers=providers)  # fmt: skip
         try:
-            return self.write(billable, reference=batch_id.hex, interchange_control_number=control_number,
-                              payer=payer, providers=providers)  # fmt: skip
+            return await off_the_loop(write, billable, size=len(billable), large=LARGE_X12_CLAIMS)
         except ValueError as exc:
             logger.error("the batch for payer %s could not be written (%s); its claims are written one by one",
                          payer.payer_id, exc)  # fmt: skip
+        refused = await off_the_loop(refused_alone, write, billable, size=len(billable), large=LARGE_X12_CLAIMS)
         now = self.clock()
-        for item in billable:
-            try:
-                self.write([item], reference=batch_id.hex, interchange_control_number=control_number,
-                           payer=payer, providers=providers)  # fmt: skip
-            except ValueError as exc:
-                item[0].hold(f"the 837P cannot be written: {exc}", now, BATCH_CAUSE)
-                logger.warning("claim %s held: the 837P writer refused it", item[0].id)
+        for item, reason in refused:
+            item[0].hold(f"the 837P cannot be written: {reason}", now, BATCH_CAUSE)
+            logger.warning("claim %s held: the 837P writer refused it", item[0].id)
         return None
 
     async def send(self, batch: Batch) -> tuple[int, int] | None:
@@ -232,7 +245,8 @@ class Submitter:
         if acknowledgment is not None:
             group = str(sent.interchange_control_number)
             try:
-                verdicts = self.read_999(acknowledgment, group, [f"{TRANSACTION_SET_CONTROL_NUMBER:04d}"])
+                sets = [f"{TRANSACTION_SET_CONTROL_NUMBER:04d}"]
+                verdicts = await off_the_loop(self.read_999, acknowledgment, group, sets, size=len(acknowledgment))
             except ValueError as exc:
                 logger.error("batch %s: no 999 for it in the answer (%s); the batch goes again", batch_id, exc)
                 await self._attempted(batch_id)

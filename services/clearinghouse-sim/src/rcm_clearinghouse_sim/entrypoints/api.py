@@ -15,9 +15,10 @@ from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rcm_clearinghouse_sim.bootstrap import Simulator
-from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse
+from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse, read_upload
 from rcm_clearinghouse_sim.service_layer.faults import Endpoint, Fault, FaultKind
 from rcm_common.errors import AuthenticationRequired, PermissionDenied, RcmError
+from rcm_common.offload import off_the_loop
 from rcm_x12.errors import X12Error
 
 T = TypeVar("T")
@@ -103,15 +104,29 @@ def _x12(text: str, headers: dict[str, str] | None = None) -> Response:
     return Response(content=text, media_type=X12_MEDIA_TYPE, headers=headers)
 
 
+def _unreadable(error: ValueError) -> UnreadableX12:
+    """X12 the simulator cannot read is a 400 naming only segments and positions. The codec's own errors
+    (X12Error) say where; any other ValueError from reading may hold a value, so it is not repeated."""
+    if isinstance(error, X12Error):
+        return UnreadableX12(str(error))
+    return UnreadableX12("The X12 holds a value its element cannot take.")
+
+
 def _readable(work: Callable[[], T]) -> T:
-    """The work's answer; X12 it cannot read is a 400 naming only segments and positions. The codec's own
-    errors say where; any other ValueError from reading may hold a value, so it is not repeated."""
+    """The work's answer, or a 400 when it cannot read the X12 (`_unreadable`)."""
     try:
         return work()
-    except X12Error as exc:
-        raise UnreadableX12(str(exc)) from exc
     except ValueError as exc:
-        raise UnreadableX12("The X12 holds a value its element cannot take.") from exc
+        raise _unreadable(exc) from exc
+
+
+async def _read_off_the_loop(read: Callable[[bytes], T], body: bytes) -> T:
+    """`read(body)`, or a 400 as `_readable` says; in a thread when the body is large (`rcm_common.offload`),
+    so the loop goes on meanwhile. `read` is pure: the clearinghouse is changed after it, on the loop."""
+    try:
+        return await off_the_loop(read, body, size=len(body))
+    except ValueError as exc:
+        raise _unreadable(exc) from exc
 
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -126,7 +141,8 @@ async def eligibility(clearinghouse: ClearinghouseDep, body: X12Body) -> Respons
 @router.post("/x12/claims", dependencies=[Depends(faults_for("claims"))], tags=["x12"])
 async def claims(clearinghouse: ClearinghouseDep, body: X12Body) -> Response:
     """An 837P batch → its 999; the 277CA and later the 835s come through the mailbox."""
-    submission = _readable(lambda: clearinghouse.submit(body))
+    upload = await _read_off_the_loop(read_upload, body)
+    submission = _readable(lambda: clearinghouse.take_upload(upload))
     return _x12(submission.acknowledgment, {"X-Batch-Id": submission.batch_id})
 
 

@@ -6,7 +6,11 @@ carrying forward what a payment cannot cover. All state is in memory, for the li
 
 Every method reads its whole input before it changes anything, and an 837P upload is built whole (records,
 999s, 277CAs) on a copy of the ledger that replaces it only at the end, so unreadable X12 or a failure
-part-way changes nothing. The methods never await: on one event loop each runs whole, with no lock.
+part-way changes nothing. The methods never await: on one event loop each runs whole, with no lock. An
+837P upload is read by `read_upload`, a pure function of its bytes that the HTTP API runs off the event loop
+when the upload is large (`rcm_common.offload`), before `take_upload` changes anything. The 999s, 277CAs and 835s
+are written inside the change, on the loop: their control numbers come from the ledger, and a writer's
+refusal must leave the ledger as it was.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from rcm_clearinghouse_sim.service_layer.mailbox import FileKind, Mailbox
 from rcm_common.errors import Conflict, NotFound
 from rcm_common.types import Clock
 from rcm_x12 import Interchange, Transaction, read
-from rcm_x12.acknowledgment_writer import write_999
+from rcm_x12.acknowledgment_writer import GroupAcknowledgment, write_999
 from rcm_x12.claim_acknowledgment_writer import ClaimAcknowledgment, ProviderAcknowledgment, write_277ca
 from rcm_x12.claim_status_writer import StatusReply, write_277
 from rcm_x12.elements import header_of
@@ -79,6 +83,33 @@ class Submission:
 
     batch_id: str
     acknowledgment: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReadInterchange:
+    """One interchange of an 837P upload as read, before the clearinghouse takes it: its 999s (one per
+    functional group) and the claims of each transaction set they accept."""
+
+    interchange: Interchange
+    acknowledgments: tuple[GroupAcknowledgment, ...]
+    accepted: tuple[ClaimBatch, ...]
+
+
+def read_upload(data: bytes) -> list[ReadInterchange]:
+    """An 837P upload read whole: each interchange's structure checked for its 999, and the claims of the
+    sets the 999 accepts read. Pure (bytes in, new objects out, the clearinghouse untouched), so a large
+    upload can be read in a thread; X12Error (or ValueError) when it cannot be read."""
+    upload = []
+    for interchange in _enveloped(data):
+        groups = acknowledge(interchange)
+        verdicts = {r.control_number: r.accepted for g in groups for r in g.responses}
+        accepted = tuple(
+            professional_claims_of(transaction, interchange)
+            for transaction, _ in transaction_sets([interchange], "837")
+            if verdicts.get(transaction.control_number)
+        )
+        upload.append(ReadInterchange(interchange, tuple(groups), accepted))
+    return upload
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -228,39 +259,37 @@ class Clearinghouse:
     # --- claims ---------------------------------------------------------------------------------
 
     def submit(self, data: bytes) -> Submission:
-        """Take an 837P upload: per interchange its 999 and, for each accepted transaction set, its claims
-        edited, acknowledged on a 277CA per payer and adjudicated. An interchange sent before (same sender,
-        same ISA13) gets its first 999 again and nothing else happens to it; the new interchanges of the
-        upload make a new batch."""
-        interchanges = _enveloped(data)
+        """`take_upload` of the upload, read here on the caller's thread (as a test or a script in process
+        does)."""
+        return self.take_upload(read_upload(data))
+
+    def take_upload(self, upload: list[ReadInterchange]) -> Submission:
+        """Take an 837P upload read by `read_upload`: per interchange its 999 and, for each accepted
+        transaction set, its claims edited, acknowledged on a 277CA per payer and adjudicated. An interchange
+        sent before (same sender, same ISA13) gets its first 999 again and nothing else happens to it; the
+        new interchanges of the upload make a new batch."""
         ledger = self._ledger.copy()
-        keys = [_batch_key(interchange) for interchange in interchanges]
+        keys = [_batch_key(incoming.interchange) for incoming in upload]
         if all(key in ledger.batches for key in keys):
             return Submission(ledger.batches[keys[0]].batch_id, _acknowledgments(ledger, keys))
         batch_id = ledger.next_batch_id()
         files: list[MailboxEntry] = []
-        for key, interchange in zip(keys, interchanges, strict=True):
+        for key, incoming in zip(keys, upload, strict=True):
             if key not in ledger.batches:
-                files += self._intake(ledger, batch_id, interchange)
+                files += self._intake(ledger, batch_id, incoming)
         self._ledger = ledger
         for kind, payer_id, content in files:
             self.mailbox.put(kind, payer_id, content, self.clock())
         return Submission(batch_id, _acknowledgments(ledger, keys))
 
-    def _intake(self, ledger: _Ledger, batch_id: str, interchange: Interchange) -> list[MailboxEntry]:
+    def _intake(self, ledger: _Ledger, batch_id: str, incoming: ReadInterchange) -> list[MailboxEntry]:
         """A new interchange into the ledger: its 999, and the claims of its accepted sets taken. Returns
         the 277CAs."""
-        groups = acknowledge(interchange)
-        verdicts = {r.control_number: r.accepted for g in groups for r in g.responses}
-        accepted = [
-            professional_claims_of(transaction, interchange)
-            for transaction, _ in transaction_sets([interchange], "837")
-            if verdicts.get(transaction.control_number)
-        ]
+        interchange, groups = incoming.interchange, incoming.acknowledgments
         text = "".join(write_999(group, self._envelope(_sender(interchange), ledger)) for group in groups)
         ledger.batches[_batch_key(interchange)] = Submission(batch_id, text)
-        logger.info("batch %s: an interchange with %d sets accepted", batch_id, len(accepted))
-        return [file for batch in accepted for file in self._take(ledger, batch_id, interchange, batch)]
+        logger.info("batch %s: an interchange with %d sets accepted", batch_id, len(incoming.accepted))
+        return [file for batch in incoming.accepted for file in self._take(ledger, batch_id, interchange, batch)]
 
     def _take(self, ledger: _Ledger, batch_id: str, interchange: Interchange, batch: ClaimBatch) -> list[MailboxEntry]:
         """Each claim of the set edited and, when accepted, adjudicated; the 277CAs for them. The lines

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from decimal import Decimal
 from typing import Final
 
+from rcm_common.offload import off_the_loop
 from rcm_remittance.domain.advice import (
     Adjustment,
     ClaimPaymentAdvice,
@@ -147,17 +148,21 @@ def _line(line: x12.ServiceLine) -> LineAdvice:
 class RecentReads:
     """`read_835` remembering its last few files by their digest: the poster reads again the file the intake
     read a moment before, and a 10,000-claim 835 takes as long to read as to post. What is read is frozen, so
-    it is shared safely; only `keep` files are held, so memory stays bounded."""
+    it is shared safely; only `keep` files are held, so memory stays bounded.
+
+    A large file is read in a thread (`rcm_common.offload`), so the loop goes on meanwhile; the memory of
+    files read is looked up and changed on the loop alone, before and after the read, so it needs no lock.
+    Two reads of the same file at once both read it, and the memory keeps one."""
 
     def __init__(self, keep: int = 2) -> None:
         self._keep = keep
         self._recent: OrderedDict[bytes, list[RemittanceAdvice]] = OrderedDict()
 
-    def __call__(self, data: bytes) -> list[RemittanceAdvice]:
+    async def __call__(self, data: bytes) -> list[RemittanceAdvice]:
         digest = hashlib.sha256(data).digest()
         found = self._recent.get(digest)
         if found is None:
-            found = read_835(data)
+            found = await off_the_loop(read_835, data, size=len(data))
             self._recent[digest] = found
             while len(self._recent) > self._keep:
                 self._recent.popitem(last=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -27,7 +27,9 @@ from rcm_remittance.domain.advice import RemittanceAdvice, UnreadableFile
 from rcm_remittance.domain.model import Remittance
 from rcm_remittance.service_layer.unit_of_work import RemittanceUnitOfWork
 
-Reader = Callable[[bytes], list[RemittanceAdvice]]
+Reader = Callable[[bytes], Awaitable[list[RemittanceAdvice]]]
+"""Reads an 835 file into its transaction sets (UnreadableFile when it cannot); awaited, as a large file is
+read off the event loop (`adapters.remittance_835.RecentReads`)."""
 _CONFLICT = (
     "a remittance with this payer, trace (TRN02) and interchange number (ISA13) came before with other figures: "
     "check with the payer which is right before releasing this one"
@@ -55,7 +57,7 @@ async def take_in(uow: RemittanceUnitOfWork, content: bytes, source: str, read: 
     if known_file is not None:
         return known_file
     try:
-        advices = read(content)
+        advices = await read(content)
     except UnreadableFile as error:
         raise refused(str(error)) from None
     if not advices:

@@ -137,7 +137,7 @@ class Poster:
             if remittance is None or not remittance.postable:
                 return 0
             content = await uow.files.content(remittance.file_id)
-        advice = self._advice_of(remittance, content)
+        advice = await self._advice_of(remittance, content)
         occurrences = _occurrences(advice.claims)
         posted = 0
         while True:
@@ -164,9 +164,9 @@ class Poster:
                 )
                 return posted
 
-    def _advice_of(self, remittance: Remittance, content: bytes) -> RemittanceAdvice:
+    async def _advice_of(self, remittance: Remittance, content: bytes) -> RemittanceAdvice:
         """The remittance's transaction set, read again from its file (which was read whole at intake)."""
-        advices = self.read(content)
+        advices = await self.read(content)
         advice = advices[remittance.advice.position] if remittance.advice.position < len(advices) else None
         if advice is None or (advice.figures, len(advice.claims)) != (remittance.figures, remittance.claim_count):
             raise RemittanceError("its file no longer reads as it did when it was taken in")

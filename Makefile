@@ -123,6 +123,7 @@ bench: install
 	$(RCM) bench claim
 	$(RCM) bench remittance
 	$(RCM) bench collections
+	$(RCM) bench simulator
 	$(RCM) bench http
 	$(RCM) bench e2e
 

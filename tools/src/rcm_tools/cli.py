@@ -23,6 +23,7 @@ from rcm_tools import contracts, practice, scaffold
 from rcm_tools.benchmarks import (
     charge_capture,
     claim_submission,
+    clearinghouse_sim,
     collections_posting,
     http_load,
     outbox_relay,
@@ -146,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[remittance_posting.arguments()],
         help="a 10,000-claim 835 taken in and posted, claim payments/s on SQLite and PostgreSQL",
     ).set_defaults(handler=remittance_posting.run_benchmark)
+    benchmarks.add_parser(
+        "simulator",
+        parents=[clearinghouse_sim.arguments()],
+        help="the clearinghouse simulator in process: 837P uploads and 835 payment runs, claims/s beside rcm_x12 alone",
+    ).set_defaults(handler=clearinghouse_sim.run_benchmark)
     benchmarks.add_parser(
         "e2e",
         parents=[revenue_cycle.arguments()],

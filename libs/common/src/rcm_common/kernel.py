@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -310,7 +311,25 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     )
 
 
+YOUNG_COLLECTION_THRESHOLD = 50_000
+"""Allocations between two collections of the youngest generation (Python's default: 700)."""
+
+
+def settle_collector() -> None:
+    """Set the cyclic garbage collector for a long-running service: what start-up built (modules, the app, the
+    code sets) is frozen out of every later collection, and the youngest generation is collected after 50,000
+    allocations rather than 700. Handling an event or a request allocates thousands of short-lived objects that
+    reference counting frees; collected every 700, they made the collector re-walk the live heap many times
+    an event (about half of an 837P upload's time in `rcm bench simulator`)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
+
+
 def run_service(create_app: Callable[[S], FastAPI], settings_type: type[S]) -> None:
     """`python -m rcm_<name>`: the service's app with its settings read from the environment, served."""
     settings = settings_type()
-    serve(create_app(settings), settings)
+    app = create_app(settings)
+    settle_collector()
+    serve(app, settings)

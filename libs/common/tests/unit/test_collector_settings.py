@@ -1,0 +1,31 @@
+"""A service process sets the garbage collector for a long run: start-up's objects frozen out of collections,
+the youngest generation collected after tens of thousands of allocations rather than 700."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from rcm_common.kernel import YOUNG_COLLECTION_THRESHOLD, settle_collector
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:
+    _, middle, oldest = gc.get_threshold()
+    built_at_start_up = {"code sets": list(range(1_000))}
+
+    settle_collector()
+
+    assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, middle, oldest)
+    assert gc.get_freeze_count() > 0
+    assert not any(built_at_start_up is tracked for tracked in gc.get_objects())

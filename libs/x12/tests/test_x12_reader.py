@@ -3,11 +3,16 @@ and clear refusals."""
 
 from __future__ import annotations
 
+import gc
+import sys
+import threading
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rcm_x12 import UnsupportedVersion, X12Error, read
+from rcm_x12.reader import collector_paused
 
 ISA = "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *261123*1430*^*00501*000000101*0*T*:~"
 
@@ -161,3 +166,30 @@ def test_a_transaction_without_its_se_is_marked_incomplete() -> None:
     [result] = read(text)
 
     assert result.groups[0].transactions[0].complete is False
+
+
+def test_readers_in_several_threads_leave_the_collector_as_they_found_it() -> None:
+    """Readers that overlap in threads (a service reads large files off its event loop) share one pause of the
+    collector: whatever the interleaving, it is on again once every reader has ended, and off while any reads."""
+
+    collecting_while_read: list[int] = []
+
+    def read_many() -> None:
+        for _ in range(1_000):
+            with collector_paused():
+                if gc.isenabled():
+                    collecting_while_read.append(1)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can, so the readers interleave every way
+    try:
+        for _ in range(20):
+            threads = [threading.Thread(target=read_many) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert gc.isenabled()
+    finally:
+        sys.setswitchinterval(switching)
+    assert not collecting_while_read

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -171,19 +172,39 @@ def transaction_sets(interchanges: list[Interchange], set_id: str) -> Iterator[t
                     yield transaction, interchange
 
 
+class _CollectorPause:
+    """How many readers, in any thread, have the collector paused, and whether it was on before the first:
+    checking and switching the collector are two steps, so they are taken under one lock, and only the last
+    reader out switches it back on."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.readers = 0
+        self.was_enabled = False
+
+
+_PAUSE = _CollectorPause()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector: reading builds hundreds of thousands of acyclic lists and
     objects, and the collections their allocation triggers find nothing but re-walk the growing heap, which
-    more than doubles the time of a large file. Re-enabled only if it was on, so nested use never leaves
-    it off."""
-    enabled = gc.isenabled()
-    gc.disable()
+    more than doubles the time of a large file. Readers in several threads (a service reads large files off
+    its event loop) share one pause: the collector is switched back on when the last of them ends, and only
+    if it was on when the first began."""
+    with _PAUSE.lock:
+        if _PAUSE.readers == 0:
+            _PAUSE.was_enabled = gc.isenabled()
+            gc.disable()
+        _PAUSE.readers += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _PAUSE.lock:
+            _PAUSE.readers -= 1
+            if _PAUSE.readers == 0 and _PAUSE.was_enabled:
+                gc.enable()
 
 
 def read(data: bytes | str) -> list[Interchange]:

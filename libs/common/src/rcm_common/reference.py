@@ -2,28 +2,35 @@
 
 Such data is read for nearly every claim or charge and changes a few times a year, so a process keeps what it
 has read rather than reading it again per transaction. Each kind of reference data has a version in the
-service's database (the `reference_version` table, which a service that uses this creates in its own
-migrations). The transaction that changes the data moves its version on; every process, whichever replica
-made the change, reads the versions once per unit of work (one small query) and drops its copies of a kind
-whose version moved. A copy is therefore never older than what the transaction reading it could see.
+service's database (the `reference_version` table), and triggers on its tables move the version on at any
+change of them, however it is made: through the service, by a replica still running older code, by hand in
+SQL, by a restore. Every process reads the versions once per unit of work (one small query, at the first use)
+and drops its copies of a kind whose version moved, so what a unit of work reads is as new as the versions
+it read.
 
-The versions are read before any data, so what is kept under a version is at least as new as that version; a
-transaction that changes a kind bypasses the kept copies of it until it ends, so nothing it had not
-committed is ever kept.
+What is kept under a version is at least as new as it: the versions are read before any data, and the rows
+are read from the database itself, never from objects the session loaded earlier (`fresh`). A transaction
+that changes a kind (`changing`) keeps what it reads of it to itself, so nothing it had not committed is
+ever kept. A unit of work that read an older version than the process's copies (it began before a change
+another one has already seen) reads for itself too, rather than dropping the newer copies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+import re
+from collections.abc import Hashable, Mapping
+from typing import Any, Final
 from weakref import WeakKeyDictionary
 
+import sqlalchemy as sa
+from alembic import op
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
 
-from rcm_common.db import is_postgres
+_PLAIN_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
+FRESH: Final = {"populate_existing": True}
+"""Execution options for reading reference rows: from the database, never an object the session holds."""
 
 
 class ReferenceVersionRow(SQLModel, table=True):
@@ -41,18 +48,18 @@ Kept = dict[Hashable, Any]
 
 class ReferenceCopies:
     """A process's copies of one database's reference data: per kind, the version they were read at and the
-    entries read so far. Entries read at another version go into that version's own dictionary, so two
-    transactions that see different versions never mix their reads."""
+    entries read so far."""
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[int, Kept]] = {}
 
-    def at(self, name: str, version: int) -> Kept:
-        """The entries of `name` read at `version`; a new, empty dictionary when the version moved."""
+    def at(self, name: str, version: int) -> Kept | None:
+        """The entries of `name` read at `version`, a new, empty dictionary when the version moved on, or None
+        for a version older than the copies' (the reader reads for itself)."""
         kept = self._kept.get(name)
-        if kept is None or kept[0] != version:
+        if kept is None or kept[0] < version:
             kept = self._kept[name] = (version, {})
-        return kept[1]
+        return kept[1] if kept[0] == version else None
 
 
 _COPIES: WeakKeyDictionary[async_sessionmaker[AsyncSession], ReferenceCopies] = WeakKeyDictionary()
@@ -77,21 +84,75 @@ class ReferenceReads:
         self._own: dict[str, Kept] = {}
 
     async def kept(self, name: str) -> Kept:
-        """Where this transaction reads and keeps entries of `name`: the process's copies at the version this
-        transaction sees, or, once it changes `name`, a dictionary of its own that dies with it."""
+        """Where this unit of work reads and keeps entries of `name`: the process's copies at the version it
+        sees, or a dictionary of its own that dies with it (once it changes `name`, or when its version is
+        older than the copies'). Entries are read with `FRESH` options."""
         if name in self._own:
             return self._own[name]
         if self._versions is None:
             rows = await self._session.execute(select(ReferenceVersionRow.__table__))  # type: ignore[attr-defined]
             self._versions = {row.name: row.version for row in rows}
-        return self._copies.at(name, self._versions.get(name, 0))
+        shared = self._copies.at(name, self._versions.get(name, 0))
+        return shared if shared is not None else self._own.setdefault(name, {})
 
-    async def changed(self, name: str) -> None:
-        """Move `name`'s version on in this transaction: once it commits, every process drops its copies."""
+    def changing(self, name: str) -> None:
+        """Say this unit of work changes `name`: what it reads of it from now on is its own (the triggers move
+        the version on when the change is written, for every process once it commits)."""
         self._own[name] = {}
-        insert = postgresql.insert if is_postgres(self._session) else sqlite.insert
-        await self._session.execute(
-            insert(ReferenceVersionRow)
-            .values(name=name, version=1)
-            .on_conflict_do_update(index_elements=["name"], set_={"version": ReferenceVersionRow.version + 1})
+
+
+def reference_version_statements(dialect: str, tables: Mapping[str, str]) -> list[str]:
+    """The SQL that makes a change of each table (to the name of its kind of reference data) move that kind's
+    version on, for `sqlite` or `postgresql`: the kinds' rows, and a trigger per table (per statement on
+    PostgreSQL, per row on SQLite, which has no statement triggers). The `reference_version` table must
+    exist. Table and kind names are the migration's own constants, refused unless plain lowercase words."""
+    for word in (*tables, *tables.values()):
+        if not _PLAIN_NAME.fullmatch(word):
+            raise ValueError(f"not a plain table or kind name: {word!r}")
+    statements = [
+        f"INSERT INTO reference_version (name, version) VALUES ('{name}', 0)"  # noqa: S608 - plain names, checked
+        for name in sorted(set(tables.values()))
+    ]
+    if dialect == "postgresql":
+        statements.append(
+            "CREATE FUNCTION reference_version_moved() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "UPDATE reference_version SET version = version + 1 WHERE name = TG_ARGV[0]; RETURN NULL; END $$"
         )
+        statements += [
+            f"CREATE TRIGGER {table}_moves_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION reference_version_moved('{name}')"
+            for table, name in tables.items()
+        ]
+        return statements
+    statements += [
+        f"CREATE TRIGGER {table}_{change.lower()}_moves_version AFTER {change} ON {table} BEGIN "  # noqa: S608
+        f"UPDATE reference_version SET version = version + 1 WHERE name = '{name}'; END"
+        for table, name in tables.items()
+        for change in ("INSERT", "UPDATE", "DELETE")
+    ]
+    return statements
+
+
+def create_reference_versions(tables: Mapping[str, str]) -> None:
+    """Migration step: the `reference_version` table and the triggers of `reference_version_statements`."""
+    op.create_table(
+        "reference_version",
+        sa.Column("name", sa.String(length=40), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+    )
+    for statement in reference_version_statements(op.get_context().dialect.name, tables):
+        op.execute(statement)
+
+
+def drop_reference_versions(tables: Mapping[str, str]) -> None:
+    """Migration step: undo `create_reference_versions`."""
+    postgres = op.get_context().dialect.name == "postgresql"
+    for table in tables:
+        if postgres:
+            op.execute(f"DROP TRIGGER {table}_moves_version ON {table}")
+        else:
+            for change in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER {table}_{change}_moves_version")
+    if postgres:
+        op.execute("DROP FUNCTION reference_version_moved()")
+    op.drop_table("reference_version")

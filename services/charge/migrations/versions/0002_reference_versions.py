@@ -1,5 +1,5 @@
-"""The versions of the price lists the process keeps in memory (`rcm_common.reference`): replacing the
-chargemaster or a payer's contract rates moves its version on, and every replica drops its copy.
+"""The versions of the price lists the process keeps in memory (`rcm_common.reference`): any change
+of the chargemaster or the contract rates moves its version on, by a trigger, and every replica drops its copy.
 
 Revision ID: 0002
 Revises: 0001
@@ -7,8 +7,7 @@ Revises: 0001
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from rcm_common.reference import create_reference_versions, drop_reference_versions
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -16,13 +15,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+VERSIONED_TABLES = {"chargemaster_entry": "chargemaster", "contract_rate": "contract_rates"}
+"""Each table, and the kind of reference data whose version its changes move on."""
+
+
 def upgrade() -> None:
-    op.create_table(
-        "reference_version",
-        sa.Column("name", sa.String(length=40), primary_key=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-    )
+    create_reference_versions(VERSIONED_TABLES)
 
 
 def downgrade() -> None:
-    op.drop_table("reference_version")
+    drop_reference_versions(VERSIONED_TABLES)

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import pytest
 
+from rcm_charge.adapters.repository import CHARGEMASTER, CONTRACT_RATES
 from rcm_charge.testing import CHARGEMASTER_CSV, CONTRACT_RATES_CSV, ChargeApi, encounter_body, running_charge
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.testing import sample_coverage_added, sample_patient_registered
@@ -233,6 +234,16 @@ async def test_a_capture_prices_its_lines_from_the_price_lists_as_last_replaced(
     rates = "payer_id,code,allowed\nACME01,99214,133.40\n"
     assert (await api.client.put("/contract-rates", content=rates, headers=admin | CSV)).status_code == 200
     assert await captured_prices(5) == ("190.00", "133.40")
+
+
+async def test_only_codes_the_chargemaster_lists_are_kept_in_the_process(api: ChargeApi) -> None:
+    """An imported file may name any number of unknown codes: reading them keeps nothing of them."""
+    async with api.charge.uow() as uow:
+        assert [entry.code for entry in await uow.prices.chargemaster(["99214", "ZZ001", "ZZ002"])] == ["99214"] * 2
+        assert [rate.code for rate in await uow.prices.rates("ACME01", ["99214", "ZZ001", "MPFS"])] == ["99214"]
+    async with api.charge.uow() as uow:
+        assert set(await uow.reference.kept(CHARGEMASTER)) == {"99214"}
+        assert set(await uow.reference.kept(CONTRACT_RATES)) == {"99214", "MPFS"}
 
 
 async def test_reads_and_changes_are_audited(api: ChargeApi) -> None:

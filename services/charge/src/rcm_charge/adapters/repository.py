@@ -28,12 +28,12 @@ from rcm_charge.adapters.tables import (
 )
 from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import Encounter, ReviewItem, Source
-from rcm_charge.domain.pricing import ChargemasterEntry, ContractRate
+from rcm_charge.domain.pricing import FEE_SCHEDULE_RATE, ChargemasterEntry, ContractRate
 from rcm_charge.service_layer.unit_of_work import ImportRecord
 from rcm_common.crypto import BlindIndex, FieldCipher
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
-from rcm_common.reference import ReferenceReads
+from rcm_common.reference import FRESH, ReferenceReads
 
 CHARGEMASTER: Final = "chargemaster"
 CONTRACT_RATES: Final = "contract_rates"
@@ -350,8 +350,10 @@ class SqlEncounters:
 
 
 class SqlPrices:
-    """The chargemaster and the contract rates. What a capture reads of them, by code, is kept in the process
-    until either list is replaced (`rcm_common.reference`): every capture prices its lines against them."""
+    """The chargemaster and the contract rates. What captures read of them, by code, is kept in the process
+    until either changes (`rcm_common.reference`): every capture prices its lines against them. A code the
+    chargemaster does not list is never kept (an imported file may name any number of them), so what is kept
+    is bounded by the lists themselves."""
 
     def __init__(self, session: AsyncSession, reference: ReferenceReads) -> None:
         self._session = session
@@ -362,13 +364,15 @@ class SqlPrices:
             return [_chargemaster_entry(row) for row in await self._chargemaster_rows(None)]
         kept = await self._reference.kept(CHARGEMASTER)
         wanted = sorted(set(codes))
-        missing = [code for code in wanted if code not in kept]
-        if missing:
+        entries = {code: kept[code] for code in wanted if code in kept}
+        if missing := [code for code in wanted if code not in kept]:
             found: dict[str, list[ChargemasterEntry]] = {code: [] for code in missing}
             for row in await self._chargemaster_rows(missing):
                 found[row.code].append(_chargemaster_entry(row))
-            kept.update((code, tuple(entries)) for code, entries in found.items())
-        return [entry for code in wanted for entry in kept[code]]
+            listed = {code: tuple(code_entries) for code, code_entries in found.items() if code_entries}
+            kept.update(listed)
+            entries.update(listed)
+        return [entry for code in wanted for entry in entries.get(code, ())]
 
     async def _chargemaster_rows(self, codes: list[str] | None) -> Sequence[ChargemasterRow]:
         query = select(ChargemasterRow).order_by(
@@ -376,10 +380,10 @@ class SqlPrices:
         )
         if codes is not None:
             query = query.where(col(ChargemasterRow.code).in_(codes))
-        return (await self._session.scalars(query)).all()
+        return (await self._session.scalars(query.execution_options(**FRESH))).all()
 
     async def replace_chargemaster(self, entries: list[ChargemasterEntry], now: datetime) -> None:
-        await self._reference.changed(CHARGEMASTER)
+        self._reference.changing(CHARGEMASTER)
         await self._session.execute(delete(ChargemasterRow))
         self._session.add_all(
             ChargemasterRow(
@@ -395,18 +399,23 @@ class SqlPrices:
         await self._session.flush()
 
     async def rates(self, payer_id: str | None = None, codes: Iterable[str] | None = None) -> list[ContractRate]:
-        """The rates of one payer or of every payer, for the codes or for all, by payer, code and modifier."""
+        """The rates of one payer or of every payer, for the codes or for all, by payer, code and modifier. A
+        code's rates (none, for a payer priced by the fee schedule) are kept when the chargemaster lists it."""
         if codes is None:
             return [_contract_rate(row) for row in await self._rate_rows(payer_id, None)]
         kept = await self._reference.kept(CONTRACT_RATES)
         wanted = sorted(set(codes))
-        missing = [code for code in wanted if code not in kept]
-        if missing:
+        rates = {code: kept[code] for code in wanted if code in kept}
+        if missing := [code for code in wanted if code not in kept]:
             found: dict[str, list[ContractRate]] = {code: [] for code in missing}
             for row in await self._rate_rows(None, missing):
                 found[row.code].append(_contract_rate(row))
-            kept.update((code, tuple(rates)) for code, rates in found.items())
-        chosen = [rate for code in wanted for rate in kept[code] if payer_id is None or rate.payer_id == payer_id]
+            listed = await self._reference.kept(CHARGEMASTER)
+            for code, code_rates in found.items():
+                rates[code] = tuple(code_rates)
+                if code_rates or code in listed or code == FEE_SCHEDULE_RATE:
+                    kept[code] = rates[code]
+        chosen = [rate for code in wanted for rate in rates[code] if payer_id is None or rate.payer_id == payer_id]
         return sorted(chosen, key=lambda rate: (rate.payer_id, rate.code, rate.modifier or ""))
 
     async def _rate_rows(self, payer_id: str | None, codes: list[str] | None) -> Sequence[ContractRateRow]:
@@ -417,11 +426,11 @@ class SqlPrices:
             query = query.where(col(ContractRateRow.payer_id) == payer_id)
         if codes is not None:
             query = query.where(col(ContractRateRow.code).in_(codes))
-        return (await self._session.scalars(query)).all()
+        return (await self._session.scalars(query.execution_options(**FRESH))).all()
 
     async def replace_rates(self, payer_ids: set[str], rates: list[ContractRate], now: datetime) -> None:
         """The contracts of the payers named are replaced whole; other payers' rates stay."""
-        await self._reference.changed(CONTRACT_RATES)
+        self._reference.changing(CONTRACT_RATES)
         await self._session.execute(delete(ContractRateRow).where(col(ContractRateRow.payer_id).in_(payer_ids)))
         self._session.add_all(
             ContractRateRow(

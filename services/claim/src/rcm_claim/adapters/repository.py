@@ -51,7 +51,7 @@ from rcm_claim.domain.model import NOT_FILED, BillingNotes, Claim, ClaimState
 from rcm_common.crypto import FieldCipher
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
-from rcm_common.reference import ReferenceReads
+from rcm_common.reference import FRESH, ReferenceReads
 
 _PROVIDER_DIRECTORY_ROW = 1  # the practice has one directory
 
@@ -892,12 +892,12 @@ class SqlDirectories:
     async def providers(self) -> ProviderDirectory | None:
         kept = await self._reference.kept(PROVIDER_DIRECTORY)
         if "providers" not in kept:
-            row = await self._session.get(ProviderDirectoryRow, _PROVIDER_DIRECTORY_ROW)
+            row = await self._session.get(ProviderDirectoryRow, _PROVIDER_DIRECTORY_ROW, execution_options=FRESH)
             kept["providers"] = None if row is None else _provider_directory(json.loads(row.document))
         return cast("ProviderDirectory | None", kept["providers"])
 
     async def replace_providers(self, directory: ProviderDirectory, by: str, now: datetime) -> None:
-        await self._reference.changed(PROVIDER_DIRECTORY)
+        self._reference.changing(PROVIDER_DIRECTORY)
         document = serialization.dumps(asdict(directory))
         await self._session.merge(ProviderDirectoryRow(id=_PROVIDER_DIRECTORY_ROW, document=document, updated_by=by,
                                                        updated_at=now))  # fmt: skip
@@ -910,12 +910,12 @@ class SqlDirectories:
     async def payer(self, payer_id: str) -> PayerProfile | None:
         kept = await self._reference.kept(PAYER_DIRECTORY)
         if payer_id not in kept:
-            row = await self._session.get(PayerProfileRow, payer_id)
+            row = await self._session.get(PayerProfileRow, payer_id, execution_options=FRESH)
             kept[payer_id] = None if row is None else _payer(row)
         return cast("PayerProfile | None", kept[payer_id])
 
     async def replace_payers(self, payers: Sequence[PayerProfile], now: datetime) -> None:
-        await self._reference.changed(PAYER_DIRECTORY)
+        self._reference.changing(PAYER_DIRECTORY)
         await self._session.execute(delete(PayerProfileRow))
         self._session.add_all(
             PayerProfileRow(

@@ -312,15 +312,16 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 YOUNG_COLLECTION_THRESHOLD = 50_000
-"""Allocations between two collections of the youngest generation (Python's default: 700)."""
+"""Container objects allocated and still alive between two collections of the youngest generation (Python's
+default: 700)."""
 
 
 def settle_collector() -> None:
     """Set the cyclic garbage collector for a long-running service: what start-up built (modules, the app, the
-    code sets) is frozen out of every later collection, and the youngest generation is collected after 50,000
-    allocations rather than 700. Handling an event or a request allocates thousands of short-lived objects that
-    reference counting frees; collected every 700, they made the collector re-walk the live heap many times
-    an event (about half of an 837P upload's time in `rcm bench simulator`)."""
+    code sets) is frozen out of every later collection, and the youngest generation is collected once 50,000
+    more objects are alive rather than 700. A batch of events, the rows and objects its unit of work holds, an
+    X12 file being read all live long enough to count, so with the default a batch set off dozens of
+    collections, each walking what the batch had built so far and, every tenth, the older generation too."""
     gc.collect()
     gc.freeze()
     _, middle, oldest = gc.get_threshold()

@@ -4,7 +4,10 @@ health checks) for its whole length. An 8 MB 835 takes about 0.6 s to read.
 
 `off_the_loop` runs such work in the loop's default thread pool when it is large, and inline when it is
 small. The thread still needs the GIL for Python, but the interpreter hands the GIL to the loop's thread
-every switch interval (`sys.getswitchinterval()`, 5 ms), so the loop keeps running while the file is read.
+every switch interval (`sys.getswitchinterval()`, 5 ms), so the loop keeps running while the file is read,
+at a slower pace: each time it needs the GIL back (after waiting on the network, after each database round
+trip through aiosqlite's thread) it may wait up to that interval. Nothing is faster overall; what changes is
+that no coroutine stops for the whole read.
 
 Only pure work goes there: a function of its arguments (bytes or text to parsed objects, objects to text)
 that touches nothing another coroutine may touch meanwhile. Never a database session (SQLAlchemy's

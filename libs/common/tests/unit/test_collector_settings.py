@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 
+from rcm_common import kernel
 from rcm_common.kernel import YOUNG_COLLECTION_THRESHOLD, settle_collector
+from rcm_common.settings import ServiceSettings
 
 
 @pytest.fixture
@@ -27,5 +31,17 @@ def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:
     settle_collector()
 
     assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, middle, oldest)
-    assert gc.get_freeze_count() > 0
     assert not any(built_at_start_up is tracked for tracked in gc.get_objects())
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_a_service_process_settles_the_collector_before_it_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    thresholds_when_served: list[int] = []
+
+    def serve(app: FastAPI, settings: ServiceSettings) -> None:
+        thresholds_when_served.append(gc.get_threshold()[0])
+
+    monkeypatch.setattr(kernel, "serve", serve)
+    kernel.run_service(lambda settings: FastAPI(), cast("type[ServiceSettings]", lambda: None))
+
+    assert thresholds_when_served == [YOUNG_COLLECTION_THRESHOLD]

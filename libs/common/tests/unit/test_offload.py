@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -54,6 +55,31 @@ async def test_the_loop_runs_while_large_work_does() -> None:
     releaser = asyncio.create_task(release())
     assert await off_the_loop(waiting_for_the_loop, size=LARGE_X12_BYTES) is True
     await releaser
+
+
+async def test_the_loop_runs_while_pure_python_work_holds_the_interpreter() -> None:
+    """Reading X12 never waits on anything: it holds the interpreter's lock but hands it over every switch
+    interval, so the loop still gets to run. The work spins until a coroutine, started only once the work
+    has, says the loop ran; on the loop itself it would spin until its deadline."""
+    started, ticked = threading.Event(), threading.Event()
+
+    def spinning_until_the_loop_runs() -> bool:
+        started.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if ticked.is_set():
+                return True
+            sum(range(100))
+        return False
+
+    async def tick_once_the_work_spins() -> None:
+        while not started.is_set():  # noqa: ASYNC110 - the work is in another thread
+            await asyncio.sleep(0.001)
+        ticked.set()
+
+    ticker = asyncio.create_task(tick_once_the_work_spins())
+    assert await off_the_loop(spinning_until_the_loop_runs, size=LARGE_X12_BYTES) is True
+    await ticker
 
 
 class Unreadable(ValueError):

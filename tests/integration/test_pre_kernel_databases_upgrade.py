@@ -15,10 +15,11 @@ from typing import Final
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from rcm_common.db import create_engine
-from rcm_common.migrations import upgrade_to_head
+from rcm_common.migrations import alembic_config, upgrade_to_head
 from rcm_common.schema_check import schema_snapshot
 from rcm_common.testing import postgres_available, throwaway_postgres_database
 
@@ -124,5 +125,6 @@ async def test_a_pre_kernel_database_upgrades_with_its_rows_intact(
     assert await select_all(old_url, *tables) == before
     assert await schema_snapshot(old_url) == await schema_snapshot(new_url)
     versions = "SELECT version_num FROM alembic_version ORDER BY version_num"
-    heads = [[("0001",), ("platform_0002",)]]  # the service's head, and the platform's past the service's base
+    heads = [[(head,) for head in sorted(ScriptDirectory.from_config(alembic_config(migrations, new_url)).get_heads())]]
+    assert len(heads[0]) == 2  # the service's head, and the platform's past the service's base
     assert await select_all(old_url, versions) == await select_all(new_url, versions) == heads

@@ -96,14 +96,14 @@ async def events_until(
     within: float = 30,
 ) -> list[dict[str, Any]]:
     """The events of `topic` about `subject`, in order, up to the first of type `until` (or, given a test of the
-    events read so far, until it holds)."""
-    if isinstance(until, str):
-        last_type = until
+    events read so far, until it holds). A later event about the subject read in the same fetch (an
+    UnderpaymentDetected right behind its PaymentPosted) is left out, as if read a moment later."""
+    last_type = until if isinstance(until, str) else None
 
-        def reached(found: list[dict[str, Any]]) -> bool:
-            return bool(found) and found[-1]["type"] == last_type
+    def reached(found: list[dict[str, Any]]) -> bool:
+        return any(event["type"] == last_type for event in found)
 
-        until = reached
+    done = reached if isinstance(until, str) else until
     consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
     await consumer.start()
     found: list[dict[str, Any]] = []
@@ -115,7 +115,7 @@ async def events_until(
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         async with asyncio.timeout(within):
-            while not until(found):
+            while not done(found):
                 for records in (await consumer.getmany(timeout_ms=300)).values():
                     for record in records:
                         headers = {k: v.decode() for k, v in record.headers}
@@ -123,6 +123,8 @@ async def events_until(
                             found.append({"type": headers["ce_type"], **json.loads(record.value)})
     finally:
         await consumer.stop()
+    if last_type is not None:
+        return found[: [event["type"] for event in found].index(last_type) + 1]
     return found
 
 

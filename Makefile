@@ -25,7 +25,7 @@ RCM = $(RUN) rcm
 # Use the machine's Python; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools
+.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools images
 
 help:
 	@echo "make run        install, start the local stack, run the demo, stop the stack"
@@ -36,6 +36,7 @@ help:
 	@echo "make contracts  regenerate contracts/ (the suite fails when it drifts from the code)"
 	@echo "make bench      run the benchmarks; each prints one JSON line"
 	@echo "make bench-x12  the X12 codec: 835 read vs pyx12 in the same run, 837P claims/s written"
+	@echo "make images     each service's container image, built with podman from a Debian base made here"
 
 toolchain:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -129,3 +130,9 @@ bench: install
 
 bench-x12: install
 	$(RCM) bench x12
+
+# podman, buildah and mmdebstrap are Debian packages; CONTAINERS_CONF holds the runtime settings that work here.
+images: install
+	@command -v podman >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 \
+		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman buildah mmdebstrap runc
+	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/deploy/images/containers.conf} $(RCM) images --pip-python $(PYTHON)

@@ -19,7 +19,7 @@ from rich.console import Console
 from rcm_collections.entrypoints.ledger_check import verify_ledger_command
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
-from rcm_tools import contracts, practice, scaffold
+from rcm_tools import contracts, images, practice, scaffold
 from rcm_tools.benchmarks import (
     charge_capture,
     claim_submission,
@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "new-service", parents=[scaffold.arguments()], help="scaffold a new service on the kernel"
     ).set_defaults(handler=scaffold.run)
+    commands.add_parser(
+        "images", parents=[images.arguments()], help="build each service's container image with podman"
+    ).set_defaults(handler=images.run)
 
     bench = commands.add_parser("bench", help="benchmarks: each prints one JSON line with its baseline")
     benchmarks = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")

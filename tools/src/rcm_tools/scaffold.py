@@ -1,11 +1,11 @@
 """`rcm new-service NAME --port N`: a new service on the kernel, whose first tests pass untouched.
 
 It writes `services/NAME/` (the package with its settings, unit of work, composition root, app and empty
-router; the canvas stub; the Dockerfile; the first migration, which depends on the platform's; the first
-tests) and registers the service where the platform lists its services: the uv workspace (the root and the
-tools' dependencies), the local stack's service table, and the contracts tool's OpenAPI documents. The port
-is given once, here, and written to the settings (the default every deployment reads), the stack and the
-image.
+router; the canvas stub; the first migration, which depends on the platform's; the first tests) and
+registers the service where the platform lists its services: the uv workspace (the root and the tools'
+dependencies), the local stack's service table (which `make images` builds an image for, from
+`deploy/images/Containerfile`), and the contracts tool's OpenAPI documents. The port is given once, here, and
+written to the settings (the default every deployment reads) and the stack.
 """
 
 from __future__ import annotations
@@ -52,28 +52,6 @@ Port $port. Started by `rcm up`; built on the service kernel (`rcm_common.kernel
 | Consumes | nothing yet: `bootstrap.py` subscribes per topic |
 | Datastore | its own database (SQLite by default, `DATABASE_URL` for PostgreSQL); migrations in `migrations/versions` |
 | Health | `/readyz` checks the database and the broker |
-""",
-    "Dockerfile": """\
-# The $name service image. Build from the repository root:
-#   docker build -f services/$name/Dockerfile -t rcm-$name .
-FROM python:3.11-slim AS build
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-WORKDIR /src
-COPY requirements.lock ./
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock
-COPY libs/common libs/common
-COPY services/$name services/$name
-RUN /opt/venv/bin/pip install --no-deps ./libs/common ./services/$name
-
-FROM python:3.11-slim
-RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin rcm
-COPY --from=build /opt/venv /opt/venv
-COPY services/$name/migrations /app/migrations
-ENV PATH=/opt/venv/bin:$$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \\
-    RCM_HTTP_HOST=0.0.0.0 RCM_MIGRATIONS_DIR=/app/migrations RCM_STATE_DIR=/tmp/rcm
-USER 10001
-EXPOSE $port
-ENTRYPOINT ["python", "-m", "$package"]
 """,
     "migrations/versions/0001_initial_schema.py": '''\
 """Initial schema of $name: none of its own tables yet; the platform's come with the revision it depends on.

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -258,10 +259,9 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
         await ping(kernel.engine)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
-            migrations = settings.migrations_dir or declared.migrations
-            await asyncio.to_thread(upgrade_to_head, migrations, settings.resolved_database_url)
+            await asyncio.to_thread(upgrade_to_head, running.state.migrations, settings.resolved_database_url)
         stop = asyncio.Event()
 
         async def connect_then_relay() -> None:
@@ -288,6 +288,7 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
 
     app = FastAPI(title=declared.title, version=declared.version, description=declared.description, lifespan=lifespan)
     app.state.token_verifier = kernel.token_verifier
+    app.state.migrations = settings.migrations_dir or declared.migrations
     setattr(app.state, declared.state_name, kernel)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service_name=settings.service_name)
@@ -329,8 +330,27 @@ def settle_collector() -> None:
 
 
 def run_service(create_app: Callable[[S], FastAPI], settings_type: type[S]) -> None:
-    """`python -m rcm_<name>`: the service's app with its settings read from the environment, served."""
+    """`python -m rcm_<name>`: the service's app with its settings read from the environment, served; or, as
+    `python -m rcm_<name> migrate`, its database brought to the newest revision and nothing served (what a
+    deployment's migration job runs, so its replicas start with `RCM_MIGRATE_ON_START=false`)."""
+    command = sys.argv[1:]
+    if command not in ([], ["migrate"]):
+        raise SystemExit(f"usage: python -m rcm_<service> [migrate] ({' '.join(command)!r} is not a command)")
     settings = settings_type()
     app = create_app(settings)
+    if command == ["migrate"]:
+        migrate(app, settings)
+        return
     settle_collector()
     serve(app, settings)
+
+
+def migrate(app: FastAPI, settings: ServiceSettings) -> None:
+    """Bring the service's database to the newest revision of its migrations and the platform's; a service
+    without a database (the clearinghouse simulator) has nothing to do."""
+    migrations: Path | None = getattr(app.state, "migrations", None)
+    if migrations is None:
+        logger.info("%s keeps no database: nothing to migrate", settings.service_name)
+        return
+    upgrade_to_head(migrations, settings.resolved_database_url)
+    logger.info("%s database migrated", settings.service_name)

@@ -4,6 +4,7 @@ the youngest generation collected after tens of thousands of allocations rather 
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from typing import cast
 
@@ -42,6 +43,7 @@ def test_a_service_process_settles_the_collector_before_it_serves(monkeypatch: p
         thresholds_when_served.append(gc.get_threshold()[0])
 
     monkeypatch.setattr(kernel, "serve", serve)
+    monkeypatch.setattr(sys, "argv", ["rcm_service"])
     kernel.run_service(lambda settings: FastAPI(), cast("type[ServiceSettings]", lambda: None))
 
     assert thresholds_when_served == [YOUNG_COLLECTION_THRESHOLD]

@@ -1,0 +1,54 @@
+"""`python -m rcm_<service> migrate`, what a deployment's migration job runs: the service's database brought to
+its newest revision and nothing served; a service without a database has nothing to do; anything else is
+refused with the usage."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+
+from rcm_common.migrations import alembic_config
+from rcm_registration.entrypoints.app import REGISTRATION_APP
+
+
+def run_module(module: str, *args: str, state: Path) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("RCM_")}
+    environment.pop("DATABASE_URL", None)
+    environment |= {"RCM_STATE_DIR": str(state), "RCM_ENVIRONMENT": "test", "RCM_LOG_JSON": "false"}
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+
+
+def test_migrate_brings_the_database_to_its_newest_revision_and_serves_nothing(tmp_path: Path) -> None:
+    done = run_module("rcm_registration", "migrate", state=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    heads = ScriptDirectory.from_config(alembic_config(REGISTRATION_APP.migrations, "sqlite://")).get_heads()
+    with sqlite3.connect(tmp_path / "registration.db") as database:
+        versions = {row[0] for row in database.execute("SELECT version_num FROM alembic_version")}
+        tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert versions == set(heads)
+    assert {"patient", "outbox", "audit_log"} <= tables
+    assert "Uvicorn running" not in done.stderr + done.stdout
+
+
+def test_a_service_without_a_database_has_nothing_to_migrate(tmp_path: Path) -> None:
+    done = run_module("rcm_clearinghouse_sim", "migrate", state=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "nothing to migrate" in done.stderr + done.stdout
+    assert not list(tmp_path.glob("*.db"))
+
+
+def test_any_other_command_is_refused_with_the_usage(tmp_path: Path) -> None:
+    done = run_module("rcm_registration", "upgrade", state=tmp_path)
+
+    assert done.returncode != 0
+    assert "usage: python -m rcm_<service> [migrate]" in done.stderr
+    assert not list(tmp_path.glob("*.db"))

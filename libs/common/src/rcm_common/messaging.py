@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -22,6 +23,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.trace import TracerProvider
@@ -58,6 +60,7 @@ def create_broker(
     """A faststream Kafka broker with tracing and Prometheus middlewares; producers wait for all replicas."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=broker_security(settings),
         client_id=settings.service_name,
         acks="all",
         enable_idempotence=settings.kafka_idempotent_producer,
@@ -68,6 +71,17 @@ def create_broker(
         ],
         logger=logging.getLogger(f"{settings.service_name}.broker"),
     )
+
+
+def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
+    """TLS to the brokers when the settings ask for it: their certificates checked against the cluster's CA and
+    their host names, and the service's own certificate presented where one is given; else none."""
+    if settings.kafka_security_protocol != "SSL":
+        return None
+    context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    if settings.kafka_ssl_certfile is not None and settings.kafka_ssl_keyfile is not None:
+        context.load_cert_chain(settings.kafka_ssl_certfile, settings.kafka_ssl_keyfile)
+    return BaseSecurity(ssl_context=context)
 
 
 class KafkaMessagePublisher:

@@ -63,6 +63,14 @@ class ServiceSettings(BaseSettings):
     kafka_idempotent_producer: bool = Field(
         default=False, description="On in production; the embedded broker has no idempotent producer."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL"] = Field(
+        default="PLAINTEXT",
+        description="SSL: TLS to the brokers, checked against the cluster's CA, with the service's client "
+        "certificate where one is given (a Strimzi KafkaUser with TLS authentication, whose ACLs name it).",
+    )
+    kafka_ssl_cafile: Path | None = Field(default=None, description="The brokers' CA certificate (PEM file).")
+    kafka_ssl_certfile: Path | None = Field(default=None, description="The service's client certificate (PEM).")
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="The client certificate's key (PEM).")
     consumer_max_retries: int = 3
     consumer_retry_base_seconds: float = 0.2
     consumer_batch_size: int = 500
@@ -93,6 +101,16 @@ class ServiceSettings(BaseSettings):
     )
 
     @model_validator(mode="after")
+    def _refuse_half_a_tls_setting(self) -> ServiceSettings:
+        if self.kafka_security_protocol == "SSL" and self.kafka_ssl_cafile is None:
+            raise ValueError("RCM_KAFKA_SECURITY_PROTOCOL=SSL needs RCM_KAFKA_SSL_CAFILE, the brokers' CA")
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("RCM_KAFKA_SSL_CERTFILE and RCM_KAFKA_SSL_KEYFILE go together")
+        if self.kafka_security_protocol == "PLAINTEXT" and self.kafka_ssl_certfile is not None:
+            raise ValueError("a Kafka client certificate is given but RCM_KAFKA_SECURITY_PROTOCOL is not SSL")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> ServiceSettings:
         if self.environment == "development" or self.environment == "test":
             return self
@@ -115,8 +133,12 @@ class ServiceSettings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        """The configured database, or a SQLite file of this service's own in the state directory."""
+        """The configured database, or a SQLite file of this service's own in the state directory. A plain
+        `postgresql://` or `postgres://` URL (as CloudNativePG's application secret gives it) runs on asyncpg."""
         if self.database_url:
+            for plain in ("postgresql://", "postgres://"):
+                if self.database_url.startswith(plain):
+                    return "postgresql+asyncpg://" + self.database_url.removeprefix(plain)
             return self.database_url
         return f"sqlite+aiosqlite:///{self.state_dir / (self.service_name + '.db')}"
 

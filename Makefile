@@ -25,7 +25,7 @@ RCM = $(RUN) rcm
 # Use the machine's Python; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools images
+.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools images k8s-check
 
 help:
 	@echo "make run        install, start the local stack, run the demo, stop the stack"
@@ -37,6 +37,7 @@ help:
 	@echo "make bench      run the benchmarks; each prints one JSON line"
 	@echo "make bench-x12  the X12 codec: 835 read vs pyx12 in the same run, 837P claims/s written"
 	@echo "make images     each service's container image, built with podman from a Debian base made here"
+	@echo "make k8s-check  render deploy/ and check it offline: Kubernetes' and the CRDs' schemas, the rules"
 
 toolchain:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -132,6 +133,10 @@ bench-x12: install
 	$(RCM) bench x12
 
 # podman, buildah and mmdebstrap are Debian packages; CONTAINERS_CONF holds the runtime settings that work here.
+# Also run by `make test` (tools/tests/test_k8s_check.py), with the broken manifests it must refuse.
+k8s-check: install
+	$(RCM) k8s-check
+
 images: install
 	@command -v podman >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 \
 		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman buildah mmdebstrap runc

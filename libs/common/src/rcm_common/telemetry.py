@@ -6,20 +6,20 @@ the route template and a correlation id that passed validation: query strings an
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import uuid
 from time import perf_counter
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.propagate import set_global_textmap
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -41,7 +41,6 @@ CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
-_OTLP_HTTP_EXPORTER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
 
 
 _installed_provider: TracerProvider | None = None
@@ -50,36 +49,22 @@ _installed_provider: TracerProvider | None = None
 def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvider:
     """Install the global tracer provider and the W3C tracecontext propagator.
 
-    Spans go to `otlp_endpoint` when one is set and `opentelemetry-exporter-otlp-proto-http` is
-    installed (an image that wants export adds it; this library does not depend on it). Otherwise spans
-    are still created, so ids reach logs and Kafka headers, but nothing is exported. Only tracecontext is
-    propagated: baggage is client-controlled free text and is ignored.
+    Spans go over OTLP/HTTP to `otlp_endpoint` (a collector's base URL, `/v1/traces` added) when one is
+    set, in batches. Otherwise spans are still created, so ids reach logs and Kafka headers, but nothing is
+    exported. Only tracecontext is propagated: baggage is client-controlled free text and is ignored.
     """
     global _installed_provider
     if _installed_provider is not None:
         return _installed_provider  # OpenTelemetry allows one global provider per process
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     if otlp_endpoint:
-        exporter = _otlp_exporter(otlp_endpoint)
-        if exporter is None:
-            logger.warning(
-                "an OTLP endpoint is set but %s is not installed: spans are not exported", _OTLP_HTTP_EXPORTER
-            )
-        else:
-            provider.add_span_processor(BatchSpanProcessor(exporter))
+        # An explicit endpoint is the full traces URL, unlike the base URL in OTEL_EXPORTER_OTLP_ENDPOINT.
+        exporter = OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     set_global_textmap(TraceContextTextMapPropagator())
     _installed_provider = provider
     return provider
-
-
-def _otlp_exporter(endpoint: str) -> SpanExporter | None:
-    try:
-        module = importlib.import_module(_OTLP_HTTP_EXPORTER)
-    except ImportError:
-        return None
-    # An explicit endpoint is the full traces URL, unlike the base URL in OTEL_EXPORTER_OTLP_ENDPOINT.
-    return cast(SpanExporter, module.OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces"))
 
 
 def instrument_fastapi(app: FastAPI, tracer_provider: TracerProvider | None = None) -> None:

@@ -1,9 +1,10 @@
 """`python -m rcm_<service> migrate`, what a deployment's migration job runs: the service's database brought to
 its newest revision and nothing served; a service without a database has nothing to do; anything else is
-refused with the usage."""
+refused with the usage. A replica whose database is behind its migrations is not ready."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from rcm_common.migrations import alembic_config
-from rcm_registration.entrypoints.app import REGISTRATION_APP
+from rcm_common.migrations import alembic_config, upgrade_to_head
+from rcm_common.testing import in_process_settings, serving
+from rcm_registration.config import RegistrationSettings
+from rcm_registration.entrypoints.app import REGISTRATION_APP, create_app
 
 
 def run_module(module: str, *args: str, state: Path) -> subprocess.CompletedProcess[str]:
@@ -52,3 +55,17 @@ def test_any_other_command_is_refused_with_the_usage(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "usage: python -m rcm_<service> [migrate]" in done.stderr
     assert not list(tmp_path.glob("*.db"))
+
+
+async def test_a_replica_takes_no_traffic_until_its_database_is_migrated(
+    signing_keys: tuple[str, str], tmp_path: Path
+) -> None:
+    settings = in_process_settings(RegistrationSettings, tmp_path, signing_keys[1], migrate_on_start=False)
+
+    async with serving(create_app(settings), "http://registration.test") as client:
+        before = await client.get("/readyz")
+        await asyncio.to_thread(upgrade_to_head, REGISTRATION_APP.migrations, settings.resolved_database_url)
+        after = await client.get("/readyz")
+
+    assert (before.status_code, before.json()["checks"]["schema"]) == (503, "unreachable")
+    assert after.json()["checks"] == {"database": "ok", "schema": "ok", "broker": "unreachable"}

@@ -134,6 +134,14 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
             "no NetworkPolicy denies the platform's pods everything by default",
         ),
         (
+            lambda ds: the(ds, "KafkaUser", "rcm-claim")["metadata"]["labels"].update({"strimzi.io/cluster": "other"}),
+            "KafkaUser rcm-claim belongs to Kafka 'other', which is not here",
+        ),
+        (
+            lambda ds: the(ds, "HorizontalPodAutoscaler", "claim")["spec"].update(maxReplicas=20),
+            "HorizontalPodAutoscaler claim goes to 20 replicas, but the topics it reads have 6 partitions",
+        ),
+        (
             lambda ds: the(ds, "KafkaTopic", "rcm.claim.events")["spec"]["config"].update({"retention.ms": "1"}),
             "KafkaTopic rcm.claim.events has retention.ms '1' where the platform creates '-1'",
         ),
@@ -150,6 +158,8 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
         "a topic without its KafkaTopic",
         "no way to the clearinghouse",
         "no default deny",
+        "a user of another cluster",
+        "more replicas than partitions",
         "events kept a second",
     ],
 )

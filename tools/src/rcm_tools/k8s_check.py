@@ -286,8 +286,42 @@ def kafka_problems(documents: list[Document], services: Iterable[ServiceTopics])
     for document in documents:
         if document.get("kind") == "KafkaTopic":
             problems += topic_config_problems(document)
+    problems += strimzi_cluster_problems(documents)
+    problems += autoscaling_problems(documents, services)
     for topic in sorted(topics - used):
         problems.append(f"KafkaTopic {topic} is not a topic any service uses")
+    return problems
+
+
+def strimzi_cluster_problems(documents: list[Document]) -> list[str]:
+    """Every topic, user and node pool names (by its `strimzi.io/cluster` label) a Kafka cluster rendered here:
+    the operator ignores one that names another."""
+    clusters = {d["metadata"]["name"] for d in documents if d.get("kind") == "Kafka"}
+    return [
+        f"{d['kind']} {d['metadata']['name']} belongs to Kafka {named!r}, which is not here ({sorted(clusters)})"
+        for d in documents
+        if d.get("kind") in {"KafkaTopic", "KafkaUser", "KafkaNodePool"}
+        and (named := d["metadata"].get("labels", {}).get("strimzi.io/cluster")) not in clusters
+    ]
+
+
+def autoscaling_problems(documents: list[Document], services: Iterable[ServiceTopics]) -> list[str]:
+    """A consumer's autoscaler never adds replicas its topics' partitions cannot give work to."""
+    partitions = {
+        d["spec"].get("topicName", d["metadata"]["name"]): d["spec"].get("partitions", 0)
+        for d in documents
+        if d.get("kind") == "KafkaTopic"
+    }
+    scalers = {d["metadata"]["name"]: d for d in documents if d.get("kind") == "HorizontalPodAutoscaler"}
+    problems = []
+    for service in services:
+        scaler = scalers.get(service.service)
+        bounds = [partitions[topic] for topic in service.consumes if topic in partitions]
+        if scaler is not None and bounds and scaler["spec"]["maxReplicas"] > min(bounds):
+            problems.append(
+                f"HorizontalPodAutoscaler {service.service} goes to {scaler['spec']['maxReplicas']} replicas, but "
+                f"the topics it reads have {min(bounds)} partitions: the replicas beyond would idle"
+            )
     return problems
 
 

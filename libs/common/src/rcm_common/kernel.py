@@ -42,7 +42,7 @@ from rcm_common.events.base import IntegrationEvent
 from rcm_common.http import IdempotentRequest, health_router, install_problem_handlers, purge_idempotency_records
 from rcm_common.logs import configure_logging
 from rcm_common.messaging import BatchPreparation, EventConsumer, EventHandler, KafkaMessagePublisher, create_broker
-from rcm_common.migrations import upgrade_to_head
+from rcm_common.migrations import refuse_schema_behind, script_heads, upgrade_to_head
 from rcm_common.outbox import OutboxRelay, purge_sent
 from rcm_common.settings import ServiceSettings
 from rcm_common.telemetry import RequestContextMiddleware, configure_tracing, instrument_fastapi, metrics_router
@@ -255,8 +255,13 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
     tracer_provider = configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     link = _BrokerLink(kernel.broker)
 
+    heads = script_heads(settings.migrations_dir or declared.migrations)
+
     async def check_database() -> None:
         await ping(kernel.engine)
+
+    async def check_schema() -> None:
+        await refuse_schema_behind(kernel.engine, heads)
 
     @contextlib.asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
@@ -293,7 +298,7 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service_name=settings.service_name)
     instrument_fastapi(app, tracer_provider)
-    app.include_router(health_router({"database": check_database, "broker": link.check}))
+    app.include_router(health_router({"database": check_database, "schema": check_schema, "broker": link.check}))
     app.include_router(metrics_router())
     for router in declared.routers:
         app.include_router(router)

@@ -14,8 +14,11 @@ from typing import Final
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rcm_common.db import create_engine
 
@@ -44,6 +47,27 @@ def alembic_config(migrations: Path, database_url: str, *, tables_module: str | 
     if tables_module:
         config.set_main_option("rcm_tables_module", tables_module)
     return config
+
+
+def script_heads(migrations: Path) -> frozenset[str]:
+    """The newest revision of each branch (the platform's and the service's): where a migrated database is."""
+    return frozenset(ScriptDirectory.from_config(alembic_config(migrations, "sqlite://")).get_heads())
+
+
+class SchemaBehind(Exception):
+    """The database is not at its migrations' newest revisions: its migration job has not run yet."""
+
+
+async def refuse_schema_behind(engine: AsyncEngine, heads: frozenset[str]) -> None:
+    """Raise SchemaBehind unless the database's Alembic revisions are exactly `heads` (the readiness check: a
+    replica started before its migration job ran takes no traffic, rather than failing on missing tables)."""
+    async with engine.connect() as connection:
+        try:
+            found = {row[0] for row in await connection.execute(text("SELECT version_num FROM alembic_version"))}
+        except DBAPIError as missing:
+            raise SchemaBehind("no alembic_version table") from missing
+    if found != heads:
+        raise SchemaBehind(f"at {sorted(found)}, not {sorted(heads)}")
 
 
 def upgrade_to_head(migrations: Path, database_url: str) -> None:

@@ -147,4 +147,4 @@ async def test_health_probes(api: RegistrationApi) -> None:
     assert (await api.client.get("/healthz")).json() == {"status": "alive"}
     ready = await api.client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json()["checks"] == {"database": "ok", "broker": "unreachable"}
+    assert ready.json()["checks"] == {"database": "ok", "schema": "ok", "broker": "unreachable"}

@@ -38,4 +38,4 @@ async def test_the_app_starts_and_answers_its_health_checks(
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json()["checks"] == {"database": "ok", "broker": "unreachable"}
+    assert ready.json()["checks"] == {"database": "ok", "schema": "ok", "broker": "unreachable"}

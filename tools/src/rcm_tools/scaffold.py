@@ -51,7 +51,7 @@ Port $port. Started by `rcm up`; built on the service kernel (`rcm_common.kernel
 | Publishes | `$topic` (through the outbox) |
 | Consumes | nothing yet: `bootstrap.py` subscribes per topic |
 | Datastore | its own database (SQLite by default, `DATABASE_URL` for PostgreSQL); migrations in `migrations/versions` |
-| Health | `/readyz` checks the database and the broker |
+| Health | `/readyz` checks the database, that it is at its migrations' newest revision, and the broker |
 """,
     "migrations/versions/0001_initial_schema.py": '''\
 """Initial schema of $name: none of its own tables yet; the platform's come with the revision it depends on.
@@ -221,7 +221,7 @@ async def test_the_app_starts_and_answers_its_health_checks(
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json()["checks"] == {"database": "ok", "broker": "unreachable"}
+    assert ready.json()["checks"] == {"database": "ok", "schema": "ok", "broker": "unreachable"}
 ''',
 }
 

@@ -140,4 +140,4 @@ k8s-check: install
 images: install
 	@command -v podman >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 \
 		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman buildah mmdebstrap runc
-	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/deploy/images/containers.conf} $(RCM) images --pip-python $(PYTHON)
+	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/deploy/images/containers.conf} $(RCM) images --pip-python "$$(command -v $(PYTHON))"

@@ -18,12 +18,14 @@ from typing import Any, Final
 
 import pytest
 
+from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
 from rcm_common.topics import REMITTANCE_EVENTS
 from rcm_tools.end_to_end import (
     capture,
     change_claim,
     claim_of,
     client,
+    denying_none_at_random,
     events_until,
     member_id,
     register,
@@ -44,7 +46,9 @@ OLIVE: Final = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, str]]:
-    with revenue_cycle_stack(tmp_path_factory.mktemp("stack")) as running:
+    # The payer denies nothing at random: the first test's visit is paid, whatever member id it draws.
+    paying = denying_none_at_random(load_config(ClearinghouseSettings(environment="test")))
+    with revenue_cycle_stack(tmp_path_factory.mktemp("stack"), simulator=paying) as running:
         yield running
 
 

@@ -154,6 +154,14 @@ async def capture(stack: LocalStack, patient_id: str, coverage_id: str, *lines: 
     return encounter_id
 
 
+def denying_none_at_random(config: SimulatorConfig) -> SimulatorConfig:
+    """The simulator's payers without their seeded share of random denials (drawn from the member id, which a
+    test draws afresh): a visit a test expects paid is paid, whatever member it drew."""
+    return config.model_copy(
+        update={"payers": [payer.model_copy(update={"random_denial_rate": 0.0}) for payer in config.payers]}
+    )
+
+
 def member_id() -> str:
     return f"ACM{uuid.uuid4().hex[:9].upper()}"
 

@@ -53,7 +53,7 @@ from rcm_tools.benchmarks.cycle_watch import CycleWatch, watching
 from rcm_tools.benchmarks.process_load import CpuMeter, consumer_lag, cpu_shares
 from rcm_tools.benchmarks.runs import entered_in_thread, on_each_stack, positive, print_within, say, timeout_argument
 from rcm_tools.broker import ensure_topics
-from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, client, revenue_cycle_stack
+from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, client, denying_none_at_random, revenue_cycle_stack
 from rcm_tools.stack import LocalStack
 
 DEFAULT_RATES: Final = (10, 20, 30, 40, 50, 60, 80, 100, 150, 200, 300, 400, 500)
@@ -82,12 +82,8 @@ def paying_every_claim(config: SimulatorConfig) -> SimulatorConfig:
     claim's cycle is the same length and ends with a payment. A run writes an 835 per payer, and an 835 costs
     remittance and claim a fixed amount whatever it carries: four runs a second gave about a fifth fewer claims a
     second than one, at the same latency."""
-    return config.model_copy(
-        update={
-            "payment_delay_seconds": 0,
-            "payment_interval_seconds": 1.0,
-            "payers": [payer.model_copy(update={"random_denial_rate": 0.0}) for payer in config.payers],
-        }
+    return denying_none_at_random(config).model_copy(
+        update={"payment_delay_seconds": 0, "payment_interval_seconds": 1.0}
     )
 
 

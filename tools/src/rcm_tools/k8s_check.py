@@ -183,12 +183,11 @@ def workload_problems(document: Document) -> list[str]:
         if "ALL" not in own.get("capabilities", {}).get("drop", []):
             problems.append(f"container {name} keeps capabilities (drop ALL)")
         resources = container.get("resources", {})
-        for bound in ("requests", "limits"):
-            missing = {"cpu", "memory"} - set(resources.get(bound, {})) if bound == "requests" else None
-            if bound == "limits" and "memory" not in resources.get("limits", {}):
-                problems.append(f"container {name} has no memory limit")
-            if missing:
-                problems.append(f"container {name} has no {' or '.join(sorted(missing))} request")
+        missing = {"cpu", "memory"} - set(resources.get("requests", {}))
+        if missing:
+            problems.append(f"container {name} has no {' or '.join(sorted(missing))} request")
+        if "memory" not in resources.get("limits", {}):
+            problems.append(f"container {name} has no memory limit")
         if document["kind"] == "Deployment":
             for probe in ("readinessProbe", "livenessProbe"):
                 if probe not in container:
@@ -372,35 +371,32 @@ def _acls_granted(user: Document) -> set[Grant]:
     return granted
 
 
-KAFKA_SERVICES: Final = {
-    "registration": "RegistrationSettings",
-    "eligibility": "EligibilitySettings",
-    "charge": "ChargeSettings",
-    "claim": "ClaimSettings",
-    "remittance": "RemittanceSettings",
-    "collections": "CollectionsSettings",
-    "reporting": "ReportingSettings",
-}
-"""The services on Kafka (the clearinghouse simulator is not) and their settings classes."""
-
-
 def service_topics(state: Path) -> list[ServiceTopics]:
-    """What each service produces and consumes, from each service built by its own composition root (in the
-    test environment, its state under `state`; nothing is connected to)."""
+    """What each service of the stack produces and consumes (`rcm_tools.stack.SERVICES`, but the clearinghouse
+    simulator, which stands in for the world outside and is not on Kafka), from each service built by its own
+    composition root (in the test environment, its state under `state`; nothing is connected to)."""
     from rcm_common.auth import generate_keypair
     from rcm_common.clearinghouse import ClearinghouseSettings
+    from rcm_common.settings import ServiceSettings
     from rcm_common.testing import in_process_settings
+    from rcm_tools.stack import CLEARINGHOUSE, SERVICES
 
     _, public_pem = generate_keypair()
     found = []
-    for service, settings_name in KAFKA_SERVICES.items():
-        package = f"rcm_{service}"
-        settings_type = getattr(importlib.import_module(f"{package}.config"), settings_name)
-        bootstrap = importlib.import_module(f"{package}.bootstrap").bootstrap
-        kernel = bootstrap(in_process_settings(settings_type, state / service, public_pem))
+    for spec in SERVICES:
+        if spec.name == CLEARINGHOUSE:
+            continue
+        config = importlib.import_module(f"{spec.module}.config")
+        settings_type = next(
+            value
+            for value in vars(config).values()
+            if isinstance(value, type) and issubclass(value, ServiceSettings) and value.__module__ == config.__name__
+        )
+        bootstrap = importlib.import_module(f"{spec.module}.bootstrap").bootstrap
+        kernel = bootstrap(in_process_settings(settings_type, state / spec.name, public_pem))
         produces = kernel.publishes.topic if kernel.publishes is not None else None
         consumes = tuple(consumer.topic for consumer in kernel.consumers)
-        found.append(ServiceTopics(service, produces, consumes, issubclass(settings_type, ClearinghouseSettings)))
+        found.append(ServiceTopics(spec.name, produces, consumes, issubclass(settings_type, ClearinghouseSettings)))
     return found
 
 

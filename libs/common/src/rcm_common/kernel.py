@@ -255,7 +255,8 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
     tracer_provider = configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     link = _BrokerLink(kernel.broker)
 
-    heads = script_heads(settings.migrations_dir or declared.migrations)
+    migrations = settings.migrations_dir or declared.migrations
+    heads = script_heads(migrations)
 
     async def check_database() -> None:
         await ping(kernel.engine)
@@ -264,9 +265,9 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
         await refuse_schema_behind(kernel.engine, heads)
 
     @contextlib.asynccontextmanager
-    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
-            await asyncio.to_thread(upgrade_to_head, running.state.migrations, settings.resolved_database_url)
+            await asyncio.to_thread(upgrade_to_head, migrations, settings.resolved_database_url)
         stop = asyncio.Event()
 
         async def connect_then_relay() -> None:
@@ -293,7 +294,7 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
 
     app = FastAPI(title=declared.title, version=declared.version, description=declared.description, lifespan=lifespan)
     app.state.token_verifier = kernel.token_verifier
-    app.state.migrations = settings.migrations_dir or declared.migrations
+    app.state.migrations = migrations  # for `python -m rcm_<service> migrate`
     setattr(app.state, declared.state_name, kernel)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service_name=settings.service_name)

@@ -9,7 +9,7 @@ and drops its copies of a kind whose version moved, so what a unit of work reads
 it read.
 
 What is kept under a version is at least as new as it: the versions are read before any data, and the rows
-are read from the database itself, never from objects the session loaded earlier (`fresh`). A transaction
+are read from the database itself, never from objects the session loaded earlier (`FRESH`). A transaction
 that changes a kind (`changing`) keeps what it reads of it to itself, so nothing it had not committed is
 ever kept. A unit of work that read an older version than the process's copies (it began before a change
 another one has already seen) reads for itself too, rather than dropping the newer copies.

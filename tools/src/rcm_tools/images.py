@@ -93,11 +93,11 @@ def locked_requirements(lock: str, wanted: Iterable[str]) -> str:
     """The entries of the lock (name, pin, hashes, marker) for the distributions wanted, in the lock's order;
     a wanted third-party distribution the lock lacks is an error (the lock is the only source of pins)."""
     entries = lock_entries(lock)
-    own = {name for name in wanted if name.startswith("rcm-")}
-    missing = sorted(set(wanted) - own - set(entries))
+    names = set(wanted)
+    missing = sorted({name for name in names if not name.startswith("rcm-")} - set(entries))
     if missing:
         raise ToolError(f"requirements.lock has no pin for {', '.join(missing)}: run make lock")
-    return "".join(text for name, text in entries.items() if name in set(wanted))
+    return "".join(text for name, text in entries.items() if name in names)
 
 
 def lock_entries(lock: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ RCM = $(RUN) rcm
 # Use the machine's Python; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools images k8s-check
+.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools container-tools images k8s-check k8s-smoke
 
 help:
 	@echo "make run        install, start the local stack, run the demo, stop the stack"
@@ -38,6 +38,7 @@ help:
 	@echo "make bench-x12  the X12 codec: 835 read vs pyx12 in the same run, 837P claims/s written"
 	@echo "make images     each service's container image, built with podman from a Debian base made here"
 	@echo "make k8s-check  render deploy/ and check it offline: Kubernetes' and the CRDs' schemas, the rules"
+	@echo "make k8s-smoke  one service's image run as its rendered pod (podman kube play), up to its /readyz"
 
 toolchain:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -132,12 +133,21 @@ bench: install
 bench-x12: install
 	$(RCM) bench x12
 
-# podman, buildah and mmdebstrap are Debian packages; CONTAINERS_CONF holds the runtime settings that work here.
 # Also run by `make test` (tools/tests/test_k8s_check.py), with the broken manifests it must refuse.
 k8s-check: install
 	$(RCM) k8s-check
 
-images: install
+# podman, buildah and mmdebstrap are Debian packages; CONTAINERS_CONF holds the runtime settings that work here.
+PODMAN = CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/deploy/images/containers.conf}
+
+container-tools:
 	@command -v podman >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 \
 		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman buildah mmdebstrap runc
-	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/deploy/images/containers.conf} $(RCM) images --pip-python "$$(command -v $(PYTHON))"
+
+images: install container-tools
+	$(PODMAN) $(RCM) images --pip-python "$$(command -v $(PYTHON))"
+
+# The pod deploy/ renders for registration, played by podman against the embedded broker and the host's
+# PostgreSQL; it prints each change it had to make to the manifests and what this machine lacks that needs it.
+k8s-smoke: install container-tools
+	$(PODMAN) $(RCM) k8s-smoke --pip-python "$$(command -v $(PYTHON))"

@@ -14,7 +14,9 @@ Errors never echo the token: they state why it was refused, nothing more.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -126,28 +128,38 @@ def _unauthenticated(reason: str) -> AuthenticationRequired:
     return AuthenticationRequired(reason, headers={"WWW-Authenticate": f'{_REALM}, error="invalid_token"'})
 
 
+PEM_PUBLIC_KEY: Final = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
+
+
+def public_keys_of(pem_bundle: str) -> list[ec.EllipticCurvePublicKey]:
+    """Every public key in a PEM bundle, each an EC P-256 key (ES256); at least one."""
+    blocks = PEM_PUBLIC_KEY.findall(pem_bundle)
+    if not blocks:
+        raise ValueError("the token public key setting holds no PEM public key")
+    keys = []
+    for block in blocks:
+        key = serialization.load_pem_public_key(block.encode())
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+            raise ValueError("every token public key must be an EC P-256 key (ES256)")
+        keys.append(key)
+    return keys
+
+
 class TokenVerifier:
-    """Checks an ES256 token's signature, `exp`, `aud`, `iss` and `sub` and turns it into a Principal."""
+    """Checks an ES256 token's signature, `exp`, `aud`, `iss` and `sub` and turns it into a Principal.
+
+    It trusts every public key of its PEM bundle, so an identity provider's signing key is rotated without
+    a moment where valid tokens are refused: add the new key beside the old, let the provider switch, remove
+    the old key once the last token it signed has expired."""
 
     def __init__(self, public_key_pem: str, *, audience: str, issuer: str) -> None:
-        key = serialization.load_pem_public_key(public_key_pem.encode())
-        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-            raise ValueError("the token public key must be an EC P-256 key (ES256)")
-        self._key = key
+        self._keys = public_keys_of(public_key_pem)
         self._audience = audience
         self._issuer = issuer
 
     def verify(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "aud", "iss", "sub"]},
-            )
+            claims = self._claims_of(token)
         except jwt.ExpiredSignatureError:
             raise _unauthenticated("The token has expired.") from None
         except jwt.InvalidAudienceError:
@@ -163,6 +175,27 @@ class TokenVerifier:
         except jwt.InvalidTokenError:
             raise _unauthenticated("The token is invalid.") from None
         return _principal_from_claims(claims)
+
+    def _claims_of(self, token: str) -> dict[str, Any]:
+        """The token's claims under the first trusted key that signed it. The signature is checked before any
+        claim, so a key that did not sign the token fails on it alone and the next key is tried."""
+        *others, last = self._keys
+        for key in others:
+            with contextlib.suppress(jwt.InvalidSignatureError):
+                return self._decode(token, key)
+        return self._decode(token, last)
+
+    def _decode(self, token: str, key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=self._audience,
+            issuer=self._issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "aud", "iss", "sub"]},
+        )
+        return claims
 
 
 def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:

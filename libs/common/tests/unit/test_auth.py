@@ -173,6 +173,51 @@ def test_verifier_rejects_a_non_p256_key() -> None:
         TokenVerifier(pem, audience=AUDIENCE, issuer=ISSUER)
 
 
+# --- several trusted keys: the signing key rotated without refusing valid tokens ---------------------------
+
+
+@pytest.fixture(scope="module")
+def new_keys() -> tuple[str, str]:
+    return generate_keypair()
+
+
+def test_a_bundle_of_two_keys_accepts_a_token_signed_by_either(
+    keys: tuple[str, str], new_keys: tuple[str, str]
+) -> None:
+    both = TokenVerifier(keys[1] + new_keys[1], audience=AUDIENCE, issuer=ISSUER)
+
+    assert both.verify(_raw_token(keys[0], sub="old")).subject == "old"
+    assert both.verify(_raw_token(new_keys[0], sub="new")).subject == "new"
+
+
+def test_a_bundle_refuses_a_key_outside_it(keys: tuple[str, str], new_keys: tuple[str, str]) -> None:
+    stranger, _ = generate_keypair()
+    both = TokenVerifier(keys[1] + "\n" + new_keys[1], audience=AUDIENCE, issuer=ISSUER)
+
+    assert "signature is invalid" in _refusal(both, _raw_token(stranger)).detail
+
+
+def test_with_several_keys_a_bad_claim_is_reported_not_hidden_behind_the_next_key(
+    keys: tuple[str, str], new_keys: tuple[str, str]
+) -> None:
+    both = TokenVerifier(keys[1] + new_keys[1], audience=AUDIENCE, issuer=ISSUER)
+    expired = _raw_token(keys[0], exp=datetime.now(UTC) - timedelta(hours=1))
+    elsewhere = _raw_token(keys[0], aud="another-platform")
+
+    assert "expired" in _refusal(both, expired).detail
+    assert "audience" in _refusal(both, elsewhere).detail
+
+
+def test_a_bundle_with_one_unusable_key_is_refused_whole(keys: tuple[str, str]) -> None:
+    p384 = ec.generate_private_key(ec.SECP384R1()).public_key()
+    pem = p384.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+    with pytest.raises(ValueError, match="P-256"):
+        TokenVerifier(keys[1] + pem, audience=AUDIENCE, issuer=ISSUER)
+    with pytest.raises(ValueError, match="no PEM public key"):
+        TokenVerifier("not a key", audience=AUDIENCE, issuer=ISSUER)
+
+
 # --- keys on disk and from settings ----------------------------------------------------------------------
 
 

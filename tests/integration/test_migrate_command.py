@@ -19,10 +19,10 @@ from rcm_registration.config import RegistrationSettings
 from rcm_registration.entrypoints.app import REGISTRATION_APP, create_app
 
 
-def run_module(module: str, *args: str, state: Path) -> subprocess.CompletedProcess[str]:
+def run_module(module: str, *args: str, state: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("RCM_")}
     environment.pop("DATABASE_URL", None)
-    environment |= {"RCM_STATE_DIR": str(state), "RCM_ENVIRONMENT": "test", "RCM_LOG_JSON": "false"}
+    environment |= {"RCM_STATE_DIR": str(state), "RCM_ENVIRONMENT": "test", "RCM_LOG_JSON": "false"} | settings
     return subprocess.run(
         [sys.executable, "-m", module, *args], capture_output=True, text=True, env=environment, timeout=120, check=False
     )
@@ -49,11 +49,30 @@ def test_a_service_without_a_database_has_nothing_to_migrate(tmp_path: Path) -> 
     assert not list(tmp_path.glob("*.db"))
 
 
+def test_a_service_without_a_database_has_nothing_to_reencrypt(tmp_path: Path) -> None:
+    done = run_module("rcm_clearinghouse_sim", "reencrypt", state=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "nothing to re-encrypt" in done.stderr + done.stdout
+
+
+def test_reencrypt_refuses_a_database_whose_values_no_given_key_opens(tmp_path: Path) -> None:
+    """A value sealed with key k1 in registration's database, re-encrypted by settings that hold only k2."""
+    assert run_module("rcm_registration", "migrate", state=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "registration.db") as database:
+        database.execute("CREATE TABLE note (id TEXT PRIMARY KEY, text_encrypted TEXT)")
+        database.execute("INSERT INTO note VALUES ('n1', 'v1:k1:AAAA')")
+    done = run_module("rcm_registration", "reencrypt", state=tmp_path, RCM_FIELD_ENCRYPTION_KEY_ID="k2")
+
+    assert done.returncode != 0
+    assert "note.text_encrypted of row n1: no key with id 'k1'" in done.stderr
+
+
 def test_any_other_command_is_refused_with_the_usage(tmp_path: Path) -> None:
     done = run_module("rcm_registration", "upgrade", state=tmp_path)
 
     assert done.returncode != 0
-    assert "usage: python -m rcm_<service> [migrate]" in done.stderr
+    assert "usage: python -m rcm_<service> [migrate|reencrypt]" in done.stderr
     assert not list(tmp_path.glob("*.db"))
 
 

@@ -139,7 +139,7 @@ def stage(service: ServiceSpec, lock: str) -> Staged:
     if migrations.is_dir():
         shutil.copytree(migrations, app / "migrations", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     start = app / "start"
-    start.write_text(f'#!/bin/sh\n# {service.name}: served, or with "migrate" its database migrated\n'
+    start.write_text(f'#!/bin/sh\n# {service.name}: served, or a maintenance command run (migrate, reencrypt)\n'
                      f'exec python -m {service.module} "$@"\n')  # fmt: skip
     start.chmod(0o755)
     return Staged(service, folder, requirements)

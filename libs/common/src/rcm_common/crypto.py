@@ -53,6 +53,11 @@ class FieldCipher:
         self._key_id = key_id
         self._aeads = {kid: AESGCM(value) for kid, value in keys.items()}
 
+    @property
+    def current_prefix(self) -> str:
+        """How every value sealed with the current key starts."""
+        return f"{_VERSION}:{self._key_id}:"
+
     def encrypt(self, plaintext: str, *, context: str) -> str:
         """``v1:<key id>:<urlsafe base64 of nonce + ciphertext + tag>``, with a fresh random 96-bit nonce."""
         nonce = os.urandom(_NONCE_BYTES)
@@ -117,7 +122,14 @@ def _decode_key(encoded: str, setting: str) -> bytes:
 
 
 def ciphers_from_settings(settings: ServiceSettings) -> tuple[FieldCipher, BlindIndex]:
-    """The service's field cipher and blind index, built from its base64 keys."""
+    """The service's field cipher (its current key and any older ones) and blind index, from base64 keys."""
     encryption_key = _decode_key(settings.field_encryption_key.get_secret_value(), "RCM_FIELD_ENCRYPTION_KEY")
+    key_id = settings.field_encryption_key_id
+    if key_id in settings.field_previous_encryption_keys:
+        raise ValueError(f"RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS names {key_id!r}, the current key's id")
+    previous = {
+        older_id: _decode_key(key.get_secret_value(), f"RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS[{older_id!r}]")
+        for older_id, key in settings.field_previous_encryption_keys.items()
+    }
     hmac_key = _decode_key(settings.field_hmac_key.get_secret_value(), "RCM_FIELD_HMAC_KEY")
-    return FieldCipher(encryption_key), BlindIndex(hmac_key)
+    return FieldCipher(encryption_key, key_id, previous_keys=previous), BlindIndex(hmac_key)

@@ -44,6 +44,7 @@ from rcm_common.logs import configure_logging
 from rcm_common.messaging import BatchPreparation, EventConsumer, EventHandler, KafkaMessagePublisher, create_broker
 from rcm_common.migrations import refuse_schema_behind, script_heads, upgrade_to_head
 from rcm_common.outbox import OutboxRelay, purge_sent
+from rcm_common.reencryption import ReencryptionError, Resealed, reencrypt
 from rcm_common.settings import ServiceSettings
 from rcm_common.telemetry import RequestContextMiddleware, configure_tracing, instrument_fastapi, metrics_router
 from rcm_common.types import Clock, utcnow
@@ -336,16 +337,23 @@ def settle_collector() -> None:
 
 
 def run_service(create_app: Callable[[S], FastAPI], settings_type: type[S]) -> None:
-    """`python -m rcm_<name>`: the service's app with its settings read from the environment, served; or, as
-    `python -m rcm_<name> migrate`, its database brought to the newest revision and nothing served (what a
-    deployment's migration job runs, so its replicas start with `RCM_MIGRATE_ON_START=false`)."""
+    """`python -m rcm_<name>`: the service's app with its settings read from the environment, served. Or a
+    maintenance command, run once beside the replicas, serving nothing:
+
+    - `migrate`: its database brought to the newest revision (a deployment's migration job, so its replicas
+      start with `RCM_MIGRATE_ON_START=false`);
+    - `reencrypt`: every sealed value moved to the current field key (after a rotation, so the older key can
+      be dropped from `RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS`)."""
     command = sys.argv[1:]
-    if command not in ([], ["migrate"]):
-        raise SystemExit(f"usage: python -m rcm_<service> [migrate] ({' '.join(command)!r} is not a command)")
+    if command not in ([], ["migrate"], ["reencrypt"]):
+        raise SystemExit(f"usage: python -m rcm_<service> [migrate|reencrypt] ({' '.join(command)!r} is not a command)")
     settings = settings_type()
     app = create_app(settings)
     if command == ["migrate"]:
         migrate(app, settings)
+        return
+    if command == ["reencrypt"]:
+        reencrypt_sealed_values(app, settings)
         return
     settle_collector()
     serve(app, settings)
@@ -360,3 +368,31 @@ def migrate(app: FastAPI, settings: ServiceSettings) -> None:
         return
     upgrade_to_head(migrations, settings.resolved_database_url)
     logger.info("%s database migrated", settings.service_name)
+
+
+def reencrypt_sealed_values(app: FastAPI, settings: ServiceSettings) -> None:
+    """Seal every sealed value of the service's database with the current field key; fail, naming where, if a
+    value cannot be opened or one under an older key remains. A service without a database has nothing to do."""
+    if getattr(app.state, "migrations", None) is None:
+        logger.info("%s keeps no database: nothing to re-encrypt", settings.service_name)
+        return
+    cipher, _ = ciphers_from_settings(settings)
+
+    async def run() -> list[Resealed]:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            return await reencrypt(engine, cipher)
+        finally:
+            await engine.dispose()
+
+    try:
+        done = asyncio.run(run())
+    except ReencryptionError as refused:
+        raise SystemExit(f"{settings.service_name}: re-encryption stopped: {refused}") from None
+    logger.info(
+        "%s: %d values in %d sealed columns sealed again with key %r; none left under an older key",
+        settings.service_name,
+        sum(column.resealed for column in done),
+        len(done),
+        settings.field_encryption_key_id,
+    )

@@ -88,9 +88,19 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "rcm"
     jwt_issuer: str = "rcm-local"
     jwt_public_key: SecretStr | None = Field(
-        default=None, description="PEM of the token signing public key; development reads the local key file."
+        default=None,
+        description="PEM of the token signing public key, or of several (the old and the new while the identity "
+        "provider's key is rotated); development reads the local key file.",
     )
     field_encryption_key: SecretStr = SecretStr(DEV_FIELD_ENCRYPTION_KEY)
+    field_encryption_key_id: str = Field(
+        default="k1", description="The id every value sealed with RCM_FIELD_ENCRYPTION_KEY carries."
+    )
+    field_previous_encryption_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Older field keys by id (JSON, base64 values): values they sealed still decrypt while "
+        "`python -m rcm_<service> reencrypt` moves them to the current key.",
+    )
     field_hmac_key: SecretStr = SecretStr(DEV_FIELD_HMAC_KEY)
 
     log_level: str = "INFO"

@@ -188,3 +188,36 @@ def test_bad_settings_keys_are_named_not_shown(field: str, value: str, message: 
     with pytest.raises(ValueError, match=message) as caught:
         ciphers_from_settings(settings)
     assert value not in str(caught.value)
+
+
+def test_previous_keys_from_the_environment_decrypt_what_they_sealed(monkeypatch: pytest.MonkeyPatch) -> None:
+    old_value = CIPHER.encrypt(SSN, context=CONTEXT)
+    monkeypatch.setenv("RCM_FIELD_ENCRYPTION_KEY", base64.b64encode(KEY_2).decode())
+    monkeypatch.setenv("RCM_FIELD_ENCRYPTION_KEY_ID", "k2")
+    monkeypatch.setenv("RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS", f'{{"k1": "{base64.b64encode(KEY_1).decode()}"}}')
+
+    cipher, _ = ciphers_from_settings(ServiceSettings(environment="test"))
+
+    assert cipher.decrypt(old_value, context=CONTEXT) == SSN
+    sealed_now = cipher.encrypt(SSN, context=CONTEXT)
+    assert sealed_now.startswith("v1:k2:")
+    assert FieldCipher(KEY_2, "k2").decrypt(sealed_now, context=CONTEXT) == SSN
+
+
+def test_a_previous_key_under_the_current_keys_id_is_refused() -> None:
+    settings = ServiceSettings(
+        environment="test",
+        field_previous_encryption_keys={"k1": SecretStr(base64.b64encode(KEY_2).decode())},
+    )
+
+    with pytest.raises(ValueError, match="names 'k1', the current key's id"):
+        ciphers_from_settings(settings)
+
+
+def test_a_bad_previous_key_is_named_not_shown() -> None:
+    short = base64.b64encode(bytes(16)).decode()
+    settings = ServiceSettings(environment="test", field_previous_encryption_keys={"k0": SecretStr(short)})
+
+    with pytest.raises(ValueError, match=r"RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS\['k0'\]") as caught:
+        ciphers_from_settings(settings)
+    assert short not in str(caught.value)

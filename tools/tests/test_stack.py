@@ -28,8 +28,11 @@ Path(os.environ["RCM_STATE_DIR"], "seen-env.json").write_text(json.dumps({k: os.
 
 class Ready(BaseHTTPRequestHandler):
     def do_GET(self):
-        self.send_response(200 if self.path == "/readyz" else 404)
+        ready = self.path == "/readyz"
+        self.send_response(200 if ready else 404)
         self.end_headers()
+        if ready:
+            self.wfile.write(b'{"status": "ready"}')
 
     def log_message(self, *args):
         pass

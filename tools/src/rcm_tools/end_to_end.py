@@ -28,7 +28,7 @@ from rcm_common.types import utcnow
 from rcm_tools import practice
 from rcm_tools.net import free_port
 from rcm_tools.processes import log_tail, spawn, stop_process
-from rcm_tools.stack import CLEARINGHOUSE, SERVICES, LocalStack, ServiceSpec, service_environment
+from rcm_tools.stack import CLEARINGHOUSE, SERVICES, LocalStack, ServiceSpec, all_checks_pass, service_environment
 from rcm_tools.tokens import mint_local_token
 
 CSV: Final = {"Content-Type": "text/csv"}
@@ -273,6 +273,6 @@ def replaying_reporting(local: LocalStack, servers: str, *, name: str = "reporti
 
 def _ready(http: httpx.Client) -> bool:
     try:
-        return http.get("/readyz").status_code == 200
+        return all_checks_pass(http.get("/readyz"))
     except httpx.TransportError:
         return False

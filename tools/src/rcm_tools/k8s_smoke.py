@@ -301,7 +301,8 @@ def wait_for_exit(pod: str, within: float) -> int:
 
 
 def wait_until_ready(pod: str, port: int, within: float) -> Document:
-    """Poll `/readyz` until it answers 200; its body. A container that stops ends the wait with its logs."""
+    """Poll `/readyz` until it answers `ready` (the broker link too); its body. A container that stops ends the
+    wait with its logs."""
     deadline = time.monotonic() + within
     last = "no answer yet"
     while time.monotonic() < deadline:
@@ -310,13 +311,15 @@ def wait_until_ready(pod: str, port: int, within: float) -> Document:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=3) as answer:
                 body: Document = json.loads(answer.read())
+            if body.get("status") == "ready":
                 return body
+            last = f"200 {json.dumps(body)}"
         except urllib.error.HTTPError as refused:
             last = f"{refused.code} {refused.read().decode(errors='replace')[:300]}"
         except (urllib.error.URLError, OSError) as unreachable:
             last = str(unreachable)
         time.sleep(1)
-    raise ToolError(f"/readyz did not answer 200 within {within:.0f}s (last: {last}):\n{_logs(pod)}")
+    raise ToolError(f"/readyz did not answer ready within {within:.0f}s (last: {last}):\n{_logs(pod)}")
 
 
 def _logs(pod: str) -> str:
@@ -383,7 +386,7 @@ def serve_in_a_pod(manifest: Path, config_maps: list[Path], service: ServiceSpec
     started = time.monotonic()
     with played(manifest, config_maps):
         body = wait_until_ready(pod, service.port, READY_WITHIN_SECONDS)
-        say("ready", f"/readyz answered 200 after {time.monotonic() - started:.1f}s: {json.dumps(body)}")
+        say("ready", f"/readyz answered ready after {time.monotonic() - started:.1f}s: {json.dumps(body)}")
         container = the_container(pod)
         say(
             "container",

@@ -273,6 +273,17 @@ class LocalStack:
 
 def _readyz_ok(client: httpx.Client, port: int) -> bool:
     try:
-        return client.get(f"http://{LOOPBACK}:{port}/readyz").status_code == httpx.codes.OK
+        return all_checks_pass(client.get(f"http://{LOOPBACK}:{port}/readyz"))
     except httpx.HTTPError:
+        return False
+
+
+def all_checks_pass(readyz: httpx.Response) -> bool:
+    """`/readyz` answered `ready`: its broker link too, so its consumers are reading (a `degraded` replica is in
+    service, but a stack or a test waiting for it to take events must wait on)."""
+    if readyz.status_code != httpx.codes.OK:
+        return False
+    try:
+        return bool(readyz.json().get("status") == "ready")
+    except ValueError:
         return False

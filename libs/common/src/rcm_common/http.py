@@ -261,12 +261,22 @@ def utf8_text(data: bytes, what: str) -> str:
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
-def health_router(readiness_checks: Mapping[str, ReadinessCheck], *, timeout_seconds: float = 2.0) -> APIRouter:
-    """`/healthz` (the process is alive) and `/readyz` (every dependency answered within the timeout).
+def health_router(
+    readiness_checks: Mapping[str, ReadinessCheck],
+    *,
+    reported_checks: Mapping[str, ReadinessCheck] | None = None,
+    timeout_seconds: float = 2.0,
+) -> APIRouter:
+    """`/healthz` (the process is alive) and `/readyz`: 200 once every readiness check answered within the
+    timeout, 503 otherwise. A reported check is answered too but does not decide: when one fails the replica
+    says `degraded` and stays in service. The broker link is such a check: a replica whose broker is away still
+    serves reads and takes writes (their events wait in the outbox), and an outage of the broker, which every
+    replica shares, must not take them all out of their Service at once.
 
     A failed check is named, never explained: the exception text may hold a connection string.
     """
     router = APIRouter()
+    reported = dict(reported_checks or {})
 
     @router.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -274,14 +284,14 @@ def health_router(readiness_checks: Mapping[str, ReadinessCheck], *, timeout_sec
 
     @router.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        names = list(readiness_checks)
-        outcomes = await asyncio.gather(*(_run_check(name, readiness_checks[name], timeout_seconds) for name in names))
+        every = {**readiness_checks, **reported}
+        names = list(every)
+        outcomes = await asyncio.gather(*(_run_check(name, every[name], timeout_seconds) for name in names))
         checks = dict(zip(names, outcomes, strict=True))
-        ready = all(outcome == "ok" for outcome in outcomes)
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        if any(checks[name] != "ok" for name in readiness_checks):
+            return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+        status = "ready" if all(outcome == "ok" for outcome in outcomes) else "degraded"
+        return JSONResponse({"status": status, "checks": checks}, status_code=200)
 
     return router
 

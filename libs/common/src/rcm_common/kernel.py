@@ -300,7 +300,9 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service_name=settings.service_name)
     instrument_fastapi(app, tracer_provider)
-    app.include_router(health_router({"database": check_database, "schema": check_schema, "broker": link.check}))
+    app.include_router(
+        health_router({"database": check_database, "schema": check_schema}, reported_checks={"broker": link.check})
+    )
     app.include_router(metrics_router())
     for router in declared.routers:
         app.include_router(router)

@@ -268,6 +268,28 @@ async def test_readyz_ready_and_timeout() -> None:
     assert (slow.status_code, slow.json()["checks"]) == (503, {"database": "unreachable"})
 
 
+async def test_a_reported_check_that_fails_leaves_the_replica_in_service_as_degraded() -> None:
+    """The broker link is reported, not decisive: a replica whose broker is away still serves and takes writes
+    (the outbox keeps their events), so a broker outage does not take every replica out of its Service."""
+    app = FastAPI()
+    app.include_router(health_router({"database": _passing_check}, reported_checks={"broker": _hanging_check},
+                                     timeout_seconds=0.05), prefix="/degraded")  # fmt: skip
+    app.include_router(health_router({"database": _hanging_check}, reported_checks={"broker": _passing_check},
+                                     timeout_seconds=0.05), prefix="/down")  # fmt: skip
+    app.include_router(health_router({"database": _passing_check}, reported_checks={"broker": _passing_check}),
+                       prefix="/up")  # fmt: skip
+
+    async with _client(app) as client:
+        degraded, down, up = [await client.get(f"/{name}/readyz") for name in ("degraded", "down", "up")]
+
+    assert (degraded.status_code, degraded.json()) == (
+        200,
+        {"status": "degraded", "checks": {"database": "ok", "broker": "unreachable"}},
+    )
+    assert (down.status_code, down.json()["status"]) == (503, "unavailable")
+    assert (up.status_code, up.json()) == (200, {"status": "ready", "checks": {"database": "ok", "broker": "ok"}})
+
+
 def test_probes_stay_out_of_the_openapi_schema() -> None:
     paths = _app().openapi()["paths"]
 

@@ -84,6 +84,12 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
             "Deployment claim: container claim has no readinessProbe",
         ),
         (
+            lambda ds: the(ds, "Deployment", "remittance")["spec"]["template"]["spec"]["containers"][0].pop(
+                "lifecycle"
+            ),
+            "Deployment remittance: container remittance has no preStop pause",
+        ),
+        (
             lambda ds: the(ds, "Deployment", "charge")["spec"]["template"]["spec"]["containers"][0].update(
                 colour="red"
             ),
@@ -148,6 +154,7 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
     ],
     ids=[
         "a missing probe",
+        "no preStop pause",
         "an unknown field of a container",
         "an unknown field of a KafkaTopic",
         "a writable root",

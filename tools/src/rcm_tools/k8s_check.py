@@ -161,7 +161,7 @@ def pod_spec(document: Document) -> Document | None:
 
 def workload_problems(document: Document) -> list[str]:
     """The project's rules for a pod: non-root, read-only root, no escalation, no capabilities, RuntimeDefault
-    seccomp, requests and limits; probes on a Deployment's containers."""
+    seccomp, requests and limits; probes and a preStop pause on a Deployment's containers."""
     spec = pod_spec(document)
     if spec is None:
         return []
@@ -192,6 +192,8 @@ def workload_problems(document: Document) -> list[str]:
             for probe in ("readinessProbe", "livenessProbe"):
                 if probe not in container:
                     problems.append(f"container {name} has no {probe}")
+            if "preStop" not in container.get("lifecycle", {}):
+                problems.append(f"container {name} has no preStop pause (requests would reach it after it stopped)")
     return problems
 
 

@@ -9,7 +9,7 @@ queue groups the denials by category, each item with its reasons in words, the a
 appeal deadline, the nearest deadline first and the largest amount first within a day; the queue is printed, as
 a billing manager reads it. Collections, meanwhile, bills each patient exactly what the payer left them on a
 claim that closed, and nothing on a claim still denied or partially paid, and every ledger verifies. Last, every
-value a day sealed in any service's database is moved to a new field key while the services run."""
+value a day sealed in any service's database is moved to a new field key while the services serve."""
 
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield local
 
 
-async def a_day_of_the_practice(local: LocalStack, seed: int = 1507) -> list[str]:
+async def a_day_of_the_practice(local: LocalStack, seed: int = 1507, count: int = PATIENTS) -> list[str]:
     """The demo's patients registered and each one's visit of today captured; returns the patients' ids."""
-    patients = synthetic_patients(PATIENTS, seed=seed, plan_year=TODAY.year)
+    patients = synthetic_patients(count, seed=seed, plan_year=TODAY.year)
     registered = []
     async with client(local, "registration", "front_desk") as desk, client(local, "charge", "coder") as coder:
         for index, patient in enumerate(patients):
@@ -175,35 +175,76 @@ def print_queue(queue: dict[str, Any]) -> None:
             )
 
 
-async def test_every_value_the_day_sealed_moves_to_a_new_field_key_while_the_services_run(stack: LocalStack) -> None:
-    """The last step of rotating the field key: `python -m rcm_<service> reencrypt`, beside the running services,
-    with the new key current and the old one previous. Every sealed value of every service's database then
-    opens with the new key alone under the context the job derived for it (table, primary key, column), which
-    AES-GCM checks: so the job's rule is the rule every repository sealed by."""
-    patients = await a_day_of_the_practice(stack, seed=3107)
-    await decided_claims(stack, patients)
+async def test_the_field_key_rotates_while_the_services_serve(stack: LocalStack) -> None:
+    """Rotating the field key as `deploy/README.md` says: every service restarted with the new key current and the
+    old one previous; what the old key sealed still reads back through each service; then
+    `python -m rcm_<service> reencrypt` beside the running services while the front desk registers more
+    patients. Afterwards everything reads back, and every sealed value of every database opens with the new key
+    alone under the context the job derived for it (table, primary key, column), which AES-GCM checks: so the
+    job's rule is the rule every repository sealed by."""
+    patients = await a_day_of_the_practice(stack, seed=3107, count=8)
+    claims = await decided_claims(stack, patients)
+    member_ids = await read_back(stack, claims)
     new_key = base64.b64encode(os.urandom(32)).decode()
-    rotated = {key: value for key, value in os.environ.items() if not key.startswith("RCM_") and key != "DATABASE_URL"}
-    rotated |= {
-        "RCM_STATE_DIR": str(stack.state_dir),
-        "RCM_LOG_JSON": "false",
+    rotated = {
         "RCM_FIELD_ENCRYPTION_KEY": new_key,
         "RCM_FIELD_ENCRYPTION_KEY_ID": "k2",
         "RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS": json.dumps({"k1": DEV_FIELD_ENCRYPTION_KEY}),
     }
     keeping = [spec for spec in stack.services if spec.name != CLEARINGHOUSE]
-    for spec in keeping:
-        done = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", spec.module, "reencrypt"],
-            capture_output=True, text=True, env=rotated, timeout=120, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
-        assert "none left under an older key" in done.stdout + done.stderr
+    await asyncio.gather(*(asyncio.to_thread(stack.restart, spec.name, settings=rotated) for spec in keeping))
+    assert await read_back(stack, claims) == member_ids
 
+    more_patients = asyncio.create_task(a_day_of_the_practice(stack, seed=8117, count=8))
+    jobs = await asyncio.gather(*(
+        asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", spec.module, "reencrypt"],
+            capture_output=True, text=True, env=job_environment(stack, rotated), timeout=120, check=False,
+        )
+        for spec in keeping
+    ))  # fmt: skip
+    for done in jobs:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "none left under an older key" in done.stdout + done.stderr
+    later_claims = await decided_claims(stack, await more_patients)
+
+    assert await read_back(stack, claims) == member_ids
+    assert len(await read_back(stack, later_claims)) == len(later_claims)
     only_the_new_key = FieldCipher(base64.b64decode(new_key), "k2")
     opened = {spec.name: await opened_with(only_the_new_key, stack.state_dir / f"{spec.name}.db") for spec in keeping}
-    print(f"\nsealed values moved to the new key, each opened with it alone: {opened}")
+    print(f"\nsealed values, each opened with the new key alone: {opened}")
     assert all(count > 0 for count in opened.values()), opened
+
+
+def job_environment(stack: LocalStack, settings: dict[str, str]) -> dict[str, str]:
+    """The environment of a maintenance command over the stack's databases: its state directory, the settings."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("RCM_")}
+    inherited.pop("DATABASE_URL", None)
+    return inherited | {"RCM_STATE_DIR": str(stack.state_dir), "RCM_LOG_JSON": "false"} | settings
+
+
+async def read_back(stack: LocalStack, claims: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Read what each service sealed for these claims (a failed opening answers 500); each patient's member ids."""
+    member_ids = {}
+    async with (
+        client(stack, "registration", "front_desk") as desk,
+        client(stack, "charge", "coder") as coder,
+        client(stack, "claim", "biller") as biller,
+        client(stack, "collections", "collector") as collector,
+    ):
+        for claim in claims:
+            patient_id = claim["patient_id"]
+            assert (await desk.get(f"/patients/{patient_id}")).status_code == 200
+            coverages = await desk.get(f"/patients/{patient_id}/coverages")
+            assert coverages.status_code == 200, coverages.text
+            member_ids[patient_id] = sorted(coverage["member_id"] for coverage in coverages.json())
+            assert (await coder.get(f"/encounters/{claim['encounter_id']}")).status_code == 200
+            assert (await biller.get(f"/claims/{claim['id']}")).status_code == 200
+            accounts = await collector.get("/accounts", params={"patient_id": patient_id})
+            assert accounts.status_code == 200
+            for account in accounts.json():
+                assert (await collector.get(f"/accounts/{account['id']}")).status_code == 200
+    return member_ids
 
 
 async def opened_with(cipher: FieldCipher, database: Path) -> int:

@@ -22,8 +22,9 @@ import json, os
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-seen = ("RCM_ENVIRONMENT", "RCM_STATE_DIR", "RCM_HTTP_PORT", "KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+seen = ("RCM_ENVIRONMENT", "RCM_STATE_DIR", "RCM_HTTP_PORT", "KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "RCM_LOG_LEVEL")
 Path(os.environ["RCM_STATE_DIR"], "seen-env.json").write_text(json.dumps({k: os.environ.get(k) for k in seen}))
+print("fake started", flush=True)
 
 
 class Ready(BaseHTTPRequestHandler):
@@ -93,6 +94,7 @@ def test_up_starts_broker_and_services_and_down_stops_them(
         "RCM_HTTP_PORT": str(fake.port),
         "KAFKA_BOOTSTRAP_SERVERS": f"{LOOPBACK}:{broker_port}",
         "DATABASE_URL": None,
+        "RCM_LOG_LEVEL": None,
     }
     assert not (stack.state_dir / "fake.db").exists()
     assert (stack.state_dir / "jwt-dev-public.pem").is_file()
@@ -101,6 +103,30 @@ def test_up_starts_broker_and_services_and_down_stops_them(
     assert not any(pid_exists(pid) for pid in pids)
     assert stack.run_dir.records() == []
     assert "stopped fake" in capsys.readouterr().out
+
+
+def test_restart_stops_one_service_and_starts_it_again_with_settings_added(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    fake = ServiceSpec("fake", "rcm_fake_ready", free_port())
+    stack = LocalStack(tmp_path / "state", [fake])
+    stack.up(environ=environ, broker_port=free_port(), ready_timeout=30)
+    try:
+        [before] = [record for record in stack.run_dir.records() if record.name == "fake"]
+        stack.restart("fake", settings={"RCM_LOG_LEVEL": "DEBUG"}, ready_timeout=30)
+        [after] = [record for record in stack.run_dir.records() if record.name == "fake"]
+        statuses = {status.name: status for status in stack.status()}
+        with pytest.raises(StackError, match="ghost was not started by this stack"):
+            stack.restart("ghost")
+    finally:
+        stack.down()
+
+    assert after.pid != before.pid
+    assert not pid_exists(before.pid)
+    assert (after.port, statuses["fake"].ready) == (fake.port, True)
+    seen = json.loads((stack.state_dir / "seen-env.json").read_text())
+    assert (seen["RCM_LOG_LEVEL"], seen["RCM_HTTP_PORT"], seen["DATABASE_URL"]) == ("DEBUG", str(fake.port), None)
+    assert stack.log_path("fake").read_text().count("fake started") == 2
 
 
 def test_a_service_that_dies_is_reported_with_its_log_and_everything_is_stopped(

@@ -11,7 +11,6 @@ here, so what a cluster would give is replaced, and each replacement is printed 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import copy
 import json
@@ -22,29 +21,32 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
+import asyncpg  # type: ignore[import-untyped]
 import yaml
 
 from rcm_common.auth import generate_keypair
-from rcm_common.testing import throwaway_postgres_database
+from rcm_common.testing import POSTGRES_ADMIN_DSN
 from rcm_tools.broker import bootstrap_servers, run_blocking, start_broker
 from rcm_tools.errors import ToolError
 from rcm_tools.images import build_all
 from rcm_tools.k8s_check import DEPLOY, render
 from rcm_tools.net import ensure_port_free, free_port
 from rcm_tools.processes import stop_process
-from rcm_tools.stack import SERVICES, ServiceSpec
+from rcm_tools.stack import CLEARINGHOUSE, SERVICES, ServiceSpec
 
 Document = dict[str, Any]
 
 SERVICE: Final = "registration"
 OVERLAY: Final = DEPLOY / "overlays" / "local"
+IMAGE_TAG: Final = "dev"
+"""The tag the local overlay gives the platform's images."""
 READY_WITHIN_SECONDS: Final = 120.0
 MIGRATION_WITHIN_SECONDS: Final = 120.0
 KAFKA_TLS_SETTINGS: Final = ("RCM_KAFKA_SSL_CAFILE", "RCM_KAFKA_SSL_CERTFILE", "RCM_KAFKA_SSL_KEYFILE")
@@ -199,11 +201,11 @@ def plan(documents: list[Document], service: str, stand_ins: StandIns) -> Played
     migrating, _ = adapt_pod(job["spec"]["template"]["spec"])
     departures.append(Departure(f"Job {service}-migrate played as a Pod", "podman kube play plays no Jobs"))
     config_maps = []
-    for name in config_map_names(running):
+    for name in dict.fromkeys(config_map_names(running) + config_map_names(migrating)):
         adapted, changed = adapt_config_map(find(documents, "ConfigMap", name), stand_ins)
         config_maps.append(adapted)
         departures += changed
-    missing = set(secret_key_refs(running)) - set(stand_ins.secrets)
+    missing = {*secret_key_refs(running), *secret_key_refs(migrating)} - set(stand_ins.secrets)
     if missing:
         raise ToolError(f"no stand-in for the Secrets {', '.join(sorted(missing))} that {service} reads")
     return Played(job_as_pod(job, migrating), deployment, config_maps, departures)
@@ -219,7 +221,11 @@ def stand_in_secrets(service: ServiceSpec, database_url: str) -> dict[str, dict[
     _, public_pem = generate_keypair()
     return {
         f"{service.name}-db-app": {"uri": database_url},
-        f"{service.name}-field-keys": {"encryption-key": _random_key(), "hmac-key": _random_key()},
+        f"{service.name}-field-keys": {
+            "encryption-key": _random_key(),
+            "encryption-key-id": "k1",
+            "hmac-key": _random_key(),
+        },
         "rcm-jwt-public-key": {"public-key.pem": public_pem},
         "rcm-clearinghouse": {"api-key": _random_key()},
     }
@@ -239,30 +245,48 @@ def embedded_broker(workdir: Path) -> Iterator[str]:
         stop_process(process.pid)
 
 
-async def in_a_throwaway_database(work: Callable[[str], None]) -> None:
-    """Run `work` (in a thread) with the URL of a fresh database on the host's PostgreSQL, dropped afterwards;
-    the URL as CloudNativePG's application secret gives it (`postgresql://`)."""
+@contextmanager
+def throwaway_database() -> Iterator[str]:
+    """A fresh database on the host's PostgreSQL, dropped afterwards; its URL as CloudNativePG's application
+    secret gives it (`postgresql://`)."""
+    name = f"rcm_smoke_{uuid.uuid4().hex[:12]}"
+    run_blocking(as_admin(f'CREATE DATABASE "{name}"'))
     try:
-        async with throwaway_postgres_database() as url:
-            await asyncio.to_thread(work, "postgresql://" + url.split("://", 1)[1])
-    except (OSError, TimeoutError) as unreachable:
-        raise ToolError(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({unreachable}): the smoke needs it") from None
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        run_blocking(as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def as_admin(statement: str) -> None:
+    try:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as unreachable:
+        raise ToolError(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({unreachable}): the smoke needs it") from None
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 @contextmanager
 def podman_secrets(secrets: Mapping[str, Mapping[str, str]], workdir: Path) -> Iterator[None]:
-    """The stand-in Secrets as podman secrets (a left-over one of the same name replaced), removed afterwards."""
-    for name, values in secrets.items():
-        _podman("secret", "rm", name, check=False)
-        source = workdir / f"secret-{name}.json"
-        source.write_text(podman_secret(values))
-        source.chmod(0o600)
-        _podman("secret", "create", name, str(source))
-        source.unlink()
+    """The stand-in Secrets as podman secrets, removed afterwards; one of the same name made by someone else
+    is refused, not replaced."""
+    taken = [name for name in secrets if _podman_succeeds("secret", "inspect", name)]
+    if taken:
+        raise ToolError(f"podman secrets named {', '.join(taken)} exist (`podman secret rm` them if they are yours)")
+    created = []
     try:
+        for name, values in secrets.items():
+            source = workdir / f"secret-{name}.json"
+            source.write_text(podman_secret(values))
+            source.chmod(0o600)
+            _podman("secret", "create", name, str(source))
+            created.append(name)
+            source.unlink()
         yield
     finally:
-        for name in secrets:
+        for name in created:
             _podman("secret", "rm", name, check=False)
 
 
@@ -336,21 +360,26 @@ def _podman(*arguments: str, check: bool = True) -> str:
     return done.stdout
 
 
+def _podman_succeeds(*arguments: str) -> bool:
+    return subprocess.run(["podman", *arguments], capture_output=True, check=False).returncode == 0  # noqa: S603, S607
+
+
 def write_manifest(path: Path, document: Document) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
 
 
-def smoke(service: ServiceSpec, tag: str, pip_python: str) -> None:
+def smoke(service: ServiceSpec, pip_python: str) -> None:
     """Build the image, play the migration then the Deployment, and wait for `/readyz`; print each step."""
     for tool in ("podman", "mmdebstrap"):
         if shutil.which(tool) is None:
             raise ToolError(f"{tool} is not installed: apt-get install podman buildah mmdebstrap runc")
     ensure_port_free(service.port, f"{service.name} (the pod shares the host's network)")
-    for name, size in build_all(tag, [service], pip_python):
+    for name, size in build_all(IMAGE_TAG, [service], pip_python):
         say("image", f"{name}, {size / 1e6:.0f} MB")
     documents = render(OVERLAY)
-    run_blocking(in_a_throwaway_database(partial(play, documents, service)))
+    with throwaway_database() as database_url:
+        play(documents, service, database_url)
 
 
 def play(documents: list[Document], service: ServiceSpec, database_url: str) -> None:
@@ -400,13 +429,14 @@ def say(step: str, what: str) -> None:
 
 def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--service", default=SERVICE, choices=[spec.name for spec in SERVICES if spec.port])
-    parser.add_argument("--tag", default="dev", help="the image's tag, as the local overlay names it (%(default)s)")
+    parser.add_argument(
+        "--service", default=SERVICE, choices=[spec.name for spec in SERVICES if spec.name != CLEARINGHOUSE]
+    )
     parser.add_argument("--pip-python", default="python3", help="a Python whose pip downloads the wheels")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     service = next(spec for spec in SERVICES if spec.name == args.service)
-    smoke(service, args.tag, args.pip_python)
+    smoke(service, args.pip_python)
     return 0

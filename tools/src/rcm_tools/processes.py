@@ -25,15 +25,20 @@ class StopOutcome(Enum):
 
 
 def spawn(
-    argv: Sequence[str], *, log_path: Path, env: Mapping[str, str] | None = None, detached: bool
+    argv: Sequence[str],
+    *,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    detached: bool,
+    append: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` with stdout and stderr in a fresh `log_path`.
+    """Start `argv` with stdout and stderr in a fresh `log_path`, or after what it holds (a restart's).
 
     A detached process gets its own session, so it outlives the `rcm up` that started it and a Ctrl-C in
     that terminal does not reach it; an attached one (test brokers) dies with its parent's terminal.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
+    with log_path.open("ab" if append else "wb") as log:
         return subprocess.Popen(  # noqa: S603 - argv is built by this package, never from user input
             argv,
             stdin=subprocess.DEVNULL,

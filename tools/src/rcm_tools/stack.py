@@ -121,6 +121,8 @@ class LocalStack:
         self.run_dir = RunDirectory(self.state_dir / "run")
         self.log_dir = self.state_dir / "logs"
         self._modules = {spec.name: spec.module for spec in (*SERVICES, *services)}
+        self._environments: dict[str, dict[str, str]] = {}
+        """Each service's environment as `up` started it, for `restart`."""
 
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
@@ -156,26 +158,47 @@ class LocalStack:
             services = []
             clearinghouse_port = next((spec.port for spec in self.services if spec.name == CLEARINGHOUSE), None)
             for spec in self.services:
-                process = spawn(
-                    [sys.executable, "-m", spec.module],
-                    log_path=self.log_path(spec.name),
-                    env=service_environment(
-                        spec,
-                        state_dir=self.state_dir,
-                        broker_port=broker_port,
-                        inherited=environ,
-                        clearinghouse_port=clearinghouse_port,
-                        database_url=(database_urls or {}).get(spec.name),
-                    ),
-                    detached=True,
+                self._environments[spec.name] = service_environment(
+                    spec,
+                    state_dir=self.state_dir,
+                    broker_port=broker_port,
+                    inherited=environ,
+                    clearinghouse_port=clearinghouse_port,
+                    database_url=(database_urls or {}).get(spec.name),
                 )
+                process = self._spawn(spec)
                 started.append((spec.name, process))
-                self.run_dir.record(spec.name, process.pid, spec.port)
                 services.append((spec, process))
             self._wait_until_ready(services, ready_timeout)
         except BaseException:
             self._stop_started(started)
             raise
+
+    def restart(
+        self, name: str, *, settings: Mapping[str, str] | None = None, ready_timeout: float = READY_TIMEOUT_SECONDS
+    ) -> None:
+        """Stop one service by its pid and start it again on its port and database, with `settings` added to the
+        environment `up` gave it (they stay for later restarts); return once it answers as ready. One step of a
+        rolling restart, or a harness bringing back a service it killed."""
+        spec = next((spec for spec in self.services if spec.name == name), None)
+        if spec is None or name not in self._environments:
+            raise StackError(f"{name} was not started by this stack")
+        record = self.run_dir.read(name)
+        if record is not None and self._is_running(record):
+            stop_process(record.pid)
+        self._environments[name] |= dict(settings or {})
+        self._wait_until_ready([(spec, self._spawn(spec, append_to_log=True))], ready_timeout)
+
+    def _spawn(self, spec: ServiceSpec, *, append_to_log: bool = False) -> subprocess.Popen[bytes]:
+        process = spawn(
+            [sys.executable, "-m", spec.module],
+            log_path=self.log_path(spec.name),
+            env=self._environments[spec.name],
+            detached=True,
+            append=append_to_log,
+        )
+        self.run_dir.record(spec.name, process.pid, spec.port)
+        return process
 
     def down(self, *, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """Stop every recorded process by pid, services before the broker they publish to."""

@@ -128,17 +128,26 @@ def _unauthenticated(reason: str) -> AuthenticationRequired:
     return AuthenticationRequired(reason, headers={"WWW-Authenticate": f'{_REALM}, error="invalid_token"'})
 
 
-PEM_PUBLIC_KEY: Final = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
+PEM_BLOCK: Final = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
 
 
 def public_keys_of(pem_bundle: str) -> list[ec.EllipticCurvePublicKey]:
-    """Every public key in a PEM bundle, each an EC P-256 key (ES256); at least one."""
-    blocks = PEM_PUBLIC_KEY.findall(pem_bundle)
+    """Every public key of a PEM bundle, each an EC P-256 key (ES256); at least one. Anything else in the
+    bundle is refused, not skipped: a certificate pasted in place of a key would otherwise be dropped without a
+    word, and the tokens signed by its key refused once the identity provider switches to it."""
+    blocks = list(PEM_BLOCK.finditer(pem_bundle))
     if not blocks:
         raise ValueError("the token public key setting holds no PEM public key")
+    if PEM_BLOCK.sub("", pem_bundle).strip():
+        raise ValueError("the token public key setting holds text outside its PEM blocks")
     keys = []
     for block in blocks:
-        key = serialization.load_pem_public_key(block.encode())
+        if block.group(1) != "PUBLIC KEY":
+            raise ValueError(
+                f"the token public key setting holds a {block.group(1)} block: give public keys only "
+                "(a certificate's is `openssl x509 -pubkey -noout`)"
+            )
+        key = serialization.load_pem_public_key(block.group(0).encode())
         if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
             raise ValueError("every token public key must be an EC P-256 key (ES256)")
         keys.append(key)

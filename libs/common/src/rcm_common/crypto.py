@@ -37,6 +37,13 @@ def _check_key(key: bytes, what: str) -> None:
         raise ValueError(f"{what} must be {KEY_BYTES} bytes, got {len(key)}")
 
 
+def sealed_context(table: str, key: object, column: str) -> str:
+    """Where a sealed value lives, bound into it as associated data: `<table>:<row's primary key>:<column>`, the
+    column named without its `_encrypted` suffix and a composite key's parts joined by `:` (`reencrypt` finds
+    every value's context by this rule)."""
+    return f"{table}:{key}:{column}"
+
+
 class FieldCipher:
     """Encrypts with the current key; decrypts with whichever key, current or older, a value names.
 

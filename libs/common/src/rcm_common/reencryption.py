@@ -21,7 +21,7 @@ from typing import Any, Final
 from sqlalchemy import Column, MetaData, Select, Table, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from rcm_common.crypto import DecryptionError, FieldCipher
+from rcm_common.crypto import DecryptionError, FieldCipher, sealed_context
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ class SealedColumn:
 
     def context_of(self, key: Sequence[object]) -> str:
         """The context the row's value is sealed under, as the service's repository seals it."""
-        return f"{self.table.name}:{':'.join(str(part) for part in key)}:{self.column.removesuffix(SEALED_SUFFIX)}"
+        return sealed_context(
+            self.table.name, ":".join(str(part) for part in key), self.column.removesuffix(SEALED_SUFFIX)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,10 @@ async def sealed_columns(engine: AsyncEngine) -> list[SealedColumn]:
 
 async def reencrypt(engine: AsyncEngine, cipher: FieldCipher, *, batch_size: int = BATCH_SIZE) -> list[Resealed]:
     """Seal every value of every sealed column with the current key; then refuse if any is still under an
-    older one."""
+    older one. First, a value already under the current key's id must open with it: the same id given to
+    another key would otherwise pass for current and be left unreadable."""
     columns = await sealed_columns(engine)
+    await refuse_an_id_given_to_another_key(engine, cipher, columns)
     done = [await reseal_column(engine, cipher, column, batch_size) for column in columns]
     left = await values_under_older_keys(engine, cipher, columns)
     if any(left.values()):
@@ -94,47 +98,77 @@ async def reencrypt(engine: AsyncEngine, cipher: FieldCipher, *, batch_size: int
     return done
 
 
+async def refuse_an_id_given_to_another_key(
+    engine: AsyncEngine, cipher: FieldCipher, columns: Sequence[SealedColumn]
+) -> None:
+    """Open one value of each column that names the current key's id; refuse if it does not open."""
+    async with engine.connect() as connection:
+        for column in columns:
+            query = select(*column.key, column.values).where(under_current_key(column, cipher)).limit(1)
+            for *key, sealed in (await connection.execute(query)).all():
+                try:
+                    cipher.decrypt(sealed, context=column.context_of(key))
+                except DecryptionError:
+                    raise ReencryptionError(
+                        f"{column.name} holds values under the current key's id that it does not open: "
+                        "was the id given to another key? Each key keeps its id for good"
+                    ) from None
+
+
 async def reseal_column(engine: AsyncEngine, cipher: FieldCipher, column: SealedColumn, batch_size: int) -> Resealed:
+    """Re-seal the column's older values, a batch of keys per transaction, one value in memory at a time (a
+    stored 835 or 837P can be megabytes)."""
     resealed = rewritten = 0
     after: tuple[object, ...] | None = None
     while True:
         async with engine.begin() as connection:
-            rows = (await connection.execute(older_values(column, cipher, after, batch_size))).all()
-            for *key, sealed in rows:
-                moved = await reseal_row(connection, cipher, column, key, sealed)
+            keys = [tuple(row) for row in (await connection.execute(older_keys(column, cipher, after, batch_size)))]
+            for key in keys:
+                moved = await reseal_row(connection, cipher, column, key)
                 resealed, rewritten = resealed + moved, rewritten + (not moved)
-        if len(rows) < batch_size:
+        if len(keys) < batch_size:
             break
-        after = tuple(rows[-1][:-1])
+        after = keys[-1]
     logger.info("%s: %d values sealed again with the current key", column.name, resealed)
     return Resealed(column.name, resealed, rewritten)
 
 
-def older_values(
+def older_keys(
     column: SealedColumn, cipher: FieldCipher, after: tuple[object, ...] | None, batch_size: int
 ) -> Select[Any]:
-    """The next batch of (key..., value) whose value is sealed with an older key, in key order after `after`."""
-    query = select(*column.key, column.values).where(under_older_key(column, cipher))
+    """The keys of the next batch of rows whose value is sealed with an older key, in key order after `after`."""
+    query = select(*column.key).where(under_older_key(column, cipher))
     if after is not None:
         query = query.where(tuple_(*column.key) > tuple_(*after))
     return query.order_by(*column.key).limit(batch_size)
 
 
+def under_current_key(column: SealedColumn, cipher: FieldCipher) -> Any:
+    """The value starts with the current key's prefix, compared exactly (SQLite's LIKE ignores case)."""
+    prefix = cipher.current_prefix
+    return func.substr(column.values, 1, len(prefix)) == prefix
+
+
 def under_older_key(column: SealedColumn, cipher: FieldCipher) -> Any:
-    return column.values.is_not(None) & ~column.values.startswith(cipher.current_prefix, autoescape=True)
+    return column.values.is_not(None) & ~under_current_key(column, cipher)
 
 
 async def reseal_row(
-    connection: AsyncConnection, cipher: FieldCipher, column: SealedColumn, key: Sequence[object], sealed: str
+    connection: AsyncConnection, cipher: FieldCipher, column: SealedColumn, key: Sequence[object]
 ) -> bool:
-    """Seal one value again; False if the row no longer holds it."""
+    """Seal one row's value again; False if it changed since its key was read (a replica rewrote it)."""
+    same_row = [part == value for part, value in zip(column.key, key, strict=True)]
+    sealed = (
+        await connection.execute(select(column.values).where(*same_row, under_older_key(column, cipher)))
+    ).scalar()
+    if sealed is None:
+        return False
     context = column.context_of(key)
     try:
         plaintext = cipher.decrypt(sealed, context=context)
     except DecryptionError as exc:
         where = ":".join(str(part) for part in key)
         raise ReencryptionError(f"{column.name} of row {where}: {exc}") from None
-    same_row = [part == value for part, value in zip(column.key, key, strict=True)]
     written = await connection.execute(
         update(column.table)
         .where(*same_row, column.values == sealed)

@@ -33,7 +33,8 @@ DEV_FIELD_HMAC_KEY = base64.b64encode(b"rcm-development-blind-index-key!").decod
 class ServiceSettings(BaseSettings):
     """The settings every service has; a service subclasses it to add its own and set `service_name`."""
 
-    model_config = SettingsConfigDict(env_prefix="RCM_", env_file=".env", extra="ignore")
+    # A setting refused is named, its value never shown: it may be a key.
+    model_config = SettingsConfigDict(env_prefix="RCM_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     uses: ClassVar[frozenset[Facility]] = ALL_FACILITIES
     """What the service runs on; outside development only their settings must be real. A stand-in with

@@ -217,13 +217,13 @@ async def test_a_value_a_replica_rewrote_during_the_pass_is_left_as_the_replica_
     opened = reencryption.reseal_row
 
     async def replica_writes_first(connection: AsyncConnection, cipher: FieldCipher, column: SealedColumn,
-                                   key: Sequence[object], sealed: str) -> bool:  # fmt: skip
+                                   key: Sequence[object]) -> bool:  # fmt: skip
         if key[0] == "p000":
             async with postgres_engine.begin() as replica:
                 await replica.execute(
                     patient.update().where(patient.c.id == "p000").values(ssn_encrypted=replica_value)
                 )
-        return await opened(connection, cipher, column, key, sealed)
+        return await opened(connection, cipher, column, key)
 
     monkeypatch.setattr(reencryption, "reseal_row", replica_writes_first)
 
@@ -231,3 +231,48 @@ async def test_a_value_a_replica_rewrote_during_the_pass_is_left_as_the_replica_
 
     assert (column.resealed, column.rewritten_meanwhile) == (2, 1)
     assert (await stored(postgres_engine, patient, "ssn_encrypted"))[("p000",)] == replica_value
+
+
+async def test_a_composite_key_pages_through_batches_smaller_than_a_payment(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        for payment in ("pay-1", "pay-2"):
+            for line in (1, 2, 3, 10, 11):
+                context = f"decided_service:{payment}:{line}:content"
+                await connection.execute(
+                    insert(decided_service).values(
+                        payment_id=payment, line_number=line, content_encrypted=OLD.encrypt("line", context=context)
+                    )
+                )
+
+    [lines, _] = await reencrypt(engine, ROTATED, batch_size=2)
+
+    assert (lines.resealed, lines.rewritten_meanwhile) == (10, 0)
+    assert all(
+        value and value.startswith("v1:k2:")
+        for value in (await stored(engine, decided_service, "content_encrypted")).values()
+    )
+
+
+async def test_a_key_id_reused_for_another_key_is_refused_before_anything_moves(engine: AsyncEngine) -> None:
+    """k2 named first one key, then another: what the first sealed would look current and never open again."""
+    await seal_patients(engine, 1, cipher=FieldCipher(STRANGER_KEY, "k2"))
+    await seal_patients(engine, 2, first=1)
+    before = await stored(engine, patient, "ssn_encrypted")
+
+    with pytest.raises(ReencryptionError, match="under the current key's id that it does not open"):
+        await reencrypt(engine, ROTATED)
+
+    assert await stored(engine, patient, "ssn_encrypted") == before
+
+
+async def test_an_older_key_whose_id_differs_from_the_current_only_by_case_is_resealed(engine: AsyncEngine) -> None:
+    """SQLite's LIKE ignores case: the comparison with the current key's prefix must not."""
+    await seal_patients(engine, 2, cipher=FieldCipher(OLD_KEY, "K2"))
+    rotated = FieldCipher(NEW_KEY, "k2", previous_keys={"K2": OLD_KEY})
+
+    [_, column] = await reencrypt(engine, rotated)
+
+    assert column.resealed == 2
+    assert all(
+        value and value.startswith("v1:k2:") for value in (await stored(engine, patient, "ssn_encrypted")).values()
+    )

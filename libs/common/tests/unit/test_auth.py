@@ -216,6 +216,15 @@ def test_a_bundle_with_one_unusable_key_is_refused_whole(keys: tuple[str, str]) 
         TokenVerifier(keys[1] + pem, audience=AUDIENCE, issuer=ISSUER)
     with pytest.raises(ValueError, match="no PEM public key"):
         TokenVerifier("not a key", audience=AUDIENCE, issuer=ISSUER)
+    with pytest.raises(ValueError, match="text outside its PEM blocks"):
+        TokenVerifier(keys[1] + "and a stray line", audience=AUDIENCE, issuer=ISSUER)
+
+
+def test_a_certificate_in_the_bundle_is_refused_not_skipped(keys: tuple[str, str]) -> None:
+    certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+    with pytest.raises(ValueError, match="holds a CERTIFICATE block: give public keys only"):
+        TokenVerifier(keys[1] + certificate, audience=AUDIENCE, issuer=ISSUER)
 
 
 # --- keys on disk and from settings ----------------------------------------------------------------------

@@ -221,3 +221,16 @@ def test_a_bad_previous_key_is_named_not_shown() -> None:
     with pytest.raises(ValueError, match=r"RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS\['k0'\]") as caught:
         ciphers_from_settings(settings)
     assert short not in str(caught.value)
+
+
+@pytest.mark.parametrize("shape", ['["{key}"]', '{{"k1": ["{key}"]}}', '{{"k1": "{key}"'])
+def test_previous_keys_of_the_wrong_shape_are_refused_without_showing_them(
+    monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    key = base64.b64encode(KEY_1).decode()
+    monkeypatch.setenv("RCM_FIELD_PREVIOUS_ENCRYPTION_KEYS", shape.format(key=key))
+
+    with pytest.raises(ValueError, match="field_previous_encryption_keys") as caught:
+        ServiceSettings(environment="test")
+    assert key not in str(caught.value)
+    assert key[:12] not in str(caught.value)

@@ -30,7 +30,7 @@ from rcm_charge.domain.copies import CoverageCopy, PatientCopy
 from rcm_charge.domain.model import Encounter, ReviewItem, Source
 from rcm_charge.domain.pricing import FEE_SCHEDULE_RATE, ChargemasterEntry, ContractRate
 from rcm_charge.service_layer.unit_of_work import ImportRecord
-from rcm_common.crypto import BlindIndex, FieldCipher
+from rcm_common.crypto import BlindIndex, FieldCipher, sealed_context
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.reference import FRESH, ReferenceReads
@@ -38,10 +38,6 @@ from rcm_common.reference import FRESH, ReferenceReads
 CHARGEMASTER: Final = "chargemaster"
 CONTRACT_RATES: Final = "contract_rates"
 """The names of the price lists' versions (`rcm_common.reference`)."""
-
-
-def _context(table: str, key: str, column: str) -> str:
-    return f"{table}:{key}:{column}"
 
 
 class SqlPatients:
@@ -54,7 +50,7 @@ class SqlPatients:
         if row is None:
             return None
         birth_date = self._cipher.decrypt(
-            row.birth_date_encrypted, context=_context("patient_facts", row.patient_id, "birth_date")
+            row.birth_date_encrypted, context=sealed_context("patient_facts", row.patient_id, "birth_date")
         )
         return PatientCopy(
             patient_id=patient_id,
@@ -70,7 +66,7 @@ class SqlPatients:
                 patient_id=key,
                 sex=patient.sex,
                 birth_date_encrypted=self._cipher.encrypt(
-                    patient.birth_date.isoformat(), context=_context("patient_facts", key, "birth_date")
+                    patient.birth_date.isoformat(), context=sealed_context("patient_facts", key, "birth_date")
                 ),
                 merged_into_id=str(patient.merged_into) if patient.merged_into else None,
                 updated_at=now,
@@ -258,7 +254,7 @@ class SqlEncounters:
                 else None
             ),
             content_encrypted=self._cipher.encrypt(
-                serialization.dumps(content), context=_context("encounter", key, "content")
+                serialization.dumps(content), context=sealed_context("encounter", key, "content")
             ),
             created_at=encounter.created_at,
             updated_at=encounter.updated_at,
@@ -272,14 +268,14 @@ class SqlEncounters:
             issue_codes=f",{','.join(dict.fromkeys(issue.code for issue in review.issues))},"[:2000],
             issues_encrypted=self._cipher.encrypt(
                 serialization.dumps(serialization.issues_to_json(review.issues)),
-                context=_context("review_item", key, "issues"),
+                context=sealed_context("review_item", key, "issues"),
             ),
             opened_at=review.opened_at,
             resolved_at=review.resolved_at,
             resolved_by=review.resolved_by,
             decision=review.decision,
             note_encrypted=(
-                self._cipher.encrypt(review.note, context=_context("review_item", key, "note"))
+                self._cipher.encrypt(review.note, context=sealed_context("review_item", key, "note"))
                 if review.note is not None
                 else None
             ),
@@ -302,7 +298,7 @@ class SqlEncounters:
 
     def _encounter(self, row: EncounterRow, reviews: list[ReviewItemRow]) -> Encounter:
         content: dict[str, Any] = json.loads(
-            self._cipher.decrypt(row.content_encrypted, context=_context("encounter", row.id, "content"))
+            self._cipher.decrypt(row.content_encrypted, context=sealed_context("encounter", row.id, "content"))
         )
         return Encounter(
             id=UUID(row.id),
@@ -334,7 +330,7 @@ class SqlEncounters:
             encounter_id=UUID(row.encounter_id),
             issues=serialization.issues_from_json(
                 json.loads(
-                    self._cipher.decrypt(row.issues_encrypted, context=_context("review_item", row.id, "issues"))
+                    self._cipher.decrypt(row.issues_encrypted, context=sealed_context("review_item", row.id, "issues"))
                 )
             ),
             opened_at=row.opened_at,
@@ -342,7 +338,7 @@ class SqlEncounters:
             resolved_by=row.resolved_by,
             decision=row.decision,  # type: ignore[arg-type]
             note=(
-                self._cipher.decrypt(row.note_encrypted, context=_context("review_item", row.id, "note"))
+                self._cipher.decrypt(row.note_encrypted, context=sealed_context("review_item", row.id, "note"))
                 if row.note_encrypted is not None
                 else None
             ),

@@ -48,7 +48,7 @@ from rcm_claim.domain.directories import (
     ProviderDirectory,
 )
 from rcm_claim.domain.model import NOT_FILED, BillingNotes, Claim, ClaimState
-from rcm_common.crypto import FieldCipher
+from rcm_common.crypto import FieldCipher, sealed_context
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 from rcm_common.reference import FRESH, ReferenceReads
@@ -56,17 +56,13 @@ from rcm_common.reference import FRESH, ReferenceReads
 _PROVIDER_DIRECTORY_ROW = 1  # the practice has one directory
 
 
-def _context(table: str, key: str, column: str) -> str:
-    return f"{table}:{key}:{column}"
-
-
 def _sealed(cipher: FieldCipher, table: str, key: str, content: dict[str, Any]) -> str:
     """A row's encrypted `content` column: its JSON, bound to the table and row."""
-    return cipher.encrypt(serialization.dumps(content), context=_context(table, key, "content"))
+    return cipher.encrypt(serialization.dumps(content), context=sealed_context(table, key, "content"))
 
 
 def _opened(cipher: FieldCipher, table: str, key: str, ciphertext: str) -> dict[str, Any]:
-    content: dict[str, Any] = json.loads(cipher.decrypt(ciphertext, context=_context(table, key, "content")))
+    content: dict[str, Any] = json.loads(cipher.decrypt(ciphertext, context=sealed_context(table, key, "content")))
     return content
 
 
@@ -333,7 +329,7 @@ class SqlAuthorizations:
                 authorization_id=key,
                 coverage_id=str(authorization.coverage_id),
                 number_encrypted=self._cipher.encrypt(
-                    authorization.number, context=_context("authorization_on_file", key, "number")
+                    authorization.number, context=sealed_context("authorization_on_file", key, "number")
                 ),
                 procedure_codes=_codes_column(authorization.procedure_codes),
                 start_date=authorization.start_date,
@@ -349,7 +345,7 @@ class SqlAuthorizations:
             authorization_id=UUID(row.authorization_id),
             coverage_id=UUID(row.coverage_id),
             number=self._cipher.decrypt(
-                row.number_encrypted, context=_context("authorization_on_file", row.authorization_id, "number")
+                row.number_encrypted, context=sealed_context("authorization_on_file", row.authorization_id, "number")
             ),
             procedure_codes=_codes(row.procedure_codes),
             start_date=row.start_date,
@@ -771,13 +767,13 @@ class SqlBatches:
             interchange_control_number=batch.interchange_control_number,
             state=batch.state,
             claim_ids=json.dumps([str(claim_id) for claim_id in batch.claim_ids]),
-            x12_encrypted=self._cipher.encrypt(batch.x12, context=_context("claim_batch", key, "x12")),
+            x12_encrypted=self._cipher.encrypt(batch.x12, context=sealed_context("claim_batch", key, "x12")),
             built_at=batch.built_at,
             sent_at=batch.sent_at,
             attempts=batch.attempts,
             answered_at=batch.answered_at,
             acknowledgment_encrypted=(
-                self._cipher.encrypt(batch.acknowledgment, context=_context("claim_batch", key, "acknowledgment"))
+                self._cipher.encrypt(batch.acknowledgment, context=sealed_context("claim_batch", key, "acknowledgment"))
                 if batch.acknowledgment is not None
                 else None
             ),
@@ -789,7 +785,7 @@ class SqlBatches:
             payer_id=row.payer_id,
             interchange_control_number=row.interchange_control_number,
             claim_ids=tuple(UUID(claim_id) for claim_id in json.loads(row.claim_ids)),
-            x12=self._cipher.decrypt(row.x12_encrypted, context=_context("claim_batch", row.id, "x12")),
+            x12=self._cipher.decrypt(row.x12_encrypted, context=sealed_context("claim_batch", row.id, "x12")),
             built_at=row.built_at,
             state=row.state,  # type: ignore[arg-type]
             sent_at=row.sent_at,
@@ -802,7 +798,7 @@ class SqlBatches:
         if row.acknowledgment_encrypted is None:
             return None
         return self._cipher.decrypt(
-            row.acknowledgment_encrypted, context=_context("claim_batch", row.id, "acknowledgment")
+            row.acknowledgment_encrypted, context=sealed_context("claim_batch", row.id, "acknowledgment")
         )
 
 
@@ -824,7 +820,7 @@ class SqlAcknowledgmentFiles:
                 payer_id=file.payer_id,
                 claims=file.claims,
                 content_encrypted=self._cipher.encrypt(
-                    file.content, context=_context("acknowledgment_file", file.digest, "content")
+                    file.content, context=sealed_context("acknowledgment_file", file.digest, "content")
                 ),
                 received_at=file.received_at,
             )

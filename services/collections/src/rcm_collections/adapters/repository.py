@@ -34,17 +34,13 @@ from rcm_collections.adapters.tables import (
 from rcm_collections.domain.account import Account
 from rcm_collections.domain.ledger import Entry, Totals
 from rcm_collections.domain.statements import Statement
-from rcm_common.crypto import FieldCipher
+from rcm_common.crypto import FieldCipher, sealed_context
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 
 _ACCOUNT: Final = TypeAdapter(Account)
 _STATEMENT: Final = TypeAdapter(Statement)
 _NOT_STORED: Final = {"chain", "events", "version"}
-
-
-def _context(table: str, key: str, column: str) -> str:
-    return f"{table}:{key}:{column}"
 
 
 @dataclass(frozen=True)
@@ -111,7 +107,7 @@ class SqlAccounts:
         if for_update and is_postgres(self._session):
             query = query.with_for_update()
         for row in (await self._session.scalars(query)).all():
-            context = _context("guarantor_account", row.id, "content")
+            context = sealed_context("guarantor_account", row.id, "content")
             account = _ACCOUNT.validate_json(self._cipher.decrypt(row.content_encrypted, context=context))
             account.version = row.version
             account.chain.seq, account.chain.tip = row.tip_seq, row.tip_hash
@@ -211,7 +207,9 @@ class SqlAccounts:
             "tip_seq": account.chain.seq,
             "tip_hash": account.chain.tip,
             "version": account.version,
-            "content_encrypted": self._cipher.encrypt(content, context=_context("guarantor_account", key, "content")),
+            "content_encrypted": self._cipher.encrypt(
+                content, context=sealed_context("guarantor_account", key, "content")
+            ),
             "updated_at": now,
         }
 
@@ -392,7 +390,7 @@ class SqlStatements:
                 issued_on=statement.issued_on,
                 amount_due=statement.amount_due,
                 dunning_level=statement.dunning_level,
-                content_encrypted=self._cipher.encrypt(content, context=_context("statement", key, "content")),
+                content_encrypted=self._cipher.encrypt(content, context=sealed_context("statement", key, "content")),
             )
         )
         await self._session.flush()
@@ -402,7 +400,7 @@ class SqlStatements:
         if row is None:
             return None
         return _STATEMENT.validate_json(
-            self._cipher.decrypt(row.content_encrypted, context=_context("statement", row.id, "content"))
+            self._cipher.decrypt(row.content_encrypted, context=sealed_context("statement", row.id, "content"))
         )
 
 
@@ -441,7 +439,9 @@ class SqlParkedEvents:
         )
         self._session.add(row)
         await self._session.flush()
-        row.payload_encrypted = self._cipher.encrypt(payload, context=_context("parked_event", str(row.id), "payload"))
+        row.payload_encrypted = self._cipher.encrypt(
+            payload, context=sealed_context("parked_event", str(row.id), "payload")
+        )
         await self._session.flush()
 
     async def take(self, waits_for: str) -> list[ParkedEvent]:
@@ -459,7 +459,9 @@ class SqlParkedEvents:
                 row.event_type,
                 row.event_version,
                 row.cause,
-                self._cipher.decrypt(row.payload_encrypted, context=_context("parked_event", str(row.id), "payload")),
+                self._cipher.decrypt(
+                    row.payload_encrypted, context=sealed_context("parked_event", str(row.id), "payload")
+                ),
             )
             for row in rows
         ]

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from rcm_common.crypto import FieldCipher
+from rcm_common.crypto import FieldCipher, sealed_context
 from rcm_common.db import is_postgres
 from rcm_common.errors import ConcurrentUpdate
 from rcm_eligibility.adapters import serialization
@@ -39,7 +39,7 @@ class SqlPatients:
         if row is None:
             return None
         person = json.loads(
-            self._cipher.decrypt(row.person_encrypted, context=_context("patient_copy", row.patient_id))
+            self._cipher.decrypt(row.person_encrypted, context=sealed_context("patient_copy", row.patient_id, "person"))
         )
         return PatientCopy(
             patient_id=patient_id,
@@ -53,7 +53,7 @@ class SqlPatients:
             PatientCopyRow(
                 patient_id=key,
                 person_encrypted=self._cipher.encrypt(
-                    serialization.dumps(patient.person), context=_context("patient_copy", key)
+                    serialization.dumps(patient.person), context=sealed_context("patient_copy", key, "person")
                 ),
                 merged_into_id=str(patient.merged_into) if patient.merged_into else None,
                 updated_at=now,
@@ -85,7 +85,7 @@ class SqlCoverages:
                 payer_id=coverage.payer_id,
                 payer_name=coverage.payer_name,
                 member_encrypted=self._cipher.encrypt(
-                    serialization.dumps(member), context=_context("coverage_copy", key)
+                    serialization.dumps(member), context=sealed_context("coverage_copy", key, "member")
                 ),
                 group_number=coverage.group_number,
                 plan_type=coverage.plan_type,
@@ -100,7 +100,9 @@ class SqlCoverages:
 
     def _coverage(self, row: CoverageCopyRow) -> CoverageCopy:
         member = json.loads(
-            self._cipher.decrypt(row.member_encrypted, context=_context("coverage_copy", row.coverage_id))
+            self._cipher.decrypt(
+                row.member_encrypted, context=sealed_context("coverage_copy", row.coverage_id, "member")
+            )
         )
         subscriber = member["subscriber"]
         return CoverageCopy(
@@ -191,7 +193,9 @@ class SqlChecks:
             benefits=serialization.dumps(check.benefits) if check.benefits else None,
             failure=serialization.dumps(check.failure) if check.failure else None,
             response_271_encrypted=(
-                self._cipher.encrypt(check.response_271, context=_context("eligibility_check", key))
+                self._cipher.encrypt(
+                    check.response_271, context=sealed_context("eligibility_check", key, "response_271")
+                )
                 if check.response_271 is not None
                 else None
             ),
@@ -214,7 +218,9 @@ class SqlChecks:
             benefits=serialization.benefits_from_json(row.benefits) if row.benefits else None,
             failure=serialization.failure_from_json(row.failure) if row.failure else None,
             response_271=(
-                self._cipher.decrypt(row.response_271_encrypted, context=_context("eligibility_check", row.id))
+                self._cipher.decrypt(
+                    row.response_271_encrypted, context=sealed_context("eligibility_check", row.id, "response_271")
+                )
                 if row.response_271_encrypted is not None
                 else None
             ),
@@ -369,8 +375,3 @@ class SqlAllowedAmounts:
             AllowedAmountRow(payer_id=payer_id, procedure_code=procedure_code, amount=amount, updated_at=now)
         )
         await self._session.flush()  # visible to `get` in this unit of work
-
-
-def _context(table: str, key: str) -> str:
-    column = {"patient_copy": "person", "coverage_copy": "member", "eligibility_check": "response_271"}[table]
-    return f"{table}:{key}:{column}"

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rcm_common.crypto import BlindIndex, FieldCipher
+from rcm_common.crypto import BlindIndex, FieldCipher, sealed_context
 from rcm_common.errors import ConcurrentUpdate, Conflict
 from rcm_common.types import Clock
 from rcm_registration.adapters.tables import CoverageRow, MrnSequence, PatientRow
@@ -183,7 +183,11 @@ class SqlPatientRepository:
         return self._index.digest(f"{terms.payer_id}|{terms.member_id}")
 
     def _patient(self, row: Any, coverages: list[Coverage]) -> Patient:
-        ssn = self._cipher.decrypt(row.ssn_encrypted, context=f"patient:{row.id}:ssn") if row.ssn_encrypted else None
+        ssn = (
+            self._cipher.decrypt(row.ssn_encrypted, context=sealed_context("patient", row.id, "ssn"))
+            if row.ssn_encrypted
+            else None
+        )
         return Patient(
             id=UUID(row.id),
             mrn=row.mrn,
@@ -233,7 +237,9 @@ class SqlPatientRepository:
             "email": details.email,
             "guarantor": _GUARANTOR.dump_json(details.guarantor).decode(),
             "ssn_encrypted": (
-                self._cipher.encrypt(patient.ssn, context=f"patient:{patient.id}:ssn") if patient.ssn else None
+                self._cipher.encrypt(patient.ssn, context=sealed_context("patient", patient.id, "ssn"))
+                if patient.ssn
+                else None
             ),
             "ssn_index": self._index.digest(patient.ssn) if patient.ssn else None,
             "status": patient.status,
@@ -249,7 +255,9 @@ class SqlPatientRepository:
             terms=CoverageTerms(
                 payer_id=row.payer_id,
                 payer_name=row.payer_name,
-                member_id=self._cipher.decrypt(row.member_id_encrypted, context=f"coverage:{row.id}:member_id"),
+                member_id=self._cipher.decrypt(
+                    row.member_id_encrypted, context=sealed_context("coverage", row.id, "member_id")
+                ),
                 relationship=row.relationship,
                 effective_date=row.effective_date,
                 order=row.coverage_order,
@@ -269,7 +277,9 @@ class SqlPatientRepository:
             "patient_id": str(coverage.patient_id),
             "payer_id": terms.payer_id,
             "payer_name": terms.payer_name,
-            "member_id_encrypted": self._cipher.encrypt(terms.member_id, context=f"coverage:{coverage.id}:member_id"),
+            "member_id_encrypted": self._cipher.encrypt(
+                terms.member_id, context=sealed_context("coverage", coverage.id, "member_id")
+            ),
             "policy_index": self._policy_index(terms),
             "group_number": terms.group_number,
             "plan_type": terms.plan_type,

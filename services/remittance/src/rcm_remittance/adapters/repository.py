@@ -18,7 +18,7 @@ from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from rcm_common.crypto import FieldCipher
+from rcm_common.crypto import FieldCipher, sealed_context
 from rcm_common.errors import ConcurrentUpdate
 from rcm_remittance.adapters.serialization import (
     copy_lines_json,
@@ -40,10 +40,6 @@ from rcm_remittance.domain.deposits import Deposit
 from rcm_remittance.domain.model import ClaimPayment, PaymentKey, PaymentState, Remittance, RemittanceState
 
 _IN_CHUNK = 500  # values per IN list: well under SQLite's and PostgreSQL's limits
-
-
-def _context(table: str, key: str, column: str) -> str:
-    return f"{table}:{key}:{column}"
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -74,7 +70,7 @@ class SqlClaimCopies:
             "state": copy.state,
             "total_charge": copy.total_charge,
             "lines_encrypted": self._cipher.encrypt(
-                copy_lines_json(copy.lines), context=_context("claim_copy", key, "lines")
+                copy_lines_json(copy.lines), context=sealed_context("claim_copy", key, "lines")
             ),
             "updated_at": now,
         }
@@ -116,7 +112,7 @@ class SqlClaimCopies:
             frequency=row.frequency,
             total_charge=row.total_charge,
             lines=copy_lines_of(
-                self._cipher.decrypt(row.lines_encrypted, context=_context("claim_copy", row.claim_id, "lines"))
+                self._cipher.decrypt(row.lines_encrypted, context=sealed_context("claim_copy", row.claim_id, "lines"))
             ),
             state=row.state,  # type: ignore[arg-type]
             payer_claim_number=row.payer_claim_number,
@@ -152,7 +148,7 @@ class SqlFiles:
                 digest=digest,
                 source=source,
                 remittance_ids=json.dumps([str(id_) for id_ in remittance_ids]),
-                content_encrypted=self._cipher.encrypt(text, context=_context("remittance_file", key, "content")),
+                content_encrypted=self._cipher.encrypt(text, context=sealed_context("remittance_file", key, "content")),
                 received_at=now,
             )
         )
@@ -161,7 +157,7 @@ class SqlFiles:
         row = await self._session.get(RemittanceFileRow, str(file_id))
         if row is None:
             raise LookupError(f"no file {file_id}")
-        text = self._cipher.decrypt(row.content_encrypted, context=_context("remittance_file", row.id, "content"))
+        text = self._cipher.decrypt(row.content_encrypted, context=sealed_context("remittance_file", row.id, "content"))
         return text.encode("latin-1")
 
 
@@ -583,12 +579,13 @@ class SqlClaimPayments:
             "posted_at": payment.posted_at,
             "posted_by": payment.posted_by,
             "detail_encrypted": self._cipher.encrypt(
-                payment_detail_json(advice, payment.line_matches), context=_context("claim_payment", key, "detail")
+                payment_detail_json(advice, payment.line_matches),
+                context=sealed_context("claim_payment", key, "detail"),
             ),
         }
 
     def _payment(self, row: ClaimPaymentRow) -> ClaimPayment:
-        detail = self._cipher.decrypt(row.detail_encrypted, context=_context("claim_payment", row.id, "detail"))
+        detail = self._cipher.decrypt(row.detail_encrypted, context=sealed_context("claim_payment", row.id, "detail"))
         advice, line_matches = payment_detail_of(
             detail,
             patient_control_number=row.patient_control_number,

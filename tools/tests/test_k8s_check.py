@@ -151,6 +151,38 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
             lambda ds: the(ds, "KafkaTopic", "rcm.claim.events")["spec"]["config"].update({"retention.ms": "1"}),
             "KafkaTopic rcm.claim.events has retention.ms '1' where the platform creates '-1'",
         ),
+        (
+            lambda ds: the(ds, "ConfigMap", "rcm-platform")["data"].update(
+                KAFKA_BOOTSTRAP_SERVERS="rcm-kafka-bootstrap:9092"
+            ),
+            "ConfigMap rcm-platform: KAFKA_BOOTSTRAP_SERVERS's port 9092 is no listener's of Kafka",
+        ),
+        (
+            lambda ds: the(ds, "ConfigMap", "rcm-platform")["data"].update(KAFKA_BOOTSTRAP_SERVERS="kafka:9093"),
+            "ConfigMap rcm-platform: KAFKA_BOOTSTRAP_SERVERS 'kafka:9093' is not rcm-kafka-bootstrap:<port>",
+        ),
+        (
+            lambda ds: the(ds, "ConfigMap", "rcm-platform")["data"].update(RCM_KAFKA_SECURITY_PROTOCOL="PLAINTEXT"),
+            "ConfigMap rcm-platform: RCM_KAFKA_SECURITY_PROTOCOL does not match listener tls (tls: True)",
+        ),
+        (
+            lambda ds: [the(ds, "ConfigMap", "remittance")["data"].pop(key) for key in ("RCM_KAFKA_SSL_CERTFILE",)],
+            "Deployment remittance: listener tls authenticates clients by certificate, but RCM_KAFKA_SSL_CERTFILE",
+        ),
+        (
+            lambda ds: the(ds, "Deployment", "collections")["spec"]["template"]["spec"]["volumes"][-1]["secret"][
+                "items"
+            ].pop(),
+            "Deployment collections: container collections: RCM_KAFKA_SSL_KEYFILE names /etc/rcm/kafka-user/user.key, "
+            "but Secret rcm-collections's volume kafka-user holds no user.key",
+        ),
+        (
+            lambda ds: the(ds, "Job", "charge-migrate")["spec"]["template"]["spec"]["containers"][0].update(
+                volumeMounts=[]
+            ),
+            "Job charge-migrate: container charge: RCM_KAFKA_SSL_CAFILE names /etc/rcm/kafka-ca/ca.crt, which no "
+            "volume mounts",
+        ),
     ],
     ids=[
         "a missing probe",
@@ -168,6 +200,12 @@ def broken(documents: list[Document], change: Callable[[list[Document]], Any]) -
         "a user of another cluster",
         "more replicas than partitions",
         "events kept a second",
+        "a bootstrap port no listener has",
+        "a bootstrap host that is not the cluster's",
+        "plain TCP to a TLS listener",
+        "no client certificate for a listener that wants one",
+        "a Kafka file its Secret volume lacks",
+        "a Kafka file nothing mounts",
     ],
 )
 def test_a_broken_manifest_fails_naming_what_is_wrong(

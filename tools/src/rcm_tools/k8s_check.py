@@ -428,11 +428,104 @@ def render_problems(
         problems += [f"{where}: {problem}" for problem in schema_problems(document, schemas)]
         problems += [f"{where}: {problem}" for problem in workload_problems(document)]
     problems += secret_problems(documents, documented, [service.service for service in services])
+    problems += mounted_file_problems(documents)
     if any(document.get("kind") == "Kafka" for document in documents):
         problems += kafka_problems(documents, services)
+        problems += kafka_client_problems(documents, [service.service for service in services])
     names = {service.service for service in services}
     if any(d.get("kind") == "NetworkPolicy" and d["metadata"]["name"] in names for d in documents):
         problems += network_problems(documents, services)  # the network-policies component is rendered
+    return problems
+
+
+KAFKA_FILE_SETTINGS: Final = ("RCM_KAFKA_SSL_CAFILE", "RCM_KAFKA_SSL_CERTFILE", "RCM_KAFKA_SSL_KEYFILE")
+PLATFORM_SETTINGS: Final = "rcm-platform"
+
+
+def container_settings(container: Document, config_maps: Mapping[str, Document]) -> dict[str, str]:
+    """The plain values a container's environment gets: its ConfigMaps' in order, then its own `env` values."""
+    settings: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            settings |= config_maps.get(source["configMapRef"]["name"], {}).get("data", {})
+    settings |= {variable["name"]: variable["value"] for variable in container.get("env", []) if "value" in variable}
+    return settings
+
+
+def platform_containers(documents: list[Document], services: Iterable[str]) -> Iterator[tuple[str, Document]]:
+    """Each container of a service's Deployment or migration Job, named by its workload."""
+    workloads = {name for service in services for name in (service, f"{service}-migrate")}
+    for document in documents:
+        spec = pod_spec(document)
+        if spec is not None and document["metadata"]["name"] in workloads:
+            for container in spec.get("containers", []):
+                yield f"{document['kind']} {document['metadata']['name']}", container
+
+
+def mounted_file_problems(documents: list[Document]) -> list[str]:
+    """Each Kafka file a container's settings name is mounted there, from a Secret volume holding that file."""
+    config_maps = {d["metadata"]["name"]: d for d in documents if d.get("kind") == "ConfigMap"}
+    problems = []
+    for document in documents:
+        spec = pod_spec(document)
+        if spec is None:
+            continue
+        volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
+        for container in spec.get("containers", []):
+            where = f"{document['kind']} {document['metadata']['name']}: container {container['name']}"
+            settings = container_settings(container, config_maps)
+            for setting in KAFKA_FILE_SETTINGS:
+                if setting in settings:
+                    problem = mounted_file_problem(settings[setting], container, volumes)
+                    if problem:
+                        problems.append(f"{where}: {setting} names {settings[setting]}, {problem}")
+    return problems
+
+
+def mounted_file_problem(path: str, container: Document, volumes: Mapping[str, Document]) -> str | None:
+    mounts = [m for m in container.get("volumeMounts", []) if path.startswith(m["mountPath"].rstrip("/") + "/")]
+    if not mounts:
+        return "which no volume mounts"
+    mount = max(mounts, key=lambda m: len(m["mountPath"]))
+    secret = volumes.get(mount["name"], {}).get("secret")
+    if secret is None:
+        return f"but volume {mount['name']} is not a Secret's"
+    file = path.removeprefix(mount["mountPath"].rstrip("/") + "/")
+    items = secret.get("items")
+    if items is not None and file not in {item["path"] for item in items}:
+        return f"but Secret {secret['secretName']}'s volume {mount['name']} holds no {file}"
+    return None
+
+
+def kafka_client_problems(documents: list[Document], services: Iterable[str]) -> list[str]:
+    """The services' Kafka settings match the Kafka cluster: the bootstrap address is its bootstrap Service on a
+    listener's port, TLS where that listener has it, a client certificate where it authenticates by one."""
+    kafka = next(d for d in documents if d.get("kind") == "Kafka")
+    config_maps = {d["metadata"]["name"]: d for d in documents if d.get("kind") == "ConfigMap"}
+    platform = config_maps.get(PLATFORM_SETTINGS, {}).get("data", {})
+    servers = platform.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    host, _, port = servers.rpartition(":")
+    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap"
+    if host.split(".")[0] != bootstrap:
+        return [f"ConfigMap {PLATFORM_SETTINGS}: KAFKA_BOOTSTRAP_SERVERS {servers!r} is not {bootstrap}:<port>"]
+    listener = next((li for li in kafka["spec"]["kafka"]["listeners"] if str(li["port"]) == port), None)
+    if listener is None:
+        return [f"ConfigMap {PLATFORM_SETTINGS}: KAFKA_BOOTSTRAP_SERVERS's port {port} is no listener's of Kafka"]
+    problems = []
+    tls = platform.get("RCM_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT") == "SSL"
+    if tls != bool(listener.get("tls")):
+        problems.append(
+            f"ConfigMap {PLATFORM_SETTINGS}: RCM_KAFKA_SECURITY_PROTOCOL does not match listener "
+            f"{listener['name']} (tls: {bool(listener.get('tls'))})"
+        )
+    if listener.get("authentication", {}).get("type") == "tls":
+        for where, container in platform_containers(documents, services):
+            settings = container_settings(container, config_maps)
+            if not {"RCM_KAFKA_SSL_CERTFILE", "RCM_KAFKA_SSL_KEYFILE"} <= set(settings):
+                problems.append(
+                    f"{where}: listener {listener['name']} authenticates clients by certificate, but "
+                    "RCM_KAFKA_SSL_CERTFILE and RCM_KAFKA_SSL_KEYFILE are not both set"
+                )
     return problems
 
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from rcm_collections.entrypoints.ledger_check import verify_ledger_command
 from rcm_common.audit import verify_chain_command
 from rcm_common.settings import ServiceSettings
-from rcm_tools import contracts, images, k8s_check, k8s_smoke, practice, scaffold
+from rcm_tools import code_audit, contracts, images, k8s_check, k8s_smoke, practice, scaffold
 from rcm_tools.benchmarks import (
     charge_capture,
     claim_submission,
@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[k8s_smoke.arguments()],
         help="run one service's image as its rendered pod with podman kube play and reach its /readyz",
     ).set_defaults(handler=k8s_smoke.run)
+    commands.add_parser(
+        "code-audit", parents=[code_audit.arguments()], help="bandit over the code, pip-audit over requirements.lock"
+    ).set_defaults(handler=code_audit.run)
 
     bench = commands.add_parser("bench", help="benchmarks: each prints one JSON line with its baseline")
     benchmarks = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")

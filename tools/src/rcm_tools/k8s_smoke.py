@@ -19,8 +19,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import asyncpg  # type: ignore[import-untyped]
+import httpx
 import yaml
 
 from rcm_common.auth import generate_keypair
@@ -39,7 +38,7 @@ from rcm_tools.images import build_all
 from rcm_tools.k8s_check import DEPLOY, render
 from rcm_tools.net import ensure_port_free, free_port
 from rcm_tools.processes import stop_process
-from rcm_tools.stack import CLEARINGHOUSE, SERVICES, ServiceSpec
+from rcm_tools.stack import CLEARINGHOUSE, SERVICES, ServiceSpec, all_checks_pass
 
 Document = dict[str, Any]
 
@@ -333,15 +332,14 @@ def wait_until_ready(pod: str, port: int, within: float) -> Document:
         if the_container(pod)["State"]["Status"] in ("exited", "stopped"):
             raise ToolError(f"the service's container stopped before it was ready:\n{_logs(pod)}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=3) as answer:
-                body: Document = json.loads(answer.read())
-            if body.get("status") == "ready":
-                return body
-            last = f"200 {json.dumps(body)}"
-        except urllib.error.HTTPError as refused:
-            last = f"{refused.code} {refused.read().decode(errors='replace')[:300]}"
-        except (urllib.error.URLError, OSError) as unreachable:
+            answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=3)
+        except httpx.TransportError as unreachable:
             last = str(unreachable)
+        else:
+            if all_checks_pass(answer):
+                body: Document = answer.json()
+                return body
+            last = f"{answer.status_code} {answer.text[:300]}"
         time.sleep(1)
     raise ToolError(f"/readyz did not answer ready within {within:.0f}s (last: {last}):\n{_logs(pod)}")
 
@@ -354,14 +352,15 @@ def _logs(pod: str) -> str:
 
 
 def _podman(*arguments: str, check: bool = True) -> str:
-    done = subprocess.run(["podman", *arguments], capture_output=True, text=True, check=False)  # noqa: S603, S607
+    done = subprocess.run(["podman", *arguments], capture_output=True, text=True, check=False)  # noqa: S603, S607 - our own argv
     if check and done.returncode != 0:
         raise ToolError(f"podman {' '.join(arguments[:2])} failed: {done.stderr.strip()[-2000:]}")
     return done.stdout
 
 
 def _podman_succeeds(*arguments: str) -> bool:
-    return subprocess.run(["podman", *arguments], capture_output=True, check=False).returncode == 0  # noqa: S603, S607
+    done = subprocess.run(["podman", *arguments], capture_output=True, check=False)  # noqa: S603, S607 - our own argv
+    return done.returncode == 0
 
 
 def write_manifest(path: Path, document: Document) -> Path:

@@ -280,7 +280,7 @@ def large_claim_batch(
     """An 837P upload of `claims` claims of one billing provider to one payer, each for its own member
     (member ids W000000001...), so that none is a duplicate of another; one to three lines each, drawn from
     the seed, REF*6R `<claim id>-<line>`. At most 5,000 claims a transaction set, one set an interchange."""
-    draw = random.Random(f"{seed}:large-835")
+    draw = random.Random(f"{seed}:large-835")  # nosec B311 - seeded test data, not a secret
     x12 = X12()
     subscribers = []
     for number in range(1, claims + 1):

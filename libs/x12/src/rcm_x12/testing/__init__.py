@@ -72,7 +72,7 @@ SUBMITTER = TradingPartner("ACME BILLING", "ACMEBILLING")
 PROVIDER = Provider("ACME MEDICAL GROUP", "1234567893")
 JANE = Member("DOE", "JANE", "W000000001", birth_date=date(1980, 1, 2), gender="F", address=HOME)
 SAM = Member("DOE", "SAM", birth_date=date(2015, 5, 6), gender="M")
-SECRET = "SECRET"
+SECRET = "SECRET"  # nosec B105 - a marker that error messages must not echo, not a credential
 D = Decimal
 
 

@@ -25,7 +25,7 @@ RCM = $(RUN) rcm
 # Use the machine's Python; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools container-tools images k8s-check k8s-smoke code-audit
+.PHONY: help toolchain install run up down status test lint lock contracts bench bench-x12 debian-tools container-tools images k8s-check k8s-smoke code-audit fuzz
 
 help:
 	@echo "make run        install, start the local stack, run the demo, stop the stack"
@@ -40,6 +40,7 @@ help:
 	@echo "make k8s-check  render deploy/ and check it offline: Kubernetes' and the CRDs' schemas, the rules"
 	@echo "make k8s-smoke  one service's image run as its rendered pod (podman kube play), up to its /readyz"
 	@echo "make code-audit bandit over the code (every finding explained where it stands), pip-audit over the lock"
+	@echo "make fuzz       the X12 readers and the CSV uploads fuzzed, 3,000 examples each (make test runs 25)"
 
 toolchain:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -157,3 +158,8 @@ k8s-smoke: install container-tools
 # version it could not look up fails the target as not audited, never passes as clean.
 code-audit: install
 	$(RCM) code-audit
+
+# tests/fuzz with many examples: the X12 readers on mutated corpus files and arbitrary bytes, the CSV uploads on
+# mutated files and arbitrary text; `make test` runs the same tests with a few examples each.
+fuzz: install
+	RCM_FUZZ_EXAMPLES=$${RCM_FUZZ_EXAMPLES:-3000} $(RUN) pytest tests/fuzz

@@ -6,6 +6,7 @@ column and row named and its batch unchanged; the job refuses to finish while ol
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -50,20 +51,30 @@ decided_service = Table(
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     if request.param == "sqlite":
-        made = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'sealed.db'}")
-        async with made.begin() as connection:
-            await connection.run_sync(schema.create_all)
-        yield made
-        await made.dispose()
+        async with schema_over(f"sqlite+aiosqlite:///{tmp_path / 'sealed.db'}") as made:
+            yield made
         return
+    async with schema_over_postgres() as made:
+        yield made
+
+
+@asynccontextmanager
+async def schema_over(url: str) -> AsyncIterator[AsyncEngine]:
+    made = create_engine(url)
+    async with made.begin() as connection:
+        await connection.run_sync(schema.create_all)
+    try:
+        yield made
+    finally:
+        await made.dispose()
+
+
+@asynccontextmanager
+async def schema_over_postgres() -> AsyncIterator[AsyncEngine]:
     if not await postgres_available():
         pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
-    async with throwaway_postgres_database() as url:
-        made = create_engine(url)
-        async with made.begin() as connection:
-            await connection.run_sync(schema.create_all)
+    async with throwaway_postgres_database() as url, schema_over(url) as made:
         yield made
-        await made.dispose()
 
 
 def ssn_of(number: int) -> str:
@@ -199,14 +210,8 @@ async def test_the_job_refuses_to_finish_while_a_value_stays_under_an_older_key(
 async def postgres_engine() -> AsyncIterator[AsyncEngine]:
     """PostgreSQL, where a replica's write commits while the job's transaction is open (SQLite's writers are
     serial, so there the case cannot arise)."""
-    if not await postgres_available():
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
-    async with throwaway_postgres_database() as url:
-        made = create_engine(url)
-        async with made.begin() as connection:
-            await connection.run_sync(schema.create_all)
+    async with schema_over_postgres() as made:
         yield made
-        await made.dispose()
 
 
 async def test_a_value_a_replica_rewrote_during_the_pass_is_left_as_the_replica_wrote_it(

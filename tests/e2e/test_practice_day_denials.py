@@ -9,7 +9,8 @@ queue groups the denials by category, each item with its reasons in words, the a
 appeal deadline, the nearest deadline first and the largest amount first within a day; the queue is printed, as
 a billing manager reads it. Collections, meanwhile, bills each patient exactly what the payer left them on a
 claim that closed, and nothing on a claim still denied or partially paid, and every ledger verifies. Last, every
-value a day sealed in any service's database is moved to a new field key while the services serve."""
+value a day sealed in any service's database is moved to a new field key while the services serve, and every
+service's audit chain verifies, a row changed by hand found."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import asyncio
 import base64
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -173,6 +176,37 @@ def print_queue(queue: dict[str, Any]) -> None:
                 f"    {item['patient_control_number']} {item['payer_id']:<6} {', '.join(item['reasons']):<14}"
                 f" {item['amount_at_stake']:>8} appeal by {item['appeal_deadline']}"
             )
+
+
+async def test_every_services_audit_chain_verifies_and_a_row_changed_by_hand_is_found(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each service's audit log (who read or changed what, HIPAA §164.312(b)) is a hash chain: after a day's
+    work every chain verifies, and a row changed behind the services' back (an insider hiding who looked) is
+    found at that row; put back, the chain verifies again."""
+    await decided_claims(stack, await a_day_of_the_practice(stack, seed=9127, count=4))
+    keeping = [spec.name for spec in stack.services if spec.name != CLEARINGHOUSE]
+    capsys.readouterr()
+    assert [await verify_audit_chain(stack, name) for name in keeping] == [0] * len(keeping)
+    counted = [int(rows) for rows in re.findall(r"audit chain ok: (\d+) rows", capsys.readouterr().out)]
+    assert len(counted) == len(keeping)
+    assert all(counted), counted
+
+    with sqlite3.connect(stack.state_dir / "claim.db") as database:
+        row, actor = database.execute("SELECT id, actor FROM audit_log ORDER BY id LIMIT 1 OFFSET 2").fetchone()
+        database.execute("UPDATE audit_log SET actor = 'someone-else' WHERE id = ?", (row,))
+    try:
+        assert await verify_audit_chain(stack, "claim") == 1
+        assert f"audit chain BROKEN at row {row}: hash does not match the row's contents" in capsys.readouterr().out
+    finally:
+        with sqlite3.connect(stack.state_dir / "claim.db") as database:
+            database.execute("UPDATE audit_log SET actor = ? WHERE id = ?", (actor, row))
+    assert await verify_audit_chain(stack, "claim") == 0
+
+
+async def verify_audit_chain(stack: LocalStack, service: str) -> int:
+    command = ["audit", "verify", "--state-dir", str(stack.state_dir), "--service", service]
+    return await asyncio.to_thread(cli.main, command)
 
 
 async def test_the_field_key_rotates_while_the_services_serve(stack: LocalStack) -> None:

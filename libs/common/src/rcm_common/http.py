@@ -12,11 +12,11 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.client import responses as status_phrases
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -231,6 +231,62 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 # --- request bodies --------------------------------------------------------------------------------
+
+JSON_BODY_LIMIT: Final = 1_000_000
+"""Bytes: the largest JSON body any endpoint takes (a visit with its lines is a few kilobytes)."""
+UPLOAD_BODY_LIMIT: Final = 50_000_000
+"""Bytes: the largest X12 or CSV upload, before its endpoint applies its own, tighter bound (`read_body`)."""
+UPLOAD_MEDIA_TYPES: Final = ("application/edi-x12", "text/csv", "text/plain")
+
+
+class BodyLimitMiddleware:
+    """Bounds every request body, so no endpoint reads more than it could ever take: an X12 or CSV upload, or
+    any body sent to one of `upload_paths` (a directory replaced whole as JSON), at `upload_limit`, anything
+    else at `json_limit`. A declared Content-Length over the bound is refused before a byte is read; a body
+    sent without one is refused as soon as it passes the bound. 413, problem+json. Uploads meet their
+    endpoint's own, tighter bound after this one (`read_body`)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        json_limit: int = JSON_BODY_LIMIT,
+        upload_limit: int = UPLOAD_BODY_LIMIT,
+        upload_paths: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+        self.upload_paths = frozenset(upload_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {name.lower(): value for name, value in scope["headers"]}
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
+        uploading = media_type in UPLOAD_MEDIA_TYPES or scope["path"] in self.upload_paths
+        limit = self.upload_limit if uploading else self.json_limit
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _http_exception_response(scope, too_large(limit))(scope, receive, send)
+            return
+        received = 0
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large(limit)
+            return message
+
+        await self.app(scope, bounded_receive, send)
+
+
+def too_large(limit: int) -> StarletteHTTPException:
+    """An HTTP exception, so that FastAPI's body reading passes it on as it is rather than as a 400."""
+    return StarletteHTTPException(413, f"The request body is larger than {limit} bytes.")
 
 
 async def read_body(request: Request, limit: int, what: str) -> bytes:

@@ -39,7 +39,13 @@ from rcm_common.auth import TokenVerifier, load_verifier
 from rcm_common.crypto import BlindIndex, FieldCipher, ciphers_from_settings
 from rcm_common.db import create_engine, create_session_factory, ping
 from rcm_common.events.base import IntegrationEvent
-from rcm_common.http import IdempotentRequest, health_router, install_problem_handlers, purge_idempotency_records
+from rcm_common.http import (
+    BodyLimitMiddleware,
+    IdempotentRequest,
+    health_router,
+    install_problem_handlers,
+    purge_idempotency_records,
+)
 from rcm_common.logs import configure_logging
 from rcm_common.messaging import BatchPreparation, EventConsumer, EventHandler, KafkaMessagePublisher, create_broker
 from rcm_common.migrations import refuse_schema_behind, script_heads, upgrade_to_head
@@ -200,6 +206,9 @@ class ServiceApp:
     """The service's own Alembic revisions (`services/<name>/migrations/versions`); the platform's come along."""
     state_name: str
     """The service object is `app.state.<state_name>` for the routers' dependencies."""
+    upload_paths: Sequence[str] = ()
+    """Paths that take a document replaced whole whatever its media type, bounded by their endpoints (`read_body`)
+    rather than at the edge's JSON bound."""
     version: str = "0.1.0"
 
 
@@ -298,6 +307,7 @@ def service_app(kernel: Kernel[Any, Any], declared: ServiceApp) -> FastAPI:
     app.state.migrations = migrations  # for `python -m rcm_<service> migrate`
     setattr(app.state, declared.state_name, kernel)
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, upload_paths=declared.upload_paths)
     app.add_middleware(RequestContextMiddleware, service_name=settings.service_name)
     instrument_fastapi(app, tracer_provider)
     app.include_router(

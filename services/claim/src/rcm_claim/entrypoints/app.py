@@ -17,6 +17,7 @@ CLAIM_APP = ServiceApp(
     routers=[router],
     migrations=Path(__file__).resolve().parents[3] / "migrations",
     state_name="claim",
+    upload_paths=("/providers", "/payers"),
 )
 
 

@@ -1,0 +1,141 @@
+"""Every request body is bounded at the edge: a JSON body past its bound, or an upload past the upload bound, is
+refused with 413 problem+json, before a byte is read when Content-Length says so, and as soon as the bound is
+passed when it does not; an upload under the edge's bound still meets its endpoint's own, tighter one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from pydantic import BaseModel
+from starlette.types import Message
+
+from rcm_common.http import BodyLimitMiddleware, install_problem_handlers, read_body
+
+JSON_LIMIT, UPLOAD_LIMIT, ENDPOINT_LIMIT = 1_000, 5_000, 4_000
+
+
+class Note(BaseModel):
+    text: str
+
+
+def bounded_app() -> tuple[FastAPI, list[str]]:
+    app = FastAPI()
+    reached: list[str] = []
+    install_problem_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, json_limit=JSON_LIMIT, upload_limit=UPLOAD_LIMIT, upload_paths=["/directory"]
+    )
+
+    @app.post("/notes")
+    async def take_note(note: Note) -> dict[str, int]:
+        reached.append("notes")
+        return {"length": len(note.text)}
+
+    @app.post("/uploads")
+    async def take_upload(request: Request) -> dict[str, int]:
+        reached.append("uploads")
+        return {"bytes": len(await read_body(request, ENDPOINT_LIMIT, "CSV file"))}
+
+    @app.put("/directory")
+    async def replace_directory(request: Request) -> dict[str, int]:
+        reached.append("directory")
+        return {"bytes": len(await read_body(request, ENDPOINT_LIMIT, "directory"))}
+
+    return app, reached
+
+
+def client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+def note_of(size: int) -> bytes:
+    return json.dumps({"text": "x" * (size - 12)}).encode()
+
+
+async def test_a_json_body_within_its_bound_is_taken() -> None:
+    app, reached = bounded_app()
+    async with client(app) as http:
+        answer = await http.post("/notes", content=note_of(JSON_LIMIT), headers={"content-type": "application/json"})
+
+    assert (answer.status_code, reached) == (200, ["notes"])
+
+
+async def test_a_declared_json_body_past_its_bound_is_refused_before_a_byte_is_read() -> None:
+    app, reached = bounded_app()
+    scope = http_scope("/notes", b"application/json", declared=5_000_000)
+    sent: list[Message] = []
+
+    async def never_read() -> Message:
+        raise AssertionError("the body was read")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, never_read, send)
+
+    assert sent[0]["status"] == 413
+    assert dict(sent[0]["headers"])[b"content-type"] == b"application/problem+json"
+    assert json.loads(sent[1]["body"])["detail"] == f"The request body is larger than {JSON_LIMIT} bytes."
+    assert reached == []
+
+
+async def test_an_endless_body_without_a_length_is_refused_once_it_passes_the_bound() -> None:
+    app, reached = bounded_app()
+    chunks_read = 0
+
+    async def endless() -> Message:
+        nonlocal chunks_read
+        chunks_read += 1
+        return {"type": "http.request", "body": b"x" * 400, "more_body": True}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(http_scope("/notes", b"application/json"), endless, send)
+
+    assert sent[0]["status"] == 413
+    assert chunks_read == 3  # 1,200 bytes: the first past the bound of 1,000
+    assert reached == []
+
+
+async def test_an_upload_is_bounded_by_the_edge_then_by_its_endpoint() -> None:
+    app, reached = bounded_app()
+    csv = {"content-type": "text/csv"}
+    async with client(app) as http:
+        taken = await http.post("/uploads", content=b"a" * 3_000, headers=csv)
+        over_endpoint = await http.post("/uploads", content=b"a" * 4_500, headers=csv)
+        over_edge = await http.post("/uploads", content=b"a" * 6_000, headers=csv)
+        json_sized_as_upload = await http.post("/notes", content=note_of(3_000), headers=csv)
+
+    assert (taken.status_code, taken.json()) == (200, {"bytes": 3_000})
+    assert over_endpoint.status_code == 422
+    assert over_endpoint.json()["errors"][0]["message"] == f"the CSV file is larger than {ENDPOINT_LIMIT} bytes"
+    assert over_edge.status_code == 413
+    assert json_sized_as_upload.status_code == 422  # under the upload bound, then refused by the JSON route
+    assert reached == ["uploads", "uploads"]
+
+
+def http_scope(path: str, content_type: bytes, declared: int | None = None) -> dict[str, Any]:
+    headers = [(b"content-type", content_type)]
+    if declared is not None:
+        headers.append((b"content-length", str(declared).encode()))
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 1), "server": ("test", 80), "state": {},
+    }  # fmt: skip
+
+
+async def test_a_path_that_takes_a_whole_document_has_the_upload_bound_whatever_its_media_type() -> None:
+    app, reached = bounded_app()
+    document = {"content-type": "application/json"}
+    async with client(app) as http:
+        taken = await http.put("/directory", content=note_of(3_000), headers=document)
+        over_edge = await http.put("/directory", content=note_of(6_000), headers=document)
+
+    assert (taken.status_code, over_edge.status_code, reached) == (200, 413, ["directory"])

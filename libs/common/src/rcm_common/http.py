@@ -235,16 +235,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 JSON_BODY_LIMIT: Final = 1_000_000
 """Bytes: the largest JSON body any endpoint takes (a visit with its lines is a few kilobytes)."""
 UPLOAD_BODY_LIMIT: Final = 50_000_000
-"""Bytes: the largest X12 or CSV upload, before its endpoint applies its own, tighter bound (`read_body`)."""
-UPLOAD_MEDIA_TYPES: Final = ("application/edi-x12", "text/csv", "text/plain")
+"""Bytes: the largest upload (an X12 or CSV file, a directory replaced whole), before its endpoint applies its
+own, tighter bound (`read_body`)."""
 
 
 class BodyLimitMiddleware:
-    """Bounds every request body, so no endpoint reads more than it could ever take: an X12 or CSV upload, or
-    any body sent to one of `upload_paths` (a directory replaced whole as JSON), at `upload_limit`, anything
-    else at `json_limit`. A declared Content-Length over the bound is refused before a byte is read; a body
-    sent without one is refused as soon as it passes the bound. 413, problem+json. Uploads meet their
-    endpoint's own, tighter bound after this one (`read_body`)."""
+    """Bounds every request body, so no endpoint reads more than it could ever take: a body sent to one of
+    `upload_paths` (the routes that read their body themselves, with `read_body`) at `upload_limit`, any other
+    at `json_limit`, whatever media type the client names. A declared Content-Length over the bound is refused
+    before a byte is read; a body sent without one is refused as soon as it passes the bound. 413,
+    problem+json."""
 
     def __init__(
         self,
@@ -263,11 +263,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {name.lower(): value for name, value in scope["headers"]}
-        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
-        uploading = media_type in UPLOAD_MEDIA_TYPES or scope["path"] in self.upload_paths
-        limit = self.upload_limit if uploading else self.json_limit
-        declared = headers.get(b"content-length", b"")
+        limit = self.upload_limit if scope["path"] in self.upload_paths else self.json_limit
+        declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _http_exception_response(scope, too_large(limit))(scope, receive, send)
             return

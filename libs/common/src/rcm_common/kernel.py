@@ -207,8 +207,8 @@ class ServiceApp:
     state_name: str
     """The service object is `app.state.<state_name>` for the routers' dependencies."""
     upload_paths: Sequence[str] = ()
-    """Paths that take a document replaced whole whatever its media type, bounded by their endpoints (`read_body`)
-    rather than at the edge's JSON bound."""
+    """The paths whose routes read their body themselves (`read_body`): an X12 or CSV file, a directory replaced
+    whole. The edge bounds them at `UPLOAD_BODY_LIMIT`, every other body at `JSON_BODY_LIMIT`."""
     version: str = "0.1.0"
 
 

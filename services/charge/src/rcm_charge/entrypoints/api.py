@@ -16,14 +16,13 @@ from rcm_charge.service_layer import claim_import, coding_review, commands, enco
 from rcm_charge.service_layer.views import EncounterPublic, ImportReport, PriceFileSummary, ReviewPublic
 from rcm_common.audit import AuditContextDep
 from rcm_common.auth import Principal, require_scopes
+from rcm_common.clearinghouse import X12_MEDIA_TYPE
 from rcm_common.csv_tables import CSV_MEDIA_TYPE, CsvFileError, refusal
 from rcm_common.errors import ValidationFailed
 from rcm_common.http import IdempotencyKeyDep, create_once, etag, expected_version, read_body, utf8_text
 from rcm_common.offload import off_the_loop
 
 router = APIRouter()
-
-X12_MEDIA_TYPE = "application/edi-x12"
 
 
 def _charge(request: Request) -> Charge:

@@ -20,6 +20,7 @@ CHARGE_APP = ServiceApp(
     routers=[router],
     migrations=Path(__file__).resolve().parents[3] / "migrations",
     state_name="charge",
+    upload_paths=("/chargemaster", "/contract-rates", "/imports/837p"),
 )
 
 

@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from rcm_clearinghouse_sim.bootstrap import Simulator
 from rcm_clearinghouse_sim.service_layer.clearinghouse import Clearinghouse, read_upload
 from rcm_clearinghouse_sim.service_layer.faults import Endpoint, Fault, FaultKind
+from rcm_common.clearinghouse import X12_MEDIA_TYPE
 from rcm_common.errors import AuthenticationRequired, PermissionDenied, RcmError
 from rcm_common.offload import off_the_loop
 from rcm_x12.errors import X12Error
 
 T = TypeVar("T")
-X12_MEDIA_TYPE = "application/edi-x12"
 _ACCEPTED_MEDIA_TYPES = frozenset({X12_MEDIA_TYPE, "text/plain"})
 
 

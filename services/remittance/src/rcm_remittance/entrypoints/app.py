@@ -17,6 +17,7 @@ REMITTANCE_APP = ServiceApp(
     routers=[router],
     migrations=Path(__file__).resolve().parents[3] / "migrations",
     state_name="remittance",
+    upload_paths=("/remittances",),
 )
 
 

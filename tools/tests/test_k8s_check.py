@@ -49,6 +49,18 @@ def test_deploy_as_committed_passes_every_check(tmp_path: Path) -> None:
     assert k8s_check.check(tmp_path) == []
 
 
+def test_production_sizes_the_services_and_leaves_the_collector_its_own(production: list[Document]) -> None:
+    sizes = {
+        d["metadata"]["name"]: (d["spec"]["replicas"], d["spec"]["template"]["spec"]["containers"][0]["resources"])
+        for d in production
+        if d["kind"] == "Deployment"
+    }
+
+    assert sizes.pop("otel-collector")[0] == 1
+    assert {replicas for replicas, _ in sizes.values()} == {2}
+    assert len(sizes) == 7
+
+
 def test_every_service_on_kafka_is_read_from_its_composition_root(tmp_path: Path) -> None:
     found = {service.service: service for service in k8s_check.service_topics(tmp_path)}
 

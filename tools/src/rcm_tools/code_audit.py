@@ -120,9 +120,10 @@ def report(findings: Iterable[Finding], lock: LockAudit) -> tuple[list[str], boo
     lines += [f"  VULNERABLE {line}" for line in lock.vulnerable]
     if lock.not_audited:
         lines.append(f"  NOT AUDITED (the vulnerability data could not be read): {lock.not_audited[0]}")
-        lines.append(f"  ... and {len(lock.not_audited) - 1} more" if len(lock.not_audited) > 1 else "")
+    if len(lock.not_audited) > 1:
+        lines.append(f"  ... and {len(lock.not_audited) - 1} more")
     clean = not unexplained and not lock.vulnerable and not lock.not_audited
-    return [line for line in lines if line], clean
+    return lines, clean
 
 
 def arguments() -> argparse.ArgumentParser:

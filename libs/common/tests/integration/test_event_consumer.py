@@ -22,7 +22,7 @@ from rcm_common.envelope import Envelope
 from rcm_common.errors import ConcurrentUpdate, ValidationFailed
 from rcm_common.events.base import schema_id
 from rcm_common.events.registration import PatientRegistered
-from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, TransientFailure
+from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, TransientFailure, leave_records_undecoded
 from rcm_common.outbox import OutboxMessage, OutgoingMessage
 from rcm_common.telemetry import configure_tracing
 from rcm_common.testing import announce, envelope_for, fast_settings
@@ -63,7 +63,7 @@ def build(effects: Any, handler: Flaky) -> tuple[KafkaBroker, list[dict[str, Any
     consumer.subscribe(broker, fast_settings())
     dead: list[dict[str, Any]] = []
 
-    @broker.subscriber(dlq_topic(REGISTRATION_EVENTS), group_id="dlq-reader")
+    @broker.subscriber(dlq_topic(REGISTRATION_EVENTS), group_id="dlq-reader", decoder=leave_records_undecoded)
     async def read_dlq(message: KafkaMessage) -> None:
         dead.append({"headers": dict(message.headers), "body": message.body})
 
@@ -129,6 +129,24 @@ async def test_an_unreadable_message_goes_to_the_dlq_without_retries(
     assert [d["headers"]["dlq_error_type"] for d in dead] == ["InvalidMessage", "InvalidMessage"]
     # The reason names fields, never their values (which can be PHI).
     assert "not-a-uuid" not in dead[0]["headers"]["dlq_error"]
+
+
+async def test_a_payload_that_is_not_json_is_dead_lettered_and_the_events_around_it_are_applied(
+    effects: Any,
+) -> None:
+    """A record whose envelope says JSON but whose payload is not must reach the consumer's own decoding (and the
+    DLQ), not fail the batch it came in before the consumer sees it."""
+    handler = Flaky(effects)
+    broker, dead = build(effects, handler)
+    async with TestKafkaBroker(broker):
+        before = await publish(broker, patient_registered())
+        headers = envelope_for(patient_registered()).to_headers()
+        await broker.publish(b'{"not json', topic=REGISTRATION_EVENTS, headers=headers)
+        after = await publish(broker, patient_registered())
+
+    assert await effects.counts() == {str(before.event_id): 1, str(after.event_id): 1}
+    assert [d["headers"]["dlq_error_type"] for d in dead] == ["InvalidMessage"]
+    assert dead[0]["body"] == b'{"not json'
 
 
 async def test_a_duplicate_event_is_applied_once(effects: Any) -> None:

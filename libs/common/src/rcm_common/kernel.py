@@ -39,6 +39,7 @@ from rcm_common.auth import TokenVerifier, load_verifier
 from rcm_common.crypto import BlindIndex, FieldCipher, ciphers_from_settings
 from rcm_common.db import create_engine, create_session_factory, ping
 from rcm_common.events.base import IntegrationEvent
+from rcm_common.failpoints import armed_failpoint
 from rcm_common.http import (
     BodyLimitMiddleware,
     IdempotentRequest,
@@ -109,6 +110,7 @@ def kernel_parts(settings: ServiceSettings, *, broker: KafkaBroker | None = None
         KafkaMessagePublisher(broker),
         batch_size=settings.relay_batch_size,
         idle_seconds=settings.relay_idle_seconds,
+        after_publish=armed_failpoint(settings.failpoints, "relay.after_publish"),
     )
     return KernelParts(
         engine=engine,

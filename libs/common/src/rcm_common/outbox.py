@@ -26,6 +26,7 @@ from sqlmodel import Field, SQLModel, col
 from rcm_common.db import is_postgres
 from rcm_common.envelope import Envelope
 from rcm_common.events.base import IntegrationEvent
+from rcm_common.failpoints import Failpoint
 from rcm_common.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,9 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_seconds: float = 0.2,
+        after_publish: Failpoint | None = None,
     ) -> None:
+        self._after_publish = after_publish or Failpoint("relay.after_publish")
         self._session_factory = session_factory
         self._publisher = publisher
         self._batch_size = batch_size
@@ -175,6 +178,7 @@ class OutboxRelay:
                 claimed = [row.id for row in rows]
                 if rows:
                     await self._publisher.publish_all([row.message for row in rows])
+                    self._after_publish.pass_here()
                     await self._mark_sent(session, rows)
                 return self._published(rows)
         except Exception as exc:
@@ -196,6 +200,7 @@ class OutboxRelay:
         except Exception as exc:
             await self._record_failure([row.id for row in rows], exc)
             raise
+        self._after_publish.pass_here()
         async with session.begin():
             await self._mark_sent(session, rows)
         return self._published(rows)

@@ -13,6 +13,8 @@ from typing import ClassVar, Final, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rcm_common.failpoints import FAILPOINT_NAMES
+
 Environment = Literal["development", "test", "production"]
 Facility = Literal["database", "broker", "tokens", "field_keys"]
 ALL_FACILITIES: Final[frozenset[Facility]] = frozenset({"database", "broker", "tokens", "field_keys"})
@@ -85,6 +87,11 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: float = Field(default=168, description="How long published outbox rows are kept.")
     idempotency_retention_hours: float = Field(default=24, description="How long an Idempotency-Key is honoured.")
     housekeeping_interval_seconds: float = 600
+    failpoints: dict[str, float] = Field(
+        default_factory=dict,
+        description="Crash points of the reliability suite by name, with the probability each fires (JSON); "
+        "refused in production (rcm_common.failpoints).",
+    )
 
     jwt_audience: str = "rcm"
     jwt_issuer: str = "rcm-local"
@@ -119,6 +126,19 @@ class ServiceSettings(BaseSettings):
             raise ValueError("RCM_KAFKA_SSL_CERTFILE and RCM_KAFKA_SSL_KEYFILE go together")
         if self.kafka_security_protocol == "PLAINTEXT" and self.kafka_ssl_certfile is not None:
             raise ValueError("a Kafka client certificate is given but RCM_KAFKA_SECURITY_PROTOCOL is not SSL")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_failpoints_in_production_or_unknown(self) -> ServiceSettings:
+        if self.failpoints and self.environment == "production":
+            raise ValueError("RCM_FAILPOINTS crashes the service on purpose: production refuses it")
+        unknown = sorted(set(self.failpoints) - FAILPOINT_NAMES)
+        if unknown:
+            raise ValueError(
+                f"RCM_FAILPOINTS names no failpoint {', '.join(unknown)}; known: {sorted(FAILPOINT_NAMES)}"
+            )
+        if any(not 0 <= probability <= 1 for probability in self.failpoints.values()):
+            raise ValueError("RCM_FAILPOINTS gives each failpoint a probability from 0 to 1")
         return self
 
     @model_validator(mode="after")

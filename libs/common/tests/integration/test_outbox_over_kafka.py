@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from rcm_common.events.base import schema_id
 from rcm_common.events.registration import PatientRegistered
+from rcm_common.failpoints import Failpoint
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, create_broker
 from rcm_common.outbox import OutboxMessage, OutboxRelay, PendingMessage
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS
@@ -186,10 +187,13 @@ async def test_a_crash_between_the_database_commit_and_the_offset_commit_does_no
     assert await effects.counts() == dict.fromkeys(ids, 1)
 
 
-class RelayDyingBeforeItMarks(OutboxRelay):
-    """Publishes, then dies before marking the rows sent: the worst moment for a relay to crash."""
+class KilledHere(Failpoint):
+    """The relay's failpoint, firing as a SystemExit rather than SIGKILL: the test process lives on."""
 
-    async def _mark_sent(self, session: AsyncSession, rows: Sequence[PendingMessage]) -> None:
+    def __init__(self) -> None:
+        super().__init__("relay.after_publish", 1.0)
+
+    def pass_here(self) -> None:
         raise SystemExit("relay process killed")
 
 
@@ -198,7 +202,7 @@ async def test_a_relay_crash_after_publishing_does_not_duplicate_the_effect_down
 ) -> None:
     ids = await write_events(producer_db, topic, 5)
     with pytest.raises(SystemExit):
-        await RelayDyingBeforeItMarks(producer_db, KafkaMessagePublisher(kafka)).publish_pending()
+        await OutboxRelay(producer_db, KafkaMessagePublisher(kafka), after_publish=KilledHere()).publish_pending()
     assert await pending_rows(producer_db) == 5  # the transaction that would have marked them never committed
 
     assert await OutboxRelay(producer_db, KafkaMessagePublisher(kafka)).publish_pending() == 5  # restarted relay

@@ -33,6 +33,7 @@ from rcm_tools.benchmarks import (
 )
 from rcm_tools.demo import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_VISITS_PER_DAY, DemoPlan, run_demo
 from rcm_tools.errors import ToolError
+from rcm_tools.reliability import proof
 from rcm_tools.stack import (
     DEFAULT_BROKER_PORT,
     READY_TIMEOUT_SECONDS,
@@ -139,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "code-audit", parents=[code_audit.arguments()], help="bandit over the code, pip-audit over requirements.lock"
     ).set_defaults(handler=code_audit.run)
+    commands.add_parser(
+        "prove",
+        parents=[proof.arguments()],
+        help="claims through the whole cycle under kills, failpoints, a paused broker, duplicates and a faulty "
+        "clearinghouse; then every claim, cent, dead letter and replay accounted for (one JSON line)",
+    ).set_defaults(handler=proof.run_proof)
 
     bench = commands.add_parser("bench", help="benchmarks: each prints one JSON line with its baseline")
     benchmarks = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")

@@ -7,6 +7,8 @@ so `rcm down` and `rcm status` work from any later shell.
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -123,6 +125,8 @@ class LocalStack:
         self._modules = {spec.name: spec.module for spec in (*SERVICES, *services)}
         self._environments: dict[str, dict[str, str]] = {}
         """Each service's environment as `up` started it, for `restart`."""
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
+        """The processes this object started, by service, so one that died is reaped, not left a zombie."""
 
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
@@ -180,14 +184,62 @@ class LocalStack:
         """Stop one service by its pid and start it again on its port and database, with `settings` added to the
         environment `up` gave it (they stay for later restarts); return once it answers as ready. One step of a
         rolling restart, or a harness bringing back a service it killed."""
-        spec = next((spec for spec in self.services if spec.name == name), None)
-        if spec is None or name not in self._environments:
-            raise StackError(f"{name} was not started by this stack")
+        self.stop(name)
+        self.start(name, settings=settings, ready_timeout=ready_timeout)
+
+    def stop(self, name: str) -> None:
+        """Stop one service of the stack by its pid, when it is running."""
+        self._spec(name)
         record = self.run_dir.read(name)
         if record is not None and self._is_running(record):
             stop_process(record.pid)
+
+    def start(
+        self, name: str, *, settings: Mapping[str, str] | None = None, ready_timeout: float = READY_TIMEOUT_SECONDS
+    ) -> None:
+        """Start one stopped service of the stack again, as `restart` does after stopping it."""
+        spec = self._spec(name)
         self._environments[name] |= dict(settings or {})
         self._wait_until_ready([(spec, self._spawn(spec, append_to_log=True))], ready_timeout)
+
+    def kill(self, name: str) -> int:
+        """SIGKILL one service, the way a lost node or the OOM killer ends a process: nothing of it runs after
+        this, no shutdown hook, no last commit. Its pid."""
+        record = self.run_dir.read(name)
+        if record is None or not self._is_running(record):
+            raise StackError(f"{name} is not running")
+        os.kill(record.pid, signal.SIGKILL)
+        if name in self._children:
+            self._children[name].wait(timeout=STOP_TIMEOUT_SECONDS)
+        return record.pid
+
+    def is_alive(self, name: str) -> bool:
+        """Whether the service's process runs (one this object started and that died is reaped here)."""
+        child = self._children.get(name)
+        if child is not None and child.poll() is not None:
+            return False
+        record = self.run_dir.read(name)
+        return record is not None and self._is_running(record)
+
+    def add_replica(self, name: str, port: int, *, ready_timeout: float = READY_TIMEOUT_SECONDS) -> str:
+        """Start a second process of service `name` on `port`, with the environment `up` gave it (its database,
+        its consumer groups): another replica, which `down` stops too. Its name in the stack, `<name>-2`."""
+        spec = self._spec(name)
+        replica = ServiceSpec(f"{name}-2", spec.module, port)
+        if replica.name in self._environments:
+            raise StackError(f"{replica.name} was started already")
+        ensure_port_free(port, replica.name)
+        self.services += (replica,)
+        self._modules[replica.name] = spec.module
+        self._environments[replica.name] = self._environments[name] | {"RCM_HTTP_PORT": str(port)}
+        self._wait_until_ready([(replica, self._spawn(replica))], ready_timeout)
+        return replica.name
+
+    def _spec(self, name: str) -> ServiceSpec:
+        spec = next((spec for spec in self.services if spec.name == name), None)
+        if spec is None or name not in self._environments:
+            raise StackError(f"{name} was not started by this stack")
+        return spec
 
     def _spawn(self, spec: ServiceSpec, *, append_to_log: bool = False) -> subprocess.Popen[bytes]:
         process = spawn(
@@ -198,6 +250,7 @@ class LocalStack:
             append=append_to_log,
         )
         self.run_dir.record(spec.name, process.pid, spec.port)
+        self._children[spec.name] = process
         return process
 
     def down(self, *, timeout: float = STOP_TIMEOUT_SECONDS) -> None:

@@ -109,6 +109,11 @@ class CycleWatch:
         elif event_type in ADJUDICATED:
             self.claim_events[subject].append("adjudicated")
 
+    @property
+    def events(self) -> int:
+        """The distinct events read so far, each counted once however often it was delivered."""
+        return len(self._seen)
+
     def cycles(self) -> dict[str, tuple[datetime, datetime]]:
         """Each encounter whose cycle is complete: when its charges were captured and its balance changed. Only
         the balance changes not linked yet are looked at again, so asking often costs little."""

@@ -1,0 +1,265 @@
+"""`rcm prove`: claims driven through the whole revenue cycle while faults are injected, then every claim and
+every cent accounted for.
+
+The stack runs on PostgreSQL (claim and remittance with a second replica each), reporting too, the simulator
+paying every claim once a second. Patients with verified coverage are set up first, one poison message goes onto
+every topic, then the load driver publishes the visits' ChargesCaptured at a steady rate while, at random moments
+of that window, each service is killed (SIGKILL) and restarted, failpoints crash services between a commit and
+its acknowledgment, the broker is paused, 2% of the events are delivered twice, the clearinghouse is slow, fails,
+hangs up and sends 835s twice, and each second replica is killed (a rebalance each way). Once every claim has had
+time to finish: the verdict on every claim (lost, duplicated, out of order), the ledger of every account, the
+dead-letter topics against the poison, each database's outbox and audit chain; then a full replay (every consumer
+group back to offset zero) must change no table of any service, and reporting rebuilt from the first event must
+equal the live one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import random
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Final
+
+from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
+from rcm_common.failpoints import FailpointName
+from rcm_common.topics import ALL_TOPICS
+from rcm_tools.benchmarks.cycle_load import VISITS_PER_PATIENT, EventPublisher, visits
+from rcm_tools.benchmarks.cycle_watch import CycleWatch, watching
+from rcm_tools.benchmarks.process_load import consumer_lag
+from rcm_tools.benchmarks.revenue_cycle import WORKERS, SetUp, ledger_figures, paying_every_claim, wait_for_cycles
+from rcm_tools.benchmarks.runs import entered_in_thread, on_each_stack, positive, print_within, say, timeout_argument
+from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, revenue_cycle_stack
+from rcm_tools.net import free_port
+from rcm_tools.reliability.checks import (
+    changed_tables,
+    database_verdict,
+    dead_letter_verdict,
+    fingerprint,
+    publish_poison,
+    reporting_rebuilt_equals_live,
+    reset_to_the_first_offset,
+)
+from rcm_tools.reliability.faults import (
+    FaultLog,
+    Supervisor,
+    crash_at_failpoints,
+    deliver_some_twice,
+    kill_each_service,
+    kill_replicas,
+    pause_the_broker,
+    trouble_the_clearinghouse,
+)
+from rcm_tools.stack import CLEARINGHOUSE, LocalStack
+
+SERVICES: Final = tuple(name for name in (*REVENUE_CYCLE, REPORTING) if name != CLEARINGHOUSE)
+"""The platform's services: each is killed, restarted and replayed (the simulator stands in for the outside)."""
+REPLICATED: Final = ("claim", "remittance")
+FAILPOINTS: Final[tuple[tuple[str, FailpointName], ...]] = (
+    *((name, "consumer.after_commit") for name in ("claim", "remittance", "collections", "reporting")),
+    *((name, "relay.after_publish") for name in ("claim", "remittance", "collections")),
+)
+"""Each service at each failpoint it passes while the claims flow: these consume and publish the cycle's events
+(registration, eligibility and charge work only while the patients are set up, before the faults)."""
+EVENT_TOPICS: Final = tuple(topic for topic in ALL_TOPICS if not topic.endswith(".dlq"))
+
+
+@dataclass(frozen=True)
+class ProofPlan:
+    claims: int
+    rate: int
+    """Claims offered a second: their window is the time the faults are spread over."""
+    kills_per_service: int
+    broker_pauses: int
+    clearinghouse_rounds: int
+    failpoints: Sequence[tuple[str, FailpointName]] = FAILPOINTS
+    duplicate_share: float = 0.02
+    seed: int = 20
+
+    @property
+    def window_seconds(self) -> float:
+        return self.claims / self.rate
+
+
+SHORT: Final = ProofPlan(claims=200, rate=5, kills_per_service=1, broker_pauses=1, clearinghouse_rounds=1)
+"""What `make test` runs: every kind of fault at least once, in a few minutes."""
+FULL: Final = ProofPlan(claims=5_000, rate=15, kills_per_service=3, broker_pauses=3, clearinghouse_rounds=5)
+"""What `make soak` runs by default."""
+DRAIN_SECONDS: Final = 600.0
+
+
+async def prove(plan: ProofPlan, local: LocalStack, servers: str, database_urls: Mapping[str, str]) -> dict[str, Any]:
+    draw = random.Random(plan.seed)  # noqa: S311 - when and where faults strike, not a secret
+    log = FaultLog()
+    say(f"starting a second replica of {', '.join(REPLICATED)}")
+    replicas = [await asyncio.to_thread(local.add_replica, name, free_port()) for name in REPLICATED]
+    supervisor = Supervisor(local, [*SERVICES, *replicas], log)
+    broker_pid = local.run_dir.read("broker").pid  # type: ignore[union-attr]  # up recorded it
+    started = time.monotonic()
+    async with watching(servers, EVENT_TOPICS) as state, EventPublisher(servers) as publisher:
+        patients = await SetUp(servers, publisher, state).patients(math.ceil(plan.claims / VISITS_PER_PATIENT))
+        poison = await publish_poison(servers, EVENT_TOPICS)
+        say(f"offering {plan.claims} claims at {plan.rate}/s while the faults strike")
+        stop = asyncio.Event()
+        window = plan.window_seconds
+        async with asyncio.TaskGroup() as background:
+            background.create_task(supervisor.run(stop))
+            background.create_task(deliver_some_twice(servers, EVENT_TOPICS, plan.duplicate_share, stop, draw, log))
+            pauses = [draw.uniform(10, 30) for _ in range(plan.broker_pauses)]
+            await asyncio.gather(
+                publisher.capture_at_rate(list(islice(visits(patients), plan.claims)), plan.rate),
+                kill_each_service(local, SERVICES, plan.kills_per_service, window, draw, log),
+                crash_at_failpoints(local, supervisor, plan.failpoints, window, draw),
+                pause_the_broker(broker_pid, pauses, window, draw, log),
+                trouble_the_clearinghouse(local, plan.clearinghouse_rounds, window, draw, log),
+                kill_replicas(local, replicas, window, draw, log),
+            )
+            driven = list(state.captured_at)
+            say(f"faults done after {time.monotonic() - started:.0f} s; waiting for {len(driven)} claims to finish")
+            await wait_for_cycles(state, driven, within=DRAIN_SECONDS)
+            await supervisor.settled()
+            stop.set()
+        log.failpoint_crashes.update(failpoint_crashes_in_logs(local))
+        figures: dict[str, Any] = {
+            "claims_offered": plan.claims,
+            "offered_claims_per_s": plan.rate,
+            "faults": log.as_figures(),
+            "verdict": state.verdict(driven).as_figures(),
+            "ledger": await ledger_figures(database_urls["collections"]),
+            "dead_letters": await dead_letter_verdict(servers, poison),
+            "databases": await database_verdict({name: database_urls[name] for name in SERVICES}),
+        }
+        say("full replay: every consumer group back to offset zero")
+        figures["replay"] = await replay_everything(local, servers, state, database_urls, [*SERVICES, *replicas])
+        say("reporting rebuilt from the first event beside the live one")
+        figures["reporting_rebuilt"] = await reporting_rebuilt_equals_live(local, servers)
+        figures["seconds"] = round(time.monotonic() - started)
+    return figures
+
+
+def failpoint_crashes_in_logs(local: LocalStack) -> dict[str, int]:
+    """How often each failpoint killed each service, as the services' logs say (the line the failpoint writes
+    just before the kill)."""
+    crashes: dict[str, int] = {}
+    for name in SERVICES:
+        text = local.log_path(name).read_text(errors="replace")
+        for point in ("consumer.after_commit", "relay.after_publish"):
+            if count := text.count(f"failpoint {point}: killing the process"):
+                crashes[f"{name} {point}"] = count
+    return crashes
+
+
+async def replay_everything(
+    local: LocalStack, servers: str, state: CycleWatch, database_urls: Mapping[str, str], processes: Sequence[str]
+) -> dict[str, Any]:
+    """Stop every service, put each of their consumer groups back at offset zero, start them, wait until they
+    have read everything again: no table of any service may change, and no event may be published.
+
+    Every service is first restarted once without the reset: a start does work of its own (collections' daily
+    cycle sends the statements due by then), so the replay is then the only difference between the fingerprints."""
+    await stop_all(local, processes)
+    await start_all(local, processes)
+    await caught_up(servers, state)
+    await quiet(state)
+    before = {name: await fingerprint(database_urls[name]) for name in SERVICES}
+    events_before = state.events
+    await stop_all(local, processes)
+    groups = sum([await reset_to_the_first_offset(servers, name) for name in SERVICES])
+    behind_after_reset = sum((await consumer_lag(servers, state.ends)).values())
+    started = time.monotonic()
+    await start_all(local, processes)
+    behind = await caught_up(servers, state)
+    seconds = time.monotonic() - started
+    await quiet(state)  # anything a replayed event wrongly set off has time to show
+    after = {name: await fingerprint(database_urls[name]) for name in SERVICES}
+    return {
+        "consumer_groups_reset": groups,
+        "records_to_read_again": behind_after_reset,
+        "read_again_in_s": round(seconds, 1),
+        "behind_at_the_end": behind,
+        "tables_changed": {name: changed_tables(before[name], after[name]) for name in SERVICES},
+        "events_published": state.events - events_before,
+    }
+
+
+async def stop_all(local: LocalStack, processes: Sequence[str]) -> None:
+    for name in processes:
+        await asyncio.to_thread(local.stop, name)
+
+
+async def start_all(local: LocalStack, processes: Sequence[str]) -> None:
+    for name in processes:
+        await asyncio.to_thread(local.start, name)
+
+
+async def quiet(state: CycleWatch, seconds: float = 5.0) -> None:
+    """Until no new event has been read for `seconds`."""
+    seen = -1
+    while seen != state.events:
+        seen = state.events
+        await asyncio.sleep(seconds)
+
+
+async def caught_up(servers: str, state: CycleWatch, within: float = 600) -> int:
+    """Until every consumer group has committed the end of what it reads; the records still behind after
+    `within` (0 when caught up)."""
+    deadline = time.monotonic() + within
+    while True:
+        lag = await consumer_lag(servers, state.ends)
+        behind = sum(behind for group, behind in lag.items() if not group.startswith("reporting-rebuilt"))
+        if behind == 0 or time.monotonic() > deadline:
+            return behind
+        await asyncio.sleep(1)
+
+
+@contextlib.asynccontextmanager
+async def faulty_stack(state_dir: Path, database_urls: Mapping[str, str]) -> AsyncIterator[tuple[LocalStack, str]]:
+    simulator = paying_every_claim(load_config(ClearinghouseSettings(environment="test")))
+    manager = revenue_cycle_stack(
+        state_dir, simulator=simulator, reporting=True, database_urls=database_urls, workers=WORKERS
+    )
+    with contextlib.redirect_stdout(sys.stderr):  # what the stack says of its processes: stdout is the figures'
+        async with entered_in_thread(manager) as entered:
+            yield entered
+
+
+async def run(plan: ProofPlan) -> dict[str, object]:
+    async def on_postgresql(state_dir: Path, urls: dict[str, str] | None) -> dict[str, object]:
+        if urls is None:
+            raise AssertionError("the proof runs on PostgreSQL only")
+        async with faulty_stack(state_dir, urls) as (local, servers):
+            return await prove(plan, local, servers, urls)
+
+    figures = await on_each_stack(("postgresql",), SERVICES, on_postgresql)
+    return {"proof": "reliability", "seed": plan.seed} | figures
+
+
+def arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--claims", type=positive, default=FULL.claims, help="claims driven (default: %(default)s)")
+    parser.add_argument("--rate", type=positive, default=FULL.rate, help="claims offered a second")
+    parser.add_argument("--kills", type=positive, default=FULL.kills_per_service, help="SIGKILLs of each service")
+    parser.add_argument("--broker-pauses", type=positive, default=FULL.broker_pauses, help="10 to 30 s each")
+    parser.add_argument("--clearinghouse-rounds", type=positive, default=FULL.clearinghouse_rounds)
+    parser.add_argument("--seed", type=int, default=FULL.seed, help="the same seed strikes at the same moments")
+    timeout_argument(parser, default=7200)
+    return parser
+
+
+def run_proof(args: argparse.Namespace) -> int:
+    plan = ProofPlan(
+        claims=args.claims,
+        rate=args.rate,
+        kills_per_service=args.kills,
+        broker_pauses=args.broker_pauses,
+        clearinghouse_rounds=args.clearinghouse_rounds,
+        seed=args.seed,
+    )
+    return print_within(args.timeout, "reliability proof", lambda: run(plan))

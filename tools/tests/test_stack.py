@@ -129,6 +129,50 @@ def test_restart_stops_one_service_and_starts_it_again_with_settings_added(
     assert stack.log_path("fake").read_text().count("fake started") == 2
 
 
+def test_a_killed_service_is_seen_dead_and_started_again_on_its_port(tmp_path: Path, environ: dict[str, str]) -> None:
+    fake = ServiceSpec("fake", "rcm_fake_ready", free_port())
+    stack = LocalStack(tmp_path / "state", [fake])
+    stack.up(environ=environ, broker_port=free_port(), ready_timeout=30)
+    try:
+        killed = stack.kill("fake")
+        dead = stack.is_alive("fake")
+        with pytest.raises(StackError, match="fake is not running"):
+            stack.kill("fake")
+        stack.start("fake", ready_timeout=30)
+        [record] = [record for record in stack.run_dir.records() if record.name == "fake"]
+        alive = stack.is_alive("fake")
+    finally:
+        stack.down()
+
+    assert (dead, alive) == (False, True)
+    assert not pid_exists(killed)
+    assert record.pid != killed
+    assert record.port == fake.port
+
+
+def test_a_replica_runs_beside_its_service_with_the_same_settings_and_down_stops_it(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    fake = ServiceSpec("fake", "rcm_fake_ready", free_port())
+    stack = LocalStack(tmp_path / "state", [fake])
+    stack.up(environ=environ, broker_port=free_port(), ready_timeout=30)
+    replica_port = free_port()
+    try:
+        name = stack.add_replica("fake", replica_port, ready_timeout=30)
+        seen = json.loads((stack.state_dir / "seen-env.json").read_text())  # the replica wrote it last
+        statuses = {status.name: status for status in stack.status()}
+        with pytest.raises(StackError, match="fake-2 was started already"):
+            stack.add_replica("fake", free_port())
+    finally:
+        pids = [record.pid for record in stack.run_dir.records()]
+        stack.down()
+
+    assert name == "fake-2"
+    assert (statuses["fake"].ready, statuses["fake-2"].ready, statuses["fake-2"].port) == (True, True, replica_port)
+    assert (seen["RCM_HTTP_PORT"], seen["RCM_STATE_DIR"]) == (str(replica_port), str(stack.state_dir))
+    assert not any(pid_exists(pid) for pid in pids)
+
+
 def test_a_service_that_dies_is_reported_with_its_log_and_everything_is_stopped(
     tmp_path: Path, environ: dict[str, str]
 ) -> None:

@@ -191,6 +191,20 @@ async def watching(servers: str, topics: Sequence[str]) -> AsyncIterator[CycleWa
 
 async def _read(servers: str, topics: Sequence[str], state: CycleWatch, stop: asyncio.Event) -> None:
     """Read `topics` from their first offsets into `state` until `stop` is set."""
+    try:
+        async with reading_from_the_first_offset(servers, topics) as consumer:
+            while not stop.is_set():
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    for record in records:
+                        state.take(record)
+    except Exception as exc:
+        state.failure = exc
+        raise
+
+
+@contextlib.asynccontextmanager
+async def reading_from_the_first_offset(servers: str, topics: Sequence[str]) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer in no group, given every partition of `topics` at its first offset; stopped afterwards."""
     consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, max_poll_records=2000)
     await consumer.start()
     try:
@@ -198,13 +212,7 @@ async def _read(servers: str, topics: Sequence[str], state: CycleWatch, stop: as
         partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        while not stop.is_set():
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    state.take(record)
-    except Exception as exc:
-        state.failure = exc
-        raise
+        yield consumer
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()

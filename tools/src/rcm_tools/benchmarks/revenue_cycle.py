@@ -390,7 +390,7 @@ def _summary(steps: Sequence[StepResult], baselines: Mapping[str, Any]) -> dict[
 
 
 @contextlib.asynccontextmanager
-async def _running_stack(
+async def running_stack(
     state_dir: Path, database_urls: Mapping[str, str] | None
 ) -> AsyncIterator[tuple[LocalStack, str]]:
     """The stack with reporting, the simulator paying every claim and short worker polls (entered in a thread: it
@@ -415,7 +415,7 @@ async def run(plan: Plan, databases: Sequence[str]) -> dict[str, object]:
 
     async def measure_stack(state_dir: Path, urls: dict[str, str] | None) -> dict[str, object]:
         files = {name: f"sqlite+aiosqlite:///{state_dir / name}.db" for name in services}
-        async with _running_stack(state_dir, urls) as (local, servers):
+        async with running_stack(state_dir, urls) as (local, servers):
             return await measure(local, servers, plan, urls or files)
 
     return figures | await on_each_stack(databases, services, measure_stack)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rcm_common.audit import verify_chain
 from rcm_common.db import create_engine
 from rcm_common.topics import dlq_topic
+from rcm_tools.benchmarks.cycle_watch import reading_from_the_first_offset
 from rcm_tools.end_to_end import client, replaying_reporting
 from rcm_tools.stack import LocalStack
 
@@ -52,23 +53,15 @@ async def publish_poison(servers: str, topics: Sequence[str]) -> list[Position]:
 
 async def read_to_the_end(servers: str, topics: Sequence[str]) -> list[Any]:
     """Every record of `topics`, from the first, until none has come for `QUIET_SECONDS`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, max_poll_records=2000)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records: list[Any] = []
+    records: list[Any] = []
+    async with reading_from_the_first_offset(servers, topics) as consumer:
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < QUIET_SECONDS:
             batches = await consumer.getmany(timeout_ms=200)
             if batches:
                 quiet_since = time.monotonic()
             records += [record for batch in batches.values() for record in batch]
-        return records
-    finally:
-        await consumer.stop()
+    return records
 
 
 async def consumer_groups(servers: str) -> list[str]:

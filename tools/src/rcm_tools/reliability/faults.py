@@ -19,10 +19,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from rcm_common.failpoints import FailpointName
 from rcm_common.testing import wait_until
+from rcm_tools.benchmarks.cycle_watch import reading_from_the_first_offset
 from rcm_tools.end_to_end import simulator
 from rcm_tools.stack import LocalStack, StackError
 
@@ -166,31 +167,25 @@ async def deliver_some_twice(
 ) -> None:
     """Copy `share` of the platform's events, as they appear, back onto their partition with the same key,
     headers and payload: the same record delivered twice, as a producer's retry or a replayed batch delivers it."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, max_poll_records=500)
     producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5)
-    await consumer.start()
     await producer.start()
     try:
-        await consumer.topics()
-        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        copied: set[str] = set()
-        while not stop.is_set():
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    event_id = dict(record.headers).get("ce_id")
-                    if event_id is None or event_id in copied or draw.random() >= share:
-                        continue  # not an event, a copy of one, or not drawn
-                    copied.add(event_id)
-                    await producer.send_and_wait(
-                        record.topic, record.value, key=record.key, headers=list(record.headers),
-                        partition=record.partition,
-                    )  # fmt: skip
-                    log.duplicated_records += 1
+        async with reading_from_the_first_offset(servers, topics) as consumer:
+            copied: set[str] = set()
+            while not stop.is_set():
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    for record in records:
+                        event_id = dict(record.headers).get("ce_id")
+                        if event_id is None or event_id in copied or draw.random() >= share:
+                            continue  # not an event, a copy of one, or not drawn
+                        copied.add(event_id)
+                        await producer.send_and_wait(
+                            record.topic, record.value, key=record.key, headers=list(record.headers),
+                            partition=record.partition,
+                        )  # fmt: skip
+                        log.duplicated_records += 1
     finally:
         await producer.stop()
-        await consumer.stop()
 
 
 CLEARINGHOUSE_FAULTS: Final[tuple[dict[str, Any], ...]] = (

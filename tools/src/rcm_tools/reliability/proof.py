@@ -17,26 +17,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import math
 import random
-import sys
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
-from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
 from rcm_common.failpoints import FailpointName
 from rcm_common.topics import ALL_TOPICS
 from rcm_tools.benchmarks.cycle_load import VISITS_PER_PATIENT, EventPublisher, visits
 from rcm_tools.benchmarks.cycle_watch import CycleWatch, watching
 from rcm_tools.benchmarks.process_load import consumer_lag
-from rcm_tools.benchmarks.revenue_cycle import WORKERS, SetUp, ledger_figures, paying_every_claim, wait_for_cycles
-from rcm_tools.benchmarks.runs import entered_in_thread, on_each_stack, positive, print_within, say, timeout_argument
-from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE, revenue_cycle_stack
+from rcm_tools.benchmarks.revenue_cycle import SetUp, ledger_figures, running_stack, wait_for_cycles
+from rcm_tools.benchmarks.runs import on_each_stack, positive, print_within, say, timeout_argument
+from rcm_tools.end_to_end import REPORTING, REVENUE_CYCLE
 from rcm_tools.net import free_port
 from rcm_tools.reliability.checks import (
     changed_tables,
@@ -219,22 +216,11 @@ async def caught_up(servers: str, state: CycleWatch, within: float = 600) -> int
         await asyncio.sleep(1)
 
 
-@contextlib.asynccontextmanager
-async def faulty_stack(state_dir: Path, database_urls: Mapping[str, str]) -> AsyncIterator[tuple[LocalStack, str]]:
-    simulator = paying_every_claim(load_config(ClearinghouseSettings(environment="test")))
-    manager = revenue_cycle_stack(
-        state_dir, simulator=simulator, reporting=True, database_urls=database_urls, workers=WORKERS
-    )
-    with contextlib.redirect_stdout(sys.stderr):  # what the stack says of its processes: stdout is the figures'
-        async with entered_in_thread(manager) as entered:
-            yield entered
-
-
 async def run(plan: ProofPlan) -> dict[str, object]:
     async def on_postgresql(state_dir: Path, urls: dict[str, str] | None) -> dict[str, object]:
         if urls is None:
             raise AssertionError("the proof runs on PostgreSQL only")
-        async with faulty_stack(state_dir, urls) as (local, servers):
+        async with running_stack(state_dir, urls) as (local, servers):
             return await prove(plan, local, servers, urls)
 
     figures = await on_each_stack(("postgresql",), SERVICES, on_postgresql)

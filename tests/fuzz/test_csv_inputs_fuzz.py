@@ -1,5 +1,5 @@
-"""The CSV files people upload, fuzzed: the practice's chargemaster and contract rates (charge) and the payer
-directory (claim), mutated cell by cell and line by line, and arbitrary text. Whatever comes in, a parser
+"""The CSV files people upload, fuzzed: the practice's chargemaster and contract rates (charge) and the provider
+and payer directories (claim), mutated cell by cell and line by line, and arbitrary text. Whatever comes in, a parser
 returns what it read or refuses with `CsvFileError` naming the rows and columns at fault: it never crashes with
 another exception. `make test` runs a few examples of each; `make fuzz` runs `RCM_FUZZ_EXAMPLES` (3,000)."""
 
@@ -14,10 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rcm_charge.adapters.price_csv import parse_chargemaster, parse_contract_rates
-from rcm_claim.adapters.directory_csv import parse_payer_directory, payer_directory_csv
+from rcm_claim.adapters.directory_csv import (
+    parse_payer_directory,
+    parse_provider_directory,
+    payer_directory_csv,
+    provider_directory_csv,
+)
 from rcm_claim.adapters.payer_defaults import default_payers
+from rcm_claim.service_layer.views import ProviderDirectoryDocument
 from rcm_common.csv_tables import CsvFileError
-from rcm_tools.practice import CHARGEMASTER_CSV, contract_rates_csv
+from rcm_tools.practice import CHARGEMASTER_CSV, PROVIDER_DIRECTORY, contract_rates_csv
 
 EXAMPLES: Final = int(os.environ.get("RCM_FUZZ_EXAMPLES", "25"))
 FUZZ: Final = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -25,6 +31,10 @@ PARSERS: Final[dict[str, tuple[Callable[[str], Any], str]]] = {
     "chargemaster": (parse_chargemaster, CHARGEMASTER_CSV),
     "contract rates": (parse_contract_rates, contract_rates_csv()),
     "payer directory": (parse_payer_directory, payer_directory_csv(default_payers())),
+    "provider directory": (
+        parse_provider_directory,
+        provider_directory_csv(ProviderDirectoryDocument.model_validate(PROVIDER_DIRECTORY).domain()),
+    ),
 }
 CELL: Final = st.text(max_size=14) | st.sampled_from(["", "=1+1", "-5", "1e9", "NaN", "0.001", '"', "\r", "\x00"])
 

@@ -110,7 +110,7 @@ async def prove(plan: ProofPlan, local: LocalStack, servers: str, database_urls:
             background.create_task(supervisor.run(stop))
             background.create_task(deliver_some_twice(servers, EVENT_TOPICS, plan.duplicate_share, stop, draw, log))
             pauses = [draw.uniform(10, 30) for _ in range(plan.broker_pauses)]
-            await asyncio.gather(
+            offered, *_ = await asyncio.gather(
                 publisher.capture_at_rate(list(islice(visits(patients), plan.claims)), plan.rate),
                 kill_each_service(local, SERVICES, plan.kills_per_service, window, draw, log),
                 crash_at_failpoints(local, supervisor, plan.failpoints, window, draw),
@@ -118,7 +118,7 @@ async def prove(plan: ProofPlan, local: LocalStack, servers: str, database_urls:
                 trouble_the_clearinghouse(local, plan.clearinghouse_rounds, window, draw, log),
                 kill_replicas(local, replicas, window, draw, log),
             )
-            driven = list(state.captured_at)
+            driven = offered.encounters  # as the driver sent them: one the watcher never reads counts as lost
             say(f"faults done after {time.monotonic() - started:.0f} s; waiting for {len(driven)} claims to finish")
             await wait_for_cycles(state, driven, within=DRAIN_SECONDS)
             await supervisor.settled()

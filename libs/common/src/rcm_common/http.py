@@ -33,8 +33,8 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rcm_common.errors import Conflict, RcmError, ValidationFailed
-from rcm_common.logs import get_correlation_id, redact
-from rcm_common.telemetry import route_template
+from rcm_common.logs import get_correlation_id
+from rcm_common.telemetry import UNMATCHED_ROUTE, route_template
 
 logger = logging.getLogger(__name__)
 V = TypeVar("V", bound=BaseModel)
@@ -60,10 +60,13 @@ def _problem(
         "title": title,
         "status": status,
         "detail": detail,
-        # The path is client-chosen (an unknown route, a malformed id): mask anything PHI-shaped in it.
-        "instance": redact(scope["path"]),
         "correlation_id": get_correlation_id(),
     }
+    # The route's template, never the path: a path holds whatever the client typed there (a patient's name where
+    # an id goes, an unknown route), which no masking recognises. A path that matched no route is not named.
+    template = route_template(scope)
+    if template != UNMATCHED_ROUTE:
+        body["instance"] = template
     body.update({key: value for key, value in (extra or {}).items() if key not in body})
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 

@@ -11,6 +11,7 @@ import re
 import uuid
 from time import perf_counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Response
 from opentelemetry import trace
@@ -68,13 +69,14 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerPro
 
 
 def instrument_fastapi(app: FastAPI, tracer_provider: TracerProvider | None = None) -> None:
-    """Trace every request except the probes and /metrics, with no header value and no query string.
+    """Trace every request except the probes and /metrics, with no header value, no query string and the route
+    template in place of the path.
 
     `tracer_provider` defaults to the global one set by `configure_tracing`.
     """
     FastAPIInstrumentor.instrument_app(
         app,
-        server_request_hook=_strip_query_from_span,
+        server_request_hook=_strip_path_and_query_from_span,
         tracer_provider=tracer_provider,
         excluded_urls=",".join(f"{path}$" for path in _UNTRACED_PATHS),
         # An empty capture list falls back to the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_* variables,
@@ -85,18 +87,26 @@ def instrument_fastapi(app: FastAPI, tracer_provider: TracerProvider | None = No
     )
 
 
-_URL_ATTRIBUTES = ("http.target", "http.url", "url.full")
+_PATH_ATTRIBUTES = ("http.target", "url.path")
+_URL_ATTRIBUTES = ("http.url", "url.full")
 
 
-def _strip_query_from_span(span: trace.Span, scope: dict[str, Any]) -> None:
-    """Overwrite the URL attributes the instrumentation set from the raw request with query-free ones."""
+def _strip_path_and_query_from_span(span: trace.Span, scope: dict[str, Any]) -> None:
+    """Overwrite the URL attributes the instrumentation set from the raw request: the path becomes the route
+    template the instrumentation matched (`http.route`, or `<unmatched>`), since a client can type a patient's
+    name where an id goes, and the query is dropped."""
     if not span.is_recording() or not isinstance(span, ReadableSpan):
         return
     attributes = span.attributes or {}
+    route = attributes.get("http.route")
+    path = route if isinstance(route, str) else UNMATCHED_ROUTE
+    for key in _PATH_ATTRIBUTES:
+        if key in attributes:
+            span.set_attribute(key, path)
     for key in _URL_ATTRIBUTES:
         value = attributes.get(key)
-        if isinstance(value, str) and "?" in value:
-            span.set_attribute(key, value.split("?", 1)[0])
+        if isinstance(value, str):
+            span.set_attribute(key, urlsplit(value)._replace(path=path, query="", fragment="").geturl())
     if "url.query" in attributes:
         span.set_attribute("url.query", "REDACTED")
 

@@ -189,21 +189,50 @@ def test_hook_rewrites_new_semconv_url_attributes(spans: tuple[TracerProvider, I
     span = provider.get_tracer("test").start_span(
         "GET",
         attributes={
-            "url.full": "http://svc/patients?ssn=123-45-6789",
+            "url.full": "http://svc/patients/Quixbyrne?ssn=123-45-6789",
             "url.query": "ssn=123-45-6789",
-            "url.path": "/patients",
+            "url.path": "/patients/Quixbyrne",
+            "http.route": "/patients/{patient_id}",
         },
     )
 
-    telemetry._strip_query_from_span(span, {})
+    telemetry._strip_path_and_query_from_span(span, {})
     span.end()
 
     (finished,) = exporter.get_finished_spans()
     assert finished.attributes == {
-        "url.full": "http://svc/patients",
+        "url.full": "http://svc/patients/{patient_id}",
         "url.query": "REDACTED",
-        "url.path": "/patients",
+        "url.path": "/patients/{patient_id}",
+        "http.route": "/patients/{patient_id}",
     }
+
+
+async def test_server_span_carries_the_route_template_not_the_path_the_client_typed(
+    registry: CollectorRegistry, spans: tuple[TracerProvider, InMemorySpanExporter]
+) -> None:
+    # Found by tests/security/test_phi_stays_put.py: a name where an id goes reached the collector in
+    # `http.target` and `http.url`.
+    provider, exporter = spans
+    app = _app(registry)
+    instrument_fastapi(app, tracer_provider=provider)
+
+    async with _client(app) as client:
+        await client.get("/patients/Quixbyrne")
+        await client.get("/Quixbyrne/chart")
+
+    matched, unmatched = exporter.get_finished_spans()
+    assert matched.attributes is not None
+    assert unmatched.attributes is not None
+    assert (matched.attributes["http.target"], matched.attributes["http.url"]) == (
+        "/patients/{patient_id}",
+        "http://test/patients/{patient_id}",
+    )
+    assert (unmatched.attributes["http.target"], unmatched.attributes["http.url"]) == (
+        "<unmatched>",
+        "http://test/<unmatched>",
+    )
+    assert "Quixbyrne" not in json.dumps([dict(span.attributes or {}) for span in (matched, unmatched)])
 
 
 def test_configure_tracing_names_the_service_and_propagates_tracecontext(

@@ -10,6 +10,7 @@ first time, or a mailbox read or delete. Messages name statuses and exception ty
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 X12_MEDIA_TYPE: Final = "application/edi-x12"
 API_KEY_HEADER: Final = "X-Api-Key"
 _RETRIED_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+ANSWER_LIMIT_BYTES: Final = 64 * 1024 * 1024
+"""An answer's bound: eight times the largest 835 the platform has met (10,000 claims, 8 MB), so a broken or
+hostile clearinghouse streaming without end cannot fill a replica's memory."""
 # The clearinghouse simulator's documented development key; refused outside development.
 DEV_CLEARINGHOUSE_API_KEY: Final = "rcm-clearinghouse-sim-development-key"
 
@@ -40,6 +44,9 @@ class ClearinghouseSettings(ServiceSettings):
     clearinghouse_attempts: int = Field(default=4, ge=1, le=10, description="Calls per attempt, retries included.")
     clearinghouse_backoff_seconds: float = 0.2
     clearinghouse_max_backoff_seconds: float = 2.0
+    clearinghouse_max_answer_bytes: int = Field(
+        default=ANSWER_LIMIT_BYTES, gt=0, description="The largest answer read back; a larger one is refused unread."
+    )
     submitter_id: str = "RCMPLATFORM"
     clearinghouse_receiver_id: str = "RCMCLEARINGHSE"
     x12_usage: Literal["P", "T"] = "P"
@@ -64,6 +71,7 @@ class ClearinghouseSettings(ServiceSettings):
             "attempts": self.clearinghouse_attempts,
             "backoff_seconds": self.clearinghouse_backoff_seconds,
             "max_backoff_seconds": self.clearinghouse_max_backoff_seconds,
+            "max_answer_bytes": self.clearinghouse_max_answer_bytes,
         }
 
 
@@ -114,8 +122,10 @@ class ClearinghouseClient:
         attempts: int = 4,
         backoff_seconds: float = 0.2,
         max_backoff_seconds: float = 2.0,
+        max_answer_bytes: int = ANSWER_LIMIT_BYTES,
     ) -> None:
         self._client = client
+        self._max_answer_bytes = max_answer_bytes
         self._api_key = api_key
         self._attempts = attempts
         self._backoff = backoff_seconds
@@ -124,18 +134,18 @@ class ClearinghouseClient:
     async def exchange(self, path: str, document: str) -> str:
         """The clearinghouse's X12 answer to `document` POSTed at `path`, retried while the failure is
         transient; ClearinghouseUnavailable after the last attempt, ClearinghouseRefused on a 4xx."""
-        return (await self._call("POST", path, document.encode())).text
+        return _text(await self._call("POST", path, document.encode()))
 
     async def mailbox(self) -> list[MailboxFile]:
         """The files waiting in the mailbox, oldest first."""
-        listing = (await self._call("GET", "/mailbox")).json()
+        listing = json.loads(await self._call("GET", "/mailbox"))
         return [
             MailboxFile(f["id"], f["kind"], f["payer_id"], datetime.fromisoformat(f["created_at"]))
             for f in listing["files"]
         ]
 
     async def mailbox_file(self, file_id: str) -> str:
-        return (await self._call("GET", f"/mailbox/{file_id}")).text
+        return _text(await self._call("GET", f"/mailbox/{file_id}"))
 
     async def delete_mailbox_file(self, file_id: str) -> None:
         """Delete a file once applied; one already gone (a delete repeated after a lost answer) is fine."""
@@ -145,7 +155,7 @@ class ClearinghouseClient:
             if exc.status != httpx.codes.NOT_FOUND:
                 raise
 
-    async def _call(self, method: str, path: str, body: bytes | None = None) -> httpx.Response:
+    async def _call(self, method: str, path: str, body: bytes | None = None) -> bytes:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential_jitter(multiplier=self._backoff, max=self._max_backoff, jitter=self._backoff),
@@ -160,12 +170,17 @@ class ClearinghouseClient:
             raise ClearinghouseUnavailable(f"{exc.reason}, after {self._attempts} attempts") from None
         raise AssertionError("unreachable: tenacity reraises the last error")
 
-    async def _send(self, method: str, path: str, body: bytes | None) -> httpx.Response:
+    async def _send(self, method: str, path: str, body: bytes | None) -> bytes:
         headers = {API_KEY_HEADER: self._api_key}
         if body is not None:
             headers |= {"Content-Type": X12_MEDIA_TYPE, "Accept": X12_MEDIA_TYPE}
+        request = self._client.build_request(method, path, content=body, headers=headers)
         try:
-            response = await self._client.request(method, path, content=body, headers=headers)
+            response = await self._client.send(request, stream=True)
+            try:
+                answer = await self._read_bounded(response)
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
             logger.warning("clearinghouse call failed: %s", type(exc).__name__)
             raise _Transient(f"the clearinghouse did not answer ({type(exc).__name__})") from None
@@ -174,6 +189,29 @@ class ClearinghouseClient:
             raise _Transient(f"the clearinghouse answered {response.status_code}")
         if not response.is_success:
             raise ClearinghouseRefused(response.status_code)
-        if body is not None and not response.text.strip():
+        if body is not None and not answer.strip():
             raise _Transient("the clearinghouse answered with an empty body")
-        return response
+        return answer
+
+    async def _read_bounded(self, response: httpx.Response) -> bytes:
+        """The answer's body, refused (not retried: the same answer would come again) once it passes the bound,
+        whether its Content-Length said so or the bytes did."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_answer_bytes:
+            raise ClearinghouseUnavailable(self._too_large())
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_answer_bytes:
+                raise ClearinghouseUnavailable(self._too_large())
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> str:
+        return f"the clearinghouse's answer is larger than {self._max_answer_bytes} bytes; it was not read"
+
+
+def _text(answer: bytes) -> str:
+    """An X12 answer as text: a byte that is not UTF-8 becomes U+FFFD, for the X12 reader to refuse by position."""
+    return answer.decode("utf-8", errors="replace")

@@ -240,6 +240,11 @@ JSON_BODY_LIMIT: Final = 1_000_000
 UPLOAD_BODY_LIMIT: Final = 50_000_000
 """Bytes: the largest upload (an X12 or CSV file, a directory replaced whole), before its endpoint applies its
 own, tighter bound (`read_body`)."""
+BODY_IDLE_SECONDS: Final = 15.0
+"""The longest a request body may pause between two of its chunks."""
+JSON_BODY_SECONDS: Final = 30.0
+UPLOAD_BODY_SECONDS: Final = 300.0
+"""The longest a whole body may take to arrive: a JSON body, and an upload (50 MB at a slow office line)."""
 
 
 class BodyLimitMiddleware:
@@ -247,7 +252,8 @@ class BodyLimitMiddleware:
     `upload_paths` (the routes that read their body themselves, with `read_body`) at `upload_limit`, any other
     at `json_limit`, whatever media type the client names. A declared Content-Length over the bound is refused
     before a byte is read; a body sent without one is refused as soon as it passes the bound. 413,
-    problem+json."""
+    problem+json. A body that stalls for `idle_seconds`, or is still arriving after its route's time, is refused
+    with 408: a client trickling bytes (or none) cannot hold a worker and its buffer for ever."""
 
     def __init__(
         self,
@@ -256,29 +262,46 @@ class BodyLimitMiddleware:
         json_limit: int = JSON_BODY_LIMIT,
         upload_limit: int = UPLOAD_BODY_LIMIT,
         upload_paths: Iterable[str] = (),
+        idle_seconds: float = BODY_IDLE_SECONDS,
+        json_seconds: float = JSON_BODY_SECONDS,
+        upload_seconds: float = UPLOAD_BODY_SECONDS,
     ) -> None:
         self.app = app
         self.json_limit = json_limit
         self.upload_limit = upload_limit
         self.upload_paths = frozenset(upload_paths)
+        self.idle_seconds = idle_seconds
+        self.json_seconds = json_seconds
+        self.upload_seconds = upload_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"] in self.upload_paths else self.json_limit
+        upload = scope["path"] in self.upload_paths
+        limit = self.upload_limit if upload else self.json_limit
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _http_exception_response(scope, too_large(limit))(scope, receive, send)
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.upload_seconds if upload else self.json_seconds)
         received = 0
+        complete = False
 
         async def bounded_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:
+                return await receive()  # the body is in: what is left to hear is the client leaving
+            try:
+                async with asyncio.timeout(min(self.idle_seconds, deadline - loop.time())):
+                    message = await receive()
+            except TimeoutError:
+                raise StarletteHTTPException(408, "The request body did not arrive in time.") from None
             received += len(message.get("body", b""))
             if received > limit:
                 raise too_large(limit)
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
         await self.app(scope, bounded_receive, send)

@@ -5,7 +5,10 @@ does not; an upload under the edge's bound still meets its endpoint's own, tight
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -22,11 +25,13 @@ class Note(BaseModel):
     text: str
 
 
-def bounded_app() -> tuple[FastAPI, list[str]]:
+def bounded_app(**timings: float) -> tuple[FastAPI, list[str]]:
     app = FastAPI()
     reached: list[str] = []
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, json_limit=JSON_LIMIT, upload_limit=UPLOAD_LIMIT, upload_paths=["/uploads"])
+    app.add_middleware(
+        BodyLimitMiddleware, json_limit=JSON_LIMIT, upload_limit=UPLOAD_LIMIT, upload_paths=["/uploads"], **timings
+    )
 
     @app.post("/notes")
     async def take_note(note: Note) -> dict[str, int]:
@@ -114,6 +119,52 @@ async def test_an_upload_is_bounded_by_the_edge_then_by_its_endpoint() -> None:
     assert json_as_if_uploaded.status_code == 413  # the route's bound, not the one its media type would suggest
     assert json_upload.status_code == 200  # an upload route's bound, whatever the media type
     assert reached == ["uploads", "uploads", "uploads"]
+
+
+async def sent_for(app: FastAPI, path: str, receive: Callable[[], Awaitable[Message]]) -> list[Message]:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(http_scope(path, b"application/json"), receive, send)
+    return sent
+
+
+async def test_a_body_that_stalls_is_refused_with_408_once_it_has_been_idle_too_long() -> None:
+    app, reached = bounded_app(idle_seconds=0.2)
+    chunks = [{"type": "http.request", "body": b'{"text": ', "more_body": True}]
+
+    async def stalling() -> Message:
+        if chunks:
+            return chunks.pop()
+        await asyncio.sleep(3600)  # the client sends nothing more and stays connected
+        raise AssertionError("unreachable")
+
+    started = time.monotonic()
+    sent = await sent_for(app, "/notes", stalling)
+
+    assert sent[0]["status"] == 408
+    assert json.loads(sent[1]["body"])["detail"] == "The request body did not arrive in time."
+    assert time.monotonic() - started < 2
+    assert reached == []
+
+
+async def test_a_body_trickling_in_past_its_routes_time_is_refused_with_408() -> None:
+    app, reached = bounded_app(idle_seconds=0.5, json_seconds=0.6, upload_seconds=5)
+    trickled = 0
+
+    async def trickling() -> Message:
+        nonlocal trickled
+        trickled += 1
+        await asyncio.sleep(0.1)  # never idle long enough to be cut off for it, yet never done
+        return {"type": "http.request", "body": b" ", "more_body": True}
+
+    sent = await sent_for(app, "/notes", trickling)
+
+    assert sent[0]["status"] == 408
+    assert 4 <= trickled <= 8  # cut off at the JSON route's 0.6 s
+    assert reached == []
 
 
 def http_scope(path: str, content_type: bytes, declared: int | None = None) -> dict[str, Any]:

@@ -3,7 +3,7 @@ number of times, never a definite answer, and refuses at once what the clearingh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -96,3 +96,45 @@ async def test_deleting_a_file_already_gone_is_fine_but_another_refusal_is_not()
     with pytest.raises(ClearinghouseRefused) as refused:
         await forbidden.delete_mailbox_file("277ca-000001")
     assert refused.value.status == 403
+
+
+def bounded_client(answer: httpx.Response, limit: int) -> tuple[ClearinghouseClient, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(respond), base_url="http://clearinghouse.test")
+    return ClearinghouseClient(http, api_key="k", attempts=3, max_answer_bytes=limit), seen
+
+
+async def test_an_answer_declared_larger_than_the_bound_is_refused_unread_and_not_asked_again() -> None:
+    client, seen = bounded_client(httpx.Response(200, headers={"Content-Length": "5000"}, content=b"x" * 5000), 1000)
+
+    with pytest.raises(ClearinghouseUnavailable, match="larger than 1000 bytes; it was not read"):
+        await client.mailbox_file("835-1")
+
+    assert len(seen) == 1
+
+
+async def test_an_endless_answer_without_a_length_is_cut_off_at_the_bound() -> None:
+    streamed: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            streamed.append(1)
+            yield b"ISA*" * 256
+
+    client, _ = bounded_client(httpx.Response(200, content=endless()), 10_000)
+
+    with pytest.raises(ClearinghouseUnavailable, match="larger than 10000 bytes"):
+        await client.exchange("/x12/claims", "ISA*837~")
+
+    assert len(streamed) <= 11  # it stopped reading at the first chunk past the bound
+
+
+async def test_an_answer_within_the_bound_is_read_whole_and_bytes_not_utf8_are_replaced() -> None:
+    client, _ = bounded_client(httpx.Response(200, content=b"ISA*\xff~"), 6)
+
+    assert await client.exchange("/x12/claims", "ISA*837~") == "ISA*\ufffd~"

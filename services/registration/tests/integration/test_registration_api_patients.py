@@ -93,6 +93,15 @@ async def test_search_and_read_refuse_bad_requests(api: RegistrationApi) -> None
     problem(await api.client.get("/patients/not-a-uuid", headers=api.auth()), 422)
 
 
+async def test_a_search_past_the_deepest_page_is_refused_not_failed(api: RegistrationApi) -> None:
+    # Found by schemathesis: an offset beyond the database's integers answered 500.
+    for offset in (1_000_001, 1230966695848023162880):
+        refused = problem(
+            await api.client.get("/patients", params={"last_name": "X", "offset": offset}, headers=api.auth()), 422
+        )
+        assert refused["errors"] == [{"field": "query.offset", "message": "is too large"}]
+
+
 async def test_invalid_registrations_are_refused_with_every_problem_named(api: RegistrationApi) -> None:
     name = unique_name()
     outbox_before = await count(api, "SELECT count(*) AS n FROM outbox")

@@ -195,7 +195,7 @@ async def test_search_needs_a_criterion(new_uow: NewUow) -> None:
     assert not uow.entered
 
 
-@pytest.mark.parametrize(("limit", "offset"), [(0, 0), (101, 0), (10, -1)])
+@pytest.mark.parametrize(("limit", "offset"), [(0, 0), (101, 0), (10, -1), (10, 1_000_001)])
 async def test_search_bounds_the_page(new_uow: NewUow, limit: int, offset: int) -> None:
     with pytest.raises(ValidationFailed):
         await handlers.search_patients(new_uow(), last_name="Gonzalez", limit=limit, offset=offset)

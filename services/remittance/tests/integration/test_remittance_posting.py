@@ -308,6 +308,14 @@ async def test_deposits_pair_with_remittances_by_trace_and_amount_and_the_rest_i
     assert sorted(d["trace_number"] for d in report["deposits_without_remittance"]) == ["CHK999", "EFT2"]
 
 
+async def test_a_reconciliation_up_to_the_calendars_first_day_is_answered_not_overflowed(api: RemittanceApi) -> None:
+    # Found by schemathesis: the default start, 90 days before 0001-01-01, overflowed and answered 500.
+    response = await api.client.get("/reconciliation?date_to=0001-01-01", headers=api.auth())
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"matched": 0, "remittances_without_deposit": [], "deposits_without_remittance": []}
+
+
 async def test_a_retried_deposit_with_its_idempotency_key_answers_as_the_first(api: RemittanceApi) -> None:
     body = {"deposit_date": "2026-11-21", "amount": "10.00", "trace_number": "EFT77"}
     first = await api.client.post("/deposits", json=body, headers=api.auth(idempotency_key="dep-1"))

@@ -65,7 +65,7 @@ async def search_patients(
     birth_date: date | None = None,
     mrn: Annotated[str | None, Query(max_length=16)] = None,
     limit: Annotated[int, Query(ge=1, le=handlers.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=handlers.MAX_OFFSET)] = 0,
 ) -> list[PatientPublic]:
     return await handlers.search_patients(
         reg.uow(audit=audit),

@@ -19,6 +19,8 @@ from rcm_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 from rcm_registration.service_layer.views import CoveragePublic, PatientPublic
 
 MAX_PAGE = 100
+MAX_OFFSET = 1_000_000
+"""The deepest a search pages, as in the other services: past the database's integers an offset would fail."""
 
 
 async def register_patient(
@@ -64,8 +66,8 @@ async def search_patients(
         raise ValidationFailed(
             [{"field": "query", "message": "give at least one of last_name, first_name, birth_date or mrn"}]
         )
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ValidationFailed([{"field": "limit", "message": f"must be 1 to {MAX_PAGE}, offset 0 or more"}])
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+        raise ValidationFailed([{"field": "limit", "message": f"must be 1 to {MAX_PAGE}, offset 0 to {MAX_OFFSET}"}])
     async with uow:
         found = await uow.patients.search(
             last_name=last_name,

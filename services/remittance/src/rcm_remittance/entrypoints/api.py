@@ -250,7 +250,9 @@ async def reconciliation(
     (with why: no remittance has the trace, or it pays another amount)."""
     today = service.clock().date()
     date_to = date_to or today
-    date_from = date_from or date_to - timedelta(days=90)
+    period = timedelta(days=90)
+    # 90 days back, but not past the calendar's first day: `date_to` may be any date a caller sends.
+    date_from = date_from or max(date_to, date.min + period) - period
     if date_from > date_to:
         raise ValidationFailed([{"field": "date_from", "message": "the period begins after it ends"}])
     return await deposits.reconciliation(service.uow(audit=audit), date_from, date_to)

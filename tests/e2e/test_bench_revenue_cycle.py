@@ -11,6 +11,8 @@ import pytest
 
 from rcm_tools import cli
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.mark.timeout(400)
 def test_every_claim_driven_finishes_its_cycle_once_and_the_line_holds_the_figures(

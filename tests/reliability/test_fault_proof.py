@@ -9,6 +9,7 @@ chain whole, a full replay changes nothing, and reporting rebuilt from the first
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 @pytest.mark.timeout(1200)
 def test_claims_driven_through_every_fault_finish_once_with_every_cent_and_event_accounted_for(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], record_property: Callable[[str, object], None]
 ) -> None:
     command = [
         "prove", "--claims", str(SHORT.claims), "--rate", str(SHORT.rate), "--kills", str(SHORT.kills_per_service),
@@ -31,6 +32,7 @@ def test_claims_driven_through_every_fault_finish_once_with_every_cent_and_event
     [line] = capsys.readouterr().out.splitlines()
     figures = json.loads(line)["postgresql"]
     print(json.dumps(figures, indent=2))
+    record_property("figures", f"reliability proof, short: {line}")
     faults = figures["faults"]
     assert sum(faults["kills"].values()) >= len(SERVICES) - 1  # a kill falling on a service already down is lost
     assert faults["failpoint_crashes"], "no failpoint fired"

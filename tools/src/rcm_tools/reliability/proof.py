@@ -187,13 +187,12 @@ async def replay_everything(
 
 
 async def stop_all(local: LocalStack, processes: Sequence[str]) -> None:
-    for name in processes:
-        await asyncio.to_thread(local.stop, name)
+    await asyncio.gather(*(asyncio.to_thread(local.stop, name) for name in processes))
 
 
 async def start_all(local: LocalStack, processes: Sequence[str]) -> None:
-    for name in processes:
-        await asyncio.to_thread(local.start, name)
+    """Start them side by side, as a rollout starts its pods: each waits on its own readiness, not the others'."""
+    await asyncio.gather(*(asyncio.to_thread(local.start, name) for name in processes))
 
 
 async def quiet(state: CycleWatch, seconds: float = 5.0) -> None:

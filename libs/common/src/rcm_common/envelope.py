@@ -143,12 +143,17 @@ def new_envelope(event: IntegrationEvent, producer: str) -> Envelope:
     )
 
 
-def decode_headers(raw: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
-    """Kafka record headers (name, bytes) as a str dict; undecodable values are refused, not guessed."""
-    try:
-        return {name: value.decode() for name, value in raw or ()}
-    except UnicodeDecodeError:
-        raise InvalidMessage("a header is not UTF-8") from None
+def decode_headers(raw: Iterable[tuple[str, bytes | None]] | None) -> dict[str, str]:
+    """Kafka record headers (name, bytes) as a str dict; undecodable or missing values are refused, not guessed."""
+    headers = {}
+    for name, value in raw or ():
+        if value is None:
+            raise InvalidMessage("a header has no value")
+        try:
+            headers[name] = value.decode()
+        except UnicodeDecodeError:
+            raise InvalidMessage("a header is not UTF-8") from None
+    return headers
 
 
 def decode_event(envelope: Envelope, payload: bytes) -> IntegrationEvent:

@@ -11,6 +11,7 @@ the effects.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -227,6 +228,7 @@ class EventConsumer(Generic[U]):
             heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
             rebalance_timeout_ms=settings.consumer_rebalance_timeout_ms,
             ack_policy=AckPolicy.MANUAL,
+            parser=parse_without_trusting_headers,
             decoder=leave_records_undecoded,
             title=f"{self.name}:{self.topic}",
         )(on_batch)
@@ -349,6 +351,30 @@ class EventConsumer(Generic[U]):
         return OutgoingMessage(
             topic=dlq_topic(record.topic), key=record.key or b"", headers=headers, payload=record.value or b""
         )
+
+
+async def parse_without_trusting_headers(
+    records: tuple[ConsumerRecord[Any, Any], ...],
+    parse: Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[KafkaMessage]],
+) -> KafkaMessage:
+    """faststream decodes every header of a batch as UTF-8 while it builds its message: one record with a header
+    that is not UTF-8 (or has no value) would fail its whole batch before the consumer saw it, the events beside
+    it neither applied nor dead-lettered. faststream is given copies with readable headers; the consumer still
+    reads the records as they came (`raw_message`), and dead-letters that one."""
+    readable = tuple(
+        dataclasses.replace(
+            record,
+            headers=[(name, (value or b"").decode("utf-8", "replace").encode()) for name, value in record.headers],
+        )
+        for record in records
+    )
+    message = await parse(readable)
+    message.raw_message = records
+    return message
+
+
+def _readable(headers: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
+    return [(name, (value or b"").decode("utf-8", "replace").encode()) for name, value in headers]
 
 
 async def leave_records_undecoded(message: KafkaMessage) -> None:

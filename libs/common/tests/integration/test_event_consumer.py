@@ -8,7 +8,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -131,22 +131,37 @@ async def test_an_unreadable_message_goes_to_the_dlq_without_retries(
     assert "not-a-uuid" not in dead[0]["headers"]["dlq_error"]
 
 
-async def test_a_payload_that_is_not_json_is_dead_lettered_and_the_events_around_it_are_applied(
-    effects: Any,
-) -> None:
-    """A record whose envelope says JSON but whose payload is not must reach the consumer's own decoding (and the
-    DLQ), not fail the batch it came in before the consumer sees it."""
-    handler = Flaky(effects)
-    broker, dead = build(effects, handler)
-    async with TestKafkaBroker(broker):
-        before = await publish(broker, patient_registered())
-        headers = envelope_for(patient_registered()).to_headers()
-        await broker.publish(b'{"not json', topic=REGISTRATION_EVENTS, headers=headers)
-        after = await publish(broker, patient_registered())
+async def deliver_batch(broker: KafkaBroker, records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
+    """The three records as one batch, the way the broker's fetch hands them to the subscriber."""
+    [subscriber] = [s for s in broker.subscribers if REGISTRATION_EVENTS in cast("Any", s).topic_names]  # not the DLQ's
+    await subscriber.process_message(records)
 
-    assert await effects.counts() == {str(before.event_id): 1, str(after.event_id): 1}
+
+@pytest.mark.parametrize(
+    ("unreadable", "reason"),
+    [
+        ({"payload": b'{"not json'}, "payload of rcm.registration.patient_registered is invalid"),
+        ({"extra": [("x-note", b"\xff")]}, "a header is not UTF-8"),
+        ({"extra": [("x-note", None)]}, "a header has no value"),
+    ],
+    ids=["payload not json", "header not utf-8", "header without a value"],
+)
+async def test_an_unreadable_record_is_dead_lettered_and_the_events_of_its_batch_applied(
+    effects: Any, unreadable: dict[str, Any], reason: str
+) -> None:
+    """faststream reads a batch's headers and payloads before the consumer does: one record it cannot read must
+    still reach the consumer (and the DLQ) rather than fail its batch, the events beside it unapplied."""
+    broker, dead = build(effects, Flaky(effects))
+    events = [patient_registered() for _ in range(3)]
+    envelopes = [envelope_for(event) for event in events]
+    before, after = (record_of(events[n], envelopes[n].to_headers(), n) for n in (0, 2))
+    bad = record_of(events[1], envelopes[1].to_headers(), 1, **unreadable)
+    async with TestKafkaBroker(broker):
+        await deliver_batch(broker, (before, bad, after))
+
+    assert await effects.counts() == {str(envelopes[0].event_id): 1, str(envelopes[2].event_id): 1}
     assert [d["headers"]["dlq_error_type"] for d in dead] == ["InvalidMessage"]
-    assert dead[0]["body"] == b'{"not json'
+    assert reason in dead[0]["headers"]["dlq_error"]
 
 
 async def test_a_duplicate_event_is_applied_once(effects: Any) -> None:
@@ -176,7 +191,16 @@ async def test_events_of_types_the_consumer_does_not_handle_are_skipped(
     assert await effects.counts() == {}
 
 
-def record_of(event: PatientRegistered, headers: dict[str, str], offset: int = 0) -> ConsumerRecord[bytes, bytes]:
+def record_of(
+    event: PatientRegistered,
+    headers: dict[str, str],
+    offset: int = 0,
+    *,
+    payload: bytes | None = None,
+    extra: Sequence[tuple[str, bytes | None]] = (),
+) -> ConsumerRecord[bytes, bytes]:
+    """The event as the broker hands it over, with these envelope headers; `payload` and `extra` headers make it
+    one no consumer can read."""
     return ConsumerRecord(
         topic=REGISTRATION_EVENTS,
         partition=0,
@@ -184,11 +208,11 @@ def record_of(event: PatientRegistered, headers: dict[str, str], offset: int = 0
         timestamp=0,
         timestamp_type=0,
         key=event.subject.encode(),
-        value=event.model_dump_json().encode(),
+        value=event.model_dump_json().encode() if payload is None else payload,
         checksum=None,
         serialized_key_size=0,
         serialized_value_size=0,
-        headers=[(name, value.encode()) for name, value in headers.items()],
+        headers=[(name, value.encode()) for name, value in headers.items()] + list(extra),
     )
 
 

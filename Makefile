@@ -101,10 +101,11 @@ status: install
 	$(RCM) status
 
 # pytest exits 5 when it collects nothing: like any non-zero exit, that fails the target. Two workers
-# (pytest-xdist), each taking whole test modules, so a module's stack or database fixture starts once.
+# (pytest-xdist), each taking whole test modules, so a module's stack or database fixture starts once, in the
+# order the rcm pytest plugin puts them (the longest first; xdist would otherwise order them by size).
 TEST_WORKERS ?= 2
 test: install $(ASYNCAPI_PARSER) $(DEBIAN_TOOLS_TARGET)
-	$(RUN) pytest -n $(TEST_WORKERS) --dist loadscope
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 lint: install
 	$(RUN) ruff check .

@@ -112,3 +112,28 @@ def test_two_claims_for_one_encounter_are_a_duplicate_effect_and_the_ends_are_th
 
     assert stream.watch.verdict([encounter_id]).duplicate_effects == 1
     assert max(stream.watch.ends.values()) == stream.offset + 1
+
+
+def test_one_payment_changing_a_balance_twice_is_a_duplicate_effect_but_a_redelivered_change_is_not() -> None:
+    stream = Stream()
+    encounter_id, _ = stream.cycle()
+    [payment_id] = stream.watch.claim_of_payment
+    cause = {"cause": f"event:{payment_id}"}
+    change = stream.publish("rcm.collections.patient_balance_changed", "account", cause)
+    stream.publish("rcm.collections.patient_balance_changed", "account", cause, event_id=change)  # the same event
+
+    verdict = stream.watch.verdict([encounter_id])
+
+    assert (verdict.complete, verdict.duplicate_effects, verdict.redelivered_records) == (1, 1, 1)
+
+
+def test_a_record_with_a_header_that_is_not_utf8_is_counted_and_read_past() -> None:
+    stream = Stream()
+    poison: ConsumerRecord[Any, Any] = ConsumerRecord(
+        "charge", 0, 99, 0, 0, b"poison", b'{"not an event', None, 0, 0, [("rcm_poison", b"\xff")]
+    )
+    stream.watch.take(poison)
+    encounter_id, _ = stream.cycle()
+
+    assert stream.watch.records == 1 + 7  # the poison and the cycle's seven events
+    assert stream.watch.verdict([encounter_id]).complete == 1

@@ -209,8 +209,12 @@ class LocalStack:
         if record is None or not self._is_running(record):
             raise StackError(f"{name} is not running")
         os.kill(record.pid, signal.SIGKILL)
-        if name in self._children:
-            self._children[name].wait(timeout=STOP_TIMEOUT_SECONDS)
+        child = self._children.get(name)
+        if child is not None and child.pid == record.pid:  # another thread may have started a new one meanwhile
+            try:
+                child.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                raise StackError(f"{name} (pid {record.pid}) did not end after SIGKILL") from None
         return record.pid
 
     def is_alive(self, name: str) -> bool:

@@ -17,12 +17,14 @@ import logging
 import os
 import random
 import signal
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 FailpointName = Literal["consumer.after_commit", "relay.after_publish"]
-FAILPOINT_NAMES: Final[frozenset[str]] = frozenset({"consumer.after_commit", "relay.after_publish"})
+FAILPOINT_NAMES: Final[frozenset[str]] = frozenset(get_args(FailpointName))
 
 logger = logging.getLogger(__name__)
+FIRED: Final = "failpoint %s: killing the process"
+"""The line a failpoint logs as it fires (the reliability proof counts them in the services' logs)."""
 
 
 class Failpoint:
@@ -35,7 +37,7 @@ class Failpoint:
 
     def pass_here(self) -> None:
         if self.probability and self._draw.random() < self.probability:
-            logger.warning("failpoint %s: killing the process", self.name)
+            logger.warning(FIRED, self.name)
             logging.shutdown()  # the line above reaches the log before the process ends
             os.kill(os.getpid(), signal.SIGKILL)
 

@@ -285,14 +285,16 @@ class BodyLimitMiddleware:
             await _http_exception_response(scope, too_large(limit))(scope, receive, send)
             return
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.upload_seconds if upload else self.json_seconds)
+        allowed = self.upload_seconds if upload else self.json_seconds
+        deadline: float | None = None  # from the route's first read: the server's own work before it is not counted
         received = 0
         complete = False
 
         async def bounded_receive() -> Message:
-            nonlocal received, complete
+            nonlocal received, complete, deadline
             if complete:
                 return await receive()  # the body is in: what is left to hear is the client leaving
+            deadline = deadline or loop.time() + allowed
             try:
                 async with asyncio.timeout(min(self.idle_seconds, deadline - loop.time())):
                     message = await receive()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from rcm_common.events.base import schema_id
 from rcm_common.events.registration import PatientRegistered
 from rcm_common.failpoints import Failpoint
 from rcm_common.messaging import EventConsumer, KafkaMessagePublisher, create_broker
-from rcm_common.outbox import OutboxMessage, OutboxRelay, PendingMessage
+from rcm_common.outbox import OutboxMessage, OutboxRelay
 from rcm_common.settings import EMBEDDED_BROKER_GROUP_TIMINGS
 from rcm_common.telemetry import configure_tracing
 from rcm_common.testing import (

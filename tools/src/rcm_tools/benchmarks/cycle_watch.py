@@ -72,6 +72,7 @@ class CycleWatch:
     claim_of_payment: dict[str, str] = field(default_factory=dict)  # PaymentPosted's event id -> claim id
     claim_events: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # in read order
     checked_coverages: set[str] = field(default_factory=set)  # coverages eligibility has answered for
+    balance_changes: Counter[str] = field(default_factory=Counter)  # PaymentPosted's id -> balance changes it caused
     failure: BaseException | None = None
     _seen: set[str] = field(default_factory=set)
     _balanced_at: dict[str, datetime] = field(default_factory=dict)  # PaymentPosted's id -> first balance change
@@ -82,7 +83,7 @@ class CycleWatch:
         """Count one record and note the ids it links."""
         self.records += 1
         self.ends[TopicPartition(record.topic, record.partition)] = record.offset + 1
-        headers = {name: (value or b"").decode() for name, value in record.headers}
+        headers = {name: (value or b"").decode(errors="replace") for name, value in record.headers}  # poison too
         event_id, event_type = headers.get("ce_id"), headers.get("ce_type", "")
         if event_id is None or "ce_time" not in headers:
             return  # not an event of the platform's
@@ -97,9 +98,12 @@ class CycleWatch:
             self.encounter_of_claim[subject] = json.loads(record.value)["encounter_id"]
         elif event_type == BALANCE_CHANGED:
             cause: str = json.loads(record.value)["cause"]
-            if cause.startswith("event:") and cause.removeprefix("event:") not in self._balanced_at:
-                self._balanced_at[cause.removeprefix("event:")] = at
-                self._unresolved.add(cause.removeprefix("event:"))
+            if cause.startswith("event:"):
+                payment_id = cause.removeprefix("event:")
+                self.balance_changes[payment_id] += 1  # a payment applied twice to an account changes it twice
+                if payment_id not in self._balanced_at:
+                    self._balanced_at[payment_id] = at
+                    self._unresolved.add(payment_id)
         elif event_type in ELIGIBILITY_ANSWERS:
             self.checked_coverages.add(json.loads(record.value)["coverage_id"])
         if event_type == PAYMENT_POSTED:
@@ -142,8 +146,8 @@ class CycleWatch:
         return dict(reached)
 
     def verdict(self, encounters: Iterable[str]) -> Verdict:
-        """Lost (no complete cycle), duplicated (a once-per-claim event twice, or two claims of one encounter)
-        and out-of-order claims among `encounters`."""
+        """Lost (no complete cycle), duplicated (a once-per-claim event twice, two claims of one encounter, or one
+        payment changing a patient's balance twice) and out-of-order claims among `encounters`."""
         wanted = set(encounters)
         done = self.cycles()
         claims_of: defaultdict[str, list[str]] = defaultdict(list)
@@ -151,6 +155,9 @@ class CycleWatch:
             if encounter_id in wanted:
                 claims_of[encounter_id].append(claim_id)
         duplicates = out_of_order = 0
+        for payment_id, claim_id in self.claim_of_payment.items():
+            if self.encounter_of_claim.get(claim_id) in wanted:
+                duplicates += max(self.balance_changes[payment_id] - 1, 0)
         for claim_ids in claims_of.values():
             duplicates += len(claim_ids) - 1
             for claim_id in claim_ids:

@@ -63,8 +63,14 @@ def timeout_argument(parser: argparse.ArgumentParser, default: int = 900) -> Non
     )
 
 
-def print_within(timeout: int, benchmark: str, figures: Callable[[], Awaitable[dict[str, object]]]) -> int:
-    """Print the figures as one JSON line, or give up after `timeout` seconds saying so."""
+def print_within(
+    timeout: int,
+    benchmark: str,
+    figures: Callable[[], Awaitable[dict[str, object]]],
+    failures: Callable[[dict[str, object]], list[str]] | None = None,
+) -> int:
+    """Print the figures as one JSON line, or give up after `timeout` seconds saying so. Where `failures` says
+    what the figures show went wrong, the figures are printed and the run fails naming each."""
 
     async def bounded() -> dict[str, object]:
         # A SIGTERM (a job's time limit, `timeout`, a kill) cancels the run like its own time limit, so what it
@@ -79,9 +85,13 @@ def print_within(timeout: int, benchmark: str, figures: Callable[[], Awaitable[d
             raise ToolError(f"the {benchmark} benchmark did not finish within {timeout}s; try a smaller run") from None
 
     try:
-        print(json.dumps(asyncio.run(bounded())))
+        measured = asyncio.run(bounded())
     except asyncio.CancelledError:
         raise ToolError(f"the {benchmark} benchmark was stopped (SIGTERM); what it had started is stopped") from None
+    print(json.dumps(measured))
+    wrong = failures(measured) if failures is not None else []
+    if wrong:
+        raise ToolError(f"the {benchmark} failed: {'; '.join(wrong)}")
     return 0
 
 

@@ -26,8 +26,12 @@ from rcm_tools.benchmarks.cycle_watch import reading_from_the_first_offset
 from rcm_tools.end_to_end import client, replaying_reporting
 from rcm_tools.stack import LocalStack
 
-POISON_HEADERS: Final = [("ce_specversion", b"0.3"), ("content-type", b"application/json"), ("rcm_poison", b"1")]
-"""An envelope of another CloudEvents version: every consumer refuses it before reading its payload."""
+POISONS: Final = (
+    [("ce_specversion", b"0.3"), ("content-type", b"application/json"), ("rcm_poison", b"1")],
+    [("ce_specversion", b"1.0"), ("content-type", b"application/json"), ("rcm_poison", b"\xff")],
+)
+"""Two records no consumer can read: an envelope of another CloudEvents version over a payload that is not JSON,
+and one with a header that is not UTF-8 (which faststream itself would have failed to read)."""
 QUIET_SECONDS: Final = 3.0
 """A topic read to its end is one that gave nothing new for this long (the embedded broker's ListOffsets does
 not say where a partition ends)."""
@@ -36,16 +40,16 @@ Position = tuple[str, int, int]  # topic, partition, offset
 
 
 async def publish_poison(servers: str, topics: Sequence[str]) -> list[Position]:
-    """One record on each topic that no consumer can read (a malformed envelope and payload); their positions."""
+    """Each poison record on each topic; their positions."""
     producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all")
     await producer.start()
     try:
         positions = []
         for index, topic in enumerate(topics):
-            sent = await producer.send_and_wait(
-                topic, b'{"not an event', key=f"poison-{index}".encode(), headers=POISON_HEADERS
-            )
-            positions.append((topic, sent.partition, sent.offset))
+            for kind, headers in enumerate(POISONS):
+                key = f"poison-{index}-{kind}".encode()
+                sent = await producer.send_and_wait(topic, b'{"not an event', key=key, headers=headers)
+                positions.append((topic, sent.partition, sent.offset))
         return positions
     finally:
         await producer.stop()

@@ -71,11 +71,11 @@ class Supervisor:
                     continue
                 async with lock:
                     if not await asyncio.to_thread(self._local.is_alive, name):
-                        self._log.restarts[name] += 1
                         with contextlib.suppress(StackError):  # killed again while starting: tried next round
                             await asyncio.to_thread(
                                 self._local.start, name, settings=DISARMED, ready_timeout=READY_TIMEOUT_SECONDS
                             )
+                            self._log.restarts[name] += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
 

@@ -7,53 +7,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
+from rcm_common.testing import OtlpCollector, otlp_collector
 from rcm_tools.net import free_port
 from rcm_tools.tokens import mint_local_token
 
 
-class Collector(ThreadingHTTPServer):
-    """What an OpenTelemetry collector's OTLP/HTTP receiver sees: each request's path and body."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), CollectorHandler)
-        self.received: list[tuple[str, bytes]] = []
-
-
-class CollectorHandler(BaseHTTPRequestHandler):
-    server: Collector
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.received.append((self.path, body))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the test reads what arrived, not a log."""
-
-
 @pytest.fixture
-def collector() -> Iterator[Collector]:
-    server = Collector()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def collector() -> Iterator[OtlpCollector]:
+    with otlp_collector() as server:
+        yield server
 
 
-def test_a_request_reaches_the_collector_as_a_span_of_the_service(collector: Collector, tmp_path: Path) -> None:
+def test_a_request_reaches_the_collector_as_a_span_of_the_service(collector: OtlpCollector, tmp_path: Path) -> None:
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("RCM_", "OTEL_"))}
     environment |= {
@@ -61,7 +33,7 @@ def test_a_request_reaches_the_collector_as_a_span_of_the_service(collector: Col
         "RCM_STATE_DIR": str(tmp_path),
         "RCM_HTTP_PORT": str(port),
         "RCM_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_address[1]}",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
     }
     service = subprocess.Popen(

@@ -13,25 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from prometheus_client.parser import text_string_to_metric_families
 
 from rcm_clearinghouse_sim.config import ClearinghouseSettings, load_config
+from rcm_common.testing import OtlpCollector, otlp_collector
 from rcm_common.topics import ALL_TOPICS, SERVICES
+from rcm_tools.benchmarks.cycle_watch import read_to_the_end
 from rcm_tools.end_to_end import (
     FAST_WORKERS,
     TODAY,
@@ -139,34 +138,6 @@ class Scan:
                 self.findings.append(Finding(where, value.label))
 
 
-class Collector(ThreadingHTTPServer):
-    """An OpenTelemetry collector's OTLP/HTTP trace receiver on loopback: keeps every export request it gets."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _CollectorHandler)
-        self.exports: list[ExportTraceServiceRequest] = []
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _CollectorHandler(BaseHTTPRequestHandler):
-    server: Collector
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.path == "/v1/traces":
-            self.server.exports.append(ExportTraceServiceRequest.FromString(body))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: what arrived is read, not logged."""
-
-
 class Span(NamedTuple):
     service: str
     name: str
@@ -192,6 +163,10 @@ def _attribute_texts(attributes: Iterable[KeyValue]) -> Iterator[str]:
     for attribute in attributes:
         yield attribute.key
         yield from _value_texts(attribute.value)
+
+
+def exports_of(collector: OtlpCollector) -> list[ExportTraceServiceRequest]:
+    return [ExportTraceServiceRequest.FromString(body) for path, body in collector.received if path == "/v1/traces"]
 
 
 def spans_of(exports: Iterable[ExportTraceServiceRequest]) -> list[Span]:
@@ -345,41 +320,22 @@ async def scrape_metrics(local: LocalStack) -> dict[str, list[tuple[str, dict[st
     return samples
 
 
-async def read_every_record(servers: str, within: float = 60) -> list[Record]:
-    """Every record of every topic on the broker, from the first offset to the last."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
-    await consumer.start()
-    records: list[Record] = []
-    try:
-        topics = sorted(await consumer.topics())
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        async with asyncio.timeout(within):
-            while [p for p in partitions if await consumer.position(p) < ends[p]]:
-                for batch in (await consumer.getmany(timeout_ms=500, max_records=2000)).values():
-                    records += [
-                        Record(r.topic, f"{r.topic}[{r.partition}]@{r.offset}", r.key, tuple(r.headers), r.value)
-                        for r in batch
-                    ]
-    finally:
-        await consumer.stop()
-    return records
+async def read_every_record(servers: str) -> list[Record]:
+    """Every record of every platform topic, dead letters too, from the first offset until no more come."""
+    return [
+        Record(r.topic, f"{r.topic}[{r.partition}]@{r.offset}", r.key, tuple(r.headers), r.value)
+        for r in await read_to_the_end(servers, ALL_TOPICS)
+    ]
 
 
 @pytest.fixture(scope="module")
-def collector() -> Iterator[Collector]:
-    server = Collector()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def collector() -> Iterator[OtlpCollector]:
+    with otlp_collector() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def evidence(collector: Collector, tmp_path_factory: pytest.TempPathFactory) -> Evidence:
+def evidence(collector: OtlpCollector, tmp_path_factory: pytest.TempPathFactory) -> Evidence:
     """One run of the whole stack, every service exporting its spans to `collector` fast; what it left behind,
     read after the stack stopped so that the last log lines and spans are in."""
     paying = denying_none_at_random(load_config(ClearinghouseSettings(environment="test")))
@@ -391,7 +347,7 @@ def evidence(collector: Collector, tmp_path_factory: pytest.TempPathFactory) -> 
         metric_samples = asyncio.run(scrape_metrics(local))
         records = asyncio.run(read_every_record(servers))
     log_lines = {path.name: path.read_text(errors="replace").splitlines() for path in local.log_dir.glob("*.log")}
-    return Evidence(mrns, log_lines, error_bodies, spans_of(collector.exports), metric_samples, records)
+    return Evidence(mrns, log_lines, error_bodies, spans_of(exports_of(collector)), metric_samples, records)
 
 
 def scan_everything(evidence: Evidence) -> Scan:
@@ -451,10 +407,11 @@ def test_every_service_left_something_to_scan_through_every_channel(evidence: Ev
 
 
 def test_no_phi_in_logs_error_bodies_spans_metric_labels_or_kafka_keys_and_headers_nor_an_ssn_in_events(
-    evidence: Evidence, capsys: pytest.CaptureFixture[str]
+    evidence: Evidence, record_property: Callable[[str, object], None]
 ) -> None:
     scan = scan_everything(evidence)
-    with capsys.disabled():
-        counted = ", ".join(f"{count} {kind}" for kind, count in scan.scanned.items())
-        print(f"\nPHI scan: {counted} scanned for {len(scan.values)} values; findings {len(scan.findings)}")
+    counted = ", ".join(f"{count} {kind}" for kind, count in scan.scanned.items())
+    record_property(
+        "figures", f"PHI scan: {counted} scanned for {len(scan.values)} values; findings {len(scan.findings)}"
+    )
     assert scan.findings == [], "\n".join(f"{where}: {value}" for where, value in sorted(set(scan.findings)))

@@ -8,10 +8,12 @@ import contextlib
 import copy
 import dataclasses
 import logging
+import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -553,3 +555,44 @@ async def check_migrations(source: Path, url: str, owned_tables: frozenset[str])
     await asyncio.to_thread(upgrade_to_head, source, url)
     await asyncio.to_thread(command.downgrade, alembic_config(source, url), "base")
     assert (await schema_snapshot(url))["tables"] == ["alembic_version"]
+
+
+class OtlpCollector(ThreadingHTTPServer):
+    """An OpenTelemetry collector's OTLP/HTTP receiver on loopback: it answers every export and keeps each
+    request's path and body, for a test to read what the services sent (`/v1/traces` holds the spans)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _OtlpHandler)
+        self.received: list[tuple[str, bytes]] = []
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _OtlpHandler(BaseHTTPRequestHandler):
+    server: OtlpCollector
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the test reads what arrived, not a log."""
+
+
+@contextmanager
+def otlp_collector() -> Iterator[OtlpCollector]:
+    """An `OtlpCollector` serving in a thread while the block runs."""
+    server = OtlpCollector()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

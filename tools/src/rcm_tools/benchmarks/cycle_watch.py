@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ ELIGIBILITY_ANSWERS: Final = frozenset(
 )
 ADJUDICATED: Final = frozenset({"rcm.claim.claim_paid", "rcm.claim.claim_partially_paid", "rcm.claim.claim_denied"})
 """Claim's word on the payer's answer: one of these per claim, whichever it is."""
+QUIET_SECONDS: Final = 3.0
+"""A topic read to its end is one that gave nothing new for this long (the embedded broker's ListOffsets does
+not say where a partition ends)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,3 +227,16 @@ async def reading_from_the_first_offset(servers: str, topics: Sequence[str]) -> 
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()
+
+
+async def read_to_the_end(servers: str, topics: Sequence[str]) -> list[Any]:
+    """Every record of `topics`, from the first, until none has come for `QUIET_SECONDS`."""
+    records: list[Any] = []
+    async with reading_from_the_first_offset(servers, topics) as consumer:
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < QUIET_SECONDS:
+            batches = await consumer.getmany(timeout_ms=200)
+            if batches:
+                quiet_since = time.monotonic()
+            records += [record for batch in batches.values() for record in batch]
+    return records

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rcm_common.audit import verify_chain
 from rcm_common.db import create_engine
 from rcm_common.topics import dlq_topic
-from rcm_tools.benchmarks.cycle_watch import reading_from_the_first_offset
+from rcm_tools.benchmarks.cycle_watch import read_to_the_end
 from rcm_tools.end_to_end import client, replaying_reporting
 from rcm_tools.stack import LocalStack
 
@@ -32,10 +32,6 @@ POISONS: Final = (
 )
 """Two records no consumer can read: an envelope of another CloudEvents version over a payload that is not JSON,
 and one with a header that is not UTF-8 (which faststream itself would have failed to read)."""
-QUIET_SECONDS: Final = 3.0
-"""A topic read to its end is one that gave nothing new for this long (the embedded broker's ListOffsets does
-not say where a partition ends)."""
-
 Position = tuple[str, int, int]  # topic, partition, offset
 
 
@@ -53,19 +49,6 @@ async def publish_poison(servers: str, topics: Sequence[str]) -> list[Position]:
         return positions
     finally:
         await producer.stop()
-
-
-async def read_to_the_end(servers: str, topics: Sequence[str]) -> list[Any]:
-    """Every record of `topics`, from the first, until none has come for `QUIET_SECONDS`."""
-    records: list[Any] = []
-    async with reading_from_the_first_offset(servers, topics) as consumer:
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < QUIET_SECONDS:
-            batches = await consumer.getmany(timeout_ms=200)
-            if batches:
-                quiet_since = time.monotonic()
-            records += [record for batch in batches.values() for record in batch]
-    return records
 
 
 async def consumer_groups(servers: str) -> list[str]:

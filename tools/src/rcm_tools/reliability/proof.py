@@ -45,6 +45,7 @@ from rcm_tools.reliability.checks import (
     reset_to_the_first_offset,
 )
 from rcm_tools.reliability.faults import (
+    READY_TIMEOUT_SECONDS,
     FaultLog,
     Supervisor,
     crash_at_failpoints,
@@ -204,8 +205,10 @@ async def stop_all(local: LocalStack, processes: Sequence[str]) -> None:
 
 
 async def start_all(local: LocalStack, processes: Sequence[str]) -> None:
-    """Start them side by side, as a rollout starts its pods: each waits on its own readiness, not the others'."""
-    await asyncio.gather(*(asyncio.to_thread(local.start, name) for name in processes))
+    """One after another, each ready before the next starts: nine started at once on two cores, replaying a whole
+    run's topics, left a replica unready after a minute (a full run's replay stopped there)."""
+    for name in processes:
+        await asyncio.to_thread(local.start, name, ready_timeout=READY_TIMEOUT_SECONDS)
 
 
 async def quiet(state: CycleWatch, seconds: float = 5.0) -> None:

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from rcm_reporting.testing import screenshot
-from rcm_tools.end_to_end import TODAY, client, replaying_reporting, revenue_cycle_stack
+from rcm_tools.end_to_end import TODAY, client, kpi_figures, replaying_reporting, revenue_cycle_stack
 from rcm_tools.practice_driver import DriveSummary, drive_practice
 from rcm_tools.progress import PlainProgress
 from rcm_tools.revenue_report import RevenueReport, settled_report, write_page
@@ -250,7 +250,7 @@ async def test_a_second_reporting_service_replays_every_topic_into_the_same_figu
 
     with replaying_reporting(week.stack, week.servers) as replay:
         deadline = time.monotonic() + 90
-        while figures(replay.get("/kpis").json()) != figures(live.kpis):
+        while kpi_figures(replay.get("/kpis").json()) != kpi_figures(live.kpis):
             assert time.monotonic() < deadline, "the replay did not reach the live figures in 90 s"
             await asyncio.sleep(1)
         async with client(week.stack, "reporting", "biller") as reporting:
@@ -258,11 +258,6 @@ async def test_a_second_reporting_service_replays_every_topic_into_the_same_figu
                 assert replay.get(path, params=params).json() == (await reporting.get(path, params=params)).json()
             queues = (await reporting.get("/workqueues/summary")).json()["queues"]
         assert replay.get("/workqueues/summary").json()["queues"] == queues
-
-
-def figures(kpis: dict[str, Any]) -> dict[str, Any]:
-    """The KPIs' answer but the moment it was computed at."""
-    return {key: value for key, value in kpis.items() if key != "as_of"}
 
 
 async def test_the_dashboard_of_the_week_renders_in_a_browser(week: Week, tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from rcm_clearinghouse_sim.testing import InProcessClearinghouse, quiet_config
 from rcm_collections.config import CollectionsSettings
 from rcm_collections.entrypoints.app import create_app as create_collections
 from rcm_common.auth import ALGORITHM, require_scopes
+from rcm_common.settings import ServiceSettings
 from rcm_common.testing import in_process_settings, serving
 from rcm_common.types import utcnow
 from rcm_eligibility.bootstrap import bootstrap as bootstrap_eligibility
@@ -50,9 +51,9 @@ from rcm_remittance.entrypoints.app import create_app as create_remittance
 from rcm_reporting.config import ReportingSettings
 from rcm_reporting.entrypoints.app import create_app as create_reporting
 
-AUDIENCE: Final = "rcm"
-ISSUER: Final = "rcm-local"
-"""Whom every service's tokens are for and from, by default (`ServiceSettings.jwt_audience` and `jwt_issuer`)."""
+AUDIENCE: Final[str] = ServiceSettings.model_fields["jwt_audience"].default
+ISSUER: Final[str] = ServiceSettings.model_fields["jwt_issuer"].default
+"""Whom every service's tokens are for and from, by default."""
 ANY_ID: Final = "00000000-0000-4000-8000-000000000000"
 PUBLIC_PATHS: Final = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

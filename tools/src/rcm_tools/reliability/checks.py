@@ -17,13 +17,16 @@ import asyncpg  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from rcm_common.audit import verify_chain
 from rcm_common.db import create_engine
+from rcm_common.outbox import OutboxMessage
 from rcm_common.topics import dlq_topic
 from rcm_tools.benchmarks.cycle_watch import read_to_the_end
-from rcm_tools.end_to_end import client, replaying_reporting
+from rcm_tools.end_to_end import client, kpi_figures, replaying_reporting
 from rcm_tools.stack import LocalStack
 
 POISONS: Final = (
@@ -140,26 +143,19 @@ async def database_verdict(database_urls: Mapping[str, str]) -> dict[str, dict[s
     """Per service: outbox rows never sent, and the audit chain's verdict (rows checked, broken 0 or 1)."""
     verdicts = {}
     for service, url in database_urls.items():
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            unsent = await connection.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        finally:
-            await connection.close()
         engine = create_engine(url)
         try:
             async with AsyncSession(engine) as session:
+                unsent = await session.scalar(
+                    select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
+                )
                 chain = await verify_chain(session)
         finally:
             await engine.dispose()
         verdicts[service] = {
-            "outbox_unsent": int(unsent), "audit_rows": chain.rows_checked, "audit_broken": int(not chain.ok)
+            "outbox_unsent": int(unsent or 0), "audit_rows": chain.rows_checked, "audit_broken": int(not chain.ok)
         }  # fmt: skip
     return verdicts
-
-
-def reporting_figures(kpis: dict[str, Any]) -> dict[str, Any]:
-    """The KPIs' answer but the moment it was computed at."""
-    return {key: value for key, value in kpis.items() if key != "as_of"}
 
 
 async def reporting_rebuilt_equals_live(local: LocalStack, servers: str, within: float = 180) -> dict[str, Any]:
@@ -172,12 +168,12 @@ async def reporting_rebuilt_equals_live(local: LocalStack, servers: str, within:
         queues = (await live.get("/workqueues/summary")).json()["queues"]
     with replaying_reporting(local, servers, name="reporting-rebuilt") as rebuilt:
         started, deadline = time.monotonic(), time.monotonic() + within
-        while reporting_figures(rebuilt.get("/kpis").json()) != reporting_figures(kpis):
+        while kpi_figures(rebuilt.get("/kpis").json()) != kpi_figures(kpis):
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(1)
         return {
-            "kpis_equal": reporting_figures(rebuilt.get("/kpis").json()) == reporting_figures(kpis),
+            "kpis_equal": kpi_figures(rebuilt.get("/kpis").json()) == kpi_figures(kpis),
             "aging_equal": rebuilt.get("/ar/aging", params=moment).json() == aging,
             "workqueues_equal": rebuilt.get("/workqueues/summary").json()["queues"] == queues,
             "rebuilt_in_s": round(time.monotonic() - started, 1),
